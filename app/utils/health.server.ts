@@ -1,0 +1,47 @@
+import { desc, eq, sql } from 'drizzle-orm'
+import { heartbeats } from '../../db/schema'
+import { HEARTBEAT_INTERVAL_MS } from '../../jobs/worker'
+import type { Services } from './services.server'
+
+export type Health = {
+  ok: boolean
+  db: { ok: boolean; kind: string; error?: string }
+  jobStore: { ok: boolean; kind: string; error?: string }
+  worker: { ok: boolean; lastBeatAt: string | null }
+}
+
+export async function readHealth(services: Services): Promise<Health> {
+  const now = services.clock.now()
+  const db = await check(async () => {
+    await services.database.db.execute(sql`select 1`)
+  })
+  const jobStore = await check(async () => {
+    await services.jobs.agenda.queryJobs({ limit: 1 })
+  })
+  let lastBeatAt: Date | null = null
+  if (db.ok) {
+    const [row] = await services.database.db
+      .select({ beatAt: heartbeats.beatAt })
+      .from(heartbeats)
+      .where(eq(heartbeats.role, 'worker'))
+      .orderBy(desc(heartbeats.beatAt))
+      .limit(1)
+    lastBeatAt = row?.beatAt ?? null
+  }
+  const workerOk = lastBeatAt !== null && now.getTime() - lastBeatAt.getTime() < 3 * HEARTBEAT_INTERVAL_MS
+  return {
+    ok: db.ok && jobStore.ok,
+    db: { ...db, kind: services.database.kind },
+    jobStore: { ...jobStore, kind: services.jobs.kind },
+    worker: { ok: workerOk, lastBeatAt: lastBeatAt?.toISOString() ?? null },
+  }
+}
+
+async function check(fn: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await fn()
+    return { ok: true }
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+  }
+}

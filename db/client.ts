@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+import * as schema from './schema/index'
+
+export { schema }
+export type Schema = typeof schema
+/** The app database, whichever engine is behind it. Query modules take this (or a transaction). */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+export type DbOrTx = Db | Tx
+
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
+
+export type Database = {
+  db: Db
+  kind: 'postgres' | 'pglite'
+  /** Present for the embedded engine: the PGlite instance (served to Agenda through pglite-socket). */
+  pglite?: PGlite
+  close(): Promise<void>
+}
+
+export type OpenDatabaseOptions =
+  | { url: string; max?: number; migrate?: boolean }
+  | { dataDir: string | null; migrate?: boolean }
+
+/**
+ * Open the app database and apply committed migrations.
+ * `url` → PostgreSQL through postgres.js; `dataDir` → embedded PGlite stored there (`null`: in memory).
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const runMigrations = options.migrate ?? true
+  if ('url' in options) {
+    const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => {} })
+    const db = drizzlePostgres(sql, { schema }) as unknown as Db
+    if (runMigrations) await migratePostgres(db as never, { migrationsFolder })
+    return { db, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }
+  }
+  let pglite: PGlite
+  if (options.dataDir) {
+    const dir = path.resolve(options.dataDir)
+    mkdirSync(dir, { recursive: true })
+    pglite = await PGlite.create(dir)
+  } else {
+    pglite = await PGlite.create()
+  }
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db
+  if (runMigrations) await migratePglite(db as never, { migrationsFolder })
+  return { db, kind: 'pglite', pglite, close: () => pglite.close() }
+}

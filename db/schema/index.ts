@@ -1,0 +1,2 @@
+// One file per aggregate; this barrel is what drizzle-kit and the client read.
+export * from './meta'

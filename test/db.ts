@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto'
+import postgres from 'postgres'
+import { openDatabase, type Database } from '../db/client'
+
+/**
+ * A fresh, migrated database for one test file: a new PostgreSQL database on the server named by
+ * DATABASE_URL (dropped on close), or an in-memory PGlite when no server is configured (never under CI,
+ * see test/global-setup.ts).
+ */
+export async function createTestDatabase(): Promise<Database & { url?: string }> {
+  const serverUrl = process.env.DATABASE_URL
+  if (!serverUrl) return openDatabase({ dataDir: null })
+  const name = `trickle_t_${randomBytes(6).toString('hex')}`
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = withDatabase(serverUrl, name)
+  const database = await openDatabase({ url, max: 5 })
+  return {
+    ...database,
+    url,
+    async close() {
+      await database.close()
+      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} })
+      await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await dropper.end()
+    },
+  }
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
