@@ -1,2 +1,4 @@
 // One file per aggregate; this barrel is what drizzle-kit and the client read.
 export * from './meta'
+export * from './workspaces'
+export * from './accounts'

@@ -1,0 +1,33 @@
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { workspaces } from './workspaces'
+
+/**
+ * A connected social account (or email sender) of a workspace. Credentials are stored only as
+ * AES-256-GCM ciphertext (see the token vault); `credentialsKeyVersion` names the key that sealed them.
+ */
+export const accounts = pgTable(
+  'accounts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    remoteAccountId: text('remote_account_id').notNull(),
+    handle: text('handle').notNull(),
+    displayName: text('display_name'),
+    credentialsCiphertext: text('credentials_ciphertext').notNull(),
+    credentialsKeyVersion: integer('credentials_key_version').notNull(),
+    /** When the access token expires (tracked to refresh ahead of time). */
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** `connected` | `reconnect_needed` | `disconnected` */
+    status: text('status').notNull().default('connected'),
+    statusReason: text('status_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('accounts_workspace_idx').on(t.workspaceId),
+    uniqueIndex('accounts_workspace_remote_uq').on(t.workspaceId, t.kind, t.remoteAccountId),
+  ],
+)
