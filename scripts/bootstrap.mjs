@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Runs before `npm start` and `npm test`: installs what is missing (from the committed lockfile) and,
+// with --build, builds the web app. Plain Node so it works before any dependency is installed.
+import { spawnSync } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const [major] = process.versions.node.split('.').map(Number)
+if (major < 20) {
+  console.error(`Trickle needs Node.js 20 or newer; this is ${process.version}.`)
+  process.exit(1)
+}
+
+function run(command, args) {
+  console.log(`> ${command} ${args.join(' ')}`)
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
+  if (result.status !== 0) process.exit(result.status ?? 1)
+}
+
+const lockfile = path.join(root, 'package-lock.json')
+const installed = path.join(root, 'node_modules', '.package-lock.json')
+const stale = !existsSync(installed) || statSync(lockfile).mtimeMs > statSync(installed).mtimeMs
+if (stale) run('npm', ['ci', '--no-audit', '--no-fund'])
+
+if (process.argv.includes('--build')) run('npm', ['run', 'build', '--silent'])
