@@ -1,13 +1,7 @@
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createRequestHandler } from '@remix-run/express'
-import type { ServerBuild } from '@remix-run/node'
-import express from 'express'
 import { loadConfig, ConfigError } from './app/utils/env.server'
+import { createHttpApp, holdEmbeddedDatabase, isEmbeddedDatabaseBusy, loadServerBuild } from './app/http.server'
 import { closeServices, createServices } from './app/utils/services.server'
 import { startWorker, type Worker } from './jobs/worker'
-
-const root = path.dirname(fileURLToPath(import.meta.url))
 
 async function main() {
   let config
@@ -20,16 +14,19 @@ async function main() {
     }
     throw error
   }
+  let lock: { release(): void } | null = null
+  if (!config.DATABASE_URL) {
+    const busy = isEmbeddedDatabaseBusy(config.DATA_DIR)
+    if (busy) {
+      console.error(`The embedded database in ${config.DATA_DIR} is in use by another Trickle process (pid ${busy.pid}). Stop it first, or set DATABASE_URL.`)
+      process.exit(2)
+    }
+    lock = holdEmbeddedDatabase(config.DATA_DIR)
+  }
   const services = await createServices(config, { role: 'web' })
   const worker: Worker | null = config.RUN_WORKER ? await startWorker(services) : null
 
-  const build = (await import(path.join(root, 'build/index.js'))) as ServerBuild
-  const app = express()
-  app.disable('x-powered-by')
-  app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
-  app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
-  app.all('*', createRequestHandler({ build, getLoadContext: () => ({ services }) }))
-
+  const app = createHttpApp({ services, build: await loadServerBuild() })
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : config.PORT
@@ -44,6 +41,7 @@ async function main() {
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await worker?.stop()
     await closeServices(services)
+    lock?.release()
     process.exit(0)
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'))

@@ -7,3 +7,10 @@ declare module '@remix-run/node' {
 }
 
 export {}
+
+// remix.config.js enables v3_singleFetch: loaders return raw objects or data(); type useLoaderData accordingly.
+declare module '@remix-run/server-runtime' {
+  interface Future {
+    v3_singleFetch: true
+  }
+}

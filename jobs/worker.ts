@@ -1,17 +1,29 @@
 import { hostname } from 'node:os'
+import type { Agenda, DrainResult } from 'agenda'
 import { sql } from 'drizzle-orm'
 import { heartbeats } from '../db/schema'
 import type { Services } from '../app/utils/services.server'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
+/** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
+export const DEFAULT_DRAIN_MS = 30_000
 
-export type Worker = { id: string; stop(options?: { drainMs?: number }): Promise<void> }
+export type DefineJobs = (agenda: Agenda, services: Services) => void
+
+/** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
+export const defineJobs: DefineJobs = () => {}
+
+export type Worker = {
+  id: string
+  /** Stop taking jobs and wait up to `drainMs` for the running ones. */
+  stop(options?: { drainMs?: number }): Promise<DrainResult>
+}
 
 /**
  * Start processing jobs in this process: define every job, start Agenda, beat a heartbeat that
- * /healthz reads. `stop` stops taking jobs and drains the running ones.
+ * /healthz reads.
  */
-export async function startWorker(services: Services): Promise<Worker> {
+export async function startWorker(services: Services, options: { defineJobs?: DefineJobs } = {}): Promise<Worker> {
   const id = `${hostname()}:${process.pid}`
   const beat = async () => {
     const at = services.clock.now()
@@ -23,17 +35,24 @@ export async function startWorker(services: Services): Promise<Worker> {
   await beat()
   const timer = setInterval(() => void beat().catch(() => {}), HEARTBEAT_INTERVAL_MS)
   timer.unref()
-  await services.jobs.agenda.start()
+  const define = options.defineJobs ?? defineJobs
+  define(services.jobs.agenda, services)
+  await services.jobs.start()
   return {
     id,
-    async stop(options) {
+    async stop(stopOptions) {
       clearInterval(timer)
-      await services.jobs.agenda.drain(options?.drainMs ?? 30_000)
+      return services.jobs.stop({ drainMs: stopOptions?.drainMs ?? DEFAULT_DRAIN_MS })
     },
   }
 }
 
-async function main() {
+/**
+ * `npm run worker`: a process that only runs jobs. On SIGTERM or SIGINT it stops taking jobs, drains
+ * the running ones, closes its connections and exits (0, or 1 when jobs were still running after
+ * `drainMs`). A second signal exits at once.
+ */
+export async function runWorkerProcess(options: { defineJobs?: DefineJobs; drainMs?: number } = {}): Promise<void> {
   const { loadConfig } = await import('../app/utils/env.server')
   const { createServices, closeServices } = await import('../app/utils/services.server')
   const config = loadConfig()
@@ -42,16 +61,33 @@ async function main() {
     process.exit(2)
   }
   const services = await createServices(config, { role: 'worker' })
-  const worker = await startWorker(services)
+  const worker = await startWorker(services, { defineJobs: options.defineJobs })
   console.log(`Trickle worker ${worker.id} processing jobs from ${services.jobs.kind}`)
+  let stopping = false
   const shutdown = async (signal: string) => {
-    console.log(`${signal}: draining running jobs…`)
-    await worker.stop()
-    await closeServices(services)
-    process.exit(0)
+    if (stopping) {
+      console.error(`${signal} again: exiting without waiting for running jobs`)
+      process.exit(1)
+    }
+    stopping = true
+    const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS
+    console.log(`${signal}: taking no new jobs, draining running ones (up to ${drainMs} ms)…`)
+    let code = 0
+    try {
+      const result = await worker.stop({ drainMs })
+      if (result.timedOut) {
+        console.error(`${result.running} job(s) still running after ${drainMs} ms: their locks expire and another worker retries them`)
+        code = 1
+      }
+      await closeServices(services)
+    } catch (error) {
+      console.error('shutdown failed:', error)
+      code = 1
+    }
+    process.exit(code)
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'))
-  process.once('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main()
+if (import.meta.url === `file://${process.argv[1]}`) await runWorkerProcess()

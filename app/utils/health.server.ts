@@ -15,9 +15,7 @@ export async function readHealth(services: Services): Promise<Health> {
   const db = await check(async () => {
     await services.database.db.execute(sql`select 1`)
   })
-  const jobStore = await check(async () => {
-    await services.jobs.agenda.queryJobs({ limit: 1 })
-  })
+  const jobStore = await check(() => services.jobs.ping())
   let lastBeatAt: Date | null = null
   if (db.ok) {
     const [row] = await services.database.db

@@ -20,6 +20,11 @@ export const accounts = pgTable(
     credentialsKeyVersion: integer('credentials_key_version').notNull(),
     /** When the access token expires (tracked to refresh ahead of time). */
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    /** The account's own post length limit when it differs from the network default (e.g. X Premium). */
+    maxPostLength: integer('max_post_length'),
+    /** Posts reserved on `usageDay` (UTC day start) against the network's daily quotas. */
+    usageDay: timestamp('usage_day', { withTimezone: true, mode: 'date' }),
+    usageCount: integer('usage_count').notNull().default(0),
     /** `connected` | `reconnect_needed` | `disconnected` */
     status: text('status').notNull().default('connected'),
     statusReason: text('status_reason'),

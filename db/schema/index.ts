@@ -2,3 +2,6 @@
 export * from './meta'
 export * from './workspaces'
 export * from './accounts'
+export * from './users'
+export * from './sequences'
+export * from './deliveries'

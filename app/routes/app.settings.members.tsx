@@ -1,0 +1,102 @@
+import { Button, Group, NativeSelect, Stack, Table, Text } from '@mantine/core'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { CsrfInput } from '~/components/csrf-input'
+import { FormAlert } from '~/components/form-alert'
+import { ROLES } from '../../db/schema/users'
+import { countOwners, getMember, listMembers, removeMember, setMemberRole } from '../../db/queries/workspaces'
+import { notFound, requireMembership } from '~/utils/auth.server'
+import { readForm } from '~/utils/forms.server'
+
+const MemberActionSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: z.enum(ROLES, 'Choose viewer, editor or owner') }),
+  z.object({ intent: z.literal('remove'), membershipId: z.uuid() }),
+])
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { workspace, membership } = await requireMembership(request, context.services)
+  const members = await listMembers(context.services.database.db, { workspaceId: workspace.id })
+  return { members, isOwner: membership.role === 'owner', myMembershipId: membership.id }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const db = services.database.db
+  const { workspace } = await requireMembership(request, services, { role: 'owner' })
+  const form = await readForm(request, services, MemberActionSchema)
+  if (!form.ok) throw notFound('No such member')
+  const target = await getMember(db, { workspaceId: workspace.id, membershipId: form.data.membershipId })
+  if (!target) throw notFound('No such member in this workspace')
+  const losesOwner = target.role === 'owner' && (form.data.intent === 'remove' || form.data.role !== 'owner')
+  if (losesOwner && (await countOwners(db, { workspaceId: workspace.id })) <= 1) {
+    return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
+  }
+  if (form.data.intent === 'remove') await removeMember(db, { workspaceId: workspace.id, membershipId: target.id })
+  else await setMemberRole(db, { workspaceId: workspace.id, membershipId: target.id, role: form.data.role })
+  return { formError: null }
+}
+
+export default function Members() {
+  const { members, isOwner, myMembershipId } = useLoaderData<typeof loader>()
+  const result = useActionData<typeof action>()
+  return (
+    <Stack>
+      <Text c="dimmed">
+        Viewers can look, editors can write and schedule, owners also manage members and invitations.
+        {isOwner ? ' To add someone, create an invitation link.' : ''}
+      </Text>
+      <FormAlert message={result?.formError} />
+      <Table>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Name</Table.Th>
+            <Table.Th>Email</Table.Th>
+            <Table.Th>Role</Table.Th>
+            {isOwner ? <Table.Th>Actions</Table.Th> : null}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {members.map((member) => (
+            <Table.Tr key={member.id}>
+              <Table.Td>
+                {member.name}
+                {member.id === myMembershipId ? ' (you)' : ''}
+              </Table.Td>
+              <Table.Td>{member.email}</Table.Td>
+              <Table.Td>
+                {isOwner ? (
+                  <Form method="post">
+                    <CsrfInput />
+                    <input type="hidden" name="intent" value="change-role" />
+                    <input type="hidden" name="membershipId" value={member.id} />
+                    <Group gap={4} wrap="nowrap">
+                      <NativeSelect aria-label={`Role of ${member.name}`} name="role" defaultValue={member.role} data={[...ROLES]} />
+                      <Button type="submit" variant="default" size="xs">
+                        Change
+                      </Button>
+                    </Group>
+                  </Form>
+                ) : (
+                  member.role
+                )}
+              </Table.Td>
+              {isOwner ? (
+                <Table.Td>
+                  <Form method="post">
+                    <CsrfInput />
+                    <input type="hidden" name="intent" value="remove" />
+                    <input type="hidden" name="membershipId" value={member.id} />
+                    <Button type="submit" color="red" variant="subtle" size="xs" aria-label={`Remove ${member.name}`}>
+                      Remove
+                    </Button>
+                  </Form>
+                </Table.Td>
+              ) : null}
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Stack>
+  )
+}

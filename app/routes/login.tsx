@@ -1,0 +1,84 @@
+import { Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { z } from 'zod'
+import { CsrfInput } from '~/components/csrf-input'
+import { FormAlert } from '~/components/form-alert'
+import { listWorkspacesOfUser } from '../../db/queries/workspaces'
+import { checkLoginAllowed, recordLoginFailure, requireAnonymous, safeRedirect, verifyLogin } from '~/utils/auth.server'
+import { issueCsrfToken } from '~/utils/csrf.server'
+import { readForm } from '~/utils/forms.server'
+import { startSession } from '~/utils/session.server'
+
+export const meta: MetaFunction = () => [{ title: 'Log in · Trickle' }]
+
+const LoginSchema = z.object({
+  email: z.string().trim().min(1, 'Enter your email'),
+  password: z.string().min(1, 'Enter your password'),
+})
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireAnonymous(request, context.services)
+  const { csrfToken, headers } = await issueCsrfToken(request, context.services)
+  return data({ csrfToken }, { headers })
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const form = await readForm(request, services, LoginSchema)
+  if (!form.ok) return data({ fieldErrors: form.fieldErrors, values: form.values, formError: null }, { status: 400 })
+  const now = services.clock.now()
+  const wait = checkLoginAllowed({ email: form.data.email, now })
+  if (wait) {
+    const formError = `Too many failed attempts for this email. Wait ${Math.ceil(wait / 60_000)} minute(s) and try again.`
+    return data({ fieldErrors: {}, values: form.values, formError }, { status: 429 })
+  }
+  const user = await verifyLogin(services.database.db, form.data)
+  if (!user) {
+    recordLoginFailure({ email: form.data.email, now })
+    const formError = 'That email and password do not match an account. Check both and try again.'
+    return data({ fieldErrors: {}, values: form.values, formError }, { status: 400 })
+  }
+  const [first] = await listWorkspacesOfUser(services.database.db, { userId: user.id })
+  const cookie = await startSession(services, { userId: user.id, workspaceId: first?.workspaceId ?? null })
+  return redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo')), { headers: { 'Set-Cookie': cookie } })
+}
+
+export default function Login() {
+  const result = useActionData<typeof action>()
+  const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
+  const [params] = useSearchParams()
+  const busy = useNavigation().state === 'submitting'
+  return (
+    <Container size={460} py="xl">
+      <Stack>
+        <Title order={1}>Log in to Trickle</Title>
+        <FormAlert message={result?.formError} />
+        <Form method="post" noValidate>
+          <CsrfInput />
+          <Stack>
+            <TextInput
+              label="Email"
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+              defaultValue={result?.values.email}
+              error={errors.email}
+            />
+            <PasswordInput label="Password" name="password" autoComplete="current-password" required error={errors.password} />
+            <Button type="submit" loading={busy}>
+              Log in
+            </Button>
+          </Stack>
+        </Form>
+        <Text size="sm">
+          New here?{' '}
+          <Anchor component={Link} to={`/signup${params.size ? `?${params}` : ''}`}>
+            Create an account
+          </Anchor>
+        </Text>
+      </Stack>
+    </Container>
+  )
+}

@@ -1,0 +1,139 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
+import { z, type ZodType } from 'zod'
+import type { Db } from '../../db/client'
+import { findActiveApiToken, insertApiToken, touchApiToken } from '../../db/queries/tokens'
+import type { Role } from '../../db/schema'
+import { roleAtLeast } from './auth.server'
+import { hashSecret, newSecret } from './session.server'
+import type { Services } from './services.server'
+
+/** Every API token starts with this, so leaked tokens are easy to recognise (and to scan for). */
+export const API_TOKEN_PREFIX = 'trk_'
+const MAX_BODY_BYTES = 1024 * 1024
+
+export type ApiErrorBody = { error: { code: string; message: string; field?: string } }
+
+/** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
+export class ApiError extends Error {
+  override name = 'ApiError'
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+  }
+}
+
+export function apiError(status: number, code: string, message: string, field?: string): Response {
+  const body: ApiErrorBody = { error: { code, message, ...(field ? { field } : {}) } }
+  const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }
+  if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="trickle"'
+  return new Response(JSON.stringify(body), { status, headers })
+}
+
+export function apiJson(body: unknown, init: { status?: number } = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status: init.status ?? 200,
+    headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+  })
+}
+
+export function apiNotFound(what = 'resource'): Response {
+  return apiError(404, 'not_found', `No such ${what} in this workspace`)
+}
+
+export type ApiAuth = { userId: string; workspaceId: string; tokenId: string; role: Role }
+
+/**
+ * Authenticate `Authorization: Bearer trk_…`. Throws a 401 JSON Response for a missing, malformed,
+ * unknown or revoked token, and a 403 when `role` is given and the token's member is below it.
+ */
+export async function requireApiAuth(request: Request, services: Services, options: { role?: Role } = {}): Promise<ApiAuth> {
+  const header = request.headers.get('Authorization')
+  if (!header) throw apiError(401, 'unauthorized', 'Send an API token: Authorization: Bearer trk_… (create one under Settings → API tokens or with `npm run trickle -- token create`)')
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (!match || !match[1]!.startsWith(API_TOKEN_PREFIX)) throw apiError(401, 'unauthorized', 'The Authorization header must be "Bearer trk_…"')
+  const db = services.database.db
+  const token = await findActiveApiToken(db, { tokenHash: hashSecret(match[1]!) })
+  if (!token) throw apiError(401, 'unauthorized', 'This API token is not valid: it may have been revoked, or its user left the workspace')
+  await touchApiToken(db, { workspaceId: token.workspaceId, tokenId: token.tokenId, at: services.clock.now() })
+  if (options.role && !roleAtLeast(token.role, options.role)) {
+    throw apiError(403, 'forbidden', `This needs the ${options.role} role; the token's user is a ${token.role}`)
+  }
+  return token
+}
+
+/** Read a JSON body and validate it; throws a 400 JSON Response naming the first bad field. */
+export async function parseJsonBody<S extends ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const declared = Number(request.headers.get('Content-Length') ?? 0)
+  if (declared > MAX_BODY_BYTES) {
+    const response = apiError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`)
+    // The unread body stays on the socket: close it rather than let the client reuse a poisoned connection.
+    response.headers.set('Connection', 'close')
+    throw response
+  }
+  const text = await request.text()
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw apiError(413, 'body_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`)
+  if (text.trim() === '') throw apiError(400, 'invalid_json', 'The request body is empty; send a JSON object')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw apiError(400, 'invalid_json', `The request body is not valid JSON: ${(error as Error).message}`)
+  }
+  const parsed = schema.safeParse(value)
+  if (!parsed.success) throw zodErrorResponse(parsed.error)
+  return parsed.data
+}
+
+function zodErrorResponse(error: z.ZodError): Response {
+  const issue = error.issues[0]
+  const path = issue ? [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : []
+  const field = path.length > 0 ? path.map(String).join('.') : undefined
+  const message = issue ? (field ? `${field}: ${issue.message}` : issue.message) : 'Invalid request'
+  return apiError(400, 'invalid_request', message, field)
+}
+
+type Handler = (args: LoaderFunctionArgs | ActionFunctionArgs) => Promise<Response>
+
+/**
+ * Wrap an API loader or action: thrown Responses pass through, ZodErrors and ApiErrors become the JSON
+ * error shape, anything else is logged and becomes a JSON 500 without details.
+ */
+export function jsonApi(handler: Handler): Handler {
+  return async (args) => {
+    try {
+      return await handler(args)
+    } catch (error) {
+      if (error instanceof Response) return error
+      if (error instanceof z.ZodError) return zodErrorResponse(error)
+      if (error instanceof ApiError) return apiError(error.status, error.code, error.message, error.field)
+      console.error(`API ${args.request.method} ${new URL(args.request.url).pathname} failed:`, error)
+      return apiError(500, 'internal', 'Something went wrong on our side. Try again; if it keeps happening, check the server log.')
+    }
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** Dispatch on the HTTP method (use for `action`, which receives every non-GET method); others get a JSON 405. */
+export function apiMethods(handlers: Partial<Record<Method, Handler>>): Handler {
+  return jsonApi(async (args) => {
+    const handler = handlers[args.request.method.toUpperCase() as Method]
+    if (!handler) {
+      const response = apiError(405, 'method_not_allowed', `Use one of: ${Object.keys(handlers).join(', ')}`)
+      response.headers.set('Allow', Object.keys(handlers).join(', '))
+      return response
+    }
+    return handler(args)
+  })
+}
+
+/** Create an API token; the secret is returned once and only its sha256 is stored. */
+export async function issueApiToken(db: Db, args: { workspaceId: string; userId: string; name: string }) {
+  const token = `${API_TOKEN_PREFIX}${newSecret()}`
+  const row = await insertApiToken(db, { ...args, tokenHash: hashSecret(token), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6) })
+  return { token, id: row.id }
+}

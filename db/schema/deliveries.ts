@@ -1,0 +1,55 @@
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import type { DeliveryState } from '../../domain/delivery'
+import { accounts } from './accounts'
+import { sequenceSteps, sequences } from './sequences'
+import { workspaces } from './workspaces'
+
+/**
+ * One step of one sequence going to one target at one instant: the unit the pipeline publishes at most
+ * once and never loses (docs/decisions/007-publishing-pipeline.md). Every change bumps `version`; every
+ * change after a claim is conditional on `attemptId`.
+ */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    stepId: uuid('step_id')
+      .notNull()
+      .references(() => sequenceSteps.id, { onDelete: 'cascade' }),
+    /** The target account (email enrollments become a second, nullable target later). */
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** When the user wants it out. Lateness is measured from here. */
+    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** When the next automatic action may run: the (first or retried) publish, or the lookup of a `needs_review`. Null: none (a person decides). */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    state: text('state').$type<DeliveryState>().notNull().default('planned'),
+    version: integer('version').notNull().default(1),
+    /** The current claim: set when a publish attempt takes the delivery. */
+    attemptId: uuid('attempt_id'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    /** Recorded right before the network call: after it, a lost worker means an unknown outcome. */
+    sendingAt: timestamp('sending_at', { withTimezone: true, mode: 'date' }),
+    attempts: integer('attempts').notNull().default(0),
+    remoteId: text('remote_id'),
+    remoteUrl: text('remote_url'),
+    lastError: text('last_error'),
+    lastErrorKind: text('last_error_kind'),
+    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId),
+    index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),
+    index('deliveries_workspace_due_idx').on(t.workspaceId, t.dueAt),
+  ],
+)

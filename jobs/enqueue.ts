@@ -1,0 +1,53 @@
+import type { Agenda } from 'agenda'
+
+export type UniqueJobArgs = { name: string; key: string; runAt: Date; data?: Record<string, unknown> }
+
+/**
+ * Schedule job `name` for `key` at `runAt`: at most one such job exists (a second call moves it to the
+ * new `runAt` and replaces its data), also when several processes call at once. The job's data carries
+ * `key` and `uniqueKey` (reserved); a unique index on `data.uniqueKey` in every store makes this atomic.
+ */
+export async function scheduleUniqueJob(agenda: Agenda, args: UniqueJobArgs): Promise<void> {
+  const { name, key, runAt, data = {} } = args
+  requireText('name', name)
+  requireText('key', key)
+  if (!(runAt instanceof Date) || Number.isNaN(runAt.getTime())) throw new TypeError('runAt: must be a valid Date')
+  for (const reserved of ['key', 'uniqueKey']) {
+    if (reserved in data) throw new TypeError(`data.${reserved}: reserved, pass the key as \`key\``)
+  }
+  const uniqueKey = uniqueKeyOf(name, key)
+  // Agenda upserts by `unique` with a read-then-write (PostgreSQL) or an upsert that may insert twice
+  // (MongoDB); the unique index turns the loser of a race into a duplicate-key error. The retry then
+  // finds the winner's job and moves it.
+  for (let attempt = 1; ; attempt++) {
+    const job = agenda.create(name, { ...data, key, uniqueKey })
+    job.schedule(runAt).unique({ 'data.uniqueKey': uniqueKey })
+    try {
+      await job.save()
+      return
+    } catch (error) {
+      if (!isDuplicateKey(error) || attempt === 3) throw error
+    }
+  }
+}
+
+/** Remove the job `name` scheduled for `key` (running or not); resolves to how many were removed (0 or 1). */
+export async function cancelUniqueJob(agenda: Agenda, args: { name: string; key: string }): Promise<number> {
+  requireText('name', args.name)
+  requireText('key', args.key)
+  return agenda.cancel({ name: args.name, data: { uniqueKey: uniqueKeyOf(args.name, args.key) } })
+}
+
+function uniqueKeyOf(name: string, key: string): string {
+  return JSON.stringify([name, key])
+}
+
+function requireText(field: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`${field}: must be a non-empty string`)
+}
+
+/** PostgreSQL unique_violation (23505) or MongoDB duplicate key (11000). */
+function isDuplicateKey(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '23505' || code === 11000
+}

@@ -1,0 +1,122 @@
+// `npm run trickle -- <command>`: operator commands that work without a browser.
+import { Command } from 'commander'
+import { openDatabase, type Database } from '../db/client'
+import { findUserByEmail } from '../db/queries/users'
+import { listWorkspacesOfUser } from '../db/queries/workspaces'
+import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from '../app/http.server'
+import { issueApiToken } from '../app/utils/api.server'
+import { EmailTakenError, signUp, SignUpSchema } from '../app/utils/auth.server'
+import { ConfigError, loadConfig } from '../app/utils/env.server'
+import path from 'node:path'
+
+/** A failure the operator can fix; printed without a stack trace. */
+class CliError extends Error {}
+
+/** Open the database exactly as the server does (DATABASE_URL, else the embedded one in DATA_DIR/app). */
+async function withDatabase<T>(fn: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  if (config.DATABASE_URL) {
+    const database = await openDatabase({ url: config.DATABASE_URL, max: 2 })
+    try {
+      return await fn(database)
+    } finally {
+      await database.close()
+    }
+  }
+  const busy = isEmbeddedDatabaseBusy(config.DATA_DIR)
+  if (busy) {
+    throw new CliError(
+      `The embedded database in ${path.resolve(config.DATA_DIR, 'app')} is open in a running Trickle (pid ${busy.pid}), ` +
+        'and it can only be used by one process at a time. Stop `npm start` (Ctrl+C), run this command, then start it again — ' +
+        'or run Trickle on PostgreSQL (DATABASE_URL), where the CLI works alongside the server.',
+    )
+  }
+  const lock = holdEmbeddedDatabase(config.DATA_DIR)
+  try {
+    const database = await openDatabase({ dataDir: path.join(config.DATA_DIR, 'app') })
+    try {
+      return await fn(database)
+    } finally {
+      await database.close()
+    }
+  } finally {
+    lock.release()
+  }
+}
+
+const program = new Command()
+  .name('trickle')
+  .description('Trickle operator commands. Reads the same environment as the server (DATABASE_URL, DATA_DIR, …).')
+  .showHelpAfterError()
+
+const user = program.command('user').description('manage users')
+user
+  .command('create')
+  .description('create a user with a new workspace they own')
+  .requiredOption('--email <email>', 'email address, used to log in')
+  .requiredOption('--password <password>', 'password, at least 12 characters')
+  .requiredOption('--workspace <name>', 'name of the new workspace')
+  .option('--name <name>', 'display name (default: the part of the email before @)')
+  .action(async (options: { email: string; password: string; workspace: string; name?: string }) => {
+    const parsed = SignUpSchema.safeParse({
+      email: options.email,
+      password: options.password,
+      name: options.name ?? options.email.split('@')[0],
+      workspaceName: options.workspace,
+    })
+    if (!parsed.success) {
+      const flag: Record<string, string> = { email: '--email', password: '--password', name: '--name', workspaceName: '--workspace' }
+      throw new CliError(parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`).join('\n'))
+    }
+    await withDatabase(async ({ db }) => {
+      try {
+        const { user, workspace } = await signUp(db, parsed.data)
+        console.log(`Created user ${user.email} (${user.id}) as owner of workspace "${workspace.name}" (${workspace.id}).`)
+      } catch (error) {
+        if (error instanceof EmailTakenError) throw new CliError(`--email: a user with the email ${parsed.data.email} already exists`)
+        throw error
+      }
+    })
+  })
+
+const token = program.command('token').description('manage API tokens')
+token
+  .command('create')
+  .description('create an API token for a user in one of their workspaces and print it (shown only once)')
+  .requiredOption('--email <email>', 'the user the token acts as')
+  .requiredOption('--name <name>', 'what the token is for, e.g. "CI publisher"')
+  .option('--workspace <name-or-id>', 'the workspace (needed when the user belongs to several)')
+  .action(async (options: { email: string; name: string; workspace?: string }) => {
+    const name = options.name.trim()
+    if (!name || name.length > 100) throw new CliError('--name: give the token a name of 1 to 100 characters')
+    await withDatabase(async ({ db }) => {
+      const found = await findUserByEmail(db, { email: options.email })
+      if (!found) throw new CliError(`--email: no user with the email ${options.email} (create one with \`user create\`)`)
+      const workspaces = await listWorkspacesOfUser(db, { userId: found.id })
+      const wanted = options.workspace?.trim().toLowerCase()
+      const candidates = wanted ? workspaces.filter((w) => w.workspaceId === wanted || w.name.toLowerCase() === wanted) : workspaces
+      const list = workspaces.map((w) => `  ${w.workspaceId}  ${w.name} (${w.role})`).join('\n')
+      if (candidates.length === 0) {
+        throw new CliError(
+          workspaces.length === 0
+            ? `${found.email} is not a member of any workspace`
+            : `--workspace: ${found.email} is not a member of "${options.workspace}". Their workspaces:\n${list}`,
+        )
+      }
+      if (candidates.length > 1) throw new CliError(`--workspace: ${found.email} belongs to several workspaces; pick one by id:\n${list}`)
+      const workspace = candidates[0]!
+      const created = await issueApiToken(db, { workspaceId: workspace.workspaceId, userId: found.id, name })
+      console.error(`API token "${name}" for ${found.email} in "${workspace.name}" (${workspace.role}); it is shown only once:`)
+      console.log(created.token)
+    })
+  })
+
+try {
+  await program.parseAsync()
+} catch (error) {
+  if (error instanceof CliError || error instanceof ConfigError) {
+    console.error(error.message)
+    process.exit(error instanceof ConfigError ? 2 : 1)
+  }
+  throw error
+}
