@@ -18,11 +18,18 @@ export class ConnectorError extends Error {
   readonly resetAt?: Date
   /** Machine-readable detail from the network (HTTP status, error code). */
   readonly detail?: { status?: number; code?: string }
-  constructor(kind: ConnectorErrorKind, message: string, extra: { resetAt?: Date; detail?: { status?: number; code?: string }; cause?: unknown } = {}) {
+  /** What did get published before a multi-part publish (a thread) stopped. */
+  readonly partial?: PublishResult
+  constructor(
+    kind: ConnectorErrorKind,
+    message: string,
+    extra: { resetAt?: Date; detail?: { status?: number; code?: string }; partial?: PublishResult; cause?: unknown } = {},
+  ) {
     super(message, { cause: extra.cause })
     this.kind = kind
     this.resetAt = extra.resetAt
     this.detail = extra.detail
+    this.partial = extra.partial
   }
 }
 
@@ -34,9 +41,14 @@ export function isConnectorError(error: unknown): error is ConnectorError {
 export type ChannelContent = {
   /** One entry per post of a thread (a single post has one). */
   parts: Array<{ text: string; media?: Array<{ mimeType: string; data: Uint8Array; altText?: string }> }>
+  /** Who may see the post, where the network has the notion (Mastodon); others ignore it. */
+  visibility?: 'public' | 'unlisted' | 'private'
 }
 
 export type ContentProblem = { path: string; message: string }
+
+/** Per-account facts that change what is valid (e.g. an X Premium account's longer posts). */
+export type ValidateOptions = { maxLength?: number }
 
 export type ConnectorLimits = {
   /** Maximum weighted length of one post. */
@@ -44,6 +56,12 @@ export type ConnectorLimits = {
   maxMediaPerPost: number
   maxThreadLength: number
 }
+
+/**
+ * A network's daily post budget shared by every workspace of this installation (X's 24-hour app cap),
+ * and the most one workspace may use of it.
+ */
+export type ConnectorQuota = { postsPerDay: number; postsPerDayPerWorkspace: number }
 
 /** Decrypted credentials, shaped per connector; stored encrypted by the token vault. */
 export type Credentials = {
@@ -77,17 +95,32 @@ export type LookupArgs = {
   since: Date
 }
 
-export type AuthorizeArgs = { redirectUri: string; state: string; codeChallenge: string }
-export type CompleteAuthorizationArgs = { redirectUri: string; code: string; codeVerifier: string }
-export type AuthorizedAccount = { credentials: Credentials; remoteAccountId: string; handle: string; displayName?: string }
+/** `context` is what `prepareAuthorization` returned, kept with the pending authorization. */
+export type AuthorizeArgs = { redirectUri: string; state: string; codeChallenge: string; context?: Record<string, string> }
+export type CompleteAuthorizationArgs = { redirectUri: string; code: string; codeVerifier: string; context?: Record<string, string> }
+export type AuthorizedAccount = {
+  credentials: Credentials
+  remoteAccountId: string
+  handle: string
+  displayName?: string
+  /** The account's own post length limit when it differs from `limits.maxLength`. */
+  maxPostLength?: number
+}
 
 export interface Connector<K extends string = string> {
   readonly kind: K
   readonly displayName: string
   readonly limits: ConnectorLimits
+  /** Set when the installation's app has a daily budget to share out (see `reservePostQuota`). */
+  readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */
-  validate(content: ChannelContent): ContentProblem[]
+  validate(content: ChannelContent, options?: ValidateOptions): ContentProblem[]
   publish(args: PublishArgs): Promise<PublishResult>
+  /**
+   * Work needed before the authorize redirect, such as registering an app on the user's own server
+   * (`server`: e.g. a Mastodon instance). The result travels with the pending authorization.
+   */
+  prepareAuthorization?(args: { redirectUri: string; server?: string }): Promise<Record<string, string>>
   authorizeUrl?(args: AuthorizeArgs): string
   completeAuthorization?(args: CompleteAuthorizationArgs): Promise<AuthorizedAccount>
   refreshCredentials?(credentials: Credentials): Promise<Credentials>

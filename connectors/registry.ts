@@ -1,0 +1,47 @@
+import type { Connector } from './types'
+import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createXConnector, type XConnectorConfig } from './x/index'
+
+/** Each network's configuration, passed in by the caller (connectors never read the environment). */
+export type ConnectorConfigs = {
+  x: XConnectorConfig
+  mastodon: MastodonConnectorConfig
+}
+
+export type ConnectorKind = keyof ConnectorConfigs
+
+/** One factory per kind: adding a kind to ConnectorConfigs without wiring it here fails the type check. */
+export const connectorFactories = {
+  x: (config: XConnectorConfig) => createXConnector(config),
+  mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
+} satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
+
+export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]
+
+export type Connectors = { [K in ConnectorKind]?: Connector<K> }
+
+/** Build the connectors that are configured (a network without configuration cannot be connected). */
+export function createConnectors(configs: Partial<ConnectorConfigs>): Connectors {
+  const connectors: Record<string, Connector> = {}
+  for (const kind of connectorKinds) {
+    const config = configs[kind]
+    if (config) connectors[kind] = build(kind, config)
+  }
+  return connectors as Connectors
+}
+
+function build<K extends ConnectorKind>(kind: K, config: ConnectorConfigs[K]): Connector<K> {
+  return (connectorFactories[kind] as (config: ConnectorConfigs[K]) => Connector<K>)(config)
+}
+
+export function isConnectorKind(kind: string): kind is ConnectorKind {
+  return (connectorKinds as string[]).includes(kind)
+}
+
+/** The connector for a stored account's kind; throws a clear error for an unknown or unconfigured one. */
+export function getConnector(connectors: Connectors, kind: string): Connector {
+  if (!isConnectorKind(kind)) throw new Error(`kind: unknown connector "${kind}" (known: ${connectorKinds.join(', ')})`)
+  const connector = connectors[kind]
+  if (!connector) throw new Error(`kind: the ${kind} connector is not configured`)
+  return connector
+}

@@ -1,0 +1,314 @@
+import { randomUUID } from 'node:crypto'
+import { and, asc, eq, sql } from 'drizzle-orm'
+import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import type { Clock } from '../../domain/clock'
+import type { Db, DbOrTx } from '../client'
+import { accounts } from '../schema'
+import { openCredentials, sealCredentials, type Keyring } from '../vault'
+
+export type AccountStatus = 'connected' | 'reconnect_needed' | 'disconnected'
+
+/** What pages and jobs may see of an account: never the credentials. */
+export type AccountSummary = {
+  id: string
+  workspaceId: string
+  kind: string
+  remoteAccountId: string
+  handle: string
+  displayName: string | null
+  maxPostLength: number | null
+  expiresAt: Date | null
+  status: AccountStatus
+  statusReason: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+const summaryColumns = {
+  id: accounts.id,
+  workspaceId: accounts.workspaceId,
+  kind: accounts.kind,
+  remoteAccountId: accounts.remoteAccountId,
+  handle: accounts.handle,
+  displayName: accounts.displayName,
+  maxPostLength: accounts.maxPostLength,
+  expiresAt: accounts.expiresAt,
+  status: accounts.status,
+  statusReason: accounts.statusReason,
+  createdAt: accounts.createdAt,
+  updatedAt: accounts.updatedAt,
+}
+
+function scoped(args: { workspaceId: string; accountId: string }) {
+  return and(eq(accounts.workspaceId, args.workspaceId), eq(accounts.id, args.accountId))
+}
+
+/** Keep stored tokens where the new credentials carry an empty one (networks omit unchanged tokens). */
+export function mergeCredentials(stored: Credentials, incoming: Credentials): Credentials {
+  return {
+    accessToken: incoming.accessToken || stored.accessToken,
+    refreshToken: incoming.refreshToken || stored.refreshToken,
+    expiresAt: incoming.accessToken ? incoming.expiresAt : stored.expiresAt,
+    extra: { ...stored.extra, ...incoming.extra },
+  }
+}
+
+/**
+ * Connect an account, or reconnect it when the workspace already has it (same kind and remote id):
+ * credentials are merged and the status goes back to `connected`.
+ */
+export async function connectAccount(
+  db: Db,
+  args: {
+    workspaceId: string
+    kind: string
+    remoteAccountId: string
+    handle: string
+    displayName?: string
+    maxPostLength?: number
+    credentials: Credentials
+    keyring: Keyring
+    clock: Clock
+  },
+): Promise<AccountSummary> {
+  if (!args.credentials.accessToken) throw new Error('credentials.accessToken: required to connect an account')
+  return db.transaction(async (tx) => {
+    const [existing] = await tx
+      .select()
+      .from(accounts)
+      .where(
+        and(
+          eq(accounts.workspaceId, args.workspaceId),
+          eq(accounts.kind, args.kind),
+          eq(accounts.remoteAccountId, args.remoteAccountId),
+        ),
+      )
+      .for('update')
+    const profile = {
+      handle: args.handle,
+      displayName: args.displayName ?? null,
+      maxPostLength: args.maxPostLength ?? null,
+      status: 'connected' as const,
+      statusReason: null,
+      updatedAt: args.clock.now(),
+    }
+    if (existing) {
+      const stored = openCredentials({ keyring: args.keyring, accountId: existing.id, ciphertext: existing.credentialsCiphertext })
+      const credentials = mergeCredentials(stored, args.credentials)
+      const sealed = sealCredentials({ keyring: args.keyring, accountId: existing.id, credentials })
+      const [row] = await tx
+        .update(accounts)
+        .set({ ...profile, credentialsCiphertext: sealed.ciphertext, credentialsKeyVersion: sealed.keyVersion, expiresAt: credentials.expiresAt ?? null })
+        .where(eq(accounts.id, existing.id))
+        .returning(summaryColumns)
+      return row as AccountSummary
+    }
+    const id = randomUUID()
+    const sealed = sealCredentials({ keyring: args.keyring, accountId: id, credentials: args.credentials })
+    const [row] = await tx
+      .insert(accounts)
+      .values({
+        ...profile,
+        id,
+        workspaceId: args.workspaceId,
+        kind: args.kind,
+        remoteAccountId: args.remoteAccountId,
+        credentialsCiphertext: sealed.ciphertext,
+        credentialsKeyVersion: sealed.keyVersion,
+        expiresAt: args.credentials.expiresAt ?? null,
+        createdAt: args.clock.now(),
+      })
+      .returning(summaryColumns)
+    return row as AccountSummary
+  })
+}
+
+export async function listAccounts(db: DbOrTx, args: { workspaceId: string }): Promise<AccountSummary[]> {
+  const rows = await db.select(summaryColumns).from(accounts).where(eq(accounts.workspaceId, args.workspaceId)).orderBy(asc(accounts.createdAt), asc(accounts.id))
+  return rows as AccountSummary[]
+}
+
+export async function getAccount(db: DbOrTx, args: { workspaceId: string; accountId: string }): Promise<AccountSummary | null> {
+  const [row] = await db.select(summaryColumns).from(accounts).where(scoped(args))
+  return (row as AccountSummary | undefined) ?? null
+}
+
+export async function getAccountCredentials(db: DbOrTx, args: { workspaceId: string; accountId: string; keyring: Keyring }): Promise<Credentials> {
+  const [row] = await db.select({ ciphertext: accounts.credentialsCiphertext }).from(accounts).where(scoped(args))
+  if (!row) throw new Error(`accountId: no account ${args.accountId} in this workspace`)
+  return openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext: row.ciphertext })
+}
+
+/** Store new credentials for an account; empty tokens never overwrite stored ones. */
+export async function updateAccountCredentials(
+  db: Db,
+  args: { workspaceId: string; accountId: string; credentials: Credentials; keyring: Keyring; clock: Clock },
+): Promise<Credentials> {
+  return db.transaction((tx) => storeCredentials(tx, args))
+}
+
+async function storeCredentials(
+  tx: DbOrTx,
+  args: { workspaceId: string; accountId: string; credentials: Credentials; keyring: Keyring; clock: Clock },
+): Promise<Credentials> {
+  const [row] = await tx.select({ ciphertext: accounts.credentialsCiphertext }).from(accounts).where(scoped(args)).for('update')
+  if (!row) throw new Error(`accountId: no account ${args.accountId} in this workspace`)
+  const stored = openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext: row.ciphertext })
+  const credentials = mergeCredentials(stored, args.credentials)
+  const sealed = sealCredentials({ keyring: args.keyring, accountId: args.accountId, credentials })
+  await tx
+    .update(accounts)
+    .set({
+      credentialsCiphertext: sealed.ciphertext,
+      credentialsKeyVersion: sealed.keyVersion,
+      expiresAt: credentials.expiresAt ?? null,
+      updatedAt: args.clock.now(),
+    })
+    .where(scoped(args))
+  return credentials
+}
+
+export async function setAccountStatus(
+  db: DbOrTx,
+  args: { workspaceId: string; accountId: string; status: AccountStatus; reason?: string; clock: Clock },
+): Promise<void> {
+  await db
+    .update(accounts)
+    .set({ status: args.status, statusReason: args.reason ?? null, updatedAt: args.clock.now() })
+    .where(scoped(args))
+}
+
+export async function deleteAccount(db: DbOrTx, args: { workspaceId: string; accountId: string }): Promise<boolean> {
+  const rows = await db.delete(accounts).where(scoped(args)).returning({ id: accounts.id })
+  return rows.length > 0
+}
+
+export type RefreshArgs = {
+  db: Db
+  keyring: Keyring
+  connector: Pick<Connector, 'refreshCredentials'>
+  workspaceId: string
+  accountId: string
+  /** The access token the caller found wanting (expired, or rejected with `auth`). */
+  staleAccessToken: string
+  clock: Clock
+}
+
+/**
+ * Refresh an account's credentials at most once across every process (refresh tokens are single-use on
+ * X: a second use revokes the whole token family). The account row is locked for the duration; a caller
+ * that finds a different access token stored than the stale one it holds knows someone else already
+ * refreshed and takes that one. Only `disconnected` (invalid_grant) marks the account `reconnect_needed`.
+ *
+ * Works on the embedded single-connection engine too: everything inside runs on the transaction, and
+ * PGlite queues concurrent transactions instead of interleaving them.
+ */
+export async function refreshAccountCredentials(args: RefreshArgs): Promise<Credentials> {
+  const { db, keyring, connector } = args
+  const refresh = connector.refreshCredentials?.bind(connector)
+  const outcome = await db.transaction(async (tx): Promise<{ credentials: Credentials } | { error: unknown }> => {
+    const [row] = await tx
+      .select({ ciphertext: accounts.credentialsCiphertext, status: accounts.status })
+      .from(accounts)
+      .where(scoped(args))
+      .for('update')
+    if (!row) throw new Error(`accountId: no account ${args.accountId} in this workspace`)
+    if (row.status !== 'connected') {
+      return { error: new ConnectorError('disconnected', `account ${args.accountId} needs to be reconnected (${row.status})`) }
+    }
+    const stored = openCredentials({ keyring, accountId: args.accountId, ciphertext: row.ciphertext })
+    if (stored.accessToken !== args.staleAccessToken) return { credentials: stored }
+    if (!refresh || !stored.refreshToken) {
+      return { error: new ConnectorError('auth', `account ${args.accountId} has no way to refresh its credentials`) }
+    }
+    try {
+      const fresh = await refresh(stored)
+      return { credentials: await storeCredentials(tx, { ...args, credentials: fresh }) }
+    } catch (error) {
+      if (error instanceof ConnectorError && error.kind === 'disconnected') {
+        await setAccountStatus(tx, { ...args, status: 'reconnect_needed', reason: error.message })
+      }
+      return { error }
+    }
+  })
+  if ('error' in outcome) throw outcome.error
+  return outcome.credentials
+}
+
+/** Credentials good for at least `marginMs` more (default 5 minutes), refreshing ahead of expiry. */
+export async function ensureFreshCredentials(args: Omit<RefreshArgs, 'staleAccessToken'> & { marginMs?: number }): Promise<Credentials> {
+  const current = await getAccountCredentials(args.db, args)
+  const margin = args.marginMs ?? 5 * 60_000
+  if (!current.expiresAt || current.expiresAt.getTime() - args.clock.now().getTime() > margin) return current
+  if (!args.connector.refreshCredentials || !current.refreshToken) return current
+  return refreshAccountCredentials({ ...args, staleAccessToken: current.accessToken })
+}
+
+/**
+ * Run a network call with the account's credentials: refreshed ahead of expiry, and on an `auth` answer
+ * refreshed once (single-flight) and tried again. Safe for writes: an `auth` answer means nothing applied.
+ */
+export async function withAccountCredentials<T>(
+  args: Omit<RefreshArgs, 'staleAccessToken'>,
+  run: (credentials: Credentials) => Promise<T>,
+): Promise<T> {
+  const credentials = await ensureFreshCredentials(args)
+  try {
+    return await run(credentials)
+  } catch (error) {
+    if (!(error instanceof ConnectorError) || error.kind !== 'auth' || !args.connector.refreshCredentials) throw error
+    const refreshed = await refreshAccountCredentials({ ...args, staleAccessToken: credentials.accessToken })
+    return run(refreshed)
+  }
+}
+
+const DAY_MS = 24 * 3600_000
+
+/**
+ * Count `posts` against the connector's daily quota before publishing them from an account: the app's
+ * budget for the whole installation, and the share one workspace may use, so one workspace cannot spend
+ * everyone's. Days are UTC days. Reservations of one kind are serialized across processes by an advisory
+ * lock. A refusal is a `rate-limited` ConnectorError resetting at the next UTC midnight.
+ */
+export async function reservePostQuota(
+  db: Db,
+  args: { connector: Pick<Connector, 'kind' | 'quota'>; workspaceId: string; accountId: string; posts: number; clock: Clock },
+): Promise<void> {
+  const quota = args.connector.quota
+  if (!quota) return
+  const now = args.clock.now()
+  const day = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS)
+  const resetAt = new Date(day.getTime() + DAY_MS)
+  // Raw SQL parameters are not mapped by column type: pass the instant as text.
+  const today = sql`${day.toISOString()}::timestamptz`
+  const usedToday = sql<number>`coalesce(sum(case when ${accounts.usageDay} = ${today} then ${accounts.usageCount} else 0 end), 0)::int`
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`trickle.quota.${args.connector.kind}`}))`)
+    const [account] = await tx.select({ id: accounts.id }).from(accounts).where(scoped(args))
+    if (!account) throw new Error(`accountId: no account ${args.accountId} in this workspace`)
+    const [app] = await tx.select({ used: usedToday }).from(accounts).where(eq(accounts.kind, args.connector.kind))
+    const [workspace] = await tx
+      .select({ used: usedToday })
+      .from(accounts)
+      .where(and(eq(accounts.kind, args.connector.kind), eq(accounts.workspaceId, args.workspaceId)))
+    if (Number(app!.used) + args.posts > quota.postsPerDay) {
+      throw new ConnectorError('rate-limited', `The daily ${args.connector.kind} post budget of this installation is used up`, {
+        resetAt,
+        detail: { code: 'app-quota' },
+      })
+    }
+    if (Number(workspace!.used) + args.posts > quota.postsPerDayPerWorkspace) {
+      throw new ConnectorError('rate-limited', `This workspace has used its daily share of ${args.connector.kind} posts`, {
+        resetAt,
+        detail: { code: 'workspace-quota' },
+      })
+    }
+    await tx
+      .update(accounts)
+      .set({
+        usageDay: day,
+        usageCount: sql`(case when ${accounts.usageDay} = ${today} then ${accounts.usageCount} else 0 end) + ${args.posts}`,
+      })
+      .where(scoped(args))
+  })
+}

@@ -1,0 +1,146 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { codeChallengeFor, createCodeVerifier, createOAuthState, startAuthorization } from '../../connectors/oauth'
+import { connectorFactories } from '../../connectors/registry'
+import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import { runConnectorContract } from '../contract/connector'
+import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
+
+const mastodon = () => connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 2000 })
+
+function credentialsFrom(server: MastodonApiServer): Credentials {
+  return { accessToken: server.issueToken(), extra: { instanceUrl: server.url, accountId: server.account.id } }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(ConnectorError)
+  return error as ConnectorError
+}
+
+runConnectorContract('mastodon', { refresh: false }, async () => {
+  const server = await startMastodonApiServer()
+  return {
+    connector: mastodon(),
+    credentials: async () => credentialsFrom(server),
+    postsCreated: () => server.counters.postsCreated,
+    failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt, path: '/api/v1/statuses' }),
+    failNextPublishWithUnavailable: () => server.injectFault({ kind: 'unavailable', path: '/api/v1/statuses' }),
+    resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true, path: '/api/v1/statuses' }),
+    close: () => server.close(),
+  }
+})
+
+describe('Mastodon connector', () => {
+  let server: MastodonApiServer
+  let connector: Connector
+  beforeAll(async () => {
+    server = await startMastodonApiServer({ maxCharacters: 1000 })
+    connector = mastodon()
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+  const redirectUri = 'http://127.0.0.1:3000/accounts/mastodon/callback'
+
+  it('registers on the instance, authorizes with PKCE S256 and takes the instance limit', async () => {
+    const before = server.counters.appsRegistered
+    const { url, pending } = await startAuthorization({ connector, redirectUri, server: server.url, now: new Date() })
+    expect(server.counters.appsRegistered).toBe(before + 1)
+    expect(pending.context).toMatchObject({ instanceUrl: server.url })
+    const authorize = new URL(url)
+    expect(authorize.origin).toBe(server.url)
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(authorize.searchParams.get('code_challenge')).toBe(codeChallengeFor(pending.codeVerifier))
+    const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
+    expect(callback.searchParams.get('state')).toBe(pending.state)
+    const account = await connector.completeAuthorization!({ redirectUri, code: callback.searchParams.get('code')!, codeVerifier: pending.codeVerifier, context: pending.context })
+    const host = new URL(server.url).host
+    expect(account).toMatchObject({ handle: `trickle@${host}`, remoteAccountId: `${server.account.id}@${host}`, maxPostLength: 1000 })
+    expect(account.credentials.extra).toMatchObject({ instanceUrl: server.url, accountId: server.account.id })
+    await connector.publish({ credentials: account.credentials, content: { parts: [{ text: text('connected') }] }, idempotencyKey: randomUUID() })
+    const replay = await rejection(
+      connector.completeAuthorization!({ redirectUri, code: callback.searchParams.get('code')!, codeVerifier: pending.codeVerifier, context: pending.context }),
+    )
+    expect(replay.kind).toBe('auth')
+  })
+
+  it('rejects a code redeemed with another verifier', async () => {
+    const context = await connector.prepareAuthorization!({ redirectUri, server: server.url })
+    const verifier = createCodeVerifier()
+    const url = connector.authorizeUrl!({ redirectUri, state: createOAuthState(), codeChallenge: codeChallengeFor(verifier), context })
+    const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
+    const error = await rejection(connector.completeAuthorization!({ redirectUri, code: callback.searchParams.get('code')!, codeVerifier: createCodeVerifier(), context }))
+    expect(error.kind).toBe('auth')
+  })
+
+  it('refuses plain-http instances unless allowed, and names the field', async () => {
+    const strict = connectorFactories.mastodon({})
+    await expect(strict.prepareAuthorization!({ redirectUri, server: server.url })).rejects.toThrow('server: Mastodon instances must be reached over https')
+  })
+
+  it('counts links as 23 characters and remote mentions by their local part', () => {
+    const link = `https://example.com/${'p'.repeat(300)}`
+    expect(connector.validate({ parts: [{ text: `${'a'.repeat(476)} ${link}` }] })).toEqual([])
+    expect(connector.validate({ parts: [{ text: `${'a'.repeat(477)} ${link}` }] }).map((p) => p.path)).toEqual(['parts[0].text'])
+    expect(connector.validate({ parts: [{ text: `${'a'.repeat(480)} @someone@very.long.instance.example` }] })).toEqual([])
+  })
+
+  it('publishes threads as reply chains with visibility, images intact with descriptions', async () => {
+    const image = randomBytes(300_000)
+    const result = await connector.publish({
+      credentials: credentialsFrom(server),
+      content: {
+        visibility: 'unlisted',
+        parts: [{ text: text('toot 1'), media: [{ mimeType: 'image/png', data: new Uint8Array(image), altText: 'a chart' }] }, { text: text('toot 2') }],
+      },
+      idempotencyKey: randomUUID(),
+    })
+    const [first, second] = result.partIds!.map((id) => server.statuses.find((s) => s.id === id)!)
+    expect(second!.inReplyTo).toBe(first!.id)
+    expect([first!.visibility, second!.visibility]).toEqual(['unlisted', 'unlisted'])
+    const uploaded = server.media.get(first!.mediaIds[0]!)!
+    expect(uploaded.bytes.equals(image)).toBe(true)
+    expect(uploaded).toMatchObject({ mimeType: 'image/png', description: 'a chart' })
+    expect(result.url).toBe(`${server.url}/@trickle/${first!.id}`)
+  })
+
+  it('a retried publish after a lost answer returns the same post through the Idempotency-Key', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('lost answer') }] }
+    const idempotencyKey = randomUUID()
+    server.injectFault({ kind: 'reset', apply: true, path: '/api/v1/statuses' })
+    expect((await rejection(connector.publish({ credentials, content, idempotencyKey }))).kind).toBe('unknown-outcome')
+    const before = server.counters.postsCreated
+    const retried = await connector.publish({ credentials, content, idempotencyKey })
+    expect(server.counters.postsCreated).toBe(before)
+    expect(server.counters.idempotentReplays).toBeGreaterThan(0)
+    expect(server.statuses.find((s) => s.id === retried.remoteId)?.text).toBe(content.parts[0]!.text)
+  })
+
+  it('lookup reads text back out of the HTML content', async () => {
+    const credentials = credentialsFrom(server)
+    const since = new Date(Date.now() - 1000)
+    const content = { parts: [{ text: text(`"Q&A" <live>\nline two https://trickle.example/x`) }, { text: text("it's part two") }] }
+    const published = await connector.publish({ credentials, content, idempotencyKey: randomUUID() })
+    expect(await connector.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })).toMatchObject({ partIds: published.partIds })
+    expect(await connector.lookup!({ credentials, content: { parts: [{ text: text('nope') }] }, idempotencyKey: randomUUID(), since })).toBeNull()
+  })
+
+  it('a timeout after sending is unknown-outcome; a refused connection is transient', async () => {
+    server.injectFault({ kind: 'hang', path: '/api/v1/statuses' })
+    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 300 })
+    expect((await rejection(impatient.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('hang') }] }, idempotencyKey: randomUUID() }))).kind).toBe(
+      'unknown-outcome',
+    )
+    const gone = await startMastodonApiServer()
+    const credentials = credentialsFrom(gone)
+    await gone.close()
+    const error = await rejection(connector.publish({ credentials, content: { parts: [{ text: 'x' }] }, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('transient')
+    expect(error.detail?.code).toBe('ECONNREFUSED')
+  })
+})

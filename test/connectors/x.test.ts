@@ -1,0 +1,386 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import net from 'node:net'
+import { codeChallengeFor, createCodeVerifier, createOAuthState } from '../../connectors/oauth'
+import { connectorFactories } from '../../connectors/registry'
+import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import { createXConnector } from '../../connectors/x/index'
+import type { Db } from '../../db/client'
+import { openDatabase } from '../../db/client'
+import { connectAccount, getAccount, withAccountCredentials } from '../../db/queries/accounts'
+import { workspaces } from '../../db/schema'
+import { createKeyring } from '../../db/vault'
+import { systemClock } from '../../domain/clock'
+import { runConnectorContract } from '../contract/connector'
+import { createTestDatabase } from '../db'
+import { startXApiServer, type XApiServer } from '../servers/x-api'
+
+function xConnectorFor(server: XApiServer, extra: { timeoutMs?: number } = {}): Connector {
+  return connectorFactories.x({
+    clientId: server.clientId,
+    clientSecret: server.clientSecret,
+    apiBaseUrl: server.url,
+    uploadBaseUrl: server.url,
+    authorizeUrl: server.authorizeUrl,
+    ...extra,
+  })
+}
+
+function credentialsFrom(server: XApiServer): Credentials {
+  const issued = server.issueTokens()
+  return {
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    expiresAt: new Date(Date.now() + issued.expiresIn * 1000),
+    extra: { userId: server.user.id, username: server.user.username },
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(ConnectorError)
+  return error as ConnectorError
+}
+
+runConnectorContract('x', { refresh: true }, async () => {
+  const server = await startXApiServer()
+  return {
+    connector: xConnectorFor(server),
+    credentials: async () => credentialsFrom(server),
+    postsCreated: () => server.counters.postsCreated,
+    failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt, path: '/2/tweets' }),
+    failNextPublishWithUnavailable: () => server.injectFault({ kind: 'unavailable', path: '/2/tweets' }),
+    resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true, path: '/2/tweets' }),
+    close: () => server.close(),
+  }
+})
+
+describe('X connector', () => {
+  let server: XApiServer
+  let x: Connector
+  beforeAll(async () => {
+    server = await startXApiServer()
+    x = xConnectorFor(server)
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+
+  describe('connect (OAuth 2.0 with PKCE S256)', () => {
+    const redirectUri = 'http://127.0.0.1:3000/accounts/x/callback'
+
+    async function authorizeAtServer(args: { codeChallenge: string; state: string }) {
+      const url = x.authorizeUrl!({ redirectUri, state: args.state, codeChallenge: args.codeChallenge })
+      const response = await fetch(url, { redirect: 'manual' })
+      expect(response.status).toBe(302)
+      return { url: new URL(url), callback: new URL(response.headers.get('location')!) }
+    }
+
+    it('sends an S256 challenge of the verifier and completes with that verifier', async () => {
+      const verifier = createCodeVerifier()
+      const state = createOAuthState()
+      const challenge = codeChallengeFor(verifier)
+      expect(challenge).toBe(createHash('sha256').update(verifier).digest('base64url'))
+      const { url, callback } = await authorizeAtServer({ codeChallenge: challenge, state })
+      expect(url.searchParams.get('code_challenge_method')).toBe('S256')
+      expect(url.searchParams.get('code_challenge')).toBe(challenge)
+      expect(url.searchParams.get('scope')).toContain('offline.access')
+      expect(callback.searchParams.get('state')).toBe(state)
+      const account = await x.completeAuthorization!({ redirectUri, code: callback.searchParams.get('code')!, codeVerifier: verifier })
+      expect(account).toMatchObject({ remoteAccountId: server.user.id, handle: server.user.username, displayName: server.user.name })
+      expect(account.maxPostLength).toBeUndefined()
+      expect(account.credentials.refreshToken).toBeTruthy()
+      expect(account.credentials.extra).toEqual({ userId: server.user.id, username: server.user.username })
+      await x.publish({ credentials: account.credentials, content: { parts: [{ text: text('connected') }] }, idempotencyKey: randomUUID() })
+    })
+
+    it('rejects a code redeemed with another verifier, and a code used twice', async () => {
+      const verifier = createCodeVerifier()
+      const { callback } = await authorizeAtServer({ codeChallenge: codeChallengeFor(verifier), state: createOAuthState() })
+      const code = callback.searchParams.get('code')!
+      const wrong = await rejection(x.completeAuthorization!({ redirectUri, code, codeVerifier: createCodeVerifier() }))
+      expect(wrong.kind).toBe('auth')
+      const reused = await rejection(x.completeAuthorization!({ redirectUri, code, codeVerifier: verifier }))
+      expect(reused.kind).toBe('auth')
+    })
+
+    it('takes the longer limit of a Premium account', async () => {
+      const premium = await startXApiServer({ user: { subscriptionType: 'Premium' } })
+      try {
+        const connector = xConnectorFor(premium)
+        const verifier = createCodeVerifier()
+        const url = connector.authorizeUrl!({ redirectUri, state: createOAuthState(), codeChallenge: codeChallengeFor(verifier) })
+        const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
+        const account = await connector.completeAuthorization!({ redirectUri, code: callback.searchParams.get('code')!, codeVerifier: verifier })
+        expect(account.maxPostLength).toBe(25_000)
+        const long = { parts: [{ text: 'long '.repeat(200) }] }
+        expect(connector.validate(long)).toHaveLength(1)
+        expect(connector.validate(long, { maxLength: account.maxPostLength })).toEqual([])
+        await connector.publish({ credentials: account.credentials, content: long, idempotencyKey: randomUUID() })
+      } finally {
+        await premium.close()
+      }
+    })
+  })
+
+  describe('validate', () => {
+    it('counts weighted length: CJK characters count twice, links 23', () => {
+      expect(x.validate({ parts: [{ text: '漢'.repeat(140) }] })).toEqual([])
+      expect(x.validate({ parts: [{ text: '漢'.repeat(141) }] })).toEqual([
+        { path: 'parts[0].text', message: 'Too long for X: 282 characters, at most 280.' },
+      ])
+      expect(x.validate({ parts: [{ text: `${'a'.repeat(256)} https://example.com/${'p'.repeat(200)}` }] })).toEqual([])
+    })
+
+    it('names every problem of every part', () => {
+      const image = { mimeType: 'image/png', data: new Uint8Array(10) }
+      const problems = x.validate({
+        parts: [
+          { text: 'ok' },
+          { text: '', media: [] },
+          { text: 'images', media: [image, image, image, image, { mimeType: 'application/pdf', data: new Uint8Array(1) }] },
+        ],
+      })
+      expect(problems.map((p) => p.path)).toEqual(['parts[1].text', 'parts[2].media', 'parts[2].media[4].mimeType'])
+      expect(x.validate({ parts: [] }).map((p) => p.path)).toEqual(['parts'])
+    })
+  })
+
+  it('publishes a thread as a reply chain', async () => {
+    const parts = [text('thread 1/3'), text('thread 2/3'), text('thread 3/3')]
+    const result = await x.publish({ credentials: credentialsFrom(server), content: { parts: parts.map((t) => ({ text: t })) }, idempotencyKey: randomUUID() })
+    expect(result.partIds).toHaveLength(3)
+    const posts = result.partIds!.map((id) => server.posts.find((p) => p.id === id)!)
+    expect(posts.map((p) => p.text)).toEqual(parts)
+    expect(posts.map((p) => p.inReplyTo)).toEqual([undefined, result.partIds![0], result.partIds![1]])
+    expect(result.remoteId).toBe(result.partIds![0])
+    expect(result.url).toBe(`https://x.com/${server.user.username}/status/${result.remoteId}`)
+  })
+
+  it('uploads images intact (multipart, in chunks) with alt text', async () => {
+    const big = randomBytes(1024 * 1024 + 12_345) // two upload chunks
+    const small = randomBytes(2048)
+    const result = await x.publish({
+      credentials: credentialsFrom(server),
+      content: {
+        parts: [
+          {
+            text: text('with images'),
+            media: [
+              { mimeType: 'image/png', data: new Uint8Array(big), altText: 'a diagram' },
+              { mimeType: 'image/jpeg', data: new Uint8Array(small) },
+            ],
+          },
+        ],
+      },
+      idempotencyKey: randomUUID(),
+    })
+    const post = server.posts.find((p) => p.id === result.remoteId)!
+    expect(post.mediaIds).toHaveLength(2)
+    const [first, second] = post.mediaIds.map((id) => server.media.get(id)!)
+    expect(Buffer.concat(first!.chunks).equals(big)).toBe(true)
+    expect(first!.chunks).toHaveLength(2)
+    expect(first!.mimeType).toBe('image/png')
+    expect(first!.altText).toBe('a diagram')
+    expect(Buffer.concat(second!.chunks).equals(small)).toBe(true)
+  })
+
+  it('a failed upload chunk is transient and posts nothing', async () => {
+    const before = server.counters.postsCreated
+    server.injectFault({ kind: 'unavailable', path: '/1.1/media/upload.json', after: 1 })
+    const error = await rejection(
+      x.publish({
+        credentials: credentialsFrom(server),
+        content: { parts: [{ text: text('upload fails'), media: [{ mimeType: 'image/png', data: new Uint8Array(randomBytes(100)) }] }] },
+        idempotencyKey: randomUUID(),
+      }),
+    )
+    expect(error.kind).toBe('transient')
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it('duplicate content (403) is invalid-content', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('said twice') }] }
+    await x.publish({ credentials, content, idempotencyKey: randomUUID() })
+    const error = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('invalid-content')
+    expect(error.detail?.status).toBe(403)
+    expect(error.message).toMatch(/duplicate/)
+  })
+
+  it('the 24-hour user bucket sets the reset time when it is the exhausted one', async () => {
+    const windowReset = new Date(Math.ceil(Date.now() / 1000) * 1000 + 900_000)
+    const dayReset = new Date(Math.ceil(Date.now() / 1000) * 1000 + 20 * 3600_000)
+    server.injectFault({ kind: 'rate-limit', resetAt: windowReset, userDayResetAt: dayReset, path: '/2/tweets' })
+    const error = await rejection(x.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('day cap') }] }, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('rate-limited')
+    expect(error.resetAt?.toISOString()).toBe(dayReset.toISOString())
+  })
+
+  it('connection refused is transient', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const unreachable = createXConnector({ clientId: 'c', apiBaseUrl: `http://127.0.0.1:${closed}`, uploadBaseUrl: `http://127.0.0.1:${closed}` })
+    const error = await rejection(unreachable.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: 'hi' }] }, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('transient')
+    expect(error.detail?.code).toBe('ECONNREFUSED')
+  })
+
+  it('a timeout after sending is unknown-outcome', async () => {
+    const impatient = xConnectorFor(server, { timeoutMs: 300 })
+    server.injectFault({ kind: 'hang', path: '/2/tweets' })
+    const error = await rejection(impatient.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('hang') }] }, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('unknown-outcome')
+  })
+
+  it('a reset connection before anything applied is still unknown-outcome for a write, and lookup finds nothing', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('reset, not applied') }] }
+    const since = new Date(Date.now() - 1000)
+    server.injectFault({ kind: 'reset', apply: false, path: '/2/tweets' })
+    const error = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('unknown-outcome')
+    expect(await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })).toBeNull()
+  })
+
+  it('a thread that stops midway is unknown-outcome with what was published, and lookup finds those parts', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('partial 1') }, { text: text('partial 2') }, { text: text('partial 3') }] }
+    const since = new Date(Date.now() - 1000)
+    // The first part goes through, the second is refused.
+    server.injectFault({ kind: 'unavailable', path: '/2/tweets', after: 1 })
+    const error = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('unknown-outcome')
+    expect(error.partial?.partIds).toHaveLength(1)
+    const found = await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })
+    expect(found).toMatchObject({ remoteId: error.partial!.remoteId, partIds: error.partial!.partIds })
+  })
+
+  it('lookup matches text X returns escaped, and whole threads', async () => {
+    const credentials = credentialsFrom(server)
+    const since = new Date(Date.now() - 1000)
+    const content = { parts: [{ text: text('Q&A <live>') }, { text: text('part two & more') }] }
+    const published = await x.publish({ credentials, content, idempotencyKey: randomUUID() })
+    expect(server.posts.find((p) => p.id === published.remoteId)?.text).toBe(content.parts[0]!.text)
+    const found = await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })
+    expect(found?.partIds).toEqual(published.partIds)
+    expect(await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since: new Date(Date.now() + 60_000) })).toBeNull()
+  })
+
+  it('refresh with a revoked family is disconnected; a refused token endpoint is not', async () => {
+    const credentials = credentialsFrom(server)
+    await x.refreshCredentials!(credentials)
+    expect((await rejection(x.refreshCredentials!(credentials))).kind).toBe('disconnected')
+    const other = credentialsFrom(server)
+    server.injectFault({ kind: 'unavailable', path: '/2/oauth2/token' })
+    expect((await rejection(x.refreshCredentials!(other))).kind).toBe('transient')
+    server.injectFault({ kind: 'reset', apply: true, path: '/2/oauth2/token' })
+    expect((await rejection(x.refreshCredentials!(other))).kind).toBe('unknown-outcome')
+  })
+
+  it('an expired access token is auth', async () => {
+    const credentials = credentialsFrom(server)
+    server.expireAccessTokens()
+    const error = await rejection(x.publish({ credentials, content: { parts: [{ text: text('expired') }] }, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('auth')
+    expect(error.detail?.status).toBe(401)
+  })
+
+  it('deletes a post, and deleting it again is fine', async () => {
+    const credentials = credentialsFrom(server)
+    const published = await x.publish({ credentials, content: { parts: [{ text: text('to delete') }] }, idempotencyKey: randomUUID() })
+    await x.delete!({ credentials, remoteId: published.remoteId })
+    expect(server.posts.some((p) => p.id === published.remoteId)).toBe(false)
+    await x.delete!({ credentials, remoteId: published.remoteId })
+  })
+})
+
+describe.each([
+  { engine: 'pglite', enabled: true },
+  { engine: 'postgres', enabled: Boolean(process.env.DATABASE_URL) },
+])('200 concurrent publishes on one account with an expired access token ($engine)', ({ engine, enabled }) => {
+  let server: XApiServer
+  let x: Connector
+  let handles: Db[]
+  let closers: Array<() => Promise<void>>
+  const keyring = createKeyring({ currentKey: randomBytes(32).toString('base64'), currentVersion: 1 })
+
+  beforeAll(async () => {
+    if (!enabled) return
+    server = await startXApiServer()
+    x = xConnectorFor(server)
+    if (engine === 'pglite') {
+      const database = await openDatabase({ dataDir: null })
+      handles = [database.db]
+      closers = [database.close]
+    } else {
+      // Two connection pools on one database: two worker processes as far as PostgreSQL can tell.
+      const database = await createTestDatabase()
+      const second = await openDatabase({ url: database.url!, max: 5, migrate: false })
+      handles = [database.db, second.db]
+      closers = [second.close, database.close]
+    }
+  })
+  afterAll(async () => {
+    for (const close of closers ?? []) await close()
+    await server?.close()
+  })
+
+  async function connectedAccount(args: { storedExpiresAt: Date }) {
+    const db = handles[0]!
+    const [workspace] = await db.insert(workspaces).values({ name: 'Acceptance' }).returning()
+    const issued = server.issueTokens()
+    const account = await connectAccount(db, {
+      workspaceId: workspace!.id,
+      kind: 'x',
+      remoteAccountId: `${server.user.id}-${randomUUID()}`,
+      handle: server.user.username,
+      credentials: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: args.storedExpiresAt, extra: { userId: server.user.id } },
+      keyring,
+      clock: systemClock,
+    })
+    server.expireAccessTokens()
+    return { workspaceId: workspace!.id, accountId: account.id }
+  }
+
+  async function publishConcurrently(account: { workspaceId: string; accountId: string }) {
+    const run = `${randomUUID().slice(0, 6)}`
+    return Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        withAccountCredentials({ db: handles[i % handles.length]!, keyring, connector: x, clock: systemClock, ...account }, (credentials) =>
+          x.publish({ credentials, content: { parts: [{ text: `post ${i} of run ${run}` }] }, idempotencyKey: randomUUID() }),
+        ),
+      ),
+    )
+  }
+
+  it.runIf(enabled)('expired as stored: exactly one refresh, no invalid_grant, 200 posts', async () => {
+    const account = await connectedAccount({ storedExpiresAt: new Date(Date.now() - 60_000) })
+    const before = { ...server.counters }
+    const results = await publishConcurrently(account)
+    expect(new Set(results.map((r) => r.remoteId)).size).toBe(200)
+    expect(server.counters.refreshCalls - before.refreshCalls).toBe(1)
+    expect(server.counters.invalidGrants - before.invalidGrants).toBe(0)
+    expect(server.counters.postsCreated - before.postsCreated).toBe(200)
+    expect((await getAccount(handles[0]!, account))?.status).toBe('connected')
+  })
+
+  it.runIf(enabled)('expired without our knowing (401s): exactly one refresh, no invalid_grant, 200 posts', async () => {
+    const account = await connectedAccount({ storedExpiresAt: new Date(Date.now() + 3600_000) })
+    const before = { ...server.counters }
+    const results = await publishConcurrently(account)
+    expect(new Set(results.map((r) => r.remoteId)).size).toBe(200)
+    expect(server.counters.unauthorized - before.unauthorized).toBeGreaterThan(0)
+    expect(server.counters.refreshCalls - before.refreshCalls).toBe(1)
+    expect(server.counters.invalidGrants - before.invalidGrants).toBe(0)
+    expect(server.counters.postsCreated - before.postsCreated).toBe(200)
+  })
+})

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto'
+import { ConnectorError, type ChannelContent, type Connector, type Credentials } from '../../connectors/types'
+
+/**
+ * The contract every social connector passes, against a server that speaks its network's API.
+ * A harness gives the suite fresh credentials and ways to make that server misbehave on the next
+ * publish request.
+ */
+export type ConnectorHarness = {
+  connector: Connector
+  /** Credentials of a connected test account, fresh for each call. */
+  credentials(): Promise<Credentials>
+  /** Posts the server has created so far. */
+  postsCreated(): number
+  /** The next publish request answers "rate limited until `resetAt`". */
+  failNextPublishWithRateLimit(resetAt: Date): void
+  /** The next publish request answers 503. */
+  failNextPublishWithUnavailable(): void
+  /** The next publish request is applied, then its connection is reset before the answer. */
+  resetNextPublishAfterApplying(): void
+  close(): Promise<void>
+}
+
+const unique = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+const single = (text: string): ChannelContent => ({ parts: [{ text }] })
+
+async function connectorError(promise: Promise<unknown>): Promise<ConnectorError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(error, 'expected a ConnectorError').toBeInstanceOf(ConnectorError)
+  return error as ConnectorError
+}
+
+/** What the network offers; the suite checks the connector declares exactly that. */
+export type ConnectorCapabilities = { refresh: boolean }
+
+export function runConnectorContract(name: string, capabilities: ConnectorCapabilities, setup: () => Promise<ConnectorHarness>) {
+  describe(`connector contract: ${name}`, () => {
+    let h: ConnectorHarness
+    beforeAll(async () => {
+      h = await setup()
+    })
+    afterAll(async () => {
+      await h?.close()
+    })
+
+    it('declares its capabilities', () => {
+      expect(typeof h.connector.refreshCredentials === 'function').toBe(capabilities.refresh)
+      expect(typeof h.connector.lookup).toBe('function')
+    })
+
+    it('validate accepts a short post and names the over-long part of a thread', () => {
+      const max = h.connector.limits.maxLength
+      expect(h.connector.validate(single('hello'))).toEqual([])
+      const problems = h.connector.validate({ parts: [{ text: 'one' }, { text: 'two' }, { text: 'x'.repeat(max + 1) }] })
+      expect(problems.map((p) => p.path)).toEqual(['parts[2].text'])
+      expect(h.connector.validate({ parts: [{ text: 'x'.repeat(max) }] })).toEqual([])
+    })
+
+    it('publish returns a remote id and creates one post', async () => {
+      const before = h.postsCreated()
+      const result = await h.connector.publish({ credentials: await h.credentials(), content: single(unique('contract publish')), idempotencyKey: randomUUID() })
+      expect(result.remoteId).toMatch(/\S/)
+      expect(h.postsCreated()).toBe(before + 1)
+    })
+
+    it('a second publish with the same idempotency key never creates a second post', async () => {
+      const credentials = await h.credentials()
+      const content = single(unique('contract idempotent'))
+      const idempotencyKey = randomUUID()
+      const first = await h.connector.publish({ credentials, content, idempotencyKey })
+      const before = h.postsCreated()
+      const second = await h.connector.publish({ credentials, content, idempotencyKey }).then(
+        (r) => r,
+        (e: unknown) => e,
+      )
+      expect(h.postsCreated()).toBe(before)
+      // Networks with idempotency keys return the first post; networks that reject duplicates fail cleanly.
+      if (second instanceof Error) expect(second).toBeInstanceOf(ConnectorError)
+      else expect((second as { remoteId: string }).remoteId).toBe(first.remoteId)
+    })
+
+    it('rate limiting is rate-limited with the reset time', async () => {
+      const resetAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 600_000)
+      h.failNextPublishWithRateLimit(resetAt)
+      const error = await connectorError(h.connector.publish({ credentials: await h.credentials(), content: single(unique('contract 429')), idempotencyKey: randomUUID() }))
+      expect(error.kind).toBe('rate-limited')
+      expect(error.resetAt?.toISOString()).toBe(resetAt.toISOString())
+    })
+
+    it('a 5xx is transient and creates nothing', async () => {
+      const before = h.postsCreated()
+      h.failNextPublishWithUnavailable()
+      const error = await connectorError(h.connector.publish({ credentials: await h.credentials(), content: single(unique('contract 503')), idempotencyKey: randomUUID() }))
+      expect(error.kind).toBe('transient')
+      expect(h.postsCreated()).toBe(before)
+    })
+
+    it('rejected credentials are auth', async () => {
+      const credentials = { ...(await h.credentials()), accessToken: 'not-a-token' }
+      const error = await connectorError(h.connector.publish({ credentials, content: single(unique('contract 401')), idempotencyKey: randomUUID() }))
+      expect(error.kind).toBe('auth')
+    })
+
+    it('a connection lost after sending is unknown-outcome, and lookup settles it', async () => {
+      const credentials = await h.credentials()
+      const content = single(unique('contract lost answer'))
+      const idempotencyKey = randomUUID()
+      const since = new Date(Date.now() - 1000)
+      h.resetNextPublishAfterApplying()
+      const error = await connectorError(h.connector.publish({ credentials, content, idempotencyKey }))
+      expect(error.kind).toBe('unknown-outcome')
+      const found = await h.connector.lookup!({ credentials, content, idempotencyKey, since })
+      expect(found?.remoteId).toMatch(/\S/)
+    })
+
+    it('lookup finds a published post and returns null for one never sent', async () => {
+      const credentials = await h.credentials()
+      const since = new Date(Date.now() - 1000)
+      const content = single(unique('contract lookup'))
+      const idempotencyKey = randomUUID()
+      const published = await h.connector.publish({ credentials, content, idempotencyKey })
+      expect(await h.connector.lookup!({ credentials, content, idempotencyKey, since })).toMatchObject({ remoteId: published.remoteId })
+      expect(await h.connector.lookup!({ credentials, content: single(unique('never sent')), idempotencyKey: randomUUID(), since })).toBeNull()
+    })
+
+    // Only networks with expiring tokens have refresh; the capability check above keeps this honest.
+    if (capabilities.refresh) {
+      it('refresh rotates the tokens, and the used refresh token is dead', async () => {
+        const old = await h.credentials()
+        const fresh = await h.connector.refreshCredentials!(old)
+        expect(fresh.accessToken).not.toBe(old.accessToken)
+        expect(fresh.refreshToken).toBeTruthy()
+        expect(fresh.refreshToken).not.toBe(old.refreshToken)
+        expect(fresh.expiresAt!.getTime()).toBeGreaterThan(Date.now())
+        await h.connector.publish({ credentials: fresh, content: single(unique('contract after refresh')), idempotencyKey: randomUUID() })
+        const error = await connectorError(h.connector.refreshCredentials!(old))
+        expect(error.kind).toBe('disconnected')
+      })
+    }
+  })
+}

@@ -1,0 +1,241 @@
+import { createHash, randomBytes } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { mastodonLength } from '../../connectors/mastodon/index'
+
+/**
+ * A loopback HTTP server that speaks the parts of the Mastodon API Trickle uses: app registration,
+ * OAuth (authorize redirect, token with PKCE S256), verify_credentials, instance, media, statuses with
+ * Idempotency-Key (remembered for an hour), account statuses, delete. Faults and counters for tests.
+ */
+
+export type MastodonFault =
+  | { kind: 'rate-limit'; resetAt?: Date }
+  | { kind: 'unavailable' }
+  | { kind: 'reset'; apply?: boolean }
+  | { kind: 'hang' }
+
+export type MastodonFaultRule = MastodonFault & { times?: number; after?: number; method?: string; path?: string }
+export type MastodonStatus = { id: string; accountId: string; text: string; createdAt: Date; inReplyTo: string | null; mediaIds: string[]; visibility: string }
+
+export type MastodonApiServer = {
+  url: string
+  account: { id: string; username: string; display_name: string }
+  statuses: MastodonStatus[]
+  media: Map<string, { bytes: Buffer; mimeType: string; description?: string }>
+  counters: { postsCreated: number; idempotentReplays: number; appsRegistered: number; unauthorized: number }
+  injectFault(rule: MastodonFaultRule): void
+  /** A token as if the user had authorized an app. */
+  issueToken(): string
+  close(): Promise<void>
+}
+
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> }
+
+const html = (text: string) =>
+  `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/\n/g, '<br />')}</p>`
+
+export async function startMastodonApiServer(options: { maxCharacters?: number } = {}): Promise<MastodonApiServer> {
+  const maxCharacters = options.maxCharacters ?? 500
+  const account = { id: '109000000000000001', username: 'trickle', display_name: 'Trickle Test' }
+  const apps = new Map<string, { secret: string; redirectUris: string[] }>()
+  const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; used: boolean }>()
+  const tokens = new Set<string>()
+  const statuses: MastodonStatus[] = []
+  const media = new Map<string, { bytes: Buffer; mimeType: string; description?: string }>()
+  const idempotency = new Map<string, { statusId: string; at: number }>()
+  const faults: Array<MastodonFaultRule & { left: number; skip: number }> = []
+  const counters = { postsCreated: 0, idempotentReplays: 0, appsRegistered: 0, unauthorized: 0 }
+  const sockets = new Set<Socket>()
+  let nextId = 110_000_000_000_000_000n
+  const newId = () => (nextId += 1n).toString()
+  const random = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`
+  let baseUrl = ''
+
+  const error = (status: number, message: string, extra: Record<string, string> = {}): Reply => ({ status, body: { error: message, ...extra } })
+  const statusJson = (s: MastodonStatus) => ({
+    id: s.id,
+    created_at: s.createdAt.toISOString(),
+    in_reply_to_id: s.inReplyTo,
+    visibility: s.visibility,
+    url: `${baseUrl}/@${account.username}/${s.id}`,
+    content: html(s.text),
+    media_attachments: s.mediaIds.map((id) => ({ id, type: 'image' })),
+    account,
+  })
+
+  async function route(req: http.IncomingMessage, url: URL, raw: Buffer): Promise<Reply> {
+    const method = req.method ?? 'GET'
+    const path = url.pathname
+    const type = req.headers['content-type'] ?? ''
+    const fields = (): Record<string, string> => (type.includes('json') ? JSON.parse(raw.toString('utf8') || '{}') : Object.fromEntries(new URLSearchParams(raw.toString('utf8'))))
+    if (method === 'POST' && path === '/api/v1/apps') {
+      const body = fields()
+      if (!body.client_name || !body.redirect_uris) return error(422, 'Validation failed: client_name and redirect_uris are required')
+      const clientId = random('cid-')
+      apps.set(clientId, { secret: random('cs-'), redirectUris: String(body.redirect_uris).split(/\s+/) })
+      counters.appsRegistered++
+      return { status: 200, body: { id: newId(), name: body.client_name, client_id: clientId, client_secret: apps.get(clientId)!.secret } }
+    }
+    if (method === 'GET' && path === '/oauth/authorize') {
+      const q = url.searchParams
+      const app = apps.get(q.get('client_id') ?? '')
+      const redirectUri = q.get('redirect_uri') ?? ''
+      if (!app || !app.redirectUris.includes(redirectUri)) return error(400, 'invalid client or redirect_uri')
+      const back = new URL(redirectUri)
+      back.searchParams.set('state', q.get('state') ?? '')
+      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) {
+        back.searchParams.set('error', 'invalid_request')
+        return { status: 302, headers: { location: back.toString() } }
+      }
+      const code = random('code-')
+      codes.set(code, { clientId: q.get('client_id')!, redirectUri, challenge: q.get('code_challenge')!, used: false })
+      back.searchParams.set('code', code)
+      return { status: 302, headers: { location: back.toString() } }
+    }
+    if (method === 'POST' && path === '/oauth/token') {
+      const body = fields()
+      const app = apps.get(body.client_id ?? '')
+      if (!app || app.secret !== body.client_secret) return { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed' } }
+      const pending = codes.get(body.code ?? '')
+      const verified = pending && createHash('sha256').update(body.code_verifier ?? '').digest('base64url') === pending.challenge
+      if (!pending || pending.used || pending.clientId !== body.client_id || pending.redirectUri !== body.redirect_uri || !verified) {
+        if (pending) pending.used = true
+        return { status: 400, body: { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid' } }
+      }
+      pending.used = true
+      const token = random('tok-')
+      tokens.add(token)
+      return { status: 200, body: { access_token: token, token_type: 'Bearer', scope: body.scope, created_at: Math.floor(Date.now() / 1000) } }
+    }
+    if (method === 'GET' && path === '/api/v2/instance') {
+      return { status: 200, body: { domain: url.host, configuration: { statuses: { max_characters: maxCharacters, max_media_attachments: 4, characters_reserved_per_url: 23 } } } }
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    if (!bearer || !tokens.has(bearer)) {
+      counters.unauthorized++
+      return error(401, 'The access token is invalid')
+    }
+    if (method === 'GET' && path === '/api/v1/accounts/verify_credentials') return { status: 200, body: { ...account, acct: account.username } }
+    if (method === 'POST' && path === '/api/v2/media') {
+      const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': type } }).formData()
+      const file = form.get('file')
+      if (!file || typeof file === 'string') return error(422, 'Validation failed: File is missing')
+      const id = newId()
+      const description = form.get('description')
+      media.set(id, { bytes: Buffer.from(await file.arrayBuffer()), mimeType: file.type, description: typeof description === 'string' ? description : undefined })
+      return { status: 200, body: { id, type: 'image', description } }
+    }
+    if (method === 'POST' && path === '/api/v1/statuses') {
+      const key = req.headers['idempotency-key']
+      const remembered = typeof key === 'string' ? idempotency.get(`${bearer}:${key}`) : undefined
+      if (remembered && Date.now() - remembered.at < 3600_000) {
+        counters.idempotentReplays++
+        return { status: 200, body: statusJson(statuses.find((s) => s.id === remembered.statusId)!) }
+      }
+      const body = JSON.parse(raw.toString('utf8') || '{}') as { status?: string; media_ids?: string[]; in_reply_to_id?: string; visibility?: string }
+      const text = body.status ?? ''
+      if (!text && !body.media_ids?.length) return error(422, "Validation failed: Text can't be blank")
+      if (mastodonLength(text) > maxCharacters) return error(422, `Validation failed: Text character limit of ${maxCharacters} exceeded`)
+      if (body.in_reply_to_id && !statuses.some((s) => s.id === body.in_reply_to_id)) return error(404, 'Record not found')
+      for (const id of body.media_ids ?? []) if (!media.has(id)) return error(422, `Validation failed: media ${id} not found`)
+      const status: MastodonStatus = {
+        id: newId(),
+        accountId: account.id,
+        text,
+        createdAt: new Date(),
+        inReplyTo: body.in_reply_to_id ?? null,
+        mediaIds: body.media_ids ?? [],
+        visibility: body.visibility ?? 'public',
+      }
+      statuses.push(status)
+      counters.postsCreated++
+      if (typeof key === 'string') idempotency.set(`${bearer}:${key}`, { statusId: status.id, at: Date.now() })
+      return { status: 200, body: statusJson(status) }
+    }
+    const deleteMatch = /^\/api\/v1\/statuses\/(\d+)$/.exec(path)
+    if (method === 'DELETE' && deleteMatch) {
+      const index = statuses.findIndex((s) => s.id === deleteMatch[1])
+      if (index < 0) return error(404, 'Record not found')
+      const [removed] = statuses.splice(index, 1)
+      return { status: 200, body: statusJson(removed!) }
+    }
+    const listMatch = /^\/api\/v1\/accounts\/(\d+)\/statuses$/.exec(path)
+    if (method === 'GET' && listMatch) {
+      const limit = Math.min(40, Number(url.searchParams.get('limit') ?? 20))
+      const maxId = url.searchParams.get('max_id')
+      const mine = statuses.filter((s) => s.accountId === listMatch[1] && (!maxId || BigInt(s.id) < BigInt(maxId))).reverse()
+      return { status: 200, body: mine.slice(0, limit).map(statusJson) }
+    }
+    return error(404, `${method} ${path} is not served by the test Mastodon API`)
+  }
+
+  function takeFault(method: string, path: string): MastodonFault | null {
+    const rule = faults.find((f) => f.left > 0 && (!f.method || f.method === method) && (!f.path || f.path === path))
+    if (!rule) return null
+    if (rule.skip > 0) {
+      rule.skip--
+      return null
+    }
+    rule.left--
+    return rule
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const raw = Buffer.concat(chunks)
+      const send = (reply: Reply) => {
+        res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...reply.headers })
+        res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body))
+      }
+      const fault = takeFault(req.method ?? 'GET', url.pathname)
+      try {
+        if (fault?.kind === 'hang') return
+        if (fault?.kind === 'reset') {
+          if (fault.apply) await route(req, url, raw)
+          req.socket.destroy()
+          return
+        }
+        if (fault?.kind === 'unavailable') return send({ status: 503, body: { error: 'Service Unavailable' } })
+        if (fault?.kind === 'rate-limit') {
+          const resetAt = fault.resetAt ?? new Date(Date.now() + 300_000)
+          return send({
+            status: 429,
+            headers: { 'x-ratelimit-limit': '300', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetAt.toISOString() },
+            body: { error: 'Too many requests' },
+          })
+        }
+        send(await route(req, url, raw))
+      } catch (e) {
+        send({ status: 500, body: { error: String(e) } })
+      }
+    })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  return {
+    url: baseUrl,
+    account,
+    statuses,
+    media,
+    counters,
+    injectFault: (rule) => faults.push({ ...rule, left: rule.times ?? 1, skip: rule.after ?? 0 }),
+    issueToken: () => {
+      const token = random('tok-')
+      tokens.add(token)
+      return token
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
