@@ -1,4 +1,5 @@
 import type { Connector } from './types'
+import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
@@ -6,6 +7,7 @@ import { createXConnector, type XConnectorConfig } from './x/index'
 export type ConnectorConfigs = {
   x: XConnectorConfig
   mastodon: MastodonConnectorConfig
+  bluesky: BlueskyConnectorConfig
 }
 
 export type ConnectorKind = keyof ConnectorConfigs
@@ -14,6 +16,7 @@ export type ConnectorKind = keyof ConnectorConfigs
 export const connectorFactories = {
   x: (config: XConnectorConfig) => createXConnector(config),
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
+  bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
 export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]

@@ -1,0 +1,263 @@
+import { Agent, AppBskyRichtextFacet, AtUri, RichText, XRPCError } from '@atproto/api'
+import { systemClock, type Clock } from '../../domain/clock'
+import {
+  ConnectorError,
+  type AuthorizedAccount,
+  type ChannelContent,
+  type Connector,
+  type ContentProblem,
+  type Credentials,
+  type LookupArgs,
+  type PublishArgs,
+  type PublishResult,
+  type ValidateOptions,
+} from '../types'
+import { BLUESKY_LIMITS, recordKeyFor, validateBlueskyContent } from './content'
+import { toConnectorError, type CallKind } from './errors'
+
+/**
+ * Bluesky through `@atproto/api` against the account's own PDS (or the bsky.social entryway), signed in
+ * with an app password. Sessions are a short-lived access JWT and a refresh JWT; the connector never
+ * refreshes on its own (the worker's single-flight refresh does). Every post is written under a record
+ * key derived from the idempotency key, so a retried publish cannot create a second post.
+ */
+export type BlueskyConnectorConfig = {
+  /** Where accounts sign in when they name no server. */
+  defaultService?: string
+  /** Links to published posts. */
+  appUrl?: string
+  /** Allow http:// services (loopback tests, a PDS on the local network). */
+  allowInsecureServices?: boolean
+  timeoutMs?: number
+  clock?: Clock
+}
+
+export type BlueskyConnector = Connector<'bluesky'> & {
+  /** Signs in with an app password (never the account password) and returns the account to store. */
+  connectWithAppPassword(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
+}
+
+type Session = { service: string; did: string; agent: Agent }
+type StrongRef = { uri: string; cid: string }
+type Media = NonNullable<ChannelContent['parts'][number]['media']>
+
+const POST = 'app.bsky.feed.post'
+
+export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): BlueskyConnector {
+  const clock = config.clock ?? systemClock
+  const timeoutMs = config.timeoutMs ?? 30_000
+  const appUrl = (config.appUrl ?? 'https://bsky.app').replace(/\/$/, '')
+
+  function serviceOf(value: string | undefined, field: string): string {
+    if (!value) throw new Error(`${field}: the Bluesky server is missing`)
+    let url: URL
+    try {
+      url = new URL(/^https?:\/\//.test(value) ? value : `https://${value}`)
+    } catch {
+      throw new Error(`${field}: "${value}" is not a server address`)
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && config.allowInsecureServices)) {
+      throw new Error(`${field}: Bluesky servers must be reached over https`)
+    }
+    return url.origin
+  }
+  if (config.defaultService) serviceOf(config.defaultService, 'bluesky.defaultService')
+
+  function agentFor(service: string, token: string | undefined, signal?: AbortSignal): Agent {
+    return new Agent({
+      service,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : []), ...(signal ? [signal] : [])]) }),
+    })
+  }
+
+  async function call<T>(kind: CallKind, service: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      throw toConnectorError(error, { call: kind, now: clock.now(), service })
+    }
+  }
+
+  function sessionOf(credentials: Credentials, signal?: AbortSignal): Session {
+    const service = serviceOf(credentials.extra?.service ?? config.defaultService, 'credentials.extra.service')
+    const did = credentials.extra?.did
+    if (!did) throw new ConnectorError('disconnected', 'credentials.extra.did: the Bluesky account is missing; reconnect it')
+    return { service, did, agent: agentFor(service, credentials.accessToken, signal) }
+  }
+
+  function credentialsFrom(service: string, data: { accessJwt: string; refreshJwt: string; did: string; handle: string }): Credentials {
+    return { accessToken: data.accessJwt, refreshToken: data.refreshJwt, expiresAt: jwtExpiry(data.accessJwt), extra: { service, did: data.did, handle: data.handle } }
+  }
+
+  /** Links become link facets; mentions of handles that resolve become mention facets, others stay text. */
+  async function richText(s: Session, text: string): Promise<{ text: string; facets?: AppBskyRichtextFacet.Main[] }> {
+    const rt = new RichText({ text })
+    rt.detectFacetsWithoutResolution()
+    const facets: AppBskyRichtextFacet.Main[] = []
+    for (const facet of rt.facets ?? []) {
+      const features: AppBskyRichtextFacet.Main['features'] = []
+      for (const feature of facet.features) {
+        if (!AppBskyRichtextFacet.isMention(feature)) {
+          features.push(feature)
+          continue
+        }
+        // Until resolved, a detected mention carries the handle in `did`.
+        const did = await resolveHandle(s, feature.did)
+        if (did) features.push({ ...feature, did })
+      }
+      if (features.length) facets.push({ ...facet, features })
+    }
+    return { text: rt.text, facets: facets.length ? facets : undefined }
+  }
+
+  async function resolveHandle(s: Session, handle: string): Promise<string | null> {
+    try {
+      return (await s.agent.com.atproto.identity.resolveHandle({ handle })).data.did
+    } catch (error) {
+      // 400 "Unable to resolve handle": not an account, so the text stays plain.
+      if (error instanceof XRPCError && error.status === 400 && !/Token/.test(error.error)) return null
+      throw toConnectorError(error, { call: 'read', now: clock.now(), service: s.service })
+    }
+  }
+
+  async function uploadImages(s: Session, media: Media) {
+    const images = []
+    for (const item of media) {
+      const { data } = await call('upload', s.service, () => s.agent.com.atproto.repo.uploadBlob(item.data, { encoding: item.mimeType }))
+      images.push({ image: data.blob, alt: item.altText ?? '' })
+    }
+    return images.length ? { $type: 'app.bsky.embed.images', images } : undefined
+  }
+
+  async function getPost(s: Session, rkey: string): Promise<(StrongRef & { text: string }) | null> {
+    try {
+      const { data } = await s.agent.com.atproto.repo.getRecord({ repo: s.did, collection: POST, rkey })
+      return { uri: data.uri, cid: data.cid!, text: String(data.value.text ?? '') }
+    } catch (error) {
+      if (error instanceof XRPCError && error.error === 'RecordNotFound') return null
+      throw toConnectorError(error, { call: 'read', now: clock.now(), service: s.service })
+    }
+  }
+
+  /**
+   * Creates the post under its record key. A PDS refuses a second record under a key that exists (a 500
+   * "There is already a value at key", 400 on some versions): the existing one is ours from an earlier
+   * attempt with the same idempotency key, so that is success.
+   */
+  async function createPost(s: Session, rkey: string, record: Record<string, unknown>): Promise<StrongRef> {
+    try {
+      const { data } = await s.agent.com.atproto.repo.createRecord({ repo: s.did, collection: POST, rkey, record })
+      return { uri: data.uri, cid: data.cid }
+    } catch (error) {
+      const answered = error instanceof XRPCError && (error.status >= 500 || (error.status === 400 && /already/i.test(error.message)))
+      if (answered) {
+        const existing = await getPost(s, rkey).catch(() => null)
+        if (existing) return existing
+      }
+      throw toConnectorError(error, { call: 'write', now: clock.now(), service: s.service })
+    }
+  }
+
+  function result(s: Session, posts: StrongRef[]): PublishResult {
+    return { remoteId: posts[0]!.uri, url: `${appUrl}/profile/${s.did}/post/${new AtUri(posts[0]!.uri).rkey}`, partIds: posts.map((p) => p.uri) }
+  }
+
+  return {
+    kind: 'bluesky',
+    displayName: 'Bluesky',
+    limits: BLUESKY_LIMITS,
+
+    validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
+      return validateBlueskyContent(content, options.maxLength ?? BLUESKY_LIMITS.maxLength)
+    },
+
+    /**
+     * A thread is a chain of replies (root = the first post, parent = the previous one). A retry with the
+     * same idempotency key finds the parts already written under their keys and carries on after them.
+     */
+    async publish({ credentials, content, idempotencyKey, signal }: PublishArgs): Promise<PublishResult> {
+      const s = sessionOf(credentials, signal)
+      const posts: StrongRef[] = []
+      for (const [index, part] of content.parts.entries()) {
+        try {
+          const embed = await uploadImages(s, part.media ?? [])
+          const record = {
+            $type: POST,
+            ...(await richText(s, part.text)),
+            createdAt: clock.now().toISOString(),
+            ...(embed ? { embed } : {}),
+            ...(posts.length ? { reply: { root: posts[0], parent: posts[posts.length - 1] } } : {}),
+          }
+          posts.push(await createPost(s, recordKeyFor(idempotencyKey, index), record))
+        } catch (error) {
+          if (posts.length === 0) throw error
+          const cause = error as ConnectorError
+          throw new ConnectorError('unknown-outcome', `The thread stopped after ${posts.length} of ${content.parts.length} posts: ${cause.message}`, {
+            partial: result(s, posts),
+            detail: cause.detail,
+            cause,
+          })
+        }
+      }
+      return result(s, posts)
+    },
+
+    async connectWithAppPassword({ service, identifier, appPassword }) {
+      const base = serviceOf(service || config.defaultService || 'https://bsky.social', 'service')
+      if (!identifier.trim()) throw new Error('identifier: enter your handle or email')
+      if (!appPassword.trim()) throw new Error('appPassword: enter an app password')
+      const agent = agentFor(base, undefined)
+      const { data } = await call('login', base, () => agent.com.atproto.server.createSession({ identifier: identifier.trim(), password: appPassword.trim() }))
+      if (jwtScope(data.accessJwt) !== 'com.atproto.appPass') {
+        // A full-access session could change the account's email or password: do not keep it.
+        await agentFor(base, data.refreshJwt).com.atproto.server.deleteSession().catch(() => undefined)
+        throw new ConnectorError('auth', 'appPassword: use an app password (Bluesky settings → Privacy and security → App passwords), not the account password')
+      }
+      return { credentials: credentialsFrom(base, data), remoteAccountId: data.did, handle: data.handle }
+    },
+
+    async refreshCredentials(credentials: Credentials): Promise<Credentials> {
+      const service = serviceOf(credentials.extra?.service ?? config.defaultService, 'credentials.extra.service')
+      if (!credentials.refreshToken) throw new ConnectorError('disconnected', 'credentials.refreshToken: there is no Bluesky session to refresh')
+      const agent = agentFor(service, credentials.refreshToken)
+      const { data } = await call('refresh', service, () => agent.com.atproto.server.refreshSession())
+      return credentialsFrom(service, data)
+    },
+
+    /** Reads each part back by its record key; `null` when the first part was never written. */
+    async lookup({ credentials, content, idempotencyKey }: LookupArgs): Promise<PublishResult | null> {
+      const s = sessionOf(credentials)
+      const posts: StrongRef[] = []
+      for (const index of content.parts.keys()) {
+        const post = await getPost(s, recordKeyFor(idempotencyKey, index))
+        if (!post) break
+        posts.push(post)
+      }
+      return posts.length ? result(s, posts) : null
+    },
+
+    async delete({ credentials, remoteId }) {
+      const s = sessionOf(credentials)
+      const uri = new AtUri(remoteId)
+      await call('write', s.service, () => s.agent.com.atproto.repo.deleteRecord({ repo: s.did, collection: uri.collection, rkey: uri.rkey }))
+    },
+  }
+}
+
+function jwtPayload(jwt: string): { exp?: number; scope?: string } {
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number; scope?: string }
+  } catch {
+    return {}
+  }
+}
+
+function jwtExpiry(jwt: string): Date | undefined {
+  const { exp } = jwtPayload(jwt)
+  return typeof exp === 'number' ? new Date(exp * 1000) : undefined
+}
+
+function jwtScope(jwt: string): string | undefined {
+  return jwtPayload(jwt).scope
+}
