@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { openDatabase, type Database } from '../db/client'
 import { findUserByEmail } from '../db/queries/users'
 import { listWorkspacesOfUser } from '../db/queries/workspaces'
+import { createKeyring, reencryptAccounts, VaultError } from '../db/vault'
 import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from '../app/http.server'
 import { issueApiToken } from '../app/utils/api.server'
 import { EmailTakenError, signUp, SignUpSchema } from '../app/utils/auth.server'
@@ -111,12 +112,33 @@ token
     })
   })
 
+const tokens = program.command('tokens').description('manage stored account tokens')
+tokens
+  .command('reencrypt')
+  .description('re-seal every account\'s tokens under TOKEN_ENCRYPTION_KEY (after moving the old key to TOKEN_ENCRYPTION_PREVIOUS_KEYS)')
+  .action(async () => {
+    const config = loadConfig()
+    const keyring = createKeyring({
+      currentKey: config.TOKEN_ENCRYPTION_KEY,
+      currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION,
+      previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
+    })
+    await withDatabase(async ({ db }) => {
+      const { reencrypted, failed } = await reencryptAccounts(db, { keyring })
+      console.log(`Re-encrypted ${reencrypted} account(s) under key version ${keyring.current}; ${failed.length} failed.`)
+      for (const failure of failed) console.error(`  account ${failure.accountId}: ${failure.reason}`)
+      if (failed.length > 0) {
+        throw new CliError(`${failed.length} account(s) could not be opened: keep their key in TOKEN_ENCRYPTION_PREVIOUS_KEYS, or reconnect them.`)
+      }
+    })
+  })
+
 try {
   await program.parseAsync()
 } catch (error) {
-  if (error instanceof CliError || error instanceof ConfigError) {
+  if (error instanceof CliError || error instanceof ConfigError || error instanceof VaultError) {
     console.error(error.message)
-    process.exit(error instanceof ConfigError ? 2 : 1)
+    process.exit(error instanceof ConfigError || error instanceof VaultError ? 2 : 1)
   }
   throw error
 }

@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../domain/clock'
 import { openJobStore } from '../jobs/store'
 import { createHttpApp, loadServerBuild } from '../app/http.server'
 import { loadConfig } from '../app/utils/env.server'
-import type { Services } from '../app/utils/services.server'
+import { createAccountServices, type Services } from '../app/utils/services.server'
 import type { Database } from '../db/client'
 import { createTestDatabase } from './db'
 
@@ -25,8 +25,11 @@ export type TestApp = {
  * test database, listening on a free loopback port. Jobs go to Agenda's PostgreSQL backend on the same
  * database, or to an in-memory embedded store when no server is configured. No worker runs.
  * `database` (optional) is an already-open database to serve instead; `close` closes it.
+ * `env` adds environment variables (e.g. X_CLIENT_ID and X's base URLs pointing at a loopback server).
  */
-export async function startTestApp(options: { clock?: Clock; database?: Database & { url?: string } } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { clock?: Clock; database?: Database & { url?: string }; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase())
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-app-'))
   const config = loadConfig({
@@ -36,9 +39,11 @@ export async function startTestApp(options: { clock?: Clock; database?: Database
     RUN_WORKER: 'false',
     SESSION_SECRET: randomBytes(32).toString('hex'),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...options.env,
   })
   const jobs = await openJobStore({ databaseUrl: database.url, embeddedDataDir: null, name: `test-app-${process.pid}` })
-  const services: Services = { config, database, jobs, clock: options.clock ?? systemClock }
+  const clock = options.clock ?? systemClock
+  const services: Services = { config, database, jobs, clock, ...createAccountServices(config, clock) }
   const server = createHttpApp({ services, build: await loadServerBuild() }).listen(0, '127.0.0.1')
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

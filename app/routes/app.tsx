@@ -51,6 +51,9 @@ export default function AppLayout() {
             <Anchor component={Link} to="/app" fw={700}>
               Trickle
             </Anchor>
+            <Anchor component={Link} to="/app/accounts">
+              Accounts
+            </Anchor>
             <Anchor component={Link} to="/app/settings">
               Settings
             </Anchor>

@@ -22,6 +22,25 @@ export const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
   TOKEN_ENCRYPTION_KEY_VERSION: z.coerce.number().int().min(1).default(1),
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: z
+    .string()
+    .trim()
+    .regex(/^(\d+:[A-Za-z0-9+/]{43}=)(\s*,\s*\d+:[A-Za-z0-9+/]{43}=)*$/, 'must be "<version>:<base64 key>" entries separated by commas')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** X is "not configured" (cannot be connected) while X_CLIENT_ID is unset. */
+  X_CLIENT_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  X_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  X_API_BASE_URL: z.url().default('https://api.x.com'),
+  X_UPLOAD_BASE_URL: z.url().default('https://upload.x.com'),
+  X_AUTHORIZE_URL: z.url().default('https://x.com/i/oauth2/authorize'),
+  /** The app's 24-hour post budget on X (your API plan's cap); unset = not counted locally. */
+  X_POSTS_PER_DAY: z.coerce.number().int().min(1).optional(),
+  /** The most one workspace may use of X_POSTS_PER_DAY; defaults to all of it. */
+  X_POSTS_PER_DAY_PER_WORKSPACE: z.coerce.number().int().min(1).optional(),
+  MASTODON_APP_NAME: z.string().trim().min(1).max(100).default('Trickle'),
+  /** Allow http:// Mastodon instances (local development and tests only). */
+  MASTODON_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
 
@@ -48,6 +67,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`)
   }
   const env = parsed.data
+  if (env.X_POSTS_PER_DAY_PER_WORKSPACE !== undefined) {
+    if (env.X_POSTS_PER_DAY === undefined) {
+      throw new ConfigError('Invalid environment:\n  X_POSTS_PER_DAY_PER_WORKSPACE: set X_POSTS_PER_DAY (the whole app\'s budget) too')
+    }
+    if (env.X_POSTS_PER_DAY_PER_WORKSPACE > env.X_POSTS_PER_DAY) {
+      throw new ConfigError('Invalid environment:\n  X_POSTS_PER_DAY_PER_WORKSPACE: must be at most X_POSTS_PER_DAY')
+    }
+  }
   let { SESSION_SECRET, TOKEN_ENCRYPTION_KEY } = env
   if (!SESSION_SECRET || !TOKEN_ENCRYPTION_KEY) {
     if (env.NODE_ENV === 'production') {

@@ -1,5 +1,7 @@
 import path from 'node:path'
+import { createConnectors, type ConnectorConfigs, type Connectors } from '../../connectors/registry'
 import { openDatabase, type Database } from '../../db/client'
+import { createKeyring, type Keyring } from '../../db/vault'
 import { systemClock, type Clock } from '../../domain/clock'
 import { openJobStore, type JobStore } from '../../jobs/store'
 import type { Config } from './env.server'
@@ -10,9 +12,48 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
+  /** The configured networks (X only when X_CLIENT_ID is set). */
+  connectors: Connectors
+  /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
+  keyring: Keyring
+}
+
+/** The connectors' configuration from the environment (connectors never read it themselves). */
+export function connectorConfigsFrom(config: Config, clock: Clock): Partial<ConnectorConfigs> {
+  const configs: Partial<ConnectorConfigs> = {
+    mastodon: { appName: config.MASTODON_APP_NAME, website: config.APP_URL, allowInsecureInstances: config.MASTODON_ALLOW_HTTP, clock },
+  }
+  if (config.X_CLIENT_ID) {
+    configs.x = {
+      clientId: config.X_CLIENT_ID,
+      clientSecret: config.X_CLIENT_SECRET,
+      apiBaseUrl: config.X_API_BASE_URL,
+      uploadBaseUrl: config.X_UPLOAD_BASE_URL,
+      authorizeUrl: config.X_AUTHORIZE_URL,
+      quota: config.X_POSTS_PER_DAY
+        ? { postsPerDay: config.X_POSTS_PER_DAY, postsPerDayPerWorkspace: config.X_POSTS_PER_DAY_PER_WORKSPACE ?? config.X_POSTS_PER_DAY }
+        : undefined,
+      clock,
+    }
+  }
+  return configs
+}
+
+/** The members of Services that come from configuration alone (shared with the test harness). */
+export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring'> {
+  return {
+    connectors: createConnectors(connectorConfigsFrom(config, clock)),
+    keyring: createKeyring({
+      currentKey: config.TOKEN_ENCRYPTION_KEY,
+      currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION,
+      previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
+    }),
+  }
 }
 
 export async function createServices(config: Config, options: { role: 'web' | 'worker'; clock?: Clock }): Promise<Services> {
+  const clock = options.clock ?? systemClock
+  const accountServices = createAccountServices(config, clock)
   const database = config.DATABASE_URL
     ? await openDatabase({ url: config.DATABASE_URL })
     : await openDatabase({ dataDir: path.join(config.DATA_DIR, 'app') })
@@ -23,7 +64,7 @@ export async function createServices(config: Config, options: { role: 'web' | 'w
       embeddedDataDir: path.join(config.DATA_DIR, 'jobs'),
       name: `${options.role}-${process.pid}`,
     })
-    return { config, database, jobs, clock: options.clock ?? systemClock }
+    return { config, database, jobs, clock, ...accountServices }
   } catch (error) {
     await database.close()
     throw error

@@ -1,7 +1,9 @@
+import { connectAccount, getAccount } from '../../db/queries/accounts'
 import { getMembershipOfUser } from '../../db/queries/workspaces'
 import { getApiToken } from '../../db/queries/tokens'
 import { listOpenInvitations } from '../../db/queries/invitations'
 import { findUserByEmail } from '../../db/queries/users'
+import { getContact } from '../../db/queries/contacts'
 import { issueApiToken } from '../../app/utils/api.server'
 import { issueInvitation } from '../../app/utils/auth.server'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
@@ -55,6 +57,46 @@ const resources: Resource[] = [
     attempts: (id): Attempt[] => [{ form: '/app/settings/invitations', fields: { intent: 'revoke', invitationId: id } }],
     unchanged: async ({ app, a }, id) =>
       (await listOpenInvitations(app.services.database.db, { workspaceId: a.workspaceId, now: app.services.clock.now() })).some((i) => i.id === id),
+  },
+  {
+    name: 'contact',
+    createInA: async ({ app, a }) => {
+      const response = await fetch(`${app.url}/api/v1/contacts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: 'private@a-tenant.test', name: 'Private' }),
+      })
+      return (await response.json()).id
+    },
+    attempts: (id): Attempt[] => [
+      { api: 'GET', path: `/api/v1/contacts/${id}` },
+      { api: 'PATCH', path: `/api/v1/contacts/${id}`, body: { name: 'Taken over', status: 'unsubscribed' } },
+      { api: 'DELETE', path: `/api/v1/contacts/${id}` },
+    ],
+    unchanged: async ({ app, a }, id) => {
+      const contact = await getContact(app.services.database.db, { workspaceId: a.workspaceId, contactId: id })
+      return contact?.name === 'Private' && contact.status === 'subscribed'
+    },
+  },
+  {
+    name: 'account',
+    createInA: async ({ app, a }) =>
+      (
+        await connectAccount(app.services.database.db, {
+          workspaceId: a.workspaceId,
+          kind: 'mastodon',
+          remoteAccountId: '1@social.example',
+          handle: 'a@social.example',
+          credentials: { accessToken: 'a-secret-token', extra: { instanceUrl: 'https://social.example' } },
+          keyring: app.services.keyring,
+          clock: app.services.clock,
+        })
+      ).id,
+    attempts: (id): Attempt[] => [
+      { form: '/app/accounts', fields: { intent: 'disconnect', accountId: id } },
+      { form: '/app/accounts', fields: { intent: 'reconnect', accountId: id } },
+    ],
+    unchanged: async ({ app, a }, id) => (await getAccount(app.services.database.db, { workspaceId: a.workspaceId, accountId: id }))?.status === 'connected',
   },
 ]
 

@@ -1,0 +1,258 @@
+import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
+import { CsrfInput } from '~/components/csrf-input'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import {
+  AccountActionSchema,
+  beginConnection,
+  ConnectError,
+  disconnectAccount,
+  loadAccountsPage,
+  type AccountView,
+  type NetworkView,
+} from '~/utils/accounts.server'
+import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
+import { readForm } from '~/utils/forms.server'
+
+export const meta: MetaFunction = () => [{ title: 'Accounts · Trickle' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace, membership } = await requireMembership(request, services)
+  const page = await loadAccountsPage(services, { workspaceId: workspace.id })
+  const params = new URL(request.url).searchParams
+  const connected = page.accounts.find((a) => a.id === params.get('connected')) ?? null
+  const disconnected = params.has('disconnected')
+  return {
+    ...page,
+    workspaceName: workspace.name,
+    canEdit: roleAtLeast(membership.role, 'editor'),
+    connected,
+    disconnected,
+    now: services.clock.now().toISOString(),
+  }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const { user, session, workspace } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, AccountActionSchema)
+  if (!form.ok) {
+    if (form.values.intent !== 'connect') throw notFound('No such account in this workspace')
+    return data({ fieldErrors: form.fieldErrors, kind: form.values.kind ?? null, values: form.values }, { status: 400 })
+  }
+  const scope = { workspaceId: workspace.id, userId: user.id, sessionIdHash: session.idHash }
+  if (form.data.intent === 'disconnect') {
+    if (!(await disconnectAccount(services, { workspaceId: workspace.id, accountId: form.data.accountId }))) {
+      throw notFound('No such account in this workspace')
+    }
+    return redirect('/app/accounts?disconnected')
+  }
+  try {
+    const started = await beginConnection(
+      services,
+      form.data.intent === 'connect' ? { ...scope, kind: form.data.kind, server: form.data.server } : { ...scope, accountId: form.data.accountId },
+    )
+    if (!started) throw notFound('No such account in this workspace')
+    return redirect(started.url, { headers: { 'Set-Cookie': started.setCookie } })
+  } catch (error) {
+    if (!(error instanceof ConnectError)) throw error
+    return data(
+      { fieldErrors: { [error.options.field ?? 'form']: error.message }, kind: form.data.intent === 'connect' ? form.data.kind : null, values: form.values },
+      { status: error.options.status ?? 400 },
+    )
+  }
+}
+
+const STATUS: Record<AccountView['status'], { label: string; color: string }> = {
+  connected: { label: 'Connected', color: 'teal' },
+  reconnect_needed: { label: 'Reconnect needed', color: 'red' },
+  disconnected: { label: 'Disconnected', color: 'gray' },
+}
+
+/** Instants are shown in UTC, rendered on the server, so the page reads the same everywhere. */
+function utc(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`
+}
+
+function TokenHealth({ account, now }: { account: AccountView; now: string }) {
+  if (!account.expiresAt) return <Text size="sm">Does not expire</Text>
+  const expired = account.expiresAt <= now
+  if (!account.renewsItself) {
+    return <Text size="sm">{expired ? `Expired ${utc(account.expiresAt)}: reconnect` : `Expires ${utc(account.expiresAt)}: reconnect before then`}</Text>
+  }
+  return (
+    <Text size="sm">
+      {expired ? `Expired ${utc(account.expiresAt)}; renewed at the next publish` : `Expires ${utc(account.expiresAt)}; renewed automatically`}
+    </Text>
+  )
+}
+
+export default function Accounts() {
+  const { accounts, networks, workspaceName, canEdit, connected, disconnected, now } = useLoaderData<typeof loader>()
+  const result = useActionData<typeof action>()
+  const configured = networks.filter((n) => n.configured)
+  return (
+    <Stack maw={960}>
+      <Title order={1}>Accounts</Title>
+      <Text c="dimmed">The social accounts {workspaceName} publishes to. Tokens are stored encrypted.</Text>
+      {connected ? (
+        <Alert color="teal" role="status" title="Account connected">
+          {connected.network} account @{connected.handle} is connected and ready to publish.
+        </Alert>
+      ) : null}
+      {disconnected ? (
+        <Alert color="gray" role="status" title="Account disconnected">
+          Trickle no longer holds its tokens or publishes to it.
+        </Alert>
+      ) : null}
+      {result?.fieldErrors.form ? (
+        <Alert color="red" role="alert" title="Could not connect">
+          {result.fieldErrors.form}
+        </Alert>
+      ) : null}
+
+      {accounts.length === 0 ? (
+        <Card withBorder>
+          <Text fw={500}>
+            {`No accounts yet — ${configured[0] ? `connect ${configured[0].name} to start publishing.` : 'an administrator has to configure a network first (see below).'}`}
+          </Text>
+        </Card>
+      ) : (
+        <Table aria-label="Connected accounts">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">Account</Table.Th>
+              <Table.Th scope="col">Network</Table.Th>
+              <Table.Th scope="col">Health</Table.Th>
+              <Table.Th scope="col">Access token</Table.Th>
+              {canEdit ? <Table.Th scope="col">Actions</Table.Th> : null}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {accounts.map((account) => (
+              <Table.Tr key={account.id} data-testid="account-row">
+                <Table.Th scope="row" fw={500}>
+                  {`@${account.handle}`}
+                  {account.displayName ? (
+                    <Text size="sm" c="dimmed" fw={400}>
+                      {account.displayName}
+                    </Text>
+                  ) : null}
+                </Table.Th>
+                <Table.Td>{account.network}</Table.Td>
+                <Table.Td>
+                  <Badge color={STATUS[account.status].color} variant="light">
+                    {STATUS[account.status].label}
+                  </Badge>
+                  {account.status !== 'connected' ? (
+                    <Text size="sm" mt={4}>
+                      {account.statusReason ? `${account.statusReason}. ` : ''}Press Reconnect and sign in to {account.network} again.
+                    </Text>
+                  ) : null}
+                </Table.Td>
+                <Table.Td>
+                  <TokenHealth account={account} now={now} />
+                </Table.Td>
+                {canEdit ? (
+                  <Table.Td>
+                    <Group gap="xs" wrap="nowrap">
+                      <Form method="post" reloadDocument>
+                        <CsrfInput />
+                        <input type="hidden" name="intent" value="reconnect" />
+                        <input type="hidden" name="accountId" value={account.id} />
+                        <Button
+                          type="submit"
+                          size="xs"
+                          variant={account.status === 'connected' ? 'default' : 'filled'}
+                          aria-label={`Reconnect @${account.handle} on ${account.network}`}
+                        >
+                          Reconnect
+                        </Button>
+                      </Form>
+                      <Button
+                        component={Link}
+                        to={`/app/accounts/${account.id}/disconnect`}
+                        size="xs"
+                        color="red"
+                        variant="subtle"
+                        aria-label={`Disconnect @${account.handle} on ${account.network}`}
+                      >
+                        Disconnect
+                      </Button>
+                    </Group>
+                  </Table.Td>
+                ) : null}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+
+      <Title order={2}>Connect an account</Title>
+      {canEdit ? null : <Text>You are a viewer in {workspaceName}: connecting accounts needs the editor role. Ask a workspace owner.</Text>}
+      <Group align="stretch">
+        {networks.map((network) => (
+          <ConnectCard
+            key={network.kind}
+            network={network}
+            canEdit={canEdit}
+            error={result?.kind === network.kind ? result.fieldErrors : undefined}
+            value={result?.kind === network.kind ? result.values.server : undefined}
+          />
+        ))}
+      </Group>
+    </Stack>
+  )
+}
+
+function ConnectCard({ network, canEdit, error, value }: { network: NetworkView; canEdit: boolean; error?: Record<string, string>; value?: string }) {
+  const headingId = `connect-${network.kind}`
+  return (
+    <Card withBorder w={420} component="section" aria-labelledby={headingId}>
+      <Title order={3} size="h4" id={headingId} mb="xs">
+        {network.name}
+      </Title>
+      {!network.configured ? (
+        <Alert color="yellow" title={`${network.name} is not configured on this server`}>
+          {network.setupHelp ?? 'Ask your administrator to configure it.'}
+        </Alert>
+      ) : canEdit ? (
+        // A full-page POST: the answer redirects to the network's own authorization page.
+        <Form method="post" reloadDocument noValidate>
+          <CsrfInput />
+          <input type="hidden" name="intent" value="connect" />
+          <input type="hidden" name="kind" value={network.kind} />
+          <Stack gap="xs">
+            {network.needsServer ? (
+              <TextInput
+                label={`Your ${network.name} server`}
+                description="The address of your instance, e.g. https://mastodon.social"
+                name="server"
+                type="url"
+                required
+                defaultValue={value}
+                error={error?.server}
+              />
+            ) : (
+              <Text size="sm">You will sign in to {network.name} and allow Trickle to post for you.</Text>
+            )}
+            {error?.kind ? (
+              <Text c="red" size="sm" role="alert">
+                {error.kind}
+              </Text>
+            ) : null}
+            <Button type="submit">{`Connect ${network.name}`}</Button>
+          </Stack>
+        </Form>
+      ) : (
+        <Text size="sm">Needs the editor role.</Text>
+      )}
+    </Card>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

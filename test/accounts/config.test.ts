@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { loadConfig } from '../../app/utils/env.server'
+import { createAccountServices } from '../../app/utils/services.server'
+import { systemClock } from '../../domain/clock'
+
+/** The connector variables of the environment schema, and what Services builds from them. */
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
+
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon', () => {
+  const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
+  expect(config.X_API_BASE_URL).toBe('https://api.x.com')
+  expect(config.MASTODON_APP_NAME).toBe('Trickle')
+  expect(config.MASTODON_ALLOW_HTTP).toBe(false)
+  const { connectors, keyring } = createAccountServices(config, systemClock)
+  expect(Object.keys(connectors)).toEqual(['mastodon'])
+  expect(keyring.current).toBe(1)
+})
+
+it('builds X from its variables, with the quota and the previous keys', () => {
+  const previous = randomBytes(32).toString('base64')
+  const config = loadConfig({
+    ...base,
+    X_CLIENT_ID: 'client',
+    X_API_BASE_URL: 'http://127.0.0.1:9',
+    X_UPLOAD_BASE_URL: 'http://127.0.0.1:9',
+    X_POSTS_PER_DAY: '1500',
+    X_POSTS_PER_DAY_PER_WORKSPACE: '300',
+    TOKEN_ENCRYPTION_KEY_VERSION: '3',
+    TOKEN_ENCRYPTION_PREVIOUS_KEYS: `1:${previous}, 2:${randomBytes(32).toString('base64')}`,
+  })
+  const { connectors, keyring } = createAccountServices(config, systemClock)
+  expect(connectors.x?.quota).toEqual({ postsPerDay: 1500, postsPerDayPerWorkspace: 300 })
+  expect(connectors.x?.authorizeUrl!({ redirectUri: 'http://localhost/cb', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/x\.com\/i\/oauth2\/authorize\?/)
+  expect([...keyring.keys.keys()].sort()).toEqual([1, 2, 3])
+  expect(createAccountServices(loadConfig({ ...base, X_CLIENT_ID: 'c', X_POSTS_PER_DAY: '50' }), systemClock).connectors.x?.quota).toEqual({
+    postsPerDay: 50,
+    postsPerDayPerWorkspace: 50,
+  })
+})
+
+it('names the variable that is wrong', () => {
+  expect(() => loadConfig({ ...base, TOKEN_ENCRYPTION_PREVIOUS_KEYS: 'old-key' })).toThrow(/TOKEN_ENCRYPTION_PREVIOUS_KEYS: must be/)
+  expect(() => loadConfig({ ...base, X_API_BASE_URL: 'not a url' })).toThrow(/X_API_BASE_URL/)
+  expect(() => loadConfig({ ...base, X_POSTS_PER_DAY: '10', X_POSTS_PER_DAY_PER_WORKSPACE: '20' })).toThrow(/X_POSTS_PER_DAY_PER_WORKSPACE: must be at most/)
+  expect(() => loadConfig({ ...base, X_POSTS_PER_DAY_PER_WORKSPACE: '20' })).toThrow(/X_POSTS_PER_DAY_PER_WORKSPACE: set X_POSTS_PER_DAY/)
+  expect(() => loadConfig({ ...base, MASTODON_ALLOW_HTTP: 'yes' })).toThrow(/MASTODON_ALLOW_HTTP/)
+})
