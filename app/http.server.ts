@@ -21,7 +21,7 @@ export function createHttpApp(args: { services: Services; build: ServerBuild }):
   app.disable('x-powered-by')
   app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
-  app.all('*', createRequestHandler({ build: args.build, getLoadContext: () => ({ services: args.services }) }))
+  app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
   return app
 }
 

@@ -3,6 +3,8 @@ import type { Services } from './utils/services.server'
 declare module '@remix-run/node' {
   interface AppLoadContext {
     services: Services
+    /** The peer address (Express `req.ip`: honours `trust proxy` when set); recorded with consent. */
+    clientIp?: string | null
   }
 }
 

@@ -43,6 +43,19 @@ export type ChannelContent = {
   parts: Array<{ text: string; media?: Array<{ mimeType: string; data: Uint8Array; altText?: string }> }>
   /** Who may see the post, where the network has the notion (Mastodon); others ignore it. */
   visibility?: 'public' | 'unlisted' | 'private'
+  /** One rendered email to one recipient (the email connector reads only this; `parts` may be empty). */
+  email?: EmailContent
+}
+
+export type EmailContent = {
+  from: { name?: string; address: string }
+  to: string
+  replyTo?: string
+  subject: string
+  html: string
+  text: string
+  /** RFC 8058 one-click unsubscribe: the https URL (POST target) and a mailto alternative. */
+  listUnsubscribe?: { url: string; mailto?: string }
 }
 
 export type ContentProblem = { path: string; message: string }

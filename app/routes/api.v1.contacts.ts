@@ -1,0 +1,31 @@
+import { z } from 'zod'
+import { getEmailSettings, listContacts } from '../../db/queries/contacts'
+import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { createContactFromApi } from '~/utils/contacts.server'
+import { contactJson, ContactCreateSchema } from '~/utils/openapi/contacts'
+
+const ListQuery = z.object({
+  search: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+})
+
+export const loader = jsonApi(async ({ request, context }) => {
+  const { services } = context
+  const auth = await requireApiAuth(request, services)
+  const query = ListQuery.parse(Object.fromEntries(new URL(request.url).searchParams))
+  const db = services.database.db
+  const [contacts, settings] = await Promise.all([listContacts(db, { workspaceId: auth.workspaceId, ...query }), getEmailSettings(db, { workspaceId: auth.workspaceId })])
+  const now = services.clock.now()
+  return apiJson({ contacts: contacts.map((c) => contactJson(c, { now, halfLifeDays: settings?.scoreHalfLifeDays ?? null })) })
+})
+
+export const action = apiMethods({
+  POST: async ({ request, context }) => {
+    const { services } = context
+    const auth = await requireApiAuth(request, services, { role: 'editor' })
+    const input = await parseJsonBody(request, ContactCreateSchema)
+    const contact = await createContactFromApi(services, { workspaceId: auth.workspaceId, input })
+    return apiJson(contactJson(contact, { now: services.clock.now(), halfLifeDays: null }), { status: 201 })
+  },
+})

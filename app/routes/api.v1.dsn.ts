@@ -1,0 +1,37 @@
+import { apiError, apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { applyDsn } from '~/utils/email.server'
+import { DsnInputSchema } from '~/utils/openapi/contacts'
+import { parseDsn } from '../../domain/email/dsn'
+
+const MAX_RAW_BYTES = 1024 * 1024
+
+/**
+ * Inbound bounces from the MTA or relay: JSON (`{ recipients: [...] }`), or the raw report as
+ * `message/delivery-status`, `multipart/report` or `message/rfc822` text. Hard bounces are suppressed.
+ */
+export const action = apiMethods({
+  POST: async ({ request, context }) => {
+    const { services } = context
+    const auth = await requireApiAuth(request, services, { role: 'editor' })
+    const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
+    let recipients
+    if (type.startsWith('application/json')) {
+      const input = await parseJsonBody(request, DsnInputSchema)
+      recipients = input.recipients.map((r) => ({
+        recipient: r.recipient,
+        action: r.action.toLowerCase(),
+        status: r.status,
+        diagnostic: r.diagnostic ?? null,
+        hard: r.action.toLowerCase() === 'failed' && r.status.startsWith('5.'),
+      }))
+    } else if (/^(message\/delivery-status|multipart\/report|message\/rfc822|text\/plain)/.test(type)) {
+      const text = await request.text()
+      if (Buffer.byteLength(text) > MAX_RAW_BYTES) return apiError(413, 'body_too_large', `The body is larger than ${MAX_RAW_BYTES} bytes`)
+      recipients = parseDsn(text)
+      if (recipients.length === 0) return apiError(400, 'invalid_request', 'No per-recipient fields (Final-Recipient, Action, Status) found in the report', 'body')
+    } else {
+      return apiError(400, 'invalid_request', 'Send JSON, or the report as message/delivery-status or multipart/report', 'Content-Type')
+    }
+    return apiJson(await applyDsn(services, { workspaceId: auth.workspaceId, recipients }))
+  },
+})

@@ -1,0 +1,23 @@
+import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { recordApiEvent } from '~/utils/email.server'
+import { EventInputSchema } from '~/utils/openapi/contacts'
+
+export const action = apiMethods({
+  POST: async ({ request, context }) => {
+    const { services } = context
+    const auth = await requireApiAuth(request, services, { role: 'editor' })
+    const input = await parseJsonBody(request, EventInputSchema)
+    const result = await recordApiEvent(services, { workspaceId: auth.workspaceId, input })
+    return apiJson(
+      {
+        id: result.event.id,
+        contactId: result.contactId,
+        type: result.event.name ?? input.type,
+        duplicate: result.duplicate,
+        scoreDelta: result.event.scoreDelta,
+        occurredAt: result.event.occurredAt.toISOString(),
+      },
+      { status: result.duplicate ? 200 : 201 },
+    )
+  },
+})

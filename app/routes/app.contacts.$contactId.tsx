@@ -1,0 +1,122 @@
+import { Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { getContact, getEmailSettings, listConsentRecords } from '../../db/queries/contacts'
+import { listContactEvents } from '../../db/queries/events'
+import { getSuppression } from '../../db/queries/suppression'
+import { notFound, requireMembership } from '~/utils/auth.server'
+import { decayedScore, displayScore } from '../../domain/email/score'
+
+export const meta: MetaFunction = () => [{ title: 'Contact · Trickle' }]
+
+const iso = (d: Date | null) => d?.toISOString() ?? null
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const id = z.uuid().safeParse(params.contactId)
+  const db = services.database.db
+  const contact = id.success ? await getContact(db, { workspaceId: workspace.id, contactId: id.data }) : null
+  if (!contact) throw notFound('No such contact in this workspace')
+  const [settings, consents, events, suppression] = await Promise.all([
+    getEmailSettings(db, { workspaceId: workspace.id }),
+    listConsentRecords(db, { workspaceId: workspace.id, contactId: contact.id }),
+    listContactEvents(db, { workspaceId: workspace.id, contactId: contact.id, limit: 100 }),
+    getSuppression(db, { workspaceId: workspace.id, email: contact.email }),
+  ])
+  return {
+    contact: {
+      email: contact.email,
+      name: contact.name,
+      timezone: contact.timezone,
+      status: contact.status,
+      tags: contact.tags,
+      fields: contact.fields,
+      score: displayScore(decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: services.clock.now(), halfLifeDays: settings?.scoreHalfLifeDays ?? null })),
+    },
+    suppression: suppression ? { reason: suppression.reason, detail: suppression.detail, at: suppression.createdAt.toISOString() } : null,
+    consents: consents.map((c) => ({ id: c.id, source: c.source, ip: c.ip, consentText: c.consentText, givenAt: c.givenAt.toISOString(), confirmedAt: iso(c.confirmedAt) })),
+    events: events.map((e) => ({ id: e.id, type: e.type, name: e.name, scoreDelta: e.scoreDelta, occurredAt: e.occurredAt.toISOString(), properties: JSON.stringify(e.properties) })),
+  }
+}
+
+const when = (s: string | null) => (s ? `${s.slice(0, 16).replace('T', ' ')} UTC` : '—')
+
+export default function ContactDetail() {
+  const { contact, consents, events, suppression } = useLoaderData<typeof loader>()
+  return (
+    <Stack>
+      <Title order={1}>{contact.email}</Title>
+      <Group>
+        <Badge>{contact.status}</Badge>
+        <Text>
+          Lead score: <strong data-testid="lead-score">{contact.score}</strong>
+        </Text>
+        {contact.name ? <Text>{contact.name}</Text> : null}
+        {contact.timezone ? <Text c="dimmed">{contact.timezone}</Text> : null}
+      </Group>
+      {suppression ? (
+        <Text c="red">
+          Suppressed ({suppression.reason}) since {when(suppression.at)}: {suppression.detail}
+        </Text>
+      ) : null}
+      <Text>Tags: {contact.tags.length > 0 ? contact.tags.join(', ') : 'none'}</Text>
+      {Object.keys(contact.fields).length > 0 ? <Code block>{JSON.stringify(contact.fields, null, 2)}</Code> : null}
+      <Title order={2}>Consent</Title>
+      {consents.length === 0 ? (
+        <Text>No consent recorded.</Text>
+      ) : (
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Given</Table.Th>
+              <Table.Th>Source</Table.Th>
+              <Table.Th>IP</Table.Th>
+              <Table.Th>Text shown</Table.Th>
+              <Table.Th>Confirmed</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {consents.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>{when(c.givenAt)}</Table.Td>
+                <Table.Td>{c.source}</Table.Td>
+                <Table.Td>{c.ip ?? '—'}</Table.Td>
+                <Table.Td>{c.consentText ?? '—'}</Table.Td>
+                <Table.Td>{when(c.confirmedAt)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Title order={2}>Events</Title>
+      {events.length === 0 ? (
+        <Text>No events yet.</Text>
+      ) : (
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Event</Table.Th>
+              <Table.Th>Score</Table.Th>
+              <Table.Th>Properties</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {events.map((e) => (
+              <Table.Tr key={e.id}>
+                <Table.Td>{when(e.occurredAt)}</Table.Td>
+                <Table.Td>{e.type === 'event' ? e.name : e.type}</Table.Td>
+                <Table.Td>{e.scoreDelta ? `+${e.scoreDelta}` : ''}</Table.Td>
+                <Table.Td>
+                  <Code>{e.properties}</Code>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Stack>
+  )
+}

@@ -1,0 +1,117 @@
+import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, Link, useLoaderData } from '@remix-run/react'
+import { countContacts, getEmailSettings, listContacts } from '../../db/queries/contacts'
+import { requireMembership } from '~/utils/auth.server'
+import { decayedScore, displayScore } from '../../domain/email/score'
+
+export const meta: MetaFunction = () => [{ title: 'Contacts · Trickle' }]
+
+const PAGE = 50
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const url = new URL(request.url)
+  const search = url.searchParams.get('q')?.slice(0, 200) ?? ''
+  const page = Math.max(0, Math.min(100_000, Number(url.searchParams.get('page')) || 0))
+  const db = services.database.db
+  const [contacts, total, settings] = await Promise.all([
+    listContacts(db, { workspaceId: workspace.id, search, limit: PAGE + 1, offset: page * PAGE }),
+    countContacts(db, { workspaceId: workspace.id }),
+    getEmailSettings(db, { workspaceId: workspace.id }),
+  ])
+  const now = services.clock.now()
+  return {
+    search,
+    page,
+    total,
+    hasMore: contacts.length > PAGE,
+    contacts: contacts.slice(0, PAGE).map((c) => ({
+      id: c.id,
+      email: c.email,
+      name: c.name,
+      status: c.status,
+      tags: c.tags,
+      score: displayScore(decayedScore({ stored: { score: c.leadScore, at: c.leadScoreAt }, now, halfLifeDays: settings?.scoreHalfLifeDays ?? null })),
+    })),
+  }
+}
+
+export default function Contacts() {
+  const { contacts, search, page, total, hasMore } = useLoaderData<typeof loader>()
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1}>Contacts</Title>
+        <Group>
+          <Button component={Link} to="/app/contacts/import" variant="default">
+            Import CSV
+          </Button>
+          <Button component="a" href="/app/contacts/export" variant="default">
+            Export CSV
+          </Button>
+          <Button component={Link} to="/app/contacts/forms" variant="default">
+            Signup forms
+          </Button>
+          <Button component={Link} to="/app/contacts/fields" variant="default">
+            Custom fields
+          </Button>
+        </Group>
+      </Group>
+      <Form method="get" role="search">
+        <Group align="end">
+          <TextInput label="Search by email or name" name="q" defaultValue={search} />
+          <Button type="submit">Search</Button>
+        </Group>
+      </Form>
+      <Text c="dimmed">{total} contacts in this workspace</Text>
+      {contacts.length === 0 ? (
+        <Text>{search ? 'No contact matches.' : 'No contacts yet: import a CSV, add a signup form, or send events through the API.'}</Text>
+      ) : (
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Email</Table.Th>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Tags</Table.Th>
+              <Table.Th>Score</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {contacts.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/app/contacts/${c.id}`}>
+                    {c.email}
+                  </Anchor>
+                </Table.Td>
+                <Table.Td>{c.name}</Table.Td>
+                <Table.Td>
+                  <Badge variant="light" color={c.status === 'subscribed' ? 'teal' : 'gray'}>
+                    {c.status}
+                  </Badge>
+                </Table.Td>
+                <Table.Td>{c.tags.join(', ')}</Table.Td>
+                <Table.Td>{c.score}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Group>
+        {page > 0 ? (
+          <Anchor component={Link} to={`?${new URLSearchParams({ q: search, page: String(page - 1) })}`}>
+            Previous
+          </Anchor>
+        ) : null}
+        {hasMore ? (
+          <Anchor component={Link} to={`?${new URLSearchParams({ q: search, page: String(page + 1) })}`}>
+            Next
+          </Anchor>
+        ) : null}
+      </Group>
+    </Stack>
+  )
+}

@@ -1,0 +1,93 @@
+import { Alert, Button, Container, Stack, Text, TextInput, Title } from '@mantine/core'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import { z } from 'zod'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { findPublicSignupForm } from '../../db/queries/contacts'
+import { EmailNotConfiguredError, signUpThroughForm } from '~/utils/email.server'
+import { fieldErrorsOf } from '~/utils/forms.server'
+import { EmailSchema, isStorableText } from '../../domain/email/contact'
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.name : 'Sign up' }]
+
+/** Shared by the hosted page, the embeddable variant (`?embed=1`, for an iframe) and plain HTML forms posted from other sites. */
+const SignupSchema = z.object({
+  email: z.string().trim().pipe(EmailSchema),
+  name: z.string().trim().max(200, 'Use at most 200 characters').refine(isStorableText, 'Remove the control characters').optional(),
+  /** Honeypot: hidden from people, filled in by bots. */
+  website: z.string().max(1000).optional(),
+})
+
+const CHECK_INBOX = 'Almost done: we sent you an email. Click the link in it to confirm your subscription.'
+
+async function findForm(services: LoaderFunctionArgs['context']['services'], formId: string | undefined) {
+  const id = z.uuid().safeParse(formId)
+  const form = id.success ? await findPublicSignupForm(services.database.db, { formId: id.data }) : null
+  if (!form) throw new Response('There is no such signup form.', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+  return form
+}
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const form = await findForm(context.services, params.formId)
+  return { name: form.name, consentText: form.consentText, embed: new URL(request.url).searchParams.has('embed') }
+}
+
+/**
+ * Public and CSRF-exempt by design: the form must work when posted from the customer's own site
+ * (the embeddable snippet), where no cookie of ours exists. Double opt-in is the protection: nothing
+ * is subscribed until the address's owner clicks the signed confirmation link.
+ */
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { services } = context
+  const form = await findForm(services, params.formId)
+  const parsed = SignupSchema.safeParse(Object.fromEntries(await request.formData()))
+  if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), done: false }, { status: 400 })
+  if (parsed.data.website) return { fieldErrors: {}, done: true }
+  try {
+    await signUpThroughForm(services, { form, email: parsed.data.email, name: parsed.data.name || null, ip: context.clientIp ?? null })
+  } catch (error) {
+    if (error instanceof EmailNotConfiguredError) throw new Response('This form cannot take signups yet: its owner has not set up email sending.', { status: 503 })
+    throw error
+  }
+  return { fieldErrors: {}, done: true }
+}
+
+export default function SignupForm() {
+  const { name, consentText, embed } = useLoaderData<typeof loader>()
+  const result = useActionData<typeof action>()
+  const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
+  const body = result?.done ? (
+    <Alert color="teal" role="status" title="Check your inbox">
+      {CHECK_INBOX}
+    </Alert>
+  ) : (
+    <Form method="post" noValidate>
+      <Stack>
+        <TextInput label="Email" name="email" type="email" required autoComplete="email" error={errors.email} />
+        <TextInput label="Name" name="name" autoComplete="name" error={errors.name} />
+        <div style={{ position: 'absolute', left: '-10000px' }} aria-hidden="true">
+          <label>
+            Leave this empty <input type="text" name="website" tabIndex={-1} autoComplete="off" />
+          </label>
+        </div>
+        <Text size="sm" c="dimmed">
+          {consentText}
+        </Text>
+        <Button type="submit">Subscribe</Button>
+      </Stack>
+    </Form>
+  )
+  if (embed) return <div style={{ padding: 8 }}>{body}</div>
+  return (
+    <Container size={480} py="xl">
+      <Stack>
+        <Title order={1}>{name}</Title>
+        {body}
+      </Stack>
+    </Container>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

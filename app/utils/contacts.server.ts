@@ -1,0 +1,140 @@
+import type { z } from 'zod'
+import {
+  ensureContact,
+  findContactByEmail,
+  findExistingEmails,
+  getContact,
+  insertConsentRecord,
+  insertConsentRecords,
+  insertContactImport,
+  insertContactRows,
+  listFieldDefinitions,
+  lockContact,
+  updateContact,
+  updateContactImport,
+  type Contact,
+  type ContactPatch,
+} from '../../db/queries/contacts'
+import { getSuppression, liftUnsubscribe, suppressAddress } from '../../db/queries/suppression'
+import type { DbOrTx } from '../../db/client'
+import type { ImportRowError } from '../../db/schema'
+import { parseFieldValues, validateContactCsv } from '../../domain/email/contact'
+import { CsvError, parseCsv } from '../../domain/email/csv'
+import { ApiError } from './api.server'
+import type { ContactCreateSchema, ContactUpdateSchema } from './openapi/contacts'
+import type { Services } from './services.server'
+
+/** Contacts written by people and scripts: the API, the CSV import, the preference page. */
+
+async function checkedFields(db: DbOrTx, workspaceId: string, values: Record<string, unknown> | undefined, current: Contact['fields'] = {}) {
+  if (!values) return undefined
+  const definitions = await listFieldDefinitions(db, { workspaceId })
+  const parsed = parseFieldValues({ values, definitions, from: 'json' })
+  if (!parsed.ok) throw new ApiError(400, 'invalid_request', `${parsed.problem.field}: ${parsed.problem.message}`, parsed.problem.field)
+  return { ...current, ...parsed.fields }
+}
+
+export async function createContactFromApi(services: Services, args: { workspaceId: string; input: z.output<typeof ContactCreateSchema> }): Promise<Contact> {
+  const { workspaceId, input } = args
+  const at = services.clock.now()
+  return services.database.db.transaction(async (tx) => {
+    const fields = await checkedFields(tx, workspaceId, input.fields)
+    const { contact, created } = await ensureContact(tx, { workspaceId, email: input.email, name: input.name ?? null, timezone: input.timezone ?? null, fields, tags: input.tags, at })
+    if (!created) throw new ApiError(409, 'conflict', `A contact with the address ${input.email} already exists`, 'email')
+    await insertConsentRecord(tx, { workspaceId, contactId: contact.id, source: 'api', ip: null, consentText: null, givenAt: at })
+    if (input.status === 'unsubscribed') await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'manual', detail: 'created unsubscribed through the API', at })
+    return (await getContact(tx, { workspaceId, contactId: contact.id }))!
+  })
+}
+
+/** Change a contact; moving to `unsubscribed` suppresses the address, back to `subscribed` lifts an unsubscribe only. */
+export async function updateContactFromApi(services: Services, args: { workspaceId: string; contactId: string; input: z.output<typeof ContactUpdateSchema> }): Promise<Contact | null> {
+  const { workspaceId, contactId, input } = args
+  const at = services.clock.now()
+  return services.database.db.transaction(async (tx) => {
+    const contact = await lockContact(tx, { workspaceId, contactId })
+    if (!contact) return null
+    const patch: ContactPatch = {}
+    if (input.email !== undefined && input.email !== contact.email) {
+      if (await findContactByEmail(tx, { workspaceId, email: input.email })) throw new ApiError(409, 'conflict', `A contact with the address ${input.email} already exists`, 'email')
+      patch.email = input.email
+    }
+    if (input.name !== undefined) patch.name = input.name
+    if (input.timezone !== undefined) patch.timezone = input.timezone
+    if (input.tags !== undefined) patch.tags = [...new Set(input.tags)]
+    if (input.fields !== undefined) patch.fields = await checkedFields(tx, workspaceId, input.fields, contact.fields)
+    await updateContact(tx, { workspaceId, contactId, patch, at })
+    if (input.status === 'unsubscribed' && contact.status !== 'unsubscribed') {
+      await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })
+    }
+    if (input.status === 'subscribed' && contact.status !== 'subscribed') await resubscribe(tx, { workspaceId, contact, at })
+    return getContact(tx, { workspaceId, contactId })
+  })
+}
+
+/** Back to `subscribed` after an unsubscribe; a bounced or complained address stays suppressed. */
+export async function resubscribe(tx: DbOrTx, args: { workspaceId: string; contact: Contact; at: Date }) {
+  const suppression = await getSuppression(tx, { workspaceId: args.workspaceId, email: args.contact.email })
+  if (suppression && suppression.reason !== 'unsubscribed' && suppression.reason !== 'manual') {
+    throw new ApiError(409, 'conflict', `${args.contact.email} is suppressed (${suppression.reason}) and cannot be resubscribed`, 'status')
+  }
+  if (suppression) await liftUnsubscribe(tx, { workspaceId: args.workspaceId, email: args.contact.email })
+  await updateContact(tx, { workspaceId: args.workspaceId, contactId: args.contact.id, patch: { status: 'subscribed' }, at: args.at })
+}
+
+const MAX_REPORTED_ERRORS = 1000
+const INSERT_CHUNK = 1000
+
+/**
+ * Start a CSV import: the progress record is created at once and the work continues after the
+ * response (the page polls the record). Every row is validated first; any error fails the whole
+ * file with a per-row report. Valid files are inserted in one transaction, so nothing is ever
+ * half-imported. A crash mid-way leaves the record `importing`/`validating` and no contacts.
+ */
+export async function startContactImport(services: Services, args: { workspaceId: string; csv: string }): Promise<{ importId: string; done: Promise<void> }> {
+  const db = services.database.db
+  const { workspaceId } = args
+  let rows: string[][] = []
+  let parseError: ImportRowError | null = null
+  try {
+    rows = parseCsv(args.csv)
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error
+    parseError = { row: error.line - 1, field: 'file', message: error.message }
+  }
+  const record = await insertContactImport(db, { workspaceId, totalRows: Math.max(0, rows.length - 1), at: services.clock.now() })
+  const importId = record.id
+  const fail = (errors: ImportRowError[]) =>
+    updateContactImport(db, { workspaceId, importId, status: 'failed', errors: errors.slice(0, MAX_REPORTED_ERRORS), finishedAt: services.clock.now() })
+
+  const run = async () => {
+    if (parseError) return fail([parseError])
+    const definitions = await listFieldDefinitions(db, { workspaceId })
+    const progress: Promise<unknown>[] = []
+    const { contacts, errors } = validateContactCsv({
+      rows,
+      definitions,
+      onProgress: (processed) => progress.push(updateContactImport(db, { workspaceId, importId, processedRows: processed })),
+    })
+    await Promise.all(progress)
+    if (errors.length > 0) return fail(errors)
+    const existing = await findExistingEmails(db, { workspaceId, emails: contacts.map((c) => c.email) })
+    if (existing.size > 0) {
+      return fail(contacts.flatMap((c, i) => (existing.has(c.email) ? [{ row: i + 1, field: 'email', message: 'a contact with this address already exists' }] : [])))
+    }
+    await updateContactImport(db, { workspaceId, importId, status: 'importing', processedRows: contacts.length })
+    const at = services.clock.now()
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < contacts.length; i += INSERT_CHUNK) {
+        const ids = await insertContactRows(tx, { workspaceId, rows: contacts.slice(i, i + INSERT_CHUNK), at })
+        await insertConsentRecords(tx, { workspaceId, contactIds: ids, source: `import:${importId}`, givenAt: at })
+      }
+    })
+    await updateContactImport(db, { workspaceId, importId, status: 'done', importedRows: contacts.length, finishedAt: services.clock.now() })
+  }
+  const done = run().catch(async (error: unknown) => {
+    console.error(`contact import ${importId} failed:`, error)
+    await fail([{ row: 0, field: 'file', message: 'The import stopped on a server error; nothing was imported. Try again.' }]).catch(() => {})
+  })
+  return { importId, done }
+}

@@ -1,0 +1,359 @@
+import { createHash, hkdfSync } from 'node:crypto'
+import { createEmailConnector, isEmailBounce, smtpCredentials, type EmailConnector, type SmtpSettings } from '../../connectors/email/index'
+import { connectAccount, getAccountCredentials } from '../../db/queries/accounts'
+import {
+  confirmConsentRecord,
+  ensureContact,
+  getContact,
+  getEmailSettings,
+  insertConsentRecord,
+  lockContact,
+  saveEmailSettings,
+  setLeadScore,
+  updateContact,
+  type Contact,
+  type EmailSettings,
+  type SignupForm,
+} from '../../db/queries/contacts'
+import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../../db/queries/events'
+import { isSuppressed, suppressAddress } from '../../db/queries/suppression'
+import type { DbOrTx } from '../../db/client'
+import type { ContactEventType } from '../../db/schema'
+import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../../domain/email/links'
+import { contactMergeValues } from '../../domain/email/merge'
+import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../../domain/email/score'
+import { renderEmail, type EmailTemplate } from '../../domain/email/template'
+import type { DsnRecipient } from '../../domain/email/dsn'
+import type { Services } from './services.server'
+
+/**
+ * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,
+ * the one send path (with the suppression check right before the SMTP call), unsubscribes, tracking,
+ * API events with lead scoring, double opt-in and DSNs. See docs/decisions/008-email-foundations.md.
+ */
+
+/** Link tokens are signed with a key derived from SESSION_SECRET (no new secret to configure). */
+export function emailLinkSecret(services: Pick<Services, 'config'>): Buffer {
+  return Buffer.from(hkdfSync('sha256', services.config.SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))
+}
+
+const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
+
+export function signedEmailUrl(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, claims: LinkClaims): string {
+  const token = signLink({ secret: emailLinkSecret(services), purpose, claims, now: services.clock.now() })
+  return new URL(`${PATHS[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`, services.config.APP_URL).toString()
+}
+
+export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, token: string | undefined): LinkClaims | null {
+  if (!token) return null
+  const result = verifyLink({ secret: emailLinkSecret(services), purpose, token, now: services.clock.now() })
+  return result.ok ? result.claims : null
+}
+
+let sharedConnector: EmailConnector | undefined
+/** One pooled SMTP connector per process (until the connector registry carries `email`). */
+export function emailConnector(): EmailConnector {
+  sharedConnector ??= createEmailConnector()
+  return sharedConnector
+}
+
+export class EmailNotConfiguredError extends Error {
+  override name = 'EmailNotConfiguredError'
+}
+
+/** The address is on the suppression list (or the contact may not be mailed): nothing was sent. */
+export class SuppressedError extends Error {
+  override name = 'SuppressedError'
+}
+
+export type SendToContactArgs = {
+  workspaceId: string
+  contactId: string
+  template: EmailTemplate
+  /** Stable per (enrollment, step): the Message-ID derives from it, and a repeat records no second `sent`. */
+  idempotencyKey: string
+  /** `marketing` needs a subscribed contact and gets open/click tracking; `confirmation` is the double opt-in mail to a pending contact. */
+  purpose: 'marketing' | 'confirmation'
+  sequenceId?: string
+  enrollmentId?: string
+  stepId?: string
+  /** Extra merge values (e.g. `confirm_url`). */
+  values?: Record<string, string>
+}
+
+export async function requireEmailSettings(db: DbOrTx, workspaceId: string): Promise<EmailSettings & { senderAccountId: string }> {
+  const settings = await getEmailSettings(db, { workspaceId })
+  if (!settings?.senderAccountId) throw new EmailNotConfiguredError('Set up the email sender (SMTP) and postal address in the email settings first')
+  return settings as EmailSettings & { senderAccountId: string }
+}
+
+/**
+ * Send one email to one contact. The suppression list and the contact's status are read right before
+ * the SMTP call, so an unsubscribe that committed earlier always wins. A 5xx recipient rejection
+ * suppresses the address (hard bounce) and is rethrown for the caller's state machine.
+ */
+export async function sendToContact(services: Services, args: SendToContactArgs): Promise<{ messageId: string }> {
+  const db = services.database.db
+  const settings = await requireEmailSettings(db, args.workspaceId)
+  const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })
+  if (!contact) throw new SuppressedError('The contact no longer exists')
+  const allowedStatus = args.purpose === 'confirmation' ? ['pending', 'subscribed'] : ['subscribed']
+  if (!allowedStatus.includes(contact.status)) throw new SuppressedError(`The contact is ${contact.status}`)
+  if (await isSuppressed(db, { workspaceId: args.workspaceId, email: contact.email })) throw new SuppressedError(`${contact.email} is on the suppression list`)
+
+  const claims: LinkClaims = { workspaceId: args.workspaceId, contactId: contact.id, sequenceId: args.sequenceId, enrollmentId: args.enrollmentId, stepId: args.stepId }
+  const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
+  const tracked = args.purpose === 'marketing'
+  const rendered = renderEmail({
+    template: args.template,
+    values: { ...contactMergeValues(contact), ...args.values },
+    postalAddress: settings.postalAddress,
+    unsubscribeUrl,
+    preferencesUrl: signedEmailUrl(services, 'preferences', claims),
+    trackClick: tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url }) : undefined,
+    openPixelUrl: tracked ? signedEmailUrl(services, 'open', claims) : undefined,
+  })
+  const credentials = await getAccountCredentials(db, { workspaceId: args.workspaceId, accountId: settings.senderAccountId, keyring: services.keyring })
+  const unsubscribeToken = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1)
+  try {
+    const result = await emailConnector().publish({
+      credentials,
+      idempotencyKey: args.idempotencyKey,
+      content: {
+        parts: [],
+        email: {
+          from: { name: settings.fromName, address: settings.fromEmail },
+          to: contact.email,
+          replyTo: settings.replyTo ?? undefined,
+          ...rendered,
+          listUnsubscribe: { url: unsubscribeUrl, mailto: `mailto:${settings.replyTo ?? settings.fromEmail}?subject=unsubscribe%20${unsubscribeToken}` },
+        },
+      },
+    })
+    await insertContactEvent(db, {
+      workspaceId: args.workspaceId,
+      contactId: contact.id,
+      type: 'sent',
+      eventKey: `sent:${args.idempotencyKey}`,
+      properties: { messageId: result.remoteId, purpose: args.purpose },
+      sequenceId: args.sequenceId,
+      enrollmentId: args.enrollmentId,
+      stepId: args.stepId,
+      occurredAt: services.clock.now(),
+    })
+    return { messageId: result.remoteId }
+  } catch (error) {
+    if (isEmailBounce(error)) {
+      await db.transaction(async (tx) => {
+        await suppressAddress(tx, { workspaceId: args.workspaceId, email: contact.email, reason: 'hard_bounce', detail: error.smtpResponse, at: services.clock.now() })
+        await insertContactEvent(tx, {
+          workspaceId: args.workspaceId,
+          contactId: contact.id,
+          type: 'bounced',
+          properties: { source: 'smtp', response: error.smtpResponse },
+          sequenceId: args.sequenceId,
+          enrollmentId: args.enrollmentId,
+          stepId: args.stepId,
+          occurredAt: services.clock.now(),
+        })
+      })
+    }
+    throw error
+  }
+}
+
+/** Unsubscribe the contact a signed link names. Idempotent; takes effect before the response returns. */
+export async function unsubscribeContact(services: Services, args: { claims: LinkClaims; source: string }): Promise<Contact | null> {
+  const at = services.clock.now()
+  const { workspaceId, contactId } = args.claims
+  return services.database.db.transaction(async (tx) => {
+    const contact = await lockContact(tx, { workspaceId, contactId })
+    if (!contact) return null
+    const { created } = await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'unsubscribed', detail: args.source, at })
+    if (created) {
+      await insertContactEvent(tx, {
+        workspaceId,
+        contactId,
+        type: 'unsubscribed',
+        properties: { source: args.source },
+        sequenceId: args.claims.sequenceId,
+        enrollmentId: args.claims.enrollmentId,
+        stepId: args.claims.stepId,
+        occurredAt: at,
+      })
+    }
+    return getContact(tx, { workspaceId, contactId })
+  })
+}
+
+/** Add points under the workspace's rules to a locked contact (inside `tx`). */
+async function scoreActivity(
+  tx: DbOrTx,
+  args: { contact: Contact; activity: { type: 'opened' | 'clicked' } | { type: 'event'; name: string }; eventId: string; settings: EmailSettings | null; at: Date },
+): Promise<number> {
+  const points = pointsFor({ rules: args.settings?.scoreRules ?? DEFAULT_SCORE_RULES, activity: args.activity })
+  if (points === 0) return 0
+  const stored = addScore({
+    stored: { score: args.contact.leadScore, at: args.contact.leadScoreAt },
+    points,
+    now: args.at,
+    halfLifeDays: args.settings?.scoreHalfLifeDays ?? null,
+  })
+  await setLeadScore(tx, { workspaceId: args.contact.workspaceId, contactId: args.contact.id, score: stored.score, at: args.at })
+  await setEventScoreDelta(tx, { workspaceId: args.contact.workspaceId, eventId: args.eventId, scoreDelta: points })
+  return points
+}
+
+/** An open or click from a signed link: recorded once per message (and URL), scored once. */
+export async function recordTrackedActivity(services: Services, args: { claims: LinkClaims; type: Extract<ContactEventType, 'opened' | 'clicked'> }): Promise<void> {
+  const { claims } = args
+  const at = services.clock.now()
+  const message = `${claims.enrollmentId ?? '-'}:${claims.stepId ?? '-'}`
+  const urlHash = claims.url ? `:${createHash('sha256').update(claims.url).digest('hex').slice(0, 16)}` : ''
+  const db = services.database.db
+  const settings = await getEmailSettings(db, { workspaceId: claims.workspaceId })
+  await db.transaction(async (tx) => {
+    const contact = await lockContact(tx, { workspaceId: claims.workspaceId, contactId: claims.contactId })
+    if (!contact) return
+    const event = await insertContactEvent(tx, {
+      workspaceId: claims.workspaceId,
+      contactId: contact.id,
+      type: args.type,
+      eventKey: `${args.type}:${contact.id}:${message}${urlHash}`,
+      properties: claims.url ? { url: claims.url } : {},
+      sequenceId: claims.sequenceId,
+      enrollmentId: claims.enrollmentId,
+      stepId: claims.stepId,
+      occurredAt: at,
+    })
+    if (event) await scoreActivity(tx, { contact, activity: { type: args.type }, eventId: event.id, settings, at })
+  })
+}
+
+export type ApiEventInput = { email: string; type: string; name?: string; properties?: Record<string, unknown>; eventId?: string }
+
+/**
+ * An API event: the contact is found or created (subscribed, consent source `api`), the event is
+ * recorded once per `eventId`, and lead-score rules apply. One transaction: all of it or nothing.
+ */
+export async function recordApiEvent(services: Services, args: { workspaceId: string; input: ApiEventInput }) {
+  const { workspaceId, input } = args
+  const at = services.clock.now()
+  const db = services.database.db
+  const settings = await getEmailSettings(db, { workspaceId })
+  return db.transaction(async (tx) => {
+    const eventKey = input.eventId ? `api:${input.eventId}` : null
+    if (eventKey) {
+      const existing = await findEventByKey(tx, { workspaceId, eventKey })
+      if (existing) return { event: existing, duplicate: true, contactId: existing.contactId }
+    }
+    const { contact: ensured, created } = await ensureContact(tx, { workspaceId, email: input.email, name: input.name ?? null, at })
+    if (created) await insertConsentRecord(tx, { workspaceId, contactId: ensured.id, source: 'api', ip: null, consentText: null, givenAt: at })
+    const contact = (await lockContact(tx, { workspaceId, contactId: ensured.id }))!
+    const event = await insertContactEvent(tx, { workspaceId, contactId: contact.id, type: 'event', name: input.type, properties: input.properties ?? {}, eventKey, occurredAt: at })
+    if (!event) {
+      // A concurrent request with the same eventId committed first.
+      const existing = await findEventByKey(tx, { workspaceId, eventKey: eventKey! })
+      return { event: existing!, duplicate: true, contactId: existing!.contactId }
+    }
+    const points = await scoreActivity(tx, { contact, activity: { type: 'event', name: input.type }, eventId: event.id, settings, at })
+    return { event: { ...event, scoreDelta: points }, duplicate: false, contactId: contact.id }
+  })
+}
+
+/**
+ * A signup through a form: the contact is created `pending` (or kept as it is), the consent is
+ * recorded with the text shown and the IP, and the double opt-in email goes out. Suppressed
+ * addresses get nothing (the page says the same either way, so it reveals nothing).
+ */
+export async function signUpThroughForm(services: Services, args: { form: SignupForm; email: string; name: string | null; ip: string | null }) {
+  const { form } = args
+  const at = services.clock.now()
+  const db = services.database.db
+  const { contact, consentId } = await db.transaction(async (tx) => {
+    const { contact } = await ensureContact(tx, { workspaceId: form.workspaceId, email: args.email, name: args.name, status: 'pending', at })
+    const consent = await insertConsentRecord(tx, {
+      workspaceId: form.workspaceId,
+      contactId: contact.id,
+      source: `form:${form.id}`,
+      ip: args.ip,
+      consentText: form.consentText,
+      givenAt: at,
+    })
+    return { contact, consentId: consent.id }
+  })
+  const confirmUrl = signedEmailUrl(services, 'confirm', { workspaceId: form.workspaceId, contactId: contact.id, consentId })
+  try {
+    await sendToContact(services, {
+      workspaceId: form.workspaceId,
+      contactId: contact.id,
+      purpose: 'confirmation',
+      idempotencyKey: `confirm:${consentId}`,
+      values: { confirm_url: confirmUrl },
+      template: {
+        subject: 'Please confirm your subscription',
+        markdown: 'Hi {{ first_name | "there" }},\n\nplease confirm that you want to receive our emails:\n\n[Yes, subscribe me]({{ confirm_url }})\n\nIf you did not sign up, ignore this email and you will hear nothing more from us.',
+      },
+    })
+  } catch (error) {
+    if (!(error instanceof SuppressedError)) throw error
+  }
+  return { contactId: contact.id }
+}
+
+/** The double opt-in link: confirm the consent record and subscribe the contact (once; later clicks change nothing). */
+export async function confirmSignup(services: Services, args: { claims: LinkClaims; form: { tags: string[] } | null }): Promise<Contact | null> {
+  const { workspaceId, contactId, consentId } = args.claims
+  if (!consentId) return null
+  const at = services.clock.now()
+  return services.database.db.transaction(async (tx) => {
+    const contact = await lockContact(tx, { workspaceId, contactId })
+    if (!contact) return null
+    const consent = await confirmConsentRecord(tx, { workspaceId, contactId, consentId, at })
+    if (!consent) return null
+    if (contact.status !== 'pending') return contact
+    const tags = [...new Set([...contact.tags, ...(args.form?.tags ?? [])])]
+    return updateContact(tx, { workspaceId, contactId, patch: { status: 'subscribed', tags }, at })
+  })
+}
+
+/** Hard bounces from an inbound DSN suppress their addresses; soft ones are only counted. */
+export async function applyDsn(services: Services, args: { workspaceId: string; recipients: DsnRecipient[] }) {
+  const at = services.clock.now()
+  const suppressed: string[] = []
+  await services.database.db.transaction(async (tx) => {
+    for (const r of args.recipients.filter((r) => r.hard)) {
+      await suppressAddress(tx, { workspaceId: args.workspaceId, email: r.recipient, reason: 'hard_bounce', detail: `DSN ${r.status}${r.diagnostic ? `: ${r.diagnostic}` : ''}`, at })
+      suppressed.push(r.recipient)
+    }
+  })
+  return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
+}
+
+/** Store the workspace's sender: SMTP settings as an `email` account (sealed by the vault) plus the email settings row. */
+export async function saveSender(
+  services: Services,
+  args: { workspaceId: string; fromName: string; fromEmail: string; replyTo: string | null; postalAddress: string; smtp: SmtpSettings },
+): Promise<EmailSettings> {
+  const db = services.database.db
+  const fromEmail = args.fromEmail.toLowerCase()
+  const account = await connectAccount(db, {
+    workspaceId: args.workspaceId,
+    kind: 'email',
+    remoteAccountId: fromEmail,
+    handle: fromEmail,
+    displayName: args.fromName,
+    credentials: smtpCredentials(args.smtp),
+    keyring: services.keyring,
+    clock: services.clock,
+  })
+  return saveEmailSettings(db, {
+    workspaceId: args.workspaceId,
+    fromName: args.fromName,
+    fromEmail,
+    replyTo: args.replyTo,
+    postalAddress: args.postalAddress,
+    senderAccountId: account.id,
+    at: services.clock.now(),
+  })
+}

@@ -1,0 +1,205 @@
+import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import type { FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
+import { accounts } from './accounts'
+import { workspaces } from './workspaces'
+
+/**
+ * The email audience of a workspace: contacts with typed custom fields, tags, a decaying lead score,
+ * consent records, events, the suppression list, segments, signup forms, CSV imports and the
+ * workspace's email settings (docs/decisions/008-email-foundations.md).
+ */
+
+export const CONTACT_STATUSES = ['pending', 'subscribed', 'unsubscribed', 'bounced', 'complained'] as const
+/** `pending`: signed up through a form, double opt-in not confirmed yet (never mailed except the confirmation). */
+export type ContactStatus = (typeof CONTACT_STATUSES)[number]
+
+export type ContactFieldValues = Record<string, string | number | null>
+
+export const contacts = pgTable(
+  'contacts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Lower-cased; one contact per address and workspace. */
+    email: text('email').notNull(),
+    name: text('name'),
+    /** IANA zone for send windows and date-field triggers; null: the workspace's zone. */
+    timezone: text('timezone'),
+    /** Values of the workspace's custom field definitions, by key (dates as YYYY-MM-DD). */
+    fields: jsonb('fields').$type<ContactFieldValues>().notNull().default({}),
+    tags: text('tags').array().notNull().default([]),
+    status: text('status').$type<ContactStatus>().notNull().default('subscribed'),
+    /** The score as of `leadScoreAt`; read it through `currentLeadScore` (it decays with time). */
+    leadScore: doublePrecision('lead_score').notNull().default(0),
+    leadScoreAt: timestamp('lead_score_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('contacts_workspace_email_uq').on(t.workspaceId, t.email), index('contacts_workspace_created_idx').on(t.workspaceId, t.createdAt)],
+)
+
+/** Every consent a contact gave: when, where, from which IP, the exact text shown, and the double opt-in confirmation. */
+export const consentRecords = pgTable(
+  'consent_records',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    /** `form:<formId>` | `api` | `import` | `manual` */
+    source: text('source').notNull(),
+    ip: text('ip'),
+    consentText: text('consent_text'),
+    givenAt: timestamp('given_at', { withTimezone: true, mode: 'date' }).notNull(),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('consent_records_contact_idx').on(t.workspaceId, t.contactId)],
+)
+
+export const customFieldDefinitions = pgTable(
+  'custom_field_definitions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** Used in merge fields (`{{ key }}`), CSV headers and the API. */
+    key: text('key').notNull(),
+    label: text('label').notNull(),
+    type: text('type').$type<FieldType>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('custom_field_definitions_key_uq').on(t.workspaceId, t.key)],
+)
+
+export const CONTACT_EVENT_TYPES = ['event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number]
+
+/** Something a contact did or that happened to them: API events, email activity. Drives triggers, conditions and score. */
+export const contactEvents = pgTable(
+  'contact_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    type: text('type').$type<ContactEventType>().notNull(),
+    /** For `event`: its name (`purchase`, `demo_booked`). */
+    name: text('name'),
+    properties: jsonb('properties').$type<Record<string, unknown>>().notNull().default({}),
+    /** Caller's idempotency key (API `eventId`); tracked opens/clicks use a derived one. Null: not deduplicated. */
+    eventKey: text('event_key'),
+    /** The drip, enrollment and step an email event belongs to (no foreign keys until those tables exist). */
+    sequenceId: uuid('sequence_id'),
+    enrollmentId: uuid('enrollment_id'),
+    stepId: uuid('step_id'),
+    scoreDelta: doublePrecision('score_delta').notNull().default(0),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('contact_events_key_uq').on(t.workspaceId, t.eventKey),
+    index('contact_events_contact_idx').on(t.workspaceId, t.contactId, t.occurredAt),
+  ],
+)
+
+export const SUPPRESSION_REASONS = ['unsubscribed', 'hard_bounce', 'complaint', 'manual'] as const
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number]
+
+/** Addresses that must never be mailed (checked right before every send), whether or not a contact exists. */
+export const suppressions = pgTable(
+  'suppressions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    reason: text('reason').$type<SuppressionReason>().notNull(),
+    /** SMTP reply, DSN status or where the unsubscribe came from. */
+    detail: text('detail'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [uniqueIndex('suppressions_workspace_email_uq').on(t.workspaceId, t.email)],
+)
+
+export const segments = pgTable(
+  'segments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    rule: jsonb('rule').$type<SegmentRule>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('segments_workspace_idx').on(t.workspaceId)],
+)
+
+/** A hosted (and embeddable) signup form with double opt-in. */
+export const signupForms = pgTable(
+  'signup_forms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Shown next to the button and stored verbatim in the consent record. */
+    consentText: text('consent_text').notNull(),
+    /** Tags given to contacts who confirm. */
+    tags: text('tags').array().notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('signup_forms_workspace_idx').on(t.workspaceId)],
+)
+
+/** Sending identity and audience rules of a workspace (one row per workspace). */
+export const emailSettings = pgTable('email_settings', {
+  workspaceId: uuid('workspace_id')
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  fromName: text('from_name').notNull(),
+  fromEmail: text('from_email').notNull(),
+  replyTo: text('reply_to'),
+  /** Required in every marketing message (CAN-SPAM); the drip editor refuses to activate without it. */
+  postalAddress: text('postal_address').notNull(),
+  /** The `email` account holding the SMTP settings and password (sealed by the token vault). */
+  senderAccountId: uuid('sender_account_id').references(() => accounts.id, { onDelete: 'set null' }),
+  scoreRules: jsonb('score_rules').$type<ScoreRule[]>(),
+  /** Null: the score never decays. */
+  scoreHalfLifeDays: doublePrecision('score_half_life_days'),
+  frequencyCap: jsonb('frequency_cap').$type<FrequencyCap>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+})
+
+export type ImportRowError = { row: number; field: string; message: string }
+
+/** A CSV import's progress record, polled by the import page. All rows are inserted in one transaction or none. */
+export const contactImports = pgTable(
+  'contact_imports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** `validating` | `importing` | `done` | `failed` */
+    status: text('status').notNull(),
+    totalRows: integer('total_rows').notNull(),
+    processedRows: integer('processed_rows').notNull().default(0),
+    importedRows: integer('imported_rows').notNull().default(0),
+    errors: jsonb('errors').$type<ImportRowError[]>().notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('contact_imports_workspace_idx').on(t.workspaceId, t.createdAt)],
+)

@@ -1,0 +1,86 @@
+import { Marked } from 'marked'
+import { escapeHtml, findMergeTags, mergeValue, renderMergeFields, type MergeValues } from './merge'
+
+/**
+ * Markdown → email. Merge tags are swapped for private-use placeholders before Markdown runs, so a
+ * contact's value is never parsed as Markdown or HTML; then each placeholder becomes the HTML-escaped
+ * value (HTML part) or the raw value (text part). Every message gets the footer the law asks of
+ * marketing email: the sender's postal address and an unsubscribe link.
+ */
+
+export type EmailTemplate = { subject: string; markdown: string }
+
+export type RenderEmailArgs = {
+  template: EmailTemplate
+  values: MergeValues
+  postalAddress: string
+  unsubscribeUrl: string
+  preferencesUrl?: string
+  /** Rewrites each http(s) link of the HTML part (click tracking); absent: links stay as written. */
+  trackClick?: (url: string) => string
+  /** Appended as a 1×1 image (open tracking). */
+  openPixelUrl?: string
+}
+
+export type RenderedEmail = { subject: string; html: string; text: string }
+
+const marked = new Marked({ gfm: true, breaks: false, async: false })
+
+const OPEN = '\uE000'
+const CLOSE = '\uE001'
+
+export function renderEmail(args: RenderEmailArgs): RenderedEmail {
+  const { template, values } = args
+  const tags = findMergeTags(template.markdown)
+  let placeholderMarkdown = ''
+  let cursor = 0
+  tags.forEach((tag, i) => {
+    placeholderMarkdown += template.markdown.slice(cursor, tag.start) + `${OPEN}${i}${CLOSE}`
+    cursor = tag.end
+  })
+  placeholderMarkdown += template.markdown.slice(cursor)
+  const merged = tags.map((tag) => mergeValue(tag, values))
+  const fill = (s: string, escape: boolean) =>
+    // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
+    s.replace(new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g'), (_all, i: string) => {
+      const value = merged[Number(i)] ?? ''
+      return escape ? escapeHtml(value) : value
+    })
+
+  let body = fill(marked.parse(placeholderMarkdown) as string, true)
+  if (args.trackClick) {
+    const track = args.trackClick
+    body = body.replace(/href="(https?:\/\/[^"]+)"/g, (_all, href: string) => `href="${escapeHtml(track(unescapeHtml(href)))}"`)
+  }
+  const footerLinks = [`<a href="${escapeHtml(args.unsubscribeUrl)}">Unsubscribe</a>`]
+  if (args.preferencesUrl) footerLinks.push(`<a href="${escapeHtml(args.preferencesUrl)}">Email preferences</a>`)
+  const pixel = args.openPixelUrl ? `<img src="${escapeHtml(args.openPixelUrl)}" width="1" height="1" alt="" style="display:block;border:0">` : ''
+  const html = [
+    '<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>',
+    '<body style="font-family:system-ui,sans-serif;line-height:1.5;max-width:600px;margin:0 auto;padding:16px">',
+    body,
+    '<hr style="border:0;border-top:1px solid #ddd;margin-top:32px">',
+    `<p style="font-size:12px;color:#666">${escapeHtml(args.postalAddress).replace(/\r?\n/g, '<br>')}<br>${footerLinks.join(' · ')}</p>`,
+    pixel,
+    '</body></html>',
+  ].join('\n')
+
+  const textFooter = [`--`, args.postalAddress, `Unsubscribe: ${args.unsubscribeUrl}`]
+  if (args.preferencesUrl) textFooter.push(`Email preferences: ${args.preferencesUrl}`)
+  const text = `${fill(placeholderMarkdown, false).trim()}\n\n${textFooter.join('\n')}\n`
+  const subject = renderMergeFields({ template: template.subject, values, escape: 'header' })
+  return { subject, html, text }
+}
+
+function unescapeHtml(value: string): string {
+  return value.replace(/&(amp|lt|gt|quot|#39);/g, (_all, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!)
+}
+
+/** What keeps a step from being a compliant marketing email; empty when it may be activated. */
+export function marketingProblems(args: { template: EmailTemplate; postalAddress: string | null | undefined }): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = []
+  if (!args.template.subject.trim()) problems.push({ path: 'subject', message: 'Write a subject line' })
+  if (!args.template.markdown.trim()) problems.push({ path: 'markdown', message: 'Write the message body' })
+  if (!args.postalAddress?.trim()) problems.push({ path: 'postalAddress', message: 'Add the sender’s postal address in the email settings (required in marketing email)' })
+  return problems
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod'
+
+/** Shapes shared by the email domain, the schema and the API. Pure: no I/O. */
+
+export const FIELD_TYPES = ['text', 'number', 'date'] as const
+export type FieldType = (typeof FIELD_TYPES)[number]
+
+/** At most `max` emails per contact within any `periodHours` window, across all drips. */
+export const FrequencyCapSchema = z.strictObject({
+  max: z.number().int().min(1).max(1000),
+  periodHours: z.number().min(1).max(24 * 366),
+})
+export type FrequencyCap = z.infer<typeof FrequencyCapSchema>
+
+/** A lead-score rule: points for an email activity, or for an API event of a given name. */
+export const ScoreRuleSchema = z.discriminatedUnion('on', [
+  z.strictObject({ on: z.enum(['opened', 'clicked']), points: z.number().min(-1000).max(1000) }),
+  z.strictObject({ on: z.literal('event'), name: z.string().min(1).max(100), points: z.number().min(-1000).max(1000) }),
+])
+export type ScoreRule = z.infer<typeof ScoreRuleSchema>
+
+const ComparableValue = z.union([z.string().max(1000), z.number()])
+
+/** One condition of a segment rule. Dates compare as ISO strings (YYYY-MM-DD sorts correctly). */
+export const SegmentConditionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('field'),
+    /** `email`, `name`, `timezone` or a custom field key. */
+    field: z.string().min(1).max(100),
+    op: z.enum(['eq', 'neq', 'contains', 'gt', 'gte', 'lt', 'lte', 'exists', 'missing']),
+    value: ComparableValue.optional(),
+  }),
+  z.strictObject({ kind: z.literal('tag'), tag: z.string().min(1).max(100), has: z.boolean() }),
+  z.strictObject({ kind: z.literal('score'), op: z.enum(['gt', 'gte', 'lt', 'lte']), value: z.number() }),
+  z.strictObject({ kind: z.literal('status'), status: z.enum(['pending', 'subscribed', 'unsubscribed', 'bounced', 'complained']) }),
+  z.strictObject({
+    kind: z.literal('activity'),
+    /** `event` matches API events by `name`; the others match email activity. */
+    activity: z.enum(['event', 'sent', 'opened', 'clicked']),
+    name: z.string().min(1).max(100).optional(),
+    withinDays: z.number().min(0).max(3660).optional(),
+    /** True: the contact did NOT do it (within the window). */
+    negate: z.boolean().optional(),
+  }),
+])
+export type SegmentCondition = z.infer<typeof SegmentConditionSchema>
+
+export type SegmentRule = { match: 'all' | 'any'; conditions: Array<SegmentCondition | SegmentRule> }
+
+export const SegmentRuleSchema: z.ZodType<SegmentRule> = z.lazy(() =>
+  z.strictObject({
+    match: z.enum(['all', 'any']),
+    conditions: z.array(z.union([SegmentConditionSchema, SegmentRuleSchema])).max(50),
+  }),
+)

@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net'
+import { simpleParser, type ParsedMail } from 'mailparser'
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
+
+export type CapturedMessage = { envelope: { from: string; to: string[] }; raw: string; parsed: ParsedMail }
+
+export type TestSmtpServer = {
+  host: string
+  port: number
+  messages: CapturedMessage[]
+  /** Addresses answered with `550 5.1.1` at RCPT TO (a hard bounce). */
+  rejected: Set<string>
+  /** Resolves once `count` messages have arrived (rejects after `timeoutMs`). */
+  waitForMessages(count: number, timeoutMs?: number): Promise<CapturedMessage[]>
+  close(): Promise<void>
+}
+
+/**
+ * A real SMTP server on loopback (smtp-server) that keeps every accepted message, parsed with
+ * mailparser. Plain SMTP (no STARTTLS); with `users`, AUTH PLAIN/LOGIN is required.
+ */
+export async function startSmtpServer(options: { users?: Record<string, string> } = {}): Promise<TestSmtpServer> {
+  const messages: CapturedMessage[] = []
+  const rejected = new Set<string>()
+  const waiters: Array<() => void> = []
+  const serverOptions: SMTPServerOptions = {
+    disabledCommands: options.users ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    allowInsecureAuth: true,
+    authOptional: !options.users,
+    logger: false,
+    // Pooled clients keep connections open; do not wait the default 30 s for them at close.
+    closeTimeout: 200,
+    onAuth(auth, _session, callback) {
+      if (options.users && options.users[auth.username ?? ''] === auth.password) return callback(null, { user: auth.username })
+      return callback(Object.assign(new Error('535 5.7.8 Authentication credentials invalid'), { responseCode: 535 }))
+    },
+    onRcptTo(address, _session, callback) {
+      if (rejected.has(address.address.toLowerCase())) {
+        return callback(Object.assign(new Error('5.1.1 <' + address.address + '>: Recipient address rejected: User unknown'), { responseCode: 550 }))
+      }
+      callback()
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8')
+        simpleParser(raw)
+          .then((parsed) => {
+            messages.push({
+              envelope: {
+                from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+                to: session.envelope.rcptTo.map((r) => r.address),
+              },
+              raw,
+              parsed,
+            })
+            for (const wake of waiters.splice(0)) wake()
+            callback()
+          })
+          .catch(callback)
+      })
+    },
+  }
+  const server = new SMTPServer(serverOptions)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const port = (server.server.address() as AddressInfo).port
+  return {
+    host: '127.0.0.1',
+    port,
+    messages,
+    rejected,
+    async waitForMessages(count, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs
+      while (messages.length < count) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw new Error(`Expected ${count} messages, got ${messages.length}`)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left)
+          waiters.push(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
+      return messages.slice(0, count)
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The raw header lines of a message (unfolded), for assertions mailparser would restructure. */
+export function rawHeaders(raw: string): Array<{ name: string; value: string }> {
+  const head = raw.split(/\r?\n\r?\n/)[0] ?? ''
+  return head
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => {
+      const colon = line.indexOf(':')
+      return { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() }
+    })
+}
