@@ -1,5 +1,13 @@
 import { Button, Container, Group, Stack, Text, Title } from '@mantine/core'
+import { redirect, type LoaderFunctionArgs } from '@remix-run/node'
 import { Link } from '@remix-run/react'
+import { readSession } from '~/utils/session.server'
+
+/** Signed-in people go straight to their workspace. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  if (await readSession(request, context.services)) throw redirect('/app')
+  return null
+}
 
 export default function Index() {
   return (
