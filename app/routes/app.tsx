@@ -51,6 +51,12 @@ export default function AppLayout() {
             <Anchor component={Link} to="/app" fw={700}>
               Trickle
             </Anchor>
+            <Anchor component={Link} to="/app/series">
+              Series
+            </Anchor>
+            <Anchor component={Link} to="/app/calendar">
+              Calendar
+            </Anchor>
             <Anchor component={Link} to="/app/accounts">
               Accounts
             </Anchor>

@@ -2,10 +2,11 @@ import { z, type ZodType } from 'zod'
 import { contactsApi } from './openapi/contacts'
 import { jsonResponse, type OpenApiFragment } from './openapi/helpers'
 import { recurrenceApi } from './openapi/recurrence'
+import { seriesApi } from './openapi/series'
 import { workspaceApi } from './openapi/workspace'
 
 /** Add a line here for each new area. */
-const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi]
+const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi]
 
 const errorDescriptions = {
   400: 'Bad input: malformed JSON or a field that fails validation (`field` names it)',

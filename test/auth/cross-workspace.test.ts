@@ -6,6 +6,7 @@ import { findUserByEmail } from '../../db/queries/users'
 import { getContact } from '../../db/queries/contacts'
 import { issueApiToken } from '../../app/utils/api.server'
 import { issueInvitation } from '../../app/utils/auth.server'
+import { loadSeries } from '../../app/utils/series.server'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 
 /**
@@ -97,6 +98,36 @@ const resources: Resource[] = [
       { form: '/app/accounts', fields: { intent: 'reconnect', accountId: id } },
     ],
     unchanged: async ({ app, a }, id) => (await getAccount(app.services.database.db, { workspaceId: a.workspaceId, accountId: id }))?.status === 'connected',
+  },
+  {
+    name: 'series',
+    createInA: async ({ app, a }) => {
+      const account = await connectAccount(app.services.database.db, {
+        workspaceId: a.workspaceId,
+        kind: 'mastodon',
+        remoteAccountId: '2@social.example',
+        handle: 'series@social.example',
+        credentials: { accessToken: 'a-series-token', extra: { instanceUrl: 'https://social.example' } },
+        keyring: app.services.keyring,
+        clock: app.services.clock,
+      })
+      const start = new Date(app.services.clock.now().getTime() + 7 * 86_400_000).toISOString().slice(0, 10)
+      const response = await fetch(`${app.url}/api/v1/series`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'Private series', posts: ['one', 'two'], accountIds: [account.id], rule: 'FREQ=DAILY;BYHOUR=9;BYMINUTE=0', start: `${start}T09:00`, timezone: 'UTC' }),
+      })
+      return (await response.json()).id
+    },
+    attempts: (id): Attempt[] => [
+      { api: 'GET', path: `/api/v1/series/${id}` },
+      { api: 'DELETE', path: `/api/v1/series/${id}` },
+      { form: `/app/series/${id}`, fields: { intent: 'pause' } },
+    ],
+    unchanged: async ({ app, a }, id) => {
+      const series = await loadSeries(app.services, { workspaceId: a.workspaceId, seriesId: id })
+      return series?.status === 'active' && series.deliveries.every((d) => d.state === 'queued')
+    },
   },
 ]
 

@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { deleteSequence } from '../../db/queries/deliveries'
+import { apiError, apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { loadSeries, schedulerOf, SeriesInputError, SeriesInputSchema, updateSeries } from '~/utils/series.server'
+import type { Services } from '~/utils/services.server'
+
+async function find(services: Services, workspaceId: string, seriesId: string | undefined) {
+  if (!seriesId || !z.uuid().safeParse(seriesId).success) throw apiNotFound('series')
+  const series = await loadSeries(services, { workspaceId, seriesId })
+  if (!series) throw apiNotFound('series')
+  return series
+}
+
+export const loader = jsonApi(async ({ request, params, context }) => {
+  const { workspaceId } = await requireApiAuth(request, context.services)
+  return apiJson(await find(context.services, workspaceId, params.seriesId))
+})
+
+export const action = apiMethods({
+  PUT: async ({ request, params, context }) => {
+    const { services } = context
+    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+    const { id } = await find(services, workspaceId, params.seriesId)
+    const input = await parseJsonBody(request, SeriesInputSchema)
+    try {
+      await updateSeries(services, { workspaceId, seriesId: id, input })
+    } catch (error) {
+      if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)
+      throw error
+    }
+    return apiJson(await loadSeries(services, { workspaceId, seriesId: id }))
+  },
+  DELETE: async ({ request, params, context }) => {
+    const { services } = context
+    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+    const { id } = await find(services, workspaceId, params.seriesId)
+    await deleteSequence(services.database.db, { workspaceId, sequenceId: id, clock: services.clock, scheduler: schedulerOf(services) })
+    return new Response(null, { status: 204 })
+  },
+})

@@ -1,0 +1,36 @@
+import { listSeries } from '../../db/queries/series'
+import { apiError, apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { createSeries, describeSeriesRule, loadSeries, SeriesInputError, SeriesInputSchema } from '~/utils/series.server'
+
+export const loader = jsonApi(async ({ request, context }) => {
+  const { workspaceId } = await requireApiAuth(request, context.services)
+  const series = await listSeries(context.services.database.db, { workspaceId })
+  return apiJson({
+    series: series.map((s) => ({
+      id: s.id,
+      name: s.name,
+      status: s.status,
+      rule: s.rule,
+      start: s.start,
+      timezone: s.timezone,
+      text: describeSeriesRule(s, Math.max(1, s.steps)),
+      posts: s.steps,
+      nextDueAt: s.nextDueAt?.toISOString() ?? null,
+    })),
+  })
+})
+
+export const action = apiMethods({
+  POST: async ({ request, context }) => {
+    const { services } = context
+    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+    const input = await parseJsonBody(request, SeriesInputSchema)
+    try {
+      const { seriesId } = await createSeries(services, { workspaceId, input })
+      return apiJson(await loadSeries(services, { workspaceId, seriesId }), { status: 201 })
+    } catch (error) {
+      if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)
+      throw error
+    }
+  },
+})

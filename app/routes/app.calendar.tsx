@@ -1,0 +1,169 @@
+import fcSkeleton from '@fullcalendar/react/skeleton.css'
+import fcPalette from '@fullcalendar/react/themes/classic/palette.css'
+import fcTheme from '@fullcalendar/react/themes/classic/theme.css'
+import { Alert, Badge, Button, Group, Modal, NativeSelect, Stack, Text, Title } from '@mantine/core'
+import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
+import { useEffect, useState } from 'react'
+import { DeliveryCalendar, STATE_STYLE } from '~/components/calendar'
+import { CsrfInput } from '~/components/csrf-input'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
+import { CalendarActionSchema, loadCalendar, runCalendarAction } from '~/utils/series.server'
+import { readForm } from '~/utils/forms.server'
+
+export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]
+export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette].map((href) => ({ rel: 'stylesheet', href }))
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace, membership } = await requireMembership(request, services)
+  const page = await loadCalendar(services, { workspaceId: workspace.id, params: new URL(request.url).searchParams })
+  return { ...page, canEdit: roleAtLeast(membership.role, 'editor') }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, CalendarActionSchema)
+  if (!form.ok) return data({ ok: false as const, error: Object.values(form.fieldErrors).join(' '), field: Object.keys(form.fieldErrors)[0] }, { status: 400 })
+  const result = await runCalendarAction(services, { workspaceId: workspace.id, action: form.data })
+  if (!result.ok && result.status === 404) throw notFound('No such post in this workspace')
+  return data(result, { status: result.ok ? 200 : result.status })
+}
+
+function useCsrfToken(): string {
+  return (
+    useMatches()
+      .map((m) => (m.data as { csrfToken?: unknown } | undefined)?.csrfToken)
+      .findLast((v): v is string => typeof v === 'string') ?? ''
+  )
+}
+
+export default function Calendar() {
+  const { items, filters, options, canEdit } = useLoaderData<typeof loader>()
+  const actionResult = useActionData<typeof action>()
+  const mover = useFetcher<typeof action>()
+  const csrf = useCsrfToken()
+  const [openId, setOpenId] = useState<string | null>(null)
+  const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
+  const open = items.find((i) => i.id === openId) ?? null
+  const moveError = mover.data && !mover.data.ok ? mover.data.error : null
+
+  useEffect(() => {
+    if (mover.state === 'idle' && mover.data && !mover.data.ok && pendingRevert) {
+      pendingRevert()
+      setPendingRevert(null)
+    }
+  }, [mover.state, mover.data, pendingRevert])
+
+  return (
+    <Stack maw={1200}>
+      <Group justify="space-between">
+        <Title order={1}>Calendar</Title>
+        <Button component={Link} to="/app/series/new">
+          New series
+        </Button>
+      </Group>
+      <Form method="get" aria-label="Calendar filters">
+        <Group align="end" wrap="wrap" gap="sm">
+          <NativeSelect label="Time zone" name="tz" defaultValue={filters.tz} data={options.timezones} />
+          <NativeSelect label="Account" name="account" defaultValue={filters.account} data={[{ value: '', label: 'All accounts' }, ...options.accounts]} />
+          <NativeSelect label="Series" name="series" defaultValue={filters.series} data={[{ value: '', label: 'All series' }, ...options.series]} />
+          <NativeSelect label="Status" name="status" defaultValue={filters.status} data={[{ value: '', label: 'Any status' }, ...options.statuses]} />
+          <Button type="submit" variant="default">
+            Apply
+          </Button>
+        </Group>
+      </Form>
+      <Group gap="xs" aria-label="Status colours">
+        {['queued', 'published', 'failed', 'missed', 'needs_review', 'skipped'].map((state) => (
+          <Badge key={state} color={STATE_STYLE[state]!.color} variant="filled">
+            {STATE_STYLE[state]!.label}
+          </Badge>
+        ))}
+      </Group>
+      {moveError ? (
+        <Alert color="red" role="alert" title="The post was not moved">
+          {moveError}
+        </Alert>
+      ) : null}
+      {mover.data?.ok ? (
+        <Alert color="teal" role="status" title="Moved">
+          {mover.data.message}
+        </Alert>
+      ) : null}
+      {actionResult ? (
+        <Alert color={actionResult.ok ? 'teal' : 'red'} role={actionResult.ok ? 'status' : 'alert'}>
+          {actionResult.ok ? actionResult.message : actionResult.error}
+        </Alert>
+      ) : null}
+      {items.length === 0 ? (
+        <Text>
+          Nothing scheduled{filters.account || filters.series || filters.status ? ' with these filters' : ''}. <Link to="/app/series/new">Create a series</Link> to fill the calendar.
+        </Text>
+      ) : null}
+      <div data-testid="calendar">
+        <DeliveryCalendar
+          items={items.map((i) => ({ ...i, editable: canEdit && i.editable }))}
+          timeZone={filters.tz}
+          initialDate={filters.date}
+          onOpen={setOpenId}
+          onMove={({ id, seriesId, to, revert }) => {
+            setPendingRevert(() => revert)
+            mover.submit({ csrf, intent: 'move', deliveryId: id, seriesId, to: to.toISOString() }, { method: 'post' })
+          }}
+        />
+      </div>
+      <Text size="sm" c="dimmed">
+        Drag a scheduled post to another day or time to move it (only that date changes, not the rule). Click a post for details.
+      </Text>
+      <Modal opened={open !== null} onClose={() => setOpenId(null)} title={open ? `${open.seriesName} · post ${open.post}` : ''}>
+        {open ? (
+          <Stack>
+            <Text style={{ whiteSpace: 'pre-wrap' }}>{open.text}</Text>
+            <Text size="sm">
+              @{open.handle} · {open.local} ({filters.tz})
+            </Text>
+            <Badge color={STATE_STYLE[open.state]?.color}>{STATE_STYLE[open.state]?.label ?? open.state}</Badge>
+            {open.lastError ? <Text c="red">{open.lastError}</Text> : null}
+            {open.remoteUrl ? (
+              <a href={open.remoteUrl} target="_blank" rel="noreferrer">
+                View the published post
+              </a>
+            ) : null}
+            {canEdit && open.editable ? (
+              <Group>
+                <Form method="post" onSubmit={() => setOpenId(null)}>
+                  <CsrfInput />
+                  <input type="hidden" name="intent" value="skip-post" />
+                  <input type="hidden" name="deliveryId" value={open.id} />
+                  <input type="hidden" name="seriesId" value={open.seriesId} />
+                  <Button type="submit" color="red" variant="light">
+                    Skip this post
+                  </Button>
+                </Form>
+                <Form method="post" onSubmit={() => setOpenId(null)}>
+                  <CsrfInput />
+                  <input type="hidden" name="intent" value="skip-date" />
+                  <input type="hidden" name="deliveryId" value={open.id} />
+                  <input type="hidden" name="seriesId" value={open.seriesId} />
+                  <Button type="submit" variant="default">
+                    Skip this date (later posts move up)
+                  </Button>
+                </Form>
+              </Group>
+            ) : null}
+            <Button component={Link} to={`/app/series/${open.seriesId}`} variant="subtle">
+              Edit the series
+            </Button>
+          </Stack>
+        ) : null}
+      </Modal>
+    </Stack>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

@@ -1,0 +1,83 @@
+import { Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { listSeries } from '../../db/queries/series'
+import { requireMembership } from '~/utils/auth.server'
+import { describeSeriesRule } from '~/utils/series.server'
+
+export const meta: MetaFunction = () => [{ title: 'Series · Trickle' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const series = await listSeries(services.database.db, { workspaceId: workspace.id })
+  return {
+    series: series.map((s) => ({
+      id: s.id,
+      name: s.name,
+      status: s.status,
+      text: describeSeriesRule(s, Math.max(1, s.steps)),
+      timezone: s.timezone,
+      steps: s.steps,
+      published: s.counts.published ?? 0,
+      problems: (s.counts.failed ?? 0) + (s.counts.missed ?? 0) + (s.counts.needs_review ?? 0),
+      next: s.nextDueAt ? `${s.nextDueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—',
+    })),
+  }
+}
+
+export default function SeriesList() {
+  const { series } = useLoaderData<typeof loader>()
+  return (
+    <Stack maw={1000}>
+      <Group justify="space-between">
+        <Title order={1}>Series</Title>
+        <Button component={Link} to="/app/series/new">
+          New series
+        </Button>
+      </Group>
+      {series.length === 0 ? (
+        <Card withBorder>
+          <Text>No series yet. Create one: write the posts, pick the accounts and a rule like “every Tuesday and Thursday at 9:00”.</Text>
+        </Card>
+      ) : (
+        <Table aria-label="Series">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">Name</Table.Th>
+              <Table.Th scope="col">When</Table.Th>
+              <Table.Th scope="col">Posts</Table.Th>
+              <Table.Th scope="col">Next</Table.Th>
+              <Table.Th scope="col">Status</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {series.map((s) => (
+              <Table.Tr key={s.id}>
+                <Table.Th scope="row">
+                  <Link to={`/app/series/${s.id}`}>{s.name}</Link>
+                </Table.Th>
+                <Table.Td>
+                  {s.text} ({s.timezone})
+                </Table.Td>
+                <Table.Td>
+                  {s.published}/{s.steps} published
+                </Table.Td>
+                <Table.Td>{s.next}</Table.Td>
+                <Table.Td>
+                  {s.status === 'paused' ? 'Paused' : 'Active'}
+                  {s.problems ? <Text c="red" size="sm">{s.problems} need attention</Text> : null}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+    </Stack>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

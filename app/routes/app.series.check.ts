@@ -1,0 +1,13 @@
+import { data, type ActionFunctionArgs } from '@remix-run/node'
+import { requireMembership } from '~/utils/auth.server'
+import { readForm } from '~/utils/forms.server'
+import { checkDraft, DraftFormSchema } from '~/utils/series.server'
+
+/** The editor's live check (session-authenticated, CSRF-checked): preview, counters and warnings. */
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const form = await readForm(request, services, DraftFormSchema)
+  if (!form.ok) return data({ error: Object.values(form.fieldErrors).join(' ') }, { status: 400 })
+  return checkDraft(services, { workspaceId: workspace.id, draft: form.data })
+}

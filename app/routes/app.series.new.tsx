@@ -1,0 +1,44 @@
+import { Stack, Text, Title } from '@mantine/core'
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { useActionData, useLoaderData } from '@remix-run/react'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { SeriesEditor } from '~/components/series-editor'
+import { requireMembership } from '~/utils/auth.server'
+import { readForm } from '~/utils/forms.server'
+import { loadEditorOptions, newSeriesDefaults, saveSeriesForm, SeriesFormSchema } from '~/utils/series.server'
+
+export const meta: MetaFunction = () => [{ title: 'New series · Trickle' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const options = await loadEditorOptions(services, { workspaceId: workspace.id })
+  const defaults = newSeriesDefaults(services, { timezone: workspace.timezone })
+  return { ...options, defaults: { ...defaults, accountIds: options.accounts.filter((a) => a.status === 'connected').map((a) => a.id).slice(0, 1) } }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, SeriesFormSchema)
+  if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
+  const saved = await saveSeriesForm(services, { workspaceId: workspace.id, input: form.data })
+  if (!saved.ok) return data({ fieldErrors: saved.fieldErrors }, { status: saved.status })
+  return redirect(`/app/calendar?series=${saved.seriesId}&created=1`)
+}
+
+export default function NewSeries() {
+  const { accounts, timezones, defaults } = useLoaderData<typeof loader>()
+  const result = useActionData<typeof action>()
+  return (
+    <Stack maw={800}>
+      <Title order={1}>New series</Title>
+      <Text c="dimmed">Write the posts, choose the accounts and when they go out. Post 1 takes the first date, post 2 the next, and so on.</Text>
+      <SeriesEditor initial={defaults} accounts={accounts} timezones={timezones} errors={result?.fieldErrors ?? {}} submitLabel="Create series" />
+    </Stack>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

@@ -1,0 +1,63 @@
+import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { accounts } from './accounts'
+import { sequences } from './sequences'
+import { workspaces } from './workspaces'
+
+/** An occurrence override as stored (see domain/recurrence OccurrenceOverrideSchema). */
+export type StoredOverride = { kind: 'skip'; occurrence: number } | { kind: 'move'; occurrence: number; to: string }
+/** A pause; `policy` is chosen when the series is resumed (absent while still paused). Instants as ISO 8601 UTC. */
+export type StoredPause = { from: string; until?: string; policy?: 'shift' | 'skip' }
+/** The timing parts a rule change replaces. */
+export type StoredTiming = { rule: string; start: string; timezone: string; exdates: string[]; rdates: string[] }
+/** A rule change at instant `from` (ISO 8601 UTC): later occurrences follow `timing`. */
+export type StoredRevision = { from: string; timing: StoredTiming; overrides: StoredOverride[] }
+
+/**
+ * The timing of a series, 1:1 with its sequence (docs/decisions/011-series-and-calendar.md). Only the
+ * user's intent is stored — rule, local start, zone, edits — never the instants, which are re-planned
+ * from it (a tzdb change or an edit re-plans the same way).
+ */
+export const seriesTimings = pgTable(
+  'series_timings',
+  {
+    sequenceId: uuid('sequence_id')
+      .primaryKey()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    /** RRULE as the user wrote it; without COUNT/UNTIL the series ends with its last post. */
+    rule: text('rule').notNull(),
+    /** Local date-time YYYY-MM-DDTHH:mm in `timezone`. */
+    start: text('start').notNull(),
+    timezone: text('timezone').notNull(),
+    exdates: jsonb('exdates').$type<string[]>().notNull().default([]),
+    rdates: jsonb('rdates').$type<string[]>().notNull().default([]),
+    /** Overrides of the original timing (revision 0); a revision carries its own. */
+    overrides: jsonb('overrides').$type<StoredOverride[]>().notNull().default([]),
+    pauses: jsonb('pauses').$type<StoredPause[]>().notNull().default([]),
+    revisions: jsonb('revisions').$type<StoredRevision[]>().notNull().default([]),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('series_timings_workspace_idx').on(t.workspaceId)],
+)
+
+/** The accounts a series publishes to: every step goes to every target. */
+export const seriesTargets = pgTable(
+  'series_targets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('series_targets_uq').on(t.sequenceId, t.accountId), index('series_targets_workspace_idx').on(t.workspaceId)],
+)
