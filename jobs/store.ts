@@ -225,6 +225,9 @@ function createStore(parts: {
     disconnect: async () => {},
   }
   const agenda = new Agenda({ ...parts.settings.agenda, backend: connected })
+  // A store error while polling or locking (e.g. a busy server) is logged and retried on the next poll;
+  // without a listener Agenda's 'error' event would crash the process.
+  agenda.on('error', (error: unknown) => console.error(`job store (${parts.kind}) error:`, error instanceof Error ? error.message : error))
   let closing: Promise<void> | undefined
   const stop = async (options?: { drainMs?: number }) => {
     const result = await stopProcessing(agenda, options?.drainMs ?? DEFAULT_DRAIN_MS)

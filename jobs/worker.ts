@@ -2,16 +2,35 @@ import { hostname } from 'node:os'
 import type { Agenda, DrainResult } from 'agenda'
 import { sql } from 'drizzle-orm'
 import { heartbeats } from '../db/schema'
+import { getConnector } from '../connectors/registry'
 import type { Services } from '../app/utils/services.server'
+import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
+import { deliveryScheduler } from './publish-delivery'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
 
-export type DefineJobs = (agenda: Agenda, services: Services) => void
+/** Registers jobs on Agenda; the returned function (if any) runs once Agenda has started. */
+export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => Promise<void>)
+
+/** The dependencies of the publishing pipeline, built from the process's services. */
+export function pipelineDeps(services: Services): JobDeps {
+  const { db } = services.database
+  return {
+    db,
+    clock: services.clock,
+    scheduler: deliveryScheduler(services.jobs.agenda),
+    ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
+  }
+}
 
 /** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
-export const defineJobs: DefineJobs = () => {}
+export const defineJobs: DefineJobs = (agenda, services) => {
+  const deps = pipelineDeps(services)
+  definePipelineJobs(agenda, deps)
+  return () => startPipeline(agenda, deps)
+}
 
 export type Worker = {
   id: string
@@ -36,8 +55,9 @@ export async function startWorker(services: Services, options: { defineJobs?: De
   const timer = setInterval(() => void beat().catch(() => {}), HEARTBEAT_INTERVAL_MS)
   timer.unref()
   const define = options.defineJobs ?? defineJobs
-  define(services.jobs.agenda, services)
+  const afterStart = define(services.jobs.agenda, services)
   await services.jobs.start()
+  if (afterStart) await afterStart()
   return {
     id,
     async stop(stopOptions) {

@@ -57,6 +57,9 @@ export default function AppLayout() {
             <Anchor component={Link} to="/app/calendar">
               Calendar
             </Anchor>
+            <Anchor component={Link} to="/app/contacts">
+              Contacts
+            </Anchor>
             <Anchor component={Link} to="/app/accounts">
               Accounts
             </Anchor>

@@ -1,4 +1,5 @@
 import { desc, eq, sql } from 'drizzle-orm'
+import { oldestOverdueDelivery } from '../../db/queries/deliveries'
 import { heartbeats } from '../../db/schema'
 import { HEARTBEAT_INTERVAL_MS } from '../../jobs/worker'
 import type { Services } from './services.server'
@@ -8,7 +9,12 @@ export type Health = {
   db: { ok: boolean; kind: string; error?: string }
   jobStore: { ok: boolean; kind: string; error?: string }
   worker: { ok: boolean; lastBeatAt: string | null }
+  /** The pending delivery that has waited longest past its time (null: nothing overdue). */
+  oldestOverdue: { id: string; dueAt: string; overdueMs: number } | null
 }
+
+/** A due delivery not started within this long is shown to users as a problem. */
+export const OVERDUE_ALERT_MS = 2 * 60_000
 
 export async function readHealth(services: Services): Promise<Health> {
   const now = services.clock.now()
@@ -17,7 +23,10 @@ export async function readHealth(services: Services): Promise<Health> {
   })
   const jobStore = await check(() => services.jobs.ping())
   let lastBeatAt: Date | null = null
+  let oldestOverdue: Health['oldestOverdue'] = null
   if (db.ok) {
+    const overdue = await oldestOverdueDelivery(services.database.db, now)
+    if (overdue) oldestOverdue = { id: overdue.id, dueAt: overdue.dueAt.toISOString(), overdueMs: overdue.overdueMs }
     const [row] = await services.database.db
       .select({ beatAt: heartbeats.beatAt })
       .from(heartbeats)
@@ -32,6 +41,7 @@ export async function readHealth(services: Services): Promise<Health> {
     db: { ...db, kind: services.database.kind },
     jobStore: { ...jobStore, kind: services.jobs.kind },
     worker: { ok: workerOk, lastBeatAt: lastBeatAt?.toISOString() ?? null },
+    oldestOverdue,
   }
 }
 

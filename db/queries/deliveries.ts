@@ -1,0 +1,572 @@
+import { randomUUID } from 'node:crypto'
+import { and, asc, eq, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
+import type { Clock } from '../../domain/clock'
+import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
+import type { Db, DbOrTx } from '../client'
+import { accounts, deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
+import { requireStepContent } from './sequences'
+
+export type Delivery = typeof deliveries.$inferSelect
+
+/**
+ * Keeps Agenda's jobs in step with delivery rows (implemented by jobs/publish-delivery.ts). Called only
+ * after the transaction that changed the rows committed. Best effort: a failed call leaves a stale job
+ * (which finds nothing to do when it fires) or a missing one (which the reconciler re-enqueues).
+ */
+export type DeliveryScheduler = {
+  schedule(args: { workspaceId: string; deliveryId: string; runAt: Date }): Promise<void>
+  cancel(args: { deliveryId: string }): Promise<void>
+}
+
+const bump = { version: sql`${deliveries.version} + 1` }
+const pending = inArray(deliveries.state, [...PENDING_STATES])
+
+function scoped(args: { workspaceId: string; deliveryId: string }): SQL {
+  return and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.id, args.deliveryId)) as SQL
+}
+
+function requireDate(field: string, value: unknown): asserts value is Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new Error(`${field}: must be a valid date`)
+}
+
+async function syncJobs(operations: Array<() => Promise<void>>): Promise<boolean> {
+  let synced = true
+  for (const operation of operations) {
+    try {
+      await operation()
+    } catch {
+      synced = false
+    }
+  }
+  return synced
+}
+
+// ─── Planning and editing (called from the app) ───────────────────────────────────────────────────
+
+export type PlanItem = { stepId: string; accountId: string; dueAt: Date }
+
+/**
+ * Record deliveries (idempotent per sequence, step and account: planning again changes nothing), then,
+ * after commit, enqueue one publish job per pending delivery and mark it `queued`.
+ */
+export async function planDeliveries(
+  db: Db,
+  args: { workspaceId: string; sequenceId: string; items: PlanItem[]; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<{ deliveries: Delivery[]; created: number; jobsSynced: boolean }> {
+  args.items.forEach((item, i) => {
+    requireDate(`items[${i}].dueAt`, item.dueAt)
+    if (typeof item.stepId !== 'string' || !item.stepId) throw new Error(`items[${i}].stepId: required`)
+    if (typeof item.accountId !== 'string' || !item.accountId) throw new Error(`items[${i}].accountId: required`)
+  })
+  const now = args.clock.now()
+  const { rows, created } = await db.transaction(async (tx) => {
+    const [sequence] = await tx
+      .select({ id: sequences.id })
+      .from(sequences)
+      .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.sequenceId)))
+    if (!sequence) throw new Error(`sequenceId: no sequence ${args.sequenceId} in this workspace`)
+    if (args.items.length === 0) return { rows: [], created: 0 }
+    const stepIds = [...new Set(args.items.map((item) => item.stepId))]
+    const accountIds = [...new Set(args.items.map((item) => item.accountId))]
+    const steps = await tx
+      .select({ id: sequenceSteps.id })
+      .from(sequenceSteps)
+      .where(and(eq(sequenceSteps.sequenceId, args.sequenceId), inArray(sequenceSteps.id, stepIds)))
+    const known = await tx
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, args.workspaceId), inArray(accounts.id, accountIds)))
+    const stepSet = new Set(steps.map((s) => s.id))
+    const accountSet = new Set(known.map((a) => a.id))
+    args.items.forEach((item, i) => {
+      if (!stepSet.has(item.stepId)) throw new Error(`items[${i}].stepId: no step ${item.stepId} in this sequence`)
+      if (!accountSet.has(item.accountId)) throw new Error(`items[${i}].accountId: no account ${item.accountId} in this workspace`)
+    })
+    const inserted = await tx
+      .insert(deliveries)
+      .values(
+        args.items.map((item) => ({
+          workspaceId: args.workspaceId,
+          sequenceId: args.sequenceId,
+          stepId: item.stepId,
+          accountId: item.accountId,
+          dueAt: item.dueAt,
+          nextAttemptAt: item.dueAt,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId] })
+      .returning({ id: deliveries.id })
+    const all = await tx
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.sequenceId, args.sequenceId), inArray(deliveries.stepId, stepIds), inArray(deliveries.accountId, accountIds)))
+    const wanted = new Set(args.items.map((item) => `${item.stepId}/${item.accountId}`))
+    return { rows: all.filter((row) => wanted.has(`${row.stepId}/${row.accountId}`)), created: inserted.length }
+  })
+  const toQueue = rows.filter((row) => row.state === 'planned')
+  const jobsSynced = await syncJobs(
+    toQueue.map((row) => () => args.scheduler.schedule({ workspaceId: row.workspaceId, deliveryId: row.id, runAt: row.nextAttemptAt ?? row.dueAt })),
+  )
+  if (jobsSynced && toQueue.length > 0) {
+    await markQueued(db, { workspaceId: args.workspaceId, deliveryIds: toQueue.map((row) => row.id), clock: args.clock })
+  }
+  return { deliveries: await listDeliveries(db, { workspaceId: args.workspaceId, deliveryIds: rows.map((row) => row.id) }), created, jobsSynced }
+}
+
+/** `planned` → `queued` once their jobs exist. */
+export async function markQueued(db: DbOrTx, args: { workspaceId: string; deliveryIds: string[]; clock: Clock }): Promise<void> {
+  if (args.deliveryIds.length === 0) return
+  await db
+    .update(deliveries)
+    .set({ state: 'queued', updatedAt: args.clock.now(), ...bump })
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.id, args.deliveryIds), eq(deliveries.state, 'planned')))
+}
+
+export class DeliveryStateError extends Error {
+  override name = 'DeliveryStateError'
+}
+
+/** Move a pending delivery to a new due time; its job moves after commit. */
+export async function moveDelivery(
+  db: Db,
+  args: { workspaceId: string; deliveryId: string; dueAt: Date; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<Delivery> {
+  requireDate('dueAt', args.dueAt)
+  const [row] = await db
+    .update(deliveries)
+    .set({ dueAt: args.dueAt, nextAttemptAt: args.dueAt, updatedAt: args.clock.now(), ...bump })
+    .where(and(scoped(args), pending))
+    .returning()
+  if (!row) throw await notPending(db, args, 'moved')
+  await syncJobs([() => args.scheduler.schedule({ workspaceId: row.workspaceId, deliveryId: row.id, runAt: args.dueAt })])
+  return row
+}
+
+/** Skip (the user chose not to send this occurrence) a pending delivery; its job is removed after commit. */
+export function skipDelivery(db: Db, args: { workspaceId: string; deliveryId: string; clock: Clock; scheduler: DeliveryScheduler }): Promise<Delivery> {
+  return settlePending(db, { ...args, state: 'skipped' })
+}
+
+/** Cancel a pending delivery; its job is removed after commit. */
+export function cancelDelivery(db: Db, args: { workspaceId: string; deliveryId: string; clock: Clock; scheduler: DeliveryScheduler }): Promise<Delivery> {
+  return settlePending(db, { ...args, state: 'canceled' })
+}
+
+async function settlePending(
+  db: Db,
+  args: { workspaceId: string; deliveryId: string; state: 'skipped' | 'canceled'; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<Delivery> {
+  const [row] = await db
+    .update(deliveries)
+    .set({ state: args.state, nextAttemptAt: null, updatedAt: args.clock.now(), ...bump })
+    .where(and(scoped(args), pending))
+    .returning()
+  if (!row) throw await notPending(db, args, args.state)
+  await syncJobs([() => args.scheduler.cancel({ deliveryId: row.id })])
+  return row
+}
+
+async function notPending(db: DbOrTx, args: { workspaceId: string; deliveryId: string }, what: string): Promise<Error> {
+  const current = await getDelivery(db, args)
+  if (!current) return new Error(`deliveryId: no delivery ${args.deliveryId} in this workspace`)
+  return new DeliveryStateError(`state: the delivery is ${current.state} and can no longer be ${what}`)
+}
+
+/**
+ * Change a step's content. Pending deliveries of the step get a new version in the same transaction, so
+ * a publish attempt that read the old row cannot claim it; content is read at claim time. Returns how
+ * many deliveries of the step are being published right now (too late for them).
+ */
+export async function updateStepContent(
+  db: Db,
+  args: { workspaceId: string; stepId: string; content: StepContent; clock: Clock },
+): Promise<{ inFlight: number }> {
+  requireStepContent(args.content, 'content')
+  const now = args.clock.now()
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(sequenceSteps)
+      .set({ content: args.content, updatedAt: now })
+      .where(and(eq(sequenceSteps.workspaceId, args.workspaceId), eq(sequenceSteps.id, args.stepId)))
+      .returning({ id: sequenceSteps.id })
+    if (updated.length === 0) throw new Error(`stepId: no step ${args.stepId} in this workspace`)
+    await tx
+      .update(deliveries)
+      .set({ updatedAt: now, ...bump })
+      .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.stepId, args.stepId), pending))
+    const publishing = await tx
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.stepId, args.stepId), eq(deliveries.state, 'publishing')))
+    return { inFlight: publishing.length }
+  })
+}
+
+/**
+ * Pause a sequence: nothing of it is claimed from now on (the claim checks the sequence's status and the
+ * pending rows' versions change in the same transaction); its jobs are removed after commit.
+ */
+export async function pauseSequence(
+  db: Db,
+  args: { workspaceId: string; sequenceId: string; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<{ jobsSynced: boolean }> {
+  const ids = await setSequenceStatus(db, { ...args, status: 'paused' })
+  return { jobsSynced: await syncJobs(ids.map((row) => () => args.scheduler.cancel({ deliveryId: row.id }))) }
+}
+
+/**
+ * Resume a paused sequence: its pending deliveries are enqueued again. Those that came due while paused
+ * go out now if still within the sequence's maxLateness, else become `missed` when their job runs.
+ */
+export async function resumeSequence(
+  db: Db,
+  args: { workspaceId: string; sequenceId: string; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<{ jobsSynced: boolean }> {
+  const rows = await setSequenceStatus(db, { ...args, status: 'active' })
+  const now = args.clock.now()
+  return {
+    jobsSynced: await syncJobs(
+      rows.map((row) => () => {
+        const at = row.nextAttemptAt ?? row.dueAt
+        return args.scheduler.schedule({ workspaceId: args.workspaceId, deliveryId: row.id, runAt: at > now ? at : now })
+      }),
+    ),
+  }
+}
+
+async function setSequenceStatus(
+  db: Db,
+  args: { workspaceId: string; sequenceId: string; status: 'active' | 'paused'; clock: Clock },
+): Promise<Array<{ id: string; dueAt: Date; nextAttemptAt: Date | null }>> {
+  const now = args.clock.now()
+  return db.transaction(async (tx) => {
+    const updated = await tx
+      .update(sequences)
+      .set({ status: args.status, updatedAt: now })
+      .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.sequenceId)))
+      .returning({ id: sequences.id })
+    if (updated.length === 0) throw new Error(`sequenceId: no sequence ${args.sequenceId} in this workspace`)
+    return tx
+      .update(deliveries)
+      .set({ updatedAt: now, ...bump })
+      .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.sequenceId, args.sequenceId), pending))
+      .returning({ id: deliveries.id, dueAt: deliveries.dueAt, nextAttemptAt: deliveries.nextAttemptAt })
+  })
+}
+
+/**
+ * Delete a sequence and its deliveries. Pending deliveries are canceled first in the same transaction (a
+ * publish attempt holding an old version cannot claim them); their jobs are removed after commit.
+ */
+export async function deleteSequence(
+  db: Db,
+  args: { workspaceId: string; sequenceId: string; clock: Clock; scheduler: DeliveryScheduler },
+): Promise<{ jobsSynced: boolean }> {
+  const canceled = await db.transaction(async (tx) => {
+    const rows = await tx
+      .update(deliveries)
+      .set({ state: 'canceled', nextAttemptAt: null, updatedAt: args.clock.now(), ...bump })
+      .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.sequenceId, args.sequenceId), pending))
+      .returning({ id: deliveries.id })
+    const deleted = await tx
+      .delete(sequences)
+      .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.sequenceId)))
+      .returning({ id: sequences.id })
+    if (deleted.length === 0) throw new Error(`sequenceId: no sequence ${args.sequenceId} in this workspace`)
+    return rows
+  })
+  return { jobsSynced: await syncJobs(canceled.map((row) => () => args.scheduler.cancel({ deliveryId: row.id }))) }
+}
+
+export async function getDelivery(db: DbOrTx, args: { workspaceId: string; deliveryId: string }): Promise<Delivery | null> {
+  const [row] = await db.select().from(deliveries).where(scoped(args))
+  return row ?? null
+}
+
+export async function listDeliveries(
+  db: DbOrTx,
+  args: { workspaceId: string; sequenceId?: string; deliveryIds?: string[]; states?: DeliveryState[] },
+): Promise<Delivery[]> {
+  const conditions: SQL[] = [eq(deliveries.workspaceId, args.workspaceId)]
+  if (args.sequenceId) conditions.push(eq(deliveries.sequenceId, args.sequenceId))
+  if (args.deliveryIds) {
+    if (args.deliveryIds.length === 0) return []
+    conditions.push(inArray(deliveries.id, args.deliveryIds))
+  }
+  if (args.states) conditions.push(inArray(deliveries.state, args.states))
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(...conditions))
+    .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
+}
+
+// ─── The publish job ──────────────────────────────────────────────────────────────────────────────
+
+export type StartView = {
+  delivery: Delivery
+  sequenceStatus: string
+  maxLatenessSeconds: number
+}
+
+/** What a publish job reads before deciding whether to claim. */
+export async function loadDeliveryForStart(db: DbOrTx, args: { workspaceId: string; deliveryId: string }): Promise<StartView | null> {
+  const [row] = await db
+    .select({ delivery: deliveries, sequenceStatus: sequences.status, maxLatenessSeconds: sequences.maxLatenessSeconds })
+    .from(deliveries)
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .where(scoped(args))
+  return row ?? null
+}
+
+export type Claim = {
+  attemptId: string
+  delivery: Delivery
+  content: StepContent
+}
+
+/**
+ * Take the delivery for one publish attempt: one conditional UPDATE, so of any number of workers only
+ * one gets a row back. The version must be the one the caller decided on, the delivery pending and due,
+ * and its sequence active.
+ */
+export async function claimDelivery(
+  db: DbOrTx,
+  args: { workspaceId: string; deliveryId: string; version: number; now: Date; leaseMs: number },
+): Promise<Claim | null> {
+  const attemptId = randomUUID()
+  const [delivery] = await db
+    .update(deliveries)
+    .set({
+      state: 'publishing',
+      attemptId,
+      claimedAt: args.now,
+      leaseExpiresAt: new Date(args.now.getTime() + args.leaseMs),
+      sendingAt: null,
+      attempts: sql`${deliveries.attempts} + 1`,
+      updatedAt: args.now,
+      ...bump,
+    })
+    .where(
+      and(
+        scoped(args),
+        eq(deliveries.version, args.version),
+        pending,
+        lte(deliveries.nextAttemptAt, args.now),
+        sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
+      ),
+    )
+    .returning()
+  if (!delivery) return null
+  const [step] = await db.select({ content: sequenceSteps.content }).from(sequenceSteps).where(eq(sequenceSteps.id, delivery.stepId))
+  if (!step) throw new Error(`step ${delivery.stepId} of delivery ${delivery.id} is gone`)
+  return { attemptId, delivery, content: step.content }
+}
+
+function holding(args: { deliveryId: string; attemptId: string }): SQL {
+  return and(eq(deliveries.id, args.deliveryId), eq(deliveries.attemptId, args.attemptId), eq(deliveries.state, 'publishing')) as SQL
+}
+
+/**
+ * Record that the network call starts now. Succeeds only while this attempt still holds the claim and
+ * its lease has not run out before `holdUntil` (now + a margin for clock skew), and extends the lease to
+ * `leaseUntil` (≥ now + the call's deadline): no other worker can take the delivery over before the call
+ * has ended one way or another.
+ */
+export async function markSending(db: DbOrTx, args: { deliveryId: string; attemptId: string; now: Date; holdUntil: Date; leaseUntil: Date }): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({ sendingAt: args.now, leaseExpiresAt: args.leaseUntil, updatedAt: args.now, ...bump })
+    .where(and(holding(args), gte(deliveries.leaseExpiresAt, args.holdUntil)))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export async function recordPublished(
+  db: DbOrTx,
+  args: { deliveryId: string; attemptId: string; now: Date; remoteId: string; remoteUrl: string | null },
+): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({
+      state: 'published',
+      remoteId: args.remoteId,
+      remoteUrl: args.remoteUrl,
+      publishedAt: args.now,
+      nextAttemptAt: null,
+      leaseExpiresAt: null,
+      lastError: null,
+      lastErrorKind: null,
+      updatedAt: args.now,
+      ...bump,
+    })
+    .where(holding(args))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export type AttemptOutcome = {
+  state: 'queued' | 'failed' | 'needs_review'
+  /** queued: the retry; needs_review: the lookup (null: a person decides). */
+  nextAttemptAt: Date | null
+  lastError: string
+  lastErrorKind: string
+}
+
+/** Record a failed attempt's outcome, if this attempt still holds the claim. */
+export async function recordAttemptOutcome(db: DbOrTx, args: { deliveryId: string; attemptId: string; now: Date; outcome: AttemptOutcome }): Promise<boolean> {
+  const { outcome } = args
+  const rows = await db
+    .update(deliveries)
+    .set({
+      state: outcome.state,
+      nextAttemptAt: outcome.nextAttemptAt,
+      lastError: outcome.lastError,
+      lastErrorKind: outcome.lastErrorKind,
+      leaseExpiresAt: null,
+      updatedAt: args.now,
+      ...bump,
+    })
+    .where(holding(args))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+/** A pending delivery that came due too long ago becomes `missed` (only if unchanged since it was read). */
+export async function markMissed(db: DbOrTx, args: { workspaceId: string; deliveryId: string; version: number; now: Date }): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({ state: 'missed', nextAttemptAt: null, lastError: 'came due while no worker ran, past the sequence\'s maxLateness', updatedAt: args.now, ...bump })
+    .where(and(scoped(args), eq(deliveries.version, args.version), pending))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+// ─── The reconciler (system-wide: it serves every workspace) ──────────────────────────────────────
+
+/** `publishing` claims whose lease has expired: their worker died or stalled. */
+export async function findExpiredLeases(db: DbOrTx, args: { now: Date; limit: number }): Promise<Delivery[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.state, 'publishing'), lte(deliveries.leaseExpiresAt, args.now)))
+    .orderBy(asc(deliveries.leaseExpiresAt))
+    .limit(args.limit)
+}
+
+/**
+ * Take over an expired claim and record what the recovery decided. Conditional on the claim still being
+ * the expired one, so a worker that finishes in the meantime wins and this does nothing.
+ */
+export async function settleExpiredLease(
+  db: DbOrTx,
+  args: { deliveryId: string; attemptId: string; now: Date; outcome: AttemptOutcome },
+): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({
+      state: args.outcome.state,
+      nextAttemptAt: args.outcome.nextAttemptAt,
+      lastError: args.outcome.lastError,
+      lastErrorKind: args.outcome.lastErrorKind,
+      leaseExpiresAt: null,
+      updatedAt: args.now,
+      ...bump,
+    })
+    .where(and(holding(args), lte(deliveries.leaseExpiresAt, args.now)))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export type LookupView = { delivery: Delivery; content: StepContent }
+
+/** `needs_review` deliveries whose lookup is due. */
+export async function findLookupsDue(db: DbOrTx, args: { now: Date; limit: number }): Promise<LookupView[]> {
+  return db
+    .select({ delivery: deliveries, content: sequenceSteps.content })
+    .from(deliveries)
+    .innerJoin(sequenceSteps, eq(sequenceSteps.id, deliveries.stepId))
+    .where(and(eq(deliveries.state, 'needs_review'), isNotNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, args.now)))
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(args.limit)
+}
+
+/** Record a lookup's answer, if the delivery did not change since it was read. */
+export async function settleLookup(
+  db: DbOrTx,
+  args: {
+    deliveryId: string
+    version: number
+    now: Date
+    outcome:
+      | { state: 'published'; remoteId: string; url: string | null }
+      | { state: 'queued' | 'failed' | 'needs_review'; nextAttemptAt: Date | null; lastError: string }
+  },
+): Promise<boolean> {
+  const { outcome } = args
+  const set =
+    outcome.state === 'published'
+      ? { state: 'published' as const, remoteId: outcome.remoteId, remoteUrl: outcome.url, publishedAt: args.now, nextAttemptAt: null, lastError: null, lastErrorKind: null }
+      : { state: outcome.state, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.lastError }
+  const rows = await db
+    .update(deliveries)
+    .set({ ...set, updatedAt: args.now, ...bump })
+    .where(and(eq(deliveries.id, args.deliveryId), eq(deliveries.version, args.version), eq(deliveries.state, 'needs_review')))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export type StalledDelivery = Pick<Delivery, 'id' | 'workspaceId' | 'dueAt' | 'nextAttemptAt' | 'attempts' | 'version'> & { maxLatenessSeconds: number }
+
+/**
+ * Pending deliveries of active sequences that should have started at least `graceMs` ago: their job was
+ * never enqueued (a crash between commit and enqueue), was lost, or no worker ran.
+ */
+export async function findStalledDeliveries(db: DbOrTx, args: { now: Date; graceMs: number; limit: number }): Promise<StalledDelivery[]> {
+  const before = new Date(args.now.getTime() - args.graceMs)
+  return db
+    .select({
+      id: deliveries.id,
+      workspaceId: deliveries.workspaceId,
+      dueAt: deliveries.dueAt,
+      nextAttemptAt: deliveries.nextAttemptAt,
+      attempts: deliveries.attempts,
+      version: deliveries.version,
+      maxLatenessSeconds: sequences.maxLatenessSeconds,
+    })
+    .from(deliveries)
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .where(and(pending, lte(deliveries.nextAttemptAt, before), eq(sequences.status, 'active')))
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(args.limit)
+}
+
+/**
+ * For /healthz and the UI banner: the pending delivery of an active sequence that has waited longest
+ * past its time, across all workspaces, or null when nothing is overdue.
+ */
+export async function oldestOverdueDelivery(
+  db: DbOrTx,
+  now: Date,
+): Promise<{ id: string; workspaceId: string; dueAt: Date; nextAttemptAt: Date; overdueMs: number } | null> {
+  const [row] = await db
+    .select({ id: deliveries.id, workspaceId: deliveries.workspaceId, dueAt: deliveries.dueAt, nextAttemptAt: deliveries.nextAttemptAt })
+    .from(deliveries)
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .where(and(pending, lte(deliveries.nextAttemptAt, now), eq(sequences.status, 'active')))
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(1)
+  if (!row || !row.nextAttemptAt) return null
+  return { ...row, nextAttemptAt: row.nextAttemptAt, overdueMs: now.getTime() - row.nextAttemptAt.getTime() }
+}
+
+/** Deliveries waiting for a person (unknown outcome and no way to look it up). */
+export async function listNeedingReview(db: DbOrTx, args: { workspaceId: string }): Promise<Delivery[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.state, 'needs_review'), isNull(deliveries.nextAttemptAt)))
+    .orderBy(asc(deliveries.dueAt))
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto'
+import { MongoClient } from 'mongodb'
+import { createLoopbackConnector } from '../../connectors/loopback/index'
+import { openDatabase, type Database, type Db } from '../../db/client'
+import { connectAccount } from '../../db/queries/accounts'
+import { planDeliveries, type PlanItem } from '../../db/queries/deliveries'
+import { createSequence } from '../../db/queries/sequences'
+import { workspaces } from '../../db/schema'
+import { createKeyring, type Keyring } from '../../db/vault'
+import { systemClock, type Clock } from '../../domain/clock'
+import { exponential, when } from '../../domain/retry'
+import type { FailureKind } from '../../domain/delivery'
+import { accountTargets, defineJobs, startPipeline, type JobDeps } from '../../jobs/definitions'
+import { deliveryScheduler, type PipelineOptions, type PublishHooks } from '../../jobs/publish-delivery'
+import { openJobStore, type JobStore } from '../../jobs/store'
+import { createTestDatabase, withDatabase } from '../db'
+import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
+
+export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
+
+/** Job stores these tests can run against here; under CI both servers are required (test/global-setup.ts). */
+export const serverStores: StoreKind[] = [
+  ...(process.env.DATABASE_URL ? (['postgres'] as const) : []),
+  ...(process.env.DATABASE_URL && process.env.MONGODB_URL ? (['mongodb'] as const) : []),
+]
+
+/** Short timings so recovery paths run in seconds. */
+export const TEST_OPTIONS: PipelineOptions = {
+  leaseMs: 3_000,
+  connectorTimeoutMs: 1_000,
+  maxAttempts: 5,
+  retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 200, max: 1_000, maxRetries: 3 })),
+  lookupDelayMs: 300,
+  random: () => 0.5,
+}
+export const TEST_RECONCILE_EVERY_MS = 500
+export const TEST_STALL_GRACE_MS = 1_000
+
+export const TEST_KEY = randomBytes(32).toString('base64')
+
+export type Worker = { name: string; store: JobStore; db: Db; stop(): Promise<void> }
+
+export type PipelineFixture = {
+  kind: StoreKind
+  database: Database & { url?: string }
+  db: Db
+  server: LoopbackSocialServer
+  keyring: Keyring
+  workspaceId: string
+  accountId: string
+  /** A store that only enqueues (a web process). */
+  producer: JobStore
+  /** How many 'error' events the workers' Agenda instances emitted. */
+  storeErrors: { count: number }
+  /** Environment a child worker needs to reach the same stores. */
+  childEnv: Record<string, string>
+  createSeries(args: { steps: number; maxLatenessSeconds?: number; text?: (i: number) => string }): Promise<{ sequenceId: string; stepIds: string[] }>
+  plan(args: { sequenceId: string; items: PlanItem[]; clock?: Clock }): ReturnType<typeof planDeliveries>
+  startWorker(args?: { name?: string; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; concurrency?: number; stallGraceMs?: number }): Promise<Worker>
+  deps(args?: { db?: Db; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; store?: JobStore }): JobDeps
+  close(): Promise<void>
+}
+
+export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixture> {
+  const database = await createTestDatabase()
+  const server = await startLoopbackSocialServer()
+  const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
+  const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
+  const tokens = issueLoopbackTokens(server)
+  const account = await connectAccount(database.db, {
+    workspaceId: workspace!.id,
+    kind: 'loopback',
+    remoteAccountId: 'me',
+    handle: 'me',
+    credentials: tokens,
+    keyring,
+    clock: systemClock,
+  })
+
+  let mongoUrl: string | undefined
+  const storeOptions = (): Parameters<typeof openJobStore>[0] => {
+    if (kind === 'mongodb') return { mongodbUrl: mongoUrl }
+    if (kind === 'postgres') return { databaseUrl: database.url }
+    return { databaseUrl: embeddedUrl, postgresNotifications: false }
+  }
+  let embedded: JobStore | undefined
+  let embeddedUrl: string | undefined
+  if (kind === 'mongodb') {
+    if (!process.env.MONGODB_URL) throw new Error('MONGODB_URL is not set')
+    mongoUrl = withDatabase(process.env.MONGODB_URL, `trickle_pipeline_${randomBytes(6).toString('hex')}`)
+  } else if (kind === 'postgres') {
+    if (!database.url) throw new Error('DATABASE_URL is not set')
+  } else {
+    embedded = await openJobStore({ embeddedDataDir: null, name: 'embedded' })
+    embeddedUrl = embedded.url
+  }
+  const producer = embedded ?? (await openJobStore({ ...storeOptions(), name: 'producer' }))
+  const stores: JobStore[] = []
+  const storeErrors = { count: 0 }
+  const extraDbs: Database[] = []
+
+  const fixture: PipelineFixture = {
+    kind,
+    database,
+    db: database.db,
+    server,
+    keyring,
+    workspaceId: workspace!.id,
+    accountId: account.id,
+    producer,
+    storeErrors,
+    childEnv: {
+      APP_DATABASE_URL: database.url ?? '',
+      ...(mongoUrl ? { JOBS_MONGODB_URL: mongoUrl } : { JOBS_DATABASE_URL: database.url ?? '' }),
+      LOOPBACK_URL: server.url,
+      TEST_KEY,
+    },
+    async createSeries({ steps, maxLatenessSeconds, text }) {
+      const created = await createSequence(database.db, {
+        workspaceId: workspace!.id,
+        kind: 'series',
+        name: 'Series',
+        maxLatenessSeconds,
+        steps: Array.from({ length: steps }, (_, i) => ({ parts: [{ text: text?.(i) ?? `post ${i}` }] })),
+        clock: systemClock,
+      })
+      return { sequenceId: created.sequence.id, stepIds: created.steps.map((s) => s.id) }
+    },
+    plan({ sequenceId, items, clock }) {
+      return planDeliveries(database.db, { workspaceId: workspace!.id, sequenceId, items, clock: clock ?? systemClock, scheduler: deliveryScheduler(producer.agenda) })
+    },
+    deps({ db, hooks, options, clock, store } = {}) {
+      const useDb = db ?? database.db
+      const useClock = clock ?? systemClock
+      const connector = createLoopbackConnector({ baseUrl: server.url, timeoutMs: options?.connectorTimeoutMs ?? TEST_OPTIONS.connectorTimeoutMs })
+      return {
+        db: useDb,
+        clock: useClock,
+        ...accountTargets({ db: useDb, keyring, clock: useClock, connectorFor: () => connector }),
+        scheduler: deliveryScheduler((store ?? producer).agenda),
+        options: { ...TEST_OPTIONS, ...options },
+        hooks,
+        stallGraceMs: TEST_STALL_GRACE_MS,
+        reconcileEveryMs: TEST_RECONCILE_EVERY_MS,
+      }
+    },
+    async startWorker({ name = `w${stores.length + 1}`, hooks, options, clock, concurrency, stallGraceMs } = {}) {
+      // Each worker has its own connections, as a separate process would (PGlite: one shared engine).
+      const workerDatabase = database.url ? await openDatabase({ url: database.url, max: 10, migrate: false }) : undefined
+      if (workerDatabase) extraDbs.push(workerDatabase)
+      const store = embedded ?? (await openJobStore({ ...storeOptions(), name, agenda: { processEvery: 100 } }))
+      if (!embedded) stores.push(store)
+      // Agenda emits 'error' when locking fails (FerretDB answers SQLITE_BUSY under contention); an
+      // EventEmitter without a listener would throw it as an unhandled rejection.
+      if (store.agenda.listenerCount('error') === 0) store.agenda.on('error', () => storeErrors.count++)
+      const deps = { ...fixture.deps({ db: workerDatabase?.db, hooks, options, clock, store }), publishConcurrency: concurrency, ...(stallGraceMs ? { stallGraceMs } : {}) }
+      defineJobs(store.agenda, deps)
+      await store.start()
+      await startPipeline(store.agenda, deps)
+      return {
+        name,
+        store,
+        db: deps.db,
+        stop: async () => {
+          await store.stop({ drainMs: 0 })
+        },
+      }
+    },
+    async close() {
+      await Promise.all(stores.map((store) => store.close({ drainMs: 0 }).catch(() => {})))
+      if (producer !== embedded) await producer.close({ drainMs: 0 }).catch(() => {})
+      await embedded?.close({ drainMs: 0 }).catch(() => {})
+      await Promise.all(extraDbs.map((d) => d.close()))
+      await server.close()
+      await database.close()
+      if (mongoUrl) {
+        const client = await MongoClient.connect(mongoUrl)
+        await client.db().dropDatabase().finally(() => client.close())
+      }
+    },
+  }
+  return fixture
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(everyMs)
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Wall clock for tests (eslint allows Date.now in tests). */
+export const wallNow = () => new Date(Date.now())

@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm'
+import { deliveries } from '../../db/schema'
+import { openPipelineFixture, serverStores, waitFor, type PipelineFixture } from './harness'
+
+const COUNT = Number(process.env.RACE_COUNT ?? 1_000)
+/**
+ * Known failure, opt-in until solved: with FerretDB 1.24 on SQLite (the MongoDB-protocol server here) 2
+ * and 4 in-process workers with 200+ due jobs published nothing within minutes (Agenda's findAndModify
+ * answers SQLITE_BUSY). PIPELINE_FERRETDB_RACE=1 runs it. See docs/decisions/007-publishing-pipeline.md.
+ */
+const raceStores = serverStores.filter((kind) => kind !== 'mongodb' || process.env.PIPELINE_FERRETDB_RACE === '1')
+
+describe.runIf(raceStores.length > 0)('workers racing on due deliveries', () => {
+  describe.each(raceStores)('%s job store', (kind) => {
+    let f: PipelineFixture
+    beforeEach(async () => {
+      f = await openPipelineFixture(kind)
+    })
+    afterEach(async () => {
+      const closing = Date.now()
+      await f?.close()
+      console.log(`[${kind}] fixture closed in ${Date.now() - closing} ms`)
+    }, 120_000)
+
+    it.each([2, 4])(`%i workers publish ${COUNT} due deliveries exactly once each`, async (workers) => {
+      const { sequenceId, stepIds } = await f.createSeries({ steps: COUNT })
+      const planStarted = Date.now()
+      const due = new Date(Date.now() + 1_000)
+      const { deliveries: planned } = await f.plan({ sequenceId, items: stepIds.map((stepId) => ({ stepId, accountId: f.accountId, dueAt: due })) })
+      const planMs = Date.now() - planStarted
+      expect(planned).toHaveLength(COUNT)
+      await Promise.all(Array.from({ length: workers }, (_, i) => f.startWorker({ name: `racer-${i}`, concurrency: 25, stallGraceMs: 60_000 })))
+      const started = Date.now()
+      await waitFor(
+        'every delivery published',
+        async () => {
+          const [row] = await f.db.select({ n: sql<number>`count(*)::int` }).from(deliveries).where(sql`${deliveries.state} = 'published'`)
+          return row!.n === COUNT
+        },
+        180_000,
+        200,
+      )
+      const publishMs = Date.now() - started
+      const counts = f.server.countsByKey()
+      expect(counts.size).toBe(COUNT)
+      expect([...counts.values()].every((n) => n === 1)).toBe(true)
+      expect(f.server.postRequests).toBe(COUNT)
+      const ids = new Set(planned.map((d) => d.id))
+      expect([...counts.keys()].every((key) => ids.has(key))).toBe(true)
+      const [{ attempts }] = (await f.db.select({ attempts: sql<number>`sum(${deliveries.attempts})::int` }).from(deliveries)) as [{ attempts: number }]
+      console.log(`[${kind}] ${workers} workers: planned+enqueued ${COUNT} in ${planMs} ms, all published ${publishMs} ms after start, ${attempts} claims for ${COUNT} deliveries, ${f.storeErrors.count} job store errors`)
+    }, 240_000)
+  })
+})
