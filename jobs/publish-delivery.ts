@@ -59,7 +59,7 @@ export type PipelineDeps = {
   db: Db
   clock: Clock
   /** The connector and current credentials of an account (see accountTargets in jobs/definitions.ts). Throw a `disconnected` ConnectorError for an account that cannot publish. */
-  resolveTarget(args: { workspaceId: string; accountId: string }): Promise<PublishTarget>
+  resolveTarget(args: { workspaceId: string; accountId: string; /** Posts this attempt will create (thread parts), for quota accounting. */ posts: number }): Promise<PublishTarget>
   /**
    * Single-flight refresh across processes: db/queries/accounts.ts refreshAccountCredentials. Without
    * it an `auth` error fails the delivery and marks the account for reconnection.
@@ -153,7 +153,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
   let target: PublishTarget
   try {
-    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId: claim.delivery.accountId })
+    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId: claim.delivery.accountId, posts: claim.content.parts.length })
   } catch (error) {
     // Nothing was sent: any failure here is safe to retry.
     const kind = isConnectorError(error) ? (error.kind === 'auth' ? 'disconnected' : error.kind) : 'transient'

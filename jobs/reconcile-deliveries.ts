@@ -55,7 +55,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     const key = `${workspaceId}/${accountId}`
     let target = targets.get(key)
     if (!target) {
-      target = deps.resolveTarget({ workspaceId, accountId }).catch(() => null)
+      target = deps.resolveTarget({ workspaceId, accountId, posts: 0 }).catch(() => null)
       targets.set(key, target)
     }
     return target

@@ -22,6 +22,8 @@ function run(command, args) {
 const lockfile = path.join(root, 'package-lock.json')
 const installed = path.join(root, 'node_modules', '.package-lock.json')
 const stale = !existsSync(installed) || statSync(lockfile).mtimeMs > statSync(installed).mtimeMs
-if (stale) run('npm', ['ci', '--no-audit', '--no-fund'])
+// `npm install` (not `npm ci`) installs the locked versions; `npm ci` refuses a lockfile that lacks
+// other platforms' optional packages, which registry mirrors without them produce.
+if (stale) run('npm', ['install', '--no-audit', '--no-fund'])
 
 if (process.argv.includes('--build')) run('npm', ['run', 'build', '--silent'])
