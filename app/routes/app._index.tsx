@@ -1,21 +1,97 @@
-import { Anchor, Card, List, Stack, Text, Title } from '@mantine/core'
-import { Link, useRouteLoaderData } from '@remix-run/react'
+import { Anchor, Badge, Card, Group, List, Stack, Table, Text, Title } from '@mantine/core'
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
+import { listProblemDeliveries } from '../../db/queries/deliveries'
+import { requireMembership } from '~/utils/auth.server'
 import type { loader as appLoader } from './app'
 
-/** Placeholder dashboard until series and drips exist: it points at the next useful steps. */
+const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {
+  failed: { label: 'Failed', color: 'red', next: 'Fix the post or reconnect the account, then reschedule it.' },
+  missed: { label: 'Missed', color: 'orange', next: 'No worker ran in time; move it to a new time on the calendar.' },
+  needs_review: { label: 'Needs review', color: 'yellow', next: 'We could not tell whether it went out: check the account, then mark it.' },
+}
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { workspace } = await requireMembership(request, context.services)
+  const problems = await listProblemDeliveries(context.services.database.db, { workspaceId: workspace.id, limit: 20 })
+  return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })) }
+}
+
+/** The workspace's front page: what needs attention, then the next useful steps. */
 export default function Dashboard() {
   const shell = useRouteLoaderData<typeof appLoader>('routes/app')
+  const { problems } = useLoaderData<typeof loader>()
   return (
-    <Stack maw={720}>
+    <Stack maw={960}>
       <Title order={1}>{shell?.workspace.name ?? 'Dashboard'}</Title>
       <Text>
         Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell?.role === 'owner' ? 'an' : 'a'} {shell?.role} of this workspace.
       </Text>
+      {problems.length > 0 ? (
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            Needs attention
+          </Title>
+          <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Post</Table.Th>
+                <Table.Th>Due (UTC)</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>What to do</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {problems.map((p) => {
+                const state = STATE_LABELS[p.state] ?? { label: p.state, color: 'gray', next: '' }
+                return (
+                  <Table.Tr key={p.id}>
+                    <Table.Td>
+                      <Anchor component={Link} to={`/app/series/${p.sequenceId}`}>
+                        {p.sequenceName}
+                      </Anchor>{' '}
+                      <Text span c="dimmed" size="sm">
+                        on @{p.accountHandle}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>{p.dueAt.slice(0, 16).replace('T', ' ')}</Table.Td>
+                    <Table.Td>
+                      <Group gap={4}>
+                        <Badge color={state.color}>{state.label}</Badge>
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>
+                      {p.lastError ? <Text size="sm">{p.lastError}</Text> : null}
+                      <Text size="sm" c="dimmed">
+                        {state.next}
+                      </Text>
+                    </Table.Td>
+                  </Table.Tr>
+                )
+              })}
+            </Table.Tbody>
+          </Table>
+        </Card>
+      ) : null}
       <Card withBorder>
         <Title order={2} size="h4" mb="xs">
           Next steps
         </Title>
         <List spacing="xs">
+          <List.Item>
+            <Anchor component={Link} to="/app/accounts">
+              Connect an account
+            </Anchor>
+            , then{' '}
+            <Anchor component={Link} to="/app/series/new">
+              write a series
+            </Anchor>{' '}
+            and see it on the{' '}
+            <Anchor component={Link} to="/app/calendar">
+              calendar
+            </Anchor>
+            .
+          </List.Item>
           {shell?.role === 'owner' ? (
             <List.Item>
               <Anchor component={Link} to="/app/settings/invitations">
@@ -34,8 +110,7 @@ export default function Dashboard() {
             <Anchor component={Link} to="/app/settings/tokens">
               Create an API token
             </Anchor>{' '}
-            to script Trickle (the API is described at{' '}
-            <Anchor href="/api/v1/openapi.json">/api/v1/openapi.json</Anchor>).
+            to script Trickle (the API is described at <Anchor href="/api/v1/openapi.json">/api/v1/openapi.json</Anchor>).
           </List.Item>
         </List>
       </Card>

@@ -1,10 +1,12 @@
-import { AppShell, Anchor, Button, Group, NativeSelect, Text, VisuallyHidden } from '@mantine/core'
+import { Alert, AppShell, Anchor, Button, Group, NativeSelect, Text, VisuallyHidden } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, Outlet, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { oldestOverdueDelivery } from '../../db/queries/deliveries'
 import { getMembershipOfUser, listWorkspacesOfUser } from '../../db/queries/workspaces'
+import { OVERDUE_ALERT_MS } from '~/utils/health.server'
 import { notFound, requireMembership, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -16,6 +18,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user, workspace, membership } = await requireMembership(request, services)
   const workspaces = await listWorkspacesOfUser(services.database.db, { userId: user.id })
   const { csrfToken, headers } = await issueCsrfToken(request, services)
+  const overdue = await oldestOverdueDelivery(services.database.db, services.clock.now(), { workspaceId: workspace.id })
   return data(
     {
       csrfToken,
@@ -23,6 +26,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       workspace: { id: workspace.id, name: workspace.name },
       role: membership.role,
       workspaces: workspaces.map((w) => ({ id: w.workspaceId, name: w.name })),
+      /** A due post that has not started within 2 minutes: the worker is down or overloaded. */
+      overdueSince: overdue && overdue.overdueMs > OVERDUE_ALERT_MS ? overdue.nextAttemptAt.toISOString() : null,
     },
     { headers },
   )
@@ -42,7 +47,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function AppLayout() {
-  const { user, workspace, workspaces, role } = useLoaderData<typeof loader>()
+  const { user, workspace, workspaces, role, overdueSince } = useLoaderData<typeof loader>()
   return (
     <AppShell header={{ height: 60 }} padding="md">
       <AppShell.Header>
@@ -102,6 +107,12 @@ export default function AppLayout() {
         </Group>
       </AppShell.Header>
       <AppShell.Main>
+        {overdueSince ? (
+          <Alert color="red" title="Posts are not going out" role="alert" mb="md">
+            A post due at {new Date(overdueSince).toUTCString()} has not started yet. Check that a Trickle worker is running
+            (see /healthz); nothing is lost — due posts go out as soon as a worker runs, or are marked missed if they are too late.
+          </Alert>
+        ) : null}
         <Outlet />
       </AppShell.Main>
     </AppShell>

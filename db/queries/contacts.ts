@@ -80,7 +80,14 @@ export class DuplicateContactError extends Error {
   override name = 'DuplicateContactError'
 }
 
+/** A new contact; a second one with the same address in the workspace is a DuplicateContactError. */
 export async function insertContact(db: DbOrTx, args: NewContact): Promise<Contact> {
+  const row = await insertIfAbsent(db, args)
+  if (!row) throw new DuplicateContactError(`A contact with the address ${args.email} already exists`)
+  return row
+}
+
+async function insertIfAbsent(db: DbOrTx, args: NewContact): Promise<Contact | undefined> {
   const [row] = await db
     .insert(contacts)
     .values({
@@ -96,27 +103,12 @@ export async function insertContact(db: DbOrTx, args: NewContact): Promise<Conta
     })
     .onConflictDoNothing({ target: [contacts.workspaceId, contacts.email] })
     .returning()
-  if (!row) throw new DuplicateContactError(`A contact with the address ${args.email} already exists`)
   return row
 }
 
 /** The contact with this address, created (with `defaults`) when there is none. */
 export async function ensureContact(db: DbOrTx, args: NewContact): Promise<{ contact: Contact; created: boolean }> {
-  const [row] = await db
-    .insert(contacts)
-    .values({
-      workspaceId: args.workspaceId,
-      email: args.email.trim().toLowerCase(),
-      name: args.name ?? null,
-      timezone: args.timezone ?? null,
-      fields: args.fields ?? {},
-      tags: args.tags ?? [],
-      status: args.status ?? 'subscribed',
-      createdAt: args.at,
-      updatedAt: args.at,
-    })
-    .onConflictDoNothing({ target: [contacts.workspaceId, contacts.email] })
-    .returning()
+  const row = await insertIfAbsent(db, args)
   if (row) return { contact: row, created: true }
   const existing = await findContactByEmail(db, args)
   if (!existing) throw new Error('contact vanished while being ensured')

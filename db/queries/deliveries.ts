@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, eq, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { Clock } from '../../domain/clock'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
 import type { Db, DbOrTx } from '../client'
@@ -550,12 +550,20 @@ export async function findStalledDeliveries(db: DbOrTx, args: { now: Date; grace
 export async function oldestOverdueDelivery(
   db: DbOrTx,
   now: Date,
+  scope: { workspaceId?: string } = {},
 ): Promise<{ id: string; workspaceId: string; dueAt: Date; nextAttemptAt: Date; overdueMs: number } | null> {
   const [row] = await db
     .select({ id: deliveries.id, workspaceId: deliveries.workspaceId, dueAt: deliveries.dueAt, nextAttemptAt: deliveries.nextAttemptAt })
     .from(deliveries)
     .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
-    .where(and(pending, lte(deliveries.nextAttemptAt, now), eq(sequences.status, 'active')))
+    .where(
+      and(
+        pending,
+        lte(deliveries.nextAttemptAt, now),
+        eq(sequences.status, 'active'),
+        scope.workspaceId ? eq(deliveries.workspaceId, scope.workspaceId) : undefined,
+      ),
+    )
     .orderBy(asc(deliveries.nextAttemptAt))
     .limit(1)
   if (!row || !row.nextAttemptAt) return null
@@ -569,4 +577,24 @@ export async function listNeedingReview(db: DbOrTx, args: { workspaceId: string 
     .from(deliveries)
     .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.state, 'needs_review'), isNull(deliveries.nextAttemptAt)))
     .orderBy(asc(deliveries.dueAt))
+}
+
+/** What the dashboard tells the user about: failed, missed and needs-review deliveries, newest first. */
+export async function listProblemDeliveries(db: DbOrTx, args: { workspaceId: string; limit: number }) {
+  return db
+    .select({
+      id: deliveries.id,
+      state: deliveries.state,
+      dueAt: deliveries.dueAt,
+      lastError: deliveries.lastError,
+      sequenceId: sequences.id,
+      sequenceName: sequences.name,
+      accountHandle: accounts.handle,
+    })
+    .from(deliveries)
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .innerJoin(accounts, eq(accounts.id, deliveries.accountId))
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.state, ['failed', 'missed', 'needs_review'])))
+    .orderBy(desc(deliveries.updatedAt))
+    .limit(args.limit)
 }
