@@ -75,7 +75,7 @@ it('connects an X account through OAuth in the browser, and refuses replayed or 
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
   const page = await signUp(context, 'maria@launch.test')
 
-  await page.getByRole('link', { name: 'Accounts' }).click()
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click()
   await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor()
   await page.getByText('No accounts yet — connect X to start publishing.').waitFor()
 

@@ -65,7 +65,7 @@ it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, an
     clock,
   })
 
-  await page.getByRole('link', { name: 'Series' }).click()
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Series', exact: true }).click()
   await page.getByRole('heading', { level: 1, name: 'Series' }).waitFor()
   await page.getByRole('link', { name: 'New series' }).click()
   await page.getByRole('heading', { level: 1, name: 'New series' }).waitFor()
