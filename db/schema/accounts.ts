@@ -1,5 +1,6 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { workspaces } from './workspaces'
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
+import { workspaceRef } from './workspaces'
 
 /**
  * A connected social account (or email sender) of a workspace. Credentials are stored only as
@@ -9,9 +10,7 @@ export const accounts = pgTable(
   'accounts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     kind: text('kind').notNull(),
     remoteAccountId: text('remote_account_id').notNull(),
     handle: text('handle').notNull(),
@@ -19,17 +18,17 @@ export const accounts = pgTable(
     credentialsCiphertext: text('credentials_ciphertext').notNull(),
     credentialsKeyVersion: integer('credentials_key_version').notNull(),
     /** When the access token expires (tracked to refresh ahead of time). */
-    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    expiresAt: instant('expires_at'),
     /** The account's own post length limit when it differs from the network default (e.g. X Premium). */
     maxPostLength: integer('max_post_length'),
     /** Posts reserved on `usageDay` (UTC day start) against the network's daily quotas. */
-    usageDay: timestamp('usage_day', { withTimezone: true, mode: 'date' }),
+    usageDay: instant('usage_day'),
     usageCount: integer('usage_count').notNull().default(0),
     /** `connected` | `reconnect_needed` | `disconnected` */
     status: text('status').notNull().default('connected'),
     statusReason: text('status_reason'),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [
     index('accounts_workspace_idx').on(t.workspaceId),

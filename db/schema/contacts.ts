@@ -1,7 +1,8 @@
-import { doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
 import type { FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
 import { accounts } from './accounts'
-import { workspaces } from './workspaces'
+import { workspaceRef, workspaces } from './workspaces'
 
 /**
  * The email audience of a workspace: contacts with typed custom fields, tags, a decaying lead score,
@@ -19,9 +20,7 @@ export const contacts = pgTable(
   'contacts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     /** Lower-cased; one contact per address and workspace. */
     email: text('email').notNull(),
     name: text('name'),
@@ -33,9 +32,9 @@ export const contacts = pgTable(
     status: text('status').$type<ContactStatus>().notNull().default('subscribed'),
     /** The score as of `leadScoreAt`; read it through `currentLeadScore` (it decays with time). */
     leadScore: doublePrecision('lead_score').notNull().default(0),
-    leadScoreAt: timestamp('lead_score_at', { withTimezone: true, mode: 'date' }),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    leadScoreAt: instant('lead_score_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('contacts_workspace_email_uq').on(t.workspaceId, t.email), index('contacts_workspace_created_idx').on(t.workspaceId, t.createdAt)],
 )
@@ -45,9 +44,7 @@ export const consentRecords = pgTable(
   'consent_records',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     contactId: uuid('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
@@ -55,8 +52,8 @@ export const consentRecords = pgTable(
     source: text('source').notNull(),
     ip: text('ip'),
     consentText: text('consent_text'),
-    givenAt: timestamp('given_at', { withTimezone: true, mode: 'date' }).notNull(),
-    confirmedAt: timestamp('confirmed_at', { withTimezone: true, mode: 'date' }),
+    givenAt: instant('given_at').notNull(),
+    confirmedAt: instant('confirmed_at'),
   },
   (t) => [index('consent_records_contact_idx').on(t.workspaceId, t.contactId)],
 )
@@ -65,14 +62,12 @@ export const customFieldDefinitions = pgTable(
   'custom_field_definitions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     /** Used in merge fields (`{{ key }}`), CSV headers and the API. */
     key: text('key').notNull(),
     label: text('label').notNull(),
     type: text('type').$type<FieldType>().notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('custom_field_definitions_key_uq').on(t.workspaceId, t.key)],
 )
@@ -85,9 +80,7 @@ export const contactEvents = pgTable(
   'contact_events',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     contactId: uuid('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
@@ -102,7 +95,7 @@ export const contactEvents = pgTable(
     enrollmentId: uuid('enrollment_id'),
     stepId: uuid('step_id'),
     scoreDelta: doublePrecision('score_delta').notNull().default(0),
-    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    occurredAt: instant('occurred_at').notNull(),
   },
   (t) => [
     uniqueIndex('contact_events_key_uq').on(t.workspaceId, t.eventKey),
@@ -118,14 +111,12 @@ export const suppressions = pgTable(
   'suppressions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     email: text('email').notNull(),
     reason: text('reason').$type<SuppressionReason>().notNull(),
     /** SMTP reply, DSN status or where the unsubscribe came from. */
     detail: text('detail'),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: instant('created_at').notNull(),
   },
   (t) => [uniqueIndex('suppressions_workspace_email_uq').on(t.workspaceId, t.email)],
 )
@@ -134,13 +125,11 @@ export const segments = pgTable(
   'segments',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     name: text('name').notNull(),
     rule: jsonb('rule').$type<SegmentRule>().notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [index('segments_workspace_idx').on(t.workspaceId)],
 )
@@ -150,15 +139,13 @@ export const signupForms = pgTable(
   'signup_forms',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     name: text('name').notNull(),
     /** Shown next to the button and stored verbatim in the consent record. */
     consentText: text('consent_text').notNull(),
     /** Tags given to contacts who confirm. */
     tags: text('tags').array().notNull().default([]),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [index('signup_forms_workspace_idx').on(t.workspaceId)],
 )
@@ -179,7 +166,7 @@ export const emailSettings = pgTable('email_settings', {
   /** Null: the score never decays. */
   scoreHalfLifeDays: doublePrecision('score_half_life_days'),
   frequencyCap: jsonb('frequency_cap').$type<FrequencyCap>(),
-  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
 })
 
 export type ImportRowError = { row: number; field: string; message: string }
@@ -189,17 +176,15 @@ export const contactImports = pgTable(
   'contact_imports',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     /** `validating` | `importing` | `done` | `failed` */
     status: text('status').notNull(),
     totalRows: integer('total_rows').notNull(),
     processedRows: integer('processed_rows').notNull().default(0),
     importedRows: integer('imported_rows').notNull().default(0),
     errors: jsonb('errors').$type<ImportRowError[]>().notNull().default([]),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
-    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    createdAt: instant('created_at').notNull(),
+    finishedAt: instant('finished_at'),
   },
   (t) => [index('contact_imports_workspace_idx').on(t.workspaceId, t.createdAt)],
 )

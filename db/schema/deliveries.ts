@@ -1,8 +1,9 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
 import type { DeliveryState } from '../../domain/delivery'
 import { accounts } from './accounts'
 import { sequenceSteps, sequences } from './sequences'
-import { workspaces } from './workspaces'
+import { workspaceRef } from './workspaces'
 
 /**
  * One step of one sequence going to one target at one instant: the unit the pipeline publishes at most
@@ -13,9 +14,7 @@ export const deliveries = pgTable(
   'deliveries',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     sequenceId: uuid('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
@@ -27,25 +26,25 @@ export const deliveries = pgTable(
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
     /** When the user wants it out. Lateness is measured from here. */
-    dueAt: timestamp('due_at', { withTimezone: true, mode: 'date' }).notNull(),
+    dueAt: instant('due_at').notNull(),
     /** When the next automatic action may run: the (first or retried) publish, or the lookup of a `needs_review`. Null: none (a person decides). */
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    nextAttemptAt: instant('next_attempt_at'),
     state: text('state').$type<DeliveryState>().notNull().default('planned'),
     version: integer('version').notNull().default(1),
     /** The current claim: set when a publish attempt takes the delivery. */
     attemptId: uuid('attempt_id'),
-    claimedAt: timestamp('claimed_at', { withTimezone: true, mode: 'date' }),
-    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    claimedAt: instant('claimed_at'),
+    leaseExpiresAt: instant('lease_expires_at'),
     /** Recorded right before the network call: after it, a lost worker means an unknown outcome. */
-    sendingAt: timestamp('sending_at', { withTimezone: true, mode: 'date' }),
+    sendingAt: instant('sending_at'),
     attempts: integer('attempts').notNull().default(0),
     remoteId: text('remote_id'),
     remoteUrl: text('remote_url'),
     lastError: text('last_error'),
     lastErrorKind: text('last_error_kind'),
-    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'date' }),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    publishedAt: instant('published_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId),

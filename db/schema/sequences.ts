@@ -1,5 +1,6 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { workspaces } from './workspaces'
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
+import { workspaceRef } from './workspaces'
 
 /** One part of a step's message (a thread has several). */
 export type StepContent = { parts: Array<{ text: string }> }
@@ -12,9 +13,7 @@ export const sequences = pgTable(
   'sequences',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     /** `series` | `drip` */
     kind: text('kind').notNull(),
     name: text('name').notNull(),
@@ -24,8 +23,8 @@ export const sequences = pgTable(
     status: text('status').notNull().default('active'),
     /** A delivery that came due while no worker ran goes out up to this late; later it is `missed`. */
     maxLatenessSeconds: integer('max_lateness_seconds').notNull().default(3600),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [index('sequences_workspace_idx').on(t.workspaceId)],
 )
@@ -34,17 +33,15 @@ export const sequenceSteps = pgTable(
   'sequence_steps',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     sequenceId: uuid('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
     /** 0-based order within the sequence. */
     position: integer('position').notNull(),
     content: jsonb('content').$type<StepContent>().notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('sequence_steps_position_uq').on(t.sequenceId, t.position), index('sequence_steps_workspace_idx').on(t.workspaceId)],
 )

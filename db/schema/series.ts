@@ -1,7 +1,8 @@
-import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
 import { accounts } from './accounts'
 import { sequences } from './sequences'
-import { workspaces } from './workspaces'
+import { workspaceRef } from './workspaces'
 
 /** An occurrence override as stored (see domain/recurrence OccurrenceOverrideSchema). */
 export type StoredOverride = { kind: 'skip'; occurrence: number } | { kind: 'move'; occurrence: number; to: string }
@@ -23,9 +24,7 @@ export const seriesTimings = pgTable(
     sequenceId: uuid('sequence_id')
       .primaryKey()
       .references(() => sequences.id, { onDelete: 'cascade' }),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     /** RRULE as the user wrote it; without COUNT/UNTIL the series ends with its last post. */
     rule: text('rule').notNull(),
     /** Local date-time YYYY-MM-DDTHH:mm in `timezone`. */
@@ -37,8 +36,8 @@ export const seriesTimings = pgTable(
     overrides: jsonb('overrides').$type<StoredOverride[]>().notNull().default([]),
     pauses: jsonb('pauses').$type<StoredPause[]>().notNull().default([]),
     revisions: jsonb('revisions').$type<StoredRevision[]>().notNull().default([]),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [index('series_timings_workspace_idx').on(t.workspaceId)],
 )
@@ -48,16 +47,14 @@ export const seriesTargets = pgTable(
   'series_targets',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    workspaceId: uuid('workspace_id')
-      .notNull()
-      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
     sequenceId: uuid('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
     accountId: uuid('account_id')
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('series_targets_uq').on(t.sequenceId, t.accountId), index('series_targets_workspace_idx').on(t.workspaceId)],
 )
