@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { mastodonLength } from '../../connectors/mastodon/index'
+import { faultQueue, type FaultRule } from './faults'
 
 /**
  * A loopback HTTP server that speaks the parts of the Mastodon API Trickle uses: app registration,
@@ -15,7 +16,7 @@ export type MastodonFault =
   | { kind: 'reset'; apply?: boolean }
   | { kind: 'hang' }
 
-export type MastodonFaultRule = MastodonFault & { times?: number; after?: number; method?: string; path?: string }
+export type MastodonFaultRule = FaultRule<MastodonFault>
 export type MastodonStatus = { id: string; accountId: string; text: string; createdAt: Date; inReplyTo: string | null; mediaIds: string[]; visibility: string }
 
 export type MastodonApiServer = {
@@ -44,7 +45,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
   const statuses: MastodonStatus[] = []
   const media = new Map<string, { bytes: Buffer; mimeType: string; description?: string }>()
   const idempotency = new Map<string, { statusId: string; at: number }>()
-  const faults: Array<MastodonFaultRule & { left: number; skip: number }> = []
+  const faults = faultQueue<MastodonFault>()
   const counters = { postsCreated: 0, idempotentReplays: 0, appsRegistered: 0, unauthorized: 0 }
   const sockets = new Set<Socket>()
   let nextId = 110_000_000_000_000_000n
@@ -170,16 +171,6 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
     return error(404, `${method} ${path} is not served by the test Mastodon API`)
   }
 
-  function takeFault(method: string, path: string): MastodonFault | null {
-    const rule = faults.find((f) => f.left > 0 && (!f.method || f.method === method) && (!f.path || f.path === path))
-    if (!rule) return null
-    if (rule.skip > 0) {
-      rule.skip--
-      return null
-    }
-    rule.left--
-    return rule
-  }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -191,7 +182,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
         res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...reply.headers })
         res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body))
       }
-      const fault = takeFault(req.method ?? 'GET', url.pathname)
+      const fault = faults.take(req.method ?? 'GET', url.pathname)
       try {
         if (fault?.kind === 'hang') return
         if (fault?.kind === 'reset') {
@@ -227,7 +218,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
     statuses,
     media,
     counters,
-    injectFault: (rule) => faults.push({ ...rule, left: rule.times ?? 1, skip: rule.after ?? 0 }),
+    injectFault: (rule) => faults.inject(rule),
     issueToken: () => {
       const token = random('tok-')
       tokens.add(token)

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { weightedLength } from '../../connectors/x/text'
+import { faultQueue, type FaultRule } from './faults'
 
 /**
  * A loopback HTTP server that speaks the parts of the X API Trickle uses: OAuth 2.0 authorize + token
@@ -22,7 +23,7 @@ export type XApiFault =
   | { kind: 'duplicate' }
 
 /** A fault for the next `times` (default 1) matching requests, after letting `after` (default 0) through. */
-export type XApiFaultRule = XApiFault & { times?: number; after?: number; method?: string; path?: string }
+export type XApiFaultRule = FaultRule<XApiFault>
 
 export type XPost = { id: string; authorId: string; text: string; createdAt: Date; inReplyTo?: string; mediaIds: string[] }
 export type XMedia = { id: string; ownerId: string; mimeType: string; totalBytes: number; chunks: Buffer[]; finalized: boolean; altText?: string }
@@ -72,7 +73,7 @@ export async function startXApiServer(
   const codes = new Map<string, PendingCode>()
   const posts: XPost[] = []
   const media = new Map<string, XMedia>()
-  const faults: Array<XApiFaultRule & { left: number; skip: number }> = []
+  const faults = faultQueue<XApiFault>()
   const counters = { postsCreated: 0, refreshCalls: 0, invalidGrants: 0, unauthorized: 0, tokenRequests: 0 }
   const requests: Array<{ method: string; path: string }> = []
   const sockets = new Set<Socket>()
@@ -293,16 +294,6 @@ export async function startXApiServer(
     return { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '99', 'x-rate-limit-reset': String(Math.ceil(Date.now() / 1000) + 900) }
   }
 
-  function takeFault(method: string, path: string): XApiFault | null {
-    const rule = faults.find((f) => f.left > 0 && (!f.method || f.method === method) && (!f.path || path === f.path))
-    if (!rule) return null
-    if (rule.skip > 0) {
-      rule.skip--
-      return null
-    }
-    rule.left--
-    return rule
-  }
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -312,7 +303,7 @@ export async function startXApiServer(
       const method = req.method ?? 'GET'
       requests.push({ method, path: url.pathname })
       const raw = Buffer.concat(chunks)
-      const fault = takeFault(method, url.pathname)
+      const fault = faults.take(method, url.pathname)
       const send = (reply: Reply) => {
         const headers = { ...rateLimitHeaders(), ...(reply.body === undefined ? {} : JSON_TYPE), ...reply.headers }
         res.writeHead(reply.status, headers)
@@ -363,7 +354,7 @@ export async function startXApiServer(
     media,
     counters,
     requests,
-    injectFault: (rule) => faults.push({ ...rule, left: rule.times ?? 1, skip: rule.after ?? 0 }),
+    injectFault: (rule) => faults.inject(rule),
     issueTokens: (args = {}) => {
       const userId = args.userId ?? user.id
       return issue(userId, newFamily(userId), args.accessTtlSeconds)
