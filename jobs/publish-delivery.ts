@@ -134,6 +134,11 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
   const record = async (kind: FailureKind, message: string, outcome: FailureOutcome): Promise<PublishRun> => {
     if (outcome.state === 'refresh') throw new Error('unreachable: a refresh is offered once, and only after sending')
+    // The account is marked before the delivery settles, so whoever sees the failed delivery also sees
+    // why (the network refused the account even after a refresh: true whoever holds the claim).
+    if (outcome.state === 'failed' && outcome.reconnectAccount) {
+      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId: claim.delivery.accountId, status: 'reconnect_needed', reason: message, clock })
+    }
     const recorded = await recordAttemptOutcome(db, {
       ...attempt,
       now: clock.now(),
@@ -145,9 +150,6 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
       },
     })
     if (!recorded) return { result: 'lost-claim' }
-    if (outcome.state === 'failed' && outcome.reconnectAccount) {
-      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId: claim.delivery.accountId, status: 'reconnect_needed', reason: message, clock })
-    }
     return outcome.state === 'queued' ? { result: 'queued', at: outcome.at } : { result: outcome.state }
   }
 
