@@ -1,19 +1,36 @@
-import { Alert, Badge, Button, Checkbox, Group, List, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { Alert, Button, Checkbox, Group, List, Stack, Text, TextInput, Title } from '@mantine/core'
 import { Form, Link, useFetcher, useMatches, useNavigation } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import { CsrfInput } from './csrf-input'
+import { PostEditor, type Counter, type EditorPost } from './post-editor'
+import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
-export type EditorValues = { name: string; posts: string[]; accountIds: string[]; rule: string; start: string; timezone: string }
-type Counter = { accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }
-type Check = { preview: RecurrencePreview; counters: Counter[][]; warnings: string[] }
+export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string }
+type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[] }
 
 const SEPARATOR = /^\s*---\s*$/m
 
 /** Split pasted text on lines holding only `---` (one post each). */
-function explode(posts: string[]): string[] {
-  return posts.flatMap((p) => (SEPARATOR.test(p) ? p.split(SEPARATOR).map((x) => x.trim()).filter(Boolean) : [p]))
+function explode(text: string): EditorPost[] {
+  const texts = SEPARATOR.test(text) ? text.split(SEPARATOR).map((x) => x.trim()).filter(Boolean) : [text]
+  return (texts.length ? texts : ['']).map((t) => ({ parts: [{ text: t, images: [] }] }))
+}
+
+/** The editor's values as the form fields the server reads (postsFromForm). */
+export function postFields(posts: EditorPost[]): Record<string, string> {
+  const form: Record<string, string> = {}
+  posts.forEach((post, i) =>
+    post.parts.forEach((part, j) => {
+      form[j === 0 ? `post-${i + 1}` : `post-${i + 1}-part-${j + 1}`] = part.text
+      part.images.forEach((image, k) => {
+        form[`post-${i + 1}-part-${j + 1}-image-${k + 1}`] = image.mediaId
+        form[`post-${i + 1}-part-${j + 1}-alt-${k + 1}`] = image.alt
+      })
+    }),
+  )
+  return form
 }
 
 /**
@@ -39,8 +56,7 @@ export function SeriesEditor(props: {
 
   useEffect(() => {
     const timer = setTimeout(() => {
-      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '' }
-      values.posts.forEach((p, i) => (form[`post-${i + 1}`] = p))
+      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...postFields(values.posts) }
       values.accountIds.forEach((id) => (form[`account-${id}`] = 'on'))
       check.submit(form, { method: 'post', action: '/app/series/check' })
     }, 250)
@@ -48,7 +64,8 @@ export function SeriesEditor(props: {
   }, [values.posts, values.accountIds, values.rule, values.start, values.timezone])
 
   const set = (next: Partial<EditorValues>) => setValues((v) => ({ ...v, ...next }))
-  const setPost = (i: number, text: string) => set({ posts: explode(values.posts.map((p, j) => (j === i ? text : p))) })
+  const setPostText = (i: number, text: string) => set({ posts: values.posts.flatMap((p, j) => (j === i ? explode(text) : [p])) })
+  const setPost = (i: number, post: EditorPost) => set({ posts: values.posts.map((p, j) => (j === i ? post : p)) })
   const result = check.data
 
   return (
@@ -92,41 +109,36 @@ export function SeriesEditor(props: {
 
         <Stack gap="sm" component="fieldset" style={{ border: 0, padding: 0, margin: 0 }}>
           <Title order={2} size="h3" component="legend">
-            Posts ({values.posts.filter((p) => p.trim()).length})
+            Posts ({values.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length)).length})
           </Title>
           <Text size="sm" c="dimmed">
-            Post k goes out on date k. Paste many posts at once by separating them with a line holding only ---.
+            Post k goes out on date k. Paste many posts at once by separating them with a line holding only ---. “Add to thread” makes a post a
+            thread: each part is published as a reply to the one before.
           </Text>
-          {values.posts.map((post, i) => {
-            const counters = result?.counters[i] ?? []
-            return (
-              <Stack key={i} gap={4}>
-                <Textarea
-                  label={`Post ${i + 1}`}
-                  name={`post-${i + 1}`}
-                  autosize
-                  minRows={2}
-                  value={post}
-                  onChange={(e) => setPost(i, e.currentTarget.value)}
-                  error={props.errors[`posts.${i}`] ?? counters.flatMap((c) => c.problems.map((p) => `@${c.handle}: ${p}`))[0]}
-                />
-                <Group gap="xs" aria-label={`Length of post ${i + 1}`}>
-                  {counters.map((c) => (
-                    <Badge key={c.accountId} variant="light" color={c.problems.length ? 'red' : 'gray'}>
-                      {c.network} @{c.handle}: {c.length}/{c.max}
-                    </Badge>
-                  ))}
-                  {values.posts.length > 1 ? (
-                    <Button size="compact-xs" variant="subtle" color="red" onClick={() => set({ posts: values.posts.filter((_, j) => j !== i) })} aria-label={`Remove post ${i + 1}`}>
-                      Remove
-                    </Button>
-                  ) : null}
-                </Group>
-              </Stack>
-            )
-          })}
+          {values.posts.map((post, i) => (
+            <PostEditor
+              key={i}
+              index={i}
+              post={post}
+              counters={result?.counters[i] ?? []}
+              errors={props.errors}
+              csrf={csrf}
+              canRemove={values.posts.length > 1}
+              onChange={(next) => setPost(i, next)}
+              onTextChange={(text) => setPostText(i, text)}
+              onRemove={() => set({ posts: values.posts.filter((_, j) => j !== i) })}
+            />
+          ))}
+          <SeriesImport
+            csrf={csrf}
+            accountIds={values.accountIds}
+            onAccept={(posts) => {
+              const kept = values.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length))
+              set({ posts: [...kept, ...posts] })
+            }}
+          />
           <Group>
-            <Button variant="default" onClick={() => set({ posts: [...values.posts, ''] })}>
+            <Button variant="default" onClick={() => set({ posts: [...values.posts, { parts: [{ text: '', images: [] }] }] })}>
               Add post
             </Button>
           </Group>

@@ -19,11 +19,11 @@ export const loader = jsonApi(async ({ request, params, context }) => {
 export const action = apiMethods({
   PUT: async ({ request, params, context }) => {
     const { services } = context
-    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+    const { workspaceId, userId, role } = await requireApiAuth(request, services, { role: 'editor' })
     const { id } = await find(services, workspaceId, params.seriesId)
     const input = await parseJsonBody(request, SeriesInputSchema)
     try {
-      await updateSeries(services, { workspaceId, seriesId: id, input })
+      await updateSeries(services, { workspaceId, seriesId: id, input, actor: { userId, role } })
     } catch (error) {
       if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)
       throw error

@@ -10,6 +10,7 @@ export const loader = jsonApi(async ({ request, context }) => {
       id: s.id,
       name: s.name,
       status: s.status,
+      approval: s.approval,
       rule: s.rule,
       start: s.start,
       timezone: s.timezone,
@@ -23,10 +24,11 @@ export const loader = jsonApi(async ({ request, context }) => {
 export const action = apiMethods({
   POST: async ({ request, context }) => {
     const { services } = context
-    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+    const { workspaceId, userId, role } = await requireApiAuth(request, services, { role: 'editor' })
     const input = await parseJsonBody(request, SeriesInputSchema)
     try {
-      const { seriesId } = await createSeries(services, { workspaceId, input })
+      // An editor's token creates a draft that an owner approves (POST /series/{id}/approve).
+      const { seriesId } = await createSeries(services, { workspaceId, input, actor: { userId, role } })
       return apiJson(await loadSeries(services, { workspaceId, seriesId }), { status: 201 })
     } catch (error) {
       if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)

@@ -2,6 +2,7 @@ import { Anchor, Badge, Card, Group, List, Stack, Table, Text, Title } from '@ma
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { listProblemDeliveries } from '../../db/queries/deliveries'
+import { countSeriesNeedingApproval } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
 import type { loader as appLoader } from './app'
 
@@ -14,19 +15,30 @@ const STATE_LABELS: Record<string, { label: string; color: string; next: string 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services)
   const problems = await listProblemDeliveries(context.services.database.db, { workspaceId: workspace.id, limit: 20 })
-  return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })) }
+  const needsApproval = await countSeriesNeedingApproval(context.services.database.db, { workspaceId: workspace.id })
+  return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })), needsApproval }
 }
 
 /** The workspace's front page: what needs attention, then the next useful steps. */
 export default function Dashboard() {
   const shell = useRouteLoaderData<typeof appLoader>('routes/app')
-  const { problems } = useLoaderData<typeof loader>()
+  const { problems, needsApproval } = useLoaderData<typeof loader>()
   return (
     <Stack maw={960}>
       <Title order={1}>{shell?.workspace.name ?? 'Dashboard'}</Title>
       <Text>
         Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell?.role === 'owner' ? 'an' : 'a'} {shell?.role} of this workspace.
       </Text>
+      {needsApproval > 0 ? (
+        <Card withBorder>
+          <Text>
+            <Anchor component={Link} to="/app/series?approval=pending">
+              {needsApproval === 1 ? '1 series needs approval' : `${needsApproval} series need approval`}
+            </Anchor>
+            {shell?.role === 'owner' ? ': review and approve it once, and its posts are scheduled.' : ': a workspace owner approves them before anything is published.'}
+          </Text>
+        </Card>
+      ) : null}
       {problems.length > 0 ? (
         <Card withBorder>
           <Title order={2} size="h4" mb="xs">

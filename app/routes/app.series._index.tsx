@@ -1,6 +1,7 @@
-import { Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Button, Card, Group, SegmentedControl, Stack, Table, Text, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Link, useLoaderData } from '@remix-run/react'
+import { Link, useLoaderData, useNavigate } from '@remix-run/react'
+import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { listSeries } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
@@ -11,9 +12,15 @@ export const meta: MetaFunction = () => [{ title: 'Series · Trickle' }]
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const series = await listSeries(services.database.db, { workspaceId: workspace.id })
+  const all = await listSeries(services.database.db, { workspaceId: workspace.id })
+  // ?approval=pending lists only the series waiting for an owner's approval ("Needs approval").
+  const filter = new URL(request.url).searchParams.get('approval') === 'pending' ? 'pending' : 'all'
+  const series = filter === 'pending' ? all.filter((s) => s.approval === 'pending_approval') : all
   return {
+    filter,
+    needsApproval: all.filter((s) => s.approval === 'pending_approval').length,
     series: series.map((s) => ({
+      approval: s.approval,
       id: s.id,
       name: s.name,
       status: s.status,
@@ -28,7 +35,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function SeriesList() {
-  const { series } = useLoaderData<typeof loader>()
+  const { series, filter, needsApproval } = useLoaderData<typeof loader>()
+  const navigate = useNavigate()
   return (
     <Stack maw={1000}>
       <Group justify="space-between">
@@ -37,7 +45,21 @@ export default function SeriesList() {
           New series
         </Button>
       </Group>
-      {series.length === 0 ? (
+      <SegmentedControl
+        aria-label="Show"
+        w="fit-content"
+        value={filter}
+        onChange={(value) => navigate(value === 'pending' ? '?approval=pending' : '.')}
+        data={[
+          { value: 'all', label: 'All series' },
+          { value: 'pending', label: `Needs approval (${needsApproval})` },
+        ]}
+      />
+      {series.length === 0 && filter === 'pending' ? (
+        <Card withBorder>
+          <Text>No series waits for approval.</Text>
+        </Card>
+      ) : series.length === 0 ? (
         <Card withBorder>
           <Text>No series yet. Create one: write the posts, pick the accounts and a rule like “every Tuesday and Thursday at 9:00”.</Text>
         </Card>
@@ -66,7 +88,7 @@ export default function SeriesList() {
                 </Table.Td>
                 <Table.Td>{s.next}</Table.Td>
                 <Table.Td>
-                  {s.status === 'paused' ? 'Paused' : 'Active'}
+                  {s.approval === 'approved' ? (s.status === 'paused' ? 'Paused' : 'Active') : <ApprovalBadge approval={s.approval} size="sm" />}
                   {s.problems ? <Text c="red" size="sm">{s.problems} need attention</Text> : null}
                 </Table.Td>
               </Table.Tr>

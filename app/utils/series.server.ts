@@ -9,7 +9,7 @@
  */
 import { z } from 'zod'
 import { getConnector, isConnectorKind } from '../../connectors/registry'
-import type { ContentProblem } from '../../connectors/types'
+import type { ChannelContent, ContentProblem } from '../../connectors/types'
 import type { Tx } from '../../db/client'
 import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
 import { listDeliveries, markQueued, pauseSequence, resumeSequence, skipDelivery, type DeliveryScheduler } from '../../db/queries/deliveries'
@@ -17,6 +17,7 @@ import { createSequence, getSequence, listSteps, type Sequence } from '../../db/
 import {
   bumpPendingOfStep,
   getSeriesTiming,
+  holdSequenceInTx,
   listSeries,
   insertSeriesDeliveries,
   insertSeriesTiming,
@@ -29,25 +30,74 @@ import {
   type SeriesTimingRow,
   type SeriesTimingValues,
 } from '../../db/queries/series'
-import { sequenceSteps, sequences, type StoredOverride, type StoredTiming } from '../../db/schema'
+import { sequenceSteps, sequences, type ApprovalState, type Role, type StepContent, type StoredOverride, type StoredTiming } from '../../db/schema'
 import { PENDING_STATES } from '../../domain/delivery'
 import { describeRule, planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { and, eq } from 'drizzle-orm'
 import { deliveryScheduler } from '../../jobs/publish-delivery'
+import { readImages } from './media.server'
 import type { Services } from './services.server'
 
 export const MAX_POSTS = 1000
 /** Two posts on one account closer than this get a warning. */
 export const MIN_GAP_MINUTES = 30
 const POST_SEPARATOR = /^\s*---\s*$/m
+export const MAX_THREAD_PARTS = 25
+export const MAX_IMAGES_PER_PART = 4
+
+const ImageRefSchema = z
+  .object({
+    mediaId: z.uuid({ error: 'mediaId: not an image id (upload the image first)' }),
+    alt: z
+      .string({ error: 'alt: describe the image' })
+      .trim()
+      .min(1, { error: 'alt: describe the image for people who cannot see it (alt text is required)' })
+      .max(1000, { error: 'alt: at most 1000 characters' }),
+  })
+  .strict()
+
+const PartSchema = z
+  .object({
+    text: z.string({ error: 'text: must be text' }).trim(),
+    images: z.array(ImageRefSchema).max(MAX_IMAGES_PER_PART, { error: `images: at most ${MAX_IMAGES_PER_PART} images per post` }).default([]),
+  })
+  .strict()
+
+/**
+ * One post: plain text, or `{ parts }` for a thread (each part its own post on the network, replying to
+ * the one before) with images per part and their alt text.
+ */
+export const PostSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { parts: [{ text: value }] } : value),
+  z
+    .object({ parts: z.array(PartSchema, { error: 'parts: a list of { text, images }' }).min(1, { error: 'parts: at least one part' }).max(MAX_THREAD_PARTS, { error: `parts: at most ${MAX_THREAD_PARTS} parts in a thread` }) }, { error: 'posts: each post is a text or { parts }' })
+    .strict()
+    .superRefine((post, ctx) => {
+      post.parts.forEach((part, j) => {
+        if (part.text || part.images.length) return
+        ctx.addIssue({ code: 'custom', path: post.parts.length === 1 ? [] : ['parts', j, 'text'], message: post.parts.length === 1 ? 'posts: a post cannot be empty' : 'text: a part of a thread needs text or an image' })
+      })
+    })
+    .describe('A post: { parts } (a thread; images need alt text). A plain string is accepted as a one-part post without images.'),
+)
+export type PostInput = { parts: Array<{ text: string; images: Array<{ mediaId: string; alt: string }> }> }
+
+/** What a step stores for a post (no empty image lists). */
+export function toStepContent(post: PostInput): StepContent {
+  return { parts: post.parts.map((p) => (p.images.length ? { text: p.text, images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : { text: p.text })) }
+}
+export function fromStepContent(content: StepContent): PostInput {
+  return { parts: content.parts.map((p) => ({ text: p.text, images: (p.images ?? []).map((i) => ({ mediaId: i.mediaId, alt: i.alt })) })) }
+}
+const sameContent = (a: StepContent, b: StepContent) => JSON.stringify(fromStepContent(a)) === JSON.stringify(fromStepContent(b))
 
 /** The fields of a series as the editor and the API send them. */
 export const SeriesInputSchema = z
   .object({
     name: z.string({ error: 'name: required' }).trim().min(1, { error: 'name: give the series a name' }).max(200, { error: 'name: at most 200 characters' }),
     posts: z
-      .array(z.string({ error: 'posts: each post must be text' }).trim().min(1, { error: 'posts: a post cannot be empty' }), { error: 'posts: a list of post texts' })
+      .array(PostSchema, { error: 'posts: a list of posts (texts, or { parts } for threads and images)' })
       .min(1, { error: 'posts: write at least one post' })
       .max(MAX_POSTS, { error: `posts: at most ${MAX_POSTS} posts` }),
     accountIds: z.array(z.uuid({ error: 'accountIds: not an account id' }), { error: 'accountIds: a list of account ids' }).min(1, { error: 'accountIds: choose at least one account' }),
@@ -61,18 +111,50 @@ export const SeriesInputSchema = z
     if (timing.success) return
     for (const issue of timing.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.length ? issue.path : ['rule'], message: issue.message })
   })
-export type SeriesInput = z.infer<typeof SeriesInputSchema>
+export type SeriesInput = Omit<z.infer<typeof SeriesInputSchema>, 'posts'> & { posts: PostInput[] }
 
 /**
- * The editor's form: posts as `post-1`, `post-2`… (empty ones dropped; a post containing a line `---`
- * is split into several), target accounts as checkboxes `account-<id>`.
+ * The posts of the editor's form: `post-N` is post N's text (its first part), `post-N-part-M` part M of
+ * its thread, `post-N-part-M-image-K` and `post-N-part-M-alt-K` the K-th image of that part and its alt
+ * text. With `forSaving`, empty parts and posts are dropped and a single-part post holding lines `---`
+ * is split into several posts.
  */
+export function postsFromForm(form: Record<string, unknown>, options: { forSaving: boolean }): PostInput[] {
+  const posts = new Map<number, Map<number, { text: string; images: Map<number, { mediaId: string; alt: string }> }>>()
+  const partOf = (n: number, m: number) => {
+    const parts = posts.get(n) ?? new Map()
+    posts.set(n, parts)
+    const part = parts.get(m) ?? { text: '', images: new Map() }
+    parts.set(m, part)
+    return part
+  }
+  for (const [key, value] of Object.entries(form)) {
+    if (typeof value !== 'string') continue
+    const match = /^post-(\d+)(?:-part-(\d+)(?:-(image|alt)-(\d+))?)?$/.exec(key)
+    if (!match) continue
+    const part = partOf(Number(match[1]), Number(match[2] ?? 1))
+    if (!match[3]) part.text = value
+    else {
+      const image = part.images.get(Number(match[4])) ?? { mediaId: '', alt: '' }
+      image[match[3] === 'image' ? 'mediaId' : 'alt'] = value
+      part.images.set(Number(match[4]), image)
+    }
+  }
+  const sorted = <T>(map: Map<number, T>) => [...map.entries()].sort(([a], [b]) => a - b).map(([, v]) => v)
+  const all = sorted(posts).map((parts) => ({ parts: sorted(parts).map((p) => ({ text: p.text, images: sorted(p.images) })) }))
+  if (!options.forSaving) return all
+  return all.flatMap((post) => {
+    const parts = post.parts.filter((p) => p.text.trim() || p.images.length)
+    if (parts.length === 0) return []
+    if (parts.length === 1 && parts[0]!.images.length === 0) return splitPosts(parts[0]!.text).map((text) => ({ parts: [{ text, images: [] }] }))
+    return [{ parts }]
+  })
+}
+
+/** The editor's form: posts (see postsFromForm), target accounts as checkboxes `account-<id>`. */
 export const SeriesFormSchema = z.preprocess((raw) => {
   const form = raw as Record<string, string>
-  const posts = Object.entries(form)
-    .filter(([key]) => /^post-\d+$/.test(key))
-    .sort(([a], [b]) => Number(a.slice(5)) - Number(b.slice(5)))
-    .flatMap(([, text]) => splitPosts(text))
+  const posts = postsFromForm(form, { forSaving: true })
   const accountIds = Object.keys(form)
     .filter((key) => key.startsWith('account-'))
     .map((key) => key.slice('account-'.length))
@@ -196,19 +278,25 @@ async function applyJobEffects(services: Services, args: { workspaceId: string; 
   await markQueued(services.database.db, { workspaceId: args.workspaceId, deliveryIds: scheduled, clock: services.clock })
 }
 
-/** Change the stored timing/edits and re-plan, in one transaction; jobs follow after commit. */
+/**
+ * Change the stored timing/edits and re-plan, in one transaction; jobs follow after commit. `change` may
+ * return delivery ids whose jobs must be removed (a series it put on hold).
+ */
 async function changeSeries(
   services: Services,
-  args: { workspaceId: string; sequenceId: string; change: (tx: Tx, row: SeriesTimingRow, now: Date) => Promise<void> },
+  args: { workspaceId: string; sequenceId: string; change: (tx: Tx, row: SeriesTimingRow, now: Date) => Promise<string[] | void> },
 ): Promise<void> {
   const { workspaceId, sequenceId } = args
   const now = services.clock.now()
   const { sequence, effects } = await services.database.db.transaction(async (tx) => {
-    const sequence = await getSequence(tx, { workspaceId, sequenceId })
-    const row = sequence?.kind === 'series' ? await getSeriesTiming(tx, { workspaceId, sequenceId, forUpdate: true }) : null
-    if (!sequence || !row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
-    await args.change(tx, row, now)
-    return { sequence, effects: await replanInTx(tx, { workspaceId, sequenceId, now }) }
+    const before = await getSequence(tx, { workspaceId, sequenceId })
+    const row = before?.kind === 'series' ? await getSeriesTiming(tx, { workspaceId, sequenceId, forUpdate: true }) : null
+    if (!before || !row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
+    const held = (await args.change(tx, row, now)) ?? []
+    const effects = await replanInTx(tx, { workspaceId, sequenceId, now })
+    effects.cancel.push(...held)
+    // Re-read: the change may have put the series on hold (then nothing is scheduled).
+    return { sequence: (await getSequence(tx, { workspaceId, sequenceId })) ?? before, effects }
   })
   await applyJobEffects(services, { workspaceId, sequence, effects })
 }
@@ -221,21 +309,74 @@ async function checkTargetsAndPosts(services: Services, args: { workspaceId: str
   const targets = args.input.accountIds.map((id) => accounts.find((a) => a.id === id))
   const missing = targets.findIndex((a) => !a)
   if (missing >= 0) throw new SeriesInputError(`accountIds.${missing}`, `accountIds: no account ${args.input.accountIds[missing]} in this workspace`)
-  for (const [i, text] of args.input.posts.entries()) {
+  const images = await imagesOf(services, { workspaceId: args.workspaceId, posts: args.input.posts })
+  for (const [i, post] of args.input.posts.entries()) {
+    post.parts.forEach((part, j) =>
+      part.images.forEach((image, k) => {
+        if (!images.has(image.mediaId)) {
+          const field = `posts.${i}.parts.${j}.images.${k}.mediaId`
+          throw new SeriesInputError(field, `${field}: no such image in this workspace (upload it again)`)
+        }
+      }),
+    )
     for (const account of targets as AccountSummary[]) {
-      const [problem] = validatePost(services, { account, text })
-      if (problem) throw new SeriesInputError(`posts.${i}`, `posts.${i}: post ${i + 1} on @${account.handle}: ${problem.message}`)
+      const [problem] = validatePost(services, { account, content: channelContent(post, images) })
+      if (!problem) continue
+      const { field, where } = problemField(i, post, problem)
+      throw new SeriesInputError(field, `${field}: ${where} on @${account.handle}: ${problem.message}`)
     }
   }
 }
 
-function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; text: string }): ContentProblem[] {
-  if (!isConnectorKind(args.account.kind) || !services.connectors[args.account.kind]) return []
-  return getConnector(services.connectors, args.account.kind).validate({ parts: [{ text: args.text }] }, { maxLength: args.account.maxPostLength ?? undefined })
+type ImageBytes = Map<string, { mimeType: string; data: Uint8Array }>
+
+async function imagesOf(services: Services, args: { workspaceId: string; posts: PostInput[] }): Promise<ImageBytes> {
+  const ids = args.posts.flatMap((p) => p.parts.flatMap((part) => part.images.map((i) => i.mediaId)))
+  return ids.length ? readImages(services, { workspaceId: args.workspaceId, mediaIds: ids }) : new Map()
 }
 
-export async function createSeries(services: Services, args: { workspaceId: string; input: SeriesInput }): Promise<{ seriesId: string }> {
-  const { workspaceId, input } = args
+/** What the connectors validate and publish: the parts with their images' bytes and alt text. */
+function channelContent(post: PostInput, images: ImageBytes): ChannelContent {
+  return {
+    parts: post.parts.map((part) => ({
+      text: part.text,
+      ...(part.images.length
+        ? { media: part.images.flatMap((i) => { const found = images.get(i.mediaId); return found ? [{ mimeType: found.mimeType, data: found.data, altText: i.alt }] : [] }) }
+        : {}),
+    })),
+  }
+}
+
+/** A connector's problem path (`parts[1].media[0].altText`) as the form field it is about. */
+function problemField(i: number, post: PostInput, problem: ContentProblem): { field: string; where: string } {
+  const match = /^parts\[(\d+)\](?:\.(text|media)(?:\[(\d+)\])?)?/.exec(problem.path)
+  if (!match) return { field: `posts.${i}`, where: `post ${i + 1}` }
+  const j = Number(match[1])
+  const where = post.parts.length > 1 ? `post ${i + 1}, part ${j + 1} of the thread,` : `post ${i + 1}`
+  if (match[2] === 'media') return { field: `posts.${i}.parts.${j}.images${match[3] !== undefined ? `.${match[3]}` : ''}`, where }
+  return { field: `posts.${i}.parts.${j}.text`, where }
+}
+
+/** A post without images checked for one account (the import preview). */
+export function validatePostFor(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; post: PostInput }): ContentProblem[] {
+  return validatePost(services, { account: args.account, content: channelContent(args.post, new Map()) })
+}
+
+function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; content: ChannelContent }): ContentProblem[] {
+  if (!isConnectorKind(args.account.kind) || !services.connectors[args.account.kind]) return []
+  return getConnector(services.connectors, args.account.kind).validate(args.content, { maxLength: args.account.maxPostLength ?? undefined })
+}
+
+/**
+ * Who saves a series. Owners' series are approved at once; an editor's new series is a `draft` held
+ * until an owner approves it, and an editor's edit of an approved series sends it back for approval
+ * (docs/decisions/012-series-approval-threads-import.md). Without an actor (internal callers) nothing changes.
+ */
+export type SeriesActor = { userId: string; role: Role }
+const needsApproval = (actor: SeriesActor | undefined): actor is SeriesActor => actor !== undefined && actor.role !== 'owner'
+
+export async function createSeries(services: Services, args: { workspaceId: string; input: SeriesInput; actor?: SeriesActor }): Promise<{ seriesId: string }> {
+  const { workspaceId, input, actor } = args
   await checkTargetsAndPosts(services, args)
   const now = services.clock.now()
   const { sequence, effects } = await services.database.db.transaction(async (tx) => {
@@ -244,7 +385,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
       kind: 'series',
       name: input.name,
       timezone: input.timezone,
-      steps: input.posts.map((text) => ({ parts: [{ text }] })),
+      steps: input.posts.map(toStepContent),
       clock: services.clock,
     })
     await insertSeriesTiming(tx, {
@@ -254,7 +395,15 @@ export async function createSeries(services: Services, args: { workspaceId: stri
       accountIds: input.accountIds,
       now,
     })
-    return { sequence, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
+    if (!needsApproval(actor)) return { sequence, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
+    await updateSeriesTiming(tx, {
+      workspaceId,
+      sequenceId: sequence.id,
+      now,
+      timing: { approval: 'draft', approvalBy: actor.userId, approvalAt: now, pauses: [{ from: now.toISOString(), reason: 'approval' }] },
+    })
+    await holdSequenceInTx(tx, { workspaceId, sequenceId: sequence.id, now })
+    return { sequence: { ...sequence, status: 'paused' }, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
   })
   await applyJobEffects(services, { workspaceId, sequence, effects })
   return { seriesId: sequence.id }
@@ -267,8 +416,8 @@ const sameTiming = (a: StoredTiming, b: StoredTiming) => a.rule === b.rule && a.
  * out yet; afterwards it becomes a revision from now on (what went out keeps its time). Posts are edited
  * in place, added at the end, and removed from the end only while none of their deliveries has settled.
  */
-export async function updateSeries(services: Services, args: { workspaceId: string; seriesId: string; input: SeriesInput }): Promise<void> {
-  const { workspaceId, seriesId: sequenceId, input } = args
+export async function updateSeries(services: Services, args: { workspaceId: string; seriesId: string; input: SeriesInput; actor?: SeriesActor }): Promise<void> {
+  const { workspaceId, seriesId: sequenceId, input, actor } = args
   await checkTargetsAndPosts(services, args)
   await changeSeries(services, {
     workspaceId,
@@ -278,24 +427,25 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       const deliveries = await listDeliveries(tx, { workspaceId, sequenceId })
       const settled = (stepId: string) => deliveries.some((d) => d.stepId === stepId && !['planned', 'queued', 'canceled'].includes(d.state))
       for (const [i, step] of steps.entries()) {
-        const text = input.posts[i]
-        if (text === undefined) {
+        const post = input.posts[i]
+        if (post === undefined) {
           if (settled(step.id)) throw new SeriesInputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
           await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.workspaceId, workspaceId), eq(sequenceSteps.id, step.id)))
-        } else if (text !== step.content.parts.map((p) => p.text).join('\n\n')) {
-          await tx.update(sequenceSteps).set({ content: { parts: [{ text }] }, updatedAt: now }).where(eq(sequenceSteps.id, step.id))
+        } else if (!sameContent(toStepContent(post), step.content)) {
+          await tx.update(sequenceSteps).set({ content: toStepContent(post), updatedAt: now }).where(eq(sequenceSteps.id, step.id))
           await bumpPendingOfStep(tx, { workspaceId, stepId: step.id, now })
         }
       }
       if (input.posts.length > steps.length) {
         await tx.insert(sequenceSteps).values(
-          input.posts.slice(steps.length).map((text, j) => ({ workspaceId, sequenceId, position: steps.length + j, content: { parts: [{ text }] }, createdAt: now, updatedAt: now })),
+          input.posts.slice(steps.length).map((post, j) => ({ workspaceId, sequenceId, position: steps.length + j, content: toStepContent(post), createdAt: now, updatedAt: now })),
         )
       }
       await setSeriesTargets(tx, { workspaceId, sequenceId, accountIds: input.accountIds })
       const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }
       await tx.update(sequences).set({ name: input.name, timezone: input.timezone, updatedAt: now }).where(eq(sequences.id, sequenceId))
-      if (sameTiming(currentTiming(row), next)) return
+      const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
+      if (sameTiming(currentTiming(row), next)) return held
       const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || planStoredSeries(row, steps.length)[0]!.at <= now
       await updateSeriesTiming(tx, {
         workspaceId,
@@ -305,7 +455,127 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
           ? { revisions: [...row.revisions, { from: now.toISOString(), timing: { ...next, exdates: currentTiming(row).exdates, rdates: currentTiming(row).rdates }, overrides: [] }] }
           : { ...next, overrides: [], revisions: [] },
       })
+      return held
     },
+  })
+}
+
+// ─── Approval (docs/decisions/012-series-approval-threads-import.md) ─────────────────────────────────────────────
+
+/**
+ * An editor changed an approved series: back to `pending_approval`, and its not-yet-published deliveries
+ * are held (the sequence paused, an approval pause recorded) until an owner approves again. A series the
+ * user had already paused stays paused under its own pause. Returns the ids whose jobs to remove.
+ */
+async function holdForApproval(tx: Tx, args: { workspaceId: string; sequenceId: string; row: SeriesTimingRow; actor: SeriesActor; now: Date }): Promise<string[]> {
+  const { workspaceId, sequenceId, row, now } = args
+  const open = row.pauses.at(-1) && !row.pauses.at(-1)!.until
+  await updateSeriesTiming(tx, {
+    workspaceId,
+    sequenceId,
+    now,
+    timing: {
+      approval: 'pending_approval',
+      approvalBy: args.actor.userId,
+      approvalAt: now,
+      ...(open ? {} : { pauses: [...row.pauses, { from: now.toISOString(), reason: 'approval' as const }] }),
+    },
+  })
+  return holdSequenceInTx(tx, { workspaceId, sequenceId, now })
+}
+
+async function lockSeries(tx: Tx, args: { workspaceId: string; seriesId: string }): Promise<SeriesTimingRow> {
+  const row = await getSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, forUpdate: true })
+  if (!row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
+  return row
+}
+
+const APPROVAL_WORDS: Record<ApprovalState, string> = {
+  draft: 'a draft',
+  pending_approval: 'waiting for approval',
+  changes_requested: 'sent back for changes',
+  approved: 'approved',
+}
+
+/** An editor (or owner) asks an owner to approve a draft or a series sent back for changes. */
+export async function submitForApproval(services: Services, args: { workspaceId: string; seriesId: string; actor: SeriesActor }): Promise<void> {
+  if (args.actor.role === 'viewer') throw new SeriesInputError('role', 'Submitting a series for approval needs the editor role; you are a viewer.', 403)
+  const now = services.clock.now()
+  await services.database.db.transaction(async (tx) => {
+    const row = await lockSeries(tx, args)
+    if (row.approval === 'pending_approval' || row.approval === 'approved') {
+      throw new SeriesInputError('approval', `This series is already ${APPROVAL_WORDS[row.approval]}.`, 409)
+    }
+    await updateSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, now, timing: { approval: 'pending_approval', approvalBy: args.actor.userId, approvalAt: now } })
+  })
+}
+
+const onlyOwners = (what: string, role: Role) => new SeriesInputError('role', `Only workspace owners can ${what}; you are ${role === 'editor' ? 'an editor' : 'a viewer'}.`, 403)
+
+/**
+ * An owner approves the whole series once. Its approval hold is released like a resume with `shift`:
+ * posts whose dates passed while waiting take the next dates (no burst), the others keep theirs.
+ */
+export async function approveSeries(services: Services, args: { workspaceId: string; seriesId: string; actor: SeriesActor }): Promise<void> {
+  if (args.actor.role !== 'owner') throw onlyOwners('approve a series', args.actor.role)
+  let release = false
+  await changeSeries(services, {
+    workspaceId: args.workspaceId,
+    sequenceId: args.seriesId,
+    change: async (tx, row, now) => {
+      if (row.approval === 'approved') throw new SeriesInputError('approval', 'This series is already approved.', 409)
+      const open = row.pauses.at(-1)
+      release = !!open && !open.until && open.reason === 'approval'
+      await updateSeriesTiming(tx, {
+        workspaceId: args.workspaceId,
+        sequenceId: args.seriesId,
+        now,
+        timing: {
+          approval: 'approved',
+          approvalComment: null,
+          approvalBy: args.actor.userId,
+          approvalAt: now,
+          // A hold that lasted no time at all is dropped (a pause must end after it began).
+          ...(release
+            ? { pauses: [...row.pauses.slice(0, -1), ...(now > new Date(open!.from) ? [{ ...open!, until: now.toISOString(), policy: 'shift' as const }] : [])] }
+            : {}),
+        },
+      })
+    },
+  })
+  if (!release) return
+  const db = services.database.db
+  const { jobsSynced } = await resumeSequence(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId, clock: services.clock, scheduler: schedulerOf(services) })
+  // Rows that were never enqueued (a draft's) are `planned`: their jobs now exist (else the reconciler enqueues them).
+  if (!jobsSynced) return
+  const planned = (await listDeliveries(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId })).filter((d) => d.state === 'planned')
+  await markQueued(db, { workspaceId: args.workspaceId, deliveryIds: planned.map((d) => d.id), clock: services.clock })
+}
+
+export const RequestChangesSchema = z.object({
+  comment: z.string({ error: 'comment: say what should change' }).trim().min(1, { error: 'comment: say what should change' }).max(2000, { error: 'comment: at most 2000 characters' }),
+})
+
+/** The editor page's approval buttons (one form each). */
+export const ApprovalActionSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('submit') }),
+  z.object({ intent: z.literal('approve') }),
+  RequestChangesSchema.extend({ intent: z.literal('request-changes') }),
+])
+
+/** An owner sends a series back to its editor with a comment; it stays held. */
+export async function requestChanges(services: Services, args: { workspaceId: string; seriesId: string; actor: SeriesActor; comment: string }): Promise<void> {
+  if (args.actor.role !== 'owner') throw onlyOwners('request changes', args.actor.role)
+  const now = services.clock.now()
+  await services.database.db.transaction(async (tx) => {
+    const row = await lockSeries(tx, args)
+    if (row.approval === 'approved') throw new SeriesInputError('approval', 'This series is approved; pause it instead.', 409)
+    await updateSeriesTiming(tx, {
+      workspaceId: args.workspaceId,
+      sequenceId: args.seriesId,
+      now,
+      timing: { approval: 'changes_requested', approvalComment: args.comment, approvalBy: args.actor.userId, approvalAt: now },
+    })
   })
 }
 
@@ -382,7 +652,7 @@ export async function pauseSeries(services: Services, args: { workspaceId: strin
     const row = await getSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, forUpdate: true })
     const sequence = await getSequence(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId })
     if (!row || !sequence) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
-    if (sequence.status === 'paused') throw new SeriesInputError('intent', 'The series is already paused', 409)
+    if (sequence.status === 'paused') throw new SeriesInputError('intent', row.approval === 'approved' ? 'The series is already paused' : 'The series waits for approval: nothing is published until an owner approves it', 409)
     await updateSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, now, timing: { pauses: [...row.pauses, { from: now.toISOString() }] } })
   })
   await pauseSequence(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId, clock: services.clock, scheduler: schedulerOf(services) })
@@ -399,6 +669,7 @@ export async function resumeSeries(services: Services, args: { workspaceId: stri
     change: async (tx, row, now) => {
       const open = row.pauses.at(-1)
       if (!open || open.until) throw new SeriesInputError('intent', 'The series is not paused', 409)
+      if (open.reason === 'approval') throw new SeriesInputError('intent', 'The series waits for an owner’s approval; approving it resumes it.', 409)
       await updateSeriesTiming(tx, {
         workspaceId: args.workspaceId,
         sequenceId: args.seriesId,
@@ -428,11 +699,16 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     name: sequence.name,
     status: sequence.status,
     paused: row.pauses.at(-1) !== undefined && !row.pauses.at(-1)!.until,
+    approval: row.approval,
+    approvalComment: row.approvalComment,
+    approvalAt: row.approvalAt?.toISOString() ?? null,
     rule: timing.rule,
     start: timing.start,
     timezone: timing.timezone,
     text: describeSeriesRule(timing, steps.length),
     posts: steps.map((s) => s.content.parts.map((p) => p.text).join('\n\n')),
+    /** The posts with their thread parts and images (what the editor edits). */
+    content: steps.map((s) => fromStepContent(s.content)),
     accountIds,
     deliveries: deliveries.map((d) => ({ id: d.id, post: d.position + 1, accountId: d.accountId, handle: d.accountHandle, dueAt: d.dueAt.toISOString(), state: d.state })),
   }
@@ -443,13 +719,15 @@ export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>
 
 export type DraftCheck = {
   preview: { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }
-  /** Per post, per chosen account: length against the network's limit and the connector's problems. */
-  counters: Array<Array<{ accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }>>
+  /** Per post, per thread part, per chosen account: length against the network's limit and the connector's problems. */
+  counters: Array<Array<Array<{ accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }>>>
   warnings: string[]
 }
 
 export const DraftSchema = z.object({
-  posts: z.array(z.string()).max(MAX_POSTS),
+  posts: z
+    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.string(), alt: z.string() })) })).max(MAX_THREAD_PARTS) }))
+    .max(MAX_POSTS),
   accountIds: z.array(z.string()),
   rule: z.string(),
   start: z.string(),
@@ -464,21 +742,27 @@ export const DraftSchema = z.object({
  */
 export async function checkDraft(services: Services, args: { workspaceId: string; draft: z.infer<typeof DraftSchema> }): Promise<DraftCheck> {
   const { draft, workspaceId } = args
-  const posts = draft.posts.filter((p) => p.trim())
+  const posts = draft.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length))
   const accounts = (await listAccounts(services.database.db, { workspaceId })).filter((a) => draft.accountIds.includes(a.id))
-  const counters = draft.posts.map((text) =>
-    accounts.map((account) => {
-      const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
-      return {
-        accountId: account.id,
-        handle: account.handle,
-        network: connector?.displayName ?? account.kind,
-        length: [...text].length,
-        max: account.maxPostLength ?? connector?.limits.maxLength ?? 0,
-        problems: validatePost(services, { account, text }).map((p) => p.message),
-      }
-    }),
-  )
+  const images = await imagesOf(services, { workspaceId, posts: draft.posts.map((p) => ({ parts: p.parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) })) })) })
+  const counters = draft.posts.map((post) => {
+    const byAccount = accounts.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
+    return post.parts.map((part, j) =>
+      byAccount.map(({ account, problems }) => {
+        const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
+        const mine = problems.filter((p) => p.path.startsWith(`parts[${j}]`) || (j === 0 && p.path === 'parts'))
+        const missingAlt = part.images.flatMap((image, k) => (image.alt.trim() ? [] : [`Image ${k + 1} needs alt text.`]))
+        return {
+          accountId: account.id,
+          handle: account.handle,
+          network: connector?.displayName ?? account.kind,
+          length: [...part.text].length,
+          max: account.maxPostLength ?? connector?.limits.maxLength ?? 0,
+          problems: [...mine.map((p) => p.message), ...missingAlt],
+        }
+      }),
+    )
+  })
   const timing: StoredTiming = { rule: draft.rule, start: draft.start, timezone: draft.timezone, exdates: [], rdates: [] }
   const parsed = SeriesTimingSchema.safeParse(planningTiming(timing, Math.max(1, posts.length)))
   if (!parsed.success) {
@@ -504,6 +788,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
       warnings.push(`The access token of @${account.handle} expires ${account.expiresAt.toISOString().slice(0, 10)}, before the last post (${last.local.slice(0, 10)}): reconnect the account before then.`)
     }
   }
+  warnings.push(...quotaWarnings(services, { accounts, plan, posts, others: others.filter((o) => o.sequenceId !== draft.seriesId) }))
   return {
     preview: {
       text: describeSeriesRule(timing, Math.max(1, posts.length)),
@@ -512,6 +797,54 @@ export async function checkDraft(services: Services, args: { workspaceId: string
     counters,
     warnings,
   }
+}
+
+/**
+ * Quota and cost projection for networks with a daily post budget (connector `quota`, e.g. X's
+ * X_POSTS_PER_DAY): the posts of this series (every thread part is a post) plus the workspace's other
+ * pending posts on that network, per UTC day against the workspace's daily share; and the busiest
+ * calendar month of this series, to compare with the monthly cap of the network's API plan.
+ */
+function quotaWarnings(
+  services: Services,
+  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[] }>; others: Array<{ accountId: string; dueAt: Date }> },
+): string[] {
+  const warnings: string[] = []
+  const kinds = [...new Set(args.accounts.map((a) => a.kind))]
+  for (const kind of kinds) {
+    const connector = isConnectorKind(kind) ? services.connectors[kind] : undefined
+    if (!connector?.quota) continue
+    const mine = args.accounts.filter((a) => a.kind === kind)
+    const perDay = new Map<string, number>()
+    const perMonth = new Map<string, number>()
+    let total = 0
+    for (const slot of args.plan) {
+      const n = (args.posts[slot.step - 1]?.parts.length ?? 1) * mine.length
+      const day = slot.at.toISOString().slice(0, 10)
+      perDay.set(day, (perDay.get(day) ?? 0) + n)
+      perMonth.set(day.slice(0, 7), (perMonth.get(day.slice(0, 7)) ?? 0) + n)
+      total += n
+    }
+    const sameKind = new Set(mine.map((a) => a.id))
+    for (const other of args.others) {
+      const day = other.dueAt.toISOString().slice(0, 10)
+      if (sameKind.has(other.accountId) && perDay.has(day)) perDay.set(day, perDay.get(day)! + 1)
+    }
+    const share = connector.quota.postsPerDayPerWorkspace
+    const over = [...perDay.entries()].filter(([, n]) => n > share).sort(([a], [b]) => a.localeCompare(b))
+    if (over.length) {
+      warnings.push(
+        `${connector.displayName} quota: on ${over[0]![0]} (UTC) this workspace would publish ${over[0]![1]} posts to ${connector.displayName}, more than its daily share of ${share}${over.length > 1 ? ` (and on ${over.length - 1} more days)` : ''}: the extra posts wait until the next day.`,
+      )
+    }
+    const busiest = [...perMonth.entries()].sort(([, a], [, b]) => b - a)[0]
+    if (busiest && total > 0) {
+      warnings.push(
+        `${connector.displayName} usage: this series publishes ${total} posts to ${connector.displayName} (at most ${busiest[1]} in one month, ${busiest[0]}; daily share ${share}). Check that your ${connector.displayName} API plan's monthly post cap covers it.`,
+      )
+    }
+  }
+  return warnings
 }
 
 // ─── The calendar ─────────────────────────────────────────────────────────────────────────────────
@@ -616,10 +949,7 @@ export async function loadEditorOptions(services: Services, args: { workspaceId:
 export const DraftFormSchema = z.preprocess((raw) => {
   const form = raw as Record<string, string>
   return {
-    posts: Object.entries(form)
-      .filter(([key]) => /^post-\d+$/.test(key))
-      .sort(([a], [b]) => Number(a.slice(5)) - Number(b.slice(5)))
-      .map(([, text]) => text),
+    posts: postsFromForm(form, { forSaving: false }),
     accountIds: Object.keys(form).filter((k) => k.startsWith('account-')).map((k) => k.slice('account-'.length)),
     rule: form.rule ?? '',
     start: form.start ?? '',
@@ -634,11 +964,11 @@ export const DraftFormSchema = z.preprocess((raw) => {
  */
 export async function saveSeriesForm(
   services: Services,
-  args: { workspaceId: string; seriesId?: string; input: SeriesInput },
+  args: { workspaceId: string; seriesId?: string; input: SeriesInput; actor?: SeriesActor },
 ): Promise<{ ok: true; seriesId: string } | { ok: false; status: number; fieldErrors: Record<string, string> }> {
   try {
-    if (!args.seriesId) return { ok: true, ...(await createSeries(services, { workspaceId: args.workspaceId, input: args.input })) }
-    await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input })
+    if (!args.seriesId) return { ok: true, ...(await createSeries(services, { workspaceId: args.workspaceId, input: args.input, actor: args.actor })) }
+    await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input, actor: args.actor })
     return { ok: true, seriesId: args.seriesId }
   } catch (error) {
     if (error instanceof SeriesInputError) return { ok: false, status: error.status, fieldErrors: { [error.field]: error.message } }
@@ -651,11 +981,11 @@ export function newSeriesDefaults(services: Services, args: { timezone: string }
   const tomorrow = new Date(services.clock.now().getTime() + 86_400_000)
   return {
     name: '',
-    posts: [''],
+    posts: [{ parts: [{ text: '', images: [] }] }],
     accountIds: [],
     rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0',
     start: `${formatLocal(instantToWall(args.timezone, tomorrow.getTime())).slice(0, 10)}T09:00`,
     timezone: args.timezone,
   }
 }
-type EditorDefaults = { name: string; posts: string[]; accountIds: string[]; rule: string; start: string; timezone: string }
+type EditorDefaults = { name: string; posts: PostInput[]; accountIds: string[]; rule: string; start: string; timezone: string }

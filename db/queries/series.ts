@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
 import type { DbOrTx } from '../client'
-import { accounts, deliveries, sequenceSteps, sequences, seriesTargets, seriesTimings } from '../schema'
+import { accounts, deliveries, sequenceSteps, sequences, seriesTargets, seriesTimings, type ApprovalState } from '../schema'
 
 export type SeriesTimingRow = typeof seriesTimings.$inferSelect
 export type SeriesTimingValues = Omit<typeof seriesTimings.$inferInsert, 'workspaceId' | 'sequenceId' | 'createdAt' | 'updatedAt'>
@@ -61,6 +61,7 @@ export type SeriesSummary = {
   rule: string
   start: string
   steps: number
+  approval: ApprovalState
   nextDueAt: Date | null
   counts: Partial<Record<DeliveryState, number>>
 }
@@ -74,6 +75,7 @@ export async function listSeries(db: DbOrTx, args: { workspaceId: string }): Pro
       timezone: seriesTimings.timezone,
       rule: seriesTimings.rule,
       start: seriesTimings.start,
+      approval: seriesTimings.approval,
       steps: sql<number>`(select count(*)::int from ${sequenceSteps} where ${sequenceSteps.sequenceId} = ${sequences.id})`,
     })
     .from(sequences)
@@ -210,4 +212,33 @@ export async function bumpPendingOfStep(db: DbOrTx, args: { workspaceId: string;
     .update(deliveries)
     .set({ updatedAt: args.now, ...bump })
     .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.stepId, args.stepId), pending))
+}
+
+// ─── Approval (docs/decisions/012-series-approval-threads-import.md) ──────────────────────────────────────────────
+
+/**
+ * Hold a series inside the caller's transaction: the sequence becomes `paused` (nothing is claimed or
+ * reconciled) and its pending deliveries' versions are bumped (an attempt already holding one cannot
+ * claim it). The caller removes their jobs after commit.
+ */
+export async function holdSequenceInTx(db: DbOrTx, args: { workspaceId: string; sequenceId: string; now: Date }): Promise<string[]> {
+  await db
+    .update(sequences)
+    .set({ status: 'paused', updatedAt: args.now })
+    .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.sequenceId)))
+  const rows = await db
+    .update(deliveries)
+    .set({ updatedAt: args.now, ...bump })
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.sequenceId, args.sequenceId), pending))
+    .returning({ id: deliveries.id })
+  return rows.map((r) => r.id)
+}
+
+/** How many series of the workspace wait for an owner's approval. */
+export async function countSeriesNeedingApproval(db: DbOrTx, args: { workspaceId: string }): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(seriesTimings)
+    .where(and(eq(seriesTimings.workspaceId, args.workspaceId), eq(seriesTimings.approval, 'pending_approval')))
+  return row?.count ?? 0
 }

@@ -2,8 +2,11 @@ import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle
 import { instant } from './columns'
 import { workspaceRef } from './workspaces'
 
-/** One part of a step's message (a thread has several). */
-export type StepContent = { parts: Array<{ text: string }> }
+/**
+ * One part of a step's message (a thread has several). `images` point into the workspace's media store
+ * (app/utils/media.server.ts) with their alt text; publishing turns them into the connectors' `media`.
+ */
+export type StepContent = { parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }> }
 
 /**
  * A sequence: ordered steps plus a timing. Kind `series` (social, calendar-anchored) or `drip` (email,

@@ -6,8 +6,18 @@ import { workspaceRef } from './workspaces'
 
 /** An occurrence override as stored (see domain/recurrence OccurrenceOverrideSchema). */
 export type StoredOverride = { kind: 'skip'; occurrence: number } | { kind: 'move'; occurrence: number; to: string }
-/** A pause; `policy` is chosen when the series is resumed (absent while still paused). Instants as ISO 8601 UTC. */
-export type StoredPause = { from: string; until?: string; policy?: 'shift' | 'skip' }
+/**
+ * A pause; `policy` is chosen when the series is resumed (absent while still paused). Instants as ISO 8601 UTC.
+ * `reason: 'approval'` marks the hold of a series waiting for an owner's approval (released by approving).
+ */
+export type StoredPause = { from: string; until?: string; policy?: 'shift' | 'skip'; reason?: 'approval' }
+/**
+ * Where a series stands in the approval flow (docs/decisions/012-series-approval-threads-import.md): only `approved`
+ * series publish. `draft` (written by an editor, not yet submitted), `pending_approval` (submitted, or an
+ * approved series edited by an editor), `changes_requested` (an owner sent it back with a comment).
+ */
+export const APPROVAL_STATES = ['draft', 'pending_approval', 'changes_requested', 'approved'] as const
+export type ApprovalState = (typeof APPROVAL_STATES)[number]
 /** The timing parts a rule change replaces. */
 export type StoredTiming = { rule: string; start: string; timezone: string; exdates: string[]; rdates: string[] }
 /** A rule change at instant `from` (ISO 8601 UTC): later occurrences follow `timing`. */
@@ -36,6 +46,12 @@ export const seriesTimings = pgTable(
     overrides: jsonb('overrides').$type<StoredOverride[]>().notNull().default([]),
     pauses: jsonb('pauses').$type<StoredPause[]>().notNull().default([]),
     revisions: jsonb('revisions').$type<StoredRevision[]>().notNull().default([]),
+    approval: text('approval').$type<ApprovalState>().notNull().default('approved'),
+    /** The owner's comment when requesting changes (cleared on approval). */
+    approvalComment: text('approval_comment'),
+    /** Who last submitted, approved or requested changes, and when. */
+    approvalBy: uuid('approval_by'),
+    approvalAt: instant('approval_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { SeriesInputSchema } from '../series.server'
+import { APPROVAL_STATES } from '../../../db/schema/series'
+import { RequestChangesSchema, SeriesInputSchema } from '../series.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 const SeriesSchema = z.object({
@@ -7,11 +8,17 @@ const SeriesSchema = z.object({
   name: z.string(),
   status: z.enum(['active', 'paused']),
   paused: z.boolean(),
+  approval: z.enum(APPROVAL_STATES).describe('Only `approved` series publish. Editors\' series start as `draft`; an editor\'s edit of an approved series makes it `pending_approval` again and holds its unpublished posts.'),
+  approvalComment: z.string().nullable().describe('The owner\'s comment when changes were requested'),
+  approvalAt: z.iso.datetime().nullable(),
   rule: z.string().describe('The current RRULE (after any mid-series change)'),
   start: z.string().describe('Local start, YYYY-MM-DDTHH:mm'),
   timezone: z.string(),
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
-  posts: z.array(z.string()),
+  posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
+  content: z
+    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.uuid(), alt: z.string() })) })) }))
+    .describe('Each post with its thread parts and images (what PUT takes back)'),
   accountIds: z.array(z.uuid()),
   deliveries: z.array(
     z.object({ id: z.uuid(), post: z.number().int(), accountId: z.uuid(), handle: z.string(), dueAt: z.iso.datetime().describe('UTC'), state: z.string() }),
@@ -20,7 +27,7 @@ const SeriesSchema = z.object({
 
 const SeriesListSchema = z.object({
   series: z.array(
-    z.object({ id: z.uuid(), name: z.string(), status: z.string(), rule: z.string(), start: z.string(), timezone: z.string(), text: z.string(), posts: z.number().int(), nextDueAt: z.iso.datetime().nullable() }),
+    z.object({ id: z.uuid(), name: z.string(), status: z.string(), approval: z.enum(APPROVAL_STATES), rule: z.string(), start: z.string(), timezone: z.string(), text: z.string(), posts: z.number().int(), nextDueAt: z.iso.datetime().nullable() }),
   ),
 })
 
@@ -29,7 +36,7 @@ const idParam = { name: 'seriesId', in: 'path', required: true, schema: { type: 
 /** Series: posts on an RFC 5545 rule in a time zone, published to target accounts. */
 export const seriesApi: OpenApiFragment = {
   tags: [{ name: 'series', description: 'Social series: posts that go out on a recurrence rule' }],
-  requests: { SeriesInput: SeriesInputSchema },
+  requests: { SeriesInput: SeriesInputSchema, RequestChanges: RequestChangesSchema },
   responses: { Series: SeriesSchema, SeriesList: SeriesListSchema },
   paths: {
     '/series': {
@@ -57,5 +64,31 @@ export const seriesApi: OpenApiFragment = {
       },
       delete: { operationId: 'deleteSeries', tags: ['series'], summary: 'Delete a series; pending deliveries are canceled', responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) } },
     },
+    ...approvalPaths(),
   },
+}
+
+/** Editors submit, owners approve or request changes (docs/decisions/012-series-approval-threads-import.md). */
+function approvalPaths() {
+  const conflict = { description: 'The series is not in a state that allows this (e.g. already approved)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+  const op = (operationId: string, summary: string, description: string, body?: string) => ({
+    parameters: [idParam],
+    post: {
+      operationId,
+      tags: ['series'],
+      summary,
+      description,
+      ...(body ? { requestBody: jsonRequestBody(body) } : {}),
+      responses: { 200: jsonResponse('The series', 'Series'), ...errorResponses(...((body ? [400] : []) as 400[]), 401, 403, 404), 409: conflict },
+    },
+  })
+  return {
+    '/series/{seriesId}/submit': op('submitSeries', 'Submit a draft series for approval', 'Editors and owners. Nothing is published until an owner approves.'),
+    '/series/{seriesId}/approve': op(
+      'approveSeries',
+      'Approve the whole series (owners only)',
+      'Schedules its deliveries. Posts whose dates passed while it waited take the next dates of the rule. Editors get 403.',
+    ),
+    '/series/{seriesId}/request-changes': op('requestSeriesChanges', 'Send the series back to its editor with a comment (owners only)', 'The series stays held. Editors get 403.', 'RequestChanges'),
+  }
 }

@@ -1,0 +1,141 @@
+import { Alert, Badge, Button, Group, Image, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core'
+import { useState } from 'react'
+
+export type EditorImage = { mediaId: string; alt: string }
+export type EditorPart = { text: string; images: EditorImage[] }
+export type EditorPost = { parts: EditorPart[] }
+export type Counter = { accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }
+
+const MAX_IMAGES = 4
+
+/** Upload one image to the media store (/app/media); resolves the stored id or the server's message. */
+async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
+  const body = new FormData()
+  body.set('csrf', csrf)
+  body.set('file', file)
+  try {
+    const response = await fetch('/app/media', { method: 'POST', body })
+    const json = (await response.json().catch(() => ({}))) as { id?: string; error?: string }
+    if (response.ok && json.id) return { ok: true, mediaId: json.id }
+    return { ok: false, error: json.error ?? `The upload failed (${response.status}).` }
+  } catch {
+    return { ok: false, error: 'The upload failed: check the connection and try again.' }
+  }
+}
+
+/**
+ * One post of a series: its text, or a thread of several parts, each with images (alt text required)
+ * and a counter per target network from the server's live check. Field names follow the form the
+ * server reads (app/utils/series.server.ts postsFromForm).
+ */
+export function PostEditor(props: {
+  index: number
+  post: EditorPost
+  counters: Counter[][]
+  errors: Record<string, string>
+  csrf: string
+  canRemove: boolean
+  onChange: (post: EditorPost) => void
+  onTextChange: (text: string) => void
+  onRemove: () => void
+}) {
+  const { index: i, post } = props
+  const n = i + 1
+  const [uploadError, setUploadError] = useState<Record<number, string>>({})
+  const [uploading, setUploading] = useState<number | null>(null)
+  const setPart = (j: number, next: Partial<EditorPart>) => props.onChange({ parts: post.parts.map((p, k) => (k === j ? { ...p, ...next } : p)) })
+  const thread = post.parts.length > 1
+  const errorFor = (prefix: string) => Object.entries(props.errors).find(([key]) => key === prefix || key.startsWith(`${prefix}.`))?.[1]
+
+  async function onFile(j: number, input: HTMLInputElement) {
+    const file = input.files?.[0]
+    if (!file) return
+    setUploading(j)
+    const result = await uploadImage(file, props.csrf)
+    setUploading(null)
+    input.value = ''
+    if (!result.ok) return setUploadError((e) => ({ ...e, [j]: result.error }))
+    setUploadError((e) => ({ ...e, [j]: '' }))
+    setPart(j, { images: [...post.parts[j]!.images, { mediaId: result.mediaId, alt: '' }] })
+  }
+
+  return (
+    <Paper withBorder p="sm" component="section" aria-label={`Post ${n} with its thread and images`}>
+      <Stack gap="xs">
+        {post.parts.map((part, j) => {
+          const label = j === 0 ? `Post ${n}` : `Post ${n}, part ${j + 1}`
+          const name = j === 0 ? `post-${n}` : `post-${n}-part-${j + 1}`
+          const counters = props.counters[j] ?? []
+          const problem = counters.flatMap((c) => c.problems.map((p) => `@${c.handle}: ${p}`))[0]
+          return (
+            <Stack key={j} gap={4}>
+              <Textarea
+                label={label}
+                name={name}
+                autosize
+                minRows={2}
+                value={part.text}
+                onChange={(e) => (j === 0 && !thread && part.images.length === 0 ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
+                error={(j === 0 && props.errors[`posts.${i}`]) || errorFor(`posts.${i}.parts.${j}`) || problem}
+              />
+              <Group gap="xs" aria-label={`Length of ${label.toLowerCase()}`}>
+                {counters.map((c) => (
+                  <Badge key={c.accountId} variant="light" color={c.problems.length ? 'red' : 'gray'}>
+                    {c.network} @{c.handle}: {c.length}/{c.max}
+                  </Badge>
+                ))}
+              </Group>
+              {part.images.map((image, k) => (
+                <Group key={image.mediaId} align="flex-end" gap="sm" wrap="nowrap">
+                  <Image src={`/app/media/${image.mediaId}`} alt={image.alt} w={72} h={72} fit="cover" radius="sm" />
+                  <input type="hidden" name={`post-${n}-part-${j + 1}-image-${k + 1}`} value={image.mediaId} />
+                  <TextInput
+                    style={{ flex: 1 }}
+                    label={`Alt text for image ${k + 1} of ${label.toLowerCase()}`}
+                    description="Describe the image for people who cannot see it."
+                    name={`post-${n}-part-${j + 1}-alt-${k + 1}`}
+                    required
+                    value={image.alt}
+                    error={errorFor(`posts.${i}.parts.${j}.images.${k}`)}
+                    onChange={(e) => setPart(j, { images: part.images.map((im, x) => (x === k ? { ...im, alt: e.currentTarget.value } : im)) })}
+                  />
+                  <Button variant="subtle" color="red" onClick={() => setPart(j, { images: part.images.filter((_, x) => x !== k) })} aria-label={`Remove image ${k + 1} of ${label.toLowerCase()}`}>
+                    Remove image
+                  </Button>
+                </Group>
+              ))}
+              <Group gap="xs">
+                {part.images.length < MAX_IMAGES ? (
+                  <Text component="label" size="sm">
+                    {uploading === j ? 'Uploading… ' : `Add an image to ${label.toLowerCase()} `}
+                    <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" onChange={(e) => void onFile(j, e.currentTarget)} />
+                  </Text>
+                ) : null}
+                {j > 0 ? (
+                  <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ parts: post.parts.filter((_, k) => k !== j) })} aria-label={`Remove part ${j + 1} of post ${n}`}>
+                    Remove part
+                  </Button>
+                ) : null}
+              </Group>
+              {uploadError[j] ? (
+                <Alert color="red" role="alert" p="xs">
+                  {uploadError[j]}
+                </Alert>
+              ) : null}
+            </Stack>
+          )
+        })}
+        <Group gap="xs">
+          <Button size="compact-sm" variant="default" onClick={() => props.onChange({ parts: [...post.parts, { text: '', images: [] }] })} aria-label={`Add a part to the thread of post ${n}`}>
+            Add to thread
+          </Button>
+          {props.canRemove ? (
+            <Button size="compact-sm" variant="subtle" color="red" onClick={props.onRemove} aria-label={`Remove post ${n}`}>
+              Remove post
+            </Button>
+          ) : null}
+        </Group>
+      </Stack>
+    </Paper>
+  )
+}

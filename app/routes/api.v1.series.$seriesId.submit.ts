@@ -1,0 +1,4 @@
+import { approvalEndpoint } from '~/utils/series-approval-api.server'
+
+/** POST /api/v1/series/{seriesId}/submit (see app/utils/openapi/series.ts). */
+export const action = approvalEndpoint('submit')

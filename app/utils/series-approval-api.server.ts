@@ -1,0 +1,28 @@
+import { z } from 'zod'
+import { apiError, apiJson, apiMethods, apiNotFound, parseJsonBody, requireApiAuth } from './api.server'
+import { approveSeries, loadSeries, requestChanges, RequestChangesSchema, SeriesInputError, submitForApproval } from './series.server'
+
+/**
+ * The approval endpoints of the API (POST /series/{id}/submit, /approve, /request-changes): the same
+ * server functions and role checks as the editor (docs/decisions/012-series-approval-threads-import.md).
+ */
+export function approvalEndpoint(kind: 'submit' | 'approve' | 'request-changes') {
+  return apiMethods({
+    POST: async ({ request, params, context }) => {
+      const { services } = context
+      const auth = await requireApiAuth(request, services, { role: 'editor' })
+      const seriesId = params.seriesId
+      if (!seriesId || !z.uuid().safeParse(seriesId).success || !(await loadSeries(services, { workspaceId: auth.workspaceId, seriesId }))) throw apiNotFound('series')
+      const ref = { workspaceId: auth.workspaceId, seriesId, actor: { userId: auth.userId, role: auth.role } }
+      try {
+        if (kind === 'submit') await submitForApproval(services, ref)
+        else if (kind === 'approve') await approveSeries(services, ref)
+        else await requestChanges(services, { ...ref, comment: (await parseJsonBody(request, RequestChangesSchema)).comment })
+      } catch (error) {
+        if (error instanceof SeriesInputError) throw apiError(error.status, error.status === 403 ? 'forbidden' : error.status === 409 ? 'conflict' : 'invalid_request', error.message, error.field)
+        throw error
+      }
+      return apiJson(await loadSeries(services, { workspaceId: auth.workspaceId, seriesId }))
+    },
+  })
+}

@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { connectAccount } from '../../db/queries/accounts'
+import { listSteps } from '../../db/queries/sequences'
+import { fixedClock } from '../../domain/clock'
+import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+
+/**
+ * Threads and images in the series editor over HTTP: images go through the media store (type and size
+ * checked by their bytes, scoped to the workspace), posts are threads of parts with images and required
+ * alt text, and the connectors' own validation sees every part and image; errors name the field.
+ */
+
+const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
+let app: TestApp
+let browser: TestBrowser
+let other: TestBrowser
+let workspaceId: string
+let accountId: string
+
+beforeAll(async () => {
+  app = await startTestApp({ clock })
+  browser = await signUpAs(app, { email: 'writer@threads.test' })
+  other = await signUpAs(app, { email: 'someone@else.test' })
+  const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 't' })).text())![0]
+  workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
+  accountId = (
+    await connectAccount(app.services.database.db, {
+      workspaceId,
+      kind: 'mastodon',
+      remoteAccountId: '5@social.example',
+      handle: 'team@social.example',
+      credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
+      keyring: app.services.keyring,
+      clock,
+    })
+  ).id
+})
+afterAll(async () => {
+  await app?.close()
+})
+
+async function upload(as: TestBrowser, bytes: Uint8Array, name = 'chart.png'): Promise<Response> {
+  const csrf = csrfTokenOf(await (await as.get('/app/series/new')).text())
+  const body = new FormData()
+  body.set('csrf', csrf)
+  body.set('file', new Blob([new Uint8Array(bytes)]), name)
+  return as.request('/app/media', { method: 'POST', body })
+}
+
+function form(fields: Record<string, string>): Record<string, string> {
+  return { name: 'Thread series', [`account-${accountId}`]: 'on', rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0', start: '2026-03-17T09:00', timezone: 'Europe/Berlin', ...fields }
+}
+
+describe('threads and images', () => {
+  it('stores images scoped to the workspace and refuses wrong types and sizes with clear errors', async () => {
+    const stored = await upload(browser, PNG)
+    expect(stored.status).toBe(201)
+    const image = await stored.json()
+    expect(image).toMatchObject({ mimeType: 'image/png', size: PNG.length, fileName: 'chart.png' })
+    expect(existsSync(path.join(app.services.config.DATA_DIR, 'media', workspaceId, image.id))).toBe(true)
+    const served = await browser.get(`/app/media/${image.id}`)
+    expect(served.status).toBe(200)
+    expect(served.headers.get('content-type')).toBe('image/png')
+    expect(Buffer.from(await served.arrayBuffer()).equals(PNG)).toBe(true)
+    // Another workspace cannot see it.
+    expect((await other.get(`/app/media/${image.id}`)).status).toBe(404)
+
+    const text = await upload(browser, new TextEncoder().encode('not an image'), 'notes.png')
+    expect(text.status).toBe(415)
+    expect(await text.json()).toEqual({ field: 'file', error: 'file: notes.png is not a JPEG, PNG, GIF or WebP image' })
+    const big = new Uint8Array(5 * 1024 * 1024 + 1)
+    big.set(PNG.subarray(0, 16))
+    const tooBig = await upload(browser, big, 'huge.png')
+    expect(tooBig.status).toBe(413)
+    expect((await tooBig.json()).field).toBe('file')
+  })
+
+  it('saves a thread with an image and alt text; the step keeps every part', async () => {
+    const image = await (await upload(browser, PNG)).json()
+    const response = await browser.submit(
+      '/app/series/new',
+      form({ 'post-1': 'A thread, part one', 'post-1-part-1-image-1': image.id, 'post-1-part-1-alt-1': 'A bar chart of signups', 'post-1-part-2': 'Part two', 'post-2': 'A single post' }),
+    )
+    expect(response.status, await response.clone().text()).toBe(302)
+    const seriesId = new URL(response.headers.get('location')!, app.url).searchParams.get('series')!
+    const steps = await listSteps(app.services.database.db, { workspaceId, sequenceId: seriesId })
+    expect(steps.map((s) => s.content)).toEqual([
+      { parts: [{ text: 'A thread, part one', images: [{ mediaId: image.id, alt: 'A bar chart of signups' }] }, { text: 'Part two' }] },
+      { parts: [{ text: 'A single post' }] },
+    ])
+    // What the connectors would publish: the image's bytes with its alt text, in the right part.
+    const { stepChannelContent } = await import('../../app/utils/media.server')
+    const content = await stepChannelContent(app.services, { workspaceId, content: steps[0]!.content })
+    expect(content.parts.map((p) => p.text)).toEqual(['A thread, part one', 'Part two'])
+    expect(content.parts[0]!.media).toHaveLength(1)
+    expect(content.parts[0]!.media![0]!).toMatchObject({ mimeType: 'image/png', altText: 'A bar chart of signups' })
+    expect(Buffer.from(content.parts[0]!.media![0]!.data).equals(PNG)).toBe(true)
+    expect(content.parts[1]!.media).toBeUndefined()
+    // The editor page carries the parts back.
+    const page = await (await browser.get(`/app/series/${seriesId}`)).text()
+    expect(page).toContain('Post 1, part 2')
+    expect(page).toContain('A bar chart of signups')
+  })
+
+  it('refuses bad threads with a 400 naming the field, and writes nothing', async () => {
+    const mine = await (await upload(browser, PNG)).json()
+    const theirs = await (await upload(other, PNG)).json()
+    const cases: Array<[Record<string, string>, string, string]> = [
+      [{ 'post-1': 'Text', 'post-1-part-1-image-1': mine.id, 'post-1-part-1-alt-1': ' ' }, 'posts.0.parts.0.images.0.alt', 'alt text is required'],
+      [{ 'post-1': 'Text', 'post-1-part-1-image-1': theirs.id, 'post-1-part-1-alt-1': 'A chart' }, 'posts.0.parts.0.images.0.mediaId', 'no such image in this workspace'],
+      [{ 'post-1': 'Fine', 'post-1-part-2': 'x'.repeat(501) }, 'posts.0.parts.1.text', 'post 1, part 2 of the thread, on @team@social.example'],
+      [
+        Object.fromEntries([['post-1', 'Five images'], ...[1, 2, 3, 4, 5].flatMap((k) => [[`post-1-part-1-image-${k}`, mine.id], [`post-1-part-1-alt-${k}`, 'A chart']])]),
+        'posts.0.parts.0.images',
+        'at most 4 images',
+      ],
+    ]
+    const { sequences } = await import('../../db/schema')
+    const count = async () => (await app.services.database.db.select().from(sequences)).length
+    const before = await count()
+    for (const [fields, field, text] of cases) {
+      const response = await browser.submit('/app/series/new', form(fields))
+      expect(response.status, field).toBe(400)
+      const body = await response.text()
+      expect(body, field).toContain(field)
+      expect(body, field).toContain(text)
+    }
+    expect(await count()).toBe(before)
+  })
+
+  it('the live check counts every part for every network and flags a missing alt text', async () => {
+    const image = await (await upload(browser, PNG)).json()
+    const csrf = csrfTokenOf(await (await browser.get('/app/series/new')).text())
+    const response = await browser.post('/app/series/check', {
+      csrf,
+      ...form({ 'post-1': 'One', 'post-1-part-2': 'x'.repeat(501), 'post-1-part-2-image-1': image.id, 'post-1-part-2-alt-1': '' }),
+    })
+    expect(response.status).toBe(200)
+    const check = await response.json()
+    expect(check.counters[0]).toHaveLength(2)
+    expect(check.counters[0][0][0]).toMatchObject({ length: 3, max: 500, problems: [] })
+    expect(check.counters[0][1][0].length).toBe(501)
+    expect(check.counters[0][1][0].problems).toEqual(expect.arrayContaining(['Image 1 needs alt text.']))
+    expect(check.counters[0][1][0].problems.length).toBe(2)
+  })
+
+  it('takes threads with images through the API', async () => {
+    const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 'api' })).text())![0]
+    const image = await (await upload(browser, PNG)).json()
+    const body = {
+      name: 'API thread',
+      posts: [{ parts: [{ text: 'One', images: [{ mediaId: image.id, alt: 'A chart' }] }, { text: 'Two' }] }, 'Plain'],
+      accountIds: [accountId],
+      rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0',
+      start: '2026-03-17T09:00',
+      timezone: 'Europe/Berlin',
+    }
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
+    const noAlt = await fetch(`${app.url}/api/v1/series`, { method: 'POST', headers, body: JSON.stringify({ ...body, posts: [{ parts: [{ text: 'x', images: [{ mediaId: image.id }] }] }] }) })
+    expect(noAlt.status).toBe(400)
+    expect((await noAlt.json()).error.field).toBe('posts.0.parts.0.images.0.alt')
+    const created = await fetch(`${app.url}/api/v1/series`, { method: 'POST', headers, body: JSON.stringify(body) })
+    expect(created.status).toBe(201)
+    const series = await created.json()
+    expect(series.content).toEqual([{ parts: [{ text: 'One', images: [{ mediaId: image.id, alt: 'A chart' }] }, { text: 'Two', images: [] }] }, { parts: [{ text: 'Plain', images: [] }] }])
+  })
+})
