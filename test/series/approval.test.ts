@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm'
-import { connectAccount } from '../../db/queries/accounts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { sequences, seriesTimings } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
+import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
  * Approval (docs/decisions/012-series-approval-threads-import.md) over HTTP as browsers and API clients send it: an
@@ -21,11 +21,6 @@ let accountId: string
 let ownerToken: string
 let editorToken: string
 
-async function createToken(browser: TestBrowser): Promise<string> {
-  const page = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'tests' })
-  return /trk_[A-Za-z0-9_-]+/.exec(await page.text())![0]
-}
-
 beforeAll(async () => {
   app = await startTestApp({ clock })
   owner = await signUpAs(app, { email: 'owner@approval.test', workspaceName: 'Approvals' })
@@ -33,20 +28,10 @@ beforeAll(async () => {
   const link = /https?:\/\/[^<"]+(\/invite\/[A-Za-z0-9_-]+)/.exec(await invitation.text())![1]!
   editor = await signUpAs(app, { email: 'editor@approval.test', name: 'Eddie', workspaceName: 'Eddie solo' })
   expect((await editor.submit(link, {})).status).toBe(302)
-  ownerToken = await createToken(owner)
-  editorToken = await createToken(editor)
-  workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${ownerToken}` } })).json()).workspace.id
-  accountId = (
-    await connectAccount(app.services.database.db, {
-      workspaceId,
-      kind: 'mastodon',
-      remoteAccountId: '9@social.example',
-      handle: 'team@social.example',
-      credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
-      keyring: app.services.keyring,
-      clock,
-    })
-  ).id
+  ownerToken = await createApiToken(owner)
+  editorToken = await createApiToken(editor)
+  workspaceId = await workspaceIdOf(app, ownerToken)
+  accountId = await connectTestAccount(app, { workspaceId, clock })
 })
 afterAll(async () => {
   await app?.close()

@@ -1,8 +1,8 @@
-import { connectAccount } from '../../db/queries/accounts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { sequences } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
  * Importing many posts into the series editor: CSV (through domain/email/csv.ts) and Markdown, pasted or
@@ -19,19 +19,8 @@ let accountId: string
 beforeAll(async () => {
   app = await startTestApp({ clock })
   browser = await signUpAs(app, { email: 'importer@import.test' })
-  const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 't' })).text())![0]
-  workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
-  accountId = (
-    await connectAccount(app.services.database.db, {
-      workspaceId,
-      kind: 'mastodon',
-      remoteAccountId: '3@social.example',
-      handle: 'team@social.example',
-      credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
-      keyring: app.services.keyring,
-      clock,
-    })
-  ).id
+  workspaceId = await workspaceIdOf(app, await createApiToken(browser))
+  accountId = await connectTestAccount(app, { workspaceId, clock })
 })
 afterAll(async () => {
   await app?.close()

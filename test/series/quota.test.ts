@@ -1,6 +1,6 @@
-import { connectAccount } from '../../db/queries/accounts'
 import { fixedClock } from '../../domain/clock'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
  * The editor's quota and cost projection for a network with a daily post budget (X with
@@ -17,20 +17,9 @@ let mastodonId: string
 beforeAll(async () => {
   app = await startTestApp({ clock, env: { X_CLIENT_ID: 'client', X_CLIENT_SECRET: 'secret', X_POSTS_PER_DAY: '10', X_POSTS_PER_DAY_PER_WORKSPACE: '3' } })
   browser = await signUpAs(app, { email: 'quota@quota.test' })
-  const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 't' })).text())![0]
-  const workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
-  const connect = (kind: 'x' | 'mastodon', handle: string) =>
-    connectAccount(app.services.database.db, {
-      workspaceId,
-      kind,
-      remoteAccountId: handle,
-      handle,
-      credentials: { accessToken: 'a', refreshToken: 'r', extra: { instanceUrl: 'https://social.example' } },
-      keyring: app.services.keyring,
-      clock,
-    })
-  xId = (await connect('x', 'drip_team')).id
-  mastodonId = (await connect('mastodon', 'team@social.example')).id
+  const workspaceId = await workspaceIdOf(app, await createApiToken(browser))
+  xId = await connectTestAccount(app, { workspaceId, clock, kind: 'x', handle: 'drip_team' })
+  mastodonId = await connectTestAccount(app, { workspaceId, clock })
 })
 afterAll(async () => {
   await app?.close()

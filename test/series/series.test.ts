@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm'
-import { connectAccount } from '../../db/queries/accounts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { sequences } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
  * The series editor and calendar over HTTP, as a browser posts them: create a Tue/Thu 09:00
@@ -21,20 +21,9 @@ let token: string
 beforeAll(async () => {
   app = await startTestApp({ clock })
   browser = await signUpAs(app, { email: 'editor@series.test' })
-  const tokenPage = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'tests' })
-  token = /trk_[A-Za-z0-9_-]+/.exec(await tokenPage.text())![0]
-  workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
-  accountId = (
-    await connectAccount(app.services.database.db, {
-      workspaceId,
-      kind: 'mastodon',
-      remoteAccountId: '7@social.example',
-      handle: 'team@social.example',
-      credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
-      keyring: app.services.keyring,
-      clock,
-    })
-  ).id
+  token = await createApiToken(browser)
+  workspaceId = await workspaceIdOf(app, token)
+  accountId = await connectTestAccount(app, { workspaceId, clock })
 })
 afterAll(async () => {
   await app?.close()

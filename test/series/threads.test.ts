@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { connectAccount } from '../../db/queries/accounts'
 import { listSteps } from '../../db/queries/sequences'
 import { fixedClock } from '../../domain/clock'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
  * Threads and images in the series editor over HTTP: images go through the media store (type and size
@@ -23,19 +23,8 @@ beforeAll(async () => {
   app = await startTestApp({ clock })
   browser = await signUpAs(app, { email: 'writer@threads.test' })
   other = await signUpAs(app, { email: 'someone@else.test' })
-  const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 't' })).text())![0]
-  workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
-  accountId = (
-    await connectAccount(app.services.database.db, {
-      workspaceId,
-      kind: 'mastodon',
-      remoteAccountId: '5@social.example',
-      handle: 'team@social.example',
-      credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
-      keyring: app.services.keyring,
-      clock,
-    })
-  ).id
+  workspaceId = await workspaceIdOf(app, await createApiToken(browser))
+  accountId = await connectTestAccount(app, { workspaceId, clock })
 })
 afterAll(async () => {
   await app?.close()
