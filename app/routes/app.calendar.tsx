@@ -1,7 +1,7 @@
 import fcSkeleton from '@fullcalendar/react/skeleton.css'
 import fcPalette from '@fullcalendar/react/themes/classic/palette.css'
 import fcTheme from '@fullcalendar/react/themes/classic/theme.css'
-import { Alert, Badge, Button, Group, Modal, NativeSelect, Stack, Text, Title } from '@mantine/core'
+import { Alert, Badge, Button, CopyButton, Group, Modal, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
 import { useEffect, useState } from 'react'
@@ -9,6 +9,7 @@ import { DeliveryCalendar, STATE_STYLE } from '~/components/calendar'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
+import { calendarFeedUrl } from '~/utils/calendar-feed.server'
 import { CalendarActionSchema, loadCalendar, runCalendarAction } from '~/utils/series.server'
 import { readForm } from '~/utils/forms.server'
 
@@ -19,7 +20,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, membership } = await requireMembership(request, services)
   const page = await loadCalendar(services, { workspaceId: workspace.id, params: new URL(request.url).searchParams })
-  return { ...page, canEdit: roleAtLeast(membership.role, 'editor') }
+  const feedUrl = await calendarFeedUrl(services, { workspaceId: workspace.id })
+  return { ...page, feedUrl, canEdit: roleAtLeast(membership.role, 'editor') }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -41,7 +43,7 @@ function useCsrfToken(): string {
 }
 
 export default function Calendar() {
-  const { items, filters, options, canEdit } = useLoaderData<typeof loader>()
+  const { items, filters, options, canEdit, feedUrl } = useLoaderData<typeof loader>()
   const actionResult = useActionData<typeof action>()
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
@@ -118,6 +120,7 @@ export default function Calendar() {
       <Text size="sm" c="dimmed">
         Drag a scheduled post to another day or time to move it (only that date changes, not the rule). Click a post for details.
       </Text>
+      <CalendarFeed url={feedUrl} canEdit={canEdit} />
       <Modal opened={open !== null} onClose={() => setOpenId(null)} title={open ? `${open.seriesName} · post ${open.post}` : ''}>
         {open ? (
           <Stack>
@@ -161,6 +164,50 @@ export default function Calendar() {
         ) : null}
       </Modal>
     </Stack>
+  )
+}
+
+/** The ICS subscription: a secret URL for any calendar app, regenerated or revoked here. */
+function CalendarFeed({ url, canEdit }: { url: string | null; canEdit: boolean }) {
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="ics-heading">
+      <Stack gap="xs">
+        <Title order={2} size="h4" id="ics-heading">
+          Subscribe in your calendar app
+        </Title>
+        {url ? (
+          <>
+            <Text size="sm">Add this secret URL as a subscribed calendar (Google Calendar: “From URL”; Apple Calendar: “New Calendar Subscription”). Anyone with it can see the schedule.</Text>
+            <Group align="end" wrap="nowrap">
+              <TextInput label="ICS feed URL" value={url} readOnly style={{ flex: 1 }} onFocus={(e) => e.currentTarget.select()} />
+              <CopyButton value={url}>{({ copied, copy }) => <Button onClick={copy} variant="default">{copied ? 'Copied' : 'Copy'}</Button>}</CopyButton>
+            </Group>
+          </>
+        ) : (
+          <Text size="sm">No feed yet. {canEdit ? 'Create one to see every scheduled post in Google, Apple or Outlook calendars.' : 'Ask an editor or owner to create one.'}</Text>
+        )}
+        {canEdit ? (
+          <Group>
+            <Form method="post" action="/app/calendar/feed">
+              <CsrfInput />
+              <input type="hidden" name="intent" value="regenerate" />
+              <Button type="submit" variant={url ? 'default' : 'filled'}>
+                {url ? 'Regenerate URL (the old one stops working)' : 'Create feed URL'}
+              </Button>
+            </Form>
+            {url ? (
+              <Form method="post" action="/app/calendar/feed">
+                <CsrfInput />
+                <input type="hidden" name="intent" value="revoke" />
+                <Button type="submit" color="red" variant="light">
+                  Revoke feed
+                </Button>
+              </Form>
+            ) : null}
+          </Group>
+        ) : null}
+      </Stack>
+    </Paper>
   )
 }
 
