@@ -5,6 +5,7 @@ import { Alert, Badge, Button, CopyButton, Group, Modal, NativeSelect, Paper, St
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
 import { useEffect, useState } from 'react'
+import { Temporal } from 'temporal-polyfill'
 import { DeliveryCalendar, STATE_STYLE } from '~/components/calendar'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -118,7 +119,7 @@ export default function Calendar() {
         />
       </div>
       <Text size="sm" c="dimmed">
-        Drag a scheduled post to another day or time to move it (only that date changes, not the rule). Click a post for details.
+        Drag a scheduled post to another day or time to move it, or open it (click, or Tab to it and press Enter) and enter the new time. Only that date changes, not the rule.
       </Text>
       <CalendarFeed url={feedUrl} canEdit={canEdit} />
       <Modal opened={open !== null} onClose={() => setOpenId(null)} title={open ? `${open.seriesName} · post ${open.post}` : ''}>
@@ -134,6 +135,17 @@ export default function Calendar() {
               <a href={open.remoteUrl} target="_blank" rel="noreferrer">
                 View the published post
               </a>
+            ) : null}
+            {canEdit && open.editable ? (
+              <MoveForm
+                key={open.id}
+                local={open.local.replace(' ', 'T').slice(0, 16)}
+                timeZone={filters.tz}
+                onMove={(to) => {
+                  setOpenId(null)
+                  mover.submit({ csrf, intent: 'move', deliveryId: open.id, seriesId: open.seriesId, to }, { method: 'post' })
+                }}
+              />
             ) : null}
             {canEdit && open.editable ? (
               <Group>
@@ -164,6 +176,30 @@ export default function Calendar() {
         ) : null}
       </Modal>
     </Stack>
+  )
+}
+
+/** The keyboard way to move a post (dragging needs a pointer): a date and time in the calendar's zone. */
+function MoveForm({ local, timeZone, onMove }: { local: string; timeZone: string; onMove(toIso: string): void }) {
+  const [value, setValue] = useState(local)
+  const [error, setError] = useState<string | null>(null)
+  return (
+    <form
+      aria-label="Move this post"
+      onSubmit={(event) => {
+        event.preventDefault()
+        try {
+          onMove(Temporal.PlainDateTime.from(value).toZonedDateTime(timeZone).toInstant().toString())
+        } catch {
+          setError('Enter a date and time, like 2026-03-19 09:30')
+        }
+      }}
+    >
+      <Group align="end">
+        <TextInput type="datetime-local" label={`Move to (${timeZone})`} value={value} onChange={(e) => setValue(e.currentTarget.value)} error={error} required />
+        <Button type="submit">Move</Button>
+      </Group>
+    </form>
   )
 }
 

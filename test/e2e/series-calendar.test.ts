@@ -39,7 +39,7 @@ afterAll(async () => {
   await x?.close()
 })
 
-it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, and moves one post by dragging', async () => {
+it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, moves one post by dragging and another with the keyboard only', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   context.setDefaultTimeout(10_000)
   const page = await context.newPage()
@@ -115,6 +115,21 @@ it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, an
   const moved = after.find((d) => d.id === before[2]!.id)!
   expect(moved.dueAt.toISOString()).toBe('2026-03-25T08:00:00.000Z')
   expect(after.filter((d) => d.id !== moved.id).map((d) => d.dueAt.toISOString())).toEqual(before.filter((d) => d.id !== moved.id).map((d) => d.dueAt.toISOString()))
+
+  // Keyboard instead of dragging: focus post 4, Enter opens it, a new time in the calendar's zone, Enter moves it.
+  await calendar.getByText(/Spring tip 4:/).first().locator('xpath=ancestor-or-self::*[@tabindex="0"][1]').focus()
+  await page.keyboard.press('Enter')
+  const moveTo = page.getByRole('dialog').getByLabel('Move to (Europe/Berlin)')
+  await moveTo.focus()
+  await moveTo.fill('2026-03-27T10:30')
+  await page.keyboard.press('Enter')
+  const fourth = before[3]!.id
+  for (let i = 0; i < 100; i++) {
+    const row = (await listDeliveries(app.services.database.db, { workspaceId, deliveryIds: [fourth] }))[0]!
+    if (row.dueAt.toISOString() === '2026-03-27T09:30:00.000Z') break
+    if (i === 99) throw new Error(`post 4 was not moved by keyboard: ${row.dueAt.toISOString()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 
   // Phone width: the calendar and the editor still render without horizontal scrolling of the page.
   await page.setViewportSize({ width: 390, height: 844 })
