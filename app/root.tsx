@@ -1,4 +1,4 @@
-import { ColorSchemeScript, MantineProvider, createTheme } from '@mantine/core'
+import { ColorSchemeScript, MantineProvider, createTheme, type CSSVariablesResolver } from '@mantine/core'
 import mantineStyles from '@mantine/core/styles.css'
 import type { LinksFunction, MetaFunction } from '@remix-run/node'
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react'
@@ -8,7 +8,20 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: mantineSty
 
 export const meta: MetaFunction = () => [{ title: 'Trickle' }, { name: 'description', content: 'Drip scheduler for content teams' }]
 
-const theme = createTheme({ primaryColor: 'teal', defaultRadius: 'md' })
+// Shade 9 of teal and gray 7 for dimmed text keep text at WCAG AA contrast (4.5:1) on white; Mantine's
+// defaults (teal 6, gray 6) are below it. test/e2e/axe.test.ts checks every page.
+const theme = createTheme({ primaryColor: 'teal', primaryShade: { light: 9, dark: 4 }, defaultRadius: 'md' })
+// Text on the tinted ("light") backgrounds of badges, alerts and buttons needs darker shades than Mantine's.
+const LIGHT_TEXT: Record<string, string> = { teal: '#06664a', green: '#1e6b32', yellow: '#7c4a03', orange: '#9a3412', red: '#a61e1e', blue: '#1864ab', gray: '#495057', cyan: '#0b5f6e', grape: '#7b2a8c', violet: '#5f3dc4', indigo: '#364fc7', pink: '#a61e4d' }
+const cssVariablesResolver: CSSVariablesResolver = () => ({
+  variables: {},
+  light: {
+    '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    '--mantine-color-error': '#c92a2a',
+    ...Object.fromEntries(Object.entries(LIGHT_TEXT).map(([color, text]) => [`--mantine-color-${color}-light-color`, text])),
+  },
+  dark: {},
+})
 
 export function Layout({ children }: { children: React.ReactNode }) {
   return (
@@ -21,7 +34,7 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <ColorSchemeScript />
       </head>
       <body>
-        <MantineProvider theme={theme}>{children}</MantineProvider>
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>{children}</MantineProvider>
         <ScrollRestoration />
         <Scripts />
       </body>

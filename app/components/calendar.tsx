@@ -19,12 +19,12 @@ export const STATE_STYLE: Record<string, { color: string; label: string }> = {
   planned: { color: '#0b7285', label: 'Planned' },
   queued: { color: '#0b7285', label: 'Scheduled' },
   publishing: { color: '#1971c2', label: 'Publishing' },
-  published: { color: '#2b8a3e', label: 'Published' },
+  published: { color: '#237032', label: 'Published' },
   failed: { color: '#c92a2a', label: 'Failed' },
   missed: { color: '#c92a2a', label: 'Missed' },
-  needs_review: { color: '#d9480f', label: 'Needs review' },
-  skipped: { color: '#868e96', label: 'Skipped' },
-  canceled: { color: '#868e96', label: 'Canceled' },
+  needs_review: { color: '#b03a0c', label: 'Needs review' },
+  skipped: { color: '#5c636a', label: 'Skipped' },
+  canceled: { color: '#5c636a', label: 'Canceled' },
 }
 
 /**

@@ -120,7 +120,8 @@ export default function Accounts() {
           </Text>
         </Card>
       ) : (
-        <Table aria-label="Connected accounts">
+        <Table.ScrollContainer minWidth={560} type="native">
+          <Table aria-label="Connected accounts">
           <Table.Thead>
             <Table.Tr>
               <Table.Th scope="col">Account</Table.Th>
@@ -187,7 +188,8 @@ export default function Accounts() {
               </Table.Tr>
             ))}
           </Table.Tbody>
-        </Table>
+          </Table>
+        </Table.ScrollContainer>
       )}
 
       <Title order={2}>Connect an account</Title>

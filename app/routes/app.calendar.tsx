@@ -1,6 +1,7 @@
 import fcSkeleton from '@fullcalendar/react/skeleton.css'
 import fcPalette from '@fullcalendar/react/themes/classic/palette.css'
 import fcTheme from '@fullcalendar/react/themes/classic/theme.css'
+import calendarStyles from '~/styles/calendar.css'
 import { Alert, Badge, Button, CopyButton, Group, Modal, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
@@ -15,7 +16,7 @@ import { CalendarActionSchema, loadCalendar, runCalendarAction } from '~/utils/s
 import { readForm } from '~/utils/forms.server'
 
 export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]
-export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette].map((href) => ({ rel: 'stylesheet', href }))
+export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette, calendarStyles].map((href) => ({ rel: 'stylesheet', href }))
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context

@@ -69,7 +69,8 @@ export default function Contacts() {
       {contacts.length === 0 ? (
         <Text>{search ? 'No contact matches.' : 'No contacts yet: import a CSV, add a signup form, or send events through the API.'}</Text>
       ) : (
-        <Table>
+        <Table.ScrollContainer minWidth={560} type="native">
+          <Table>
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Email</Table.Th>
@@ -98,7 +99,8 @@ export default function Contacts() {
               </Table.Tr>
             ))}
           </Table.Tbody>
-        </Table>
+          </Table>
+        </Table.ScrollContainer>
       )}
       <Group>
         {page > 0 ? (

@@ -116,9 +116,9 @@ export default function SignupForms() {
             Hosted page: <a href={f.url}>{f.url}</a>
           </Text>
           <Text size="sm">Embed in your site:</Text>
-          <Code block>{`<iframe src="${f.url}?embed=1" style="border:0;width:100%;height:360px" title="${f.name}"></iframe>`}</Code>
+          <Code block tabIndex={0}>{`<iframe src="${f.url}?embed=1" style="border:0;width:100%;height:360px" title="${f.name}"></iframe>`}</Code>
           <Text size="sm">Or post a plain HTML form to it:</Text>
-          <Code block>{`<form action="${f.url}" method="post">\n  <input type="email" name="email" required>\n  <input type="text" name="name">\n  <button>Subscribe</button>\n</form>`}</Code>
+          <Code block tabIndex={0}>{`<form action="${f.url}" method="post">\n  <input type="email" name="email" required>\n  <input type="text" name="name">\n  <button>Subscribe</button>\n</form>`}</Code>
         </Stack>
       ))}
       <Form method="post">

@@ -47,7 +47,8 @@ export default function Members() {
         {isOwner ? ' To add someone, create an invitation link.' : ''}
       </Text>
       <FormAlert message={result?.formError} />
-      <Table>
+      <Table.ScrollContainer minWidth={560} type="native">
+        <Table>
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Name</Table.Th>
@@ -96,7 +97,8 @@ export default function Members() {
             </Table.Tr>
           ))}
         </Table.Tbody>
-      </Table>
+        </Table>
+      </Table.ScrollContainer>
     </Stack>
   )
 }

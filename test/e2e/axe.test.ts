@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { connectAccount } from '../../db/queries/accounts'
+import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
+import { findUserByEmail } from '../../db/queries/users'
+import { listWorkspacesOfUser } from '../../db/queries/workspaces'
+import { fixedClock } from '../../domain/clock'
+import { signedEmailUrl } from '../../app/utils/email.server'
+import { startTestApp, type TestApp } from '../app-server'
+
+/**
+ * Automated accessibility check (axe-core, injected into Chromium) of every page a user or a contact
+ * reaches: zero serious or critical violations, at desktop and at phone width, where no page may scroll
+ * sideways.
+ */
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
+
+let app: TestApp
+let browser: Browser
+
+beforeAll(async () => {
+  ;[app, browser] = await Promise.all([startTestApp({ clock }), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })])
+})
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+})
+
+type Violation = { page: string; width: number; id: string; impact: string; help: string; targets: string[] }
+
+async function audit(page: Page, path: string, width: number): Promise<Violation[]> {
+  const response = await page.goto(`${app.url}${path}`)
+  expect(response?.status(), path).toBeLessThan(400)
+  await page.waitForLoadState('networkidle')
+  await page.addScriptTag({ content: axeSource })
+  const result = await page.evaluate(async () => {
+    const run = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[]; failureSummary?: string }> }> }> } }).axe.run
+    const { violations } = await run(document)
+    return { violations, overflow: document.documentElement.scrollWidth > window.innerWidth + 1 }
+  })
+  const found = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ page: path, width, id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1).join(' ').slice(0, 160) ?? ''}`) }))
+  if (result.overflow) found.push({ page: path, width, id: 'horizontal-overflow', impact: 'serious', help: 'The page scrolls sideways', targets: [] })
+  return found
+}
+
+it('finds no serious or critical accessibility violation on any page, at desktop and phone width', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  context.setDefaultTimeout(15_000)
+  const page = await context.newPage()
+  const violations: Violation[] = []
+  for (const path of ['/signup', '/login']) violations.push(...(await audit(page, path, 1280)))
+
+  await page.goto(`${app.url}/signup`)
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('Your name').fill('Ada')
+  await page.getByLabel('Email').fill('ada@axe.test')
+  await page.getByLabel('Password').fill('correct horse battery staple')
+  await page.getByLabel('Workspace name').fill('Access team')
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.waitForURL(`${app.url}/app`)
+
+  const db = app.services.database.db
+  const user = await findUserByEmail(db, { email: 'ada@axe.test' })
+  const { workspaceId } = (await listWorkspacesOfUser(db, { userId: user!.id }))[0]!
+  const account = await connectAccount(db, {
+    workspaceId,
+    kind: 'mastodon',
+    remoteAccountId: '1@social.example',
+    handle: 'team@social.example',
+    credentials: { accessToken: 'secret', extra: { instanceUrl: 'https://social.example' } },
+    keyring: app.services.keyring,
+    clock,
+  })
+  const { contact } = await ensureContact(db, { workspaceId, email: 'reader@axe.test', name: 'Reader', at: clock.now() })
+  const form = await insertSignupForm(db, { workspaceId, name: 'Newsletter', consentText: 'Send me the newsletter. Unsubscribe any time.' })
+  const claims = { workspaceId, contactId: contact.id }
+  const tokenOf = (url: string) => new URL(url).pathname
+
+  // A series, created the way a user does, for the series page.
+  await page.goto(`${app.url}/app/series/new`)
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('Name').fill('Tips')
+  await page.getByLabel('Post 1', { exact: true }).fill('First tip\n---\nSecond tip')
+  await page.getByLabel('Start').fill('2026-03-17T09:00')
+  await page.getByRole('button', { name: 'Create series' }).click()
+  await page.waitForURL(/\/app\/calendar\?series=/)
+  const seriesId = new URL(page.url()).searchParams.get('series')!
+  void account
+
+  const pages = [
+    '/app',
+    '/app/calendar',
+    '/app/series',
+    '/app/series/new',
+    `/app/series/${seriesId}`,
+    '/app/accounts',
+    '/app/contacts',
+    `/app/contacts/${contact.id}`,
+    '/app/contacts/import',
+    '/app/contacts/fields',
+    '/app/contacts/forms',
+    '/app/settings',
+    '/app/settings/workspace',
+    '/app/settings/members',
+    '/app/settings/invitations',
+    '/app/settings/tokens',
+    `/f/${form.id}`,
+    `/f/${form.id}?embed=1`,
+    tokenOf(signedEmailUrl(app.services, 'unsubscribe', claims)),
+    tokenOf(signedEmailUrl(app.services, 'preferences', claims)),
+  ]
+  for (const path of pages) violations.push(...(await audit(page, path, 1280)))
+  await page.setViewportSize({ width: 390, height: 844 })
+  for (const path of pages) violations.push(...(await audit(page, path, 390)))
+  await context.close()
+
+  expect(violations, JSON.stringify(violations, null, 2)).toEqual([])
+}, 180_000)
