@@ -29,7 +29,7 @@ export type Database = {
 }
 
 export type OpenDatabaseOptions =
-  | { url: string; max?: number; migrate?: boolean }
+  | { url: string; max?: number; migrate?: boolean; /** Called once per statement sent (benchmarks count them). */ onQuery?: () => void }
   | { dataDir: string | null; migrate?: boolean }
 
 /**
@@ -39,7 +39,8 @@ export type OpenDatabaseOptions =
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const runMigrations = options.migrate ?? true
   if ('url' in options) {
-    const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => {} })
+    const { onQuery } = options
+    const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, ...(onQuery ? { debug: () => onQuery() } : {}) })
     const db = drizzlePostgres(sql, { schema }) as unknown as Db
     if (runMigrations) await migratePostgres(db as never, { migrationsFolder })
     return { db, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }

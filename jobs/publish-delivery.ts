@@ -15,6 +15,7 @@ import {
 import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'
+import { loadChannelContent } from './content'
 import { cancelUniqueJob, scheduleUniqueJob } from './enqueue'
 
 export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
@@ -69,6 +70,8 @@ export type PipelineDeps = {
   scheduler: DeliveryScheduler
   options?: Partial<PipelineOptions>
   hooks?: PublishHooks
+  /** DATA_DIR, where the media store keeps images (jobs/content.ts). Without it a post with images fails as `invalid-content`. */
+  dataDir?: string
 }
 
 export function pipelineOptions(deps: Pick<PipelineDeps, 'options'>): PipelineOptions {
@@ -162,6 +165,13 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     const outcome = decide(kind, errorMessage(error), { resetAt: isConnectorError(error) ? error.resetAt : undefined, refreshed: true, canLookup: false })
     return record(kind, errorMessage(error), outcome)
   }
+  // Images come from the media store now, not when the post was planned: an image deleted since fails
+  // the delivery (nothing was sent) rather than publishing the post without it.
+  const { content, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: claim.content })
+  if (missing.length) {
+    const message = `image ${missing.join(', ')} is not in the media store`
+    return record('invalid-content', message, decide('invalid-content', message, { refreshed: true, canLookup: false }))
+  }
   const canLookup = typeof target.connector.lookup === 'function'
   let credentials = target.credentials
   let refreshed = false
@@ -185,7 +195,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     try {
       const result = await target.connector.publish({
         credentials,
-        content: claim.content,
+        content,
         idempotencyKey: delivery.id,
         signal,
       })

@@ -21,6 +21,7 @@ export function pipelineDeps(services: Services): JobDeps {
     db,
     clock: services.clock,
     scheduler: deliveryScheduler(services.jobs.agenda),
+    dataDir: services.config.DATA_DIR,
     ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import type { ChannelContent } from '../../connectors/types'
 import { insertMedia, listMedia, type MediaRow } from '../../db/queries/media'
+import { loadChannelContent, readStoredImages } from '../../jobs/content'
 import type { StepContent } from '../../db/schema'
 import type { Services } from './services.server'
 
@@ -72,31 +73,15 @@ export async function readImage(services: Services, args: { workspaceId: string;
 
 /** The workspace's images among `mediaIds`, with their bytes (for validation and publishing). */
 export async function readImages(services: Services, args: { workspaceId: string; mediaIds: string[] }): Promise<Map<string, { mimeType: string; data: Uint8Array; fileName: string }>> {
-  const ids = [...new Set(args.mediaIds)].filter((id) => z.uuid().safeParse(id).success)
-  const rows = await listMedia(services.database.db, { workspaceId: args.workspaceId, mediaIds: ids })
-  const found = new Map<string, { mimeType: string; data: Uint8Array; fileName: string }>()
-  for (const row of rows) {
-    const bytes = await readFile(path.join(mediaDir(services, args.workspaceId), row.id)).catch(() => null)
-    if (bytes) found.set(row.id, { mimeType: row.mimeType, data: new Uint8Array(bytes), fileName: row.fileName })
-  }
-  return found
+  return readStoredImages(services.database.db, { dataDir: services.config.DATA_DIR, ...args })
 }
 
 /**
  * A step's content as the connectors publish it: each part's `images` (media ids with alt text) become
- * `media` with their bytes. For the publishing pipeline (not wired there yet: see
- * docs/decisions/012-series-approval-threads-import.md); an image missing from the store is left out.
+ * `media` with their bytes (jobs/content.ts, which the publishing pipeline uses too); an image missing
+ * from the store is left out.
  */
 export async function stepChannelContent(services: Services, args: { workspaceId: string; content: StepContent }): Promise<ChannelContent> {
-  const ids = args.content.parts.flatMap((p) => (p.images ?? []).map((i) => i.mediaId))
-  const images = ids.length ? await readImages(services, { workspaceId: args.workspaceId, mediaIds: ids }) : new Map()
-  return {
-    parts: args.content.parts.map((part) => {
-      const media = (part.images ?? []).flatMap((i) => {
-        const found = images.get(i.mediaId)
-        return found ? [{ mimeType: found.mimeType, data: found.data, altText: i.alt }] : []
-      })
-      return media.length ? { text: part.text, media } : { text: part.text }
-    }),
-  }
+  const { content } = await loadChannelContent(services.database.db, { dataDir: services.config.DATA_DIR, ...args })
+  return content
 }

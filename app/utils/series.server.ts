@@ -12,7 +12,7 @@ import { getConnector, isConnectorKind } from '../../connectors/registry'
 import type { ChannelContent, ContentProblem } from '../../connectors/types'
 import type { Tx } from '../../db/client'
 import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
-import { listDeliveries, markQueued, pauseSequence, resumeSequence, skipDelivery, type DeliveryScheduler } from '../../db/queries/deliveries'
+import { enqueuePlanned, listDeliveries, markQueued, pauseSequence, resumeSequence, skipDelivery, type DeliveryScheduler } from '../../db/queries/deliveries'
 import { createSequence, getSequence, listSteps, type Sequence } from '../../db/queries/sequences'
 import {
   bumpPendingOfStep,
@@ -266,16 +266,8 @@ async function applyJobEffects(services: Services, args: { workspaceId: string; 
   const scheduler = schedulerOf(services)
   for (const deliveryId of args.effects.cancel) await scheduler.cancel({ deliveryId }).catch(() => undefined)
   if (args.sequence.status !== 'active') return // resuming schedules them
-  const scheduled: string[] = []
-  for (const { deliveryId, runAt } of args.effects.schedule) {
-    try {
-      await scheduler.schedule({ workspaceId: args.workspaceId, deliveryId, runAt })
-      scheduled.push(deliveryId)
-    } catch {
-      // stays `planned`; the reconciler enqueues it
-    }
-  }
-  await markQueued(services.database.db, { workspaceId: args.workspaceId, deliveryIds: scheduled, clock: services.clock })
+  // A failed enqueue stays `planned`; the reconciler enqueues it.
+  await enqueuePlanned(services.database.db, { workspaceId: args.workspaceId, items: args.effects.schedule, scheduler, clock: services.clock })
 }
 
 /**

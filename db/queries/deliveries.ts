@@ -82,22 +82,7 @@ export async function planDeliveries(
       if (!stepSet.has(item.stepId)) throw new Error(`items[${i}].stepId: no step ${item.stepId} in this sequence`)
       if (!accountSet.has(item.accountId)) throw new Error(`items[${i}].accountId: no account ${item.accountId} in this workspace`)
     })
-    const inserted = await tx
-      .insert(deliveries)
-      .values(
-        args.items.map((item) => ({
-          workspaceId: args.workspaceId,
-          sequenceId: args.sequenceId,
-          stepId: item.stepId,
-          accountId: item.accountId,
-          dueAt: item.dueAt,
-          nextAttemptAt: item.dueAt,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId] })
-      .returning({ id: deliveries.id })
+    const inserted = await insertDeliveriesInTx(tx, { workspaceId: args.workspaceId, sequenceId: args.sequenceId, items: args.items, now })
     const all = await tx
       .select()
       .from(deliveries)
@@ -105,14 +90,78 @@ export async function planDeliveries(
     const wanted = new Set(args.items.map((item) => `${item.stepId}/${item.accountId}`))
     return { rows: all.filter((row) => wanted.has(`${row.stepId}/${row.accountId}`)), created: inserted.length }
   })
-  const toQueue = rows.filter((row) => row.state === 'planned')
-  const jobsSynced = await syncJobs(
-    toQueue.map((row) => () => args.scheduler.schedule({ workspaceId: row.workspaceId, deliveryId: row.id, runAt: row.nextAttemptAt ?? row.dueAt })),
-  )
-  if (jobsSynced && toQueue.length > 0) {
-    await markQueued(db, { workspaceId: args.workspaceId, deliveryIds: toQueue.map((row) => row.id), clock: args.clock })
-  }
+  const { jobsSynced } = await enqueuePlanned(db, {
+    workspaceId: args.workspaceId,
+    items: rows.filter((row) => row.state === 'planned').map((row) => ({ deliveryId: row.id, runAt: row.nextAttemptAt ?? row.dueAt })),
+    scheduler: args.scheduler,
+    clock: args.clock,
+  })
   return { deliveries: await listDeliveries(db, { workspaceId: args.workspaceId, deliveryIds: rows.map((row) => row.id) }), created, jobsSynced }
+}
+
+export type NewDelivery = PlanItem & { /** `skipped` records an occurrence the user skipped (no job). Default `planned`. */ state?: 'planned' | 'skipped' }
+
+/**
+ * Inside the caller's transaction: insert deliveries; one that exists for its (sequence, step, account)
+ * is left as it is. Returns the inserted rows. Their jobs are enqueued after commit (enqueuePlanned).
+ */
+export async function insertDeliveriesInTx(
+  tx: DbOrTx,
+  args: { workspaceId: string; sequenceId: string; items: NewDelivery[]; now: Date },
+): Promise<Array<{ id: string; state: DeliveryState; dueAt: Date }>> {
+  const inserted: Array<{ id: string; state: DeliveryState; dueAt: Date }> = []
+  // PostgreSQL takes at most 65,535 parameters per statement (8 a row here).
+  for (let from = 0; from < args.items.length; from += INSERT_CHUNK) {
+    inserted.push(...(await insertChunk(tx, { ...args, items: args.items.slice(from, from + INSERT_CHUNK) })))
+  }
+  return inserted
+}
+
+const INSERT_CHUNK = 2_000
+
+function insertChunk(tx: DbOrTx, args: { workspaceId: string; sequenceId: string; items: NewDelivery[]; now: Date }) {
+  return tx
+    .insert(deliveries)
+    .values(
+      args.items.map((item) => {
+        const state = item.state ?? 'planned'
+        return {
+          workspaceId: args.workspaceId,
+          sequenceId: args.sequenceId,
+          stepId: item.stepId,
+          accountId: item.accountId,
+          dueAt: item.dueAt,
+          state,
+          nextAttemptAt: state === 'planned' ? item.dueAt : null,
+          createdAt: args.now,
+          updatedAt: args.now,
+        }
+      }),
+    )
+    .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId] })
+    .returning({ id: deliveries.id, state: deliveries.state, dueAt: deliveries.dueAt })
+}
+
+/**
+ * After commit: one publish job per planned delivery (idempotent: one job per delivery), then
+ * `planned` → `queued` for those whose job now exists. A failed enqueue leaves its row `planned`, and the
+ * reconciler enqueues it. `jobsSynced` is false when any enqueue failed.
+ */
+export async function enqueuePlanned(
+  db: DbOrTx,
+  args: { workspaceId: string; items: Array<{ deliveryId: string; runAt: Date }>; scheduler: DeliveryScheduler; clock: Clock },
+): Promise<{ jobsSynced: boolean; queued: string[] }> {
+  const queued: string[] = []
+  for (const { deliveryId, runAt } of args.items) {
+    try {
+      await args.scheduler.schedule({ workspaceId: args.workspaceId, deliveryId, runAt })
+      queued.push(deliveryId)
+    } catch {
+      // stays `planned`
+    }
+  }
+  await markQueued(db, { workspaceId: args.workspaceId, deliveryIds: queued, clock: args.clock })
+  return { jobsSynced: queued.length === args.items.length, queued }
 }
 
 /** `planned` → `queued` once their jobs exist. */

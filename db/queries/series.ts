@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
 import type { DbOrTx } from '../client'
+import { insertDeliveriesInTx } from './deliveries'
 import { accounts, deliveries, sequenceSteps, sequences, seriesTargets, seriesTimings, type ApprovalState } from '../schema'
 
 export type SeriesTimingRow = typeof seriesTimings.$inferSelect
@@ -183,27 +184,12 @@ export async function settlePendingDelivery(
   return rows.length === 1
 }
 
+/** Inside the caller's transaction (re-planning): the shared insert of db/queries/deliveries.ts; jobs follow after commit (enqueuePlanned). */
 export async function insertSeriesDeliveries(
   db: DbOrTx,
   args: { workspaceId: string; sequenceId: string; items: Array<{ stepId: string; accountId: string; dueAt: Date; state: 'planned' | 'skipped' }>; now: Date },
 ): Promise<Array<{ id: string; state: DeliveryState; dueAt: Date }>> {
-  if (args.items.length === 0) return []
-  return db
-    .insert(deliveries)
-    .values(
-      args.items.map((item) => ({
-        workspaceId: args.workspaceId,
-        sequenceId: args.sequenceId,
-        stepId: item.stepId,
-        accountId: item.accountId,
-        dueAt: item.dueAt,
-        state: item.state,
-        nextAttemptAt: item.state === 'planned' ? item.dueAt : null,
-        createdAt: args.now,
-        updatedAt: args.now,
-      })),
-    )
-    .returning({ id: deliveries.id, state: deliveries.state, dueAt: deliveries.dueAt })
+  return insertDeliveriesInTx(db, args)
 }
 
 /** Bump the versions of a step's pending deliveries (its content changed: an attempt holding the old version cannot claim). */

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { createLoopbackConnector } from '../../connectors/loopback/index'
+import type { Connector } from '../../connectors/types'
+import { createXConnector } from '../../connectors/x/index'
 import { openDatabase, type Database, type Db } from '../../db/client'
 import { connectAccount } from '../../db/queries/accounts'
 import { planDeliveries, type PlanItem } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
-import { workspaces } from '../../db/schema'
+import { workspaces, type StepContent } from '../../db/schema'
 import { createKeyring, type Keyring } from '../../db/vault'
 import { systemClock, type Clock } from '../../domain/clock'
 import { exponential, when } from '../../domain/retry'
@@ -15,8 +20,11 @@ import { deliveryScheduler, type PipelineOptions, type PublishHooks } from '../.
 import { openJobStore, type JobStore } from '../../jobs/store'
 import { createTestDatabase, withDatabase } from '../db'
 import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
+import { startXApiServer, type XApiServer } from '../servers/x-api'
 
 export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
+/** Where the fixture's account publishes: the generic loopback network, or the X connector at a loopback X API. */
+export type NetworkKind = 'loopback' | 'x'
 
 /** Job stores these tests can run against here; under CI both servers are required (test/global-setup.ts). */
 export const serverStores: StoreKind[] = [
@@ -45,6 +53,8 @@ export type PipelineFixture = {
   database: Database & { url?: string }
   db: Db
   server: LoopbackSocialServer
+  /** With `network: 'x'`: the loopback X API the account publishes to. */
+  x?: XApiServer
   keyring: Keyring
   workspaceId: string
   accountId: string
@@ -54,28 +64,38 @@ export type PipelineFixture = {
   storeErrors: { count: number }
   /** Environment a child worker needs to reach the same stores. */
   childEnv: Record<string, string>
-  createSeries(args: { steps: number; maxLatenessSeconds?: number; text?: (i: number) => string }): Promise<{ sequenceId: string; stepIds: string[] }>
+  /** DATA_DIR of the fixture's workers: the media store's images live under it (jobs/content.ts). */
+  dataDir: string
+  createSeries(args: { steps: number; maxLatenessSeconds?: number; text?: (i: number) => string; content?: (i: number) => StepContent }): Promise<{ sequenceId: string; stepIds: string[] }>
   plan(args: { sequenceId: string; items: PlanItem[]; clock?: Clock }): ReturnType<typeof planDeliveries>
   startWorker(args?: { name?: string; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; concurrency?: number; stallGraceMs?: number }): Promise<Worker>
   deps(args?: { db?: Db; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; store?: JobStore }): JobDeps
   close(): Promise<void>
 }
 
-export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixture> {
+/** The connector a worker publishes with, from the environment a child worker also gets. */
+export function connectorFromEnv(env: Record<string, string | undefined>, timeoutMs: number): Connector {
+  if (env.X_API_URL) return createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
+  return createLoopbackConnector({ baseUrl: env.LOOPBACK_URL!, timeoutMs })
+}
+
+export async function openPipelineFixture(kind: StoreKind, { network = 'loopback' }: { network?: NetworkKind } = {}): Promise<PipelineFixture> {
   const database = await createTestDatabase()
   const server = await startLoopbackSocialServer()
+  const x = network === 'x' ? await startXApiServer() : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
-  const tokens = issueLoopbackTokens(server)
   const account = await connectAccount(database.db, {
     workspaceId: workspace!.id,
-    kind: 'loopback',
-    remoteAccountId: 'me',
-    handle: 'me',
-    credentials: tokens,
+    kind: network,
+    remoteAccountId: x ? x.user.id : 'me',
+    handle: x ? x.user.username : 'me',
+    credentials: x ? xCredentials(x) : issueLoopbackTokens(server),
     keyring,
     clock: systemClock,
   })
+  const networkEnv: Record<string, string> = x ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret } : { LOOPBACK_URL: server.url }
 
   let mongoUrl: string | undefined
   const storeOptions = (): Parameters<typeof openJobStore>[0] => {
@@ -104,6 +124,8 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
     database,
     db: database.db,
     server,
+    x,
+    dataDir,
     keyring,
     workspaceId: workspace!.id,
     accountId: account.id,
@@ -112,16 +134,17 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
     childEnv: {
       APP_DATABASE_URL: database.url ?? '',
       ...(mongoUrl ? { JOBS_MONGODB_URL: mongoUrl } : { JOBS_DATABASE_URL: database.url ?? '' }),
-      LOOPBACK_URL: server.url,
+      ...networkEnv,
       TEST_KEY,
+      DATA_DIR: dataDir,
     },
-    async createSeries({ steps, maxLatenessSeconds, text }) {
+    async createSeries({ steps, maxLatenessSeconds, text, content }) {
       const created = await createSequence(database.db, {
         workspaceId: workspace!.id,
         kind: 'series',
         name: 'Series',
         maxLatenessSeconds,
-        steps: Array.from({ length: steps }, (_, i) => ({ parts: [{ text: text?.(i) ?? `post ${i}` }] })),
+        steps: Array.from({ length: steps }, (_, i) => content?.(i) ?? { parts: [{ text: text?.(i) ?? `post ${i}` }] }),
         clock: systemClock,
       })
       return { sequenceId: created.sequence.id, stepIds: created.steps.map((s) => s.id) }
@@ -132,7 +155,7 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
     deps({ db, hooks, options, clock, store } = {}) {
       const useDb = db ?? database.db
       const useClock = clock ?? systemClock
-      const connector = createLoopbackConnector({ baseUrl: server.url, timeoutMs: options?.connectorTimeoutMs ?? TEST_OPTIONS.connectorTimeoutMs })
+      const connector = connectorFromEnv(networkEnv, options?.connectorTimeoutMs ?? TEST_OPTIONS.connectorTimeoutMs)
       return {
         db: useDb,
         clock: useClock,
@@ -140,6 +163,7 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
         scheduler: deliveryScheduler((store ?? producer).agenda),
         options: { ...TEST_OPTIONS, ...options },
         hooks,
+        dataDir,
         stallGraceMs: TEST_STALL_GRACE_MS,
         reconcileEveryMs: TEST_RECONCILE_EVERY_MS,
       }
@@ -172,6 +196,8 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
       await embedded?.close({ drainMs: 0 }).catch(() => {})
       await Promise.all(extraDbs.map((d) => d.close()))
       await server.close()
+      await x?.close()
+      rmSync(dataDir, { recursive: true, force: true })
       await database.close()
       if (mongoUrl) {
         const client = await MongoClient.connect(mongoUrl)
@@ -180,6 +206,16 @@ export async function openPipelineFixture(kind: StoreKind): Promise<PipelineFixt
     },
   }
   return fixture
+}
+
+function xCredentials(x: XApiServer) {
+  const issued = x.issueTokens()
+  return {
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    expiresAt: new Date(Date.now() + issued.expiresIn * 1000),
+    extra: { userId: x.user.id, username: x.user.username },
+  }
 }
 
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {

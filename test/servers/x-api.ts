@@ -29,6 +29,8 @@ export type XPost = { id: string; authorId: string; text: string; createdAt: Dat
 export type XMedia = { id: string; ownerId: string; mimeType: string; totalBytes: number; chunks: Buffer[]; finalized: boolean; altText?: string }
 export type XUser = { id: string; username: string; name: string; subscriptionType?: string }
 
+export type HeldPost = { text: string; applied: boolean; drop(): void }
+
 type Family = { userId: string; revoked: boolean }
 type AccessToken = { familyId: string; userId: string; expiresAt: number; revoked: boolean }
 type RefreshToken = { familyId: string; userId: string; used: boolean }
@@ -43,9 +45,16 @@ export type XApiServer = {
   user: XUser
   posts: XPost[]
   media: Map<string, XMedia>
-  counters: { postsCreated: number; refreshCalls: number; invalidGrants: number; unauthorized: number; tokenRequests: number }
+  counters: { postsCreated: number; refreshCalls: number; invalidGrants: number; unauthorized: number; tokenRequests: number; timelineReads: number; duplicatesRefused: number }
   requests: Array<{ method: string; path: string }>
   injectFault(rule: XApiFaultRule): void
+  /**
+   * Hold matching `POST /2/tweets` requests (by their text): the post is created first when `apply`, then
+   * `onHeld` gets the request, which never answers unless the test drops its connection.
+   */
+  holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
+  /** How many posts carry each text (a duplicate shows as 2 or more). */
+  countsByText(): Map<string, number>
   /** Issue a token family directly (as if the user had authorized), for tests that start connected. */
   issueTokens(args?: { userId?: string; accessTtlSeconds?: number }): { accessToken: string; refreshToken: string; expiresIn: number }
   /** Make every access token issued so far expired. */
@@ -74,7 +83,8 @@ export async function startXApiServer(
   const posts: XPost[] = []
   const media = new Map<string, XMedia>()
   const faults = faultQueue<XApiFault>()
-  const counters = { postsCreated: 0, refreshCalls: 0, invalidGrants: 0, unauthorized: 0, tokenRequests: 0 }
+  const counters = { postsCreated: 0, refreshCalls: 0, invalidGrants: 0, unauthorized: 0, tokenRequests: 0, timelineReads: 0, duplicatesRefused: 0 }
+  let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   const requests: Array<{ method: string; path: string }> = []
   const sockets = new Set<Socket>()
   let nextId = 1_860_000_000_000_000_000n
@@ -183,7 +193,10 @@ export async function startXApiServer(
       const item = media.get(id)
       if (!item || !item.finalized || item.ownerId !== author.id) return invalid(`media id ${id} is not usable`)
     }
-    if (text && posts.some((p) => p.authorId === author.id && p.text === text)) return { status: 403, body: DUPLICATE }
+    if (text && posts.some((p) => p.authorId === author.id && p.text === text)) {
+      counters.duplicatesRefused++
+      return { status: 403, body: DUPLICATE }
+    }
     const post: XPost = { id: newId(), authorId: author.id, text, createdAt: new Date(), inReplyTo, mediaIds }
     posts.push(post)
     counters.postsCreated++
@@ -193,6 +206,7 @@ export async function startXApiServer(
   const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
   function timeline(url: URL, userId: string): Reply {
+    counters.timelineReads++
     const start = url.searchParams.get('start_time')
     const max = Math.min(100, Math.max(5, Number(url.searchParams.get('max_results') ?? 10)))
     const offset = Number(url.searchParams.get('pagination_token') ?? 0)
@@ -311,6 +325,15 @@ export async function startXApiServer(
       }
       try {
         if (fault?.kind === 'hang') return
+        if (hold && method === 'POST' && url.pathname === '/2/tweets') {
+          const text = String(JSON.parse(raw.toString('utf8') || '{}').text ?? '')
+          const held = hold.match(text)
+          if (held) {
+            const applied = held.apply && (await route(req, url, raw)).status === 201
+            hold.onHeld({ text, applied, drop: () => req.socket.destroy() })
+            return
+          }
+        }
         if (fault?.kind === 'reset') {
           if (fault.apply) await route(req, url, raw)
           req.socket.destroy()
@@ -355,6 +378,14 @@ export async function startXApiServer(
     counters,
     requests,
     injectFault: (rule) => faults.inject(rule),
+    holdPosts: (match, onHeld) => {
+      hold = { match, onHeld }
+    },
+    countsByText: () => {
+      const counts = new Map<string, number>()
+      for (const post of posts) counts.set(post.text, (counts.get(post.text) ?? 0) + 1)
+      return counts
+    },
     issueTokens: (args = {}) => {
       const userId = args.userId ?? user.id
       return issue(userId, newFamily(userId), args.accessTtlSeconds)

@@ -1,0 +1,349 @@
+/**
+ * Scheduler lag of the publishing pipeline beside a bare Agenda no-op job loop, on the same job store in
+ * the same run (issue 4). Each side gets its own fresh database with DUE jobs due evenly within WINDOW
+ * seconds while STORED future deliveries (and their jobs) sit in the same tables; the pipeline publishes
+ * through the real X connector to a loopback server that speaks the X API.
+ *
+ * Prints per side: lag (actual start − due) p50/p99/max, sustained throughput of a burst (the knee: an
+ * offered rate above it makes lag grow), database statements per delivery, and idle database load
+ * (transactions/s on the database while nothing is due). Statements are counted at the app's postgres.js
+ * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
+ *
+ * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
+ *      [--store=postgres|mongodb] [--concurrency=10]
+ * Needs DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); --store=mongodb needs MONGODB_URL.
+ */
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import type { Agenda, Job } from 'agenda'
+import { MongoClient } from 'mongodb'
+import postgres from 'postgres'
+import { createXConnector } from '../connectors/x/index'
+import { openDatabase, type Database } from '../db/client'
+import { connectAccount } from '../db/queries/accounts'
+import { planDeliveries } from '../db/queries/deliveries'
+import { createSequence } from '../db/queries/sequences'
+import { workspaces } from '../db/schema'
+import { createKeyring } from '../db/vault'
+import { systemClock } from '../domain/clock'
+import { accountTargets, defineJobs, startPipeline } from '../jobs/definitions'
+import { deliveryScheduler, PUBLISH_DELIVERY_JOB } from '../jobs/publish-delivery'
+import { JOBS_TABLE, openJobStore, type JobStore } from '../jobs/store'
+import { startXApiServer } from '../test/servers/x-api'
+
+const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
+const DUE = Number(arg('due', '10000'))
+const STORED = Number(arg('stored', '1000000'))
+const WINDOW_S = Number(arg('window', '60'))
+const BURST = Number(arg('burst', '2000'))
+const STORE = arg('store', 'postgres') as 'postgres' | 'mongodb'
+const CONCURRENCY = Number(arg('concurrency', '10'))
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const IDLE_S = 10
+const NOOP_JOB = 'bench-noop'
+
+// Dropping a benchmark database (WITH FORCE) ends the job store's idle LISTEN connection, which Agenda's
+// PostgreSQL backend reports as an unhandled 'error' event; that is the end of the run, not a failure.
+process.on('uncaughtException', (error: Error & { code?: string }) => {
+  if (error.code === '57P01') return
+  console.error(error)
+  process.exit(1)
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const now = () => Date.now()
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+
+type Side = { lag: number[]; statements: number; txPerDelivery: number; deliveries: number; idleTxPerS: number; burstPerS: number; setupS: number }
+
+function withDatabase(url: string, name: string) {
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+/** A fresh migrated database; `count` sees every statement the app's client sends. */
+async function freshDatabase(count: () => void): Promise<{ database: Database; url: string; drop(): Promise<void> }> {
+  const name = `trickle_bench_${randomBytes(5).toString('hex')}`
+  const admin = postgres(SERVER_URL, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`CREATE DATABASE ${name}`)
+  const url = withDatabase(SERVER_URL, name)
+  await (await openDatabase({ url, max: 2 })).close()
+  const database = await openDatabase({ url, max: 10, migrate: false, onQuery: count })
+  return {
+    database,
+    url,
+    async drop() {
+      await database.close()
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    },
+  }
+}
+
+/** Committed + rolled-back transactions of a database so far (every autocommit statement is one). */
+async function transactions(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    await sleep(1_100) // statistics are flushed about once a second
+    const [row] = await sql`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`
+    return Number(row!.n)
+  } finally {
+    await sql.end()
+  }
+}
+
+type OpenedStore = { store: JobStore; mongoUrl?: string; dropMongo(): Promise<void> }
+
+async function openStore(url: string, name: string): Promise<OpenedStore> {
+  if (STORE === 'postgres') return { store: await openJobStore({ databaseUrl: url, name }), dropMongo: async () => {} }
+  if (!process.env.MONGODB_URL) throw new Error('--store=mongodb needs MONGODB_URL')
+  const u = new URL(process.env.MONGODB_URL)
+  u.pathname = `/trickle_bench_${randomBytes(5).toString('hex')}`
+  const mongoUrl = u.toString()
+  return {
+    store: await openJobStore({ mongodbUrl: mongoUrl, name }),
+    mongoUrl,
+    async dropMongo() {
+      const client = await MongoClient.connect(mongoUrl)
+      await client.db().dropDatabase().finally(() => client.close())
+    },
+  }
+}
+
+/** Copies one existing job `count` times with far-future run times: what a full calendar looks like to the store. */
+async function storeFutureJobs(opened: OpenedStore, url: string, jobName: string, count: number): Promise<void> {
+  if (count <= 0) return
+  const day = (g: number) => new Date(now() + ((g % 300) + 1) * 86_400_000)
+  if (opened.mongoUrl) {
+    const client = await MongoClient.connect(opened.mongoUrl)
+    try {
+      const jobs = client.db().collection(JOBS_TABLE)
+      const { _id, ...template } = (await jobs.findOne({ name: jobName }))!
+      void _id
+      for (let from = 1; from <= count; from += 10_000) {
+        const batch = Array.from({ length: Math.min(10_000, count - from + 1) }, (_, i) => ({
+          ...template,
+          nextRunAt: day(from + i),
+          data: { ...template.data, uniqueKey: `future-${from + i}` },
+        }))
+        await jobs.insertMany(batch, { ordered: false })
+      }
+    } finally {
+      await client.close()
+    }
+    return
+  }
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  try {
+    const columns = (await sql`SELECT column_name FROM information_schema.columns WHERE table_name = ${JOBS_TABLE} AND column_default IS NULL`).map(
+      (r) => r.column_name as string,
+    )
+    const value = (c: string) =>
+      c === 'next_run_at' ? `now() + (g % 300 + 1) * interval '1 day'` : c === 'data' ? `jsonb_set(t.data::jsonb, '{uniqueKey}', to_jsonb('future-' || g))` : `t.${c}`
+    await sql.unsafe(
+      `INSERT INTO ${JOBS_TABLE} (${columns.join(', ')}) SELECT ${columns.map(value).join(', ')}
+       FROM (SELECT * FROM ${JOBS_TABLE} WHERE name = $1 LIMIT 1) t CROSS JOIN generate_series(1, ${count}) g`,
+      [jobName],
+    )
+  } finally {
+    await sql.end()
+  }
+}
+
+async function measureIdle(url: string): Promise<number> {
+  const before = await transactions(url)
+  await sleep(IDLE_S * 1_000)
+  const after = await transactions(url)
+  return (after - before - 1) / (IDLE_S + 1.1) // minus the reader's own statement
+}
+
+/** Waits until `done()` reaches `total` (or nothing happened for 60 s). */
+async function waitCount(done: () => number, total: number): Promise<void> {
+  let last = -1
+  let since = now()
+  while (done() < total) {
+    await sleep(100)
+    if (done() !== last) {
+      last = done()
+      since = now()
+    } else if (now() - since > 60_000) throw new Error(`stuck at ${done()}/${total}`)
+  }
+}
+
+/** The shared shape of a run: a stored calendar, idle load, the DUE window, then a burst. */
+async function measureSide(args: {
+  url: string
+  statements: () => number
+  /** Schedules `count` items due at `dueAt(i)`; returns their ids and due times. */
+  schedule(count: number, dueAt: (i: number) => Date, label: string): Promise<Array<{ id: string; dueAt: Date }>>
+  started: Map<string, number>
+}): Promise<Omit<Side, 'setupS'>> {
+  const { url, schedule, started } = args
+  const idleTxPerS = await measureIdle(url)
+  const lagOf = (items: Array<{ id: string; dueAt: Date }>) => items.map((d) => started.get(d.id)! - d.dueAt.getTime()).sort((a, b) => a - b)
+
+  const t0 = now() + Math.max(20_000, DUE * 6)
+  const due = await schedule(DUE, (i) => new Date(t0 + (i * WINDOW_S * 1000) / DUE), 'due')
+  if (now() > t0) console.warn(`  scheduling ${DUE} took longer than the lead time: the first ones start late`)
+  const before = args.statements()
+  const txBefore = await transactions(url)
+  await waitCount(() => due.filter((d) => started.has(d.id)).length, DUE)
+  await sleep(2_000) // the last ones record their outcome
+  const statements = args.statements() - before
+  const txPerDelivery = ((await transactions(url)) - txBefore - 1) / DUE
+
+  const burstAt = now() + Math.max(10_000, BURST * 6)
+  const burst = await schedule(BURST, () => new Date(burstAt), 'burst')
+  await waitCount(() => burst.filter((d) => started.has(d.id)).length, BURST)
+  const burstLag = lagOf(burst)
+  return { lag: lagOf(due), statements, txPerDelivery, deliveries: DUE, idleTxPerS, burstPerS: BURST / (Math.max(1, burstLag[burstLag.length - 1]!) / 1000) }
+}
+
+async function runPipeline(): Promise<Side> {
+  let statements = 0
+  const { database, url, drop } = await freshDatabase(() => statements++)
+  const db = database.db
+  const x = await startXApiServer()
+  const opened = await openStore(url, 'bench-pipeline')
+  const { store } = opened
+  const keyring = createKeyring({ currentKey: randomBytes(32).toString('base64'), currentVersion: 1 })
+  const setupStart = now()
+  try {
+    const [workspace] = await db.insert(workspaces).values({ name: 'Bench' }).returning()
+    const issued = x.issueTokens({ accessTtlSeconds: 86_400 })
+    const account = await connectAccount(db, {
+      workspaceId: workspace!.id,
+      kind: 'x',
+      remoteAccountId: x.user.id,
+      handle: x.user.username,
+      credentials: { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresAt: new Date(now() + 86_400_000), extra: { userId: x.user.id, username: x.user.username } },
+      keyring,
+      clock: systemClock,
+    })
+    const connector = createXConnector({ clientId: x.clientId, clientSecret: x.clientSecret, apiBaseUrl: x.url, uploadBaseUrl: x.url })
+    const started = new Map<string, number>()
+    const deps = {
+      db,
+      clock: systemClock,
+      ...accountTargets({ db, keyring, clock: systemClock, connectorFor: () => connector }),
+      scheduler: deliveryScheduler(store.agenda),
+      publishConcurrency: CONCURRENCY,
+      hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()) },
+    }
+    const schedule = async (count: number, dueAt: (i: number) => Date, label: string) => {
+      const { sequence, steps } = await createSequence(db, {
+        workspaceId: workspace!.id,
+        kind: 'series',
+        name: label,
+        steps: Array.from({ length: count }, (_, i) => ({ parts: [{ text: `${label} post ${i + 1}` }] })),
+        clock: systemClock,
+      })
+      const { deliveries } = await planDeliveries(db, {
+        workspaceId: workspace!.id,
+        sequenceId: sequence.id,
+        items: steps.map((step, i) => ({ stepId: step.id, accountId: account.id, dueAt: dueAt(i) })),
+        clock: systemClock,
+        scheduler: deliveryScheduler(store.agenda),
+      })
+      return deliveries
+    }
+
+    // The stored calendar: STORED future deliveries (1,000 posts per series) and their jobs.
+    await schedule(1, () => new Date(now() + 30 * 86_400_000), 'template')
+    if (STORED > 1) {
+      const sql = postgres(url, { max: 1, onnotice: () => {} })
+      await sql.unsafe(
+        `WITH s AS (
+           INSERT INTO sequences (workspace_id, kind, name) SELECT $1, 'series', 'future ' || g FROM generate_series(1, ${Math.ceil(STORED / 1000)}) g RETURNING id
+         ), st AS (
+           INSERT INTO sequence_steps (workspace_id, sequence_id, position, content)
+           SELECT $1, s.id, p, '{"parts":[{"text":"future"}]}'::jsonb FROM s CROSS JOIN generate_series(0, 999) p RETURNING id, sequence_id
+         )
+         INSERT INTO deliveries (workspace_id, sequence_id, step_id, account_id, due_at, next_attempt_at, state)
+         SELECT $1, sequence_id, id, $2, d, d, 'queued' FROM (SELECT id, sequence_id, now() + (1 + random() * 300) * interval '1 day' AS d FROM st LIMIT ${STORED - 1}) f`,
+        [workspace!.id, account.id],
+      )
+      await sql.end()
+      await storeFutureJobs(opened, url, PUBLISH_DELIVERY_JOB, STORED - 1)
+    }
+    await sql_analyze(url)
+    defineJobs(store.agenda, deps)
+    await store.start()
+    await startPipeline(store.agenda, deps)
+    const setupS = (now() - setupStart) / 1000
+    const side = await measureSide({ url, statements: () => statements, schedule, started })
+    if (x.posts.length !== DUE + BURST) throw new Error(`expected ${DUE + BURST} posts at the X server, found ${x.posts.length}`)
+    return { ...side, setupS }
+  } finally {
+    await store.close({ drainMs: 0 }).catch(() => {})
+    await x.close()
+    await opened.dropMongo()
+    await drop()
+  }
+}
+
+async function runBare(): Promise<Side> {
+  let statements = 0
+  const { url, drop } = await freshDatabase(() => statements++)
+  const opened = await openStore(url, 'bench-bare')
+  const { store } = opened
+  const setupStart = now()
+  try {
+    const started = new Map<string, number>()
+    const agenda: Agenda = store.agenda
+    agenda.define(NOOP_JOB, async (job: Job) => void started.set((job.attrs.data as { id: string }).id, now()), { concurrency: CONCURRENCY })
+    let n = 0
+    const schedule = async (count: number, dueAt: (i: number) => Date) => {
+      const items = Array.from({ length: count }, (_, i) => ({ id: `job-${++n}`, dueAt: dueAt(i) }))
+      for (const item of items) await agenda.create(NOOP_JOB, { id: item.id, uniqueKey: item.id }).schedule(item.dueAt).save()
+      return items
+    }
+    await schedule(1, () => new Date(now() + 30 * 86_400_000))
+    await storeFutureJobs(opened, url, NOOP_JOB, STORED - 1)
+    await sql_analyze(url)
+    await store.start()
+    const setupS = (now() - setupStart) / 1000
+    return { ...(await measureSide({ url, statements: () => statements, schedule, started })), setupS }
+  } finally {
+    await store.close({ drainMs: 0 }).catch(() => {})
+    await opened.dropMongo()
+    await drop()
+  }
+}
+
+async function sql_analyze(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  await sql`ANALYZE`
+  await sql.end()
+}
+
+function report(name: string, side: Side) {
+  const p50 = pct(side.lag, 50)
+  const p99 = pct(side.lag, 99)
+  const max = side.lag[side.lag.length - 1]!
+  return { name, p50, p99, max, burstPerS: side.burstPerS, statementsPerDelivery: side.statements / side.deliveries, txPerDelivery: side.txPerDelivery, idleTxPerS: side.idleTxPerS, setupS: side.setupS }
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+console.log(
+  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}; ` +
+    `${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+)
+const bare = report('bare Agenda no-op', await runBare())
+const pipeline = report('pipeline → X (loopback)', await runPipeline())
+console.log('')
+console.log('| side | lag p50 ms | lag p99 ms | lag max ms | burst throughput /s | app statements per delivery | all db transactions per delivery (app + job store) | idle tx/s | setup s |')
+console.log('|---|---|---|---|---|---|---|---|---|')
+for (const r of [bare, pipeline]) {
+  console.log(`| ${r.name} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${fmt(r.burstPerS)} | ${r.name.startsWith('bare') ? '0 (no app work)' : fmt(r.statementsPerDelivery, 2)} | ${fmt(r.txPerDelivery, 2)} | ${fmt(r.idleTxPerS, 2)} | ${fmt(r.setupS, 1)} |`)
+}
+console.log('')
+console.log(
+  `ratios pipeline/bare: p50 ${fmt(pipeline.p50 / Math.max(1, bare.p50), 2)}×, p99 ${fmt(pipeline.p99 / Math.max(1, bare.p99), 2)}×, burst throughput ${fmt(pipeline.burstPerS / bare.burstPerS, 2)}×`,
+)
+console.log(
+  `knee: the pipeline sustains ~${fmt(pipeline.burstPerS)} publishes/s here; offered rates below it keep lag near p50, above it lag grows by (offered − ${fmt(pipeline.burstPerS)})/s each second`,
+)
+console.log(`goals: p50 ≤ 100 ms ${pipeline.p50 <= 100 ? 'met' : 'MISSED'}, p99 ≤ 1000 ms ${pipeline.p99 <= 1000 ? 'met' : 'MISSED'}`)
+process.exit(0)
