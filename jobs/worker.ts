@@ -5,6 +5,8 @@ import { heartbeats } from '../db/schema'
 import { getConnector } from '../connectors/registry'
 import type { Services } from '../app/utils/services.server'
 import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
+import { createEmailConnector } from '../connectors/email/index'
+import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
 import { deliveryScheduler } from './publish-delivery'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
@@ -30,7 +32,11 @@ export function pipelineDeps(services: Services): JobDeps {
 export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
-  return () => startPipeline(agenda, deps)
+  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: createEmailConnector(), appUrl: services.config.APP_URL })
+  return async () => {
+    await startPipeline(agenda, deps)
+    await scheduleNotifyProblems(agenda)
+  }
 }
 
 export type Worker = {

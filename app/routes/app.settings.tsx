@@ -10,6 +10,7 @@ export default function SettingsLayout() {
     { path: 'members', label: 'Members' },
     ...(shell?.role === 'owner' ? [{ path: 'invitations', label: 'Invitations' }] : []),
     { path: 'tokens', label: 'API tokens' },
+    { path: 'notifications', label: 'Notifications' },
   ]
   return (
     <Stack maw={860}>

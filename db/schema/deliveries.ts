@@ -43,6 +43,8 @@ export const deliveries = pgTable(
     lastError: text('last_error'),
     lastErrorKind: text('last_error_kind'),
     publishedAt: instant('published_at'),
+    /** When the workspace was told (by email) that this delivery failed, was missed or needs review. */
+    notifiedAt: instant('notified_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
