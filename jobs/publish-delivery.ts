@@ -140,7 +140,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     // The account is marked before the delivery settles, so whoever sees the failed delivery also sees
     // why (the network refused the account even after a refresh: true whoever holds the claim).
     if (outcome.state === 'failed' && outcome.reconnectAccount) {
-      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId: claim.delivery.accountId, status: 'reconnect_needed', reason: message, clock })
+      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId: claim.delivery.accountId!, status: 'reconnect_needed', reason: message, clock })
     }
     const recorded = await recordAttemptOutcome(db, {
       ...attempt,
@@ -158,7 +158,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
   let target: PublishTarget
   try {
-    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId: claim.delivery.accountId, posts: claim.content.parts.length })
+    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId: claim.delivery.accountId!, posts: claim.content.parts.length })
   } catch (error) {
     // Nothing was sent: any failure here is safe to retry.
     const kind = isConnectorError(error) ? (error.kind === 'auth' ? 'disconnected' : error.kind) : 'transient'
@@ -217,7 +217,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     try {
       credentials = await deps.refreshCredentials({
         workspaceId: args.workspaceId,
-        accountId: claim.delivery.accountId,
+        accountId: claim.delivery.accountId!,
         connector: target.connector,
         staleAccessToken: credentials.accessToken,
       })
@@ -253,6 +253,10 @@ export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, option
       // Agenda saves nextRunAt after the handler: a one-off job runs again only if we set it.
       if (run.result === 'queued' || run.result === 'waiting') job.attrs.nextRunAt = run.at
     },
-    { lockLifetime: leaseMs, concurrency: options.concurrency ?? 10, removeOnComplete: true },
+    // lockLimit = concurrency: a worker locks only the jobs it can start now. Without it one poll locks
+    // every due job (one query each) before running any, and the jobs it cannot start in time outlive
+    // their lock lifetime and are taken again by other workers (1,787 claims for 1,000 deliveries with
+    // 4 workers before; decision 018).
+    { lockLifetime: leaseMs, concurrency: options.concurrency ?? 10, lockLimit: options.concurrency ?? 10, removeOnComplete: true },
   )
 }

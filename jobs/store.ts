@@ -83,7 +83,8 @@ async function openMongoStore(url: string, settings: StoreSettings): Promise<Job
     throw unreachable(url, error)
   }
   const db = client.db()
-  const backend = new MongoBackend({ mongo: db, collection: JOBS_TABLE })
+  const unsorted = await isFerretDb(db)
+  const backend = new MongoBackend({ mongo: db, collection: JOBS_TABLE, ...(unsorted ? { sort: {} } : {}) })
   try {
     // Index creation is idempotent, so processes starting together need no coordination.
     await backend.connect()
@@ -101,6 +102,19 @@ async function openMongoStore(url: string, settings: StoreSettings): Promise<Job
     },
     release: () => client.close(),
   })
+}
+
+/**
+ * FerretDB v1 on SQLite (the MongoDB-protocol server of tests and CI) pushes no filter but `_id` and no
+ * sort down to SQLite: every lock query reads the whole collection and, with Agenda's default sort
+ * (nextRunAt, priority), decodes and sorts every due job in memory — ~110 ms a lock at 1,000 due jobs
+ * against ~16 ms unsorted. There the lock query runs unsorted: all candidates are due already, so only
+ * the order among due jobs changes (insertion order instead of due order). Real MongoDB keeps the
+ * indexed sort. See docs/decisions/018-job-lock-limit-and-ferretdb.md.
+ */
+async function isFerretDb(db: ReturnType<MongoClient['db']>): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 }).catch(() => ({}) as Record<string, unknown>)
+  return typeof info.ferretdbVersion === 'string'
 }
 
 type PostgresTarget = { kind: 'postgres' | 'embedded'; url: string; notifications: boolean; poolSize?: number }
@@ -241,7 +255,11 @@ function createStore(parts: {
     async start() {
       await agenda.start()
       const processor = processorOf(agenda)
-      if (processor) unrefLivenessTimers(agenda, processor)
+      if (processor) {
+        unrefLivenessTimers(agenda, processor)
+        skipOverlappingPolls(processor)
+        refillOnCompletion(agenda, processor)
+      }
     },
     stop,
     close(options) {
@@ -284,6 +302,10 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
  */
 type JobProcessorInternals = {
   processEvery: number
+  process(): Promise<void>
+  isRunning: boolean
+  jobQueueFilling(name: string): Promise<void>
+  jobProcessing(): void
   isJobQueueFilling: Map<string, boolean>
   shouldLock(name: string): boolean
   runOrRetry(job: Job): Promise<void>
@@ -305,6 +327,53 @@ async function stopProcessing(agenda: Agenda, drainMs: number): Promise<DrainRes
   // Let fills still in flight issue their unlocks before the caller closes the connection.
   for (let waited = 0; processor.isJobQueueFilling.size > 0 && waited < 5_000; waited += 10) await sleep(10)
   return result
+}
+
+/**
+ * Agenda polls on a plain interval: when one poll (locking due jobs one query at a time) takes longer
+ * than `processEvery`, the next starts beside it, and on a slow store the polls pile up and compete for
+ * the same jobs (FerretDB on SQLite: no job ran within a minute at 300 due jobs). A tick that finds a
+ * poll still running joins it instead. Pushed jobs (LISTEN/NOTIFY) still fill the queue at once.
+ */
+function skipOverlappingPolls(processor: JobProcessorInternals): void {
+  const poll = processor.process.bind(processor)
+  let running: Promise<void> | undefined
+  processor.process = () => (running ??= poll().finally(() => (running = undefined)))
+}
+
+/**
+ * A job with a lock limit (publish-delivery: its concurrency) is locked only when a slot is free, and
+ * Agenda locks new jobs only when it polls: a worker would run at most `lockLimit` such jobs per
+ * `processEvery`. When one of them finishes, its slot is filled at once instead (one lock query per free
+ * slot; completions during a fill run it once more).
+ */
+function refillOnCompletion(agenda: Agenda, processor: JobProcessorInternals): void {
+  const filling = new Map<string, 'running' | 'again'>()
+  const refill = (name: string) => {
+    if (filling.has(name)) return void filling.set(name, 'again')
+    filling.set(name, 'running')
+    void (async () => {
+      try {
+        do {
+          filling.set(name, 'running')
+          await processor.jobQueueFilling(name)
+          processor.jobProcessing()
+        } while (filling.get(name) === 'again' && processor.isRunning)
+      } finally {
+        filling.delete(name)
+      }
+    })()
+  }
+  agenda.on('complete', (job: Job | undefined, remote?: boolean) => {
+    // Completions in other processes arrive too (LISTEN/NOTIFY, as a notification): not our slots.
+    if (remote || !job?.attrs) return
+    const name = job.attrs.name
+    if (!agenda.definitions[name]?.lockLimit) return
+    // Agenda frees the job's slot right after emitting 'complete'.
+    setImmediate(() => {
+      if (processor.isRunning) refill(name)
+    })
+  })
 }
 
 /**
