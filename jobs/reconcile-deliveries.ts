@@ -64,7 +64,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   for (const delivery of await findExpiredLeases(db, { now: clock.now(), limit: BATCH })) {
     if (!delivery.attemptId) continue
     const now = clock.now()
-    const target = delivery.sendingAt ? await targetOf(delivery.workspaceId, delivery.accountId) : null
+    const target = delivery.sendingAt ? await targetOf(delivery.workspaceId, delivery.accountId!) : null
     const outcome = decideExpiredLease({ sendingAt: delivery.sendingAt, attempts: delivery.attempts, maxAttempts: options.maxAttempts, canLookup: !!target?.connector.lookup, now })
     const settled = await settleExpiredLease(db, {
       deliveryId: delivery.id,
@@ -91,7 +91,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
 
   for (const { delivery, content } of await findLookupsDue(db, { now: clock.now(), limit: BATCH })) {
-    const target = await targetOf(delivery.workspaceId, delivery.accountId)
+    const target = await targetOf(delivery.workspaceId, delivery.accountId!)
     const lookup = target?.connector.lookup?.bind(target.connector)
     if (!target || !lookup) {
       // No way to look it up (or the account cannot be reached): a person decides.

@@ -8,6 +8,8 @@ import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type J
 import { createEmailConnector } from '../connectors/email/index'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
 import { deliveryScheduler } from './publish-delivery'
+import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
+import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
@@ -33,9 +35,13 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
   defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: createEmailConnector(), appUrl: services.config.APP_URL })
+  defineDripRunner(agenda, dripRunnerDeps(services))
+  defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
+    await scheduleDripRunner(agenda)
+    await scheduleDripTriggers(agenda)
   }
 }
 

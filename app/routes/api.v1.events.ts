@@ -1,5 +1,6 @@
 import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
 import { recordApiEvent } from '~/utils/email.server'
+import { onContactTrigger } from '~/utils/drips.server'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
 export const action = apiMethods({
@@ -8,6 +9,10 @@ export const action = apiMethods({
     const auth = await requireApiAuth(request, services, { role: 'editor' })
     const input = await parseJsonBody(request, EventInputSchema)
     const result = await recordApiEvent(services, { workspaceId: auth.workspaceId, input })
+    // Drips: enroll into drips triggered by this event, end enrollments whose goal it is (once per event).
+    if (!result.duplicate) {
+      await onContactTrigger(services, { workspaceId: auth.workspaceId, contactId: result.contactId, trigger: { kind: 'event', event: input.type, eventId: result.event.id } })
+    }
     return apiJson(
       {
         id: result.event.id,

@@ -4,6 +4,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { getContact, listConsentRecords, listSignupForms } from '../../db/queries/contacts'
 import { confirmSignup, verifyEmailToken } from '~/utils/email.server'
+import { onContactTrigger } from '~/utils/drips.server'
 
 export const meta: MetaFunction = () => [{ title: 'Confirm your subscription' }, { name: 'robots', content: 'noindex' }]
 
@@ -32,6 +33,10 @@ export async function action({ context, params }: ActionFunctionArgs) {
   const form = formId ? ((await listSignupForms(db, { workspaceId: claims.workspaceId })).find((f) => f.id === formId) ?? null) : null
   const contact = await confirmSignup(services, { claims, form })
   if (!contact) throw invalid()
+  // Drips triggered by this form (once per consent record, whatever their re-entry policy).
+  if (form && contact.status === 'subscribed') {
+    await onContactTrigger(services, { workspaceId: claims.workspaceId, contactId: contact.id, trigger: { kind: 'form', formId: form.id, consentId: claims.consentId } })
+  }
   return { status: contact.status }
 }
 

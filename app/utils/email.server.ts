@@ -18,6 +18,7 @@ import {
 import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../../db/queries/events'
 import { isSuppressed, suppressAddress } from '../../db/queries/suppression'
 import type { DbOrTx } from '../../db/client'
+import type { ChannelContent } from '../../connectors/types'
 import type { ContactEventType } from '../../db/schema'
 import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../../domain/email/links'
 import { contactMergeValues } from '../../domain/email/merge'
@@ -34,8 +35,12 @@ import type { Services } from './services.server'
 
 /** Link tokens are signed with a key derived from SESSION_SECRET (no new secret to configure). */
 export function emailLinkSecret(services: Pick<Services, 'config'>): Buffer {
-  return Buffer.from(hkdfSync('sha256', services.config.SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))
+  // Derived once per secret: the drip runner signs four links per message.
+  let key = derivedLinkKeys.get(services.config.SESSION_SECRET)
+  if (!key) derivedLinkKeys.set(services.config.SESSION_SECRET, (key = Buffer.from(hkdfSync('sha256', services.config.SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))))
+  return key
 }
+const derivedLinkKeys = new Map<string, Buffer>()
 
 const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
 
@@ -88,6 +93,43 @@ export async function requireEmailSettings(db: DbOrTx, workspaceId: string): Pro
 }
 
 /**
+ * Render one message for one contact with its signed links (unsubscribe, preferences, and for
+ * marketing: click and open tracking) and the RFC 8058 List-Unsubscribe. Pure apart from signing;
+ * shared by `sendToContact` and the drip runner (jobs/drip-runner.ts).
+ */
+export function composeEmail(
+  services: Pick<Services, 'config' | 'clock'>,
+  args: {
+    settings: Pick<EmailSettings, 'fromName' | 'fromEmail' | 'replyTo' | 'postalAddress'>
+    contact: Pick<Contact, 'id' | 'email' | 'name' | 'timezone' | 'fields'>
+    template: EmailTemplate
+    claims: LinkClaims
+    values?: Record<string, string>
+    tracked: boolean
+  },
+): NonNullable<ChannelContent['email']> {
+  const { settings, contact, claims } = args
+  const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
+  const rendered = renderEmail({
+    template: args.template,
+    values: { ...contactMergeValues(contact), ...args.values },
+    postalAddress: settings.postalAddress,
+    unsubscribeUrl,
+    preferencesUrl: signedEmailUrl(services, 'preferences', claims),
+    trackClick: args.tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url }) : undefined,
+    openPixelUrl: args.tracked ? signedEmailUrl(services, 'open', claims) : undefined,
+  })
+  const unsubscribeToken = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1)
+  return {
+    from: { name: settings.fromName, address: settings.fromEmail },
+    to: contact.email,
+    replyTo: settings.replyTo ?? undefined,
+    ...rendered,
+    listUnsubscribe: { url: unsubscribeUrl, mailto: `mailto:${settings.replyTo ?? settings.fromEmail}?subject=unsubscribe%20${unsubscribeToken}` },
+  }
+}
+
+/**
  * Send one email to one contact. The suppression list and the contact's status are read right before
  * the SMTP call, so an unsubscribe that committed earlier always wins. A 5xx recipient rejection
  * suppresses the address (hard bounce) and is rethrown for the caller's state machine.
@@ -102,34 +144,10 @@ export async function sendToContact(services: Services, args: SendToContactArgs)
   if (await isSuppressed(db, { workspaceId: args.workspaceId, email: contact.email })) throw new SuppressedError(`${contact.email} is on the suppression list`)
 
   const claims: LinkClaims = { workspaceId: args.workspaceId, contactId: contact.id, sequenceId: args.sequenceId, enrollmentId: args.enrollmentId, stepId: args.stepId }
-  const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
-  const tracked = args.purpose === 'marketing'
-  const rendered = renderEmail({
-    template: args.template,
-    values: { ...contactMergeValues(contact), ...args.values },
-    postalAddress: settings.postalAddress,
-    unsubscribeUrl,
-    preferencesUrl: signedEmailUrl(services, 'preferences', claims),
-    trackClick: tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url }) : undefined,
-    openPixelUrl: tracked ? signedEmailUrl(services, 'open', claims) : undefined,
-  })
+  const email = composeEmail(services, { settings, contact, template: args.template, claims, values: args.values, tracked: args.purpose === 'marketing' })
   const credentials = await getAccountCredentials(db, { workspaceId: args.workspaceId, accountId: settings.senderAccountId, keyring: services.keyring })
-  const unsubscribeToken = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1)
   try {
-    const result = await emailConnector().publish({
-      credentials,
-      idempotencyKey: args.idempotencyKey,
-      content: {
-        parts: [],
-        email: {
-          from: { name: settings.fromName, address: settings.fromEmail },
-          to: contact.email,
-          replyTo: settings.replyTo ?? undefined,
-          ...rendered,
-          listUnsubscribe: { url: unsubscribeUrl, mailto: `mailto:${settings.replyTo ?? settings.fromEmail}?subject=unsubscribe%20${unsubscribeToken}` },
-        },
-      },
-    })
+    const result = await emailConnector().publish({ credentials, idempotencyKey: args.idempotencyKey, content: { parts: [], email } })
     await insertContactEvent(db, {
       workspaceId: args.workspaceId,
       contactId: contact.id,

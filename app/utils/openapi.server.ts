@@ -1,12 +1,13 @@
 import { z, type ZodType } from 'zod'
 import { contactsApi } from './openapi/contacts'
+import { dripsApi } from './openapi/drips'
 import { jsonResponse, type OpenApiFragment } from './openapi/helpers'
 import { recurrenceApi } from './openapi/recurrence'
 import { seriesApi } from './openapi/series'
 import { workspaceApi } from './openapi/workspace'
 
 /** Add a line here for each new area. */
-const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi]
+const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi]
 
 const errorDescriptions = {
   400: 'Bad input: malformed JSON or a field that fails validation (`field` names it)',
@@ -24,9 +25,11 @@ const ErrorSchema = z.object({
   }),
 })
 
-function toSchema(schema: ZodType, io: 'input' | 'output') {
+function toSchema(schema: ZodType, io: 'input' | 'output', name?: string) {
   const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' })
-  return json
+  // A recursive schema (segment rules) carries its own $defs: point its refs at the component's copy.
+  if (!name || !json.$defs) return json
+  return JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', `"#/components/schemas/${name}/$defs/`)) as typeof json
 }
 
 /** The OpenAPI 3.1 document served at /api/v1/openapi.json. */
@@ -35,8 +38,8 @@ export function buildOpenApiDocument(options: { serverUrl: string }) {
   const paths: Record<string, unknown> = {}
   const tags: { name: string; description: string }[] = []
   for (const fragment of fragments) {
-    for (const [name, schema] of Object.entries(fragment.requests ?? {})) schemas[name] = toSchema(schema, 'input')
-    for (const [name, schema] of Object.entries(fragment.responses ?? {})) schemas[name] = toSchema(schema, 'output')
+    for (const [name, schema] of Object.entries(fragment.requests ?? {})) schemas[name] = toSchema(schema, 'input', name)
+    for (const [name, schema] of Object.entries(fragment.responses ?? {})) schemas[name] = toSchema(schema, 'output', name)
     Object.assign(paths, fragment.paths)
     tags.push(...(fragment.tags ?? []))
   }

@@ -153,7 +153,7 @@ export async function listCalendarDeliveries(
     .innerJoin(accounts, eq(accounts.id, deliveries.accountId))
     .where(and(...conditions))
     .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
-  return rows.map(({ content, ...row }) => ({ ...row, text: content.parts.map((p) => p.text).join('\n\n') }))
+  return rows.map(({ content, ...row }) => ({ ...row, accountId: row.accountId!, text: content.parts.map((p) => p.text).join('\n\n') }))
 }
 
 // ─── Re-planning writes (inside the caller's transaction) ─────────────────────────────────────────

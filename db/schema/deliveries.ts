@@ -1,7 +1,9 @@
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { DeliveryState } from '../../domain/delivery'
 import { accounts } from './accounts'
+import { enrollments } from './drips'
 import { sequenceSteps, sequences } from './sequences'
 import { workspaceRef } from './workspaces'
 
@@ -21,10 +23,9 @@ export const deliveries = pgTable(
     stepId: uuid('step_id')
       .notNull()
       .references(() => sequenceSteps.id, { onDelete: 'cascade' }),
-    /** The target account (email enrollments become a second, nullable target later). */
-    accountId: uuid('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** The target: an account (social) or an enrollment (an email drip step); exactly one is set. */
+    accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
+    enrollmentId: uuid('enrollment_id').references(() => enrollments.id, { onDelete: 'cascade' }),
     /** When the user wants it out. Lateness is measured from here. */
     dueAt: instant('due_at').notNull(),
     /** When the next automatic action may run: the (first or retried) publish, or the lookup of a `needs_review`. Null: none (a person decides). */
@@ -50,6 +51,8 @@ export const deliveries = pgTable(
   },
   (t) => [
     uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId),
+    uniqueIndex('deliveries_enrollment_step_uq').on(t.enrollmentId, t.stepId),
+    check('deliveries_one_target_ck', sql`num_nonnulls(${t.accountId}, ${t.enrollmentId}) = 1`),
     index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),
     index('deliveries_workspace_due_idx').on(t.workspaceId, t.dueAt),
   ],

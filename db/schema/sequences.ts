@@ -1,12 +1,17 @@
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
+import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
 import { workspaceRef } from './workspaces'
 
 /**
  * One part of a step's message (a thread has several). `images` point into the workspace's media store
  * (app/utils/media.server.ts) with their alt text; publishing turns them into the connectors' `media`.
  */
-export type StepContent = { parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }> }
+export type StepContent = {
+  parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }>
+  /** An email step (drips): subject and Markdown body with merge fields (domain/email/template.ts). */
+  email?: { subject: string; markdown: string }
+}
 
 /**
  * A sequence: ordered steps plus a timing. Kind `series` (social, calendar-anchored) or `drip` (email,
@@ -26,6 +31,8 @@ export const sequences = pgTable(
     status: text('status').notNull().default('active'),
     /** A delivery that came due while no worker ran goes out up to this late; later it is `missed`. */
     maxLatenessSeconds: integer('max_lateness_seconds').notNull().default(3600),
+    /** Drips only: trigger, re-entry policy, goals, default send window (domain/drip/schema.ts). */
+    settings: jsonb('settings').$type<DripSettings>(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
@@ -43,6 +50,8 @@ export const sequenceSteps = pgTable(
     /** 0-based order within the sequence. */
     position: integer('position').notNull(),
     content: jsonb('content').$type<StepContent>().notNull(),
+    /** Drip steps only: delay, send window, condition/branch (domain/drip/schema.ts). */
+    settings: jsonb('settings').$type<DripStepSettings>(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

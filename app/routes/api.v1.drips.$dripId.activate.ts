@@ -1,0 +1,10 @@
+import { apiJson, apiMethods, requireApiAuth } from '~/utils/api.server'
+import { activateDrip, dripIdOf } from '~/utils/drips.server'
+
+export const action = apiMethods({
+  POST: async ({ request, context, params }) => {
+    const { services } = context
+    const auth = await requireApiAuth(request, services, { role: 'editor' })
+    return apiJson(await activateDrip(services, { workspaceId: auth.workspaceId, dripId: dripIdOf(params) }))
+  },
+})

@@ -1,0 +1,446 @@
+import { z } from 'zod'
+import { getAccountCredentials } from '../../db/queries/accounts'
+import { findContactByEmail, getContact, getEmailSettings, type Contact } from '../../db/queries/contacts'
+import {
+  deleteDripRow,
+  findTriggeredDrips,
+  getDrip as getDripRow,
+  insertDrip,
+  listDripRows,
+  replaceDrip,
+  setDripStatus,
+  type DripRow,
+  type DripStepRow,
+  type DripWithSteps,
+  type NewDripStep,
+} from '../../db/queries/drips'
+import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../../db/queries/enrollments'
+import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings } from '../../domain/drip/schema'
+import { firstStepDueAt } from '../../domain/drip/runner'
+import { isStorableText } from '../../domain/email/contact'
+import { contactMergeValues } from '../../domain/email/merge'
+import { marketingProblems, renderEmail, type RenderedEmail } from '../../domain/email/template'
+import { wakeDripRunnerJob } from '../../jobs/drip-runner'
+import { ApiError } from './api.server'
+import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email.server'
+import type { Services } from './services.server'
+
+/**
+ * The drip gateway (docs/decisions/016-drip-engine.md): create/edit/activate/pause drips, enroll
+ * contacts (manual, CSV, API, triggers), per-step counts and the funnel, preview and test send. Routes
+ * (API and the drip builder UI) call these; errors are `ApiError`s (4xx naming the field).
+ */
+
+export { DripInputSchema, type DripInput, type DripInputParsed } from '../../domain/drip/schema'
+
+export type DripStepView = {
+  id: string
+  position: number
+  subject: string
+  markdown: string
+  settings: DripStepSettings
+  counts: StepCounts
+}
+
+export type StepCounts = {
+  /** Enrollments whose next step is this one (waiting for it). */
+  waiting: number
+  sent: number
+  delivered: number
+  opened: number
+  clicked: number
+  unsubscribed: number
+  bounced: number
+  skipped: number
+  failed: number
+}
+
+export type DripView = {
+  id: string
+  name: string
+  status: 'active' | 'paused'
+  timezone: string
+  settings: DripSettings
+  createdAt: Date
+  updatedAt: Date
+  steps: DripStepView[]
+  totals: {
+    enrolled: number
+    active: number
+    completed: number
+    goalReached: number
+    unsubscribed: number
+    exited: number
+    sent: number
+    delivered: number
+    opened: number
+    clicked: number
+    bounced: number
+  }
+  /** Per step: how many enrollments reached it (got past the previous steps), and the share of all enrolled. */
+  funnel: Array<{ position: number; reached: number; sent: number; rate: number }>
+}
+
+export type DripSummary = Pick<DripView, 'id' | 'name' | 'status' | 'settings' | 'createdAt' | 'updatedAt' | 'totals'> & { stepCount: number }
+
+export type EnrollInput = { contactId?: string; email?: string; idempotencyKey?: string }
+export type EnrollResult = { enrollment: Enrollment; created: boolean }
+
+/** Parse editor/API input or throw a 400 naming the first bad field. */
+export function parseDripInput(input: unknown): DripInputParsed {
+  const result = DripInputSchema.safeParse(input)
+  if (!result.success) throw invalidInput(result.error)
+  return result.data
+}
+
+/** A 400 naming the first bad field (unknown keys are named too). */
+function invalidInput(error: z.ZodError): ApiError {
+  const issue = error.issues[0]!
+  const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])]
+  const field = path.map(String).join('.') || 'input'
+  return new ApiError(400, 'invalid_input', issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`, field)
+}
+
+function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
+  const settings: DripSettings = { trigger: input.trigger, reentry: input.reentry, goals: input.goals, window: input.window, quietHours: input.quietHours }
+  const steps = input.steps.map((s) => ({
+    id: s.id,
+    subject: s.subject,
+    markdown: s.markdown,
+    settings: { delay: s.delay, after: s.after, window: s.window, quietHours: s.quietHours, condition: s.condition, onFalse: s.onFalse },
+  }))
+  return { settings, steps }
+}
+
+/** A new drip is created paused (a draft); `activateDrip` starts it. */
+export async function createDrip(services: Services, args: { workspaceId: string; input: unknown }): Promise<DripView> {
+  const input = parseDripInput(args.input)
+  const { settings, steps } = splitInput(input)
+  const at = services.clock.now()
+  const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, at }))
+  return toView(created, emptyStats())
+}
+
+/** Replace a drip's definition (steps with an `id` keep their history). An active drip stays active. */
+export async function updateDrip(services: Services, args: { workspaceId: string; dripId: string; input: unknown }): Promise<DripView> {
+  const input = parseDripInput(args.input)
+  const { settings, steps } = splitInput(input)
+  const at = services.clock.now()
+  await services.database.db.transaction(async (tx) => {
+    const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, at })
+    if (!updated) throw notFound()
+    // An active drip must stay sendable: a 422 rolls the whole edit back.
+    if (updated.drip.status === 'active') await requireActivatable(services, updated)
+  })
+  return getDrip(services, { workspaceId: args.workspaceId, dripId: args.dripId })
+}
+
+/** What keeps a drip from being activated, by field (`postalAddress`, `sender`, `steps.2.subject`…). Empty: it may run. */
+export async function activationProblems(services: Services, drip: DripWithSteps): Promise<Array<{ field: string; message: string }>> {
+  const settings = await getEmailSettings(services.database.db, { workspaceId: drip.drip.workspaceId })
+  const problems: Array<{ field: string; message: string }> = []
+  if (!settings) problems.push({ field: 'sender', message: 'Set up the sender (from address and SMTP) in the email settings first' })
+  else if (!settings.senderAccountId) problems.push({ field: 'sender', message: 'Connect an SMTP sender in the email settings first' })
+  if (drip.steps.length === 0) problems.push({ field: 'steps', message: 'Add at least one step' })
+  const seen = new Set<string>()
+  drip.steps.forEach((step, i) => {
+    const template = step.content.email ?? { subject: '', markdown: '' }
+    for (const p of marketingProblems({ template, postalAddress: settings?.postalAddress })) {
+      const field = p.path === 'postalAddress' ? 'postalAddress' : `steps.${i}.${p.path}`
+      if (!seen.has(field)) problems.push({ field, message: p.message })
+      seen.add(field)
+    }
+  })
+  return problems
+}
+
+async function requireActivatable(services: Services, drip: DripWithSteps) {
+  const problems = await activationProblems(services, drip)
+  if (problems.length) throw new ApiError(422, 'not_activatable', `${problems[0]!.field}: ${problems[0]!.message}`, problems[0]!.field)
+}
+
+/** Start sending. Refuses (422 naming the field) without a postal address, sender or step content; the unsubscribe link is added to every message by the renderer. */
+export async function activateDrip(services: Services, args: { workspaceId: string; dripId: string }): Promise<DripView> {
+  const drip = await getDripRow(services.database.db, args)
+  if (!drip) throw notFound()
+  await requireActivatable(services, drip)
+  await setDripStatus(services.database.db, { ...args, status: 'active', at: services.clock.now() })
+  await wakeDripRunner(services)
+  return getDrip(services, args)
+}
+
+/** Stop sending; enrollments keep their place and continue when the drip is activated again. */
+export async function pauseDrip(services: Services, args: { workspaceId: string; dripId: string }): Promise<DripView> {
+  const row = await setDripStatus(services.database.db, { ...args, status: 'paused', at: services.clock.now() })
+  if (!row) throw notFound()
+  return getDrip(services, args)
+}
+
+export async function deleteDrip(services: Services, args: { workspaceId: string; dripId: string }): Promise<void> {
+  if (!(await deleteDripRow(services.database.db, args))) throw notFound()
+}
+
+export async function listDrips(services: Services, args: { workspaceId: string }): Promise<DripSummary[]> {
+  const rows = await listDripRows(services.database.db, args)
+  const out: DripSummary[] = []
+  for (const row of rows) {
+    const stats = await dripStats(services.database.db, { workspaceId: args.workspaceId, dripId: row.id })
+    const drip = await getDripRow(services.database.db, { workspaceId: args.workspaceId, dripId: row.id })
+    const view = toView(drip!, stats)
+    out.push({ id: view.id, name: view.name, status: view.status, settings: view.settings, createdAt: view.createdAt, updatedAt: view.updatedAt, totals: view.totals, stepCount: view.steps.length })
+  }
+  return out
+}
+
+/** One drip with per-step counts and the funnel; 404 for a drip of another workspace. */
+export async function getDrip(services: Services, args: { workspaceId: string; dripId: string }): Promise<DripView> {
+  const drip = await getDripRow(services.database.db, args)
+  if (!drip) throw notFound()
+  const stats = await dripStats(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  return toView(drip, stats)
+}
+
+function emptyStats(): DripStats {
+  return { enrollments: {}, waitingByPosition: {}, positions: {}, deliveriesByStep: {}, eventsByStep: {} }
+}
+
+function toView(d: DripWithSteps, stats: DripStats): DripView {
+  const e = stats.enrollments
+  const enrolled = Object.values(e).reduce((a, b) => a + b, 0)
+  const steps = d.steps.map((step): DripStepView => {
+    const del = stats.deliveriesByStep[step.id] ?? {}
+    const ev = stats.eventsByStep[step.id] ?? {}
+    const sent = (del.published ?? 0) + (del.needs_review ?? 0)
+    return {
+      id: step.id,
+      position: step.position,
+      subject: step.content.email?.subject ?? '',
+      markdown: step.content.email?.markdown ?? step.content.parts.map((p) => p.text).join('\n\n'),
+      settings: step.settings,
+      counts: {
+        waiting: stats.waitingByPosition[step.position] ?? 0,
+        sent,
+        delivered: del.published ?? 0,
+        opened: ev.opened ?? 0,
+        clicked: ev.clicked ?? 0,
+        unsubscribed: ev.unsubscribed ?? 0,
+        bounced: ev.bounced ?? 0,
+        skipped: del.skipped ?? 0,
+        failed: del.failed ?? 0,
+      },
+    }
+  })
+  const sum = (k: keyof StepCounts) => steps.reduce((a, s) => a + s.counts[k], 0)
+  // Reached step k: every enrollment whose position got to k (waiting for it, past it, or ended at/after it).
+  const funnel = steps.map((s) => {
+    const reached = Object.entries(stats.positions).reduce((a, [p, n]) => (Number(p) >= s.position ? a + n : a), 0)
+    return { position: s.position, reached, sent: s.counts.sent, rate: enrolled ? reached / enrolled : 0 }
+  })
+  return {
+    id: d.drip.id,
+    name: d.drip.name,
+    status: d.drip.status === 'active' ? 'active' : 'paused',
+    timezone: d.drip.timezone,
+    settings: d.drip.settings,
+    createdAt: d.drip.createdAt,
+    updatedAt: d.drip.updatedAt,
+    steps,
+    totals: {
+      enrolled,
+      active: e.active ?? 0,
+      completed: e.completed ?? 0,
+      goalReached: e.goal_reached ?? 0,
+      unsubscribed: e.unsubscribed ?? 0,
+      exited: (e.exited ?? 0) + (e.bounced ?? 0) + (e.failed ?? 0),
+      sent: sum('sent'),
+      delivered: sum('delivered'),
+      opened: sum('opened'),
+      clicked: sum('clicked'),
+      bounced: sum('bounced'),
+    },
+    funnel,
+  }
+}
+
+/** The `dripId` route parameter, or a 404 (API routes). */
+export function dripIdOf(params: { dripId?: string }): string {
+  const id = z.uuid().safeParse(params.dripId)
+  if (!id.success) throw new ApiError(404, 'not_found', 'No such drip')
+  return id.data
+}
+
+function notFound() {
+  return new ApiError(404, 'not_found', 'No such drip')
+}
+
+export const EnrollInputSchema = z
+  .strictObject({
+    contactId: z.uuid({ error: 'contactId must be a contact id' }).optional(),
+    email: z.email({ error: 'email must be an email address' }).max(320).optional(),
+    idempotencyKey: z.string().min(1).max(200).refine(isStorableText, { error: 'must not contain NUL characters' }).optional(),
+  })
+  .refine((v) => !!v.contactId !== !!v.email, { path: ['contactId'], error: 'give either contactId or email (one of them)' })
+
+/**
+ * Enroll one contact (manual, API, CSV). Idempotent: the same `idempotencyKey` returns the first
+ * enrollment; without one, the drip's re-entry policy decides (an existing active enrollment is
+ * returned with `created: false`). The contact must exist in the workspace (404 naming the field).
+ */
+export async function enrollContact(
+  services: Services,
+  args: { workspaceId: string; dripId: string; input: EnrollInput; source?: string },
+): Promise<EnrollResult> {
+  const parsed = EnrollInputSchema.safeParse(args.input)
+  if (!parsed.success) throw invalidInput(parsed.error)
+  const db = services.database.db
+  const drip = await getDripRow(db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  if (!drip) throw notFound()
+  const { contactId, email, idempotencyKey } = parsed.data
+  const contact = contactId
+    ? await getContact(db, { workspaceId: args.workspaceId, contactId })
+    : await findContactByEmail(db, { workspaceId: args.workspaceId, email: email!.toLowerCase() })
+  if (!contact) throw new ApiError(404, 'not_found', contactId ? 'contactId: no such contact' : 'email: no contact with this address', contactId ? 'contactId' : 'email')
+  const result = await enrollInto(services, { drip, contact, source: args.source ?? 'api', enrollKey: idempotencyKey ? `key:${contact.id}:${idempotencyKey}` : null })
+  if (result.created) await wakeDripRunner(services)
+  return result
+}
+
+/** Enroll many contacts by address (CSV/manual bulk); unknown addresses are reported, not created. */
+export async function enrollContacts(
+  services: Services,
+  args: { workspaceId: string; dripId: string; emails: string[]; source?: string },
+): Promise<{ enrolled: number; existing: number; unknown: string[] }> {
+  const db = services.database.db
+  const drip = await getDripRow(db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  if (!drip) throw notFound()
+  let enrolled = 0
+  let existing = 0
+  const unknown: string[] = []
+  for (const raw of args.emails) {
+    const contact = await findContactByEmail(db, { workspaceId: args.workspaceId, email: raw.trim().toLowerCase() })
+    if (!contact) {
+      unknown.push(raw)
+      continue
+    }
+    const r = await enrollInto(services, { drip, contact, source: args.source ?? 'import', enrollKey: null })
+    if (r.created) enrolled++
+    else existing++
+  }
+  if (enrolled) await wakeDripRunner(services)
+  return { enrolled, existing, unknown }
+}
+
+/** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */
+export async function enrollInto(
+  services: Pick<Services, 'database' | 'clock'>,
+  args: { drip: DripWithSteps; contact: Pick<Contact, 'id' | 'timezone'>; source: string; enrollKey: string | null; /** The enrollment's anchor (date triggers: the anniversary); default now. */ startedAt?: Date },
+): Promise<EnrollResult> {
+  const { drip, contact } = args
+  const at = args.startedAt ?? services.clock.now()
+  const nextDueAt = drip.steps[0] ? firstStepDueAt({ drip: drip.drip, step: drip.steps[0], contactTimezone: contact.timezone, enrolledAt: at }) : null
+  return enrollContactRow(services.database.db, {
+    workspaceId: drip.drip.workspaceId,
+    dripId: drip.drip.id,
+    contactId: contact.id,
+    policy: drip.drip.settings.reentry,
+    source: args.source,
+    enrollKey: args.enrollKey,
+    nextDueAt,
+    at,
+  })
+}
+
+/**
+ * Trigger hooks: enroll a contact into every active drip of the workspace triggered by this form
+ * confirmation / API event, and end enrollments whose goal is this event. Called by the form and
+ * event paths after their own transaction committed.
+ */
+export async function onContactTrigger(
+  services: Services,
+  args: { workspaceId: string; contactId: string; trigger: { kind: 'form'; formId: string; consentId?: string } | { kind: 'event'; event: string; eventId?: string } },
+): Promise<{ enrolled: number; goalReached: number }> {
+  const db = services.database.db
+  const { trigger } = args
+  let goalReached = 0
+  if (trigger.kind === 'event') goalReached = await endEnrollmentsOnGoal(db, { workspaceId: args.workspaceId, contactId: args.contactId, event: trigger.event, at: services.clock.now() })
+  const drips = await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: trigger.kind, key: trigger.kind === 'form' ? trigger.formId : trigger.event })
+  if (drips.length === 0) return { enrolled: 0, goalReached }
+  const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })
+  if (!contact) return { enrolled: 0, goalReached }
+  let enrolled = 0
+  for (const row of drips) {
+    const drip = await getDripRow(db, { workspaceId: args.workspaceId, dripId: row.id })
+    if (!drip) continue
+    const source = trigger.kind === 'form' ? `form:${trigger.formId}` : `event:${trigger.event}`
+    const enrollKey = trigger.kind === 'event' ? (trigger.eventId ? `event:${trigger.eventId}` : null) : trigger.consentId ? `form:${trigger.consentId}` : null
+    if ((await enrollInto(services, { drip, contact, source, enrollKey })).created) enrolled++
+  }
+  if (enrolled) await wakeDripRunner(services)
+  return { enrolled, goalReached }
+}
+
+/** Render a step for a contact (or sample values) without sending: the editor's preview. */
+export async function previewStep(
+  services: Services,
+  args: { workspaceId: string; dripId: string; stepId: string; contactId?: string },
+): Promise<RenderedEmail> {
+  const { step, drip } = await requireStep(services, args)
+  const settings = await getEmailSettings(services.database.db, { workspaceId: args.workspaceId })
+  const contact = args.contactId ? await getContact(services.database.db, { workspaceId: args.workspaceId, contactId: args.contactId }) : null
+  const values = contact ? contactMergeValues(contact) : { email: 'jane@example.com', name: 'Jane Doe', first_name: 'Jane' }
+  return renderEmail({
+    template: step.content.email ?? { subject: '', markdown: '' },
+    values,
+    postalAddress: settings?.postalAddress ?? '',
+    unsubscribeUrl: new URL('/u/preview', services.config.APP_URL).toString(),
+    preferencesUrl: new URL('/p/preview', services.config.APP_URL).toString(),
+  }) satisfies RenderedEmail & { __drip?: DripRow }
+  void drip
+}
+
+/** Send one step to any address, marked as a test (subject prefixed, no tracking, nothing recorded). */
+export async function testSend(services: Services, args: { workspaceId: string; dripId: string; stepId: string; to: string }): Promise<{ messageId: string }> {
+  const to = z.email({ error: 'to must be an email address' }).safeParse(args.to.trim())
+  if (!to.success) throw new ApiError(400, 'invalid_input', 'to: must be an email address', 'to')
+  const { step } = await requireStep(services, args)
+  const db = services.database.db
+  const settings = await getEmailSettings(db, { workspaceId: args.workspaceId })
+  if (!settings?.senderAccountId) throw new ApiError(422, 'not_configured', 'sender: set up the sender in the email settings first', 'sender')
+  const claims = { workspaceId: args.workspaceId, contactId: '00000000-0000-0000-0000-000000000000', sequenceId: args.dripId, stepId: step.id }
+  const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
+  const rendered = renderEmail({
+    template: step.content.email ?? { subject: '', markdown: '' },
+    values: { email: to.data, name: 'Test Recipient', first_name: 'Test' },
+    postalAddress: settings.postalAddress,
+    unsubscribeUrl,
+  })
+  const credentials = await getAccountCredentials(db, { workspaceId: args.workspaceId, accountId: settings.senderAccountId, keyring: services.keyring }).catch(() => {
+    throw new EmailNotConfiguredError('The sender account cannot be read')
+  })
+  const result = await emailConnector().publish({
+    credentials,
+    idempotencyKey: `test:${step.id}:${services.clock.now().getTime()}`,
+    content: {
+      parts: [],
+      email: { from: { name: settings.fromName, address: settings.fromEmail }, to: to.data, replyTo: settings.replyTo ?? undefined, ...rendered, subject: `[Test] ${rendered.subject}` },
+    },
+  })
+  return { messageId: result.remoteId }
+}
+
+async function requireStep(services: Services, args: { workspaceId: string; dripId: string; stepId: string }): Promise<{ drip: DripWithSteps; step: DripStepRow }> {
+  const drip = await getDripRow(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  if (!drip) throw notFound()
+  const step = drip.steps.find((s) => s.id === args.stepId)
+  if (!step) throw new ApiError(404, 'not_found', 'stepId: no such step in this drip', 'stepId')
+  return { drip, step }
+}
+
+/** Ask the drip runner to run now (enrollments were added); the recurring run picks them up anyway. */
+export async function wakeDripRunner(services: Pick<Services, 'jobs' | 'clock'>): Promise<void> {
+  try {
+    await wakeDripRunnerJob(services.jobs.agenda, services.clock.now())
+  } catch {
+    // The recurring run (every few seconds) covers it.
+  }
+}

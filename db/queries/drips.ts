@@ -1,0 +1,155 @@
+import { and, asc, desc, eq, inArray, notInArray, sql } from 'drizzle-orm'
+import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
+import type { DbOrTx } from '../client'
+import type { SegmentRule } from '../../domain/email/types'
+import { segments, sequenceSteps, sequences } from '../schema'
+
+/** Drips: `sequences` rows of kind `drip` (docs/decisions/016-drip-engine.md). Always scoped by workspace. */
+
+export type DripRow = typeof sequences.$inferSelect & { settings: DripSettings }
+export type DripStepRow = typeof sequenceSteps.$inferSelect & { settings: DripStepSettings }
+export type DripWithSteps = { drip: DripRow; steps: DripStepRow[] }
+
+export type NewDripStep = { id?: string; subject: string; markdown: string; settings: DripStepSettings }
+
+const isDrip = eq(sequences.kind, 'drip')
+
+export async function insertDrip(
+  tx: DbOrTx,
+  args: { workspaceId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; at: Date },
+): Promise<DripWithSteps> {
+  const [drip] = await tx
+    .insert(sequences)
+    .values({ workspaceId: args.workspaceId, kind: 'drip', name: args.name, timezone: args.timezone, status: 'paused', settings: args.settings, createdAt: args.at, updatedAt: args.at })
+    .returning()
+  const steps = await tx
+    .insert(sequenceSteps)
+    .values(args.steps.map((s, position) => ({ workspaceId: args.workspaceId, sequenceId: drip!.id, position, ...stepColumns(s), createdAt: args.at, updatedAt: args.at })))
+    .returning()
+  return { drip: drip as DripRow, steps: (steps as DripStepRow[]).sort((a, b) => a.position - b.position) }
+}
+
+function stepColumns(s: NewDripStep) {
+  return { content: { parts: [{ text: s.markdown }], email: { subject: s.subject, markdown: s.markdown } }, settings: s.settings }
+}
+
+/**
+ * Replace a drip's definition. Steps that carry an `id` of this drip keep it (their deliveries and
+ * counts stay); steps left out are deleted (their deliveries go with them).
+ */
+export async function replaceDrip(
+  tx: DbOrTx,
+  args: { workspaceId: string; dripId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; at: Date },
+): Promise<DripWithSteps | null> {
+  const [drip] = await tx
+    .update(sequences)
+    .set({ name: args.name, timezone: args.timezone, settings: args.settings, updatedAt: args.at })
+    .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.dripId), isDrip))
+    .returning()
+  if (!drip) return null
+  const existing = await tx.select({ id: sequenceSteps.id }).from(sequenceSteps).where(eq(sequenceSteps.sequenceId, args.dripId))
+  const existingIds = new Set(existing.map((r) => r.id))
+  const keep = args.steps.map((s) => s.id).filter((id): id is string => !!id && existingIds.has(id))
+  await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.sequenceId, args.dripId), keep.length ? notInArray(sequenceSteps.id, keep) : undefined))
+  // Positions are unique: move kept steps out of the way first.
+  if (keep.length) await tx.update(sequenceSteps).set({ position: sql`${sequenceSteps.position} + 100000` }).where(inArray(sequenceSteps.id, keep))
+  for (const [position, s] of args.steps.entries()) {
+    if (s.id && existingIds.has(s.id)) {
+      await tx.update(sequenceSteps).set({ position, ...stepColumns(s), updatedAt: args.at }).where(eq(sequenceSteps.id, s.id))
+    } else {
+      await tx.insert(sequenceSteps).values({ workspaceId: args.workspaceId, sequenceId: args.dripId, position, ...stepColumns(s), createdAt: args.at, updatedAt: args.at })
+    }
+  }
+  return getDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId })
+}
+
+export async function getDrip(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<DripWithSteps | null> {
+  const [drip] = await db
+    .select()
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.dripId), isDrip))
+  if (!drip) return null
+  const steps = await db.select().from(sequenceSteps).where(eq(sequenceSteps.sequenceId, drip.id)).orderBy(asc(sequenceSteps.position))
+  return { drip: drip as DripRow, steps: steps as DripStepRow[] }
+}
+
+export async function listDripRows(db: DbOrTx, args: { workspaceId: string }): Promise<DripRow[]> {
+  return (await db
+    .select()
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, args.workspaceId), isDrip))
+    .orderBy(desc(sequences.createdAt))) as DripRow[]
+}
+
+/** Every step of the given drips (any workspace: the runner serves all), by drip id. */
+export async function loadDripDefinitions(db: DbOrTx, args: { dripIds: string[] }): Promise<Map<string, DripWithSteps>> {
+  const out = new Map<string, DripWithSteps>()
+  if (args.dripIds.length === 0) return out
+  const rows = await db
+    .select({ drip: sequences, step: sequenceSteps })
+    .from(sequences)
+    .innerJoin(sequenceSteps, eq(sequenceSteps.sequenceId, sequences.id))
+    .where(and(inArray(sequences.id, args.dripIds), isDrip))
+    .orderBy(asc(sequenceSteps.position))
+  for (const { drip, step } of rows) {
+    let entry = out.get(drip.id)
+    if (!entry) out.set(drip.id, (entry = { drip: drip as DripRow, steps: [] }))
+    entry.steps.push(step as DripStepRow)
+  }
+  return out
+}
+
+export async function setDripStatus(db: DbOrTx, args: { workspaceId: string; dripId: string; status: 'active' | 'paused'; at: Date }): Promise<DripRow | null> {
+  const [row] = await db
+    .update(sequences)
+    .set({ status: args.status, updatedAt: args.at })
+    .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.dripId), isDrip))
+    .returning()
+  return (row as DripRow) ?? null
+}
+
+export async function deleteDripRow(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<boolean> {
+  const rows = await db.delete(sequences).where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.dripId), isDrip)).returning({ id: sequences.id })
+  return rows.length === 1
+}
+
+/** Active drips of a workspace whose trigger has this kind (and key: form id, event name, segment id). */
+export async function findTriggeredDrips(
+  db: DbOrTx,
+  args: { workspaceId?: string; kind: DripSettings['trigger']['kind']; key?: string },
+): Promise<DripRow[]> {
+  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', manual: null }[args.kind]
+  return (await db
+    .select()
+    .from(sequences)
+    .where(
+      and(
+        args.workspaceId ? eq(sequences.workspaceId, args.workspaceId) : undefined,
+        isDrip,
+        eq(sequences.status, 'active'),
+        sql`${sequences.settings}->'trigger'->>'kind' = ${args.kind}`,
+        args.key !== undefined && keyField ? sql`${sequences.settings}->'trigger'->>${keyField} = ${args.key}` : undefined,
+      ),
+    )) as DripRow[]
+}
+
+/** Active drips of a workspace that end on this goal event. */
+export async function findDripsWithGoal(db: DbOrTx, args: { workspaceId: string; event: string }): Promise<DripRow[]> {
+  return (await db
+    .select()
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, args.workspaceId), isDrip, sql`${sequences.settings}->'goals' ? ${args.event}`))) as DripRow[]
+}
+
+/** Every active drip with its steps (all workspaces: the runner's view for one pass). */
+export async function loadActiveDrips(db: DbOrTx): Promise<Map<string, DripWithSteps>> {
+  const ids = await db.select({ id: sequences.id }).from(sequences).where(and(isDrip, eq(sequences.status, 'active')))
+  return loadDripDefinitions(db, { dripIds: ids.map((r) => r.id) })
+}
+
+/** Segment rules by id (conditions that name a saved segment). */
+export async function loadSegmentRules(db: DbOrTx, args: { segmentIds: string[] }): Promise<Map<string, SegmentRule>> {
+  if (args.segmentIds.length === 0) return new Map()
+  const rows = await db.select({ id: segments.id, rule: segments.rule }).from(segments).where(inArray(segments.id, [...new Set(args.segmentIds)]))
+  return new Map(rows.map((r) => [r.id, r.rule]))
+}

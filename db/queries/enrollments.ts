@@ -1,0 +1,413 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm'
+import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
+import type { DbOrTx } from '../client'
+import { enrollments } from '../schema'
+
+/**
+ * Enrollments and the drip runner's statements (docs/decisions/016-drip-engine.md). The runner's
+ * statements serve every workspace (like the reconciler); everything else is workspace-scoped.
+ * Runner statements are raw SQL returning one JSON text column, so both drivers (postgres.js,
+ * PGlite) read them the same way.
+ */
+
+export type Enrollment = typeof enrollments.$inferSelect
+
+/**
+ * Run a hot runner statement as a prepared statement where the driver allows it (postgres.js:
+ * parse/plan once per connection instead of per message); PGlite and transactions go through
+ * `execute`.
+ */
+async function executePrepared(db: DbOrTx, query: SQL): Promise<unknown> {
+  const client = (db as { $client?: { unsafe?: (q: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }).$client
+  const dialect = (db as unknown as { dialect?: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect
+  if (client?.unsafe && dialect) {
+    const q = dialect.sqlToQuery(query)
+    return client.unsafe(q.sql, q.params, { prepare: true })
+  }
+  return db.execute(query)
+}
+
+function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
+}
+
+const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
+/** camelCase keys → snake_case column names (for jsonb_to_record). */
+const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]))
+/** Instants go over the wire as ISO text (drizzle's postgres.js driver expects strings for timestamps). */
+const ts = (value: Date | null): SQL => sql`${value ? value.toISOString() : null}::timestamptz`
+
+/**
+ * Enroll a contact under a re-entry policy, in one statement: `once_ever` (never again after a first
+ * enrollment), `once_at_a_time` (not while one is active), `every_time`. An `enrollKey` makes it
+ * idempotent (the same key returns the first enrollment).
+ */
+export async function enrollContactRow(
+  db: DbOrTx,
+  args: { workspaceId: string; dripId: string; contactId: string; policy: ReentryPolicy; source: string; enrollKey: string | null; nextDueAt: Date | null; at: Date },
+): Promise<{ enrollment: Enrollment; created: boolean }> {
+  const { workspaceId, dripId, contactId } = args
+  for (let attempt = 1; ; attempt++) {
+    const inserted = rowsOf<{ id: string }>(
+      await db.execute(sql`
+        INSERT INTO enrollments (workspace_id, sequence_id, contact_id, cycle, status, step_position, next_due_at, source, enroll_key, started_at, ended_at, created_at, updated_at)
+        SELECT ${workspaceId}, ${dripId}, ${contactId},
+               COALESCE((SELECT max(cycle) FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = ${contactId}), 0) + 1,
+               ${args.nextDueAt ? 'active' : 'completed'}, 0, ${ts(args.nextDueAt)}, ${args.source}, ${args.enrollKey}, ${ts(args.at)}, ${ts(args.nextDueAt ? null : args.at)}, ${ts(args.at)}, ${ts(args.at)}
+        WHERE CASE ${args.policy}::text
+                WHEN 'once_ever' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = ${contactId})
+                WHEN 'once_at_a_time' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = ${contactId} AND status = 'active')
+                ELSE true END
+        ON CONFLICT DO NOTHING
+        RETURNING id`),
+    )
+    if (inserted[0]) {
+      const [row] = await db.select().from(enrollments).where(eq(enrollments.id, inserted[0].id))
+      return { enrollment: row!, created: true }
+    }
+    const existing = await findExistingEnrollment(db, { dripId, contactId, enrollKey: args.enrollKey })
+    if (existing) return { enrollment: existing, created: false }
+    // `every_time` lost a race for the next cycle number: try again.
+    if (attempt === 3) throw new Error('enrollment: could not pick a cycle number')
+  }
+}
+
+async function findExistingEnrollment(db: DbOrTx, args: { dripId: string; contactId: string; enrollKey: string | null }): Promise<Enrollment | null> {
+  if (args.enrollKey) {
+    const [byKey] = await db.select().from(enrollments).where(and(eq(enrollments.sequenceId, args.dripId), eq(enrollments.enrollKey, args.enrollKey)))
+    if (byKey) return byKey
+  }
+  const rows = rowsOf<{ id: string }>(
+    await db.execute(sql`SELECT id FROM enrollments WHERE sequence_id = ${args.dripId} AND contact_id = ${args.contactId}
+      ORDER BY (status = 'active') DESC, cycle DESC LIMIT 1`),
+  )
+  if (!rows[0]) return null
+  const [row] = await db.select().from(enrollments).where(eq(enrollments.id, rows[0].id))
+  return row ?? null
+}
+
+export async function getEnrollment(db: DbOrTx, args: { workspaceId: string; enrollmentId: string }): Promise<Enrollment | null> {
+  const [row] = await db.select().from(enrollments).where(and(eq(enrollments.workspaceId, args.workspaceId), eq(enrollments.id, args.enrollmentId)))
+  return row ?? null
+}
+
+export async function listEnrollments(db: DbOrTx, args: { workspaceId: string; dripId?: string; contactId?: string }): Promise<Enrollment[]> {
+  return db
+    .select()
+    .from(enrollments)
+    .where(
+      and(
+        eq(enrollments.workspaceId, args.workspaceId),
+        args.dripId ? eq(enrollments.sequenceId, args.dripId) : undefined,
+        args.contactId ? eq(enrollments.contactId, args.contactId) : undefined,
+      ),
+    )
+    .orderBy(enrollments.createdAt, enrollments.id)
+}
+
+/** A goal event ends the contact's active enrollments in drips with that goal. */
+export async function endEnrollmentsOnGoal(db: DbOrTx, args: { workspaceId: string; contactId: string; event: string; at: Date }): Promise<number> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      UPDATE enrollments e SET status = 'goal_reached', end_reason = ${`goal: ${args.event}`}, ended_at = ${ts(args.at)}, next_due_at = NULL, updated_at = ${ts(args.at)}
+      FROM sequences s
+      WHERE s.id = e.sequence_id AND e.workspace_id = ${args.workspaceId} AND e.contact_id = ${args.contactId} AND e.status = 'active'
+        AND s.settings -> 'goals' @> ${JSON.stringify([args.event])}::jsonb
+      RETURNING e.id`),
+  )
+  return rows.length
+}
+
+// ─── The runner ──────────────────────────────────────────────────────────────────────────────────
+
+export type ClaimedEnrollment = {
+  id: string
+  workspaceId: string
+  sequenceId: string
+  contactId: string
+  stepPosition: number
+  startedAt: Date
+  nextDueAt: Date
+  contact: {
+    id: string
+    email: string
+    name: string | null
+    timezone: string | null
+    fields: Record<string, string | number | null>
+    tags: string[]
+    status: string
+    leadScore: number
+    leadScoreAt: Date | null
+  }
+  suppressed: boolean
+  recentSends: Date[]
+  activity: Array<{ type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }>
+}
+
+/**
+ * Claim up to `limit` due enrollments of active drips (ORDER BY next_due_at, id after the cursor),
+ * in one statement that also returns what deciding and rendering need: the contact, whether the
+ * address is suppressed, the sends inside the workspace's frequency-cap period, and (for drips with
+ * conditions or goals) recent activity.
+ */
+export async function claimDueEnrollments(
+  db: DbOrTx,
+  args: { now: Date; limit: number; claimId: string; leaseUntil: Date; cursor: { at: Date; id: string } | null; activityDripIds: string[]; activityDays: number },
+): Promise<ClaimedEnrollment[]> {
+  const cursorAt = args.cursor?.at ?? new Date(0)
+  const cursorId = args.cursor?.id ?? '00000000-0000-0000-0000-000000000000'
+  const result = await executePrepared(db, sql`
+    WITH due AS (
+      SELECT e.id FROM enrollments e
+      JOIN sequences s ON s.id = e.sequence_id AND s.status = 'active'
+      WHERE e.status = 'active' AND e.next_due_at <= ${ts(args.now)}
+        AND (e.claimed_until IS NULL OR e.claimed_until < ${ts(args.now)})
+        AND (e.next_due_at, e.id) > (${ts(cursorAt)}, ${cursorId}::uuid)
+      ORDER BY e.next_due_at, e.id
+      LIMIT ${args.limit}
+      FOR UPDATE OF e SKIP LOCKED
+    ), claimed AS (
+      UPDATE enrollments e SET claim_id = ${args.claimId}, claimed_until = ${ts(args.leaseUntil)}
+      FROM due WHERE e.id = due.id
+      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at
+    )
+    SELECT json_build_object(
+      'id', c.id, 'workspaceId', c.workspace_id, 'sequenceId', c.sequence_id, 'contactId', c.contact_id,
+      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
+      'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
+                                   'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at),
+      'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
+      'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
+        SELECT coalesce(json_agg(ev.occurred_at), '[]'::json) FROM contact_events ev
+        WHERE ev.workspace_id = c.workspace_id AND ev.contact_id = c.contact_id AND ev.type = 'sent'
+          AND ev.occurred_at > ${ts(args.now)} - ((es.frequency_cap ->> 'periodHours')::float8 * interval '1 hour')) END,
+      'activity', CASE WHEN c.sequence_id = ANY(string_to_array(${args.activityDripIds.join(',')}, ',')::uuid[]) THEN (
+        SELECT coalesce(json_agg(json_build_object('type', a.type, 'name', a.name, 'occurredAt', a.occurred_at, 'enrollmentId', a.enrollment_id, 'stepId', a.step_id)), '[]'::json)
+        FROM contact_events a
+        WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.contact_id AND a.type IN ('event', 'sent', 'opened', 'clicked')
+          AND a.occurred_at >= ${ts(args.now)} - (${args.activityDays}::int * interval '1 day')) ELSE '[]'::json END
+    )::text AS r
+    FROM claimed c
+    JOIN contacts k ON k.id = c.contact_id
+    LEFT JOIN email_settings es ON es.workspace_id = c.workspace_id`)
+  const out = rowsOf<{ r: string }>(result).map(({ r }) => {
+    const raw = JSON.parse(r)
+    return {
+      ...raw,
+      startedAt: new Date(raw.startedAt),
+      nextDueAt: new Date(raw.nextDueAt),
+      contact: { ...raw.contact, leadScoreAt: raw.contact.leadScoreAt ? new Date(raw.contact.leadScoreAt) : null, fields: raw.contact.fields ?? {}, tags: raw.contact.tags ?? [] },
+      recentSends: (raw.recentSends as string[]).map((s) => new Date(s)),
+      activity: (raw.activity as Array<Record<string, string | null>>).map((a) => ({ ...a, occurredAt: new Date(a.occurredAt!) })),
+    } as ClaimedEnrollment
+  })
+  return out.sort((a, b) => a.nextDueAt.getTime() - b.nextDueAt.getTime() || (a.id < b.id ? -1 : 1))
+}
+
+/** The outcome of one message, recorded with its enrollment's advance (and the `sent` event) in the next statement. */
+export type SendRecord = {
+  deliveryId: string
+  attemptId: string
+  claimId: string
+  state: 'published' | 'failed' | 'needs_review' | 'queued'
+  remoteId: string | null
+  lastError: string | null
+  lastErrorKind: string | null
+  enrollmentId: string
+  workspaceId: string
+  sequenceId: string
+  stepId: string
+  contactId: string
+  /** The enrollment afterwards. */
+  status: EnrollmentStatus
+  stepPosition: number
+  nextDueAt: Date | null
+  endReason: string | null
+  /** Set when the message was handed over: records `sent` (keyed, so once) and `last_sent_at`. */
+  sentKey: string | null
+  at: Date
+}
+
+/** The next message to mark as sending: written only if the contact is still subscribed, not suppressed, and the claim and enrollment hold. */
+export type SendMark = {
+  workspaceId: string
+  sequenceId: string
+  stepId: string
+  enrollmentId: string
+  contactId: string
+  claimId: string
+  attemptId: string
+  dueAt: Date
+  at: Date
+}
+
+export type MarkResult = { deliveryId: string; alreadySettled: false } | { deliveryId: null; alreadySettled: true } | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean } }
+
+/**
+ * THE per-message statement: record the previous message's outcome (delivery state, enrollment
+ * advance, `sent` event) and mark the next one `publishing` (its sending marker), checking the
+ * suppression list and the contact's status right before its send. Either part may be absent.
+ * So each message costs one statement, and at most one message per worker is ever in flight
+ * without its outcome recorded.
+ */
+export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | null; mark: SendMark | null }): Promise<MarkResult | null> {
+  const r = args.record
+  const m = args.mark
+  const result = await executePrepared(db, sql`
+    WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true) AS v), p AS (
+      SELECT * FROM jsonb_to_record(${json(r ? snake(r) : {})}) AS x(
+        delivery_id uuid, attempt_id uuid, claim_id uuid, state text, remote_id text, last_error text, last_error_kind text,
+        enrollment_id uuid, workspace_id uuid, sequence_id uuid, step_id uuid, contact_id uuid,
+        status text, step_position int, next_due_at timestamptz, end_reason text, sent_key text, at timestamptz)
+      WHERE x.delivery_id IS NOT NULL
+    ), pd AS (
+      UPDATE deliveries d SET state = p.state, remote_id = p.remote_id, last_error = p.last_error, last_error_kind = p.last_error_kind,
+        published_at = CASE WHEN p.state = 'published' THEN p.at ELSE d.published_at END, updated_at = p.at, version = d.version + 1
+      FROM p WHERE d.id = p.delivery_id AND d.attempt_id = p.attempt_id AND d.state = 'publishing'
+      RETURNING d.id
+    ), pe AS (
+      UPDATE enrollments e SET status = p.status, step_position = p.step_position, next_due_at = p.next_due_at,
+        end_reason = COALESCE(p.end_reason, e.end_reason), ended_at = CASE WHEN p.status = 'active' THEN NULL ELSE p.at END,
+        last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END,
+        claim_id = NULL, claimed_until = NULL, updated_at = p.at
+      FROM p WHERE e.id = p.enrollment_id AND e.claim_id = p.claim_id AND e.status = 'active'
+      RETURNING e.id
+    ), ps AS (
+      INSERT INTO contact_events (workspace_id, contact_id, type, event_key, properties, sequence_id, enrollment_id, step_id, score_delta, occurred_at)
+      SELECT p.workspace_id, p.contact_id, 'sent', p.sent_key, jsonb_build_object('messageId', p.remote_id, 'purpose', 'marketing'),
+             p.sequence_id, p.enrollment_id, p.step_id, 0, p.at
+      FROM p WHERE p.sent_key IS NOT NULL
+      ON CONFLICT (workspace_id, event_key) DO NOTHING
+      RETURNING id
+    ), n AS (
+      SELECT * FROM jsonb_to_record(${json(m ? snake(m) : {})}) AS x(
+        workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, contact_id uuid, claim_id uuid, attempt_id uuid, due_at timestamptz, at timestamptz)
+      WHERE x.enrollment_id IS NOT NULL
+    ), facts AS (
+      SELECT n.*, k.status AS contact_status,
+        EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
+        EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
+                WHERE e.id = n.enrollment_id AND e.claim_id = n.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
+      FROM n LEFT JOIN contacts k ON k.id = n.contact_id
+    ), nd AS (
+      INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
+      SELECT f.workspace_id, f.sequence_id, f.step_id, f.enrollment_id, f.due_at, 'publishing', f.attempt_id, f.at, f.at, 1, f.at, f.at
+      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active
+      ON CONFLICT (enrollment_id, step_id) DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
+        attempts = deliveries.attempts + 1, state = 'publishing', version = deliveries.version + 1, updated_at = excluded.updated_at
+        WHERE deliveries.state IN ('planned', 'queued', 'publishing')
+      RETURNING id
+    )
+    SELECT json_build_object(
+      'recorded', (SELECT count(*) FROM pd), 'advanced', (SELECT count(*) FROM pe),
+      'marked', (SELECT id FROM nd LIMIT 1),
+      'hasNext', EXISTS (SELECT 1 FROM n),
+      'status', (SELECT contact_status FROM facts LIMIT 1), 'suppressed', (SELECT suppressed FROM facts LIMIT 1),
+      'enrollmentActive', (SELECT enrollment_active FROM facts LIMIT 1),
+      'cfg', (SELECT v FROM cfg)
+    )::text AS r`)
+  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null }
+  if (!out.hasNext) return null
+  if (out.marked) return { deliveryId: out.marked, alreadySettled: false }
+  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive
+  if (allowed) return { deliveryId: null, alreadySettled: true }
+  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive } }
+}
+
+export type Settlement = {
+  id: string
+  claimId: string
+  status: EnrollmentStatus
+  stepPosition: number
+  nextDueAt: Date | null
+  endReason: string | null
+  /** Steps passed without sending (condition false): recorded as `skipped` deliveries. */
+  skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string }>
+}
+
+/** Record every non-send outcome of a batch (defer, skip, end) in one statement. */
+export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[]; now: Date }): Promise<number> {
+  if (args.items.length === 0) return 0
+  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason }))
+  const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id })))
+  const result = await db.execute(sql`
+    WITH x AS (
+      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text)
+    ), u AS (
+      UPDATE enrollments e SET status = x.status, step_position = x.step_position, next_due_at = x.next_due_at,
+        end_reason = COALESCE(x.end_reason, e.end_reason), ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE ${ts(args.now)} END,
+        claim_id = NULL, claimed_until = NULL, updated_at = ${ts(args.now)}
+      FROM x WHERE e.id = x.id AND e.claim_id = x.claim_id AND e.status = 'active'
+      RETURNING e.id
+    ), s AS (
+      SELECT * FROM jsonb_to_recordset(${json(skipped)}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid)
+    ), i AS (
+      INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, created_at, updated_at)
+      SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', ${ts(args.now)}, ${ts(args.now)}
+      FROM s WHERE s.enrollment_id IN (SELECT id FROM u)
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM u)::int AS n`)
+  return Number(rowsOf<{ n: number }>(result)[0]?.n ?? 0)
+}
+
+/** Give claims back untouched (a batch that could not send: no sender, SMTP down). */
+export async function releaseClaims(db: DbOrTx, args: { claimId: string; retryAt: Date }): Promise<void> {
+  await db.execute(sql`UPDATE enrollments SET claim_id = NULL, claimed_until = NULL, next_due_at = GREATEST(next_due_at, ${ts(args.retryAt)}) WHERE claim_id = ${args.claimId} AND status = 'active'`)
+}
+
+// ─── Analytics ───────────────────────────────────────────────────────────────────────────────────
+
+export type DripStats = {
+  enrollments: Partial<Record<EnrollmentStatus, number>>
+  /** Active enrollments by the position of the step they wait for. */
+  waitingByPosition: Record<number, number>
+  /** All enrollments by step_position (for the funnel: reached step k = positions ≥ k). */
+  positions: Record<number, number>
+  /** Deliveries by step id and state. */
+  deliveriesByStep: Record<string, Partial<Record<string, number>>>
+  /** Distinct enrollments with an event, by step id and event type (opened, clicked, unsubscribed, bounced). */
+  eventsByStep: Record<string, Partial<Record<string, number>>>
+}
+
+export async function dripStats(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<DripStats> {
+  const { workspaceId, dripId } = args
+  const result = await db.execute(sql`
+    SELECT json_build_object(
+      'enrollments', (SELECT coalesce(json_object_agg(status, n), '{}'::json) FROM (SELECT status, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} GROUP BY status) t),
+      'waiting', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND status = 'active' GROUP BY step_position) t),
+      'positions', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} GROUP BY step_position) t),
+      'deliveries', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'state', state, 'n', n)), '[]'::json) FROM (SELECT step_id, state, count(*) AS n FROM deliveries WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND enrollment_id IS NOT NULL GROUP BY step_id, state) t),
+      'events', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'type', type, 'n', n)), '[]'::json) FROM (SELECT step_id, type, count(DISTINCT enrollment_id) AS n FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced') AND step_id IS NOT NULL GROUP BY step_id, type) t)
+    )::text AS r`)
+  const raw = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as {
+    enrollments: Record<string, number>
+    waiting: Record<string, number>
+    positions: Record<string, number>
+    deliveries: Array<{ stepId: string; state: string; n: number }>
+    events: Array<{ stepId: string; type: string; n: number }>
+  }
+  const deliveriesByStep: DripStats['deliveriesByStep'] = {}
+  for (const d of raw.deliveries) (deliveriesByStep[d.stepId] ??= {})[d.state] = Number(d.n)
+  const eventsByStep: DripStats['eventsByStep'] = {}
+  for (const e of raw.events) (eventsByStep[e.stepId] ??= {})[e.type] = Number(e.n)
+  const numeric = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [Number(k), Number(v)]))
+  return {
+    enrollments: Object.fromEntries(Object.entries(raw.enrollments).map(([k, v]) => [k, Number(v)])),
+    waitingByPosition: numeric(raw.waiting),
+    positions: numeric(raw.positions),
+    deliveriesByStep,
+    eventsByStep,
+  }
+}
+
+/** Steps passed without sending on the way to a send (condition false): `skipped` deliveries, one statement per batch. */
+export async function insertSkippedDeliveries(db: DbOrTx, args: { rows: Array<{ workspaceId: string; sequenceId: string; stepId: string; enrollmentId: string }>; now: Date }): Promise<void> {
+  if (args.rows.length === 0) return
+  await db.execute(sql`
+    INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, created_at, updated_at)
+    SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', ${ts(args.now)}, ${ts(args.now)}
+    FROM jsonb_to_recordset(${json(args.rows.map(snake))}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid)
+    ON CONFLICT DO NOTHING`)
+}

@@ -1,0 +1,171 @@
+/**
+ * What the drip runner does with one due enrollment (docs/decisions/016-drip-engine.md). Pure: the
+ * clock, the contact, their activity and recent sends are arguments; the runner records the answer.
+ */
+import { checkFrequencyCap } from '../email/frequency'
+import { matchesSegment, type ContactFacts } from '../email/segment'
+import type { FrequencyCap, SegmentRule } from '../email/types'
+import { firstAllowedInstant, nextDripSendAt, type QuietHours, type SendWindow } from '../timing/drip'
+import { civil, DAY, daysInMonth, instantToWall, isValidTimeZone, parseLocal, wallToInstant } from '../timing/zone'
+import type { DripCondition, DripSettings, DripStepSettings, EnrollmentStatus } from './schema'
+
+export type DripDef = { id: string; status: string; timezone: string; settings: DripSettings }
+export type StepDef = { id: string; position: number; settings: DripStepSettings }
+
+export type Activity = { type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }
+
+/** The zone a contact's times are computed in: theirs if valid, else the drip's. */
+export function zoneFor(drip: Pick<DripDef, 'timezone'>, contactTimezone: string | null | undefined): string {
+  return contactTimezone && isValidTimeZone(contactTimezone) ? contactTimezone : drip.timezone
+}
+
+function rulesFor(drip: Pick<DripDef, 'settings' | 'timezone'>, step: Pick<StepDef, 'settings'>, zone: string): { timezone: string; window?: SendWindow; quietHours?: QuietHours } {
+  return { timezone: zone, window: step.settings.window ?? drip.settings.window, quietHours: step.settings.quietHours ?? drip.settings.quietHours }
+}
+
+/** When step `step` is due: its delay after its anchor (the enrollment, or the previous step's send / skip), moved into the window. */
+export function stepDueAt(args: { drip: Pick<DripDef, 'settings' | 'timezone'>; step: Pick<StepDef, 'settings'>; contactTimezone: string | null; enrolledAt: Date; previousAt: Date }): Date {
+  const zone = zoneFor(args.drip, args.contactTimezone)
+  const anchor = args.step.settings.after === 'enrollment' ? args.enrolledAt : args.previousAt
+  return nextDripSendAt({ ...rulesFor(args.drip, args.step, zone), anchor, offset: args.step.settings.delay })
+}
+
+export function firstStepDueAt(args: { drip: Pick<DripDef, 'settings' | 'timezone'>; step: Pick<StepDef, 'settings'>; contactTimezone: string | null; enrolledAt: Date }): Date {
+  return stepDueAt({ ...args, previousAt: args.enrolledAt })
+}
+
+export type DueEnrollment = {
+  id: string
+  stepPosition: number
+  startedAt: Date
+  contact: ContactFacts & { id: string }
+  /** The contact may be mailed (subscribed and not suppressed) as of the claim. */
+  mailable: boolean
+  suppressed: boolean
+  /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
+  recentSends: Date[]
+  activity: Activity[]
+}
+
+export type Decision =
+  /** Send step `position` now. */
+  | { action: 'send'; position: number; skipped: number[] }
+  /** Not now: look again at `at` (cap, window); `position` may have moved past skipped steps. */
+  | { action: 'defer'; position: number; at: Date; skipped: number[]; reason: string }
+  /** The enrollment ends. */
+  | { action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number }
+
+export type SegmentLookup = (segmentId: string) => SegmentRule | undefined
+
+/** Evaluate a step's condition for one enrollment. */
+export function conditionHolds(args: { condition: DripCondition; enrollment: DueEnrollment; steps: StepDef[]; now: Date; segments: SegmentLookup }): boolean {
+  const { condition: c, enrollment, now } = args
+  switch (c.kind) {
+    case 'email': {
+      const ref = args.steps.find((s) => s.position === c.step)
+      const sent = ref && enrollment.activity.find((a) => a.type === 'sent' && a.enrollmentId === enrollment.id && a.stepId === ref.id)
+      let hit = false
+      if (ref && sent) {
+        const until = c.withinDays === undefined ? Infinity : sent.occurredAt.getTime() + c.withinDays * DAY
+        hit = enrollment.activity.some((a) => a.type === c.activity && a.enrollmentId === enrollment.id && a.stepId === ref.id && a.occurredAt.getTime() <= until)
+      }
+      return c.negate ? !hit : hit
+    }
+    case 'event': {
+      const since = c.withinDays === undefined ? enrollment.startedAt.getTime() : now.getTime() - c.withinDays * DAY
+      const hit = enrollment.activity.some((a) => a.type === 'event' && a.name === c.event && a.occurredAt.getTime() >= since && a.occurredAt.getTime() <= now.getTime())
+      return c.negate ? !hit : hit
+    }
+    case 'segment': {
+      const rule = args.segments(c.segmentId)
+      const hit = rule ? matchesSegment({ rule, contact: enrollment.contact, now }) : false
+      return c.negate ? !hit : hit
+    }
+    case 'rule':
+      return matchesSegment({ rule: c.rule, contact: enrollment.contact, now })
+  }
+}
+
+/**
+ * Decide what happens to a due enrollment: goal reached → end; unsubscribed/suppressed → end; walk
+ * conditions from the current step (skip / exit / goto); outside the window → defer; frequency cap
+ * → defer to when the cap allows (never dropped); else send.
+ */
+export function decideDue(args: {
+  drip: DripDef
+  steps: StepDef[]
+  enrollment: DueEnrollment
+  now: Date
+  cap: FrequencyCap | null
+  segments: SegmentLookup
+}): Decision {
+  const { drip, steps, enrollment, now } = args
+  const skipped: number[] = []
+  const goals = drip.settings.goals ?? []
+  if (goals.length) {
+    const goal = enrollment.activity.find((a) => a.type === 'event' && a.name && goals.includes(a.name) && a.occurredAt.getTime() >= enrollment.startedAt.getTime())
+    if (goal) return { action: 'end', status: 'goal_reached', reason: `goal: ${goal.name}`, skipped, position: enrollment.stepPosition }
+  }
+  if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
+    return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
+  }
+  if (!enrollment.mailable) return { action: 'end', status: 'exited', reason: `contact is ${enrollment.contact.status}`, skipped, position: enrollment.stepPosition }
+  let position = enrollment.stepPosition
+  for (;;) {
+    const step = steps.find((s) => s.position === position)
+    if (!step) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+    const condition = step.settings.condition
+    if (condition && !conditionHolds({ condition, enrollment, steps, now, segments: args.segments })) {
+      const onFalse = step.settings.onFalse ?? 'skip'
+      if (onFalse === 'exit') return { action: 'end', status: 'exited', reason: `condition of step ${position + 1}`, skipped, position }
+      skipped.push(position)
+      const next = onFalse === 'skip' ? position + 1 : onFalse.goto
+      for (let p = position + 1; p < next; p++) skipped.push(p)
+      position = next
+      const nextStep = steps.find((s) => s.position === position)
+      if (!nextStep) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+      // The next step's delay counts from now (the skip); P0D steps go straight on.
+      const due = stepDueAt({ drip, step: nextStep, contactTimezone: enrollment.contact.timezone, enrolledAt: enrollment.startedAt, previousAt: now })
+      if (due.getTime() > now.getTime()) return { action: 'defer', position, at: due, skipped, reason: 'next step after a skip' }
+      continue
+    }
+    // A late runner (worker down) may find the step due outside its window: wait for the window.
+    const zone = zoneFor(drip, enrollment.contact.timezone)
+    const allowed = firstAllowedInstant(now, rulesFor(drip, step, zone))
+    if (allowed.getTime() > now.getTime()) return { action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' }
+    const cap = checkFrequencyCap({ cap: args.cap, sentAt: enrollment.recentSends, now })
+    if (!cap.allowed) {
+      const at = firstAllowedInstant(cap.nextAllowedAt, rulesFor(drip, step, zone))
+      return { action: 'defer', position, at, skipped, reason: 'frequency cap' }
+    }
+    return { action: 'send', position, skipped }
+  }
+}
+
+/** After sending step `position` at `sentAt`: the enrollment's next position and due time, or completion. */
+export function afterSend(args: { drip: DripDef; steps: StepDef[]; position: number; sentAt: Date; enrolledAt: Date; contactTimezone: string | null }):
+  | { status: 'active'; position: number; nextDueAt: Date }
+  | { status: 'completed'; position: number; nextDueAt: null } {
+  const position = args.position + 1
+  const next = args.steps.find((s) => s.position === position)
+  if (!next) return { status: 'completed', position, nextDueAt: null }
+  return { status: 'active', position, nextDueAt: stepDueAt({ drip: args.drip, step: next, contactTimezone: args.contactTimezone, enrolledAt: args.enrolledAt, previousAt: args.sentAt }) }
+}
+
+/** Date-field trigger: the next yearly occurrence (at or after `from`) of `date` (YYYY-MM-DD) at `time` in `zone`; Feb 29 falls on Feb 28 in other years. */
+export function nextAnniversary(args: { date: string; time: string; zone: string; from: Date }): { at: Date; year: number } | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(args.date)
+  if (!m) return null
+  const month = Number(m[2])
+  const day = Number(m[3])
+  if (month < 1 || month > 12 || day < 1 || day > 31) return null
+  const fromYear = civil(Math.floor(instantToWall(args.zone, args.from.getTime()) / DAY)).y
+  for (let year = fromYear - 1; year <= fromYear + 1; year++) {
+    const d = Math.min(day, daysInMonth(year, month))
+    const wall = parseLocal(`${year}-${String(month).padStart(2, '0')}-${String(d).padStart(2, '0')}T${args.time}`)
+    if (wall === undefined) return null
+    const at = new Date(wallToInstant(args.zone, wall).at)
+    if (at.getTime() >= args.from.getTime()) return { at, year }
+  }
+  return null
+}

@@ -1,0 +1,154 @@
+import { eq, sql } from 'drizzle-orm'
+import { createEmailConnector } from '../../connectors/email/index'
+import { insertContact } from '../../db/queries/contacts'
+import { emailSettings } from '../../db/schema'
+import { dripRunnerDeps, runDripPass } from '../../jobs/drip-runner'
+import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
+
+/**
+ * The drip API and the whole journey through the built app: signup → confirm → drip (triggered by
+ * the form) → click → one-click unsubscribe → the next step is not sent. Plus fuzzed payloads that
+ * must never produce a 500 or a partial write.
+ */
+let t: EmailTestApp
+const email = createEmailConnector()
+beforeAll(async () => {
+  t = await startEmailApp()
+})
+afterAll(async () => {
+  email.close()
+  await t?.close()
+})
+const db = () => t.app.services.database.db
+const run = () => runDripPass(dripRunnerDeps(t.app.services, { email }))
+const HOUR = 3_600_000
+
+const welcome = (formId: string) => ({
+  name: 'Welcome series',
+  trigger: { kind: 'form', formId },
+  goals: ['purchase'],
+  steps: [
+    { subject: 'Welcome, {{ first_name | "friend" }}', markdown: 'Start with [the guide](https://docs.brand.test/guide).' },
+    { subject: 'Day two', markdown: 'More tips', delay: 'P1D' },
+  ],
+})
+
+describe('drips API', () => {
+  it('creates (paused), refuses activation without a postal address (422 naming the field), activates, lists with counts', async () => {
+    const created = await t.api('POST', '/api/v1/drips', welcome(t.formId))
+    expect(created.status).toBe(201)
+    const drip = await created.json()
+    expect(drip).toMatchObject({ status: 'paused', steps: [{ position: 0, subject: 'Welcome, {{ first_name | "friend" }}' }, { position: 1 }] })
+    await db().update(emailSettings).set({ postalAddress: '' }).where(eq(emailSettings.workspaceId, t.workspaceId))
+    const refused = await t.api('POST', `/api/v1/drips/${drip.id}/activate`)
+    expect(refused.status).toBe(422)
+    expect((await refused.json()).error).toMatchObject({ field: 'postalAddress' })
+    await db().update(emailSettings).set({ postalAddress: 'Brand Inc.\n1 Main St, Springfield' }).where(eq(emailSettings.workspaceId, t.workspaceId))
+    const activated = await t.api('POST', `/api/v1/drips/${drip.id}/activate`)
+    expect(activated.status).toBe(200)
+    expect((await activated.json()).status).toBe('active')
+    const list = await (await t.api('GET', '/api/v1/drips')).json()
+    expect(list.drips.map((d: { id: string }) => d.id)).toContain(drip.id)
+    expect((await t.api('GET', '/api/v1/drips/00000000-0000-4000-8000-000000000000')).status).toBe(404)
+    expect((await t.api('GET', '/api/v1/drips/not-a-uuid')).status).toBe(404)
+  })
+
+  it('journey: signup → confirm → drip → click → unsubscribe → no next step', async () => {
+    const [drip] = (await (await t.api('GET', '/api/v1/drips')).json()).drips
+    const before = t.smtp.messages.length
+    await fetch(`${t.app.url}/f/${t.formId}`, { method: 'POST', body: new URLSearchParams({ email: 'journey@example.com', name: 'Jo Journey' }) })
+    const [confirmMail] = (await t.smtp.waitForMessages(before + 1)).slice(before)
+    const confirmUrl = linkIn(confirmMail!.parsed.text!, `${t.app.url}/f/confirm/`)
+    expect((await fetch(confirmUrl, { method: 'POST', body: new URLSearchParams() })).status).toBe(200)
+    const enrollments = await (await t.api('GET', `/api/v1/drips/${drip.id}/enrollments`)).json()
+    expect(enrollments.enrollments).toHaveLength(1)
+    expect(enrollments.enrollments[0]).toMatchObject({ status: 'active', stepPosition: 0, source: `form:${t.formId}` })
+
+    expect((await run()).sent).toBe(1)
+    const [welcomeMail] = (await t.smtp.waitForMessages(before + 2)).slice(before + 1)
+    expect(welcomeMail!.parsed.subject).toBe('Welcome, Jo')
+    const click = linkIn(welcomeMail!.parsed.html as string, `${t.app.url}/t/c/`)
+    const clicked = await fetch(click, { redirect: 'manual' })
+    expect(clicked.status).toBe(302)
+    expect(clicked.headers.get('location')).toBe('https://docs.brand.test/guide')
+    const view = await (await t.api('GET', `/api/v1/drips/${drip.id}`)).json()
+    expect(view.steps[0].counts).toMatchObject({ sent: 1, delivered: 1, clicked: 1 })
+    expect(view.funnel[0]).toMatchObject({ reached: 1, sent: 1 })
+
+    const unsubscribe = linkIn(welcomeMail!.parsed.text!, `${t.app.url}/u/`)
+    expect((await fetch(unsubscribe, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' })).status).toBe(200)
+    t.clock.advance(25 * HOUR)
+    const count = t.smtp.messages.length
+    const report = await run()
+    expect(report.sent).toBe(0)
+    expect(t.smtp.messages.length).toBe(count)
+    const after = await (await t.api('GET', `/api/v1/drips/${drip.id}`)).json()
+    expect(after.totals).toMatchObject({ enrolled: 1, unsubscribed: 1, sent: 1 })
+    expect(after.steps[0].counts.unsubscribed).toBe(1)
+  })
+
+  it('POST /drips/{id}/enrollments: by id or email, idempotent, 4xx naming the field; events enroll and goals end', async () => {
+    const created = await (
+      await t.api('POST', '/api/v1/drips', { name: 'Cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'Your cart', markdown: 'x', delay: 'PT1H' }] })
+    ).json()
+    await t.api('POST', `/api/v1/drips/${created.id}/activate`)
+    const contact = await insertContact(db(), { workspaceId: t.workspaceId, email: 'api@example.com', at: t.clock.now() })
+    const path = `/api/v1/drips/${created.id}/enrollments`
+    const first = await t.api('POST', path, { contactId: contact.id, idempotencyKey: 'abc' })
+    expect(first.status).toBe(201)
+    const again = await t.api('POST', path, { contactId: contact.id, idempotencyKey: 'abc' })
+    expect(again.status).toBe(200)
+    expect((await again.json()).enrollment.id).toBe((await first.json()).enrollment.id)
+    expect((await t.api('POST', path, { email: 'API@example.com', idempotencyKey: 'def' })).status).toBe(201)
+    const unknown = await t.api('POST', path, { email: 'nobody@example.com' })
+    expect(unknown.status).toBe(404)
+    expect((await unknown.json()).error.field).toBe('email')
+    const both = await t.api('POST', path, { email: 'api@example.com', contactId: contact.id })
+    expect(both.status).toBe(400)
+    expect((await both.json()).error.field).toBe('contactId')
+    const extra = await t.api('POST', path, { email: 'api@example.com', color: 'red' })
+    expect((await extra.json()).error.field).toBe('color')
+
+    const event = await t.api('POST', '/api/v1/events', { email: 'shopper@example.com', type: 'cart_abandoned', eventId: 'cart-1' })
+    expect(event.status).toBe(201)
+    expect((await t.api('POST', '/api/v1/events', { email: 'shopper@example.com', type: 'cart_abandoned', eventId: 'cart-1' })).status).toBe(200)
+    let list = (await (await t.api('GET', path)).json()).enrollments as Array<{ source: string; status: string }>
+    expect(list.filter((e) => e.source === 'event:cart_abandoned')).toHaveLength(1)
+    await t.api('POST', '/api/v1/events', { email: 'shopper@example.com', type: 'purchase' })
+    list = (await (await t.api('GET', path)).json()).enrollments
+    expect(list.find((e) => e.source === 'event:cart_abandoned')).toMatchObject({ status: 'goal_reached' })
+  })
+
+  it('fuzzed drip and enrollment payloads never produce a 500 or a partial write', async () => {
+    const count = async () => Number(((await db().execute(sql`SELECT (SELECT count(*) FROM sequences) + (SELECT count(*) FROM sequence_steps) + (SELECT count(*) FROM enrollments) AS n`)) as unknown as Array<{ n: number }>)[0]!.n)
+    const [drip] = (await (await t.api('GET', '/api/v1/drips')).json()).drips
+    let seed = 42
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
+    const values: unknown[] = [null, 0, -1, Number.MAX_VALUE, 'x', '', '\u0000', '\ud800', 'a'.repeat(5000), [], {}, true, 'P1D', 'PT-1H', '25:00', '09:00', 'Europe/Berlin', 'Mars/Base', { kind: 'email' }, { goto: 99 }, 'skip']
+    const mutate = (v: unknown, depth = 0): unknown => {
+      if (depth > 3 || rnd() < 0.3) return pick(values)
+      if (Array.isArray(v)) return v.map((x) => mutate(x, depth + 1))
+      if (v && typeof v === 'object') {
+        const out: Record<string, unknown> = {}
+        for (const [k, x] of Object.entries(v)) if (rnd() > 0.1) out[rnd() < 0.05 ? `${k}_x` : k] = rnd() < 0.5 ? mutate(x, depth + 1) : x
+        return out
+      }
+      return pick(values)
+    }
+    const base = welcome(t.formId)
+    for (let i = 0; i < 150; i++) {
+      const before = await count()
+      const body = mutate(base)
+      const r = await t.api('POST', '/api/v1/drips', rnd() < 0.1 ? '{"name":' : body)
+      expect(r.status, JSON.stringify(body)).not.toBe(500)
+      if (r.status !== 201) {
+        expect(r.status).toBeGreaterThanOrEqual(400)
+        expect(r.status).toBeLessThan(500)
+        expect(await count()).toBe(before)
+      }
+      const e = await t.api('POST', `/api/v1/drips/${drip.id}/enrollments`, mutate({ email: 'api@example.com', contactId: drip.id, idempotencyKey: 'k' }))
+      expect(e.status).not.toBe(500)
+    }
+  })
+})

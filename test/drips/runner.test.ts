@@ -1,0 +1,214 @@
+import { eq } from 'drizzle-orm'
+import { messageIdFor } from '../../connectors/email/index'
+import { listEnrollments } from '../../db/queries/enrollments'
+import { insertContactEvent } from '../../db/queries/events'
+import { insertSegment } from '../../db/queries/segments'
+import { suppressAddress } from '../../db/queries/suppression'
+import { deliveries, emailSettings } from '../../db/schema'
+import { activateDrip, createDrip, enrollContact, getDrip, onContactTrigger, type DripInput } from '../../app/utils/drips.server'
+import { unsubscribeContact } from '../../app/utils/email.server'
+import { runDripPass } from '../../jobs/drip-runner'
+import { startDripHarness, T0, type DripHarness } from './harness'
+
+let h: DripHarness
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+beforeEach(async () => {
+  h = await startDripHarness()
+})
+afterEach(async () => {
+  await h?.close()
+})
+
+async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
+  const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Welcome', ...input } })
+  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+  return drip
+}
+
+const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
+
+describe('drip runner', () => {
+  it('sends steps after their delays, inside the send window in the contact’s zone, with a deterministic Message-ID', async () => {
+    const drip = await makeDrip({
+      steps: [
+        { subject: 'Welcome {{ first_name | "friend" }}', markdown: 'Hello **{{ name | "you" }}**, [read](https://example.com/a)' },
+        { subject: 'Day two', markdown: 'Two', delay: 'P2D', window: { days: ['MO', 'TU', 'WE', 'TH', 'FR'], start: '09:00', end: '17:00' } },
+        { subject: 'Day three', markdown: 'Three', delay: 'PT1H', quietHours: { start: '20:00', end: '08:00' } },
+      ],
+    })
+    const contactId = await h.contact('ada@example.com', { timezone: 'America/New_York' })
+    await h.contact('bob@example.com')
+    const { enrollment, created } = await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
+    expect(created).toBe(true)
+    expect(await h.drain()).toBe(1)
+    const [first] = to('ada@example.com')
+    expect(first!.parsed.subject).toBe('Welcome friend')
+    expect(first!.parsed.messageId).toBe(messageIdFor({ idempotencyKey: `${enrollment.id}:${drip.steps[0]!.id}`, fromAddress: 'news@brand.test' }))
+    expect(first!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/im)
+    expect(first!.raw).toMatch(/^List-Unsubscribe:\s*<http:\/\/127\.0\.0\.1:9\/u\//im)
+    expect(first!.parsed.text).toContain('Brand Inc., 1 Main St, Springfield')
+    // Step 2: 2 days after 03:00 New York (Mon) = Wed 03:00 → window opens Wed 09:00 New York = 14:00Z.
+    const [e1] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(e1!.stepPosition).toBe(1)
+    expect(e1!.nextDueAt!.toISOString()).toBe('2026-11-04T14:00:00.000Z')
+    h.clock.set(new Date('2026-11-04T13:59:00Z'))
+    expect(await h.drain()).toBe(0)
+    h.clock.set(new Date('2026-11-04T14:00:00Z'))
+    expect(await h.drain()).toBe(1)
+    // Step 3: PT1H after 09:00 local = 10:00 local (outside quiet hours).
+    const [e2] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(e2!.nextDueAt!.toISOString()).toBe('2026-11-04T15:00:00.000Z')
+    h.clock.set(new Date('2026-11-04T15:00:00Z'))
+    expect(await h.drain()).toBe(1)
+    const [done] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(done).toMatchObject({ status: 'completed', stepPosition: 3, nextDueAt: null })
+    expect(to('ada@example.com').map((m) => m.parsed.subject)).toEqual(['Welcome friend', 'Day two', 'Day three'])
+    const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(view.totals).toMatchObject({ enrolled: 1, completed: 1, sent: 3, delivered: 3 })
+    expect(view.funnel.map((f) => f.reached)).toEqual([1, 1, 1])
+  })
+
+  it('branches on opens and events, ends on a goal, and respects re-entry policies', async () => {
+    const drip = await makeDrip({
+      reentry: 'once_at_a_time',
+      goals: ['purchase'],
+      steps: [
+        { subject: 'One', markdown: 'one' },
+        { subject: 'Opened one', markdown: 'thanks for reading', delay: 'P1D', condition: { kind: 'email', activity: 'opened', step: 0, withinDays: 1 }, onFalse: 'skip' },
+        { subject: 'Not opened', markdown: 'did you miss it?', delay: 'PT1H', condition: { kind: 'email', activity: 'opened', step: 0, negate: true }, onFalse: 'exit' },
+      ],
+    })
+    const reader = await h.contact('reader@example.com')
+    const skipper = await h.contact('skipper@example.com')
+    const buyer = await h.contact('buyer@example.com')
+    for (const contactId of [reader, skipper, buyer]) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
+    // once_at_a_time: a second enrollment while active returns the first.
+    const again = await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: reader } })
+    expect(again.created).toBe(false)
+    expect(await h.drain()).toBe(3)
+    const enrollments = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
+    const of = (c: string) => enrollments.find((e) => e.contactId === c)!
+    await insertContactEvent(h.database.db, { workspaceId: h.workspaceId, contactId: reader, type: 'opened', enrollmentId: of(reader).id, stepId: drip.steps[0]!.id, sequenceId: drip.id, occurredAt: new Date(T0.getTime() + HOUR) })
+    h.clock.set(new Date(T0.getTime() + 2 * HOUR))
+    await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: buyer, trigger: { kind: 'event', event: 'purchase' } })
+    h.clock.set(new Date(T0.getTime() + DAY))
+    // The reader gets step 2; the skipper's step 2 is skipped and step 3 waits its hour after the skip.
+    expect(await h.drain()).toBe(1)
+    h.clock.set(new Date(T0.getTime() + DAY + 2 * HOUR))
+    expect(await h.drain()).toBe(1)
+    expect(to('reader@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Opened one'])
+    expect(to('skipper@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Not opened'])
+    expect(to('buyer@example.com').map((m) => m.parsed.subject)).toEqual(['One'])
+    const after = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(after.find((e) => e.contactId === reader)).toMatchObject({ status: 'exited' })
+    expect(after.find((e) => e.contactId === skipper)).toMatchObject({ status: 'completed' })
+    expect(after.find((e) => e.contactId === buyer)).toMatchObject({ status: 'goal_reached' })
+    // once_at_a_time: after the enrollment ended, a new one (cycle 2) starts.
+    const re = await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: buyer } })
+    expect(re).toMatchObject({ created: true, enrollment: { cycle: 2 } })
+    const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(view.steps.map((s) => s.counts.sent)).toEqual([3, 1, 1])
+    expect(view.steps[1]!.counts.skipped).toBe(1)
+    expect(view.totals).toMatchObject({ goalReached: 1, completed: 1, exited: 1 })
+  })
+
+  it('once_ever and every_time policies, idempotency keys', async () => {
+    const once = await makeDrip({ reentry: 'once_ever', steps: [{ subject: 'a', markdown: 'a' }] })
+    const every = await makeDrip({ reentry: 'every_time', steps: [{ subject: 'b', markdown: 'b' }] })
+    const c = await h.contact('x@example.com')
+    const e = (dripId: string, key?: string) => enrollContact(h.services, { workspaceId: h.workspaceId, dripId, input: { email: 'X@example.com', idempotencyKey: key } })
+    expect((await e(once.id)).created).toBe(true)
+    await h.drain()
+    expect((await e(once.id)).created).toBe(false)
+    expect((await e(every.id, 'k1')).created).toBe(true)
+    expect((await e(every.id, 'k1')).created).toBe(false)
+    expect((await e(every.id, 'k2')).enrollment.cycle).toBe(2)
+    expect(await h.drain()).toBe(2)
+    expect(to('x@example.com')).toHaveLength(3)
+    void c
+  })
+
+  it('delays a capped message until the frequency cap allows it, never drops it', async () => {
+    await h.database.db.update(emailSettings).set({ frequencyCap: { max: 2, periodHours: 24 } }).where(eq(emailSettings.workspaceId, h.workspaceId))
+    const drips = []
+    for (const n of [1, 2, 3]) drips.push(await makeDrip({ name: `d${n}`, steps: [{ subject: `drip ${n}`, markdown: 'x' }] }))
+    await h.contact('cap@example.com')
+    for (const d of drips) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: d.id, input: { email: 'cap@example.com' } })
+    expect(await h.drain()).toBe(2)
+    h.clock.set(new Date(T0.getTime() + DAY - 1000))
+    expect(await h.drain()).toBe(0)
+    h.clock.set(new Date(T0.getTime() + DAY + 1000))
+    expect(await h.drain()).toBe(1)
+    expect(to('cap@example.com')).toHaveLength(3)
+  })
+
+  it('an unsubscribe between steps stops the next step; a suppressed address gets nothing', async () => {
+    const drip = await makeDrip({ steps: [{ subject: 'one', markdown: '1' }, { subject: 'two', markdown: '2', delay: 'P1D' }] })
+    const u = await h.contact('u@example.com')
+    await h.contact('s@example.com')
+    await suppressAddress(h.database.db, { workspaceId: h.workspaceId, email: 's@example.com', reason: 'complaint', at: T0 })
+    for (const email of ['u@example.com', 's@example.com']) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email } })
+    expect(await h.drain()).toBe(1)
+    await unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: u, sequenceId: drip.id }, source: 'one-click' })
+    h.clock.set(new Date(T0.getTime() + DAY))
+    expect(await h.drain()).toBe(0)
+    expect(to('u@example.com').map((m) => m.parsed.subject)).toEqual(['one'])
+    expect(to('s@example.com')).toHaveLength(0)
+    const statuses = (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })).map((e) => e.status).sort()
+    expect(statuses).toEqual(['unsubscribed', 'unsubscribed'])
+  })
+
+  it('an unsubscribe that commits during a batch stops that contact’s message in the same batch', async () => {
+    const drip = await makeDrip({ steps: [{ subject: 'one', markdown: '1' }] })
+    const ids: string[] = []
+    for (let i = 0; i < 40; i++) ids.push(await h.contact(`b${i}@example.com`))
+    for (const contactId of ids) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
+    // Unsubscribe the last contact as soon as the first message arrives (the batch is already claimed).
+    const last = ids.at(-1)!
+    const unsubscribed = h.smtp.waitForMessages(1).then(() => unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: last }, source: 'test' }))
+    const report = await runDripPass(h.runner({ batchSize: 100 }))
+    await unsubscribed
+    expect(report.claimed).toBe(40)
+    expect(to('b39@example.com')).toHaveLength(0)
+    expect(report.sent).toBe(39)
+    expect(report.blocked).toBe(1)
+  })
+
+  it('segment and rule conditions', async () => {
+    const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'vip', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] }, at: T0 })
+    const drip = await makeDrip({
+      steps: [
+        { subject: 'vip only', markdown: 'x', condition: { kind: 'segment', segmentId: seg.id } },
+        { subject: 'german', markdown: 'x', condition: { kind: 'rule', rule: { match: 'all', conditions: [{ kind: 'field', field: 'country', op: 'eq', value: 'DE' }] } } },
+      ],
+    })
+    await h.contact('vip@example.com', { tags: ['vip'] })
+    await h.contact('de@example.com', { fields: { country: 'DE' } })
+    for (const email of ['vip@example.com', 'de@example.com']) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email } })
+    await h.drain()
+    expect(to('vip@example.com').map((m) => m.parsed.subject)).toEqual(['vip only'])
+    expect(to('de@example.com').map((m) => m.parsed.subject)).toEqual(['german'])
+    const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(view.steps.map((s) => [s.counts.sent, s.counts.skipped])).toEqual([[1, 1], [1, 1]])
+    expect(view.totals).toMatchObject({ completed: 2 })
+  })
+
+  it('costs at most 2 database statements per message (batched claim, one statement per message)', async () => {
+    const drip = await makeDrip({ steps: [{ subject: 'hello {{ name | "x" }}', markdown: 'body' }] })
+    for (let i = 0; i < 300; i++) await h.contact(`m${i}@example.com`)
+    const { enrollContacts } = await import('../../app/utils/drips.server')
+    await enrollContacts(h.services, { workspaceId: h.workspaceId, dripId: drip.id, emails: Array.from({ length: 300 }, (_, i) => `m${i}@example.com`) })
+    if (!h.database.url) return // PGlite: no postgres.js statement hook
+    h.statements.count = 0
+    const report = await runDripPass(h.runner({ batchSize: 200 }))
+    expect(report.sent).toBe(300)
+    const perMessage = h.statements.count / report.sent
+    expect(perMessage).toBeLessThanOrEqual(2)
+    expect(perMessage).toBeLessThan(1.1)
+    const rows = await h.database.db.select().from(deliveries).where(eq(deliveries.sequenceId, drip.id))
+    expect(rows).toHaveLength(300)
+    expect(rows.every((r) => r.state === 'published' && r.enrollmentId && r.accountId === null)).toBe(true)
+  })
+})

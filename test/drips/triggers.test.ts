@@ -1,0 +1,82 @@
+import { listEnrollments } from '../../db/queries/enrollments'
+import { insertSegment } from '../../db/queries/segments'
+import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../app/utils/drips.server'
+import { runDripTriggers } from '../../jobs/drip-triggers'
+import { startDripHarness, type DripHarness } from './harness'
+
+let h: DripHarness
+beforeEach(async () => {
+  h = await startDripHarness()
+})
+afterEach(async () => {
+  await h?.close()
+})
+
+async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
+  const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Trigger', ...input } })
+  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+  return drip
+}
+const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
+
+describe('drip triggers', () => {
+  it('date field: every year on the contact’s date at the local time in their zone (Feb 29 → Feb 28)', async () => {
+    await makeDrip({ reentry: 'every_time', trigger: { kind: 'date', field: 'birthday', time: '09:00' }, steps: [{ subject: 'Happy birthday {{ first_name | "friend" }}', markdown: '🎂' }] })
+    await h.contact('tokyo@example.com', { timezone: 'Asia/Tokyo', fields: { birthday: '1990-11-03' } })
+    await h.contact('leap@example.com', { timezone: 'Europe/Berlin', fields: { birthday: '2000-02-29' } })
+    await h.contact('later@example.com', { fields: { birthday: '1985-12-24' } })
+    // 2026-11-02 08:00Z: Tokyo's 09:00 on Nov 3 is 2026-11-03T00:00Z (within the day ahead).
+    expect(await runDripTriggers({ db: h.database.db, clock: h.clock })).toMatchObject({ date: 1 })
+    expect(await runDripTriggers({ db: h.database.db, clock: h.clock })).toMatchObject({ date: 0 }) // idempotent
+    expect(await h.drain()).toBe(0)
+    h.clock.set(new Date('2026-11-02T23:59:00Z'))
+    expect(await h.drain()).toBe(0)
+    h.clock.set(new Date('2026-11-03T00:00:00Z'))
+    expect(await h.drain()).toBe(1)
+    expect(to('tokyo@example.com')).toHaveLength(1)
+    // 2027-02-28 09:00 Berlin = 08:00Z.
+    h.clock.set(new Date('2027-02-27T12:00:00Z'))
+    await runDripTriggers({ db: h.database.db, clock: h.clock })
+    h.clock.set(new Date('2027-02-28T07:59:00Z'))
+    expect(await h.drain()).toBe(0)
+    h.clock.set(new Date('2027-02-28T08:00:00Z'))
+    expect(await h.drain()).toBe(1)
+    expect(to('leap@example.com')).toHaveLength(1)
+    // Next year Tokyo again (a second cycle).
+    h.clock.set(new Date('2027-11-02T12:00:00Z'))
+    await runDripTriggers({ db: h.database.db, clock: h.clock })
+    h.clock.set(new Date('2027-11-03T00:00:00Z'))
+    expect(await h.drain()).toBe(1)
+    expect(to('tokyo@example.com')).toHaveLength(2)
+    expect(to('later@example.com')).toHaveLength(0)
+  })
+
+  it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {
+    const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'beta', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'beta', has: true }] }, at: h.clock.now() })
+    const bySegment = await makeDrip({ name: 'seg', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'beta welcome', markdown: 'x' }] })
+    await h.contact('b1@example.com', { tags: ['beta'] })
+    await h.contact('n1@example.com')
+    expect((await runDripTriggers({ db: h.database.db, clock: h.clock })).segment).toBe(1)
+    await h.contact('b2@example.com', { tags: ['beta'] })
+    expect((await runDripTriggers({ db: h.database.db, clock: h.clock })).segment).toBe(1)
+    expect((await runDripTriggers({ db: h.database.db, clock: h.clock })).segment).toBe(0)
+    expect((await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: bySegment.id })).length).toBe(2)
+
+    const formId = '00000000-0000-4000-8000-000000000001'
+    const byForm = await makeDrip({ name: 'form', trigger: { kind: 'form', formId }, steps: [{ subject: 'thanks for signing up', markdown: 'x' }] })
+    const byEvent = await makeDrip({ name: 'cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'your cart', markdown: 'x', delay: 'PT1H' }] })
+    const f = await h.contact('f@example.com')
+    expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'form', formId, consentId: 'c1' } })).toMatchObject({ enrolled: 1 })
+    expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'form', formId, consentId: 'c1' } })).toMatchObject({ enrolled: 0 })
+    expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'event', event: 'cart_abandoned', eventId: 'e1' } })).toMatchObject({ enrolled: 1 })
+    expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'event', event: 'cart_abandoned', eventId: 'e1' } })).toMatchObject({ enrolled: 0 })
+    expect(await h.drain()).toBe(3) // two segment welcomes + the form drip
+    expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'event', event: 'purchase', eventId: 'e2' } })).toMatchObject({ goalReached: 1 })
+    h.clock.advance(2 * 3_600_000)
+    expect(await h.drain()).toBe(0)
+    expect(to('f@example.com').map((m) => m.parsed.subject)).toEqual(['thanks for signing up'])
+    const [cart] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: byEvent.id })
+    expect(cart).toMatchObject({ status: 'goal_reached', endReason: 'goal: purchase' })
+    void byForm
+  })
+})
