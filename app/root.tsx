@@ -1,10 +1,24 @@
 import { ColorSchemeScript, MantineProvider, createTheme, type CSSVariablesResolver } from '@mantine/core'
 import mantineStyles from '@mantine/core/styles.css'
-import type { LinksFunction, MetaFunction } from '@remix-run/node'
-import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react'
+import { Notifications } from '@mantine/notifications'
+import notificationStyles from '@mantine/notifications/styles.css'
+import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from './components/error-boundary'
+import { useToast } from './components/toasts'
+import { readToast } from './utils/toast.server'
 
-export const links: LinksFunction = () => [{ rel: 'stylesheet', href: mantineStyles }]
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: mantineStyles },
+  { rel: 'stylesheet', href: notificationStyles },
+  { rel: 'icon', href: 'data:,' },
+]
+
+/** A one-time toast left by the previous request's redirect (app/utils/toast.server.ts). */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { toast, headers } = await readToast(request, context.services)
+  return data({ toast }, { headers })
+}
 
 export const meta: MetaFunction = () => [{ title: 'Trickle' }, { name: 'description', content: 'Drip scheduler for content teams' }]
 
@@ -34,7 +48,10 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <ColorSchemeScript />
       </head>
       <body>
-        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>{children}</MantineProvider>
+        <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
+          <Notifications position="top-right" zIndex={1000} />
+          {children}
+        </MantineProvider>
         <ScrollRestoration />
         <Scripts />
       </body>
@@ -43,6 +60,8 @@ export function Layout({ children }: { children: React.ReactNode }) {
 }
 
 export default function App() {
+  const { toast } = useLoaderData<typeof loader>()
+  useToast(toast)
   return <Outlet />
 }
 

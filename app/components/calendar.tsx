@@ -14,18 +14,24 @@ export type CalendarItem = {
   editable: boolean
 }
 
-/** Status colours: problems (failed, missed, needs review) stand out in red/orange; settled ones are muted. */
-export const STATE_STYLE: Record<string, { color: string; label: string }> = {
-  planned: { color: '#0b7285', label: 'Planned' },
-  queued: { color: '#0b7285', label: 'Scheduled' },
-  publishing: { color: '#1971c2', label: 'Publishing' },
-  published: { color: '#237032', label: 'Published' },
-  failed: { color: '#c92a2a', label: 'Failed' },
-  missed: { color: '#c92a2a', label: 'Missed' },
-  needs_review: { color: '#b03a0c', label: 'Needs review' },
-  skipped: { color: '#5c636a', label: 'Skipped' },
-  canceled: { color: '#5c636a', label: 'Canceled' },
+/**
+ * Status colours: problems (failed, missed, needs review) stand out in red/orange with a warning sign
+ * and their label in the event's text (never colour alone); settled ones are muted.
+ */
+export const STATE_STYLE: Record<string, { color: string; label: string; icon: string; problem?: boolean }> = {
+  planned: { color: '#0b7285', label: 'Planned', icon: '◷' },
+  queued: { color: '#0b7285', label: 'Scheduled', icon: '◷' },
+  publishing: { color: '#1971c2', label: 'Publishing', icon: '↻' },
+  published: { color: '#237032', label: 'Published', icon: '✓' },
+  failed: { color: '#c92a2a', label: 'Failed', icon: '⚠', problem: true },
+  missed: { color: '#c92a2a', label: 'Missed', icon: '⚠', problem: true },
+  needs_review: { color: '#b03a0c', label: 'Needs review', icon: '⚠', problem: true },
+  skipped: { color: '#5c636a', label: 'Skipped', icon: '⊘' },
+  canceled: { color: '#5c636a', label: 'Canceled', icon: '⊘' },
 }
+
+/** Projected email sends on a day (from the drip engine); drawn as an all-day marker. */
+export type EmailVolumeDay = { date: string; count: number }
 
 /**
  * The schedule as month, week and list views (FullCalendar). Dragging a pending post calls `onMove`
@@ -36,6 +42,7 @@ export function DeliveryCalendar(props: {
   timeZone: string
   initialDate?: string
   initialView?: string
+  emailVolume?: EmailVolumeDay[]
   onMove(args: { id: string; seriesId: string; to: Date; revert(): void }): void
   onOpen(id: string): void
 }) {
@@ -48,22 +55,36 @@ export function DeliveryCalendar(props: {
       headerToolbar={{ start: 'prev,next today', center: 'title', end: 'dayGridMonth,timeGridWeek,listMonth' }}
       height="auto"
       eventTimeFormat={{ hour: '2-digit', minute: '2-digit', hour12: false }}
-      events={props.items.map((item) => ({
-        id: item.id,
-        title: `${STATE_STYLE[item.state]?.label ?? item.state}: ${item.title}`,
-        start: item.start,
-        editable: item.editable,
-        color: STATE_STYLE[item.state]?.color,
-        extendedProps: { seriesId: item.seriesId, state: item.state },
-        classNames: [`delivery-${item.state}`],
-      }))}
+      events={[
+        ...props.items.map((item) => ({
+          id: item.id,
+          title: `${STATE_STYLE[item.state]?.problem ? `${STATE_STYLE[item.state]!.icon} ` : ''}${STATE_STYLE[item.state]?.label ?? item.state}: ${item.title}`,
+          start: item.start,
+          editable: item.editable,
+          color: STATE_STYLE[item.state]?.color,
+          extendedProps: { seriesId: item.seriesId, state: item.state },
+          className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
+        })),
+        ...(props.emailVolume ?? []).map((day) => ({
+          id: `email-${day.date}`,
+          title: `✉ ${day.count} ${day.count === 1 ? 'email' : 'emails'} projected`,
+          start: day.date,
+          allDay: true,
+          editable: false,
+          color: '#5f3dc4',
+          extendedProps: { kind: 'email-volume' },
+          className: 'email-volume',
+        })),
+      ]}
       eventDrop={(info) => {
+        if (info.event.extendedProps.kind === 'email-volume') return info.revert()
         const start = info.event.start
         if (!start) return info.revert()
         props.onMove({ id: info.event.id, seriesId: String(info.event.extendedProps.seriesId), to: start, revert: info.revert })
       }}
       eventClick={(info) => {
         info.jsEvent.preventDefault()
+        if (info.event.extendedProps.kind === 'email-volume') return
         props.onOpen(info.event.id)
       }}
     />

@@ -78,7 +78,7 @@ export function PostEditor(props: {
                 onChange={(e) => (j === 0 && !thread && part.images.length === 0 ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
                 error={(j === 0 && props.errors[`posts.${i}`]) || errorFor(`posts.${i}.parts.${j}`) || problem}
               />
-              <Group gap="xs" aria-label={`Length of ${label.toLowerCase()}`}>
+              <Group gap="xs" role="group" aria-label={`Length of ${label.toLowerCase()}`}>
                 {counters.map((c) => (
                   <Badge key={c.accountId} variant="light" color={c.problems.length ? 'red' : 'gray'}>
                     {c.network} @{c.handle}: {c.length}/{c.max}

@@ -1,9 +1,10 @@
-import { Anchor, Badge, Card, Group, List, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Badge, Card, Group, List, Progress, Stack, Table, Text, ThemeIcon, Title } from '@mantine/core'
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { listProblemDeliveries } from '../../db/queries/deliveries'
 import { countSeriesNeedingApproval } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
+import { loadOnboarding, type OnboardingStep } from '~/utils/onboarding.server'
 import type { loader as appLoader } from './app'
 
 const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {
@@ -16,19 +17,21 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services)
   const problems = await listProblemDeliveries(context.services.database.db, { workspaceId: workspace.id, limit: 20 })
   const needsApproval = await countSeriesNeedingApproval(context.services.database.db, { workspaceId: workspace.id })
-  return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })), needsApproval }
+  const onboarding = await loadOnboarding(context.services, { workspaceId: workspace.id })
+  return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })), needsApproval, onboarding }
 }
 
 /** The workspace's front page: what needs attention, then the next useful steps. */
 export default function Dashboard() {
   const shell = useRouteLoaderData<typeof appLoader>('routes/app')
-  const { problems, needsApproval } = useLoaderData<typeof loader>()
+  const { problems, needsApproval, onboarding } = useLoaderData<typeof loader>()
   return (
     <Stack maw={960}>
       <Title order={1}>{shell?.workspace.name ?? 'Dashboard'}</Title>
       <Text>
         Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell?.role === 'owner' ? 'an' : 'a'} {shell?.role} of this workspace.
       </Text>
+      {onboarding.done < onboarding.steps.length ? <Onboarding steps={onboarding.steps} done={onboarding.done} /> : null}
       {needsApproval > 0 ? (
         <Card withBorder>
           <Text>
@@ -127,5 +130,40 @@ export default function Dashboard() {
         </List>
       </Card>
     </Stack>
+  )
+}
+
+/** The first steps of a new workspace, each with its link and a done mark (hidden once all are done). */
+function Onboarding({ steps, done }: { steps: OnboardingStep[]; done: number }) {
+  return (
+    <Card withBorder component="section" aria-labelledby="onboarding-heading">
+      <Title order={2} size="h4" id="onboarding-heading">
+        Get started
+      </Title>
+      <Text size="sm" c="dimmed" mb="xs">
+        {done} of {steps.length} done
+      </Text>
+      <Progress value={(done / steps.length) * 100} aria-label={`Getting started: ${done} of ${steps.length} done`} mb="sm" />
+      <List spacing="sm" listStyleType="none" aria-label="Getting started checklist">
+        {steps.map((step) => (
+          <List.Item
+            key={step.id}
+            data-done={step.done}
+            icon={
+              <ThemeIcon color={step.done ? 'teal' : 'gray'} variant={step.done ? 'filled' : 'light'} radius="xl" size={22} aria-hidden>
+                {step.done ? '✓' : '○'}
+              </ThemeIcon>
+            }
+          >
+            <Anchor component={Link} to={step.href} fw={500} td={step.done ? 'line-through' : undefined}>
+              {step.label}
+            </Anchor>{' '}
+            <Text span size="sm">
+              {step.done ? '— done.' : `— ${step.description}`}
+            </Text>
+          </List.Item>
+        ))}
+      </List>
+    </Card>
   )
 }

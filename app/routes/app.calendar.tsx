@@ -5,14 +5,16 @@ import calendarStyles from '~/styles/calendar.css'
 import { Alert, Badge, Button, CopyButton, Group, Modal, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { Temporal } from 'temporal-polyfill'
 import { DeliveryCalendar, STATE_STYLE } from '~/components/calendar'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { useToast } from '~/components/toasts'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
+import { loadCalendarPage } from '~/utils/calendar.server'
 import { calendarFeedUrl } from '~/utils/calendar-feed.server'
-import { CalendarActionSchema, loadCalendar, runCalendarAction } from '~/utils/series.server'
+import { CalendarActionSchema, runCalendarAction } from '~/utils/series.server'
 import { readForm } from '~/utils/forms.server'
 
 export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]
@@ -21,7 +23,7 @@ export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette, calen
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, membership } = await requireMembership(request, services)
-  const page = await loadCalendar(services, { workspaceId: workspace.id, params: new URL(request.url).searchParams })
+  const page = await loadCalendarPage(services, { workspaceId: workspace.id, params: new URL(request.url).searchParams })
   const feedUrl = await calendarFeedUrl(services, { workspaceId: workspace.id })
   return { ...page, feedUrl, canEdit: roleAtLeast(membership.role, 'editor') }
 }
@@ -45,7 +47,7 @@ function useCsrfToken(): string {
 }
 
 export default function Calendar() {
-  const { items, filters, options, canEdit, feedUrl } = useLoaderData<typeof loader>()
+  const { items, filters, options, canEdit, feedUrl, emailVolume } = useLoaderData<typeof loader>()
   const actionResult = useActionData<typeof action>()
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
@@ -53,6 +55,8 @@ export default function Calendar() {
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
   const open = items.find((i) => i.id === openId) ?? null
   const moveError = mover.data && !mover.data.ok ? mover.data.error : null
+  useToast(useMemo(() => (mover.data?.ok ? { kind: 'success' as const, title: 'Moved', message: mover.data.message } : null), [mover.data]))
+  useToast(useMemo(() => (actionResult?.ok ? { kind: 'success' as const, message: actionResult.message } : null), [actionResult]))
 
   useEffect(() => {
     if (mover.state === 'idle' && mover.data && !mover.data.ok && pendingRevert) {
@@ -73,6 +77,7 @@ export default function Calendar() {
         <Group align="end" wrap="wrap" gap="sm">
           <NativeSelect label="Time zone" name="tz" defaultValue={filters.tz} data={options.timezones} />
           <NativeSelect label="Account" name="account" defaultValue={filters.account} data={[{ value: '', label: 'All accounts' }, ...options.accounts]} />
+          <NativeSelect label="Channel" name="channel" defaultValue={filters.channel} data={[{ value: '', label: 'All channels' }, ...options.channels]} />
           <NativeSelect label="Series" name="series" defaultValue={filters.series} data={[{ value: '', label: 'All series' }, ...options.series]} />
           <NativeSelect label="Status" name="status" defaultValue={filters.status} data={[{ value: '', label: 'Any status' }, ...options.statuses]} />
           <Button type="submit" variant="default">
@@ -80,10 +85,10 @@ export default function Calendar() {
           </Button>
         </Group>
       </Form>
-      <Group gap="xs" aria-label="Status colours">
+      <Group gap="xs" role="list" aria-label="Status colours">
         {['queued', 'published', 'failed', 'missed', 'needs_review', 'skipped'].map((state) => (
-          <Badge key={state} color={STATE_STYLE[state]!.color} variant="filled">
-            {STATE_STYLE[state]!.label}
+          <Badge key={state} role="listitem" color={STATE_STYLE[state]!.color} variant="filled">
+            {STATE_STYLE[state]!.icon} {STATE_STYLE[state]!.label}
           </Badge>
         ))}
       </Group>
@@ -92,26 +97,35 @@ export default function Calendar() {
           {moveError}
         </Alert>
       ) : null}
-      {mover.data?.ok ? (
-        <Alert color="teal" role="status" title="Moved">
-          {mover.data.message}
-        </Alert>
-      ) : null}
-      {actionResult ? (
-        <Alert color={actionResult.ok ? 'teal' : 'red'} role={actionResult.ok ? 'status' : 'alert'}>
-          {actionResult.ok ? actionResult.message : actionResult.error}
+      {actionResult && !actionResult.ok ? (
+        <Alert color="red" role="alert">
+          {actionResult.error}
         </Alert>
       ) : null}
       {items.length === 0 ? (
-        <Text>
-          Nothing scheduled{filters.account || filters.series || filters.status ? ' with these filters' : ''}. <Link to="/app/series/new">Create a series</Link> to fill the calendar.
-        </Text>
+        filters.account || filters.series || filters.status || filters.channel ? (
+          <Alert color="gray" title="Nothing matches these filters">
+            <Link to="/app/calendar">Show everything</Link> or choose other filters.
+          </Alert>
+        ) : (
+          <Alert color="teal" title="Nothing scheduled yet">
+            Posts appear here once a series is scheduled. <Link to="/app/series/new">Create a series</Link>
+            {options.accounts.length === 0 ? (
+              <>
+                {' '}
+                (first <Link to="/app/accounts">connect an account</Link> to publish to)
+              </>
+            ) : null}
+            .
+          </Alert>
+        )
       ) : null}
       <div data-testid="calendar">
         <DeliveryCalendar
           items={items.map((i) => ({ ...i, editable: canEdit && i.editable }))}
           timeZone={filters.tz}
           initialDate={filters.date}
+          emailVolume={emailVolume}
           onOpen={setOpenId}
           onMove={({ id, seriesId, to, revert }) => {
             setPendingRevert(() => revert)
@@ -130,8 +144,20 @@ export default function Calendar() {
             <Text size="sm">
               @{open.handle} · {open.local} ({filters.tz})
             </Text>
-            <Badge color={STATE_STYLE[open.state]?.color}>{STATE_STYLE[open.state]?.label ?? open.state}</Badge>
-            {open.lastError ? <Text c="red">{open.lastError}</Text> : null}
+            <Group gap="xs">
+              <Text size="sm">Status:</Text>
+              <Badge color={STATE_STYLE[open.state]?.color} variant="filled">
+                {STATE_STYLE[open.state]?.icon} {STATE_STYLE[open.state]?.label ?? open.state}
+              </Badge>
+            </Group>
+            <Text size="sm" c="dimmed">
+              Due {open.start.slice(0, 16).replace('T', ' ')} UTC
+            </Text>
+            {open.lastError ? (
+              <Alert color="red" title="Error" role="alert">
+                {open.lastError}
+              </Alert>
+            ) : null}
             {open.remoteUrl ? (
               <a href={open.remoteUrl} target="_blank" rel="noreferrer">
                 View the published post

@@ -57,7 +57,7 @@ export default function Invitations() {
         </Group>
       </Form>
       {invitations.length === 0 ? (
-        <Text>No open invitations.</Text>
+        <Text>No open invitations. Pick a role and create a link above, then send it to your teammate; it works once.</Text>
       ) : (
         <Table>
           <Table.Thead>

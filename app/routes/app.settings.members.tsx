@@ -4,6 +4,8 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { FormAlert } from '~/components/form-alert'
+import { useToast } from '~/components/toasts'
+import { useMemo } from 'react'
 import { ROLES } from '../../db/schema/users'
 import { countOwners, getMember, listMembers, removeMember, setMemberRole } from '../../db/queries/workspaces'
 import { notFound, requireMembership } from '~/utils/auth.server'
@@ -32,14 +34,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (losesOwner && (await countOwners(db, { workspaceId: workspace.id })) <= 1) {
     return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
   }
-  if (form.data.intent === 'remove') await removeMember(db, { workspaceId: workspace.id, membershipId: target.id })
-  else await setMemberRole(db, { workspaceId: workspace.id, membershipId: target.id, role: form.data.role })
-  return { formError: null }
+  if (form.data.intent === 'remove') {
+    await removeMember(db, { workspaceId: workspace.id, membershipId: target.id })
+    return { formError: null, message: `${target.name ?? target.email} was removed from the workspace.` }
+  }
+  await setMemberRole(db, { workspaceId: workspace.id, membershipId: target.id, role: form.data.role })
+  return { formError: null, message: `${target.name ?? target.email} is now ${form.data.role === 'owner' ? 'an' : 'a'} ${form.data.role}.` }
 }
 
 export default function Members() {
   const { members, isOwner, myMembershipId } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
+  useToast(useMemo(() => (result && 'message' in result && result.message ? { kind: 'success' as const, message: result.message } : null), [result]))
   return (
     <Stack>
       <Text c="dimmed">

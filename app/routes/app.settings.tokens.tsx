@@ -80,7 +80,7 @@ export default function ApiTokens() {
         </Group>
       </Form>
       {tokens.length === 0 ? (
-        <Text>No API tokens yet.</Text>
+        <Text>No API tokens yet. Name one above (e.g. “CI” or “Zapier”) to script Trickle through the API; the secret is shown once.</Text>
       ) : (
         <Table>
           <Table.Thead>

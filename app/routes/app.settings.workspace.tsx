@@ -1,4 +1,6 @@
-import { Alert, Button, Stack, Text, TextInput } from '@mantine/core'
+import { Button, Stack, Text, TextInput } from '@mantine/core'
+import { useMemo } from 'react'
+import { useToast } from '~/components/toasts'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
@@ -32,14 +34,10 @@ export default function WorkspaceSettings() {
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
   const busy = useNavigation().state === 'submitting'
+  useToast(useMemo(() => (result?.saved ? { kind: 'success' as const, title: 'Saved', message: 'The workspace settings are updated.' } : null), [result]))
   return (
     <Stack>
       {canEdit ? null : <Text c="dimmed">Only editors and owners can change these settings; ask an owner if something is wrong.</Text>}
-      {result?.saved ? (
-        <Alert color="teal" role="status" title="Saved">
-          The workspace settings are updated.
-        </Alert>
-      ) : null}
       <Form method="post" noValidate>
         <CsrfInput />
         <fieldset disabled={!canEdit} style={{ border: 0, padding: 0, margin: 0 }}>

@@ -1,7 +1,10 @@
-import { Alert, AppShell, Anchor, Button, Group, NativeSelect, Text, VisuallyHidden } from '@mantine/core'
-import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
-import { Form, Link, Outlet, useLoaderData } from '@remix-run/react'
+import { Alert, AppShell, Anchor, Burger, Button, Group, NativeSelect, NavLink, Text, VisuallyHidden } from '@mantine/core'
+import { useDisclosure } from '@mantine/hooks'
+import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs } from '@remix-run/node'
+import { Form, Link, Outlet, useLoaderData, useLocation } from '@remix-run/react'
+import { useEffect } from 'react'
 import { z } from 'zod'
+import appShellStyles from '~/styles/app-shell.css'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { oldestOverdueDelivery } from '../../db/queries/deliveries'
@@ -11,6 +14,9 @@ import { notFound, requireMembership, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { switchSessionWorkspace } from '~/utils/session.server'
+import { redirectWithToast } from '~/utils/toast.server'
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellStyles }]
 
 /** The signed-in shell: every /app page is rendered inside it and can rely on its loader's `csrfToken`. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -43,33 +49,33 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const membership = await getMembershipOfUser(services.database.db, { workspaceId: form.data.workspaceId, userId: user.id })
   if (!membership) throw notFound('No such workspace')
   await switchSessionWorkspace(services, { idHash: session.idHash, workspaceId: membership.workspaceId })
-  return redirect('/app')
+  const target = (await listWorkspacesOfUser(services.database.db, { userId: user.id })).find((w) => w.workspaceId === membership.workspaceId)
+  return redirectWithToast(services, '/app', { kind: 'info', message: `You are now in ${target?.name ?? 'the other workspace'}.` })
 }
+
+const NAV = [
+  { to: '/app', label: 'Dashboard', end: true },
+  { to: '/app/series', label: 'Series' },
+  { to: '/app/calendar', label: 'Calendar' },
+  { to: '/app/contacts', label: 'Contacts' },
+  { to: '/app/accounts', label: 'Accounts' },
+  { to: '/app/settings', label: 'Settings' },
+]
 
 export default function AppLayout() {
   const { user, workspace, workspaces, role, overdueSince } = useLoaderData<typeof loader>()
+  const [opened, { toggle, close }] = useDisclosure(false)
+  const { pathname } = useLocation()
+  // A phone's menu closes once a link was followed.
+  useEffect(() => close(), [pathname, close])
   return (
-    <AppShell header={{ height: 60 }} padding="md">
+    <AppShell header={{ height: 60 }} navbar={{ width: 200, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group component="nav" aria-label="Main" gap="md">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close the menu' : 'Open the menu'} aria-expanded={opened} aria-controls="main-navigation" />
             <Anchor component={Link} to="/app" fw={700}>
               Trickle
-            </Anchor>
-            <Anchor component={Link} to="/app/series">
-              Series
-            </Anchor>
-            <Anchor component={Link} to="/app/calendar">
-              Calendar
-            </Anchor>
-            <Anchor component={Link} to="/app/contacts">
-              Contacts
-            </Anchor>
-            <Anchor component={Link} to="/app/accounts">
-              Accounts
-            </Anchor>
-            <Anchor component={Link} to="/app/settings">
-              Settings
             </Anchor>
           </Group>
           <Group gap="sm" wrap="nowrap">
@@ -90,11 +96,11 @@ export default function AppLayout() {
                 </Group>
               </Form>
             ) : (
-              <Text size="sm" fw={500}>
+              <Text size="sm" fw={500} visibleFrom="xs">
                 {workspace.name}
               </Text>
             )}
-            <Text size="sm" c="dimmed">
+            <Text size="sm" c="dimmed" visibleFrom="sm">
               {user.name} <VisuallyHidden>({role})</VisuallyHidden>
             </Text>
             <Form method="post" action="/logout">
@@ -106,6 +112,14 @@ export default function AppLayout() {
           </Group>
         </Group>
       </AppShell.Header>
+      <AppShell.Navbar p="xs" id="main-navigation" className="app-navbar" data-menu-closed={opened ? undefined : true}>
+        <nav aria-label="Main">
+          {NAV.map((item) => {
+            const active = item.end ? pathname === item.to || pathname === `${item.to}/` : pathname === item.to || pathname.startsWith(`${item.to}/`)
+            return <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={active} aria-current={active ? 'page' : undefined} />
+          })}
+        </nav>
+      </AppShell.Navbar>
       <AppShell.Main>
         {overdueSince ? (
           <Alert color="red" title="Posts are not going out" role="alert" mb="md">

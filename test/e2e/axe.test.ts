@@ -36,6 +36,11 @@ async function audit(page: Page, path: string, width: number): Promise<Violation
   const response = await page.goto(`${app.url}${path}`)
   expect(response?.status(), path).toBeLessThan(400)
   await page.waitForLoadState('networkidle')
+  return runAxe(page, path, width)
+}
+
+/** axe-core on the page as it is now: serious and critical violations, and sideways scrolling. */
+async function runAxe(page: Page, path: string, width: number): Promise<Violation[]> {
   await page.addScriptTag({ content: axeSource })
   const result = await page.evaluate(async () => {
     const run = (window as unknown as { axe: { run(context: Document): Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[]; failureSummary?: string }> }> }> } }).axe.run
@@ -119,6 +124,21 @@ it('finds no serious or critical accessibility violation on any page, at desktop
   for (const path of pages) violations.push(...(await audit(page, path, 1280)))
   await page.setViewportSize({ width: 390, height: 844 })
   for (const path of pages) violations.push(...(await audit(page, path, 390)))
+
+  // Phone width: the main navigation sits behind the menu button, and the menu works by keyboard.
+  await page.goto(`${app.url}/app`)
+  await page.waitForLoadState('networkidle')
+  const nav = page.getByRole('navigation', { name: 'Main' })
+  expect(await nav.getByRole('link', { name: 'Calendar', exact: true }).isVisible()).toBe(false)
+  await page.getByRole('button', { name: 'Open the menu' }).focus()
+  await page.keyboard.press('Enter')
+  await nav.getByRole('link', { name: 'Calendar', exact: true }).waitFor({ state: 'visible' })
+  violations.push(...(await runAxe(page, '/app (menu open)', 390)))
+  await nav.getByRole('link', { name: 'Calendar', exact: true }).focus()
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${app.url}/app/calendar`)
+  await page.getByRole('heading', { level: 1, name: 'Calendar' }).waitFor()
+  await nav.getByRole('link', { name: 'Calendar', exact: true }).waitFor({ state: 'hidden' })
   await context.close()
 
   expect(violations, JSON.stringify(violations, null, 2)).toEqual([])
