@@ -2,7 +2,7 @@
  * Scheduler lag of the publishing pipeline beside a bare Agenda no-op job loop, on the same job store in
  * the same run (issue 4). Each side gets its own fresh database with DUE jobs due evenly within WINDOW
  * seconds while STORED future deliveries (and their jobs) sit in the same tables; the pipeline publishes
- * through the real X connector to a loopback server that speaks the X API.
+ * through the real X connector to a loopback server that speaks the X API, in a process of its own.
  *
  * Prints per side: lag (actual start − due) p50/p99/max, sustained throughput of a burst (the knee: an
  * offered rate above it makes lag grow), database statements per delivery, and idle database load
@@ -29,7 +29,7 @@ import { systemClock } from '../domain/clock'
 import { accountTargets, defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler, PUBLISH_DELIVERY_JOB } from '../jobs/publish-delivery'
 import { JOBS_TABLE, openJobStore, type JobStore } from '../jobs/store'
-import { startXApiServer } from '../test/servers/x-api'
+import { startXApiProcess } from './x-api-process'
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
 const DUE = Number(arg('due', '10000'))
@@ -69,7 +69,7 @@ async function freshDatabase(count: () => void): Promise<{ database: Database; u
   await admin.unsafe(`CREATE DATABASE ${name}`)
   const url = withDatabase(SERVER_URL, name)
   await (await openDatabase({ url, max: 2 })).close()
-  const database = await openDatabase({ url, max: 10, migrate: false, onQuery: count })
+  const database = await openDatabase({ url, max: Math.max(10, CONCURRENCY), migrate: false, onQuery: count })
   return {
     database,
     url,
@@ -96,13 +96,13 @@ async function transactions(url: string): Promise<number> {
 type OpenedStore = { store: JobStore; mongoUrl?: string; dropMongo(): Promise<void> }
 
 async function openStore(url: string, name: string): Promise<OpenedStore> {
-  if (STORE === 'postgres') return { store: await openJobStore({ databaseUrl: url, name }), dropMongo: async () => {} }
+  if (STORE === 'postgres') return { store: await openJobStore({ databaseUrl: url, name, poolSize: CONCURRENCY + 10, agenda: { maxConcurrency: CONCURRENCY + 10 } }), dropMongo: async () => {} }
   if (!process.env.MONGODB_URL) throw new Error('--store=mongodb needs MONGODB_URL')
   const u = new URL(process.env.MONGODB_URL)
   u.pathname = `/trickle_bench_${randomBytes(5).toString('hex')}`
   const mongoUrl = u.toString()
   return {
-    store: await openJobStore({ mongodbUrl: mongoUrl, name }),
+    store: await openJobStore({ mongodbUrl: mongoUrl, name, agenda: { maxConcurrency: CONCURRENCY + 10 } }),
     mongoUrl,
     async dropMongo() {
       const client = await MongoClient.connect(mongoUrl)
@@ -204,14 +204,14 @@ async function runPipeline(): Promise<Side> {
   let statements = 0
   const { database, url, drop } = await freshDatabase(() => statements++)
   const db = database.db
-  const x = await startXApiServer()
+  const x = await startXApiProcess()
   const opened = await openStore(url, 'bench-pipeline')
   const { store } = opened
   const keyring = createKeyring({ currentKey: randomBytes(32).toString('base64'), currentVersion: 1 })
   const setupStart = now()
   try {
     const [workspace] = await db.insert(workspaces).values({ name: 'Bench' }).returning()
-    const issued = x.issueTokens({ accessTtlSeconds: 86_400 })
+    const issued = x.tokens
     const account = await connectAccount(db, {
       workspaceId: workspace!.id,
       kind: 'x',
@@ -273,7 +273,13 @@ async function runPipeline(): Promise<Side> {
     await startPipeline(store.agenda, deps)
     const setupS = (now() - setupStart) / 1000
     const side = await measureSide({ url, statements: () => statements, schedule, started })
-    if (x.posts.length !== DUE + BURST) throw new Error(`expected ${DUE + BURST} posts at the X server, found ${x.posts.length}`)
+    // `started` is the claim; the last posts may still be on their way to the server.
+    let posts = await x.postCount()
+    for (let waited = 0; posts < DUE + BURST && waited < 10_000; waited += 200) {
+      await sleep(200)
+      posts = await x.postCount()
+    }
+    if (posts !== DUE + BURST) throw new Error(`expected ${DUE + BURST} posts at the X server, found ${posts}`)
     return { ...side, setupS }
   } finally {
     await store.close({ drainMs: 0 }).catch(() => {})

@@ -1,7 +1,7 @@
 import type { Agenda } from 'agenda'
 import { ConnectorError, type Connector } from '../connectors/types'
 import type { Db } from '../db/client'
-import { ensureFreshCredentials, getAccount, refreshAccountCredentials, reservePostQuota } from '../db/queries/accounts'
+import { ensureFreshCredentials, getAccountWithCredentials, refreshAccountCredentials, reservePostQuota } from '../db/queries/accounts'
 import type { Clock } from '../domain/clock'
 import type { Keyring } from '../db/vault'
 import { definePublishDelivery, type PipelineDeps, type PublishTarget } from './publish-delivery'
@@ -51,12 +51,13 @@ export function accountTargets(args: {
   const { db, keyring, clock } = args
   return {
     async resolveTarget({ workspaceId, accountId, posts }): Promise<PublishTarget> {
-      const account = await getAccount(db, { workspaceId, accountId })
-      if (!account) throw new ConnectorError('disconnected', `account ${accountId} no longer exists`)
+      const found = await getAccountWithCredentials(db, { workspaceId, accountId, keyring })
+      if (!found) throw new ConnectorError('disconnected', `account ${accountId} no longer exists`)
+      const { account } = found
       if (account.status !== 'connected') throw new ConnectorError('disconnected', `account @${account.handle} needs to be reconnected`)
       const connector = args.connectorFor(account.kind)
       // Refreshed ahead of expiry (single-flight); a spent app or workspace budget throws rate-limited.
-      const credentials = await ensureFreshCredentials({ db, keyring, connector, workspaceId, accountId, clock })
+      const credentials = await ensureFreshCredentials({ db, keyring, connector, workspaceId, accountId, clock, current: found.credentials })
       if (posts > 0) await reservePostQuota(db, { connector, workspaceId, accountId, posts, clock })
       return { connector, credentials }
     },

@@ -101,6 +101,9 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
   const view = await loadDeliveryForStart(db, args)
   if (!view) return { result: 'ignored' }
   const { delivery } = view
+  // Email deliveries (an enrollment, not an account) are sent by the drip runner, never by this job.
+  const accountId = delivery.accountId
+  if (!accountId) return { result: 'ignored' }
   const start = decideStart({
     state: delivery.state,
     dueAt: delivery.dueAt,
@@ -140,7 +143,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     // The account is marked before the delivery settles, so whoever sees the failed delivery also sees
     // why (the network refused the account even after a refresh: true whoever holds the claim).
     if (outcome.state === 'failed' && outcome.reconnectAccount) {
-      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId: claim.delivery.accountId!, status: 'reconnect_needed', reason: message, clock })
+      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId, status: 'reconnect_needed', reason: message, clock })
     }
     const recorded = await recordAttemptOutcome(db, {
       ...attempt,
@@ -158,7 +161,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
   let target: PublishTarget
   try {
-    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId: claim.delivery.accountId!, posts: claim.content.parts.length })
+    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId, posts: claim.content.parts.length })
   } catch (error) {
     // Nothing was sent: any failure here is safe to retry.
     const kind = isConnectorError(error) ? (error.kind === 'auth' ? 'disconnected' : error.kind) : 'transient'
@@ -217,7 +220,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     try {
       credentials = await deps.refreshCredentials({
         workspaceId: args.workspaceId,
-        accountId: claim.delivery.accountId!,
+        accountId,
         connector: target.connector,
         staleAccessToken: credentials.accessToken,
       })

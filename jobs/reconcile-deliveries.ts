@@ -51,7 +51,9 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
   const report: ReconcileReport = { requeued: 0, needsReview: 0, failed: 0, lookedUp: 0, foundPublished: 0, reenqueued: 0, missed: 0, enqueueErrors: 0 }
   const targets = new Map<string, Promise<PublishTarget | null>>()
-  const targetOf = (workspaceId: string, accountId: string) => {
+  // Email deliveries (no account) never hold a lease or a pending lookup; null keeps them out anyway.
+  const targetOf = async (workspaceId: string, accountId: string | null) => {
+    if (!accountId) return null
     const key = `${workspaceId}/${accountId}`
     let target = targets.get(key)
     if (!target) {
@@ -64,7 +66,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   for (const delivery of await findExpiredLeases(db, { now: clock.now(), limit: BATCH })) {
     if (!delivery.attemptId) continue
     const now = clock.now()
-    const target = delivery.sendingAt ? await targetOf(delivery.workspaceId, delivery.accountId!) : null
+    const target = delivery.sendingAt ? await targetOf(delivery.workspaceId, delivery.accountId) : null
     const outcome = decideExpiredLease({ sendingAt: delivery.sendingAt, attempts: delivery.attempts, maxAttempts: options.maxAttempts, canLookup: !!target?.connector.lookup, now })
     const settled = await settleExpiredLease(db, {
       deliveryId: delivery.id,
@@ -91,7 +93,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
 
   for (const { delivery, content } of await findLookupsDue(db, { now: clock.now(), limit: BATCH })) {
-    const target = await targetOf(delivery.workspaceId, delivery.accountId!)
+    const target = await targetOf(delivery.workspaceId, delivery.accountId)
     const lookup = target?.connector.lookup?.bind(target.connector)
     if (!target || !lookup) {
       // No way to look it up (or the account cannot be reached): a person decides.

@@ -44,6 +44,12 @@ export type OpenJobStoreOptions = {
   embeddedDataDir?: string | null
   /** Identifies this process in lock ownership (lastModifiedBy). */
   name?: string
+  /**
+   * PostgreSQL store: connections in the job store's pool. Every running job saves itself and every lock
+   * is a query, so the pool must exceed the jobs run at once (publish concurrency + the recurring jobs):
+   * at concurrency 25 a pool of 10 halved throughput (decision 018). Default 20.
+   */
+  poolSize?: number
   /** How long opening waits for an unreachable server before failing. Default 10 s. */
   connectTimeoutMs?: number
   agenda?: Omit<AgendaOptions, 'backend' | 'name'>
@@ -56,6 +62,7 @@ const UNIQUE_KEY_INDEX = 'trickle_jobs_unique_key_idx'
 const DEFAULT_DRAIN_MS = 30_000
 const EMBEDDED_SOCKET_CONNECTIONS = 64
 const EMBEDDED_POOL_SIZE = 4
+const DEFAULT_POOL_SIZE = 20
 
 /** Choose and connect the Agenda backend: MongoDB → PostgreSQL → embedded PGlite (docs/decisions/003-job-stores.md). */
 export async function openJobStore(options: OpenJobStoreOptions): Promise<JobStore> {
@@ -65,7 +72,10 @@ export async function openJobStore(options: OpenJobStoreOptions): Promise<JobSto
   }
   if (options.mongodbUrl) return openMongoStore(options.mongodbUrl, settings)
   if (options.databaseUrl) {
-    return openPostgresStore({ kind: 'postgres', url: options.databaseUrl, notifications: options.postgresNotifications ?? true }, settings)
+    return openPostgresStore(
+      { kind: 'postgres', url: options.databaseUrl, notifications: options.postgresNotifications ?? true, poolSize: options.poolSize ?? DEFAULT_POOL_SIZE },
+      settings,
+    )
   }
   return openEmbeddedStore(options.embeddedDataDir ?? null, settings)
 }

@@ -237,7 +237,7 @@ async function replanInTx(tx: Tx, args: { workspaceId: string; sequenceId: strin
     if (!(PENDING_STATES as readonly string[]).includes(delivery.state)) continue // settled: keeps its time
     const planned = plan.get(stepNumber.get(delivery.stepId) ?? 0)
     const ref = { workspaceId, deliveryId: delivery.id, now }
-    if (!planned || !targets.has(delivery.accountId!)) {
+    if (!planned || !delivery.accountId || !targets.has(delivery.accountId)) {
       if (await settlePendingDelivery(tx, { ...ref, state: 'canceled' })) effects.cancel.push(delivery.id)
     } else if (planned.status === 'skipped') {
       if (await settlePendingDelivery(tx, { ...ref, state: 'skipped' })) effects.cancel.push(delivery.id)

@@ -139,6 +139,20 @@ export async function getAccountCredentials(db: DbOrTx, args: { workspaceId: str
   return openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext: row.ciphertext })
 }
 
+/** An account and its decrypted credentials in one read (the publish path: one statement, not two). */
+export async function getAccountWithCredentials(
+  db: DbOrTx,
+  args: { workspaceId: string; accountId: string; keyring: Keyring },
+): Promise<{ account: AccountSummary; credentials: Credentials } | null> {
+  const [row] = await db
+    .select({ ...summaryColumns, ciphertext: accounts.credentialsCiphertext })
+    .from(accounts)
+    .where(scoped(args))
+  if (!row) return null
+  const { ciphertext, ...account } = row
+  return { account: account as AccountSummary, credentials: openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext }) }
+}
+
 /** Store new credentials for an account; empty tokens never overwrite stored ones. */
 export async function updateAccountCredentials(
   db: Db,
@@ -236,8 +250,10 @@ export async function refreshAccountCredentials(args: RefreshArgs): Promise<Cred
 }
 
 /** Credentials good for at least `marginMs` more (default 5 minutes), refreshing ahead of expiry. */
-export async function ensureFreshCredentials(args: Omit<RefreshArgs, 'staleAccessToken'> & { marginMs?: number }): Promise<Credentials> {
-  const current = await getAccountCredentials(args.db, args)
+export async function ensureFreshCredentials(
+  args: Omit<RefreshArgs, 'staleAccessToken'> & { marginMs?: number; /** Already read (saves the read). */ current?: Credentials },
+): Promise<Credentials> {
+  const current = args.current ?? (await getAccountCredentials(args.db, args))
   const margin = args.marginMs ?? 5 * 60_000
   if (!current.expiresAt || current.expiresAt.getTime() - args.clock.now().getTime() > margin) return current
   if (!args.connector.refreshCredentials || !current.refreshToken) return current

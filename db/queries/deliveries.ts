@@ -386,8 +386,10 @@ export async function claimDelivery(
   args: { workspaceId: string; deliveryId: string; version: number; now: Date; leaseMs: number },
 ): Promise<Claim | null> {
   const attemptId = randomUUID()
-  const [delivery] = await db
-    .update(deliveries)
+  // One statement: the claim and the step's content it publishes (read in the same snapshot).
+  const claimed = db.$with('claimed').as(
+    db
+      .update(deliveries)
     .set({
       state: 'publishing',
       attemptId,
@@ -407,9 +409,11 @@ export async function claimDelivery(
         sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
       ),
     )
-    .returning()
-  if (!delivery) return null
-  const [step] = await db.select({ content: sequenceSteps.content }).from(sequenceSteps).where(eq(sequenceSteps.id, delivery.stepId))
+      .returning(),
+  )
+  const [row] = await db.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId))
+  if (!row) return null
+  const { claimed: delivery, sequence_steps: step } = row
   if (!step) throw new Error(`step ${delivery.stepId} of delivery ${delivery.id} is gone`)
   return { attemptId, delivery, content: step.content }
 }

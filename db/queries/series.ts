@@ -153,6 +153,7 @@ export async function listCalendarDeliveries(
     .innerJoin(accounts, eq(accounts.id, deliveries.accountId))
     .where(and(...conditions))
     .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
+  // The inner join with accounts leaves only account targets (email deliveries have none).
   return rows.map(({ content, ...row }) => ({ ...row, accountId: row.accountId!, text: content.parts.map((p) => p.text).join('\n\n') }))
 }
 
