@@ -298,7 +298,10 @@ async function runBare(): Promise<Side> {
   try {
     const started = new Map<string, number>()
     const agenda: Agenda = store.agenda
-    agenda.define(NOOP_JOB, async (job: Job) => void started.set((job.attrs.data as { id: string }).id, now()), { concurrency: CONCURRENCY })
+    agenda.define(NOOP_JOB, async (job: Job) => void started.set((job.attrs.data as { id: string }).id, now()), {
+      concurrency: CONCURRENCY,
+      lockLimit: CONCURRENCY, // as the publish job: lock only what can start now (decision 018)
+    })
     let n = 0
     const schedule = async (count: number, dueAt: (i: number) => Date) => {
       const items = Array.from({ length: count }, (_, i) => ({ id: `job-${++n}`, dueAt: dueAt(i) }))
