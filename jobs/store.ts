@@ -45,9 +45,9 @@ export type OpenJobStoreOptions = {
   /** Identifies this process in lock ownership (lastModifiedBy). */
   name?: string
   /**
-   * PostgreSQL store: connections in the job store's pool. Every running job saves itself and every lock
-   * is a query, so the pool must exceed the jobs run at once (publish concurrency + the recurring jobs):
-   * at concurrency 25 a pool of 10 halved throughput (decision 018). Default 20.
+   * PostgreSQL store: connections in the job store's pool (default 10). A job holds a connection only
+   * while it locks or saves itself, so 10 serves the default publish concurrency of 10; raise it with the
+   * concurrency (at 25, a pool of 10 halved throughput: decision 018).
    */
   poolSize?: number
   /** How long opening waits for an unreachable server before failing. Default 10 s. */
@@ -62,7 +62,7 @@ const UNIQUE_KEY_INDEX = 'trickle_jobs_unique_key_idx'
 const DEFAULT_DRAIN_MS = 30_000
 const EMBEDDED_SOCKET_CONNECTIONS = 64
 const EMBEDDED_POOL_SIZE = 4
-const DEFAULT_POOL_SIZE = 20
+const DEFAULT_POOL_SIZE = 10
 
 /** Choose and connect the Agenda backend: MongoDB → PostgreSQL → embedded PGlite (docs/decisions/003-job-stores.md). */
 export async function openJobStore(options: OpenJobStoreOptions): Promise<JobStore> {
