@@ -5,6 +5,7 @@ import type { Clock } from '../../domain/clock'
 import type { Db, DbOrTx } from '../client'
 import { accounts } from '../schema'
 import { openCredentials, sealCredentials, type Keyring } from '../vault'
+import { param, prepared } from './prepared'
 
 export type AccountStatus = 'connected' | 'reconnect_needed' | 'disconnected'
 
@@ -144,10 +145,14 @@ export async function getAccountWithCredentials(
   db: DbOrTx,
   args: { workspaceId: string; accountId: string; keyring: Keyring },
 ): Promise<{ account: AccountSummary; credentials: Credentials } | null> {
-  const [row] = await db
-    .select({ ...summaryColumns, ciphertext: accounts.credentialsCiphertext })
-    .from(accounts)
-    .where(scoped(args))
+  const query = prepared(db, 'getAccountWithCredentials', (d, name) =>
+    d
+      .select({ ...summaryColumns, ciphertext: accounts.credentialsCiphertext })
+      .from(accounts)
+      .where(and(eq(accounts.workspaceId, param('workspaceId')), eq(accounts.id, param('accountId'))))
+      .prepare(name),
+  )
+  const [row] = await query.execute({ workspaceId: args.workspaceId, accountId: args.accountId })
   if (!row) return null
   const { ciphertext, ...account } = row
   return { account: account as AccountSummary, credentials: openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext }) }

@@ -4,6 +4,7 @@ import type { Clock } from '../../domain/clock'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
 import type { Db, DbOrTx } from '../client'
 import { accounts, deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
+import { instant, iso, param, prepared } from './prepared'
 import { requireStepContent } from './sequences'
 
 export type Delivery = typeof deliveries.$inferSelect
@@ -21,9 +22,15 @@ export type DeliveryScheduler = {
 const bump = { version: sql`${deliveries.version} + 1` }
 const pending = inArray(deliveries.state, [...PENDING_STATES])
 
-function scoped(args: { workspaceId: string; deliveryId: string }): SQL {
+/** A value, or a prepared statement's placeholder (`param('name')`). */
+type Value = string | SQL
+
+function scoped(args: { workspaceId: Value; deliveryId: Value }): SQL {
   return and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.id, args.deliveryId)) as SQL
 }
+
+/** `scoped` for prepared statements: values `workspaceId` and `deliveryId`. */
+const scopedPlaceholders = scoped({ workspaceId: param('workspaceId'), deliveryId: param('deliveryId') })
 
 function requireDate(field: string, value: unknown): asserts value is Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new Error(`${field}: must be a valid date`)
@@ -138,7 +145,7 @@ function insertChunk(tx: DbOrTx, args: { workspaceId: string; sequenceId: string
         }
       }),
     )
-    .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId] })
+    .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId], where: isNotNull(deliveries.accountId) })
     .returning({ id: deliveries.id, state: deliveries.state, dueAt: deliveries.dueAt })
 }
 
@@ -362,11 +369,15 @@ export type StartView = {
 
 /** What a publish job reads before deciding whether to claim. */
 export async function loadDeliveryForStart(db: DbOrTx, args: { workspaceId: string; deliveryId: string }): Promise<StartView | null> {
-  const [row] = await db
-    .select({ delivery: deliveries, sequenceStatus: sequences.status, maxLatenessSeconds: sequences.maxLatenessSeconds })
-    .from(deliveries)
-    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
-    .where(scoped(args))
+  const query = prepared(db, 'loadDeliveryForStart', (d, name) =>
+    d
+      .select({ delivery: deliveries, sequenceStatus: sequences.status, maxLatenessSeconds: sequences.maxLatenessSeconds })
+      .from(deliveries)
+      .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+      .where(scopedPlaceholders)
+      .prepare(name),
+  )
+  const [row] = await query.execute({ workspaceId: args.workspaceId, deliveryId: args.deliveryId })
   return row ?? null
 }
 
@@ -387,40 +398,53 @@ export async function claimDelivery(
 ): Promise<Claim | null> {
   const attemptId = randomUUID()
   // One statement: the claim and the step's content it publishes (read in the same snapshot).
-  const claimed = db.$with('claimed').as(
-    db
-      .update(deliveries)
-    .set({
-      state: 'publishing',
-      attemptId,
-      claimedAt: args.now,
-      leaseExpiresAt: new Date(args.now.getTime() + args.leaseMs),
-      sendingAt: null,
-      attempts: sql`${deliveries.attempts} + 1`,
-      updatedAt: args.now,
-      ...bump,
-    })
-    .where(
-      and(
-        scoped(args),
-        eq(deliveries.version, args.version),
-        pending,
-        lte(deliveries.nextAttemptAt, args.now),
-        sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
-      ),
+  const query = prepared(db, 'claimDelivery', (d, name) => {
+    const claimed = d.$with('claimed').as(
+      d
+        .update(deliveries)
+        .set({
+          state: 'publishing',
+          attemptId: param('attemptId'),
+          claimedAt: instant('now'),
+          leaseExpiresAt: instant('leaseUntil'),
+          sendingAt: null,
+          attempts: sql`${deliveries.attempts} + 1`,
+          updatedAt: instant('now'),
+          ...bump,
+        })
+        .where(
+          and(
+            scopedPlaceholders,
+            eq(deliveries.version, param('version')),
+            pending,
+            lte(deliveries.nextAttemptAt, instant('now')),
+            sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
+          ),
+        )
+        .returning(),
     )
-      .returning(),
-  )
-  const [row] = await db.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId))
+    return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)
+  })
+  const [row] = await query.execute({
+    workspaceId: args.workspaceId,
+    deliveryId: args.deliveryId,
+    version: args.version,
+    attemptId,
+    now: iso(args.now),
+    leaseUntil: iso(new Date(args.now.getTime() + args.leaseMs)),
+  })
   if (!row) return null
   const { claimed: delivery, sequence_steps: step } = row
   if (!step) throw new Error(`step ${delivery.stepId} of delivery ${delivery.id} is gone`)
   return { attemptId, delivery, content: step.content }
 }
 
-function holding(args: { deliveryId: string; attemptId: string }): SQL {
+function holding(args: { deliveryId: Value; attemptId: Value }): SQL {
   return and(eq(deliveries.id, args.deliveryId), eq(deliveries.attemptId, args.attemptId), eq(deliveries.state, 'publishing')) as SQL
 }
+
+/** `holding` for prepared statements: values `deliveryId` and `attemptId`. */
+const holdingPlaceholders = holding({ deliveryId: param('deliveryId'), attemptId: param('attemptId') })
 
 /**
  * Record that the network call starts now. Succeeds only while this attempt still holds the claim and
@@ -429,11 +453,15 @@ function holding(args: { deliveryId: string; attemptId: string }): SQL {
  * has ended one way or another.
  */
 export async function markSending(db: DbOrTx, args: { deliveryId: string; attemptId: string; now: Date; holdUntil: Date; leaseUntil: Date }): Promise<boolean> {
-  const rows = await db
-    .update(deliveries)
-    .set({ sendingAt: args.now, leaseExpiresAt: args.leaseUntil, updatedAt: args.now, ...bump })
-    .where(and(holding(args), gte(deliveries.leaseExpiresAt, args.holdUntil)))
-    .returning({ id: deliveries.id })
+  const query = prepared(db, 'markSending', (d, name) =>
+    d
+      .update(deliveries)
+      .set({ sendingAt: instant('now'), leaseExpiresAt: instant('leaseUntil'), updatedAt: instant('now'), ...bump })
+      .where(and(holdingPlaceholders, gte(deliveries.leaseExpiresAt, instant('holdUntil'))))
+      .returning({ id: deliveries.id })
+      .prepare(name),
+  )
+  const rows = await query.execute({ ...args, now: iso(args.now), leaseUntil: iso(args.leaseUntil), holdUntil: iso(args.holdUntil) })
   return rows.length === 1
 }
 
@@ -441,22 +469,26 @@ export async function recordPublished(
   db: DbOrTx,
   args: { deliveryId: string; attemptId: string; now: Date; remoteId: string; remoteUrl: string | null },
 ): Promise<boolean> {
-  const rows = await db
-    .update(deliveries)
-    .set({
-      state: 'published',
-      remoteId: args.remoteId,
-      remoteUrl: args.remoteUrl,
-      publishedAt: args.now,
-      nextAttemptAt: null,
-      leaseExpiresAt: null,
-      lastError: null,
-      lastErrorKind: null,
-      updatedAt: args.now,
-      ...bump,
-    })
-    .where(holding(args))
-    .returning({ id: deliveries.id })
+  const query = prepared(db, 'recordPublished', (d, name) =>
+    d
+      .update(deliveries)
+      .set({
+        state: 'published',
+        remoteId: param('remoteId'),
+        remoteUrl: param('remoteUrl'),
+        publishedAt: instant('now'),
+        nextAttemptAt: null,
+        leaseExpiresAt: null,
+        lastError: null,
+        lastErrorKind: null,
+        updatedAt: instant('now'),
+        ...bump,
+      })
+      .where(holdingPlaceholders)
+      .returning({ id: deliveries.id })
+      .prepare(name),
+  )
+  const rows = await query.execute({ ...args, now: iso(args.now) })
   return rows.length === 1
 }
 

@@ -229,3 +229,26 @@ export async function countSeriesNeedingApproval(db: DbOrTx, args: { workspaceId
     .where(and(eq(seriesTimings.workspaceId, args.workspaceId), eq(seriesTimings.approval, 'pending_approval')))
   return row?.count ?? 0
 }
+
+export type SeriesStepStat = { sequenceId: string; position: number; text: string; state: DeliveryState; count: number; firstDueAt: Date; remoteUrl: string | null }
+
+/** Deliveries of every series post of the workspace by state (analytics per series and per post). */
+export async function seriesStepStats(db: DbOrTx, args: { workspaceId: string }): Promise<SeriesStepStat[]> {
+  const rows = await db
+    .select({
+      sequenceId: deliveries.sequenceId,
+      position: sequenceSteps.position,
+      text: sql<string>`coalesce(${sequenceSteps.content}->'parts'->0->>'text', '')`,
+      state: deliveries.state,
+      count: sql<number>`count(*)::int`,
+      firstDueAt: sql<Date | string>`min(${deliveries.dueAt})`,
+      remoteUrl: sql<string | null>`max(${deliveries.remoteUrl})`,
+    })
+    .from(deliveries)
+    .innerJoin(sequenceSteps, eq(sequenceSteps.id, deliveries.stepId))
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(sequences.workspaceId, args.workspaceId), eq(sequences.kind, 'series')))
+    .groupBy(deliveries.sequenceId, sequenceSteps.position, sequenceSteps.content, deliveries.state)
+    .orderBy(asc(sequenceSteps.position))
+  return rows.map((r) => ({ ...r, state: r.state as DeliveryState, count: Number(r.count), firstDueAt: new Date(r.firstDueAt) }))
+}

@@ -50,8 +50,10 @@ export const deliveries = pgTable(
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId),
-    uniqueIndex('deliveries_enrollment_step_uq').on(t.enrollmentId, t.stepId),
+    // Partial: a delivery has one target, so each row is in one of these two indexes, not both (its
+    // non-HOT updates add one entry fewer). ON CONFLICT names the predicate to use them.
+    uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId).where(sql`${t.accountId} is not null`),
+    uniqueIndex('deliveries_enrollment_step_uq').on(t.enrollmentId, t.stepId).where(sql`${t.enrollmentId} is not null`),
     check('deliveries_one_target_ck', sql`num_nonnulls(${t.accountId}, ${t.enrollmentId}) = 1`),
     index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),
     index('deliveries_workspace_due_idx').on(t.workspaceId, t.dueAt),
