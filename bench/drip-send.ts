@@ -1,27 +1,30 @@
 /**
- * The drip runner at scale: N contacts (default 100,000) reaching one step, sent through the runner
- * (database claims, rendering, signed links, the email connector) to a loopback SMTP server that
- * drains messages. Printed beside a bare nodemailer loop to the same server in the same run:
- * throughput and its ratio (goal ≥ 0.8×), database statements per message (goal ≤ 2), worker RSS.
+ * The drip runner at scale: N contacts (default 100,000) reaching one step, sent by W worker processes
+ * (default 4; each runs the real drip runner job on the PostgreSQL job store, one lane each:
+ * test/drips/fixtures/worker.ts) to a loopback SMTP server in this process that drains messages. Beside
+ * it, in the same run, a bare nodemailer loop to the same server, in a process of its own as well
+ * (bench/bare-nodemailer.ts), before and after: sequential, and W messages at a time. Prints throughput
+ * and its ratios (goal ≥ 0.8× the bare loop), app database statements per message (goal ≤ 2) and the
+ * workers' peak RSS.
  *
- * The runner sends one message at a time per worker (at most one message in flight without its
- * outcome recorded: the crash-safety rule), so its like-for-like baseline is a sequential nodemailer
- * loop; a 50-way concurrent loop is printed too, for context.
+ * Each worker sends one message at a time: at most one message per process is in flight without its
+ * outcome recorded, so a SIGKILL re-sends at most one. Throughput scales with worker processes
+ * (docs/decisions/021-drip-lanes.md).
  *
- * `--crash [--kills K]`: the same send by a child worker process (the real job on the PostgreSQL job
- * store) that is SIGKILLed K times mid-send; reports lost and duplicated messages counted at the
- * SMTP server (and whether every duplicate kept its Message-ID).
+ * `--crash [--kills K]`: the same send, but one worker (round robin) is SIGKILLed K times mid-send and
+ * replaced by a fresh one; reports lost and duplicated messages counted at the SMTP server (and whether
+ * every duplicate kept its Message-ID).
  *
- * Run: DATABASE_URL=postgres://… npx tsx bench/drip-send.ts [--count 100000] [--crash --kills 5]
+ * Run: DATABASE_URL=postgres://… npx tsx bench/drip-send.ts [--count 100000] [--workers 4] [--crash --kills 5]
+ *      [--profile <dir>] (the workers' CPU profiles)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
-import nodemailer from 'nodemailer'
 import { SMTPServer } from 'smtp-server'
-import { createEmailConnector } from '../connectors/email/index'
 import { openDatabase } from '../db/client'
 import { workspaces } from '../db/schema'
 import { createKeyring } from '../db/vault'
@@ -29,42 +32,48 @@ import { systemClock } from '../domain/clock'
 import { saveSender } from '../app/utils/email.server'
 import { activateDrip, createDrip } from '../app/utils/drips.server'
 import type { Services } from '../app/utils/services.server'
-import { dripRunnerDeps, runDripPass } from '../jobs/drip-runner'
 import { openJobStore } from '../jobs/store'
 import { createTestDatabase } from '../test/db'
 import { seedEnrolledAudience } from '../test/drips/harness'
+import { machineCpuMs } from './machine-cpu'
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1]! : fallback
 }
 const COUNT = Number(arg('count', '100000'))
+const WORKERS = Number(arg('workers', '4'))
 const CRASH = process.argv.includes('--crash')
 const KILLS = Number(arg('kills', '5'))
 const BASELINE = Math.min(COUNT, Number(arg('baseline', '10000')))
+/** Write each worker's CPU profile (.cpuprofile) into this directory. */
+const PROFILE = arg('profile', '')
 if (!process.env.DATABASE_URL) {
   console.error('bench:drip needs DATABASE_URL (a PostgreSQL server)')
   process.exit(2)
 }
 
-// ─── A loopback SMTP server that drains messages, counting them by recipient and Message-ID ──────
+// ─── A loopback SMTP server that drains messages; the drip's are counted by recipient and Message-ID ──
 const received = new Map<string, string[]>()
-let messages = 0
+let firstAt = 0
+let lastAt = 0
 const server = new SMTPServer({
   disabledCommands: ['STARTTLS', 'AUTH'],
   authOptional: true,
   logger: false,
   closeTimeout: 100,
   onData(stream, session, callback) {
+    const to = session.envelope.rcptTo.map((r) => r.address).filter((a) => a.endsWith('@rcpt.test'))
     let head = ''
     stream.on('data', (chunk: Buffer) => {
-      if (head.length < 4096) head += chunk.toString('latin1')
+      if (to.length && head.length < 4096) head += chunk.toString('latin1')
     })
     stream.on('end', () => {
-      messages++
-      if (CRASH) {
+      if (to.length) {
+        lastAt = performance.now()
+        firstAt ||= lastAt
         const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? '?'
-        for (const r of session.envelope.rcptTo) received.set(r.address, [...(received.get(r.address) ?? []), id])
+        for (const r of to) received.set(r, [...(received.get(r) ?? []), id])
       }
       callback()
     })
@@ -77,8 +86,7 @@ const port = (server.server.address() as AddressInfo).port
 
 // ─── Database, sender, drip, audience ─────────────────────────────────────────────────────────────
 const base = await createTestDatabase()
-const statements = { count: 0 }
-const database = await openDatabase({ url: base.url!, max: 4, migrate: false, onQuery: () => void statements.count++ })
+const database = await openDatabase({ url: base.url!, max: 4, migrate: false })
 const keyringKey = randomBytes(32).toString('base64')
 const linkSecret = randomBytes(32).toString('hex')
 const services = {
@@ -103,95 +111,95 @@ const seedStart = performance.now()
 await seedEnrolledAudience(database.db, { workspaceId, dripId: drip.id, count: COUNT, at: new Date(Date.now() - 1000) })
 console.log(`seeded ${COUNT} contacts + enrollments in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`)
 
-// ─── Bare nodemailer baselines (same server, same pool settings as the connector) ────────────────
-const from = { name: 'Bench', address: 'bench@sender.test' }
-const sample = { subject: 'Week 1 tips for Reader', html: '<p>'.padEnd(2500, 'x'), text: 'x'.repeat(1200) }
+const cpu = { bare: { ms: 0, messages: 0 }, runner: 0 }
+
+// ─── Bare nodemailer baselines (a process of their own, the connector's pool settings) ───────────
+const bareScript = fileURLToPath(new URL('./bare-nodemailer.ts', import.meta.url))
 async function bareLoop(n: number, concurrency: number): Promise<number> {
-  const bare = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: 5, maxMessages: Infinity })
-  await bare.sendMail({ from, to: 'warm@rcpt.test', subject: 'w', text: 'w' })
-  let next = 0
-  const t0 = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++
-        await bare.sendMail({ from, to: `b${i}@bare.test`, ...sample, messageId: `<b${i}@bare.test>`, list: { unsubscribe: [['https://app.example/u/x', 'mailto:u@sender.test']] } })
-      }
-    }),
-  )
-  const perSecond = n / ((performance.now() - t0) / 1000)
-  bare.close()
-  return perSecond
+  const child = spawn(process.execPath, ['--import', 'tsx', bareScript, String(port), String(n), String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+  await new Promise((resolve) => child.once('exit', resolve))
+  const result = JSON.parse(out.trim().split('\n').at(-1)!) as { perSecond: number; cpuMs: number }
+  cpu.bare.ms += result.cpuMs
+  cpu.bare.messages += n
+  return result.perSecond
 }
+const baselines = async () => ({ seq: await bareLoop(BASELINE, 1), par: await bareLoop(BASELINE, WORKERS) })
+const before = await baselines()
 
-const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0)
-const before = { seq: await bareLoop(BASELINE, 1), par: await bareLoop(BASELINE, 50) }
-const messagesBefore = messages
-received.clear()
+// ─── The workers: the real drip runner job, one lane each ──────────────────────────────────────────
+const setup = await openJobStore({ databaseUrl: base.url!, name: 'setup' })
+await setup.close({ drainMs: 0 })
+const fixture = fileURLToPath(new URL('../test/drips/fixtures/worker.ts', import.meta.url))
+const stats: Array<{ statements: number; maxRssKiB: number }> = []
+const spawnWorker = (): ChildProcess => {
+  const child = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), '--import', 'tsx', fixture], {
+    env: {
+      ...process.env,
+      APP_DATABASE_URL: base.url!,
+      JOBS_DATABASE_URL: base.url!,
+      TEST_KEY: keyringKey,
+      LINK_SECRET: linkSecret,
+      LANES: String(WORKERS),
+      BATCH_SIZE: '500',
+      // Crash mode: a killed worker's claims come back after 3 s.
+      LEASE_MS: CRASH ? '3000' : '60000',
+      PASS_BUDGET_MS: '60000',
+      // The job store is polled once a second (the tests poll every 100 ms to recover from kills quickly).
+      PROCESS_EVERY_MS: '1000',
+    },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  child.stdout!.on('data', (c: Buffer) => {
+    for (const line of c.toString().split('\n')) if (line.startsWith('stats ')) stats.push(JSON.parse(line.slice(6)))
+  })
+  return child
+}
+const exited = (child: ChildProcess) => new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(null) : child.once('exit', resolve)))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const active = async () => Number(((await database.db.execute(sql`SELECT count(*)::int AS n FROM enrollments WHERE status = 'active'`)) as unknown as Array<{ n: number }>)[0]!.n)
 
-if (!CRASH) {
-  // ─── The runner, in this process ───────────────────────────────────────────────────────────────
-  const email = createEmailConnector()
-  const deps = dripRunnerDeps(services, { email, batchSize: 500, passBudgetMs: 3_600_000 })
-  let peakRss = 0
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200)
-  statements.count = 0
-  const t0 = performance.now()
-  let sent = 0
-  for (;;) {
-    const r = await runDripPass(deps)
-    sent += r.sent
-    if (r.claimed === 0) break
-  }
-  const seconds = (performance.now() - t0) / 1000
-  clearInterval(sampler)
-  const runner = sent / seconds
-  const after = { seq: await bareLoop(BASELINE, 1), par: await bareLoop(BASELINE, 50) }
-  const seq = (before.seq + after.seq) / 2
-  const par = (before.par + after.par) / 2
-  console.log(`drip runner: ${sent} messages in ${seconds.toFixed(1)} s = ${runner.toFixed(0)} msg/s (server received ${messages - messagesBefore - 2 * BASELINE - 2})`)
-  console.log(`bare nodemailer sequential loop: ${seq.toFixed(0)} msg/s (before ${before.seq.toFixed(0)}, after ${after.seq.toFixed(0)}) → runner ${(runner / seq).toFixed(2)}× (goal ≥ 0.8×)`)
-  console.log(`bare nodemailer 50-way concurrent loop: ${par.toFixed(0)} msg/s → runner ${(runner / par).toFixed(2)}× (context: the runner keeps one message in flight)`)
-  console.log(`database statements: ${statements.count} = ${(statements.count / sent).toFixed(3)} per message (goal ≤ 2)`)
-  console.log(`worker RSS: peak ${mib(peakRss)} MiB (heap used now ${mib(process.memoryUsage().heapUsed)} MiB)`)
-  email.close()
-} else {
-  // ─── Crash mode: a child worker (real job, PostgreSQL job store), SIGKILLed mid-send ──────────
-  const setup = await openJobStore({ databaseUrl: base.url!, name: 'setup' })
-  await setup.close({ drainMs: 0 })
-  const fixture = fileURLToPath(new URL('../test/drips/fixtures/worker.ts', import.meta.url))
-  const children = new Set<ChildProcess>()
-  const spawnWorker = () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-      env: { ...process.env, APP_DATABASE_URL: base.url!, JOBS_DATABASE_URL: base.url!, TEST_KEY: keyringKey, LINK_SECRET: linkSecret, LEASE_MS: '3000', BATCH_SIZE: '500' },
-      stdio: ['pipe', 'inherit', 'inherit'],
-    })
-    children.add(child)
-    child.on('exit', () => children.delete(child))
-    return child
-  }
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-  const t0 = performance.now()
-  let worker = spawnWorker()
+const t0 = performance.now()
+const cpu0 = machineCpuMs()
+const workers = Array.from({ length: WORKERS }, spawnWorker)
+let kills = 0
+if (CRASH) {
   for (let k = 1; k <= KILLS; k++) {
-    const target = Math.floor((COUNT * k) / (KILLS + 1))
-    while (received.size < target) await sleep(20)
-    worker.kill('SIGKILL')
-    await new Promise((resolve) => (worker.exitCode !== null || worker.signalCode ? resolve(null) : worker.once('exit', resolve)))
-    worker = spawnWorker()
+    while (received.size < Math.floor((COUNT * k) / (KILLS + 1))) await sleep(20)
+    const victim = workers[k % WORKERS]!
+    victim.kill('SIGKILL')
+    kills++
+    await exited(victim)
+    workers[k % WORKERS] = spawnWorker()
   }
-  const active = async () => Number(((await database.db.execute(sql`SELECT count(*)::int AS n FROM enrollments WHERE status = 'active'`)) as unknown as Array<{ n: number }>)[0]!.n)
-  while ((await active()) > 0) await sleep(500)
-  worker.kill('SIGKILL')
-  const seconds = (performance.now() - t0) / 1000
-  let lost = 0
-  for (let i = 1; i <= COUNT; i++) if (!received.has(`r${i}@rcpt.test`)) lost++
-  const dups = [...received.values()].filter((ids) => ids.length > 1)
-  const duplicates = dups.reduce((a, ids) => a + ids.length - 1, 0)
-  const sameId = dups.every((ids) => new Set(ids).size === 1)
-  console.log(`crash mode: ${COUNT} messages, ${KILLS} SIGKILLs in ${seconds.toFixed(1)} s (${(COUNT / seconds).toFixed(0)} msg/s incl. restarts)`)
-  console.log(`lost: ${lost} (goal 0); duplicates: ${duplicates} (goal ≤ ${KILLS}); every duplicate has its original's Message-ID: ${sameId}`)
-  console.log(`bare nodemailer sequential loop: ${before.seq.toFixed(0)} msg/s; 50-way concurrent: ${before.par.toFixed(0)} msg/s`)
+}
+while ((await active()) > 0) await sleep(250)
+const seconds = (performance.now() - t0) / 1000
+cpu.runner = machineCpuMs() - cpu0
+for (const w of workers) w.kill('SIGTERM')
+await Promise.all(workers.map(exited))
+const after = await baselines()
+
+const sent = [...received.values()].reduce((a, ids) => a + ids.length, 0)
+const lost = Array.from({ length: COUNT }, (_, i) => `r${i + 1}@rcpt.test`).filter((a) => !received.has(a)).length
+const dups = [...received.values()].filter((ids) => ids.length > 1)
+const duplicates = dups.reduce((a, ids) => a + ids.length - 1, 0)
+const seq = (before.seq + after.seq) / 2
+const par = (before.par + after.par) / 2
+const rate = (sent - 1) / ((lastAt - firstAt) / 1000)
+const f0 = (n: number) => n.toFixed(0)
+console.log(`drip runner, ${WORKERS} worker processes: ${sent} messages, ${f0(rate)} msg/s from the first message to the last (${seconds.toFixed(1)} s from spawning the workers${CRASH ? `, ${kills} SIGKILLs and restarts` : ''})`)
+console.log(`bare nodemailer sequential loop: ${f0(seq)} msg/s (before ${f0(before.seq)}, after ${f0(after.seq)}) → runner ${(rate / seq).toFixed(2)}× (goal ≥ 0.8×)`)
+console.log(`bare nodemailer, ${WORKERS} at a time: ${f0(par)} msg/s (before ${f0(before.par)}, after ${f0(after.par)}) → runner ${(rate / par).toFixed(2)}×`)
+console.log(
+  `machine CPU per message (every process: senders, SMTP server, PostgreSQL; runner incl. worker start-up): runner ${(cpu.runner / sent).toFixed(2)} ms, bare loop ${(cpu.bare.ms / cpu.bare.messages).toFixed(2)} ms → on ${os.cpus().length} cores the runner can reach at most ${(cpu.bare.ms / cpu.bare.messages / (cpu.runner / sent)).toFixed(2)}× the bare loop's CPU-bound rate`,
+)
+console.log(`lost: ${lost} (goal 0); duplicates: ${duplicates}${CRASH ? ` (goal ≤ ${kills})` : ''}; every duplicate has its original's Message-ID: ${dups.every((ids) => new Set(ids).size === 1)}`)
+if (!CRASH) {
+  const statements = stats.reduce((a, s) => a + s.statements, 0)
+  console.log(`app database statements: ${statements} = ${(statements / sent).toFixed(3)} per message (goal ≤ 2; job store not included)`)
+  console.log(`worker peak RSS: ${stats.map((s) => `${f0(s.maxRssKiB / 1024)} MiB`).join(', ')}`)
 }
 
 await database.close()

@@ -2,7 +2,7 @@ import type { Agenda } from 'agenda'
 import type { Db } from '../db/client'
 import { getEmailSettings, walkContacts } from '../db/queries/contacts'
 import { findTriggeredDrips, getDrip } from '../db/queries/drips'
-import { getSegment, walkSegmentMembers } from '../db/queries/segments'
+import { getSegment, markSegmentLeavers, markSegmentMembers, segmentEntrants, walkSegmentMembers } from '../db/queries/segments'
 import type { Clock } from '../domain/clock'
 import { nextAnniversary, zoneFor } from '../domain/drip/runner'
 import { enrollInto } from '../app/utils/drips.server'
@@ -10,8 +10,12 @@ import { enrollInto } from '../app/utils/drips.server'
 /**
  * The periodic drip triggers (docs/decisions/016-drip-engine.md): date fields (every year on a
  * contact's date at a local time in their zone) and segment entry. One recurring job walks contacts
- * in batches; enrollments are idempotent by key (`date:<field>:<year>:<contact>`, `segment:<contact>`), so a
- * re-run or a second worker enrolls nobody twice. The drip runner sends.
+ * in batches; enrollments are idempotent by key (`date:<field>:<year>:<contact>`, `segment:<contact>` for a
+ * first entry and `segment:<contact>:<n>` for the n-th), so a re-run or a second worker enrolls nobody
+ * twice. A segment entry is a contact found in the segment who was out of it at the previous look
+ * (`drip_segment_members`); leaving and coming back is a new entry, enrolled under the drip's re-entry
+ * policy. An entry is recorded only after its enrollment, so a crash in between enrolls it on the next
+ * run (same key). The drip runner sends.
  */
 
 export const DRIP_TRIGGERS_JOB = 'drip-triggers'
@@ -52,12 +56,18 @@ export async function runDripTriggers(deps: DripTriggerDeps): Promise<{ date: nu
     if (!seg) continue
     const settings = await getEmailSettings(db, { workspaceId: row.workspaceId })
     for await (const members of walkSegmentMembers(db, { workspaceId: row.workspaceId, rule: seg.rule, now, halfLifeDays: settings?.scoreHalfLifeDays ?? null, batchSize: 1000 })) {
+      const contactIds = members.map((c) => c.id)
+      const entrants = await segmentEntrants(db, { sequenceId: drip.drip.id, contactIds })
       for (const contact of members) {
-        if (contact.status !== 'subscribed') continue
-        const r = await enrollInto(services, { drip, contact, source: `segment:${seg.id}`, enrollKey: `segment:${contact.id}` })
+        const entry = entrants.get(contact.id)
+        if (entry === undefined || contact.status !== 'subscribed') continue
+        const enrollKey = entry === 1 ? `segment:${contact.id}` : `segment:${contact.id}:${entry}`
+        const r = await enrollInto(services, { drip, contact, source: `segment:${seg.id}`, enrollKey })
         if (r.created) segment++
       }
+      await markSegmentMembers(db, { workspaceId: row.workspaceId, sequenceId: drip.drip.id, contactIds, at: now })
     }
+    await markSegmentLeavers(db, { sequenceId: drip.drip.id, seenAt: now })
   }
   return { date, segment }
 }

@@ -35,12 +35,12 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
   defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: createEmailConnector(), appUrl: services.config.APP_URL })
-  defineDripRunner(agenda, dripRunnerDeps(services))
+  defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
-    await scheduleDripRunner(agenda)
+    await scheduleDripRunner(agenda, { lanes: services.config.DRIP_LANES })
     await scheduleDripTriggers(agenda)
   }
 }

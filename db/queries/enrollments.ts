@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm'
 import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import { enrollments } from '../schema'
+import { executePrepared } from './prepared'
 
 /**
  * Enrollments and the drip runner's statements (docs/decisions/016-drip-engine.md). The runner's
@@ -11,21 +12,6 @@ import { enrollments } from '../schema'
  */
 
 export type Enrollment = typeof enrollments.$inferSelect
-
-/**
- * Run a hot runner statement as a prepared statement where the driver allows it (postgres.js:
- * parse/plan once per connection instead of per message); PGlite and transactions go through
- * `execute`.
- */
-async function executePrepared(db: DbOrTx, query: SQL): Promise<unknown> {
-  const client = (db as { $client?: { unsafe?: (q: string, p: unknown[], o: { prepare: boolean }) => Promise<unknown> } }).$client
-  const dialect = (db as unknown as { dialect?: { sqlToQuery(s: SQL): { sql: string; params: unknown[] } } }).dialect
-  if (client?.unsafe && dialect) {
-    const q = dialect.sqlToQuery(query)
-    return client.unsafe(q.sql, q.params, { prepare: true })
-  }
-  return db.execute(query)
-}
 
 function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
   return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
@@ -293,7 +279,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
       SELECT f.workspace_id, f.sequence_id, f.step_id, f.enrollment_id, f.due_at, 'publishing', f.attempt_id, f.at, f.at, 1, f.at, f.at
       FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active
-      ON CONFLICT (enrollment_id, step_id) DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
+      ON CONFLICT (enrollment_id, step_id) WHERE enrollment_id IS NOT NULL DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
         attempts = deliveries.attempts + 1, state = 'publishing', version = deliveries.version + 1, updated_at = excluded.updated_at
         WHERE deliveries.state IN ('planned', 'queued', 'publishing')
       RETURNING id
@@ -410,4 +396,23 @@ export async function insertSkippedDeliveries(db: DbOrTx, args: { rows: Array<{ 
     SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', ${ts(args.now)}, ${ts(args.now)}
     FROM jsonb_to_recordset(${json(args.rows.map(snake))}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid)
     ON CONFLICT DO NOTHING`)
+}
+
+/**
+ * Active enrollments of the workspace's active drips due before `until`, grouped by drip, next step
+ * and local day in `timeZone` (the calendar's projected email volume; domain/drip/projection.ts).
+ */
+export async function dueEnrollmentGroups(db: DbOrTx, args: { workspaceId: string; timeZone: string; until: Date }): Promise<Array<{ dripId: string; position: number; count: number; firstDueAt: Date }>> {
+  const result = await db.execute(sql`
+    SELECT e.sequence_id AS "dripId", e.step_position AS position, count(*)::int AS count, min(e.next_due_at) AS "firstDueAt"
+    FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
+    WHERE e.workspace_id = ${args.workspaceId} AND s.workspace_id = ${args.workspaceId} AND s.status = 'active'
+      AND e.status = 'active' AND e.next_due_at IS NOT NULL AND e.next_due_at < ${ts(args.until)}
+    GROUP BY e.sequence_id, e.step_position, (e.next_due_at AT TIME ZONE ${args.timeZone})::date`)
+  return rowsOf<{ dripId: string; position: number; count: number; firstDueAt: Date | string }>(result).map((r) => ({
+    dripId: r.dripId,
+    position: Number(r.position),
+    count: Number(r.count),
+    firstDueAt: new Date(r.firstDueAt),
+  }))
 }

@@ -1,9 +1,9 @@
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm'
 import { decayedScore } from '../../domain/email/score'
 import { matchesSegment } from '../../domain/email/segment'
 import type { SegmentRule } from '../../domain/email/types'
 import type { Db, DbOrTx } from '../client'
-import { segments } from '../schema'
+import { dripSegmentMembers, segments } from '../schema'
 import { walkContacts, type Contact } from './contacts'
 import { listActivitySince } from './events'
 
@@ -53,4 +53,50 @@ export async function* walkSegmentMembers(
     )
     if (members.length > 0) yield members
   }
+}
+
+/**
+ * Of these current members of a drip's trigger segment, the ones entering it now (not in it when the
+ * trigger job last looked), each with its entry number (1 for a first entry).
+ */
+export async function segmentEntrants(db: DbOrTx, args: { sequenceId: string; contactIds: string[] }): Promise<Map<string, number>> {
+  if (args.contactIds.length === 0) return new Map()
+  const rows = await db
+    .select({ contactId: dripSegmentMembers.contactId, inSegment: dripSegmentMembers.inSegment, entries: dripSegmentMembers.entries })
+    .from(dripSegmentMembers)
+    .where(and(eq(dripSegmentMembers.sequenceId, args.sequenceId), inArray(dripSegmentMembers.contactId, args.contactIds)))
+  const known = new Map(rows.map((r) => [r.contactId, r]))
+  return new Map(
+    args.contactIds.flatMap((id): Array<[string, number]> => {
+      const row = known.get(id)
+      return row?.inSegment ? [] : [[id, (row?.entries ?? 0) + 1]]
+    }),
+  )
+}
+
+/** Record these contacts as in the segment at `at`; an entry is counted for those who were out. */
+export async function markSegmentMembers(db: DbOrTx, args: { workspaceId: string; sequenceId: string; contactIds: string[]; at: Date }): Promise<void> {
+  if (args.contactIds.length === 0) return
+  const t = dripSegmentMembers
+  await db
+    .insert(t)
+    .values(args.contactIds.map((contactId) => ({ workspaceId: args.workspaceId, sequenceId: args.sequenceId, contactId, inSegment: true, entries: 1, seenAt: args.at, changedAt: args.at })))
+    .onConflictDoUpdate({
+      target: [t.sequenceId, t.contactId],
+      set: {
+        entries: sql`CASE WHEN ${t.inSegment} THEN ${t.entries} ELSE ${t.entries} + 1 END`,
+        changedAt: sql`CASE WHEN ${t.inSegment} THEN ${t.changedAt} ELSE excluded.changed_at END`,
+        inSegment: true,
+        seenAt: sql`excluded.seen_at`,
+      },
+    })
+}
+
+/** After a full walk at `seenAt`: members not seen in it have left the segment. */
+export async function markSegmentLeavers(db: DbOrTx, args: { sequenceId: string; seenAt: Date }): Promise<void> {
+  const t = dripSegmentMembers
+  await db
+    .update(t)
+    .set({ inSegment: false, changedAt: args.seenAt })
+    .where(and(eq(t.sequenceId, args.sequenceId), eq(t.inSegment, true), lt(t.seenAt, args.seenAt)))
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import type { EnrollmentStatus } from '../../domain/drip/schema'
 import { instant } from './columns'
 import { contacts } from './contacts'
@@ -53,4 +53,28 @@ export const enrollments = pgTable(
     index('enrollments_contact_idx').on(t.workspaceId, t.contactId),
     index('enrollments_sequence_idx').on(t.sequenceId, t.status, t.stepPosition),
   ],
+)
+
+/**
+ * Segment-entry triggers: whether a contact was in the drip's trigger segment when the trigger job last
+ * looked, and how many times they have entered it. Leaving and entering again is a new entry (enrolled
+ * under the drip's re-entry policy); staying in is not.
+ */
+export const dripSegmentMembers = pgTable(
+  'drip_segment_members',
+  {
+    workspaceId: workspaceRef(),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    inSegment: boolean('in_segment').notNull(),
+    entries: integer('entries').notNull(),
+    /** When the trigger job last found the contact in the segment. */
+    seenAt: instant('seen_at').notNull(),
+    changedAt: instant('changed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sequenceId, t.contactId] }), index('drip_segment_members_in_idx').on(t.sequenceId, t.seenAt).where(sql`in_segment`)],
 )

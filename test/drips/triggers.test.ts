@@ -1,3 +1,4 @@
+import { updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
 import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../app/utils/drips.server'
@@ -49,6 +50,36 @@ describe('drip triggers', () => {
     expect(await h.drain()).toBe(1)
     expect(to('tokyo@example.com')).toHaveLength(2)
     expect(to('later@example.com')).toHaveLength(0)
+  })
+
+  it('segment entry: leaving and coming back is a new entry, enrolled per the re-entry policy; staying in is not', async () => {
+    const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'vip', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] }, at: h.clock.now() })
+    const everyTime = await makeDrip({ name: 'every', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip', markdown: 'x' }] })
+    const onceEver = await makeDrip({ name: 'once', reentry: 'once_ever', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip once', markdown: 'x' }] })
+    const vip = await h.contact('vip@example.com', { tags: ['vip'] })
+    await h.contact('other@example.com')
+    const run = async () => {
+      h.clock.advance(60_000)
+      return (await runDripTriggers({ db: h.database.db, clock: h.clock })).segment
+    }
+    const keys = async (dripId: string) => (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId })).map((e) => e.enrollKey).sort()
+    const tag = (tags: string[]) => updateContact(h.database.db, { workspaceId: h.workspaceId, contactId: vip, patch: { tags }, at: h.clock.now() })
+
+    expect(await run()).toBe(2) // one entry, two drips
+    expect(await run()).toBe(0) // still in: not a new entry
+    await tag([])
+    expect(await run()).toBe(0) // left
+    expect(await run()).toBe(0)
+    await tag(['vip'])
+    expect(await run()).toBe(1) // came back: every_time enrolls again, once_ever does not
+    expect(await run()).toBe(0)
+    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`])
+    expect(await keys(onceEver.id)).toEqual([`segment:${vip}`])
+    await tag([])
+    await run()
+    await tag(['vip'])
+    expect(await run()).toBe(1)
+    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`, `segment:${vip}:3`])
   })
 
   it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {

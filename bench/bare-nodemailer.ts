@@ -1,0 +1,29 @@
+/**
+ * The baseline of bench/drip-send.ts, in a process of its own (as the drip workers are): a bare
+ * nodemailer loop with the connector's pool settings sending N messages of the drip's size to the
+ * loopback SMTP server, `concurrency` at a time. Prints `{"perSecond": …, "cpuMs": …}` (cpuMs: the
+ * whole machine's CPU time during the loop, SMTP server included, as bench/drip-send.ts counts it).
+ *
+ * Run: npx tsx bench/bare-nodemailer.ts <port> <count> <concurrency>
+ */
+import nodemailer from 'nodemailer'
+import { machineCpuMs } from './machine-cpu'
+
+const [port, count, concurrency] = process.argv.slice(2).map(Number) as [number, number, number]
+const from = { name: 'Bench', address: 'bench@sender.test' }
+const sample = { subject: 'Week 1 tips for Reader', html: '<p>'.padEnd(2500, 'x'), text: 'x'.repeat(1200) }
+const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: 5, maxMessages: Infinity })
+await transport.sendMail({ from, to: 'warm@bare.test', subject: 'w', text: 'w' })
+let next = 0
+const t0 = performance.now()
+const cpu0 = machineCpuMs()
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++
+      await transport.sendMail({ from, to: `b${i}@bare.test`, ...sample, messageId: `<b${i}@bare.test>`, list: { unsubscribe: [['https://app.example/u/x', 'mailto:u@sender.test']] } })
+    }
+  }),
+)
+console.log(JSON.stringify({ perSecond: count / ((performance.now() - t0) / 1000), cpuMs: machineCpuMs() - cpu0 }))
+transport.close()
