@@ -4,6 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
+import type { EmailVolumeDay } from '../../domain/drip/projection'
 
 export type CalendarItem = {
   id: string
@@ -31,7 +32,7 @@ export const STATE_STYLE: Record<string, { color: string; label: string; icon: s
 }
 
 /** Projected email sends on a day (from the drip engine); drawn as an all-day marker. */
-export type EmailVolumeDay = { date: string; count: number }
+export type { EmailVolumeDay }
 
 /**
  * The schedule as month, week and list views (FullCalendar). Dragging a pending post calls `onMove`

@@ -57,7 +57,9 @@ const NAV = [
   { to: '/app', label: 'Dashboard', end: true },
   { to: '/app/series', label: 'Series' },
   { to: '/app/calendar', label: 'Calendar' },
+  { to: '/app/drips', label: 'Drips' },
   { to: '/app/contacts', label: 'Contacts' },
+  { to: '/app/analytics', label: 'Analytics' },
   { to: '/app/accounts', label: 'Accounts' },
   { to: '/app/settings', label: 'Settings' },
 ]

@@ -1,5 +1,9 @@
 import { listAccounts } from '../../db/queries/accounts'
+import { loadDripDefinitions } from '../../db/queries/drips'
+import { dueEnrollmentGroups } from '../../db/queries/enrollments'
 import { listCalendarDeliveries } from '../../db/queries/series'
+import { projectEmailVolume, type EmailVolumeDay } from '../../domain/drip/projection'
+import { DAY, formatLocal, instantToWall, parseLocal, wallToInstant } from '../../domain/timing/zone'
 import type { Services } from './services.server'
 import { loadCalendar } from './series.server'
 
@@ -19,20 +23,21 @@ const STATUS_LABELS: Record<string, string> = {
   canceled: 'Canceled',
 }
 
-/** Projected email sends on one local day of the calendar's zone (drip steps, per enrollment). */
-export type EmailVolumeDay = { date: string; count: number }
+/** How far ahead the calendar projects drip emails. */
+const EMAIL_PROJECTION_DAYS = 90
 
 /**
- * Extension point for email steps on the calendar: how many drip emails are projected to go out on
- * each day between `from` and `to` (local dates `YYYY-MM-DD` in `timeZone`). The drip engine fills this
- * in; until then the calendar shows no email volume. The calendar draws each non-zero day as an
- * all-day "N emails" marker that is not draggable.
+ * How many drip emails are projected to go out on each day between `from` and `to` (local dates
+ * `YYYY-MM-DD` in `timeZone`): the active enrollments' next steps and the steps after them
+ * (domain/drip/projection.ts). The calendar draws each day as an all-day "N emails" marker.
  */
-export async function projectedEmailVolume(
-  _services: Services,
-  _args: { workspaceId: string; from: string; to: string; timeZone: string },
-): Promise<EmailVolumeDay[]> {
-  return []
+export async function projectedEmailVolume(services: Services, args: { workspaceId: string; from: string; to: string; timeZone: string }): Promise<EmailVolumeDay[]> {
+  const db = services.database.db
+  const until = new Date(wallToInstant(args.timeZone, parseLocal(`${args.to}T23:59`)!).at + 60_000)
+  const groups = await dueEnrollmentGroups(db, { workspaceId: args.workspaceId, timeZone: args.timeZone, until })
+  if (groups.length === 0) return []
+  const drips = await loadDripDefinitions(db, { dripIds: [...new Set(groups.map((g) => g.dripId))] })
+  return projectEmailVolume({ groups, drips, timeZone: args.timeZone, from: args.from, to: args.to, now: services.clock.now() })
 }
 
 /**
@@ -52,11 +57,13 @@ export async function loadCalendarPage(services: Services, args: { workspaceId: 
     items = items.filter((i) => inChannel.has(i.id))
   }
   const dates = items.map((i) => i.local.slice(0, 10)).sort()
-  const today = new Date(services.clock.now()).toISOString().slice(0, 10)
+  const now = services.clock.now().getTime()
+  const today = formatLocal(instantToWall(page.filters.tz, now)).slice(0, 10)
+  const horizon = formatLocal(instantToWall(page.filters.tz, now + EMAIL_PROJECTION_DAYS * DAY)).slice(0, 10)
   const emailVolume = await projectedEmailVolume(services, {
     workspaceId: args.workspaceId,
-    from: dates[0] ?? today,
-    to: dates.at(-1) ?? today,
+    from: dates[0] && dates[0] < today ? dates[0] : today,
+    to: dates.at(-1) && dates.at(-1)! > horizon ? dates.at(-1)! : horizon,
     timeZone: page.filters.tz,
   })
   return {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { getAccountCredentials } from '../../db/queries/accounts'
-import { findContactByEmail, getContact, getEmailSettings, type Contact } from '../../db/queries/contacts'
+import { findContactByEmail, getContact, getEmailSettings, listFieldDefinitions, listSignupForms, type Contact } from '../../db/queries/contacts'
+import { listSegments } from '../../db/queries/segments'
 import {
   deleteDripRow,
   findTriggeredDrips,
@@ -9,7 +10,6 @@ import {
   listDripRows,
   replaceDrip,
   setDripStatus,
-  type DripRow,
   type DripStepRow,
   type DripWithSteps,
   type NewDripStep,
@@ -22,6 +22,7 @@ import { contactMergeValues } from '../../domain/email/merge'
 import { marketingProblems, renderEmail, type RenderedEmail } from '../../domain/email/template'
 import { wakeDripRunnerJob } from '../../jobs/drip-runner'
 import { ApiError } from './api.server'
+import { fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
 import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email.server'
 import type { Services } from './services.server'
 
@@ -379,23 +380,56 @@ export async function onContactTrigger(
   return { enrolled, goalReached }
 }
 
-/** Render a step for a contact (or sample values) without sending: the editor's preview. */
+/** Render a stored step for a contact (or sample values) without sending. */
 export async function previewStep(
   services: Services,
   args: { workspaceId: string; dripId: string; stepId: string; contactId?: string },
 ): Promise<RenderedEmail> {
-  const { step, drip } = await requireStep(services, args)
+  const { step } = await requireStep(services, args)
+  return previewTemplate(services, { workspaceId: args.workspaceId, template: step.content.email ?? { subject: '', markdown: '' }, contactId: args.contactId })
+}
+
+/** Render a (possibly unsaved) subject and body as a contact (or Jane Doe) would get it: the editor's live preview. */
+export async function previewTemplate(
+  services: Services,
+  args: { workspaceId: string; template: { subject: string; markdown: string }; contactId?: string },
+): Promise<RenderedEmail> {
   const settings = await getEmailSettings(services.database.db, { workspaceId: args.workspaceId })
   const contact = args.contactId ? await getContact(services.database.db, { workspaceId: args.workspaceId, contactId: args.contactId }) : null
   const values = contact ? contactMergeValues(contact) : { email: 'jane@example.com', name: 'Jane Doe', first_name: 'Jane' }
   return renderEmail({
-    template: step.content.email ?? { subject: '', markdown: '' },
+    template: args.template,
     values,
     postalAddress: settings?.postalAddress ?? '',
     unsubscribeUrl: new URL('/u/preview', services.config.APP_URL).toString(),
     preferencesUrl: new URL('/p/preview', services.config.APP_URL).toString(),
-  }) satisfies RenderedEmail & { __drip?: DripRow }
-  void drip
+  })
+}
+
+export type DripFormResult = { ok: true; dripId: string } | { ok: false; status: number; fieldErrors: Record<string, string>; values: DripFormValues }
+
+/**
+ * The drip builder's save: the posted form → `DripInputSchema` (every bad field named, under the form
+ * field that shows it) → create or update. Nothing is written unless the whole drip is valid.
+ */
+export async function saveDripForm(services: Services, args: { workspaceId: string; dripId?: string; form: FormData }): Promise<DripFormResult> {
+  const values = formDataToValues(args.form)
+  const parsed = DripInputSchema.safeParse(formValuesToInput(values))
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string> = {}
+    for (const issue of parsed.error.issues) fieldErrors[fieldOfErrorPath(issue.path.map(String).join('.') || 'form')] ??= issue.message
+    return { ok: false, status: 400, fieldErrors, values }
+  }
+  try {
+    const saved = args.dripId
+      ? await updateDrip(services, { workspaceId: args.workspaceId, dripId: args.dripId, input: parsed.data })
+      : await createDrip(services, { workspaceId: args.workspaceId, input: parsed.data })
+    return { ok: true, dripId: saved.id }
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status === 404) throw error
+    const message = error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message
+    return { ok: false, status: error.status, fieldErrors: { [fieldOfErrorPath(error.field ?? 'form')]: message }, values }
+  }
 }
 
 /** Send one step to any address, marked as a test (subject prefixed, no tracking, nothing recorded). */
@@ -434,6 +468,18 @@ async function requireStep(services: Services, args: { workspaceId: string; drip
   const step = drip.steps.find((s) => s.id === args.stepId)
   if (!step) throw new ApiError(404, 'not_found', 'stepId: no such step in this drip', 'stepId')
   return { drip, step }
+}
+
+/** What the drip builder offers: time zones, signup forms, segments and date fields of the workspace. */
+export async function loadDripEditorOptions(services: Services, args: { workspaceId: string }) {
+  const db = services.database.db
+  const [forms, segments, fields] = await Promise.all([listSignupForms(db, args), listSegments(db, args), listFieldDefinitions(db, args)])
+  return {
+    timezones: ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')],
+    forms: forms.map((f) => ({ value: f.id, label: f.name })),
+    segments: segments.map((s) => ({ value: s.id, label: s.name })),
+    dateFields: fields.filter((f) => f.type === 'date').map((f) => ({ value: f.key, label: f.label })),
+  }
 }
 
 /** Ask the drip runner to run now (enrollments were added); the recurring run picks them up anyway. */

@@ -14,13 +14,19 @@ export type FormResult<T> =
  * page re-renders with each error tied to its input.
  */
 export async function readForm<S extends ZodType>(request: Request, services: Services, schema: S): Promise<FormResult<z.output<S>>> {
-  const formData = await request.formData()
-  await requireCsrf(request, services, formData)
+  const formData = await readFormData(request, services)
   const values: Record<string, string> = {}
   for (const [key, value] of formData) if (typeof value === 'string' && key !== 'csrf' && !/password/i.test(key)) values[key] = value
   const parsed = schema.safeParse(Object.fromEntries(formData))
   if (parsed.success) return { ok: true, data: parsed.data, values }
   return { ok: false, fieldErrors: fieldErrorsOf(parsed.error), values }
+}
+
+/** The posted form after the CSRF check (403 otherwise), for forms with repeated fields that a flat schema cannot read. */
+export async function readFormData(request: Request, services: Services): Promise<FormData> {
+  const formData = await request.formData()
+  await requireCsrf(request, services, formData)
+  return formData
 }
 
 export function fieldErrorsOf(error: z.ZodError): FieldErrors {

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { connectAccount } from '../../db/queries/accounts'
 import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { fixedClock } from '../../domain/clock'
+import { createDrip } from '../../app/utils/drips.server'
 import { signedEmailUrl } from '../../app/utils/email.server'
 import { startTestApp, type TestApp } from '../app-server'
 
@@ -15,7 +17,6 @@ import { startTestApp, type TestApp } from '../app-server'
  * sideways.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
 
@@ -23,7 +24,7 @@ let app: TestApp
 let browser: Browser
 
 beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({ clock }), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })])
+  ;[app, browser] = await Promise.all([startTestApp({ clock }), launchChromium()])
 })
 afterAll(async () => {
   await browser?.close()
@@ -55,20 +56,12 @@ async function runAxe(page: Page, path: string, width: number): Promise<Violatio
 }
 
 it('finds no serious or critical accessibility violation on any page, at desktop and phone width', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  context.setDefaultTimeout(15_000)
+  const context = await desktopContext(browser)
   const page = await context.newPage()
   const violations: Violation[] = []
   for (const path of ['/signup', '/login']) violations.push(...(await audit(page, path, 1280)))
 
-  await page.goto(`${app.url}/signup`)
-  await page.waitForLoadState('networkidle')
-  await page.getByLabel('Your name').fill('Ada')
-  await page.getByLabel('Email').fill('ada@axe.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByLabel('Workspace name').fill('Access team')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.waitForURL(`${app.url}/app`)
+  await signUpInBrowser(page, app.url, { name: 'Ada', email: 'ada@axe.test', workspaceName: 'Access team' })
 
   const db = app.services.database.db
   const user = await findUserByEmail(db, { email: 'ada@axe.test' })
@@ -97,6 +90,17 @@ it('finds no serious or critical accessibility violation on any page, at desktop
   await page.waitForURL(/\/app\/calendar\?series=/)
   const seriesId = new URL(page.url()).searchParams.get('series')!
   void account
+  const drip = await createDrip(app.services, {
+    workspaceId,
+    input: {
+      name: 'Welcome',
+      trigger: { kind: 'form', formId: form.id },
+      steps: [
+        { subject: 'Welcome!', markdown: 'Hello {{first_name | "there"}}' },
+        { subject: 'Tips', markdown: 'Two tips', delay: 'P2D', condition: { kind: 'email', activity: 'opened', step: 0 } },
+      ],
+    },
+  })
 
   const pages = [
     '/app',
@@ -104,6 +108,10 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/series',
     '/app/series/new',
     `/app/series/${seriesId}`,
+    '/app/drips',
+    '/app/drips/new',
+    `/app/drips/${drip.id}`,
+    '/app/analytics',
     '/app/accounts',
     '/app/contacts',
     `/app/contacts/${contact.id}`,

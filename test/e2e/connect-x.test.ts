@@ -1,5 +1,6 @@
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { startTestApp, type TestApp } from '../app-server'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
 
@@ -11,16 +12,6 @@ import { startXApiServer, type XApiServer } from '../servers/x-api'
  */
 
 const root = path.resolve(import.meta.dirname, '../..')
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let app: TestApp
 let x: XApiServer
@@ -32,7 +23,7 @@ beforeAll(async () => {
     startTestApp({
       env: { X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret, X_API_BASE_URL: x.url, X_UPLOAD_BASE_URL: x.url, X_AUTHORIZE_URL: x.authorizeUrl },
     }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    launchChromium(),
   ])
 })
 afterAll(async () => {
@@ -42,17 +33,8 @@ afterAll(async () => {
 })
 
 async function signUp(context: BrowserContext, email: string): Promise<Page> {
-  context.setDefaultTimeout(8000)
   const page = await context.newPage()
-  await page.goto(`${app.url}/signup`)
-  // Type only once the page is hydrated: a submit during hydration can be lost.
-  await page.waitForLoadState('networkidle')
-  await page.getByLabel('Your name').fill(email.split('@')[0]!)
-  await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByLabel('Workspace name').fill('Launch team')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.waitForURL(`${app.url}/app`)
+  await signUpInBrowser(page, app.url, { name: email.split('@')[0]!, email, workspaceName: 'Launch team' })
   return page
 }
 
@@ -71,8 +53,8 @@ async function callbackFor(context: BrowserContext): Promise<string> {
   return answer.headers.get('location')!
 }
 
-it('connects an X account through OAuth in the browser, and refuses replayed or foreign states', async () => {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+it('connects an X account through OAuth in the browser, and refuses replayed or foreign states', { timeout: 120_000 }, async () => {
+  const context = await desktopContext(browser, { width: 1200, height: 800 })
   const page = await signUp(context, 'maria@launch.test')
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click()
@@ -103,7 +85,7 @@ it('connects an X account through OAuth in the browser, and refuses replayed or 
   expect(x.counters.tokenRequests).toBe(tokenRequests)
 
   // A callback carrying the state of a flow started in another browser context: refused too.
-  const other = await browser.newContext()
+  const other = await desktopContext(browser)
   await signUp(other, 'eve@elsewhere.test')
   const foreignCallback = await callbackFor(other)
   const pendingHere = await callbackFor(context)

@@ -1,5 +1,6 @@
 import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
@@ -19,7 +20,6 @@ import { startXApiServer, type XApiServer } from '../servers/x-api'
  */
 
 const root = path.resolve(import.meta.dirname, '../..')
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 let app: TestApp
 let x: XApiServer
@@ -32,7 +32,7 @@ beforeAll(async () => {
     startTestApp({
       env: { X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret, X_API_BASE_URL: x.url, X_UPLOAD_BASE_URL: x.url, X_AUTHORIZE_URL: x.authorizeUrl },
     }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    launchChromium(),
   ])
   worker = await startWorker(app.services)
 })
@@ -47,19 +47,11 @@ const pad = (n: number) => String(n).padStart(2, '0')
 const utcDate = (d: Date) => `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`
 
 it('signs up, connects X, writes a Tue/Thu series, drags a post to a minute ahead and sees it published at the X server', { timeout: 240_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  context.setDefaultTimeout(15_000)
+  const context = await desktopContext(browser)
   const page = await context.newPage()
 
   // Sign up.
-  await page.goto(`${app.url}/signup`)
-  await page.waitForLoadState('networkidle')
-  await page.getByLabel('Your name').fill('Maria')
-  await page.getByLabel('Email').fill('maria@journey.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByLabel('Workspace name').fill('Launch team')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.waitForURL(`${app.url}/app`)
+  await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@journey.test', workspaceName: 'Launch team' })
 
   // Connect X through OAuth (the loopback server plays X's authorize step and redirects back).
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click()

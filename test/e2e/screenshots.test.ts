@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { and, eq } from 'drizzle-orm'
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { connectAccount } from '../../db/queries/accounts'
 import { ensureContact } from '../../db/queries/contacts'
 import { listDeliveries } from '../../db/queries/deliveries'
@@ -19,14 +20,13 @@ import { startTestApp, type TestApp } from '../app-server'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const shots = path.join(root, 'docs/screenshots')
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
 
 let app: TestApp
 let browser: Browser
 
 beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({ clock }), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })])
+  ;[app, browser] = await Promise.all([startTestApp({ clock }), launchChromium()])
 })
 afterAll(async () => {
   await browser?.close()
@@ -34,17 +34,9 @@ afterAll(async () => {
 })
 
 it('takes screenshots of the dashboard, calendar (month, week, list), series, contacts and settings', { timeout: 120_000 }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  context.setDefaultTimeout(15_000)
+  const context = await desktopContext(browser, { width: 1280, height: 860 })
   const page = await context.newPage()
-  await page.goto(`${app.url}/signup`)
-  await page.waitForLoadState('networkidle')
-  await page.getByLabel('Your name').fill('Maria')
-  await page.getByLabel('Email').fill('maria@screens.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByLabel('Workspace name').fill('Green Thumb Co.')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.waitForURL(`${app.url}/app`)
+  await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@screens.test', workspaceName: 'Green Thumb Co.' })
 
   // A new workspace: the checklist shows nothing done yet.
   const checklist = page.getByRole('list', { name: 'Getting started checklist' })

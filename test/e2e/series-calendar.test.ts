@@ -1,5 +1,6 @@
 import path from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { connectAccount } from '../../db/queries/accounts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { findUserByEmail } from '../../db/queries/users'
@@ -16,7 +17,6 @@ import { startXApiServer, type XApiServer } from '../servers/x-api'
  */
 
 const root = path.resolve(import.meta.dirname, '../..')
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
 
 let app: TestApp
@@ -30,7 +30,7 @@ beforeAll(async () => {
       clock,
       env: { X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret, X_API_BASE_URL: x.url, X_UPLOAD_BASE_URL: x.url, X_AUTHORIZE_URL: x.authorizeUrl },
     }),
-    chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }),
+    launchChromium(),
   ])
 })
 afterAll(async () => {
@@ -39,18 +39,10 @@ afterAll(async () => {
   await x?.close()
 })
 
-it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, moves one post by dragging and another with the keyboard only', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  context.setDefaultTimeout(10_000)
+it('creates a 10-post Tue/Thu series in the editor, shows it on the calendar, moves one post by dragging and another with the keyboard only', { timeout: 120_000 }, async () => {
+  const context = await desktopContext(browser)
   const page = await context.newPage()
-  await page.goto(`${app.url}/signup`)
-  await page.waitForLoadState('networkidle')
-  await page.getByLabel('Your name').fill('Maria')
-  await page.getByLabel('Email').fill('maria@series.test')
-  await page.getByLabel('Password').fill('correct horse battery staple')
-  await page.getByLabel('Workspace name').fill('Launch team')
-  await page.getByRole('button', { name: 'Create account' }).click()
-  await page.waitForURL(`${app.url}/app`)
+  await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@series.test', workspaceName: 'Launch team' })
 
   const user = await findUserByEmail(app.services.database.db, { email: 'maria@series.test' })
   const { workspaceId } = (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!

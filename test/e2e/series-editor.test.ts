@@ -1,5 +1,6 @@
 import path from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { desktopContext, launchChromium } from './browser'
 import { connectAccount } from '../../db/queries/accounts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { listSteps } from '../../db/queries/sequences'
@@ -14,7 +15,6 @@ import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server
  */
 
 const root = path.resolve(import.meta.dirname, '../..')
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const clock = fixedClock(new Date('2026-03-10T12:00:00Z'))
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
 
@@ -25,7 +25,7 @@ let editor: TestBrowser
 let workspaceId: string
 
 beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({ clock }), chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })])
+  ;[app, browser] = await Promise.all([startTestApp({ clock }), launchChromium()])
   owner = await signUpAs(app, { email: 'olga@editor.test', name: 'Olga', workspaceName: 'Garden club' })
   const invitation = await owner.submit('/app/settings/invitations', { intent: 'create', role: 'editor' })
   const link = /https?:\/\/[^<"]+(\/invite\/[A-Za-z0-9_-]+)/.exec(await invitation.text())![1]!
@@ -50,8 +50,7 @@ afterAll(async () => {
 
 /** A Chromium context signed in as the given HTTP session. */
 async function contextOf(session: TestBrowser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-  context.setDefaultTimeout(10_000)
+  const context = await desktopContext(browser)
   await context.addCookies([...session.cookies].map(([name, value]) => ({ name, value, url: app.url })))
   return { context, page: await context.newPage() }
 }
@@ -62,7 +61,7 @@ async function press(page: Page, locator: ReturnType<Page['getByRole']>, key = '
   await page.keyboard.press(key)
 }
 
-it('an editor writes a thread with an image, imports posts, submits for approval; the owner approves', async () => {
+it('an editor writes a thread with an image, imports posts, submits for approval; the owner approves', { timeout: 120_000 }, async () => {
   const { context, page } = await contextOf(editor)
   await page.goto(`${app.url}/app/series/new`)
   await page.getByRole('heading', { level: 1, name: 'New series' }).waitFor()

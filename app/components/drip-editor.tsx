@@ -1,0 +1,386 @@
+import { Alert, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { Form, useFetcher, useNavigation } from '@remix-run/react'
+import { useState } from 'react'
+import { CsrfInput } from './csrf-input'
+import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '~/utils/drip-form'
+
+export type DripEditorOptions = {
+  timezones: string[]
+  forms: Array<{ value: string; label: string }>
+  segments: Array<{ value: string; label: string }>
+  dateFields: Array<{ value: string; label: string }>
+}
+
+type Preview = { subject: string; html: string } | { error: string }
+
+const WEEKDAY_LABELS: Record<string, string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' }
+
+const CONDITION_LABELS: Array<{ value: DripFormStep['condition']; label: string }> = [
+  { value: 'none', label: 'Always send' },
+  { value: 'opened', label: 'Only if an earlier email was opened' },
+  { value: 'not-opened', label: 'Only if an earlier email was not opened' },
+  { value: 'clicked', label: 'Only if an earlier email was clicked' },
+  { value: 'not-clicked', label: 'Only if an earlier email was not clicked' },
+  { value: 'event', label: 'Only if an event happened' },
+  { value: 'no-event', label: 'Only if an event did not happen' },
+  { value: 'segment', label: 'Only if the contact is in a segment' },
+  { value: 'not-segment', label: 'Only if the contact is not in a segment' },
+]
+
+/**
+ * The drip builder: trigger, re-entry, goals, send window, and the steps (delay, condition, subject,
+ * Markdown body with merge fields) with a live preview. Posts flat fields (app/utils/drip-form.ts);
+ * `errors` are keyed by those field names.
+ */
+export function DripEditor(props: { initial: DripFormValues; options: DripEditorOptions; errors: Record<string, string>; submitLabel: string }) {
+  const [values, setValues] = useState(props.initial)
+  const navigation = useNavigation()
+  const { errors, options } = props
+  const set = (next: Partial<DripFormValues>) => setValues((v) => ({ ...v, ...next }))
+  const setStep = (i: number, next: Partial<DripFormStep>) => set({ steps: values.steps.map((s, j) => (j === i ? { ...s, ...next } : s)) })
+  const move = (i: number, by: number) => {
+    const steps = [...values.steps]
+    const [step] = steps.splice(i, 1)
+    steps.splice(i + by, 0, step!)
+    set({ steps })
+  }
+  const errorList = Object.entries(errors)
+
+  return (
+    <Form method="post" aria-label="Drip">
+      <CsrfInput />
+      <input type="hidden" name="intent" value="save" />
+      <input type="hidden" name="stepCount" value={values.steps.length} />
+      <Stack gap="lg">
+        {errorList.length > 0 ? (
+          <Alert color="red" role="alert" title="The drip was not saved">
+            <List size="sm">
+              {errorList.map(([field, message]) => (
+                <List.Item key={field}>
+                  {labelOfField(field)}: {message}
+                </List.Item>
+              ))}
+            </List>
+          </Alert>
+        ) : null}
+        <TextInput label="Drip name" name="name" value={values.name} onChange={(e) => set({ name: e.currentTarget.value })} error={errors.name} required />
+
+        <Fieldset legend="Who enters">
+          <Stack>
+            <NativeSelect
+              label="Enroll contacts when"
+              name="trigger.kind"
+              value={values.triggerKind}
+              onChange={(e) => set({ triggerKind: e.currentTarget.value as DripFormValues['triggerKind'] })}
+              error={errors['trigger.kind']}
+              data={[
+                { value: 'manual', label: 'I add them (by hand, CSV or API)' },
+                { value: 'form', label: 'They confirm a signup form' },
+                { value: 'event', label: 'An API event arrives (e.g. purchase)' },
+                { value: 'date', label: 'Every year on a date field (e.g. birthday)' },
+                { value: 'segment', label: 'They enter a segment' },
+              ]}
+            />
+            {values.triggerKind === 'form' ? (
+              <NativeSelect
+                label="Signup form"
+                name="trigger.formId"
+                value={values.formId}
+                onChange={(e) => set({ formId: e.currentTarget.value })}
+                error={errors['trigger.formId']}
+                data={[{ value: '', label: options.forms.length ? 'Choose a form' : 'No form yet: create one under Contacts → Forms' }, ...options.forms]}
+              />
+            ) : null}
+            {values.triggerKind === 'event' ? (
+              <TextInput label="Event name" description="The `type` of POST /api/v1/events" name="trigger.event" value={values.event} onChange={(e) => set({ event: e.currentTarget.value })} error={errors['trigger.event']} />
+            ) : null}
+            {values.triggerKind === 'date' ? (
+              <Group grow align="flex-start">
+                <NativeSelect
+                  label="Date field"
+                  name="trigger.field"
+                  value={values.dateField}
+                  onChange={(e) => set({ dateField: e.currentTarget.value })}
+                  error={errors['trigger.field']}
+                  data={[{ value: '', label: options.dateFields.length ? 'Choose a field' : 'No date field yet: add one under Contacts → Fields' }, ...options.dateFields]}
+                />
+                <TextInput type="time" label="At (contact's local time)" name="trigger.time" value={values.dateTime} onChange={(e) => set({ dateTime: e.currentTarget.value })} error={errors['trigger.time']} />
+              </Group>
+            ) : null}
+            {values.triggerKind === 'segment' ? (
+              <NativeSelect
+                label="Segment"
+                name="trigger.segmentId"
+                value={values.segmentId}
+                onChange={(e) => set({ segmentId: e.currentTarget.value })}
+                error={errors['trigger.segmentId']}
+                data={[{ value: '', label: options.segments.length ? 'Choose a segment' : 'No segment yet' }, ...options.segments]}
+              />
+            ) : null}
+            <NativeSelect
+              label="Can a contact enter again?"
+              name="reentry"
+              value={values.reentry}
+              onChange={(e) => set({ reentry: e.currentTarget.value as DripFormValues['reentry'] })}
+              data={[
+                { value: 'once_ever', label: 'Once ever' },
+                { value: 'once_at_a_time', label: 'Again after finishing (once at a time)' },
+                { value: 'every_time', label: 'Every time the trigger fires' },
+              ]}
+            />
+            <TextInput
+              label="Goals (event names, comma-separated)"
+              description="A contact who reaches a goal leaves the drip, e.g. purchase"
+              name="goals"
+              value={values.goals}
+              onChange={(e) => set({ goals: e.currentTarget.value })}
+              error={errors.goals}
+            />
+          </Stack>
+        </Fieldset>
+
+        <Fieldset legend="When emails may go out">
+          <Stack>
+            <NativeSelect
+              label="Time zone for contacts without one"
+              name="timezone"
+              value={values.timezone}
+              onChange={(e) => set({ timezone: e.currentTarget.value })}
+              error={errors.timezone}
+              data={options.timezones}
+            />
+            <Checkbox label="Only within a send window (in each contact's time zone)" name="windowOn" checked={values.windowOn} onChange={(e) => set({ windowOn: e.currentTarget.checked })} />
+            {values.windowOn ? (
+              <>
+                <Checkbox.Group label="Days" value={values.windowDays} onChange={(days) => set({ windowDays: days })} error={errors['window.days']}>
+                  <Group gap="sm" mt={4}>
+                    {WEEKDAY_CHOICES.map((d) => (
+                      <Checkbox key={d} name="window.days" value={d} label={WEEKDAY_LABELS[d]} />
+                    ))}
+                  </Group>
+                </Checkbox.Group>
+                <Group grow>
+                  <TextInput type="time" label="From" name="window.start" value={values.windowStart} onChange={(e) => set({ windowStart: e.currentTarget.value })} error={errors['window.start']} />
+                  <TextInput type="time" label="Until" name="window.end" value={values.windowEnd} onChange={(e) => set({ windowEnd: e.currentTarget.value })} error={errors['window.end']} />
+                </Group>
+              </>
+            ) : null}
+            <Checkbox label="Quiet hours (nothing is sent in between)" name="quietOn" checked={values.quietOn} onChange={(e) => set({ quietOn: e.currentTarget.checked })} />
+            {values.quietOn ? (
+              <Group grow>
+                <TextInput type="time" label="Quiet from" name="quietHours.start" value={values.quietStart} onChange={(e) => set({ quietStart: e.currentTarget.value })} error={errors['quietHours.start']} />
+                <TextInput type="time" label="Quiet until" name="quietHours.end" value={values.quietEnd} onChange={(e) => set({ quietEnd: e.currentTarget.value })} error={errors['quietHours.end'] ?? errors.quietHours} />
+              </Group>
+            ) : null}
+          </Stack>
+        </Fieldset>
+
+        <Title order={2}>Steps</Title>
+        <Text c="dimmed" size="sm">
+          Merge fields: {'{{first_name | "there"}}'}, {'{{name}}'}, {'{{email}}'} and your custom fields; the quoted text after | is used when the field is empty. Every email gets your postal address and an unsubscribe link.
+        </Text>
+        {errors.steps ? (
+          <Text c="red" size="sm" role="alert">
+            {errors.steps}
+          </Text>
+        ) : null}
+        {values.steps.map((step, i) => (
+          <StepFields
+            key={i}
+            index={i}
+            step={step}
+            count={values.steps.length}
+            errors={errors}
+            options={options}
+            onChange={(next) => setStep(i, next)}
+            onMove={(by) => move(i, by)}
+            onRemove={() => set({ steps: values.steps.filter((_, j) => j !== i) })}
+          />
+        ))}
+        <Group>
+          <Button variant="default" onClick={() => set({ steps: [...values.steps, { ...emptyStep(), delayAmount: '2' }] })} disabled={values.steps.length >= 100}>
+            Add a step
+          </Button>
+          <Button type="submit" loading={navigation.state === 'submitting' && navigation.formData?.get('intent') === 'save'}>
+            {props.submitLabel}
+          </Button>
+        </Group>
+      </Stack>
+    </Form>
+  )
+}
+
+function StepFields(props: {
+  index: number
+  step: DripFormStep
+  count: number
+  errors: Record<string, string>
+  options: DripEditorOptions
+  onChange(next: Partial<DripFormStep>): void
+  onMove(by: number): void
+  onRemove(): void
+}) {
+  const { index: i, step, errors } = props
+  const p = `steps.${i}.`
+  const n = i + 1
+  const preview = useFetcher<Preview>()
+  const conditions = i === 0 ? CONDITION_LABELS.filter((c) => !['opened', 'not-opened', 'clicked', 'not-clicked'].includes(c.value)) : CONDITION_LABELS
+  const needsEmailStep = ['opened', 'not-opened', 'clicked', 'not-clicked'].includes(step.condition)
+  const needsEvent = step.condition === 'event' || step.condition === 'no-event'
+  const needsSegment = step.condition === 'segment' || step.condition === 'not-segment'
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby={`step-${n}-title`}>
+      <input type="hidden" name={`${p}id`} value={step.id} />
+      <input type="hidden" name={`${p}conditionJson`} value={step.conditionJson} />
+      <Stack>
+        <Group justify="space-between">
+          <Title order={3} id={`step-${n}-title`}>
+            Step {n}
+          </Title>
+          <Group gap="xs">
+            <Button size="xs" variant="subtle" onClick={() => props.onMove(-1)} disabled={i === 0} aria-label={`Move step ${n} up`}>
+              Up
+            </Button>
+            <Button size="xs" variant="subtle" onClick={() => props.onMove(1)} disabled={i === props.count - 1} aria-label={`Move step ${n} down`}>
+              Down
+            </Button>
+            <Button size="xs" variant="subtle" color="red" onClick={props.onRemove} disabled={props.count === 1} aria-label={`Remove step ${n}`}>
+              Remove
+            </Button>
+          </Group>
+        </Group>
+        <Group grow align="flex-start">
+          <TextInput
+            type="number"
+            min={0}
+            label={`Step ${n}: wait`}
+            name={`${p}delayAmount`}
+            value={step.delayAmount}
+            onChange={(e) => props.onChange({ delayAmount: e.currentTarget.value })}
+            error={errors[`${p}delayAmount`]}
+          />
+          <NativeSelect
+            label={`Step ${n}: unit`}
+            name={`${p}delayUnit`}
+            value={step.delayUnit}
+            onChange={(e) => props.onChange({ delayUnit: e.currentTarget.value as DripFormStep['delayUnit'] })}
+            data={['minutes', 'hours', 'days', 'weeks', 'months']}
+          />
+          <NativeSelect
+            label={`Step ${n}: counted from`}
+            name={`${p}after`}
+            value={step.after}
+            onChange={(e) => props.onChange({ after: e.currentTarget.value as DripFormStep['after'] })}
+            data={[
+              { value: 'previous-step', label: i === 0 ? 'enrollment' : 'the previous step' },
+              { value: 'enrollment', label: 'enrollment' },
+            ]}
+          />
+        </Group>
+        {step.condition === 'advanced' ? (
+          <>
+            <input type="hidden" name={`${p}condition`} value="advanced" />
+            <Text size="sm">Condition: a rule set through the API (kept as is).</Text>
+          </>
+        ) : (
+          <NativeSelect
+            label={`Step ${n}: condition`}
+            name={`${p}condition`}
+            value={step.condition}
+            onChange={(e) => props.onChange({ condition: e.currentTarget.value as DripFormStep['condition'] })}
+            error={errors[`${p}condition`]}
+            data={conditions}
+          />
+        )}
+        {needsEmailStep || needsEvent || needsSegment ? (
+          <Group grow align="flex-start">
+            {needsEmailStep ? (
+              <NativeSelect
+                label="Which email"
+                name={`${p}conditionStep`}
+                value={step.conditionStep}
+                onChange={(e) => props.onChange({ conditionStep: e.currentTarget.value })}
+                error={errors[`${p}conditionStep`]}
+                data={Array.from({ length: i }, (_, k) => ({ value: String(k + 1), label: `Step ${k + 1}` }))}
+              />
+            ) : null}
+            {needsEvent ? <TextInput label="Event name" name={`${p}conditionEvent`} value={step.conditionEvent} onChange={(e) => props.onChange({ conditionEvent: e.currentTarget.value })} error={errors[`${p}conditionEvent`]} /> : null}
+            {needsSegment ? (
+              <NativeSelect
+                label="Segment"
+                name={`${p}conditionSegment`}
+                value={step.conditionSegment}
+                onChange={(e) => props.onChange({ conditionSegment: e.currentTarget.value })}
+                error={errors[`${p}conditionSegment`]}
+                data={[{ value: '', label: 'Choose a segment' }, ...props.options.segments]}
+              />
+            ) : null}
+            {needsEmailStep || needsEvent ? (
+              <TextInput type="number" min={0} label="Within days (empty: any time)" name={`${p}conditionDays`} value={step.conditionDays} onChange={(e) => props.onChange({ conditionDays: e.currentTarget.value })} error={errors[`${p}conditionDays`]} />
+            ) : null}
+          </Group>
+        ) : null}
+        {step.condition !== 'none' ? (
+          <NativeSelect
+            label={`Step ${n}: otherwise`}
+            name={`${p}onFalse`}
+            value={step.onFalse}
+            onChange={(e) => props.onChange({ onFalse: e.currentTarget.value })}
+            error={errors[`${p}onFalse`]}
+            data={[
+              { value: 'skip', label: 'Skip this step' },
+              { value: 'exit', label: 'End the drip for this contact' },
+              ...Array.from({ length: props.count - i - 1 }, (_, k) => ({ value: `goto:${i + k + 2}`, label: `Jump to step ${i + k + 2}` })),
+            ]}
+          />
+        ) : (
+          <input type="hidden" name={`${p}onFalse`} value="skip" />
+        )}
+        <TextInput label={`Step ${n}: subject`} name={`${p}subject`} value={step.subject} onChange={(e) => props.onChange({ subject: e.currentTarget.value })} error={errors[`${p}subject`]} />
+        <Textarea
+          label={`Step ${n}: message (Markdown)`}
+          name={`${p}markdown`}
+          value={step.markdown}
+          onChange={(e) => props.onChange({ markdown: e.currentTarget.value })}
+          error={errors[`${p}markdown`]}
+          autosize
+          minRows={5}
+        />
+        <Group>
+          <Button
+            size="xs"
+            variant="default"
+            loading={preview.state !== 'idle'}
+            onClick={() => preview.submit({ subject: step.subject, markdown: step.markdown, csrf: csrfOf() }, { method: 'post', action: '/app/drips/preview' })}
+          >
+            Preview step {n}
+          </Button>
+        </Group>
+        {preview.data && 'error' in preview.data ? (
+          <Text c="red" size="sm" role="alert">
+            {preview.data.error}
+          </Text>
+        ) : preview.data ? (
+          <Stack gap={4}>
+            <Text size="sm">
+              <strong>Subject:</strong> {preview.data.subject}
+            </Text>
+            <iframe title={`Preview of step ${n}`} srcDoc={preview.data.html} sandbox="" style={{ width: '100%', height: 320, border: '1px solid #ced4da', background: 'white' }} />
+          </Stack>
+        ) : null}
+      </Stack>
+    </Paper>
+  )
+}
+
+/** The CSRF token the shell rendered (the preview fetcher posts outside the editor's form). */
+function csrfOf(): string {
+  return (document.querySelector('input[name="csrf"]') as HTMLInputElement | null)?.value ?? ''
+}
+
+/** `steps.1.subject` → "Step 2 subject" for the error summary. */
+function labelOfField(field: string): string {
+  const step = /^steps\.(\d+)\.(\w+)/.exec(field)
+  if (step) return `Step ${Number(step[1]) + 1} ${step[2]!.replace(/([A-Z])/g, ' $1').toLowerCase()}`
+  return field.replace(/^trigger\.kind$/, 'trigger').replace(/\./g, ' ')
+}

@@ -1,0 +1,74 @@
+import { Progress, Table, Text } from '@mantine/core'
+import type { ReactNode } from 'react'
+import { ScrollTable } from './scroll-table'
+import type { StepCounts } from '~/utils/drips.server'
+import { percent } from '~/utils/format'
+
+type Drip = {
+  name: string
+  steps: Array<{ id: string; subject: string; counts: StepCounts }>
+  funnel: Array<{ reached: number; rate: number }>
+  totals: { enrolled: number }
+}
+
+type Column = { header: string; compact: boolean; cell: (counts: StepCounts) => ReactNode }
+
+/** Counts with their share of the step's sends, e.g. "3 (50%)". */
+const ofSent = (key: 'opened' | 'clicked') => (c: StepCounts) => `${c[key]} (${percent(c[key], c.sent)})`
+
+const COLUMNS: Column[] = [
+  { header: 'Waiting', compact: false, cell: (c) => c.waiting },
+  { header: 'Sent', compact: true, cell: (c) => c.sent },
+  { header: 'Delivered', compact: false, cell: (c) => c.delivered },
+  { header: 'Opened', compact: true, cell: ofSent('opened') },
+  { header: 'Clicked', compact: true, cell: ofSent('clicked') },
+  { header: 'Unsubscribed', compact: true, cell: (c) => c.unsubscribed },
+  { header: 'Bounced', compact: true, cell: (c) => c.bounced },
+  { header: 'Skipped', compact: false, cell: (c) => c.skipped },
+]
+
+/**
+ * One row per drip step: its counts and how far down the funnel contacts got. The drip page shows
+ * every column; analytics shows the `compact` set for each drip.
+ */
+export function DripStepTable({ drip, label, compact = false }: { drip: Drip; label: string; compact?: boolean }) {
+  const columns = COLUMNS.filter((c) => !compact || c.compact)
+  return (
+    <ScrollTable minWidth={compact ? 700 : 800} label={label}>
+      <Table aria-label={label}>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Step</Table.Th>
+            {columns.map((c) => (
+              <Table.Th scope="col" key={c.header}>
+                {c.header}
+              </Table.Th>
+            ))}
+            <Table.Th scope="col">Reached</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {drip.steps.map((step, i) => {
+            const reached = percent(drip.funnel[i]!.reached, drip.totals.enrolled)
+            return (
+              <Table.Tr key={step.id}>
+                <Table.Th scope="row">
+                  {i + 1}. {step.subject}
+                </Table.Th>
+                {columns.map((c) => (
+                  <Table.Td key={c.header}>{c.cell(step.counts)}</Table.Td>
+                ))}
+                <Table.Td miw={120}>
+                  <Text size="xs">
+                    {drip.funnel[i]!.reached} ({reached})
+                  </Text>
+                  <Progress value={drip.funnel[i]!.rate * 100} size="sm" aria-label={`Step ${i + 1} of ${drip.name}: ${reached} of enrolled contacts reached it`} />
+                </Table.Td>
+              </Table.Tr>
+            )
+          })}
+        </Table.Tbody>
+      </Table>
+    </ScrollTable>
+  )
+}

@@ -1,0 +1,93 @@
+import { Badge, Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { ScrollTable } from '~/components/scroll-table'
+import { requireMembership } from '~/utils/auth.server'
+import { listDrips } from '~/utils/drips.server'
+import { percent } from '~/utils/format'
+
+export const meta: MetaFunction = () => [{ title: 'Drips · Trickle' }]
+
+const TRIGGERS = { manual: 'Added by hand, CSV or API', form: 'Signup form', event: 'API event', date: 'Yearly date', segment: 'Segment entry' } as const
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const drips = await listDrips(services, { workspaceId: workspace.id })
+  return {
+    drips: drips.map((d) => ({
+      id: d.id,
+      name: d.name,
+      status: d.status,
+      trigger: d.settings.trigger.kind === 'event' ? `Event “${d.settings.trigger.event}”` : TRIGGERS[d.settings.trigger.kind],
+      steps: d.stepCount,
+      ...d.totals,
+    })),
+  }
+}
+
+export default function DripList() {
+  const { drips } = useLoaderData<typeof loader>()
+  return (
+    <Stack maw={1100}>
+      <Group justify="space-between">
+        <Title order={1}>Drips</Title>
+        <Button component={Link} to="/app/drips/new">
+          New drip
+        </Button>
+      </Group>
+      {drips.length === 0 ? (
+        <Card withBorder>
+          <Text>No drip yet. A drip sends a course of emails to each contact who enters it: a welcome series after a signup form, a follow-up after a purchase event, a yearly birthday email.</Text>
+          <Button component={Link} to="/app/drips/new" mt="sm" w="fit-content">
+            Create your first drip
+          </Button>
+        </Card>
+      ) : (
+        <ScrollTable minWidth={700} label="Drips">
+          <Table aria-label="Drips">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th scope="col">Name</Table.Th>
+                <Table.Th scope="col">Enters when</Table.Th>
+                <Table.Th scope="col">Steps</Table.Th>
+                <Table.Th scope="col">Enrolled</Table.Th>
+                <Table.Th scope="col">Sent</Table.Th>
+                <Table.Th scope="col">Opened</Table.Th>
+                <Table.Th scope="col">Clicked</Table.Th>
+                <Table.Th scope="col">Status</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {drips.map((d) => (
+                <Table.Tr key={d.id}>
+                  <Table.Th scope="row">
+                    <Link to={`/app/drips/${d.id}`}>{d.name}</Link>
+                  </Table.Th>
+                  <Table.Td>{d.trigger}</Table.Td>
+                  <Table.Td>{d.steps}</Table.Td>
+                  <Table.Td>
+                    {d.enrolled} ({d.active} active)
+                  </Table.Td>
+                  <Table.Td>{d.sent}</Table.Td>
+                  <Table.Td>{percent(d.opened, d.sent)}</Table.Td>
+                  <Table.Td>{percent(d.clicked, d.sent)}</Table.Td>
+                  <Table.Td>
+                    <Badge color={d.status === 'active' ? 'teal' : 'gray'} variant="light">
+                      {d.status === 'active' ? 'Active' : 'Paused'}
+                    </Badge>
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollTable>
+      )}
+    </Stack>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}

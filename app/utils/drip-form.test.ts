@@ -1,0 +1,73 @@
+import { DripInputSchema } from '../../domain/drip/schema'
+import { amountToDelay, delayToAmount, dripToFormValues, fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
+
+/** What a browser posts for these values (the editor's field names). */
+function post(v: DripFormValues): FormData {
+  const f = new FormData()
+  const add = (k: string, value: string) => f.append(k, value)
+  add('name', v.name)
+  add('timezone', v.timezone)
+  add('trigger.kind', v.triggerKind)
+  add('trigger.formId', v.formId)
+  add('trigger.event', v.event)
+  add('trigger.field', v.dateField)
+  add('trigger.time', v.dateTime)
+  add('trigger.segmentId', v.segmentId)
+  add('reentry', v.reentry)
+  add('goals', v.goals)
+  if (v.windowOn) add('windowOn', 'on')
+  v.windowDays.forEach((d) => add('window.days', d))
+  add('window.start', v.windowStart)
+  add('window.end', v.windowEnd)
+  if (v.quietOn) add('quietOn', 'on')
+  add('quietHours.start', v.quietStart)
+  add('quietHours.end', v.quietEnd)
+  add('stepCount', String(v.steps.length))
+  v.steps.forEach((s, i) => Object.entries(s).forEach(([k, value]) => add(`steps.${i}.${k}`, value)))
+  return f
+}
+
+describe('the drip builder form', () => {
+  it('round-trips a stored drip through the posted form to the same input', () => {
+    const stored = DripInputSchema.parse({
+      name: 'Onboarding',
+      timezone: 'Europe/Berlin',
+      trigger: { kind: 'event', event: 'signup' },
+      reentry: 'once_at_a_time',
+      goals: ['purchase', 'demo_booked'],
+      window: { days: ['MO', 'TU', 'WE'], start: '09:00', end: '17:30' },
+      quietHours: { start: '22:00', end: '07:00' },
+      steps: [
+        { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3d', subject: 'Hi', markdown: 'Welcome', delay: 'P0D' },
+        { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3e', subject: 'Tips', markdown: 'Two', delay: 'PT36H', condition: { kind: 'email', activity: 'opened', step: 0, withinDays: 3 }, onFalse: 'exit' },
+        { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3f', subject: 'Offer', markdown: 'Three', delay: 'P2W', after: 'enrollment', condition: { kind: 'event', event: 'purchase', negate: true }, onFalse: { goto: 3 } },
+        { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c40', subject: 'Last', markdown: 'Four', delay: 'P1M', condition: { kind: 'rule', rule: { match: 'all', conditions: [{ kind: 'field', field: 'city', op: 'eq', value: 'Berlin' }] } } },
+      ],
+    })
+    const { name, timezone, steps, ...settings } = stored
+    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, settings: s })) })
+    const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
+    expect(again).toEqual(stored)
+  })
+
+  it('writes delays as ISO durations and reads them back as one amount and unit', () => {
+    expect(amountToDelay('3', 'days')).toBe('P3D')
+    expect(amountToDelay('', 'hours')).toBe('P0D')
+    expect(amountToDelay('90', 'minutes')).toBe('PT90M')
+    expect(delayToAmount('P1DT12H')).toEqual({ amount: '36', unit: 'hours' })
+    expect(delayToAmount('P14D')).toEqual({ amount: '2', unit: 'weeks' })
+    expect(delayToAmount('P1Y')).toEqual({ amount: '12', unit: 'months' })
+    expect(delayToAmount('PT45M')).toEqual({ amount: '45', unit: 'minutes' })
+  })
+
+  it('names the field a schema error belongs to, and refuses a fractional delay', () => {
+    const values = dripToFormValues({ name: 'x', timezone: 'UTC', settings: { trigger: { kind: 'manual' }, reentry: 'once_ever', goals: [] }, steps: [{ id: '', subject: 's', markdown: 'm', settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip' } }] })
+    values.steps[0]!.delayAmount = '1.5'
+    const result = DripInputSchema.safeParse(formValuesToInput(values))
+    expect(result.success).toBe(false)
+    expect(fieldOfErrorPath(result.error!.issues[0]!.path.join('.'))).toBe('steps.0.delayAmount')
+    expect(fieldOfErrorPath('steps.2.condition.step')).toBe('steps.2.conditionStep')
+    expect(fieldOfErrorPath('window.days.0')).toBe('window.days')
+    expect(fieldOfErrorPath('goals.3')).toBe('goals')
+  })
+})

@@ -1,0 +1,285 @@
+/**
+ * The drip builder's form (docs/decisions/019-drip-builder-and-analytics.md): flat, named fields a
+ * plain HTML form can post (`steps.0.subject`, `trigger.kind`, `window.days`…) ⇄ the nested input of
+ * `DripInputSchema`. Isomorphic: the editor renders from `dripToFormValues`, the action reads
+ * `formDataToValues` and validates `formValuesToInput` with the same schema as the API, so an error's
+ * path (`steps.1.delay`) names the field the editor shows it under.
+ */
+import { parseIsoDuration } from '../../domain/timing/duration'
+import type { DripCondition, DripInput, DripSettings, DripStepSettings, OnFalse } from '../../domain/drip/schema'
+
+export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
+export type DelayUnit = (typeof DELAY_UNITS)[number]
+
+export const CONDITION_CHOICES = ['none', 'opened', 'not-opened', 'clicked', 'not-clicked', 'event', 'no-event', 'segment', 'not-segment', 'advanced'] as const
+export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
+
+export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
+
+export type DripFormStep = {
+  id: string
+  subject: string
+  markdown: string
+  delayAmount: string
+  delayUnit: DelayUnit
+  after: 'previous-step' | 'enrollment'
+  condition: ConditionChoice
+  /** 1-based step number the opened/clicked condition looks at. */
+  conditionStep: string
+  conditionEvent: string
+  conditionSegment: string
+  conditionDays: string
+  /** A condition the form cannot edit (a rule set through the API), kept as JSON. */
+  conditionJson: string
+  /** `skip`, `exit` or `goto:N` (1-based). */
+  onFalse: string
+}
+
+export type DripFormValues = {
+  name: string
+  timezone: string
+  triggerKind: DripSettings['trigger']['kind']
+  formId: string
+  event: string
+  dateField: string
+  dateTime: string
+  segmentId: string
+  reentry: DripSettings['reentry']
+  goals: string
+  windowOn: boolean
+  windowDays: string[]
+  windowStart: string
+  windowEnd: string
+  quietOn: boolean
+  quietStart: string
+  quietEnd: string
+  steps: DripFormStep[]
+}
+
+export function emptyStep(): DripFormStep {
+  return { id: '', subject: '', markdown: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
+}
+
+export function newDripValues(timezone: string): DripFormValues {
+  return {
+    name: '',
+    timezone,
+    triggerKind: 'manual',
+    formId: '',
+    event: '',
+    dateField: '',
+    dateTime: '09:00',
+    segmentId: '',
+    reentry: 'once_ever',
+    goals: '',
+    windowOn: false,
+    windowDays: ['MO', 'TU', 'WE', 'TH', 'FR'],
+    windowStart: '09:00',
+    windowEnd: '17:00',
+    quietOn: false,
+    quietStart: '22:00',
+    quietEnd: '07:00',
+    steps: [{ ...emptyStep(), subject: 'Welcome, {{first_name | "there"}}!', markdown: 'Hi {{first_name | "there"}},\n\nThanks for signing up. Here is what to expect…' }],
+  }
+}
+
+/** An ISO 8601 duration as one amount and unit (P1DT12H → 36 hours). */
+export function delayToAmount(iso: string): { amount: string; unit: DelayUnit } {
+  const d = parseIsoDuration(iso)
+  if (!d) return { amount: '0', unit: 'days' }
+  const months = d.years * 12 + d.months
+  const minutes = d.hours * 60 + d.minutes + Math.ceil(d.seconds / 60)
+  if (months && !d.weeks && !d.days && !minutes) return { amount: String(months), unit: 'months' }
+  if (!minutes) {
+    const days = d.weeks * 7 + d.days
+    return days % 7 === 0 && days > 0 ? { amount: String(days / 7), unit: 'weeks' } : { amount: String(days), unit: 'days' }
+  }
+  const total = (d.weeks * 7 + d.days) * 1440 + minutes
+  return total % 60 === 0 ? { amount: String(total / 60), unit: 'hours' } : { amount: String(total), unit: 'minutes' }
+}
+
+export function amountToDelay(amount: string, unit: DelayUnit): string {
+  const n = amount.trim() === '' ? 0 : Number(amount)
+  // Not a whole number: hand the schema something it names as invalid ("delay … is not an ISO 8601 duration").
+  if (!Number.isInteger(n) || n < 0) return `P${amount}`
+  if (n === 0) return 'P0D'
+  return { minutes: `PT${n}M`, hours: `PT${n}H`, days: `P${n}D`, weeks: `P${n}W`, months: `P${n}M` }[unit]
+}
+
+function conditionToForm(c: DripCondition | undefined): Pick<DripFormStep, 'condition' | 'conditionStep' | 'conditionEvent' | 'conditionSegment' | 'conditionDays' | 'conditionJson'> {
+  const base = { condition: 'none' as ConditionChoice, conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '' }
+  if (!c) return base
+  switch (c.kind) {
+    case 'email':
+      return { ...base, condition: `${c.negate ? 'not-' : ''}${c.activity}` as ConditionChoice, conditionStep: String(c.step + 1), conditionDays: c.withinDays === undefined ? '' : String(c.withinDays) }
+    case 'event':
+      return { ...base, condition: c.negate ? 'no-event' : 'event', conditionEvent: c.event, conditionDays: c.withinDays === undefined ? '' : String(c.withinDays) }
+    case 'segment':
+      return { ...base, condition: c.negate ? 'not-segment' : 'segment', conditionSegment: c.segmentId }
+    case 'rule':
+      return { ...base, condition: 'advanced', conditionJson: JSON.stringify(c) }
+  }
+}
+
+function formToCondition(s: DripFormStep): unknown {
+  const days = s.conditionDays.trim() === '' ? undefined : Number(s.conditionDays)
+  switch (s.condition) {
+    case 'none':
+      return undefined
+    case 'opened':
+    case 'clicked':
+    case 'not-opened':
+    case 'not-clicked':
+      return { kind: 'email', activity: s.condition.replace('not-', ''), step: Number(s.conditionStep) - 1, withinDays: days, negate: s.condition.startsWith('not-') || undefined }
+    case 'event':
+    case 'no-event':
+      return { kind: 'event', event: s.conditionEvent, withinDays: days, negate: s.condition === 'no-event' || undefined }
+    case 'segment':
+    case 'not-segment':
+      return { kind: 'segment', segmentId: s.conditionSegment, negate: s.condition === 'not-segment' || undefined }
+    case 'advanced':
+      try {
+        return JSON.parse(s.conditionJson) as unknown
+      } catch {
+        return { kind: 'rule', rule: s.conditionJson }
+      }
+  }
+}
+
+function onFalseToForm(o: OnFalse): string {
+  return typeof o === 'object' ? `goto:${o.goto + 1}` : o
+}
+
+function formToOnFalse(v: string): unknown {
+  const goto = /^goto:(\d+)$/.exec(v)
+  return goto ? { goto: Number(goto[1]) - 1 } : v
+}
+
+/** A stored drip as the editor's values. */
+export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; settings: DripStepSettings }> }): DripFormValues {
+  const t = d.settings.trigger
+  const defaults = newDripValues(d.timezone)
+  return {
+    ...defaults,
+    name: d.name,
+    triggerKind: t.kind,
+    formId: t.kind === 'form' ? t.formId : '',
+    event: t.kind === 'event' ? t.event : '',
+    dateField: t.kind === 'date' ? t.field : '',
+    dateTime: t.kind === 'date' ? t.time : defaults.dateTime,
+    segmentId: t.kind === 'segment' ? t.segmentId : '',
+    reentry: d.settings.reentry,
+    goals: d.settings.goals.join(', '),
+    windowOn: !!d.settings.window,
+    windowDays: d.settings.window?.days ?? defaults.windowDays,
+    windowStart: d.settings.window?.start ?? defaults.windowStart,
+    windowEnd: d.settings.window?.end ?? defaults.windowEnd,
+    quietOn: !!d.settings.quietHours,
+    quietStart: d.settings.quietHours?.start ?? defaults.quietStart,
+    quietEnd: d.settings.quietHours?.end ?? defaults.quietEnd,
+    steps: d.steps.map((s) => {
+      const delay = delayToAmount(s.settings.delay)
+      return { ...emptyStep(), id: s.id, subject: s.subject, markdown: s.markdown, delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
+    }),
+  }
+}
+
+/** The editor's values as `DripInputSchema` input (validated by the caller). */
+export function formValuesToInput(v: DripFormValues): DripInput {
+  const trigger =
+    v.triggerKind === 'form'
+      ? { kind: 'form', formId: v.formId }
+      : v.triggerKind === 'event'
+        ? { kind: 'event', event: v.event }
+        : v.triggerKind === 'date'
+          ? { kind: 'date', field: v.dateField, time: v.dateTime }
+          : v.triggerKind === 'segment'
+            ? { kind: 'segment', segmentId: v.segmentId }
+            : { kind: 'manual' }
+  return {
+    name: v.name,
+    timezone: v.timezone,
+    trigger: trigger as DripInput['trigger'],
+    reentry: v.reentry,
+    goals: v.goals.split(',').map((g) => g.trim()).filter(Boolean),
+    window: v.windowOn ? ({ days: v.windowDays, start: v.windowStart, end: v.windowEnd } as DripSettings['window']) : undefined,
+    quietHours: v.quietOn ? { start: v.quietStart, end: v.quietEnd } : undefined,
+    steps: v.steps.map((s) => ({
+      id: s.id || undefined,
+      subject: s.subject,
+      markdown: s.markdown,
+      delay: amountToDelay(s.delayAmount, s.delayUnit),
+      after: s.after,
+      condition: formToCondition(s) as DripCondition | undefined,
+      onFalse: formToOnFalse(s.onFalse) as OnFalse,
+    })),
+  }
+}
+
+/** The posted form as the editor's values (unknown choices fall back to their defaults). */
+export function formDataToValues(form: FormData): DripFormValues {
+  const get = (name: string) => {
+    const value = form.get(name)
+    return typeof value === 'string' ? value : ''
+  }
+  const pick = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => (allowed.includes(get(name) as T) ? (get(name) as T) : fallback)
+  const stepCount = Math.min(100, Number(get('stepCount')) || 0)
+  const steps: DripFormStep[] = []
+  for (let i = 0; i < stepCount; i++) {
+    const p = `steps.${i}.`
+    steps.push({
+      id: get(`${p}id`),
+      subject: get(`${p}subject`),
+      markdown: get(`${p}markdown`),
+      delayAmount: get(`${p}delayAmount`),
+      delayUnit: pick(`${p}delayUnit`, DELAY_UNITS, 'days'),
+      after: pick(`${p}after`, ['previous-step', 'enrollment'] as const, 'previous-step'),
+      condition: pick(`${p}condition`, CONDITION_CHOICES, 'none'),
+      conditionStep: get(`${p}conditionStep`),
+      conditionEvent: get(`${p}conditionEvent`),
+      conditionSegment: get(`${p}conditionSegment`),
+      conditionDays: get(`${p}conditionDays`),
+      conditionJson: get(`${p}conditionJson`),
+      onFalse: get(`${p}onFalse`) || 'skip',
+    })
+  }
+  return {
+    name: get('name'),
+    timezone: get('timezone'),
+    triggerKind: pick('trigger.kind', ['manual', 'form', 'event', 'date', 'segment'] as const, 'manual'),
+    formId: get('trigger.formId'),
+    event: get('trigger.event'),
+    dateField: get('trigger.field'),
+    dateTime: get('trigger.time'),
+    segmentId: get('trigger.segmentId'),
+    reentry: pick('reentry', ['once_ever', 'once_at_a_time', 'every_time'] as const, 'once_ever'),
+    goals: get('goals'),
+    windowOn: get('windowOn') === 'on',
+    windowDays: form.getAll('window.days').filter((d): d is string => typeof d === 'string'),
+    windowStart: get('window.start'),
+    windowEnd: get('window.end'),
+    quietOn: get('quietOn') === 'on',
+    quietStart: get('quietHours.start'),
+    quietEnd: get('quietHours.end'),
+    steps,
+  }
+}
+
+/**
+ * The form field an error path belongs to: `steps.1.delay` → `steps.1.delayAmount`,
+ * `steps.0.condition.step` → `steps.0.conditionStep`, `window.end` → `window.end`.
+ */
+export function fieldOfErrorPath(path: string): string {
+  const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?/.exec(path)
+  if (step) {
+    const [, i, key, sub] = step
+    if (key === 'delay') return `steps.${i}.delayAmount`
+    if (key === 'condition') return `steps.${i}.${sub === 'step' ? 'conditionStep' : sub === 'event' ? 'conditionEvent' : sub === 'segmentId' ? 'conditionSegment' : sub === 'withinDays' ? 'conditionDays' : 'condition'}`
+    return `steps.${i}.${key}`
+  }
+  if (path.startsWith('goals')) return 'goals'
+  if (path === 'trigger.field' || path === 'trigger.time' || path === 'trigger.formId' || path === 'trigger.event' || path === 'trigger.segmentId') return path
+  if (path.startsWith('trigger')) return 'trigger.kind'
+  if (path.startsWith('window.days')) return 'window.days'
+  return path
+}

@@ -1,0 +1,28 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+/** Debian's Chromium, headless, with nothing reaching out to the network (browser downloads fail here). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+/** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
+export async function desktopContext(browser: Browser, options: { width?: number; height?: number } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } })
+  context.setDefaultTimeout(15_000)
+  return context
+}
+
+/** Sign up through the page (name, email, password, workspace) and land on the dashboard. */
+export async function signUpInBrowser(page: Page, appUrl: string, user: { name: string; email: string; workspaceName: string }): Promise<void> {
+  await page.goto(`${appUrl}/signup`)
+  // Type only once the page is hydrated: a submit during hydration can be lost.
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('Your name').fill(user.name)
+  await page.getByLabel('Email').fill(user.email)
+  await page.getByLabel('Password').fill('correct horse battery staple')
+  await page.getByLabel('Workspace name').fill(user.workspaceName)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.waitForURL(`${appUrl}/app`)
+}

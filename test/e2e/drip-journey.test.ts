@@ -1,0 +1,188 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { eq } from 'drizzle-orm'
+import type { Browser, Page } from 'playwright-core'
+import { findContactByEmail } from '../../db/queries/contacts'
+import { listEnrollments } from '../../db/queries/enrollments'
+import { sequences } from '../../db/schema'
+import { fixedClock } from '../../domain/clock'
+import { dripRunnerDeps, runDripPass } from '../../jobs/drip-runner'
+import { startTestApp, type TestApp } from '../app-server'
+import { linkIn } from '../email/setup'
+import { rawHeaders, startSmtpServer, type CapturedMessage, type TestSmtpServer } from '../servers/smtp'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
+
+/**
+ * The drip journey in Chromium against the built app, with a loopback SMTP server: an owner sets up
+ * the sender and a signup form, builds a two-step welcome drip in the drip builder (preview, activate);
+ * a visitor subscribes on the hosted form and confirms from the email; step 1 arrives; the reader clicks
+ * its link (the signed redirect) and unsubscribes with the RFC 8058 one-click POST; two days later
+ * another subscriber gets step 2 and the reader gets nothing more. The drip page and the analytics page
+ * show the counts, and the calendar shows the projected emails. The drip runner's passes are run
+ * directly with the app's injected clock (what the worker's recurring job does).
+ */
+
+const shots = path.resolve(import.meta.dirname, '../../docs/screenshots')
+const T0 = new Date('2026-11-02T09:00:00Z') // a Monday
+const clock = fixedClock(T0)
+
+let app: TestApp
+let smtp: TestSmtpServer
+let browser: Browser
+/** The team's own site, where the email's link points. */
+let site: { url: string; close(): Promise<void> }
+
+beforeAll(async () => {
+  smtp = await startSmtpServer()
+  const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<title>Guide</title><h1>The guide</h1>')).listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  site = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) }
+  ;[app, browser] = await Promise.all([startTestApp({ clock }), launchChromium()])
+})
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+  await smtp?.close()
+  await site?.close()
+})
+
+const runDrips = () => runDripPass(dripRunnerDeps(app.services))
+const db = () => app.services.database.db
+
+function mailsTo(address: string): CapturedMessage[] {
+  return smtp.messages.filter((m) => m.envelope.to.includes(address))
+}
+
+async function subscribe(page: Page, formUrl: string, email: string, name: string) {
+  const before = smtp.messages.length
+  await page.goto(formUrl)
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Name').fill(name)
+  await page.getByRole('button', { name: 'Subscribe' }).click()
+  await page.getByText('Check your inbox').waitFor()
+  const confirmation = (await smtp.waitForMessages(before + 1)).slice(before).find((m) => m.envelope.to.includes(email))!
+  expect(confirmation.parsed.subject).toBe('Please confirm your subscription')
+  await page.goto(linkIn(confirmation.parsed.text!, `${app.url}/f/confirm/`))
+  await page.getByRole('button', { name: 'Yes, subscribe me' }).click()
+  await page.getByText('You are subscribed').waitFor()
+}
+
+it('builds a drip in the builder; signup → confirm → step 1 → click → one-click unsubscribe → no more sends', { timeout: 180_000 }, async () => {
+  const context = await desktopContext(browser)
+  const page = await context.newPage()
+  await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@drips.test', workspaceName: 'Brand' })
+
+  // The sender (loopback SMTP) and a signup form, on their page.
+  await page.goto(`${app.url}/app/contacts/forms`)
+  await page.waitForLoadState('networkidle')
+  await page.getByLabel('From name').fill('Brand News')
+  await page.getByLabel('From address').fill('news@brand.test')
+  await page.getByLabel('Postal address').fill('Brand Inc., 1 Main St, Springfield')
+  await page.getByLabel('SMTP host').fill(smtp.host)
+  await page.getByLabel('Port').fill(String(smtp.port))
+  await page.getByLabel('Security').selectOption('none')
+  await page.getByRole('button', { name: 'Save sender' }).click()
+  await page.getByText('Sender saved.').waitFor()
+  await page.getByLabel('Form name').fill('Newsletter')
+  await page.getByRole('button', { name: 'Create form' }).click()
+  await page.getByText('Form "Newsletter" created.').waitFor()
+  const formUrl = await page.getByRole('link', { name: /\/f\// }).first().getAttribute('href')
+
+  // The drip builder: an empty list says what to do; a two-step welcome drip triggered by the form.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Drips', exact: true }).click()
+  await page.getByRole('heading', { level: 1, name: 'Drips' }).waitFor()
+  await page.getByRole('link', { name: 'Create your first drip' }).click()
+  await page.getByRole('heading', { level: 1, name: 'New drip' }).waitFor()
+  await page.waitForLoadState('networkidle')
+  // Saving without a subject names the field and keeps what was typed.
+  await page.getByLabel('Drip name').fill('Welcome')
+  await page.getByLabel('Enroll contacts when').selectOption('form')
+  await page.getByLabel('Signup form').selectOption({ label: 'Newsletter' })
+  await page.getByLabel('Step 1: subject').fill('')
+  await page.getByRole('button', { name: 'Save drip' }).click()
+  await page.getByRole('alert').filter({ hasText: 'Step 1 subject: write a subject line' }).waitFor()
+  expect(await page.getByLabel('Signup form').inputValue()).not.toBe('')
+  expect(await page.getByLabel('Drip name').inputValue()).toBe('Welcome')
+  await page.getByLabel('Step 1: subject').fill('Welcome, {{first_name | "there"}}!')
+  await page.getByLabel('Step 1: message (Markdown)').fill(`Hi {{first_name | "there"}},\n\nStart with [the guide](${site.url}/guide).`)
+  await page.getByRole('button', { name: 'Preview step 1' }).click()
+  await page.getByText('Subject: Welcome, Jane!').waitFor()
+  const preview = page.frameLocator('iframe[title="Preview of step 1"]')
+  await preview.getByText('Brand Inc., 1 Main St, Springfield').waitFor()
+  // With the keyboard, as a keyboard user would.
+  await page.getByRole('button', { name: 'Add a step' }).press('Enter')
+  await page.getByLabel('Step 2: wait').fill('1')
+  await page.getByLabel('Step 2: unit').selectOption('days')
+  await page.getByLabel('Step 2: subject').fill('Day two')
+  await page.getByLabel('Step 2: message (Markdown)').fill('Here is tip two.')
+  await page.screenshot({ path: path.join(shots, 'drip-builder.png'), fullPage: true })
+  await page.getByRole('button', { name: 'Save drip' }).click()
+  await page.waitForURL(/\/app\/drips\/[0-9a-f-]{36}$/)
+  await page.getByRole('heading', { level: 1, name: 'Welcome' }).waitFor()
+  const dripId = page.url().split('/').at(-1)!
+  const { workspaceId } = (await db().select({ workspaceId: sequences.workspaceId }).from(sequences).where(eq(sequences.id, dripId)))[0]!
+  await page.getByRole('button', { name: 'Activate' }).click()
+  await page.getByText('Drip activated').first().waitFor()
+  expect(await page.getByRole('button', { name: 'Pause' }).count()).toBe(1)
+
+  // Two visitors subscribe on the hosted form (no session) and confirm from the email.
+  const visitor = await desktopContext(browser)
+  const visitorPage = await visitor.newPage()
+  await subscribe(visitorPage, formUrl!, 'reader@example.com', 'Ann Reader')
+  await subscribe(visitorPage, formUrl!, 'second@example.com', 'Bo Second')
+
+  // Step 1 goes out to both, with the one-click unsubscribe headers and the postal address.
+  expect((await runDrips()).sent).toBe(2)
+  const [step1] = mailsTo('reader@example.com').filter((x) => x.parsed.subject === 'Welcome, Ann!')
+  expect(step1).toBeDefined()
+  const headers = rawHeaders(step1!.raw)
+  expect(headers.find((h) => h.name.toLowerCase() === 'list-unsubscribe-post')?.value).toBe('List-Unsubscribe=One-Click')
+  const unsubscribeUrl = /<(https?:[^>]+)>/.exec(headers.find((h) => h.name.toLowerCase() === 'list-unsubscribe')!.value)![1]!
+  expect(step1!.parsed.text).toContain('Brand Inc., 1 Main St, Springfield')
+  expect((mailsTo('second@example.com')).map((m) => m.parsed.subject)).toContain('Welcome, Bo!')
+
+  // The calendar projects step 2 for both on Tuesday.
+  await page.goto(`${app.url}/app/calendar?date=2026-11-03&tz=UTC`)
+  await page.getByText('✉ 2 emails projected').first().waitFor()
+  await page.screenshot({ path: path.join(shots, 'calendar-emails.png') })
+
+  // The reader clicks the tracked link in the browser: the signed redirect lands on the guide.
+  const tracked = /href="([^"]+\/t\/c\/[^"]+)"/.exec(step1!.parsed.html as string)![1]!.replace(/&amp;/g, '&')
+  await visitorPage.goto(tracked)
+  await visitorPage.getByRole('heading', { name: 'The guide' }).waitFor()
+  expect(visitorPage.url()).toBe(`${site.url}/guide`)
+
+  // A mail client's one-click unsubscribe: a cookieless POST.
+  const unsubscribed = await fetch(unsubscribeUrl, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) })
+  expect(unsubscribed.status).toBe(200)
+  expect((await findContactByEmail(db(), { workspaceId, email: 'reader@example.com' }))?.status).toBe('unsubscribed')
+
+  // Two days later step 2 goes to the second subscriber only.
+  clock.advance(2 * 86_400_000)
+  const sentBefore = smtp.messages.length
+  expect((await runDrips()).sent).toBe(1)
+  const later = smtp.messages.slice(sentBefore)
+  expect(later.map((m) => [m.envelope.to[0], m.parsed.subject])).toEqual([['second@example.com', 'Day two']])
+  expect((mailsTo('reader@example.com')).map((m) => m.parsed.subject)).toEqual(['Please confirm your subscription', 'Welcome, Ann!'])
+  const enrollments = await listEnrollments(db(), { workspaceId, dripId })
+  expect(enrollments.map((e) => e.status).sort()).toEqual(['completed', 'unsubscribed'])
+
+  // The drip page and the analytics page count it all.
+  await page.goto(`${app.url}/app/drips/${dripId}`)
+  const step1Row = page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Welcome, \{\{first_name/ })
+  await step1Row.waitFor()
+  const cells = await step1Row.getByRole('cell').allInnerTexts()
+  // Waiting, Sent, Delivered, Opened, Clicked, Unsubscribed, Bounced, Skipped, Reached
+  expect(cells.slice(0, 6)).toEqual(['0', '2', '2', expect.stringMatching(/^\d \(/), '1 (50%)', '1'])
+  await page.screenshot({ path: path.join(shots, 'drip.png'), fullPage: true })
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics', exact: true }).click()
+  await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor()
+  await page.getByText(/2 enrolled · 3 sent/).waitFor()
+  await page.screenshot({ path: path.join(shots, 'analytics.png'), fullPage: true })
+  await visitor.close()
+  await context.close()
+})
+
