@@ -107,7 +107,12 @@ describe('expandSeries matches independent oracles', () => {
     // per Intl and temporal-polyfill, it says +01:00); and it drops a gap time before applying BYSETPOS
     // (Antarctica/Troll, last Sunday of March 2024 at 01:00 becomes the Sunday before), so its sequence
     // is not "ours minus the gap times" there. Oracle A covers both.
-    const zonedOracleCases = caseArb.filter(({ zone, rule }) => zone !== 'Africa/Casablanca' && !rule.includes('BYSETPOS'))
+    // A DTSTART in a gap it shifts (02:00 → 03:00) and then gives every later occurrence the shifted time
+    // of day when the rule has no BYHOUR (LA, DTSTART 2027-03-14T02:00, BYMONTHDAY=1: it says 03:00 on
+    // April 1st, where the wall time is 02:00); oracle A checks those starts.
+    const startsInGap = ({ zone, start }: { zone: string; start: string }) =>
+      Temporal.PlainDateTime.from(start).toZonedDateTime(zone, { disambiguation: 'compatible' }).toPlainDateTime().toString().slice(0, 16) !== start
+    const zonedOracleCases = caseArb.filter((c) => c.zone !== 'Africa/Casablanca' && !c.rule.includes('BYSETPOS') && !startsInGap(c))
     fc.assert(
       fc.property(zonedOracleCases, ({ zone, rule, start, count }) => {
         const full = `${rule};COUNT=${count}`
