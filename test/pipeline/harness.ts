@@ -79,10 +79,13 @@ export function connectorFromEnv(env: Record<string, string | undefined>, timeou
   return createLoopbackConnector({ baseUrl: env.LOOPBACK_URL!, timeoutMs })
 }
 
-export async function openPipelineFixture(kind: StoreKind, { network = 'loopback' }: { network?: NetworkKind } = {}): Promise<PipelineFixture> {
+export async function openPipelineFixture(
+  kind: StoreKind,
+  { network = 'loopback', xOptions }: { network?: NetworkKind; /** For `network: 'x'`: how the loopback X API behaves. */ xOptions?: Parameters<typeof startXApiServer>[0] } = {},
+): Promise<PipelineFixture> {
   const database = await createTestDatabase()
   const server = await startLoopbackSocialServer()
-  const x = network === 'x' ? await startXApiServer() : undefined
+  const x = network === 'x' ? await startXApiServer(xOptions) : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { mastodonLength } from '../../connectors/mastodon/index'
-import { faultQueue, type FaultRule } from './faults'
+import { delayedAnswers, faultQueue, type CommonFault, type FaultRule } from './faults'
 
 /**
  * A loopback HTTP server that speaks the parts of the Mastodon API Trickle uses: app registration,
@@ -12,7 +12,8 @@ import { faultQueue, type FaultRule } from './faults'
 
 export type MastodonFault =
   | { kind: 'rate-limit'; resetAt?: Date }
-  | { kind: 'unavailable' }
+  /** 503; with `apply`, the request is applied first (the status exists). `slow`: applied, answered after `ms`. */
+  | CommonFault
   | { kind: 'reset'; apply?: boolean }
   | { kind: 'hang' }
 
@@ -46,6 +47,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
   const media = new Map<string, { bytes: Buffer; mimeType: string; description?: string }>()
   const idempotency = new Map<string, { statusId: string; at: number }>()
   const faults = faultQueue<MastodonFault>()
+  const delayed = delayedAnswers()
   const counters = { postsCreated: 0, idempotentReplays: 0, appsRegistered: 0, unauthorized: 0 }
   const sockets = new Set<Socket>()
   let nextId = 110_000_000_000_000_000n
@@ -190,7 +192,16 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
           req.socket.destroy()
           return
         }
-        if (fault?.kind === 'unavailable') return send({ status: 503, body: { error: 'Service Unavailable' } })
+        if (fault?.kind === 'unavailable') {
+          if (fault.apply) await route(req, url, raw)
+          return send({ status: 503, body: { error: 'Service Unavailable' } })
+        }
+        if (fault?.kind === 'slow') {
+          const reply = await route(req, url, raw)
+          return delayed.after(fault.ms, () => {
+            if (!res.destroyed) send(reply)
+          })
+        }
         if (fault?.kind === 'rate-limit') {
           const resetAt = fault.resetAt ?? new Date(Date.now() + 300_000)
           return send({
@@ -225,6 +236,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
       return token
     },
     close: async () => {
+      delayed.clear()
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
