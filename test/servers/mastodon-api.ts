@@ -37,8 +37,15 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 const html = (text: string) =>
   `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/\n/g, '<br />')}</p>`
 
-export async function startMastodonApiServer(options: { maxCharacters?: number } = {}): Promise<MastodonApiServer> {
+export async function startMastodonApiServer(
+  options: {
+    maxCharacters?: number
+    /** How long an Idempotency-Key is remembered (Mastodon: an hour); 0 = a resend arriving after that. */
+    idempotencyKeyTtlMs?: number
+  } = {},
+): Promise<MastodonApiServer> {
   const maxCharacters = options.maxCharacters ?? 500
+  const idempotencyKeyTtlMs = options.idempotencyKeyTtlMs ?? 3600_000
   const account = { id: '109000000000000001', username: 'trickle', display_name: 'Trickle Test' }
   const apps = new Map<string, { secret: string; redirectUris: string[] }>()
   const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; used: boolean }>()
@@ -132,7 +139,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
     if (method === 'POST' && path === '/api/v1/statuses') {
       const key = req.headers['idempotency-key']
       const remembered = typeof key === 'string' ? idempotency.get(`${bearer}:${key}`) : undefined
-      if (remembered && Date.now() - remembered.at < 3600_000) {
+      if (remembered && Date.now() - remembered.at < idempotencyKeyTtlMs) {
         counters.idempotentReplays++
         return { status: 200, body: statusJson(statuses.find((s) => s.id === remembered.statusId)!) }
       }
