@@ -7,8 +7,13 @@ export type ConnectorErrorKind =
   | 'auth' // credentials rejected: refresh once (single-flight), then reconnect
   | 'rate-limited' // reschedule at `resetAt`
   | 'invalid-content' // fail, tell the user
-  | 'transient' // retry with backoff: only where the request provably did not apply
-  | 'unknown-outcome' // never auto-retry: reconcile through `lookup` or ask a human
+  // Retry with backoff: only where the request provably did not apply (a refused connection, a failed DNS
+  // lookup, a 4xx the network documents as not applied, or any failure of a read). A 5xx, a timeout or a
+  // reset on a request that creates something does NOT prove that: it is `unknown-outcome`.
+  | 'transient'
+  // Never auto-retry: reconcile through `lookup` or ask a human. Also a create refused as a duplicate of a
+  // post the account already has (X): most likely ours, from an attempt whose answer was lost.
+  | 'unknown-outcome'
   | 'disconnected' // the account must be reconnected by a person
 
 export class ConnectorError extends Error {

@@ -3,7 +3,7 @@ import { ConnectorError } from '../types'
 
 /**
  * What kind of call failed decides what an interrupted request means:
- * - `write` creates a post: once sent, a lost answer is an unknown outcome;
+ * - `write` creates a post: once sent, a lost answer, a timeout or any 5xx is an unknown outcome;
  * - `read` has no visible effect (getRecord, resolveHandle): retry freely;
  * - `upload` sends an image blob before the post: lost answers are harmless, rejections are the image's fault;
  * - `refresh` rotates the session: a rejected refresh JWT means the account must be reconnected. A lost
@@ -34,8 +34,8 @@ export function toConnectorError(error: unknown, args: { call: CallKind; now: Da
   if (args.call === 'login' && status >= 400 && status < 500) return new ConnectorError('auth', message, extra)
   // The PDS answers an expired access JWT with 400 ExpiredToken, a malformed one with 400/401 InvalidToken.
   if (status === 401 || status === 403 || TOKEN_ERRORS.has(error.error)) return new ConnectorError('auth', message, extra)
-  // A gateway timeout may come after the PDS created the post.
-  if (status === 504 && args.call === 'write') return new ConnectorError('unknown-outcome', message, extra)
+  // Any 5xx on a write may come after the PDS (or its proxy's back end) created the post.
+  if (status >= 500 && args.call === 'write') return new ConnectorError('unknown-outcome', message, extra)
   if (status >= 500 || args.call === 'read') return new ConnectorError('transient', message, extra)
   return new ConnectorError('invalid-content', message, extra)
 }

@@ -15,8 +15,10 @@ import {
  * loopback server (test/servers/loopback-social.ts) and in local development. Its API:
  *   POST /posts {text, idempotencyKey} → 201 {id, url}
  *     401 → auth · 403 {error: "disconnected"} → disconnected · 400/422 → invalid-content
- *     429 (x-rate-limit-reset: epoch seconds) → rate-limited · 503 → transient (the server did not apply it)
- *     any other failure after the request may have been sent → unknown-outcome
+ *     429 (x-rate-limit-reset: epoch seconds) → rate-limited
+ *     408 → transient (the server never received the whole request, so it applied nothing)
+ *     5xx, a timeout, a reset, any other failure after the request may have been sent → unknown-outcome
+ *     (a 503 can come after the server applied the post: it is looked up, never resent blindly)
  *   GET /posts?since=<ISO instant> → {posts: [{id, url, text, idempotencyKey, createdAt}]}
  *   POST /oauth/token {refreshToken} → {accessToken, refreshToken, expiresIn}
  */
@@ -132,7 +134,7 @@ async function responseError(response: Response, otherwise: 'unknown-outcome' | 
       const reset = Number(response.headers.get('x-rate-limit-reset'))
       return new ConnectorError('rate-limited', message, { detail, resetAt: Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : undefined })
     }
-    case 503:
+    case 408:
       return new ConnectorError('transient', message, { detail })
     default:
       return new ConnectorError(otherwise, message, { detail })

@@ -124,7 +124,8 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
     }
     if (kind === 'authorize' && status < 500) throw new ConnectorError('auth', message, { detail })
     if (status === 401 || status === 403) throw new ConnectorError('auth', message, { detail })
-    if (status === 504 && kind === 'write') throw new ConnectorError('unknown-outcome', message, { detail })
+    // Any 5xx on a write may come after the instance applied it: never resend it blindly.
+    if (status >= 500 && kind === 'write') throw new ConnectorError('unknown-outcome', message, { detail })
     if (status >= 500 || kind === 'read') throw new ConnectorError('transient', message, { detail })
     throw new ConnectorError('invalid-content', message, { detail })
   }

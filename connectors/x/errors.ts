@@ -3,7 +3,9 @@ import { ConnectorError } from '../types'
 
 /**
  * What kind of call failed decides what an interrupted request means:
- * - `write` creates something visible (a post, a token rotation): once sent, a lost answer is an unknown outcome;
+ * - `write` creates or removes something visible (a post, a delete): once sent, a lost answer, a timeout or
+ *   any 5xx is an unknown outcome (X may have applied it before failing to answer), and so is a 403
+ *   "duplicate content" (X already has this text: most likely our post, from a request whose answer was lost);
  * - `read` has no effect (timelines, profile, media upload before the post): anything lost can be retried;
  * - `refresh` rotates the refresh token: `invalid_grant` means the account must be reconnected;
  * - `authorize` exchanges a code: any rejection means the user has to start again.
@@ -52,13 +54,26 @@ function fromResponse(error: ApiResponseError, args: { call: CallKind; now: Date
   if (status === 403) {
     // Missing scopes or an app without write access: the credentials, not the content, are wrong.
     if (/client-forbidden|unsupported-authentication/.test(data.type ?? '')) return new ConnectorError('auth', message, { detail, cause: error })
+    // X refuses a text the account already posted. After an earlier attempt whose answer was lost (a 5xx,
+    // a timeout), that post is ours: look it up rather than fail a delivery whose post is live.
+    if (args.call === 'write' && isDuplicate(data)) {
+      return new ConnectorError('unknown-outcome', `X reported the text as a duplicate of a post the account already has, so it may be published already: looking it up (${message})`, {
+        detail: { status, code: 'duplicate-content' },
+        cause: error,
+      })
+    }
     return new ConnectorError('invalid-content', message, { detail, cause: error })
   }
-  // A gateway timeout may come after X created the post.
-  if (status === 504 && args.call !== 'read') return new ConnectorError('unknown-outcome', message, { detail, cause: error })
+  // Any 5xx on a write may come after X applied it (issue 23: X created the post, then answered 503).
+  if (status >= 500 && args.call === 'write') return new ConnectorError('unknown-outcome', message, { detail, cause: error })
   if (status >= 500) return new ConnectorError('transient', message, { detail, cause: error })
   if (args.call === 'read') return new ConnectorError('transient', message, { detail, cause: error })
   return new ConnectorError('invalid-content', message, { detail, cause: error })
+}
+
+/** X's answer to a post whose text the account already has ("…create a Tweet with duplicate content."). */
+function isDuplicate(data: { detail?: string; title?: string }): boolean {
+  return /duplicate content/i.test(data.detail ?? '') || /duplicate/i.test(data.title ?? '')
 }
 
 /**

@@ -57,7 +57,7 @@ function png(width: number, height: number): Uint8Array {
   )
 }
 
-runConnectorContract('bluesky', { refresh: true, refreshGracePeriod: true }, async () => {
+runConnectorContract('bluesky', { refresh: true, refreshGracePeriod: true, readsBackAfterServerError: true }, async () => {
   const pds = await startBlueskyPds()
   console.info(`contract: PDS + PLC listening after ${pds.startMs.toFixed(0)} ms`)
   const account = await pds.createAccount('contract')
@@ -69,7 +69,7 @@ runConnectorContract('bluesky', { refresh: true, refreshGracePeriod: true }, asy
     credentials: () => issuedBeforeThisSecond(session),
     postsCreated: () => pds.counters.postsCreated,
     failNextPublishWithRateLimit: (resetAt) => pds.injectFault({ kind: 'rate-limit', resetAt, method: CREATE_RECORD }),
-    failNextPublishWithUnavailable: () => pds.injectFault({ kind: 'unavailable', method: CREATE_RECORD }),
+    failNextPublishWithUnavailable: ({ apply } = {}) => pds.injectFault({ kind: 'unavailable', apply, method: CREATE_RECORD }),
     resetNextPublishAfterApplying: () => pds.injectFault({ kind: 'reset', method: CREATE_RECORD }),
     close: () => pds.close(),
   }
@@ -208,6 +208,27 @@ describe('Bluesky connector against a real PDS', () => {
     expect(expired).toMatchObject({ kind: 'auth', detail: { code: 'ExpiredToken' } })
     const malformed = await rejection(connector.publish({ credentials: { ...credentials, accessToken: 'garbage' }, content: { parts: [{ text: 'x' }] }, idempotencyKey: randomUUID() }))
     expect(malformed.kind).toBe('auth')
+  })
+
+  it('a post applied but answered after the client gave up is unknown-outcome; lookup finds exactly that one', async () => {
+    const content = { parts: [{ text: text('slow answer') }] }
+    const idempotencyKey = randomUUID()
+    pds.injectFault({ kind: 'slow', ms: 1_500, method: CREATE_RECORD })
+    const error = await rejection(bluesky(300).publish({ credentials, content, idempotencyKey }))
+    expect(error.kind).toBe('unknown-outcome')
+    const found = await connector.lookup!({ credentials, content, idempotencyKey, since: new Date() })
+    expect(found?.remoteId).toMatch(new RegExp(`^at://${alice.did}/app.bsky.feed.post/${recordKeyFor(idempotencyKey, 0)}$`))
+    expect(await postsWithText(alice.did, content.parts[0]!.text)).toHaveLength(1)
+  })
+
+  it('a 503 on a create the PDS did not apply is unknown-outcome; lookup proves it absent', async () => {
+    const content = { parts: [{ text: text('503, not applied') }] }
+    const idempotencyKey = randomUUID()
+    pds.injectFault({ kind: 'unavailable', method: CREATE_RECORD })
+    const error = await rejection(connector.publish({ credentials, content, idempotencyKey }))
+    expect(error).toMatchObject({ kind: 'unknown-outcome', detail: { status: 503 } })
+    expect(await connector.lookup!({ credentials, content, idempotencyKey, since: new Date() })).toBeNull()
+    expect(await postsWithText(alice.did, content.parts[0]!.text)).toHaveLength(0)
   })
 
   it('a timeout after sending is unknown-outcome; a refused connection is transient', async () => {

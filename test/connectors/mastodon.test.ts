@@ -27,7 +27,7 @@ runConnectorContract('mastodon', { refresh: false }, async () => {
     credentials: async () => credentialsFrom(server),
     postsCreated: () => server.counters.postsCreated,
     failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt, path: '/api/v1/statuses' }),
-    failNextPublishWithUnavailable: () => server.injectFault({ kind: 'unavailable', path: '/api/v1/statuses' }),
+    failNextPublishWithUnavailable: ({ apply } = {}) => server.injectFault({ kind: 'unavailable', apply, path: '/api/v1/statuses' }),
     resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true, path: '/api/v1/statuses' }),
     close: () => server.close(),
   }
@@ -128,6 +128,35 @@ describe('Mastodon connector', () => {
     const published = await connector.publish({ credentials, content, idempotencyKey: randomUUID() })
     expect(await connector.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })).toMatchObject({ partIds: published.partIds })
     expect(await connector.lookup!({ credentials, content: { parts: [{ text: text('nope') }] }, idempotencyKey: randomUUID(), since })).toBeNull()
+  })
+
+  it('a status applied but answered after the client gave up is unknown-outcome; lookup finds exactly that one', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('slow answer') }] }
+    const since = new Date(Date.now() - 1000)
+    const before = server.counters.postsCreated
+    server.injectFault({ kind: 'slow', ms: 1_500, path: '/api/v1/statuses' })
+    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 300 })
+    const error = await rejection(impatient.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('unknown-outcome')
+    expect(server.counters.postsCreated).toBe(before + 1)
+    const found = await connector.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })
+    expect(found?.remoteId).toBe(server.statuses.find((s) => s.text === content.parts[0]!.text)!.id)
+    expect(server.statuses.filter((s) => s.text === content.parts[0]!.text)).toHaveLength(1)
+  })
+
+  it('a 503 on a read (media upload before the status) stays transient and posts nothing', async () => {
+    const before = server.counters.postsCreated
+    server.injectFault({ kind: 'unavailable', path: '/api/v2/media' })
+    const error = await rejection(
+      connector.publish({
+        credentials: credentialsFrom(server),
+        content: { parts: [{ text: text('upload 503'), media: [{ mimeType: 'image/png', data: new Uint8Array(randomBytes(64)) }] }] },
+        idempotencyKey: randomUUID(),
+      }),
+    )
+    expect(error).toMatchObject({ kind: 'transient', detail: { status: 503 } })
+    expect(server.counters.postsCreated).toBe(before)
   })
 
   it('a timeout after sending is unknown-outcome; a refused connection is transient', async () => {

@@ -51,7 +51,7 @@ runConnectorContract('x', { refresh: true }, async () => {
     credentials: async () => credentialsFrom(server),
     postsCreated: () => server.counters.postsCreated,
     failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt, path: '/2/tweets' }),
-    failNextPublishWithUnavailable: () => server.injectFault({ kind: 'unavailable', path: '/2/tweets' }),
+    failNextPublishWithUnavailable: ({ apply } = {}) => server.injectFault({ kind: 'unavailable', apply, path: '/2/tweets' }),
     resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true, path: '/2/tweets' }),
     close: () => server.close(),
   }
@@ -202,14 +202,64 @@ describe('X connector', () => {
     expect(server.counters.postsCreated).toBe(before)
   })
 
-  it('duplicate content (403) is invalid-content', async () => {
+  // X refuses a text it already has: after a lost answer, that is the post we are looking for, not a failure.
+  it('duplicate content (403) on a create is unknown-outcome, and lookup finds the one post', async () => {
     const credentials = credentialsFrom(server)
     const content = { parts: [{ text: text('said twice') }] }
-    await x.publish({ credentials, content, idempotencyKey: randomUUID() })
+    const since = new Date(Date.now() - 1000)
+    const first = await x.publish({ credentials, content, idempotencyKey: randomUUID() })
+    const refusedBefore = server.counters.duplicatesRefused
     const error = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
-    expect(error.kind).toBe('invalid-content')
+    expect(server.counters.duplicatesRefused).toBe(refusedBefore + 1)
+    expect(error.kind).toBe('unknown-outcome')
     expect(error.detail?.status).toBe(403)
-    expect(error.message).toMatch(/duplicate/)
+    expect(error.message).toMatch(/X reported the text as a duplicate/)
+    expect(error.message).toMatch(/looking it up/)
+    expect(await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })).toMatchObject({ remoteId: first.remoteId })
+    expect(server.countsByText().get(content.parts[0]!.text)).toBe(1)
+  })
+
+  it('a create applied then answered 503, resent blindly, meets the duplicate check: both are unknown-outcome, one post', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('applied, then 503') }] }
+    const since = new Date(Date.now() - 1000)
+    server.injectFault({ kind: 'unavailable', apply: true, path: '/2/tweets' })
+    const lost = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(lost).toMatchObject({ kind: 'unknown-outcome', detail: { status: 503 } })
+    // What a blind retry would have met.
+    const resent = await rejection(x.publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(resent).toMatchObject({ kind: 'unknown-outcome', detail: { status: 403 } })
+    const found = await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })
+    expect(found?.remoteId).toBe(server.posts.find((p) => p.text === content.parts[0]!.text)!.id)
+    expect(server.countsByText().get(content.parts[0]!.text)).toBe(1)
+  })
+
+  it('a 403 duplicate is unknown-outcome whatever the text; a 400 on a create stays invalid-content (documented as not applied)', async () => {
+    const credentials = credentialsFrom(server)
+    server.injectFault({ kind: 'duplicate', path: '/2/tweets' })
+    expect((await rejection(x.publish({ credentials, content: { parts: [{ text: text('forced duplicate') }] }, idempotencyKey: randomUUID() }))).kind).toBe(
+      'unknown-outcome',
+    )
+    const tooLong = await rejection(x.publish({ credentials, content: { parts: [{ text: 'x'.repeat(281) }] }, idempotencyKey: randomUUID() }))
+    expect(tooLong).toMatchObject({ kind: 'invalid-content', detail: { status: 400 } })
+  })
+
+  it('a post applied but answered after the client gave up is unknown-outcome; lookup finds exactly that one', async () => {
+    const credentials = credentialsFrom(server)
+    const content = { parts: [{ text: text('slow answer') }] }
+    const since = new Date(Date.now() - 1000)
+    server.injectFault({ kind: 'slow', ms: 1_500, path: '/2/tweets' })
+    const error = await rejection(xConnectorFor(server, { timeoutMs: 300 }).publish({ credentials, content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('unknown-outcome')
+    const found = await x.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })
+    expect(found?.remoteId).toBe(server.posts.find((p) => p.text === content.parts[0]!.text)!.id)
+    expect(server.countsByText().get(content.parts[0]!.text)).toBe(1)
+  })
+
+  it('a 503 on a read (the lookup timeline) stays transient', async () => {
+    server.injectFault({ kind: 'unavailable', method: 'GET', path: `/2/users/${server.user.id}/tweets` })
+    const error = await rejection(x.lookup!({ credentials: credentialsFrom(server), content: { parts: [{ text: 'x' }] }, idempotencyKey: randomUUID(), since: new Date() }))
+    expect(error).toMatchObject({ kind: 'transient', detail: { status: 503 } })
   })
 
   it('the 24-hour user bucket sets the reset time when it is the exhausted one', async () => {

@@ -14,8 +14,11 @@ export type ConnectorHarness = {
   postsCreated(): number
   /** The next publish request answers "rate limited until `resetAt`". */
   failNextPublishWithRateLimit(resetAt: Date): void
-  /** The next publish request answers 503. */
-  failNextPublishWithUnavailable(): void
+  /**
+   * The next publish request answers 503: without `apply`, before anything was created; with `apply`,
+   * after the network created the post (a front end failing after its back end applied the request).
+   */
+  failNextPublishWithUnavailable(args?: { apply?: boolean }): void
   /** The next publish request is applied, then its connection is reset before the answer. */
   resetNextPublishAfterApplying(): void
   close(): Promise<void>
@@ -38,6 +41,11 @@ export type ConnectorCapabilities = {
   refresh: boolean
   /** A used refresh token keeps working for a while (Bluesky PDS: two hours) instead of dying at once. */
   refreshGracePeriod?: boolean
+  /**
+   * After a 5xx on a create, `publish` itself reads back the post under its deterministic id and returns
+   * it when it exists (Bluesky's record key). Others leave a 5xx on a create as `unknown-outcome`.
+   */
+  readsBackAfterServerError?: boolean
 }
 
 export function runConnectorContract(name: string, capabilities: ConnectorCapabilities, setup: () => Promise<ConnectorHarness>) {
@@ -94,12 +102,42 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
       expect(error.resetAt?.toISOString()).toBe(resetAt.toISOString())
     })
 
-    it('a 5xx is transient and creates nothing', async () => {
+    // A 5xx on a create does not prove the request did not apply: never `transient` (a blind resend).
+    it('a 5xx on a create is unknown-outcome, and lookup finds nothing when nothing was applied', async () => {
+      const credentials = await h.credentials()
+      const content = single(unique('contract 503'))
+      const idempotencyKey = randomUUID()
+      const since = new Date(Date.now() - 1000)
       const before = h.postsCreated()
       h.failNextPublishWithUnavailable()
-      const error = await connectorError(h.connector.publish({ credentials: await h.credentials(), content: single(unique('contract 503')), idempotencyKey: randomUUID() }))
-      expect(error.kind).toBe('transient')
+      const error = await connectorError(h.connector.publish({ credentials, content, idempotencyKey }))
+      expect(error.kind).toBe('unknown-outcome')
+      expect(error.detail?.status).toBe(503)
       expect(h.postsCreated()).toBe(before)
+      expect(await h.connector.lookup!({ credentials, content, idempotencyKey, since })).toBeNull()
+    })
+
+    it('a create applied, then answered 503, is never transient: unknown-outcome (or read back), and lookup finds exactly that one post', async () => {
+      const credentials = await h.credentials()
+      const content = single(unique('contract applied 503'))
+      const idempotencyKey = randomUUID()
+      const since = new Date(Date.now() - 1000)
+      const before = h.postsCreated()
+      h.failNextPublishWithUnavailable({ apply: true })
+      const outcome = await h.connector.publish({ credentials, content, idempotencyKey }).then(
+        (r) => r,
+        (e: unknown) => e,
+      )
+      expect(h.postsCreated()).toBe(before + 1)
+      const found = await h.connector.lookup!({ credentials, content, idempotencyKey, since })
+      expect(found?.remoteId).toMatch(/\S/)
+      if (capabilities.readsBackAfterServerError) {
+        expect(outcome).toMatchObject({ remoteId: found!.remoteId })
+      } else {
+        expect(outcome, 'expected a ConnectorError').toBeInstanceOf(ConnectorError)
+        expect((outcome as ConnectorError).kind).toBe('unknown-outcome')
+      }
+      expect(h.postsCreated()).toBe(before + 1)
     })
 
     it('rejected credentials are auth', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { createLoopbackConnector } from '../../connectors/loopback/index'
+import { createMastodonConnector } from '../../connectors/mastodon/index'
 import type { Connector } from '../../connectors/types'
 import { createXConnector } from '../../connectors/x/index'
 import { openDatabase, type Database, type Db } from '../../db/client'
@@ -20,11 +21,15 @@ import { deliveryScheduler, type PipelineOptions, type PublishHooks } from '../.
 import { openJobStore, type JobStore } from '../../jobs/store'
 import { createTestDatabase, withDatabase } from '../db'
 import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
+import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
 
 export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
-/** Where the fixture's account publishes: the generic loopback network, or the X connector at a loopback X API. */
-export type NetworkKind = 'loopback' | 'x'
+/**
+ * Where the fixture's account publishes: the generic loopback network, the X connector at a loopback X
+ * API, or the Mastodon connector at a loopback Mastodon API.
+ */
+export type NetworkKind = 'loopback' | 'x' | 'mastodon'
 
 /** Job stores these tests can run against here; under CI both servers are required (test/global-setup.ts). */
 export const serverStores: StoreKind[] = [
@@ -55,6 +60,8 @@ export type PipelineFixture = {
   server: LoopbackSocialServer
   /** With `network: 'x'`: the loopback X API the account publishes to. */
   x?: XApiServer
+  /** With `network: 'mastodon'`: the loopback Mastodon API the account publishes to. */
+  mastodon?: MastodonApiServer
   keyring: Keyring
   workspaceId: string
   accountId: string
@@ -76,26 +83,45 @@ export type PipelineFixture = {
 /** The connector a worker publishes with, from the environment a child worker also gets. */
 export function connectorFromEnv(env: Record<string, string | undefined>, timeoutMs: number): Connector {
   if (env.X_API_URL) return createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
+  if (env.MASTODON_URL) return createMastodonConnector({ allowInsecureInstances: true, timeoutMs })
   return createLoopbackConnector({ baseUrl: env.LOOPBACK_URL!, timeoutMs })
 }
 
-export async function openPipelineFixture(kind: StoreKind, { network = 'loopback' }: { network?: NetworkKind } = {}): Promise<PipelineFixture> {
+export async function openPipelineFixture(
+  kind: StoreKind,
+  {
+    network = 'loopback',
+    xOptions,
+    mastodonOptions,
+  }: {
+    network?: NetworkKind
+    /** For `network: 'x'`: how the loopback X API behaves. */
+    xOptions?: Parameters<typeof startXApiServer>[0]
+    /** For `network: 'mastodon'`: how the loopback Mastodon API behaves. */
+    mastodonOptions?: Parameters<typeof startMastodonApiServer>[0]
+  } = {},
+): Promise<PipelineFixture> {
   const database = await createTestDatabase()
   const server = await startLoopbackSocialServer()
-  const x = network === 'x' ? await startXApiServer() : undefined
+  const x = network === 'x' ? await startXApiServer(xOptions) : undefined
+  const mastodon = network === 'mastodon' ? await startMastodonApiServer(mastodonOptions) : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
   const account = await connectAccount(database.db, {
     workspaceId: workspace!.id,
     kind: network,
-    remoteAccountId: x ? x.user.id : 'me',
-    handle: x ? x.user.username : 'me',
-    credentials: x ? xCredentials(x) : issueLoopbackTokens(server),
+    remoteAccountId: x ? x.user.id : mastodon ? mastodon.account.id : 'me',
+    handle: x ? x.user.username : mastodon ? mastodon.account.username : 'me',
+    credentials: x ? xCredentials(x) : mastodon ? mastodonCredentials(mastodon) : issueLoopbackTokens(server),
     keyring,
     clock: systemClock,
   })
-  const networkEnv: Record<string, string> = x ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret } : { LOOPBACK_URL: server.url }
+  const networkEnv: Record<string, string> = x
+    ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret }
+    : mastodon
+      ? { MASTODON_URL: mastodon.url }
+      : { LOOPBACK_URL: server.url }
 
   let mongoUrl: string | undefined
   const storeOptions = (): Parameters<typeof openJobStore>[0] => {
@@ -125,6 +151,7 @@ export async function openPipelineFixture(kind: StoreKind, { network = 'loopback
     db: database.db,
     server,
     x,
+    mastodon,
     dataDir,
     keyring,
     workspaceId: workspace!.id,
@@ -197,6 +224,7 @@ export async function openPipelineFixture(kind: StoreKind, { network = 'loopback
       await Promise.all(extraDbs.map((d) => d.close()))
       await server.close()
       await x?.close()
+      await mastodon?.close()
       rmSync(dataDir, { recursive: true, force: true })
       await database.close()
       if (mongoUrl) {
@@ -216,6 +244,10 @@ function xCredentials(x: XApiServer) {
     expiresAt: new Date(Date.now() + issued.expiresIn * 1000),
     extra: { userId: x.user.id, username: x.user.username },
   }
+}
+
+function mastodonCredentials(mastodon: MastodonApiServer) {
+  return { accessToken: mastodon.issueToken(), extra: { instanceUrl: mastodon.url, accountId: mastodon.account.id } }
 }
 
 export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 50): Promise<T> {

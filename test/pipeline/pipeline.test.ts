@@ -64,16 +64,19 @@ describe.each(kinds)('publishing pipeline (%s job store)', (kind) => {
   })
 
   it('drives outcomes from the error taxonomy', async () => {
-    const { sequenceId, stepIds } = await f.createSeries({ steps: 6 })
+    const { sequenceId, stepIds } = await f.createSeries({ steps: 7 })
     const { deliveries: planned } = await f.plan({ sequenceId, items: stepIds.map((stepId) => ({ stepId, accountId: f.accountId, dueAt: inMs(-100) })) })
-    const [rateLimited, transient, invalid, unknownApplied, unknownNot, giveUp] = planned.map((d) => d.id) as [string, string, string, string, string, string]
+    const [rateLimited, transient, invalid, unknownApplied, unknownNot, giveUp, appliedThen503] = planned.map((d) => d.id) as [string, string, string, string, string, string, string]
     const resetAt = Math.ceil((Date.now() + 1_500) / 1000)
     f.server.injectFault({ kind: 'status', status: 429, headers: { 'x-rate-limit-reset': String(resetAt) }, idempotencyKey: rateLimited })
-    f.server.injectFault({ kind: 'status', status: 503, idempotencyKey: transient, times: 2 })
+    // 408: the server documents that it applied nothing (it never received the whole request).
+    f.server.injectFault({ kind: 'status', status: 408, idempotencyKey: transient, times: 2 })
     f.server.injectFault({ kind: 'status', status: 422, body: { error: 'invalid', message: 'text: too spicy' }, idempotencyKey: invalid })
     f.server.injectFault({ kind: 'reset', apply: true, idempotencyKey: unknownApplied })
     f.server.injectFault({ kind: 'reset', apply: false, idempotencyKey: unknownNot })
-    f.server.injectFault({ kind: 'status', status: 503, idempotencyKey: giveUp, times: 10 })
+    f.server.injectFault({ kind: 'status', status: 408, idempotencyKey: giveUp, times: 10 })
+    // A 5xx proves nothing about a create: this one was applied, and must be found, not sent again.
+    f.server.injectFault({ kind: 'status', status: 503, apply: true, idempotencyKey: appliedThen503 })
     await f.startWorker()
     const rows = await settled(
       planned.map((d) => d.id),
@@ -88,11 +91,13 @@ describe.each(kinds)('publishing pipeline (%s job store)', (kind) => {
     expect(byId.get(unknownApplied)).toMatchObject({ state: 'published', attempts: 1 })
     expect(byId.get(unknownApplied)!.remoteId).toBe(f.server.posts.find((p) => p.idempotencyKey === unknownApplied)!.id)
     expect(byId.get(unknownNot)).toMatchObject({ state: 'published', attempts: 2 })
+    expect(byId.get(appliedThen503)).toMatchObject({ state: 'published', attempts: 1 })
+    expect(byId.get(appliedThen503)!.remoteId).toBe(f.server.posts.find((p) => p.idempotencyKey === appliedThen503)!.id)
     expect(byId.get(giveUp)).toMatchObject({ state: 'failed', lastErrorKind: 'transient', attempts: 4 })
     expect(byId.get(giveUp)!.lastError).toMatch(/gave up after 4 attempts/)
     expect(f.server.lookups).toBeGreaterThanOrEqual(2)
     const counts = f.server.countsByKey()
-    for (const id of [rateLimited, transient, unknownApplied, unknownNot]) expect(counts.get(id)).toBe(1)
+    for (const id of [rateLimited, transient, unknownApplied, unknownNot, appliedThen503]) expect(counts.get(id)).toBe(1)
     expect(counts.get(invalid)).toBeUndefined()
   })
 

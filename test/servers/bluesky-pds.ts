@@ -11,6 +11,7 @@ import { TestPds } from '@atproto/dev-env/dist/pds.js'
 import { mockNetworkUtilities } from '@atproto/dev-env/dist/util.js'
 import { envToCfg, envToSecrets, PDS } from '@atproto/pds'
 import { Database as PlcDatabase, PlcServer } from '@did-plc/server'
+import { delayedAnswers } from './faults'
 
 /**
  * A real Bluesky PDS (`@atproto/pds` as `@atproto/dev-env` 0.3.181 configures it) with an in-process PLC
@@ -19,13 +20,17 @@ import { Database as PlcDatabase, PlcServer } from '@did-plc/server'
  * mocks), so nothing leaves the machine.
  *
  * Clients reach the PDS through `url`, a loopback proxy that forwards every request unchanged and can be
- * told to misbehave on the next matching request (429, 503, a reset after the PDS applied the request, a
- * hang); it also counts the posts the PDS created. `pdsUrl` is the PDS itself.
+ * told to misbehave on the next matching request (429, 503 before or after the PDS applied the request, a
+ * reset after the PDS applied it, a slow answer, a hang); it also counts the posts the PDS created.
+ * `pdsUrl` is the PDS itself.
  */
 
 export type BlueskyFault =
   | { kind: 'rate-limit'; resetAt: Date }
-  | { kind: 'unavailable' }
+  /** 503 without forwarding; with `apply`, forward first (the PDS applies it), then answer 503. */
+  | { kind: 'unavailable'; apply?: boolean }
+  /** Forward (the PDS applies it), then answer only after `ms` milliseconds. */
+  | { kind: 'slow'; ms: number }
   /** Forward, let the PDS apply it, then reset the client's connection instead of answering. */
   | { kind: 'reset' }
   /** Forward (the PDS applies it) and never answer. */
@@ -108,6 +113,7 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
   const counters = { postsCreated: 0 }
   const faults: Array<BlueskyFaultRule & { skip: number }> = []
   const sockets = new Set<Socket>()
+  const delayed = delayedAnswers()
 
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -129,11 +135,11 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
         res.end(JSON.stringify({ error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' }))
         return
       }
-      if (fault?.kind === 'unavailable') {
+      const unavailable = () => {
         res.writeHead(503, { 'content-type': 'application/json' })
         res.end(JSON.stringify({ error: 'NotEnoughResources', message: 'the PDS is overloaded' }))
-        return
       }
+      if (fault?.kind === 'unavailable' && !fault.apply) return unavailable()
       const upstream = http.request(
         { host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${port}` } },
         (answer) => {
@@ -143,8 +149,17 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
             if (pathname === CREATE_RECORD && answer.statusCode === 200 && collectionOf(body) === POST_COLLECTION) counters.postsCreated++
             if (fault?.kind === 'reset') return req.socket.destroy()
             if (fault?.kind === 'hang') return
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            res.end(Buffer.concat(parts))
+            if (fault?.kind === 'unavailable') return unavailable()
+            const forward = () => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers)
+              res.end(Buffer.concat(parts))
+            }
+            if (fault?.kind === 'slow') {
+              return delayed.after(fault.ms, () => {
+                if (!res.destroyed) forward()
+              })
+            }
+            forward()
           })
         },
       )
@@ -183,6 +198,7 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
       return `${unsigned}.${createHmac('sha256', env.jwtSecret).update(unsigned).digest('base64url')}`
     },
     async close() {
+      delayed.clear()
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => proxy.close(resolve))
       await server.destroy()

@@ -10,7 +10,8 @@ import type { AddressInfo, Socket } from 'node:net'
 export type LoopbackPost = { id: string; url: string; text: string; idempotencyKey: string; accessToken: string; createdAt: Date }
 
 export type LoopbackFault =
-  | { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string> }
+  /** Answer `status`; with `apply`, the post is made first (e.g. applied, then 503). */
+  | { kind: 'status'; status: number; body?: Record<string, unknown>; headers?: Record<string, string>; apply?: boolean }
   /** Apply the post (or not), then reset the connection instead of answering. */
   | { kind: 'reset'; apply: boolean }
 
@@ -127,7 +128,10 @@ export async function startLoopbackSocialServer(): Promise<LoopbackSocialServer>
       if (faultIndex >= 0) {
         const fault = faults[faultIndex]!
         if (--fault.times <= 0) faults.splice(faultIndex, 1)
-        if (fault.kind === 'status') return send(res, fault.status, fault.body ?? { error: `status_${fault.status}` }, fault.headers)
+        if (fault.kind === 'status') {
+          if (fault.apply) apply(body.text, key, token)
+          return send(res, fault.status, fault.body ?? { error: `status_${fault.status}` }, fault.headers)
+        }
         if (fault.apply) apply(body.text, key, token)
         req.socket.destroy()
         return

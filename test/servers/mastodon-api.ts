@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { mastodonLength } from '../../connectors/mastodon/index'
-import { faultQueue, type FaultRule } from './faults'
+import { delayedAnswers, faultQueue, type CommonFault, type FaultRule } from './faults'
 
 /**
  * A loopback HTTP server that speaks the parts of the Mastodon API Trickle uses: app registration,
@@ -12,7 +12,8 @@ import { faultQueue, type FaultRule } from './faults'
 
 export type MastodonFault =
   | { kind: 'rate-limit'; resetAt?: Date }
-  | { kind: 'unavailable' }
+  /** 503; with `apply`, the request is applied first (the status exists). `slow`: applied, answered after `ms`. */
+  | CommonFault
   | { kind: 'reset'; apply?: boolean }
   | { kind: 'hang' }
 
@@ -36,8 +37,15 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 const html = (text: string) =>
   `<p>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/\n/g, '<br />')}</p>`
 
-export async function startMastodonApiServer(options: { maxCharacters?: number } = {}): Promise<MastodonApiServer> {
+export async function startMastodonApiServer(
+  options: {
+    maxCharacters?: number
+    /** How long an Idempotency-Key is remembered (Mastodon: an hour); 0 = a resend arriving after that. */
+    idempotencyKeyTtlMs?: number
+  } = {},
+): Promise<MastodonApiServer> {
   const maxCharacters = options.maxCharacters ?? 500
+  const idempotencyKeyTtlMs = options.idempotencyKeyTtlMs ?? 3600_000
   const account = { id: '109000000000000001', username: 'trickle', display_name: 'Trickle Test' }
   const apps = new Map<string, { secret: string; redirectUris: string[] }>()
   const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; used: boolean }>()
@@ -46,6 +54,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
   const media = new Map<string, { bytes: Buffer; mimeType: string; description?: string }>()
   const idempotency = new Map<string, { statusId: string; at: number }>()
   const faults = faultQueue<MastodonFault>()
+  const delayed = delayedAnswers()
   const counters = { postsCreated: 0, idempotentReplays: 0, appsRegistered: 0, unauthorized: 0 }
   const sockets = new Set<Socket>()
   let nextId = 110_000_000_000_000_000n
@@ -130,7 +139,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
     if (method === 'POST' && path === '/api/v1/statuses') {
       const key = req.headers['idempotency-key']
       const remembered = typeof key === 'string' ? idempotency.get(`${bearer}:${key}`) : undefined
-      if (remembered && Date.now() - remembered.at < 3600_000) {
+      if (remembered && Date.now() - remembered.at < idempotencyKeyTtlMs) {
         counters.idempotentReplays++
         return { status: 200, body: statusJson(statuses.find((s) => s.id === remembered.statusId)!) }
       }
@@ -190,7 +199,16 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
           req.socket.destroy()
           return
         }
-        if (fault?.kind === 'unavailable') return send({ status: 503, body: { error: 'Service Unavailable' } })
+        if (fault?.kind === 'unavailable') {
+          if (fault.apply) await route(req, url, raw)
+          return send({ status: 503, body: { error: 'Service Unavailable' } })
+        }
+        if (fault?.kind === 'slow') {
+          const reply = await route(req, url, raw)
+          return delayed.after(fault.ms, () => {
+            if (!res.destroyed) send(reply)
+          })
+        }
         if (fault?.kind === 'rate-limit') {
           const resetAt = fault.resetAt ?? new Date(Date.now() + 300_000)
           return send({
@@ -225,6 +243,7 @@ export async function startMastodonApiServer(options: { maxCharacters?: number }
       return token
     },
     close: async () => {
+      delayed.clear()
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

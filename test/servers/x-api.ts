@@ -2,19 +2,25 @@ import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { weightedLength } from '../../connectors/x/text'
-import { faultQueue, type FaultRule } from './faults'
+import { delayedAnswers, faultQueue, type CommonFault, type FaultRule } from './faults'
 
 /**
  * A loopback HTTP server that speaks the parts of the X API Trickle uses: OAuth 2.0 authorize + token
  * (PKCE S256; rotating single-use refresh tokens whose reuse revokes the whole family), users/me, user
  * timelines, posts (replies, media, duplicate detection), v1.1 chunked media upload. Tests inject faults
  * and read counters.
+ *
+ * Duplicate detection is on by default, as on the real X: a post whose text equals one of the author's
+ * existing posts is refused with 403 "You are not allowed to create a Tweet with duplicate content."
+ * (`counters.duplicatesRefused`). `rejectDuplicates: false` turns it off, to show what a resend would do
+ * on a network without it (a second post).
  */
 
 export type XApiFault =
   /** 429 with 15-minute window headers, plus the 24-hour user bucket when `userDayResetAt` is given. */
   | { kind: 'rate-limit'; resetAt?: Date; userDayResetAt?: Date }
-  | { kind: 'unavailable' }
+  /** 503; with `apply`, the request is applied first (the post exists). `slow`: applied, answered after `ms`. */
+  | CommonFault
   /** Read the request, apply it when `apply`, then reset the connection instead of answering. */
   | { kind: 'reset'; apply?: boolean }
   /** Never answer (until the server closes). */
@@ -69,7 +75,7 @@ const UNAUTHORIZED = { title: 'Unauthorized', type: 'about:blank', status: 401, 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> }
 
 export async function startXApiServer(
-  options: { accessTtlSeconds?: number; user?: Partial<XUser>; maxLength?: number } = {},
+  options: { accessTtlSeconds?: number; user?: Partial<XUser>; maxLength?: number; rejectDuplicates?: boolean } = {},
 ): Promise<XApiServer> {
   const accessTtl = options.accessTtlSeconds ?? 7200
   const clientId = 'trickle-test-client'
@@ -83,6 +89,8 @@ export async function startXApiServer(
   const posts: XPost[] = []
   const media = new Map<string, XMedia>()
   const faults = faultQueue<XApiFault>()
+  const delayed = delayedAnswers()
+  const rejectDuplicates = options.rejectDuplicates ?? true
   const counters = { postsCreated: 0, refreshCalls: 0, invalidGrants: 0, unauthorized: 0, tokenRequests: 0, timelineReads: 0, duplicatesRefused: 0 }
   let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   const requests: Array<{ method: string; path: string }> = []
@@ -193,7 +201,7 @@ export async function startXApiServer(
       const item = media.get(id)
       if (!item || !item.finalized || item.ownerId !== author.id) return invalid(`media id ${id} is not usable`)
     }
-    if (text && posts.some((p) => p.authorId === author.id && p.text === text)) {
+    if (rejectDuplicates && text && posts.some((p) => p.authorId === author.id && p.text === text)) {
       counters.duplicatesRefused++
       return { status: 403, body: DUPLICATE }
     }
@@ -339,7 +347,16 @@ export async function startXApiServer(
           req.socket.destroy()
           return
         }
-        if (fault?.kind === 'unavailable') return send({ status: 503, body: { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 } })
+        if (fault?.kind === 'unavailable') {
+          if (fault.apply) await route(req, url, raw)
+          return send({ status: 503, body: { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 } })
+        }
+        if (fault?.kind === 'slow') {
+          const reply = await route(req, url, raw)
+          return delayed.after(fault.ms, () => {
+            if (!res.destroyed) send(reply)
+          })
+        }
         if (fault?.kind === 'duplicate') return send({ status: 403, body: DUPLICATE })
         if (fault?.kind === 'rate-limit') {
           const reset = Math.ceil((fault.resetAt?.getTime() ?? Date.now() + 900_000) / 1000)
@@ -394,6 +411,7 @@ export async function startXApiServer(
       for (const record of accessTokens.values()) record.expiresAt = 0
     },
     close: async () => {
+      delayed.clear()
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
