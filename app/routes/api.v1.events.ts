@@ -1,6 +1,6 @@
 import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { recordApiEvent } from '~/utils/email.server'
-import { onContactTrigger } from '~/utils/drips.server'
+import { recordApiEvent } from '../../core/email'
+import { onContactTrigger } from '../../core/drips'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
 export const action = apiMethods({

@@ -1,10 +1,10 @@
 import path from 'node:path'
-import { createConnectors, type ConnectorConfigs, type Connectors } from '../../connectors/registry'
-import { openDatabase, type Database } from '../../db/client'
-import { createKeyring, type Keyring } from '../../db/vault'
-import { systemClock, type Clock } from '../../domain/clock'
-import { openJobStore, type JobStore } from '../../jobs/store'
-import type { Config } from './env.server'
+import { createConnectors, type ConnectorConfigs, type Connectors } from '../connectors/registry'
+import { openDatabase, type Database } from '../db/client'
+import { createKeyring, type Keyring } from '../db/vault'
+import { systemClock, type Clock } from '../domain/clock'
+import { openJobStore, type JobStore } from '../jobs/store'
+import type { Config } from './env'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
 export type Services = {

@@ -5,10 +5,10 @@
  * saving); the editor accepts the rows only when none has a problem, so nothing is half-imported.
  */
 import { z } from 'zod'
-import { listAccounts } from '../../db/queries/accounts'
-import { CsvError, parseCsv } from '../../domain/email/csv'
-import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series.server'
-import type { Services } from './services.server'
+import { listAccounts } from '../db/queries/accounts'
+import { CsvError, parseCsv } from '../domain/email/csv'
+import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series'
+import type { Services } from './services'
 
 export type ImportFormat = 'csv' | 'markdown'
 export type ImportRow = { row: number; post: PostInput; errors: string[] }
