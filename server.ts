@@ -1,6 +1,6 @@
-import { loadConfig, ConfigError } from './core/env'
+import { loadConfig, ConfigError } from './core/env.server'
 import { createHttpApp, holdEmbeddedDatabase, isEmbeddedDatabaseBusy, loadServerBuild } from './app/http.server'
-import { closeServices, createServices } from './core/services'
+import { closeServices, createServices } from './core/services.server'
 import { startWorker, type Worker } from './jobs/worker'
 
 async function main() {

@@ -15,8 +15,8 @@ import { afterSend, decideDue, type DripDef, type StepDef } from '../domain/drip
 import { decayedScore } from '../domain/email/score'
 import type { LinkClaims } from '../domain/email/links'
 import type { ChannelContent } from '../connectors/types'
-import type { Services } from '../core/services'
-import { composeEmail, emailConnector } from '../core/email'
+import type { Services } from '../core/services.server'
+import { composeEmail, emailConnector } from '../core/email.server'
 
 /**
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after

@@ -15,7 +15,7 @@ import {
 import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'
-import { loadChannelContent } from '../core/content'
+import { loadChannelContent } from '../core/content.server'
 
 import { PUBLISH_DELIVERY_JOB } from './enqueue'
 

@@ -1,6 +1,5 @@
 import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { recordApiEvent } from '../../core/email'
-import { onContactTrigger } from '../../core/drips'
+import { recordApiEvent, onContactTrigger } from '../core.server'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
 export const action = apiMethods({

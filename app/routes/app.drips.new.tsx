@@ -5,7 +5,7 @@ import { DripEditor } from '~/components/drip-editor'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { requireMembership } from '~/utils/auth.server'
 import { newDripValues } from '../../core/drip-form'
-import { loadDripEditorOptions, saveDripForm } from '../../core/drips'
+import { loadDripEditorOptions, saveDripForm } from '../core.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 

@@ -5,7 +5,7 @@ import { findActiveApiToken, insertApiToken, touchApiToken } from '../../db/quer
 import type { Role } from '../../db/schema'
 import { roleAtLeast } from './auth.server'
 import { hashSecret, newSecret } from './session.server'
-import type { Services } from '../../core/services'
+import type { Services } from '../core.server'
 
 /** Every API token starts with this, so leaked tokens are easy to recognise (and to scan for). */
 export const API_TOKEN_PREFIX = 'trk_'

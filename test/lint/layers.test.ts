@@ -33,7 +33,7 @@ describe('imports point down the layers', () => {
     ['jobs/fixture.ts', "import type { Services } from '../core/services'"],
     ['core/fixture.ts', "import { deliveryScheduler } from '../jobs/enqueue'"],
     ['core/fixture.ts', "import { openJobStore } from '../jobs/store'"],
-    ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series'"],
+    ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series.server'"],
   ])('%s allows %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toEqual([])
   })

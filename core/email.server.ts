@@ -25,7 +25,7 @@ import { contactMergeValues } from '../domain/email/merge'
 import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
-import type { Services } from './services'
+import type { Services } from './services.server'
 
 /**
  * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,

@@ -7,8 +7,8 @@
 import { z } from 'zod'
 import { listAccounts } from '../db/queries/accounts'
 import { CsvError, parseCsv } from '../domain/email/csv'
-import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series'
-import type { Services } from './services'
+import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series.server'
+import type { Services } from './services.server'
 
 export type ImportFormat = 'csv' | 'markdown'
 export type ImportRow = { row: number; post: PostInput; errors: string[] }

@@ -4,8 +4,8 @@ import { dueEnrollmentGroups } from '../db/queries/enrollments'
 import { listCalendarDeliveries } from '../db/queries/series'
 import { projectEmailVolume, type EmailVolumeDay } from '../domain/drip/projection'
 import { DAY, formatLocal, instantToWall, parseLocal, wallToInstant } from '../domain/timing/zone'
-import type { Services } from './services'
-import { loadCalendar } from './series'
+import type { Services } from './services.server'
+import { loadCalendar } from './series.server'
 
 /** Networks and transports as the calendar's "Channel" filter names them. */
 const CHANNEL_LABELS: Record<string, string> = { x: 'X', mastodon: 'Mastodon', bluesky: 'Bluesky', email: 'Email' }

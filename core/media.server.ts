@@ -9,9 +9,9 @@ import path from 'node:path'
 import { z } from 'zod'
 import type { ChannelContent } from '../connectors/types'
 import { insertMedia, listMedia, type MediaRow } from '../db/queries/media'
-import { loadChannelContent, readStoredImages } from './content'
+import { loadChannelContent, readStoredImages } from './content.server'
 import type { StepContent } from '../db/schema/index'
-import type { Services } from './services'
+import type { Services } from './services.server'
 
 /** The smallest limit of the networks we publish to (X: 5 MB), so an image fits everywhere. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024

@@ -36,8 +36,8 @@ import { describeRule, planSeries, SeriesTimingSchema, type PlannedStep } from '
 import { formatLocal, instantToWall } from '../domain/timing/zone'
 import { and, eq } from 'drizzle-orm'
 import { deliveryScheduler } from '../jobs/enqueue'
-import { readImages } from './media'
-import type { Services } from './services'
+import { readImages } from './media.server'
+import type { Services } from './services.server'
 
 export const MAX_POSTS = 1000
 /** Two posts on one account closer than this get a warning. */

@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
 import { deleteCalendarFeed, findCalendarFeed, getCalendarFeed, rotateCalendarFeed } from '../db/queries/calendar-feeds'
 import { listCalendarDeliveries } from '../db/queries/series'
-import type { Services } from './services'
+import type { Services } from './services.server'
 
 /**
  * The workspace's ICS feed: a secret, revocable URL any calendar app can subscribe to. The URL is

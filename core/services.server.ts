@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../db/client'
 import { createKeyring, type Keyring } from '../db/vault'
 import { systemClock, type Clock } from '../domain/clock'
 import { openJobStore, type JobStore } from '../jobs/store'
-import type { Config } from './env'
+import type { Config } from './env.server'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
 export type Services = {

@@ -23,8 +23,8 @@ import { marketingProblems, renderEmail, type RenderedEmail } from '../domain/em
 import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { ApiError } from './errors'
 import { fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
-import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email'
-import type { Services } from './services'
+import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email.server'
+import type { Services } from './services.server'
 
 /**
  * The drip gateway (docs/decisions/016-drip-engine.md): create/edit/activate/pause drips, enroll
