@@ -12,6 +12,7 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject the clock (see domain/clock.ts).' }],
     },
   },
+  ...layers(),
   {
     files: ['test/**', 'bench/**', 'scripts/**', '**/*.test.ts', '**/*.test.tsx'],
     rules: { 'no-restricted-properties': 'off' },
@@ -21,3 +22,29 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 )
+
+/**
+ * Imports point down the layers (docs/architecture.md): app/ and the job handlers → core/ → the job
+ * store and enqueue functions / connectors/ / db/ → domain/. One block per folder: what it must never
+ * import. test/eslint-layers.test.ts shows a wrong import failing.
+ */
+function layers() {
+  const up = (folders, why) => ({ regex: `^(\\.\\./)+(${folders})(/|$)`, message: why })
+  const alias = { regex: '^~/', message: 'The ~/ alias is for app/ only.' }
+  const rule = (files, patterns) => ({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [alias, ...patterns] }] } })
+  return [
+    rule(['domain/**'], [up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).')]),
+    rule(['connectors/**'], [up('app|core|jobs|db', 'A connector knows only its network: configuration comes through its factory.')]),
+    rule(['db/**'], [
+      up('app|core|jobs', 'db/ is schema, migrations and queries: no use cases, no scheduling.'),
+      { regex: '^(\\.\\./)+connectors/(?!types$)', message: 'db/ may use the connector types only, never a network.' },
+    ]),
+    rule(['jobs/**'], [up('app', 'Job handlers sit beside app/: they call core/, never the web app.')]),
+    // After jobs/**: a later block's options replace an earlier one's for the same file.
+    rule(['jobs/store.ts', 'jobs/enqueue.ts'], [up('app|core', 'The job store floor sits below core/: it knows job names and the store only.')]),
+    rule(['core/**'], [
+      up('app', 'core/ knows nothing of HTTP, Remix or cookies.'),
+      { regex: '^(\\.\\./)+jobs/(?!(store|enqueue)$)', message: 'core/ uses only the job store and the enqueue/wake functions of jobs/ (jobs/store, jobs/enqueue).' },
+    ]),
+  ]
+}

@@ -1,6 +1,6 @@
-import { loadConfig, ConfigError } from './app/utils/env.server'
+import { loadConfig, ConfigError } from './core/env.server'
 import { createHttpApp, holdEmbeddedDatabase, isEmbeddedDatabaseBusy, loadServerBuild } from './app/http.server'
-import { closeServices, createServices } from './app/utils/services.server'
+import { closeServices, createServices } from './core/services.server'
 import { startWorker, type Worker } from './jobs/worker'
 
 async function main() {

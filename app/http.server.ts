@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express, { type Express } from 'express'
-import type { Services } from './utils/services.server'
+import type { Services } from './core.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 

@@ -1,4 +1,4 @@
-import type { Services } from './utils/services.server'
+import type { Services } from './core.server'
 
 declare module '@remix-run/node' {
   interface AppLoadContext {

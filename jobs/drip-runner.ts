@@ -15,9 +15,8 @@ import { afterSend, decideDue, type DripDef, type StepDef } from '../domain/drip
 import { decayedScore } from '../domain/email/score'
 import type { LinkClaims } from '../domain/email/links'
 import type { ChannelContent } from '../connectors/types'
-import { scheduleUniqueJob } from './enqueue'
-import type { Services } from '../app/utils/services.server'
-import { composeEmail, emailConnector } from '../app/utils/email.server'
+import type { Services } from '../core/services.server'
+import { composeEmail, emailConnector } from '../core/email.server'
 
 /**
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after
@@ -29,8 +28,10 @@ import { composeEmail, emailConnector } from '../app/utils/email.server'
  * without its outcome recorded: a SIGKILL re-sends at most that one (same Message-ID), loses none.
  */
 
-export const DRIP_RUNNER_JOB = 'drip-runner'
-export const DRIP_WAKE_JOB = 'drip-runner-wake'
+import { DRIP_RUNNER_JOB, DRIP_WAKE_JOB } from './enqueue'
+
+export { DRIP_RUNNER_JOB, DRIP_WAKE_JOB }
+export { wakeDripRunnerJob } from './enqueue'
 export const DEFAULT_DRIP_EVERY_MS = 5_000
 
 export type ComposeEmail = (args: {
@@ -343,9 +344,6 @@ export async function scheduleDripRunner(agenda: Agenda, options: { everyMs?: nu
 }
 
 /** Wake the runner now (after enrollments); at most one wake-up job exists. */
-export async function wakeDripRunnerJob(agenda: Agenda, now: Date): Promise<void> {
-  await scheduleUniqueJob(agenda, { name: DRIP_WAKE_JOB, key: 'wake', runAt: now })
-}
 
 /** The runner's dependencies from the process's services (the shared pooled SMTP connector, signed links). */
 export function dripRunnerDeps(services: Services, overrides: Partial<DripRunnerDeps> = {}): DripRunnerDeps {

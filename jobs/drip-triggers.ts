@@ -5,7 +5,7 @@ import { findTriggeredDrips, getDrip } from '../db/queries/drips'
 import { getSegment, markSegmentLeavers, markSegmentMembers, segmentEntrants, walkSegmentMembers } from '../db/queries/segments'
 import type { Clock } from '../domain/clock'
 import { nextAnniversary, zoneFor } from '../domain/drip/runner'
-import { enrollInto } from '../app/utils/drips.server'
+import { enrollInto } from '../core/drips.server'
 
 /**
  * The periodic drip triggers (docs/decisions/016-drip-engine.md): date fields (every year on a

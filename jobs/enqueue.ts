@@ -1,4 +1,28 @@
 import type { Agenda } from 'agenda'
+import type { DeliveryScheduler } from '../db/queries/deliveries'
+
+/**
+ * The job store's floor of jobs/: job names and the enqueue/wake functions core/ may call. The handlers
+ * (publish-delivery.ts, drip-runner.ts, ...) define what these jobs do, one floor up.
+ */
+export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
+export const DRIP_RUNNER_JOB = 'drip-runner'
+export const DRIP_WAKE_JOB = 'drip-runner-wake'
+
+/** Jobs for deliveries: one unique publish job per delivery id. */
+export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
+  return {
+    schedule: ({ workspaceId, deliveryId, runAt }) => scheduleUniqueJob(agenda, { name: PUBLISH_DELIVERY_JOB, key: deliveryId, runAt, data: { workspaceId } }),
+    cancel: async ({ deliveryId }) => {
+      await cancelUniqueJob(agenda, { name: PUBLISH_DELIVERY_JOB, key: deliveryId })
+    },
+  }
+}
+
+/** Wake the drip runner now (one wake-up job at a time, whoever asks). */
+export async function wakeDripRunnerJob(agenda: Agenda, now: Date): Promise<void> {
+  await scheduleUniqueJob(agenda, { name: DRIP_WAKE_JOB, key: 'wake', runAt: now })
+}
 
 export type UniqueJobArgs = { name: string; key: string; runAt: Date; data?: Record<string, unknown> }
 

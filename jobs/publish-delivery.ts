@@ -15,10 +15,12 @@ import {
 import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'
-import { loadChannelContent } from './content'
-import { cancelUniqueJob, scheduleUniqueJob } from './enqueue'
+import { loadChannelContent } from '../core/content.server'
 
-export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
+import { PUBLISH_DELIVERY_JOB } from './enqueue'
+
+export { PUBLISH_DELIVERY_JOB }
+export { deliveryScheduler } from './enqueue'
 
 /** What a publish needs to reach an account: its connector and current credentials. */
 export type PublishTarget = { connector: Connector; credentials: Credentials }
@@ -233,16 +235,6 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-/** Jobs for deliveries: one unique publish job per delivery id. */
-export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
-  return {
-    schedule: ({ workspaceId, deliveryId, runAt }) => scheduleUniqueJob(agenda, { name: PUBLISH_DELIVERY_JOB, key: deliveryId, runAt, data: { workspaceId } }),
-    cancel: async ({ deliveryId }) => {
-      await cancelUniqueJob(agenda, { name: PUBLISH_DELIVERY_JOB, key: deliveryId })
-    },
-  }
 }
 
 /** Register the publish job. Its lock lifetime is the lease: a job of a dead worker is picked up again once its claim can be recovered. */

@@ -3,7 +3,7 @@ import type { Agenda, DrainResult } from 'agenda'
 import { sql } from 'drizzle-orm'
 import { heartbeats } from '../db/schema'
 import { getConnector } from '../connectors/registry'
-import type { Services } from '../app/utils/services.server'
+import type { Services } from '../core/services.server'
 import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
 import { createEmailConnector } from '../connectors/email/index'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
@@ -86,8 +86,8 @@ export async function startWorker(services: Services, options: { defineJobs?: De
  * `drainMs`). A second signal exits at once.
  */
 export async function runWorkerProcess(options: { defineJobs?: DefineJobs; drainMs?: number } = {}): Promise<void> {
-  const { loadConfig } = await import('../app/utils/env.server')
-  const { createServices, closeServices } = await import('../app/utils/services.server')
+  const { loadConfig } = await import('../core/env.server')
+  const { createServices, closeServices } = await import('../core/services.server')
   const config = loadConfig()
   if (!config.DATABASE_URL) {
     console.error('npm run worker needs DATABASE_URL: the embedded database can only be opened by one process (npm start runs a worker inside it).')

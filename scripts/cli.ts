@@ -7,7 +7,7 @@ import { createKeyring, reencryptAccounts, VaultError } from '../db/vault'
 import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from '../app/http.server'
 import { issueApiToken } from '../app/utils/api.server'
 import { EmailTakenError, signUp, SignUpSchema } from '../app/utils/auth.server'
-import { ConfigError, loadConfig } from '../app/utils/env.server'
+import { ConfigError, loadConfig } from '../core/env.server'
 import path from 'node:path'
 
 /** A failure the operator can fix; printed without a stack trace. */

@@ -1,7 +1,7 @@
 import { Progress, Table, Text } from '@mantine/core'
 import type { ReactNode } from 'react'
 import { ScrollTable } from './scroll-table'
-import type { StepCounts } from '~/utils/drips.server'
+import type { StepCounts } from '../core.server'
 import { percent } from '~/utils/format'
 
 type Drip = {

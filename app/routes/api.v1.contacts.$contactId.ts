@@ -4,7 +4,7 @@ import { deleteContact, getContact, getEmailSettings } from '../../db/queries/co
 import { apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth, type ApiAuth } from '~/utils/api.server'
 import { updateContactFromApi } from '~/utils/contacts.server'
 import { contactJson, ContactUpdateSchema } from '~/utils/openapi/contacts'
-import type { Services } from '~/utils/services.server'
+import type { Services } from '../core.server'
 
 function contactIdOf(params: LoaderFunctionArgs['params']): string {
   const id = z.uuid().safeParse(params.contactId)

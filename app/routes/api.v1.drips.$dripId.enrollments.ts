@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { enrollContact, getDrip, dripIdOf } from '~/utils/drips.server'
+import { enrollContact, getDrip, dripIdOf } from '../core.server'
 import { enrollmentJson } from '~/utils/openapi/drips'
 
 export const loader = jsonApi(async ({ request, context, params }) => {

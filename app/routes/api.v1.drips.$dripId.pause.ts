@@ -1,5 +1,5 @@
 import { apiJson, apiMethods, requireApiAuth } from '~/utils/api.server'
-import { pauseDrip, dripIdOf } from '~/utils/drips.server'
+import { pauseDrip, dripIdOf } from '../core.server'
 
 export const action = apiMethods({
   POST: async ({ request, context, params }) => {

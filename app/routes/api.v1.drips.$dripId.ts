@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { deleteDrip, dripIdOf, getDrip, updateDrip } from '~/utils/drips.server'
+import { deleteDrip, dripIdOf, getDrip, updateDrip } from '../core.server'
 
 export const loader = jsonApi(async ({ request, context, params }) => {
   const { services } = context

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { createDrip, listDrips } from '~/utils/drips.server'
+import { createDrip, listDrips } from '../core.server'
 
 export const loader = jsonApi(async ({ request, context }) => {
   const { services } = context

@@ -1,5 +1,5 @@
 import { apiError, apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { applyDsn } from '~/utils/email.server'
+import { applyDsn } from '../core.server'
 import { DsnInputSchema } from '~/utils/openapi/contacts'
 import { parseDsn } from '../../domain/email/dsn'
 

@@ -1,6 +1,5 @@
 import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { recordApiEvent } from '~/utils/email.server'
-import { onContactTrigger } from '~/utils/drips.server'
+import { recordApiEvent, onContactTrigger } from '../core.server'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
 export const action = apiMethods({

@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { deleteSequence } from '../../db/queries/deliveries'
 import { apiError, apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { loadSeries, schedulerOf, SeriesInputError, SeriesInputSchema, updateSeries } from '~/utils/series.server'
-import type { Services } from '~/utils/services.server'
+import { loadSeries, schedulerOf, SeriesInputError, SeriesInputSchema, updateSeries, type Services } from '../core.server'
 
 async function find(services: Services, workspaceId: string, seriesId: string | undefined) {
   if (!seriesId || !z.uuid().safeParse(seriesId).success) throw apiNotFound('series')

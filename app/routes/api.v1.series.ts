@@ -1,6 +1,6 @@
 import { listSeries } from '../../db/queries/series'
 import { apiError, apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { createSeries, describeSeriesRule, loadSeries, SeriesInputError, SeriesInputSchema } from '~/utils/series.server'
+import { createSeries, describeSeriesRule, loadSeries, SeriesInputError, SeriesInputSchema } from '../core.server'
 
 export const loader = jsonApi(async ({ request, context }) => {
   const { workspaceId } = await requireApiAuth(request, context.services)

@@ -4,7 +4,7 @@ import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { listProblemDeliveries } from '../../db/queries/deliveries'
 import { countSeriesNeedingApproval } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
-import { loadOnboarding, type OnboardingStep } from '~/utils/onboarding.server'
+import { loadOnboarding, type OnboardingStep } from '../core.server'
 import type { loader as appLoader } from './app'
 
 const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {

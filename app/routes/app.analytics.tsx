@@ -4,7 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DripStepTable } from '~/components/drip-step-table'
 import { ScrollTable } from '~/components/scroll-table'
-import { loadAnalytics } from '~/utils/analytics.server'
+import { loadAnalytics } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 import { percent } from '~/utils/format'
 

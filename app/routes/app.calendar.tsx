@@ -12,9 +12,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { useToast } from '~/components/toasts'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
-import { loadCalendarPage } from '~/utils/calendar.server'
-import { calendarFeedUrl } from '~/utils/calendar-feed.server'
-import { CalendarActionSchema, runCalendarAction } from '~/utils/series.server'
+import { loadCalendarPage, calendarFeedUrl, CalendarActionSchema, runCalendarAction } from '../core.server'
 import { readForm } from '~/utils/forms.server'
 
 export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]

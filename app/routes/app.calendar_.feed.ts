@@ -1,7 +1,7 @@
 import { json, type ActionFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { requireMembership } from '~/utils/auth.server'
-import { regenerateCalendarFeed, revokeCalendarFeed } from '~/utils/calendar-feed.server'
+import { regenerateCalendarFeed, revokeCalendarFeed } from '../core.server'
 import { readForm } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 

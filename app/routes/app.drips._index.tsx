@@ -4,7 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { ScrollTable } from '~/components/scroll-table'
 import { requireMembership } from '~/utils/auth.server'
-import { listDrips } from '~/utils/drips.server'
+import { listDrips } from '../core.server'
 import { percent } from '~/utils/format'
 
 export const meta: MetaFunction = () => [{ title: 'Drips · Trickle' }]

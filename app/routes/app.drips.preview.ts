@@ -1,7 +1,7 @@
 import { json, type ActionFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
 import { requireMembership } from '~/utils/auth.server'
-import { previewTemplate } from '~/utils/drips.server'
+import { previewTemplate } from '../core.server'
 import { readForm } from '~/utils/forms.server'
 
 const PreviewSchema = z.object({ subject: z.string().max(300), markdown: z.string().max(100_000) })

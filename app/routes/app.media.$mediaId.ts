@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { notFound, requireMembership } from '~/utils/auth.server'
-import { readImage } from '~/utils/media.server'
+import { readImage } from '../core.server'
 
 /** An uploaded image of the current workspace (previews in the editor); 404 for anything else. */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

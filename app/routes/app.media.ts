@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
 import { requireCsrf } from '~/utils/csrf.server'
-import { MAX_IMAGE_BYTES, MediaInputError, storeImage } from '~/utils/media.server'
+import { MAX_IMAGE_BYTES, MediaInputError, storeImage } from '../core.server'
 
 /**
  * Upload one image for a post (the editor's file input posts here; session + CSRF). Answers the stored

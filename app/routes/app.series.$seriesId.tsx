@@ -20,7 +20,7 @@ import {
   SeriesFormSchema,
   SeriesInputError,
   submitForApproval,
-} from '~/utils/series.server'
+} from '../core.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.series.name ?? 'Series'} · Trickle` }]
 

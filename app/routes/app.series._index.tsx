@@ -5,7 +5,7 @@ import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { listSeries } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
-import { describeSeriesRule } from '~/utils/series.server'
+import { describeSeriesRule } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Series · Trickle' }]
 

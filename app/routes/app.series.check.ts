@@ -1,7 +1,7 @@
 import { data, type ActionFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { checkDraft, DraftFormSchema } from '~/utils/series.server'
+import { checkDraft, DraftFormSchema } from '../core.server'
 
 /** The editor's live check (session-authenticated, CSRF-checked): preview, counters and warnings. */
 export async function action({ request, context }: ActionFunctionArgs) {

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { ImportFormSchema, previewImport } from '~/utils/series-import.server'
+import { ImportFormSchema, previewImport } from '../core.server'
 
 /**
  * The editor's import preview (session + CSRF): pasted text or an uploaded CSV/Markdown file → the

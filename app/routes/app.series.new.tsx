@@ -5,7 +5,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { loadEditorOptions, newSeriesDefaults, saveSeriesForm, SeriesFormSchema } from '~/utils/series.server'
+import { loadEditorOptions, newSeriesDefaults, saveSeriesForm, SeriesFormSchema } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'New series · Trickle' }]
 

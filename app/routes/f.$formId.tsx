@@ -4,7 +4,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { findPublicSignupForm } from '../../db/queries/contacts'
-import { EmailNotConfiguredError, signUpThroughForm } from '~/utils/email.server'
+import { EmailNotConfiguredError, signUpThroughForm } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
 import { EmailSchema, isStorableText } from '../../domain/email/contact'
 

@@ -3,8 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { getContact, listConsentRecords, listSignupForms } from '../../db/queries/contacts'
-import { confirmSignup, verifyEmailToken } from '~/utils/email.server'
-import { onContactTrigger } from '~/utils/drips.server'
+import { confirmSignup, verifyEmailToken, onContactTrigger } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Confirm your subscription' }, { name: 'robots', content: 'noindex' }]
 

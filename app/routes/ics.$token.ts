@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { renderCalendarFeed } from '~/utils/calendar-feed.server'
+import { renderCalendarFeed } from '../core.server'
 
 /** The workspace's ICS feed for calendar apps: no session; the signed URL is the credential. */
 export async function loader({ params, context }: LoaderFunctionArgs) {

@@ -6,7 +6,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { getContact, lockContact, updateContact } from '../../db/queries/contacts'
 import { ApiError } from '~/utils/api.server'
 import { resubscribe } from '~/utils/contacts.server'
-import { unsubscribeContact, verifyEmailToken } from '~/utils/email.server'
+import { unsubscribeContact, verifyEmailToken } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
 import { isStorableText } from '../../domain/email/contact'
 

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { recordTrackedActivity, verifyEmailToken } from '~/utils/email.server'
+import { recordTrackedActivity, verifyEmailToken } from '../core.server'
 
 /**
  * The click redirect. Only a URL inside a valid signature is ever a destination: an altered token

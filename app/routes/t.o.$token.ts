@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { recordTrackedActivity, verifyEmailToken } from '~/utils/email.server'
+import { recordTrackedActivity, verifyEmailToken } from '../core.server'
 
 /** A transparent 1×1 GIF. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64')

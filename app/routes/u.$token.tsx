@@ -3,7 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { getContact } from '../../db/queries/contacts'
-import { signedEmailUrl, unsubscribeContact, verifyEmailToken } from '~/utils/email.server'
+import { signedEmailUrl, unsubscribeContact, verifyEmailToken } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Unsubscribe' }, { name: 'robots', content: 'noindex' }]
 

@@ -13,7 +13,7 @@ import {
   type AccountSummary,
 } from '../../db/queries/accounts'
 import { appCookie } from './session.server'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 /** How an operator makes a network connectable (shown on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {

@@ -5,7 +5,7 @@ import { findActiveApiToken, insertApiToken, touchApiToken } from '../../db/quer
 import type { Role } from '../../db/schema'
 import { roleAtLeast } from './auth.server'
 import { hashSecret, newSecret } from './session.server'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 /** Every API token starts with this, so leaked tokens are easy to recognise (and to scan for). */
 export const API_TOKEN_PREFIX = 'trk_'
@@ -14,17 +14,9 @@ const MAX_BODY_BYTES = 1024 * 1024
 export type ApiErrorBody = { error: { code: string; message: string; field?: string } }
 
 /** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
-export class ApiError extends Error {
-  override name = 'ApiError'
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message)
-  }
-}
+import { ApiError } from '../../core/errors'
+
+export { ApiError }
 
 export function apiError(status: number, code: string, message: string, field?: string): Response {
   const body: ApiErrorBody = { error: { code, message, ...(field ? { field } : {}) } }

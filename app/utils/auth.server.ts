@@ -7,7 +7,7 @@ import type { Db } from '../../db/client'
 import type { Role } from '../../db/schema'
 import { insertInvitation } from '../../db/queries/invitations'
 import { hashSecret, newSecret, readSession, switchSessionWorkspace, type SessionRecord } from './session.server'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 export const PASSWORD_MIN_LENGTH = 12
 

@@ -22,7 +22,7 @@ import { parseFieldValues, validateContactCsv } from '../../domain/email/contact
 import { CsvError, parseCsv } from '../../domain/email/csv'
 import { ApiError } from './api.server'
 import type { ContactCreateSchema, ContactUpdateSchema } from './openapi/contacts'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 /** Contacts written by people and scripts: the API, the CSV import, the preference page. */
 

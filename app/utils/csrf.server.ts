@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import { forbidden } from './auth.server'
 import { appCookie, newSecret } from './session.server'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 /** Name of the hidden form field (see app/components/csrf-input.tsx). */
 export const CSRF_FIELD = 'csrf'

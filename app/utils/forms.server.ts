@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod'
 import { requireCsrf } from './csrf.server'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 export type FieldErrors = Record<string, string>
 

@@ -2,7 +2,7 @@ import { desc, eq, sql } from 'drizzle-orm'
 import { oldestOverdueDelivery } from '../../db/queries/deliveries'
 import { heartbeats } from '../../db/schema'
 import { HEARTBEAT_INTERVAL_MS } from '../../jobs/worker'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 
 export type Health = {
   ok: boolean

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { apiError, apiJson, apiMethods, apiNotFound, parseJsonBody, requireApiAuth } from './api.server'
-import { approveSeries, loadSeries, requestChanges, RequestChangesSchema, SeriesInputError, submitForApproval } from './series.server'
+import { approveSeries, loadSeries, requestChanges, RequestChangesSchema, SeriesInputError, submitForApproval } from '../core.server'
 
 /**
  * The approval endpoints of the API (POST /series/{id}/submit, /approve, /request-changes): the same

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { createCookie, type Cookie } from '@remix-run/node'
 import { deleteSession, findLiveSession, insertSession, setSessionWorkspace } from '../../db/queries/sessions'
-import type { Config } from './env.server'
-import type { Services } from './services.server'
+import { type Config, type Services } from '../core.server'
 
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000
 

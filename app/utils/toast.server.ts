@@ -1,6 +1,6 @@
 import { redirect } from '@remix-run/node'
 import { z } from 'zod'
-import type { Services } from './services.server'
+import type { Services } from '../core.server'
 import { appCookie } from './session.server'
 
 /**

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { loadConfig } from '../../app/utils/env.server'
-import { createAccountServices } from '../../app/utils/services.server'
+import { loadConfig } from '../../core/env.server'
+import { createAccountServices } from '../../core/services.server'
 import { systemClock } from '../../domain/clock'
 
 /** The connector variables of the environment schema, and what Services builds from them. */

@@ -5,8 +5,8 @@ import { insertContactEvent } from '../../db/queries/events'
 import { insertSegment } from '../../db/queries/segments'
 import { suppressAddress } from '../../db/queries/suppression'
 import { deliveries, emailSettings } from '../../db/schema'
-import { activateDrip, createDrip, enrollContact, getDrip, onContactTrigger, type DripInput } from '../../app/utils/drips.server'
-import { unsubscribeContact } from '../../app/utils/email.server'
+import { activateDrip, createDrip, enrollContact, getDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
+import { unsubscribeContact } from '../../core/email.server'
 import { runDripPass } from '../../jobs/drip-runner'
 import { startDripHarness, T0, type DripHarness } from './harness'
 
@@ -198,7 +198,7 @@ describe('drip runner', () => {
   it('costs at most 2 database statements per message (batched claim, one statement per message)', async () => {
     const drip = await makeDrip({ steps: [{ subject: 'hello {{ name | "x" }}', markdown: 'body' }] })
     for (let i = 0; i < 300; i++) await h.contact(`m${i}@example.com`)
-    const { enrollContacts } = await import('../../app/utils/drips.server')
+    const { enrollContacts } = await import('../../core/drips.server')
     await enrollContacts(h.services, { workspaceId: h.workspaceId, dripId: drip.id, emails: Array.from({ length: 300 }, (_, i) => `m${i}@example.com`) })
     if (!h.database.url) return // PGlite: no postgres.js statement hook
     h.statements.count = 0

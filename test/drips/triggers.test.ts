@@ -1,7 +1,7 @@
 import { updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
-import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../app/utils/drips.server'
+import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
 import { runDripTriggers } from '../../jobs/drip-triggers'
 import { startDripHarness, type DripHarness } from './harness'
 

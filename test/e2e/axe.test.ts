@@ -7,8 +7,8 @@ import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { fixedClock } from '../../domain/clock'
-import { createDrip } from '../../app/utils/drips.server'
-import { signedEmailUrl } from '../../app/utils/email.server'
+import { createDrip } from '../../core/drips.server'
+import { signedEmailUrl } from '../../core/email.server'
 import { startTestApp, type TestApp } from '../app-server'
 
 /**

@@ -3,7 +3,7 @@ import { findContactByEmail, getContact, insertContact, listConsentRecords } fro
 import { getSuppression, suppressAddress } from '../../db/queries/suppression'
 import { contactEvents, contacts } from '../../db/schema'
 import { isEmailBounce } from '../../connectors/email/index'
-import { sendToContact, signedEmailUrl, SuppressedError } from '../../app/utils/email.server'
+import { sendToContact, signedEmailUrl, SuppressedError } from '../../core/email.server'
 import { rawHeaders } from '../servers/smtp'
 import { linkIn, startEmailApp, T0, type EmailTestApp } from './setup'
 

@@ -80,7 +80,7 @@ describe('threads and images', () => {
       { parts: [{ text: 'A single post' }] },
     ])
     // What the connectors would publish: the image's bytes with its alt text, in the right part.
-    const { stepChannelContent } = await import('../../app/utils/media.server')
+    const { stepChannelContent } = await import('../../core/media.server')
     const content = await stepChannelContent(app.services, { workspaceId, content: steps[0]!.content })
     expect(content.parts.map((p) => p.text)).toEqual(['A thread, part one', 'Part two'])
     expect(content.parts[0]!.media).toHaveLength(1)

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { DripInputSchema, ENROLLMENT_STATUSES } from '../../../domain/drip/schema'
 import type { Enrollment } from '../../../db/queries/enrollments'
-import { EnrollInputSchema } from '../drips.server'
+import { EnrollInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 /** API contract of email drips (docs/decisions/016-drip-engine.md). */

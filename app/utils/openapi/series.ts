@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { APPROVAL_STATES } from '../../../db/schema/series'
-import { RequestChangesSchema, SeriesInputSchema } from '../series.server'
+import { RequestChangesSchema, SeriesInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 const SeriesSchema = z.object({

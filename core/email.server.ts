@@ -1,6 +1,6 @@
 import { createHash, hkdfSync } from 'node:crypto'
-import { createEmailConnector, isEmailBounce, smtpCredentials, type EmailConnector, type SmtpSettings } from '../../connectors/email/index'
-import { connectAccount, getAccountCredentials } from '../../db/queries/accounts'
+import { createEmailConnector, isEmailBounce, smtpCredentials, type EmailConnector, type SmtpSettings } from '../connectors/email/index'
+import { connectAccount, getAccountCredentials } from '../db/queries/accounts'
 import {
   confirmConsentRecord,
   ensureContact,
@@ -14,17 +14,17 @@ import {
   type Contact,
   type EmailSettings,
   type SignupForm,
-} from '../../db/queries/contacts'
-import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../../db/queries/events'
-import { isSuppressed, suppressAddress } from '../../db/queries/suppression'
-import type { DbOrTx } from '../../db/client'
-import type { ChannelContent } from '../../connectors/types'
-import type { ContactEventType } from '../../db/schema'
-import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../../domain/email/links'
-import { contactMergeValues } from '../../domain/email/merge'
-import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../../domain/email/score'
-import { renderEmail, type EmailTemplate } from '../../domain/email/template'
-import type { DsnRecipient } from '../../domain/email/dsn'
+} from '../db/queries/contacts'
+import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
+import { isSuppressed, suppressAddress } from '../db/queries/suppression'
+import type { DbOrTx } from '../db/client'
+import type { ChannelContent } from '../connectors/types'
+import type { ContactEventType } from '../db/schema/index'
+import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
+import { contactMergeValues } from '../domain/email/merge'
+import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
+import { renderEmail, type EmailTemplate } from '../domain/email/template'
+import type { DsnRecipient } from '../domain/email/dsn'
 import type { Services } from './services.server'
 
 /**

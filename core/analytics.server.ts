@@ -1,8 +1,8 @@
-import { listDripRows } from '../../db/queries/drips'
-import { listSeries, seriesStepStats } from '../../db/queries/series'
-import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
+import { listDripRows } from '../db/queries/drips'
+import { listSeries, seriesStepStats } from '../db/queries/series'
+import { PENDING_STATES, type DeliveryState } from '../domain/delivery'
 import { getDrip } from './drips.server'
-import { formatLocal, instantToWall } from '../../domain/timing/zone'
+import { formatLocal, instantToWall } from '../domain/timing/zone'
 import type { Services } from './services.server'
 
 const PROBLEM_STATES: DeliveryState[] = ['failed', 'missed', 'needs_review']

@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { ChannelContent } from '../connectors/types'
 import type { DbOrTx } from '../db/client'
 import { listMedia } from '../db/queries/media'
-import type { StepContent } from '../db/schema'
+import type { StepContent } from '../db/schema/index'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 

@@ -5,8 +5,8 @@
  * saving); the editor accepts the rows only when none has a problem, so nothing is half-imported.
  */
 import { z } from 'zod'
-import { listAccounts } from '../../db/queries/accounts'
-import { CsvError, parseCsv } from '../../domain/email/csv'
+import { listAccounts } from '../db/queries/accounts'
+import { CsvError, parseCsv } from '../domain/email/csv'
 import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series.server'
 import type { Services } from './services.server'
 

@@ -1,4 +1,4 @@
-import { DripInputSchema } from '../../domain/drip/schema'
+import { DripInputSchema } from '../domain/drip/schema'
 import { amountToDelay, delayToAmount, dripToFormValues, fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
 
 /** What a browser posts for these values (the editor's field names). */

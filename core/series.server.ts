@@ -8,12 +8,12 @@
  * commit, jobs are scheduled or removed through the pipeline's DeliveryScheduler.
  */
 import { z } from 'zod'
-import { getConnector, isConnectorKind } from '../../connectors/registry'
-import type { ChannelContent, ContentProblem } from '../../connectors/types'
-import type { Tx } from '../../db/client'
-import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
-import { enqueuePlanned, listDeliveries, markQueued, pauseSequence, resumeSequence, skipDelivery, type DeliveryScheduler } from '../../db/queries/deliveries'
-import { createSequence, getSequence, listSteps, type Sequence } from '../../db/queries/sequences'
+import { getConnector, isConnectorKind } from '../connectors/registry'
+import type { ChannelContent, ContentProblem } from '../connectors/types'
+import type { Tx } from '../db/client'
+import { listAccounts, type AccountSummary } from '../db/queries/accounts'
+import { enqueuePlanned, listDeliveries, markQueued, pauseSequence, resumeSequence, skipDelivery, type DeliveryScheduler } from '../db/queries/deliveries'
+import { createSequence, getSequence, listSteps, type Sequence } from '../db/queries/sequences'
 import {
   bumpPendingOfStep,
   getSeriesTiming,
@@ -29,13 +29,13 @@ import {
   updateSeriesTiming,
   type SeriesTimingRow,
   type SeriesTimingValues,
-} from '../../db/queries/series'
-import { sequenceSteps, sequences, type ApprovalState, type Role, type StepContent, type StoredOverride, type StoredTiming } from '../../db/schema'
-import { PENDING_STATES } from '../../domain/delivery'
-import { describeRule, planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence'
-import { formatLocal, instantToWall } from '../../domain/timing/zone'
+} from '../db/queries/series'
+import { sequenceSteps, sequences, type ApprovalState, type Role, type StepContent, type StoredOverride, type StoredTiming } from '../db/schema/index'
+import { PENDING_STATES } from '../domain/delivery'
+import { describeRule, planSeries, SeriesTimingSchema, type PlannedStep } from '../domain/recurrence/index'
+import { formatLocal, instantToWall } from '../domain/timing/zone'
 import { and, eq } from 'drizzle-orm'
-import { deliveryScheduler } from '../../jobs/publish-delivery'
+import { deliveryScheduler } from '../jobs/enqueue'
 import { readImages } from './media.server'
 import type { Services } from './services.server'
 

@@ -5,8 +5,8 @@
  * `formDataToValues` and validates `formValuesToInput` with the same schema as the API, so an error's
  * path (`steps.1.delay`) names the field the editor shows it under.
  */
-import { parseIsoDuration } from '../../domain/timing/duration'
-import type { DripCondition, DripInput, DripSettings, DripStepSettings, OnFalse } from '../../domain/drip/schema'
+import { parseIsoDuration } from '../domain/timing/duration'
+import type { DripCondition, DripInput, DripSettings, DripStepSettings, OnFalse } from '../domain/drip/schema'
 
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator'
-import { deleteCalendarFeed, findCalendarFeed, getCalendarFeed, rotateCalendarFeed } from '../../db/queries/calendar-feeds'
-import { listCalendarDeliveries } from '../../db/queries/series'
+import { deleteCalendarFeed, findCalendarFeed, getCalendarFeed, rotateCalendarFeed } from '../db/queries/calendar-feeds'
+import { listCalendarDeliveries } from '../db/queries/series'
 import type { Services } from './services.server'
 
 /**

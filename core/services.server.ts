@@ -1,9 +1,9 @@
 import path from 'node:path'
-import { createConnectors, type ConnectorConfigs, type Connectors } from '../../connectors/registry'
-import { openDatabase, type Database } from '../../db/client'
-import { createKeyring, type Keyring } from '../../db/vault'
-import { systemClock, type Clock } from '../../domain/clock'
-import { openJobStore, type JobStore } from '../../jobs/store'
+import { createConnectors, type ConnectorConfigs, type Connectors } from '../connectors/registry'
+import { openDatabase, type Database } from '../db/client'
+import { createKeyring, type Keyring } from '../db/vault'
+import { systemClock, type Clock } from '../domain/clock'
+import { openJobStore, type JobStore } from '../jobs/store'
 import type { Config } from './env.server'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */

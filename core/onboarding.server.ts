@@ -1,7 +1,7 @@
-import { listAccounts } from '../../db/queries/accounts'
-import { listOpenInvitations } from '../../db/queries/invitations'
-import { listSeries } from '../../db/queries/series'
-import { listMembers } from '../../db/queries/workspaces'
+import { listAccounts } from '../db/queries/accounts'
+import { listOpenInvitations } from '../db/queries/invitations'
+import { listSeries } from '../db/queries/series'
+import { listMembers } from '../db/queries/workspaces'
 import type { Services } from './services.server'
 
 export type OnboardingStep = { id: 'account' | 'series' | 'sender' | 'teammate'; label: string; description: string; href: string; done: boolean }

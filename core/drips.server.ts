@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { getAccountCredentials } from '../../db/queries/accounts'
-import { findContactByEmail, getContact, getEmailSettings, listFieldDefinitions, listSignupForms, type Contact } from '../../db/queries/contacts'
-import { listSegments } from '../../db/queries/segments'
+import { getAccountCredentials } from '../db/queries/accounts'
+import { findContactByEmail, getContact, getEmailSettings, listFieldDefinitions, listSignupForms, type Contact } from '../db/queries/contacts'
+import { listSegments } from '../db/queries/segments'
 import {
   deleteDripRow,
   findTriggeredDrips,
@@ -13,15 +13,15 @@ import {
   type DripStepRow,
   type DripWithSteps,
   type NewDripStep,
-} from '../../db/queries/drips'
-import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../../db/queries/enrollments'
-import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings } from '../../domain/drip/schema'
-import { firstStepDueAt } from '../../domain/drip/runner'
-import { isStorableText } from '../../domain/email/contact'
-import { contactMergeValues } from '../../domain/email/merge'
-import { marketingProblems, renderEmail, type RenderedEmail } from '../../domain/email/template'
-import { wakeDripRunnerJob } from '../../jobs/drip-runner'
-import { ApiError } from './api.server'
+} from '../db/queries/drips'
+import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../db/queries/enrollments'
+import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings } from '../domain/drip/schema'
+import { firstStepDueAt } from '../domain/drip/runner'
+import { isStorableText } from '../domain/email/contact'
+import { contactMergeValues } from '../domain/email/merge'
+import { marketingProblems, renderEmail, type RenderedEmail } from '../domain/email/template'
+import { wakeDripRunnerJob } from '../jobs/enqueue'
+import { ApiError } from './errors'
 import { fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
 import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email.server'
 import type { Services } from './services.server'
@@ -32,7 +32,7 @@ import type { Services } from './services.server'
  * (API and the drip builder UI) call these; errors are `ApiError`s (4xx naming the field).
  */
 
-export { DripInputSchema, type DripInput, type DripInputParsed } from '../../domain/drip/schema'
+export { DripInputSchema, type DripInput, type DripInputParsed } from '../domain/drip/schema'
 
 export type DripStepView = {
   id: string

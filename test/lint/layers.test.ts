@@ -1,0 +1,40 @@
+import { ESLint } from 'eslint'
+
+/**
+ * The layer rule (eslint.config.js `layers()`): each case is an import the rule must refuse in that
+ * folder, and one it must allow. Linted as text at the path, so no fixture file sits in the tree.
+ */
+const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname })
+
+async function restricted(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath })
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
+}
+
+describe('imports point down the layers', () => {
+  it.each([
+    ['domain/recurrence/fixture.ts', "import { openDatabase } from '../../db/client'"],
+    ['domain/fixture.ts', "import type { Connector } from '../connectors/types'"],
+    ['connectors/x/fixture.ts', "import { accounts } from '../../db/schema'"],
+    ['db/queries/fixture.ts', "import { createXConnector } from '../../connectors/x/index'"],
+    ['db/queries/fixture.ts', "import { publishDelivery } from '../../jobs/publish-delivery'"],
+    ['jobs/fixture.ts', "import { requireUser } from '../app/utils/auth.server'"],
+    ['jobs/store.ts', "import type { Services } from '../core/services'"],
+    ['core/fixture.ts', "import { appCookie } from '../app/utils/session.server'"],
+    ['core/fixture.ts', "import { publishDelivery } from '../jobs/publish-delivery'"],
+    ['core/fixture.ts', "import { requireUser } from '~/utils/auth.server'"],
+  ])('%s refuses %s', async (filePath, code) => {
+    expect(await restricted(filePath, code)).toHaveLength(1)
+  })
+
+  it.each([
+    ['domain/recurrence/fixture.ts', "import { zoneOf } from '../timing/zone'"],
+    ['db/queries/fixture.ts', "import type { Credentials } from '../../connectors/types'"],
+    ['jobs/fixture.ts', "import type { Services } from '../core/services'"],
+    ['core/fixture.ts', "import { deliveryScheduler } from '../jobs/enqueue'"],
+    ['core/fixture.ts', "import { openJobStore } from '../jobs/store'"],
+    ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series.server'"],
+  ])('%s allows %s', async (filePath, code) => {
+    expect(await restricted(filePath, code)).toEqual([])
+  })
+})
