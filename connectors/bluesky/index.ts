@@ -164,9 +164,9 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
    * names both by URI and CID); a part that is gone cannot be replied to.
    */
   async function resumed(s: Session, uris: string[]): Promise<StrongRef[]> {
+    if (uris.length === 0) return []
     const refs: StrongRef[] = uris.map((uri) => ({ uri, cid: '' }))
     for (const index of new Set([0, uris.length - 1])) {
-      if (index < 0) continue
       const uri = new AtUri(uris[index]!)
       const post = await getPost(s, uri.rkey)
       if (!post || post.uri !== uris[index]) throw new ConnectorError('invalid-content', `Post ${index + 1} of the thread (${uris[index]}) is gone: the thread cannot be continued`)
