@@ -103,6 +103,13 @@ export type PublishArgs = {
   /** Stable per delivery: lets networks that support it deduplicate, and lets `lookup` find the post. */
   idempotencyKey: string
   signal?: AbortSignal
+  /**
+   * Continue a thread whose first `partIds.length` parts are already at the network (an earlier attempt
+   * stopped part-way): post part k as a reply to `partIds[k - 1]` (and whatever else the network needs to
+   * chain it), never parts 0..k-1 again. The result's `partIds` is the full list, these first. When they
+   * cover every part, nothing is sent. Connectors of single posts return the known post.
+   */
+  resume?: { partIds: string[] }
 }
 
 export type LookupArgs = {
@@ -111,6 +118,11 @@ export type LookupArgs = {
   idempotencyKey: string
   /** Only posts created at or after this instant can be ours. */
   since: Date
+  /**
+   * The first parts of a thread already known to exist (possibly older than `since`): look for the rest
+   * after them. A result then starts with these ids; `null` only when nothing at all is known or found.
+   */
+  known?: { partIds: string[] }
 }
 
 /** `context` is what `prepareAuthorization` returned, kept with the pending authorization. */
@@ -142,7 +154,11 @@ export interface Connector<K extends string = string> {
   authorizeUrl?(args: AuthorizeArgs): string
   completeAuthorization?(args: CompleteAuthorizationArgs): Promise<AuthorizedAccount>
   refreshCredentials?(credentials: Credentials): Promise<Credentials>
-  /** Find an already-published post to reconcile an unknown outcome; `null` when it provably does not exist. */
+  /**
+   * Find an already-published post to reconcile an unknown outcome; `null` when it provably does not
+   * exist. For a thread: the longest prefix of its parts found in order, each a reply to the one before
+   * (`partIds`), so the pipeline can continue from the first missing part.
+   */
   lookup?(args: LookupArgs): Promise<PublishResult | null>
   delete?(args: { credentials: Credentials; remoteId: string }): Promise<void>
 }

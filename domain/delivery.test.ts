@@ -99,8 +99,37 @@ describe('recovery', () => {
   })
 
   it('settles a lookup: found → published, absent → one more attempt while attempts remain', () => {
-    expect(decideLookup({ found: { remoteId: '42', url: 'u' }, attempts: 9, maxAttempts: 5, now })).toEqual({ state: 'published', remoteId: '42', url: 'u' })
-    expect(decideLookup({ found: null, attempts: 1, maxAttempts: 5, now })).toEqual({ state: 'queued', at: now })
-    expect(decideLookup({ found: null, attempts: 5, maxAttempts: 5, now }).state).toBe('failed')
+    expect(decideLookup({ found: { remoteId: '42', url: 'u' }, parts: 1, attempts: 9, maxAttempts: 5, now })).toEqual({ state: 'published', remoteId: '42', url: 'u', partIds: ['42'] })
+    expect(decideLookup({ found: null, parts: 1, attempts: 1, maxAttempts: 5, now })).toEqual({ state: 'queued', at: now, partIds: [], url: null })
+    expect(decideLookup({ found: null, parts: 1, attempts: 5, maxAttempts: 5, now }).state).toBe('failed')
+  })
+
+  describe('threads (issue 23)', () => {
+    const base = { parts: 3, attempts: 1, maxAttempts: 5, now }
+
+    it('publishes a thread only when every part was found', () => {
+      expect(decideLookup({ ...base, found: { remoteId: 'a', url: 'u', partIds: ['a', 'b', 'c'] } })).toEqual({ state: 'published', remoteId: 'a', url: 'u', partIds: ['a', 'b', 'c'] })
+    })
+
+    it('continues a thread after the prefix found, now', () => {
+      expect(decideLookup({ ...base, found: { remoteId: 'a', url: 'u', partIds: ['a'] } })).toEqual({ state: 'queued', at: now, partIds: ['a'], url: 'u' })
+      expect(decideLookup({ ...base, found: { remoteId: 'a', partIds: ['a', 'b'] } })).toEqual({ state: 'queued', at: now, partIds: ['a', 'b'], url: null })
+      // A connector that reports no part ids found the first post only.
+      expect(decideLookup({ ...base, found: { remoteId: 'a' } })).toEqual({ state: 'queued', at: now, partIds: ['a'], url: null })
+    })
+
+    it('never forgets parts an earlier attempt recorded', () => {
+      const known = { partIds: ['a', 'b'], url: 'u' }
+      // The lookup (a window of recent posts) did not see the old parts: continue after the known ones.
+      expect(decideLookup({ ...base, known, found: null })).toEqual({ state: 'queued', at: now, partIds: ['a', 'b'], url: 'u' })
+      expect(decideLookup({ ...base, known, found: { remoteId: 'x', url: 'ux', partIds: ['x'] } })).toEqual({ state: 'queued', at: now, partIds: ['a', 'b'], url: 'u' })
+      // It extends them: published, with the url recorded earlier when the lookup has none.
+      expect(decideLookup({ ...base, known, found: { remoteId: 'a', partIds: ['a', 'b', 'c'] } })).toEqual({ state: 'published', remoteId: 'a', url: 'u', partIds: ['a', 'b', 'c'] })
+    })
+
+    it('gives up a part-published thread only when out of attempts, saying how far it got', () => {
+      const outcome = decideLookup({ ...base, attempts: 5, found: { remoteId: 'a', partIds: ['a'] } })
+      expect(outcome).toEqual({ state: 'failed', reason: 'gave up after 5 attempts with 1 of 3 posts of the thread published', partIds: ['a'], url: null })
+    })
   })
 })

@@ -27,7 +27,8 @@ const TRANSITIONS: Record<DeliveryState, readonly DeliveryState[]> = {
   queued: ['queued', 'publishing', 'skipped', 'canceled', 'missed'],
   // → queued: a retry where the request provably did not apply, or a lease that expired before sending.
   publishing: ['published', 'failed', 'needs_review', 'queued'],
-  // Lookup found the post (published) or proved it absent (queued, or failed when out of attempts); a
+  // Lookup found the post, or every part of a thread (published), or proved it absent or found only the
+  // first parts of a thread (queued: publish, or continue the thread; failed when out of attempts); a
   // person may also settle it.
   needs_review: ['published', 'queued', 'failed', 'skipped', 'canceled'],
   published: [],
@@ -157,14 +158,45 @@ export function decideExpiredLease(args: { sendingAt: Date | null; attempts: num
   return { state: 'queued', at: args.now }
 }
 
-/** The answer of a lookup for a `needs_review` delivery. */
+/**
+ * What a lookup decided. The ids of the thread's parts known to exist, and the url of the first one,
+ * travel with every answer.
+ */
+export type LookupDecision =
+  | { state: 'published'; remoteId: string; url: string | null; partIds: string[] }
+  /** Publish again: from the start when `partIds` is empty, else continue the thread after them. */
+  | { state: 'queued'; at: Date; partIds: string[]; url: string | null }
+  | { state: 'failed'; reason: string; partIds: string[]; url: string | null }
+
+/**
+ * The answer of a lookup for a `needs_review` delivery. A delivery is published only when every one of
+ * its `parts` is at the network: a lookup that finds a prefix of a thread (its first k posts, each a
+ * reply to the one before) queues a continuation from part k, carrying the ids found. `known` is what an
+ * earlier attempt recorded; a lookup that does not extend it (it found less, or something else) never
+ * makes the delivery forget parts known to exist.
+ */
 export function decideLookup(args: {
-  found: { remoteId: string; url?: string } | null
+  found: { remoteId: string; url?: string; partIds?: string[] } | null
+  known?: { partIds: string[]; url: string | null }
+  /** How many posts the delivery's content has (1 for a single post). */
+  parts: number
   attempts: number
   maxAttempts: number
   now: Date
-}): { state: 'published'; remoteId: string; url: string | null } | RecoveryOutcome {
-  if (args.found) return { state: 'published', remoteId: args.found.remoteId, url: args.found.url ?? null }
-  if (args.attempts >= args.maxAttempts) return { state: 'failed', reason: `not published after ${args.attempts} attempts (lookup found nothing)` }
-  return { state: 'queued', at: args.now }
+}): LookupDecision {
+  const known = args.known?.partIds ?? []
+  const found = args.found ? (args.found.partIds?.length ? args.found.partIds : [args.found.remoteId]) : []
+  const extendsKnown = found.length >= known.length && known.every((id, i) => found[i] === id)
+  const partIds = extendsKnown ? found : known
+  const url = partIds.length ? ((extendsKnown ? args.found?.url : undefined) ?? args.known?.url ?? null) : null
+  const parts = Math.max(1, args.parts)
+  if (partIds.length >= parts) return { state: 'published', remoteId: partIds[0]!, url, partIds }
+  if (args.attempts >= args.maxAttempts) {
+    const reason =
+      partIds.length === 0
+        ? `not published after ${args.attempts} attempts (lookup found nothing)`
+        : `gave up after ${args.attempts} attempts with ${partIds.length} of ${parts} posts of the thread published`
+    return { state: 'failed', reason, partIds, url }
+  }
+  return { state: 'queued', at: args.now, partIds, url }
 }

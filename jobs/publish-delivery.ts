@@ -1,5 +1,5 @@
 import type { Agenda } from 'agenda'
-import type { Connector, Credentials } from '../connectors/types'
+import type { Connector, Credentials, PublishResult } from '../connectors/types'
 import { isConnectorError } from '../connectors/types'
 import type { Db } from '../db/client'
 import { setAccountStatus } from '../db/queries/accounts'
@@ -140,7 +140,8 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
       random: options.random,
     })
 
-  const record = async (kind: FailureKind, message: string, outcome: FailureOutcome): Promise<PublishRun> => {
+  /** `thread`: what a thread that stopped part-way got to the network (the next attempt continues after it). */
+  const record = async (kind: FailureKind, message: string, outcome: FailureOutcome, thread?: PublishResult): Promise<PublishRun> => {
     if (outcome.state === 'refresh') throw new Error('unreachable: a refresh is offered once, and only after sending')
     // The account is marked before the delivery settles, so whoever sees the failed delivery also sees
     // why (the network refused the account even after a refresh: true whoever holds the claim).
@@ -155,6 +156,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
         nextAttemptAt: outcome.state === 'queued' ? outcome.at : outcome.state === 'needs_review' ? outcome.lookupAt : null,
         lastError: outcome.state === 'failed' ? outcome.reason : message,
         lastErrorKind: kind,
+        thread: thread?.partIds?.length ? { partIds: thread.partIds, url: thread.url ?? null } : undefined,
       },
     })
     if (!recorded) return { result: 'lost-claim' }
@@ -178,6 +180,9 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     return record('invalid-content', message, decide('invalid-content', message, { refreshed: true, canLookup: false }))
   }
   const canLookup = typeof target.connector.lookup === 'function'
+  // Parts of the thread an earlier attempt got to the network: continue after them, never post them again.
+  const knownParts = claim.delivery.remotePartIds ?? []
+  const resume = knownParts.length ? { partIds: knownParts } : undefined
   let credentials = target.credentials
   let refreshed = false
   for (;;) {
@@ -196,6 +201,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     let kind: FailureKind
     let message: string
     let resetAt: Date | undefined
+    let thread: PublishResult | undefined
     if (signal.aborted) return record('transient', 'stalled before sending', decide('transient', 'stalled before sending', { refreshed: true, canLookup }))
     try {
       const result = await target.connector.publish({
@@ -203,9 +209,16 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
         content,
         idempotencyKey: delivery.id,
         signal,
+        resume,
       })
       await hooks?.afterNetworkSuccess?.(attempt)
-      const recorded = await recordPublished(db, { ...attempt, now: clock.now(), remoteId: result.remoteId, remoteUrl: result.url ?? null })
+      const recorded = await recordPublished(db, {
+        ...attempt,
+        now: clock.now(),
+        remoteId: result.remoteId,
+        remoteUrl: result.url ?? null,
+        partIds: result.partIds ?? [result.remoteId],
+      })
       if (!recorded) return { result: 'lost-claim' }
       await hooks?.afterRecord?.(attempt)
       return { result: 'published' }
@@ -214,9 +227,10 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
       kind = isConnectorError(error) ? error.kind : 'unknown-outcome'
       message = errorMessage(error)
       resetAt = isConnectorError(error) ? error.resetAt : undefined
+      thread = isConnectorError(error) ? error.partial : undefined
     }
     const outcome = decide(kind, message, { resetAt, refreshed, canLookup })
-    if (outcome.state !== 'refresh' || !deps.refreshCredentials) return record(kind, message, outcome)
+    if (outcome.state !== 'refresh' || !deps.refreshCredentials) return record(kind, message, outcome, thread)
     // `auth`: the request was rejected, so one refresh and one more send within this claim is safe.
     refreshed = true
     try {

@@ -109,7 +109,9 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     const since = new Date((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS)
     let found: Awaited<ReturnType<typeof lookup>>
     try {
-      found = await lookup({ credentials: target.credentials, content: { parts: content.parts }, idempotencyKey: delivery.id, since })
+      // Parts of a thread recorded earlier may be older than `since`: the lookup looks for the rest after them.
+      const known = delivery.remotePartIds?.length ? { partIds: delivery.remotePartIds } : undefined
+      found = await lookup({ credentials: target.credentials, content: { parts: content.parts }, idempotencyKey: delivery.id, since, known })
     } catch (error) {
       const retryAt = new Date(clock.now().getTime() + options.lookupDelayMs)
       await settleLookup(db, {
@@ -121,7 +123,16 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
       continue
     }
     const now = clock.now()
-    const outcome = decideLookup({ found, attempts: delivery.attempts, maxAttempts: options.maxAttempts, now })
+    const parts = content.parts.length
+    const outcome = decideLookup({
+      found,
+      known: delivery.remotePartIds?.length ? { partIds: delivery.remotePartIds, url: delivery.remoteUrl } : undefined,
+      parts,
+      attempts: delivery.attempts,
+      maxAttempts: options.maxAttempts,
+      now,
+    })
+    const thread = outcome.state === 'published' ? undefined : { partIds: outcome.partIds, url: outcome.url }
     const settled = await settleLookup(db, {
       deliveryId: delivery.id,
       version: delivery.version,
@@ -130,10 +141,15 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
         outcome.state === 'published'
           ? outcome
           : outcome.state === 'queued'
-            ? { state: 'queued', nextAttemptAt: outcome.at, lastError: 'lookup found no post: publishing again' }
-            : outcome.state === 'failed'
-              ? { state: 'failed', nextAttemptAt: null, lastError: outcome.reason }
-              : { state: 'needs_review', nextAttemptAt: outcome.lookupAt, lastError: 'outcome unknown' },
+            ? {
+                state: 'queued',
+                nextAttemptAt: outcome.at,
+                lastError: outcome.partIds.length
+                  ? `lookup found ${outcome.partIds.length} of ${parts} posts of the thread: continuing after them`
+                  : 'lookup found no post: publishing again',
+                thread,
+              }
+            : { state: 'failed', nextAttemptAt: null, lastError: outcome.reason, thread },
     })
     if (!settled) continue
     if (outcome.state === 'published') report.foundPublished++

@@ -159,6 +159,22 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     }
   }
 
+  /**
+   * The posts a resumed thread starts with. Only the root and the last one are read (the next reply
+   * names both by URI and CID); a part that is gone cannot be replied to.
+   */
+  async function resumed(s: Session, uris: string[]): Promise<StrongRef[]> {
+    if (uris.length === 0) return []
+    const refs: StrongRef[] = uris.map((uri) => ({ uri, cid: '' }))
+    for (const index of new Set([0, uris.length - 1])) {
+      const uri = new AtUri(uris[index]!)
+      const post = await getPost(s, uri.rkey)
+      if (!post || post.uri !== uris[index]) throw new ConnectorError('invalid-content', `Post ${index + 1} of the thread (${uris[index]}) is gone: the thread cannot be continued`)
+      refs[index] = { uri: post.uri, cid: post.cid }
+    }
+    return refs
+  }
+
   function result(s: Session, posts: StrongRef[]): PublishResult {
     return { remoteId: posts[0]!.uri, url: `${appUrl}/profile/${s.did}/post/${new AtUri(posts[0]!.uri).rkey}`, partIds: posts.map((p) => p.uri) }
   }
@@ -175,11 +191,14 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     /**
      * A thread is a chain of replies (root = the first post, parent = the previous one). A retry with the
      * same idempotency key finds the parts already written under their keys and carries on after them.
+     * `resume` names parts that exist by their URIs: their CIDs (a reply needs both) are read back.
      */
-    async publish({ credentials, content, idempotencyKey, signal }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
       const s = sessionOf(credentials, signal)
-      const posts: StrongRef[] = []
+      const posts: StrongRef[] = await resumed(s, (resume?.partIds ?? []).slice(0, content.parts.length))
+      const existing = posts.length
       for (const [index, part] of content.parts.entries()) {
+        if (index < existing) continue
         try {
           const embed = await uploadImages(s, part.media ?? [])
           const record = {
@@ -191,7 +210,8 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
           }
           posts.push(await createPost(s, recordKeyFor(idempotencyKey, index), record))
         } catch (error) {
-          if (posts.length === 0) throw error
+          // Nothing was created by this call: the error says what happened to it.
+          if (posts.length === existing) throw error
           const cause = error as ConnectorError
           throw new ConnectorError('unknown-outcome', `The thread stopped after ${posts.length} of ${content.parts.length} posts: ${cause.message}`, {
             partial: result(s, posts),
@@ -225,11 +245,15 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       return credentialsFrom(service, data)
     },
 
-    /** Reads each part back by its record key; `null` when the first part was never written. */
-    async lookup({ credentials, content, idempotencyKey }: LookupArgs): Promise<PublishResult | null> {
+    /**
+     * Reads each part back by its record key (after the `known` ones); `null` when the first part was
+     * never written.
+     */
+    async lookup({ credentials, content, idempotencyKey, known }: LookupArgs): Promise<PublishResult | null> {
       const s = sessionOf(credentials)
-      const posts: StrongRef[] = []
+      const posts: StrongRef[] = (known?.partIds ?? []).slice(0, content.parts.length).map((uri) => ({ uri, cid: '' }))
       for (const index of content.parts.keys()) {
+        if (index < posts.length) continue
         const post = await getPost(s, recordKeyFor(idempotencyKey, index))
         if (!post) break
         posts.push(post)

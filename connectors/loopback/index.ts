@@ -69,7 +69,10 @@ export function createLoopbackConnector(config: LoopbackConnectorConfig): Connec
       return problems
     },
 
-    async publish({ credentials, content, idempotencyKey, signal }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
+      // Single posts only: a known post is the whole of it.
+      const known = resume?.partIds[0]
+      if (known) return { remoteId: known, partIds: [known] }
       const problems = this.validate(content)
       if (problems.length > 0) throw new ConnectorError('invalid-content', problems.map((p) => `${p.path}: ${p.message}`).join('; '))
       const response = await request('/posts', {
@@ -86,7 +89,9 @@ export function createLoopbackConnector(config: LoopbackConnectorConfig): Connec
       throw await responseError(response)
     },
 
-    async lookup({ credentials, idempotencyKey, since }: LookupArgs): Promise<PublishResult | null> {
+    async lookup({ credentials, idempotencyKey, since, known }: LookupArgs): Promise<PublishResult | null> {
+      const first = known?.partIds[0]
+      if (first) return { remoteId: first, partIds: [first] }
       const response = await request(`/posts?since=${encodeURIComponent(since.toISOString())}`, { method: 'GET', auth: credentials })
       if (response.status !== 200) throw await responseError(response, 'transient')
       const body = (await readJson(response)) as { posts?: RemotePost[] }

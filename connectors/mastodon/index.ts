@@ -183,12 +183,15 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
 
     /**
      * Each part carries `Idempotency-Key: <key>:<index>`, so a retried publish within Mastodon's hour of
-     * remembering keys returns the posts already made instead of making new ones.
+     * remembering keys returns the posts already made instead of making new ones. `resume` continues a
+     * thread after the statuses that exist (a reply to the last one), whenever that is.
      */
-    async publish({ credentials, content, idempotencyKey, signal }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
       const s = session(credentials)
-      const statuses: Array<{ id: string; url?: string }> = []
+      const statuses: Array<{ id: string; url?: string }> = (resume?.partIds ?? []).slice(0, content.parts.length).map((id) => ({ id }))
+      const existing = statuses.length
       for (const [index, part] of content.parts.entries()) {
+        if (index < existing) continue
         try {
           const mediaIds = await uploadImages(s, part.media ?? [], signal)
           const status = await request<{ id: string; url?: string }>('write', {
@@ -206,7 +209,8 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
           })
           statuses.push(status)
         } catch (error) {
-          if (statuses.length === 0) throw error
+          // Nothing was created by this call: the error says what happened to it.
+          if (statuses.length === existing) throw error
           throw new ConnectorError('unknown-outcome', `The thread stopped after ${statuses.length} of ${content.parts.length} posts: ${(error as Error).message}`, {
             partial: { remoteId: statuses[0]!.id, url: statuses[0]!.url, partIds: statuses.map((p) => p.id) },
             detail: error instanceof ConnectorError ? error.detail : undefined,
@@ -214,6 +218,7 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
           })
         }
       }
+      // A resumed thread's first status was made by an earlier attempt: its url is the one recorded then.
       return { remoteId: statuses[0]!.id, url: statuses[0]!.url, partIds: statuses.map((p) => p.id) }
     },
 
@@ -279,8 +284,13 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
       }
     },
 
-    /** Finds the thread among the account's statuses since `since` by the text of each part. */
-    async lookup({ credentials, content, since }: LookupArgs): Promise<PublishResult | null> {
+    /**
+     * Finds the thread among the account's statuses since `since` by the text of each part, each a reply
+     * to the one before; with `known`, only the parts after those.
+     */
+    async lookup({ credentials, content, since, known }: LookupArgs): Promise<PublishResult | null> {
+      const ids: string[] = (known?.partIds ?? []).slice(0, content.parts.length)
+      if (ids.length > 0 && ids.length === content.parts.length) return { remoteId: ids[0]!, partIds: ids }
       const s = session(credentials)
       const accountId = credentials.extra?.accountId
         ?? (await request<{ id: string }>('read', { ...s, path: '/api/v1/accounts/verify_credentials' })).id
@@ -295,9 +305,8 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
         if (batch.length === 0 || recent.length < batch.length) break
         maxId = batch[batch.length - 1]!.id
       }
-      const ids: string[] = []
       let url: string | undefined
-      for (const part of content.parts) {
+      for (const part of content.parts.slice(ids.length)) {
         const want = comparable(part.text)
         const previous = ids[ids.length - 1]
         const match = [...statuses].reverse().find((st) => comparable(statusText(st.content)) === want && (previous ? st.in_reply_to_id === previous : !st.in_reply_to_id))

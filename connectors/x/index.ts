@@ -185,13 +185,15 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
 
     /**
      * Posts each part as a reply to the one before. X has no idempotency key: a lost answer is an
-     * `unknown-outcome` for `lookup` to settle. A thread that stops after its first post was created
-     * fails as `unknown-outcome` with `partial` set, so it is never re-posted from the start.
+     * `unknown-outcome` for `lookup` to settle. A thread that stops after one of its posts was created
+     * fails as `unknown-outcome` with `partial` set, so it is never re-posted from the start; `resume`
+     * continues it after the parts that exist.
      */
-    async publish({ credentials, content }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, resume }: PublishArgs): Promise<PublishResult> {
       const client = userClient(credentials)
-      const ids: string[] = []
-      for (const part of content.parts) {
+      const ids: string[] = (resume?.partIds ?? []).slice(0, content.parts.length)
+      const existing = ids.length
+      for (const part of content.parts.slice(existing)) {
         try {
           const mediaIds = await uploadImages(client, part.media ?? [])
           const payload: SendTweetV2Params = { text: part.text }
@@ -200,7 +202,8 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
           const created = await call('write', () => client.v2.tweet(payload))
           ids.push(created.data.id)
         } catch (error) {
-          if (ids.length === 0) throw error
+          // Nothing was created by this call: the error says what happened to it.
+          if (ids.length === existing) throw error
           const partial = result(ids, credentials)
           throw new ConnectorError('unknown-outcome', `The thread stopped after ${ids.length} of ${content.parts.length} posts: ${(error as Error).message}`, {
             partial,
@@ -250,8 +253,13 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
       return toCredentials(refreshed, credentials.extra)
     },
 
-    /** Finds the thread among the account's posts since `since` by the exact text of each part. */
-    async lookup({ credentials, content, since }: LookupArgs): Promise<PublishResult | null> {
+    /**
+     * Finds the thread among the account's posts since `since` by the exact text of each part, each a
+     * reply to the one before; with `known`, only the parts after those.
+     */
+    async lookup({ credentials, content, since, known }: LookupArgs): Promise<PublishResult | null> {
+      const ids: string[] = (known?.partIds ?? []).slice(0, content.parts.length)
+      if (ids.length > 0 && ids.length === content.parts.length) return result(ids, credentials)
       const client = userClient(credentials)
       const id = await userId(client, credentials)
       type Post = { id: string; text: string; referenced_tweets?: Array<{ type: string; id: string }> }
@@ -270,8 +278,7 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
         if (!token) break
       }
       const repliedTo = (post: Post) => post.referenced_tweets?.find((r) => r.type === 'replied_to')?.id
-      const ids: string[] = []
-      for (const part of content.parts) {
+      for (const part of content.parts.slice(ids.length)) {
         const want = comparableText(part.text)
         const previous = ids[ids.length - 1]
         // Oldest first: the timeline is newest first, and our post is the first one with this text.

@@ -465,9 +465,14 @@ export async function markSending(db: DbOrTx, args: { deliveryId: string; attemp
   return rows.length === 1
 }
 
+/**
+ * Record the attempt's success: `remoteId` and `remoteUrl` of the first post, `partIds` every part of it.
+ * A continued thread's first post came from an earlier attempt: when the connector has no url for it, the
+ * one recorded then stays.
+ */
 export async function recordPublished(
   db: DbOrTx,
-  args: { deliveryId: string; attemptId: string; now: Date; remoteId: string; remoteUrl: string | null },
+  args: { deliveryId: string; attemptId: string; now: Date; remoteId: string; remoteUrl: string | null; partIds: string[] },
 ): Promise<boolean> {
   const query = prepared(db, 'recordPublished', (d, name) =>
     d
@@ -475,7 +480,9 @@ export async function recordPublished(
       .set({
         state: 'published',
         remoteId: param('remoteId'),
-        remoteUrl: param('remoteUrl'),
+        remoteUrl: sql`coalesce(${sql.placeholder('remoteUrl')}, ${deliveries.remoteUrl})`,
+        // As text, then cast: each driver passes a string parameter through unchanged.
+        remotePartIds: sql`${sql.placeholder('partIds')}::text::jsonb`,
         publishedAt: instant('now'),
         nextAttemptAt: null,
         leaseExpiresAt: null,
@@ -488,8 +495,23 @@ export async function recordPublished(
       .returning({ id: deliveries.id })
       .prepare(name),
   )
-  const rows = await query.execute({ ...args, now: iso(args.now) })
+  const rows = await query.execute({ ...args, now: iso(args.now), partIds: JSON.stringify(args.partIds) })
   return rows.length === 1
+}
+
+/**
+ * The parts of a thread known to be at the network (decision 023): the first one becomes the delivery's
+ * remote id and url (a url already recorded stays when this one has none).
+ */
+export type ThreadProgress = { partIds: string[]; url: string | null }
+
+function threadProgress(progress: ThreadProgress | undefined) {
+  if (!progress?.partIds.length) return {}
+  return {
+    remotePartIds: progress.partIds,
+    remoteId: progress.partIds[0]!,
+    remoteUrl: sql`coalesce(${progress.url}::text, ${deliveries.remoteUrl})`,
+  }
 }
 
 export type AttemptOutcome = {
@@ -498,6 +520,8 @@ export type AttemptOutcome = {
   nextAttemptAt: Date | null
   lastError: string
   lastErrorKind: string
+  /** The parts of a thread that stopped part-way, as the connector reported them. */
+  thread?: ThreadProgress
 }
 
 /** Record a failed attempt's outcome, if this attempt still holds the claim. */
@@ -511,6 +535,7 @@ export async function recordAttemptOutcome(db: DbOrTx, args: { deliveryId: strin
       lastError: outcome.lastError,
       lastErrorKind: outcome.lastErrorKind,
       leaseExpiresAt: null,
+      ...threadProgress(outcome.thread),
       updatedAt: args.now,
       ...bump,
     })
@@ -578,7 +603,10 @@ export async function findLookupsDue(db: DbOrTx, args: { now: Date; limit: numbe
     .limit(args.limit)
 }
 
-/** Record a lookup's answer, if the delivery did not change since it was read. */
+/**
+ * Record a lookup's answer, if the delivery did not change since it was read. `thread`: the parts of the
+ * thread found (or known) to be at the network; a continuation starts after them.
+ */
 export async function settleLookup(
   db: DbOrTx,
   args: {
@@ -586,15 +614,24 @@ export async function settleLookup(
     version: number
     now: Date
     outcome:
-      | { state: 'published'; remoteId: string; url: string | null }
-      | { state: 'queued' | 'failed' | 'needs_review'; nextAttemptAt: Date | null; lastError: string }
+      | { state: 'published'; remoteId: string; url: string | null; partIds: string[] }
+      | { state: 'queued' | 'failed' | 'needs_review'; nextAttemptAt: Date | null; lastError: string; thread?: ThreadProgress }
   },
 ): Promise<boolean> {
   const { outcome } = args
   const set =
     outcome.state === 'published'
-      ? { state: 'published' as const, remoteId: outcome.remoteId, remoteUrl: outcome.url, publishedAt: args.now, nextAttemptAt: null, lastError: null, lastErrorKind: null }
-      : { state: outcome.state, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.lastError }
+      ? {
+          state: 'published' as const,
+          remoteId: outcome.remoteId,
+          remoteUrl: outcome.url,
+          remotePartIds: outcome.partIds,
+          publishedAt: args.now,
+          nextAttemptAt: null,
+          lastError: null,
+          lastErrorKind: null,
+        }
+      : { state: outcome.state, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.lastError, ...threadProgress(outcome.thread) }
   const rows = await db
     .update(deliveries)
     .set({ ...set, updatedAt: args.now, ...bump })

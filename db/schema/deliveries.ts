@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { DeliveryState } from '../../domain/delivery'
 import { accounts } from './accounts'
@@ -41,6 +41,12 @@ export const deliveries = pgTable(
     attempts: integer('attempts').notNull().default(0),
     remoteId: text('remote_id'),
     remoteUrl: text('remote_url'),
+    /**
+     * The ids of the parts of a thread known to be at the network, in order (each a reply to the one
+     * before): written when a thread stopped part-way or a lookup found a prefix of it, and when it is
+     * published. A later attempt continues after the last one (decision 023).
+     */
+    remotePartIds: jsonb('remote_part_ids').$type<string[]>(),
     lastError: text('last_error'),
     lastErrorKind: text('last_error_kind'),
     publishedAt: instant('published_at'),

@@ -191,6 +191,25 @@ describe('Bluesky connector against a real PDS', () => {
     expect((await record(retried.partIds![2]!)).reply).toMatchObject({ root: { uri: retried.remoteId }, parent: { uri: retried.partIds![1] } })
   })
 
+  it('continues a thread after the posts named by their URIs, replying with root and parent refs (issue 23)', async () => {
+    const parts = [{ text: text('continue 1') }, { text: text('continue 2') }, { text: text('continue 3') }]
+    // Part 1 exists (here posted on its own, under another key): the continuation must reply to it, not post it again.
+    const first = await connector.publish({ credentials, content: { parts: parts.slice(0, 1) }, idempotencyKey: randomUUID() })
+    const idempotencyKey = randomUUID()
+    const resumed = await connector.publish({ credentials, content: { parts }, idempotencyKey, resume: { partIds: [first.remoteId] } })
+    expect(resumed).toMatchObject({ remoteId: first.remoteId, url: first.url })
+    const [, second, third] = resumed.partIds!
+    expect((await record(second!)).reply).toMatchObject({ root: { uri: first.remoteId }, parent: { uri: first.remoteId } })
+    expect((await record(third!)).reply).toMatchObject({ root: { uri: first.remoteId }, parent: { uri: second } })
+    for (const part of parts) expect(await postsWithText(alice.did, part.text)).toHaveLength(1)
+    expect((await connector.lookup!({ credentials, content: { parts }, idempotencyKey, since: new Date(), known: { partIds: [first.remoteId] } }))?.partIds).toEqual(resumed.partIds)
+    // A part that is gone cannot be replied to: nothing is sent.
+    const gone = await connector.publish({ credentials, content: { parts: parts.slice(0, 1).map((p) => ({ text: `${p.text} gone` })) }, idempotencyKey: randomUUID() })
+    await connector.delete!({ credentials, remoteId: gone.remoteId })
+    const error = await rejection(connector.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: [gone.remoteId] } }))
+    expect(error.kind).toBe('invalid-content')
+  })
+
   it('refresh rotates the session; a revoked or foreign refresh token is disconnected', async () => {
     const old = await issuedBeforeThisSecond(await connect(connector, pds, alice))
     const fresh = await connector.refreshCredentials!(old)

@@ -108,6 +108,27 @@ describe('Mastodon connector', () => {
     expect(result.url).toBe(`${server.url}/@trickle/${first!.id}`)
   })
 
+  it('continues a thread after the statuses that exist, sending only the missing parts (issue 23)', async () => {
+    const credentials = credentialsFrom(server)
+    const parts = [{ text: text('resume 1') }, { text: text('resume 2') }, { text: text('resume 3') }]
+    const idempotencyKey = randomUUID()
+    const first = await connector.publish({ credentials, content: { parts: parts.slice(0, 1) }, idempotencyKey })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const since = new Date()
+    const created = server.counters.postsCreated
+    const replays = server.counters.idempotentReplays
+    const resumed = await connector.publish({ credentials, content: { parts }, idempotencyKey, resume: { partIds: [first.remoteId] } })
+    expect(server.counters.postsCreated).toBe(created + 2)
+    expect(server.counters.idempotentReplays).toBe(replays)
+    expect(resumed.remoteId).toBe(first.remoteId)
+    const statuses = resumed.partIds!.map((id) => server.statuses.find((st) => st.id === id)!)
+    expect(statuses.map((st) => st.text)).toEqual(parts.map((p) => p.text))
+    expect(statuses.map((st) => st.inReplyTo)).toEqual([null, first.remoteId, resumed.partIds![1]])
+    // Part 1 is older than the window: the lookup finds the rest after the known id.
+    expect(await connector.lookup!({ credentials, content: { parts }, idempotencyKey, since })).toBeNull()
+    expect((await connector.lookup!({ credentials, content: { parts }, idempotencyKey, since, known: { partIds: [first.remoteId] } }))?.partIds).toEqual(resumed.partIds)
+  })
+
   it('a retried publish after a lost answer returns the same post through the Idempotency-Key', async () => {
     const credentials = credentialsFrom(server)
     const content = { parts: [{ text: text('lost answer') }] }

@@ -314,6 +314,43 @@ describe('X connector', () => {
     expect(found).toMatchObject({ remoteId: error.partial!.remoteId, partIds: error.partial!.partIds })
   })
 
+  it('continues a thread after the parts that exist; lookup finds the rest after known parts older than `since` (issue 23)', async () => {
+    const credentials = credentialsFrom(server)
+    const parts = [{ text: text('resume 1') }, { text: text('resume 2') }, { text: text('resume 3') }]
+    const first = await x.publish({ credentials, content: { parts: parts.slice(0, 1) }, idempotencyKey: randomUUID() })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const since = new Date()
+    const created = server.counters.postsCreated
+    const resumed = await x.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: [first.remoteId] } })
+    expect(server.counters.postsCreated).toBe(created + 2)
+    expect(resumed).toMatchObject({ remoteId: first.remoteId, url: first.url })
+    const posts = resumed.partIds!.map((id) => server.posts.find((p) => p.id === id)!)
+    expect(posts.map((p) => p.text)).toEqual(parts.map((p) => p.text))
+    expect(posts.map((p) => p.inReplyTo)).toEqual([undefined, first.remoteId, resumed.partIds![1]])
+    // Part 1 is older than the window: only the known id lets the lookup find the thread.
+    expect(await x.lookup!({ credentials, content: { parts }, idempotencyKey: randomUUID(), since })).toBeNull()
+    expect(await x.lookup!({ credentials, content: { parts }, idempotencyKey: randomUUID(), since, known: { partIds: [first.remoteId] } })).toEqual(resumed)
+    // Every part known: nothing is sent.
+    expect(await x.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: resumed.partIds! } })).toEqual(resumed)
+    expect(server.counters.postsCreated).toBe(created + 2)
+  })
+
+  it('a continuation that stops again reports every part that exists, the resumed ones first', async () => {
+    const credentials = credentialsFrom(server)
+    const parts = [{ text: text('again 1') }, { text: text('again 2') }, { text: text('again 3') }]
+    const first = await x.publish({ credentials, content: { parts: parts.slice(0, 1) }, idempotencyKey: randomUUID() })
+    server.injectFault({ kind: 'unavailable', path: '/2/tweets', after: 1 })
+    const error = await rejection(x.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: [first.remoteId] } }))
+    expect(error.kind).toBe('unknown-outcome')
+    expect(error.partial?.partIds).toHaveLength(2)
+    expect(error.partial?.partIds![0]).toBe(first.remoteId)
+    // Refused before anything new was created: the error itself, no partial (the caller knows its parts).
+    server.injectFault({ kind: 'unavailable', path: '/2/tweets' })
+    const refused = await rejection(x.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: error.partial!.partIds! } }))
+    expect(refused.kind).toBe('transient')
+    expect(refused.partial).toBeUndefined()
+  })
+
   it('lookup matches text X returns escaped, and whole threads', async () => {
     const credentials = credentialsFrom(server)
     const since = new Date(Date.now() - 1000)

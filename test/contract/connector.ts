@@ -168,6 +168,23 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
       expect(await h.connector.lookup!({ credentials, content: single(unique('never sent')), idempotencyKey: randomUUID(), since })).toBeNull()
     })
 
+    it('resume continues a thread after the parts that exist, and sends nothing when every part exists', async () => {
+      const credentials = await h.credentials()
+      const threads = h.connector.limits.maxThreadLength > 1
+      const parts = threads ? [{ text: unique('contract resume 1') }, { text: unique('contract resume 2') }] : [{ text: unique('contract resume') }]
+      const first = await h.connector.publish({ credentials, content: { parts: parts.slice(0, 1) }, idempotencyKey: randomUUID() })
+      const known = first.partIds ?? [first.remoteId]
+      const before = h.postsCreated()
+      const resumed = await h.connector.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: known } })
+      expect(h.postsCreated()).toBe(before + parts.length - 1)
+      expect(resumed.remoteId).toBe(first.remoteId)
+      expect(resumed.partIds ?? [resumed.remoteId]).toHaveLength(parts.length)
+      expect((resumed.partIds ?? [resumed.remoteId])[0]).toBe(known[0])
+      const again = await h.connector.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: resumed.partIds ?? [resumed.remoteId] } })
+      expect(h.postsCreated()).toBe(before + parts.length - 1)
+      expect(again.remoteId).toBe(first.remoteId)
+    })
+
     // Only networks with expiring tokens have refresh; the capability check above keeps this honest.
     if (capabilities.refresh) {
       it('refresh rotates the tokens, and the used refresh token is dead', async () => {
