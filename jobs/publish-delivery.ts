@@ -50,7 +50,9 @@ export type PipelineOptions = {
 }
 
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
-  leaseMs: 120_000,
+  // Timeout + 15 s: a claim whose worker died is recovered 45 s after it was taken; with a reconciler
+  // pass every 10 s and a 1 s poll, a killed worker's post goes out within a minute of its claim (issue 23).
+  leaseMs: 45_000,
   connectorTimeoutMs: 30_000,
   maxAttempts: 5,
   retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 30_000, max: 30 * 60_000, jitter: 0.2, maxRetries: 4 })),

@@ -11,7 +11,7 @@ import { decideExpiredLease, decideLookup, isTooLate } from '../domain/delivery'
 import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publish-delivery'
 
 export const RECONCILE_DELIVERIES_JOB = 'reconcile-deliveries'
-export const DEFAULT_RECONCILE_EVERY_MS = 15_000
+export const DEFAULT_RECONCILE_EVERY_MS = 10_000
 /** A pending delivery this far past its time without a claim has lost its job. */
 export const DEFAULT_STALL_GRACE_MS = 15_000
 const BATCH = 200

@@ -1,0 +1,14 @@
+import { DEFAULT_PIPELINE_OPTIONS, pipelineOptions } from './publish-delivery'
+import { DEFAULT_RECONCILE_EVERY_MS } from './reconcile-deliveries'
+
+describe('default pipeline options', () => {
+  it('recover a killed worker’s claim within a minute: lease + one reconciler pass + one poll', () => {
+    const pollMs = 1_000 // jobs/store.ts: processEvery
+    expect(DEFAULT_PIPELINE_OPTIONS.leaseMs + DEFAULT_RECONCILE_EVERY_MS + pollMs).toBeLessThanOrEqual(60_000)
+  })
+
+  it('still never let a claim be taken over while its network call can run', () => {
+    expect(() => pipelineOptions({})).not.toThrow()
+    expect(() => pipelineOptions({ options: { leaseMs: 30_500 } })).toThrow('options.leaseMs')
+  })
+})
