@@ -5,7 +5,7 @@ import { listCalendarDeliveries } from '../db/queries/series'
 import { projectEmailVolume, type EmailVolumeDay } from '../domain/drip/projection'
 import { DAY, formatLocal, instantToWall, parseLocal, wallToInstant } from '../domain/timing/zone'
 import type { Services } from './services.server'
-import { loadCalendar } from './series.server'
+import { loadCalendar } from './series/calendar-actions.server'
 
 /** Networks and transports as the calendar's "Channel" filter names them. */
 const CHANNEL_LABELS: Record<string, string> = { x: 'X', mastodon: 'Mastodon', bluesky: 'Bluesky', email: 'Email' }

@@ -7,7 +7,8 @@
 import { z } from 'zod'
 import { listAccounts } from '../db/queries/accounts'
 import { CsvError, parseCsv } from '../domain/email/csv'
-import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, validatePostFor, type PostInput } from './series.server'
+import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, type PostInput } from './series/schemas'
+import { validatePostFor } from './series/validation.server'
 import type { Services } from './services.server'
 
 export type ImportFormat = 'csv' | 'markdown'

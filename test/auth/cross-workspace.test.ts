@@ -6,7 +6,7 @@ import { findUserByEmail } from '../../db/queries/users'
 import { getContact } from '../../db/queries/contacts'
 import { issueApiToken } from '../../app/utils/api.server'
 import { issueInvitation } from '../../app/utils/auth.server'
-import { loadSeries } from '../../core/series.server'
+import { loadSeries } from '../../core/series/editing.server'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 
 /**

@@ -1,0 +1,136 @@
+/**
+ * The editor's live check, while the user types: the rule in words and its dates, per-network counters
+ * with the connectors' own validation, and warnings (posts too close together, expiring tokens, quotas).
+ */
+import { z } from 'zod'
+import { isConnectorKind } from '../../connectors/registry'
+import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
+import { listCalendarDeliveries } from '../../db/queries/series'
+import type { StoredTiming } from '../../db/schema/index'
+import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
+import type { Services } from '../services.server'
+import type { DraftSchema } from './schemas'
+import { describeSeriesRule, planningTiming } from './timing'
+import { channelContent, imagesOf, validatePost } from './validation.server'
+
+/** Two posts on one account closer than this get a warning. */
+export const MIN_GAP_MINUTES = 30
+
+export type DraftCheck = {
+  preview: { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }
+  /** Per post, per thread part, per chosen account: length against the network's limit and the connector's problems. */
+  counters: Array<Array<Array<{ accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }>>>
+  warnings: string[]
+}
+
+/**
+ * What the editor shows while typing: the rule in words and its dates, per-network counters with the
+ * connector's own validation (the same check saving runs), and warnings (posts on one account too close
+ * together, an access token that expires before the last post and cannot renew itself).
+ */
+export async function checkDraft(services: Services, args: { workspaceId: string; draft: z.infer<typeof DraftSchema> }): Promise<DraftCheck> {
+  const { draft, workspaceId } = args
+  const posts = draft.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length))
+  const accounts = (await listAccounts(services.database.db, { workspaceId })).filter((a) => draft.accountIds.includes(a.id))
+  const images = await imagesOf(services, { workspaceId, posts: draft.posts.map((p) => ({ parts: p.parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) })) })) })
+  const counters = draft.posts.map((post) => {
+    const byAccount = accounts.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
+    return post.parts.map((part, j) =>
+      byAccount.map(({ account, problems }) => {
+        const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
+        const mine = problems.filter((p) => p.path.startsWith(`parts[${j}]`) || (j === 0 && p.path === 'parts'))
+        const missingAlt = part.images.flatMap((image, k) => (image.alt.trim() ? [] : [`Image ${k + 1} needs alt text.`]))
+        return {
+          accountId: account.id,
+          handle: account.handle,
+          network: connector?.displayName ?? account.kind,
+          length: [...part.text].length,
+          max: account.maxPostLength ?? connector?.limits.maxLength ?? 0,
+          problems: [...mine.map((p) => p.message), ...missingAlt],
+        }
+      }),
+    )
+  })
+  const timing: StoredTiming = { rule: draft.rule, start: draft.start, timezone: draft.timezone, exdates: [], rdates: [] }
+  const parsed = SeriesTimingSchema.safeParse(planningTiming(timing, Math.max(1, posts.length)))
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, warnings: [] }
+  }
+  const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: Math.min(10_000, Math.max(1, posts.length)) })
+  const warnings: string[] = []
+  if (posts.length > plan.length) warnings.push(`The rule has only ${plan.length} dates for ${posts.length} posts: posts ${plan.length + 1}–${posts.length} will not be scheduled.`)
+  const others = await listCalendarDeliveries(services.database.db, { workspaceId, accountIds: accounts.map((a) => a.id), states: ['planned', 'queued'] })
+  for (const account of accounts) {
+    const times = [
+      ...plan.map((p) => ({ at: p.at.getTime(), label: `post ${p.step}` })),
+      ...others.filter((o) => o.accountId === account.id && o.sequenceId !== draft.seriesId).map((o) => ({ at: o.dueAt.getTime(), label: `“${o.seriesName}” post ${o.position + 1}` })),
+    ].sort((a, b) => a.at - b.at)
+    const close = times.findIndex((t, i) => i > 0 && t.at - times[i - 1]!.at < MIN_GAP_MINUTES * 60_000)
+    if (close > 0) {
+      warnings.push(`On @${account.handle}, ${times[close - 1]!.label} and ${times[close]!.label} are less than ${MIN_GAP_MINUTES} minutes apart.`)
+    }
+    const last = plan.at(-1)
+    const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
+    if (last && account.expiresAt && account.expiresAt < last.at && !connector?.refreshCredentials) {
+      warnings.push(`The access token of @${account.handle} expires ${account.expiresAt.toISOString().slice(0, 10)}, before the last post (${last.local.slice(0, 10)}): reconnect the account before then.`)
+    }
+  }
+  warnings.push(...quotaWarnings(services, { accounts, plan, posts, others: others.filter((o) => o.sequenceId !== draft.seriesId) }))
+  return {
+    preview: {
+      text: describeSeriesRule(timing, Math.max(1, posts.length)),
+      occurrences: plan.slice(0, 12).map((p) => ({ post: p.step, local: p.local.replace('T', ' '), utc: `${p.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` })),
+    },
+    counters,
+    warnings,
+  }
+}
+
+/**
+ * Quota and cost projection for networks with a daily post budget (connector `quota`, e.g. X's
+ * X_POSTS_PER_DAY): the posts of this series (every thread part is a post) plus the workspace's other
+ * pending posts on that network, per UTC day against the workspace's daily share; and the busiest
+ * calendar month of this series, to compare with the monthly cap of the network's API plan.
+ */
+function quotaWarnings(
+  services: Services,
+  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[] }>; others: Array<{ accountId: string; dueAt: Date }> },
+): string[] {
+  const warnings: string[] = []
+  const kinds = [...new Set(args.accounts.map((a) => a.kind))]
+  for (const kind of kinds) {
+    const connector = isConnectorKind(kind) ? services.connectors[kind] : undefined
+    if (!connector?.quota) continue
+    const mine = args.accounts.filter((a) => a.kind === kind)
+    const perDay = new Map<string, number>()
+    const perMonth = new Map<string, number>()
+    let total = 0
+    for (const slot of args.plan) {
+      const n = (args.posts[slot.step - 1]?.parts.length ?? 1) * mine.length
+      const day = slot.at.toISOString().slice(0, 10)
+      perDay.set(day, (perDay.get(day) ?? 0) + n)
+      perMonth.set(day.slice(0, 7), (perMonth.get(day.slice(0, 7)) ?? 0) + n)
+      total += n
+    }
+    const sameKind = new Set(mine.map((a) => a.id))
+    for (const other of args.others) {
+      const day = other.dueAt.toISOString().slice(0, 10)
+      if (sameKind.has(other.accountId) && perDay.has(day)) perDay.set(day, perDay.get(day)! + 1)
+    }
+    const share = connector.quota.postsPerDayPerWorkspace
+    const over = [...perDay.entries()].filter(([, n]) => n > share).sort(([a], [b]) => a.localeCompare(b))
+    if (over.length) {
+      warnings.push(
+        `${connector.displayName} quota: on ${over[0]![0]} (UTC) this workspace would publish ${over[0]![1]} posts to ${connector.displayName}, more than its daily share of ${share}${over.length > 1 ? ` (and on ${over.length - 1} more days)` : ''}: the extra posts wait until the next day.`,
+      )
+    }
+    const busiest = [...perMonth.entries()].sort(([, a], [, b]) => b - a)[0]
+    if (busiest && total > 0) {
+      warnings.push(
+        `${connector.displayName} usage: this series publishes ${total} posts to ${connector.displayName} (at most ${busiest[1]} in one month, ${busiest[0]}; daily share ${share}). Check that your ${connector.displayName} API plan's monthly post cap covers it.`,
+      )
+    }
+  }
+  return warnings
+}

@@ -1,0 +1,194 @@
+/**
+ * Series: create and edit (docs/decisions/011-series-and-calendar.md), read one back, and the editor's
+ * options and defaults (new and edit share them).
+ *
+ * Every change follows one path: record the user's intent (posts, targets, timing edits) → planSeries
+ * → diff against the existing deliveries (published and other settled ones keep their times, changed
+ * pending ones move, removed ones are canceled, new ones are planned), all in one transaction → after
+ * commit, jobs are scheduled or removed through the pipeline's DeliveryScheduler (planning.server.ts).
+ */
+import { and, eq } from 'drizzle-orm'
+import { isConnectorKind } from '../../connectors/registry'
+import { listAccounts } from '../../db/queries/accounts'
+import { listDeliveries } from '../../db/queries/deliveries'
+import { createSequence, getSequence, listSteps } from '../../db/queries/sequences'
+import { bumpPendingOfStep, getSeriesTiming, holdSequenceInTx, insertSeriesTiming, listCalendarDeliveries, listSeriesTargets, setSeriesTargets, updateSeriesTiming } from '../../db/queries/series'
+import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '../../db/schema/index'
+import { formatLocal, instantToWall } from '../../domain/timing/zone'
+import type { Services } from '../services.server'
+import { holdForApproval, needsApproval, type SeriesActor } from './approval.server'
+import { SeriesInputError } from './errors'
+import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
+import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
+import { currentTiming, describeSeriesRule, planStoredSeries, TIMEZONES } from './timing'
+import { checkTargetsAndPosts } from './validation.server'
+
+// ─── Create and edit ──────────────────────────────────────────────────────────────────────────────
+
+const sameContent = (a: StepContent, b: StepContent) => JSON.stringify(fromStepContent(a)) === JSON.stringify(fromStepContent(b))
+
+export async function createSeries(services: Services, args: { workspaceId: string; input: SeriesInput; actor?: SeriesActor }): Promise<{ seriesId: string }> {
+  const { workspaceId, input, actor } = args
+  await checkTargetsAndPosts(services, args)
+  const now = services.clock.now()
+  const { sequence, effects } = await services.database.db.transaction(async (tx) => {
+    const { sequence } = await createSequence(tx, {
+      workspaceId,
+      kind: 'series',
+      name: input.name,
+      timezone: input.timezone,
+      steps: input.posts.map(toStepContent),
+      clock: services.clock,
+    })
+    await insertSeriesTiming(tx, {
+      workspaceId,
+      sequenceId: sequence.id,
+      timing: { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] },
+      accountIds: input.accountIds,
+      now,
+    })
+    if (!needsApproval(actor)) return { sequence, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
+    await updateSeriesTiming(tx, {
+      workspaceId,
+      sequenceId: sequence.id,
+      now,
+      timing: { approval: 'draft', approvalBy: actor.userId, approvalAt: now, pauses: [{ from: now.toISOString(), reason: 'approval' }] },
+    })
+    await holdSequenceInTx(tx, { workspaceId, sequenceId: sequence.id, now })
+    return { sequence: { ...sequence, status: 'paused' }, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
+  })
+  await applyJobEffects(services, { workspaceId, sequence, effects })
+  return { seriesId: sequence.id }
+}
+
+const sameTiming = (a: StoredTiming, b: StoredTiming) => a.rule === b.rule && a.start === b.start && a.timezone === b.timezone
+
+/**
+ * Save the editor over an existing series. A changed rule replaces the timing while nothing has gone
+ * out yet; afterwards it becomes a revision from now on (what went out keeps its time). Posts are edited
+ * in place, added at the end, and removed from the end only while none of their deliveries has settled.
+ */
+export async function updateSeries(services: Services, args: { workspaceId: string; seriesId: string; input: SeriesInput; actor?: SeriesActor }): Promise<void> {
+  const { workspaceId, seriesId: sequenceId, input, actor } = args
+  await checkTargetsAndPosts(services, args)
+  await changeSeries(services, {
+    workspaceId,
+    sequenceId,
+    change: async (tx, row, now) => {
+      const steps = await listSteps(tx, { workspaceId, sequenceId })
+      const deliveries = await listDeliveries(tx, { workspaceId, sequenceId })
+      const settled = (stepId: string) => deliveries.some((d) => d.stepId === stepId && !['planned', 'queued', 'canceled'].includes(d.state))
+      for (const [i, step] of steps.entries()) {
+        const post = input.posts[i]
+        if (post === undefined) {
+          if (settled(step.id)) throw new SeriesInputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
+          await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.workspaceId, workspaceId), eq(sequenceSteps.id, step.id)))
+        } else if (!sameContent(toStepContent(post), step.content)) {
+          await tx.update(sequenceSteps).set({ content: toStepContent(post), updatedAt: now }).where(eq(sequenceSteps.id, step.id))
+          await bumpPendingOfStep(tx, { workspaceId, stepId: step.id, now })
+        }
+      }
+      if (input.posts.length > steps.length) {
+        await tx.insert(sequenceSteps).values(
+          input.posts.slice(steps.length).map((post, j) => ({ workspaceId, sequenceId, position: steps.length + j, content: toStepContent(post), createdAt: now, updatedAt: now })),
+        )
+      }
+      await setSeriesTargets(tx, { workspaceId, sequenceId, accountIds: input.accountIds })
+      const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }
+      await tx.update(sequences).set({ name: input.name, timezone: input.timezone, updatedAt: now }).where(eq(sequences.id, sequenceId))
+      const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
+      if (sameTiming(currentTiming(row), next)) return held
+      const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || planStoredSeries(row, steps.length)[0]!.at <= now
+      await updateSeriesTiming(tx, {
+        workspaceId,
+        sequenceId,
+        now,
+        timing: started
+          ? { revisions: [...row.revisions, { from: now.toISOString(), timing: { ...next, exdates: currentTiming(row).exdates, rdates: currentTiming(row).rdates }, overrides: [] }] }
+          : { ...next, overrides: [], revisions: [] },
+      })
+      return held
+    },
+  })
+}
+
+// ─── Reading ──────────────────────────────────────────────────────────────────────────────────────
+
+export async function loadSeries(services: Services, args: { workspaceId: string; seriesId: string }) {
+  const db = services.database.db
+  const sequence = await getSequence(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId })
+  const row = sequence?.kind === 'series' ? await getSeriesTiming(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId }) : null
+  if (!sequence || !row) return null
+  const [steps, accountIds, deliveries] = await Promise.all([
+    listSteps(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId }),
+    listSeriesTargets(db, { workspaceId: args.workspaceId, sequenceId: args.seriesId }),
+    listCalendarDeliveries(db, { workspaceId: args.workspaceId, sequenceIds: [args.seriesId] }),
+  ])
+  const timing = currentTiming(row)
+  return {
+    id: sequence.id,
+    name: sequence.name,
+    status: sequence.status,
+    paused: row.pauses.at(-1) !== undefined && !row.pauses.at(-1)!.until,
+    approval: row.approval,
+    approvalComment: row.approvalComment,
+    approvalAt: row.approvalAt?.toISOString() ?? null,
+    rule: timing.rule,
+    start: timing.start,
+    timezone: timing.timezone,
+    text: describeSeriesRule(timing, steps.length),
+    posts: steps.map((s) => s.content.parts.map((p) => p.text).join('\n\n')),
+    /** The posts with their thread parts and images (what the editor edits). */
+    content: steps.map((s) => fromStepContent(s.content)),
+    accountIds,
+    deliveries: deliveries.map((d) => ({ id: d.id, post: d.position + 1, accountId: d.accountId, handle: d.accountHandle, dueAt: d.dueAt.toISOString(), state: d.state })),
+  }
+}
+export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>
+
+// ─── The editor (new and edit share these) ────────────────────────────────────────────────────────
+
+export async function loadEditorOptions(services: Services, args: { workspaceId: string }) {
+  const accounts = await listAccounts(services.database.db, args)
+  return {
+    accounts: accounts.map((a) => ({
+      id: a.id,
+      handle: a.handle,
+      network: (isConnectorKind(a.kind) && services.connectors[a.kind]?.displayName) || a.kind,
+      status: a.status,
+    })),
+    timezones: ['UTC', ...TIMEZONES.filter((z) => z !== 'UTC')],
+  }
+}
+
+/**
+ * Save the editor's form (new when `seriesId` is absent). Returns the series id, or the field errors
+ * to show next to their inputs (nothing was written then).
+ */
+export async function saveSeriesForm(
+  services: Services,
+  args: { workspaceId: string; seriesId?: string; input: SeriesInput; actor?: SeriesActor },
+): Promise<{ ok: true; seriesId: string } | { ok: false; status: number; fieldErrors: Record<string, string> }> {
+  try {
+    if (!args.seriesId) return { ok: true, ...(await createSeries(services, { workspaceId: args.workspaceId, input: args.input, actor: args.actor })) }
+    await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input, actor: args.actor })
+    return { ok: true, seriesId: args.seriesId }
+  } catch (error) {
+    if (error instanceof SeriesInputError) return { ok: false, status: error.status, fieldErrors: { [error.field]: error.message } }
+    throw error
+  }
+}
+
+/** The editor's initial values for a new series. */
+export function newSeriesDefaults(services: Services, args: { timezone: string }): EditorDefaults {
+  const tomorrow = new Date(services.clock.now().getTime() + 86_400_000)
+  return {
+    name: '',
+    posts: [{ parts: [{ text: '', images: [] }] }],
+    accountIds: [],
+    rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0',
+    start: `${formatLocal(instantToWall(args.timezone, tomorrow.getTime())).slice(0, 10)}T09:00`,
+    timezone: args.timezone,
+  }
+}
+type EditorDefaults = { name: string; posts: PostInput[]; accountIds: string[]; rule: string; start: string; timezone: string }

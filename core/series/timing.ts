@@ -1,0 +1,46 @@
+/**
+ * A series' timing as planSeries sees it: the stored rule, revisions, overrides and pauses of a series
+ * expanded to one date per post, and the rule in words. Pure (no I/O): shared by the schemas, the
+ * re-planning and the editor's live check.
+ */
+import type { SeriesTimingRow } from '../../db/queries/series'
+import type { StoredTiming } from '../../db/schema/index'
+import { describeRule, planSeries, type PlannedStep } from '../../domain/recurrence/index'
+
+/** The IANA zones the editor and the calendar offer. */
+export const TIMEZONES = Intl.supportedValuesOf('timeZone')
+
+const hasEnd = (rule: string) => /(^|;)\s*(COUNT|UNTIL)\s*=/i.test(rule)
+
+/**
+ * The timing planSeries expands. A rule without COUNT or UNTIL ends with the series' last post: it is
+ * bounded generously here (skipped dates and shifted pauses use up extra occurrences; expansion is lazy,
+ * so the bound costs nothing).
+ */
+export function planningTiming(timing: StoredTiming, stepCount: number): StoredTiming {
+  return hasEnd(timing.rule) ? timing : { ...timing, rule: `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount + 100_000}` }
+}
+
+/** The plain-language text: an open-ended rule reads as "…, N times" (one per post). */
+export function describeSeriesRule(timing: Pick<StoredTiming, 'rule' | 'start'>, stepCount: number): string {
+  const rule = hasEnd(timing.rule) ? timing.rule : `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount}`
+  return describeRule({ rule, start: timing.start })
+}
+
+export function currentTiming(row: SeriesTimingRow): StoredTiming {
+  return row.revisions.at(-1)?.timing ?? { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates }
+}
+
+/** Steps 1..stepCount on the stored timing and edits (pauses count once resumed; a pause still open holds nothing back). */
+export function planStoredSeries(row: SeriesTimingRow, stepCount: number): PlannedStep[] {
+  if (stepCount === 0) return []
+  const base: StoredTiming = { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates }
+  return planSeries({
+    timing: planningTiming(base, stepCount),
+    stepCount,
+    overrides: row.overrides,
+    pauses: row.pauses.flatMap((p) => (p.until && p.policy ? [{ from: new Date(p.from), until: new Date(p.until), policy: p.policy }] : [])),
+    revisions: row.revisions.map((r) => ({ from: new Date(r.from), timing: planningTiming(r.timing, stepCount), overrides: r.overrides })),
+    limit: Math.min(10_000, stepCount),
+  }).filter((p) => p.cycle === 1)
+}
