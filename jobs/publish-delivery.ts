@@ -3,15 +3,8 @@ import type { Connector, Credentials, PublishResult } from '../connectors/types'
 import { isConnectorError } from '../connectors/types'
 import type { Db } from '../db/client'
 import { setAccountStatus } from '../db/queries/accounts'
-import {
-  claimDelivery,
-  loadDeliveryForStart,
-  markMissed,
-  markSending,
-  recordAttemptOutcome,
-  recordPublished,
-  type DeliveryScheduler,
-} from '../db/queries/deliveries'
+import type { DeliveryScheduler } from '../db/queries/deliveries'
+import { claimDelivery, loadDeliveryForStart, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../db/queries/deliveries-publish'
 import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'

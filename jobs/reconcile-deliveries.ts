@@ -1,12 +1,6 @@
 import type { Agenda } from 'agenda'
-import {
-  findExpiredLeases,
-  findLookupsDue,
-  findStalledDeliveries,
-  markMissed,
-  settleExpiredLease,
-  settleLookup,
-} from '../db/queries/deliveries'
+import { markMissed } from '../db/queries/deliveries-publish'
+import { findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../domain/delivery'
 import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publish-delivery'
 

@@ -1,0 +1,119 @@
+/**
+ * The reconciler's queries (jobs/reconcile-deliveries.ts), system-wide: it serves every workspace.
+ * Expired claims, lookups of unknown outcomes, and pending deliveries whose job was lost.
+ */
+import { and, asc, eq, isNotNull, lte } from 'drizzle-orm'
+import type { DbOrTx } from '../client'
+import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
+import type { Delivery } from './deliveries'
+import type { AttemptOutcome } from './deliveries-publish'
+import { bump, holding, pending, threadProgress, type ThreadProgress } from './deliveries-sql'
+
+/** `publishing` claims whose lease has expired: their worker died or stalled. */
+export async function findExpiredLeases(db: DbOrTx, args: { now: Date; limit: number }): Promise<Delivery[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.state, 'publishing'), lte(deliveries.leaseExpiresAt, args.now)))
+    .orderBy(asc(deliveries.leaseExpiresAt))
+    .limit(args.limit)
+}
+
+/**
+ * Take over an expired claim and record what the recovery decided. Conditional on the claim still being
+ * the expired one, so a worker that finishes in the meantime wins and this does nothing.
+ */
+export async function settleExpiredLease(
+  db: DbOrTx,
+  args: { deliveryId: string; attemptId: string; now: Date; outcome: AttemptOutcome },
+): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({
+      state: args.outcome.state,
+      nextAttemptAt: args.outcome.nextAttemptAt,
+      lastError: args.outcome.lastError,
+      lastErrorKind: args.outcome.lastErrorKind,
+      leaseExpiresAt: null,
+      updatedAt: args.now,
+      ...bump,
+    })
+    .where(and(holding(args), lte(deliveries.leaseExpiresAt, args.now)))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export type LookupView = { delivery: Delivery; content: StepContent }
+
+/** `needs_review` deliveries whose lookup is due. */
+export async function findLookupsDue(db: DbOrTx, args: { now: Date; limit: number }): Promise<LookupView[]> {
+  return db
+    .select({ delivery: deliveries, content: sequenceSteps.content })
+    .from(deliveries)
+    .innerJoin(sequenceSteps, eq(sequenceSteps.id, deliveries.stepId))
+    .where(and(eq(deliveries.state, 'needs_review'), isNotNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, args.now)))
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(args.limit)
+}
+
+/**
+ * Record a lookup's answer, if the delivery did not change since it was read. `thread`: the parts of the
+ * thread found (or known) to be at the network; a continuation starts after them.
+ */
+export async function settleLookup(
+  db: DbOrTx,
+  args: {
+    deliveryId: string
+    version: number
+    now: Date
+    outcome:
+      | { state: 'published'; remoteId: string; url: string | null; partIds: string[] }
+      | { state: 'queued' | 'failed' | 'needs_review'; nextAttemptAt: Date | null; lastError: string; thread?: ThreadProgress }
+  },
+): Promise<boolean> {
+  const { outcome } = args
+  const set =
+    outcome.state === 'published'
+      ? {
+          state: 'published' as const,
+          remoteId: outcome.remoteId,
+          remoteUrl: outcome.url,
+          remotePartIds: outcome.partIds,
+          publishedAt: args.now,
+          nextAttemptAt: null,
+          lastError: null,
+          lastErrorKind: null,
+        }
+      : { state: outcome.state, nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.lastError, ...threadProgress(outcome.thread) }
+  const rows = await db
+    .update(deliveries)
+    .set({ ...set, updatedAt: args.now, ...bump })
+    .where(and(eq(deliveries.id, args.deliveryId), eq(deliveries.version, args.version), eq(deliveries.state, 'needs_review')))
+    .returning({ id: deliveries.id })
+  return rows.length === 1
+}
+
+export type StalledDelivery = Pick<Delivery, 'id' | 'workspaceId' | 'dueAt' | 'nextAttemptAt' | 'attempts' | 'version'> & { maxLatenessSeconds: number }
+
+/**
+ * Pending deliveries of active sequences that should have started at least `graceMs` ago: their job was
+ * never enqueued (a crash between commit and enqueue), was lost, or no worker ran.
+ */
+export async function findStalledDeliveries(db: DbOrTx, args: { now: Date; graceMs: number; limit: number }): Promise<StalledDelivery[]> {
+  const before = new Date(args.now.getTime() - args.graceMs)
+  return db
+    .select({
+      id: deliveries.id,
+      workspaceId: deliveries.workspaceId,
+      dueAt: deliveries.dueAt,
+      nextAttemptAt: deliveries.nextAttemptAt,
+      attempts: deliveries.attempts,
+      version: deliveries.version,
+      maxLatenessSeconds: sequences.maxLatenessSeconds,
+    })
+    .from(deliveries)
+    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
+    .where(and(pending, lte(deliveries.nextAttemptAt, before), eq(sequences.status, 'active')))
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(args.limit)
+}
