@@ -26,7 +26,7 @@ async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaI
 /**
  * One post of a series: its text, or a thread of several parts, each with images (alt text required)
  * and a counter per target network from the server's live check. Field names follow the form the
- * server reads (app/utils/series.server.ts postsFromForm).
+ * server reads (core/series/schemas.ts postsFromForm).
  */
 export function PostEditor(props: {
   index: number
