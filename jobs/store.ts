@@ -269,11 +269,10 @@ function createStore(parts: {
     async start() {
       await agenda.start()
       const processor = processorOf(agenda)
-      if (processor) {
-        unrefLivenessTimers(agenda, processor)
-        skipOverlappingPolls(processor)
-        refillOnCompletion(agenda, processor)
-      }
+      if (!processor) throw new Error('agenda: start() made no jobProcessor; the job store relies on it (docs/decisions/026-agenda-internals.md)')
+      unrefLivenessTimers(agenda, processor)
+      skipOverlappingPolls(processor)
+      refillOnCompletion(agenda, processor)
     },
     stop,
     close(options) {
@@ -327,7 +326,39 @@ type JobProcessorInternals = {
 }
 
 function processorOf(agenda: Agenda): JobProcessorInternals | undefined {
-  return (agenda as unknown as { jobProcessor?: JobProcessorInternals }).jobProcessor
+  const processor = (agenda as unknown as { jobProcessor?: unknown }).jobProcessor
+  return processor === undefined ? undefined : requireInternals('JobProcessor', processor, PROCESSOR_MEMBERS)
+}
+
+/**
+ * What this module reaches into, by member and kind (docs/decisions/026-agenda-internals.md says why
+ * each patch stays). Checked when a store starts: an Agenda upgrade that renames or drops one fails every
+ * job store at once, naming the member, instead of silently losing a patch.
+ */
+const PROCESSOR_MEMBERS = {
+  processEvery: 'number',
+  process: 'function',
+  isRunning: 'boolean',
+  jobQueueFilling: 'function',
+  jobProcessing: 'function',
+  isJobQueueFilling: 'map',
+  shouldLock: 'function',
+  runOrRetry: 'function',
+  drain: 'function',
+} as const
+const REPOSITORY_MEMBERS = { tableName: 'string', rowToJob: 'function', getNextJobToRun: 'function', unlockJob: 'function' } as const
+
+export function requireInternals<T>(what: string, value: unknown, members: Record<string, 'number' | 'function' | 'boolean' | 'string' | 'map'>): T {
+  const missing = Object.entries(members).filter(([name, kind]) => {
+    const member: unknown = (value as Record<string, unknown> | null)?.[name]
+    return kind === 'map' ? !(member instanceof Map) : typeof member !== kind
+  })
+  if (missing.length) {
+    throw new Error(
+      `agenda: ${what} no longer has ${missing.map(([name, kind]) => `${name} (${kind})`).join(', ')}; the job store relies on it (docs/decisions/026-agenda-internals.md)`,
+    )
+  }
+  return value as T
 }
 
 async function stopProcessing(agenda: Agenda, drainMs: number): Promise<DrainResult> {
@@ -437,7 +468,7 @@ type PgPool = {
  * between the two kinds changes (expired locks are taken once no due job is waiting).
  */
 function boundLockQuery(repository: JobRepository, pool: PgPool): void {
-  const internals = repository as unknown as { tableName: string; rowToJob(row: Record<string, unknown>): unknown }
+  const internals = requireInternals<{ tableName: string; rowToJob(row: Record<string, unknown>): unknown }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
   const table = `"${internals.tableName}"`
   const lock = (match: string) =>
     `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
