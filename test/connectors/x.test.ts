@@ -344,10 +344,11 @@ describe('X connector', () => {
     expect(error.kind).toBe('unknown-outcome')
     expect(error.partial?.partIds).toHaveLength(2)
     expect(error.partial?.partIds![0]).toBe(first.remoteId)
-    // Refused before anything new was created: the error itself, no partial (the caller knows its parts).
+    // A 503 before anything new was created: the error itself (a 5xx on a create is an unknown outcome,
+    // decision 022), no partial (the caller knows its parts).
     server.injectFault({ kind: 'unavailable', path: '/2/tweets' })
     const refused = await rejection(x.publish({ credentials, content: { parts }, idempotencyKey: randomUUID(), resume: { partIds: error.partial!.partIds! } }))
-    expect(refused.kind).toBe('transient')
+    expect(refused.kind).toBe('unknown-outcome')
     expect(refused.partial).toBeUndefined()
   })
 
