@@ -345,13 +345,13 @@ export async function scheduleDripRunner(agenda: Agenda, options: { everyMs?: nu
 
 /** Wake the runner now (after enrollments); at most one wake-up job exists. */
 
-/** The runner's dependencies from the process's services (the shared pooled SMTP connector, signed links). */
+/** The runner's dependencies from the process's services (the registry's pooled SMTP connector, signed links). */
 export function dripRunnerDeps(services: Services, overrides: Partial<DripRunnerDeps> = {}): DripRunnerDeps {
   return {
     db: services.database.db,
     clock: services.clock,
     keyring: services.keyring,
-    email: emailConnector(),
+    email: overrides.email ?? emailConnector(services),
     compose: (args) => composeEmail(services, { ...args, tracked: true }),
     ...overrides,
   }
