@@ -1,13 +1,16 @@
 import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
+import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
-/** Each network's configuration, passed in by the caller (connectors never read the environment). */
+/** Each channel's configuration, passed in by the caller (connectors never read the environment). */
 export type ConnectorConfigs = {
   x: XConnectorConfig
   mastodon: MastodonConnectorConfig
   bluesky: BlueskyConnectorConfig
+  /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
+  email: EmailConnectorConfig
 }
 
 export type ConnectorKind = keyof ConnectorConfigs
@@ -17,6 +20,7 @@ export const connectorFactories = {
   x: (config: XConnectorConfig) => createXConnector(config),
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
+  email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
 export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]

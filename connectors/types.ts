@@ -141,6 +141,12 @@ export interface Connector<K extends string = string> {
   readonly kind: K
   readonly displayName: string
   readonly limits: ConnectorLimits
+  /**
+   * Which member of `ChannelContent` the connector sends: `parts` (posts to the account's own audience;
+   * the default) or `email` (one rendered email to one recipient). The accounts of an `email` connector
+   * are senders, set up with the email settings rather than connected on the Accounts page.
+   */
+  readonly reads?: 'parts' | 'email'
   /** Set when the installation's app has a daily budget to share out (see `reservePostQuota`). */
   readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */
@@ -161,4 +167,6 @@ export interface Connector<K extends string = string> {
    */
   lookup?(args: LookupArgs): Promise<PublishResult | null>
   delete?(args: { credentials: Credentials; remoteId: string }): Promise<void>
+  /** Release what the connector keeps open between publishes (pooled connections), at shutdown. */
+  close?(): void
 }

@@ -451,7 +451,7 @@ export async function testSend(services: Services, args: { workspaceId: string; 
   const credentials = await getAccountCredentials(db, { workspaceId: args.workspaceId, accountId: settings.senderAccountId, keyring: services.keyring }).catch(() => {
     throw new EmailNotConfiguredError('The sender account cannot be read')
   })
-  const result = await emailConnector().publish({
+  const result = await emailConnector(services).publish({
     credentials,
     idempotencyKey: `test:${step.id}:${services.clock.now().getTime()}`,
     content: {

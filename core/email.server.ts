@@ -1,5 +1,7 @@
 import { createHash, hkdfSync } from 'node:crypto'
-import { createEmailConnector, isEmailBounce, smtpCredentials, type EmailConnector, type SmtpSettings } from '../connectors/email/index'
+import { isEmailBounce, smtpCredentials, type SmtpSettings } from '../connectors/email/index'
+import { getConnector } from '../connectors/registry'
+import type { Connector } from '../connectors/types'
 import { connectAccount, getAccountCredentials } from '../db/queries/accounts'
 import {
   confirmConsentRecord,
@@ -55,11 +57,9 @@ export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, p
   return result.ok ? result.claims : null
 }
 
-let sharedConnector: EmailConnector | undefined
-/** One pooled SMTP connector per process (until the connector registry carries `email`). */
-export function emailConnector(): EmailConnector {
-  sharedConnector ??= createEmailConnector()
-  return sharedConnector
+/** The `email` connector of the registry (one SMTP pool per process's services, shared by the web and the worker). */
+export function emailConnector(services: Pick<Services, 'connectors'>): Connector {
+  return getConnector(services.connectors, 'email')
 }
 
 export class EmailNotConfiguredError extends Error {
@@ -147,7 +147,7 @@ export async function sendToContact(services: Services, args: SendToContactArgs)
   const email = composeEmail(services, { settings, contact, template: args.template, claims, values: args.values, tracked: args.purpose === 'marketing' })
   const credentials = await getAccountCredentials(db, { workspaceId: args.workspaceId, accountId: settings.senderAccountId, keyring: services.keyring })
   try {
-    const result = await emailConnector().publish({ credentials, idempotencyKey: args.idempotencyKey, content: { parts: [], email } })
+    const result = await emailConnector(services).publish({ credentials, idempotencyKey: args.idempotencyKey, content: { parts: [], email } })
     await insertContactEvent(db, {
       workspaceId: args.workspaceId,
       contactId: contact.id,

@@ -12,7 +12,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured networks (X only when X_CLIENT_ID is set). */
+  /** The configured channels (X only when X_CLIENT_ID is set; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -22,6 +22,8 @@ export type Services = {
 export function connectorConfigsFrom(config: Config, clock: Clock): Partial<ConnectorConfigs> {
   const configs: Partial<ConnectorConfigs> = {
     mastodon: { appName: config.MASTODON_APP_NAME, website: config.APP_URL, allowInsecureInstances: config.MASTODON_ALLOW_HTTP, clock },
+    // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
+    email: {},
   }
   if (config.X_CLIENT_ID) {
     configs.x = {
@@ -73,5 +75,6 @@ export async function createServices(config: Config, options: { role: 'web' | 'w
 
 export async function closeServices(services: Services, options: { drainMs?: number } = {}): Promise<void> {
   await services.jobs.close({ drainMs: options.drainMs })
+  for (const connector of Object.values(services.connectors)) connector.close?.()
   await services.database.close()
 }

@@ -11,6 +11,7 @@ import { insertContactEvent } from '../db/queries/events'
 import { suppressAddress } from '../db/queries/suppression'
 import type { Keyring } from '../db/vault'
 import type { Clock } from '../domain/clock'
+import { decideSendFailure } from '../domain/drip/failure'
 import { afterSend, decideDue, type DripDef, type StepDef } from '../domain/drip/runner'
 import { decayedScore } from '../domain/email/score'
 import type { LinkClaims } from '../domain/email/links'
@@ -258,27 +259,30 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
     } catch (error) {
       const done = clock.now()
       const err = error instanceof ConnectorError ? error : new ConnectorError('unknown-outcome', (error as Error).message)
-      if (isEmailBounce(error)) {
-        report.failed++
+      // What the failure means is decided in domain/drip/failure.ts; here it is recorded.
+      const outcome = decideSendFailure({ kind: err.kind, message: err.message, hardBounce: isEmailBounce(error), position: item.position, next: advance, retryAt: args.retryAt })
+      report.failed++
+      if (outcome.suppress && isEmailBounce(error)) {
         await db.transaction(async (tx) => {
           await suppressAddress(tx, { workspaceId: e.workspaceId, email: e.contact.email, reason: 'hard_bounce', detail: error.smtpResponse, at: done })
           await insertContactEvent(tx, { workspaceId: e.workspaceId, contactId: e.contactId, type: 'bounced', properties: { source: 'smtp', response: error.smtpResponse }, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id, occurredAt: done })
         })
-        record = { ...base, state: 'failed', remoteId: null, lastError: err.message, lastErrorKind: 'hard_bounce', status: 'bounced', stepPosition: item.position, nextDueAt: null, endReason: 'hard bounce', sentKey: null, at: done }
-      } else if (err.kind === 'unknown-outcome') {
-        // Maybe delivered: never re-sent automatically (at most once); counted as sent.
-        report.failed++
-        record = { ...base, state: 'needs_review', remoteId: null, lastError: err.message, lastErrorKind: err.kind, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, sentKey: `sent:${e.id}:${step.id}`, at: done }
-      } else if (err.kind === 'invalid-content') {
-        report.failed++
-        record = { ...base, state: 'failed', remoteId: null, lastError: err.message, lastErrorKind: err.kind, status: 'failed', stepPosition: item.position, nextDueAt: null, endReason: err.message.slice(0, 500), sentKey: null, at: done }
-      } else {
-        // transient / rate-limited / auth / disconnected: provably not sent. Retry this one later and
-        // give the rest of the batch back (the server is likely down for them too).
-        report.failed++
-        record = { ...base, state: 'queued', remoteId: null, lastError: err.message, lastErrorKind: err.kind, status: 'active', stepPosition: item.position, nextDueAt: args.retryAt, endReason: null, sentKey: null, at: done }
-        stopAt = i + 1
       }
+      const { enrollment } = outcome
+      record = {
+        ...base,
+        state: outcome.delivery.state,
+        remoteId: null,
+        lastError: err.message,
+        lastErrorKind: outcome.delivery.errorKind,
+        status: enrollment.status,
+        stepPosition: enrollment.position,
+        nextDueAt: enrollment.nextDueAt,
+        endReason: enrollment.endReason,
+        sentKey: outcome.countAsSent ? `sent:${e.id}:${step.id}` : null,
+        at: done,
+      }
+      if (outcome.stopBatch) stopAt = i + 1
     }
   }
   await recordAndMark(db, { record, mark: null })
@@ -345,13 +349,13 @@ export async function scheduleDripRunner(agenda: Agenda, options: { everyMs?: nu
 
 /** Wake the runner now (after enrollments); at most one wake-up job exists. */
 
-/** The runner's dependencies from the process's services (the shared pooled SMTP connector, signed links). */
+/** The runner's dependencies from the process's services (the registry's pooled SMTP connector, signed links). */
 export function dripRunnerDeps(services: Services, overrides: Partial<DripRunnerDeps> = {}): DripRunnerDeps {
   return {
     db: services.database.db,
     clock: services.clock,
     keyring: services.keyring,
-    email: emailConnector(),
+    email: overrides.email ?? emailConnector(services),
     compose: (args) => composeEmail(services, { ...args, tracked: true }),
     ...overrides,
   }

@@ -27,7 +27,7 @@ export type NotifyDeps = {
   db: Db
   clock: Clock
   keyring: Keyring
-  /** The `email` connector (pooled SMTP). */
+  /** The registry's `email` connector (pooled SMTP). */
   email: Connector
   /** For links in the digest. */
   appUrl: string

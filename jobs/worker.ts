@@ -5,7 +5,6 @@ import { heartbeats } from '../db/schema'
 import { getConnector } from '../connectors/registry'
 import type { Services } from '../core/services.server'
 import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
-import { createEmailConnector } from '../connectors/email/index'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
 import { deliveryScheduler } from './publish-delivery'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
@@ -34,7 +33,7 @@ export function pipelineDeps(services: Services): JobDeps {
 export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
-  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: createEmailConnector(), appUrl: services.config.APP_URL })
+  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL })
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   return async () => {

@@ -64,7 +64,9 @@ function configuredConnector(services: Services, kind: string): Connector | null
 }
 
 export function networkViews(services: Services): NetworkView[] {
-  return connectorKinds.map((kind) => {
+  // Channels whose accounts are senders (email) are set up with their own settings, not connected here.
+  const connectable = connectorKinds.filter((kind) => (configuredConnector(services, kind)?.reads ?? 'parts') === 'parts')
+  return connectable.map((kind) => {
     const connector = configuredConnector(services, kind)
     return {
       kind,

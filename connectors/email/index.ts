@@ -83,7 +83,12 @@ type SmtpError = Error & { code?: string; command?: string; responseCode?: numbe
 /** SMTP commands after which the message provably was not accepted (nothing was handed over yet). */
 const BEFORE_DATA = /^(CONN|EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO)/i
 
-export function classifySmtpError(error: SmtpError, recipient: string): ConnectorError {
+/**
+ * What an SMTP failure means. A reply code is the server's answer and settles the outcome (4xx: not
+ * accepted, try later; 5xx: refused). Without one (the connection dropped, timed out), the message may
+ * have been accepted once any of it was handed over (`handedOver`: DATA began): `unknown-outcome`.
+ */
+export function classifySmtpError(error: SmtpError, recipient: string, options: { handedOver?: boolean } = {}): ConnectorError {
   const detail = { status: error.responseCode, code: error.code }
   if (error.code === 'EAUTH') return new ConnectorError('auth', `SMTP authentication failed: ${error.response ?? error.message}`, { detail, cause: error })
   if (error.responseCode && error.responseCode >= 500 && /RCPT/i.test(error.command ?? '') && isHardBounceReply(error)) {
@@ -94,6 +99,9 @@ export function classifySmtpError(error: SmtpError, recipient: string): Connecto
   }
   if (error.responseCode && error.responseCode >= 500) {
     return new ConnectorError('invalid-content', `The SMTP server refused the message: ${error.response ?? error.message}`, { detail, cause: error })
+  }
+  if (options.handedOver) {
+    return new ConnectorError('unknown-outcome', `The connection failed after the message was handed over: ${error.message}`, { detail, cause: error })
   }
   if (error.code === 'ECONNECTION' || error.code === 'EDNS' || error.code === 'ETLS' || BEFORE_DATA.test(error.command ?? '')) {
     return new ConnectorError('transient', `Could not reach the SMTP server: ${error.message}`, { detail, cause: error })
@@ -116,6 +124,9 @@ export function validateEmailContent(content: ChannelContent): ContentProblem[] 
   }
   return problems
 }
+
+/** The stream nodemailer sends a message from: read only after the server accepted DATA (nodemailer's own test for "nothing was sent"). */
+type Handover = { stream?: { readableDidRead?: boolean } }
 
 export type EmailConnector = Connector<'email'> & {
   /** Close every pooled connection (at shutdown and in tests). */
@@ -143,6 +154,16 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         maxMessages: config.maxMessages ?? Infinity,
         socketTimeout: config.socketTimeoutMs ?? 60_000,
       })
+      // Remember each message's stream, so a failure can tell whether any of it reached the server.
+      transport.use('stream', (mail, done) => {
+        const handover = (mail.data as { trickleHandover?: Handover }).trickleHandover
+        if (handover) {
+          const message = mail.message
+          const create = message.createReadStream.bind(message)
+          message.createReadStream = (options) => (handover.stream = create(options))
+        }
+        done()
+      })
       pools.set(key, transport)
     }
     return transport
@@ -151,15 +172,20 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
   return {
     kind: 'email',
     displayName: 'Email (SMTP)',
+    reads: 'email',
     limits: { maxLength: 1_000_000, maxMediaPerPost: 0, maxThreadLength: 1 },
     validate: validateEmailContent,
     async publish(args: PublishArgs): Promise<PublishResult> {
       const problems = validateEmailContent(args.content)
       if (problems.length > 0) throw new ConnectorError('invalid-content', problems.map((p) => `${p.path}: ${p.message}`).join('; '))
+      // A message is one part: when it is known to be out, nothing is sent again.
+      const known = args.resume?.partIds[0]
+      if (known) return { remoteId: known }
       const email = args.content.email!
       const transport = transportFor(smtpSettingsOf(args.credentials))
       const messageId = messageIdFor({ idempotencyKey: args.idempotencyKey, fromAddress: email.from.address })
       const list = email.listUnsubscribe
+      const handover: Handover = {}
       try {
         const info = await transport.sendMail({
           from: email.from.name ? { name: email.from.name, address: email.from.address } : email.from.address,
@@ -172,6 +198,8 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
           // One List-Unsubscribe header with both URIs (a nested array keeps them on one header line).
           list: list ? { unsubscribe: [[list.url, ...(list.mailto ? [list.mailto] : [])]] } : undefined,
           headers: list ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : undefined,
+          // Read by the `stream` plugin above (an extra key nodemailer keeps on `mail.data`).
+          ...{ trickleHandover: handover },
         })
         if (info.rejected && info.rejected.length > 0) {
           const reply = (info as { rejectedErrors?: SmtpError[] }).rejectedErrors?.[0]
@@ -180,7 +208,7 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         return { remoteId: messageId }
       } catch (error) {
         if (error instanceof ConnectorError) throw error
-        throw classifySmtpError(error as SmtpError, email.to)
+        throw classifySmtpError(error as SmtpError, email.to, { handedOver: handover.stream?.readableDidRead === true })
       }
     },
     close() {

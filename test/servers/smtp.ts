@@ -4,6 +4,14 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server'
 
 export type CapturedMessage = { envelope: { from: string; to: string[] }; raw: string; parsed: ParsedMail }
 
+/**
+ * A failure of the next transaction (then the server behaves again):
+ * - `defer`: `451 4.7.1` at MAIL FROM (too many messages: nothing is handed over);
+ * - `refuse-data`: the message is read and then refused with `responseCode` (451 try later, 554 refused): not kept;
+ * - `reset-after-data`: the message is read and kept, then the connection is reset before the 250 answer.
+ */
+export type SmtpFault = { kind: 'defer' } | { kind: 'refuse-data'; responseCode: number } | { kind: 'reset-after-data' }
+
 export type TestSmtpServer = {
   host: string
   port: number
@@ -12,6 +20,8 @@ export type TestSmtpServer = {
   rejected: Set<string>
   /** Resolves once `count` messages have arrived (rejects after `timeoutMs`). */
   waitForMessages(count: number, timeoutMs?: number): Promise<CapturedMessage[]>
+  /** The next transaction fails this way. */
+  injectFault(fault: SmtpFault): void
   close(): Promise<void>
 }
 
@@ -23,6 +33,9 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
   const messages: CapturedMessage[] = []
   const rejected = new Set<string>()
   const waiters: Array<() => void> = []
+  const faults: SmtpFault[] = []
+  const takeFault = <K extends SmtpFault['kind']>(kind: K): Extract<SmtpFault, { kind: K }> | undefined =>
+    faults[0]?.kind === kind ? (faults.shift() as Extract<SmtpFault, { kind: K }>) : undefined
   const serverOptions: SMTPServerOptions = {
     disabledCommands: options.users ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     allowInsecureAuth: true,
@@ -33,6 +46,10 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
     onAuth(auth, _session, callback) {
       if (options.users && options.users[auth.username ?? ''] === auth.password) return callback(null, { user: auth.username })
       return callback(Object.assign(new Error('535 5.7.8 Authentication credentials invalid'), { responseCode: 535 }))
+    },
+    onMailFrom(_address, _session, callback) {
+      if (takeFault('defer')) return callback(Object.assign(new Error('4.7.1 Too many messages, slow down'), { responseCode: 451 }))
+      callback()
     },
     onRcptTo(address, _session, callback) {
       if (rejected.has(address.address.toLowerCase())) {
@@ -45,6 +62,9 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8')
+        const refuse = takeFault('refuse-data')
+        if (refuse) return callback(Object.assign(new Error(`${refuse.responseCode === 451 ? '4.3.0 Local error in processing' : '5.7.1 Message refused'}`), { responseCode: refuse.responseCode }))
+        const reset = takeFault('reset-after-data')
         simpleParser(raw)
           .then((parsed) => {
             messages.push({
@@ -56,7 +76,11 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
               parsed,
             })
             for (const wake of waiters.splice(0)) wake()
-            callback()
+            if (!reset) return callback()
+            // Applied, then the answer is lost: the client never sees the 250.
+            for (const connection of (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections) {
+              if (connection.id === session.id) connection._socket.destroy()
+            }
           })
           .catch(callback)
       })
@@ -90,6 +114,7 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
       }
       return messages.slice(0, count)
     },
+    injectFault: (fault) => void faults.push(fault),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

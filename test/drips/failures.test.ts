@@ -1,0 +1,77 @@
+import { listEnrollments } from '../../db/queries/enrollments'
+import { isSuppressed } from '../../db/queries/suppression'
+import { deliveries } from '../../db/schema'
+import { activateDrip, createDrip, enrollContact } from '../../core/drips.server'
+import { runDripPass } from '../../jobs/drip-runner'
+import { startDripHarness, T0, type DripHarness } from './harness'
+
+/**
+ * The drip runner records what domain/drip/failure.ts decides for a failed send, against a real SMTP
+ * server on loopback that bounces, defers or loses its answer.
+ */
+
+let h: DripHarness
+const RETRY_MS = 10 * 60_000
+
+beforeEach(async () => {
+  h = await startDripHarness()
+})
+afterEach(async () => {
+  await h?.close()
+})
+
+async function enrolledDrip(addresses: string[]) {
+  const drip = await createDrip(h.services, {
+    workspaceId: h.workspaceId,
+    input: { name: 'Onboarding', steps: [{ subject: 'One', markdown: 'one' }, { subject: 'Two', markdown: 'two', delay: 'P1D' }] },
+  })
+  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+  for (const address of addresses) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: await h.contact(address) } })
+  return drip
+}
+
+const enrollmentsOf = (dripId: string) => listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId })
+const emailDeliveries = () => h.database.db.select().from(deliveries)
+
+describe('drip send failures', () => {
+  it('a hard bounce fails the delivery, ends the enrollment as bounced and suppresses the address', async () => {
+    h.smtp.rejected.add('gone@example.com')
+    const drip = await enrolledDrip(['gone@example.com'])
+    const report = await runDripPass(h.runner())
+    expect(report).toMatchObject({ sent: 0, failed: 1 })
+    const [enrollment] = await enrollmentsOf(drip.id)
+    expect(enrollment).toMatchObject({ status: 'bounced', stepPosition: 0, nextDueAt: null, endReason: 'hard bounce' })
+    expect(await emailDeliveries()).toEqual([expect.objectContaining({ state: 'failed', lastErrorKind: 'hard_bounce' })])
+    expect(await isSuppressed(h.database.db, { workspaceId: h.workspaceId, email: 'gone@example.com' })).toBe(true)
+  })
+
+  it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later', async () => {
+    const drip = await enrolledDrip(['ann@example.com', 'bob@example.com'])
+    h.smtp.injectFault({ kind: 'defer' })
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS }))
+    expect(report).toMatchObject({ sent: 0, failed: 1 })
+    expect(h.smtp.messages).toHaveLength(0)
+    const retryAt = new Date(T0.getTime() + RETRY_MS)
+    expect((await enrollmentsOf(drip.id)).map((e) => ({ status: e.status, stepPosition: e.stepPosition, nextDueAt: e.nextDueAt }))).toEqual([
+      { status: 'active', stepPosition: 0, nextDueAt: retryAt },
+      { status: 'active', stepPosition: 0, nextDueAt: retryAt },
+    ])
+    expect(await emailDeliveries()).toEqual([expect.objectContaining({ state: 'queued', lastErrorKind: 'transient' })])
+    expect(await h.drain()).toBe(0)
+    h.clock.set(retryAt)
+    expect(await h.drain()).toBe(2)
+    expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['ann@example.com', 'bob@example.com'])
+  })
+
+  it('an answer lost after the message was handed over needs review, counts as sent and is never re-sent', async () => {
+    const drip = await enrolledDrip(['cid@example.com'])
+    h.smtp.injectFault({ kind: 'reset-after-data' })
+    const report = await runDripPass(h.runner())
+    expect(report).toMatchObject({ sent: 0, failed: 1 })
+    const [enrollment] = await enrollmentsOf(drip.id)
+    expect(enrollment).toMatchObject({ status: 'active', stepPosition: 1, nextDueAt: new Date(T0.getTime() + 24 * 3_600_000) })
+    expect(await emailDeliveries()).toEqual([expect.objectContaining({ state: 'needs_review', lastErrorKind: 'unknown-outcome' })])
+    expect(await h.drain()).toBe(0)
+    expect(h.smtp.messages).toHaveLength(1)
+  })
+})
