@@ -149,7 +149,8 @@ export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>
 // ─── The editor (new and edit share these) ────────────────────────────────────────────────────────
 
 export async function loadEditorOptions(services: Services, args: { workspaceId: string }) {
-  const accounts = await listAccounts(services.database.db, args)
+  // A series posts to accounts' own audiences: senders of a connector that reads `email` are not targets.
+  const accounts = (await listAccounts(services.database.db, args)).filter((a) => !isConnectorKind(a.kind) || services.connectors[a.kind]?.reads !== 'email')
   return {
     accounts: accounts.map((a) => ({
       id: a.id,
