@@ -11,7 +11,7 @@ export async function loadAttention(services: Services, args: { workspaceId: str
   return { problems, needsApproval }
 }
 
-/** The workspace's pending delivery that has waited longest past its time, or null. */
-export async function findOverdueDelivery(services: Services, args: { workspaceId: string }) {
-  return oldestOverdueDelivery(services.database.db, services.clock.now(), { workspaceId: args.workspaceId })
+/** The pending delivery that has waited longest past its time (of one workspace, or of all), or null. */
+export async function findOverdueDelivery(services: Services, args: { workspaceId?: string; now?: Date } = {}) {
+  return oldestOverdueDelivery(services.database.db, args.now ?? services.clock.now(), args.workspaceId ? { workspaceId: args.workspaceId } : {})
 }

@@ -1,8 +1,32 @@
-import { getApiToken, listApiTokens, revokeApiToken } from '../db/queries/tokens'
+import type { Db } from '../db/client'
+import { findActiveApiToken, getApiToken, insertApiToken, listApiTokens, revokeApiToken, touchApiToken } from '../db/queries/tokens'
 import type { Role } from '../domain/roles'
+import { hashSecret, newSecret } from './secrets'
 import type { Services } from './services.server'
 
 /** API tokens as members see them: owners see and revoke every token of the workspace, others only their own. */
+
+/** Every API token starts with this, so leaked tokens are easy to recognise (and to scan for). */
+export const API_TOKEN_PREFIX = 'trk_'
+
+/** Create an API token; the secret is returned once and only its sha256 is stored. */
+export async function issueApiToken(db: Db, args: { workspaceId: string; userId: string; name: string }) {
+  const token = `${API_TOKEN_PREFIX}${newSecret()}`
+  const row = await insertApiToken(db, { ...args, tokenHash: hashSecret(token), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6) })
+  return { token, id: row.id }
+}
+
+/**
+ * The workspace, user and current role a presented token stands for, or null when it is unknown or
+ * revoked or its user left the workspace. Records the use (`lastUsedAt`).
+ */
+export async function authenticateApiToken(services: Services, args: { token: string }): Promise<{ tokenId: string; workspaceId: string; userId: string; role: Role } | null> {
+  const db = services.database.db
+  const found = await findActiveApiToken(db, { tokenHash: hashSecret(args.token) })
+  if (!found) return null
+  await touchApiToken(db, { workspaceId: found.workspaceId, tokenId: found.tokenId, at: services.clock.now() })
+  return found
+}
 
 export type TokenViewer = { userId: string; role: Role }
 

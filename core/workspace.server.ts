@@ -1,12 +1,13 @@
-import { acceptInvitation, findOpenInvitation, listOpenInvitations, revokeInvitation } from '../db/queries/invitations'
+import { acceptInvitation, findOpenInvitation, insertInvitation, listOpenInvitations, revokeInvitation } from '../db/queries/invitations'
 import { getUserById } from '../db/queries/users'
 import { countOwners, getMember, getMembershipOfUser, getWorkspace, listMembers, listWorkspacesOfUser, removeMember, setMemberRole, updateWorkspace } from '../db/queries/workspaces'
 import type { Role } from '../domain/roles'
+import { hashSecret, newSecret } from './secrets'
 import type { Services } from './services.server'
 
 /** The workspace itself, its members and their invitations, and the workspaces a user belongs to. */
 
-export { ROLES, type Role } from '../domain/roles'
+export { ROLES, roleAtLeast, type Role } from '../domain/roles'
 
 export async function loadWorkspace(services: Services, args: { workspaceId: string }) {
   return getWorkspace(services.database.db, args)
@@ -63,6 +64,16 @@ export async function changeMember(
   if (change.intent === 'remove') await removeMember(db, { workspaceId, membershipId: member.id })
   else await setMemberRole(db, { workspaceId, membershipId: member.id, role: change.role })
   return { ok: true, member }
+}
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
+
+/** Create an invitation link; the token is in the returned path only, the table keeps its sha256. */
+export async function issueInvitation(services: Services, args: { workspaceId: string; role: Role; createdByUserId: string }) {
+  const token = newSecret()
+  const expiresAt = new Date(services.clock.now().getTime() + INVITATION_TTL_MS)
+  await insertInvitation(services.database.db, { ...args, tokenHash: hashSecret(token), expiresAt })
+  return { path: `/invite/${token}`, url: new URL(`/invite/${token}`, services.config.APP_URL).toString(), expiresAt }
 }
 
 /** Invitations of the workspace that can still be accepted, newest first. */
