@@ -26,13 +26,22 @@ export default tseslint.config(
 /**
  * Imports point down the layers (docs/architecture.md): app/ and the job handlers → core/ → the job
  * store and enqueue functions / connectors/ / db/ → domain/. One block per folder: what it must never
- * import. test/eslint-layers.test.ts shows a wrong import failing.
+ * import (app/ reaches core/ only through app/core.server.ts, so the browser build never sees it). test/eslint-layers.test.ts shows a wrong import failing.
  */
 function layers() {
   const up = (folders, why) => ({ regex: `^(\\.\\./)+(${folders})(/|$)`, message: why })
   const alias = { regex: '^~/', message: 'The ~/ alias is for app/ only.' }
-  const rule = (files, patterns) => ({ files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [alias, ...patterns] }] } })
+  const rule = (files, patterns, { allowAlias = false } = {}) => ({
+    files,
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...(allowAlias ? [] : [alias]), ...patterns] }] },
+  })
   return [
+    rule(
+      ['app/**'],
+      [up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.')],
+      { allowAlias: true },
+    ),
     rule(['domain/**'], [up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).')]),
     rule(['connectors/**'], [up('app|core|jobs|db', 'A connector knows only its network: configuration comes through its factory.')]),
     rule(['db/**'], [

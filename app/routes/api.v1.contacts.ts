@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { getEmailSettings, listContacts } from '../../db/queries/contacts'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { createContactFromApi } from '~/utils/contacts.server'
+import { createContactFromApi, listContactsPage } from '../core.server'
 import { contactJson, ContactCreateSchema } from '~/utils/openapi/contacts'
 
 const ListQuery = z.object({
@@ -14,10 +13,9 @@ export const loader = jsonApi(async ({ request, context }) => {
   const { services } = context
   const auth = await requireApiAuth(request, services)
   const query = ListQuery.parse(Object.fromEntries(new URL(request.url).searchParams))
-  const db = services.database.db
-  const [contacts, settings] = await Promise.all([listContacts(db, { workspaceId: auth.workspaceId, ...query }), getEmailSettings(db, { workspaceId: auth.workspaceId })])
+  const { contacts, halfLifeDays } = await listContactsPage(services, { workspaceId: auth.workspaceId, ...query })
   const now = services.clock.now()
-  return apiJson({ contacts: contacts.map((c) => contactJson(c, { now, halfLifeDays: settings?.scoreHalfLifeDays ?? null })) })
+  return apiJson({ contacts: contacts.map((c) => contactJson(c, { now, halfLifeDays })) })
 })
 
 export const action = apiMethods({

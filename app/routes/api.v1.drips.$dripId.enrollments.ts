@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { listEnrollments } from '../../db/queries/enrollments'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { enrollContact, getDrip, dripIdOf } from '../core.server'
+import { enrollContact, getDrip, dripIdOf, listDripEnrollments } from '../core.server'
 import { enrollmentJson } from '~/utils/openapi/drips'
 
 export const loader = jsonApi(async ({ request, context, params }) => {
@@ -9,7 +8,7 @@ export const loader = jsonApi(async ({ request, context, params }) => {
   const auth = await requireApiAuth(request, services)
   const dripId = dripIdOf(params)
   await getDrip(services, { workspaceId: auth.workspaceId, dripId })
-  const rows = await listEnrollments(services.database.db, { workspaceId: auth.workspaceId, dripId })
+  const rows = await listDripEnrollments(services, { workspaceId: auth.workspaceId, dripId })
   return apiJson({ enrollments: rows.map(enrollmentJson) })
 })
 

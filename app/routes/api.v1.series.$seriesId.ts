@@ -1,7 +1,6 @@
 import { z } from 'zod'
-import { deleteSequence } from '../../db/queries/deliveries'
 import { apiError, apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { loadSeries, schedulerOf, SeriesInputError, SeriesInputSchema, updateSeries, type Services } from '../core.server'
+import { deleteSeries, loadSeries, SeriesInputError, SeriesInputSchema, updateSeries, type Services } from '../core.server'
 
 async function find(services: Services, workspaceId: string, seriesId: string | undefined) {
   if (!seriesId || !z.uuid().safeParse(seriesId).success) throw apiNotFound('series')
@@ -33,7 +32,7 @@ export const action = apiMethods({
     const { services } = context
     const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
     const { id } = await find(services, workspaceId, params.seriesId)
-    await deleteSequence(services.database.db, { workspaceId, sequenceId: id, clock: services.clock, scheduler: schedulerOf(services) })
+    await deleteSeries(services, { workspaceId, seriesId: id })
     return new Response(null, { status: 204 })
   },
 })

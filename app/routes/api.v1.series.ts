@@ -1,10 +1,9 @@
-import { listSeries } from '../../db/queries/series'
 import { apiError, apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { createSeries, describeSeriesRule, loadSeries, SeriesInputError, SeriesInputSchema } from '../core.server'
+import { createSeries, describeSeriesRule, listSeriesSummaries, loadSeries, SeriesInputError, SeriesInputSchema } from '../core.server'
 
 export const loader = jsonApi(async ({ request, context }) => {
   const { workspaceId } = await requireApiAuth(request, context.services)
-  const series = await listSeries(context.services.database.db, { workspaceId })
+  const series = await listSeriesSummaries(context.services, { workspaceId })
   return apiJson({
     series: series.map((s) => ({
       id: s.id,

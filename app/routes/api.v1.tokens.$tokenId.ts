@@ -1,14 +1,14 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
-import { getApiToken, revokeApiToken } from '../../db/queries/tokens'
 import { apiJson, apiMethods, apiNotFound, jsonApi, requireApiAuth, type ApiAuth } from '~/utils/api.server'
 import { apiTokenJson } from '~/utils/openapi/workspace'
+import { findVisibleApiToken, revokeVisibleApiToken } from '../core.server'
 
 /** A token of the workspace that this member may see: their own, or any for an owner. Else 404. */
 async function findVisibleToken({ context, params }: Pick<LoaderFunctionArgs, 'context' | 'params'>, auth: ApiAuth) {
   const tokenId = z.uuid().safeParse(params.tokenId)
-  const token = tokenId.success ? await getApiToken(context.services.database.db, { workspaceId: auth.workspaceId, tokenId: tokenId.data }) : null
-  if (!token || (auth.role !== 'owner' && token.userId !== auth.userId)) throw apiNotFound('API token')
+  const token = tokenId.success ? await findVisibleApiToken(context.services, { workspaceId: auth.workspaceId, tokenId: tokenId.data, viewer: auth }) : null
+  if (!token) throw apiNotFound('API token')
   return token
 }
 
@@ -22,8 +22,7 @@ export const action = apiMethods({
     const { services } = args.context
     const auth = await requireApiAuth(args.request, services)
     const token = await findVisibleToken(args, auth)
-    await revokeApiToken(services.database.db, { workspaceId: auth.workspaceId, tokenId: token.id, at: services.clock.now() })
-    const revoked = await getApiToken(services.database.db, { workspaceId: auth.workspaceId, tokenId: token.id })
+    const revoked = await revokeVisibleApiToken(services, { workspaceId: auth.workspaceId, tokenId: token.id, viewer: auth })
     return apiJson(apiTokenJson(revoked!))
   },
 })

@@ -1,10 +1,8 @@
 import { Anchor, Badge, Card, Group, List, Progress, Stack, Table, Text, ThemeIcon, Title } from '@mantine/core'
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
-import { listProblemDeliveries } from '../../db/queries/deliveries'
-import { countSeriesNeedingApproval } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
-import { loadOnboarding, type OnboardingStep } from '../core.server'
+import { loadAttention, loadOnboarding, type OnboardingStep } from '../core.server'
 import type { loader as appLoader } from './app'
 
 const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {
@@ -15,8 +13,7 @@ const STATE_LABELS: Record<string, { label: string; color: string; next: string 
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services)
-  const problems = await listProblemDeliveries(context.services.database.db, { workspaceId: workspace.id, limit: 20 })
-  const needsApproval = await countSeriesNeedingApproval(context.services.database.db, { workspaceId: workspace.id })
+  const { problems, needsApproval } = await loadAttention(context.services, { workspaceId: workspace.id, limit: 20 })
   const onboarding = await loadOnboarding(context.services, { workspaceId: workspace.id })
   return { problems: problems.map((p) => ({ ...p, dueAt: p.dueAt.toISOString() })), needsApproval, onboarding }
 }

@@ -3,15 +3,8 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import {
-  AccountActionSchema,
-  beginConnection,
-  ConnectError,
-  disconnectAccount,
-  loadAccountsPage,
-  type AccountView,
-  type NetworkView,
-} from '~/utils/accounts.server'
+import { beginConnection } from '~/utils/accounts.server'
+import { AccountActionSchema, ConnectError, disconnectAccount, loadAccountsPage, type AccountView, type NetworkView } from '../core.server'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 

@@ -4,7 +4,7 @@ import { Form, Link, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { findAccountView } from '~/utils/accounts.server'
+import { findAccountView } from '../core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 
 export const meta: MetaFunction = () => [{ title: 'Disconnect account · Trickle' }]

@@ -2,11 +2,9 @@ import { Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
-import { getContact, getEmailSettings, listConsentRecords } from '../../db/queries/contacts'
-import { listContactEvents } from '../../db/queries/events'
-import { getSuppression } from '../../db/queries/suppression'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { decayedScore, displayScore } from '../../domain/email/score'
+import { loadContactDetail } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contact · Trickle' }]
 
@@ -16,15 +14,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
   const id = z.uuid().safeParse(params.contactId)
-  const db = services.database.db
-  const contact = id.success ? await getContact(db, { workspaceId: workspace.id, contactId: id.data }) : null
-  if (!contact) throw notFound('No such contact in this workspace')
-  const [settings, consents, events, suppression] = await Promise.all([
-    getEmailSettings(db, { workspaceId: workspace.id }),
-    listConsentRecords(db, { workspaceId: workspace.id, contactId: contact.id }),
-    listContactEvents(db, { workspaceId: workspace.id, contactId: contact.id, limit: 100 }),
-    getSuppression(db, { workspaceId: workspace.id, email: contact.email }),
-  ])
+  const detail = id.success ? await loadContactDetail(services, { workspaceId: workspace.id, contactId: id.data, eventLimit: 100 }) : null
+  if (!detail) throw notFound('No such contact in this workspace')
+  const { contact, halfLifeDays, consents, events, suppression } = detail
   return {
     contact: {
       email: contact.email,
@@ -33,7 +25,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       status: contact.status,
       tags: contact.tags,
       fields: contact.fields,
-      score: displayScore(decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: services.clock.now(), halfLifeDays: settings?.scoreHalfLifeDays ?? null })),
+      score: displayScore(decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: services.clock.now(), halfLifeDays })),
     },
     suppression: suppression ? { reason: suppression.reason, detail: suppression.detail, at: suppression.createdAt.toISOString() } : null,
     consents: consents.map((c) => ({ id: c.id, source: c.source, ip: c.ip, consentText: c.consentText, givenAt: c.givenAt.toISOString(), confirmedAt: iso(c.confirmedAt) })),

@@ -1,9 +1,9 @@
 import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
-import { countContacts, getEmailSettings, listContacts } from '../../db/queries/contacts'
 import { requireMembership } from '~/utils/auth.server'
 import { decayedScore, displayScore } from '../../domain/email/score'
+import { countWorkspaceContacts, listContactsPage } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contacts · Trickle' }]
 
@@ -15,11 +15,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url)
   const search = url.searchParams.get('q')?.slice(0, 200) ?? ''
   const page = Math.max(0, Math.min(100_000, Number(url.searchParams.get('page')) || 0))
-  const db = services.database.db
-  const [contacts, total, settings] = await Promise.all([
-    listContacts(db, { workspaceId: workspace.id, search, limit: PAGE + 1, offset: page * PAGE }),
-    countContacts(db, { workspaceId: workspace.id }),
-    getEmailSettings(db, { workspaceId: workspace.id }),
+  const [{ contacts, halfLifeDays }, total] = await Promise.all([
+    listContactsPage(services, { workspaceId: workspace.id, search, limit: PAGE + 1, offset: page * PAGE }),
+    countWorkspaceContacts(services, { workspaceId: workspace.id }),
   ])
   const now = services.clock.now()
   return {
@@ -33,7 +31,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       name: c.name,
       status: c.status,
       tags: c.tags,
-      score: displayScore(decayedScore({ stored: { score: c.leadScore, at: c.leadScoreAt }, now, halfLifeDays: settings?.scoreHalfLifeDays ?? null })),
+      score: displayScore(decayedScore({ stored: { score: c.leadScore, at: c.leadScoreAt }, now, halfLifeDays })),
     })),
   }
 }

@@ -1,19 +1,16 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { getEmailSettings, listFieldDefinitions, walkContacts } from '../../db/queries/contacts'
 import { requireMembership } from '~/utils/auth.server'
 import { toCsv } from '../../domain/email/csv'
 import { decayedScore, displayScore } from '../../domain/email/score'
+import { exportContacts } from '../core.server'
 
 /** Every contact of the workspace as CSV (the import's columns plus status and score), streamed a page at a time. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const db = services.database.db
-  const [definitions, settings] = await Promise.all([listFieldDefinitions(db, { workspaceId: workspace.id }), getEmailSettings(db, { workspaceId: workspace.id })])
-  const keys = definitions.map((d) => d.key)
+  const { keys, halfLifeDays, pages } = await exportContacts(services, { workspaceId: workspace.id, batchSize: 1000 })
   const now = services.clock.now()
   const encoder = new TextEncoder()
-  const pages = walkContacts(db, { workspaceId: workspace.id, batchSize: 1000 })
   let headerSent = false
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -31,7 +28,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         c.tags.join(';'),
         ...keys.map((k) => (c.fields[k] === null || c.fields[k] === undefined ? '' : String(c.fields[k]))),
         c.status,
-        String(displayScore(decayedScore({ stored: { score: c.leadScore, at: c.leadScoreAt }, now, halfLifeDays: settings?.scoreHalfLifeDays ?? null }))),
+        String(displayScore(decayedScore({ stored: { score: c.leadScore, at: c.leadScoreAt }, now, halfLifeDays }))),
       ])
       controller.enqueue(encoder.encode(toCsv(rows)))
     },

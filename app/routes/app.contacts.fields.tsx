@@ -3,9 +3,9 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { insertFieldDefinition, listFieldDefinitions } from '../../db/queries/contacts'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { defineCustomField, listCustomFields } from '../core.server'
 import { fieldKeyProblem, isStorableText } from '../../domain/email/contact'
 import { FIELD_TYPES } from '../../domain/email/types'
 
@@ -25,7 +25,7 @@ const FieldSchema = z.object({
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services)
-  const fields = await listFieldDefinitions(context.services.database.db, { workspaceId: workspace.id })
+  const fields = await listCustomFields(context.services, { workspaceId: workspace.id })
   return { fields: fields.map((f) => ({ id: f.id, key: f.key, label: f.label, type: f.type })) }
 }
 
@@ -34,7 +34,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, FieldSchema)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, created: null }, { status: 400 })
-  const created = await insertFieldDefinition(services.database.db, { workspaceId: workspace.id, ...form.data })
+  const created = await defineCustomField(services, { workspaceId: workspace.id, ...form.data })
   if (!created) return data({ fieldErrors: { key: `A field with the key "${form.data.key}" exists` } as Record<string, string>, created: null }, { status: 400 })
   return { fieldErrors: {} as Record<string, string>, created: created.key }
 }

@@ -3,8 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { getEmailSettings, insertSignupForm, listSignupForms } from '../../db/queries/contacts'
-import { saveSender } from '../core.server'
+import { createSignupForm, listWorkspaceSignupForms, loadEmailSettings, saveSender } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { isStorableText, TagSchema } from '../../domain/email/contact'
@@ -41,8 +40,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const db = services.database.db
-  const [forms, settings] = await Promise.all([listSignupForms(db, { workspaceId: workspace.id }), getEmailSettings(db, { workspaceId: workspace.id })])
+  const [forms, settings] = await Promise.all([listWorkspaceSignupForms(services, { workspaceId: workspace.id }), loadEmailSettings(services, { workspaceId: workspace.id })])
   const base = services.config.APP_URL
   return {
     forms: forms.map((f) => ({ id: f.id, name: f.name, url: `${base}/f/${f.id}`, tags: f.tags })),
@@ -55,10 +53,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, ActionSchema)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, message: null }, { status: 400 })
-  const db = services.database.db
   const input = form.data
   if (input.intent === 'create-form') {
-    await insertSignupForm(db, { workspaceId: workspace.id, name: input.name, consentText: input.consentText, tags: input.tags })
+    await createSignupForm(services, { workspaceId: workspace.id, name: input.name, consentText: input.consentText, tags: input.tags })
     return { fieldErrors: {}, message: `Form "${input.name}" created.` }
   }
   await saveSender(services, {

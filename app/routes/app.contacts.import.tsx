@@ -3,9 +3,8 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { listFieldDefinitions } from '../../db/queries/contacts'
 import { requireMembership } from '~/utils/auth.server'
-import { startContactImport } from '~/utils/contacts.server'
+import { listCustomFields, startContactImport } from '../core.server'
 import { readForm } from '~/utils/forms.server'
 
 export const meta: MetaFunction = () => [{ title: 'Import contacts · Trickle' }]
@@ -20,7 +19,7 @@ const ImportSchema = z.object({
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services, { role: 'editor' })
-  const definitions = await listFieldDefinitions(context.services.database.db, { workspaceId: workspace.id })
+  const definitions = await listCustomFields(context.services, { workspaceId: workspace.id })
   return { customKeys: definitions.map((d) => `${d.key} (${d.type})`) }
 }
 

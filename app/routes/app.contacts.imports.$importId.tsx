@@ -3,15 +3,15 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData, useRevalidator } from '@remix-run/react'
 import { useEffect } from 'react'
 import { z } from 'zod'
-import { getContactImport } from '../../db/queries/contacts'
 import { notFound, requireMembership } from '~/utils/auth.server'
+import { findContactImport } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Import progress · Trickle' }]
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { workspace } = await requireMembership(request, context.services)
   const id = z.uuid().safeParse(params.importId)
-  const record = id.success ? await getContactImport(context.services.database.db, { workspaceId: workspace.id, importId: id.data }) : null
+  const record = id.success ? await findContactImport(context.services, { workspaceId: workspace.id, importId: id.data }) : null
   if (!record) throw notFound('No such import in this workspace')
   const percent = record.status === 'done' ? 100 : record.totalRows === 0 ? 0 : Math.floor((record.processedRows / record.totalRows) * 100)
   return { status: record.status, totalRows: record.totalRows, processedRows: record.processedRows, importedRows: record.importedRows, errors: record.errors, percent }

@@ -9,11 +9,10 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DripStepTable } from '~/components/drip-step-table'
 import { useToast } from '~/components/toasts'
 import { isConnectorError } from '../../connectors/types'
-import { getDrip as getDripRow } from '../../db/queries/drips'
 import { ApiError } from '~/utils/api.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { dripToFormValues } from '../../core/drip-form'
-import { activateDrip, activationProblems, deleteDrip, enrollContacts, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
+import { activateDrip, activationProblems, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
@@ -29,7 +28,7 @@ const FIX_LINKS: Record<string, { to: string; label: string }> = {
 async function loadDripOrThrow(request: Request, services: Parameters<typeof getDrip>[0], dripId: string | undefined, role?: 'editor') {
   const { workspace } = await requireMembership(request, services, role ? { role } : {})
   if (!z.uuid().safeParse(dripId).success) throw notFound('No such drip')
-  const row = await getDripRow(services.database.db, { workspaceId: workspace.id, dripId: dripId! })
+  const row = await findDripWithSteps(services, { workspaceId: workspace.id, dripId: dripId! })
   if (!row) throw notFound('No such drip')
   return { workspace, row }
 }

@@ -3,16 +3,15 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData, useNavigate } from '@remix-run/react'
 import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { listSeries } from '../../db/queries/series'
 import { requireMembership } from '~/utils/auth.server'
-import { describeSeriesRule } from '../core.server'
+import { describeSeriesRule, listSeriesSummaries } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Series · Trickle' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const all = await listSeries(services.database.db, { workspaceId: workspace.id })
+  const all = await listSeriesSummaries(services, { workspaceId: workspace.id })
   // ?approval=pending lists only the series waiting for an owner's approval ("Needs approval").
   const filter = new URL(request.url).searchParams.get('approval') === 'pending' ? 'pending' : 'all'
   const series = filter === 'pending' ? all.filter((s) => s.approval === 'pending_approval') : all

@@ -3,10 +3,10 @@ import { type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/nod
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { listOpenInvitations, revokeInvitation } from '../../db/queries/invitations'
-import { ROLES } from '../../db/schema/users'
+import { ROLES } from '../../domain/roles'
 import { issueInvitation, notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { listWorkspaceInvitations, revokeWorkspaceInvitation } from '../core.server'
 
 const InvitationActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('create'), role: z.enum(ROLES, 'Choose viewer, editor or owner') }),
@@ -16,7 +16,7 @@ const InvitationActionSchema = z.discriminatedUnion('intent', [
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services, { role: 'owner' })
-  const invitations = await listOpenInvitations(services.database.db, { workspaceId: workspace.id, now: services.clock.now() })
+  const invitations = await listWorkspaceInvitations(services, { workspaceId: workspace.id })
   return { invitations: invitations.map((i) => ({ id: i.id, role: i.role, expiresAt: i.expiresAt.toISOString() })) }
 }
 
@@ -29,7 +29,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const invitation = await issueInvitation(services, { workspaceId: workspace.id, role: form.data.role, createdByUserId: user.id })
     return { created: { url: invitation.url, role: form.data.role } }
   }
-  const revoked = await revokeInvitation(services.database.db, { workspaceId: workspace.id, invitationId: form.data.invitationId, at: services.clock.now() })
+  const revoked = await revokeWorkspaceInvitation(services, { workspaceId: workspace.id, invitationId: form.data.invitationId })
   if (!revoked) throw notFound('No such open invitation in this workspace')
   return { created: null }
 }

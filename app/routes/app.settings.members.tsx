@@ -6,10 +6,10 @@ import { CsrfInput } from '~/components/csrf-input'
 import { FormAlert } from '~/components/form-alert'
 import { useToast } from '~/components/toasts'
 import { useMemo } from 'react'
-import { ROLES } from '../../db/schema/users'
-import { countOwners, getMember, listMembers, removeMember, setMemberRole } from '../../db/queries/workspaces'
+import { ROLES } from '../../domain/roles'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { changeMember, listWorkspaceMembers } from '../core.server'
 
 const MemberActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: z.enum(ROLES, 'Choose viewer, editor or owner') }),
@@ -18,28 +18,22 @@ const MemberActionSchema = z.discriminatedUnion('intent', [
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace, membership } = await requireMembership(request, context.services)
-  const members = await listMembers(context.services.database.db, { workspaceId: workspace.id })
+  const members = await listWorkspaceMembers(context.services, { workspaceId: workspace.id })
   return { members, isOwner: membership.role === 'owner', myMembershipId: membership.id }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const db = services.database.db
   const { workspace } = await requireMembership(request, services, { role: 'owner' })
   const form = await readForm(request, services, MemberActionSchema)
   if (!form.ok) throw notFound('No such member')
-  const target = await getMember(db, { workspaceId: workspace.id, membershipId: form.data.membershipId })
-  if (!target) throw notFound('No such member in this workspace')
-  const losesOwner = target.role === 'owner' && (form.data.intent === 'remove' || form.data.role !== 'owner')
-  if (losesOwner && (await countOwners(db, { workspaceId: workspace.id })) <= 1) {
-    return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
-  }
-  if (form.data.intent === 'remove') {
-    await removeMember(db, { workspaceId: workspace.id, membershipId: target.id })
-    return { formError: null, message: `${target.name ?? target.email} was removed from the workspace.` }
-  }
-  await setMemberRole(db, { workspaceId: workspace.id, membershipId: target.id, role: form.data.role })
-  return { formError: null, message: `${target.name ?? target.email} is now ${form.data.role === 'owner' ? 'an' : 'a'} ${form.data.role}.` }
+  const change = form.data.intent === 'remove' ? { intent: 'remove' as const } : { intent: 'change-role' as const, role: form.data.role }
+  const result = await changeMember(services, { workspaceId: workspace.id, membershipId: form.data.membershipId, change })
+  if (!result.ok && result.problem === 'no-member') throw notFound('No such member in this workspace')
+  if (!result.ok) return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
+  const target = result.member
+  if (change.intent === 'remove') return { formError: null, message: `${target.name ?? target.email} was removed from the workspace.` }
+  return { formError: null, message: `${target.name ?? target.email} is now ${change.role === 'owner' ? 'an' : 'a'} ${change.role}.` }
 }
 
 export default function Members() {

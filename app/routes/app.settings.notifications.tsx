@@ -3,10 +3,9 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { getEmailSettings } from '../../db/queries/contacts'
-import { getNotificationSettings, saveNotificationSettings } from '../../db/queries/notifications'
 import { requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { loadNotificationSettings, updateNotificationSettings } from '../core.server'
 
 const NotificationsFormSchema = z.object({
   emailOnProblems: z.literal('on').optional(),
@@ -20,11 +19,8 @@ const NotificationsFormSchema = z.object({
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, membership } = await requireMembership(request, services)
-  const [settings, sender] = await Promise.all([
-    getNotificationSettings(services.database.db, { workspaceId: workspace.id }),
-    getEmailSettings(services.database.db, { workspaceId: workspace.id }),
-  ])
-  return { settings, hasSender: Boolean(sender?.senderAccountId), canEdit: roleAtLeast(membership.role, 'owner') }
+  const { settings, hasSender } = await loadNotificationSettings(services, { workspaceId: workspace.id })
+  return { settings, hasSender, canEdit: roleAtLeast(membership.role, 'owner') }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -33,10 +29,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await readForm(request, services, NotificationsFormSchema)
   // `extraRecipients.3` (the fourth address) is reported on the one field.
   if (!form.ok) return data({ fieldErrors: Object.fromEntries(Object.entries(form.fieldErrors).map(([key, message]) => [key.split('.')[0], message])), saved: false }, { status: 400 })
-  await saveNotificationSettings(services.database.db, {
+  await updateNotificationSettings(services, {
     workspaceId: workspace.id,
     settings: { emailOnProblems: form.data.emailOnProblems === 'on', extraRecipients: form.data.extraRecipients },
-    at: services.clock.now(),
   })
   return { fieldErrors: {} as Record<string, string>, saved: true }
 }

@@ -3,10 +3,10 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { getApiToken, listApiTokens, revokeApiToken } from '../../db/queries/tokens'
 import { issueApiToken } from '~/utils/api.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { listVisibleApiTokens, revokeVisibleApiToken } from '../core.server'
 
 const TokenNameSchema = z.string().trim().min(1, 'Name the token after what will use it, e.g. "CI publisher"').max(100, 'Use at most 100 characters')
 
@@ -18,7 +18,7 @@ const TokenActionSchema = z.discriminatedUnion('intent', [
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { user, workspace, membership } = await requireMembership(request, context.services)
   const isOwner = membership.role === 'owner'
-  const tokens = await listApiTokens(context.services.database.db, { workspaceId: workspace.id, userId: isOwner ? undefined : user.id })
+  const tokens = await listVisibleApiTokens(context.services, { workspaceId: workspace.id, viewer: { userId: user.id, role: membership.role } })
   return {
     isOwner,
     tokens: tokens.map((t) => ({
@@ -45,9 +45,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const { token } = await issueApiToken(db, { workspaceId: workspace.id, userId: user.id, name: form.data.name })
     return { fieldErrors: {} as Record<string, string>, created: { token, name: form.data.name } }
   }
-  const token = await getApiToken(db, { workspaceId: workspace.id, tokenId: form.data.tokenId })
-  if (!token || (membership.role !== 'owner' && token.userId !== user.id)) throw notFound('No such API token in this workspace')
-  await revokeApiToken(db, { workspaceId: workspace.id, tokenId: token.id, at: services.clock.now() })
+  const revoked = await revokeVisibleApiToken(services, { workspaceId: workspace.id, tokenId: form.data.tokenId, viewer: { userId: user.id, role: membership.role } })
+  if (!revoked) throw notFound('No such API token in this workspace')
   return { fieldErrors: {} as Record<string, string>, created: null }
 }
 

@@ -5,10 +5,10 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-r
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { updateWorkspace } from '../../db/queries/workspaces'
 import { requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { TimezoneSchema } from '~/utils/openapi/workspace'
+import { updateWorkspaceSettings } from '../core.server'
 
 const WorkspaceFormSchema = z.object({
   name: z.string().trim().min(1, 'Enter a name').max(100, 'Use at most 100 characters'),
@@ -25,7 +25,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, WorkspaceFormSchema)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, saved: false }, { status: 400 })
-  await updateWorkspace(services.database.db, { workspaceId: workspace.id, ...form.data })
+  await updateWorkspaceSettings(services, { workspaceId: workspace.id, ...form.data })
   return { fieldErrors: {} as Record<string, string>, saved: true }
 }
 

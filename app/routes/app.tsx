@@ -7,14 +7,13 @@ import { z } from 'zod'
 import appShellStyles from '~/styles/app-shell.css'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { oldestOverdueDelivery } from '../../db/queries/deliveries'
-import { getMembershipOfUser, listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { OVERDUE_ALERT_MS } from '~/utils/health.server'
 import { notFound, requireMembership, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { switchSessionWorkspace } from '~/utils/session.server'
 import { redirectWithToast } from '~/utils/toast.server'
+import { findOverdueDelivery, findUserMembership, listUserWorkspaces } from '../core.server'
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellStyles }]
 
@@ -22,9 +21,9 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellSt
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { user, workspace, membership } = await requireMembership(request, services)
-  const workspaces = await listWorkspacesOfUser(services.database.db, { userId: user.id })
+  const workspaces = await listUserWorkspaces(services, { userId: user.id })
   const { csrfToken, headers } = await issueCsrfToken(request, services)
-  const overdue = await oldestOverdueDelivery(services.database.db, services.clock.now(), { workspaceId: workspace.id })
+  const overdue = await findOverdueDelivery(services, { workspaceId: workspace.id })
   return data(
     {
       csrfToken,
@@ -46,10 +45,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { user, session } = await requireUser(request, services)
   const form = await readForm(request, services, SwitchSchema)
   if (!form.ok) throw new Response(Object.values(form.fieldErrors).join(' '), { status: 400 })
-  const membership = await getMembershipOfUser(services.database.db, { workspaceId: form.data.workspaceId, userId: user.id })
+  const membership = await findUserMembership(services, { workspaceId: form.data.workspaceId, userId: user.id })
   if (!membership) throw notFound('No such workspace')
   await switchSessionWorkspace(services, { idHash: session.idHash, workspaceId: membership.workspaceId })
-  const target = (await listWorkspacesOfUser(services.database.db, { userId: user.id })).find((w) => w.workspaceId === membership.workspaceId)
+  const target = (await listUserWorkspaces(services, { userId: user.id })).find((w) => w.workspaceId === membership.workspaceId)
   return redirectWithToast(services, '/app', { kind: 'info', message: `You are now in ${target?.name ?? 'the other workspace'}.` })
 }
 

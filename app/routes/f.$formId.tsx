@@ -3,8 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { findPublicSignupForm } from '../../db/queries/contacts'
-import { EmailNotConfiguredError, signUpThroughForm } from '../core.server'
+import { EmailNotConfiguredError, findSignupForm, signUpThroughForm } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
 import { EmailSchema, isStorableText } from '../../domain/email/contact'
 
@@ -22,7 +21,7 @@ const CHECK_INBOX = 'Almost done: we sent you an email. Click the link in it to 
 
 async function findForm(services: LoaderFunctionArgs['context']['services'], formId: string | undefined) {
   const id = z.uuid().safeParse(formId)
-  const form = id.success ? await findPublicSignupForm(services.database.db, { formId: id.data }) : null
+  const form = id.success ? await findSignupForm(services, { formId: id.data }) : null
   if (!form) throw new Response('There is no such signup form.', { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
   return form
 }

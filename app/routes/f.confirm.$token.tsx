@@ -2,8 +2,7 @@ import { Alert, Button, Container, Stack, Text, Title } from '@mantine/core'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { getContact, listConsentRecords, listSignupForms } from '../../db/queries/contacts'
-import { confirmSignup, verifyEmailToken, onContactTrigger } from '../core.server'
+import { confirmSignup, findContact, findSignupFormOfConsent, verifyEmailToken, onContactTrigger } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Confirm your subscription' }, { name: 'robots', content: 'noindex' }]
 
@@ -17,7 +16,7 @@ const invalid = () => new Response(INVALID, { status: 400, headers: { 'Content-T
 export async function loader({ context, params }: LoaderFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'confirm', params.token)
-  const contact = claims ? await getContact(services.database.db, { workspaceId: claims.workspaceId, contactId: claims.contactId }) : null
+  const contact = claims ? await findContact(services, { workspaceId: claims.workspaceId, contactId: claims.contactId }) : null
   if (!contact) throw invalid()
   return { email: contact.email, confirmed: contact.status === 'subscribed' }
 }
@@ -26,10 +25,7 @@ export async function action({ context, params }: ActionFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'confirm', params.token)
   if (!claims?.consentId) throw invalid()
-  const db = services.database.db
-  const consent = (await listConsentRecords(db, { workspaceId: claims.workspaceId, contactId: claims.contactId })).find((c) => c.id === claims.consentId)
-  const formId = consent?.source.startsWith('form:') ? consent.source.slice('form:'.length) : null
-  const form = formId ? ((await listSignupForms(db, { workspaceId: claims.workspaceId })).find((f) => f.id === formId) ?? null) : null
+  const form = await findSignupFormOfConsent(services, { workspaceId: claims.workspaceId, contactId: claims.contactId, consentId: claims.consentId })
   const contact = await confirmSignup(services, { claims, form })
   if (!contact) throw invalid()
   // Drips triggered by this form (once per consent record, whatever their re-entry policy).

@@ -4,11 +4,11 @@ import { Form, Link, useLoaderData, useLocation } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { acceptInvitation, findOpenInvitation } from '../../db/queries/invitations'
 import { notFound, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { hashSecret, readSession, switchSessionWorkspace } from '~/utils/session.server'
+import { findInvitation, joinWorkspace } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Invitation · Trickle' }]
 
@@ -16,7 +16,7 @@ const GONE = 'This invitation link is not valid: it was already used, revoked, o
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { services } = context
-  const invitation = await findOpenInvitation(services.database.db, { tokenHash: hashSecret(params.token ?? ''), now: services.clock.now() })
+  const invitation = await findInvitation(services, { tokenHash: hashSecret(params.token ?? '') })
   if (!invitation) throw notFound(GONE)
   const signedIn = (await readSession(request, services)) !== null
   const { csrfToken, headers } = await issueCsrfToken(request, services)
@@ -27,11 +27,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const { user, session } = await requireUser(request, services)
   await readForm(request, services, z.object({}))
-  const accepted = await acceptInvitation(services.database.db, {
-    tokenHash: hashSecret(params.token ?? ''),
-    userId: user.id,
-    now: services.clock.now(),
-  })
+  const accepted = await joinWorkspace(services, { tokenHash: hashSecret(params.token ?? ''), userId: user.id })
   if (!accepted) throw notFound(GONE)
   await switchSessionWorkspace(services, { idHash: session.idHash, workspaceId: accepted.workspaceId })
   return redirect('/app')

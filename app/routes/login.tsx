@@ -4,11 +4,11 @@ import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remi
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { FormAlert } from '~/components/form-alert'
-import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { checkLoginAllowed, recordLoginFailure, requireAnonymous, safeRedirect, verifyLogin } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { startSession } from '~/utils/session.server'
+import { listUserWorkspaces } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Log in · Trickle' }]
 
@@ -39,7 +39,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const formError = 'That email and password do not match an account. Check both and try again.'
     return data({ fieldErrors: {}, values: form.values, formError }, { status: 400 })
   }
-  const [first] = await listWorkspacesOfUser(services.database.db, { userId: user.id })
+  const [first] = await listUserWorkspaces(services, { userId: user.id })
   const cookie = await startSession(services, { userId: user.id, workspaceId: first?.workspaceId ?? null })
   return redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo')), { headers: { 'Set-Cookie': cookie } })
 }

@@ -2,7 +2,8 @@ import { Alert, Anchor, Container, Stack, Text, Title } from '@mantine/core'
 import { data, redirect, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { clearPendingCookie, completeConnection, ConnectError } from '~/utils/accounts.server'
+import { clearPendingCookie, completeConnection } from '~/utils/accounts.server'
+import { ConnectError } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 
 export const meta: MetaFunction = () => [{ title: 'Connecting an account · Trickle' }]

@@ -3,10 +3,8 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { getContact, lockContact, updateContact } from '../../db/queries/contacts'
 import { ApiError } from '~/utils/api.server'
-import { resubscribe } from '~/utils/contacts.server'
-import { unsubscribeContact, verifyEmailToken } from '../core.server'
+import { findContact, savePreferences, unsubscribeContact, verifyEmailToken } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
 import { isStorableText } from '../../domain/email/contact'
 
@@ -25,7 +23,7 @@ const PreferencesSchema = z.discriminatedUnion('intent', [
 export async function loader({ context, params }: LoaderFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'preferences', params.token)
-  const contact = claims ? await getContact(services.database.db, { workspaceId: claims.workspaceId, contactId: claims.contactId }) : null
+  const contact = claims ? await findContact(services, { workspaceId: claims.workspaceId, contactId: claims.contactId }) : null
   if (!contact) throw invalid()
   return { email: contact.email, name: contact.name ?? '', status: contact.status }
 }
@@ -37,19 +35,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const parsed = PreferencesSchema.safeParse(Object.fromEntries(await request.formData()))
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), message: null }, { status: 400 })
   const { workspaceId, contactId } = claims
-  const at = services.clock.now()
   if (parsed.data.intent === 'unsubscribe') {
     if (!(await unsubscribeContact(services, { claims, source: 'preferences page' }))) throw invalid()
     return { fieldErrors: {}, message: 'You are unsubscribed from all emails.' }
   }
   const intent = parsed.data
   try {
-    await services.database.db.transaction(async (tx) => {
-      const contact = await lockContact(tx, { workspaceId, contactId })
-      if (!contact) throw invalid()
-      if (intent.intent === 'save') await updateContact(tx, { workspaceId, contactId, patch: { name: intent.name || null }, at })
-      else if (contact.status !== 'subscribed') await resubscribe(tx, { workspaceId, contact, at })
-    })
+    const change = intent.intent === 'save' ? { intent: 'save' as const, name: intent.name || null } : { intent: 'resubscribe' as const }
+    if (!(await savePreferences(services, { workspaceId, contactId, change }))) throw invalid()
   } catch (error) {
     if (error instanceof ApiError) return data({ fieldErrors: {}, message: 'This address cannot be resubscribed because mail to it bounced or was reported as spam.' }, { status: 409 })
     throw error

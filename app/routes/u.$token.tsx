@@ -2,8 +2,7 @@ import { Alert, Button, Container, Stack, Text, Title } from '@mantine/core'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { getContact } from '../../db/queries/contacts'
-import { signedEmailUrl, unsubscribeContact, verifyEmailToken } from '../core.server'
+import { findContact, signedEmailUrl, unsubscribeContact, verifyEmailToken } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Unsubscribe' }, { name: 'robots', content: 'noindex' }]
 
@@ -23,7 +22,7 @@ export async function loader({ context, params }: LoaderFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'unsubscribe', params.token)
   if (!claims) throw invalid()
-  const contact = await getContact(services.database.db, { workspaceId: claims.workspaceId, contactId: claims.contactId })
+  const contact = await findContact(services, { workspaceId: claims.workspaceId, contactId: claims.contactId })
   if (!contact) throw invalid()
   return { email: contact.email, unsubscribed: contact.status !== 'subscribed' && contact.status !== 'pending', preferencesUrl: signedEmailUrl(services, 'preferences', claims) }
 }

@@ -1,14 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z, type ZodType } from 'zod'
-import type { Db } from '../../db/client'
-import { findActiveApiToken, insertApiToken, touchApiToken } from '../../db/queries/tokens'
-import type { Role } from '../../db/schema'
-import { roleAtLeast } from './auth.server'
-import { hashSecret, newSecret } from './session.server'
-import type { Services } from '../core.server'
+import { API_TOKEN_PREFIX, authenticateApiToken, roleAtLeast, type Role, type Services } from '../core.server'
 
-/** Every API token starts with this, so leaked tokens are easy to recognise (and to scan for). */
-export const API_TOKEN_PREFIX = 'trk_'
+export { API_TOKEN_PREFIX, issueApiToken } from '../core.server'
 const MAX_BODY_BYTES = 1024 * 1024
 
 export type ApiErrorBody = { error: { code: string; message: string; field?: string } }
@@ -47,10 +41,8 @@ export async function requireApiAuth(request: Request, services: Services, optio
   if (!header) throw apiError(401, 'unauthorized', 'Send an API token: Authorization: Bearer trk_… (create one under Settings → API tokens or with `npm run trickle -- token create`)')
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   if (!match || !match[1]!.startsWith(API_TOKEN_PREFIX)) throw apiError(401, 'unauthorized', 'The Authorization header must be "Bearer trk_…"')
-  const db = services.database.db
-  const token = await findActiveApiToken(db, { tokenHash: hashSecret(match[1]!) })
+  const token = await authenticateApiToken(services, { token: match[1]! })
   if (!token) throw apiError(401, 'unauthorized', 'This API token is not valid: it may have been revoked, or its user left the workspace')
-  await touchApiToken(db, { workspaceId: token.workspaceId, tokenId: token.tokenId, at: services.clock.now() })
   if (options.role && !roleAtLeast(token.role, options.role)) {
     throw apiError(403, 'forbidden', `This needs the ${options.role} role; the token's user is a ${token.role}`)
   }
@@ -121,11 +113,4 @@ export function apiMethods(handlers: Partial<Record<Method, Handler>>): Handler 
     }
     return handler(args)
   })
-}
-
-/** Create an API token; the secret is returned once and only its sha256 is stored. */
-export async function issueApiToken(db: Db, args: { workspaceId: string; userId: string; name: string }) {
-  const token = `${API_TOKEN_PREFIX}${newSecret()}`
-  const row = await insertApiToken(db, { ...args, tokenHash: hashSecret(token), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6) })
-  return { token, id: row.id }
 }

@@ -1,62 +1,19 @@
-import { hash, verify } from '@node-rs/argon2'
 import { redirect } from '@remix-run/node'
-import { z } from 'zod'
-import { findUserByEmail, getUserById, insertUser } from '../../db/queries/users'
-import { createWorkspace, getMembershipOfUser, getWorkspace, listWorkspacesOfUser } from '../../db/queries/workspaces'
-import type { Db } from '../../db/client'
-import type { Role } from '../../db/schema'
-import { insertInvitation } from '../../db/queries/invitations'
-import { hashSecret, newSecret, readSession, switchSessionWorkspace, type SessionRecord } from './session.server'
-import type { Services } from '../core.server'
+import { findUser, findUserMembership, listUserWorkspaces, loadWorkspace, roleAtLeast, type Role, type Services } from '../core.server'
+import { readSession, switchSessionWorkspace, type SessionRecord } from './session.server'
 
-export const PASSWORD_MIN_LENGTH = 12
-
-/** Shared by the sign-up form, the CLI and tests. */
-export const SignUpSchema = z.object({
-  email: z.email('Enter an email address like name@example.com').max(254),
-  password: z
-    .string()
-    .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters`)
-    .max(200, 'Use at most 200 characters'),
-  name: z.string().trim().min(1, 'Enter your name').max(100),
-  workspaceName: z.string().trim().min(1, 'Name your workspace (you can rename it later)').max(100),
-})
-export type SignUpInput = z.infer<typeof SignUpSchema>
-
-export class EmailTakenError extends Error {
-  override name = 'EmailTakenError'
-}
-
-const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 }
-export function roleAtLeast(role: Role, minimum: Role): boolean {
-  return ROLE_RANK[role] >= ROLE_RANK[minimum]
-}
-
-export function hashPassword(password: string): Promise<string> {
-  return hash(password)
-}
-
-/** A hash to verify against when the email is unknown, so both failures take the same time. */
-let dummyHash: Promise<string> | undefined
-
-/** The user whose email and password match, or null. */
-export async function verifyLogin(db: Db, args: { email: string; password: string }) {
-  const user = await findUserByEmail(db, { email: args.email })
-  dummyHash ??= hash('trickle-not-a-password')
-  const ok = await verify(user?.passwordHash ?? (await dummyHash), args.password).catch(() => false)
-  return user && ok ? user : null
-}
-
-/** Create a user, their workspace and their owner membership in one transaction. */
-export async function signUp(db: Db, input: SignUpInput) {
-  const passwordHash = await hashPassword(input.password)
-  return db.transaction(async (tx) => {
-    if (await findUserByEmail(tx, { email: input.email })) throw new EmailTakenError('An account with this email already exists')
-    const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash })
-    const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id })
-    return { user, workspace }
-  })
-}
+export {
+  EmailTakenError,
+  hashPassword,
+  INVITATION_TTL_MS,
+  issueInvitation,
+  PASSWORD_MIN_LENGTH,
+  roleAtLeast,
+  signUp,
+  SignUpSchema,
+  verifyLogin,
+  type SignUpInput,
+} from '../core.server'
 
 /** Only same-site paths; anything else falls back to the dashboard. */
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/app'): string {
@@ -73,7 +30,7 @@ function loginRedirect(request: Request): Response {
 /** The signed-in user, or a redirect to the log-in page (thrown). */
 export async function requireUser(request: Request, services: Services) {
   const session = await readSession(request, services)
-  const user = session ? await getUserById(services.database.db, { userId: session.userId }) : null
+  const user = session ? await findUser(services, { userId: session.userId }) : null
   if (!session || !user) throw loginRedirect(request)
   return { user, session }
 }
@@ -91,16 +48,15 @@ export type Membership = { id: string; role: Role }
  */
 export async function requireMembership(request: Request, services: Services, options: { role?: Role } = {}) {
   const { user, session } = await requireUser(request, services)
-  const db = services.database.db
-  let membership = session.workspaceId ? await getMembershipOfUser(db, { workspaceId: session.workspaceId, userId: user.id }) : null
+  let membership = session.workspaceId ? await findUserMembership(services, { workspaceId: session.workspaceId, userId: user.id }) : null
   if (!membership) {
-    const [first] = await listWorkspacesOfUser(db, { userId: user.id })
+    const [first] = await listUserWorkspaces(services, { userId: user.id })
     if (!first) throw forbidden('You are not a member of any workspace. Ask a workspace owner for an invitation link.')
-    membership = await getMembershipOfUser(db, { workspaceId: first.workspaceId, userId: user.id })
+    membership = await findUserMembership(services, { workspaceId: first.workspaceId, userId: user.id })
     if (!membership) throw forbidden('Your membership changed while loading this page. Reload it.')
     await switchSessionWorkspace(services, { idHash: session.idHash, workspaceId: membership.workspaceId })
   }
-  const workspace = await getWorkspace(db, { workspaceId: membership.workspaceId })
+  const workspace = await loadWorkspace(services, { workspaceId: membership.workspaceId })
   if (!workspace) throw forbidden('This workspace no longer exists. Reload the page.')
   if (options.role && !roleAtLeast(membership.role, options.role)) {
     throw forbidden(`This needs the ${options.role} role in ${workspace.name}; you are a ${membership.role}. Ask a workspace owner.`)
@@ -135,14 +91,4 @@ export function recordLoginFailure(args: { email: string; now: Date }): void {
   const recent = (loginFailures.get(key) ?? []).filter((t) => t > args.now.getTime() - LOGIN_WINDOW_MS)
   recent.push(args.now.getTime())
   loginFailures.set(key, recent.slice(-LOGIN_MAX_FAILURES))
-}
-
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
-
-/** Create an invitation link; the token is in the returned path only, the table keeps its sha256. */
-export async function issueInvitation(services: Services, args: { workspaceId: string; role: Role; createdByUserId: string }) {
-  const token = newSecret()
-  const expiresAt = new Date(services.clock.now().getTime() + INVITATION_TTL_MS)
-  await insertInvitation(services.database.db, { ...args, tokenHash: hashSecret(token), expiresAt })
-  return { path: `/invite/${token}`, url: new URL(`/invite/${token}`, services.config.APP_URL).toString(), expiresAt }
 }

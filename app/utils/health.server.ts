@@ -1,8 +1,5 @@
-import { desc, eq, sql } from 'drizzle-orm'
-import { oldestOverdueDelivery } from '../../db/queries/deliveries'
-import { heartbeats } from '../../db/schema'
 import { HEARTBEAT_INTERVAL_MS } from '../../jobs/worker'
-import type { Services } from '../core.server'
+import { findOverdueDelivery, lastWorkerBeat, pingDatabase, type Services } from '../core.server'
 
 export type Health = {
   ok: boolean
@@ -18,22 +15,14 @@ export const OVERDUE_ALERT_MS = 2 * 60_000
 
 export async function readHealth(services: Services): Promise<Health> {
   const now = services.clock.now()
-  const db = await check(async () => {
-    await services.database.db.execute(sql`select 1`)
-  })
+  const db = await check(() => pingDatabase(services))
   const jobStore = await check(() => services.jobs.ping())
   let lastBeatAt: Date | null = null
   let oldestOverdue: Health['oldestOverdue'] = null
   if (db.ok) {
-    const overdue = await oldestOverdueDelivery(services.database.db, now)
+    const overdue = await findOverdueDelivery(services, { now })
     if (overdue) oldestOverdue = { id: overdue.id, dueAt: overdue.dueAt.toISOString(), overdueMs: overdue.overdueMs }
-    const [row] = await services.database.db
-      .select({ beatAt: heartbeats.beatAt })
-      .from(heartbeats)
-      .where(eq(heartbeats.role, 'worker'))
-      .orderBy(desc(heartbeats.beatAt))
-      .limit(1)
-    lastBeatAt = row?.beatAt ?? null
+    lastBeatAt = await lastWorkerBeat(services)
   }
   const workerOk = lastBeatAt !== null && now.getTime() - lastBeatAt.getTime() < 3 * HEARTBEAT_INTERVAL_MS
   return {

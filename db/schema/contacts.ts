@@ -1,6 +1,6 @@
 import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
-import type { FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
+import type { ContactStatus, FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
 import { accounts } from './accounts'
 import { workspaceRef, workspaces } from './workspaces'
 
@@ -10,9 +10,7 @@ import { workspaceRef, workspaces } from './workspaces'
  * workspace's email settings (docs/decisions/008-email-foundations.md).
  */
 
-export const CONTACT_STATUSES = ['pending', 'subscribed', 'unsubscribed', 'bounced', 'complained'] as const
-/** `pending`: signed up through a form, double opt-in not confirmed yet (never mailed except the confirmation). */
-export type ContactStatus = (typeof CONTACT_STATUSES)[number]
+export { CONTACT_STATUSES, type ContactStatus } from '../../domain/email/types'
 
 export type ContactFieldValues = Record<string, string | number | null>
 

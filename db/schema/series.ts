@@ -1,3 +1,4 @@
+import type { ApprovalState } from '../../domain/approval'
 import { index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import { accounts } from './accounts'
@@ -16,8 +17,7 @@ export type StoredPause = { from: string; until?: string; policy?: 'shift' | 'sk
  * series publish. `draft` (written by an editor, not yet submitted), `pending_approval` (submitted, or an
  * approved series edited by an editor), `changes_requested` (an owner sent it back with a comment).
  */
-export const APPROVAL_STATES = ['draft', 'pending_approval', 'changes_requested', 'approved'] as const
-export type ApprovalState = (typeof APPROVAL_STATES)[number]
+export { APPROVAL_STATES, type ApprovalState } from '../../domain/approval'
 /** The timing parts a rule change replaces. */
 export type StoredTiming = { rule: string; start: string; timezone: string; exdates: string[]; rdates: string[] }
 /** A rule change at instant `from` (ISO 8601 UTC): later occurrences follow `timing`. */

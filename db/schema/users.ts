@@ -1,9 +1,9 @@
+import type { Role } from '../../domain/roles'
 import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import { workspaceRef, workspaces } from './workspaces'
 
-export const ROLES = ['viewer', 'editor', 'owner'] as const
-export type Role = (typeof ROLES)[number]
+export { ROLES, type Role } from '../../domain/roles'
 
 /** A person who logs in. Emails are stored lower-cased; the password only as an argon2id hash. */
 export const users = pgTable(

@@ -2,6 +2,10 @@ import { z } from 'zod'
 
 /** Shapes shared by the email domain, the schema and the API. Pure: no I/O. */
 
+export const CONTACT_STATUSES = ['pending', 'subscribed', 'unsubscribed', 'bounced', 'complained'] as const
+/** `pending`: signed up through a form, double opt-in not confirmed yet (never mailed except the confirmation). */
+export type ContactStatus = (typeof CONTACT_STATUSES)[number]
+
 export const FIELD_TYPES = ['text', 'number', 'date'] as const
 export type FieldType = (typeof FIELD_TYPES)[number]
 

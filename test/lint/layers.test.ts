@@ -23,6 +23,10 @@ describe('imports point down the layers', () => {
     ['core/fixture.ts', "import { appCookie } from '../app/utils/session.server'"],
     ['core/fixture.ts', "import { publishDelivery } from '../jobs/publish-delivery'"],
     ['core/fixture.ts', "import { requireUser } from '~/utils/auth.server'"],
+    ['app/routes/fixture.tsx', "import { listMembers } from '../../db/queries/workspaces'"],
+    ['app/routes/fixture.tsx', "import type { Role } from '../../db/schema'"],
+    ['app/utils/fixture.server.ts', "import { getContact } from '../../db/queries/contacts'"],
+    ['app/fixture.server.ts', "import { openDatabase } from '../db/client'"],
   ])('%s refuses %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toHaveLength(1)
   })
@@ -34,6 +38,10 @@ describe('imports point down the layers', () => {
     ['core/fixture.ts', "import { deliveryScheduler } from '../jobs/enqueue'"],
     ['core/fixture.ts', "import { openJobStore } from '../jobs/store'"],
     ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series.server'"],
+    ['app/routes/fixture.tsx', "import { listWorkspaceMembers } from '../core.server'"],
+    ['app/routes/fixture.tsx', "import { listWorkspaceMembers, type Role } from '~/core.server'"],
+    ['app/routes/fixture.tsx', "import { requireMembership } from '~/utils/auth.server'"],
+    ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
   ])('%s allows %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toEqual([])
   })

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { EmailSchema, isStorableJson, isStorableText, TagSchema, TimezoneSchema } from '../../../domain/email/contact'
-import { CONTACT_STATUSES } from '../../../db/schema/contacts'
-import type { Contact } from '../../../db/queries/contacts'
+import { CONTACT_STATUSES } from '../../../domain/email/types'
+import type { Contact } from '../../core.server'
 import { decayedScore, displayScore } from '../../../domain/email/score'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 

@@ -1,9 +1,15 @@
-import type { z } from 'zod'
 import {
+  countContacts as countContactRows,
+  deleteContact,
   ensureContact,
   findContactByEmail,
   findExistingEmails,
   getContact,
+  getContactImport,
+  getEmailSettings,
+  insertFieldDefinition,
+  listConsentRecords,
+  listContacts as listContactRows,
   insertConsentRecord,
   insertConsentRecords,
   insertContactImport,
@@ -12,19 +18,120 @@ import {
   lockContact,
   updateContact,
   updateContactImport,
+  walkContacts,
   type Contact,
+  type ContactImport,
   type ContactPatch,
-} from '../../db/queries/contacts'
-import { getSuppression, liftUnsubscribe, suppressAddress } from '../../db/queries/suppression'
-import type { DbOrTx } from '../../db/client'
-import type { ImportRowError } from '../../db/schema'
-import { parseFieldValues, validateContactCsv } from '../../domain/email/contact'
-import { CsvError, parseCsv } from '../../domain/email/csv'
-import { ApiError } from './api.server'
-import type { ContactCreateSchema, ContactUpdateSchema } from './openapi/contacts'
-import type { Services } from '../core.server'
+} from '../db/queries/contacts'
+import { listContactEvents } from '../db/queries/events'
+import { getSuppression, liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
+import type { DbOrTx } from '../db/client'
+import type { ImportRowError } from '../db/schema'
+import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
+import { CsvError, parseCsv } from '../domain/email/csv'
+import type { ContactStatus, FieldType } from '../domain/email/types'
+import { ApiError } from './errors'
+import type { Services } from './services.server'
 
-/** Contacts written by people and scripts: the API, the CSV import, the preference page. */
+/** Contacts: read for the pages and the API, written by people and scripts (the API, the CSV import, the preference page). */
+
+export type { Contact, ContactImport, ContactStatus }
+
+/** A contact as the API creates it (the API's zod schema, app/utils/openapi/contacts.ts, produces this shape). */
+export type ContactCreateInput = {
+  email: string
+  name?: string | null
+  timezone?: string | null
+  fields?: Record<string, string | number | null>
+  tags?: string[]
+  status?: 'subscribed' | 'unsubscribed'
+}
+export type ContactUpdateInput = Partial<ContactCreateInput>
+
+/** The half-life of the workspace's lead score in days (null: scores do not decay). */
+export async function getScoreHalfLife(services: Services, args: { workspaceId: string }): Promise<number | null> {
+  const settings = await getEmailSettings(services.database.db, { workspaceId: args.workspaceId })
+  return settings?.scoreHalfLifeDays ?? null
+}
+
+/** One page of the workspace's contacts (newest first, optionally matching `search`) and the score half-life to show them with. */
+export async function listContactsPage(
+  services: Services,
+  args: { workspaceId: string; search?: string; limit: number; offset: number },
+): Promise<{ contacts: Contact[]; halfLifeDays: number | null }> {
+  const { workspaceId, ...page } = args
+  const [contacts, halfLifeDays] = await Promise.all([listContactRows(services.database.db, { workspaceId, ...page }), getScoreHalfLife(services, { workspaceId })])
+  return { contacts, halfLifeDays }
+}
+
+export async function countWorkspaceContacts(services: Services, args: { workspaceId: string }): Promise<number> {
+  return countContactRows(services.database.db, args)
+}
+
+export async function findContact(services: Services, args: { workspaceId: string; contactId: string }): Promise<Contact | null> {
+  return getContact(services.database.db, args)
+}
+
+/** Delete a contact of the workspace; false when there is none with that id. */
+export async function removeContact(services: Services, args: { workspaceId: string; contactId: string }): Promise<boolean> {
+  return deleteContact(services.database.db, args)
+}
+
+/** A contact's page: the contact, its consent records, its latest events and the suppression of its address. Null when not in the workspace. */
+export async function loadContactDetail(services: Services, args: { workspaceId: string; contactId: string; eventLimit?: number }) {
+  const db = services.database.db
+  const { workspaceId } = args
+  const contact = await getContact(db, { workspaceId, contactId: args.contactId })
+  if (!contact) return null
+  const [halfLifeDays, consents, events, suppression] = await Promise.all([
+    getScoreHalfLife(services, { workspaceId }),
+    listConsentRecords(db, { workspaceId, contactId: contact.id }),
+    listContactEvents(db, { workspaceId, contactId: contact.id, limit: args.eventLimit ?? 100 }),
+    getSuppression(db, { workspaceId, email: contact.email }),
+  ])
+  return { contact, halfLifeDays, consents, events, suppression }
+}
+
+/** The workspace's custom contact fields. */
+export async function listCustomFields(services: Services, args: { workspaceId: string }) {
+  return listFieldDefinitions(services.database.db, args)
+}
+
+/** Define a custom field; null when the key is taken. */
+export async function defineCustomField(services: Services, args: { workspaceId: string; key: string; label: string; type: FieldType }) {
+  return insertFieldDefinition(services.database.db, args)
+}
+
+export async function findContactImport(services: Services, args: { workspaceId: string; importId: string }): Promise<ContactImport | null> {
+  return getContactImport(services.database.db, args)
+}
+
+/** What a CSV export needs: the custom field keys, the score half-life and the contacts a page at a time. */
+export async function exportContacts(services: Services, args: { workspaceId: string; batchSize?: number }) {
+  const db = services.database.db
+  const { workspaceId } = args
+  const [definitions, halfLifeDays] = await Promise.all([listFieldDefinitions(db, { workspaceId }), getScoreHalfLife(services, { workspaceId })])
+  return { keys: definitions.map((d) => d.key), halfLifeDays, pages: walkContacts(db, { workspaceId, batchSize: args.batchSize ?? 1000 }) }
+}
+
+/**
+ * The preference page's changes for the contact a signed link names: a new name, or back to
+ * `subscribed` (an ApiError when the address bounced or complained). Null when there is no such contact.
+ */
+export async function savePreferences(
+  services: Services,
+  args: { workspaceId: string; contactId: string; change: { intent: 'save'; name: string | null } | { intent: 'resubscribe' } },
+): Promise<Contact | null> {
+  const { workspaceId, contactId, change } = args
+  const at = services.clock.now()
+  return services.database.db.transaction(async (tx) => {
+    const contact = await lockContact(tx, { workspaceId, contactId })
+    if (!contact) return null
+    if (change.intent === 'save') await updateContact(tx, { workspaceId, contactId, patch: { name: change.name }, at })
+    else if (contact.status !== 'subscribed') await resubscribe(tx, { workspaceId, contact, at })
+    return contact
+  })
+}
 
 async function checkedFields(db: DbOrTx, workspaceId: string, values: Record<string, unknown> | undefined, current: Contact['fields'] = {}) {
   if (!values) return undefined
@@ -34,7 +141,7 @@ async function checkedFields(db: DbOrTx, workspaceId: string, values: Record<str
   return { ...current, ...parsed.fields }
 }
 
-export async function createContactFromApi(services: Services, args: { workspaceId: string; input: z.output<typeof ContactCreateSchema> }): Promise<Contact> {
+export async function createContactFromApi(services: Services, args: { workspaceId: string; input: ContactCreateInput }): Promise<Contact> {
   const { workspaceId, input } = args
   const at = services.clock.now()
   return services.database.db.transaction(async (tx) => {
@@ -48,7 +155,7 @@ export async function createContactFromApi(services: Services, args: { workspace
 }
 
 /** Change a contact; moving to `unsubscribed` suppresses the address, back to `subscribed` lifts an unsubscribe only. */
-export async function updateContactFromApi(services: Services, args: { workspaceId: string; contactId: string; input: z.output<typeof ContactUpdateSchema> }): Promise<Contact | null> {
+export async function updateContactFromApi(services: Services, args: { workspaceId: string; contactId: string; input: ContactUpdateInput }): Promise<Contact | null> {
   const { workspaceId, contactId, input } = args
   const at = services.clock.now()
   return services.database.db.transaction(async (tx) => {
