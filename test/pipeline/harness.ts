@@ -65,6 +65,8 @@ export type PipelineFixture = {
   keyring: Keyring
   workspaceId: string
   accountId: string
+  /** The account of each network the fixture connected (`network` and `alsoNetworks`). */
+  accountIds: Partial<Record<NetworkKind, string>>
   /** A store that only enqueues (a web process). */
   producer: JobStore
   /** How many 'error' events the workers' Agenda instances emitted. */
@@ -80,21 +82,34 @@ export type PipelineFixture = {
   close(): Promise<void>
 }
 
-/** The connector a worker publishes with, from the environment a child worker also gets. */
-export function connectorFromEnv(env: Record<string, string | undefined>, timeoutMs: number): Connector {
-  if (env.X_API_URL) return createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
-  if (env.MASTODON_URL) return createMastodonConnector({ allowInsecureInstances: true, timeoutMs })
-  return createLoopbackConnector({ baseUrl: env.LOOPBACK_URL!, timeoutMs })
+/**
+ * The connector a worker publishes with for an account of `kind`, from the environment a child worker
+ * also gets (X_API_URL, MASTODON_URL and LOOPBACK_URL may all be set: one fixture, several networks).
+ */
+export function connectorsFromEnv(env: Record<string, string | undefined>, timeoutMs: number): (kind: string) => Connector {
+  const x = env.X_API_URL
+    ? createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
+    : undefined
+  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, timeoutMs }) : undefined
+  const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
+  return (kind) => {
+    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : loopback
+    if (!connector) throw new Error(`no ${kind} network in this environment`)
+    return connector
+  }
 }
 
 export async function openPipelineFixture(
   kind: StoreKind,
   {
     network = 'loopback',
+    alsoNetworks = [],
     xOptions,
     mastodonOptions,
   }: {
     network?: NetworkKind
+    /** More networks to connect an account of (`accountIds`), e.g. the crash test publishes to X and Mastodon at once. */
+    alsoNetworks?: NetworkKind[]
     /** For `network: 'x'`: how the loopback X API behaves. */
     xOptions?: Parameters<typeof startXApiServer>[0]
     /** For `network: 'mastodon'`: how the loopback Mastodon API behaves. */
@@ -103,25 +118,30 @@ export async function openPipelineFixture(
 ): Promise<PipelineFixture> {
   const database = await createTestDatabase()
   const server = await startLoopbackSocialServer()
-  const x = network === 'x' ? await startXApiServer(xOptions) : undefined
-  const mastodon = network === 'mastodon' ? await startMastodonApiServer(mastodonOptions) : undefined
+  const networks = [network, ...alsoNetworks.filter((n) => n !== network)]
+  const x = networks.includes('x') ? await startXApiServer(xOptions) : undefined
+  const mastodon = networks.includes('mastodon') ? await startMastodonApiServer(mastodonOptions) : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
-  const account = await connectAccount(database.db, {
-    workspaceId: workspace!.id,
-    kind: network,
-    remoteAccountId: x ? x.user.id : mastodon ? mastodon.account.id : 'me',
-    handle: x ? x.user.username : mastodon ? mastodon.account.username : 'me',
-    credentials: x ? xCredentials(x) : mastodon ? mastodonCredentials(mastodon) : issueLoopbackTokens(server),
-    keyring,
-    clock: systemClock,
-  })
-  const networkEnv: Record<string, string> = x
-    ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret }
-    : mastodon
-      ? { MASTODON_URL: mastodon.url }
-      : { LOOPBACK_URL: server.url }
+  const accountIds: Partial<Record<NetworkKind, string>> = {}
+  for (const net of networks) {
+    const account = await connectAccount(database.db, {
+      workspaceId: workspace!.id,
+      kind: net,
+      remoteAccountId: net === 'x' ? x!.user.id : net === 'mastodon' ? mastodon!.account.id : 'me',
+      handle: net === 'x' ? x!.user.username : net === 'mastodon' ? mastodon!.account.username : 'me',
+      credentials: net === 'x' ? xCredentials(x!) : net === 'mastodon' ? mastodonCredentials(mastodon!) : issueLoopbackTokens(server),
+      keyring,
+      clock: systemClock,
+    })
+    accountIds[net] = account.id
+  }
+  const networkEnv: Record<string, string> = {
+    ...(x ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret } : {}),
+    ...(mastodon ? { MASTODON_URL: mastodon.url } : {}),
+    ...(networks.includes('loopback') ? { LOOPBACK_URL: server.url } : {}),
+  }
 
   let mongoUrl: string | undefined
   const storeOptions = (): Parameters<typeof openJobStore>[0] => {
@@ -155,7 +175,8 @@ export async function openPipelineFixture(
     dataDir,
     keyring,
     workspaceId: workspace!.id,
-    accountId: account.id,
+    accountId: accountIds[network]!,
+    accountIds,
     producer,
     storeErrors,
     childEnv: {
@@ -182,11 +203,11 @@ export async function openPipelineFixture(
     deps({ db, hooks, options, clock, store } = {}) {
       const useDb = db ?? database.db
       const useClock = clock ?? systemClock
-      const connector = connectorFromEnv(networkEnv, options?.connectorTimeoutMs ?? TEST_OPTIONS.connectorTimeoutMs)
+      const connectorFor = connectorsFromEnv(networkEnv, options?.connectorTimeoutMs ?? TEST_OPTIONS.connectorTimeoutMs)
       return {
         db: useDb,
         clock: useClock,
-        ...accountTargets({ db: useDb, keyring, clock: useClock, connectorFor: () => connector }),
+        ...accountTargets({ db: useDb, keyring, clock: useClock, connectorFor }),
         scheduler: deliveryScheduler((store ?? producer).agenda),
         options: { ...TEST_OPTIONS, ...options },
         hooks,

@@ -3,6 +3,7 @@ import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { mastodonLength } from '../../connectors/mastodon/index'
 import { delayedAnswers, faultQueue, type CommonFault, type FaultRule } from './faults'
+import type { AppliedFault, HeldPost } from './x-api'
 
 /**
  * A loopback HTTP server that speaks the parts of the Mastodon API Trickle uses: app registration,
@@ -27,6 +28,13 @@ export type MastodonApiServer = {
   media: Map<string, { bytes: Buffer; mimeType: string; description?: string }>
   counters: { postsCreated: number; idempotentReplays: number; appsRegistered: number; unauthorized: number }
   injectFault(rule: MastodonFaultRule): void
+  /** The faults applied to `POST /api/v1/statuses` so far, with the text of the status each one hit. */
+  faultsApplied: AppliedFault[]
+  /**
+   * Hold matching `POST /api/v1/statuses` requests (by their text): the status is created first when
+   * `apply`, then `onHeld` gets the request, which never answers unless the test drops its connection.
+   */
+  holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
   /** A token as if the user had authorized an app. */
   issueToken(): string
   close(): Promise<void>
@@ -57,6 +65,8 @@ export async function startMastodonApiServer(
   const delayed = delayedAnswers()
   const counters = { postsCreated: 0, idempotentReplays: 0, appsRegistered: 0, unauthorized: 0 }
   const sockets = new Set<Socket>()
+  const faultsApplied: AppliedFault[] = []
+  let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   let nextId = 110_000_000_000_000_000n
   const newId = () => (nextId += 1n).toString()
   const random = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`
@@ -191,8 +201,21 @@ export async function startMastodonApiServer(
         res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...reply.headers })
         res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body))
       }
-      const fault = faults.take(req.method ?? 'GET', url.pathname)
+      const isCreate = req.method === 'POST' && url.pathname === '/api/v1/statuses'
+      const textOf = () => String(JSON.parse(raw.toString('utf8') || '{}').status ?? '')
       try {
+        // A held request does not use up an injected fault.
+        if (hold && isCreate) {
+          const text = textOf()
+          const held = hold.match(text)
+          if (held) {
+            const applied = held.apply && (await route(req, url, raw)).status === 200
+            hold.onHeld({ text, applied, drop: () => req.socket.destroy() })
+            return
+          }
+        }
+        const fault = faults.take(req.method ?? 'GET', url.pathname)
+        if (fault && isCreate) faultsApplied.push({ kind: fault.kind, apply: 'apply' in fault ? fault.apply : undefined, ms: 'ms' in fault ? fault.ms : undefined, text: textOf(), at: Date.now() })
         if (fault?.kind === 'hang') return
         if (fault?.kind === 'reset') {
           if (fault.apply) await route(req, url, raw)
@@ -237,6 +260,10 @@ export async function startMastodonApiServer(
     media,
     counters,
     injectFault: (rule) => faults.inject(rule),
+    faultsApplied,
+    holdPosts: (match, onHeld) => {
+      hold = { match, onHeld }
+    },
     issueToken: () => {
       const token = random('tok-')
       tokens.add(token)

@@ -36,6 +36,7 @@ export type XMedia = { id: string; ownerId: string; mimeType: string; totalBytes
 export type XUser = { id: string; username: string; name: string; subscriptionType?: string }
 
 export type HeldPost = { text: string; applied: boolean; drop(): void }
+export type AppliedFault = { kind: string; apply?: boolean; ms?: number; text: string; at: number }
 
 type Family = { userId: string; revoked: boolean }
 type AccessToken = { familyId: string; userId: string; expiresAt: number; revoked: boolean }
@@ -54,6 +55,8 @@ export type XApiServer = {
   counters: { postsCreated: number; refreshCalls: number; invalidGrants: number; unauthorized: number; tokenRequests: number; timelineReads: number; duplicatesRefused: number }
   requests: Array<{ method: string; path: string }>
   injectFault(rule: XApiFaultRule): void
+  /** The faults applied to `POST /2/tweets` so far, with the text of the post each one hit. */
+  faultsApplied: AppliedFault[]
   /**
    * Hold matching `POST /2/tweets` requests (by their text): the post is created first when `apply`, then
    * `onHeld` gets the request, which never answers unless the test drops its connection.
@@ -94,6 +97,7 @@ export async function startXApiServer(
   const counters = { postsCreated: 0, refreshCalls: 0, invalidGrants: 0, unauthorized: 0, tokenRequests: 0, timelineReads: 0, duplicatesRefused: 0 }
   let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   const requests: Array<{ method: string; path: string }> = []
+  const faultsApplied: AppliedFault[] = []
   const sockets = new Set<Socket>()
   let nextId = 1_860_000_000_000_000_000n
 
@@ -325,16 +329,18 @@ export async function startXApiServer(
       const method = req.method ?? 'GET'
       requests.push({ method, path: url.pathname })
       const raw = Buffer.concat(chunks)
-      const fault = faults.take(method, url.pathname)
+      const isCreate = method === 'POST' && url.pathname === '/2/tweets'
+      const textOf = () => String(JSON.parse(raw.toString('utf8') || '{}').text ?? '')
+      let fault: XApiFaultRule | null = null
       const send = (reply: Reply) => {
         const headers = { ...rateLimitHeaders(), ...(reply.body === undefined ? {} : JSON_TYPE), ...reply.headers }
         res.writeHead(reply.status, headers)
         res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body))
       }
       try {
-        if (fault?.kind === 'hang') return
-        if (hold && method === 'POST' && url.pathname === '/2/tweets') {
-          const text = String(JSON.parse(raw.toString('utf8') || '{}').text ?? '')
+        // A held request does not use up an injected fault.
+        if (hold && isCreate) {
+          const text = textOf()
           const held = hold.match(text)
           if (held) {
             const applied = held.apply && (await route(req, url, raw)).status === 201
@@ -342,6 +348,9 @@ export async function startXApiServer(
             return
           }
         }
+        fault = faults.take(method, url.pathname)
+        if (fault && isCreate) faultsApplied.push({ kind: fault.kind, apply: 'apply' in fault ? fault.apply : undefined, ms: 'ms' in fault ? fault.ms : undefined, text: textOf(), at: Date.now() })
+        if (fault?.kind === 'hang') return
         if (fault?.kind === 'reset') {
           if (fault.apply) await route(req, url, raw)
           req.socket.destroy()
@@ -395,6 +404,7 @@ export async function startXApiServer(
     counters,
     requests,
     injectFault: (rule) => faults.inject(rule),
+    faultsApplied,
     holdPosts: (match, onHeld) => {
       hold = { match, onHeld }
     },
