@@ -12,13 +12,13 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
 
-it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon', () => {
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon (and email, whose servers are per sender)', () => {
   const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
   expect(config.MASTODON_ALLOW_HTTP).toBe(false)
   const { connectors, keyring } = createAccountServices(config, systemClock)
-  expect(Object.keys(connectors)).toEqual(['mastodon'])
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'email'])
   expect(keyring.current).toBe(1)
 })
 

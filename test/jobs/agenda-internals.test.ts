@@ -1,4 +1,5 @@
-import { openJobStore, requireInternals } from '../../jobs/store'
+import { requireInternals } from '../../jobs/agenda-patches'
+import { openJobStore } from '../../jobs/store'
 
 /**
  * jobs/store.ts patches four internals of Agenda 6.2.6 (decision 026). An upgrade that renames or drops

@@ -1,0 +1,186 @@
+import type { Agenda, DrainResult, Job, JobRepository } from 'agenda'
+
+/**
+ * The places jobs/store.ts reaches into Agenda 6.2.6 and @agendajs/postgres-backend 3.0.6, each for a
+ * measured reason (docs/decisions/026-agenda-internals.md). Every member used is checked by name and kind
+ * when a store starts, so an upgrade that breaks one fails loudly.
+ */
+
+/**
+ * The parts of Agenda's (unexported) JobProcessor that a clean shutdown needs. Agenda 6.2.6's drain()
+ * keeps starting queued jobs while running ones finish and leaves jobs it locked but never started
+ * locked until their lock lifetime passes; stop() unlocks those but does not wait for running jobs.
+ */
+type JobProcessorInternals = {
+  processEvery: number
+  process(): Promise<void>
+  isRunning: boolean
+  jobQueueFilling(name: string): Promise<void>
+  jobProcessing(): void
+  isJobQueueFilling: Map<string, boolean>
+  shouldLock(name: string): boolean
+  runOrRetry(job: Job): Promise<void>
+  drain(options: { timeout?: number }): Promise<DrainResult>
+}
+
+export function processorOf(agenda: Agenda): JobProcessorInternals | undefined {
+  const processor = (agenda as unknown as { jobProcessor?: unknown }).jobProcessor
+  return processor === undefined ? undefined : requireInternals('JobProcessor', processor, PROCESSOR_MEMBERS)
+}
+
+/**
+ * What this module reaches into, by member and kind (docs/decisions/026-agenda-internals.md says why
+ * each patch stays). Checked when a store starts: an Agenda upgrade that renames or drops one fails every
+ * job store at once, naming the member, instead of silently losing a patch.
+ */
+const PROCESSOR_MEMBERS = {
+  processEvery: 'number',
+  process: 'function',
+  isRunning: 'boolean',
+  jobQueueFilling: 'function',
+  jobProcessing: 'function',
+  isJobQueueFilling: 'map',
+  shouldLock: 'function',
+  runOrRetry: 'function',
+  drain: 'function',
+} as const
+const REPOSITORY_MEMBERS = { tableName: 'string', rowToJob: 'function', getNextJobToRun: 'function', unlockJob: 'function' } as const
+
+export function requireInternals<T>(what: string, value: unknown, members: Record<string, 'number' | 'function' | 'boolean' | 'string' | 'map'>): T {
+  const missing = Object.entries(members).filter(([name, kind]) => {
+    const member: unknown = (value as Record<string, unknown> | null)?.[name]
+    return kind === 'map' ? !(member instanceof Map) : typeof member !== kind
+  })
+  if (missing.length) {
+    throw new Error(
+      `agenda: ${what} no longer has ${missing.map(([name, kind]) => `${name} (${kind})`).join(', ')}; the job store relies on it (docs/decisions/026-agenda-internals.md)`,
+    )
+  }
+  return value as T
+}
+
+export async function stopProcessing(agenda: Agenda, drainMs: number): Promise<DrainResult> {
+  const processor = processorOf(agenda)
+  if (!processor) return { completed: 0, running: 0, timedOut: false, aborted: false }
+  // A queue fill already waiting on the database hands back whatever it locks from now on.
+  processor.shouldLock = () => false
+  // No new job starts; jobs locked but not started are unlocked for other workers; connection stays.
+  await agenda.stop(false)
+  const result = await processor.drain({ timeout: drainMs })
+  // Let fills still in flight issue their unlocks before the caller closes the connection.
+  for (let waited = 0; processor.isJobQueueFilling.size > 0 && waited < 5_000; waited += 10) await sleep(10)
+  return result
+}
+
+/**
+ * Agenda polls on a plain interval: when one poll (locking due jobs one query at a time) takes longer
+ * than `processEvery`, the next starts beside it, and on a slow store the polls pile up and compete for
+ * the same jobs (FerretDB on SQLite: no job ran within a minute at 300 due jobs). A tick that finds a
+ * poll still running joins it instead. Pushed jobs (LISTEN/NOTIFY) still fill the queue at once.
+ */
+export function skipOverlappingPolls(processor: JobProcessorInternals): void {
+  const poll = processor.process.bind(processor)
+  let running: Promise<void> | undefined
+  processor.process = () => (running ??= poll().finally(() => (running = undefined)))
+}
+
+/**
+ * A job with a lock limit (publish-delivery: its concurrency) is locked only when a slot is free, and
+ * Agenda locks new jobs only when it polls: a worker would run at most `lockLimit` such jobs per
+ * `processEvery`. When one of them finishes, its slot is filled at once instead (one lock query per free
+ * slot; completions during a fill run it once more).
+ */
+export function refillOnCompletion(agenda: Agenda, processor: JobProcessorInternals): void {
+  const filling = new Map<string, 'running' | 'again'>()
+  const refill = (name: string) => {
+    if (filling.has(name)) return void filling.set(name, 'again')
+    filling.set(name, 'running')
+    void (async () => {
+      try {
+        do {
+          filling.set(name, 'running')
+          await processor.jobQueueFilling(name)
+          processor.jobProcessing()
+        } while (filling.get(name) === 'again' && processor.isRunning)
+      } finally {
+        filling.delete(name)
+      }
+    })()
+  }
+  agenda.on('complete', (job: Job | undefined, remote?: boolean) => {
+    // Completions in other processes arrive too (LISTEN/NOTIFY, as a notification): not our slots.
+    if (remote || !job?.attrs) return
+    const name = job.attrs.name
+    if (!agenda.definitions[name]?.lockLimit) return
+    // Agenda frees the job's slot right after emitting 'complete'.
+    setImmediate(() => {
+      if (processor.isRunning) refill(name)
+    })
+  })
+}
+
+/**
+ * Agenda checks a running job's lock on a timer of max(processEvery, lockLifetime) / 2 that is never
+ * cleared, so after a job finishes the process stays alive up to half the lock lifetime (5 min by
+ * default), also after close(). That timer is created synchronously inside runOrRetry; unref'ing it
+ * (only it: matched by its delay) lets the process exit. While Agenda runs, its poll interval keeps
+ * the process alive. A job running longer than half its lock lifetime re-arms the timer
+ * asynchronously, out of reach: such a process may linger after close() (entry points exit anyway).
+ */
+export function unrefLivenessTimers(agenda: Agenda, processor: JobProcessorInternals): void {
+  const runOrRetry = processor.runOrRetry.bind(processor)
+  processor.runOrRetry = (job) => {
+    const lockLifetime = agenda.definitions[job.attrs.name]?.lockLifetime ?? 0
+    const livenessDelay = Math.max(processor.processEvery / 2, lockLifetime / 2)
+    const realSetTimeout = globalThis.setTimeout
+    globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const timer = realSetTimeout(callback, ms, ...args)
+      if (ms === livenessDelay) timer.unref()
+      return timer
+    }) as typeof setTimeout
+    try {
+      return runOrRetry(job)
+    } finally {
+      globalThis.setTimeout = realSetTimeout
+    }
+  }
+}
+
+/** What this module uses of the `pg` pool the PostgreSQL backend creates. */
+type PgClient = { query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>; release(destroy?: boolean): void }
+export type PgPool = {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+  connect(): Promise<PgClient>
+  end(): Promise<void>
+  on(event: 'error', listener: (error: Error) => void): unknown
+}
+
+/**
+ * Agenda's PostgreSQL lock query takes one job matching `(locked_at IS NULL AND next_run_at <= scan) OR
+ * locked_at <= deadline` in one ordered index scan. The OR keeps `next_run_at` out of the index condition,
+ * so when nothing is lockable (how every queue fill ends) the scan walks every job of that name: 0.6–3 s
+ * per query at 1,000,000 stored jobs (measured), which made publishing lag seconds behind at that size
+ * (decision 018). Here the same lock is two index-bounded queries: a due, unlocked job first (the scan
+ * stops at `next_run_at > scan`), else a job whose lock expired (the partial `locked_at` index holds only
+ * locked jobs, a few per worker). Same rows, same atomic UPDATE … FOR UPDATE SKIP LOCKED; only the order
+ * between the two kinds changes (expired locks are taken once no due job is waiting).
+ */
+export function boundLockQuery(repository: JobRepository, pool: PgPool): void {
+  const internals = requireInternals<{ tableName: string; rowToJob(row: Record<string, unknown>): unknown }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
+  const table = `"${internals.tableName}"`
+  const lock = (match: string) =>
+    `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
+     WHERE id = (SELECT id FROM ${table} WHERE name = $2 AND disabled = FALSE AND ${match}
+                 ORDER BY next_run_at ASC NULLS LAST, priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING *`
+  const due = lock('locked_at IS NULL AND next_run_at <= $3')
+  const expired = lock('locked_at <= $3')
+  repository.getNextJobToRun = async (name, nextScanAt, lockDeadline, now, options) => {
+    const params = (bound: Date) => [now ?? new Date(), name, bound, options?.lastModifiedBy ?? null]
+    const [row] = (await pool.query(due, params(nextScanAt))).rows
+    const [stale] = row ? [row] : (await pool.query(expired, params(lockDeadline))).rows
+    return stale ? (internals.rowToJob(stale) as Awaited<ReturnType<JobRepository['getNextJobToRun']>>) : undefined
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
