@@ -42,7 +42,21 @@ function layers() {
       [up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.')],
       { allowAlias: true },
     ),
-    rule(['domain/**'], [up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).')]),
+    rule(['domain/**'], [
+      up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).'),
+      { regex: '^node:', message: 'domain/ is pure rules: no Node modules (crypto, fs, net…); take the function you need as an argument.' },
+    ]),
+    {
+      files: ['domain/**'],
+      ignores: ['**/*.test.ts'],
+      rules: {
+        'no-restricted-syntax': [
+          'error',
+          { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain/ never reads the clock: take `now` as an argument.' },
+          { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'domain/ is deterministic: take randomness as an argument.' },
+        ],
+      },
+    },
     rule(['connectors/**'], [up('app|core|jobs|db', 'A connector knows only its network: configuration comes through its factory.')]),
     rule(['db/**'], [
       up('app|core|jobs', 'db/ is schema, migrations and queries: no use cases, no scheduling.'),

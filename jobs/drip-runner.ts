@@ -18,6 +18,7 @@ import type { LinkClaims } from '../domain/email/links'
 import type { ChannelContent } from '../connectors/types'
 import type { Services } from '../core/services.server'
 import { composeEmail, emailConnector } from '../core/email.server'
+import { DRIP_RUNNER_JOB, DRIP_WAKE_JOB } from './enqueue'
 
 /**
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after
@@ -29,10 +30,6 @@ import { composeEmail, emailConnector } from '../core/email.server'
  * without its outcome recorded: a SIGKILL re-sends at most that one (same Message-ID), loses none.
  */
 
-import { DRIP_RUNNER_JOB, DRIP_WAKE_JOB } from './enqueue'
-
-export { DRIP_RUNNER_JOB, DRIP_WAKE_JOB }
-export { wakeDripRunnerJob } from './enqueue'
 export const DEFAULT_DRIP_EVERY_MS = 5_000
 
 export type ComposeEmail = (args: {

@@ -6,7 +6,7 @@ import { getConnector } from '../connectors/registry'
 import type { Services } from '../core/services.server'
 import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
-import { deliveryScheduler } from './publish-delivery'
+import { deliveryScheduler } from './enqueue'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 

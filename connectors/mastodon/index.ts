@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../domain/clock'
+import type { Clock } from '../../domain/clock'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -26,6 +26,7 @@ export type MastodonConnectorConfig = {
   /** Allow http:// instances (loopback tests, local development). */
   allowInsecureInstances?: boolean
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
 }
 
@@ -61,7 +62,7 @@ function comparable(text: string): string {
 type CallKind = 'write' | 'read' | 'authorize'
 
 export function createMastodonConnector(config: MastodonConnectorConfig = {}): Connector<'mastodon'> {
-  const clock = config.clock ?? systemClock
+  const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
   const scopes = (config.scopes ?? ['read:accounts', 'read:statuses', 'write:statuses', 'write:media']).join(' ')
 

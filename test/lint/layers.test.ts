@@ -11,10 +11,23 @@ async function restricted(filePath: string, code: string): Promise<string[]> {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
 }
 
+describe('domain/ reads neither the clock nor chance', () => {
+  it.each([['const now = new Date()'], ['const roll = Math.random()']])('refuses %s', async (code) => {
+    const [result] = await eslint.lintText(code, { filePath: 'domain/fixture.ts' })
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-syntax')).toHaveLength(1)
+  })
+
+  it('allows building an instant from one it was given', async () => {
+    const [result] = await eslint.lintText('export const later = (now: Date) => new Date(now.getTime() + 1)', { filePath: 'domain/fixture.ts' })
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-syntax')).toEqual([])
+  })
+})
+
 describe('imports point down the layers', () => {
   it.each([
     ['domain/recurrence/fixture.ts', "import { openDatabase } from '../../db/client'"],
     ['domain/fixture.ts', "import type { Connector } from '../connectors/types'"],
+    ['domain/email/fixture.ts', "import { createHmac } from 'node:crypto'"],
     ['connectors/x/fixture.ts', "import { accounts } from '../../db/schema'"],
     ['db/queries/fixture.ts', "import { createXConnector } from '../../connectors/x/index'"],
     ['db/queries/fixture.ts', "import { publishDelivery } from '../../jobs/publish-delivery'"],
