@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from './core/env.server'
-import { createHttpApp, holdEmbeddedDatabase, isEmbeddedDatabaseBusy, loadServerBuild } from './app/http.server'
+import { createHttpApp, loadServerBuild } from './app/http.server'
+import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from './db/embedded-lock'
 import { closeServices, createServices } from './core/services.server'
 import { startWorker, type Worker } from './jobs/worker'
 
