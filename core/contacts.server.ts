@@ -240,7 +240,7 @@ export async function startContactImport(services: Services, args: { workspaceId
     await updateContactImport(db, { workspaceId, importId, status: 'done', importedRows: contacts.length, finishedAt: services.clock.now() })
   }
   const done = run().catch(async (error: unknown) => {
-    console.error(`contact import ${importId} failed:`, error)
+    services.logger.error({ err: error, workspaceId, importId }, 'contact import failed; nothing was imported')
     await fail([{ row: 0, field: 'file', message: 'The import stopped on a server error; nothing was imported. Try again.' }]).catch(() => {})
   })
   return { importId, done }

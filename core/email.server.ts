@@ -27,6 +27,7 @@ import { contactMergeValues } from '../domain/email/merge'
 import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
+import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
 import type { Services } from './services.server'
 
@@ -346,6 +347,7 @@ export async function applyDsn(services: Services, args: { workspaceId: string; 
       suppressed.push(r.recipient)
     }
   })
+  emailBounces.inc({ source: 'dsn' }, args.recipients.filter((r) => r.hard).length)
   return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
 }
 

@@ -9,6 +9,7 @@ import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'
 import { loadChannelContent } from '../core/media.server'
+import { publishedPosts, publishLagSeconds } from '../core/metrics.server'
 import { PUBLISH_DELIVERY_JOB } from './enqueue'
 
 /** What a publish needs to reach an account: its connector and current credentials. */
@@ -211,6 +212,9 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
         partIds: result.partIds ?? [result.remoteId],
       })
       if (!recorded) return { result: 'lost-claim' }
+      const network = target.connector.kind
+      publishedPosts.inc({ network })
+      publishLagSeconds.observe({ network }, Math.max(0, (clock.now().getTime() - claim.delivery.dueAt.getTime()) / 1000))
       await hooks?.afterRecord?.(attempt)
       return { result: 'published' }
     } catch (error) {

@@ -93,7 +93,7 @@ export function jsonApi(handler: Handler): Handler {
       if (error instanceof Response) return error
       if (error instanceof z.ZodError) return zodErrorResponse(error)
       if (error instanceof InputError) return apiError(error.status, error.code, error.message, error.field)
-      console.error(`API ${args.request.method} ${new URL(args.request.url).pathname} failed:`, error)
+      args.context.services.logger.error({ err: error, method: args.request.method, path: new URL(args.request.url).pathname }, 'API request failed')
       return apiError(500, 'internal', 'Something went wrong on our side. Try again; if it keeps happening, check the server log.')
     }
   }
