@@ -6,7 +6,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { InputError } from '~/core.server'
 import { findContact, savePreferences, unsubscribeContact, verifyEmailToken } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
-import { isStorableText } from '../../domain/email/contact'
+import { isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Email preferences' }, { name: 'robots', content: 'noindex' }]
 

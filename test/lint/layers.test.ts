@@ -40,6 +40,9 @@ describe('imports point down the layers', () => {
     ['app/routes/fixture.tsx', "import type { Role } from '../../db/schema'"],
     ['app/utils/fixture.server.ts', "import { getContact } from '../../db/queries/contacts'"],
     ['app/fixture.server.ts', "import { openDatabase } from '../db/client'"],
+    ['app/routes/fixture.tsx', "import { listMembers } from '#db/queries/workspaces'"],
+    ['core/fixture.ts', "import { publishDelivery } from '#jobs/publish-delivery'"],
+    ['domain/fixture.ts', "import { openDatabase } from '#db/client'"],
   ])('%s refuses %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toHaveLength(1)
   })
@@ -55,6 +58,7 @@ describe('imports point down the layers', () => {
     ['app/routes/fixture.tsx', "import { listWorkspaceMembers, type Role } from '~/core.server'"],
     ['app/routes/fixture.tsx', "import { requireMembership } from '~/utils/auth.server'"],
     ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
+    ['app/routes/fixture.tsx', "import { ROLES } from '#domain/roles'"],
   ])('%s allows %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toEqual([])
   })
