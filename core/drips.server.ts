@@ -99,7 +99,7 @@ function invalidInput(error: z.ZodError): InputError {
   const issue = error.issues[0]!
   const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])]
   const field = path.map(String).join('.') || 'input'
-  return new InputError(field, issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`, { code: 'invalid_input' })
+  return new InputError(field, issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`)
 }
 
 function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
@@ -435,7 +435,7 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
 /** Send one step to any address, marked as a test (subject prefixed, no tracking, nothing recorded). */
 export async function testSend(services: Services, args: { workspaceId: string; dripId: string; stepId: string; to: string }): Promise<{ messageId: string }> {
   const to = z.email({ error: 'to must be an email address' }).safeParse(args.to.trim())
-  if (!to.success) throw new InputError('to', 'to: must be an email address', { code: 'invalid_input' })
+  if (!to.success) throw new InputError('to', 'to: must be an email address')
   const { step } = await requireStep(services, args)
   const db = services.database.db
   const settings = await getEmailSettings(db, { workspaceId: args.workspaceId })
