@@ -9,6 +9,7 @@ export type ApiErrorBody = { error: { code: string; message: string; field?: str
 
 /** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
 import { ApiError } from '../../core/errors'
+import { CONTROL_CHARACTER_MESSAGE, findUncleanText } from '../../domain/text'
 
 export { ApiError }
 
@@ -66,6 +67,11 @@ export async function parseJsonBody<S extends ZodType>(request: Request, schema:
     value = JSON.parse(text)
   } catch (error) {
     throw apiError(400, 'invalid_json', `The request body is not valid JSON: ${(error as Error).message}`)
+  }
+  const unclean = findUncleanText(value)
+  if (unclean) {
+    const field = unclean.length > 0 ? unclean.map(String).join('.') : undefined
+    throw apiError(400, 'invalid_request', `${field ?? 'The body'} ${CONTROL_CHARACTER_MESSAGE}`, field)
   }
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw zodErrorResponse(parsed.error)

@@ -3,6 +3,7 @@
  * and the post shape they produce. Pure: no database, no services.
  */
 import { z } from 'zod'
+import { lineSchema } from '../../domain/text'
 import type { StepContent } from '../../db/schema/index'
 import { SeriesTimingSchema } from '../../domain/recurrence/index'
 import { planningTiming } from './timing'
@@ -60,7 +61,7 @@ export function fromStepContent(content: StepContent): PostInput {
 /** The fields of a series as the editor and the API send them. */
 export const SeriesInputSchema = z
   .object({
-    name: z.string({ error: 'name: required' }).trim().min(1, { error: 'name: give the series a name' }).max(200, { error: 'name: at most 200 characters' }),
+    name: lineSchema('name: must not contain control characters').trim().min(1, { error: 'name: give the series a name' }).max(200, { error: 'name: at most 200 characters' }),
     posts: z
       .array(PostSchema, { error: 'posts: a list of posts (texts, or { parts } for threads and images)' })
       .min(1, { error: 'posts: write at least one post' })

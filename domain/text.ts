@@ -1,0 +1,57 @@
+/**
+ * What text Trickle stores (docs/decisions/063-malformed-input.md). PostgreSQL refuses NUL in `text`
+ * and `jsonb` (error 22021) and unpaired UTF-16 surrogates in `jsonb`; the other C0 control characters
+ * are stored but are never meant in a name, a tag or a message. So: multi-line text allows tab, line
+ * feed and carriage return and no other C0 control character; a one-line value allows none. Pure: the
+ * edges (form reader, JSON body reader, query strings) and the zod schemas in core/ and domain/ use it.
+ */
+import { z } from 'zod'
+
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/
+const LINE_CONTROL = /[\u0000-\u001F]/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+export const CONTROL_CHARACTER_MESSAGE = 'must not contain control characters (such as NUL) or broken Unicode'
+
+/** Multi-line text: tab and newlines allowed, no other C0 control character, no unpaired surrogate. */
+export function isCleanText(value: string): boolean {
+  return !CONTROL.test(value) && !LONE_SURROGATE.test(value)
+}
+
+/** One-line text (names, tags, emails, search terms): no control character at all. */
+export function isCleanLine(value: string): boolean {
+  return !LINE_CONTROL.test(value) && !LONE_SURROGATE.test(value)
+}
+
+/**
+ * The path of the first string (or object key) in a JSON-like value that is not clean multi-line text,
+ * e.g. `['steps', 0, 'subject']`; null when all are clean. The edges answer 400 naming this path.
+ */
+export function findUncleanText(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (typeof value === 'string') return isCleanText(value) ? null : path
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUncleanText(value[i], [...path, i])
+      if (found) return found
+    }
+    return null
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!isCleanText(key)) return [...path, key]
+      const found = findUncleanText(item, [...path, key])
+      if (found) return found
+    }
+  }
+  return null
+}
+
+/** A zod string of multi-line text (a message body, a post, a description). */
+export function textSchema(message: string = CONTROL_CHARACTER_MESSAGE) {
+  return z.string().refine(isCleanText, { error: message })
+}
+
+/** A zod string of one-line text (a name, a tag, an email, a search term). */
+export function lineSchema(message: string = CONTROL_CHARACTER_MESSAGE) {
+  return z.string().refine(isCleanLine, { error: message })
+}
