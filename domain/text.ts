@@ -23,24 +23,31 @@ export function isCleanLine(value: string): boolean {
   return !LINE_CONTROL.test(value) && !LONE_SURROGATE.test(value)
 }
 
+/** No input of ours nests deeper than this; a deeper JSON body is refused before anything walks it. */
+export const MAX_JSON_DEPTH = 32
+
+export type TextProblem = { path: (string | number)[]; problem: 'control' | 'depth' }
+
 /**
- * The path of the first string (or object key) in a JSON-like value that is not clean multi-line text,
- * e.g. `['steps', 0, 'subject']`; null when all are clean. The edges answer 400 naming this path.
+ * The first string (or object key) in a JSON-like value that is not clean multi-line text, e.g. at
+ * `['steps', 0, 'subject']`, or the first place nested deeper than MAX_JSON_DEPTH; null when neither.
+ * Iterative, so a hostile nesting cannot exhaust the stack. The edges answer 400 naming this path.
  */
-export function findUncleanText(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (typeof value === 'string') return isCleanText(value) ? null : path
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUncleanText(value[i], [...path, i])
-      if (found) return found
+export function findUncleanText(value: unknown): TextProblem | null {
+  const stack: Array<{ value: unknown; path: (string | number)[] }> = [{ value, path: [] }]
+  while (stack.length > 0) {
+    const { value: item, path } = stack.pop()!
+    if (typeof item === 'string') {
+      if (!isCleanText(item)) return { path, problem: 'control' }
+      continue
     }
-    return null
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (!isCleanText(key)) return [...path, key]
-      const found = findUncleanText(item, [...path, key])
-      if (found) return found
+    if (!item || typeof item !== 'object') continue
+    if (path.length >= MAX_JSON_DEPTH) return { path, problem: 'depth' }
+    const entries: Array<[string | number, unknown]> = Array.isArray(item) ? item.map((v, i) => [i, v]) : Object.entries(item)
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i]!
+      if (typeof key === 'string' && !isCleanText(key)) return { path: [...path, key], problem: 'control' }
+      stack.push({ value: child, path: [...path, key] })
     }
   }
   return null

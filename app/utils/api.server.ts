@@ -9,7 +9,7 @@ export type ApiErrorBody = { error: { code: string; message: string; field?: str
 
 /** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
 import { ApiError } from '../../core/errors'
-import { CONTROL_CHARACTER_MESSAGE, findUncleanText } from '../../domain/text'
+import { CONTROL_CHARACTER_MESSAGE, findUncleanText, MAX_JSON_DEPTH } from '../../domain/text'
 
 export { ApiError }
 
@@ -70,8 +70,9 @@ export async function parseJsonBody<S extends ZodType>(request: Request, schema:
   }
   const unclean = findUncleanText(value)
   if (unclean) {
-    const field = unclean.length > 0 ? unclean.map(String).join('.') : undefined
-    throw apiError(400, 'invalid_request', `${field ?? 'The body'} ${CONTROL_CHARACTER_MESSAGE}`, field)
+    const field = unclean.path.length > 0 ? unclean.path.map(String).join('.') : undefined
+    const problem = unclean.problem === 'depth' ? `is nested more than ${MAX_JSON_DEPTH} levels deep` : CONTROL_CHARACTER_MESSAGE
+    throw apiError(400, 'invalid_request', `${field ?? 'The body'} ${problem}`, field)
   }
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw zodErrorResponse(parsed.error)
