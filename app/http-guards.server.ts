@@ -17,15 +17,26 @@ export const refuseUnsupportedMethods: RequestHandler = (req, res, next) => {
 }
 
 /**
+ * Posts meant to come from anywhere: the public signup form (plain HTML forms on customers' sites post
+ * to it; double opt-in protects it) and one-click unsubscribe (RFC 8058; the signed link protects it).
+ */
+const CROSS_SITE_POSTS = [/^\/f\/[^/]+\/?$/, /^\/u\/[^/]+\/?$/]
+
+/**
  * A form post whose `Origin` is another site: 403, the answer of the CSRF check. Remix makes the same
  * comparison (Origin host against X-Forwarded-Host or Host) before any document action and throws,
  * which became a bare 500. The JSON API (`/api/`) authenticates with bearer tokens, never cookies, so
- * a cross-origin call there is not a forgery and passes.
+ * a cross-origin call there is not a forgery and passes; the CROSS_SITE_POSTS pass without their Origin
+ * (so Remix's check lets them through).
  */
 export const refuseForeignOrigin: RequestHandler = (req, res, next) => {
   if (!UNSAFE.has(req.method) || req.path.startsWith('/api/')) return next()
   const origin = req.get('origin')
   if (origin === undefined) return next()
+  if (CROSS_SITE_POSTS.some((path) => path.test(req.path))) {
+    delete req.headers.origin
+    return next()
+  }
   const host = req.get('x-forwarded-host')?.split(',')[0]?.trim() || req.get('host')
   let originHost: string | null = null
   try {

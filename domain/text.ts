@@ -7,7 +7,10 @@
  */
 import { z } from 'zod'
 
+// Matching control characters is the point of these two expressions.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/
+// eslint-disable-next-line no-control-regex
 const LINE_CONTROL = /[\u0000-\u001F]/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 

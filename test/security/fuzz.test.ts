@@ -25,10 +25,10 @@ const actionFiles = readdirSync(routesDir)
 function urlPattern(file: string): string {
   const segments = file
     .replace(/\.tsx?$/, '')
-    .replace(/\[(.*?)\]/g, (_all, escaped: string) => escaped.replace(/\./g, '\u0001'))
+    .replace(/\[(.*?)\]/g, (_all, escaped: string) => escaped.replace(/\./g, '~dot~'))
     .split('.')
     .filter((s) => s !== '_index')
-    .map((s) => s.replace(/_$/, '').replace(/\u0001/g, '.'))
+    .map((s) => s.replace(/_$/, '').replaceAll('~dot~', '.'))
   return `/${segments.join('/')}`
 }
 

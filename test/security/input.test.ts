@@ -143,6 +143,11 @@ describe('the HTTP edge', () => {
     expect(await workspaceName()).toBe('Inputs')
     const same = await owner.request('/app/settings/workspace', { method: 'POST', headers: { Origin: app.url }, body: new URLSearchParams({ csrf, name: 'Inputs', timezone: 'UTC' }) })
     expect(same.status).toBe(200)
+    // The public signup form takes plain HTML posts from customers' sites (double opt-in protects it).
+    const form = await insertSignupForm(app.services.database.db, { workspaceId, name: 'Embedded', consentText: 'Yes' })
+    const embedded = await fetch(`${app.url}/f/${form.id}`, { method: 'POST', headers: { Origin: 'https://customer.example' }, body: new URLSearchParams({ email: 'not-an-email' }) })
+    expect(embedded.status).toBe(400)
+    expect(await embedded.text()).toContain('email')
   })
 
   it('answers TRACE with 405 and errors without stack traces or paths', async () => {
