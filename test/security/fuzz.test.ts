@@ -38,6 +38,8 @@ let owner: TestBrowser
 let visitor: TestBrowser
 let token: string
 const params: Record<string, string> = {}
+/** A valid body per API write (method and path), filled in once the ids exist. */
+let validBodies: Array<[string, string, Record<string, unknown>]> = []
 
 beforeAll(async () => {
   app = await startTestApp({ clock })
@@ -73,6 +75,21 @@ beforeAll(async () => {
   params['u.$token'] = tokenOf(signedEmailUrl(app.services, 'unsubscribe', claims))
   params['f.confirm.$token'] = tokenOf(signedEmailUrl(app.services, 'confirm', claims))
   params['invite.$token'] = 'not-an-invitation'
+  const seriesBody = { name: 'S', posts: ['one', { parts: [{ text: 'two', images: [] }] }], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }
+  const dripBody = { name: 'D', trigger: { kind: 'event', event: 'signup' }, goals: ['purchase'], steps: [{ subject: 'Hi {{ name }}', markdown: 'Hello' }] }
+  validBodies = [
+    ['PATCH', '/api/v1/workspace', { name: 'Fuzz', timezone: 'UTC' }],
+    ['POST', '/api/v1/series', seriesBody],
+    ['PUT', `/api/v1/series/${series.id}`, seriesBody],
+    ['POST', `/api/v1/series/${series.id}/request-changes`, { comment: 'please change' }],
+    ['POST', '/api/v1/drips', dripBody],
+    ['PUT', `/api/v1/drips/${drip.id}`, dripBody],
+    ['POST', `/api/v1/drips/${drip.id}/enrollments`, { email: 'fuzz-contact@example.com', idempotencyKey: 'k1' }],
+    ['POST', '/api/v1/contacts', { email: 'new@example.com', name: 'New', timezone: 'UTC', tags: ['a'], fields: { plan: 'pro' } }],
+    ['PATCH', `/api/v1/contacts/${contact.id}`, { name: 'Renamed', tags: ['b'], fields: { plan: 'pro' } }],
+    ['POST', '/api/v1/events', { email: 'fuzz-contact@example.com', type: 'purchase', name: 'Bought', properties: { plan: 'pro', items: ['x'] }, eventId: 'e1' }],
+    ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }],
+  ]
   visitor = new TestBrowser(app.url)
 })
 afterAll(async () => {
@@ -150,11 +167,72 @@ async function expectRefusedWithoutWrite(label: string, request: () => Promise<S
   const after = await counts()
   if (response.status >= 400) expect(after, label).toEqual(baseline)
   baseline = after
-  return response.status
+  return response
 }
 
 const isPublic = (file: string) => /^(login|signup|f\.|p\.|u\.|invite\.)/.test(file)
 
+describe('API write endpoints', () => {
+  const nested = (depth: number) => `${'['.repeat(depth)}"x"${']'.repeat(depth)}`
+  const bodies: Array<[string, string, string]> = [
+    ['broken JSON', '{"name": "x', 'application/json'],
+    ['array', '[1,2,3]', 'application/json'],
+    ['string', '"hello"', 'application/json'],
+    ['NUL everywhere', JSON.stringify(Object.fromEntries(FALLBACK_FIELDS.concat(['posts', 'steps', 'trigger', 'properties', 'type', 'comment']).map((f) => [f, NUL]))), 'application/json'],
+    ['NUL in a key', JSON.stringify({ name: 'x', properties: { 'a\u0000': 1 } }), 'application/json'],
+    ['NUL deep', JSON.stringify({ name: 'x', posts: [{ parts: [{ text: NUL }] }], steps: [{ subject: 'a', markdown: NUL }] }), 'application/json'],
+    ['lone surrogate', '{"name": "\\ud800", "email": "a\\udc00@b.io"}', 'application/json'],
+    ['wrong types', JSON.stringify({ name: 42, posts: { a: 1 }, rule: [], start: true, timezone: null, steps: 'x', email: 5, accountIds: 'all', trigger: 'form', tags: 'a' }), 'application/json'],
+    ['overlong', JSON.stringify({ name: LONG, email: `${LONG}@x.io`, posts: [LONG], comment: LONG, type: LONG }), 'application/json'],
+    ['deeply nested', nested(5000), 'application/json'],
+    ['form body', 'name=x&email=y', 'application/x-www-form-urlencoded'],
+  ]
+
+  /** Every string leaf of a JSON value, by path. */
+  const leaves = (value: unknown, at: (string | number)[] = []): Array<(string | number)[]> =>
+    typeof value === 'string'
+      ? [at]
+      : value && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => leaves(v, [...at, Array.isArray(value) ? Number(k) : k]))
+        : []
+  const withNul = (value: unknown, at: (string | number)[]): unknown => {
+    if (at.length === 0) return `${value as string}\u0000`
+    const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>
+    copy[at[0]!] = withNul(copy[at[0]!], at.slice(1))
+    return copy
+  }
+
+  it('refuse a NUL in any one field of an otherwise valid body with a 400 naming that field', { timeout: 60_000 }, async () => {
+    for (const [method, url, body] of validBodies) {
+      for (const at of leaves(body)) {
+        const field = at.join('.')
+        const response = await expectRefusedWithoutWrite(`${method} ${url} NUL in ${field}`, () =>
+          send(url, { method, body: JSON.stringify(withNul(body, at)), contentType: 'application/json', headers: { Authorization: `Bearer ${token}` } }),
+        )
+        expect(response.status, `${method} ${url} ${field}`).toBe(400)
+        expect((JSON.parse(response.body) as { error: { field?: string } }).error.field, `${method} ${url}`).toBe(field)
+      }
+    }
+  })
+
+  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 60_000 }, async () => {
+    const files = actionFiles.filter((f) => f.startsWith('api.'))
+    expect(files.length).toBeGreaterThan(10)
+    for (const file of files) {
+      const url = urlOf(file)
+      // The write methods the route names (others answer 405 before reading anything).
+      const source = readFileSync(path.join(routesDir, file), 'utf8')
+      const methods = ['POST', 'PUT', 'PATCH'].filter((m) => new RegExp(`\\b${m}\\b`).test(source))
+      for (const method of methods.length > 0 ? methods : ['POST']) {
+        for (const [label, body, type] of bodies) {
+          await expectRefusedWithoutWrite(`${method} ${url} ${label}`, () => send(url, { method, body, contentType: type, headers: { Authorization: `Bearer ${token}` } }))
+        }
+      }
+    }
+  })
+})
+
+// Last: valid posts among the fuzzed ones may delete the series and drip the API tests use.
 describe('form actions', () => {
   it('covers every route that exports an action', () => {
     expect(actionFiles.length).toBeGreaterThan(40)
@@ -174,63 +252,30 @@ describe('form actions', () => {
       const csrf = isPublic(file) ? visitorCsrf : ownerCsrf
       const post = (body: BodyInit, contentType?: string) => () => send(url, { body, contentType, browser })
       const seen: number[] = (statuses[file] = [])
-      seen.push(await expectRefusedWithoutWrite(`${file} JSON`, post(JSON.stringify({ csrf, intent: intents[0], name: 'x' }), 'application/json')))
-      seen.push(await expectRefusedWithoutWrite(`${file} broken multipart`, post(`--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n--b\r\nContent-Disp`, 'multipart/form-data; boundary=b')))
-      seen.push(await expectRefusedWithoutWrite(`${file} no content type`, post(new Blob([`csrf=${csrf}&name=x`]))))
+      seen.push((await expectRefusedWithoutWrite(`${file} JSON`, post(JSON.stringify({ csrf, intent: intents[0], name: 'x' }), 'application/json'))).status)
+      seen.push((await expectRefusedWithoutWrite(`${file} broken multipart`, post(`--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n${csrf}\r\n--b\r\nContent-Disp`, 'multipart/form-data; boundary=b'))).status)
+      seen.push((await expectRefusedWithoutWrite(`${file} no content type`, post(new Blob([`csrf=${csrf}&name=x`])))).status)
       const all = (intent: string, value: (field: string, i: number) => string) =>
         new URLSearchParams([['csrf', csrf], ['intent', intent], ...fields.filter((f) => f !== 'intent').map((f, i): [string, string] => [f, value(f, i)])])
       // Every intent of the page: NUL in every field, overlong and wrongly typed values.
       for (const intent of intents) {
-        seen.push(await expectRefusedWithoutWrite(`${file} ${intent} NUL`, post(all(intent, () => NUL))))
-        seen.push(await expectRefusedWithoutWrite(`${file} ${intent} overlong`, post(all(intent, () => LONG_FIELD))))
-        seen.push(await expectRefusedWithoutWrite(`${file} ${intent} wrong types`, post(all(intent, (_f, i) => WRONG_TYPES[i % WRONG_TYPES.length]!))))
+        seen.push((await expectRefusedWithoutWrite(`${file} ${intent} NUL`, post(all(intent, () => NUL)))).status)
+        seen.push((await expectRefusedWithoutWrite(`${file} ${intent} overlong`, post(all(intent, () => LONG_FIELD)))).status)
+        seen.push((await expectRefusedWithoutWrite(`${file} ${intent} wrong types`, post(all(intent, (_f, i) => WRONG_TYPES[i % WRONG_TYPES.length]!)))).status)
       }
       // Once per route: a NUL in a field's name, repeated fields, files where text belongs.
-      seen.push(await expectRefusedWithoutWrite(`${file} NUL in a name`, post(new URLSearchParams([['csrf', csrf], ['intent', intents[0]!], [`na\u0000me`, 'x']]))))
+      seen.push((await expectRefusedWithoutWrite(`${file} NUL in a name`, post(new URLSearchParams([['csrf', csrf], ['intent', intents[0]!], [`na\u0000me`, 'x']])))).status)
       const doubled = all(intents[0]!, () => '1')
       for (const f of fields.slice(0, 5)) doubled.append(f, 'again')
-      seen.push(await expectRefusedWithoutWrite(`${file} repeated fields`, post(doubled)))
+      seen.push((await expectRefusedWithoutWrite(`${file} repeated fields`, post(doubled))).status)
       const multipart = new FormData()
       multipart.set('csrf', csrf)
       multipart.set('intent', intents[0]!)
       for (const f of fields.filter((f) => f !== 'intent')) multipart.set(f, new Blob([NUL]), `a\u0001.png`)
-      seen.push(await expectRefusedWithoutWrite(`${file} files everywhere`, post(multipart)))
+      seen.push((await expectRefusedWithoutWrite(`${file} files everywhere`, post(multipart))).status)
     }
     // JSON to a signed-in form action is a 415, never handled as a form (public ones may answer their
     // auth or a bad link first).
     for (const [file, seen] of Object.entries(statuses)) if (!isPublic(file)) expect(seen[0], file).toBe(415)
-  })
-})
-
-describe('API write endpoints', () => {
-  const nested = (depth: number) => `${'['.repeat(depth)}"x"${']'.repeat(depth)}`
-  const bodies: Array<[string, string, string]> = [
-    ['broken JSON', '{"name": "x', 'application/json'],
-    ['array', '[1,2,3]', 'application/json'],
-    ['string', '"hello"', 'application/json'],
-    ['NUL everywhere', JSON.stringify(Object.fromEntries(FALLBACK_FIELDS.concat(['posts', 'steps', 'trigger', 'properties', 'type', 'comment']).map((f) => [f, NUL]))), 'application/json'],
-    ['NUL in a key', JSON.stringify({ name: 'x', properties: { 'a\u0000': 1 } }), 'application/json'],
-    ['NUL deep', JSON.stringify({ name: 'x', posts: [{ parts: [{ text: NUL }] }], steps: [{ subject: 'a', markdown: NUL }] }), 'application/json'],
-    ['lone surrogate', '{"name": "\\ud800", "email": "a\\udc00@b.io"}', 'application/json'],
-    ['wrong types', JSON.stringify({ name: 42, posts: { a: 1 }, rule: [], start: true, timezone: null, steps: 'x', email: 5, accountIds: 'all', trigger: 'form', tags: 'a' }), 'application/json'],
-    ['overlong', JSON.stringify({ name: LONG, email: `${LONG}@x.io`, posts: [LONG], comment: LONG, type: LONG }), 'application/json'],
-    ['deeply nested', nested(5000), 'application/json'],
-    ['form body', 'name=x&email=y', 'application/x-www-form-urlencoded'],
-  ]
-
-  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 60_000 }, async () => {
-    const files = actionFiles.filter((f) => f.startsWith('api.'))
-    expect(files.length).toBeGreaterThan(10)
-    for (const file of files) {
-      const url = urlOf(file)
-      // The write methods the route names (others answer 405 before reading anything).
-      const source = readFileSync(path.join(routesDir, file), 'utf8')
-      const methods = ['POST', 'PUT', 'PATCH'].filter((m) => new RegExp(`\\b${m}\\b`).test(source))
-      for (const method of methods.length > 0 ? methods : ['POST']) {
-        for (const [label, body, type] of bodies) {
-          await expectRefusedWithoutWrite(`${method} ${url} ${label}`, () => send(url, { method, body, contentType: type, headers: { Authorization: `Bearer ${token}` } }))
-        }
-      }
-    }
   })
 })
