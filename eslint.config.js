@@ -39,7 +39,10 @@ function layers() {
   return [
     rule(
       ['app/**'],
-      [up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.')],
+      [
+        up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.'),
+        { regex: '^(\\.\\./)+(core|domain|jobs|connectors)/', message: 'app/ names the layers below by alias: #core/…, #domain/… (tsconfig paths), not ../../.' },
+      ],
       { allowAlias: true },
     ),
     rule(['domain/**'], [

@@ -5,6 +5,7 @@ import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express, { type Express } from 'express'
 import type { Services } from './core.server'
+import { finalErrorHandler, refuseForeignOrigin, refuseUnsupportedMethods } from './http-guards.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -19,8 +20,11 @@ export async function loadServerBuild(): Promise<ServerBuild> {
 export function createHttpApp(args: { services: Services; build: ServerBuild }): Express {
   const app = express()
   app.disable('x-powered-by')
+  app.use(refuseUnsupportedMethods)
   app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
+  app.use(refuseForeignOrigin)
   app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
+  app.use(finalErrorHandler)
   return app
 }

@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2'
 import { z } from 'zod'
+import { lineSchema } from '../domain/text'
 import type { Db } from '../db/client'
 import { findUserByEmail, getUserById, insertUser } from '../db/queries/users'
 import { createWorkspace } from '../db/queries/workspaces'
@@ -16,8 +17,8 @@ export const SignUpSchema = z.object({
     .string()
     .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters`)
     .max(200, 'Use at most 200 characters'),
-  name: z.string().trim().min(1, 'Enter your name').max(100),
-  workspaceName: z.string().trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+  name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
+  workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
 })
 export type SignUpInput = z.infer<typeof SignUpSchema>
 

@@ -5,7 +5,7 @@ import { isEmailBounce } from '../connectors/email/index'
 import type { Db } from '../db/client'
 import { getAccountCredentials } from '../db/queries/accounts'
 import { getEmailSettings, type EmailSettings } from '../db/queries/contacts'
-import { loadActiveDrips, loadSegmentRules, type DripWithSteps } from '../db/queries/drips'
+import { loadActiveDrips, loadSegmentRules, segmentRuleKey, type DripWithSteps } from '../db/queries/drips'
 import { claimDueEnrollments, insertSkippedDeliveries, recordAndMark, releaseClaims, settleEnrollments, type ClaimedEnrollment, type SendRecord, type Settlement } from '../db/queries/enrollments'
 import { insertContactEvent } from '../db/queries/events'
 import { suppressAddress } from '../db/queries/suppression'
@@ -70,8 +70,10 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
   const drips = await loadActiveDrips(db)
   if (drips.size === 0) return report
   const activityDripIds = [...drips.values()].filter(needsActivity).map((d) => d.drip.id)
-  const segmentIds = [...drips.values()].flatMap((d) => d.steps.flatMap((s) => (s.settings.condition?.kind === 'segment' ? [s.settings.condition.segmentId] : [])))
-  const segments = await loadSegmentRules(db, { segmentIds })
+  const refs = [...drips.values()].flatMap((d) =>
+    d.steps.flatMap((s) => (s.settings.condition?.kind === 'segment' ? [{ workspaceId: d.drip.workspaceId, segmentId: s.settings.condition.segmentId }] : [])),
+  )
+  const segments = await loadSegmentRules(db, { refs })
   const senders = new Map<string, SenderContext>()
   let cursor: { at: Date; id: string } | null = null
   // The budget is wall time (a fixed test clock must not make a pass endless).
@@ -154,7 +156,7 @@ async function runBatch(
       steps: drip.steps.map(toStepDef),
       now,
       cap: sender.settings.frequencyCap ?? null,
-      segments: (id) => args.segments.get(id),
+      segments: (id) => args.segments.get(segmentRuleKey(enrollment.workspaceId, id)),
       enrollment: {
         id: enrollment.id,
         stepPosition: enrollment.stepPosition,

@@ -7,7 +7,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
-import { readForm } from '~/utils/forms.server'
+import { readForm, readFormBody } from '~/utils/forms.server'
 import {
   approveSeries,
   loadEditorOptions,
@@ -43,7 +43,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = { userId: user.id, role: membership.role }
   const seriesId = z.uuid().safeParse(params.seriesId).success ? params.seriesId! : null
   if (!seriesId || !(await loadSeries(services, { workspaceId: workspace.id, seriesId }))) throw notFound('No such series in this workspace')
-  const intent = (await request.clone().formData()).get('intent')
+  const intent = (await readFormBody(request.clone())).get('intent')
   if (intent === 'submit' || intent === 'approve' || intent === 'request-changes') {
     const form = await readForm(request, services, ApprovalActionSchema)
     if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { InputError } from '~/core.server'
 import { findContact, savePreferences, unsubscribeContact, verifyEmailToken } from '../core.server'
-import { fieldErrorsOf } from '~/utils/forms.server'
+import { fieldErrorsOf, readFormBody } from '~/utils/forms.server'
 import { isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Email preferences' }, { name: 'robots', content: 'noindex' }]
@@ -32,7 +32,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'preferences', params.token)
   if (!claims) throw invalid()
-  const parsed = PreferencesSchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = PreferencesSchema.safeParse(Object.fromEntries(await readFormBody(request)))
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), message: null }, { status: 400 })
   const { workspaceId, contactId } = claims
   if (parsed.data.intent === 'unsubscribe') {

@@ -9,6 +9,7 @@ export type ApiErrorBody = { error: { code: string; message: string; field?: str
 
 /** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
 import { InputError } from '../core.server'
+import { CONTROL_CHARACTER_MESSAGE, findUncleanText, MAX_JSON_DEPTH } from '#domain/text'
 
 
 export function apiError(status: number, code: string, message: string, field?: string): Response {
@@ -65,6 +66,12 @@ export async function parseJsonBody<S extends ZodType>(request: Request, schema:
     value = JSON.parse(text)
   } catch (error) {
     throw apiError(400, 'invalid_json', `The request body is not valid JSON: ${(error as Error).message}`)
+  }
+  const unclean = findUncleanText(value)
+  if (unclean) {
+    const field = unclean.path.length > 0 ? unclean.path.map(String).join('.') : undefined
+    const problem = unclean.problem === 'depth' ? `is nested more than ${MAX_JSON_DEPTH} levels deep` : CONTROL_CHARACTER_MESSAGE
+    throw apiError(400, 'invalid_request', `${field ?? 'The body'} ${problem}`, field)
   }
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw zodErrorResponse(parsed.error)

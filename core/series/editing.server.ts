@@ -98,7 +98,9 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       await tx.update(sequences).set({ name: input.name, timezone: input.timezone, updatedAt: now }).where(eq(sequences.id, sequenceId))
       const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
       if (sameTiming(currentTiming(row), next)) return held
-      const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || planStoredSeries(row, steps.length)[0]!.at <= now
+      // A stored timing that yields no date (one saved before the schema refused such rules) has not started.
+      const first = planStoredSeries(row, steps.length)[0]
+      const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || (first !== undefined && first.at <= now)
       await updateSeriesTiming(tx, {
         workspaceId,
         sequenceId,

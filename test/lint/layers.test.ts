@@ -41,6 +41,7 @@ describe('imports point down the layers', () => {
     ['app/utils/fixture.server.ts', "import { getContact } from '../../db/queries/contacts'"],
     ['app/fixture.server.ts', "import { openDatabase } from '../db/client'"],
     ['app/routes/fixture.tsx', "import { listMembers } from '#db/queries/workspaces'"],
+    ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
     ['core/fixture.ts', "import { publishDelivery } from '#jobs/publish-delivery'"],
     ['domain/fixture.ts', "import { openDatabase } from '#db/client'"],
   ])('%s refuses %s', async (filePath, code) => {
@@ -53,11 +54,10 @@ describe('imports point down the layers', () => {
     ['jobs/fixture.ts', "import type { Services } from '../core/services'"],
     ['core/fixture.ts', "import { deliveryScheduler } from '../jobs/enqueue'"],
     ['core/fixture.ts', "import { openJobStore } from '../jobs/store'"],
-    ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series.server'"],
+    ['app/routes/fixture.tsx', "import { createSeries } from '#core/series.server'"],
     ['app/routes/fixture.tsx', "import { listWorkspaceMembers } from '../core.server'"],
     ['app/routes/fixture.tsx', "import { listWorkspaceMembers, type Role } from '~/core.server'"],
     ['app/routes/fixture.tsx', "import { requireMembership } from '~/utils/auth.server'"],
-    ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
     ['app/routes/fixture.tsx', "import { ROLES } from '#domain/roles'"],
   ])('%s allows %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toEqual([])
