@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
 import { isConnectorError, type Connector } from '../connectors/types'
@@ -159,7 +160,13 @@ export async function startAccountConnection(
   try {
     started = await startAuthorization({ connector, redirectUri: callbackUrl(services, kind), server, now: services.clock.now() })
   } catch (error) {
-    const reason = (error as Error).message.replace(/^[\w.]+: /, '')
+    // A refused address, or one message for every failure to talk to the server: the answer never tells
+    // an open port from a closed one (ASVS V1.3.6). An address the connector cannot use says why.
+    const reason = isAddressNotAllowed(error)
+      ? ADDRESS_NOT_ALLOWED
+      : isConnectorError(error)
+        ? `${SERVER_UNREACHABLE} as a ${connector.displayName} server`
+        : (error as Error).message.replace(/^[\w.]+: /, '')
     throw new ConnectError(`Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`, {
       field: 'server',
       status: 400,

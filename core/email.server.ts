@@ -28,6 +28,8 @@ import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
 import type { Services } from './services.server'
+import { ApiError } from './errors'
+import { SmtpHostSchema } from './settings.server'
 
 /**
  * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,
@@ -353,6 +355,8 @@ export async function saveSender(
   services: Services,
   args: { workspaceId: string; fromName: string; fromEmail: string; replyTo: string | null; postalAddress: string; smtp: SmtpSettings },
 ): Promise<EmailSettings> {
+  const host = SmtpHostSchema.safeParse(args.smtp.host)
+  if (!host.success) throw new ApiError(400, 'invalid_smtp_host', host.error.issues[0]!.message, 'host')
   const db = services.database.db
   const fromEmail = args.fromEmail.toLowerCase()
   const account = await connectAccount(db, {
@@ -361,7 +365,7 @@ export async function saveSender(
     remoteAccountId: fromEmail,
     handle: fromEmail,
     displayName: args.fromName,
-    credentials: smtpCredentials(args.smtp),
+    credentials: smtpCredentials({ ...args.smtp, host: host.data }),
     keyring: services.keyring,
     clock: services.clock,
   })
