@@ -83,6 +83,8 @@ export type NetGuard = {
   lookup: net.LookupFunction
   /** Whether a connected socket's peer (or any IP address) may be talked to. */
   allows(address: string): boolean
+  /** Resolves when `host` (a name or an IP literal) may be connected to; else rejects with AddressNotAllowedError (or the DNS error). */
+  checkHost(host: string): Promise<void>
   /** `fetch` whose every connection (redirects included) goes through the guard. */
   fetch: typeof fetch
   /** A TCP connection to a user-given host through the guard (for protocols other than HTTP: SMTP). */
@@ -130,8 +132,21 @@ export function createNetGuard(options: NetGuardOptions = {}): NetGuard {
     },
   })
 
-  const guardedFetch = ((input: RequestInfo | URL, init?: RequestInit) =>
-    fetch(input, { ...init, dispatcher } as RequestInit)) as typeof fetch
+  /** Refuse early what a connection would refuse (a name is resolved once more, and pinned, at connect). */
+  function checkHost(host: string): Promise<void> {
+    const bare = host.replace(/^\[(.*)\]$/, '$1')
+    if (allowAll) return Promise.resolve()
+    if (net.isIP(bare)) return allows(bare) ? Promise.resolve() : Promise.reject(new AddressNotAllowedError())
+    return new Promise((resolve, reject) => lookup(bare, { all: true }, (error) => (error ? reject(error) : resolve())))
+  }
+
+  // The host is checked before fetch runs (fetch refuses some ports before it connects, and that
+  // error must not differ from the one for any other port); every connection is checked again.
+  const guardedFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(input instanceof Request ? input.url : input)
+    await checkHost(url.hostname)
+    return fetch(input, { ...init, dispatcher } as RequestInit)
+  }) as typeof fetch
 
   function connect(args: GuardedConnectArgs): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
@@ -157,5 +172,5 @@ export function createNetGuard(options: NetGuardOptions = {}): NetGuard {
     })
   }
 
-  return { lookup, allows, fetch: guardedFetch, connect, close: () => dispatcher.close() }
+  return { lookup, allows, checkHost, fetch: guardedFetch, connect, close: () => dispatcher.close() }
 }

@@ -162,9 +162,10 @@ export async function startAccountConnection(
   } catch (error) {
     // A refused address, or one message for every failure to talk to the server: the answer never tells
     // an open port from a closed one (ASVS V1.3.6). An address the connector cannot use says why.
+    // (By name: the web process's Remix build holds its own copy of the ConnectorError class.)
     const reason = isAddressNotAllowed(error)
       ? ADDRESS_NOT_ALLOWED
-      : isConnectorError(error)
+      : isConnectorError(error) || (error as Error).name === 'ConnectorError'
         ? `${SERVER_UNREACHABLE} as a ${connector.displayName} server`
         : (error as Error).message.replace(/^[\w.]+: /, '')
     throw new ConnectError(`Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`, {
