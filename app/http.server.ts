@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
@@ -23,32 +23,4 @@ export function createHttpApp(args: { services: Services; build: ServerBuild }):
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
   app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
   return app
-}
-
-/**
- * PGlite does not lock its data directory, and two processes writing it corrupt it. Whoever opens the
- * embedded database holds this pid file; `isEmbeddedDatabaseBusy` lets the CLI refuse politely.
- */
-export function embeddedLockFile(dataDir: string): string {
-  return path.resolve(dataDir, 'app.pid')
-}
-
-export function isEmbeddedDatabaseBusy(dataDir: string): { pid: number } | null {
-  const file = embeddedLockFile(dataDir)
-  if (!existsSync(file)) return null
-  const pid = Number(readFileSync(file, 'utf8').trim())
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null
-  try {
-    process.kill(pid, 0)
-    return { pid }
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? { pid } : null
-  }
-}
-
-export function holdEmbeddedDatabase(dataDir: string): { release(): void } {
-  const file = embeddedLockFile(dataDir)
-  mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, String(process.pid))
-  return { release: () => rmSync(file, { force: true }) }
 }

@@ -27,6 +27,8 @@ import { contactMergeValues } from '../domain/email/merge'
 import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
+import { emailBounces } from './metrics.server'
+import { hmacSha256 } from './secrets'
 import type { Services } from './services.server'
 import { ApiError } from './errors'
 import { SmtpHostSchema } from './settings.server'
@@ -49,13 +51,13 @@ const derivedLinkKeys = new Map<string, Buffer>()
 const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
 
 export function signedEmailUrl(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, claims: LinkClaims): string {
-  const token = signLink({ secret: emailLinkSecret(services), purpose, claims, now: services.clock.now() })
+  const token = signLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, claims, now: services.clock.now() })
   return new URL(`${PATHS[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`, services.config.APP_URL).toString()
 }
 
 export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, token: string | undefined): LinkClaims | null {
   if (!token) return null
-  const result = verifyLink({ secret: emailLinkSecret(services), purpose, token, now: services.clock.now() })
+  const result = verifyLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, token, now: services.clock.now() })
   return result.ok ? result.claims : null
 }
 
@@ -347,6 +349,7 @@ export async function applyDsn(services: Services, args: { workspaceId: string; 
       suppressed.push(r.recipient)
     }
   })
+  emailBounces.inc({ source: 'dsn' }, args.recipients.filter((r) => r.hard).length)
   return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
 }
 

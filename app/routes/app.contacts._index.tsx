@@ -2,7 +2,7 @@ import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, Title } fr
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { requireMembership } from '~/utils/auth.server'
-import { decayedScore, displayScore } from '../../domain/email/score'
+import { decayedScore, displayScore } from '#domain/email/score'
 import { countWorkspaceContacts, listContactsPage } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contacts · Trickle' }]

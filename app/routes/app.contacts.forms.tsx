@@ -6,7 +6,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { createSignupForm, listWorkspaceSignupForms, loadEmailSettings, saveSender, SmtpHostSchema } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { isStorableText, TagSchema } from '../../domain/email/contact'
+import { isStorableText, TagSchema } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Signup forms and sender · Trickle' }]
 

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
 import { requireCsrf } from '~/utils/csrf.server'
-import { MAX_IMAGE_BYTES, MediaInputError, storeImage } from '../core.server'
+import { MAX_IMAGE_BYTES, InputError, storeImage } from '../core.server'
 
 /**
  * Upload one image for a post (the editor's file input posts here; session + CSRF). Answers the stored
@@ -20,7 +20,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const stored = await storeImage(services, { workspaceId: workspace.id, fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) })
     return Response.json(stored, { status: 201 })
   } catch (error) {
-    if (error instanceof MediaInputError) return Response.json({ error: error.message, field: error.field }, { status: error.status })
+    if (error instanceof InputError) return Response.json({ error: error.message, field: error.field }, { status: error.status })
     throw error
   }
 }

@@ -18,7 +18,7 @@ import {
   resumeSeries,
   saveSeriesForm,
   SeriesFormSchema,
-  SeriesInputError,
+  InputError,
   submitForApproval,
 } from '../core.server'
 
@@ -52,7 +52,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       else if (form.data.intent === 'approve') await approveSeries(services, { workspaceId: workspace.id, seriesId, actor })
       else await requestChanges(services, { workspaceId: workspace.id, seriesId, actor, comment: form.data.comment })
     } catch (error) {
-      if (error instanceof SeriesInputError) return data({ fieldErrors: { [error.field]: error.message } }, { status: error.status })
+      if (error instanceof InputError) return data({ fieldErrors: { [error.field ?? 'form']: error.message } }, { status: error.status })
       throw error
     }
     return redirect(`/app/series/${seriesId}?${intent === 'submit' ? 'submitted' : intent === 'approve' ? 'approved' : 'returned'}=1`)
@@ -64,7 +64,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (form.data.intent === 'pause') await pauseSeries(services, { workspaceId: workspace.id, seriesId })
       else await resumeSeries(services, { workspaceId: workspace.id, seriesId, policy: form.data.policy })
     } catch (error) {
-      if (error instanceof SeriesInputError) return data({ fieldErrors: { [error.field]: error.message } }, { status: error.status })
+      if (error instanceof InputError) return data({ fieldErrors: { [error.field ?? 'form']: error.message } }, { status: error.status })
       throw error
     }
     return redirect(`/app/series/${seriesId}`)

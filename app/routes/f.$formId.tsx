@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmailNotConfiguredError, findSignupForm, signUpThroughForm } from '../core.server'
 import { fieldErrorsOf } from '~/utils/forms.server'
-import { EmailSchema, isStorableText } from '../../domain/email/contact'
+import { EmailSchema, isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.name : 'Sign up' }]
 

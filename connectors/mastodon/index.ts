@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../domain/clock'
+import type { Clock } from '../../domain/clock'
 import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import {
   ConnectorError,
@@ -33,6 +33,7 @@ export type MastodonConnectorConfig = {
    */
   allowPrivateNetworkHosts?: boolean
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
 }
 
@@ -68,7 +69,7 @@ function comparable(text: string): string {
 type CallKind = 'write' | 'read' | 'authorize'
 
 export function createMastodonConnector(config: MastodonConnectorConfig = {}): Connector<'mastodon'> {
-  const clock = config.clock ?? systemClock
+  const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
   const scopes = (config.scopes ?? ['read:accounts', 'read:statuses', 'write:statuses', 'write:media']).join(' ')
   const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })

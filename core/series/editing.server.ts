@@ -17,7 +17,7 @@ import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '.
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import type { Services } from '../services.server'
 import { holdForApproval, needsApproval, type SeriesActor } from './approval.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
 import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
 import { currentTiming, describeSeriesRule, planStoredSeries, TIMEZONES } from './timing'
@@ -81,7 +81,7 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       for (const [i, step] of steps.entries()) {
         const post = input.posts[i]
         if (post === undefined) {
-          if (settled(step.id)) throw new SeriesInputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
+          if (settled(step.id)) throw new InputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
           await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.workspaceId, workspaceId), eq(sequenceSteps.id, step.id)))
         } else if (!sameContent(toStepContent(post), step.content)) {
           await tx.update(sequenceSteps).set({ content: toStepContent(post), updatedAt: now }).where(eq(sequenceSteps.id, step.id))
@@ -175,7 +175,7 @@ export async function saveSeriesForm(
     await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input, actor: args.actor })
     return { ok: true, seriesId: args.seriesId }
   } catch (error) {
-    if (error instanceof SeriesInputError) return { ok: false, status: error.status, fieldErrors: { [error.field]: error.message } }
+    if (error instanceof InputError) return { ok: false, status: error.status, fieldErrors: { [error.field ?? 'form']: error.message } }
     throw error
   }
 }

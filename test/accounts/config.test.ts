@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../../core/env.server'
 import { createAccountServices } from '../../core/services.server'
-import { systemClock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 
 /** The connector variables of the environment schema, and what Services builds from them. */
 

@@ -4,7 +4,7 @@ import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
 import { deliveries } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
-import { deliveryScheduler } from '../../jobs/publish-delivery'
+import { deliveryScheduler } from '../../jobs/enqueue'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 
 const clock = fixedClock(new Date('2026-05-04T09:00:00Z'))

@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon'
 import { z } from 'zod'
-import { ROLES } from '../../../domain/roles'
+import { ROLES } from '#domain/roles'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 /** API contract of the accounts-and-access area: who am I, the workspace, its members and API tokens. */
