@@ -30,7 +30,7 @@ import type { DsnRecipient } from '../domain/email/dsn'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
 import type { Services } from './services.server'
-import { ApiError } from './errors'
+import { InputError } from './errors'
 import { SmtpHostSchema } from './settings.server'
 
 /**
@@ -359,7 +359,7 @@ export async function saveSender(
   args: { workspaceId: string; fromName: string; fromEmail: string; replyTo: string | null; postalAddress: string; smtp: SmtpSettings },
 ): Promise<EmailSettings> {
   const host = SmtpHostSchema.safeParse(args.smtp.host)
-  if (!host.success) throw new ApiError(400, 'invalid_smtp_host', host.error.issues[0]!.message, 'host')
+  if (!host.success) throw new InputError('host', host.error.issues[0]!.message)
   const db = services.database.db
   const fromEmail = args.fromEmail.toLowerCase()
   const account = await connectAccount(db, {
