@@ -48,7 +48,7 @@ async function run(name: string, send: (i: number) => Promise<unknown>) {
 }
 
 const bare = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...POOL })
-const connector = createEmailConnector(POOL)
+const connector = createEmailConnector({ ...POOL, allowPrivateNetworkHosts: true })
 const credentials = smtpCredentials({ host: '127.0.0.1', port, security: 'none' })
 const linkMac = hmacSha256('bench-secret')
 const now = new Date('2026-11-01T00:00:00Z')

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
 import { isConnectorError, type Connector } from '../connectors/types'
@@ -146,7 +147,14 @@ export async function startAccountConnection(
   try {
     started = await startAuthorization({ connector, redirectUri: callbackUrl(services, kind), server, now: services.clock.now() })
   } catch (error) {
-    const reason = (error as Error).message.replace(/^[\w.]+: /, '')
+    // A refused address, or one message for every failure to talk to the server: the answer never tells
+    // an open port from a closed one (ASVS V1.3.6). An address the connector cannot use says why.
+    // (By name: the web process's Remix build holds its own copy of the ConnectorError class.)
+    const reason = isAddressNotAllowed(error)
+      ? ADDRESS_NOT_ALLOWED
+      : isConnectorError(error) || (error as Error).name === 'ConnectorError'
+        ? `${SERVER_UNREACHABLE} as a ${connector.displayName} server`
+        : (error as Error).message.replace(/^[\w.]+: /, '')
     throw new InputError('server', `Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`)
   }
   return { url: started.url, connection: { kind, workspaceId: args.workspaceId, userId: args.userId, pending: started.pending } }

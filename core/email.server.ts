@@ -30,6 +30,8 @@ import type { DsnRecipient } from '../domain/email/dsn'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
 import type { Services } from './services.server'
+import { InputError } from './errors'
+import { SmtpHostSchema } from './settings.server'
 
 /**
  * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,
@@ -356,6 +358,8 @@ export async function saveSender(
   services: Services,
   args: { workspaceId: string; fromName: string; fromEmail: string; replyTo: string | null; postalAddress: string; smtp: SmtpSettings },
 ): Promise<EmailSettings> {
+  const host = SmtpHostSchema.safeParse(args.smtp.host)
+  if (!host.success) throw new InputError('host', host.error.issues[0]!.message)
   const db = services.database.db
   const fromEmail = args.fromEmail.toLowerCase()
   const account = await connectAccount(db, {
@@ -364,7 +368,7 @@ export async function saveSender(
     remoteAccountId: fromEmail,
     handle: fromEmail,
     displayName: args.fromName,
-    credentials: smtpCredentials(args.smtp),
+    credentials: smtpCredentials({ ...args.smtp, host: host.data }),
     keyring: services.keyring,
     clock: services.clock,
   })

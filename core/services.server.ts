@@ -25,9 +25,15 @@ export type Services = {
 /** The connectors' configuration from the environment (connectors never read it themselves). */
 export function connectorConfigsFrom(config: Config, clock: Clock): Partial<ConnectorConfigs> {
   const configs: Partial<ConnectorConfigs> = {
-    mastodon: { appName: config.MASTODON_APP_NAME, website: config.APP_URL, allowInsecureInstances: config.MASTODON_ALLOW_HTTP, clock },
+    mastodon: {
+      appName: config.MASTODON_APP_NAME,
+      website: config.APP_URL,
+      allowInsecureInstances: config.MASTODON_ALLOW_HTTP,
+      allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
+      clock,
+    },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
-    email: {},
+    email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

@@ -11,7 +11,7 @@ import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
  * must never produce a 500 or a partial write.
  */
 let t: EmailTestApp
-const email = createEmailConnector()
+const email = createEmailConnector({ allowPrivateNetworkHosts: true })
 beforeAll(async () => {
   t = await startEmailApp()
 })

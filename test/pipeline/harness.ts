@@ -92,7 +92,7 @@ export function connectorsFromEnv(env: Record<string, string | undefined>, timeo
   const x = env.X_API_URL
     ? createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
     : undefined
-  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, timeoutMs }) : undefined
+  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
   const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
   return (kind) => {
     const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : loopback
