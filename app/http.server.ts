@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express, { type Express } from 'express'
 import type { Services } from './core.server'
+import { limitRequestBodies } from './utils/body-limit.server'
+import { createRemixHandler } from './utils/remix-handler.server'
+import { cspNonceOf, securityHeaders } from './utils/security-headers.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -19,9 +21,13 @@ export async function loadServerBuild(): Promise<ServerBuild> {
 export function createHttpApp(args: { services: Services; build: ServerBuild }): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Security headers (CSP with a per-response nonce, frame-ancestors, HSTS on https …): decision 064.
+  app.use(securityHeaders({ appUrl: args.services.config.APP_URL }))
   app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
-  app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
+  // Request bodies are limited per route while they stream, before Remix reads them: decision 064.
+  app.use(limitRequestBodies())
+  app.all('*', createRemixHandler({ build: args.build, getLoadContext: (req, res) => ({ services: args.services, clientIp: req.ip ?? null, cspNonce: cspNonceOf(res) }) }))
   return app
 }
 
