@@ -17,7 +17,8 @@ export function createRemixHandler(args: { build: ServerBuild; getLoadContext: (
       const response = await handleRequest(remixRequest(req, res), args.getLoadContext(req, res))
       const exceeded = exceededBodyLimit(res)
       if (exceeded) {
-        await response.body?.cancel().catch(() => {})
+        // Read to its end (a route's error page; cancelling it mid-render makes React log an error).
+        await response.arrayBuffer().catch(() => {})
         return sendTooLarge(req, res, exceeded)
       }
       await sendRemixResponse(res, response)
