@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream'
 import type { AppLoadContext, EntryContext, HandleErrorFunction } from '@remix-run/node'
 import { createReadableStreamFromReadable } from '@remix-run/node'
-import { RemixServer } from '@remix-run/react'
+import { isRouteErrorResponse, RemixServer } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { NonceProvider } from './utils/nonce'
@@ -46,5 +46,6 @@ export default function handleRequest(request: Request, responseStatusCode: numb
 
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted || (error instanceof Error && error.name === 'BodyTooLargeError')) return
+  if (isRouteErrorResponse(error) && error.status < 500) return
   console.error(error)
 }
