@@ -1,5 +1,5 @@
 import { Alert, Button, Container, Stack, Text, TextInput, Title } from '@mantine/core'
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
@@ -8,6 +8,12 @@ import { fieldErrorsOf } from '~/utils/forms.server'
 import { EmailSchema, isStorableText } from '../../domain/email/contact'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.name : 'Sign up' }]
+
+/** A rate-limited post's Retry-After reaches the page's response. */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After')
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
+}
 
 /** Shared by the hosted page, the embeddable variant (`?embed=1`, for an iframe) and plain HTML forms posted from other sites. */
 const SignupSchema = z.object({
