@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express, { type Express } from 'express'
 import type { Services } from './core.server'
 import { finalErrorHandler, refuseForeignOrigin, refuseUnsupportedMethods } from './http-guards.server'
+import { limitRequestBodies } from './utils/body-limit.server'
+import { createRemixHandler } from './utils/remix-handler.server'
+import { cspNonceOf, securityHeaders } from './utils/security-headers.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -21,10 +23,14 @@ export function createHttpApp(args: { services: Services; build: ServerBuild }):
   const app = express()
   app.disable('x-powered-by')
   app.use(refuseUnsupportedMethods)
+  // Security headers (CSP with a per-response nonce, frame-ancestors, HSTS on https …): decision 064.
+  app.use(securityHeaders({ appUrl: args.services.config.APP_URL }))
   app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
+  // Request bodies are limited per route while they stream, before Remix reads them: decision 064.
+  app.use(limitRequestBodies())
   app.use(refuseForeignOrigin)
-  app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
+  app.all('*', createRemixHandler({ build: args.build, getLoadContext: (req, res) => ({ services: args.services, clientIp: req.ip ?? null, cspNonce: cspNonceOf(res) }) }))
   app.use(finalErrorHandler)
   return app
 }

@@ -5,6 +5,8 @@ declare module '@remix-run/node' {
     services: Services
     /** The peer address (Express `req.ip`: honours `trust proxy` when set); recorded with consent. */
     clientIp?: string | null
+    /** This response's Content-Security-Policy nonce for inline scripts (app/utils/security-headers.server.ts). */
+    cspNonce?: string
   }
 }
 

@@ -6,6 +6,7 @@ import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } 
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from './components/error-boundary'
 import { useToast } from './components/toasts'
+import { useNonce } from './utils/nonce'
 import { readToast } from './utils/toast.server'
 
 export const links: LinksFunction = () => [
@@ -38,6 +39,7 @@ const cssVariablesResolver: CSSVariablesResolver = () => ({
 })
 
 export function Layout({ children }: { children: React.ReactNode }) {
+  const nonce = useNonce()
   return (
     <html lang="en">
       <head>
@@ -45,15 +47,15 @@ export function Layout({ children }: { children: React.ReactNode }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
         <Links />
-        <ColorSchemeScript />
+        <ColorSchemeScript nonce={nonce} />
       </head>
       <body>
         <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
           <Notifications position="top-right" zIndex={1000} />
           {children}
         </MantineProvider>
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   )

@@ -190,6 +190,8 @@ export async function resubscribe(tx: DbOrTx, args: { workspaceId: string; conta
 }
 
 const MAX_REPORTED_ERRORS = 1000
+/** The largest CSV file a contact import takes (the import page's limit; app/utils/body-limit.server.ts allows its upload). */
+export const MAX_CONTACT_IMPORT_BYTES = 20 * 1024 * 1024
 const INSERT_CHUNK = 1000
 
 /**

@@ -29,6 +29,7 @@ import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
+import { enqueueSignupConfirmation } from '../jobs/enqueue'
 import type { Services } from './services.server'
 import { InputError } from './errors'
 import { SmtpHostSchema } from './settings.server'
@@ -285,13 +286,15 @@ export async function recordApiEvent(services: Services, args: { workspaceId: st
 
 /**
  * A signup through a form: the contact is created `pending` (or kept as it is), the consent is
- * recorded with the text shown and the IP, and the double opt-in email goes out. Suppressed
- * addresses get nothing (the page says the same either way, so it reveals nothing).
+ * recorded with the text shown and the IP, and the double opt-in email is queued (job
+ * `signup-confirmation`, jobs/signup-confirmation.ts): the public request never waits for SMTP.
+ * Suppressed addresses get nothing (the page says the same either way, so it reveals nothing).
  */
 export async function signUpThroughForm(services: Services, args: { form: SignupForm; email: string; name: string | null; ip: string | null }) {
   const { form } = args
   const at = services.clock.now()
   const db = services.database.db
+  await requireEmailSettings(db, form.workspaceId)
   const { contact, consentId } = await db.transaction(async (tx) => {
     const { contact } = await ensureContact(tx, { workspaceId: form.workspaceId, email: args.email, name: args.name, status: 'pending', at })
     const consent = await insertConsentRecord(tx, {
@@ -304,23 +307,33 @@ export async function signUpThroughForm(services: Services, args: { form: Signup
     })
     return { contact, consentId: consent.id }
   })
-  const confirmUrl = signedEmailUrl(services, 'confirm', { workspaceId: form.workspaceId, contactId: contact.id, consentId })
+  await enqueueSignupConfirmation(services.jobs.agenda, { workspaceId: form.workspaceId, contactId: contact.id, consentId, runAt: at })
+  return { contactId: contact.id, consentId }
+}
+
+/**
+ * The double opt-in email of one consent record (the `signup-confirmation` job runs this). A
+ * suppressed or no longer pending contact gets nothing; SMTP failures are thrown for the job to retry.
+ */
+export async function sendSignupConfirmation(services: Services, args: { workspaceId: string; contactId: string; consentId: string }): Promise<{ sent: boolean }> {
+  const confirmUrl = signedEmailUrl(services, 'confirm', args)
   try {
     await sendToContact(services, {
-      workspaceId: form.workspaceId,
-      contactId: contact.id,
+      workspaceId: args.workspaceId,
+      contactId: args.contactId,
       purpose: 'confirmation',
-      idempotencyKey: `confirm:${consentId}`,
+      idempotencyKey: `confirm:${args.consentId}`,
       values: { confirm_url: confirmUrl },
       template: {
         subject: 'Please confirm your subscription',
         markdown: 'Hi {{ first_name | "there" }},\n\nplease confirm that you want to receive our emails:\n\n[Yes, subscribe me]({{ confirm_url }})\n\nIf you did not sign up, ignore this email and you will hear nothing more from us.',
       },
     })
+    return { sent: true }
   } catch (error) {
-    if (!(error instanceof SuppressedError)) throw error
+    if (error instanceof SuppressedError) return { sent: false }
+    throw error
   }
-  return { contactId: contact.id }
 }
 
 /** The double opt-in link: confirm the consent record and subscribe the contact (once; later clicks change nothing). */

@@ -8,6 +8,7 @@ import type { DeliveryScheduler } from '../db/queries/deliveries'
 export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
 export const DRIP_RUNNER_JOB = 'drip-runner'
 export const DRIP_WAKE_JOB = 'drip-runner-wake'
+export const SIGNUP_CONFIRMATION_JOB = 'signup-confirmation'
 
 /** Jobs for deliveries: one unique publish job per delivery id. */
 export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
@@ -22,6 +23,12 @@ export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
 /** Wake the drip runner now (one wake-up job at a time, whoever asks). */
 export async function wakeDripRunnerJob(agenda: Agenda, now: Date): Promise<void> {
   await scheduleUniqueJob(agenda, { name: DRIP_WAKE_JOB, key: 'wake', runAt: now })
+}
+
+/** Queue the double opt-in email of one consent record (one job per consent; jobs/signup-confirmation.ts sends it). */
+export async function enqueueSignupConfirmation(agenda: Agenda, args: { workspaceId: string; contactId: string; consentId: string; runAt: Date }): Promise<void> {
+  const { workspaceId, contactId, consentId, runAt } = args
+  await scheduleUniqueJob(agenda, { name: SIGNUP_CONFIRMATION_JOB, key: consentId, runAt, data: { workspaceId, contactId, consentId } })
 }
 
 export type UniqueJobArgs = { name: string; key: string; runAt: Date; data?: Record<string, unknown> }

@@ -11,6 +11,7 @@ import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
 import { deliveryScheduler } from './enqueue'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
+import { defineSignupConfirmation } from './signup-confirmation'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
@@ -38,6 +39,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL, logger: services.logger })
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
+  defineSignupConfirmation(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { type Clock } from '../domain/clock'
 import { systemClock } from '../core/clock'
 import { openJobStore } from '../jobs/store'
+import { startWorker, type DefineJobs } from '../jobs/worker'
 import { createHttpApp, loadServerBuild } from '../app/http.server'
 import { loadConfig } from '../core/env.server'
 import { createAccountServices, type Services } from '../core/services.server'
@@ -28,9 +29,10 @@ export type TestApp = {
  * `database` (optional) is an already-open database to serve instead; `close` closes it.
  * `env` adds environment variables (e.g. X_CLIENT_ID and X's base URLs pointing at a loopback server);
  * ALLOW_PRIVATE_NETWORK_HOSTS is on unless `env` turns it off.
+ * `worker` starts a worker in the process that runs only the jobs it defines (e.g. `defineSignupConfirmation`).
  */
 export async function startTestApp(
-  options: { clock?: Clock; database?: Database & { url?: string }; env?: Record<string, string> } = {},
+  options: { clock?: Clock; database?: Database & { url?: string }; env?: Record<string, string>; worker?: DefineJobs } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase())
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-app-'))
@@ -53,11 +55,13 @@ export async function startTestApp(
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   services.config = { ...config, APP_URL: url }
+  const worker = options.worker ? await startWorker(services, { defineJobs: options.worker }) : null
   return {
     url,
     services,
     databaseUrl: database.url,
     async close() {
+      await worker?.stop({ drainMs: 0 })
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       await jobs.close({ drainMs: 0 })

@@ -4,12 +4,10 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { requireMembership } from '~/utils/auth.server'
-import { listCustomFields, startContactImport } from '../core.server'
+import { listCustomFields, MAX_CONTACT_IMPORT_BYTES as MAX_BYTES, startContactImport } from '../core.server'
 import { readForm } from '~/utils/forms.server'
 
 export const meta: MetaFunction = () => [{ title: 'Import contacts · Trickle' }]
-
-const MAX_BYTES = 20 * 1024 * 1024
 
 const ImportSchema = z.object({
   file: z

@@ -1,13 +1,19 @@
 import { Alert, Button, Container, Stack, Text, TextInput, Title } from '@mantine/core'
-import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { data, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { EmailNotConfiguredError, findSignupForm, signUpThroughForm } from '../core.server'
+import { EmailNotConfiguredError, findSignupForm, limitPublicFormPost, RateLimitedError, signUpThroughForm } from '../core.server'
 import { fieldErrorsOf, readFormBody } from '~/utils/forms.server'
 import { EmailSchema, isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.name : 'Sign up' }]
+
+/** A rate-limited post's Retry-After reaches the page's response. */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get('Retry-After')
+  return retryAfter ? { 'Retry-After': retryAfter } : new Headers()
+}
 
 /** Shared by the hosted page, the embeddable variant (`?embed=1`, for an iframe) and plain HTML forms posted from other sites. */
 const SignupSchema = z.object({
@@ -39,6 +45,13 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const form = await findForm(services, params.formId)
+  try {
+    // Per IP and per form, across every web process (decision 064).
+    await limitPublicFormPost(services, { formId: form.id, ip: context.clientIp ?? null })
+  } catch (error) {
+    if (!(error instanceof RateLimitedError)) throw error
+    return data({ fieldErrors: {}, done: false, limited: error.message }, { status: 429, headers: { 'Retry-After': String(error.retryAfterSeconds) } })
+  }
   const parsed = SignupSchema.safeParse(Object.fromEntries(await readFormBody(request)))
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), done: false }, { status: 400 })
   if (parsed.data.website) return { fieldErrors: {}, done: true }
@@ -55,6 +68,7 @@ export default function SignupForm() {
   const { name, consentText, embed } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
+  const limited = result && 'limited' in result ? result.limited : null
   const body = result?.done ? (
     <Alert color="teal" role="status" title="Check your inbox">
       {CHECK_INBOX}
@@ -62,6 +76,11 @@ export default function SignupForm() {
   ) : (
     <Form method="post" noValidate>
       <Stack>
+        {limited ? (
+          <Alert color="yellow" role="alert" title="Please wait a moment">
+            {limited}
+          </Alert>
+        ) : null}
         <TextInput label="Email" name="email" type="email" required autoComplete="email" error={errors.email} />
         <TextInput label="Name" name="name" autoComplete="name" error={errors.name} />
         <div style={{ position: 'absolute', left: '-10000px' }} aria-hidden="true">

@@ -9,6 +9,7 @@ import { listEnrollments } from '../../db/queries/enrollments'
 import { sequences } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { dripRunnerDeps, runDripPass } from '../../jobs/drip-runner'
+import { defineSignupConfirmation } from '../../jobs/signup-confirmation'
 import { startTestApp, type TestApp } from '../app-server'
 import { linkIn } from '../email/setup'
 import { rawHeaders, startSmtpServer, type CapturedMessage, type TestSmtpServer } from '../servers/smtp'
@@ -39,7 +40,7 @@ beforeAll(async () => {
   const server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<title>Guide</title><h1>The guide</h1>')).listen(0, '127.0.0.1')
   await once(server, 'listening')
   site = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) }
-  ;[app, browser] = await Promise.all([startTestApp({ clock }), launchChromium()])
+  ;[app, browser] = await Promise.all([startTestApp({ clock, worker: defineSignupConfirmation }), launchChromium()])
 })
 afterAll(async () => {
   await browser?.close()

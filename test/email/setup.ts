@@ -1,5 +1,6 @@
 import { fixedClock } from '../../domain/clock'
 import { listSignupForms } from '../../db/queries/contacts'
+import { defineSignupConfirmation } from '../../jobs/signup-confirmation'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startSmtpServer, type TestSmtpServer } from '../servers/smtp'
 
@@ -19,12 +20,13 @@ export const T0 = new Date('2026-11-02T09:00:00Z')
 
 /**
  * The built app on a fresh database with a loopback SMTP server, an owner signed in, an API token, the
- * sender configured and one signup form, all through the real pages.
+ * sender configured and one signup form, all through the real pages; a worker sends the forms' confirmation emails (unless `worker: false`).
  */
-export async function startEmailApp(): Promise<EmailTestApp> {
+export async function startEmailApp(options: { worker?: boolean } = {}): Promise<EmailTestApp> {
   const clock = fixedClock(T0)
   const smtp = await startSmtpServer()
-  const app = await startTestApp({ clock })
+  // A worker runs the signup forms' confirmation emails (they are queued, not sent inside the request).
+  const app = await startTestApp({ clock, worker: options.worker === false ? undefined : defineSignupConfirmation })
   const browser = await signUpAs(app, { email: 'owner@brand.test' })
   const tokenPage = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'email tests' })
   const token = /trk_[A-Za-z0-9_-]+/.exec(await tokenPage.text())![0]

@@ -27,9 +27,10 @@ export type TestSmtpServer = {
 
 /**
  * A real SMTP server on loopback (smtp-server) that keeps every accepted message, parsed with
- * mailparser. Plain SMTP (no STARTTLS); with `users`, AUTH PLAIN/LOGIN is required.
+ * mailparser. Plain SMTP (no STARTTLS); with `users`, AUTH PLAIN/LOGIN is required. `port` (default: a
+ * free one) lets a server come back where another one was.
  */
-export async function startSmtpServer(options: { users?: Record<string, string> } = {}): Promise<TestSmtpServer> {
+export async function startSmtpServer(options: { users?: Record<string, string>; port?: number } = {}): Promise<TestSmtpServer> {
   const messages: CapturedMessage[] = []
   const rejected = new Set<string>()
   const waiters: Array<() => void> = []
@@ -91,7 +92,7 @@ export async function startSmtpServer(options: { users?: Record<string, string> 
   server.on('error', () => {})
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   const port = (server.server.address() as AddressInfo).port
   return {
