@@ -7,10 +7,16 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
 }
 
+/** Console messages of every desktopContext's pages that report a Content-Security-Policy violation (decision 064); tests expect none. */
+export const cspViolations: string[] = []
+
 /** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
 export async function desktopContext(browser: Browser, options: { width?: number; height?: number } = {}): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } })
   context.setDefaultTimeout(15_000)
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`)
+  })
   return context
 }
 

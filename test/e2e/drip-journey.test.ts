@@ -13,7 +13,7 @@ import { defineSignupConfirmation } from '../../jobs/signup-confirmation'
 import { startTestApp, type TestApp } from '../app-server'
 import { linkIn } from '../email/setup'
 import { rawHeaders, startSmtpServer, type CapturedMessage, type TestSmtpServer } from '../servers/smtp'
-import { desktopContext, launchChromium, signUpInBrowser } from './browser'
+import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from './browser'
 
 /**
  * The drip journey in Chromium against the built app, with a loopback SMTP server: an owner sets up
@@ -185,5 +185,7 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.screenshot({ path: path.join(shots, 'analytics.png'), fullPage: true })
   await visitor.close()
   await context.close()
+  // The CSP (nonce scripts, inline styles) lets every page of the journey run: no violation in the console.
+  expect(cspViolations).toEqual([])
 })
 
