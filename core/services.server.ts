@@ -4,6 +4,7 @@ import { openDatabase, type Database } from '../db/client'
 import { createKeyring, type Keyring } from '../db/vault'
 import { systemClock, type Clock } from '../domain/clock'
 import { openJobStore, type JobStore } from '../jobs/store'
+import type { AccountEventListener } from './account-events'
 import type { Config } from './env.server'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
@@ -16,6 +17,8 @@ export type Services = {
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
+  /** Told about log-ins, password changes and second-factor changes (core/account-events.ts); the audit log's hook. */
+  onAccountEvent?: AccountEventListener
 }
 
 /** The connectors' configuration from the environment (connectors never read it themselves). */
