@@ -126,7 +126,7 @@ export function TwoStepSettings({ totp, result }: { totp: TotpView; result?: Sec
       {totp.state === 'on' ? (
         <>
           <Text>
-            On since {totp.since.slice(0, 10)}. {totp.recoveryCodesLeft} unused recovery code{totp.recoveryCodesLeft === 1 ? '' : 's'} left.
+            {`On since ${totp.since.slice(0, 10)}. ${totp.recoveryCodesLeft} unused recovery code${totp.recoveryCodesLeft === 1 ? '' : 's'} left.`}
           </Text>
           <PasswordConfirmedForm intent="recovery-renew" label="New recovery codes" errors={result?.intent === 'recovery-renew' ? errors : {}} />
           <PasswordConfirmedForm intent="totp-disable" label="Turn off" color="red" errors={result?.intent === 'totp-disable' ? errors : {}} />
