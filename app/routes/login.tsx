@@ -1,4 +1,4 @@
-import { Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
@@ -55,6 +55,11 @@ export default function Login() {
     <Container size={460} py="xl">
       <Stack>
         <Title order={1}>Log in to Trickle</Title>
+        {params.get('reset') && !result ? (
+          <Alert color="teal" role="status">
+            Your password is changed and you were logged out everywhere. Log in with the new password.
+          </Alert>
+        ) : null}
         <FormAlert message={result?.formError} />
         <Form method="post" noValidate>
           <CsrfInput />
