@@ -5,6 +5,7 @@ import { createKeyring, type Keyring } from '../db/vault'
 import type { Clock } from '../domain/clock'
 import { systemClock } from './clock'
 import { openJobStore, type JobStore } from '../jobs/store'
+import type { AccountEventListener } from './account-events'
 import type { Config } from './env.server'
 import { createLogger, type Logger } from './logger'
 
@@ -20,6 +21,8 @@ export type Services = {
   keyring: Keyring
   /** The process's logger (core/logger.ts): redacts secrets, never logs a failed query's parameters. */
   logger: Logger
+  /** Told about log-ins, password changes and second-factor changes (core/account-events.ts); the audit log's hook. */
+  onAccountEvent?: AccountEventListener
 }
 
 /** The connectors' configuration from the environment (connectors never read it themselves). */

@@ -2,24 +2,28 @@ import { hash, verify } from '@node-rs/argon2'
 import { z } from 'zod'
 import { lineSchema } from '../domain/text'
 import type { Db } from '../db/client'
-import { findUserByEmail, getUserById, insertUser } from '../db/queries/users'
+import { closePasswordResets } from '../db/queries/password-resets'
+import { deleteUserSessions } from '../db/queries/sessions'
+import { findUserByEmail, getUserById, insertUser, setUserPassword } from '../db/queries/users'
 import { createWorkspace } from '../db/queries/workspaces'
+import { reportAccountEvent } from './account-events'
+import { checkCurrentPassword, describeWait } from './login-throttle.server'
+import { NewPasswordSchema, passwordProblem, refinePasswordWithUser } from './passwords'
 import type { Services } from './services.server'
 
-/** People who log in: sign-up (a user, their workspace and their owner membership) and the password check. */
+/** People who log in: sign-up (a user, their workspace and their owner membership), the password check and password changes. */
 
-export const PASSWORD_MIN_LENGTH = 12
+export { COMMON_PASSWORD_MESSAGE, PASSWORD_MIN_LENGTH, passwordProblem } from './passwords'
 
 /** Shared by the sign-up form, the CLI and tests. */
-export const SignUpSchema = z.object({
-  email: z.email('Enter an email address like name@example.com').max(254),
-  password: z
-    .string()
-    .min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters`)
-    .max(200, 'Use at most 200 characters'),
-  name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
-  workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
-})
+export const SignUpSchema = z
+  .object({
+    email: z.email('Enter an email address like name@example.com').max(254),
+    password: NewPasswordSchema,
+    name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
+    workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+  })
+  .superRefine(refinePasswordWithUser)
 export type SignUpInput = z.infer<typeof SignUpSchema>
 
 export class EmailTakenError extends Error {
@@ -54,4 +58,52 @@ export async function signUp(db: Db, input: SignUpInput) {
 
 export async function findUser(services: Services, args: { userId: string }) {
   return getUserById(services.database.db, args)
+}
+
+/**
+ * Set a new password and sign the user out of every other session (all of them without `keepSessionIdHash`);
+ * open reset links stop working. The one path for a change in settings, a reset link and the operator's CLI.
+ */
+export async function setNewPassword(
+  services: Pick<Services, 'database' | 'clock' | 'onAccountEvent'>,
+  args: { userId: string; password: string; keepSessionIdHash?: string; by: 'user' | 'reset-link' | 'operator' },
+): Promise<{ sessionsEnded: number }> {
+  const passwordHash = await hashPassword(args.password)
+  const at = services.clock.now()
+  const sessionsEnded = await services.database.db.transaction(async (tx) => {
+    await setUserPassword(tx, { userId: args.userId, passwordHash, at })
+    await closePasswordResets(tx, { userId: args.userId, now: at })
+    return deleteUserSessions(tx, { userId: args.userId, keepIdHash: args.keepSessionIdHash })
+  })
+  reportAccountEvent(services, { type: 'password-changed', userId: args.userId, by: args.by, sessionsEnded })
+  return { sessionsEnded }
+}
+
+export const ChangePasswordSchema = z
+  .object({
+    currentPassword: z.string().min(1, 'Enter your current password'),
+    newPassword: NewPasswordSchema,
+    confirmPassword: z.string(),
+  })
+  .refine((d) => d.newPassword === d.confirmPassword, { path: ['confirmPassword'], message: 'Type the same new password twice' })
+
+export type ChangePasswordResult = { ok: true; sessionsEnded: number } | { ok: false; fieldErrors: Record<string, string> }
+
+/**
+ * A signed-in user changes their password: the current one is checked again (under the log-in throttle),
+ * the new one also against their email and name. Their other sessions end; this one stays.
+ */
+export async function changePassword(
+  services: Services,
+  args: { userId: string; sessionIdHash: string; ip: string | null; input: z.infer<typeof ChangePasswordSchema> },
+): Promise<ChangePasswordResult> {
+  const user = await getUserById(services.database.db, { userId: args.userId })
+  if (!user) return { ok: false, fieldErrors: { currentPassword: 'Your account no longer exists' } }
+  const check = await checkCurrentPassword(services, { userId: user.id, password: args.input.currentPassword, ip: args.ip })
+  if (check.outcome === 'throttled') return { ok: false, fieldErrors: { currentPassword: `Too many wrong passwords. Wait ${describeWait(check.waitMs)} and try again.` } }
+  if (check.outcome === 'mismatch') return { ok: false, fieldErrors: { currentPassword: 'That is not your current password' } }
+  const problem = passwordProblem(args.input.newPassword, [user.email, user.name])
+  if (problem) return { ok: false, fieldErrors: { newPassword: problem } }
+  const { sessionsEnded } = await setNewPassword(services, { userId: user.id, password: args.input.newPassword, keepSessionIdHash: args.sessionIdHash, by: 'user' })
+  return { ok: true, sessionsEnded }
 }

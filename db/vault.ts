@@ -56,38 +56,54 @@ function associatedData(accountId: string, version: number): Buffer {
 
 export type SealedCredentials = { ciphertext: string; keyVersion: number }
 
-export function sealCredentials(args: { keyring: Keyring; accountId: string; credentials: Credentials }): SealedCredentials {
-  const version = args.keyring.current
-  const key = args.keyring.keys.get(version)
+/** AES-256-GCM under the keyring's current key; `aad` (given the version) binds the value to its row and purpose. */
+function seal(keyring: Keyring, plaintext: string, aad: (version: number) => Buffer): SealedCredentials {
+  const version = keyring.current
+  const key = keyring.keys.get(version)
   if (!key) throw new VaultError(`no key for the current version ${version}`)
   const nonce = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', key, nonce)
-  cipher.setAAD(associatedData(args.accountId, version))
-  const plaintext = Buffer.from(JSON.stringify(serialize(args.credentials)), 'utf8')
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()])
+  cipher.setAAD(aad(version))
+  const body = Buffer.concat([cipher.update(Buffer.from(plaintext, 'utf8')), cipher.final()])
   const tag = cipher.getAuthTag()
   const parts = [nonce, body, tag].map((b) => b.toString('base64url'))
   return { ciphertext: `v${version}.${parts.join('.')}`, keyVersion: version }
 }
 
-export function openCredentials(args: { keyring: Keyring; accountId: string; ciphertext: string }): Credentials {
-  const match = /^v(\d+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/.exec(args.ciphertext)
-  if (!match) throw new VaultError('sealed credentials are malformed')
+function open(keyring: Keyring, ciphertext: string, aad: (version: number) => Buffer, what: string): string {
+  const match = /^v(\d+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]+)$/.exec(ciphertext)
+  if (!match) throw new VaultError(`sealed ${what} are malformed`)
   const version = Number(match[1])
-  const key = args.keyring.keys.get(version)
+  const key = keyring.keys.get(version)
   if (!key) throw new VaultError(`no key for version ${version}: add it to TOKEN_ENCRYPTION_PREVIOUS_KEYS`)
   const [nonce, body, tag] = [match[2]!, match[3]!, match[4]!].map((p) => Buffer.from(p, 'base64url'))
-  if (nonce!.length !== 12 || tag!.length !== 16) throw new VaultError('sealed credentials are malformed')
+  if (nonce!.length !== 12 || tag!.length !== 16) throw new VaultError(`sealed ${what} are malformed`)
   const decipher = createDecipheriv('aes-256-gcm', key, nonce!)
-  decipher.setAAD(associatedData(args.accountId, version))
+  decipher.setAAD(aad(version))
   decipher.setAuthTag(tag!)
-  let plaintext: Buffer
   try {
-    plaintext = Buffer.concat([decipher.update(body!), decipher.final()])
+    return Buffer.concat([decipher.update(body!), decipher.final()]).toString('utf8')
   } catch {
-    throw new VaultError('sealed credentials failed authentication (tampered, wrong account or wrong key)')
+    throw new VaultError(`sealed ${what} failed authentication (tampered, wrong row or wrong key)`)
   }
-  return deserialize(JSON.parse(plaintext.toString('utf8')))
+}
+
+export function sealCredentials(args: { keyring: Keyring; accountId: string; credentials: Credentials }): SealedCredentials {
+  return seal(args.keyring, JSON.stringify(serialize(args.credentials)), (version) => associatedData(args.accountId, version))
+}
+
+export function openCredentials(args: { keyring: Keyring; accountId: string; ciphertext: string }): Credentials {
+  const plaintext = open(args.keyring, args.ciphertext, (version) => associatedData(args.accountId, version), 'credentials')
+  return deserialize(JSON.parse(plaintext))
+}
+
+/** A user's TOTP secret (base32), bound to the user's id so a value copied onto another user does not open. */
+export function sealTotpSecret(args: { keyring: Keyring; userId: string; secret: string }): string {
+  return seal(args.keyring, args.secret, (version) => Buffer.from(`trickle.user-totp.${args.userId}.v${version}`, 'utf8')).ciphertext
+}
+
+export function openTotpSecret(args: { keyring: Keyring; userId: string; ciphertext: string }): string {
+  return open(args.keyring, args.ciphertext, (version) => Buffer.from(`trickle.user-totp.${args.userId}.v${version}`, 'utf8'), 'TOTP secret')
 }
 
 type StoredCredentials = Omit<Credentials, 'expiresAt'> & { expiresAt?: string }

@@ -8,6 +8,9 @@ import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from '../db/embedded-loc
 import { issueApiToken } from '../core/tokens.server'
 import { EmailTakenError, signUp, SignUpSchema } from '../core/users.server'
 import { ConfigError, loadConfig } from '../core/env.server'
+import { turnOffTotp } from '../core/mfa.server'
+import { passwordProblem, setNewPassword } from '../core/users.server'
+import { systemClock } from '../core/clock'
 import path from 'node:path'
 
 /** A failure the operator can fix; printed without a stack trace. */
@@ -77,6 +80,27 @@ user
         if (error instanceof EmailTakenError) throw new CliError(`--email: a user with the email ${parsed.data.email} already exists`)
         throw error
       }
+    })
+  })
+
+user
+  .command('reset-password')
+  .description('set a new password for a user (when no email can reach them) and sign them out everywhere')
+  .requiredOption('--email <email>', 'the user')
+  .requiredOption('--password <password>', 'the new password: at least 12 characters, not a common one')
+  .option('--disable-totp', 'also turn off their two-step verification (lost phone and recovery codes)')
+  .action(async (options: { email: string; password: string; disableTotp?: boolean }) => {
+    await withDatabase(async (database) => {
+      const found = await findUserByEmail(database.db, { email: options.email })
+      if (!found) throw new CliError(`--email: no user with the email ${options.email}`)
+      const problem = passwordProblem(options.password, [found.email, found.name])
+      if (problem) throw new CliError(`--password: ${problem}`)
+      const services = { database, clock: systemClock }
+      const { sessionsEnded } = await setNewPassword(services, { userId: found.id, password: options.password, by: 'operator' })
+      if (options.disableTotp) await turnOffTotp(services, { userId: found.id })
+      console.log(
+        `Set a new password for ${found.email}; ${sessionsEnded} session(s) signed out${options.disableTotp ? '; two-step verification is off' : ''}.`,
+      )
     })
   })
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { Agent } from 'undici'
 import { type Clock } from '../domain/clock'
 import { systemClock } from '../core/clock'
 import { openJobStore } from '../jobs/store'
@@ -74,13 +75,20 @@ export async function startTestApp(
 /** A browser stand-in: fetch with a cookie jar, no redirects followed, and form helpers that carry the CSRF token. */
 export class TestBrowser {
   readonly cookies = new Map<string, string>()
+  private readonly dispatcher: Agent | undefined
 
-  constructor(readonly baseUrl: string) {}
+  /** `localAddress` (e.g. 127.0.0.2) makes the requests come from another loopback address: another client IP for the app. */
+  constructor(
+    readonly baseUrl: string,
+    options: { localAddress?: string } = {},
+  ) {
+    this.dispatcher = options.localAddress ? new Agent({ localAddress: options.localAddress }) : undefined
+  }
 
   async request(pathname: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers)
     if (this.cookies.size > 0) headers.set('Cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
-    const response = await fetch(new URL(pathname, this.baseUrl), { ...init, headers, redirect: 'manual' })
+    const response = await fetch(new URL(pathname, this.baseUrl), { ...init, headers, redirect: 'manual', ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) } as RequestInit)
     for (const line of response.headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(';')
       const [name, ...rest] = pair!.split('=')

@@ -11,6 +11,7 @@ export default function SettingsLayout() {
     ...(shell?.role === 'owner' ? [{ path: 'invitations', label: 'Invitations' }] : []),
     { path: 'tokens', label: 'API tokens' },
     { path: 'notifications', label: 'Notifications' },
+    { path: 'security', label: 'Security' },
   ]
   return (
     <Stack maw={860}>

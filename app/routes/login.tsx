@@ -1,15 +1,15 @@
-import { Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
 import { lineSchema } from '#domain/text'
 import { CsrfInput } from '~/components/csrf-input'
 import { FormAlert } from '~/components/form-alert'
-import { checkLoginAllowed, recordLoginFailure, requireAnonymous, safeRedirect, verifyLogin } from '~/utils/auth.server'
+import { requireAnonymous, safeRedirect } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
-import { startSession } from '~/utils/session.server'
-import { listUserWorkspaces } from '../core.server'
+import { startPendingLogin, startSession } from '~/utils/session.server'
+import { attemptPasswordLogin, describeWait, listUserWorkspaces } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Log in · Trickle' }]
 
@@ -28,18 +28,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const form = await readForm(request, services, LoginSchema)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, values: form.values, formError: null }, { status: 400 })
-  const now = services.clock.now()
-  const wait = checkLoginAllowed({ email: form.data.email, now })
-  if (wait) {
-    const formError = `Too many failed attempts for this email. Wait ${Math.ceil(wait / 60_000)} minute(s) and try again.`
+  const attempt = await attemptPasswordLogin(services, { ...form.data, ip: context.clientIp ?? null })
+  if (attempt.outcome === 'throttled') {
+    const formError = `Too many failed attempts for this email from your network. Wait ${describeWait(attempt.waitMs)} and try again, or reset your password.`
     return data({ fieldErrors: {}, values: form.values, formError }, { status: 429 })
   }
-  const user = await verifyLogin(services.database.db, form.data)
-  if (!user) {
-    recordLoginFailure({ email: form.data.email, now })
+  if (attempt.outcome === 'mismatch') {
     const formError = 'That email and password do not match an account. Check both and try again.'
     return data({ fieldErrors: {}, values: form.values, formError }, { status: 400 })
   }
+  if (attempt.outcome === 'second-factor') {
+    const search = new URL(request.url).search
+    return redirect(`/login/verify${search}`, { headers: { 'Set-Cookie': await startPendingLogin(services, { userId: attempt.userId }) } })
+  }
+  const user = { id: attempt.userId }
   const [first] = await listUserWorkspaces(services, { userId: user.id })
   const cookie = await startSession(services, { userId: user.id, workspaceId: first?.workspaceId ?? null })
   return redirect(safeRedirect(new URL(request.url).searchParams.get('redirectTo')), { headers: { 'Set-Cookie': cookie } })
@@ -54,6 +56,11 @@ export default function Login() {
     <Container size={460} py="xl">
       <Stack>
         <Title order={1}>Log in to Trickle</Title>
+        {params.get('reset') && !result ? (
+          <Alert color="teal" role="status">
+            Your password is changed and you were logged out everywhere. Log in with the new password.
+          </Alert>
+        ) : null}
         <FormAlert message={result?.formError} />
         <Form method="post" noValidate>
           <CsrfInput />
@@ -73,6 +80,11 @@ export default function Login() {
             </Button>
           </Stack>
         </Form>
+        <Text size="sm">
+          <Anchor component={Link} to="/forgot-password">
+            Forgot your password?
+          </Anchor>
+        </Text>
         <Text size="sm">
           New here?{' '}
           <Anchor component={Link} to={`/signup${params.size ? `?${params}` : ''}`}>

@@ -89,23 +89,3 @@ export function forbidden(message: string): Response {
 export function notFound(message = 'Not found'): Response {
   return new Response(message, { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }
-
-const LOGIN_WINDOW_MS = 15 * 60 * 1000
-const LOGIN_MAX_FAILURES = 10
-/** Failed log-ins per email in this process (a soft brake on password guessing; resets on restart). */
-const loginFailures = new Map<string, number[]>()
-
-/** 0 when a log-in may be tried now, else the milliseconds to wait. */
-export function checkLoginAllowed(args: { email: string; now: Date }): number {
-  const recent = (loginFailures.get(args.email.trim().toLowerCase()) ?? []).filter((t) => t > args.now.getTime() - LOGIN_WINDOW_MS)
-  if (recent.length < LOGIN_MAX_FAILURES) return 0
-  return recent[0]! + LOGIN_WINDOW_MS - args.now.getTime()
-}
-
-export function recordLoginFailure(args: { email: string; now: Date }): void {
-  const key = args.email.trim().toLowerCase()
-  if (loginFailures.size > 10_000) loginFailures.clear()
-  const recent = (loginFailures.get(key) ?? []).filter((t) => t > args.now.getTime() - LOGIN_WINDOW_MS)
-  recent.push(args.now.getTime())
-  loginFailures.set(key, recent.slice(-LOGIN_MAX_FAILURES))
-}

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { and, eq, isNull, lt, or } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { users } from '../schema'
 
@@ -23,4 +23,31 @@ export async function insertUser(db: DbOrTx, args: { email: string; name: string
     .values({ email: normalizeEmail(args.email), name: args.name, passwordHash: args.passwordHash })
     .returning()
   return row!
+}
+
+export async function setUserPassword(db: DbOrTx, args: { userId: string; passwordHash: string; at: Date }) {
+  await db.update(users).set({ passwordHash: args.passwordHash, passwordChangedAt: args.at }).where(eq(users.id, args.userId))
+}
+
+/** Store a sealed TOTP secret awaiting confirmation (not in force until `enableTotp`). */
+export async function setPendingTotp(db: DbOrTx, args: { userId: string; secretCiphertext: string }) {
+  await db.update(users).set({ totpSecretCiphertext: args.secretCiphertext, totpEnabledAt: null, totpLastStep: null }).where(eq(users.id, args.userId))
+}
+
+export async function enableTotp(db: DbOrTx, args: { userId: string; step: number; at: Date }) {
+  await db.update(users).set({ totpEnabledAt: args.at, totpLastStep: args.step }).where(eq(users.id, args.userId))
+}
+
+export async function disableTotp(db: DbOrTx, args: { userId: string }) {
+  await db.update(users).set({ totpSecretCiphertext: null, totpEnabledAt: null, totpLastStep: null }).where(eq(users.id, args.userId))
+}
+
+/** Record an accepted code's step, only if it is later than the last one: false means a replay (or a race lost). */
+export async function advanceTotpStep(db: DbOrTx, args: { userId: string; step: number }): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ totpLastStep: args.step })
+    .where(and(eq(users.id, args.userId), or(isNull(users.totpLastStep), lt(users.totpLastStep, args.step))))
+    .returning({ id: users.id })
+  return rows.length === 1
 }

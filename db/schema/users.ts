@@ -1,5 +1,5 @@
 import type { Role } from '../../domain/roles'
-import { index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import { workspaceRef, workspaces } from './workspaces'
 
@@ -13,6 +13,12 @@ export const users = pgTable(
     email: text('email').notNull(),
     name: text('name').notNull(),
     passwordHash: text('password_hash').notNull(),
+    passwordChangedAt: instant('password_changed_at'),
+    /** The TOTP secret sealed by the vault (db/vault.ts); set at enrolment, in force once `totpEnabledAt` is set. */
+    totpSecretCiphertext: text('totp_secret_ciphertext'),
+    totpEnabledAt: instant('totp_enabled_at'),
+    /** The 30-second step of the last accepted code: a code is accepted once. */
+    totpLastStep: integer('totp_last_step'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_email_uq').on(t.email)],
@@ -31,7 +37,10 @@ export const sessions = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** The workspace the user is looking at; validated against memberships on every request. */
     workspaceId: uuid('workspace_id').references(() => workspaces.id, { onDelete: 'set null' }),
+    /** The absolute end of the session, whatever its use. */
     expiresAt: instant('expires_at').notNull(),
+    /** Moved forward as the session is used; an idle session ends SESSION_IDLE_MS after it. */
+    lastSeenAt: instant('last_seen_at').notNull().defaultNow(),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],

@@ -1,0 +1,26 @@
+import type { Services } from './services.server'
+
+/**
+ * Security-relevant things that happen to a person's account. Every use case in users.server.ts,
+ * sessions.server.ts, mfa.server.ts and login.server.ts reports through `reportAccountEvent`, so an audit
+ * log attaches in one place (`Services.onAccountEvent`). Never carries a password, code or token.
+ */
+export type AccountEvent =
+  | { type: 'login-succeeded'; userId: string; ip: string | null; secondFactor: 'none' | 'totp' | 'recovery-code' }
+  | { type: 'login-failed'; email: string; ip: string | null; reason: 'password' | 'second-factor' }
+  | { type: 'login-throttled'; email: string; ip: string | null; waitMs: number }
+  | { type: 'password-changed'; userId: string; by: 'user' | 'reset-link' | 'operator'; sessionsEnded: number }
+  | { type: 'password-reset-requested'; userId: string; ip: string | null; mailed: boolean }
+  | { type: 'totp-enabled' | 'totp-disabled' | 'recovery-codes-renewed'; userId: string }
+  | { type: 'recovery-code-used'; userId: string; remaining: number }
+
+export type AccountEventListener = (event: AccountEvent & { at: Date }) => void
+
+export function reportAccountEvent(services: Pick<Services, 'clock' | 'onAccountEvent'>, event: AccountEvent): void {
+  try {
+    services.onAccountEvent?.({ ...event, at: services.clock.now() })
+  } catch (error) {
+    // A listener never breaks a log-in.
+    console.error(`account event listener failed on ${event.type}: ${(error as Error).message}`)
+  }
+}
