@@ -29,7 +29,7 @@ export default tseslint.config(
  * import (app/ reaches core/ only through app/core.server.ts, so the browser build never sees it). test/eslint-layers.test.ts shows a wrong import failing.
  */
 function layers() {
-  const up = (folders, why) => ({ regex: `^(\\.\\./)+(${folders})(/|$)`, message: why })
+  const up = (folders, why) => ({ regex: `^((\\.\\./)+|#)(${folders})(/|$)`, message: why })
   const alias = { regex: '^~/', message: 'The ~/ alias is for app/ only.' }
   const rule = (files, patterns, { allowAlias = false } = {}) => ({
     files,
@@ -39,21 +39,38 @@ function layers() {
   return [
     rule(
       ['app/**'],
-      [up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.')],
+      [
+        up('db', 'app/ is routes, UI and HTTP/cookie glue: call a use case of core/ through ~/core.server (a type or constant it needs is re-exported there or lives in domain/), never db/.'),
+        { regex: '^(\\.\\./)+(core|domain|jobs|connectors)/', message: 'app/ names the layers below by alias: #core/…, #domain/… (tsconfig paths), not ../../.' },
+      ],
       { allowAlias: true },
     ),
-    rule(['domain/**'], [up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).')]),
+    rule(['domain/**'], [
+      up('app|core|jobs|db|connectors', 'domain/ is pure rules: it imports nothing but domain/ (time, zone and randomness are arguments).'),
+      { regex: '^node:', message: 'domain/ is pure rules: no Node modules (crypto, fs, net…); take the function you need as an argument.' },
+    ]),
+    {
+      files: ['domain/**'],
+      ignores: ['**/*.test.ts'],
+      rules: {
+        'no-restricted-syntax': [
+          'error',
+          { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain/ never reads the clock: take `now` as an argument.' },
+          { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'domain/ is deterministic: take randomness as an argument.' },
+        ],
+      },
+    },
     rule(['connectors/**'], [up('app|core|jobs|db', 'A connector knows only its network: configuration comes through its factory.')]),
     rule(['db/**'], [
       up('app|core|jobs', 'db/ is schema, migrations and queries: no use cases, no scheduling.'),
-      { regex: '^(\\.\\./)+connectors/(?!types$)', message: 'db/ may use the connector types only, never a network.' },
+      { regex: '^((\\.\\./)+|#)connectors/(?!types$)', message: 'db/ may use the connector types only, never a network.' },
     ]),
     rule(['jobs/**'], [up('app', 'Job handlers sit beside app/: they call core/, never the web app.')]),
     // After jobs/**: a later block's options replace an earlier one's for the same file.
     rule(['jobs/store.ts', 'jobs/enqueue.ts'], [up('app|core', 'The job store floor sits below core/: it knows job names and the store only.')]),
     rule(['core/**'], [
       up('app', 'core/ knows nothing of HTTP, Remix or cookies.'),
-      { regex: '^(\\.\\./)+jobs/(?!(store|enqueue)$)', message: 'core/ uses only the job store and the enqueue/wake functions of jobs/ (jobs/store, jobs/enqueue).' },
+      { regex: '^((\\.\\./)+|#)jobs/(?!(store|enqueue)$)', message: 'core/ uses only the job store and the enqueue/wake functions of jobs/ (jobs/store, jobs/enqueue).' },
     ]),
   ]
 }

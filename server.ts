@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from './core/env.server'
-import { createHttpApp, holdEmbeddedDatabase, isEmbeddedDatabaseBusy, loadServerBuild } from './app/http.server'
+import { createHttpApp, loadServerBuild } from './app/http.server'
+import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from './db/embedded-lock'
 import { closeServices, createServices } from './core/services.server'
 import { startWorker, type Worker } from './jobs/worker'
 
@@ -30,14 +31,14 @@ async function main() {
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : config.PORT
-    console.log(`Trickle is running on http://localhost:${port} (database: ${services.database.kind}, jobs: ${services.jobs.kind}${worker ? ', worker inside' : ''})`)
+    services.logger.info({ port, database: services.database.kind, jobs: services.jobs.kind, worker: Boolean(worker) }, `Trickle is running on http://localhost:${port} (database: ${services.database.kind}, jobs: ${services.jobs.kind}${worker ? ', worker inside' : ''})`)
   })
 
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
-    console.log(`${signal}: stopping — no new requests or jobs, draining running ones…`)
+    services.logger.info({ signal }, `${signal}: stopping — no new requests or jobs, draining running ones…`)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await worker?.stop()
     await closeServices(services)

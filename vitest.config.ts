@@ -1,7 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
-  resolve: { alias: { '~': new URL('./app', import.meta.url).pathname } },
+  resolve: {
+    // tsconfig.json's paths: app/ reaches the layers below by name (#core/…, #domain/…), not by ../../.
+    alias: Object.fromEntries(
+      [['~', 'app'], ...['core', 'domain', 'db', 'jobs', 'connectors'].map((folder) => [`#${folder}`, folder])].map(([alias, folder]) => [alias, new URL(`./${folder}`, import.meta.url).pathname]),
+    ),
+  },
   test: {
     globals: true,
     include: ['**/*.test.ts', '**/*.test.tsx'],

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequestHandler } from '@remix-run/express'
 import type { ServerBuild } from '@remix-run/node'
 import express, { type Express } from 'express'
 import type { Services } from './core.server'
+import { finalErrorHandler, refuseForeignOrigin, refuseUnsupportedMethods } from './http-guards.server'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -19,36 +20,11 @@ export async function loadServerBuild(): Promise<ServerBuild> {
 export function createHttpApp(args: { services: Services; build: ServerBuild }): Express {
   const app = express()
   app.disable('x-powered-by')
+  app.use(refuseUnsupportedMethods)
   app.use('/build', express.static(path.join(root, 'public/build'), { immutable: true, maxAge: '1y' }))
   app.use(express.static(path.join(root, 'public'), { maxAge: '1h' }))
+  app.use(refuseForeignOrigin)
   app.all('*', createRequestHandler({ build: args.build, getLoadContext: (req) => ({ services: args.services, clientIp: req.ip ?? null }) }))
+  app.use(finalErrorHandler)
   return app
-}
-
-/**
- * PGlite does not lock its data directory, and two processes writing it corrupt it. Whoever opens the
- * embedded database holds this pid file; `isEmbeddedDatabaseBusy` lets the CLI refuse politely.
- */
-export function embeddedLockFile(dataDir: string): string {
-  return path.resolve(dataDir, 'app.pid')
-}
-
-export function isEmbeddedDatabaseBusy(dataDir: string): { pid: number } | null {
-  const file = embeddedLockFile(dataDir)
-  if (!existsSync(file)) return null
-  const pid = Number(readFileSync(file, 'utf8').trim())
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null
-  try {
-    process.kill(pid, 0)
-    return { pid }
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? { pid } : null
-  }
-}
-
-export function holdEmbeddedDatabase(dataDir: string): { release(): void } {
-  const file = embeddedLockFile(dataDir)
-  mkdirSync(path.dirname(file), { recursive: true })
-  writeFileSync(file, String(process.pid))
-  return { release: () => rmSync(file, { force: true }) }
 }

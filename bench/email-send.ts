@@ -10,6 +10,7 @@ import os from 'node:os'
 import nodemailer from 'nodemailer'
 import { SMTPServer } from 'smtp-server'
 import { createEmailConnector, smtpCredentials } from '../connectors/email/index'
+import { hmacSha256 } from '../core/secrets'
 import { signLink } from '../domain/email/links'
 import { renderEmail } from '../domain/email/template'
 
@@ -47,9 +48,9 @@ async function run(name: string, send: (i: number) => Promise<unknown>) {
 }
 
 const bare = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...POOL })
-const connector = createEmailConnector(POOL)
+const connector = createEmailConnector({ ...POOL, allowPrivateNetworkHosts: true })
 const credentials = smtpCredentials({ host: '127.0.0.1', port, security: 'none' })
-const secret = 'bench-secret'
+const linkMac = hmacSha256('bench-secret')
 const now = new Date('2026-11-01T00:00:00Z')
 
 // Warm both pools.
@@ -62,14 +63,14 @@ const cases: Array<[string, (i: number) => Promise<unknown>]> = [
     connector.publish({ credentials, idempotencyKey: `e${i}:s1`, content: { parts: [], email: { from, to: `r${i}@rcpt.test`, ...fixed, listUnsubscribe: { url: 'https://app.example/u/x', mailto: 'mailto:u@sender.test' } } } })],
   ['email connector + render + signed links', (i) => {
     const claims = { workspaceId: 'w', contactId: `c${i}`, enrollmentId: `e${i}`, stepId: 's1' }
-    const unsubscribeUrl = `https://app.example/u/${signLink({ secret, purpose: 'unsubscribe', claims, now })}`
+    const unsubscribeUrl = `https://app.example/u/${signLink({ mac: linkMac, purpose: 'unsubscribe', claims, now })}`
     const email = renderEmail({
       template,
       values: { name: `Reader ${i}`, first_name: 'Reader', week: '2' },
       postalAddress: '1 Main St',
       unsubscribeUrl,
-      trackClick: (url) => `https://app.example/t/c/${signLink({ secret, purpose: 'click', claims: { ...claims, url }, now })}`,
-      openPixelUrl: `https://app.example/t/o/${signLink({ secret, purpose: 'open', claims, now })}.gif`,
+      trackClick: (url) => `https://app.example/t/c/${signLink({ mac: linkMac, purpose: 'click', claims: { ...claims, url }, now })}`,
+      openPixelUrl: `https://app.example/t/o/${signLink({ mac: linkMac, purpose: 'open', claims, now })}.gif`,
     })
     return connector.publish({ credentials, idempotencyKey: `e${i}:s1`, content: { parts: [], email: { from, to: `r${i}@rcpt.test`, ...email, listUnsubscribe: { url: unsubscribeUrl } } } })
   }],

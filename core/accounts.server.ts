@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
 import { isConnectorError, type Connector } from '../connectors/types'
@@ -12,6 +13,7 @@ import {
   type AccountSummary,
 } from '../db/queries/accounts'
 import type { Services } from './services.server'
+import { InputError } from './errors'
 
 /**
  * Accounts of a workspace and the OAuth connection flow's use cases: which networks are connectable,
@@ -110,17 +112,6 @@ export async function findAccountView(services: Services, args: { workspaceId: s
   return account ? toView(services, account) : null
 }
 
-/** A user-facing failure: `field` when it belongs to a form field, `status` for the page. */
-export class ConnectError extends Error {
-  override name = 'ConnectError'
-  constructor(
-    message: string,
-    readonly options: { field?: string; status?: number } = {},
-  ) {
-    super(message)
-  }
-}
-
 /** A started authorization as the callback needs it back: which network, for whom, and the connector's pending state. */
 export type PendingConnection = { kind: string; workspaceId: string; userId: string; pending: PendingAuthorization }
 
@@ -147,23 +138,24 @@ export async function startAccountConnection(
   }
   const connector = configuredConnector(services, kind)
   if (!connector?.authorizeUrl) {
-    throw new ConnectError(`${connector?.displayName ?? kind} is not configured on this server. ${SETUP_HELP[kind as ConnectorKind] ?? ''}`.trim(), {
-      field: 'kind',
-      status: 400,
-    })
+    throw new InputError('kind', `${connector?.displayName ?? kind} is not configured on this server. ${SETUP_HELP[kind as ConnectorKind] ?? ''}`.trim())
   }
   if (connector.prepareAuthorization && !server) {
-    throw new ConnectError(`Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`, { field: 'server', status: 400 })
+    throw new InputError('server', `Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`)
   }
   let started: Awaited<ReturnType<typeof startAuthorization>>
   try {
     started = await startAuthorization({ connector, redirectUri: callbackUrl(services, kind), server, now: services.clock.now() })
   } catch (error) {
-    const reason = (error as Error).message.replace(/^[\w.]+: /, '')
-    throw new ConnectError(`Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`, {
-      field: 'server',
-      status: 400,
-    })
+    // A refused address, or one message for every failure to talk to the server: the answer never tells
+    // an open port from a closed one (ASVS V1.3.6). An address the connector cannot use says why.
+    // (By name: the web process's Remix build holds its own copy of the ConnectorError class.)
+    const reason = isAddressNotAllowed(error)
+      ? ADDRESS_NOT_ALLOWED
+      : isConnectorError(error) || (error as Error).name === 'ConnectorError'
+        ? `${SERVER_UNREACHABLE} as a ${connector.displayName} server`
+        : (error as Error).message.replace(/^[\w.]+: /, '')
+    throw new InputError('server', `Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`)
   }
   return { url: started.url, connection: { kind, workspaceId: args.workspaceId, userId: args.userId, pending: started.pending } }
 }
@@ -181,7 +173,7 @@ export async function finishAccountConnection(
   args: { kind: string; workspaceId: string; userId: string; params: URLSearchParams; connection: PendingConnection | null },
 ): Promise<AccountSummary> {
   const connector = configuredConnector(services, args.kind)
-  if (!connector?.completeAuthorization) throw new ConnectError('There is no such network to connect.', { status: 404 })
+  if (!connector?.completeAuthorization) throw new InputError(undefined, 'There is no such network to connect.', { status: 404 })
   const params = args.params
   const pending = args.connection
   const rejection = checkAuthorizationState({ pending: pending?.pending, state: params.get('state'), now: services.clock.now() })
@@ -191,20 +183,18 @@ export async function finishAccountConnection(
       : rejection === 'authorization expired, start again'
         ? 'This connection took longer than 10 minutes to come back.'
         : 'This connection link does not belong to the connection you started in this browser.'
-    throw new ConnectError(`${why} ${START_AGAIN}`, { status: 400 })
+    throw new InputError(undefined, `${why} ${START_AGAIN}`)
   }
   if (pending.kind !== args.kind || pending.workspaceId !== args.workspaceId || pending.userId !== args.userId) {
-    throw new ConnectError(`You switched workspace or network while connecting. ${START_AGAIN}`, { status: 400 })
+    throw new InputError(undefined, `You switched workspace or network while connecting. ${START_AGAIN}`)
   }
   const denied = params.get('error')
   if (denied) {
     const description = params.get('error_description')
-    throw new ConnectError(`${connector.displayName} did not grant access (${denied}${description ? `: ${description}` : ''}). ${START_AGAIN}`, {
-      status: 400,
-    })
+    throw new InputError(undefined, `${connector.displayName} did not grant access (${denied}${description ? `: ${description}` : ''}). ${START_AGAIN}`)
   }
   const code = params.get('code')
-  if (!code) throw new ConnectError(`${connector.displayName} sent no authorization code. ${START_AGAIN}`, { status: 400 })
+  if (!code) throw new InputError(undefined, `${connector.displayName} sent no authorization code. ${START_AGAIN}`)
   let authorized: Awaited<ReturnType<NonNullable<Connector['completeAuthorization']>>>
   try {
     authorized = await connector.completeAuthorization({
@@ -216,10 +206,7 @@ export async function finishAccountConnection(
   } catch (error) {
     if (!isConnectorError(error)) throw error
     const retryable = error.kind === 'transient' || error.kind === 'rate-limited' || error.kind === 'unknown-outcome'
-    throw new ConnectError(
-      `${connector.displayName} did not accept the authorization: ${error.message}. ${retryable ? 'It may be a temporary problem. ' : ''}${START_AGAIN}`,
-      { status: retryable ? 502 : 400 },
-    )
+    throw new InputError(undefined, `${connector.displayName} did not accept the authorization: ${error.message}. ${retryable ? 'It may be a temporary problem. ' : ''}${START_AGAIN}`, { status: retryable ? 502 : 400 })
   }
   return connectAccount(services.database.db, {
     workspaceId: args.workspaceId,

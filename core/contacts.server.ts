@@ -30,7 +30,7 @@ import type { ImportRowError } from '../db/schema'
 import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
-import { ApiError } from './errors'
+import { InputError } from './errors'
 import type { Services } from './services.server'
 
 /** Contacts: read for the pages and the API, written by people and scripts (the API, the CSV import, the preference page). */
@@ -116,7 +116,7 @@ export async function exportContacts(services: Services, args: { workspaceId: st
 
 /**
  * The preference page's changes for the contact a signed link names: a new name, or back to
- * `subscribed` (an ApiError when the address bounced or complained). Null when there is no such contact.
+ * `subscribed` (an InputError when the address bounced or complained). Null when there is no such contact.
  */
 export async function savePreferences(
   services: Services,
@@ -137,7 +137,7 @@ async function checkedFields(db: DbOrTx, workspaceId: string, values: Record<str
   if (!values) return undefined
   const definitions = await listFieldDefinitions(db, { workspaceId })
   const parsed = parseFieldValues({ values, definitions, from: 'json' })
-  if (!parsed.ok) throw new ApiError(400, 'invalid_request', `${parsed.problem.field}: ${parsed.problem.message}`, parsed.problem.field)
+  if (!parsed.ok) throw new InputError(parsed.problem.field, `${parsed.problem.field}: ${parsed.problem.message}`)
   return { ...current, ...parsed.fields }
 }
 
@@ -147,7 +147,7 @@ export async function createContactFromApi(services: Services, args: { workspace
   return services.database.db.transaction(async (tx) => {
     const fields = await checkedFields(tx, workspaceId, input.fields)
     const { contact, created } = await ensureContact(tx, { workspaceId, email: input.email, name: input.name ?? null, timezone: input.timezone ?? null, fields, tags: input.tags, at })
-    if (!created) throw new ApiError(409, 'conflict', `A contact with the address ${input.email} already exists`, 'email')
+    if (!created) throw new InputError('email', `A contact with the address ${input.email} already exists`, { status: 409 })
     await insertConsentRecord(tx, { workspaceId, contactId: contact.id, source: 'api', ip: null, consentText: null, givenAt: at })
     if (input.status === 'unsubscribed') await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'manual', detail: 'created unsubscribed through the API', at })
     return (await getContact(tx, { workspaceId, contactId: contact.id }))!
@@ -163,7 +163,7 @@ export async function updateContactFromApi(services: Services, args: { workspace
     if (!contact) return null
     const patch: ContactPatch = {}
     if (input.email !== undefined && input.email !== contact.email) {
-      if (await findContactByEmail(tx, { workspaceId, email: input.email })) throw new ApiError(409, 'conflict', `A contact with the address ${input.email} already exists`, 'email')
+      if (await findContactByEmail(tx, { workspaceId, email: input.email })) throw new InputError('email', `A contact with the address ${input.email} already exists`, { status: 409 })
       patch.email = input.email
     }
     if (input.name !== undefined) patch.name = input.name
@@ -183,7 +183,7 @@ export async function updateContactFromApi(services: Services, args: { workspace
 export async function resubscribe(tx: DbOrTx, args: { workspaceId: string; contact: Contact; at: Date }) {
   const suppression = await getSuppression(tx, { workspaceId: args.workspaceId, email: args.contact.email })
   if (suppression && suppression.reason !== 'unsubscribed' && suppression.reason !== 'manual') {
-    throw new ApiError(409, 'conflict', `${args.contact.email} is suppressed (${suppression.reason}) and cannot be resubscribed`, 'status')
+    throw new InputError('status', `${args.contact.email} is suppressed (${suppression.reason}) and cannot be resubscribed`, { status: 409 })
   }
   if (suppression) await liftUnsubscribe(tx, { workspaceId: args.workspaceId, email: args.contact.email })
   await updateContact(tx, { workspaceId: args.workspaceId, contactId: args.contact.id, patch: { status: 'subscribed' }, at: args.at })
@@ -240,7 +240,7 @@ export async function startContactImport(services: Services, args: { workspaceId
     await updateContactImport(db, { workspaceId, importId, status: 'done', importedRows: contacts.length, finishedAt: services.clock.now() })
   }
   const done = run().catch(async (error: unknown) => {
-    console.error(`contact import ${importId} failed:`, error)
+    services.logger.error({ err: error, workspaceId, importId }, 'contact import failed; nothing was imported')
     await fail([{ row: 0, field: 'file', message: 'The import stopped on a server error; nothing was imported. Try again.' }]).catch(() => {})
   })
   return { importId, done }

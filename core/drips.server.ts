@@ -21,7 +21,8 @@ import { isStorableText } from '../domain/email/contact'
 import { contactMergeValues } from '../domain/email/merge'
 import { marketingProblems, renderEmail, type RenderedEmail } from '../domain/email/template'
 import { wakeDripRunnerJob } from '../jobs/enqueue'
-import { ApiError } from './errors'
+import { InputError } from './errors'
+import { requireOwnDripReferences } from './drip-references.server'
 import { fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
 import { emailConnector, signedEmailUrl, EmailNotConfiguredError } from './email.server'
 import type { Services } from './services.server'
@@ -29,7 +30,7 @@ import type { Services } from './services.server'
 /**
  * The drip gateway (docs/decisions/016-drip-engine.md): create/edit/activate/pause drips, enroll
  * contacts (manual, CSV, API, triggers), per-step counts and the funnel, preview and test send. Routes
- * (API and the drip builder UI) call these; errors are `ApiError`s (4xx naming the field).
+ * (API and the drip builder UI) call these; errors are `InputError`s (4xx naming the field).
  */
 
 export { DripInputSchema, type DripInput, type DripInputParsed } from '../domain/drip/schema'
@@ -95,11 +96,11 @@ export function parseDripInput(input: unknown): DripInputParsed {
 }
 
 /** A 400 naming the first bad field (unknown keys are named too). */
-function invalidInput(error: z.ZodError): ApiError {
+function invalidInput(error: z.ZodError): InputError {
   const issue = error.issues[0]!
   const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])]
   const field = path.map(String).join('.') || 'input'
-  return new ApiError(400, 'invalid_input', issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`, field)
+  return new InputError(field, issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`)
 }
 
 function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
@@ -116,6 +117,7 @@ function splitInput(input: DripInputParsed): { settings: DripSettings; steps: Ne
 /** A new drip is created paused (a draft); `activateDrip` starts it. */
 export async function createDrip(services: Services, args: { workspaceId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
+  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, at }))
@@ -125,6 +127,7 @@ export async function createDrip(services: Services, args: { workspaceId: string
 /** Replace a drip's definition (steps with an `id` keep their history). An active drip stays active. */
 export async function updateDrip(services: Services, args: { workspaceId: string; dripId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
+  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
@@ -157,7 +160,7 @@ export async function activationProblems(services: Services, drip: DripWithSteps
 
 async function requireActivatable(services: Services, drip: DripWithSteps) {
   const problems = await activationProblems(services, drip)
-  if (problems.length) throw new ApiError(422, 'not_activatable', `${problems[0]!.field}: ${problems[0]!.message}`, problems[0]!.field)
+  if (problems.length) throw new InputError(problems[0]!.field, `${problems[0]!.field}: ${problems[0]!.message}`, { status: 422, code: 'not_activatable' })
 }
 
 /** Start sending. Refuses (422 naming the field) without a postal address, sender or step content; the unsubscribe link is added to every message by the renderer. */
@@ -266,12 +269,12 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
 /** The `dripId` route parameter, or a 404 (API routes). */
 export function dripIdOf(params: { dripId?: string }): string {
   const id = z.uuid().safeParse(params.dripId)
-  if (!id.success) throw new ApiError(404, 'not_found', 'No such drip')
+  if (!id.success) throw new InputError(undefined, 'No such drip', { status: 404 })
   return id.data
 }
 
 function notFound() {
-  return new ApiError(404, 'not_found', 'No such drip')
+  return new InputError(undefined, 'No such drip', { status: 404 })
 }
 
 export const EnrollInputSchema = z
@@ -300,7 +303,7 @@ export async function enrollContact(
   const contact = contactId
     ? await getContact(db, { workspaceId: args.workspaceId, contactId })
     : await findContactByEmail(db, { workspaceId: args.workspaceId, email: email!.toLowerCase() })
-  if (!contact) throw new ApiError(404, 'not_found', contactId ? 'contactId: no such contact' : 'email: no contact with this address', contactId ? 'contactId' : 'email')
+  if (!contact) throw new InputError(contactId ? 'contactId' : 'email', contactId ? 'contactId: no such contact' : 'email: no contact with this address', { status: 404 })
   const result = await enrollInto(services, { drip, contact, source: args.source ?? 'api', enrollKey: idempotencyKey ? `key:${contact.id}:${idempotencyKey}` : null })
   if (result.created) await wakeDripRunner(services)
   return result
@@ -426,7 +429,7 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
       : await createDrip(services, { workspaceId: args.workspaceId, input: parsed.data })
     return { ok: true, dripId: saved.id }
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status === 404) throw error
+    if (!(error instanceof InputError) || error.status === 404) throw error
     const message = error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message
     return { ok: false, status: error.status, fieldErrors: { [fieldOfErrorPath(error.field ?? 'form')]: message }, values }
   }
@@ -435,11 +438,11 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
 /** Send one step to any address, marked as a test (subject prefixed, no tracking, nothing recorded). */
 export async function testSend(services: Services, args: { workspaceId: string; dripId: string; stepId: string; to: string }): Promise<{ messageId: string }> {
   const to = z.email({ error: 'to must be an email address' }).safeParse(args.to.trim())
-  if (!to.success) throw new ApiError(400, 'invalid_input', 'to: must be an email address', 'to')
+  if (!to.success) throw new InputError('to', 'to: must be an email address')
   const { step } = await requireStep(services, args)
   const db = services.database.db
   const settings = await getEmailSettings(db, { workspaceId: args.workspaceId })
-  if (!settings?.senderAccountId) throw new ApiError(422, 'not_configured', 'sender: set up the sender in the email settings first', 'sender')
+  if (!settings?.senderAccountId) throw new InputError('sender', 'sender: set up the sender in the email settings first', { status: 422, code: 'not_configured' })
   const claims = { workspaceId: args.workspaceId, contactId: '00000000-0000-0000-0000-000000000000', sequenceId: args.dripId, stepId: step.id }
   const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
   const rendered = renderEmail({
@@ -466,7 +469,7 @@ async function requireStep(services: Services, args: { workspaceId: string; drip
   const drip = await getDripRow(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
   if (!drip) throw notFound()
   const step = drip.steps.find((s) => s.id === args.stepId)
-  if (!step) throw new ApiError(404, 'not_found', 'stepId: no such step in this drip', 'stepId')
+  if (!step) throw new InputError('stepId', 'stepId: no such step in this drip', { status: 404 })
   return { drip, step }
 }
 

@@ -27,7 +27,11 @@ import { contactMergeValues } from '../domain/email/merge'
 import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
+import { emailBounces } from './metrics.server'
+import { hmacSha256 } from './secrets'
 import type { Services } from './services.server'
+import { InputError } from './errors'
+import { SmtpHostSchema } from './settings.server'
 
 /**
  * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,
@@ -47,13 +51,13 @@ const derivedLinkKeys = new Map<string, Buffer>()
 const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
 
 export function signedEmailUrl(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, claims: LinkClaims): string {
-  const token = signLink({ secret: emailLinkSecret(services), purpose, claims, now: services.clock.now() })
+  const token = signLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, claims, now: services.clock.now() })
   return new URL(`${PATHS[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`, services.config.APP_URL).toString()
 }
 
 export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, token: string | undefined): LinkClaims | null {
   if (!token) return null
-  const result = verifyLink({ secret: emailLinkSecret(services), purpose, token, now: services.clock.now() })
+  const result = verifyLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, token, now: services.clock.now() })
   return result.ok ? result.claims : null
 }
 
@@ -345,6 +349,7 @@ export async function applyDsn(services: Services, args: { workspaceId: string; 
       suppressed.push(r.recipient)
     }
   })
+  emailBounces.inc({ source: 'dsn' }, args.recipients.filter((r) => r.hard).length)
   return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
 }
 
@@ -353,6 +358,8 @@ export async function saveSender(
   services: Services,
   args: { workspaceId: string; fromName: string; fromEmail: string; replyTo: string | null; postalAddress: string; smtp: SmtpSettings },
 ): Promise<EmailSettings> {
+  const host = SmtpHostSchema.safeParse(args.smtp.host)
+  if (!host.success) throw new InputError('host', host.error.issues[0]!.message)
   const db = services.database.db
   const fromEmail = args.fromEmail.toLowerCase()
   const account = await connectAccount(db, {
@@ -361,7 +368,7 @@ export async function saveSender(
     remoteAccountId: fromEmail,
     handle: fromEmail,
     displayName: args.fromName,
-    credentials: smtpCredentials(args.smtp),
+    credentials: smtpCredentials({ ...args.smtp, host: host.data }),
     keyring: services.keyring,
     clock: services.clock,
   })

@@ -41,9 +41,18 @@ export const EnvSchema = z.object({
   MASTODON_APP_NAME: z.string().trim().min(1).max(100).default('Trickle'),
   /** Allow http:// Mastodon instances (local development and tests only). */
   MASTODON_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
+   * Let user-given hosts (Mastodon instances, SMTP servers) be loopback, private or link-local addresses:
+   * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).
+   */
+  ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Drip runner lanes: how many worker processes may send drip emails at once (each sends one at a time). */
   DRIP_LANES: z.coerce.number().int().min(1).max(64).default(1),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),
+  /** A worker started with `npm run worker` serves its own /metrics on this port (with METRICS_TOKEN). */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 })
 
 export type Env = z.infer<typeof EnvSchema>

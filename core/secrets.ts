@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 
 /** A random, URL-safe secret (session ids, API tokens, invitation tokens). */
 export function newSecret(bytes = 32): string {
@@ -8,4 +8,9 @@ export function newSecret(bytes = 32): string {
 /** What the database keeps instead of a secret. */
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex')
+}
+
+/** An HMAC-SHA256 function under `key` (domain/ rules that sign take it as an argument). */
+export function hmacSha256(key: string | Uint8Array): (data: string) => Uint8Array {
+  return (data) => createHmac('sha256', key).update(data).digest()
 }

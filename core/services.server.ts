@@ -2,10 +2,12 @@ import path from 'node:path'
 import { createConnectors, type ConnectorConfigs, type Connectors } from '../connectors/registry'
 import { openDatabase, type Database } from '../db/client'
 import { createKeyring, type Keyring } from '../db/vault'
-import { systemClock, type Clock } from '../domain/clock'
+import type { Clock } from '../domain/clock'
+import { systemClock } from './clock'
 import { openJobStore, type JobStore } from '../jobs/store'
 import type { AccountEventListener } from './account-events'
 import type { Config } from './env.server'
+import { createLogger, type Logger } from './logger'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
 export type Services = {
@@ -17,6 +19,8 @@ export type Services = {
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
+  /** The process's logger (core/logger.ts): redacts secrets, never logs a failed query's parameters. */
+  logger: Logger
   /** Told about log-ins, password changes and second-factor changes (core/account-events.ts); the audit log's hook. */
   onAccountEvent?: AccountEventListener
 }
@@ -24,9 +28,15 @@ export type Services = {
 /** The connectors' configuration from the environment (connectors never read it themselves). */
 export function connectorConfigsFrom(config: Config, clock: Clock): Partial<ConnectorConfigs> {
   const configs: Partial<ConnectorConfigs> = {
-    mastodon: { appName: config.MASTODON_APP_NAME, website: config.APP_URL, allowInsecureInstances: config.MASTODON_ALLOW_HTTP, clock },
+    mastodon: {
+      appName: config.MASTODON_APP_NAME,
+      website: config.APP_URL,
+      allowInsecureInstances: config.MASTODON_ALLOW_HTTP,
+      allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
+      clock,
+    },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
-    email: {},
+    email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
   }
   if (config.X_CLIENT_ID) {
     configs.x = {
@@ -45,8 +55,9 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
 }
 
 /** The members of Services that come from configuration alone (shared with the test harness). */
-export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring'> {
+export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring' | 'logger'> {
   return {
+    logger: createLogger(config),
     connectors: createConnectors(connectorConfigsFrom(config, clock)),
     keyring: createKeyring({
       currentKey: config.TOKEN_ENCRYPTION_KEY,
@@ -68,6 +79,7 @@ export async function createServices(config: Config, options: { role: 'web' | 'w
       databaseUrl: config.DATABASE_URL,
       embeddedDataDir: path.join(config.DATA_DIR, 'jobs'),
       name: `${options.role}-${process.pid}`,
+      onError: (error) => accountServices.logger.error({ err: error, store: 'jobs' }, 'job store error (retried on the next poll)'),
     })
     return { config, database, jobs, clock, ...accountServices }
   } catch (error) {

@@ -1,3 +1,5 @@
+import { z } from 'zod'
+import { isSmtpHost } from '../connectors/email/index'
 import { getEmailSettings, type EmailSettings } from '../db/queries/contacts'
 import { getNotificationSettings, saveNotificationSettings, type NotificationSettings } from '../db/queries/notifications'
 import type { Services } from './services.server'
@@ -21,3 +23,14 @@ export async function loadNotificationSettings(services: Services, args: { works
 export async function updateNotificationSettings(services: Services, args: { workspaceId: string; settings: NotificationSettings }): Promise<void> {
   await saveNotificationSettings(services.database.db, { ...args, at: services.clock.now() })
 }
+
+/**
+ * The sender's SMTP host (the form's `host` field and saveSender): a host name or an IP address only,
+ * never a URL, a port, spaces or line breaks. Whether its address may be reached is decided when a
+ * connection is made (connectors/net-guard.ts).
+ */
+export const SmtpHostSchema = z
+  .string()
+  .trim()
+  .min(1, 'Enter the SMTP host')
+  .refine(isSmtpHost, 'The SMTP host must be a host name or IP address, like smtp.example.com (no scheme, port, spaces or line breaks)')

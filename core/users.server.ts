@@ -1,5 +1,6 @@
 import { hash, verify } from '@node-rs/argon2'
 import { z } from 'zod'
+import { lineSchema } from '../domain/text'
 import type { Db } from '../db/client'
 import { closePasswordResets } from '../db/queries/password-resets'
 import { deleteUserSessions } from '../db/queries/sessions'
@@ -19,8 +20,8 @@ export const SignUpSchema = z
   .object({
     email: z.email('Enter an email address like name@example.com').max(254),
     password: NewPasswordSchema,
-    name: z.string().trim().min(1, 'Enter your name').max(100),
-    workspaceName: z.string().trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+    name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
+    workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
   })
   .superRefine(refinePasswordWithUser)
 export type SignUpInput = z.infer<typeof SignUpSchema>

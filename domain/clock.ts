@@ -1,7 +1,8 @@
-/** The only way code reads the time. Domain functions take instants as arguments; services take a Clock. */
+/**
+ * The only way code reads the time. Domain functions take instants as arguments; services take a Clock.
+ * The wall clock itself is core/clock.ts: domain/ never reads the time.
+ */
 export type Clock = { now(): Date }
-
-export const systemClock: Clock = { now: () => new Date() }
 
 /** A clock tests move by hand. */
 export function fixedClock(start: Date): Clock & { set(at: Date): void; advance(ms: number): void } {

@@ -5,7 +5,7 @@ import { isEmailBounce } from '../connectors/email/index'
 import type { Db } from '../db/client'
 import { getAccountCredentials } from '../db/queries/accounts'
 import { getEmailSettings, type EmailSettings } from '../db/queries/contacts'
-import { loadActiveDrips, loadSegmentRules, type DripWithSteps } from '../db/queries/drips'
+import { loadActiveDrips, loadSegmentRules, segmentRuleKey, type DripWithSteps } from '../db/queries/drips'
 import { claimDueEnrollments, insertSkippedDeliveries, recordAndMark, releaseClaims, settleEnrollments, type ClaimedEnrollment, type SendRecord, type Settlement } from '../db/queries/enrollments'
 import { insertContactEvent } from '../db/queries/events'
 import { suppressAddress } from '../db/queries/suppression'
@@ -18,6 +18,8 @@ import type { LinkClaims } from '../domain/email/links'
 import type { ChannelContent } from '../connectors/types'
 import type { Services } from '../core/services.server'
 import { composeEmail, emailConnector } from '../core/email.server'
+import { DRIP_RUNNER_JOB, DRIP_WAKE_JOB } from './enqueue'
+import { emailBounces, emailsSent } from '../core/metrics.server'
 
 /**
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after
@@ -29,10 +31,6 @@ import { composeEmail, emailConnector } from '../core/email.server'
  * without its outcome recorded: a SIGKILL re-sends at most that one (same Message-ID), loses none.
  */
 
-import { DRIP_RUNNER_JOB, DRIP_WAKE_JOB } from './enqueue'
-
-export { DRIP_RUNNER_JOB, DRIP_WAKE_JOB }
-export { wakeDripRunnerJob } from './enqueue'
 export const DEFAULT_DRIP_EVERY_MS = 5_000
 
 export type ComposeEmail = (args: {
@@ -72,8 +70,10 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
   const drips = await loadActiveDrips(db)
   if (drips.size === 0) return report
   const activityDripIds = [...drips.values()].filter(needsActivity).map((d) => d.drip.id)
-  const segmentIds = [...drips.values()].flatMap((d) => d.steps.flatMap((s) => (s.settings.condition?.kind === 'segment' ? [s.settings.condition.segmentId] : [])))
-  const segments = await loadSegmentRules(db, { segmentIds })
+  const refs = [...drips.values()].flatMap((d) =>
+    d.steps.flatMap((s) => (s.settings.condition?.kind === 'segment' ? [{ workspaceId: d.drip.workspaceId, segmentId: s.settings.condition.segmentId }] : [])),
+  )
+  const segments = await loadSegmentRules(db, { refs })
   const senders = new Map<string, SenderContext>()
   let cursor: { at: Date; id: string } | null = null
   // The budget is wall time (a fixed test clock must not make a pass endless).
@@ -156,7 +156,7 @@ async function runBatch(
       steps: drip.steps.map(toStepDef),
       now,
       cap: sender.settings.frequencyCap ?? null,
-      segments: (id) => args.segments.get(id),
+      segments: (id) => args.segments.get(segmentRuleKey(enrollment.workspaceId, id)),
       enrollment: {
         id: enrollment.id,
         stepPosition: enrollment.stepPosition,
@@ -255,6 +255,7 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
       const result = await deps.email.publish({ credentials: item.sender.credentials, idempotencyKey: `${e.id}:${step.id}`, content: { parts: [], email } })
       const done = clock.now()
       report.sent++
+      emailsSent.inc()
       record = { ...base, state: 'published', remoteId: result.remoteId, lastError: null, lastErrorKind: null, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, sentKey: `sent:${e.id}:${step.id}`, at: done }
     } catch (error) {
       const done = clock.now()
@@ -267,6 +268,7 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
           await suppressAddress(tx, { workspaceId: e.workspaceId, email: e.contact.email, reason: 'hard_bounce', detail: error.smtpResponse, at: done })
           await insertContactEvent(tx, { workspaceId: e.workspaceId, contactId: e.contactId, type: 'bounced', properties: { source: 'smtp', response: error.smtpResponse }, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id, occurredAt: done })
         })
+        emailBounces.inc({ source: 'smtp' })
       }
       const { enrollment } = outcome
       record = {

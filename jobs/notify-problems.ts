@@ -8,6 +8,7 @@ import { findUnnotifiedProblems, getNotificationSettings, markNotified, type Unn
 import { listMembers } from '../db/queries/workspaces'
 import type { Keyring } from '../db/vault'
 import type { Clock } from '../domain/clock'
+import type { Logger } from '../core/logger'
 
 /**
  * Tells a workspace by email about posts that failed, were missed or need a person's review: one digest
@@ -31,6 +32,7 @@ export type NotifyDeps = {
   email: Connector
   /** For links in the digest. */
   appUrl: string
+  logger?: Pick<Logger, 'warn'>
 }
 
 export type NotifyReport = { digests: number; problems: number; silenced: number }
@@ -81,7 +83,7 @@ export async function notifyProblems(deps: NotifyDeps): Promise<NotifyReport> {
       }
     } catch (error) {
       // Leave them unmarked: the next run tries again (the in-app list shows them meanwhile).
-      console.error(`notify-problems: the digest for workspace ${workspaceId} was not sent: ${(error as Error).message}`)
+      deps.logger?.warn({ err: error, workspaceId }, 'notify-problems: the digest was not sent; the next run tries again')
       continue
     }
     await markNotified(deps.db, { workspaceId, deliveryIds: ids, at: deps.clock.now() })

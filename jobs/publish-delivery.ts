@@ -8,12 +8,9 @@ import { claimDelivery, loadDeliveryForStart, markMissed, markSending, recordAtt
 import type { Clock } from '../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../domain/retry'
-import { loadChannelContent } from '../core/content.server'
-
+import { loadChannelContent } from '../core/media.server'
+import { publishedPosts, publishLagSeconds } from '../core/metrics.server'
 import { PUBLISH_DELIVERY_JOB } from './enqueue'
-
-export { PUBLISH_DELIVERY_JOB }
-export { deliveryScheduler } from './enqueue'
 
 /** What a publish needs to reach an account: its connector and current credentials. */
 export type PublishTarget = { connector: Connector; credentials: Credentials }
@@ -59,7 +56,7 @@ export type PipelineDeps = {
   /** The connector and current credentials of an account (see accountTargets in jobs/definitions.ts). Throw a `disconnected` ConnectorError for an account that cannot publish. */
   resolveTarget(args: { workspaceId: string; accountId: string; /** Posts this attempt will create (thread parts), for quota accounting. */ posts: number }): Promise<PublishTarget>
   /**
-   * Single-flight refresh across processes: db/queries/accounts.ts refreshAccountCredentials. Without
+   * Single-flight refresh across processes: core/credentials.server.ts refreshAccountCredentials. Without
    * it an `auth` error fails the delivery and marks the account for reconnection.
    */
   refreshCredentials?(args: { workspaceId: string; accountId: string; connector: Connector; staleAccessToken: string }): Promise<Credentials>
@@ -215,6 +212,9 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
         partIds: result.partIds ?? [result.remoteId],
       })
       if (!recorded) return { result: 'lost-claim' }
+      const network = target.connector.kind
+      publishedPosts.inc({ network })
+      publishLagSeconds.observe({ network }, Math.max(0, (clock.now().getTime() - claim.delivery.dueAt.getTime()) / 1000))
       await hooks?.afterRecord?.(attempt)
       return { result: 'published' }
     } catch (error) {

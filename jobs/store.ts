@@ -55,6 +55,8 @@ export type OpenJobStoreOptions = {
   poolSize?: number
   /** How long opening waits for an unreachable server before failing. Default 10 s. */
   connectTimeoutMs?: number
+  /** Where a store error met while polling or locking is reported (it is retried on the next poll). Default: stderr. */
+  onError?: (error: unknown) => void
   agenda?: Omit<AgendaOptions, 'backend' | 'name'>
 }
 
@@ -72,6 +74,7 @@ export async function openJobStore(options: OpenJobStoreOptions): Promise<JobSto
   const settings: StoreSettings = {
     agenda: { processEvery: '1 second', ...options.agenda, name: options.name },
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    onError: options.onError ?? ((error) => process.stderr.write(`job store error: ${error instanceof Error ? error.message : String(error)}\n`)),
   }
   if (options.mongodbUrl) return openMongoStore(options.mongodbUrl, settings)
   if (options.databaseUrl) {
@@ -83,7 +86,7 @@ export async function openJobStore(options: OpenJobStoreOptions): Promise<JobSto
   return openEmbeddedStore(options.embeddedDataDir ?? null, settings)
 }
 
-type StoreSettings = { agenda: Omit<AgendaOptions, 'backend'>; connectTimeoutMs: number }
+type StoreSettings = { agenda: Omit<AgendaOptions, 'backend'>; connectTimeoutMs: number; onError: (error: unknown) => void }
 
 async function openMongoStore(url: string, settings: StoreSettings): Promise<JobStore> {
   let client: MongoClient | undefined
@@ -256,7 +259,7 @@ function createStore(parts: {
   const agenda = new Agenda({ ...parts.settings.agenda, backend: connected })
   // A store error while polling or locking (e.g. a busy server) is logged and retried on the next poll;
   // without a listener Agenda's 'error' event would crash the process.
-  agenda.on('error', (error: unknown) => console.error(`job store (${parts.kind}) error:`, error instanceof Error ? error.message : error))
+  agenda.on('error', parts.settings.onError)
   let closing: Promise<void> | undefined
   const stop = async (options?: { drainMs?: number }) => {
     const result = await stopProcessing(agenda, options?.drainMs ?? DEFAULT_DRAIN_MS)

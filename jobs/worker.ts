@@ -1,12 +1,14 @@
+import { createServer, type Server } from 'node:http'
 import { hostname } from 'node:os'
 import type { Agenda, DrainResult } from 'agenda'
 import { sql } from 'drizzle-orm'
 import { heartbeats } from '../db/schema'
 import { getConnector } from '../connectors/registry'
+import { readMetrics } from '../core/metrics.server'
 import type { Services } from '../core/services.server'
 import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
-import { deliveryScheduler } from './publish-delivery'
+import { deliveryScheduler } from './enqueue'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 
@@ -33,7 +35,7 @@ export function pipelineDeps(services: Services): JobDeps {
 export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
-  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL })
+  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL, logger: services.logger })
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   return async () => {
@@ -89,37 +91,53 @@ export async function runWorkerProcess(options: { defineJobs?: DefineJobs; drain
   const { createServices, closeServices } = await import('../core/services.server')
   const config = loadConfig()
   if (!config.DATABASE_URL) {
-    console.error('npm run worker needs DATABASE_URL: the embedded database can only be opened by one process (npm start runs a worker inside it).')
+    process.stderr.write('npm run worker needs DATABASE_URL: the embedded database can only be opened by one process (npm start runs a worker inside it).\n')
     process.exit(2)
   }
   const services = await createServices(config, { role: 'worker' })
   const worker = await startWorker(services, { defineJobs: options.defineJobs })
-  console.log(`Trickle worker ${worker.id} processing jobs from ${services.jobs.kind}`)
+  const log = services.logger
+  log.info({ worker: worker.id, jobs: services.jobs.kind }, `Trickle worker ${worker.id} processing jobs from ${services.jobs.kind}`)
+  const metrics = config.METRICS_PORT && config.METRICS_TOKEN ? serveMetrics(services, config.METRICS_PORT) : null
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) {
-      console.error(`${signal} again: exiting without waiting for running jobs`)
+      log.warn({ signal }, `${signal} again: exiting without waiting for running jobs`)
       process.exit(1)
     }
     stopping = true
     const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS
-    console.log(`${signal}: taking no new jobs, draining running ones (up to ${drainMs} ms)…`)
+    log.info({ signal, drainMs }, `${signal}: taking no new jobs, draining running ones (up to ${drainMs} ms)…`)
     let code = 0
+    metrics?.close()
     try {
       const result = await worker.stop({ drainMs })
       if (result.timedOut) {
-        console.error(`${result.running} job(s) still running after ${drainMs} ms: their locks expire and another worker retries them`)
+        log.warn({ running: result.running, drainMs }, `${result.running} job(s) still running after ${drainMs} ms: their locks expire and another worker retries them`)
         code = 1
       }
       await closeServices(services)
     } catch (error) {
-      console.error('shutdown failed:', error)
+      log.error({ err: error }, 'shutdown failed')
       code = 1
     }
     process.exit(code)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/** A worker's own /metrics (its counters and the lag it observed), on METRICS_PORT, behind METRICS_TOKEN. */
+function serveMetrics(services: Services, port: number): Server {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') return void res.writeHead(404).end()
+    readMetrics(services, req.headers.authorization ?? null).then(
+      (m) => (m.status === 200 ? res.writeHead(200, { 'Content-Type': m.contentType }).end(m.body) : res.writeHead(m.status).end()),
+      () => res.writeHead(500).end(),
+    )
+  })
+  server.listen(port, services.config.HOST)
+  return server
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runWorkerProcess()

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Agent } from 'undici'
-import { systemClock, type Clock } from '../domain/clock'
+import { type Clock } from '../domain/clock'
+import { systemClock } from '../core/clock'
 import { openJobStore } from '../jobs/store'
 import { createHttpApp, loadServerBuild } from '../app/http.server'
 import { loadConfig } from '../core/env.server'
@@ -26,7 +27,8 @@ export type TestApp = {
  * test database, listening on a free loopback port. Jobs go to Agenda's PostgreSQL backend on the same
  * database, or to an in-memory embedded store when no server is configured. No worker runs.
  * `database` (optional) is an already-open database to serve instead; `close` closes it.
- * `env` adds environment variables (e.g. X_CLIENT_ID and X's base URLs pointing at a loopback server).
+ * `env` adds environment variables (e.g. X_CLIENT_ID and X's base URLs pointing at a loopback server);
+ * ALLOW_PRIVATE_NETWORK_HOSTS is on unless `env` turns it off.
  */
 export async function startTestApp(
   options: { clock?: Clock; database?: Database & { url?: string }; env?: Record<string, string> } = {},
@@ -40,6 +42,9 @@ export async function startTestApp(
     RUN_WORKER: 'false',
     SESSION_SECRET: randomBytes(32).toString('hex'),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    // The loopback servers that stand in for Mastodon and SMTP live on 127.0.0.1 (a test that proves
+    // the net guard passes ALLOW_PRIVATE_NETWORK_HOSTS: 'false').
+    ALLOW_PRIVATE_NETWORK_HOSTS: 'true',
     ...options.env,
   })
   const jobs = await openJobStore({ databaseUrl: database.url, embeddedDataDir: null, name: `test-app-${process.pid}` })

@@ -4,7 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import type { EmailVolumeDay } from '../../domain/drip/projection'
+import type { EmailVolumeDay } from '#domain/drip/projection'
 
 export type CalendarItem = {
   id: string

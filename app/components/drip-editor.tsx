@@ -2,7 +2,7 @@ import { Alert, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, St
 import { Form, useFetcher, useNavigation } from '@remix-run/react'
 import { useState } from 'react'
 import { CsrfInput } from './csrf-input'
-import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '../../core/drip-form'
+import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '#core/drip-form'
 
 export type DripEditorOptions = {
   timezones: string[]

@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { lineSchema } from '#domain/text'
 import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
 import { createContactFromApi, listContactsPage } from '../core.server'
 import { contactJson, ContactCreateSchema } from '~/utils/openapi/contacts'
 
 const ListQuery = z.object({
-  search: z.string().max(200).optional(),
+  search: lineSchema().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 })

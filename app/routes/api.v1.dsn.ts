@@ -1,7 +1,7 @@
 import { apiError, apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
 import { applyDsn } from '../core.server'
 import { DsnInputSchema } from '~/utils/openapi/contacts'
-import { parseDsn } from '../../domain/email/dsn'
+import { parseDsn } from '#domain/email/dsn'
 
 const MAX_RAW_BYTES = 1024 * 1024
 

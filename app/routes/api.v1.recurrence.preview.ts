@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { previewRecurrence } from '../../domain/recurrence'
+import { previewRecurrence } from '#domain/recurrence'
 import { apiError, apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
 
 export const action = apiMethods({

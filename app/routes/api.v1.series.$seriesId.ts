@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { apiError, apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { deleteSeries, loadSeries, SeriesInputError, SeriesInputSchema, updateSeries, type Services } from '../core.server'
+import { apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { deleteSeries, loadSeries, SeriesInputSchema, updateSeries, type Services } from '../core.server'
 
 async function find(services: Services, workspaceId: string, seriesId: string | undefined) {
   if (!seriesId || !z.uuid().safeParse(seriesId).success) throw apiNotFound('series')
@@ -20,12 +20,7 @@ export const action = apiMethods({
     const { workspaceId, userId, role } = await requireApiAuth(request, services, { role: 'editor' })
     const { id } = await find(services, workspaceId, params.seriesId)
     const input = await parseJsonBody(request, SeriesInputSchema)
-    try {
-      await updateSeries(services, { workspaceId, seriesId: id, input, actor: { userId, role } })
-    } catch (error) {
-      if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)
-      throw error
-    }
+    await updateSeries(services, { workspaceId, seriesId: id, input, actor: { userId, role } })
     return apiJson(await loadSeries(services, { workspaceId, seriesId: id }))
   },
   DELETE: async ({ request, params, context }) => {

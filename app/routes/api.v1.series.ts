@@ -1,5 +1,5 @@
-import { apiError, apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
-import { createSeries, describeSeriesRule, listSeriesSummaries, loadSeries, SeriesInputError, SeriesInputSchema } from '../core.server'
+import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { createSeries, describeSeriesRule, listSeriesSummaries, loadSeries, SeriesInputSchema } from '../core.server'
 
 export const loader = jsonApi(async ({ request, context }) => {
   const { workspaceId } = await requireApiAuth(request, context.services)
@@ -25,13 +25,8 @@ export const action = apiMethods({
     const { services } = context
     const { workspaceId, userId, role } = await requireApiAuth(request, services, { role: 'editor' })
     const input = await parseJsonBody(request, SeriesInputSchema)
-    try {
-      // An editor's token creates a draft that an owner approves (POST /series/{id}/approve).
-      const { seriesId } = await createSeries(services, { workspaceId, input, actor: { userId, role } })
-      return apiJson(await loadSeries(services, { workspaceId, seriesId }), { status: 201 })
-    } catch (error) {
-      if (error instanceof SeriesInputError) throw apiError(error.status, 'invalid_request', error.message, error.field)
-      throw error
-    }
+    // An editor's token creates a draft that an owner approves (POST /series/{id}/approve).
+    const { seriesId } = await createSeries(services, { workspaceId, input, actor: { userId, role } })
+    return apiJson(await loadSeries(services, { workspaceId, seriesId }), { status: 201 })
   },
 })

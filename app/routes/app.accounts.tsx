@@ -4,7 +4,7 @@ import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { beginConnection } from '~/utils/accounts.server'
-import { AccountActionSchema, ConnectError, disconnectAccount, loadAccountsPage, type AccountView, type NetworkView } from '../core.server'
+import { AccountActionSchema, InputError, disconnectAccount, loadAccountsPage, type AccountView, type NetworkView } from '../core.server'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 
@@ -50,10 +50,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (!started) throw notFound('No such account in this workspace')
     return redirect(started.url, { headers: { 'Set-Cookie': started.setCookie } })
   } catch (error) {
-    if (!(error instanceof ConnectError)) throw error
+    if (!(error instanceof InputError)) throw error
     return data(
-      { fieldErrors: { [error.options.field ?? 'form']: error.message }, kind: form.data.intent === 'connect' ? form.data.kind : null, values: form.values },
-      { status: error.options.status ?? 400 },
+      { fieldErrors: { [error.field ?? 'form']: error.message }, kind: form.data.intent === 'connect' ? form.data.kind : null, values: form.values },
+      { status: error.status },
     )
   }
 }

@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { notFound, requireMembership } from '~/utils/auth.server'
-import { decayedScore, displayScore } from '../../domain/email/score'
+import { decayedScore, displayScore } from '#domain/email/score'
 import { loadContactDetail } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contact · Trickle' }]

@@ -2,7 +2,8 @@ import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, Title } fr
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { requireMembership } from '~/utils/auth.server'
-import { decayedScore, displayScore } from '../../domain/email/score'
+import { readQueryParam } from '~/utils/forms.server'
+import { decayedScore, displayScore } from '#domain/email/score'
 import { countWorkspaceContacts, listContactsPage } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contacts · Trickle' }]
@@ -13,7 +14,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
   const url = new URL(request.url)
-  const search = url.searchParams.get('q')?.slice(0, 200) ?? ''
+  const search = readQueryParam(request, 'q', { max: 200 })
   const page = Math.max(0, Math.min(100_000, Number(url.searchParams.get('page')) || 0))
   const [{ contacts, halfLifeDays }, total] = await Promise.all([
     listContactsPage(services, { workspaceId: workspace.id, search, limit: PAGE + 1, offset: page * PAGE }),

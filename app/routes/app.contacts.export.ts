@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
-import { toCsv } from '../../domain/email/csv'
-import { decayedScore, displayScore } from '../../domain/email/score'
+import { toCsv } from '#domain/email/csv'
+import { decayedScore, displayScore } from '#domain/email/score'
 import { exportContacts } from '../core.server'
 
 /** Every contact of the workspace as CSV (the import's columns plus status and score), streamed a page at a time. */

@@ -6,8 +6,8 @@ import { CsrfInput } from '~/components/csrf-input'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { defineCustomField, listCustomFields } from '../core.server'
-import { fieldKeyProblem, isStorableText } from '../../domain/email/contact'
-import { FIELD_TYPES } from '../../domain/email/types'
+import { fieldKeyProblem, isStorableText } from '#domain/email/contact'
+import { FIELD_TYPES } from '#domain/email/types'
 
 export const meta: MetaFunction = () => [{ title: 'Custom fields · Trickle' }]
 

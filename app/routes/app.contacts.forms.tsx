@@ -3,10 +3,10 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { createSignupForm, listWorkspaceSignupForms, loadEmailSettings, saveSender } from '../core.server'
+import { createSignupForm, listWorkspaceSignupForms, loadEmailSettings, saveSender, SmtpHostSchema } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { isStorableText, TagSchema } from '../../domain/email/contact'
+import { isStorableText, TagSchema } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Signup forms and sender · Trickle' }]
 
@@ -29,7 +29,7 @@ const ActionSchema = z.discriminatedUnion('intent', [
     fromEmail: z.email('Enter the sender address'),
     replyTo: z.union([z.literal(''), z.email('Enter an email address or leave empty')]).optional(),
     postalAddress: Line('your postal address (required in marketing email)', 500),
-    host: Line('the SMTP host'),
+    host: SmtpHostSchema,
     port: z.coerce.number().int().min(1).max(65535),
     security: z.enum(['tls', 'starttls', 'none']),
     user: z.string().trim().max(200).optional(),

@@ -8,10 +8,10 @@ import { DripEditor } from '~/components/drip-editor'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DripStepTable } from '~/components/drip-step-table'
 import { useToast } from '~/components/toasts'
-import { isConnectorError } from '../../connectors/types'
-import { ApiError } from '~/utils/api.server'
+import { isConnectorError } from '#connectors/types'
+import { InputError } from '~/core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
-import { dripToFormValues } from '../../core/drip-form'
+import { dripToFormValues } from '#core/drip-form'
 import { activateDrip, activationProblems, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
@@ -87,7 +87,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         return fail('Unknown action')
     }
   } catch (error) {
-    if (error instanceof ApiError && error.status !== 404) return fail(error.message, error.status, error.field ?? 'form')
+    if (error instanceof InputError && error.status !== 404) return fail(error.message, error.status, error.field ?? 'form')
     if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the sender under Contacts → Forms.`, 422, 'sender')
     if (isConnectorError(error)) return fail(`The SMTP server refused the test: ${error.message}`, 502, 'to')
     throw error

@@ -7,7 +7,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
-import { readForm } from '~/utils/forms.server'
+import { readForm, readFormBody } from '~/utils/forms.server'
 import {
   approveSeries,
   loadEditorOptions,
@@ -18,7 +18,7 @@ import {
   resumeSeries,
   saveSeriesForm,
   SeriesFormSchema,
-  SeriesInputError,
+  InputError,
   submitForApproval,
 } from '../core.server'
 
@@ -43,7 +43,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = { userId: user.id, role: membership.role }
   const seriesId = z.uuid().safeParse(params.seriesId).success ? params.seriesId! : null
   if (!seriesId || !(await loadSeries(services, { workspaceId: workspace.id, seriesId }))) throw notFound('No such series in this workspace')
-  const intent = (await request.clone().formData()).get('intent')
+  const intent = (await readFormBody(request.clone())).get('intent')
   if (intent === 'submit' || intent === 'approve' || intent === 'request-changes') {
     const form = await readForm(request, services, ApprovalActionSchema)
     if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
@@ -52,7 +52,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       else if (form.data.intent === 'approve') await approveSeries(services, { workspaceId: workspace.id, seriesId, actor })
       else await requestChanges(services, { workspaceId: workspace.id, seriesId, actor, comment: form.data.comment })
     } catch (error) {
-      if (error instanceof SeriesInputError) return data({ fieldErrors: { [error.field]: error.message } }, { status: error.status })
+      if (error instanceof InputError) return data({ fieldErrors: { [error.field ?? 'form']: error.message } }, { status: error.status })
       throw error
     }
     return redirect(`/app/series/${seriesId}?${intent === 'submit' ? 'submitted' : intent === 'approve' ? 'approved' : 'returned'}=1`)
@@ -64,7 +64,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (form.data.intent === 'pause') await pauseSeries(services, { workspaceId: workspace.id, seriesId })
       else await resumeSeries(services, { workspaceId: workspace.id, seriesId, policy: form.data.policy })
     } catch (error) {
-      if (error instanceof SeriesInputError) return data({ fieldErrors: { [error.field]: error.message } }, { status: error.status })
+      if (error instanceof InputError) return data({ fieldErrors: { [error.field ?? 'form']: error.message } }, { status: error.status })
       throw error
     }
     return redirect(`/app/series/${seriesId}`)

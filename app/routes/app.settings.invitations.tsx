@@ -3,7 +3,7 @@ import { type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/nod
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
-import { ROLES } from '../../domain/roles'
+import { ROLES } from '#domain/roles'
 import { issueInvitation, notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { listWorkspaceInvitations, revokeWorkspaceInvitation } from '../core.server'

@@ -2,13 +2,14 @@ import { Alert, Button, Code, Group, Stack, Table, Text, TextInput } from '@mant
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
+import { lineSchema } from '#domain/text'
 import { CsrfInput } from '~/components/csrf-input'
 import { issueApiToken } from '~/utils/api.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { listVisibleApiTokens, revokeVisibleApiToken } from '../core.server'
 
-const TokenNameSchema = z.string().trim().min(1, 'Name the token after what will use it, e.g. "CI publisher"').max(100, 'Use at most 100 characters')
+const TokenNameSchema = lineSchema('Remove the control characters').trim().min(1, 'Name the token after what will use it, e.g. "CI publisher"').max(100, 'Use at most 100 characters')
 
 const TokenActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('create'), name: TokenNameSchema }),

@@ -4,6 +4,7 @@ import { useToast } from '~/components/toasts'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
+import { lineSchema } from '#domain/text'
 import { CsrfInput } from '~/components/csrf-input'
 import { requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
@@ -11,7 +12,7 @@ import { TimezoneSchema } from '~/utils/openapi/workspace'
 import { updateWorkspaceSettings } from '../core.server'
 
 const WorkspaceFormSchema = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(100, 'Use at most 100 characters'),
+  name: lineSchema('Remove the control characters').trim().min(1, 'Enter a name').max(100, 'Use at most 100 characters'),
   timezone: z.string().trim().min(1, 'Enter a time zone such as Europe/Berlin or UTC').pipe(TimezoneSchema),
 })
 

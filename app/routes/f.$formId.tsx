@@ -4,8 +4,8 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmailNotConfiguredError, findSignupForm, signUpThroughForm } from '../core.server'
-import { fieldErrorsOf } from '~/utils/forms.server'
-import { EmailSchema, isStorableText } from '../../domain/email/contact'
+import { fieldErrorsOf, readFormBody } from '~/utils/forms.server'
+import { EmailSchema, isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? data.name : 'Sign up' }]
 
@@ -39,7 +39,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const form = await findForm(services, params.formId)
-  const parsed = SignupSchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = SignupSchema.safeParse(Object.fromEntries(await readFormBody(request)))
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), done: false }, { status: 400 })
   if (parsed.data.website) return { fieldErrors: {}, done: true }
   try {

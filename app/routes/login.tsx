@@ -2,6 +2,7 @@ import { Alert, Anchor, Button, Container, PasswordInput, Stack, Text, TextInput
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
+import { lineSchema } from '#domain/text'
 import { CsrfInput } from '~/components/csrf-input'
 import { FormAlert } from '~/components/form-alert'
 import { requireAnonymous, safeRedirect } from '~/utils/auth.server'
@@ -13,7 +14,7 @@ import { attemptPasswordLogin, describeWait, listUserWorkspaces } from '../core.
 export const meta: MetaFunction = () => [{ title: 'Log in · Trickle' }]
 
 const LoginSchema = z.object({
-  email: z.string().trim().min(1, 'Enter your email'),
+  email: lineSchema('Remove the control characters').trim().min(1, 'Enter your email').max(254, 'Use at most 254 characters'),
   password: z.string().min(1, 'Enter your password'),
 })
 

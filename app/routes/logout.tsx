@@ -1,5 +1,5 @@
 import { redirect, type ActionFunctionArgs } from '@remix-run/node'
-import { requireCsrf } from '~/utils/csrf.server'
+import { readFormData } from '~/utils/forms.server'
 import { endSession } from '~/utils/session.server'
 
 export async function loader() {
@@ -7,7 +7,7 @@ export async function loader() {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  await requireCsrf(request, context.services, await request.formData())
+  await readFormData(request, context.services)
   const cookie = await endSession(request, context.services)
   return redirect('/login', { headers: { 'Set-Cookie': cookie } })
 }

@@ -3,7 +3,7 @@ import { data, redirect, type LoaderFunctionArgs, type MetaFunction } from '@rem
 import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { clearPendingCookie, completeConnection } from '~/utils/accounts.server'
-import { ConnectError } from '../core.server'
+import { InputError } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 
 export const meta: MetaFunction = () => [{ title: 'Connecting an account · Trickle' }]
@@ -26,8 +26,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     })
     return redirect(`/app/accounts?connected=${account.id}`, { headers })
   } catch (error) {
-    if (!(error instanceof ConnectError)) throw error
-    return data({ message: error.message }, { status: error.options.status ?? 400, headers })
+    if (!(error instanceof InputError)) throw error
+    return data({ message: error.message }, { status: error.status, headers })
   }
 }
 

@@ -3,10 +3,10 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { ApiError } from '~/utils/api.server'
+import { InputError } from '~/core.server'
 import { findContact, savePreferences, unsubscribeContact, verifyEmailToken } from '../core.server'
-import { fieldErrorsOf } from '~/utils/forms.server'
-import { isStorableText } from '../../domain/email/contact'
+import { fieldErrorsOf, readFormBody } from '~/utils/forms.server'
+import { isStorableText } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Email preferences' }, { name: 'robots', content: 'noindex' }]
 
@@ -32,7 +32,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const claims = verifyEmailToken(services, 'preferences', params.token)
   if (!claims) throw invalid()
-  const parsed = PreferencesSchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = PreferencesSchema.safeParse(Object.fromEntries(await readFormBody(request)))
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), message: null }, { status: 400 })
   const { workspaceId, contactId } = claims
   if (parsed.data.intent === 'unsubscribe') {
@@ -44,7 +44,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const change = intent.intent === 'save' ? { intent: 'save' as const, name: intent.name || null } : { intent: 'resubscribe' as const }
     if (!(await savePreferences(services, { workspaceId, contactId, change }))) throw invalid()
   } catch (error) {
-    if (error instanceof ApiError) return data({ fieldErrors: {}, message: 'This address cannot be resubscribed because mail to it bounced or was reported as spam.' }, { status: 409 })
+    if (error instanceof InputError) return data({ fieldErrors: {}, message: 'This address cannot be resubscribed because mail to it bounced or was reported as spam.' }, { status: 409 })
     throw error
   }
   return { fieldErrors: {}, message: intent.intent === 'save' ? 'Saved.' : 'You are subscribed again.' }

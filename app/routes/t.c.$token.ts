@@ -15,7 +15,7 @@ export async function loader({ context, params }: LoaderFunctionArgs) {
   try {
     await recordTrackedActivity(services, { claims, type: 'clicked' })
   } catch (error) {
-    console.error('recording a click failed:', error)
+    services.logger.error({ err: error }, 'recording a click failed')
   }
   return new Response(null, { status: 302, headers: { Location: target, 'Cache-Control': 'no-store, private', 'Referrer-Policy': 'no-referrer' } })
 }

@@ -13,7 +13,7 @@ export async function loader({ context, params }: LoaderFunctionArgs) {
     await recordTrackedActivity(services, { claims, type: 'opened' })
   } catch (error) {
     // Tracking must never break the recipient's mail client.
-    console.error('recording an open failed:', error)
+    services.logger.error({ err: error }, 'recording an open failed')
   }
   return new Response(PIXEL, { headers: { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store, private', 'Content-Length': String(PIXEL.length) } })
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
-import { AUTHORIZATION_LIFETIME_MS } from '../../connectors/oauth'
+import { AUTHORIZATION_LIFETIME_MS } from '#connectors/oauth'
 import { finishAccountConnection, startAccountConnection, type AccountSummary, type PendingConnection, type Services } from '../core.server'
 import { appCookie } from './session.server'
 

@@ -8,9 +8,9 @@ const MAX_BODY_BYTES = 1024 * 1024
 export type ApiErrorBody = { error: { code: string; message: string; field?: string } }
 
 /** An API failure a handler can throw; `jsonApi` turns it into the JSON error shape. */
-import { ApiError } from '../../core/errors'
+import { InputError } from '../core.server'
+import { CONTROL_CHARACTER_MESSAGE, findUncleanText, MAX_JSON_DEPTH } from '#domain/text'
 
-export { ApiError }
 
 export function apiError(status: number, code: string, message: string, field?: string): Response {
   const body: ApiErrorBody = { error: { code, message, ...(field ? { field } : {}) } }
@@ -67,6 +67,12 @@ export async function parseJsonBody<S extends ZodType>(request: Request, schema:
   } catch (error) {
     throw apiError(400, 'invalid_json', `The request body is not valid JSON: ${(error as Error).message}`)
   }
+  const unclean = findUncleanText(value)
+  if (unclean) {
+    const field = unclean.path.length > 0 ? unclean.path.map(String).join('.') : undefined
+    const problem = unclean.problem === 'depth' ? `is nested more than ${MAX_JSON_DEPTH} levels deep` : CONTROL_CHARACTER_MESSAGE
+    throw apiError(400, 'invalid_request', `${field ?? 'The body'} ${problem}`, field)
+  }
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw zodErrorResponse(parsed.error)
   return parsed.data
@@ -83,7 +89,7 @@ function zodErrorResponse(error: z.ZodError): Response {
 type Handler = (args: LoaderFunctionArgs | ActionFunctionArgs) => Promise<Response>
 
 /**
- * Wrap an API loader or action: thrown Responses pass through, ZodErrors and ApiErrors become the JSON
+ * Wrap an API loader or action: thrown Responses pass through, ZodErrors and InputErrors become the JSON
  * error shape, anything else is logged and becomes a JSON 500 without details.
  */
 export function jsonApi(handler: Handler): Handler {
@@ -93,8 +99,8 @@ export function jsonApi(handler: Handler): Handler {
     } catch (error) {
       if (error instanceof Response) return error
       if (error instanceof z.ZodError) return zodErrorResponse(error)
-      if (error instanceof ApiError) return apiError(error.status, error.code, error.message, error.field)
-      console.error(`API ${args.request.method} ${new URL(args.request.url).pathname} failed:`, error)
+      if (error instanceof InputError) return apiError(error.status, error.code, error.message, error.field)
+      args.context.services.logger.error({ err: error, method: args.request.method, path: new URL(args.request.url).pathname }, 'API request failed')
       return apiError(500, 'internal', 'Something went wrong on our side. Try again; if it keeps happening, check the server log.')
     }
   }

@@ -15,10 +15,27 @@ export {
   type SignUpInput,
 } from '../core.server'
 
-/** Only same-site paths; anything else falls back to the dashboard. */
+/** Where relative redirect targets are resolved; any origin works, the check only compares against it. */
+const SAME_ORIGIN = 'http://trickle.invalid'
+
+/**
+ * Only same-origin paths; anything else falls back to the dashboard (ASVS V3.7.2). The target is parsed
+ * the way a browser will follow it (the WHATWG URL parser, which drops tabs and newlines and reads `\`
+ * as `/`): it must resolve to this origin. A target with a control character, a space or a backslash
+ * is refused outright (a raw newline in a Location header would also be a 500), and what is returned
+ * is the parser's own serialisation of the path, query and fragment.
+ */
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = '/app'): string {
-  if (typeof to !== 'string' || !to.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback
-  return to
+  // eslint-disable-next-line no-control-regex
+  if (typeof to !== 'string' || !to.startsWith('/') || /[\u0000-\u0020\u007f-\u00a0\\]/.test(to)) return fallback
+  let url: URL
+  try {
+    url = new URL(to, SAME_ORIGIN)
+  } catch {
+    return fallback
+  }
+  if (url.origin !== SAME_ORIGIN || url.username || url.password) return fallback
+  return `${url.pathname}${url.search}${url.hash}`
 }
 
 function loginRedirect(request: Request): Response {

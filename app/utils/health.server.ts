@@ -1,4 +1,4 @@
-import { HEARTBEAT_INTERVAL_MS } from '../../jobs/worker'
+import { HEARTBEAT_INTERVAL_MS } from '#jobs/worker'
 import { findOverdueDelivery, lastWorkerBeat, pingDatabase, type Services } from '../core.server'
 
 export type Health = {

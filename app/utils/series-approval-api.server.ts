@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { apiError, apiJson, apiMethods, apiNotFound, parseJsonBody, requireApiAuth } from './api.server'
-import { approveSeries, loadSeries, requestChanges, RequestChangesSchema, SeriesInputError, submitForApproval } from '../core.server'
+import { apiJson, apiMethods, apiNotFound, parseJsonBody, requireApiAuth } from './api.server'
+import { approveSeries, loadSeries, requestChanges, RequestChangesSchema, submitForApproval } from '../core.server'
 
 /**
  * The approval endpoints of the API (POST /series/{id}/submit, /approve, /request-changes): the same
@@ -14,14 +14,9 @@ export function approvalEndpoint(kind: 'submit' | 'approve' | 'request-changes')
       const seriesId = params.seriesId
       if (!seriesId || !z.uuid().safeParse(seriesId).success || !(await loadSeries(services, { workspaceId: auth.workspaceId, seriesId }))) throw apiNotFound('series')
       const ref = { workspaceId: auth.workspaceId, seriesId, actor: { userId: auth.userId, role: auth.role } }
-      try {
-        if (kind === 'submit') await submitForApproval(services, ref)
-        else if (kind === 'approve') await approveSeries(services, ref)
-        else await requestChanges(services, { ...ref, comment: (await parseJsonBody(request, RequestChangesSchema)).comment })
-      } catch (error) {
-        if (error instanceof SeriesInputError) throw apiError(error.status, error.status === 403 ? 'forbidden' : error.status === 409 ? 'conflict' : 'invalid_request', error.message, error.field)
-        throw error
-      }
+      if (kind === 'submit') await submitForApproval(services, ref)
+      else if (kind === 'approve') await approveSeries(services, ref)
+      else await requestChanges(services, { ...ref, comment: (await parseJsonBody(request, RequestChangesSchema)).comment })
       return apiJson(await loadSeries(services, { workspaceId: auth.workspaceId, seriesId }))
     },
   })

@@ -1,5 +1,5 @@
 import { Agent, AppBskyRichtextFacet, AtUri, RichText, XRPCError } from '@atproto/api'
-import { systemClock, type Clock } from '../../domain/clock'
+import type { Clock } from '../../domain/clock'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -29,6 +29,7 @@ export type BlueskyConnectorConfig = {
   /** Allow http:// services (loopback tests, a PDS on the local network). */
   allowInsecureServices?: boolean
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
 }
 
@@ -44,7 +45,7 @@ type Media = NonNullable<ChannelContent['parts'][number]['media']>
 const POST = 'app.bsky.feed.post'
 
 export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): BlueskyConnector {
-  const clock = config.clock ?? systemClock
+  const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
   const appUrl = (config.appUrl ?? 'https://bsky.app').replace(/\/$/, '')
 

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
+import net from 'node:net'
 import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
 import { isHardBounceReply } from '../../domain/email/dsn'
+import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import { ConnectorError, type ChannelContent, type Connector, type ContentProblem, type Credentials, type PublishArgs, type PublishResult } from '../types'
 
 /**
@@ -29,6 +31,14 @@ export type EmailConnectorConfig = {
   maxMessages?: number
   /** Per-connection socket timeout in ms; default 60 s. */
   socketTimeoutMs?: number
+  /** How long opening a connection may take, in ms; default 30 s. */
+  connectTimeoutMs?: number
+  /**
+   * Allow SMTP servers on loopback, private and link-local addresses (ALLOW_PRIVATE_NETWORK_HOSTS: local
+   * development and tests). Every connection goes through connectors/net-guard.ts; this only turns its
+   * address check off.
+   */
+  allowPrivateNetworkHosts?: boolean
 }
 
 /** Store SMTP settings as account credentials (the vault seals them as a whole). */
@@ -41,10 +51,22 @@ export function smtpCredentials(settings: SmtpSettings): Credentials {
   return { accessToken: settings.password || 'none', extra }
 }
 
+/**
+ * An SMTP host as the sender form takes it: a DNS name or an IP address (IPv6 bare or in brackets),
+ * nothing else (no scheme, port, path, spaces or line breaks). Which addresses may be reached is the
+ * net guard's decision, at connection time.
+ */
+export function isSmtpHost(host: string): boolean {
+  if (host.length === 0 || host.length > 253) return false
+  if (net.isIP(host.replace(/^\[(.*)\]$/, '$1'))) return true
+  return /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(host)
+}
+
 export function smtpSettingsOf(credentials: Credentials): SmtpSettings {
   const extra = credentials.extra ?? {}
   const port = Number(extra.port)
   if (!extra.host || !Number.isInteger(port) || port < 1 || port > 65535) throw new ConnectorError('disconnected', 'The sender’s SMTP settings are incomplete (host, port): edit the sender')
+  if (!isSmtpHost(extra.host)) throw new ConnectorError('disconnected', 'The sender’s SMTP host is not a host name or IP address: edit the sender')
   const security = extra.security === 'tls' || extra.security === 'none' ? extra.security : 'starttls'
   const settings: SmtpSettings = { host: extra.host, port, security }
   if (extra.user) Object.assign(settings, { user: extra.user, password: credentials.accessToken })
@@ -90,6 +112,8 @@ const BEFORE_DATA = /^(CONN|EHLO|HELO|LHLO|STARTTLS|AUTH|MAIL FROM|RCPT TO)/i
  */
 export function classifySmtpError(error: SmtpError, recipient: string, options: { handedOver?: boolean } = {}): ConnectorError {
   const detail = { status: error.responseCode, code: error.code }
+  // Nothing was sent: the server's address is refused (a person must change the sender's settings).
+  if (isAddressNotAllowed(error)) return new ConnectorError('disconnected', `The SMTP server: ${ADDRESS_NOT_ALLOWED}`, { detail: { code: 'EADDRNOTALLOWED' }, cause: error })
   if (error.code === 'EAUTH') return new ConnectorError('auth', `SMTP authentication failed: ${error.response ?? error.message}`, { detail, cause: error })
   if (error.responseCode && error.responseCode >= 500 && /RCPT/i.test(error.command ?? '') && isHardBounceReply(error)) {
     return new EmailBounceError(recipient, error.response ?? error.message, error.responseCode)
@@ -103,7 +127,11 @@ export function classifySmtpError(error: SmtpError, recipient: string, options: 
   if (options.handedOver) {
     return new ConnectorError('unknown-outcome', `The connection failed after the message was handed over: ${error.message}`, { detail, cause: error })
   }
-  if (error.code === 'ECONNECTION' || error.code === 'EDNS' || error.code === 'ETLS' || BEFORE_DATA.test(error.command ?? '')) {
+  // Before the server's greeting: one message whatever happened, so it never tells an open port from a closed one.
+  if (error.code === 'ECONNECTION' || error.code === 'EDNS' || /^CONN/i.test(error.command ?? '')) {
+    return new ConnectorError('transient', `The SMTP server: ${SERVER_UNREACHABLE}`, { detail, cause: error })
+  }
+  if (error.code === 'ETLS' || BEFORE_DATA.test(error.command ?? '')) {
     return new ConnectorError('transient', `Could not reach the SMTP server: ${error.message}`, { detail, cause: error })
   }
   return new ConnectorError('unknown-outcome', `The connection failed while the message was being sent: ${error.message}`, { detail, cause: error })
@@ -135,6 +163,8 @@ export type EmailConnector = Connector<'email'> & {
 
 export function createEmailConnector(config: EmailConnectorConfig = {}): EmailConnector {
   const pools = new Map<string, Transporter>()
+  const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })
+  const connectTimeoutMs = config.connectTimeoutMs ?? 30_000
 
   function transportFor(settings: SmtpSettings): Transporter {
     const key = createHash('sha256').update(JSON.stringify(settings)).digest('hex')
@@ -153,6 +183,18 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         maxConnections: config.maxConnections ?? 5,
         maxMessages: config.maxMessages ?? Infinity,
         socketTimeout: config.socketTimeoutMs ?? 60_000,
+        // Every connection is opened by the net guard (to the address it checked); nodemailer then
+        // speaks SMTP on it, with TLS (implicit or STARTTLS) verified against the host name.
+        getSocket(_options: object, callback: (error: Error | null, socketOptions?: { connection: net.Socket }) => void) {
+          guard.connect({ host: settings.host, port: settings.port, timeoutMs: connectTimeoutMs }).then(
+            (socket) => callback(null, { connection: socket }),
+            (error: Error) => {
+              const refused = isAddressNotAllowed(error)
+              const code = refused ? 'EADDRNOTALLOWED' : 'ECONNECTION'
+              callback(Object.assign(new Error(refused ? ADDRESS_NOT_ALLOWED : SERVER_UNREACHABLE, { cause: error }), { code, command: 'CONN' }))
+            },
+          )
+        },
       })
       // Remember each message's stream, so a failure can tell whether any of it reached the server.
       transport.use('stream', (mail, done) => {

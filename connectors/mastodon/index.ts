@@ -1,4 +1,5 @@
-import { systemClock, type Clock } from '../../domain/clock'
+import type { Clock } from '../../domain/clock'
+import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -25,7 +26,14 @@ export type MastodonConnectorConfig = {
   scopes?: string[]
   /** Allow http:// instances (loopback tests, local development). */
   allowInsecureInstances?: boolean
+  /**
+   * Allow instances on loopback, private and link-local addresses (ALLOW_PRIVATE_NETWORK_HOSTS: local
+   * development and tests). Every request goes through connectors/net-guard.ts; this only turns its
+   * address check off.
+   */
+  allowPrivateNetworkHosts?: boolean
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
 }
 
@@ -61,9 +69,10 @@ function comparable(text: string): string {
 type CallKind = 'write' | 'read' | 'authorize'
 
 export function createMastodonConnector(config: MastodonConnectorConfig = {}): Connector<'mastodon'> {
-  const clock = config.clock ?? systemClock
+  const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
   const scopes = (config.scopes ?? ['read:accounts', 'read:statuses', 'write:statuses', 'write:media']).join(' ')
+  const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })
 
   function instanceOf(value: string | undefined, field: string): string {
     if (!value) throw new ConnectorError('auth', `${field}: the Mastodon instance is missing`)
@@ -93,10 +102,12 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
     const signals = [AbortSignal.timeout(timeoutMs), ...(args.signal ? [args.signal] : [])]
     let response: Response
     try {
-      response = await fetch(`${args.instance}${args.path}`, { method: args.method ?? 'GET', headers, body, signal: AbortSignal.any(signals) })
+      response = await guard.fetch(`${args.instance}${args.path}`, { method: args.method ?? 'GET', headers, body, signal: AbortSignal.any(signals) })
     } catch (error) {
+      // Nothing was sent: the instance's address is refused (a person must change it).
+      if (isAddressNotAllowed(error)) throw new ConnectorError('disconnected', `${args.instance}: ${ADDRESS_NOT_ALLOWED}`, { detail: { code: 'EADDRNOTALLOWED' }, cause: error })
       const code = ((error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code) as string | undefined
-      if (code && NOT_SENT_CODES.has(code)) throw new ConnectorError('transient', `${args.instance} is unreachable (${code})`, { detail: { code }, cause: error })
+      if (code && NOT_SENT_CODES.has(code)) throw new ConnectorError('transient', `${args.instance}: ${SERVER_UNREACHABLE}`, { detail: { code }, cause: error })
       const what = `the connection to ${args.instance} broke after the request was sent (${code ?? (error as Error).name})`
       throw new ConnectorError(kind === 'read' ? 'transient' : 'unknown-outcome', what, { detail: { code }, cause: error })
     }

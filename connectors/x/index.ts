@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { TwitterApi, type ITwitterApiClientPlugin, type SendTweetV2Params } from 'twitter-api-v2'
-import { systemClock, type Clock } from '../../domain/clock'
+import type { Clock } from '../../domain/clock'
 import type {
   AuthorizedAccount,
   ChannelContent,
@@ -32,6 +32,7 @@ export type XConnectorConfig = {
   quota?: ConnectorQuota
   /** Per request; a write that times out is an unknown outcome. */
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
 }
 
@@ -94,7 +95,7 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
   if (input.quota && !(input.quota.postsPerDayPerWorkspace > 0 && input.quota.postsPerDayPerWorkspace <= input.quota.postsPerDay)) {
     throw new Error('x.quota.postsPerDayPerWorkspace: must be positive and at most x.quota.postsPerDay')
   }
-  const clock = input.clock ?? systemClock
+  const clock = input.clock ?? { now: () => new Date() }
   const settings = {
     plugins: [endpointPlugin(config)],
     // The library always calls https.request; an http:// base needs an http agent to be accepted.

@@ -7,7 +7,7 @@ import { listDeliveries, markQueued, resumeSequence } from '../../db/queries/del
 import { getSeriesTiming, holdSequenceInTx, updateSeriesTiming, type SeriesTimingRow } from '../../db/queries/series'
 import type { ApprovalState, Role } from '../../db/schema/index'
 import type { Services } from '../services.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import { changeSeries, schedulerOf } from './planning.server'
 
 /**
@@ -42,7 +42,7 @@ export async function holdForApproval(tx: Tx, args: { workspaceId: string; seque
 
 async function lockSeries(tx: Tx, args: { workspaceId: string; seriesId: string }): Promise<SeriesTimingRow> {
   const row = await getSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, forUpdate: true })
-  if (!row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
+  if (!row) throw new InputError('seriesId', 'No such series in this workspace', { status: 404 })
   return row
 }
 
@@ -55,18 +55,18 @@ const APPROVAL_WORDS: Record<ApprovalState, string> = {
 
 /** An editor (or owner) asks an owner to approve a draft or a series sent back for changes. */
 export async function submitForApproval(services: Services, args: { workspaceId: string; seriesId: string; actor: SeriesActor }): Promise<void> {
-  if (args.actor.role === 'viewer') throw new SeriesInputError('role', 'Submitting a series for approval needs the editor role; you are a viewer.', 403)
+  if (args.actor.role === 'viewer') throw new InputError('role', 'Submitting a series for approval needs the editor role; you are a viewer.', { status: 403 })
   const now = services.clock.now()
   await services.database.db.transaction(async (tx) => {
     const row = await lockSeries(tx, args)
     if (row.approval === 'pending_approval' || row.approval === 'approved') {
-      throw new SeriesInputError('approval', `This series is already ${APPROVAL_WORDS[row.approval]}.`, 409)
+      throw new InputError('approval', `This series is already ${APPROVAL_WORDS[row.approval]}.`, { status: 409 })
     }
     await updateSeriesTiming(tx, { workspaceId: args.workspaceId, sequenceId: args.seriesId, now, timing: { approval: 'pending_approval', approvalBy: args.actor.userId, approvalAt: now } })
   })
 }
 
-const onlyOwners = (what: string, role: Role) => new SeriesInputError('role', `Only workspace owners can ${what}; you are ${role === 'editor' ? 'an editor' : 'a viewer'}.`, 403)
+const onlyOwners = (what: string, role: Role) => new InputError('role', `Only workspace owners can ${what}; you are ${role === 'editor' ? 'an editor' : 'a viewer'}.`, { status: 403 })
 
 /**
  * An owner approves the whole series once. Its approval hold is released like a resume with `shift`:
@@ -79,7 +79,7 @@ export async function approveSeries(services: Services, args: { workspaceId: str
     workspaceId: args.workspaceId,
     sequenceId: args.seriesId,
     change: async (tx, row, now) => {
-      if (row.approval === 'approved') throw new SeriesInputError('approval', 'This series is already approved.', 409)
+      if (row.approval === 'approved') throw new InputError('approval', 'This series is already approved.', { status: 409 })
       const open = row.pauses.at(-1)
       release = !!open && !open.until && open.reason === 'approval'
       await updateSeriesTiming(tx, {
@@ -114,7 +114,7 @@ export async function requestChanges(services: Services, args: { workspaceId: st
   const now = services.clock.now()
   await services.database.db.transaction(async (tx) => {
     const row = await lockSeries(tx, args)
-    if (row.approval === 'approved') throw new SeriesInputError('approval', 'This series is approved; pause it instead.', 409)
+    if (row.approval === 'approved') throw new InputError('approval', 'This series is approved; pause it instead.', { status: 409 })
     await updateSeriesTiming(tx, {
       workspaceId: args.workspaceId,
       sequenceId: args.seriesId,

@@ -13,7 +13,7 @@ import type { StoredOverride } from '../../db/schema/index'
 import { PENDING_STATES } from '../../domain/delivery'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import type { Services } from '../services.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import { changeSeries, schedulerOf } from './planning.server'
 import type { CalendarActionSchema } from './schemas'
 import { planStoredSeries, TIMEZONES } from './timing'
@@ -85,7 +85,7 @@ export async function runCalendarAction(services: Services, args: { workspaceId:
     await skipOccurrence(services, target)
     return { ok: true, message: 'The date was skipped; this post and the later ones moved to the following dates.' }
   } catch (error) {
-    if (error instanceof SeriesInputError) return { ok: false, status: error.status, error: error.message, field: error.field }
+    if (error instanceof InputError) return { ok: false, status: error.status, error: error.message, field: error.field }
     throw error
   }
 }
@@ -95,14 +95,14 @@ export async function runCalendarAction(services: Services, args: { workspaceId:
 /** The planned slot of a delivery's step, for overrides. */
 async function slotOfDelivery(tx: Tx, args: { workspaceId: string; deliveryId: string; row: SeriesTimingRow }) {
   const [delivery] = await listDeliveries(tx, { workspaceId: args.workspaceId, sequenceId: args.row.sequenceId, deliveryIds: [args.deliveryId] })
-  if (!delivery) throw new SeriesInputError('deliveryId', 'No such post in this series', 404)
+  if (!delivery) throw new InputError('deliveryId', 'No such post in this series', { status: 404 })
   if (!(PENDING_STATES as readonly string[]).includes(delivery.state)) {
-    throw new SeriesInputError('deliveryId', `This post is ${delivery.state.replace('_', ' ')} and can no longer be changed`, 409)
+    throw new InputError('deliveryId', `This post is ${delivery.state.replace('_', ' ')} and can no longer be changed`, { status: 409 })
   }
   const steps = await listSteps(tx, { workspaceId: args.workspaceId, sequenceId: args.row.sequenceId })
   const k = steps.findIndex((s) => s.id === delivery.stepId) + 1
   const slot = planStoredSeries(args.row, steps.length).find((p) => p.step === k)
-  if (!slot) throw new SeriesInputError('deliveryId', 'This post has no planned date', 409)
+  if (!slot) throw new InputError('deliveryId', 'This post has no planned date', { status: 409 })
   return slot
 }
 
@@ -117,8 +117,8 @@ function withOverride(row: SeriesTimingRow, revision: number, override: StoredOv
  * target of the step moves), not a rule change. Stored as the local time in the series' zone.
  */
 export async function moveOccurrence(services: Services, args: { workspaceId: string; seriesId: string; deliveryId: string; to: Date }): Promise<void> {
-  if (Number.isNaN(args.to.getTime())) throw new SeriesInputError('to', 'to: not a valid date-time')
-  if (args.to <= services.clock.now()) throw new SeriesInputError('to', 'to: a post can only be moved into the future')
+  if (Number.isNaN(args.to.getTime())) throw new InputError('to', 'to: not a valid date-time')
+  if (args.to <= services.clock.now()) throw new InputError('to', 'to: a post can only be moved into the future')
   await changeSeries(services, {
     workspaceId: args.workspaceId,
     sequenceId: args.seriesId,
@@ -146,10 +146,10 @@ export async function skipOccurrence(services: Services, args: { workspaceId: st
 /** Do not publish this one post (to this account); every other post keeps its date. */
 export async function skipPost(services: Services, args: { workspaceId: string; seriesId: string; deliveryId: string }): Promise<void> {
   const [own] = await listCalendarDeliveries(services.database.db, { workspaceId: args.workspaceId, sequenceIds: [args.seriesId], deliveryIds: [args.deliveryId] })
-  if (!own) throw new SeriesInputError('deliveryId', 'No such post in this series', 404)
+  if (!own) throw new InputError('deliveryId', 'No such post in this series', { status: 404 })
   try {
     await skipDelivery(services.database.db, { workspaceId: args.workspaceId, deliveryId: args.deliveryId, clock: services.clock, scheduler: schedulerOf(services) })
   } catch (error) {
-    throw new SeriesInputError('deliveryId', (error as Error).message.replace(/^state: /, ''), 409)
+    throw new InputError('deliveryId', (error as Error).message.replace(/^state: /, ''), { status: 409 })
   }
 }

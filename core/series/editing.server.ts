@@ -17,7 +17,7 @@ import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '.
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import type { Services } from '../services.server'
 import { holdForApproval, needsApproval, type SeriesActor } from './approval.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
 import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
 import { currentTiming, describeSeriesRule, planStoredSeries, TIMEZONES } from './timing'
@@ -81,7 +81,7 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       for (const [i, step] of steps.entries()) {
         const post = input.posts[i]
         if (post === undefined) {
-          if (settled(step.id)) throw new SeriesInputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
+          if (settled(step.id)) throw new InputError(`posts.${i}`, `posts.${i}: post ${i + 1} has already gone out (or was skipped) and cannot be removed`)
           await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.workspaceId, workspaceId), eq(sequenceSteps.id, step.id)))
         } else if (!sameContent(toStepContent(post), step.content)) {
           await tx.update(sequenceSteps).set({ content: toStepContent(post), updatedAt: now }).where(eq(sequenceSteps.id, step.id))
@@ -98,7 +98,9 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       await tx.update(sequences).set({ name: input.name, timezone: input.timezone, updatedAt: now }).where(eq(sequences.id, sequenceId))
       const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
       if (sameTiming(currentTiming(row), next)) return held
-      const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || planStoredSeries(row, steps.length)[0]!.at <= now
+      // A stored timing that yields no date (one saved before the schema refused such rules) has not started.
+      const first = planStoredSeries(row, steps.length)[0]
+      const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || (first !== undefined && first.at <= now)
       await updateSeriesTiming(tx, {
         workspaceId,
         sequenceId,
@@ -175,7 +177,7 @@ export async function saveSeriesForm(
     await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input, actor: args.actor })
     return { ok: true, seriesId: args.seriesId }
   } catch (error) {
-    if (error instanceof SeriesInputError) return { ok: false, status: error.status, fieldErrors: { [error.field]: error.message } }
+    if (error instanceof InputError) return { ok: false, status: error.status, fieldErrors: { [error.field ?? 'form']: error.message } }
     throw error
   }
 }

@@ -14,7 +14,7 @@ import { getSeriesTiming, insertSeriesDeliveries, listSeriesTargets, rescheduleP
 import { PENDING_STATES } from '../../domain/delivery'
 import { deliveryScheduler } from '../../jobs/enqueue'
 import type { Services } from '../services.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import { planStoredSeries } from './timing'
 
 export type JobEffects = { schedule: Array<{ deliveryId: string; runAt: Date }>; cancel: string[] }
@@ -23,7 +23,7 @@ export type JobEffects = { schedule: Array<{ deliveryId: string; runAt: Date }>;
 export async function replanInTx(tx: Tx, args: { workspaceId: string; sequenceId: string; now: Date }): Promise<JobEffects> {
   const { workspaceId, sequenceId, now } = args
   const row = await getSeriesTiming(tx, { workspaceId, sequenceId, forUpdate: true })
-  if (!row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
+  if (!row) throw new InputError('seriesId', 'No such series in this workspace', { status: 404 })
   const steps = await listSteps(tx, { workspaceId, sequenceId })
   const targets = new Set(await listSeriesTargets(tx, { workspaceId, sequenceId }))
   const plan = new Map(planStoredSeries(row, steps.length).map((p) => [p.step, p]))
@@ -82,7 +82,7 @@ export async function changeSeries(
   const { sequence, effects } = await services.database.db.transaction(async (tx) => {
     const before = await getSequence(tx, { workspaceId, sequenceId })
     const row = before?.kind === 'series' ? await getSeriesTiming(tx, { workspaceId, sequenceId, forUpdate: true }) : null
-    if (!before || !row) throw new SeriesInputError('seriesId', 'No such series in this workspace', 404)
+    if (!before || !row) throw new InputError('seriesId', 'No such series in this workspace', { status: 404 })
     const held = (await args.change(tx, row, now)) ?? []
     const effects = await replanInTx(tx, { workspaceId, sequenceId, now })
     effects.cancel.push(...held)

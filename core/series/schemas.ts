@@ -3,8 +3,9 @@
  * and the post shape they produce. Pure: no database, no services.
  */
 import { z } from 'zod'
+import { lineSchema } from '../../domain/text'
 import type { StepContent } from '../../db/schema/index'
-import { SeriesTimingSchema } from '../../domain/recurrence/index'
+import { planSeries, SeriesTimingSchema } from '../../domain/recurrence/index'
 import { planningTiming } from './timing'
 
 export const MAX_POSTS = 1000
@@ -60,7 +61,7 @@ export function fromStepContent(content: StepContent): PostInput {
 /** The fields of a series as the editor and the API send them. */
 export const SeriesInputSchema = z
   .object({
-    name: z.string({ error: 'name: required' }).trim().min(1, { error: 'name: give the series a name' }).max(200, { error: 'name: at most 200 characters' }),
+    name: lineSchema('name: must not contain control characters').trim().min(1, { error: 'name: give the series a name' }).max(200, { error: 'name: at most 200 characters' }),
     posts: z
       .array(PostSchema, { error: 'posts: a list of posts (texts, or { parts } for threads and images)' })
       .min(1, { error: 'posts: write at least one post' })
@@ -73,7 +74,12 @@ export const SeriesInputSchema = z
   .strict()
   .superRefine((value, ctx) => {
     const timing = SeriesTimingSchema.safeParse(planningTiming({ rule: value.rule, start: value.start, timezone: value.timezone, exdates: [], rdates: [] }, value.posts.length))
-    if (timing.success) return
+    if (timing.success) {
+      // The rule's own check works on wall times; a UTC UNTIL before the start leaves no date at all.
+      if (planSeries({ timing: timing.data, stepCount: Math.max(1, value.posts.length), limit: 1 }).length === 0)
+        ctx.addIssue({ code: 'custom', path: ['rule'], message: 'rule: produces no dates from start on (is its UNTIL before the start?)' })
+      return
+    }
     for (const issue of timing.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.length ? issue.path : ['rule'], message: issue.message })
   })
 export type SeriesInput = Omit<z.infer<typeof SeriesInputSchema>, 'posts'> & { posts: PostInput[] }

@@ -7,7 +7,7 @@ import type { ChannelContent, ContentProblem } from '../../connectors/types'
 import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
 import { readImages } from '../media.server'
 import type { Services } from '../services.server'
-import { SeriesInputError } from './errors'
+import { InputError } from '../errors'
 import type { PostInput, SeriesInput } from './schemas'
 
 /** Accounts must be the workspace's; posts must pass each target network's validation (as publishing would). */
@@ -15,14 +15,14 @@ export async function checkTargetsAndPosts(services: Services, args: { workspace
   const accounts = await listAccounts(services.database.db, { workspaceId: args.workspaceId })
   const targets = args.input.accountIds.map((id) => accounts.find((a) => a.id === id))
   const missing = targets.findIndex((a) => !a)
-  if (missing >= 0) throw new SeriesInputError(`accountIds.${missing}`, `accountIds: no account ${args.input.accountIds[missing]} in this workspace`)
+  if (missing >= 0) throw new InputError(`accountIds.${missing}`, `accountIds: no account ${args.input.accountIds[missing]} in this workspace`)
   const images = await imagesOf(services, { workspaceId: args.workspaceId, posts: args.input.posts })
   for (const [i, post] of args.input.posts.entries()) {
     post.parts.forEach((part, j) =>
       part.images.forEach((image, k) => {
         if (!images.has(image.mediaId)) {
           const field = `posts.${i}.parts.${j}.images.${k}.mediaId`
-          throw new SeriesInputError(field, `${field}: no such image in this workspace (upload it again)`)
+          throw new InputError(field, `${field}: no such image in this workspace (upload it again)`)
         }
       }),
     )
@@ -30,7 +30,7 @@ export async function checkTargetsAndPosts(services: Services, args: { workspace
       const [problem] = validatePost(services, { account, content: channelContent(post, images) })
       if (!problem) continue
       const { field, where } = problemField(i, post, problem)
-      throw new SeriesInputError(field, `${field}: ${where} on @${account.handle}: ${problem.message}`)
+      throw new InputError(field, `${field}: ${where} on @${account.handle}: ${problem.message}`)
     }
   }
 }

@@ -166,7 +166,8 @@ export async function updateAccountCredentials(
   return db.transaction((tx) => storeCredentials(tx, args))
 }
 
-async function storeCredentials(
+/** Store new credentials inside a caller's transaction; empty tokens never overwrite stored ones. */
+export async function storeCredentials(
   tx: DbOrTx,
   args: { workspaceId: string; accountId: string; credentials: Credentials; keyring: Keyring; clock: Clock },
 ): Promise<Credentials> {
@@ -202,85 +203,21 @@ export async function deleteAccount(db: DbOrTx, args: { workspaceId: string; acc
   return rows.length > 0
 }
 
-export type RefreshArgs = {
-  db: Db
-  keyring: Keyring
-  connector: Pick<Connector, 'refreshCredentials'>
-  workspaceId: string
-  accountId: string
-  /** The access token the caller found wanting (expired, or rejected with `auth`). */
-  staleAccessToken: string
-  clock: Clock
-}
-
 /**
- * Refresh an account's credentials at most once across every process (refresh tokens are single-use on
- * X: a second use revokes the whole token family). The account row is locked for the duration; a caller
- * that finds a different access token stored than the stale one it holds knows someone else already
- * refreshed and takes that one. Only `disconnected` (invalid_grant) marks the account `reconnect_needed`.
- *
- * Works on the embedded single-connection engine too: everything inside runs on the transaction, and
- * PGlite queues concurrent transactions instead of interleaving them.
+ * Lock an account's row for the rest of the transaction and open its credentials: the first half of a
+ * single-flight refresh (core/credentials.server.ts). Null when there is no such account.
  */
-export async function refreshAccountCredentials(args: RefreshArgs): Promise<Credentials> {
-  const { db, keyring, connector } = args
-  const refresh = connector.refreshCredentials?.bind(connector)
-  const outcome = await db.transaction(async (tx): Promise<{ credentials: Credentials } | { error: unknown }> => {
-    const [row] = await tx
-      .select({ ciphertext: accounts.credentialsCiphertext, status: accounts.status })
-      .from(accounts)
-      .where(scoped(args))
-      .for('update')
-    if (!row) throw new Error(`accountId: no account ${args.accountId} in this workspace`)
-    if (row.status !== 'connected') {
-      return { error: new ConnectorError('disconnected', `account ${args.accountId} needs to be reconnected (${row.status})`) }
-    }
-    const stored = openCredentials({ keyring, accountId: args.accountId, ciphertext: row.ciphertext })
-    if (stored.accessToken !== args.staleAccessToken) return { credentials: stored }
-    if (!refresh || !stored.refreshToken) {
-      return { error: new ConnectorError('auth', `account ${args.accountId} has no way to refresh its credentials`) }
-    }
-    try {
-      const fresh = await refresh(stored)
-      return { credentials: await storeCredentials(tx, { ...args, credentials: fresh }) }
-    } catch (error) {
-      if (error instanceof ConnectorError && error.kind === 'disconnected') {
-        await setAccountStatus(tx, { ...args, status: 'reconnect_needed', reason: error.message })
-      }
-      return { error }
-    }
-  })
-  if ('error' in outcome) throw outcome.error
-  return outcome.credentials
-}
-
-/** Credentials good for at least `marginMs` more (default 5 minutes), refreshing ahead of expiry. */
-export async function ensureFreshCredentials(
-  args: Omit<RefreshArgs, 'staleAccessToken'> & { marginMs?: number; /** Already read (saves the read). */ current?: Credentials },
-): Promise<Credentials> {
-  const current = args.current ?? (await getAccountCredentials(args.db, args))
-  const margin = args.marginMs ?? 5 * 60_000
-  if (!current.expiresAt || current.expiresAt.getTime() - args.clock.now().getTime() > margin) return current
-  if (!args.connector.refreshCredentials || !current.refreshToken) return current
-  return refreshAccountCredentials({ ...args, staleAccessToken: current.accessToken })
-}
-
-/**
- * Run a network call with the account's credentials: refreshed ahead of expiry, and on an `auth` answer
- * refreshed once (single-flight) and tried again. Safe for writes: an `auth` answer means nothing applied.
- */
-export async function withAccountCredentials<T>(
-  args: Omit<RefreshArgs, 'staleAccessToken'>,
-  run: (credentials: Credentials) => Promise<T>,
-): Promise<T> {
-  const credentials = await ensureFreshCredentials(args)
-  try {
-    return await run(credentials)
-  } catch (error) {
-    if (!(error instanceof ConnectorError) || error.kind !== 'auth' || !args.connector.refreshCredentials) throw error
-    const refreshed = await refreshAccountCredentials({ ...args, staleAccessToken: credentials.accessToken })
-    return run(refreshed)
-  }
+export async function lockAccountCredentials(
+  tx: DbOrTx,
+  args: { workspaceId: string; accountId: string; keyring: Keyring },
+): Promise<{ status: AccountStatus; credentials: Credentials } | null> {
+  const [row] = await tx
+    .select({ ciphertext: accounts.credentialsCiphertext, status: accounts.status })
+    .from(accounts)
+    .where(scoped(args))
+    .for('update')
+  if (!row) return null
+  return { status: row.status as AccountStatus, credentials: openCredentials({ keyring: args.keyring, accountId: args.accountId, ciphertext: row.ciphertext }) }
 }
 
 const DAY_MS = 24 * 3600_000

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, notInArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm'
 import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import type { SegmentRule } from '../../domain/email/types'
-import { segments, sequenceSteps, sequences } from '../schema'
+import { segments, sequenceSteps, sequences, signupForms } from '../schema'
 
 /** Drips: `sequences` rows of kind `drip` (docs/decisions/016-drip-engine.md). Always scoped by workspace. */
 
@@ -147,9 +147,29 @@ export async function loadActiveDrips(db: DbOrTx): Promise<Map<string, DripWithS
   return loadDripDefinitions(db, { dripIds: ids.map((r) => r.id) })
 }
 
-/** Segment rules by id (conditions that name a saved segment). */
-export async function loadSegmentRules(db: DbOrTx, args: { segmentIds: string[] }): Promise<Map<string, SegmentRule>> {
-  if (args.segmentIds.length === 0) return new Map()
-  const rows = await db.select({ id: segments.id, rule: segments.rule }).from(segments).where(inArray(segments.id, [...new Set(args.segmentIds)]))
-  return new Map(rows.map((r) => [r.id, r.rule]))
+/** The key of `loadSegmentRules`' map: a segment only answers for its own workspace. */
+export const segmentRuleKey = (workspaceId: string, segmentId: string) => `${workspaceId}/${segmentId}`
+
+/** Segment rules by workspace and id (conditions that name a saved segment), keyed by `segmentRuleKey`. */
+export async function loadSegmentRules(db: DbOrTx, args: { refs: Array<{ workspaceId: string; segmentId: string }> }): Promise<Map<string, SegmentRule>> {
+  const refs = [...new Map(args.refs.map((r) => [segmentRuleKey(r.workspaceId, r.segmentId), r])).values()]
+  if (refs.length === 0) return new Map()
+  const rows = await db
+    .select({ workspaceId: segments.workspaceId, id: segments.id, rule: segments.rule })
+    .from(segments)
+    .where(or(...refs.map((r) => and(eq(segments.workspaceId, r.workspaceId), eq(segments.id, r.segmentId)))))
+  return new Map(rows.map((r) => [segmentRuleKey(r.workspaceId, r.id), r.rule]))
+}
+
+/** Which of these signup forms and segments belong to the workspace (a drip may name only its own). */
+export async function ownedDripReferences(db: DbOrTx, args: { workspaceId: string; formIds: string[]; segmentIds: string[] }): Promise<{ formIds: Set<string>; segmentIds: Set<string> }> {
+  const [forms, segs] = await Promise.all([
+    args.formIds.length === 0
+      ? []
+      : db.select({ id: signupForms.id }).from(signupForms).where(and(eq(signupForms.workspaceId, args.workspaceId), inArray(signupForms.id, args.formIds))),
+    args.segmentIds.length === 0
+      ? []
+      : db.select({ id: segments.id }).from(segments).where(and(eq(segments.workspaceId, args.workspaceId), inArray(segments.id, args.segmentIds))),
+  ])
+  return { formIds: new Set(forms.map((r) => r.id)), segmentIds: new Set(segs.map((r) => r.id)) }
 }

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon'
 import { z } from 'zod'
+import { lineSchema } from '../text'
 import type { FieldType } from './types'
 
 /** Validation shared by the contacts API, the CSV import and the signup form. */
@@ -12,8 +13,7 @@ export const EmailSchema = z
   .max(254, 'must be at most 254 characters')
   .transform((e) => e.toLowerCase())
 
-export const TagSchema = z
-  .string()
+export const TagSchema = lineSchema()
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')

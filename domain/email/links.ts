@@ -1,12 +1,11 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
-
 /**
  * Signed tokens for the links inside emails: unsubscribe, preferences, open pixel, click redirect and
  * double opt-in confirmation. A token is `<payload>.<mac>` (base64url): the payload is JSON naming the
  * purpose, the workspace and contact (and the drip/enrollment/step or URL where relevant) and when it
  * was issued; the MAC is HMAC-SHA256 over the purpose-tagged payload. Tokens need no database row, so
  * the public pages work without cookies, and nothing a recipient can edit survives verification.
- * The secret and the current instant are arguments (no clock reads here).
+ * The MAC function (holding the secret) and the current instant are arguments: no clock reads and no
+ * crypto library here (core/secrets.ts `hmacSha256` is the real one).
  */
 
 export type LinkPurpose = 'unsubscribe' | 'preferences' | 'open' | 'click' | 'confirm'
@@ -37,11 +36,22 @@ type Payload = { p: LinkPurpose; w: string; c: string; s?: string; e?: string; t
 
 export type VerifyResult = { ok: true; claims: LinkClaims; issuedAt: Date } | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-purpose' | 'expired' }
 
-function mac(secret: string | Buffer, payload: string): Buffer {
-  return createHmac('sha256', secret).update(`trickle.link.v1.${payload}`).digest()
+/** HMAC-SHA256 under the link secret: 32 bytes for `data`. */
+export type LinkMac = (data: string) => Uint8Array
+
+function mac(linkMac: LinkMac, payload: string): Buffer {
+  return Buffer.from(linkMac(`trickle.link.v1.${payload}`))
 }
 
-export function signLink(args: { secret: string | Buffer; purpose: LinkPurpose; claims: LinkClaims; now: Date }): string {
+/** Compares in time independent of where the first difference is. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
+}
+
+export function signLink(args: { mac: LinkMac; purpose: LinkPurpose; claims: LinkClaims; now: Date }): string {
   const { claims } = args
   const payload: Payload = { p: args.purpose, w: claims.workspaceId, c: claims.contactId, iat: Math.floor(args.now.getTime() / 1000) }
   if (claims.sequenceId) payload.s = claims.sequenceId
@@ -50,16 +60,16 @@ export function signLink(args: { secret: string | Buffer; purpose: LinkPurpose; 
   if (claims.url) payload.u = claims.url
   if (claims.consentId) payload.k = claims.consentId
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url')
-  return `${encoded}.${mac(args.secret, encoded).toString('base64url')}`
+  return `${encoded}.${mac(args.mac, encoded).toString('base64url')}`
 }
 
-export function verifyLink(args: { secret: string | Buffer; purpose: LinkPurpose; token: string; now: Date }): VerifyResult {
+export function verifyLink(args: { mac: LinkMac; purpose: LinkPurpose; token: string; now: Date }): VerifyResult {
   const match = /^([A-Za-z0-9_-]{1,8000})\.([A-Za-z0-9_-]{43})$/.exec(args.token)
   if (!match) return { ok: false, reason: 'malformed' }
   const [, encoded, givenMac] = match as unknown as [string, string, string]
   const given = Buffer.from(givenMac, 'base64url')
-  const expected = mac(args.secret, encoded)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' }
+  const expected = mac(args.mac, encoded)
+  if (!sameBytes(given, expected)) return { ok: false, reason: 'bad-signature' }
   let payload: Payload
   try {
     payload = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Payload

@@ -37,6 +37,29 @@ describe('renderEmail', () => {
     expect(email.text).toContain('Unsubscribe: https://app.test/u/tok?a=1&b=2')
   })
 
+  it("drops a step's raw <script>, event handlers and javascript: links, and keeps tracked links working", () => {
+    const email = renderEmail({
+      ...base,
+      template: {
+        subject: 'Hi',
+        markdown: [
+          'Hello <script>alert(1)</script><img src="https://cdn.test/a.png" onerror="alert(2)" alt="logo">',
+          '',
+          '[bad](javascript:alert(3)) <a href="JaVaScRiPt:alert(4)" onclick="alert(5)">raw</a> <a href="java&#x09;script:alert(6)">tab</a>',
+          '',
+          '[mine]({{ url }}) [site](https://example.com/p?a=1&b=2) <iframe src="https://evil.test"></iframe> <div style="background:url(javascript:alert(7))">styled</div>',
+        ].join('\n'),
+      },
+      values: { url: 'javascript:alert(8)' },
+      trackClick: (url) => `https://app.test/t/c/x?u=${encodeURIComponent(url)}`,
+    })
+    expect(email.html).not.toMatch(/<script|onerror|onclick|javascript:|<iframe|style="background/i)
+    expect(email.html).not.toContain('alert(1)')
+    expect(email.html).toContain('<img src="https://cdn.test/a.png" alt="logo" />')
+    expect(email.html).toContain(`href="https://app.test/t/c/x?u=${encodeURIComponent('https://example.com/p?a=1&b=2')}"`)
+    expect(email.html).toContain('styled')
+  })
+
   it('rewrites http links for click tracking and adds the open pixel', () => {
     const seen: string[] = []
     const email = renderEmail({

@@ -1,11 +1,14 @@
 import { Marked } from 'marked'
+import sanitizeHtml from 'sanitize-html'
 import { escapeHtml, findMergeTags, mergeValue, renderMergeFields, type MergeValues } from './merge'
 
 /**
  * Markdown → email. Merge tags are swapped for private-use placeholders before Markdown runs, so a
  * contact's value is never parsed as Markdown or HTML; then each placeholder becomes the HTML-escaped
  * value (HTML part) or the raw value (text part). Every message gets the footer the law asks of
- * marketing email: the sender's postal address and an unsubscribe link.
+ * marketing email: the sender's postal address and an unsubscribe link. The HTML is sanitised after the
+ * merge (sanitize-html, decision 063): Markdown allows raw HTML, and neither a step's author nor a
+ * contact's value may put a script, an event handler or a `javascript:` link into an email.
  */
 
 export type EmailTemplate = { subject: string; markdown: string }
@@ -25,6 +28,27 @@ export type RenderEmailArgs = {
 export type RenderedEmail = { subject: string; html: string; text: string }
 
 const marked = new Marked({ gfm: true, breaks: false, async: false })
+
+/** What Markdown produces, and nothing that runs: links and images over http(s) (links also mailto/tel). */
+const SANITIZE: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+  allowedAttributes: {
+    a: ['href', 'title'],
+    img: ['src', 'alt', 'title', 'width', 'height'],
+    ol: ['start'],
+    th: ['align'],
+    td: ['align'],
+    code: ['class'],
+  },
+  allowedSchemes: ['http', 'https', 'mailto', 'tel'],
+  allowedSchemesByTag: { img: ['http', 'https'] },
+  allowProtocolRelative: false,
+}
+
+/** The HTML of a step's Markdown without scripts, handlers, styles or dangerous URLs. */
+export function sanitizeEmailHtml(html: string): string {
+  return sanitizeHtml(html, SANITIZE)
+}
 
 const OPEN = '\uE000'
 const CLOSE = '\uE001'
@@ -47,7 +71,7 @@ export function renderEmail(args: RenderEmailArgs): RenderedEmail {
       return escape ? escapeHtml(value) : value
     })
 
-  let body = fill(marked.parse(placeholderMarkdown) as string, true)
+  let body = sanitizeEmailHtml(fill(marked.parse(placeholderMarkdown) as string, true))
   if (args.trackClick) {
     const track = args.trackClick
     body = body.replace(/href="(https?:\/\/[^"]+)"/g, (_all, href: string) => `href="${escapeHtml(track(unescapeHtml(href)))}"`)

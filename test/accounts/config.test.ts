@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadConfig } from '../../core/env.server'
 import { createAccountServices } from '../../core/services.server'
-import { systemClock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 
 /** The connector variables of the environment schema, and what Services builds from them. */
 
@@ -17,6 +17,7 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon (and em
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
   expect(config.MASTODON_ALLOW_HTTP).toBe(false)
+  expect(config.ALLOW_PRIVATE_NETWORK_HOSTS).toBe(false)
   const { connectors, keyring } = createAccountServices(config, systemClock)
   expect(Object.keys(connectors)).toEqual(['mastodon', 'email'])
   expect(keyring.current).toBe(1)
@@ -50,4 +51,6 @@ it('names the variable that is wrong', () => {
   expect(() => loadConfig({ ...base, X_POSTS_PER_DAY: '10', X_POSTS_PER_DAY_PER_WORKSPACE: '20' })).toThrow(/X_POSTS_PER_DAY_PER_WORKSPACE: must be at most/)
   expect(() => loadConfig({ ...base, X_POSTS_PER_DAY_PER_WORKSPACE: '20' })).toThrow(/X_POSTS_PER_DAY_PER_WORKSPACE: set X_POSTS_PER_DAY/)
   expect(() => loadConfig({ ...base, MASTODON_ALLOW_HTTP: 'yes' })).toThrow(/MASTODON_ALLOW_HTTP/)
+  expect(() => loadConfig({ ...base, ALLOW_PRIVATE_NETWORK_HOSTS: 'yes' })).toThrow(/ALLOW_PRIVATE_NETWORK_HOSTS/)
+  expect(loadConfig({ ...base, ALLOW_PRIVATE_NETWORK_HOSTS: 'true' }).ALLOW_PRIVATE_NETWORK_HOSTS).toBe(true)
 })

@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { eq } from 'drizzle-orm'
 import { findUserByEmail } from '../../db/queries/users'
 import { addMember, listWorkspacesOfUser } from '../../db/queries/workspaces'
@@ -232,6 +233,28 @@ describe('connecting X', () => {
 })
 
 describe('connecting Mastodon', () => {
+  it('answers the same for a closed port and an open one that is no Mastodon server (no port scanning through the form)', async () => {
+    const browser = await signUpAs(app, { email: 'scan@acme.test' })
+    const sockets = new Set<net.Socket>()
+    const open = net.createServer((socket) => sockets.add(socket.on('error', () => {}).end('SSH-2.0-OpenSSH_9.6\r\n')))
+    await new Promise<void>((resolve) => open.listen(0, '127.0.0.1', resolve))
+    const closed = net.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const closedPort = (closed.address() as net.AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const reasonFor = async (port: number) => {
+      const response = await connect(browser, { kind: 'mastodon', server: `http://127.0.0.1:${port}` })
+      expect(response.status).toBe(400)
+      return /Could not start connecting to http:\/\/127\.0\.0\.1:\d+: ([^.]*)\./.exec(await response.text())?.[1]
+    }
+    const whenClosed = await reasonFor(closedPort)
+    const whenOpen = await reasonFor((open.address() as net.AddressInfo).port)
+    expect(whenClosed).toBe('could not reach the server as a Mastodon server')
+    expect(whenOpen).toBe(whenClosed)
+    for (const socket of sockets) socket.destroy()
+    await new Promise<void>((resolve) => open.close(() => resolve()))
+  })
+
   it('asks for the instance, registers an app there per connection, and reconnects to the same instance', async () => {
     const browser = await signUpAs(app, { email: 'toot@acme.test' })
     const workspaceId = await workspaceOf('toot@acme.test')

@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../../db/client'
 import { connectAccount } from '../../db/queries/accounts'
 import { accounts } from '../../db/schema'
 import { createKeyring, openCredentials, sealCredentials } from '../../db/vault'
-import { systemClock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 import { createTestDatabase } from '../db'
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { openDatabase } from '../../db/client'
-import { holdEmbeddedDatabase } from '../../app/http.server'
+import { holdEmbeddedDatabase } from '../../db/embedded-lock'
 import { startTestApp, type TestApp } from '../app-server'
 import { createTestDatabase } from '../db'
 

@@ -5,17 +5,17 @@ import { ConnectorError, type Connector, type Credentials } from '../../connecto
 import type { Db } from '../../db/client'
 import {
   connectAccount,
-  ensureFreshCredentials,
   getAccount,
   getAccountCredentials,
   listAccounts,
-  refreshAccountCredentials,
   reservePostQuota,
   updateAccountCredentials,
 } from '../../db/queries/accounts'
+import { ensureFreshCredentials, refreshAccountCredentials } from '../../core/credentials.server'
 import { workspaces } from '../../db/schema'
 import { createKeyring, reencryptAccounts } from '../../db/vault'
-import { fixedClock, systemClock } from '../../domain/clock'
+import { fixedClock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 import { createTestDatabase } from '../db'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
 

@@ -11,7 +11,7 @@ import { startSmtpServer } from '../servers/smtp'
  */
 runConnectorContract('email', { refresh: false, lookup: false, resendsWithSameId: true, rateLimitResetTime: false, authoritativeReplies: true }, async () => {
   const smtp = await startSmtpServer({ users: { mailer: 's3cret' } })
-  const connector = connectorFactories.email({ maxConnections: 2 })
+  const connector = connectorFactories.email({ maxConnections: 2, allowPrivateNetworkHosts: true })
   return {
     connector,
     credentials: async () => smtpCredentials({ host: smtp.host, port: smtp.port, security: 'none', user: 'mailer', password: 's3cret' }),

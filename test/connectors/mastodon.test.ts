@@ -5,7 +5,7 @@ import { ConnectorError, type Connector, type Credentials } from '../../connecto
 import { runConnectorContract } from '../contract/connector'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 
-const mastodon = () => connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 2000 })
+const mastodon = () => connectorFactories.mastodon({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs: 2000 })
 
 function credentialsFrom(server: MastodonApiServer): Credentials {
   return { accessToken: server.issueToken(), extra: { instanceUrl: server.url, accountId: server.account.id } }
@@ -157,7 +157,7 @@ describe('Mastodon connector', () => {
     const since = new Date(Date.now() - 1000)
     const before = server.counters.postsCreated
     server.injectFault({ kind: 'slow', ms: 1_500, path: '/api/v1/statuses' })
-    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 300 })
+    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs: 300 })
     const error = await rejection(impatient.publish({ credentials, content, idempotencyKey: randomUUID() }))
     expect(error.kind).toBe('unknown-outcome')
     expect(server.counters.postsCreated).toBe(before + 1)
@@ -182,7 +182,7 @@ describe('Mastodon connector', () => {
 
   it('a timeout after sending is unknown-outcome; a refused connection is transient', async () => {
     server.injectFault({ kind: 'hang', path: '/api/v1/statuses' })
-    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, timeoutMs: 300 })
+    const impatient = connectorFactories.mastodon({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs: 300 })
     expect((await rejection(impatient.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('hang') }] }, idempotencyKey: randomUUID() }))).kind).toBe(
       'unknown-outcome',
     )

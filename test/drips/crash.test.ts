@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
-import { systemClock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 import { activateDrip, createDrip } from '../../core/drips.server'
 import { openJobStore } from '../../jobs/store'
 import { withDatabase } from '../db'

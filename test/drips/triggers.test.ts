@@ -1,4 +1,4 @@
-import { updateContact } from '../../db/queries/contacts'
+import { insertSignupForm, updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
 import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
@@ -93,7 +93,7 @@ describe('drip triggers', () => {
     expect((await runDripTriggers({ db: h.database.db, clock: h.clock })).segment).toBe(0)
     expect((await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: bySegment.id })).length).toBe(2)
 
-    const formId = '00000000-0000-4000-8000-000000000001'
+    const { id: formId } = await insertSignupForm(h.database.db, { workspaceId: h.workspaceId, name: 'Newsletter', consentText: 'Yes, send it.' })
     const byForm = await makeDrip({ name: 'form', trigger: { kind: 'form', formId }, steps: [{ subject: 'thanks for signing up', markdown: 'x' }] })
     const byEvent = await makeDrip({ name: 'cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'your cart', markdown: 'x', delay: 'PT1H' }] })
     const f = await h.contact('f@example.com')

@@ -8,7 +8,7 @@ let smtp: TestSmtpServer
 let connector: EmailConnector
 beforeAll(async () => {
   smtp = await startSmtpServer()
-  connector = createEmailConnector({ maxConnections: 2 })
+  connector = createEmailConnector({ maxConnections: 2, allowPrivateNetworkHosts: true })
 })
 afterAll(async () => {
   connector?.close()

@@ -18,7 +18,7 @@ let accountId: string
 
 beforeAll(async () => {
   t = await startEmailApp()
-  deps = { db: t.app.services.database.db, clock: t.clock, keyring: t.app.services.keyring, email: createEmailConnector(), appUrl: t.app.url }
+  deps = { db: t.app.services.database.db, clock: t.clock, keyring: t.app.services.keyring, email: createEmailConnector({ allowPrivateNetworkHosts: true }), appUrl: t.app.url }
   accountId = (
     await connectAccount(deps.db, {
       workspaceId: t.workspaceId,

@@ -11,10 +11,23 @@ async function restricted(filePath: string, code: string): Promise<string[]> {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
 }
 
+describe('domain/ reads neither the clock nor chance', () => {
+  it.each([['const now = new Date()'], ['const roll = Math.random()']])('refuses %s', async (code) => {
+    const [result] = await eslint.lintText(code, { filePath: 'domain/fixture.ts' })
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-syntax')).toHaveLength(1)
+  })
+
+  it('allows building an instant from one it was given', async () => {
+    const [result] = await eslint.lintText('export const later = (now: Date) => new Date(now.getTime() + 1)', { filePath: 'domain/fixture.ts' })
+    expect(result?.messages.filter((m) => m.ruleId === 'no-restricted-syntax')).toEqual([])
+  })
+})
+
 describe('imports point down the layers', () => {
   it.each([
     ['domain/recurrence/fixture.ts', "import { openDatabase } from '../../db/client'"],
     ['domain/fixture.ts', "import type { Connector } from '../connectors/types'"],
+    ['domain/email/fixture.ts', "import { createHmac } from 'node:crypto'"],
     ['connectors/x/fixture.ts', "import { accounts } from '../../db/schema'"],
     ['db/queries/fixture.ts', "import { createXConnector } from '../../connectors/x/index'"],
     ['db/queries/fixture.ts', "import { publishDelivery } from '../../jobs/publish-delivery'"],
@@ -27,6 +40,10 @@ describe('imports point down the layers', () => {
     ['app/routes/fixture.tsx', "import type { Role } from '../../db/schema'"],
     ['app/utils/fixture.server.ts', "import { getContact } from '../../db/queries/contacts'"],
     ['app/fixture.server.ts', "import { openDatabase } from '../db/client'"],
+    ['app/routes/fixture.tsx', "import { listMembers } from '#db/queries/workspaces'"],
+    ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
+    ['core/fixture.ts', "import { publishDelivery } from '#jobs/publish-delivery'"],
+    ['domain/fixture.ts', "import { openDatabase } from '#db/client'"],
   ])('%s refuses %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toHaveLength(1)
   })
@@ -37,11 +54,11 @@ describe('imports point down the layers', () => {
     ['jobs/fixture.ts', "import type { Services } from '../core/services'"],
     ['core/fixture.ts', "import { deliveryScheduler } from '../jobs/enqueue'"],
     ['core/fixture.ts', "import { openJobStore } from '../jobs/store'"],
-    ['app/routes/fixture.tsx', "import { createSeries } from '../../core/series.server'"],
+    ['app/routes/fixture.tsx', "import { createSeries } from '#core/series.server'"],
     ['app/routes/fixture.tsx', "import { listWorkspaceMembers } from '../core.server'"],
     ['app/routes/fixture.tsx', "import { listWorkspaceMembers, type Role } from '~/core.server'"],
     ['app/routes/fixture.tsx', "import { requireMembership } from '~/utils/auth.server'"],
-    ['app/routes/fixture.tsx', "import { ROLES } from '../../domain/roles'"],
+    ['app/routes/fixture.tsx', "import { ROLES } from '#domain/roles'"],
   ])('%s allows %s', async (filePath, code) => {
     expect(await restricted(filePath, code)).toEqual([])
   })

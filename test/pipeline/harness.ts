@@ -13,11 +13,13 @@ import { planDeliveries, type PlanItem } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
 import { workspaces, type StepContent } from '../../db/schema'
 import { createKeyring, type Keyring } from '../../db/vault'
-import { systemClock, type Clock } from '../../domain/clock'
+import { type Clock } from '../../domain/clock'
+import { systemClock } from '../../core/clock'
 import { exponential, when } from '../../domain/retry'
 import type { FailureKind } from '../../domain/delivery'
 import { accountTargets, defineJobs, startPipeline, type JobDeps } from '../../jobs/definitions'
-import { deliveryScheduler, type PipelineOptions, type PublishHooks } from '../../jobs/publish-delivery'
+import { deliveryScheduler } from '../../jobs/enqueue'
+import type { PipelineOptions, PublishHooks } from '../../jobs/publish-delivery'
 import { openJobStore, type JobStore } from '../../jobs/store'
 import { createTestDatabase, withDatabase } from '../db'
 import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
@@ -90,7 +92,7 @@ export function connectorsFromEnv(env: Record<string, string | undefined>, timeo
   const x = env.X_API_URL
     ? createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
     : undefined
-  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, timeoutMs }) : undefined
+  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
   const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
   return (kind) => {
     const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : loopback

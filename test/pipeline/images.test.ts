@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { insertMedia } from '../../db/queries/media'
-import { mediaDirOf } from '../../core/content.server'
+import { mediaDirOf } from '../../core/media.server'
 import { openPipelineFixture, serverStores, waitFor, type PipelineFixture, type StoreKind } from './harness'
 
 /**

@@ -4,19 +4,20 @@ import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
 import { deliveries } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
-import { deliveryScheduler } from '../../jobs/publish-delivery'
+import { deliveryScheduler } from '../../jobs/enqueue'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 
 const clock = fixedClock(new Date('2026-05-04T09:00:00Z'))
 let app: TestApp
 let browser: TestBrowser
 let workspaceId: string
+let token: string
 
 beforeAll(async () => {
   app = await startTestApp({ clock })
   browser = await signUpAs(app, { email: 'banner@example.com', workspaceName: 'Banner' })
   const page = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'me' })
-  const token = /trk_[A-Za-z0-9_-]+/.exec(await page.text())![0]
+  token = /trk_[A-Za-z0-9_-]+/.exec(await page.text())![0]
   workspaceId = (await (await fetch(`${app.url}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } })).json()).workspace.id
   const { db } = app.services.database
   const account = await connectAccount(db, {
@@ -51,8 +52,9 @@ describe('telling the user', () => {
     const html = await (await browser.get('/app')).text()
     expect(html).toContain(banner)
     expect(html).toContain('worker is running')
-    const health = await (await fetch(`${app.url}/healthz`)).json()
+    const health = await (await fetch(`${app.url}/healthz?detail`, { headers: { Authorization: `Bearer ${token}` } })).json()
     expect(health.oldestOverdue.overdueMs).toBe(150_000)
+    expect(await (await browser.get('/healthz?detail')).json()).toMatchObject({ oldestOverdue: { overdueMs: 150_000 } })
   })
 })
 

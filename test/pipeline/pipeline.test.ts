@@ -14,8 +14,8 @@ import {
   updateStepContent,
 } from '../../db/queries/deliveries'
 import { deliveries } from '../../db/schema'
-import { systemClock } from '../../domain/clock'
-import { deliveryScheduler } from '../../jobs/publish-delivery'
+import { systemClock } from '../../core/clock'
+import { deliveryScheduler } from '../../jobs/enqueue'
 import { openPipelineFixture, serverStores, sleep, waitFor, wallNow, type PipelineFixture, type StoreKind } from './harness'
 
 const kinds: StoreKind[] = [...serverStores, 'embedded']

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { EmailSchema, isStorableJson, isStorableText, TagSchema, TimezoneSchema } from '../../../domain/email/contact'
-import { CONTACT_STATUSES } from '../../../domain/email/types'
+import { EmailSchema, isStorableJson, isStorableText, TagSchema, TimezoneSchema } from '#domain/email/contact'
+import { CONTACT_STATUSES } from '#domain/email/types'
 import type { Contact } from '../../core.server'
-import { decayedScore, displayScore } from '../../../domain/email/score'
+import { decayedScore, displayScore } from '#domain/email/score'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 /** API contract of the email audience: contacts, events (with lead scoring) and inbound DSNs. */

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DripInputSchema, ENROLLMENT_STATUSES } from '../../../domain/drip/schema'
+import { DripInputSchema, ENROLLMENT_STATUSES } from '#domain/drip/schema'
 import type { Enrollment } from '../../core.server'
 import { EnrollInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'

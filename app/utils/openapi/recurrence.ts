@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RecurrencePreviewInputSchema } from '../../../domain/recurrence'
+import { RecurrencePreviewInputSchema } from '#domain/recurrence'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 export const RecurrencePreviewSchema = z.object({

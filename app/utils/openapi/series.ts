@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { APPROVAL_STATES } from '../../../domain/approval'
+import { APPROVAL_STATES } from '#domain/approval'
 import { RequestChangesSchema, SeriesInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 

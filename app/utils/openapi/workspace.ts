@@ -1,6 +1,7 @@
 import { IANAZone } from 'luxon'
 import { z } from 'zod'
-import { ROLES } from '../../../domain/roles'
+import { lineSchema } from '#domain/text'
+import { ROLES } from '#domain/roles'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 /** API contract of the accounts-and-access area: who am I, the workspace, its members and API tokens. */
@@ -16,7 +17,7 @@ export const WorkspaceSchema = z.object({ id: Id, name: z.string(), timezone: z.
 
 export const WorkspaceUpdateSchema = z
   .strictObject({
-    name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    name: lineSchema().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     timezone: TimezoneSchema.optional(),
   })
   .refine((v) => v.name !== undefined || v.timezone !== undefined, 'send at least one of name, timezone')

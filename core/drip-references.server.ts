@@ -1,0 +1,30 @@
+import type { DbOrTx } from '../db/client'
+import { ownedDripReferences } from '../db/queries/drips'
+import type { DripInputParsed } from '../domain/drip/schema'
+import { InputError } from './errors'
+
+/**
+ * A drip names signup forms and segments by id; each must belong to the drip's own workspace, or a drip
+ * of workspace B would enroll on the confirmations of workspace A's form (or read A's segment rules).
+ * Throws a 400 naming the field; the same answer for an unknown id and another workspace's.
+ */
+export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripInputParsed }): Promise<void> {
+  const { trigger, steps } = args.input
+  const refs: Array<{ field: string; kind: 'form' | 'segment'; id: string }> = []
+  if (trigger.kind === 'form') refs.push({ field: 'trigger.formId', kind: 'form', id: trigger.formId })
+  if (trigger.kind === 'segment') refs.push({ field: 'trigger.segmentId', kind: 'segment', id: trigger.segmentId })
+  steps.forEach((step, i) => {
+    if (step.condition?.kind === 'segment') refs.push({ field: `steps.${i}.condition.segmentId`, kind: 'segment', id: step.condition.segmentId })
+  })
+  if (refs.length === 0) return
+  const owned = await ownedDripReferences(db, {
+    workspaceId: args.workspaceId,
+    formIds: refs.filter((r) => r.kind === 'form').map((r) => r.id),
+    segmentIds: refs.filter((r) => r.kind === 'segment').map((r) => r.id),
+  })
+  const foreign = refs.find((r) => !(r.kind === 'form' ? owned.formIds : owned.segmentIds).has(r.id))
+  if (foreign) {
+    const what = foreign.kind === 'form' ? 'signup form' : 'segment'
+    throw new InputError(foreign.field, `${foreign.field}: no such ${what} in this workspace`)
+  }
+}
