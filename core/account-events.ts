@@ -16,11 +16,11 @@ export type AccountEvent =
 
 export type AccountEventListener = (event: AccountEvent & { at: Date }) => void
 
-export function reportAccountEvent(services: Pick<Services, 'clock' | 'onAccountEvent'>, event: AccountEvent): void {
+export function reportAccountEvent(services: Pick<Services, 'clock' | 'onAccountEvent'> & { logger?: Services['logger'] }, event: AccountEvent): void {
   try {
     services.onAccountEvent?.({ ...event, at: services.clock.now() })
   } catch (error) {
     // A listener never breaks a log-in.
-    console.error(`account event listener failed on ${event.type}: ${(error as Error).message}`)
+    services.logger?.error({ err: error, event: event.type }, 'account event listener failed')
   }
 }

@@ -78,7 +78,7 @@ export async function requestPasswordReset(services: Services, args: { email: st
     reportAccountEvent(services, { type: 'password-reset-requested', userId: user.id, ip: args.ip, mailed: true })
     return true
   })().catch((error: unknown) => {
-    console.error(`password reset: the mail to user ${user.id} was not sent: ${(error as Error).message}`)
+    services.logger.error({ err: error, userId: user.id }, 'password reset: the mail was not sent')
     return false
   })
   return { delivery }

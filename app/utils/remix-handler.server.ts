@@ -21,6 +21,9 @@ export function createRemixHandler(args: { build: ServerBuild; getLoadContext: (
         await response.arrayBuffer().catch(() => {})
         return sendTooLarge(req, res, exceeded)
       }
+      // A header the route sets itself (e.g. a stricter Referrer-Policy) replaces the default the security
+      // middleware put there, rather than being appended to it.
+      for (const name of response.headers.keys()) if (name !== 'set-cookie' && res.hasHeader(name)) res.removeHeader(name)
       await sendRemixResponse(res, response)
     } catch (error) {
       next(error)
