@@ -75,6 +75,7 @@ beforeAll(async () => {
   params['u.$token'] = tokenOf(signedEmailUrl(app.services, 'unsubscribe', claims))
   params['f.confirm.$token'] = tokenOf(signedEmailUrl(app.services, 'confirm', claims))
   params['invite.$token'] = 'not-an-invitation'
+  params['reset-password.$token'] = 'not-a-reset-token'
   const seriesBody = { name: 'S', posts: ['one', { parts: [{ text: 'two', images: [] }] }], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }
   const dripBody = { name: 'D', trigger: { kind: 'event', event: 'signup' }, goals: ['purchase'], steps: [{ subject: 'Hi {{ name }}', markdown: 'Hello' }] }
   validBodies = [
