@@ -24,3 +24,11 @@ export function reportAccountEvent(services: Pick<Services, 'clock' | 'onAccount
     services.logger?.error({ err: error, event: event.type }, 'account event listener failed')
   }
 }
+
+/** The default listener: every account event becomes a security log line (failures and throttling as warnings). */
+export function logAccountEvents(logger: Pick<Services['logger'], 'info' | 'warn'>): AccountEventListener {
+  return (event) => {
+    const level = event.type === 'login-failed' || event.type === 'login-throttled' ? 'warn' : 'info'
+    logger[level]({ security: event }, `account event: ${event.type}`)
+  }
+}

@@ -8,6 +8,7 @@ import { openJobStore, type JobStore } from '../jobs/store'
 import type { AccountEventListener } from './account-events'
 import type { Config } from './env.server'
 import { createLogger, type Logger } from './logger'
+import { logAccountEvents } from './account-events'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
 export type Services = {
@@ -55,9 +56,12 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
 }
 
 /** The members of Services that come from configuration alone (shared with the test harness). */
-export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring' | 'logger'> {
+export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring' | 'logger' | 'onAccountEvent'> {
+  const logger = createLogger(config)
   return {
-    logger: createLogger(config),
+    logger,
+    // Log-ins, failures, throttling, password and second-factor changes become security log lines.
+    onAccountEvent: logAccountEvents(logger),
     connectors: createConnectors(connectorConfigsFrom(config, clock)),
     keyring: createKeyring({
       currentKey: config.TOKEN_ENCRYPTION_KEY,

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { users } from '../../db/schema'
 import { createLogger } from '../../core/logger'
+import { logAccountEvents } from '../../core/account-events'
 import { createTestDatabase } from '../db'
 
 /** A destination that keeps every line the logger writes. */
@@ -60,5 +61,16 @@ describe('the logger', () => {
     logger.warn({ workspaceId: 'w1' }, 'written')
     expect(out.lines).toHaveLength(1)
     expect(JSON.parse(out.lines[0]!)).toMatchObject({ level: 40, msg: 'written', workspaceId: 'w1' })
+  })
+
+  it('writes failed and throttled log-ins as security warnings (issue 16: nothing was logged for failed log-ins)', () => {
+    const out = capture()
+    const listen = logAccountEvents(createLogger({ LOG_LEVEL: 'info', NODE_ENV: 'production' }, out.stream))
+    const at = new Date('2026-12-06T00:00:00Z')
+    listen({ type: 'login-failed', email: 'owner@example.com', ip: '203.0.113.9', reason: 'password', at })
+    listen({ type: 'login-succeeded', userId: 'u1', ip: '203.0.113.9', secondFactor: 'totp', at })
+    const [failed, succeeded] = out.lines.map((l) => JSON.parse(l) as { level: number; msg: string; security: { type: string; ip: string } })
+    expect(failed).toMatchObject({ level: 40, msg: 'account event: login-failed', security: { type: 'login-failed', ip: '203.0.113.9' } })
+    expect(succeeded).toMatchObject({ level: 30, security: { type: 'login-succeeded' } })
   })
 })
