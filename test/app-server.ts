@@ -135,3 +135,13 @@ export async function signUpAs(app: TestApp, user: { email: string; password?: s
   if (response.status !== 302) throw new Error(`Sign-up of ${user.email} failed with ${response.status}: ${await response.text()}`)
   return browser
 }
+
+/**
+ * Sign in again in the same browser: a test that moves its clock past the session's idle timeout
+ * (7 days, core/sessions.server.ts) is signed out, as a real user would be.
+ */
+export async function logInAgain(browser: TestBrowser, email: string, password = 'correct horse battery staple'): Promise<void> {
+  browser.cookies.clear()
+  const response = await browser.submit('/login', { email, password })
+  if (response.status !== 302) throw new Error(`Log-in of ${email} failed with ${response.status}: ${await response.text()}`)
+}

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { sequences, seriesTimings } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
-import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
+import { logInAgain, signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
@@ -148,6 +148,7 @@ describe('series approval', () => {
 
     // Approved after the first date passed: post 1 takes the next date instead of bursting out.
     clock.set(new Date('2026-03-18T12:00:00Z'))
+    await logInAgain(owner, 'owner@approval.test') // eight days idle: the session ended
     expect((await act(owner, id, { intent: 'approve' })).status).toBe(302)
     const after = await state(id)
     expect(after).toMatchObject({ approval: 'approved', status: 'active', states: ['queued', 'queued', 'queued'], withJobs: 3 })

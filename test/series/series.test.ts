@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { sequences } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
-import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { csrfTokenOf, logInAgain, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
 /**
@@ -105,6 +105,7 @@ describe('series', () => {
       await app.services.database.db.update(deliveries).set({ state: 'published', publishedAt: new Date(row.at) }).where(eq(deliveries.id, row.id))
     }
     clock.set(new Date('2026-03-20T12:00:00Z'))
+    await logInAgain(browser, 'editor@series.test') // ten days idle: the session ended
     const response = await browser.submit(`/app/series/${id}`, seriesForm({ rule: 'FREQ=WEEKLY;BYDAY=MO,WE,FR;BYHOUR=10;BYMINUTE=30' }))
     expect(response.status).toBe(302)
     const after = await dues(id)
@@ -153,10 +154,12 @@ describe('series', () => {
   ] as const)('pauses and resumes with %s, without a burst', async (policy, expected, stateInPause) => {
     const id = await createSeries()
     clock.set(new Date('2026-03-20T12:00:00Z'))
+    await logInAgain(browser, 'editor@series.test') // ten days idle: the session ended
     expect((await browser.submit(`/app/series/${id}`, { intent: 'pause' })).status).toBe(302)
     const [sequence] = await app.services.database.db.select().from(sequences).where(eq(sequences.id, id))
     expect(sequence!.status).toBe('paused')
     clock.set(new Date('2026-03-30T12:00:00Z')) // posts 3 and 4 fell inside the pause
+    await logInAgain(browser, 'editor@series.test')
     expect((await browser.submit(`/app/series/${id}`, { intent: 'resume', policy })).status).toBe(302)
     const after = await listDeliveries(app.services.database.db, { workspaceId, sequenceId: id })
     const steps = await import('../../db/queries/sequences').then((m) => m.listSteps(app.services.database.db, { workspaceId, sequenceId: id }))
