@@ -11,8 +11,11 @@ export function launchChromium(): Promise<Browser> {
 export const cspViolations: string[] = []
 
 /** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
-export async function desktopContext(browser: Browser, options: { width?: number; height?: number } = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } })
+export async function desktopContext(
+  browser: Browser,
+  options: { width?: number; height?: number; /** For a test that injects its own script (axe-core); the pages' CSP is checked by the others. */ bypassCSP?: boolean } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 }, bypassCSP: options.bypassCSP ?? false })
   context.setDefaultTimeout(15_000)
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`)
