@@ -165,9 +165,12 @@ describe('drip runner', () => {
     const ids: string[] = []
     for (let i = 0; i < 40; i++) ids.push(await h.contact(`b${i}@example.com`))
     for (const contactId of ids) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
-    // Unsubscribe the last contact as soon as the first message arrives (the batch is already claimed).
+    // Unsubscribe the last contact as soon as the first message arrives (the batch is already claimed);
+    // the server answers that first message only once the unsubscribe has committed, so the runner
+    // cannot reach the last contact before it (the runner sends one message at a time).
     const last = ids.at(-1)!
     const unsubscribed = h.smtp.waitForMessages(1).then(() => unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: last }, source: 'test' }))
+    h.smtp.injectFault({ kind: 'hold', until: unsubscribed })
     const report = await runDripPass(h.runner({ batchSize: 100 }))
     await unsubscribed
     expect(report.claimed).toBe(40)

@@ -8,9 +8,14 @@ export type CapturedMessage = { envelope: { from: string; to: string[] }; raw: s
  * A failure of the next transaction (then the server behaves again):
  * - `defer`: `451 4.7.1` at MAIL FROM (too many messages: nothing is handed over);
  * - `refuse-data`: the message is read and then refused with `responseCode` (451 try later, 554 refused): not kept;
- * - `reset-after-data`: the message is read and kept, then the connection is reset before the 250 answer.
+ * - `reset-after-data`: the message is read and kept, then the connection is reset before the 250 answer;
+ * - `hold`: the message is read and kept, and its 250 answer waits until `until` settles (a test's sync point).
  */
-export type SmtpFault = { kind: 'defer' } | { kind: 'refuse-data'; responseCode: number } | { kind: 'reset-after-data' }
+export type SmtpFault =
+  | { kind: 'defer' }
+  | { kind: 'refuse-data'; responseCode: number }
+  | { kind: 'reset-after-data' }
+  | { kind: 'hold'; until: Promise<unknown> }
 
 export type TestSmtpServer = {
   host: string
@@ -66,6 +71,7 @@ export async function startSmtpServer(options: { users?: Record<string, string>;
         const refuse = takeFault('refuse-data')
         if (refuse) return callback(Object.assign(new Error(`${refuse.responseCode === 451 ? '4.3.0 Local error in processing' : '5.7.1 Message refused'}`), { responseCode: refuse.responseCode }))
         const reset = takeFault('reset-after-data')
+        const hold = takeFault('hold')
         simpleParser(raw)
           .then((parsed) => {
             messages.push({
@@ -77,6 +83,7 @@ export async function startSmtpServer(options: { users?: Record<string, string>;
               parsed,
             })
             for (const wake of waiters.splice(0)) wake()
+            if (hold) return void hold.until.then(() => callback(), () => callback())
             if (!reset) return callback()
             // Applied, then the answer is lost: the client never sees the 250.
             for (const connection of (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections) {
