@@ -38,42 +38,48 @@ export const emailBounces = new Counter({
   registers: [registry],
 })
 
-/** The scrape-time gauges read from the database: installed once per services (the web process, or a worker serving METRICS_PORT). */
+/**
+ * The scrape-time gauges read from the database, registered once per process (a registry refuses a
+ * second metric of the same name); they read the installation of the last services that serve metrics
+ * (the web process, or a worker serving METRICS_PORT).
+ */
 export function watchInstallation(services: Services): void {
-  if (watched.has(services)) return
-  watched.add(services)
-  const deliveries = new Gauge({
+  watched = services
+  if (gaugesRegistered) return
+  gaugesRegistered = true
+  new Gauge({
     name: 'trickle_deliveries',
     help: 'Deliveries by state (all workspaces)',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const counts = new Map((await countDeliveriesByState(services.database.db).catch(() => [])).map((r) => [r.state, r.count]))
+      const counts = new Map((await countDeliveriesByState(watched!.database.db).catch(() => [])).map((r) => [r.state, r.count]))
       for (const state of DELIVERY_STATES) this.set({ state }, counts.get(state) ?? 0)
     },
   })
-  const up = new Gauge({
+  new Gauge({
     name: 'trickle_store_up',
     help: '1 when the store answers a trivial query, 0 when it does not',
     labelNames: ['store', 'kind'] as const,
     registers: [registry],
     async collect() {
+      const services = watched!
       this.set({ store: 'database', kind: services.database.kind }, await answers(() => pingDatabase(services)))
       this.set({ store: 'jobs', kind: services.jobs.kind }, await answers(() => services.jobs.ping()))
     },
   })
-  const heartbeat = new Gauge({
+  new Gauge({
     name: 'trickle_worker_last_heartbeat_seconds',
     help: 'Unix time of the newest worker heartbeat (0: no worker ever beat)',
     registers: [registry],
     async collect() {
-      const at = await lastWorkerBeat(services).catch(() => null)
+      const at = await lastWorkerBeat(watched!).catch(() => null)
       this.set(at ? at.getTime() / 1000 : 0)
     },
   })
-  void [deliveries, up, heartbeat]
 }
-const watched = new WeakSet<Services>()
+let watched: Services | null = null
+let gaugesRegistered = false
 
 async function answers(fn: () => Promise<void>): Promise<number> {
   try {

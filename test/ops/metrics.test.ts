@@ -27,6 +27,17 @@ describe('/metrics', () => {
     expect(body).toContain('trickle_process_resident_memory_bytes')
   })
 
+  it('a second installation in the same process serves metrics too (the gauges are registered once)', async () => {
+    const second = await startTestApp({ env: { METRICS_TOKEN: TOKEN } })
+    try {
+      const response = await fetch(`${second.url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+      expect(response.status).toBe(200)
+      expect(await response.text()).toMatch(/trickle_store_up\{store="database",kind="[a-z]+"\} 1/)
+    } finally {
+      await second.close()
+    }
+  })
+
   it('does not exist without METRICS_TOKEN', async () => {
     const bare = await startTestApp()
     try {
