@@ -1,8 +1,8 @@
-import { Alert, Anchor, Button, Container, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, Text, TextInput } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, Link, useActionData, useNavigation } from '@remix-run/react'
+import { Link, useActionData } from '@remix-run/react'
 import { z } from 'zod'
-import { CsrfInput } from '~/components/csrf-input'
+import { AuthPage } from '~/components/auth-page'
 import { requireAnonymous } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -29,34 +29,28 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function ForgotPassword() {
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
-  const busy = useNavigation().state === 'submitting'
   return (
-    <Container size={460} py="xl">
-      <Stack>
-        <Title order={1}>Reset your password</Title>
-        {result?.sent ? (
+    <AuthPage
+      title="Reset your password"
+      intro={
+        result?.sent ? (
           <Alert color="teal" role="status" title="Check your email">
             If {result.values.email} has a Trickle account, a link to choose a new password is on its way; it works once, for one hour. No email
             after a few minutes? Your workspace may have no email sender set up: ask the person who runs your Trickle to reset your password.
           </Alert>
         ) : (
           <Text>Enter the email you log in with and we will send you a link to choose a new password.</Text>
-        )}
-        <Form method="post" noValidate>
-          <CsrfInput />
-          <Stack>
-            <TextInput label="Email" name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} error={errors.email} />
-            <Button type="submit" loading={busy}>
-              Send reset link
-            </Button>
-          </Stack>
-        </Form>
+        )
+      }
+      fields={<TextInput label="Email" name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} error={errors.email} />}
+      submitLabel="Send reset link"
+      footer={
         <Text size="sm">
           <Anchor component={Link} to="/login">
             Back to log in
           </Anchor>
         </Text>
-      </Stack>
-    </Container>
+      }
+    />
   )
 }

@@ -1,10 +1,9 @@
-import { Alert, Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, PasswordInput, Text, TextInput } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
+import { Link, useActionData, useSearchParams } from '@remix-run/react'
 import { z } from 'zod'
 import { lineSchema } from '#domain/text'
-import { CsrfInput } from '~/components/csrf-input'
-import { FormAlert } from '~/components/form-alert'
+import { AuthPage } from '~/components/auth-page'
 import { requireAnonymous, safeRedirect } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -51,47 +50,39 @@ export default function Login() {
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
   const [params] = useSearchParams()
-  const busy = useNavigation().state === 'submitting'
   return (
-    <Container size={460} py="xl">
-      <Stack>
-        <Title order={1}>Log in to Trickle</Title>
-        {params.get('reset') && !result ? (
+    <AuthPage
+      title="Log in to Trickle"
+      intro={
+        params.get('reset') && !result ? (
           <Alert color="teal" role="status">
             Your password is changed and you were logged out everywhere. Log in with the new password.
           </Alert>
-        ) : null}
-        <FormAlert message={result?.formError} />
-        <Form method="post" noValidate>
-          <CsrfInput />
-          <Stack>
-            <TextInput
-              label="Email"
-              name="email"
-              type="email"
-              autoComplete="email"
-              required
-              defaultValue={result?.values.email}
-              error={errors.email}
-            />
-            <PasswordInput label="Password" name="password" autoComplete="current-password" required error={errors.password} />
-            <Button type="submit" loading={busy}>
-              Log in
-            </Button>
-          </Stack>
-        </Form>
-        <Text size="sm">
-          <Anchor component={Link} to="/forgot-password">
-            Forgot your password?
-          </Anchor>
-        </Text>
-        <Text size="sm">
-          New here?{' '}
-          <Anchor component={Link} to={`/signup${params.size ? `?${params}` : ''}`}>
-            Create an account
-          </Anchor>
-        </Text>
-      </Stack>
-    </Container>
+        ) : null
+      }
+      formError={result?.formError}
+      fields={
+        <>
+          <TextInput label="Email" name="email" type="email" autoComplete="email" required defaultValue={result?.values.email} error={errors.email} />
+          <PasswordInput label="Password" name="password" autoComplete="current-password" required error={errors.password} />
+        </>
+      }
+      submitLabel="Log in"
+      footer={
+        <>
+          <Text size="sm">
+            <Anchor component={Link} to="/forgot-password">
+              Forgot your password?
+            </Anchor>
+          </Text>
+          <Text size="sm">
+            New here?{' '}
+            <Anchor component={Link} to={`/signup${params.size ? `?${params}` : ''}`}>
+              Create an account
+            </Anchor>
+          </Text>
+        </>
+      }
+    />
   )
 }

@@ -1,9 +1,8 @@
-import { Anchor, Button, Container, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, Text, TextInput } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, Link, useActionData, useNavigation } from '@remix-run/react'
+import { Link, useActionData } from '@remix-run/react'
 import { z } from 'zod'
-import { CsrfInput } from '~/components/csrf-input'
-import { FormAlert } from '~/components/form-alert'
+import { AuthPage } from '~/components/auth-page'
 import { requireAnonymous, safeRedirect } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -50,28 +49,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
 export default function VerifyLogin() {
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
-  const busy = useNavigation().state === 'submitting'
   return (
-    <Container size={460} py="xl">
-      <Stack>
-        <Title order={1}>Two-step verification</Title>
-        <Text>Enter the 6-digit code your authenticator app shows for Trickle. Lost your phone? Enter one of your recovery codes instead.</Text>
-        <FormAlert message={result?.formError} />
-        <Form method="post" noValidate>
-          <CsrfInput />
-          <Stack>
-            <TextInput label="Code" name="code" autoComplete="one-time-code" inputMode="text" required autoFocus error={errors.code} />
-            <Button type="submit" loading={busy}>
-              Verify and log in
-            </Button>
-          </Stack>
-        </Form>
+    <AuthPage
+      title="Two-step verification"
+      intro={<Text>Enter the 6-digit code your authenticator app shows for Trickle. Lost your phone? Enter one of your recovery codes instead.</Text>}
+      formError={result?.formError}
+      fields={<TextInput label="Code" name="code" autoComplete="one-time-code" inputMode="text" required autoFocus error={errors.code} />}
+      submitLabel="Verify and log in"
+      footer={
         <Text size="sm">
           <Anchor component={Link} to="/login">
             Start over
           </Anchor>
         </Text>
-      </Stack>
-    </Container>
+      }
+    />
   )
 }

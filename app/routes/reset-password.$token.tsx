@@ -1,9 +1,8 @@
-import { Alert, Anchor, Button, Container, PasswordInput, Stack, Text, Title } from '@mantine/core'
+import { Alert, Anchor, PasswordInput, Text } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
-import { CsrfInput } from '~/components/csrf-input'
-import { FormAlert } from '~/components/form-alert'
+import { AuthPage } from '~/components/auth-page'
 import { PASSWORD_MIN_LENGTH } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -38,35 +37,35 @@ export default function ResetPassword() {
   const { open } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
-  const busy = useNavigation().state === 'submitting'
-  return (
-    <Container size={460} py="xl">
-      <Stack>
-        <Title order={1}>Choose a new password</Title>
-        {open ? (
-          <>
-            <Text>
-              At least {PASSWORD_MIN_LENGTH} characters, and not a common one: a few unrelated words work well. You will be logged out everywhere
-              and log in again with the new password.
-            </Text>
-            <FormAlert message={result?.formError} />
-            <Form method="post" noValidate>
-              <CsrfInput />
-              <Stack>
-                <PasswordInput label="New password" name="password" autoComplete="new-password" required error={errors.password} />
-                <PasswordInput label="New password again" name="confirmPassword" autoComplete="new-password" required error={errors.confirmPassword} />
-                <Button type="submit" loading={busy}>
-                  Set new password
-                </Button>
-              </Stack>
-            </Form>
-          </>
-        ) : (
+  if (!open) {
+    return (
+      <AuthPage
+        title="Choose a new password"
+        intro={
           <Alert color="red" role="alert" title="This link does not work any more">
             Reset links work once, for one hour. <Anchor component={Link} to="/forgot-password">Ask for a new one</Anchor>.
           </Alert>
-        )}
-      </Stack>
-    </Container>
+        }
+      />
+    )
+  }
+  return (
+    <AuthPage
+      title="Choose a new password"
+      intro={
+        <Text>
+          At least {PASSWORD_MIN_LENGTH} characters, and not a common one: a few unrelated words work well. You will be logged out everywhere and log
+          in again with the new password.
+        </Text>
+      }
+      formError={result?.formError}
+      fields={
+        <>
+          <PasswordInput label="New password" name="password" autoComplete="new-password" required error={errors.password} />
+          <PasswordInput label="New password again" name="confirmPassword" autoComplete="new-password" required error={errors.confirmPassword} />
+        </>
+      }
+      submitLabel="Set new password"
+    />
   )
 }

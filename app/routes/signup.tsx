@@ -1,7 +1,7 @@
-import { Anchor, Button, Container, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, PasswordInput, Text, TextInput } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react'
-import { CsrfInput } from '~/components/csrf-input'
+import { Link, useActionData, useSearchParams } from '@remix-run/react'
+import { AuthPage } from '~/components/auth-page'
 import { EmailTakenError, PASSWORD_MIN_LENGTH, requireAnonymous, safeRedirect, signUp, SignUpSchema } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
@@ -39,57 +39,47 @@ export default function SignUp() {
   const values: Record<string, string | undefined> = result?.values ?? {}
   const [params] = useSearchParams()
   const joining = params.get('redirectTo')?.startsWith('/invite/')
-  const busy = useNavigation().state === 'submitting'
   return (
-    <Container size={460} py="xl">
-      <Stack>
-        <Title order={1}>Create your account</Title>
+    <AuthPage
+      title="Create your account"
+      intro={
         <Text c="dimmed">
           {joining
             ? 'After this you will join the workspace you were invited to. You also get a workspace of your own.'
             : 'You get a workspace for your team; invite people to it from Settings afterwards.'}
         </Text>
-        <Form method="post" noValidate>
-          <CsrfInput />
-          <Stack>
-            <TextInput label="Your name" name="name" autoComplete="name" required defaultValue={values.name} error={errors.name} />
-            <TextInput
-              label="Email"
-              name="email"
-              type="email"
-              autoComplete="email"
-              required
-              defaultValue={values.email}
-              error={errors.email}
-            />
-            <PasswordInput
-              label="Password"
-              name="password"
-              autoComplete="new-password"
-              required
-              description={`At least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a good one.`}
-              error={errors.password}
-            />
-            <TextInput
-              label="Workspace name"
-              name="workspaceName"
-              required
-              description="Usually your team or company name."
-              defaultValue={values.workspaceName}
-              error={errors.workspaceName}
-            />
-            <Button type="submit" loading={busy}>
-              Create account
-            </Button>
-          </Stack>
-        </Form>
+      }
+      fields={
+        <>
+          <TextInput label="Your name" name="name" autoComplete="name" required defaultValue={values.name} error={errors.name} />
+          <TextInput label="Email" name="email" type="email" autoComplete="email" required defaultValue={values.email} error={errors.email} />
+          <PasswordInput
+            label="Password"
+            name="password"
+            autoComplete="new-password"
+            required
+            description={`At least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a good one.`}
+            error={errors.password}
+          />
+          <TextInput
+            label="Workspace name"
+            name="workspaceName"
+            required
+            description="Usually your team or company name."
+            defaultValue={values.workspaceName}
+            error={errors.workspaceName}
+          />
+        </>
+      }
+      submitLabel="Create account"
+      footer={
         <Text size="sm">
           Already have an account?{' '}
           <Anchor component={Link} to={`/login${params.size ? `?${params}` : ''}`}>
             Log in
           </Anchor>
         </Text>
-      </Stack>
-    </Container>
+      }
+    />
   )
 }
