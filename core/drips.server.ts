@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { getAccountCredentials } from '../db/queries/accounts'
 import { findContactByEmail, getContact, getEmailSettings, listFieldDefinitions, listSignupForms, type Contact } from '../db/queries/contacts'
 import { listSegments } from '../db/queries/segments'
+import { getSuppression } from '../db/queries/suppression'
 import {
   deleteDripRow,
   findTriggeredDrips,
@@ -303,7 +304,15 @@ export async function enrollContact(
   const contact = contactId
     ? await getContact(db, { workspaceId: args.workspaceId, contactId })
     : await findContactByEmail(db, { workspaceId: args.workspaceId, email: email!.toLowerCase() })
-  if (!contact) throw new InputError(contactId ? 'contactId' : 'email', contactId ? 'contactId: no such contact' : 'email: no contact with this address', { status: 404 })
+  const field = contactId ? 'contactId' : 'email'
+  if (!contact) throw new InputError(field, contactId ? 'contactId: no such contact' : 'email: no contact with this address', { status: 404 })
+  const blocked = await whyNotMailable(db, { workspaceId: args.workspaceId, contact })
+  if (blocked) {
+    throw new InputError(field, `${field}: ${contact.email} is ${blocked}, so no drip mails it; it was not enrolled. Only the person can undo an unsubscribe (by signing up again).`, {
+      status: 409,
+      code: 'contact_suppressed',
+    })
+  }
   const result = await enrollInto(services, { drip, contact, source: args.source ?? 'api', enrollKey: idempotencyKey ? `key:${contact.id}:${idempotencyKey}` : null })
   if (result.created) await wakeDripRunner(services)
   return result
@@ -313,17 +322,22 @@ export async function enrollContact(
 export async function enrollContacts(
   services: Services,
   args: { workspaceId: string; dripId: string; emails: string[]; source?: string },
-): Promise<{ enrolled: number; existing: number; unknown: string[] }> {
+): Promise<{ enrolled: number; existing: number; unknown: string[]; suppressed: string[] }> {
   const db = services.database.db
   const drip = await getDripRow(db, { workspaceId: args.workspaceId, dripId: args.dripId })
   if (!drip) throw notFound()
   let enrolled = 0
   let existing = 0
   const unknown: string[] = []
+  const suppressed: string[] = []
   for (const raw of args.emails) {
     const contact = await findContactByEmail(db, { workspaceId: args.workspaceId, email: raw.trim().toLowerCase() })
     if (!contact) {
       unknown.push(raw)
+      continue
+    }
+    if (await whyNotMailable(db, { workspaceId: args.workspaceId, contact })) {
+      suppressed.push(contact.email)
       continue
     }
     const r = await enrollInto(services, { drip, contact, source: args.source ?? 'import', enrollKey: null })
@@ -331,7 +345,18 @@ export async function enrollContacts(
     else existing++
   }
   if (enrolled) await wakeDripRunner(services)
-  return { enrolled, existing, unknown }
+  return { enrolled, existing, unknown, suppressed }
+}
+
+/**
+ * Why a drip may not mail this contact ('unsubscribed', 'bounced', 'complained', or an address on the
+ * suppression list), or null. Enrolling such a contact would end at its first step without a word.
+ */
+async function whyNotMailable(db: Services['database']['db'], args: { workspaceId: string; contact: Pick<Contact, 'email' | 'status'> }): Promise<string | null> {
+  const { status } = args.contact
+  if (status === 'unsubscribed' || status === 'bounced' || status === 'complained') return status
+  const suppression = await getSuppression(db, { workspaceId: args.workspaceId, email: args.contact.email })
+  return suppression ? `on the suppression list (${suppression.reason.replace('_', ' ')})` : null
 }
 
 /** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */

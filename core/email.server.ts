@@ -213,9 +213,9 @@ export async function unsubscribeContact(services: Services, args: { claims: Lin
 async function scoreActivity(
   tx: DbOrTx,
   args: { contact: Contact; activity: { type: 'opened' | 'clicked' } | { type: 'event'; name: string }; eventId: string; settings: EmailSettings | null; at: Date },
-): Promise<number> {
+): Promise<{ points: number; contact: Contact }> {
   const points = pointsFor({ rules: args.settings?.scoreRules ?? DEFAULT_SCORE_RULES, activity: args.activity })
-  if (points === 0) return 0
+  if (points === 0) return { points, contact: args.contact }
   const stored = addScore({
     stored: { score: args.contact.leadScore, at: args.contact.leadScoreAt },
     points,
@@ -224,7 +224,7 @@ async function scoreActivity(
   })
   await setLeadScore(tx, { workspaceId: args.contact.workspaceId, contactId: args.contact.id, score: stored.score, at: args.at })
   await setEventScoreDelta(tx, { workspaceId: args.contact.workspaceId, eventId: args.eventId, scoreDelta: points })
-  return points
+  return { points, contact: { ...args.contact, leadScore: stored.score, leadScoreAt: args.at } }
 }
 
 /** An open or click from a signed link: recorded once per message (and URL), scored once. */
@@ -236,20 +236,25 @@ export async function recordTrackedActivity(services: Services, args: { claims: 
   const db = services.database.db
   const settings = await getEmailSettings(db, { workspaceId: claims.workspaceId })
   await db.transaction(async (tx) => {
-    const contact = await lockContact(tx, { workspaceId: claims.workspaceId, contactId: claims.contactId })
+    let contact = await lockContact(tx, { workspaceId: claims.workspaceId, contactId: claims.contactId })
     if (!contact) return
-    const event = await insertContactEvent(tx, {
-      workspaceId: claims.workspaceId,
-      contactId: contact.id,
-      type: args.type,
-      eventKey: `${args.type}:${contact.id}:${message}${urlHash}`,
-      properties: claims.url ? { url: claims.url } : {},
-      sequenceId: claims.sequenceId,
-      enrollmentId: claims.enrollmentId,
-      stepId: claims.stepId,
-      occurredAt: at,
-    })
-    if (event) await scoreActivity(tx, { contact, activity: { type: args.type }, eventId: event.id, settings, at })
+    // A click proves the message was opened, pixel or not (most clients block images): the open is
+    // recorded once per message, whichever comes first.
+    const types = args.type === 'clicked' ? (['opened', 'clicked'] as const) : (['opened'] as const)
+    for (const type of types) {
+      const event = await insertContactEvent(tx, {
+        workspaceId: claims.workspaceId,
+        contactId: contact.id,
+        type,
+        eventKey: type === 'clicked' ? `clicked:${contact.id}:${message}${urlHash}` : `opened:${contact.id}:${message}`,
+        properties: type === 'clicked' && claims.url ? { url: claims.url } : type !== args.type ? { impliedBy: 'click' } : {},
+        sequenceId: claims.sequenceId,
+        enrollmentId: claims.enrollmentId,
+        stepId: claims.stepId,
+        occurredAt: at,
+      })
+      if (event) ({ contact } = await scoreActivity(tx, { contact, activity: { type }, eventId: event.id, settings, at }))
+    }
   })
 }
 
@@ -279,7 +284,7 @@ export async function recordApiEvent(services: Services, args: { workspaceId: st
       const existing = await findEventByKey(tx, { workspaceId, eventKey: eventKey! })
       return { event: existing!, duplicate: true, contactId: existing!.contactId }
     }
-    const points = await scoreActivity(tx, { contact, activity: { type: 'event', name: input.type }, eventId: event.id, settings, at })
+    const { points } = await scoreActivity(tx, { contact, activity: { type: 'event', name: input.type }, eventId: event.id, settings, at })
     return { event: { ...event, scoreDelta: points }, duplicate: false, contactId: contact.id }
   })
 }

@@ -81,7 +81,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         if (emails.length > 1000) return fail('Enter at most 1,000 addresses at a time; import a CSV for more', 400, 'emails')
         const r = await enrollContacts(services, { ...ids, emails, source: 'manual' })
         const unknown = r.unknown.length ? ` Not contacts yet (add them under Contacts first): ${r.unknown.slice(0, 10).join(', ')}${r.unknown.length > 10 ? '…' : ''}.` : ''
-        return { ok: true as const, message: `${r.enrolled} enrolled, ${r.existing} already in the drip.${unknown}`, fieldErrors: {}, values: null }
+        const suppressed = r.suppressed.length
+          ? ` Not enrolled because they unsubscribed, bounced or complained: ${r.suppressed.slice(0, 10).join(', ')}${r.suppressed.length > 10 ? '…' : ''}.`
+          : ''
+        return { ok: true as const, message: `${r.enrolled} enrolled, ${r.existing} already in the drip.${unknown}${suppressed}`, fieldErrors: {}, values: null }
       }
       default:
         return fail('Unknown action')

@@ -72,7 +72,8 @@ describe('drips API', () => {
     expect(clicked.status).toBe(302)
     expect(clicked.headers.get('location')).toBe('https://docs.brand.test/guide')
     const view = await (await t.api('GET', `/api/v1/drips/${drip.id}`)).json()
-    expect(view.steps[0].counts).toMatchObject({ sent: 1, delivered: 1, clicked: 1 })
+    // The pixel was never loaded: the click implies the open (issue 17).
+    expect(view.steps[0].counts).toMatchObject({ sent: 1, delivered: 1, opened: 1, clicked: 1 })
     expect(view.funnel[0]).toMatchObject({ reached: 1, sent: 1 })
 
     const unsubscribe = linkIn(welcomeMail!.parsed.text!, `${t.app.url}/u/`)
@@ -100,6 +101,12 @@ describe('drips API', () => {
     expect(again.status).toBe(200)
     expect((await again.json()).enrollment.id).toBe((await first.json()).enrollment.id)
     expect((await t.api('POST', path, { email: 'API@example.com', idempotencyKey: 'def' })).status).toBe(201)
+    // An unsubscribed contact is not enrolled (it would end silently): 409 naming the field, nothing written.
+    await insertContact(db(), { workspaceId: t.workspaceId, email: 'gone@example.com', status: 'unsubscribed', at: t.clock.now() })
+    const gone = await t.api('POST', path, { email: 'gone@example.com' })
+    expect(gone.status).toBe(409)
+    expect((await gone.json()).error).toMatchObject({ field: 'email', code: 'contact_suppressed', message: expect.stringContaining('unsubscribed') })
+    expect(((await (await t.api('GET', path)).json()).enrollments as unknown[]).length).toBe(2)
     const unknown = await t.api('POST', path, { email: 'nobody@example.com' })
     expect(unknown.status).toBe(404)
     expect((await unknown.json()).error.field).toBe('email')
