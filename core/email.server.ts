@@ -18,7 +18,7 @@ import {
   type SignupForm,
 } from '../db/queries/contacts'
 import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
-import { isSuppressed, suppressAddress } from '../db/queries/suppression'
+import { getSuppression, isSuppressed, liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
@@ -144,9 +144,13 @@ export async function sendToContact(services: Services, args: SendToContactArgs)
   const settings = await requireEmailSettings(db, args.workspaceId)
   const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })
   if (!contact) throw new SuppressedError('The contact no longer exists')
-  const allowedStatus = args.purpose === 'confirmation' ? ['pending', 'subscribed'] : ['subscribed']
-  if (!allowedStatus.includes(contact.status)) throw new SuppressedError(`The contact is ${contact.status}`)
-  if (await isSuppressed(db, { workspaceId: args.workspaceId, email: contact.email })) throw new SuppressedError(`${contact.email} is on the suppression list`)
+  if (args.purpose === 'confirmation') {
+    // The person asked for it on a form: an earlier unsubscribe does not stop the double opt-in email.
+    if (await neverMailAgain(db, { workspaceId: args.workspaceId, contact })) throw new SuppressedError(`${contact.email} bounced or complained`)
+  } else {
+    if (contact.status !== 'subscribed') throw new SuppressedError(`The contact is ${contact.status}`)
+    if (await isSuppressed(db, { workspaceId: args.workspaceId, email: contact.email })) throw new SuppressedError(`${contact.email} is on the suppression list`)
+  }
 
   const claims: LinkClaims = { workspaceId: args.workspaceId, contactId: contact.id, sequenceId: args.sequenceId, enrollmentId: args.enrollmentId, stepId: args.stepId }
   const email = composeEmail(services, { settings, contact, template: args.template, claims, values: args.values, tracked: args.purpose === 'marketing' })
@@ -295,13 +299,23 @@ export async function recordApiEvent(services: Services, args: { workspaceId: st
  * `signup-confirmation`, jobs/signup-confirmation.ts): the public request never waits for SMTP.
  * Suppressed addresses get nothing (the page says the same either way, so it reveals nothing).
  */
-export async function signUpThroughForm(services: Services, args: { form: SignupForm; email: string; name: string | null; ip: string | null }) {
+/**
+ * A signup on a hosted or embedded form. A new or pending address, and one that unsubscribed earlier
+ * (signing up again is a fresh request), gets a double opt-in email; nothing changes until its owner
+ * confirms. An address that bounced or complained is never mailed again: the form says so
+ * (`undeliverable`) instead of promising an email that would not come.
+ */
+export async function signUpThroughForm(
+  services: Services,
+  args: { form: SignupForm; email: string; name: string | null; ip: string | null },
+): Promise<{ outcome: 'confirmation_sent'; contactId: string; consentId: string } | { outcome: 'undeliverable' }> {
   const { form } = args
   const at = services.clock.now()
   const db = services.database.db
   await requireEmailSettings(db, form.workspaceId)
-  const { contact, consentId } = await db.transaction(async (tx) => {
+  const signup = await db.transaction(async (tx) => {
     const { contact } = await ensureContact(tx, { workspaceId: form.workspaceId, email: args.email, name: args.name, status: 'pending', at })
+    if (await neverMailAgain(tx, { workspaceId: form.workspaceId, contact })) return null
     const consent = await insertConsentRecord(tx, {
       workspaceId: form.workspaceId,
       contactId: contact.id,
@@ -310,10 +324,18 @@ export async function signUpThroughForm(services: Services, args: { form: Signup
       consentText: form.consentText,
       givenAt: at,
     })
-    return { contact, consentId: consent.id }
+    return { contactId: contact.id, consentId: consent.id }
   })
-  await enqueueSignupConfirmation(services.jobs.agenda, { workspaceId: form.workspaceId, contactId: contact.id, consentId, runAt: at })
-  return { contactId: contact.id, consentId }
+  if (!signup) return { outcome: 'undeliverable' }
+  await enqueueSignupConfirmation(services.jobs.agenda, { workspaceId: form.workspaceId, ...signup, runAt: at })
+  return { outcome: 'confirmation_sent', ...signup }
+}
+
+/** A bounce or a complaint ends mailing for good (an unsubscribe does not: the person may come back). */
+async function neverMailAgain(db: DbOrTx, args: { workspaceId: string; contact: Pick<Contact, 'email' | 'status'> }): Promise<boolean> {
+  if (args.contact.status === 'bounced' || args.contact.status === 'complained') return true
+  const suppression = await getSuppression(db, { workspaceId: args.workspaceId, email: args.contact.email })
+  return suppression !== null && suppression.reason !== 'unsubscribed' && suppression.reason !== 'manual'
 }
 
 /**
@@ -351,7 +373,15 @@ export async function confirmSignup(services: Services, args: { claims: LinkClai
     if (!contact) return null
     const consent = await confirmConsentRecord(tx, { workspaceId, contactId, consentId, at })
     if (!consent) return null
-    if (contact.status !== 'pending') return contact
+    if (contact.status !== 'pending' && contact.status !== 'unsubscribed') return contact
+    // Confirming a signup made after the unsubscribe lifts it (never a bounce or complaint); an older
+    // link, clicked again, does not.
+    if (contact.status === 'unsubscribed') {
+      if (await neverMailAgain(tx, { workspaceId, contact })) return contact
+      const unsubscribedAt = (await getSuppression(tx, { workspaceId, email: contact.email }))?.createdAt ?? contact.updatedAt
+      if (consent.givenAt <= unsubscribedAt) return contact
+      await liftUnsubscribe(tx, { workspaceId, email: contact.email })
+    }
     const tags = [...new Set([...contact.tags, ...(args.form?.tags ?? [])])]
     return updateContact(tx, { workspaceId, contactId, patch: { status: 'subscribed', tags }, at })
   })

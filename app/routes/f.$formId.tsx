@@ -23,6 +23,7 @@ const SignupSchema = z.object({
   website: z.string().max(1000).optional(),
 })
 
+const UNDELIVERABLE = 'We cannot send email to this address: earlier messages to it bounced or were reported as spam. Check it for typos, or use another address.'
 const CHECK_INBOX = 'Almost done: we sent you an email. Click the link in it to confirm your subscription.'
 
 async function findForm(services: LoaderFunctionArgs['context']['services'], formId: string | undefined) {
@@ -56,7 +57,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error), done: false }, { status: 400 })
   if (parsed.data.website) return { fieldErrors: {}, done: true }
   try {
-    await signUpThroughForm(services, { form, email: parsed.data.email, name: parsed.data.name || null, ip: context.clientIp ?? null })
+    const signup = await signUpThroughForm(services, { form, email: parsed.data.email, name: parsed.data.name || null, ip: context.clientIp ?? null })
+    if (signup.outcome === 'undeliverable') return data({ fieldErrors: { email: UNDELIVERABLE }, done: false }, { status: 422 })
   } catch (error) {
     if (error instanceof EmailNotConfiguredError) throw new Response('This form cannot take signups yet: its owner has not set up email sending.', { status: 503 })
     throw error

@@ -59,6 +59,33 @@ describe('signup → double opt-in → confirm', () => {
     expect((await fetch(tampered, { method: 'POST', body: new URLSearchParams() })).status).toBe(400)
   })
 
+  it('an unsubscribed person who signs up again gets a fresh double opt-in; a bounced address is told the truth', async () => {
+    const signUp = (email: string) => fetch(`${t.app.url}/f/${t.formId}`, { method: 'POST', body: new URLSearchParams({ email }) })
+    const back = await newContact('back@example.com')
+    await suppressAddress(db(), { workspaceId: t.workspaceId, email: 'back@example.com', reason: 'unsubscribed', at: t.clock.now() })
+    t.clock.advance(60_000)
+    const before = t.smtp.messages.length
+    const posted = await signUp('back@example.com')
+    expect(posted.status).toBe(200)
+    expect(await posted.text()).toContain('Check your inbox')
+    const [mail] = (await t.smtp.waitForMessages(before + 1)).slice(before)
+    expect(mail!.envelope.to).toEqual(['back@example.com'])
+    // Still unsubscribed until the owner of the address confirms.
+    expect((await getContact(db(), { workspaceId: t.workspaceId, contactId: back.id }))?.status).toBe('unsubscribed')
+    expect((await fetch(linkIn(mail!.parsed.text!, `${t.app.url}/f/confirm/`), { method: 'POST', body: new URLSearchParams() })).status).toBe(200)
+    expect((await getContact(db(), { workspaceId: t.workspaceId, contactId: back.id }))?.status).toBe('subscribed')
+    expect(await getSuppression(db(), { workspaceId: t.workspaceId, email: 'back@example.com' })).toBeNull()
+
+    await newContact('bounced@example.com')
+    await suppressAddress(db(), { workspaceId: t.workspaceId, email: 'bounced@example.com', reason: 'hard_bounce', at: t.clock.now() })
+    const count = t.smtp.messages.length
+    const refused = await signUp('bounced@example.com')
+    expect(refused.status).toBe(422)
+    expect(await refused.text()).toContain('We cannot send email to this address')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(t.smtp.messages.length).toBe(count)
+  })
+
   it('rejects a bad address with a message naming the field and ignores bots filling the honeypot', async () => {
     const bad = await fetch(`${t.app.url}/f/${t.formId}`, { method: 'POST', body: new URLSearchParams({ email: 'not-an-email' }) })
     expect(bad.status).toBe(400)
