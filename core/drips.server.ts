@@ -281,7 +281,7 @@ function notFound() {
 export const EnrollInputSchema = z
   .strictObject({
     contactId: z.uuid({ error: 'contactId must be a contact id' }).optional(),
-    email: z.email({ error: 'email must be an email address' }).max(320).optional(),
+    email: z.string().trim().pipe(z.email({ error: 'email must be an email address' }).max(320)).optional(),
     idempotencyKey: z.string().min(1).max(200).refine(isStorableText, { error: 'must not contain NUL characters' }).optional(),
   })
   .refine((v) => !!v.contactId !== !!v.email, { path: ['contactId'], error: 'give either contactId or email (one of them)' })

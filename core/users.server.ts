@@ -18,7 +18,7 @@ export { COMMON_PASSWORD_MESSAGE, PASSWORD_MIN_LENGTH, passwordProblem } from '.
 /** Shared by the sign-up form, the CLI and tests. */
 export const SignUpSchema = z
   .object({
-    email: z.email('Enter an email address like name@example.com').max(254),
+    email: z.string().trim().pipe(z.email('Enter an email address like name@example.com').max(254)),
     password: NewPasswordSchema,
     name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
     workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),

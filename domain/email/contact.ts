@@ -8,9 +8,11 @@ import type { FieldType } from './types'
 export type FieldDefinition = { key: string; type: FieldType }
 export type FieldProblem = { field: string; message: string }
 
+/** Surrounding spaces (a pasted address) are trimmed, not refused; stored in lower case. */
 export const EmailSchema = z
-  .email('must be an email address like name@example.com')
-  .max(254, 'must be at most 254 characters')
+  .string()
+  .trim()
+  .pipe(z.email('must be an email address like name@example.com').max(254, 'must be at most 254 characters'))
   .transform((e) => e.toLowerCase())
 
 export const TagSchema = lineSchema()

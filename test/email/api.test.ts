@@ -76,6 +76,10 @@ describe('/api/v1/contacts', () => {
     const contact = await created.json()
     expect(contact).toMatchObject({ email: 'crud@example.com', fields: { plan: 'pro', seats: 3 }, tags: ['vip'], status: 'subscribed', leadScore: 0 })
     expect((await t.api('POST', '/api/v1/contacts', { email: 'crud@example.com' })).status).toBe(409)
+    // A pasted address with surrounding spaces is trimmed, not refused (issue 17).
+    const spaced = await t.api('POST', '/api/v1/contacts', { email: '  Spaced@Example.com \t' })
+    expect(spaced.status).toBe(201)
+    expect((await spaced.json()).email).toBe('spaced@example.com')
 
     const badField = await t.api('PATCH', `/api/v1/contacts/${contact.id}`, { fields: { seats: 'many' } })
     expect(badField.status).toBe(400)
