@@ -6,9 +6,9 @@ import { heartbeats } from '../db/schema'
 import { getConnector } from '../connectors/registry'
 import { readMetrics } from '../core/metrics.server'
 import type { Services } from '../core/services.server'
-import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
+import { pipelineDeps } from '../core/publishing/targets.server'
+import { defineJobs as definePipelineJobs, startPipeline } from './definitions'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
-import { deliveryScheduler } from './enqueue'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
@@ -19,18 +19,6 @@ export const DEFAULT_DRAIN_MS = 30_000
 
 /** Registers jobs on Agenda; the returned function (if any) runs once Agenda has started. */
 export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => Promise<void>)
-
-/** The dependencies of the publishing pipeline, built from the process's services. */
-export function pipelineDeps(services: Services): JobDeps {
-  const { db } = services.database
-  return {
-    db,
-    clock: services.clock,
-    scheduler: deliveryScheduler(services.jobs.agenda),
-    dataDir: services.config.DATA_DIR,
-    ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
-  }
-}
 
 /** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
 export const defineJobs: DefineJobs = (agenda, services) => {
