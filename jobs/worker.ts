@@ -3,8 +3,8 @@ import { hostname } from 'node:os'
 import type { Agenda, DrainResult } from 'agenda'
 import { sql } from 'drizzle-orm'
 import { heartbeats } from '../db/schema'
-import { getConnector } from '../connectors/registry'
 import { readMetrics } from '../core/metrics.server'
+import { notifyDeps } from '../core/notifications.server'
 import type { Services } from '../core/services.server'
 import { pipelineDeps } from '../core/publishing/targets.server'
 import { defineJobs as definePipelineJobs, startPipeline } from './definitions'
@@ -25,7 +25,7 @@ export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => P
 export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
-  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL, logger: services.logger })
+  defineNotifyProblems(agenda, notifyDeps(services))
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
