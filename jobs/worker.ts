@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import { hostname } from 'node:os'
 import type { Agenda, DrainResult } from 'agenda'
-import { sql } from 'drizzle-orm'
-import { heartbeats } from '../db/schema'
+import { HEARTBEAT_INTERVAL_MS, recordWorkerBeat } from '../core/health.server'
 import { readMetrics } from '../core/metrics.server'
 import { notifyDeps } from '../core/notifications.server'
 import type { Services } from '../core/services.server'
@@ -14,7 +13,6 @@ import { defineDripRunner, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
 
-export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
 
@@ -49,13 +47,7 @@ export type Worker = {
  */
 export async function startWorker(services: Services, options: { defineJobs?: DefineJobs } = {}): Promise<Worker> {
   const id = `${hostname()}:${process.pid}`
-  const beat = async () => {
-    const at = services.clock.now()
-    await services.database.db
-      .insert(heartbeats)
-      .values({ id, role: 'worker', beatAt: at })
-      .onConflictDoUpdate({ target: heartbeats.id, set: { beatAt: sql`excluded.beat_at` } })
-  }
+  const beat = () => recordWorkerBeat(services, { id })
   await beat()
   const timer = setInterval(() => void beat().catch(() => {}), HEARTBEAT_INTERVAL_MS)
   timer.unref()
