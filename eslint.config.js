@@ -26,7 +26,7 @@ export default tseslint.config(
 /**
  * Imports point down the layers (docs/architecture.md): app/ and the job handlers → core/ → the job
  * store and enqueue functions / connectors/ / db/ → domain/. One block per folder: what it must never
- * import (app/ reaches core/ only through app/core.server.ts, so the browser build never sees it). test/eslint-layers.test.ts shows a wrong import failing.
+ * import (app/ reaches core/ only through app/core.server.ts, so the browser build never sees it). test/lint/layers.test.ts shows a wrong import failing.
  */
 function layers() {
   const up = (folders, why) => ({ regex: `^((\\.\\./)+|#)(${folders})(/|$)`, message: why })
@@ -65,9 +65,14 @@ function layers() {
       up('app|core|jobs', 'db/ is schema, migrations and queries: no use cases, no scheduling.'),
       { regex: '^((\\.\\./)+|#)connectors/(?!types$)', message: 'db/ may use the connector types only, never a network.' },
     ]),
-    rule(['jobs/**'], [up('app', 'Job handlers sit beside app/: they call core/, never the web app.')]),
+    // The job handlers and the worker entry: load the job's data, call core/, record the result on the job.
+    rule(['jobs/**'], [
+      up('app', 'Job handlers sit beside app/: they call core/, never the web app.'),
+      up('db', 'A job handler is thin: it calls a use case of core/ (which runs the queries), never db/ itself.'),
+      { regex: '^((\\.\\./)+|#)connectors/(?!types$)', message: 'A job handler may use the connector types only: a network is reached through core/.' },
+    ]),
     // After jobs/**: a later block's options replace an earlier one's for the same file.
-    rule(['jobs/store.ts', 'jobs/enqueue.ts'], [up('app|core', 'The job store floor sits below core/: it knows job names and the store only.')]),
+    rule(['jobs/store.ts', 'jobs/enqueue.ts', 'jobs/agenda-patches.ts'], [up('app|core', 'The job store floor sits below core/: it knows job names and the store only.')]),
     rule(['core/**'], [
       up('app', 'core/ knows nothing of HTTP, Remix or cookies.'),
       { regex: '^((\\.\\./)+|#)jobs/(?!(store|enqueue)$)', message: 'core/ uses only the job store and the enqueue/wake functions of jobs/ (jobs/store, jobs/enqueue).' },

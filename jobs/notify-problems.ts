@@ -1,97 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { Agenda } from 'agenda'
-import type { Connector } from '../connectors/types'
-import type { Db } from '../db/client'
-import { getAccountCredentials } from '../db/queries/accounts'
-import { getEmailSettings } from '../db/queries/contacts'
-import { findUnnotifiedProblems, getNotificationSettings, markNotified, type UnnotifiedProblem } from '../db/queries/notifications'
-import { listMembers } from '../db/queries/workspaces'
-import type { Keyring } from '../db/vault'
-import type { Clock } from '../domain/clock'
-import type { Logger } from '../core/logger'
+import { notifyProblems, type NotifyDeps } from '../core/notifications.server'
 
-/**
- * Tells a workspace by email about posts that failed, were missed or need a person's review: one digest
- * per workspace per run, sent through the workspace's own SMTP sender to its owners (and any extra
- * recipients). The in-app list shows the same problems; a workspace without a sender, or that turned the
- * email off, has them marked as told without mail (so turning it on later does not flood anyone).
- * A crash between the send and the mark can repeat one digest (same Message-ID); a problem is never skipped.
- */
-
+/** The recurring `notify-problems` job: one pass of core/notifications.server.ts notifyProblems (the problem digest). */
 export const NOTIFY_PROBLEMS_JOB = 'notify-problems'
 export const DEFAULT_NOTIFY_EVERY_MS = 60_000
-const BATCH = 500
-/** Listed one by one in a digest; the rest are counted. */
-const LISTED = 50
-
-export type NotifyDeps = {
-  db: Db
-  clock: Clock
-  keyring: Keyring
-  /** The registry's `email` connector (pooled SMTP). */
-  email: Connector
-  /** For links in the digest. */
-  appUrl: string
-  logger?: Pick<Logger, 'warn'>
-}
-
-export type NotifyReport = { digests: number; problems: number; silenced: number }
-
-const STATE_LABEL: Record<string, string> = { failed: 'Failed', missed: 'Missed', needs_review: 'Needs review' }
-
-function digest(problems: UnnotifiedProblem[], appUrl: string): { subject: string; text: string; html: string } {
-  const workspace = problems[0]!.workspaceName
-  const subject = `Trickle: ${problems.length} post${problems.length === 1 ? '' : 's'} in ${workspace} need${problems.length === 1 ? 's' : ''} your attention`
-  const lines = problems
-    .slice(0, LISTED)
-    .map((p) => `- ${STATE_LABEL[p.state] ?? p.state}: ${p.seriesName}${p.accountHandle ? ` on @${p.accountHandle}` : ''}, due ${p.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC${p.lastError ? ` (${p.lastError})` : ''}`)
-  if (problems.length > LISTED) lines.push(`- and ${problems.length - LISTED} more`)
-  const link = new URL('/app', appUrl).toString()
-  const text = [`These posts did not go out as planned:`, '', ...lines, '', `Review them, retry or reschedule: ${link}`, '', 'You get this because you own the workspace; change it under Settings → Notifications.'].join('\n')
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-  const html = `<p>These posts did not go out as planned:</p><ul>${lines.map((l) => `<li>${escape(l.slice(2))}</li>`).join('')}</ul><p><a href="${escape(link)}">Review them, retry or reschedule</a></p><p>You get this because you own the workspace; change it under Settings → Notifications.</p>`
-  return { subject, text, html }
-}
-
-/** One pass: group unnotified problems by workspace, send each workspace one digest, mark them told. */
-export async function notifyProblems(deps: NotifyDeps): Promise<NotifyReport> {
-  const report: NotifyReport = { digests: 0, problems: 0, silenced: 0 }
-  const problems = await findUnnotifiedProblems(deps.db, { limit: BATCH })
-  const byWorkspace = new Map<string, UnnotifiedProblem[]>()
-  for (const p of problems) byWorkspace.set(p.workspaceId, [...(byWorkspace.get(p.workspaceId) ?? []), p])
-  for (const [workspaceId, items] of byWorkspace) {
-    const ids = items.map((p) => p.id)
-    const [settings, sender] = await Promise.all([getNotificationSettings(deps.db, { workspaceId }), getEmailSettings(deps.db, { workspaceId })])
-    if (!settings.emailOnProblems || !sender?.senderAccountId) {
-      await markNotified(deps.db, { workspaceId, deliveryIds: ids, at: deps.clock.now() })
-      report.silenced += ids.length
-      continue
-    }
-    const owners = (await listMembers(deps.db, { workspaceId })).filter((m) => m.role === 'owner').map((m) => m.email)
-    const recipients = [...new Set([...owners, ...settings.extraRecipients])]
-    const credentials = await getAccountCredentials(deps.db, { workspaceId, accountId: sender.senderAccountId, keyring: deps.keyring })
-    const message = digest(items, deps.appUrl)
-    // The same problems always give the same Message-ID, so a digest repeated after a crash is recognisable.
-    const key = `notify:${createHash('sha256').update(ids.sort().join(',')).digest('hex')}`
-    try {
-      for (const to of recipients) {
-        await deps.email.publish({
-          credentials,
-          idempotencyKey: `${key}:${to}`,
-          content: { parts: [], email: { from: { name: sender.fromName, address: sender.fromEmail }, to, replyTo: sender.replyTo ?? undefined, ...message } },
-        })
-      }
-    } catch (error) {
-      // Leave them unmarked: the next run tries again (the in-app list shows them meanwhile).
-      deps.logger?.warn({ err: error, workspaceId }, 'notify-problems: the digest was not sent; the next run tries again')
-      continue
-    }
-    await markNotified(deps.db, { workspaceId, deliveryIds: ids, at: deps.clock.now() })
-    report.digests++
-    report.problems += ids.length
-  }
-  return report
-}
 
 export function defineNotifyProblems(agenda: Agenda, deps: NotifyDeps): void {
   agenda.define(NOTIFY_PROBLEMS_JOB, async () => void (await notifyProblems(deps)), { concurrency: 1, lockLifetime: 5 * 60_000 })

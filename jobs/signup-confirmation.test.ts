@@ -1,7 +1,8 @@
 import { EmailBounceError } from '../connectors/email/index'
 import { ConnectorError } from '../connectors/types'
 import { EmailNotConfiguredError } from '../core/email.server'
-import { confirmationBackoff, isRetryableConfirmationFailure } from './signup-confirmation'
+import { isRetryableConfirmationFailure } from '../core/signup-confirmation.server'
+import { confirmationBackoff } from './signup-confirmation'
 
 describe('signup confirmation retries', () => {
   it('retries SMTP outages and deferrals, not a missing sender, a bounce or refused content', () => {

@@ -1,8 +1,7 @@
 import { exponential, when, type Agenda, type BackoffStrategy } from 'agenda'
-import { isEmailBounce } from '../connectors/email/index'
-import { ConnectorError } from '../connectors/types'
-import { EmailNotConfiguredError, sendSignupConfirmation } from '../core/email.server'
+import { sendSignupConfirmation } from '../core/email.server'
 import type { Services } from '../core/services.server'
+import { isRetryableConfirmationFailure } from '../core/signup-confirmation.server'
 import { SIGNUP_CONFIRMATION_JOB } from './enqueue'
 
 /**
@@ -11,13 +10,6 @@ import { SIGNUP_CONFIRMATION_JOB } from './enqueue'
  */
 
 export type SignupConfirmationData = { workspaceId: string; contactId: string; consentId: string }
-
-/** Failures a later attempt can fix (SMTP down, slow, deferring, credentials being fixed); not a refused address or content, nor a missing sender. */
-export function isRetryableConfirmationFailure(error: unknown): boolean {
-  if (error instanceof EmailNotConfiguredError || isEmailBounce(error)) return false
-  if (error instanceof ConnectorError) return error.kind !== 'invalid-content'
-  return true
-}
 
 /** 30 s, 1 min, 2 min … up to 30 min apart, 10 retries (about 3 hours), then the job stays failed. */
 export const confirmationBackoff: BackoffStrategy = when((ctx) => isRetryableConfirmationFailure(ctx.error), exponential({ delay: 30_000, factor: 2, maxDelay: 30 * 60_000, maxRetries: 10 }))

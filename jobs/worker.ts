@@ -1,42 +1,29 @@
 import { createServer, type Server } from 'node:http'
 import { hostname } from 'node:os'
 import type { Agenda, DrainResult } from 'agenda'
-import { sql } from 'drizzle-orm'
-import { heartbeats } from '../db/schema'
-import { getConnector } from '../connectors/registry'
+import { HEARTBEAT_INTERVAL_MS, recordWorkerBeat } from '../core/health.server'
 import { readMetrics } from '../core/metrics.server'
+import { notifyDeps } from '../core/notifications.server'
 import type { Services } from '../core/services.server'
-import { accountTargets, defineJobs as definePipelineJobs, startPipeline, type JobDeps } from './definitions'
+import { pipelineDeps } from '../core/publishing/targets.server'
+import { defineJobs as definePipelineJobs, startPipeline } from './definitions'
 import { defineNotifyProblems, scheduleNotifyProblems } from './notify-problems'
-import { deliveryScheduler } from './enqueue'
-import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
+import { dripRunnerDeps } from '../core/drips/runner.server'
+import { defineDripRunner, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
 
-export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
 
 /** Registers jobs on Agenda; the returned function (if any) runs once Agenda has started. */
 export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => Promise<void>)
 
-/** The dependencies of the publishing pipeline, built from the process's services. */
-export function pipelineDeps(services: Services): JobDeps {
-  const { db } = services.database
-  return {
-    db,
-    clock: services.clock,
-    scheduler: deliveryScheduler(services.jobs.agenda),
-    dataDir: services.config.DATA_DIR,
-    ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
-  }
-}
-
 /** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
 export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
-  defineNotifyProblems(agenda, { db: deps.db, clock: services.clock, keyring: services.keyring, email: getConnector(services.connectors, 'email'), appUrl: services.config.APP_URL, logger: services.logger })
+  defineNotifyProblems(agenda, notifyDeps(services))
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
@@ -60,13 +47,7 @@ export type Worker = {
  */
 export async function startWorker(services: Services, options: { defineJobs?: DefineJobs } = {}): Promise<Worker> {
   const id = `${hostname()}:${process.pid}`
-  const beat = async () => {
-    const at = services.clock.now()
-    await services.database.db
-      .insert(heartbeats)
-      .values({ id, role: 'worker', beatAt: at })
-      .onConflictDoUpdate({ target: heartbeats.id, set: { beatAt: sql`excluded.beat_at` } })
-  }
+  const beat = () => recordWorkerBeat(services, { id })
   await beat()
   const timer = setInterval(() => void beat().catch(() => {}), HEARTBEAT_INTERVAL_MS)
   timer.unref()

@@ -7,13 +7,12 @@ import { z } from 'zod'
 import appShellStyles from '~/styles/app-shell.css'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { OVERDUE_ALERT_MS } from '~/utils/health.server'
 import { notFound, requireMembership, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { switchSessionWorkspace } from '~/utils/session.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { findOverdueDelivery, findUserMembership, listUserWorkspaces } from '../core.server'
+import { OVERDUE_ALERT_MS, findOverdueDelivery, findUserMembership, listUserWorkspaces } from '../core.server'
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellStyles }]
 

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { requireApiAuth } from '~/utils/api.server'
 import { requireMembership } from '~/utils/auth.server'
-import { readHealth } from '~/utils/health.server'
+import { readHealth } from '~/core.server'
 import { readSession } from '~/utils/session.server'
 
 const headers = { 'Cache-Control': 'no-store' }

@@ -1,5 +1,5 @@
 /**
- * The publish job's queries (jobs/publish-delivery.ts): read a delivery, claim it for one attempt, and
+ * The publish job's queries (core/publishing/publish.server.ts): read a delivery, claim it for one attempt, and
  * record what the attempt did. Every write after the claim requires the attempt's id.
  */
 import { randomUUID } from 'node:crypto'

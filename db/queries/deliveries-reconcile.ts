@@ -1,5 +1,5 @@
 /**
- * The reconciler's queries (jobs/reconcile-deliveries.ts), system-wide: it serves every workspace.
+ * The reconciler's queries (core/publishing/reconcile.server.ts), system-wide: it serves every workspace.
  * Expired claims, lookups of unknown outcomes, and pending deliveries whose job was lost.
  */
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm'

@@ -9,7 +9,7 @@ import { requireStepContent } from './sequences'
 export type Delivery = typeof deliveries.$inferSelect
 
 /**
- * Keeps Agenda's jobs in step with delivery rows (implemented by jobs/publish-delivery.ts). Called only
+ * Keeps Agenda's jobs in step with delivery rows (implemented by jobs/enqueue.ts deliveryScheduler). Called only
  * after the transaction that changed the rows committed. Best effort: a failed call leaves a stale job
  * (which finds nothing to do when it fires) or a missing one (which the reconciler re-enqueues).
  */

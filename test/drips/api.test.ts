@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { createEmailConnector } from '../../connectors/email/index'
 import { insertContact } from '../../db/queries/contacts'
 import { emailSettings } from '../../db/schema'
-import { dripRunnerDeps, runDripPass } from '../../jobs/drip-runner'
+import { dripRunnerDeps, runDripPass } from '../../core/drips/runner.server'
 import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
 
 /**

@@ -2,7 +2,7 @@ import { listEnrollments } from '../../db/queries/enrollments'
 import { isSuppressed } from '../../db/queries/suppression'
 import { deliveries } from '../../db/schema'
 import { activateDrip, createDrip, enrollContact } from '../../core/drips.server'
-import { runDripPass } from '../../jobs/drip-runner'
+import { runDripPass } from '../../core/drips/runner.server'
 import { startDripHarness, T0, type DripHarness } from './harness'
 
 /**

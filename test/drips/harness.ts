@@ -8,7 +8,7 @@ import { createKeyring } from '../../db/vault'
 import { fixedClock } from '../../domain/clock'
 import { saveSender } from '../../core/email.server'
 import type { Services } from '../../core/services.server'
-import { dripRunnerDeps, runDripPass, type DripRunnerDeps } from '../../jobs/drip-runner'
+import { dripRunnerDeps, runDripPass, type DripRunnerDeps } from '../../core/drips/runner.server'
 import { createTestDatabase } from '../db'
 import { startSmtpServer, type TestSmtpServer } from '../servers/smtp'
 

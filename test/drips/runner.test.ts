@@ -7,7 +7,7 @@ import { suppressAddress } from '../../db/queries/suppression'
 import { deliveries, emailSettings } from '../../db/schema'
 import { activateDrip, createDrip, enrollContact, getDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
 import { unsubscribeContact } from '../../core/email.server'
-import { runDripPass } from '../../jobs/drip-runner'
+import { runDripPass } from '../../core/drips/runner.server'
 import { startDripHarness, T0, type DripHarness } from './harness'
 
 let h: DripHarness

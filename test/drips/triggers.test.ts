@@ -2,7 +2,7 @@ import { insertSignupForm, updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
 import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
-import { runDripTriggers } from '../../jobs/drip-triggers'
+import { runDripTriggers } from '../../core/drips/triggers.server'
 import { startDripHarness, type DripHarness } from './harness'
 
 let h: DripHarness

@@ -2,7 +2,7 @@ import { connectAccount } from '../../db/queries/accounts'
 import { createSequence } from '../../db/queries/sequences'
 import { deliveries } from '../../db/schema'
 import { createEmailConnector } from '../../connectors/email/index'
-import { notifyProblems, type NotifyDeps } from '../../jobs/notify-problems'
+import { notifyProblems, type NotifyDeps } from '../../core/notifications.server'
 import { startEmailApp, T0, type EmailTestApp } from './setup'
 
 /**

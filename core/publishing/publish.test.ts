@@ -1,5 +1,5 @@
-import { DEFAULT_PIPELINE_OPTIONS, pipelineOptions } from './publish-delivery'
-import { DEFAULT_RECONCILE_EVERY_MS } from './reconcile-deliveries'
+import { DEFAULT_PIPELINE_OPTIONS, pipelineOptions } from './publish.server'
+import { DEFAULT_RECONCILE_EVERY_MS } from './reconcile.server'
 
 describe('default pipeline options', () => {
   it('recover a killed worker’s claim within a minute: lease + one reconciler pass + one poll', () => {

@@ -1,0 +1,245 @@
+import type { Connector, Credentials, PublishResult } from '../../connectors/types'
+import { isConnectorError } from '../../connectors/types'
+import type { Db } from '../../db/client'
+import { setAccountStatus } from '../../db/queries/accounts'
+import type { DeliveryScheduler } from '../../db/queries/deliveries'
+import { claimDelivery, loadDeliveryForStart, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
+import type { Clock } from '../../domain/clock'
+import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
+import { exponential, when, type RetryPolicy } from '../../domain/retry'
+import { loadChannelContent } from '../media.server'
+import { publishedPosts, publishLagSeconds } from '../metrics.server'
+
+/** What a publish needs to reach an account: its connector and current credentials. */
+export type PublishTarget = { connector: Connector; credentials: Credentials }
+
+export type HookContext = { deliveryId: string; attemptId: string }
+
+/** Observers at the points a crash test kills a worker (test/pipeline). Production leaves them unset. */
+export type PublishHooks = {
+  afterClaim?(context: HookContext): void | Promise<void>
+  beforeNetwork?(context: HookContext): void | Promise<void>
+  afterNetworkSuccess?(context: HookContext): void | Promise<void>
+  afterRecord?(context: HookContext): void | Promise<void>
+}
+
+export type PipelineOptions = {
+  /** How long a claim lasts. Must exceed connectorTimeoutMs: a claim is never taken over while its network call can still be running. */
+  leaseMs: number
+  /** Upper bound of one network call (passed to the connector as an abort signal). */
+  connectorTimeoutMs: number
+  /** Attempts (claims) after which a delivery that keeps being interrupted fails. */
+  maxAttempts: number
+  /** Backoff for failures where the request provably did not apply. */
+  retry: RetryPolicy<FailureKind>
+  /** How long after an unknown outcome the reconciler looks the post up. */
+  lookupDelayMs: number
+  random: () => number
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  // Timeout + 15 s: a claim whose worker died is recovered 45 s after it was taken; with a reconciler
+  // pass every 10 s and a 1 s poll, a killed worker's post goes out within a minute of its claim (issue 23).
+  leaseMs: 45_000,
+  connectorTimeoutMs: 30_000,
+  maxAttempts: 5,
+  retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 30_000, max: 30 * 60_000, jitter: 0.2, maxRetries: 4 })),
+  lookupDelayMs: 60_000,
+  random: Math.random,
+}
+
+export type PipelineDeps = {
+  db: Db
+  clock: Clock
+  /** The connector and current credentials of an account (see accountTargets in core/publishing/targets.server.ts). Throw a `disconnected` ConnectorError for an account that cannot publish. */
+  resolveTarget(args: { workspaceId: string; accountId: string; /** Posts this attempt will create (thread parts), for quota accounting. */ posts: number }): Promise<PublishTarget>
+  /**
+   * Single-flight refresh across processes: core/credentials.server.ts refreshAccountCredentials. Without
+   * it an `auth` error fails the delivery and marks the account for reconnection.
+   */
+  refreshCredentials?(args: { workspaceId: string; accountId: string; connector: Connector; staleAccessToken: string }): Promise<Credentials>
+  /** Keeps jobs in step with rows (deliveryScheduler(agenda)). */
+  scheduler: DeliveryScheduler
+  options?: Partial<PipelineOptions>
+  hooks?: PublishHooks
+  /** DATA_DIR, where the media store keeps images (core/media.server.ts). Without it a post with images fails as `invalid-content`. */
+  dataDir?: string
+}
+
+export function pipelineOptions(deps: Pick<PipelineDeps, 'options'>): PipelineOptions {
+  const options = { ...DEFAULT_PIPELINE_OPTIONS, ...deps.options }
+  if (!(options.connectorTimeoutMs > 0)) throw new Error('options.connectorTimeoutMs: must be positive')
+  if (!(options.leaseMs > options.connectorTimeoutMs + SEND_MARGIN_MS)) {
+    throw new Error(`options.leaseMs: must exceed connectorTimeoutMs by more than ${SEND_MARGIN_MS} ms`)
+  }
+  return options
+}
+
+/** Slack for clock skew between workers: a claim this close to expiry is not used to send. */
+const SEND_MARGIN_MS = 1_000
+
+export type PublishRun =
+  | { result: 'published' | 'failed' | 'needs_review' | 'missed' | 'ignored' | 'lost-claim' }
+  /** The job should run again at `at` (a retry, or a delivery moved later). */
+  | { result: 'queued' | 'waiting'; at: Date }
+
+/**
+ * Publish one delivery at most once. Every write after the claim is conditional on this attempt's id,
+ * so a worker that stalled past its lease can neither publish nor record anything.
+ */
+export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }): Promise<PublishRun> {
+  const options = pipelineOptions(deps)
+  const { db, clock, hooks } = deps
+  const view = await loadDeliveryForStart(db, args)
+  if (!view) return { result: 'ignored' }
+  const { delivery } = view
+  // Email deliveries (an enrollment, not an account) are sent by the drip runner, never by this job.
+  const accountId = delivery.accountId
+  if (!accountId) return { result: 'ignored' }
+  const start = decideStart({
+    state: delivery.state,
+    dueAt: delivery.dueAt,
+    nextAttemptAt: delivery.nextAttemptAt,
+    attempts: delivery.attempts,
+    sequenceStatus: view.sequenceStatus,
+    maxLatenessSeconds: view.maxLatenessSeconds,
+    now: clock.now(),
+  })
+  if (start.action === 'ignore') return { result: 'ignored' }
+  if (start.action === 'wait') return { result: 'waiting', at: start.at }
+  if (start.action === 'miss') {
+    return (await markMissed(db, { ...args, version: delivery.version, now: clock.now() })) ? { result: 'missed' } : { result: 'lost-claim' }
+  }
+  const claim = await claimDelivery(db, { ...args, version: delivery.version, now: clock.now(), leaseMs: options.leaseMs })
+  if (!claim) return { result: 'lost-claim' }
+  const attempt = { deliveryId: delivery.id, attemptId: claim.attemptId }
+  await hooks?.afterClaim?.(attempt)
+
+  const decide = (kind: FailureKind, message: string, extra: { resetAt?: Date; refreshed: boolean; canLookup: boolean }) =>
+    decideFailure({
+      kind,
+      message,
+      attempts: claim.delivery.attempts,
+      now: clock.now(),
+      resetAt: extra.resetAt,
+      refreshed: extra.refreshed,
+      canRefresh: deps.refreshCredentials !== undefined,
+      canLookup: extra.canLookup,
+      lookupDelayMs: options.lookupDelayMs,
+      retry: options.retry,
+      random: options.random,
+    })
+
+  /** `thread`: what a thread that stopped part-way got to the network (the next attempt continues after it). */
+  const record = async (kind: FailureKind, message: string, outcome: FailureOutcome, thread?: PublishResult): Promise<PublishRun> => {
+    if (outcome.state === 'refresh') throw new Error('unreachable: a refresh is offered once, and only after sending')
+    // The account is marked before the delivery settles, so whoever sees the failed delivery also sees
+    // why (the network refused the account even after a refresh: true whoever holds the claim).
+    if (outcome.state === 'failed' && outcome.reconnectAccount) {
+      await setAccountStatus(db, { workspaceId: args.workspaceId, accountId, status: 'reconnect_needed', reason: message, clock })
+    }
+    const recorded = await recordAttemptOutcome(db, {
+      ...attempt,
+      now: clock.now(),
+      outcome: {
+        state: outcome.state,
+        nextAttemptAt: outcome.state === 'queued' ? outcome.at : outcome.state === 'needs_review' ? outcome.lookupAt : null,
+        lastError: outcome.state === 'failed' ? outcome.reason : message,
+        lastErrorKind: kind,
+        thread: thread?.partIds?.length ? { partIds: thread.partIds, url: thread.url ?? null } : undefined,
+      },
+    })
+    if (!recorded) return { result: 'lost-claim' }
+    return outcome.state === 'queued' ? { result: 'queued', at: outcome.at } : { result: outcome.state }
+  }
+
+  let target: PublishTarget
+  try {
+    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId, posts: claim.content.parts.length })
+  } catch (error) {
+    // Nothing was sent: any failure here is safe to retry.
+    const kind = isConnectorError(error) ? (error.kind === 'auth' ? 'disconnected' : error.kind) : 'transient'
+    const outcome = decide(kind, errorMessage(error), { resetAt: isConnectorError(error) ? error.resetAt : undefined, refreshed: true, canLookup: false })
+    return record(kind, errorMessage(error), outcome)
+  }
+  // Images come from the media store now, not when the post was planned: an image deleted since fails
+  // the delivery (nothing was sent) rather than publishing the post without it.
+  const { content, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: claim.content })
+  if (missing.length) {
+    const message = `image ${missing.join(', ')} is not in the media store`
+    return record('invalid-content', message, decide('invalid-content', message, { refreshed: true, canLookup: false }))
+  }
+  const canLookup = typeof target.connector.lookup === 'function'
+  // Parts of the thread an earlier attempt got to the network: continue after them, never post them again.
+  const knownParts = claim.delivery.remotePartIds ?? []
+  const resume = knownParts.length ? { partIds: knownParts } : undefined
+  let credentials = target.credentials
+  let refreshed = false
+  for (;;) {
+    const now = clock.now()
+    const sending = await markSending(db, {
+      ...attempt,
+      now,
+      holdUntil: new Date(now.getTime() + SEND_MARGIN_MS),
+      leaseUntil: new Date(now.getTime() + options.leaseMs),
+    })
+    if (!sending) return { result: 'lost-claim' }
+    // The deadline starts now, not when the request starts: a worker stalled past it never sends, so
+    // nothing can go out after the lease (≥ now + timeout + margin) could have been taken over.
+    const signal = AbortSignal.timeout(options.connectorTimeoutMs)
+    await hooks?.beforeNetwork?.(attempt)
+    let kind: FailureKind
+    let message: string
+    let resetAt: Date | undefined
+    let thread: PublishResult | undefined
+    if (signal.aborted) return record('transient', 'stalled before sending', decide('transient', 'stalled before sending', { refreshed: true, canLookup }))
+    try {
+      const result = await target.connector.publish({
+        credentials,
+        content,
+        idempotencyKey: delivery.id,
+        signal,
+        resume,
+      })
+      await hooks?.afterNetworkSuccess?.(attempt)
+      const recorded = await recordPublished(db, {
+        ...attempt,
+        now: clock.now(),
+        remoteId: result.remoteId,
+        remoteUrl: result.url ?? null,
+        partIds: result.partIds ?? [result.remoteId],
+      })
+      if (!recorded) return { result: 'lost-claim' }
+      const network = target.connector.kind
+      publishedPosts.inc({ network })
+      publishLagSeconds.observe({ network }, Math.max(0, (clock.now().getTime() - claim.delivery.dueAt.getTime()) / 1000))
+      await hooks?.afterRecord?.(attempt)
+      return { result: 'published' }
+    } catch (error) {
+      // Anything but a classified connector error may have happened after the request went out.
+      kind = isConnectorError(error) ? error.kind : 'unknown-outcome'
+      message = errorMessage(error)
+      resetAt = isConnectorError(error) ? error.resetAt : undefined
+      thread = isConnectorError(error) ? error.partial : undefined
+    }
+    const outcome = decide(kind, message, { resetAt, refreshed, canLookup })
+    if (outcome.state !== 'refresh' || !deps.refreshCredentials) return record(kind, message, outcome, thread)
+    // `auth`: the request was rejected, so one refresh and one more send within this claim is safe.
+    refreshed = true
+    try {
+      credentials = await deps.refreshCredentials({
+        workspaceId: args.workspaceId,
+        accountId,
+        connector: target.connector,
+        staleAccessToken: credentials.accessToken,
+      })
+    } catch (error) {
+      const refreshKind: FailureKind = isConnectorError(error) ? (error.kind === 'disconnected' ? 'disconnected' : 'auth') : 'transient'
+      return record(refreshKind, errorMessage(error), decide(refreshKind, errorMessage(error), { refreshed, canLookup }))
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
