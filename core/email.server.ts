@@ -100,7 +100,7 @@ export async function requireEmailSettings(db: DbOrTx, workspaceId: string): Pro
 /**
  * Render one message for one contact with its signed links (unsubscribe, preferences, and for
  * marketing: click and open tracking) and the RFC 8058 List-Unsubscribe. Pure apart from signing;
- * shared by `sendToContact` and the drip runner (jobs/drip-runner.ts).
+ * shared by `sendToContact` and the drip runner (core/drips/runner.server.ts).
  */
 export function composeEmail(
   services: Pick<Services, 'config' | 'clock'>,

@@ -76,7 +76,7 @@ export type PipelineFixture = {
   storeErrors: { count: number }
   /** Environment a child worker needs to reach the same stores. */
   childEnv: Record<string, string>
-  /** DATA_DIR of the fixture's workers: the media store's images live under it (jobs/content.ts). */
+  /** DATA_DIR of the fixture's workers: the media store's images live under it (core/media.server.ts). */
   dataDir: string
   createSeries(args: { steps: number; maxLatenessSeconds?: number; text?: (i: number) => string; content?: (i: number) => StepContent }): Promise<{ sequenceId: string; stepIds: string[] }>
   plan(args: { sequenceId: string; items: PlanItem[]; clock?: Clock }): ReturnType<typeof planDeliveries>

@@ -61,7 +61,7 @@ describe('telling the user', () => {
 it('lists a failed delivery on the dashboard with its reason and what to do next', async () => {
   const { db } = app.services.database
   expect(await (await browser.get('/app')).text()).not.toContain('Needs attention')
-  // What the worker records for an invalid-content answer (see jobs/publish-delivery.ts).
+  // What the worker records for an invalid-content answer (see core/publishing/publish.server.ts).
   await db
     .update(deliveries)
     .set({ state: 'failed', lastError: 'X refused the post as a duplicate', lastErrorKind: 'invalid-content', nextAttemptAt: null })
