@@ -17,7 +17,7 @@ import {
   type EmailSettings,
   type SignupForm,
 } from '../db/queries/contacts'
-import { findEventByKey, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
+import { findEventByKey, findLatestSent, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
 import { getSuppression, isSuppressed, liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
@@ -387,17 +387,37 @@ export async function confirmSignup(services: Services, args: { claims: LinkClai
   })
 }
 
-/** Hard bounces from an inbound DSN suppress their addresses; soft ones are only counted. */
+/**
+ * Hard bounces from an inbound DSN suppress their addresses and are recorded as a `bounced` event of
+ * the last email sent to the address (its drip step counts the bounce; once per sent email); soft
+ * ones are only counted.
+ */
 export async function applyDsn(services: Services, args: { workspaceId: string; recipients: DsnRecipient[] }) {
   const at = services.clock.now()
   const suppressed: string[] = []
+  const hard = args.recipients.filter((r) => r.hard)
   await services.database.db.transaction(async (tx) => {
-    for (const r of args.recipients.filter((r) => r.hard)) {
-      await suppressAddress(tx, { workspaceId: args.workspaceId, email: r.recipient, reason: 'hard_bounce', detail: `DSN ${r.status}${r.diagnostic ? `: ${r.diagnostic}` : ''}`, at })
+    for (const r of hard) {
+      const detail = `DSN ${r.status}${r.diagnostic ? `: ${r.diagnostic}` : ''}`
+      await suppressAddress(tx, { workspaceId: args.workspaceId, email: r.recipient, reason: 'hard_bounce', detail, at })
+      const sent = await findLatestSent(tx, { workspaceId: args.workspaceId, email: r.recipient })
+      if (sent) {
+        await insertContactEvent(tx, {
+          workspaceId: args.workspaceId,
+          contactId: sent.contactId,
+          type: 'bounced',
+          eventKey: `bounced:dsn:${sent.id}`,
+          properties: { source: 'dsn', status: r.status, diagnostic: r.diagnostic },
+          sequenceId: sent.sequenceId,
+          enrollmentId: sent.enrollmentId,
+          stepId: sent.stepId,
+          occurredAt: at,
+        })
+      }
       suppressed.push(r.recipient)
     }
   })
-  emailBounces.inc({ source: 'dsn' }, args.recipients.filter((r) => r.hard).length)
+  emailBounces.inc({ source: 'dsn' }, hard.length)
   return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
 }
 

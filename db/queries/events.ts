@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
-import { contactEvents, type ContactEventType } from '../schema'
+import { contactEvents, contacts, type ContactEventType } from '../schema'
 
 export type NewContactEvent = {
   workspaceId: string
@@ -32,6 +32,18 @@ export async function findEventByKey(db: DbOrTx, args: { workspaceId: string; ev
     .select()
     .from(contactEvents)
     .where(and(eq(contactEvents.workspaceId, args.workspaceId), eq(contactEvents.eventKey, args.eventKey)))
+  return row ?? null
+}
+
+/** The newest `sent` event of a contact at an address (a DSN names the address, not the message). */
+export async function findLatestSent(db: DbOrTx, args: { workspaceId: string; email: string }) {
+  const [row] = await db
+    .select({ id: contactEvents.id, contactId: contactEvents.contactId, sequenceId: contactEvents.sequenceId, enrollmentId: contactEvents.enrollmentId, stepId: contactEvents.stepId })
+    .from(contactEvents)
+    .innerJoin(contacts, and(eq(contacts.id, contactEvents.contactId), eq(contacts.workspaceId, contactEvents.workspaceId)))
+    .where(and(eq(contactEvents.workspaceId, args.workspaceId), eq(contacts.email, args.email.trim().toLowerCase()), eq(contactEvents.type, 'sent')))
+    .orderBy(desc(contactEvents.occurredAt))
+    .limit(1)
   return row ?? null
 }
 

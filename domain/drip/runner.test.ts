@@ -27,6 +27,9 @@ describe('decideDue', () => {
     const before = enrollment({ activity: [{ type: 'event', name: 'purchase', occurredAt: new Date('2026-10-01T12:00:00Z'), enrollmentId: null, stepId: null }] })
     expect(decideDue({ drip: drip({ goals: ['purchase'] }), steps: [step(0)], enrollment: before, now, cap: null, segments }).action).toBe('send')
     expect(decideDue({ drip: drip(), steps: [step(0)], enrollment: enrollment({ suppressed: true, mailable: false }), now, cap: null, segments })).toMatchObject({ action: 'end', status: 'unsubscribed' })
+    // A bounce reported by DSN after a send suppresses the address and marks the contact bounced: the enrollment ends as bounced.
+    const bounced = enrollment({ suppressed: true, mailable: false, contact: { ...enrollment().contact, status: 'bounced' } })
+    expect(decideDue({ drip: drip(), steps: [step(0)], enrollment: bounced, now, cap: null, segments })).toMatchObject({ action: 'end', status: 'bounced' })
   })
   it('skips, exits or jumps on a false condition; a later step waits its delay after the skip', () => {
     const neverOpened = { kind: 'email' as const, activity: 'opened' as const, step: 0 }

@@ -106,6 +106,8 @@ export function decideDue(args: {
     const goal = enrollment.activity.find((a) => a.type === 'event' && a.name && goals.includes(a.name) && a.occurredAt.getTime() >= enrollment.startedAt.getTime())
     if (goal) return { action: 'end', status: 'goal_reached', reason: `goal: ${goal.name}`, skipped, position: enrollment.stepPosition }
   }
+  // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
+  if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }
   if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
     return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
   }

@@ -1,7 +1,8 @@
 import { listEnrollments } from '../../db/queries/enrollments'
 import { isSuppressed } from '../../db/queries/suppression'
 import { deliveries } from '../../db/schema'
-import { activateDrip, createDrip, enrollContact } from '../../core/drips.server'
+import { activateDrip, createDrip, enrollContact, getDrip } from '../../core/drips.server'
+import { applyDsn } from '../../core/email.server'
 import { runDripPass } from '../../core/drips/runner.server'
 import { startDripHarness, T0, type DripHarness } from './harness'
 
@@ -43,6 +44,21 @@ describe('drip send failures', () => {
     expect(enrollment).toMatchObject({ status: 'bounced', stepPosition: 0, nextDueAt: null, endReason: 'hard bounce' })
     expect(await emailDeliveries()).toEqual([expect.objectContaining({ state: 'failed', lastErrorKind: 'hard_bounce' })])
     expect(await isSuppressed(h.database.db, { workspaceId: h.workspaceId, email: 'gone@example.com' })).toBe(true)
+  })
+
+  it('a hard bounce reported later by DSN counts as a bounce of its step and ends the enrollment as bounced, not unsubscribed', async () => {
+    const drip = await enrolledDrip(['late@example.com', 'stays@example.com'])
+    expect(await runDripPass(h.runner())).toMatchObject({ sent: 2 })
+    const dsn = { recipient: 'late@example.com', action: 'failed', status: '5.1.1', diagnostic: 'smtp; 550 5.1.1 User unknown', hard: true }
+    await applyDsn(h.services, { workspaceId: h.workspaceId, recipients: [dsn] })
+    await applyDsn(h.services, { workspaceId: h.workspaceId, recipients: [dsn] }) // reported twice: counted once
+    h.clock.set(new Date(T0.getTime() + 25 * 3_600_000))
+    expect(await runDripPass(h.runner())).toMatchObject({ sent: 1 })
+    const byAddress = new Map((await enrollmentsOf(drip.id)).map((e) => [e.contactId, e.status]))
+    expect([...byAddress.values()].sort()).toEqual(['bounced', 'completed'])
+    const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+    expect(view.steps[0]!.counts).toMatchObject({ sent: 2, bounced: 1 })
+    expect(view.totals).toMatchObject({ bounced: 1, unsubscribed: 0, completed: 1 })
   })
 
   it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later', async () => {
