@@ -12,8 +12,8 @@ import type { Logger } from './logger'
 import type { Services } from './services.server'
 
 /**
- * Tells a workspace by email about posts that failed, were missed or need a person's review: one digest
- * per workspace per run, sent through the workspace's own SMTP sender to its owners (and any extra
+ * Tells a workspace by email about posts that failed, were missed or need a person's review, and drip
+ * emails that failed (by count per drip, never by address): one digest per workspace per run, sent through the workspace's own SMTP sender to its owners (and any extra
  * recipients). The in-app list shows the same problems; a workspace without a sender, or that turned the
  * email off, has them marked as told without mail (so turning it on later does not flood anyone).
  * A crash between the send and the mark can repeat one digest (same Message-ID); a problem is never skipped.
@@ -40,15 +40,31 @@ const STATE_LABEL: Record<string, string> = { failed: 'Failed', missed: 'Missed'
 
 function digest(problems: UnnotifiedProblem[], appUrl: string): { subject: string; text: string; html: string } {
   const workspace = problems[0]!.workspaceName
-  const subject = `Trickle: ${problems.length} post${problems.length === 1 ? '' : 's'} in ${workspace} need${problems.length === 1 ? 's' : ''} your attention`
-  const lines = problems
+  const posts = problems.filter((p) => p.kind !== 'drip')
+  const emails = problems.filter((p) => p.kind === 'drip')
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
+  const subject = `Trickle: ${[posts.length ? count(posts.length, 'post', 'posts') : '', emails.length ? count(emails.length, 'drip email', 'drip emails') : ''].filter(Boolean).join(' and ')} in ${workspace} need${problems.length === 1 ? 's' : ''} your attention`
+  const postLines = posts
     .slice(0, LISTED)
     .map((p) => `- ${STATE_LABEL[p.state] ?? p.state}: ${p.seriesName}${p.accountHandle ? ` on @${p.accountHandle}` : ''}, due ${p.dueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC${p.lastError ? ` (${p.lastError})` : ''}`)
-  if (problems.length > LISTED) lines.push(`- and ${problems.length - LISTED} more`)
-  const link = new URL('/app', appUrl).toString()
-  const text = [`These posts did not go out as planned:`, '', ...lines, '', `Review them, retry or reschedule: ${link}`, '', 'You get this because you own the workspace; change it under Settings → Notifications.'].join('\n')
+  if (posts.length > LISTED) postLines.push(`- and ${posts.length - LISTED} more`)
+  // Drip emails by drip and outcome, by count: a digest never lists the people who bounced.
+  const byDrip = new Map<string, Map<string, number>>()
+  for (const p of emails) {
+    const states = byDrip.get(p.seriesName) ?? new Map<string, number>()
+    states.set(p.state, (states.get(p.state) ?? 0) + 1)
+    byDrip.set(p.seriesName, states)
+  }
+  const dripLines = [...byDrip].map(([name, states]) => `- ${name}: ${[...states].map(([state, n]) => `${n} ${(STATE_LABEL[state] ?? state).toLowerCase()}`).join(', ')}`)
+  const sections: Array<{ intro: string; lines: string[]; link: string; action: string }> = []
+  if (postLines.length) sections.push({ intro: 'These posts did not go out as planned:', lines: postLines, link: new URL('/app', appUrl).toString(), action: 'Review them, retry or reschedule' })
+  if (dripLines.length) sections.push({ intro: 'Drip emails that did not go out (bounced addresses are suppressed):', lines: dripLines, link: new URL('/app/drips', appUrl).toString(), action: 'See each drip’s counts' })
+  const footer = 'You get this because you own the workspace; change it under Settings → Notifications.'
+  const text = [...sections.flatMap((s) => [s.intro, '', ...s.lines, '', `${s.action}: ${s.link}`, '']), footer].join('\n')
   const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
-  const html = `<p>These posts did not go out as planned:</p><ul>${lines.map((l) => `<li>${escape(l.slice(2))}</li>`).join('')}</ul><p><a href="${escape(link)}">Review them, retry or reschedule</a></p><p>You get this because you own the workspace; change it under Settings → Notifications.</p>`
+  const html =
+    sections.map((s) => `<p>${escape(s.intro)}</p><ul>${s.lines.map((l) => `<li>${escape(l.slice(2))}</li>`).join('')}</ul><p><a href="${escape(s.link)}">${escape(s.action)}</a></p>`).join('') +
+    `<p>${escape(footer)}</p>`
   return { subject, text, html }
 }
 

@@ -26,6 +26,8 @@ export type UnnotifiedProblem = {
   workspaceId: string
   workspaceName: string
   seriesName: string
+  /** `series` (a post) or `drip` (an email step: summarised by count, never listed by address). */
+  kind: string
   accountHandle: string | null
   state: string
   dueAt: Date
@@ -43,6 +45,7 @@ export async function findUnnotifiedProblems(db: DbOrTx, args: { limit: number }
       workspaceId: deliveries.workspaceId,
       workspaceName: workspaces.name,
       seriesName: sequences.name,
+      kind: sequences.kind,
       accountHandle: accounts.handle,
       state: deliveries.state,
       dueAt: deliveries.dueAt,

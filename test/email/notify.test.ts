@@ -35,8 +35,8 @@ afterAll(async () => {
   await t?.close()
 })
 
-async function seriesWith(name: string, states: Array<{ state: 'failed' | 'missed' | 'needs_review' | 'published'; lookupPending?: boolean; error?: string }>) {
-  const { sequence, steps } = await createSequence(deps.db, { workspaceId: t.workspaceId, kind: 'series', name, steps: states.map((_, i) => ({ parts: [{ text: `${name} ${i}` }] })), clock: t.clock })
+async function seriesWith(name: string, states: Array<{ state: 'failed' | 'missed' | 'needs_review' | 'published'; lookupPending?: boolean; error?: string }>, kind: 'series' | 'drip' = 'series') {
+  const { sequence, steps } = await createSequence(deps.db, { workspaceId: t.workspaceId, kind, name, steps: states.map((_, i) => ({ parts: [{ text: `${name} ${i}` }] })), clock: t.clock })
   await deps.db.insert(deliveries).values(
     states.map((s, i) => ({
       workspaceId: t.workspaceId,
@@ -82,6 +82,27 @@ describe('failure notifications', () => {
     // Nothing new: nothing sent.
     expect(await notifyProblems(deps)).toEqual({ digests: 0, problems: 0, silenced: 0 })
     expect(t.smtp.messages.length).toBe(before + 2)
+  })
+
+  it('summarises failed drip emails by drip and count, never by address, apart from the posts', async () => {
+    await seriesWith('Welcome drip', [{ state: 'failed', error: '550 5.1.1 <gone@example.com>: User unknown' }, { state: 'failed', error: '550 5.1.1 <old@example.com>' }], 'drip')
+    let before = t.smtp.messages.length
+    expect(await notifyProblems(deps)).toMatchObject({ digests: 1, problems: 2 })
+    let mail = (await t.smtp.waitForMessages(before + 2)).slice(before)[0]!.parsed
+    expect(mail.subject).toMatch(/^Trickle: 2 drip emails in .+ need your attention$/)
+    expect(mail.text).toContain('- Welcome drip: 2 failed')
+    expect(mail.text).not.toContain('posts did not go out')
+    expect(mail.text).not.toContain('gone@example.com')
+    expect(mail.html).not.toContain('old@example.com')
+
+    await seriesWith('Mixed week', [{ state: 'missed' }])
+    await seriesWith('Welcome drip 2', [{ state: 'failed' }], 'drip')
+    before = t.smtp.messages.length
+    await notifyProblems(deps)
+    mail = (await t.smtp.waitForMessages(before + 2)).slice(before)[0]!.parsed
+    expect(mail.subject).toMatch(/^Trickle: 1 post and 1 drip email in .+ need your attention$/)
+    expect(mail.text).toContain('Missed: Mixed week')
+    expect(mail.text).toContain('- Welcome drip 2: 1 failed')
   })
 
   it('marks problems as told without mail when the email is turned off', async () => {
