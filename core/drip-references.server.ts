@@ -1,4 +1,5 @@
 import type { DbOrTx } from '../db/client'
+import { listFieldDefinitions } from '../db/queries/contacts'
 import { ownedDripReferences } from '../db/queries/drips'
 import type { DripInputParsed } from '../domain/drip/schema'
 import { InputError } from './errors'
@@ -6,7 +7,8 @@ import { InputError } from './errors'
 /**
  * A drip names signup forms and segments by id; each must belong to the drip's own workspace, or a drip
  * of workspace B would enroll on the confirmations of workspace A's form (or read A's segment rules).
- * Throws a 400 naming the field; the same answer for an unknown id and another workspace's.
+ * A date trigger names a contact field that must exist and hold dates. Throws a 400 naming the field;
+ * the same answer for an unknown id and another workspace's.
  */
 export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripInputParsed }): Promise<void> {
   const { trigger, steps } = args.input
@@ -16,6 +18,17 @@ export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: 
   steps.forEach((step, i) => {
     if (step.condition?.kind === 'segment') refs.push({ field: `steps.${i}.condition.segmentId`, kind: 'segment', id: step.condition.segmentId })
   })
+  if (trigger.kind === 'date') {
+    const fields = await listFieldDefinitions(db, { workspaceId: args.workspaceId })
+    const field = fields.find((f) => f.key === trigger.field)
+    if (!field || field.type !== 'date') {
+      const dates = fields.filter((f) => f.type === 'date').map((f) => f.key)
+      throw new InputError(
+        'trigger.field',
+        `trigger.field: ${field ? `“${trigger.field}” is a ${field.type} field, not a date` : `no contact field “${trigger.field}”`}; ${dates.length ? `date fields: ${dates.join(', ')}` : 'define a date field under Contacts → Fields first'}`,
+      )
+    }
+  }
   if (refs.length === 0) return
   const owned = await ownedDripReferences(db, {
     workspaceId: args.workspaceId,

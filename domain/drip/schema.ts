@@ -90,7 +90,11 @@ export const DripStepInputSchema = z.strictObject({
     .max(300)
     .refine((s) => !/[\r\n]/.test(s), { error: 'must be one line' })
     .refine(isStorableText, Storable),
-  markdown: z.string().min(1, { error: 'write the message body' }).max(100_000).refine(isStorableText, Storable),
+  markdown: z
+    .string()
+    .max(100_000)
+    .refine((s) => s.trim().length > 0, { error: 'write the message body' })
+    .refine(isStorableText, Storable),
   delay: IsoDurationSchema('delay').default('P0D'),
   after: z.enum(['enrollment', 'previous-step']).default('previous-step'),
   window: SendWindowSchema.optional(),

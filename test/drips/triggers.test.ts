@@ -1,4 +1,4 @@
-import { insertSignupForm, updateContact } from '../../db/queries/contacts'
+import { insertFieldDefinition, insertSignupForm, updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
 import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
@@ -21,7 +21,17 @@ async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
 const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
 
 describe('drip triggers', () => {
+  it('a date trigger needs a defined date field; a blank body is refused (400 naming the field)', async () => {
+    const create = (input: Partial<DripInput>) => createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Checks', steps: [{ subject: 'Hi', markdown: 'x' }], ...input } })
+    const date = { kind: 'date' as const, field: 'birthdya', time: '09:00' }
+    await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'trigger.field', message: expect.stringContaining('no contact field “birthdya”') })
+    await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'plan', label: 'Plan', type: 'text' })
+    await expect(create({ trigger: { ...date, field: 'plan' } })).rejects.toMatchObject({ field: 'trigger.field', message: expect.stringContaining('a text field, not a date') })
+    await expect(create({ steps: [{ subject: 'Hi', markdown: ' \n\t ' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown' })
+  })
+
   it('date field: every year on the contact’s date at the local time in their zone (Feb 29 → Feb 28)', async () => {
+    await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'birthday', label: 'Birthday', type: 'date' })
     await makeDrip({ reentry: 'every_time', trigger: { kind: 'date', field: 'birthday', time: '09:00' }, steps: [{ subject: 'Happy birthday {{ first_name | "friend" }}', markdown: '🎂' }] })
     await h.contact('tokyo@example.com', { timezone: 'Asia/Tokyo', fields: { birthday: '1990-11-03' } })
     await h.contact('leap@example.com', { timezone: 'Europe/Berlin', fields: { birthday: '2000-02-29' } })
