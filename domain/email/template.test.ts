@@ -33,8 +33,22 @@ describe('renderEmail', () => {
     expect(email.html).toContain('href="https://example.com/x?a=1&amp;b=p&amp;q"')
     expect(email.html).toContain('Trickle Ltd<br>1 Main St')
     expect(email.html).toContain('href="https://app.test/u/tok?a=1&amp;b=2"')
-    expect(email.text).toContain('# Hi *<script>alert(1)</script>*')
+    // The text part is plain text, not Markdown: no `#` or `**`, links as "text [url]", values verbatim.
+    expect(email.text).toContain('Hi *<script>alert(1)</script>*\n\nBold site [https://example.com/x?a=1&b=p&q]')
+    expect(email.text).not.toMatch(/^#|\*\*/m)
     expect(email.text).toContain('Unsubscribe: https://app.test/u/tok?a=1&b=2')
+  })
+
+  it('tracks the text part’s links like the HTML part’s, and writes lists as lists', () => {
+    const email = renderEmail({
+      ...base,
+      template: { subject: 'Hi', markdown: 'Read:\n\n- [the guide](https://docs.test/guide)\n- [the FAQ](https://docs.test/faq)' },
+      values: {},
+      trackClick: (url) => `https://app.test/t/c/${encodeURIComponent(url)}`,
+    })
+    expect(email.text).toContain(' * the guide [https://app.test/t/c/https%3A%2F%2Fdocs.test%2Fguide]')
+    expect(email.text).toContain(' * the FAQ [https://app.test/t/c/https%3A%2F%2Fdocs.test%2Ffaq]')
+    expect(email.text).not.toContain('](')
   })
 
   it("drops a step's raw <script>, event handlers and javascript: links, and keeps tracked links working", () => {

@@ -1,3 +1,4 @@
+import { convert } from 'html-to-text'
 import { Marked } from 'marked'
 import sanitizeHtml from 'sanitize-html'
 import { escapeHtml, findMergeTags, mergeValue, renderMergeFields, type MergeValues } from './merge'
@@ -5,7 +6,7 @@ import { escapeHtml, findMergeTags, mergeValue, renderMergeFields, type MergeVal
 /**
  * Markdown → email. Merge tags are swapped for private-use placeholders before Markdown runs, so a
  * contact's value is never parsed as Markdown or HTML; then each placeholder becomes the HTML-escaped
- * value (HTML part) or the raw value (text part). Every message gets the footer the law asks of
+ * value; the text part is that HTML as plain text (html-to-text). Every message gets the footer the law asks of
  * marketing email: the sender's postal address and an unsubscribe link. The HTML is sanitised after the
  * merge (sanitize-html, decision 063): Markdown allows raw HTML, and neither a step's author nor a
  * contact's value may put a script, an event handler or a `javascript:` link into an email.
@@ -64,14 +65,11 @@ export function renderEmail(args: RenderEmailArgs): RenderedEmail {
   })
   placeholderMarkdown += template.markdown.slice(cursor)
   const merged = tags.map((tag) => mergeValue(tag, values))
-  const fill = (s: string, escape: boolean) =>
+  const fill = (html: string) =>
     // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
-    s.replace(new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g'), (_all, i: string) => {
-      const value = merged[Number(i)] ?? ''
-      return escape ? escapeHtml(value) : value
-    })
+    html.replace(new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g'), (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
 
-  let body = sanitizeEmailHtml(fill(marked.parse(placeholderMarkdown) as string, true))
+  let body = sanitizeEmailHtml(fill(marked.parse(placeholderMarkdown) as string))
   if (args.trackClick) {
     const track = args.trackClick
     body = body.replace(/href="(https?:\/\/[^"]+)"/g, (_all, href: string) => `href="${escapeHtml(track(unescapeHtml(href)))}"`)
@@ -91,9 +89,26 @@ export function renderEmail(args: RenderEmailArgs): RenderedEmail {
 
   const textFooter = [`--`, args.postalAddress, `Unsubscribe: ${args.unsubscribeUrl}`]
   if (args.preferencesUrl) textFooter.push(`Email preferences: ${args.preferencesUrl}`)
-  const text = `${fill(placeholderMarkdown, false).trim()}\n\n${textFooter.join('\n')}\n`
+  // The text part is the HTML body as plain text (not raw Markdown): links as "text [url]", with the
+  // same tracked URLs as the HTML part.
+  const text = `${htmlToPlainText(body)}\n\n${textFooter.join('\n')}\n`
   const subject = renderMergeFields({ template: template.subject, values, escape: 'header' })
   return { subject, html, text }
+}
+
+const TEXT_OPTIONS = {
+  wordwrap: 78,
+  selectors: [
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    { selector: 'img', format: 'skip' },
+    ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+    { selector: 'table', format: 'dataTable' },
+  ],
+}
+
+/** A sanitised HTML body as readable plain text (paragraphs, lists, headings, links with their URL). */
+export function htmlToPlainText(html: string): string {
+  return convert(html, TEXT_OPTIONS).trim()
 }
 
 function unescapeHtml(value: string): string {

@@ -148,8 +148,10 @@ describe('drip runner', () => {
     const drip = await makeDrip({ steps: [{ subject: 'one', markdown: '1' }, { subject: 'two', markdown: '2', delay: 'P1D' }] })
     const u = await h.contact('u@example.com')
     await h.contact('s@example.com')
-    await suppressAddress(h.database.db, { workspaceId: h.workspaceId, email: 's@example.com', reason: 'complaint', at: T0 })
     for (const email of ['u@example.com', 's@example.com']) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email } })
+    // Suppressed after enrolling (a suppressed address is not enrolled at all: 409).
+    await suppressAddress(h.database.db, { workspaceId: h.workspaceId, email: 's@example.com', reason: 'complaint', at: T0 })
+    await expect(enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email: 's@example.com' } })).rejects.toMatchObject({ status: 409, code: 'contact_suppressed' })
     expect(await h.drain()).toBe(1)
     await unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: u, sequenceId: drip.id }, source: 'one-click' })
     h.clock.set(new Date(T0.getTime() + DAY))
