@@ -2,12 +2,14 @@ import type { DbOrTx } from '../db/client'
 import { listFieldDefinitions } from '../db/queries/contacts'
 import { ownedDripReferences } from '../db/queries/drips'
 import type { DripInputParsed } from '../domain/drip/schema'
+import { unknownMergeKeys } from '../domain/email/merge'
 import { InputError } from './errors'
 
 /**
  * A drip names signup forms and segments by id; each must belong to the drip's own workspace, or a drip
  * of workspace B would enroll on the confirmations of workspace A's form (or read A's segment rules).
- * A date trigger names a contact field that must exist and hold dates. Throws a 400 naming the field;
+ * A date trigger names a contact field that must exist and hold dates; every merge field of a step's
+ * subject and body must be a built-in or a defined field (a typo would send an empty string). Throws a 400 naming the field;
  * the same answer for an unknown id and another workspace's.
  */
 export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripInputParsed }): Promise<void> {
@@ -18,8 +20,17 @@ export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: 
   steps.forEach((step, i) => {
     if (step.condition?.kind === 'segment') refs.push({ field: `steps.${i}.condition.segmentId`, kind: 'segment', id: step.condition.segmentId })
   })
+  const fields = await listFieldDefinitions(db, { workspaceId: args.workspaceId })
+  steps.forEach((step, i) => {
+    for (const part of ['subject', 'markdown'] as const) {
+      const unknown = unknownMergeKeys({ template: step[part], knownKeys: fields.map((f) => f.key) })
+      if (unknown.length) {
+        const known = ['email', 'name', 'first_name', 'timezone', ...fields.map((f) => f.key)]
+        throw new InputError(`steps.${i}.${part}`, `steps.${i}.${part}: no contact field “${unknown[0]}” (merge fields: ${known.join(', ')}); define it under Contacts → Fields or fix the spelling`)
+      }
+    }
+  })
   if (trigger.kind === 'date') {
-    const fields = await listFieldDefinitions(db, { workspaceId: args.workspaceId })
     const field = fields.find((f) => f.key === trigger.field)
     if (!field || field.type !== 'date') {
       const dates = fields.filter((f) => f.type === 'date').map((f) => f.key)

@@ -21,13 +21,17 @@ async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
 const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
 
 describe('drip triggers', () => {
-  it('a date trigger needs a defined date field; a blank body is refused (400 naming the field)', async () => {
+  it('a date trigger needs a defined date field; a blank body or an unknown merge field is refused (400 naming the field)', async () => {
     const create = (input: Partial<DripInput>) => createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Checks', steps: [{ subject: 'Hi', markdown: 'x' }], ...input } })
     const date = { kind: 'date' as const, field: 'birthdya', time: '09:00' }
     await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'trigger.field', message: expect.stringContaining('no contact field “birthdya”') })
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'plan', label: 'Plan', type: 'text' })
     await expect(create({ trigger: { ...date, field: 'plan' } })).rejects.toMatchObject({ field: 'trigger.field', message: expect.stringContaining('a text field, not a date') })
     await expect(create({ steps: [{ subject: 'Hi', markdown: ' \n\t ' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown' })
+    // A misspelt merge field would be sent as an empty string: refused when saving.
+    await expect(create({ steps: [{ subject: 'Hi', markdown: 'Hello {{ frist_name }}' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown', message: expect.stringContaining('no contact field “frist_name”') })
+    await expect(create({ steps: [{ subject: 'Hi', markdown: 'x' }, { subject: 'Your {{ pland }}', markdown: 'x' }] })).rejects.toMatchObject({ field: 'steps.1.subject' })
+    expect((await create({ steps: [{ subject: 'Your {{ plan }}', markdown: 'Hi {{ first_name | "friend" }}' }] })).steps).toHaveLength(1)
   })
 
   it('date field: every year on the contact’s date at the local time in their zone (Feb 29 → Feb 28)', async () => {
