@@ -12,6 +12,7 @@ import { deliveryScheduler } from './enqueue'
 import { defineDripRunner, dripRunnerDeps, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
+import { definePrune, schedulePrune } from './prune'
 
 export const HEARTBEAT_INTERVAL_MS = 10_000
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
@@ -40,11 +41,13 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
+  definePrune(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
     await scheduleDripRunner(agenda, { lanes: services.config.DRIP_LANES })
     await scheduleDripTriggers(agenda)
+    await schedulePrune(agenda)
   }
 }
 
