@@ -11,7 +11,8 @@ export type AccountEvent =
   | { type: 'login-throttled'; email: string; ip: string | null; waitMs: number }
   | { type: 'password-changed'; userId: string; by: 'user' | 'reset-link' | 'operator'; sessionsEnded: number }
   | { type: 'password-reset-requested'; userId: string; ip: string | null; mailed: boolean }
-  | { type: 'totp-enabled' | 'totp-disabled' | 'recovery-codes-renewed'; userId: string }
+  | { type: 'totp-enabled' | 'recovery-codes-renewed'; userId: string }
+  | { type: 'totp-disabled'; userId: string; by: 'user' | 'operator' }
   | { type: 'recovery-code-used'; userId: string; remaining: number }
 
 /** The services a listener may use (the audit log writes with the database). */

@@ -154,7 +154,7 @@ function accountEventEntry(event: Exclude<AccountEvent, { type: 'login-failed' |
     case 'totp-enabled':
       return { kind: 'mfa.enabled', detail: {}, actor: true }
     case 'totp-disabled':
-      return { kind: 'mfa.disabled', detail: {}, actor: true }
+      return { kind: 'mfa.disabled', detail: { by: event.by }, actor: event.by === 'user' }
     case 'recovery-codes-renewed':
       return { kind: 'mfa.recovery-codes-renewed', detail: {}, actor: true }
     case 'recovery-code-used':

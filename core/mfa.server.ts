@@ -88,13 +88,13 @@ export async function confirmTotpEnrolment(services: Services, args: { userId: s
   return { ok: true, recoveryCodes }
 }
 
-/** Turn TOTP off (the caller has checked the password again); the recovery codes go with it. */
-export async function turnOffTotp(services: Pick<Services, 'database' | 'clock' | 'onAccountEvent'>, args: { userId: string }): Promise<void> {
+/** Turn TOTP off (the user, who has entered the password again, or the operator's CLI); the recovery codes go with it. */
+export async function turnOffTotp(services: Pick<Services, 'database' | 'clock' | 'onAccountEvent'>, args: { userId: string; by?: 'user' | 'operator' }): Promise<void> {
   await services.database.db.transaction(async (tx) => {
     await disableTotp(tx, args)
     await replaceRecoveryCodes(tx, { userId: args.userId, codeHashes: [], at: services.clock.now() })
   })
-  await reportAccountEvent(services, { type: 'totp-disabled', userId: args.userId })
+  await reportAccountEvent(services, { type: 'totp-disabled', userId: args.userId, by: args.by ?? 'user' })
 }
 
 /** New recovery codes replace all the old ones (the caller has checked the password again). */

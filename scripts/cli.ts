@@ -99,7 +99,7 @@ user
       // The workspaces' audit logs get the change (no log line: the CLI prints what it did).
       const services = { database, clock: systemClock, onAccountEvent: auditAccountEvent }
       const { sessionsEnded } = await setNewPassword(services, { userId: found.id, password: options.password, by: 'operator' })
-      if (options.disableTotp) await turnOffTotp(services, { userId: found.id })
+      if (options.disableTotp) await turnOffTotp(services, { userId: found.id, by: 'operator' })
       console.log(
         `Set a new password for ${found.email}; ${sessionsEnded} session(s) signed out${options.disableTotp ? '; two-step verification is off' : ''}.`,
       )
