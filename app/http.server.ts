@@ -22,6 +22,9 @@ export async function loadServerBuild(): Promise<ServerBuild> {
 export function createHttpApp(args: { services: Services; build: ServerBuild }): Express {
   const app = express()
   app.disable('x-powered-by')
+  // Which proxies may name the client (X-Forwarded-For) for req.ip: the rate limits, the log-in throttle
+  // and the audit log use it. Off by default, so a client cannot choose its own address (decision 068).
+  app.set('trust proxy', args.services.config.TRUST_PROXY)
   app.use(refuseUnsupportedMethods)
   // Security headers (CSP with a per-response nonce, frame-ancestors, HSTS on https …): decision 064.
   app.use(securityHeaders({ appUrl: args.services.config.APP_URL }))
@@ -30,7 +33,7 @@ export function createHttpApp(args: { services: Services; build: ServerBuild }):
   // Request bodies are limited per route while they stream, before Remix reads them: decision 064.
   app.use(limitRequestBodies())
   app.use(refuseForeignOrigin)
-  app.all('*', createRemixHandler({ build: args.build, getLoadContext: (req, res) => ({ services: args.services, clientIp: req.ip ?? null, cspNonce: cspNonceOf(res) }) }))
+  app.all('*', createRemixHandler({ build: args.build, services: args.services, getLoadContext: (req, res) => ({ services: args.services, clientIp: req.ip ?? null, cspNonce: cspNonceOf(res) }) }))
   app.use(finalErrorHandler)
   return app
 }

@@ -12,6 +12,7 @@ import {
   type AccountStatus,
   type AccountSummary,
 } from '../db/queries/accounts'
+import { recordAuditEvent } from './audit.server'
 import type { Services } from './services.server'
 import { InputError } from './errors'
 
@@ -208,7 +209,8 @@ export async function finishAccountConnection(
     const retryable = error.kind === 'transient' || error.kind === 'rate-limited' || error.kind === 'unknown-outcome'
     throw new InputError(undefined, `${connector.displayName} did not accept the authorization: ${error.message}. ${retryable ? 'It may be a temporary problem. ' : ''}${START_AGAIN}`, { status: retryable ? 502 : 400 })
   }
-  return connectAccount(services.database.db, {
+  const known = await listAccounts(services.database.db, { workspaceId: args.workspaceId })
+  const account = await connectAccount(services.database.db, {
     workspaceId: args.workspaceId,
     kind: args.kind,
     remoteAccountId: authorized.remoteAccountId,
@@ -219,8 +221,26 @@ export async function finishAccountConnection(
     keyring: services.keyring,
     clock: services.clock,
   })
+  await recordAuditEvent(services, {
+    workspaceIds: args.workspaceId,
+    kind: known.some((a) => a.id === account.id) ? 'account.reconnected' : 'account.connected',
+    actorUserId: args.userId,
+    target: { type: 'account', id: account.id },
+    detail: { network: account.kind, handle: account.handle },
+  })
+  return account
 }
 
-export async function disconnectAccount(services: Services, args: { workspaceId: string; accountId: string }): Promise<boolean> {
-  return deleteAccount(services.database.db, args)
+export async function disconnectAccount(services: Services, args: { workspaceId: string; accountId: string; actorUserId: string }): Promise<boolean> {
+  const db = services.database.db
+  const account = await getAccount(db, { workspaceId: args.workspaceId, accountId: args.accountId })
+  if (!account || !(await deleteAccount(db, { workspaceId: args.workspaceId, accountId: args.accountId }))) return false
+  await recordAuditEvent(services, {
+    workspaceIds: args.workspaceId,
+    kind: 'account.disconnected',
+    actorUserId: args.actorUserId,
+    target: { type: 'account', id: account.id },
+    detail: { network: account.kind, handle: account.handle },
+  })
+  return true
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 /**
@@ -53,7 +54,53 @@ export const EnvSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),
   /** A worker started with `npm run worker` serves its own /metrics on this port (with METRICS_TOKEN). */
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Audit log events older than this many days are pruned by the daily `prune` job. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  /**
+   * Which reverse proxies may tell the client's address (X-Forwarded-For): `false` (default: none, the
+   * socket's address is the client's), a hop count (`1`: the one proxy in front), or a comma list of
+   * proxy addresses/CIDRs and Express's names `loopback`, `linklocal`, `uniquelocal`. Never `true`:
+   * trusting every hop lets any client pick its own address (decision 068).
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default('false')
+    .transform((value, ctx): TrustProxy => {
+      const parsed = parseTrustProxy(value)
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed })
+        return z.NEVER
+      }
+      return parsed
+    }),
 })
+
+/** TRUST_PROXY as Express's `trust proxy` takes it: false, a hop count, or a list of addresses and subnets. */
+export type TrustProxy = false | number | string[]
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** The setting, or what is wrong with it. */
+export function parseTrustProxy(value: string): TrustProxy | string {
+  if (value === '' || value === 'false' || value === '0') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return hops <= 10 ? hops : 'a hop count is at most 10'
+  }
+  if (value === 'true') return 'use a hop count (e.g. 1) or the proxy\'s addresses; `true` would trust an X-Forwarded-For any client sends'
+  const entries = value.split(',').map((e) => e.trim()).filter(Boolean)
+  for (const entry of entries) {
+    if (TRUST_PROXY_NAMES.has(entry)) continue
+    const [address, prefix, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    const maxPrefix = family === 4 ? 32 : 128
+    if (!family || rest.length > 0 || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > maxPrefix))) {
+      return `"${entry}" is not an IP address, a CIDR subnet (10.0.0.0/8) or one of loopback, linklocal, uniquelocal`
+    }
+  }
+  return entries
+}
 
 export type Env = z.infer<typeof EnvSchema>
 

@@ -22,18 +22,18 @@ export async function attemptPasswordLogin(services: Services, args: { email: st
   const keys = throttleKeys(args)
   const waitMs = await throttleWait(services, keys)
   if (waitMs > 0) {
-    reportAccountEvent(services, { type: 'login-throttled', email: normalizeEmail(args.email), ip: args.ip, waitMs })
+    await reportAccountEvent(services, { type: 'login-throttled', email: normalizeEmail(args.email), ip: args.ip, waitMs })
     return { outcome: 'throttled', waitMs }
   }
   const user = await verifyLogin(services.database.db, args)
   if (!user) {
     await countFailure(services, keys)
-    reportAccountEvent(services, { type: 'login-failed', email: normalizeEmail(args.email), ip: args.ip, reason: 'password' })
+    await reportAccountEvent(services, { type: 'login-failed', email: normalizeEmail(args.email), ip: args.ip, reason: 'password' })
     return { outcome: 'mismatch' }
   }
   if (user.totpEnabledAt) return { outcome: 'second-factor', userId: user.id }
   await clearPairFailures(services, keys)
-  reportAccountEvent(services, { type: 'login-succeeded', userId: user.id, ip: args.ip, secondFactor: 'none' })
+  await reportAccountEvent(services, { type: 'login-succeeded', userId: user.id, ip: args.ip, secondFactor: 'none' })
   return { outcome: 'signed-in', userId: user.id }
 }
 
@@ -46,17 +46,17 @@ export async function attemptSecondFactor(services: Services, args: { userId: st
   const keys = throttleKeys({ email: user.email, ip: args.ip })
   const waitMs = await throttleWait(services, keys)
   if (waitMs > 0) {
-    reportAccountEvent(services, { type: 'login-throttled', email: user.email, ip: args.ip, waitMs })
+    await reportAccountEvent(services, { type: 'login-throttled', email: user.email, ip: args.ip, waitMs })
     return { outcome: 'throttled', waitMs }
   }
   const factor = await verifySecondFactor(services, { user, code: args.code })
   if (!factor) {
     await countFailure(services, keys)
-    reportAccountEvent(services, { type: 'login-failed', email: user.email, ip: args.ip, reason: 'second-factor' })
+    await reportAccountEvent(services, { type: 'login-failed', email: user.email, ip: args.ip, reason: 'second-factor' })
     return { outcome: 'mismatch' }
   }
   await clearPairFailures(services, keys)
-  reportAccountEvent(services, { type: 'login-succeeded', userId: user.id, ip: args.ip, secondFactor: factor })
+  await reportAccountEvent(services, { type: 'login-succeeded', userId: user.id, ip: args.ip, secondFactor: factor })
   return { outcome: 'signed-in', userId: user.id }
 }
 

@@ -84,17 +84,17 @@ export async function confirmTotpEnrolment(services: Services, args: { userId: s
   if (step === null) return { ok: false }
   await enableTotp(services.database.db, { userId: user.id, step, at: now })
   const recoveryCodes = await issueRecoveryCodes(services, user.id)
-  reportAccountEvent(services, { type: 'totp-enabled', userId: user.id })
+  await reportAccountEvent(services, { type: 'totp-enabled', userId: user.id })
   return { ok: true, recoveryCodes }
 }
 
-/** Turn TOTP off (the caller has checked the password again); the recovery codes go with it. */
-export async function turnOffTotp(services: Pick<Services, 'database' | 'clock' | 'onAccountEvent'>, args: { userId: string }): Promise<void> {
+/** Turn TOTP off (the user, who has entered the password again, or the operator's CLI); the recovery codes go with it. */
+export async function turnOffTotp(services: Pick<Services, 'database' | 'clock' | 'onAccountEvent'>, args: { userId: string; by?: 'user' | 'operator' }): Promise<void> {
   await services.database.db.transaction(async (tx) => {
     await disableTotp(tx, args)
     await replaceRecoveryCodes(tx, { userId: args.userId, codeHashes: [], at: services.clock.now() })
   })
-  reportAccountEvent(services, { type: 'totp-disabled', userId: args.userId })
+  await reportAccountEvent(services, { type: 'totp-disabled', userId: args.userId, by: args.by ?? 'user' })
 }
 
 /** New recovery codes replace all the old ones (the caller has checked the password again). */
@@ -102,7 +102,7 @@ export async function renewRecoveryCodes(services: Services, args: { userId: str
   const user = await getUserById(services.database.db, args)
   if (!user?.totpEnabledAt) return null
   const codes = await issueRecoveryCodes(services, user.id)
-  reportAccountEvent(services, { type: 'recovery-codes-renewed', userId: user.id })
+  await reportAccountEvent(services, { type: 'recovery-codes-renewed', userId: user.id })
   return codes
 }
 
@@ -121,6 +121,6 @@ export async function verifySecondFactor(services: Services, args: { user: UserR
   const normalized = normalizeRecoveryCode(args.code)
   if (normalized.length !== CODE_LENGTH) return null
   if (!(await consumeRecoveryCode(db, { userId: user.id, codeHash: hashSecret(normalized), now }))) return null
-  reportAccountEvent(services, { type: 'recovery-code-used', userId: user.id, remaining: await countUnusedRecoveryCodes(db, { userId: user.id }) })
+  await reportAccountEvent(services, { type: 'recovery-code-used', userId: user.id, remaining: await countUnusedRecoveryCodes(db, { userId: user.id }) })
   return 'recovery-code'
 }

@@ -62,7 +62,7 @@ export async function requestPasswordReset(services: Services, args: { email: st
   if (latest && now.getTime() - latest.createdAt.getTime() < RESEND_AFTER_MS) return { delivery: Promise.resolve(false) }
   const sender = await resetSender(services, user.id)
   if (!sender) {
-    reportAccountEvent(services, { type: 'password-reset-requested', userId: user.id, ip: args.ip, mailed: false })
+    await reportAccountEvent(services, { type: 'password-reset-requested', userId: user.id, ip: args.ip, mailed: false })
     return { delivery: Promise.resolve(false) }
   }
   const token = newSecret()
@@ -75,7 +75,7 @@ export async function requestPasswordReset(services: Services, args: { email: st
       idempotencyKey: `password-reset:${hashSecret(token)}`,
       content: { parts: [], email: { from: { name: 'Trickle', address: sender.settings.fromEmail }, to: user.email, ...resetMail(url) } },
     })
-    reportAccountEvent(services, { type: 'password-reset-requested', userId: user.id, ip: args.ip, mailed: true })
+    await reportAccountEvent(services, { type: 'password-reset-requested', userId: user.id, ip: args.ip, mailed: true })
     return true
   })().catch((error: unknown) => {
     services.logger.error({ err: error, userId: user.id }, 'password reset: the mail was not sent')

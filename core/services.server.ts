@@ -8,7 +8,8 @@ import { openJobStore, type JobStore } from '../jobs/store'
 import type { AccountEventListener } from './account-events'
 import type { Config } from './env.server'
 import { createLogger, type Logger } from './logger'
-import { logAccountEvents } from './account-events'
+import { allAccountEventListeners, logAccountEvents } from './account-events'
+import { auditAccountEvent } from './audit.server'
 
 /** Everything a request or a job needs, built once per process and handed to Remix as load context. */
 export type Services = {
@@ -22,7 +23,7 @@ export type Services = {
   keyring: Keyring
   /** The process's logger (core/logger.ts): redacts secrets, never logs a failed query's parameters. */
   logger: Logger
-  /** Told about log-ins, password changes and second-factor changes (core/account-events.ts); the audit log's hook. */
+  /** Told about log-ins, password changes and second-factor changes (core/account-events.ts); feeds the log and the audit log. */
   onAccountEvent?: AccountEventListener
 }
 
@@ -60,8 +61,9 @@ export function createAccountServices(config: Config, clock: Clock): Pick<Servic
   const logger = createLogger(config)
   return {
     logger,
-    // Log-ins, failures, throttling, password and second-factor changes become security log lines.
-    onAccountEvent: logAccountEvents(logger),
+    // Log-ins, failures, throttling, password and second-factor changes become security log lines and
+    // audit events of the user's workspaces (core/audit.server.ts).
+    onAccountEvent: allAccountEventListeners(logAccountEvents(logger), auditAccountEvent),
     connectors: createConnectors(connectorConfigsFrom(config, clock)),
     keyring: createKeyring({
       currentKey: config.TOKEN_ENCRYPTION_KEY,

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { isSmtpHost } from '../connectors/email/index'
 import { getEmailSettings, type EmailSettings } from '../db/queries/contacts'
 import { getNotificationSettings, saveNotificationSettings, type NotificationSettings } from '../db/queries/notifications'
+import { recordAuditEvent } from './audit.server'
 import type { Services } from './services.server'
 
 /** A workspace's settings: email (sender, postal address, score decay) and problem notifications. */
@@ -20,8 +21,15 @@ export async function loadNotificationSettings(services: Services, args: { works
   return { settings, hasSender: Boolean(sender?.senderAccountId) }
 }
 
-export async function updateNotificationSettings(services: Services, args: { workspaceId: string; settings: NotificationSettings }): Promise<void> {
-  await saveNotificationSettings(services.database.db, { ...args, at: services.clock.now() })
+export async function updateNotificationSettings(services: Services, args: { workspaceId: string; actorUserId: string; settings: NotificationSettings }): Promise<void> {
+  await saveNotificationSettings(services.database.db, { workspaceId: args.workspaceId, settings: args.settings, at: services.clock.now() })
+  await recordAuditEvent(services, {
+    workspaceIds: args.workspaceId,
+    kind: 'notifications.updated',
+    actorUserId: args.actorUserId,
+    target: { type: 'workspace', id: args.workspaceId },
+    detail: { emailOnProblems: args.settings.emailOnProblems, extraRecipients: args.settings.extraRecipients.length },
+  })
 }
 
 /**

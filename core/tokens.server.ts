@@ -1,6 +1,7 @@
 import type { Db } from '../db/client'
 import { findActiveApiToken, getApiToken, insertApiToken, listApiTokens, revokeApiToken, touchApiToken } from '../db/queries/tokens'
 import type { Role } from '../domain/roles'
+import { recordAuditEvent } from './audit.server'
 import { hashSecret, newSecret } from './secrets'
 import type { Services } from './services.server'
 
@@ -14,6 +15,22 @@ export async function issueApiToken(db: Db, args: { workspaceId: string; userId:
   const token = `${API_TOKEN_PREFIX}${newSecret()}`
   const row = await insertApiToken(db, { ...args, tokenHash: hashSecret(token), prefix: token.slice(0, API_TOKEN_PREFIX.length + 6) })
   return { token, id: row.id }
+}
+
+/**
+ * A member creates an API token for themselves (settings page), or the operator for someone (CLI,
+ * `by: 'operator'`, no actor); audited as `token.created`. The secret is returned once.
+ */
+export async function createApiToken(services: Pick<Services, 'database' | 'clock'> & { logger?: Services['logger'] }, args: { workspaceId: string; userId: string; name: string; by?: 'user' | 'operator' }) {
+  const created = await issueApiToken(services.database.db, { workspaceId: args.workspaceId, userId: args.userId, name: args.name })
+  await recordAuditEvent(services, {
+    workspaceIds: args.workspaceId,
+    kind: 'token.created',
+    actorUserId: args.by === 'operator' ? null : args.userId,
+    target: { type: 'api-token', id: created.id },
+    detail: { name: args.name, owner: args.userId, by: args.by ?? 'user' },
+  })
+  return created
 }
 
 /**
@@ -48,6 +65,14 @@ export async function revokeVisibleApiToken(services: Services, args: { workspac
   const token = await findVisibleApiToken(services, args)
   if (!token) return null
   const db = services.database.db
-  await revokeApiToken(db, { workspaceId: args.workspaceId, tokenId: token.id, at: services.clock.now() })
+  if (await revokeApiToken(db, { workspaceId: args.workspaceId, tokenId: token.id, at: services.clock.now() })) {
+    await recordAuditEvent(services, {
+      workspaceIds: args.workspaceId,
+      kind: 'token.revoked',
+      actorUserId: args.viewer.userId,
+      target: { type: 'api-token', id: token.id },
+      detail: { name: token.name, owner: token.userId },
+    })
+  }
   return getApiToken(db, { workspaceId: args.workspaceId, tokenId: token.id })
 }

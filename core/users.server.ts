@@ -75,7 +75,7 @@ export async function setNewPassword(
     await closePasswordResets(tx, { userId: args.userId, now: at })
     return deleteUserSessions(tx, { userId: args.userId, keepIdHash: args.keepSessionIdHash })
   })
-  reportAccountEvent(services, { type: 'password-changed', userId: args.userId, by: args.by, sessionsEnded })
+  await reportAccountEvent(services, { type: 'password-changed', userId: args.userId, by: args.by, sessionsEnded })
   return { sessionsEnded }
 }
 

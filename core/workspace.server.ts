@@ -2,6 +2,7 @@ import { acceptInvitation, findOpenInvitation, insertInvitation, listOpenInvitat
 import { getUserById } from '../db/queries/users'
 import { countOwners, getMember, getMembershipOfUser, getWorkspace, listMembers, listWorkspacesOfUser, removeMember, setMemberRole, updateWorkspace } from '../db/queries/workspaces'
 import type { Role } from '../domain/roles'
+import { recordAuditEvent } from './audit.server'
 import { hashSecret, newSecret } from './secrets'
 import type { Services } from './services.server'
 
@@ -13,9 +14,20 @@ export async function loadWorkspace(services: Services, args: { workspaceId: str
   return getWorkspace(services.database.db, args)
 }
 
-/** Rename the workspace or change its time zone; returns the workspace as saved. */
-export async function updateWorkspaceSettings(services: Services, args: { workspaceId: string; name?: string; timezone?: string }) {
-  return updateWorkspace(services.database.db, args)
+/** Rename the workspace or change its time zone; returns the workspace as saved. Audited (what changed, from what). */
+export async function updateWorkspaceSettings(services: Services, args: { workspaceId: string; actorUserId: string; name?: string; timezone?: string }) {
+  const db = services.database.db
+  const before = await getWorkspace(db, { workspaceId: args.workspaceId })
+  const saved = await updateWorkspace(db, { workspaceId: args.workspaceId, name: args.name, timezone: args.timezone })
+  const detail: Record<string, string> = {}
+  if (before && saved) {
+    if (before.name !== saved.name) Object.assign(detail, { nameFrom: before.name, nameTo: saved.name })
+    if (before.timezone !== saved.timezone) Object.assign(detail, { timezoneFrom: before.timezone, timezoneTo: saved.timezone })
+  }
+  if (Object.keys(detail).length > 0) {
+    await recordAuditEvent(services, { workspaceIds: args.workspaceId, kind: 'workspace.updated', actorUserId: args.actorUserId, target: { type: 'workspace', id: args.workspaceId }, detail })
+  }
+  return saved
 }
 
 /** The API's `/me`: the token's user and its workspace. */
@@ -53,7 +65,7 @@ export type MemberChange = { intent: 'remove' } | { intent: 'change-role'; role:
  */
 export async function changeMember(
   services: Services,
-  args: { workspaceId: string; membershipId: string; change: MemberChange },
+  args: { workspaceId: string; membershipId: string; change: MemberChange; actorUserId: string },
 ): Promise<{ ok: true; member: WorkspaceMember } | { ok: false; problem: 'no-member' | 'last-owner' }> {
   const db = services.database.db
   const { workspaceId, change } = args
@@ -63,6 +75,15 @@ export async function changeMember(
   if (losesOwner && (await countOwners(db, { workspaceId })) <= 1) return { ok: false, problem: 'last-owner' }
   if (change.intent === 'remove') await removeMember(db, { workspaceId, membershipId: member.id })
   else await setMemberRole(db, { workspaceId, membershipId: member.id, role: change.role })
+  if (change.intent === 'remove' || change.role !== member.role) {
+    await recordAuditEvent(services, {
+      workspaceIds: workspaceId,
+      kind: change.intent === 'remove' ? 'member.removed' : 'member.role-changed',
+      actorUserId: args.actorUserId,
+      target: { type: 'user', id: member.userId },
+      detail: change.intent === 'remove' ? { email: member.email, role: member.role } : { email: member.email, roleFrom: member.role, roleTo: change.role },
+    })
+  }
   return { ok: true, member }
 }
 
@@ -72,7 +93,14 @@ export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 export async function issueInvitation(services: Services, args: { workspaceId: string; role: Role; createdByUserId: string }) {
   const token = newSecret()
   const expiresAt = new Date(services.clock.now().getTime() + INVITATION_TTL_MS)
-  await insertInvitation(services.database.db, { ...args, tokenHash: hashSecret(token), expiresAt })
+  const invitation = await insertInvitation(services.database.db, { ...args, tokenHash: hashSecret(token), expiresAt })
+  await recordAuditEvent(services, {
+    workspaceIds: args.workspaceId,
+    kind: 'member.invited',
+    actorUserId: args.createdByUserId,
+    target: { type: 'invitation', id: invitation.id },
+    detail: { role: args.role },
+  })
   return { path: `/invite/${token}`, url: new URL(`/invite/${token}`, services.config.APP_URL).toString(), expiresAt }
 }
 
@@ -82,8 +110,12 @@ export async function listWorkspaceInvitations(services: Services, args: { works
 }
 
 /** Revoke an open invitation; false when there is no open one with that id in the workspace. */
-export async function revokeWorkspaceInvitation(services: Services, args: { workspaceId: string; invitationId: string }): Promise<boolean> {
-  return revokeInvitation(services.database.db, { ...args, at: services.clock.now() })
+export async function revokeWorkspaceInvitation(services: Services, args: { workspaceId: string; invitationId: string; actorUserId: string }): Promise<boolean> {
+  const revoked = await revokeInvitation(services.database.db, { workspaceId: args.workspaceId, invitationId: args.invitationId, at: services.clock.now() })
+  if (revoked) {
+    await recordAuditEvent(services, { workspaceIds: args.workspaceId, kind: 'invitation.revoked', actorUserId: args.actorUserId, target: { type: 'invitation', id: args.invitationId } })
+  }
+  return revoked
 }
 
 /** The open invitation a link's token (as its sha256) names, or null. The token is what names the workspace. */
@@ -93,5 +125,9 @@ export async function findInvitation(services: Services, args: { tokenHash: stri
 
 /** Use an invitation once and make the user a member; null when the link is used, revoked, expired or unknown. */
 export async function joinWorkspace(services: Services, args: { tokenHash: string; userId: string }) {
-  return acceptInvitation(services.database.db, { ...args, now: services.clock.now() })
+  const joined = await acceptInvitation(services.database.db, { ...args, now: services.clock.now() })
+  if (joined) {
+    await recordAuditEvent(services, { workspaceIds: joined.workspaceId, kind: 'invitation.accepted', actorUserId: args.userId, target: { type: 'user', id: args.userId }, detail: { role: joined.role } })
+  }
+  return joined
 }

@@ -12,6 +12,7 @@ import { dripRunnerDeps } from '../core/drips/runner.server'
 import { defineDripRunner, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
+import { definePrune, schedulePrune } from './prune'
 
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
@@ -27,11 +28,13 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
+  definePrune(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
     await scheduleDripRunner(agenda, { lanes: services.config.DRIP_LANES })
     await scheduleDripTriggers(agenda)
+    await schedulePrune(agenda)
   }
 }
 

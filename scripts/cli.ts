@@ -5,7 +5,8 @@ import { findUserByEmail } from '../db/queries/users'
 import { listWorkspacesOfUser } from '../db/queries/workspaces'
 import { createKeyring, reencryptAccounts, VaultError } from '../db/vault'
 import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from '../db/embedded-lock'
-import { issueApiToken } from '../core/tokens.server'
+import { auditAccountEvent } from '../core/audit.server'
+import { createApiToken } from '../core/tokens.server'
 import { EmailTakenError, signUp, SignUpSchema } from '../core/users.server'
 import { ConfigError, loadConfig } from '../core/env.server'
 import { turnOffTotp } from '../core/mfa.server'
@@ -95,9 +96,10 @@ user
       if (!found) throw new CliError(`--email: no user with the email ${options.email}`)
       const problem = passwordProblem(options.password, [found.email, found.name])
       if (problem) throw new CliError(`--password: ${problem}`)
-      const services = { database, clock: systemClock }
+      // The workspaces' audit logs get the change (no log line: the CLI prints what it did).
+      const services = { database, clock: systemClock, onAccountEvent: auditAccountEvent }
       const { sessionsEnded } = await setNewPassword(services, { userId: found.id, password: options.password, by: 'operator' })
-      if (options.disableTotp) await turnOffTotp(services, { userId: found.id })
+      if (options.disableTotp) await turnOffTotp(services, { userId: found.id, by: 'operator' })
       console.log(
         `Set a new password for ${found.email}; ${sessionsEnded} session(s) signed out${options.disableTotp ? '; two-step verification is off' : ''}.`,
       )
@@ -114,7 +116,8 @@ token
   .action(async (options: { email: string; name: string; workspace?: string }) => {
     const name = options.name.trim()
     if (!name || name.length > 100) throw new CliError('--name: give the token a name of 1 to 100 characters')
-    await withDatabase(async ({ db }) => {
+    await withDatabase(async (database) => {
+      const db = database.db
       const found = await findUserByEmail(db, { email: options.email })
       if (!found) throw new CliError(`--email: no user with the email ${options.email} (create one with \`user create\`)`)
       const workspaces = await listWorkspacesOfUser(db, { userId: found.id })
@@ -130,7 +133,7 @@ token
       }
       if (candidates.length > 1) throw new CliError(`--workspace: ${found.email} belongs to several workspaces; pick one by id:\n${list}`)
       const workspace = candidates[0]!
-      const created = await issueApiToken(db, { workspaceId: workspace.workspaceId, userId: found.id, name })
+      const created = await createApiToken({ database, clock: systemClock }, { workspaceId: workspace.workspaceId, userId: found.id, name, by: 'operator' })
       console.error(`API token "${name}" for ${found.email} in "${workspace.name}" (${workspace.role}); it is shown only once:`)
       console.log(created.token)
     })

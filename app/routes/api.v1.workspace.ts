@@ -12,7 +12,7 @@ export const action = apiMethods({
   PATCH: async ({ request, context }) => {
     const auth = await requireApiAuth(request, context.services, { role: 'editor' })
     const input = await parseJsonBody(request, WorkspaceUpdateSchema)
-    const workspace = await updateWorkspaceSettings(context.services, { workspaceId: auth.workspaceId, ...input })
+    const workspace = await updateWorkspaceSettings(context.services, { workspaceId: auth.workspaceId, actorUserId: auth.userId, ...input })
     return apiJson(workspaceJson(workspace!))
   },
 })

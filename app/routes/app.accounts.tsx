@@ -37,7 +37,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const scope = { workspaceId: workspace.id, userId: user.id, sessionIdHash: session.idHash }
   if (form.data.intent === 'disconnect') {
-    if (!(await disconnectAccount(services, { workspaceId: workspace.id, accountId: form.data.accountId }))) {
+    if (!(await disconnectAccount(services, { workspaceId: workspace.id, accountId: form.data.accountId, actorUserId: user.id }))) {
       throw notFound('No such account in this workspace')
     }
     return redirect('/app/accounts?disconnected')

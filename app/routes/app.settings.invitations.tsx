@@ -29,7 +29,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const invitation = await issueInvitation(services, { workspaceId: workspace.id, role: form.data.role, createdByUserId: user.id })
     return { created: { url: invitation.url, role: form.data.role } }
   }
-  const revoked = await revokeWorkspaceInvitation(services, { workspaceId: workspace.id, invitationId: form.data.invitationId })
+  const revoked = await revokeWorkspaceInvitation(services, { workspaceId: workspace.id, invitationId: form.data.invitationId, actorUserId: user.id })
   if (!revoked) throw notFound('No such open invitation in this workspace')
   return { created: null }
 }

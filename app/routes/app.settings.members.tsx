@@ -24,11 +24,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services, { role: 'owner' })
+  const { user, workspace } = await requireMembership(request, services, { role: 'owner' })
   const form = await readForm(request, services, MemberActionSchema)
   if (!form.ok) throw notFound('No such member')
   const change = form.data.intent === 'remove' ? { intent: 'remove' as const } : { intent: 'change-role' as const, role: form.data.role }
-  const result = await changeMember(services, { workspaceId: workspace.id, membershipId: form.data.membershipId, change })
+  const result = await changeMember(services, { workspaceId: workspace.id, membershipId: form.data.membershipId, change, actorUserId: user.id })
   if (!result.ok && result.problem === 'no-member') throw notFound('No such member in this workspace')
   if (!result.ok) return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
   const target = result.member

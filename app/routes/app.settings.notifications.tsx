@@ -25,11 +25,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services, { role: 'owner' })
+  const { user, workspace } = await requireMembership(request, services, { role: 'owner' })
   const form = await readForm(request, services, NotificationsFormSchema)
   // `extraRecipients.3` (the fourth address) is reported on the one field.
   if (!form.ok) return data({ fieldErrors: Object.fromEntries(Object.entries(form.fieldErrors).map(([key, message]) => [key.split('.')[0], message])), saved: false }, { status: 400 })
   await updateNotificationSettings(services, {
+    actorUserId: user.id,
     workspaceId: workspace.id,
     settings: { emailOnProblems: form.data.emailOnProblems === 'on', extraRecipients: form.data.extraRecipients },
   })

@@ -4,10 +4,9 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { lineSchema } from '#domain/text'
 import { CsrfInput } from '~/components/csrf-input'
-import { issueApiToken } from '~/utils/api.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { listVisibleApiTokens, revokeVisibleApiToken } from '../core.server'
+import { createApiToken, listVisibleApiTokens, revokeVisibleApiToken } from '../core.server'
 
 const TokenNameSchema = lineSchema('Remove the control characters').trim().min(1, 'Name the token after what will use it, e.g. "CI publisher"').max(100, 'Use at most 100 characters')
 
@@ -35,7 +34,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const db = services.database.db
   const { user, workspace, membership } = await requireMembership(request, services)
   const form = await readForm(request, services, TokenActionSchema)
   if (!form.ok) {
@@ -43,7 +41,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ fieldErrors: form.fieldErrors, created: null }, { status: 400 })
   }
   if (form.data.intent === 'create') {
-    const { token } = await issueApiToken(db, { workspaceId: workspace.id, userId: user.id, name: form.data.name })
+    const { token } = await createApiToken(services, { workspaceId: workspace.id, userId: user.id, name: form.data.name })
     return { fieldErrors: {} as Record<string, string>, created: { token, name: form.data.name } }
   }
   const revoked = await revokeVisibleApiToken(services, { workspaceId: workspace.id, tokenId: form.data.tokenId, viewer: { userId: user.id, role: membership.role } })

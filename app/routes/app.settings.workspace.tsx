@@ -23,10 +23,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const { user, workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, WorkspaceFormSchema)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, saved: false }, { status: 400 })
-  await updateWorkspaceSettings(services, { workspaceId: workspace.id, ...form.data })
+  await updateWorkspaceSettings(services, { workspaceId: workspace.id, actorUserId: user.id, ...form.data })
   return { fieldErrors: {} as Record<string, string>, saved: true }
 }
 

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { z, type ZodType } from 'zod'
-import { API_TOKEN_PREFIX, authenticateApiToken, roleAtLeast, type Role, type Services } from '../core.server'
+import { API_TOKEN_PREFIX, authenticateApiToken, noteRefusedLookup, noteRequester, roleAtLeast, type Role, type Services } from '../core.server'
 
 export { API_TOKEN_PREFIX, issueApiToken } from '../core.server'
 const MAX_BODY_BYTES = 1024 * 1024
@@ -26,7 +26,9 @@ export function apiJson(body: unknown, init: { status?: number } = {}): Response
   })
 }
 
+/** The answer for an id outside the token's workspace (audited as `access.refused`, like notFound). */
 export function apiNotFound(what = 'resource'): Response {
+  noteRefusedLookup(what === 'resource' ? null : what.replace(/\s+/g, '-').toLowerCase())
   return apiError(404, 'not_found', `No such ${what} in this workspace`)
 }
 
@@ -43,6 +45,7 @@ export async function requireApiAuth(request: Request, services: Services, optio
   if (!match || !match[1]!.startsWith(API_TOKEN_PREFIX)) throw apiError(401, 'unauthorized', 'The Authorization header must be "Bearer trk_…"')
   const token = await authenticateApiToken(services, { token: match[1]! })
   if (!token) throw apiError(401, 'unauthorized', 'This API token is not valid: it may have been revoked, or its user left the workspace')
+  noteRequester({ userId: token.userId, workspaceId: token.workspaceId })
   if (options.role && !roleAtLeast(token.role, options.role)) {
     throw apiError(403, 'forbidden', `This needs the ${options.role} role; the token's user is a ${token.role}`)
   }
@@ -99,7 +102,10 @@ export function jsonApi(handler: Handler): Handler {
     } catch (error) {
       if (error instanceof Response) return error
       if (error instanceof z.ZodError) return zodErrorResponse(error)
-      if (error instanceof InputError) return apiError(error.status, error.code, error.message, error.field)
+      if (error instanceof InputError) {
+        if (error.status === 404) noteRefusedLookup(null)
+        return apiError(error.status, error.code, error.message, error.field)
+      }
       args.context.services.logger.error({ err: error, method: args.request.method, path: new URL(args.request.url).pathname }, 'API request failed')
       return apiError(500, 'internal', 'Something went wrong on our side. Try again; if it keeps happening, check the server log.')
     }

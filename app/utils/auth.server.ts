@@ -1,5 +1,5 @@
 import { redirect } from '@remix-run/node'
-import { findUser, findUserMembership, listUserWorkspaces, loadWorkspace, roleAtLeast, type Role, type Services } from '../core.server'
+import { findUser, findUserMembership, listUserWorkspaces, loadWorkspace, noteRefusedLookup, noteRequester, roleAtLeast, type Role, type Services } from '../core.server'
 import { readSession, switchSessionWorkspace, type SessionRecord } from './session.server'
 
 export {
@@ -75,6 +75,7 @@ export async function requireMembership(request: Request, services: Services, op
   }
   const workspace = await loadWorkspace(services, { workspaceId: membership.workspaceId })
   if (!workspace) throw forbidden('This workspace no longer exists. Reload the page.')
+  noteRequester({ userId: user.id, workspaceId: workspace.id })
   if (options.role && !roleAtLeast(membership.role, options.role)) {
     throw forbidden(`This needs the ${options.role} role in ${workspace.name}; you are a ${membership.role}. Ask a workspace owner.`)
   }
@@ -85,7 +86,11 @@ export function forbidden(message: string): Response {
   return new Response(message, { status: 403, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }
 
-/** Loaders and actions throw this for anything outside the current workspace: never reveal that it exists. */
+/**
+ * Loaders and actions throw this for anything outside the current workspace: never reveal that it exists.
+ * A member's request answered this way is an `access.refused` audit event of their workspace.
+ */
 export function notFound(message = 'Not found'): Response {
+  noteRefusedLookup()
   return new Response(message, { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
 }

@@ -1,8 +1,8 @@
 import net from 'node:net'
-import { eq } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { findUserByEmail } from '../../db/queries/users'
 import { addMember, listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts } from '../../db/schema'
+import { accounts, auditEvents } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
@@ -299,6 +299,16 @@ describe('connecting Mastodon', () => {
     expect(after).toHaveLength(1)
     expect(after[0]!.id).toBe(row!.id)
     expect(after[0]!.credentialsCiphertext).not.toBe(row!.credentialsCiphertext)
+
+    // The workspace's audit log: a connection, then a reconnection of the same account, and no credentials.
+    const audit = await app.services.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId)).orderBy(asc(auditEvents.id))
+    const accountEvents = audit.filter((e) => e.kind.startsWith('account.'))
+    expect(accountEvents.map((e) => [e.kind, e.targetId])).toEqual([
+      ['account.connected', row!.id],
+      ['account.reconnected', row!.id],
+    ])
+    expect(accountEvents[0]!.detail).toMatchObject({ network: 'mastodon', handle: row!.handle })
+    expect(JSON.stringify(audit)).not.toContain(credentials.accessToken)
   })
 })
 

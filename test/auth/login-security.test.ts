@@ -56,7 +56,9 @@ describe('log-in throttle', () => {
 describe('two-step verification (TOTP)', () => {
   it('enrols with a code, asks for a code at log-in, refuses a replayed code, and takes each recovery code once', async () => {
     const events: string[] = []
-    app.services.onAccountEvent = (event) => events.push(event.type)
+    app.services.onAccountEvent = (event) => {
+      events.push(event.type)
+    }
     const email = 'totp@mfa.test'
     const browser = await signUpAs(app, { email })
     expect(await (await browser.get('/app/settings/security')).text()).toContain('Set up two-step verification')

@@ -106,12 +106,12 @@ function urlOf(file: string): string {
   })
 }
 
-/** Row counts of every table a refused request must leave alone (job, heartbeat and throttle tables aside). */
+/** Row counts of every table a refused request must leave alone (job, heartbeat and throttle tables aside, and the audit log, which records refusals). */
 async function counts(): Promise<Record<string, number>> {
   const db = app.services.database.db
   const rowsOf = <T>(result: unknown) => ((result as { rows?: T[] }).rows ?? result) as T[]
   const tables = rowsOf<{ table_name: string }>(await db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`))
-  const names = tables.map((t) => t.table_name).filter((t) => !/jobs|heartbeat|login|attempt|limit|rate/i.test(t))
+  const names = tables.map((t) => t.table_name).filter((t) => !/jobs|heartbeat|login|attempt|limit|rate|audit/i.test(t))
   const [row] = rowsOf<Record<string, number>>(await db.execute(sql.raw(`select ${names.map((t) => `(select count(*) from "${t}")::int as "${t}"`).join(', ')}`)))
   return row!
 }
