@@ -14,6 +14,7 @@ import {
 import { isStorableJson, isStorableText } from '../domain/email/contact'
 import { SegmentRuleSchema, type ContactStatus, type SegmentRule } from '../domain/email/types'
 import { getScoreHalfLife } from './contacts.server'
+import { fieldOfErrorPath, formDataToValues, formValuesToInput, type SegmentFormValues } from './segment-form'
 import { InputError } from './errors'
 import type { Services } from './services.server'
 
@@ -177,4 +178,41 @@ export async function previewSegment(services: Services, args: { workspaceId: st
     for (const c of members.slice(0, SAMPLE_SIZE - sample.length)) sample.push({ id: c.id, email: c.email, name: c.name, status: c.status })
   }
   return { count, sample }
+}
+
+export type SegmentFormResult = { ok: true; segmentId: string } | { ok: false; status: number; fieldErrors: Record<string, string>; values: SegmentFormValues }
+
+function formErrorOf(error: unknown): { status: number; field: string; message: string } {
+  if (!(error instanceof InputError) || error.status === 404) throw error
+  const message = error.field && error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message
+  return { status: error.status, field: fieldOfErrorPath(error.field ?? 'form'), message }
+}
+
+/** The segment editor's save (new when `segmentId` is left out): errors come back under the form's fields. */
+export async function saveSegmentForm(services: Services, args: { workspaceId: string; segmentId?: string; form: FormData }): Promise<SegmentFormResult> {
+  const values = formDataToValues(args.form)
+  const input = formValuesToInput(values)
+  try {
+    const saved = args.segmentId
+      ? await updateSegment(services, { workspaceId: args.workspaceId, segmentId: args.segmentId, input })
+      : await createSegment(services, { workspaceId: args.workspaceId, input })
+    return { ok: true, segmentId: saved.id }
+  } catch (error) {
+    const problem = formErrorOf(error)
+    return { ok: false, status: problem.status, fieldErrors: { [problem.field]: problem.message }, values }
+  }
+}
+
+/** The editor's live count: the rule being edited, from the form. */
+export async function previewSegmentForm(
+  services: Services,
+  args: { workspaceId: string; form: FormData },
+): Promise<{ ok: true; preview: SegmentPreview } | { ok: false; field: string; message: string }> {
+  const { rule } = formValuesToInput(formDataToValues(args.form))
+  try {
+    return { ok: true, preview: await previewSegment(services, { workspaceId: args.workspaceId, input: { rule } }) }
+  } catch (error) {
+    const problem = formErrorOf(error)
+    return { ok: false, field: problem.field, message: problem.message }
+  }
 }

@@ -198,3 +198,79 @@ describe('segments API', () => {
     }
   }, 120_000)
 })
+
+describe('segments page', () => {
+  const editorFields = (name: string) => ({
+    intent: 'save',
+    name,
+    match: 'any',
+    conditionCount: '2',
+    'conditions.0.kind': 'tag',
+    'conditions.0.has': 'yes',
+    'conditions.0.tag': 'vip',
+    'conditions.1.kind': 'field',
+    'conditions.1.field': 'plan',
+    'conditions.1.op': 'eq',
+    'conditions.1.value': 'pro',
+  })
+
+  it('the editor’s live count comes from the preview route, with a sample', async () => {
+    const r = await t.browser.submit('/app/contacts/segments/new', { ...editorFields(''), intent: '' }, { action: '/app/contacts/segments/preview' })
+    expect(r.status).toBe(200)
+    const body = await r.json()
+    expect(body).toMatchObject({ ok: true, count: 403 }) // 401 vips + the two pros
+    expect(body.sample).toHaveLength(10)
+    const bad = await t.browser.submit('/app/contacts/segments/new', { ...editorFields(''), 'conditions.1.op': 'nope' }, { action: '/app/contacts/segments/preview' })
+    expect(bad.status).toBe(400)
+    expect(await bad.json()).toMatchObject({ ok: false, field: 'conditions.1.op' })
+    // The CSRF token is checked there too.
+    expect((await t.browser.post('/app/contacts/segments/preview', editorFields(''))).status).toBe(403)
+  })
+
+  it('saves a segment from the editor form, shows it in the list with its count, edits it and refuses a bad field under the field', async () => {
+    const refused = await t.browser.submit('/app/contacts/segments/new', { ...editorFields('Page VIPs'), 'conditions.1.kind': 'score', 'conditions.1.op': 'gte', 'conditions.1.value': 'lots' })
+    expect(refused.status).toBe(400)
+    const html = await refused.text()
+    expect(html).toContain('expected number')
+    expect(html).toContain('value="Page VIPs"') // what was typed stays
+
+    const saved = await t.browser.submit('/app/contacts/segments/new', editorFields('Page VIPs'))
+    expect(saved.status).toBe(302)
+    expect(saved.headers.get('location')).toBe('/app/contacts/segments')
+    const list = await (await t.browser.get('/app/contacts/segments')).text()
+    expect(list).toContain('Page VIPs')
+    const [seg] = (await (await t.api('GET', '/api/v1/segments')).json()).segments.filter((s: { name: string }) => s.name === 'Page VIPs')
+    expect(seg).toMatchObject({ memberCount: 403, rule: { match: 'any', conditions: [{ kind: 'tag', tag: 'vip', has: true }, { kind: 'field', field: 'plan', op: 'eq', value: 'pro' }] } })
+    expect(list).toContain(`/app/contacts/segments/${seg.id}`)
+    expect(list).toMatch(/>403</)
+
+    const editor = await (await t.browser.get(`/app/contacts/segments/${seg.id}`)).text()
+    expect(editor).toContain('<legend')
+    expect(editor).toContain('Remove condition 2')
+    const edited = await t.browser.submit(`/app/contacts/segments/${seg.id}`, {
+      ...editorFields('Page VIPs, subscribed'),
+      match: 'all',
+      conditionCount: '2',
+      'conditions.1.kind': 'status',
+      'conditions.1.status': 'subscribed',
+    })
+    expect(edited.status).toBe(302)
+    expect(await (await t.api('GET', `/api/v1/segments/${seg.id}`)).json()).toMatchObject({ name: 'Page VIPs, subscribed', memberCount: 400 })
+    expect((await t.browser.get('/app/contacts')).status).toBe(200)
+    expect(await (await t.browser.get('/app/contacts')).text()).toContain('href="/app/contacts/segments"')
+    expect((await t.browser.get('/app/contacts/segments/00000000-0000-4000-8000-000000000000')).status).toBe(404)
+
+    const deleted = await t.browser.submit(`/app/contacts/segments/${seg.id}`, { intent: 'delete' })
+    expect(deleted.status).toBe(302)
+    expect((await t.api('GET', `/api/v1/segments/${seg.id}`)).status).toBe(404)
+  })
+
+  it('a segment a drip uses is not deleted from the page: the drip is named', async () => {
+    const [seg] = (await (await t.api('GET', '/api/v1/segments')).json()).segments.filter((s: { usedBy: unknown[] }) => s.usedBy.length > 0)
+    const refused = await t.browser.submit(`/app/contacts/segments/${seg.id}`, { intent: 'delete' })
+    expect(refused.status).toBe(409)
+    expect(await refused.text()).toContain('VIP welcome')
+    const list = await (await t.browser.get('/app/contacts/segments')).text()
+    expect(list).toContain('VIP welcome')
+  })
+})
