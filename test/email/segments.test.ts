@@ -136,6 +136,23 @@ describe('segments API', () => {
     expect(drip.status).toBe(400)
   })
 
+  it('a viewer reads and previews, an editor is needed to write (403)', async () => {
+    const invitation = await t.browser.submit('/app/settings/invitations', { intent: 'create', role: 'viewer' })
+    const link = /https?:\/\/[^<"]+(\/invite\/[A-Za-z0-9_-]+)/.exec(await invitation.text())![1]!
+    const viewer = await signUpAs(t.app, { email: 'viewer@brand.test' })
+    expect((await viewer.submit(link, {})).status).toBe(302)
+    const token = /trk_[A-Za-z0-9_-]+/.exec(await (await viewer.submit('/app/settings/tokens', { intent: 'create', name: 'viewer' })).text())![0]
+    expect((await (await t.api('GET', '/api/v1/me', undefined, { token })).json()).workspace.id).toBe(t.workspaceId)
+    const seg = await (await t.api('POST', '/api/v1/segments', { name: 'Viewer check', rule: { match: 'all', conditions: [] } })).json()
+    expect((await t.api('GET', '/api/v1/segments', undefined, { token })).status).toBe(200)
+    expect((await t.api('GET', `/api/v1/segments/${seg.id}`, undefined, { token })).status).toBe(200)
+    expect((await t.api('POST', '/api/v1/segments/preview', { rule: { match: 'any', conditions: [] } }, { token })).status).toBe(200)
+    expect((await t.api('POST', '/api/v1/segments', { name: 'x', rule: { match: 'all', conditions: [] } }, { token })).status).toBe(403)
+    expect((await t.api('PATCH', `/api/v1/segments/${seg.id}`, { name: 'x' }, { token })).status).toBe(403)
+    expect((await t.api('DELETE', `/api/v1/segments/${seg.id}`, undefined, { token })).status).toBe(403)
+    expect((await t.api('DELETE', `/api/v1/segments/${seg.id}`)).status).toBe(204)
+  })
+
   it('names the bad field of a rule (400), inside nested rules too', async () => {
     const cases: Array<[unknown, string]> = [
       [{ name: 'x', rule: { match: 'all', conditions: [{ kind: 'score', op: 'eqq', value: 1 }] } }, 'rule.conditions.0.op'],
