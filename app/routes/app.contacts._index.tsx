@@ -56,6 +56,9 @@ export default function Contacts() {
           <Button component={Link} to="/app/contacts/fields" variant="default">
             Custom fields
           </Button>
+          <Button component={Link} to="/app/contacts/segments" variant="default">
+            Segments
+          </Button>
         </Group>
       </Group>
       <Form method="get" role="search">

@@ -3,17 +3,19 @@ import { contactsApi } from './openapi/contacts'
 import { dripsApi } from './openapi/drips'
 import { jsonResponse, type OpenApiFragment } from './openapi/helpers'
 import { recurrenceApi } from './openapi/recurrence'
+import { segmentsApi } from './openapi/segments'
 import { seriesApi } from './openapi/series'
 import { workspaceApi } from './openapi/workspace'
 
 /** Add a line here for each new area. */
-const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi]
+const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi, segmentsApi]
 
 const errorDescriptions = {
   400: 'Bad input: malformed JSON or a field that fails validation (`field` names it)',
   401: 'Missing, malformed, unknown or revoked API token',
   403: "The token's user lacks the role this needs",
   404: 'No such object in the token’s workspace',
+  409: 'The change conflicts with the current state (e.g. deleting a segment a drip uses): the message names what is in the way',
   413: 'The body is larger than 1 MiB',
 }
 

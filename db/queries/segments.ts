@@ -1,9 +1,9 @@
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm'
 import { decayedScore } from '../../domain/email/score'
-import { matchesSegment } from '../../domain/email/segment'
+import { matchesSegment, type ContactFacts } from '../../domain/email/segment'
 import type { SegmentRule } from '../../domain/email/types'
 import type { Db, DbOrTx } from '../client'
-import { dripSegmentMembers, segments } from '../schema'
+import { dripSegmentMembers, segments, sequenceSteps, sequences } from '../schema'
 import { walkContacts, type Contact } from './contacts'
 import { listActivitySince } from './events'
 
@@ -28,6 +28,30 @@ export async function listSegments(db: DbOrTx, args: { workspaceId: string }) {
 const ACTIVITY_HORIZON_DAYS = 3660
 
 /**
+ * Every contact of the workspace in id order, a batch at a time, each with the facts a segment rule
+ * sees (its decayed score and its activity within the horizon): the one place those facts are built.
+ */
+export async function* walkContactFacts(
+  db: Db,
+  args: { workspaceId: string; now: Date; halfLifeDays: number | null; batchSize?: number },
+): AsyncGenerator<Array<{ contact: Contact; facts: ContactFacts }>> {
+  const since = new Date(args.now.getTime() - ACTIVITY_HORIZON_DAYS * 86_400_000)
+  for await (const batch of walkContacts(db, { workspaceId: args.workspaceId, batchSize: args.batchSize })) {
+    const activity = await listActivitySince(db, { workspaceId: args.workspaceId, contactIds: batch.map((c) => c.id), since })
+    const byContact = new Map<string, typeof activity>()
+    for (const a of activity) byContact.set(a.contactId, [...(byContact.get(a.contactId) ?? []), a])
+    yield batch.map((contact) => ({
+      contact,
+      facts: {
+        ...contact,
+        score: decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: args.now, halfLifeDays: args.halfLifeDays }),
+        activity: byContact.get(contact.id) ?? [],
+      },
+    }))
+  }
+}
+
+/**
  * Contacts matching a rule, walked in id order a batch at a time (rules are evaluated by
  * domain/email/segment over each batch and its activity). Yields the matching contacts of each batch.
  */
@@ -35,24 +59,94 @@ export async function* walkSegmentMembers(
   db: Db,
   args: { workspaceId: string; rule: SegmentRule; now: Date; halfLifeDays: number | null; batchSize?: number },
 ): AsyncGenerator<Contact[]> {
-  const since = new Date(args.now.getTime() - ACTIVITY_HORIZON_DAYS * 86_400_000)
-  for await (const batch of walkContacts(db, { workspaceId: args.workspaceId, batchSize: args.batchSize })) {
-    const activity = await listActivitySince(db, { workspaceId: args.workspaceId, contactIds: batch.map((c) => c.id), since })
-    const byContact = new Map<string, typeof activity>()
-    for (const a of activity) byContact.set(a.contactId, [...(byContact.get(a.contactId) ?? []), a])
-    const members = batch.filter((contact) =>
-      matchesSegment({
-        rule: args.rule,
-        now: args.now,
-        contact: {
-          ...contact,
-          score: decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: args.now, halfLifeDays: args.halfLifeDays }),
-          activity: byContact.get(contact.id) ?? [],
-        },
-      }),
-    )
+  for await (const batch of walkContactFacts(db, args)) {
+    const members = batch.filter(({ facts }) => matchesSegment({ rule: args.rule, now: args.now, contact: facts })).map(({ contact }) => contact)
     if (members.length > 0) yield members
   }
+}
+
+/** How many contacts match each rule (by key), in one walk over the workspace's contacts. */
+export async function countSegmentMembers(
+  db: Db,
+  args: { workspaceId: string; rules: Map<string, SegmentRule>; now: Date; halfLifeDays: number | null; batchSize?: number },
+): Promise<Map<string, number>> {
+  const counts = new Map([...args.rules.keys()].map((key) => [key, 0]))
+  if (args.rules.size === 0) return counts
+  for await (const batch of walkContactFacts(db, args)) {
+    for (const [key, rule] of args.rules) {
+      const n = batch.filter(({ facts }) => matchesSegment({ rule, now: args.now, contact: facts })).length
+      counts.set(key, counts.get(key)! + n)
+    }
+  }
+  return counts
+}
+
+export async function updateSegment(db: DbOrTx, args: { workspaceId: string; segmentId: string; name?: string; rule?: SegmentRule; at: Date }) {
+  const [row] = await db
+    .update(segments)
+    .set({ ...(args.name === undefined ? {} : { name: args.name }), ...(args.rule === undefined ? {} : { rule: args.rule }), updatedAt: args.at })
+    .where(and(eq(segments.workspaceId, args.workspaceId), eq(segments.id, args.segmentId)))
+    .returning()
+  return row ?? null
+}
+
+/** The segment row, locked until the transaction ends (a delete checks its users under this lock). */
+export async function lockSegment(tx: DbOrTx, args: { workspaceId: string; segmentId: string }) {
+  const [row] = await tx
+    .select()
+    .from(segments)
+    .where(and(eq(segments.workspaceId, args.workspaceId), eq(segments.id, args.segmentId)))
+    .for('update')
+  return row ?? null
+}
+
+export async function deleteSegmentRow(db: DbOrTx, args: { workspaceId: string; segmentId: string }): Promise<boolean> {
+  const rows = await db
+    .delete(segments)
+    .where(and(eq(segments.workspaceId, args.workspaceId), eq(segments.id, args.segmentId)))
+    .returning({ id: segments.id })
+  return rows.length > 0
+}
+
+export type SegmentUse = { segmentId: string; dripId: string; dripName: string; as: 'trigger' | 'condition' }
+
+/**
+ * The drips of a workspace that name these segments (all of them when `segmentIds` is left out): as
+ * their trigger (`settings.trigger.segmentId`) or in a step's condition (`settings.condition.segmentId`).
+ */
+export async function listSegmentUses(db: DbOrTx, args: { workspaceId: string; segmentIds?: string[] }): Promise<SegmentUse[]> {
+  if (args.segmentIds?.length === 0) return []
+  const triggerId = sql<string>`${sequences.settings}->'trigger'->>'segmentId'`
+  const conditionId = sql<string>`${sequenceSteps.settings}->'condition'->>'segmentId'`
+  const [triggers, conditions] = await Promise.all([
+    db
+      .select({ segmentId: triggerId, dripId: sequences.id, dripName: sequences.name })
+      .from(sequences)
+      .where(
+        and(
+          eq(sequences.workspaceId, args.workspaceId),
+          eq(sequences.kind, 'drip'),
+          sql`${sequences.settings}->'trigger'->>'kind' = 'segment'`,
+          args.segmentIds ? inArray(triggerId, args.segmentIds) : undefined,
+        ),
+      ),
+    db
+      .selectDistinct({ segmentId: conditionId, dripId: sequences.id, dripName: sequences.name })
+      .from(sequenceSteps)
+      .innerJoin(sequences, eq(sequences.id, sequenceSteps.sequenceId))
+      .where(
+        and(
+          eq(sequenceSteps.workspaceId, args.workspaceId),
+          eq(sequences.workspaceId, args.workspaceId),
+          eq(sequences.kind, 'drip'),
+          sql`${sequenceSteps.settings}->'condition'->>'kind' = 'segment'`,
+          args.segmentIds ? inArray(conditionId, args.segmentIds) : undefined,
+        ),
+      ),
+  ])
+  return [...triggers.map((r) => ({ ...r, as: 'trigger' as const })), ...conditions.map((r) => ({ ...r, as: 'condition' as const }))].sort(
+    (a, b) => a.dripName.localeCompare(b.dripName) || a.as.localeCompare(b.as),
+  )
 }
 
 /**

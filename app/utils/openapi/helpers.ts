@@ -25,6 +25,6 @@ export function jsonRequestBody(schemaName: string) {
 }
 
 /** The standard error responses, by status. */
-export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 413)[]) {
+export function errorResponses(...statuses: (400 | 401 | 403 | 404 | 409 | 413)[]) {
   return Object.fromEntries(statuses.map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]))
 }

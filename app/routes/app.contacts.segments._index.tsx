@@ -1,0 +1,79 @@
+import { Anchor, Button, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
+import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { requireMembership } from '~/utils/auth.server'
+import { listSegments } from '../core.server'
+
+export const meta: MetaFunction = () => [{ title: 'Segments · Trickle' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { services } = context
+  const { workspace } = await requireMembership(request, services)
+  const segments = await listSegments(services, { workspaceId: workspace.id })
+  return { segments: segments.map((s) => ({ id: s.id, name: s.name, memberCount: s.memberCount, usedBy: s.usedBy })) }
+}
+
+export default function Segments() {
+  const { segments } = useLoaderData<typeof loader>()
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1}>Segments</Title>
+        <Group>
+          <Button component={Link} to="/app/contacts" variant="default">
+            All contacts
+          </Button>
+          <Button component={Link} to="/app/contacts/segments/new">
+            New segment
+          </Button>
+        </Group>
+      </Group>
+      <Text c="dimmed">Saved rules over your contacts (fields, tags, score, status, events and email activity). Drips can start when a contact enters one, or check one before a step.</Text>
+      {segments.length === 0 ? (
+        <Text>No segments yet.</Text>
+      ) : (
+        <Table.ScrollContainer minWidth={560} type="native">
+          <Table>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Members</Table.Th>
+                <Table.Th>Used by drips</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {segments.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Td>
+                    <Anchor component={Link} to={`/app/contacts/segments/${s.id}`}>
+                      {s.name}
+                    </Anchor>
+                  </Table.Td>
+                  <Table.Td>{s.memberCount}</Table.Td>
+                  <Table.Td>
+                    {s.usedBy.length === 0
+                      ? '—'
+                      : s.usedBy.map((d, i) => (
+                          <span key={`${d.id}-${d.as}`}>
+                            {i > 0 ? ', ' : ''}
+                            <Anchor component={Link} to={`/app/drips/${d.id}`}>
+                              {d.name}
+                            </Anchor>{' '}
+                            ({d.as})
+                          </span>
+                        ))}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+    </Stack>
+  )
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />
+}
