@@ -57,11 +57,13 @@ beforeAll(async () => {
   const form = await insertSignupForm(app.services.database.db, { workspaceId, name: 'News', consentText: 'Yes' })
   const drip = await api('POST', '/drips', { name: 'Welcome', trigger: { kind: 'form', formId: form.id }, steps: [{ subject: 'Hi', markdown: 'Hello' }] })
   const contact = await api('POST', '/contacts', { email: 'fuzz-contact@example.com', name: 'Fuzz' })
+  const segment = await api('POST', '/segments', { name: 'Fuzzed', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } })
   const spareTokenId = /name="tokenId" value="([^"]+)"/.exec(spare)?.[1] ?? '00000000-0000-4000-8000-000000000000'
   const claims = { workspaceId, contactId: contact.id }
   Object.assign(params, {
     $seriesId: series.id,
     $dripId: drip.id,
+    $segmentId: segment.id,
     $contactId: contact.id,
     $formId: form.id,
     $tokenId: spareTokenId,
@@ -89,6 +91,9 @@ beforeAll(async () => {
     ['POST', '/api/v1/contacts', { email: 'new@example.com', name: 'New', timezone: 'UTC', tags: ['a'], fields: { plan: 'pro' } }],
     ['PATCH', `/api/v1/contacts/${contact.id}`, { name: 'Renamed', tags: ['b'], fields: { plan: 'pro' } }],
     ['POST', '/api/v1/events', { email: 'fuzz-contact@example.com', type: 'purchase', name: 'Bought', properties: { plan: 'pro', items: ['x'] }, eventId: 'e1' }],
+    ['POST', '/api/v1/segments', { name: 'VIP', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
+    ['PATCH', `/api/v1/segments/${segment.id}`, { name: 'Renamed', rule: { match: 'any', conditions: [{ kind: 'tag', tag: 'a', has: true }] } }],
+    ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }],
   ]
   visitor = new TestBrowser(app.url)
