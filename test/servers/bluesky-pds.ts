@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -90,7 +91,9 @@ async function freeLoopbackPort(): Promise<number> {
 
 export async function startBlueskyPds(): Promise<BlueskyPds> {
   const started = performance.now()
-  const dataDirectory = await mkdtemp(path.join(os.tmpdir(), 'trickle-pds-'))
+  // In memory where there is /dev/shm: the PDS's SQLite databases fsync every commit (synchronous=FULL),
+  // which a disk shared with other test runs makes slow and uneven.
+  const dataDirectory = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'trickle-pds-'))
 
   const plc = PlcServer.create({ db: PlcDatabase.mock(), port: 0 })
   listenOnLoopback(plc.app)
