@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { UnicodeString } from '@atproto/api'
 import type { ChannelContent, ContentProblem } from '../types'
 
 /** app.bsky.feed.post: 300 graphemes and 3,000 UTF-8 bytes of text; app.bsky.embed.images: 4 images of 2 MB. */
@@ -9,9 +8,17 @@ const MAX_IMAGE_BYTES = 2_000_000
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
 const BASE32_SORTABLE = '234567abcdefghijklmnopqrstuvwxyz'
 
-/** Counted the way the PDS's lexicon validator counts (`maxGraphemes`). */
+const graphemes = new Intl.Segmenter()
+
+/**
+ * Counted the way the PDS's lexicon validator counts (`maxGraphemes`): `@atproto/lex-data`'s `graphemeLen`
+ * is `Intl.Segmenter` wherever that exists (Node has it). Counted here without loading `@atproto/api`,
+ * which `validate` (synchronous, run by every process at schedule time) must not wait for.
+ */
 export function graphemeLength(text: string): number {
-  return new UnicodeString(text).graphemeLength
+  let length = 0
+  for (const _ of graphemes.segment(text)) length++
+  return length
 }
 
 /**

@@ -1,5 +1,7 @@
-import { XRPCError } from '@atproto/api'
+import type { XRPCError } from '@atproto/api'
+import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import { ConnectorError } from '../types'
+import { isXrpcError } from './atproto'
 
 /**
  * What kind of call failed decides what an interrupted request means:
@@ -21,7 +23,7 @@ const FIVE_MINUTES = 5 * 60_000
 
 export function toConnectorError(error: unknown, args: { call: CallKind; now: Date; service: string }): ConnectorError {
   if (error instanceof ConnectorError) return error
-  if (!(error instanceof XRPCError)) throw error
+  if (!isXrpcError(error)) throw error
   const status = error.status as number
   // @atproto/xrpc reports a request that got no (complete, valid) answer with a pseudo-status below 100.
   if (status < 100) return interrupted(error, args)
@@ -41,9 +43,14 @@ export function toConnectorError(error: unknown, args: { call: CallKind; now: Da
 }
 
 function interrupted(error: XRPCError, args: { call: CallKind; service: string }): ConnectorError {
+  // The SSRF guard refused the server's address before connecting: nothing was sent, and only a person
+  // can change the address (ALLOW_PRIVATE_NETWORK_HOSTS is for development and tests).
+  if (isAddressNotAllowed(error)) {
+    return new ConnectorError('disconnected', `${args.service}: ${ADDRESS_NOT_ALLOWED}`, { detail: { code: 'EADDRNOTALLOWED' }, cause: error })
+  }
   const code = socketCode(error)
   if (code && NOT_SENT_CODES.has(code)) {
-    return new ConnectorError('transient', `${args.service} is unreachable (${code})`, { detail: { code }, cause: error })
+    return new ConnectorError('transient', `${args.service}: ${SERVER_UNREACHABLE}`, { detail: { code }, cause: error })
   }
   const what = `the connection to ${args.service} broke after the request was sent (${code ?? error.message})`
   return new ConnectorError(args.call === 'write' ? 'unknown-outcome' : 'transient', what, { detail: { code }, cause: error })

@@ -1,5 +1,6 @@
-import { Agent, AppBskyRichtextFacet, AtUri, RichText, XRPCError } from '@atproto/api'
+import type { Agent, AppBskyRichtextFacet } from '@atproto/api'
 import type { Clock } from '../../domain/clock'
+import { createNetGuard } from '../net-guard'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -12,6 +13,7 @@ import {
   type PublishResult,
   type ValidateOptions,
 } from '../types'
+import { isXrpcError, loadAtproto, type Atproto } from './atproto'
 import { BLUESKY_LIMITS, recordKeyFor, validateBlueskyContent } from './content'
 import { toConnectorError, type CallKind } from './errors'
 
@@ -20,6 +22,9 @@ import { toConnectorError, type CallKind } from './errors'
  * with an app password. Sessions are a short-lived access JWT and a refresh JWT; the connector never
  * refreshes on its own (the worker's single-flight refresh does). Every post is written under a record
  * key derived from the idempotency key, so a retried publish cannot create a second post.
+ *
+ * `@atproto/api` is loaded on first use (./atproto.ts): a process that never talks to a PDS never loads
+ * it. The server is the user's (a self-hosted PDS): every request goes through connectors/net-guard.ts.
  */
 export type BlueskyConnectorConfig = {
   /** Where accounts sign in when they name no server. */
@@ -28,6 +33,12 @@ export type BlueskyConnectorConfig = {
   appUrl?: string
   /** Allow http:// services (loopback tests, a PDS on the local network). */
   allowInsecureServices?: boolean
+  /**
+   * Allow servers on loopback, private and link-local addresses (ALLOW_PRIVATE_NETWORK_HOSTS: local
+   * development and tests). Every request goes through connectors/net-guard.ts; this only turns its
+   * address check off.
+   */
+  allowPrivateNetworkHosts?: boolean
   timeoutMs?: number
   /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
@@ -38,8 +49,10 @@ export type BlueskyConnector = Connector<'bluesky'> & {
   connectWithAppPassword(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
 }
 
-type Session = { service: string; did: string; agent: Agent }
+type Session = { service: string; did: string; agent: Agent; api: Atproto }
 type StrongRef = { uri: string; cid: string }
+/** A post read back from the repository: its strong ref, and the posts its reply names (if it is one). */
+type StoredPost = { ref: StrongRef; reply?: { root: StrongRef; parent: StrongRef } }
 type Media = NonNullable<ChannelContent['parts'][number]['media']>
 
 const POST = 'app.bsky.feed.post'
@@ -48,6 +61,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
   const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
   const appUrl = (config.appUrl ?? 'https://bsky.app').replace(/\/$/, '')
+  const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })
 
   function serviceOf(value: string | undefined, field: string): string {
     if (!value) throw new Error(`${field}: the Bluesky server is missing`)
@@ -64,11 +78,12 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
   }
   if (config.defaultService) serviceOf(config.defaultService, 'bluesky.defaultService')
 
-  function agentFor(service: string, token: string | undefined, signal?: AbortSignal): Agent {
-    return new Agent({
+  function agentFor(api: Atproto, service: string, token: string | undefined, signal?: AbortSignal): Agent {
+    return new api.Agent({
       service,
       headers: token ? { authorization: `Bearer ${token}` } : {},
-      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : []), ...(signal ? [signal] : [])]) }),
+      fetch: (input, init) =>
+        guard.fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : []), ...(signal ? [signal] : [])]) }),
     })
   }
 
@@ -80,11 +95,12 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     }
   }
 
-  function sessionOf(credentials: Credentials, signal?: AbortSignal): Session {
+  async function sessionOf(credentials: Credentials, signal?: AbortSignal): Promise<Session> {
     const service = serviceOf(credentials.extra?.service ?? config.defaultService, 'credentials.extra.service')
     const did = credentials.extra?.did
     if (!did) throw new ConnectorError('disconnected', 'credentials.extra.did: the Bluesky account is missing; reconnect it')
-    return { service, did, agent: agentFor(service, credentials.accessToken, signal) }
+    const api = await loadAtproto()
+    return { service, did, api, agent: agentFor(api, service, credentials.accessToken, signal) }
   }
 
   function credentialsFrom(service: string, data: { accessJwt: string; refreshJwt: string; did: string; handle: string }): Credentials {
@@ -93,13 +109,13 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
 
   /** Links become link facets; mentions of handles that resolve become mention facets, others stay text. */
   async function richText(s: Session, text: string): Promise<{ text: string; facets?: AppBskyRichtextFacet.Main[] }> {
-    const rt = new RichText({ text })
+    const rt = new s.api.RichText({ text })
     rt.detectFacetsWithoutResolution()
     const facets: AppBskyRichtextFacet.Main[] = []
     for (const facet of rt.facets ?? []) {
       const features: AppBskyRichtextFacet.Main['features'] = []
       for (const feature of facet.features) {
-        if (!AppBskyRichtextFacet.isMention(feature)) {
+        if (!s.api.AppBskyRichtextFacet.isMention(feature)) {
           features.push(feature)
           continue
         }
@@ -117,7 +133,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       return (await s.agent.com.atproto.identity.resolveHandle({ handle })).data.did
     } catch (error) {
       // 400 "Unable to resolve handle": not an account, so the text stays plain.
-      if (error instanceof XRPCError && error.status === 400 && !/Token/.test(error.error)) return null
+      if (isXrpcError(error) && error.status === 400 && !/Token/.test(error.error)) return null
       throw toConnectorError(error, { call: 'read', now: clock.now(), service: s.service })
     }
   }
@@ -131,53 +147,80 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     return images.length ? { $type: 'app.bsky.embed.images', images } : undefined
   }
 
-  async function getPost(s: Session, rkey: string): Promise<(StrongRef & { text: string }) | null> {
+  async function getPost(s: Session, rkey: string): Promise<StoredPost | null> {
     try {
       const { data } = await s.agent.com.atproto.repo.getRecord({ repo: s.did, collection: POST, rkey })
-      return { uri: data.uri, cid: data.cid!, text: String(data.value.text ?? '') }
+      type Ref = { uri?: unknown; cid?: unknown } | undefined
+      const reply = (data.value as { reply?: { root?: Ref; parent?: Ref } }).reply
+      const refOf = (ref: Ref): StrongRef => ({ uri: String(ref?.uri ?? ''), cid: String(ref?.cid ?? '') })
+      return {
+        // Exactly a strong ref: it goes into the next part's `reply` as it is.
+        ref: { uri: data.uri, cid: data.cid! },
+        reply: reply ? { root: refOf(reply.root), parent: refOf(reply.parent) } : undefined,
+      }
     } catch (error) {
-      if (error instanceof XRPCError && error.error === 'RecordNotFound') return null
+      if (isXrpcError(error) && error.error === 'RecordNotFound') return null
       throw toConnectorError(error, { call: 'read', now: clock.now(), service: s.service })
     }
   }
 
   /**
-   * Creates the post under its record key. A PDS refuses a second record under a key that exists (a 500
-   * "There is already a value at key", 400 on some versions): the existing one is ours from an earlier
-   * attempt with the same idempotency key, so that is success.
+   * Whether `post`, read back under the record key of part `posts.length`, continues the chain `posts`:
+   * the first part is no reply; every later one replies to the first (root) and the one before (parent),
+   * by URI and, where `posts` knows it, by CID. A post under our key that does not is not this thread's
+   * part, whatever its text: e.g. the user deleted the thread's first post before a lookup, the part was
+   * written again under its key (same URI, new CID), and the old later parts still reply to the deleted one.
    */
-  async function createPost(s: Session, rkey: string, record: Record<string, unknown>): Promise<StrongRef> {
+  function continuesChain(post: StoredPost, posts: StrongRef[]): boolean {
+    if (posts.length === 0) return post.reply === undefined
+    const names = (ref: StrongRef, ours: StrongRef) => ref.uri === ours.uri && (!ours.cid || ref.cid === ours.cid)
+    return !!post.reply && names(post.reply.root, posts[0]!) && names(post.reply.parent, posts[posts.length - 1]!)
+  }
+
+  /**
+   * Creates part `posts.length` under its record key. A PDS refuses a second record under a key that
+   * exists (a 500 "There is already a value at key", 400 on some versions): the existing one is ours from
+   * an earlier attempt with the same idempotency key, so that is success, when it continues this chain.
+   */
+  async function createPost(s: Session, rkey: string, record: Record<string, unknown>, posts: StrongRef[]): Promise<StrongRef> {
     try {
       const { data } = await s.agent.com.atproto.repo.createRecord({ repo: s.did, collection: POST, rkey, record })
       return { uri: data.uri, cid: data.cid }
     } catch (error) {
-      const answered = error instanceof XRPCError && (error.status >= 500 || (error.status === 400 && /already/i.test(error.message)))
+      const answered = isXrpcError(error) && (error.status >= 500 || (error.status === 400 && /already/i.test(error.message)))
       if (answered) {
         const existing = await getPost(s, rkey).catch(() => null)
-        if (existing) return existing
+        if (existing && continuesChain(existing, posts)) return existing.ref
+        if (existing) {
+          throw new ConnectorError(
+            'invalid-content',
+            `Post ${posts.length + 1} of the thread cannot be written: its record key (${rkey}) holds ${existing.ref.uri}, which is not a reply to the thread's earlier posts`,
+            { detail: { code: 'RecordKeyTaken' }, cause: error },
+          )
+        }
       }
       throw toConnectorError(error, { call: 'write', now: clock.now(), service: s.service })
     }
   }
 
   /**
-   * The posts a resumed thread starts with. Only the root and the last one are read (the next reply
-   * names both by URI and CID); a part that is gone cannot be replied to.
+   * The posts a thread known to start with `uris` begins with. Only the root and the last one are read
+   * (the next reply names both by URI and CID; the others keep an empty CID). A part that is gone cannot
+   * be replied to: `null` for it when `missing` is 'keep', else invalid-content.
    */
-  async function resumed(s: Session, uris: string[]): Promise<StrongRef[]> {
-    if (uris.length === 0) return []
+  async function knownPosts(s: Session, uris: string[], missing: 'keep' | 'refuse'): Promise<StrongRef[]> {
     const refs: StrongRef[] = uris.map((uri) => ({ uri, cid: '' }))
-    for (const index of new Set([0, uris.length - 1])) {
-      const uri = new AtUri(uris[index]!)
+    for (const index of new Set(uris.length ? [0, uris.length - 1] : [])) {
+      const uri = new s.api.AtUri(uris[index]!)
       const post = await getPost(s, uri.rkey)
-      if (!post || post.uri !== uris[index]) throw new ConnectorError('invalid-content', `Post ${index + 1} of the thread (${uris[index]}) is gone: the thread cannot be continued`)
-      refs[index] = { uri: post.uri, cid: post.cid }
+      if (post && post.ref.uri === uris[index]) refs[index] = post.ref
+      else if (missing === 'refuse') throw new ConnectorError('invalid-content', `Post ${index + 1} of the thread (${uris[index]}) is gone: the thread cannot be continued`)
     }
     return refs
   }
 
   function result(s: Session, posts: StrongRef[]): PublishResult {
-    return { remoteId: posts[0]!.uri, url: `${appUrl}/profile/${s.did}/post/${new AtUri(posts[0]!.uri).rkey}`, partIds: posts.map((p) => p.uri) }
+    return { remoteId: posts[0]!.uri, url: `${appUrl}/profile/${s.did}/post/${new s.api.AtUri(posts[0]!.uri).rkey}`, partIds: posts.map((p) => p.uri) }
   }
 
   return {
@@ -195,8 +238,8 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
      * `resume` names parts that exist by their URIs: their CIDs (a reply needs both) are read back.
      */
     async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
-      const s = sessionOf(credentials, signal)
-      const posts: StrongRef[] = await resumed(s, (resume?.partIds ?? []).slice(0, content.parts.length))
+      const s = await sessionOf(credentials, signal)
+      const posts: StrongRef[] = await knownPosts(s, (resume?.partIds ?? []).slice(0, content.parts.length), 'refuse')
       const existing = posts.length
       for (const [index, part] of content.parts.entries()) {
         if (index < existing) continue
@@ -209,7 +252,11 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
             ...(embed ? { embed } : {}),
             ...(posts.length ? { reply: { root: posts[0], parent: posts[posts.length - 1] } } : {}),
           }
-          posts.push(await createPost(s, recordKeyFor(idempotencyKey, index), record))
+          // A request started on an aborted signal is never sent. The first publish of a process also waits
+          // for @atproto/api, which can use up a short deadline (tests: 1 s) on a busy machine: say so
+          // rather than report an unknown outcome that a lookup would then have to settle.
+          if (signal?.aborted) throw new ConnectorError('transient', `Post ${index + 1} of ${content.parts.length} was not sent: the deadline had passed`, { cause: signal.reason })
+          posts.push(await createPost(s, recordKeyFor(idempotencyKey, index), record, posts))
         } catch (error) {
           // Nothing was created by this call: the error says what happened to it.
           if (posts.length === existing) throw error
@@ -228,11 +275,12 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       const base = serviceOf(service || config.defaultService || 'https://bsky.social', 'service')
       if (!identifier.trim()) throw new Error('identifier: enter your handle or email')
       if (!appPassword.trim()) throw new Error('appPassword: enter an app password')
-      const agent = agentFor(base, undefined)
+      const api = await loadAtproto()
+      const agent = agentFor(api, base, undefined)
       const { data } = await call('login', base, () => agent.com.atproto.server.createSession({ identifier: identifier.trim(), password: appPassword.trim() }))
       if (jwtScope(data.accessJwt) !== 'com.atproto.appPass') {
         // A full-access session could change the account's email or password: do not keep it.
-        await agentFor(base, data.refreshJwt).com.atproto.server.deleteSession().catch(() => undefined)
+        await agentFor(api, base, data.refreshJwt).com.atproto.server.deleteSession().catch(() => undefined)
         throw new ConnectorError('auth', 'appPassword: use an app password (Bluesky settings → Privacy and security → App passwords), not the account password')
       }
       return { credentials: credentialsFrom(base, data), remoteAccountId: data.did, handle: data.handle }
@@ -241,30 +289,38 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     async refreshCredentials(credentials: Credentials): Promise<Credentials> {
       const service = serviceOf(credentials.extra?.service ?? config.defaultService, 'credentials.extra.service')
       if (!credentials.refreshToken) throw new ConnectorError('disconnected', 'credentials.refreshToken: there is no Bluesky session to refresh')
-      const agent = agentFor(service, credentials.refreshToken)
+      const agent = agentFor(await loadAtproto(), service, credentials.refreshToken)
       const { data } = await call('refresh', service, () => agent.com.atproto.server.refreshSession())
       return credentialsFrom(service, data)
     },
 
     /**
-     * Reads each part back by its record key (after the `known` ones); `null` when the first part was
-     * never written.
+     * Reads each part back by its record key (after the `known` ones) and keeps the longest prefix that
+     * is a chain: every part after the first a reply to the first (root) and to the one before (parent).
+     * `null` when the first part was never written.
      */
     async lookup({ credentials, content, idempotencyKey, known }: LookupArgs): Promise<PublishResult | null> {
-      const s = sessionOf(credentials)
-      const posts: StrongRef[] = (known?.partIds ?? []).slice(0, content.parts.length).map((uri) => ({ uri, cid: '' }))
+      const s = await sessionOf(credentials)
+      const knownUris = (known?.partIds ?? []).slice(0, content.parts.length)
+      // The known parts' CIDs, so that a later part is matched to them by CID as well (a part of the thread
+      // that is gone stays known: what a lookup found once is never forgotten).
+      const posts = knownUris.length < content.parts.length ? await knownPosts(s, knownUris, 'keep') : knownUris.map((uri) => ({ uri, cid: '' }))
       for (const index of content.parts.keys()) {
         if (index < posts.length) continue
         const post = await getPost(s, recordKeyFor(idempotencyKey, index))
-        if (!post) break
-        posts.push(post)
+        if (!post || !continuesChain(post, posts)) break
+        posts.push(post.ref)
       }
       return posts.length ? result(s, posts) : null
     },
 
+    close() {
+      void guard.close()
+    },
+
     async delete({ credentials, remoteId }) {
-      const s = sessionOf(credentials)
-      const uri = new AtUri(remoteId)
+      const s = await sessionOf(credentials)
+      const uri = new s.api.AtUri(remoteId)
       await call('write', s.service, () => s.agent.com.atproto.repo.deleteRecord({ repo: s.did, collection: uri.collection, rkey: uri.rkey }))
     },
   }

@@ -11,7 +11,8 @@ import { runConnectorContract } from '../contract/connector'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
 
 const CREATE_RECORD = 'com.atproto.repo.createRecord'
-const bluesky = (timeoutMs = 5000) => createBlueskyConnector({ allowInsecureServices: true, timeoutMs })
+// The PDS listens on 127.0.0.1: the SSRF guard lets it through only with the development setting on.
+const bluesky = (timeoutMs = 5000) => createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true, timeoutMs })
 
 async function connect(connector: BlueskyConnector, pds: BlueskyPds, account: BlueskyTestAccount): Promise<Credentials> {
   return (await connector.connectWithAppPassword({ service: pds.url, identifier: account.handle, appPassword: account.appPassword })).credentials
@@ -70,7 +71,7 @@ runConnectorContract('bluesky', { refresh: true, refreshGracePeriod: true, reads
     postsCreated: () => pds.counters.postsCreated,
     failNextPublishWithRateLimit: (resetAt) => pds.injectFault({ kind: 'rate-limit', resetAt, method: CREATE_RECORD }),
     failNextPublishWithUnavailable: ({ apply } = {}) => pds.injectFault({ kind: 'unavailable', apply, method: CREATE_RECORD }),
-    resetNextPublishAfterApplying: () => pds.injectFault({ kind: 'reset', method: CREATE_RECORD }),
+    resetNextPublishAfterApplying: () => pds.injectFault({ kind: 'reset', apply: true, method: CREATE_RECORD }),
     close: () => pds.close(),
   }
 })
@@ -180,7 +181,7 @@ describe('Bluesky connector against a real PDS', () => {
   it('a thread cut off after its second post resumes on retry without duplicating a part', async () => {
     const parts = [{ text: text('resume 1') }, { text: text('resume 2') }, { text: text('resume 3') }]
     const idempotencyKey = randomUUID()
-    pds.injectFault({ kind: 'reset', method: CREATE_RECORD, after: 1 })
+    pds.injectFault({ kind: 'reset', apply: true, method: CREATE_RECORD, after: 1 })
     const cut = await rejection(connector.publish({ credentials, content: { parts }, idempotencyKey }))
     expect(cut.kind).toBe('unknown-outcome')
     expect(cut.partial?.partIds).toHaveLength(1)
@@ -189,6 +190,45 @@ describe('Bluesky connector against a real PDS', () => {
     expect(retried.remoteId).toBe(cut.partial!.remoteId)
     for (const part of parts) expect(await postsWithText(alice.did, part.text)).toHaveLength(1)
     expect((await record(retried.partIds![2]!)).reply).toMatchObject({ root: { uri: retried.remoteId }, parent: { uri: retried.partIds![1] } })
+  })
+
+  it('replies to parts it read back with exact strong refs: a retry writes no stray fields into the next reply', async () => {
+    const parts = [{ text: text('refs 1') }, { text: text('refs 2') }, { text: text('refs 3') }]
+    const idempotencyKey = randomUUID()
+    // Parts 1 and 2 are written, then the answer to part 2 is lost: the retry finds both under their keys.
+    pds.injectFault({ kind: 'reset', apply: true, method: CREATE_RECORD, after: 1 })
+    await rejection(connector.publish({ credentials, content: { parts }, idempotencyKey }))
+    const retried = await connector.publish({ credentials, content: { parts }, idempotencyKey })
+    const [first, second, third] = retried.partIds!
+    const ref = async (uri: string) => ({ uri, cid: (await reader.com.atproto.repo.getRecord({ repo: alice.did, collection: 'app.bsky.feed.post', rkey: new AtUri(uri).rkey })).data.cid })
+    expect((await record(third!)).reply).toEqual({ root: await ref(first!), parent: await ref(second!) })
+  })
+
+  it('a post under a part\'s record key that does not reply to the thread\'s earlier posts is not that part (issue 23)', async () => {
+    const parts = [{ text: text('chain 1') }, { text: text('chain 2') }, { text: text('chain 3') }]
+    const idempotencyKey = randomUUID()
+    // All three parts were written but the outcome was unknown; before the lookup, the user deleted the
+    // first post. The lookup finds nothing under the first key, so the pipeline publishes again.
+    const before = await connector.publish({ credentials, content: { parts }, idempotencyKey })
+    await connector.delete!({ credentials, remoteId: before.remoteId })
+    expect(await connector.lookup!({ credentials, content: { parts }, idempotencyKey, since: new Date(0) })).toBeNull()
+    // Part 1 is written again; parts 2 and 3 under their keys reply to the deleted post: not this thread.
+    const again = await rejection(connector.publish({ credentials, content: { parts }, idempotencyKey }))
+    expect(again.kind).toBe('unknown-outcome')
+    expect(again.partial?.partIds).toHaveLength(1)
+    expect(again.message).toMatch(/Post 2 of the thread cannot be written: its record key .* is not a reply to the thread's earlier posts/)
+    // The same record key, so the same URI as the deleted post; a new CID, which the old parts do not name.
+    const root = again.partial!.remoteId
+    expect(root).toBe(before.remoteId)
+    for (const known of [undefined, { partIds: [root] }]) {
+      expect((await connector.lookup!({ credentials, content: { parts }, idempotencyKey, since: new Date(0), known }))?.partIds).toEqual([root])
+    }
+    // The continuation cannot write part 2 either: it fails (a person must sort it out) and posts nothing.
+    const created = pds.counters.postsCreated
+    const stuck = await rejection(connector.publish({ credentials, content: { parts }, idempotencyKey, resume: { partIds: [root] } }))
+    expect(stuck.kind).toBe('invalid-content')
+    expect(pds.counters.postsCreated).toBe(created)
+    for (const part of parts) expect(await postsWithText(alice.did, part.text)).toHaveLength(1)
   })
 
   it('continues a thread after the posts named by their URIs, replying with root and parent refs (issue 23)', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import net from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { createEmailConnector, smtpCredentials, type SmtpSettings } from '../../connectors/email/index'
 import { createMastodonConnector } from '../../connectors/mastodon/index'
 import { ConnectorError, type ChannelContent } from '../../connectors/types'
@@ -9,9 +10,9 @@ import { startSmtpServer, type TestSmtpServer } from '../servers/smtp'
 
 /**
  * ASVS V1.3.6 through the real connectors: with ALLOW_PRIVATE_NETWORK_HOSTS off (the connectors'
- * default), a Mastodon instance or an SMTP server on a loopback, private or link-local address is
- * refused in every encoding, before anything is connected to, with "this server address is not
- * allowed". The loopback servers count connections, so "refused" means nothing reached them.
+ * default), a Mastodon instance, a Bluesky PDS or an SMTP server on a loopback, private or link-local
+ * address is refused in every encoding, before anything is connected to, with "this server address is
+ * not allowed". The loopback servers count connections, so "refused" means nothing reached them.
  */
 
 // DNS-free spellings of loopback (`localhost` comes from the hosts file), then other private ranges.
@@ -163,5 +164,52 @@ describe('SMTP with private hosts not allowed', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
     connector.close()
+  })
+})
+
+describe('Bluesky with private hosts not allowed', () => {
+  const login = { identifier: 'alice.test', appPassword: 'aaaa-bbbb-cccc-dddd' }
+
+  it('refuses the PDS in every encoding, for sign-in and for every call with stored credentials, and never connects', async () => {
+    const service = await internalService()
+    const before = connections
+    // http:// allowed, so the address check alone refuses these (as a self-hosted PDS on the LAN would be).
+    const connector = createBlueskyConnector({ allowInsecureServices: true, timeoutMs: 2000 })
+    for (const host of [...LOOPBACK, ...PRIVATE]) {
+      const server = `http://${host}:${service.port}`
+      const error = await rejection(connector.connectWithAppPassword({ service: server, ...login }))
+      expect(error, server).toBeInstanceOf(ConnectorError)
+      expect(error.message, server).toContain('this server address is not allowed')
+      expect(error.kind, server).toBe('disconnected')
+    }
+    const stored = { accessToken: 'a', refreshToken: 'r', extra: { service: `http://localhost:${service.port}`, did: 'did:plc:alice', handle: 'alice.test' } }
+    const content = { parts: [{ text: 'hi' }, { text: 'again' }] }
+    const calls = {
+      publish: () => connector.publish({ credentials: stored, content, idempotencyKey: randomUUID() }),
+      lookup: () => connector.lookup!({ credentials: stored, content, idempotencyKey: randomUUID(), since: new Date(0) }),
+      refresh: () => connector.refreshCredentials!(stored),
+      delete: () => connector.delete!({ credentials: stored, remoteId: 'at://did:plc:alice/app.bsky.feed.post/3kabcdefghijk' }),
+    }
+    for (const [name, call] of Object.entries(calls)) {
+      const error = await rejection(call())
+      expect(error, name).toBeInstanceOf(ConnectorError)
+      expect({ name, kind: error.kind, message: error.message }).toEqual({ name, kind: 'disconnected', message: `http://localhost:${service.port}: this server address is not allowed` })
+    }
+    expect(connections).toBe(before)
+    connector.close?.()
+    await service.close()
+  })
+
+  it('reaches a PDS on loopback when the development setting allows it', async () => {
+    const service = await internalService()
+    const before = connections
+    const connector = createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true, timeoutMs: 2000 })
+    // The stand-in hangs up without answering: the sign-in fails, but only after connecting.
+    const error = await rejection(connector.connectWithAppPassword({ service: `http://localhost:${service.port}`, ...login }))
+    expect(error).toBeInstanceOf(ConnectorError)
+    expect(error.message).not.toContain('not allowed')
+    expect(connections).toBeGreaterThan(before)
+    connector.close?.()
+    await service.close()
   })
 })

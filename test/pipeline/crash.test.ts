@@ -8,10 +8,11 @@ import type { AppliedFault, HeldPost } from '../servers/x-api'
 import { openPipelineFixture, serverStores, sleep, TEST_OPTIONS, TEST_RECONCILE_EVERY_MS, type PipelineFixture } from './harness'
 
 /**
- * Crashes per point, over both networks (X and Mastodon take turns): 12 on both stores by default, so
- * 72 crashes and about 83 worker kills a store, fewer than the ~116 of the X-only 20 × 5 it replaces: the
- * time goes mostly into restarting workers (decision 024). CRASH_RUNS raises it for a long run;
- * CRASH_DEBUG=1 prints every worker's life and every killed delivery's timeline.
+ * Crashes per point, over the three networks (X, Mastodon and Bluesky take turns, a block of one delivery
+ * per point each): 12 on both stores by default, so 72 crashes and about 83 worker kills a store, each
+ * network meeting every point 4 times: the time goes mostly into restarting workers (decisions 024, 068).
+ * Keep it a multiple of 3 so the networks get every point equally often. CRASH_RUNS raises it for a long
+ * run; CRASH_DEBUG=1 prints every worker's life and every killed delivery's timeline.
  */
 const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 12)
 /**
@@ -22,7 +23,7 @@ const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 12)
  */
 const POINTS = ['afterClaim', 'beforeNetwork', 'during', 'afterNetworkSuccess', 'afterRecord', 'everyWorker'] as const
 type Point = (typeof POINTS)[number]
-const NETWORKS = ['x', 'mastodon'] as const
+const NETWORKS = ['x', 'mastodon', 'bluesky'] as const
 type Network = (typeof NETWORKS)[number]
 /** Worker processes alive at once. */
 const PARALLEL = 2
@@ -47,22 +48,34 @@ const quantile = (values: number[], q: number) => {
 }
 
 /**
- * Publishing goes through the real X connector (twitter-api-v2) and the real Mastodon connector to loopback
- * servers that speak those APIs. X has no idempotency key, and the Mastodon server here forgets
- * Idempotency-Keys at once (a resend makes a second status), so every post has a unique text: that text
- * identifies the delivery (and the part of a thread) at the server, and the connectors' `lookup` finds it
- * after an unknown outcome. About a third of the deliveries are threads of 2 or 3 posts (every
- * `everyWorker` one is). Besides the crashes, one create in FAULT_EVERY at each server is answered 503
- * after being applied (or not), reset (applied or not), or answered slowly (after more or less than the
- * connector's timeout).
+ * Publishing goes through the real X connector (twitter-api-v2), the real Mastodon connector and the real
+ * Bluesky connector (@atproto/api) to servers that speak those APIs: loopback X and Mastodon APIs, and a
+ * real PDS (@atproto/pds, in this process) behind a proxy that injects the same faults. The worker
+ * processes reach each by the URL the fixture puts in their environment (Mastodon and Bluesky accounts
+ * carry their server in their credentials); the Bluesky connector loads @atproto/api on a worker's first
+ * Bluesky request, so a worker killed before one never pays for it (decision 068).
+ *
+ * X has no idempotency key, and the Mastodon server here forgets Idempotency-Keys at once (a resend makes
+ * a second status), so every post has a unique text: that text identifies the delivery (and the part of a
+ * thread) at the server, and the connectors' `lookup` finds it after an unknown outcome. Bluesky writes
+ * each part under a record key derived from the delivery: a resend is refused by the PDS, and counted as
+ * a duplicate here like X's "duplicate content" refusal. About a third of the deliveries are threads of 2
+ * or 3 posts (every `everyWorker` one is). Besides the crashes, one create in FAULT_EVERY at each server
+ * is answered 503 after being applied (or not), reset (applied or not), or answered slowly (after more or
+ * less than the connector's timeout).
+ *
+ * At each network, for every delivery: what is there is a prefix of its thread, in order, each part a
+ * reply to the one before (on Bluesky: `reply.parent` the one before and `reply.root` part 1); published
+ * means every part is there; no text twice; nothing lost; a killed worker's delivery out within the
+ * catch-up bound. The run prints how long worker processes took to start.
  */
-describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every point of a publish to X and Mastodon, with network faults', () => {
+describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every point of a publish to X, Mastodon and Bluesky, with network faults', () => {
   describe.each(serverStores)('%s job store', (kind) => {
     let f: PipelineFixture
     let dir: string
     const children = new Set<ChildProcess>()
     beforeEach(async () => {
-      f = await openPipelineFixture(kind, { network: 'x', alsoNetworks: ['mastodon'], mastodonOptions: { idempotencyKeyTtlMs: 0 } })
+      f = await openPipelineFixture(kind, { network: 'x', alsoNetworks: ['mastodon', 'bluesky'], mastodonOptions: { idempotencyKeyTtlMs: 0 } })
       dir = mkdtempSync(path.join(tmpdir(), 'trickle-crash-'))
     })
     afterEach(async () => {
@@ -76,6 +89,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       const total = RUNS * POINTS.length
       const x = f.x!
       const mastodon = f.mastodon!
+      const bluesky = f.bluesky!
       const random = seeded(23)
       // Delivery id ↔ the unique texts of its posts. A crash part-way through a thread must lead to the
       // whole thread, in order, never to a repeated part.
@@ -101,7 +115,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
             steps: mine.length,
             content: (i) => {
               const parts = mine[i] === 'everyWorker' || random() < 1 / 3 ? 2 + Math.floor(random() * 2) : 1
-              const label = network === 'x' ? 'Crash-test post' : 'Crash-test status'
+              const label = network === 'x' ? 'Crash-test post' : network === 'mastodon' ? 'Crash-test status' : 'Crash-test skeet'
               const texts = Array.from({ length: parts }, (_, j) => (parts === 1 ? `${label} ${++posts}` : `${label} ${++posts} (thread part ${j + 1}/${parts})`))
               threads.push(texts)
               return { parts: texts.map((text) => ({ text })) }
@@ -140,7 +154,8 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       let everyWorkerKills = 0
 
       /** Worker processes: when each was ready, when it died, and the claims it took. */
-      type WorkerLife = { child: ChildProcess; spawnedAt: number; readyAt?: number; diedAt?: number; claims: Map<string, string> }
+      /** `atproto`: when the worker loaded @atproto/api (on its first Bluesky delivery), if it did. */
+      type WorkerLife = { child: ChildProcess; spawnedAt: number; readyAt?: number; diedAt?: number; claims: Map<string, string>; atproto?: { from: number; to: number } }
       const lives: WorkerLife[] = []
       /** Deliveries whose worker was killed while their claim was live: the last such kill. */
       const killedAt = new Map<string, number>()
@@ -148,7 +163,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       const readErrors: string[] = []
       let settled = false
 
-      // Faults at both networks, one create request in FAULT_EVERY, taking turns through the kinds.
+      // Faults at every network, one create request in FAULT_EVERY, taking turns through the kinds.
       const faultKinds = [
         { kind: 'unavailable', apply: true },
         { kind: 'reset', apply: true },
@@ -161,6 +176,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
         const fault = faultKinds[i % faultKinds.length]!
         x.injectFault({ ...fault, method: 'POST', path: '/2/tweets', after: FAULT_EVERY - 1 })
         mastodon.injectFault({ ...fault, method: 'POST', path: '/api/v1/statuses', after: FAULT_EVERY - 1 })
+        bluesky.injectFault({ ...fault, method: 'com.atproto.repo.createRecord', after: FAULT_EVERY - 1 })
       }
 
       // "During the network call": the server has the request (applied for every other one) and holds the
@@ -184,6 +200,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       }
       x.holdPosts(holdMatch, onHeld)
       mastodon.holdPosts(holdMatch, onHeld)
+      bluesky.holdPosts(holdMatch, onHeld)
 
       const spawnWorker = () => {
         spawned++
@@ -201,7 +218,9 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
           pending = lines.pop()!
           for (const line of lines) {
             const claim = /^claim (\S+) (\S+)$/.exec(line)
+            const atproto = /^atproto (\d+) (\d+)$/.exec(line)
             if (claim) life.claims.set(claim[1]!, claim[2]!)
+            else if (atproto) life.atproto = { from: Number(atproto[1]), to: Number(atproto[2]) }
             else if (line === 'started') life.readyAt = Date.now()
             else if (line === 'ready') continue
             else output.push(`${line}\n`)
@@ -260,7 +279,10 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       expect(new Set(lines.map((l) => l.split(' ')[0])).size).toBe(total)
       expect(everyWorkerKills).toBe(RUNS)
 
-      /** What is at each network, as one shape: posts in creation order, and how many times a text was posted or refused as a duplicate. */
+      // Read from the PDS's repository itself, past the proxy; the proxy saw when each post was created.
+      const skeets = await bluesky.listPosts(bluesky.did)
+      expect(skeets.length).toBe(bluesky.counters.postsCreated)
+      /** What is at each network, as one shape: posts, and how many times a text was posted or refused as a duplicate. */
       const atNetwork = {
         x: { posts: x.posts.map((p) => ({ id: p.id, text: p.text, inReplyTo: p.inReplyTo, createdAt: p.createdAt })), refused: x.counters.duplicatesRefused, faults: x.faultsApplied },
         mastodon: {
@@ -269,13 +291,19 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
           refused: mastodon.counters.idempotentReplays,
           faults: mastodon.faultsApplied,
         },
-      } satisfies Record<Network, { posts: Array<{ id: string; text: string; inReplyTo?: string; createdAt: Date }>; refused: number; faults: AppliedFault[] }>
+        bluesky: {
+          posts: skeets.map((p) => ({ id: p.uri, text: p.text, inReplyTo: p.reply?.parent, root: p.reply?.root, createdAt: bluesky.createdAt.get(p.uri) ?? new Date(p.createdAt) })),
+          // A create under a record key that holds a post already: a resend of a part that was at the PDS.
+          refused: bluesky.counters.duplicatesRefused,
+          faults: bluesky.faultsApplied,
+        },
+      } satisfies Record<Network, { posts: Array<{ id: string; text: string; inReplyTo?: string; root?: string; createdAt: Date }>; refused: number; faults: AppliedFault[] }>
       const counts = new Map<string, number>()
       for (const network of NETWORKS) for (const post of atNetwork[network].posts) counts.set(post.text, (counts.get(post.text) ?? 0) + 1)
 
       /** The delivery's posts at its network, in thread order, up to the first part missing there. */
       const chainOf = (id: string) => {
-        const chain: (typeof atNetwork)['x']['posts'] = []
+        const chain: Array<{ id: string; text: string; inReplyTo?: string; root?: string; createdAt: Date }> = []
         for (const text of textsOf.get(id)!) {
           const post = atNetwork[networkOf.get(id)!].posts.find((p) => p.text === text)
           if (!post) break
@@ -336,7 +364,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
         }
         return Math.max(at, start)
       }
-      const catchUps: Array<{ id: string; ms: number; boundMs: number; faults: number; laterKills: number; point: Point }> = []
+      const catchUps: Array<{ id: string; network: Network; ms: number; boundMs: number; faults: number; laterKills: number; loadMs: number; point: Point }> = []
       let killedFailed = 0
       for (const [id, at] of killedAt) {
         const row = rows.find((r) => r.id === id)!
@@ -352,7 +380,21 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
         // A worker killed while this delivery waited its turn may hold the reconciler's lock or the
         // delivery's job lock until they expire: one more lease, as production would wait.
         const laterKills = lives.filter((life) => life.diedAt !== undefined && life.diedAt > from && life.diedAt < publishedAt).length
-        catchUps.push({ id, ms: publishedAt - from, boundMs: baseBoundMs + faults * faultRoundMs + laterKills * TEST_OPTIONS.leaseMs, faults, laterKills, point: plan[id]! })
+        // The worker that published it loaded @atproto/api during the wait (its first Bluesky delivery): that
+        // one-time load is start-up, which catch-up does not count (decisions 024, 068), so it is added.
+        const publisher = lives.find((life) => life.claims.get(id) === row.attemptId)
+        const load = publisher?.atproto && publisher.atproto.to > from && publisher.atproto.from < publishedAt ? publisher.atproto : undefined
+        const loadMs = load ? load.to - load.from : 0
+        catchUps.push({
+          id,
+          network: networkOf.get(id)!,
+          ms: publishedAt - from,
+          boundMs: baseBoundMs + faults * faultRoundMs + laterKills * TEST_OPTIONS.leaseMs + loadMs,
+          faults,
+          laterKills,
+          loadMs,
+          point: plan[id]!,
+        })
       }
       if (process.env.CRASH_DEBUG) {
         for (const life of lives) console.log(`life spawned ${life.spawnedAt - started} ready ${life.readyAt === undefined ? '-' : life.readyAt - started} died ${life.diedAt === undefined ? '-' : life.diedAt - started}`)
@@ -361,8 +403,15 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
           console.log(`killed ${plan[id]} ${row.state} at ${at - started} readyBefore ${row.publishedAt ? readyBefore(at, row.publishedAt.getTime()) - started : '-'} published ${row.publishedAt ? row.publishedAt.getTime() - started : '-'} chain ${chainOf(id).map((p) => p.createdAt.getTime() - started).join(',')}`)
         }
       }
+      // Worker start: spawn to taking jobs (the `started` line), for every worker that got that far.
+      const startMs = lives.filter((life) => life.readyAt !== undefined).map((life) => life.readyAt! - life.spawnedAt)
       const all = catchUps.map((c) => c.ms)
-      const clean = catchUps.filter((c) => c.faults === 0 && c.laterKills === 0).map((c) => c.ms)
+      const clean = catchUps.filter((c) => c.faults === 0 && c.laterKills === 0 && c.loadMs === 0).map((c) => c.ms)
+      const perNetwork = NETWORKS.map((network) => {
+        const of = catchUps.filter((c) => c.network === network).map((c) => c.ms)
+        return `${network} p50 ${quantile(of, 0.5)} ms, max ${Math.max(...of)} ms (${of.length})`
+      }).join('; ')
+      const loads = lives.filter((life) => life.atproto).map((life) => life.atproto!.to - life.atproto!.from)
       const attemptsPerPoint = Object.fromEntries(
         POINTS.map((p) => {
           const of = rows.filter((r) => plan[r.id] === p)
@@ -375,8 +424,12 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
           `mean attempts per point ${JSON.stringify(attemptsPerPoint)}\n` +
           report.map((line) => `[${kind}]   ${line}`).join('\n') +
           `\n[${kind}]   catch-up of ${catchUps.length} killed deliveries (${killedFailed} failed instead): p50 ${quantile(all, 0.5)} ms, p95 ${quantile(all, 0.95)} ms, max ${Math.max(...all)} ms; ` +
-          `without a fault or another kill after the kill (${clean.length}): p50 ${quantile(clean, 0.5)} ms, max ${Math.max(...clean)} ms; ` +
-          `bound ${baseBoundMs} ms + ${faultRoundMs} ms per fault + ${TEST_OPTIONS.leaseMs} ms per worker killed in between`,
+          `without a fault, another kill or a library load after the kill (${clean.length}): p50 ${quantile(clean, 0.5)} ms, max ${Math.max(...clean)} ms; ${perNetwork}; ` +
+          `bound ${baseBoundMs} ms + ${faultRoundMs} ms per fault + ${TEST_OPTIONS.leaseMs} ms per worker killed in between + its publisher's @atproto/api load if during the wait ` +
+          `(${catchUps.filter((c) => c.loadMs > 0).length} deliveries)\n` +
+          `[${kind}]   worker start (spawn → taking jobs) of ${startMs.length} workers: p50 ${quantile(startMs, 0.5)} ms, p95 ${quantile(startMs, 0.95)} ms, max ${Math.max(...startMs)} ms; ` +
+          `${loads.length} workers loaded @atproto/api (on their first Bluesky delivery): p50 ${quantile(loads, 0.5)} ms, max ${Math.max(...loads)} ms; ` +
+          `Bluesky PDS: ${bluesky.counters.postsCreated} posts created, ${bluesky.counters.duplicatesRefused} creates refused (record key taken)`,
       )
       const failed = rows.filter((r) => r.state === 'failed')
       for (const row of failed) console.log(`[${kind}] failed ${networkOf.get(row.id)} ${plan[row.id]} ${row.id} after ${row.attempts} attempts: ${row.lastError}`)
@@ -391,6 +444,8 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
         const chain = chainOf(row.id)
         // Whatever is at the network is a prefix of the thread: in order, each post a reply to the one before, no part after a gap.
         expect(chain.map((p) => p.inReplyTo)).toEqual(chain.map((_, j) => (j === 0 ? undefined : chain[j - 1]!.id)))
+        // A Bluesky reply also names its thread's first post as the root.
+        if (networkOf.get(row.id) === 'bluesky') expect(chain.map((p) => p.root)).toEqual(chain.map((_, j) => (j === 0 ? undefined : chain[0]!.id)))
         expect(texts.slice(chain.length).every((text) => !counts.has(text))).toBe(true)
         if (row.state === 'published') {
           // Published only when every part is at the network.
@@ -409,7 +464,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
       expect(threadsPublished).toBeGreaterThan(0)
       expect(x.counters.timelineReads).toBeGreaterThan(0)
       expect(catchUps.length).toBeGreaterThan(0)
-      expect(catchUps.filter((c) => c.ms > c.boundMs).map((c) => `${c.id} (${c.point}, ${c.faults} faults, ${c.laterKills} later kills): ${c.ms} ms > ${c.boundMs} ms`)).toEqual([])
+      expect(catchUps.filter((c) => c.ms > c.boundMs).map((c) => `${c.id} (${c.network} ${c.point}, ${c.faults} faults, ${c.laterKills} later kills, load ${c.loadMs} ms): ${c.ms} ms > ${c.boundMs} ms`)).toEqual([])
     }, 25 * 60_000)
   })
 })

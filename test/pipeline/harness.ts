@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
+import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { createLoopbackConnector } from '../../connectors/loopback/index'
 import { createMastodonConnector } from '../../connectors/mastodon/index'
 import type { Connector } from '../../connectors/types'
@@ -23,6 +24,9 @@ import { deliveryScheduler } from '../../jobs/enqueue'
 import type { PipelineOptions, PublishHooks } from '../../core/publishing/publish.server'
 import { openJobStore, type JobStore } from '../../jobs/store'
 import { createTestDatabase, withDatabase } from '../db'
+// Only the type: the PDS (@atproto/pds, dev-env, PLC) is imported when a fixture asks for Bluesky, never by
+// the worker processes that import this file for connectorsFromEnv.
+import type { BlueskyPds } from '../servers/bluesky-pds'
 import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
@@ -30,9 +34,10 @@ import { startXApiServer, type XApiServer } from '../servers/x-api'
 export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
 /**
  * Where the fixture's account publishes: the generic loopback network, the X connector at a loopback X
- * API, or the Mastodon connector at a loopback Mastodon API.
+ * API, the Mastodon connector at a loopback Mastodon API, or the Bluesky connector at an in-process PDS
+ * (test/servers/bluesky-pds.ts, behind its fault-injecting proxy).
  */
-export type NetworkKind = 'loopback' | 'x' | 'mastodon'
+export type NetworkKind = 'loopback' | 'x' | 'mastodon' | 'bluesky'
 
 /** Job stores these tests can run against here; under CI both servers are required (test/global-setup.ts). */
 export const serverStores: StoreKind[] = [
@@ -65,6 +70,8 @@ export type PipelineFixture = {
   x?: XApiServer
   /** With `network: 'mastodon'`: the loopback Mastodon API the account publishes to. */
   mastodon?: MastodonApiServer
+  /** With `network: 'bluesky'`: the PDS (through its proxy, `bluesky.url`) the account publishes to, and the account's DID. */
+  bluesky?: BlueskyPds & { did: string }
   keyring: Keyring
   workspaceId: string
   accountId: string
@@ -87,16 +94,19 @@ export type PipelineFixture = {
 
 /**
  * The connector a worker publishes with for an account of `kind`, from the environment a child worker
- * also gets (X_API_URL, MASTODON_URL and LOOPBACK_URL may all be set: one fixture, several networks).
+ * also gets (X_API_URL, MASTODON_URL, BLUESKY_URL and LOOPBACK_URL may all be set: one fixture, several
+ * networks). Mastodon and Bluesky accounts carry their server in their credentials, as in production.
  */
 export function connectorsFromEnv(env: Record<string, string | undefined>, timeoutMs: number): (kind: string) => Connector {
   const x = env.X_API_URL
     ? createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
     : undefined
   const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
+  // Building it loads nothing of @atproto/api: a worker pays for that on its first Bluesky request only.
+  const bluesky = env.BLUESKY_URL ? createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
   const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
   return (kind) => {
-    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : loopback
+    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : kind === 'bluesky' ? bluesky : loopback
     if (!connector) throw new Error(`no ${kind} network in this environment`)
     return connector
   }
@@ -124,6 +134,7 @@ export async function openPipelineFixture(
   const networks = [network, ...alsoNetworks.filter((n) => n !== network)]
   const x = networks.includes('x') ? await startXApiServer(xOptions) : undefined
   const mastodon = networks.includes('mastodon') ? await startMastodonApiServer(mastodonOptions) : undefined
+  const bluesky = networks.includes('bluesky') ? await startBlueskyAccount() : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
@@ -132,9 +143,10 @@ export async function openPipelineFixture(
     const account = await connectAccount(database.db, {
       workspaceId: workspace!.id,
       kind: net,
-      remoteAccountId: net === 'x' ? x!.user.id : net === 'mastodon' ? mastodon!.account.id : 'me',
-      handle: net === 'x' ? x!.user.username : net === 'mastodon' ? mastodon!.account.username : 'me',
-      credentials: net === 'x' ? xCredentials(x!) : net === 'mastodon' ? mastodonCredentials(mastodon!) : issueLoopbackTokens(server),
+      remoteAccountId: net === 'x' ? x!.user.id : net === 'mastodon' ? mastodon!.account.id : net === 'bluesky' ? bluesky!.account.remoteAccountId : 'me',
+      handle: net === 'x' ? x!.user.username : net === 'mastodon' ? mastodon!.account.username : net === 'bluesky' ? bluesky!.account.handle : 'me',
+      credentials:
+        net === 'x' ? xCredentials(x!) : net === 'mastodon' ? mastodonCredentials(mastodon!) : net === 'bluesky' ? bluesky!.account.credentials : issueLoopbackTokens(server),
       keyring,
       clock: systemClock,
     })
@@ -143,6 +155,7 @@ export async function openPipelineFixture(
   const networkEnv: Record<string, string> = {
     ...(x ? { X_API_URL: x.url, X_CLIENT_ID: x.clientId, X_CLIENT_SECRET: x.clientSecret } : {}),
     ...(mastodon ? { MASTODON_URL: mastodon.url } : {}),
+    ...(bluesky ? { BLUESKY_URL: bluesky.pds.url } : {}),
     ...(networks.includes('loopback') ? { LOOPBACK_URL: server.url } : {}),
   }
 
@@ -175,6 +188,7 @@ export async function openPipelineFixture(
     server,
     x,
     mastodon,
+    bluesky: bluesky && Object.assign(bluesky.pds, { did: bluesky.account.remoteAccountId }),
     dataDir,
     keyring,
     workspaceId: workspace!.id,
@@ -249,6 +263,7 @@ export async function openPipelineFixture(
       await server.close()
       await x?.close()
       await mastodon?.close()
+      await bluesky?.pds.close()
       rmSync(dataDir, { recursive: true, force: true })
       await database.close()
       if (mongoUrl) {
@@ -267,6 +282,22 @@ function xCredentials(x: XApiServer) {
     refreshToken: issued.refreshToken,
     expiresAt: new Date(Date.now() + issued.expiresIn * 1000),
     extra: { userId: x.user.id, username: x.user.username },
+  }
+}
+
+/** A PDS with one account, connected the way a user connects one: an app password, through the proxy. */
+async function startBlueskyAccount() {
+  const { startBlueskyPds } = await import('../servers/bluesky-pds')
+  const pds = await startBlueskyPds()
+  try {
+    const created = await pds.createAccount('pipeline')
+    const connector = createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true })
+    const account = await connector.connectWithAppPassword({ service: pds.url, identifier: created.handle, appPassword: created.appPassword })
+    connector.close?.()
+    return { pds, account }
+  } catch (error) {
+    await pds.close()
+    throw error
   }
 }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { listDeliveries } from '../../db/queries/deliveries'
+import type { BlueskyFaultRule } from '../servers/bluesky-pds'
 import type { XApiFaultRule } from '../servers/x-api'
 import { openPipelineFixture, serverStores, waitFor, type PipelineFixture, type StoreKind } from './harness'
 
 /**
  * Issue 23: a thread whose publish was interrupted part-way is completed from its first missing part
  * (each part a reply to the one before), never re-posted from the start, and only then `published`.
- * Through the real X connector (twitter-api-v2) to the loopback X API. The job store does not matter
+ * Through the real X connector (twitter-api-v2) to the loopback X API, and through the real Bluesky
+ * connector (@atproto/api) to a real PDS behind the fault-injecting proxy. The job store does not matter
  * here: one of them.
  */
 const kinds: StoreKind[] = [serverStores[0] ?? 'embedded']
@@ -58,5 +60,39 @@ describe.each(kinds)('threads interrupted part-way on X (%s job store)', (kind) 
       remoteUrl: `https://x.com/${x.user.username}/status/${first.id}`,
       remotePartIds: [first.id, second.id, third.id],
     })
+  })
+})
+
+describe.each(kinds)('threads interrupted part-way on Bluesky (%s job store)', (kind) => {
+  let f: PipelineFixture
+  beforeEach(async () => {
+    f = await openPipelineFixture(kind, { network: 'bluesky' })
+  })
+  afterEach(async () => {
+    await f?.close()
+  })
+
+  // The same faults on com.atproto.repo.createRecord: the connector reads each part back by its record key.
+  it.each(scenarios)('$name: the thread is completed in order, each part replying to part 1 and the one before', async ({ faults, attempts }) => {
+    const pds = f.bluesky!
+    const texts = [1, 2, 3].map((i) => `Thread part ${i}/3 ${randomUUID().slice(0, 8)}`)
+    const { sequenceId, stepIds } = await f.createSeries({ steps: 1, content: () => ({ parts: texts.map((text) => ({ text })) }) })
+    for (const fault of faults) pds.injectFault({ ...(fault as BlueskyFaultRule), method: 'com.atproto.repo.createRecord' })
+    const { deliveries: planned } = await f.plan({ sequenceId, items: [{ stepId: stepIds[0]!, accountId: f.accountId, dueAt: new Date(Date.now() - 10) }] })
+    await f.startWorker()
+    const row = await waitFor('the delivery settled', async () => {
+      const [r] = await listDeliveries(f.db, { workspaceId: f.workspaceId, deliveryIds: [planned[0]!.id] })
+      return r && (r.state === 'published' || r.state === 'failed') && r
+    })
+
+    // Exactly three posts in the repository, one per part, no create refused as a resend.
+    const posts = await pds.listPosts(pds.did)
+    expect(posts.map((p) => p.text).sort()).toEqual([...texts].sort())
+    expect(pds.counters.duplicatesRefused).toBe(0)
+    const [first, second, third] = texts.map((text) => posts.find((p) => p.text === text)!) as [(typeof posts)[0], (typeof posts)[0], (typeof posts)[0]]
+    expect(first.reply).toBeUndefined()
+    expect(second.reply).toEqual({ root: first.uri, parent: first.uri })
+    expect(third.reply).toEqual({ root: first.uri, parent: second.uri })
+    expect(row).toMatchObject({ state: 'published', attempts, remoteId: first.uri, remotePartIds: [first.uri, second.uri, third.uri] })
   })
 })

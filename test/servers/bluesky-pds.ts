@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -11,7 +12,8 @@ import { TestPds } from '@atproto/dev-env/dist/pds.js'
 import { mockNetworkUtilities } from '@atproto/dev-env/dist/util.js'
 import { envToCfg, envToSecrets, PDS } from '@atproto/pds'
 import { Database as PlcDatabase, PlcServer } from '@did-plc/server'
-import { delayedAnswers } from './faults'
+import { delayedAnswers, faultQueue, type CommonFault, type FaultRule } from './faults'
+import type { AppliedFault, HeldPost } from './x-api'
 
 /**
  * A real Bluesky PDS (`@atproto/pds` as `@atproto/dev-env` 0.3.181 configures it) with an in-process PLC
@@ -20,28 +22,27 @@ import { delayedAnswers } from './faults'
  * mocks), so nothing leaves the machine.
  *
  * Clients reach the PDS through `url`, a loopback proxy that forwards every request unchanged and can be
- * told to misbehave on the next matching request (429, 503 before or after the PDS applied the request, a
- * reset after the PDS applied it, a slow answer, a hang); it also counts the posts the PDS created.
- * `pdsUrl` is the PDS itself.
+ * told to misbehave on matching requests with the faults the X and Mastodon loopback servers offer
+ * (test/servers/faults.ts: 429, 503 before or after the PDS applied the request, a reset before or after
+ * it applied it, a slow answer, a hang), and to hold post creations (`holdPosts`) while a test kills the
+ * process that sent them. It counts the posts the PDS created and the creates it refused because the
+ * record key was taken, and notes when each post was created. `pdsUrl` is the PDS itself.
  */
 
 export type BlueskyFault =
   | { kind: 'rate-limit'; resetAt: Date }
-  /** 503 without forwarding; with `apply`, forward first (the PDS applies it), then answer 503. */
-  | { kind: 'unavailable'; apply?: boolean }
-  /** Forward (the PDS applies it), then answer only after `ms` milliseconds. */
-  | { kind: 'slow'; ms: number }
-  /** Forward, let the PDS apply it, then reset the client's connection instead of answering. */
-  | { kind: 'reset' }
+  /** `unavailable`: 503; with `apply`, forwarded first (the PDS applies it). `slow`: forwarded, answered after `ms`. */
+  | CommonFault
+  /** Reset the client's connection instead of answering; with `apply`, after forwarding (the PDS applied it). */
+  | { kind: 'reset'; apply?: boolean }
   /** Forward (the PDS applies it) and never answer. */
   | { kind: 'hang' }
 
-export type BlueskyFaultRule = BlueskyFault & {
-  /** XRPC method, e.g. `com.atproto.repo.createRecord`. */
-  method: string
-  /** Let this many matching requests through first. */
-  after?: number
-}
+/** `method` is the XRPC method, e.g. `com.atproto.repo.createRecord`. */
+export type BlueskyFaultRule = FaultRule<BlueskyFault> & { method: string }
+
+/** A post as the PDS's repository holds it (read past the proxy), with the URIs its reply names. */
+export type BlueskyStoredPost = { uri: string; cid: string; text: string; reply?: { root: string; parent: string }; createdAt: string }
 
 export type BlueskyTestAccount = { did: string; handle: string; password: string; appPassword: string }
 
@@ -49,10 +50,22 @@ export type BlueskyPds = {
   /** The proxy in front of the PDS: what connectors under test talk to. */
   url: string
   pdsUrl: string
-  counters: { postsCreated: number }
+  /** `duplicatesRefused`: post creates the PDS refused because a record exists under the key (a resend). */
+  counters: { postsCreated: number; duplicatesRefused: number }
+  /** When the proxy saw the PDS answer each post creation (by the post's URI), whatever the client got. */
+  createdAt: Map<string, Date>
   /** Milliseconds from the call until the PLC and the PDS were listening. */
   startMs: number
   injectFault(rule: BlueskyFaultRule): void
+  /** The faults applied to post creations so far, with the text of the post each one hit. */
+  faultsApplied: AppliedFault[]
+  /**
+   * Hold matching post creations (by the post's text): the PDS creates the post first when `apply`, then
+   * `onHeld` gets the request, which never answers unless the test drops its connection.
+   */
+  holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
+  /** Every `app.bsky.feed.post` record in `did`'s repository, read from the PDS itself. */
+  listPosts(did: string): Promise<BlueskyStoredPost[]>
   /** A fresh account `<name>.test` with a password and an app password. */
   createAccount(name: string): Promise<BlueskyTestAccount>
   /** An access JWT the PDS itself would have issued for `did`, expired a minute ago. */
@@ -60,7 +73,7 @@ export type BlueskyPds = {
   close(): Promise<void>
 }
 
-const CREATE_RECORD = '/xrpc/com.atproto.repo.createRecord'
+const CREATE_RECORD = 'com.atproto.repo.createRecord'
 const POST_COLLECTION = 'app.bsky.feed.post'
 
 /** Express apps listen on every interface; bind to loopback instead. */
@@ -78,7 +91,9 @@ async function freeLoopbackPort(): Promise<number> {
 
 export async function startBlueskyPds(): Promise<BlueskyPds> {
   const started = performance.now()
-  const dataDirectory = await mkdtemp(path.join(os.tmpdir(), 'trickle-pds-'))
+  // In memory where there is /dev/shm: the PDS's SQLite databases fsync every commit (synchronous=FULL),
+  // which a disk shared with other test runs makes slow and uneven.
+  const dataDirectory = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'trickle-pds-'))
 
   const plc = PlcServer.create({ db: PlcDatabase.mock(), port: 0 })
   listenOnLoopback(plc.app)
@@ -110,64 +125,86 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
   mockNetworkUtilities(new TestPds(pdsUrl, port, server))
   const startMs = performance.now() - started
 
-  const counters = { postsCreated: 0 }
-  const faults: Array<BlueskyFaultRule & { skip: number }> = []
+  const counters = { postsCreated: 0, duplicatesRefused: 0 }
+  const createdAt = new Map<string, Date>()
+  const faults = faultQueue<BlueskyFault>()
+  const faultsApplied: AppliedFault[] = []
+  let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   const sockets = new Set<Socket>()
   const delayed = delayedAnswers()
 
-  const proxy = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const pathname = new URL(req.url ?? '/', 'http://proxy').pathname
-      const rule = faults.find((f) => pathname === `/xrpc/${f.method}`)
-      const fault = rule && rule.skip-- <= 0 ? faults.splice(faults.indexOf(rule), 1)[0] : undefined
-      if (fault?.kind === 'rate-limit') {
-        const reset = Math.ceil(fault.resetAt.getTime() / 1000)
-        res.writeHead(429, {
-          'content-type': 'application/json',
-          'ratelimit-limit': '5000',
-          'ratelimit-remaining': '0',
-          'ratelimit-reset': String(reset),
-          'ratelimit-policy': '5000;w=3600',
-        })
-        res.end(JSON.stringify({ error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' }))
-        return
-      }
-      const unavailable = () => {
-        res.writeHead(503, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ error: 'NotEnoughResources', message: 'the PDS is overloaded' }))
-      }
-      if (fault?.kind === 'unavailable' && !fault.apply) return unavailable()
+  type Answer = { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+  /** Forwards the request to the PDS unchanged and collects its answer. */
+  function forward(req: http.IncomingMessage, body: Buffer, post: ReturnType<typeof postOf>): Promise<Answer> {
+    return new Promise((resolve) => {
       const upstream = http.request(
         { host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${port}` } },
         (answer) => {
           const parts: Buffer[] = []
           answer.on('data', (chunk: Buffer) => parts.push(chunk))
           answer.on('end', () => {
-            if (pathname === CREATE_RECORD && answer.statusCode === 200 && collectionOf(body) === POST_COLLECTION) counters.postsCreated++
-            if (fault?.kind === 'reset') return req.socket.destroy()
-            if (fault?.kind === 'hang') return
-            if (fault?.kind === 'unavailable') return unavailable()
-            const forward = () => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers)
-              res.end(Buffer.concat(parts))
-            }
-            if (fault?.kind === 'slow') {
-              return delayed.after(fault.ms, () => {
-                if (!res.destroyed) forward()
-              })
-            }
-            forward()
+            const result = { status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(parts) }
+            if (post && result.status === 200) {
+              counters.postsCreated++
+              const uri = (JSON.parse(result.body.toString('utf8')) as { uri?: string }).uri
+              if (uri) createdAt.set(uri, new Date())
+            } else if (post && /already/i.test(result.body.toString('utf8'))) counters.duplicatesRefused++
+            resolve(result)
           })
         },
       )
-      upstream.on('error', (error) => {
-        res.writeHead(502, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ error: 'UpstreamFailure', message: error.message }))
-      })
+      upstream.on('error', (error) => resolve({ status: 502, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ error: 'UpstreamFailure', message: error.message })) }))
       upstream.end(body)
+    })
+  }
+
+  const proxy = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks)
+      const pathname = new URL(req.url ?? '/', 'http://proxy').pathname
+      const method = pathname.startsWith('/xrpc/') ? pathname.slice('/xrpc/'.length) : ''
+      const post = method === CREATE_RECORD ? postOf(body) : undefined
+      const send = (answer: Answer) => {
+        if (res.destroyed) return
+        res.writeHead(answer.status, answer.headers)
+        res.end(answer.body)
+      }
+      const json = (status: number, value: object, headers: Record<string, string> = {}): Answer => ({
+        status,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: Buffer.from(JSON.stringify(value)),
+      })
+      // A held request does not use up an injected fault.
+      const held = post && hold?.match(post.text)
+      if (post && held) {
+        const applied = held.apply && (await forward(req, body, post)).status === 200
+        hold!.onHeld({ text: post.text, applied, drop: () => req.socket.destroy() })
+        return
+      }
+      const fault = faults.take(method, pathname)
+      if (fault && post) faultsApplied.push({ kind: fault.kind, apply: 'apply' in fault ? fault.apply : undefined, ms: 'ms' in fault ? fault.ms : undefined, text: post.text, at: Date.now() })
+      if (fault?.kind === 'rate-limit') {
+        const reset = Math.ceil(fault.resetAt.getTime() / 1000)
+        return send(
+          json(429, { error: 'RateLimitExceeded', message: 'Rate Limit Exceeded' }, {
+            'ratelimit-limit': '5000',
+            'ratelimit-remaining': '0',
+            'ratelimit-reset': String(reset),
+            'ratelimit-policy': '5000;w=3600',
+          }),
+        )
+      }
+      const unavailable = json(503, { error: 'NotEnoughResources', message: 'the PDS is overloaded' })
+      if (fault?.kind === 'unavailable' && !fault.apply) return send(unavailable)
+      if (fault?.kind === 'reset' && !fault.apply) return req.socket.destroy()
+      const answer = await forward(req, body, post)
+      if (fault?.kind === 'reset') return req.socket.destroy()
+      if (fault?.kind === 'hang') return
+      if (fault?.kind === 'unavailable') return send(unavailable)
+      if (fault?.kind === 'slow') return delayed.after(fault.ms, () => send(answer))
+      send(answer)
     })
   })
   proxy.on('connection', (socket) => {
@@ -181,8 +218,33 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
     url,
     pdsUrl,
     counters,
+    createdAt,
     startMs,
-    injectFault: (rule) => faults.push({ ...rule, skip: rule.after ?? 0 }),
+    injectFault: (rule) => faults.inject(rule),
+    faultsApplied,
+    holdPosts: (match, onHeld) => {
+      hold = { match, onHeld }
+    },
+    async listPosts(did) {
+      const reader = new AtpAgent({ service: pdsUrl })
+      const posts: BlueskyStoredPost[] = []
+      for (let cursor: string | undefined; ; ) {
+        const { data } = await reader.com.atproto.repo.listRecords({ repo: did, collection: POST_COLLECTION, limit: 100, cursor })
+        for (const record of data.records) {
+          const value = record.value as { text?: string; createdAt?: string; reply?: { root?: { uri?: string }; parent?: { uri?: string } } }
+          posts.push({
+            uri: record.uri,
+            cid: record.cid,
+            text: String(value.text ?? ''),
+            reply: value.reply ? { root: String(value.reply.root?.uri ?? ''), parent: String(value.reply.parent?.uri ?? '') } : undefined,
+            createdAt: String(value.createdAt ?? ''),
+          })
+        }
+        if (!data.cursor || data.records.length === 0) break
+        cursor = data.cursor
+      }
+      return posts
+    },
     async createAccount(name) {
       const agent = new AtpAgent({ service: pdsUrl })
       const handle = `${name}.test`
@@ -208,9 +270,11 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
   }
 }
 
-function collectionOf(body: Buffer): string | undefined {
+/** The post a createRecord body creates (its text), if it creates one. */
+function postOf(body: Buffer): { text: string } | undefined {
   try {
-    return (JSON.parse(body.toString('utf8')) as { collection?: string }).collection
+    const { collection, record } = JSON.parse(body.toString('utf8')) as { collection?: string; record?: { text?: unknown } }
+    return collection === POST_COLLECTION ? { text: String(record?.text ?? '') } : undefined
   } catch {
     return undefined
   }
