@@ -1,6 +1,6 @@
 /**
  * How long a crash-test worker process (test/pipeline/fixtures/worker.ts) takes to load its code, beside a
- * bare `node --import tsx` process run in the same loop (decision 068). Each sample is a fresh process
+ * bare `node --import tsx` process run in the same loop (decision 070). Each sample is a fresh process
  * that imports the worker's modules, builds the connectors of every network the crash test uses (X,
  * Mastodon, Bluesky, loopback) and prints `performance.now()` (milliseconds since the process started):
  *

@@ -4,7 +4,7 @@ import type { XRPCError } from '@atproto/api'
  * `@atproto/api` loaded on first use, once per process. Its index evaluates every lexicon and generated
  * client class (about 420 modules, 1–3 s on a busy 2-core machine), and every web and worker process
  * builds the Bluesky connector whether or not it ever talks to a PDS: a static import made each of them
- * pay that at start (decision 068). Only type imports of the package may appear elsewhere.
+ * pay that at start (decision 070). Only type imports of the package may appear elsewhere.
  */
 export type Atproto = typeof import('@atproto/api')
 

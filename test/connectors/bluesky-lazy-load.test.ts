@@ -5,7 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * Decision 068: every web and worker process builds the connectors, and most never talk to a PDS, so
+ * Decision 070: every web and worker process builds the connectors, and most never talk to a PDS, so
  * `@atproto/api` (about 420 modules, 1–3 s to load here) is loaded on a process's first Bluesky request,
  * not when the connector module is imported. A fresh process (Node's module cache is per process) builds
  * every connector the way core/services.server.ts does, validates a Bluesky thread (synchronous, at
