@@ -79,7 +79,7 @@ const quantile = (values: number[], q: number) => {
  * means every part is there; no text twice; nothing lost; a killed worker's delivery out within the
  * catch-up bound. The run prints how long worker processes took to start.
  */
-describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every point of a publish to X, Mastodon and Bluesky, with network faults', () => {
+describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every point of a publish to ${NETWORKS.join(', ')}, with network faults`, () => {
   describe.each(serverStores)('%s job store', (kind) => {
     let f: PipelineFixture
     let dir: string
@@ -438,7 +438,7 @@ describe.runIf(serverStores.length > 0)('crash test: SIGKILL workers at every po
           `bound ${baseBoundMs} ms + ${faultRoundMs} ms per fault + ${TEST_OPTIONS.leaseMs} ms per worker killed in between + its publisher's @atproto/api load if during the wait ` +
           `(${catchUps.filter((c) => c.loadMs > 0).length} deliveries)\n` +
           `[${kind}]   worker start (spawn → taking jobs) of ${startMs.length} workers: p50 ${quantile(startMs, 0.5)} ms, p95 ${quantile(startMs, 0.95)} ms, max ${Math.max(...startMs)} ms; ` +
-          `${loads.length} workers loaded @atproto/api (on their first Bluesky delivery): p50 ${quantile(loads, 0.5)} ms, max ${Math.max(...loads)} ms; ` +
+          (loads.length ? `${loads.length} workers loaded @atproto/api (on their first Bluesky delivery): p50 ${quantile(loads, 0.5)} ms, max ${Math.max(...loads)} ms; ` : '') +
           `Bluesky PDS: ${bluesky.counters.postsCreated} posts created, ${bluesky.counters.duplicatesRefused} creates refused (record key taken)`,
       )
       const failed = rows.filter((r) => r.state === 'failed')
