@@ -151,6 +151,11 @@ export interface Connector<K extends string = string> {
   readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */
   validate(content: ChannelContent, options?: ValidateOptions): ContentProblem[]
+  /**
+   * Local work a first publish needs, such as loading the client library, done before the pipeline's
+   * send deadline starts so it does not eat into it. Never touches the network; idempotent.
+   */
+  prepare?(): Promise<void>
   publish(args: PublishArgs): Promise<PublishResult>
   /**
    * Work needed before the authorize redirect, such as registering an app on the user's own server

@@ -232,6 +232,11 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       return validateBlueskyContent(content, options.maxLength ?? BLUESKY_LIMITS.maxLength)
     },
 
+    /** The client library, loaded before the pipeline's send deadline starts (not inside it). */
+    async prepare(): Promise<void> {
+      await loadAtproto()
+    },
+
     /**
      * A thread is a chain of replies (root = the first post, parent = the previous one). A retry with the
      * same idempotency key finds the parts already written under their keys and carries on after them.

@@ -156,6 +156,8 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
   let target: PublishTarget
   try {
     target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId, posts: claim.content.parts.length })
+    // Before markSending: a library load must not count against the send deadline.
+    await target.connector.prepare?.()
   } catch (error) {
     // Nothing was sent: any failure here is safe to retry.
     const kind = isConnectorError(error) ? (error.kind === 'auth' ? 'disconnected' : error.kind) : 'transient'

@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url'
  * `@atproto/api` (about 420 modules, 1–3 s to load here) is loaded on a process's first Bluesky request,
  * not when the connector module is imported. A fresh process (Node's module cache is per process) builds
  * every connector the way core/services.server.ts does, validates a Bluesky thread (synchronous, at
- * schedule time), then makes one request; a module hook notes each @atproto/api module loaded.
+ * schedule time), prepares it as the pipeline does before a send, then makes two requests; a module hook notes each @atproto/api module loaded.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const hooks = fileURLToPath(new URL('./fixtures/record-atproto-loads.mjs', import.meta.url))
 
-it('a process that builds the connectors and validates a Bluesky post loads nothing of @atproto/api; its first request loads it once', () => {
+it('a process that builds the connectors and validates a Bluesky post loads nothing of @atproto/api; prepare() (before the send deadline) loads it once', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'trickle-atproto-loads-'))
   const loads = path.join(dir, 'loads.txt')
   const script = path.join(dir, 'script.mts')
@@ -27,6 +27,9 @@ it('a process that builds the connectors and validates a Bluesky post loads noth
     const connectors = createConnectors({ bluesky: { allowInsecureServices: true }, mastodon: {}, email: {} })
     const problems = connectors.bluesky!.validate({ parts: [{ text: '👍🏽 '.repeat(150) }, { text: 'x'.repeat(301) }] })
     console.log(JSON.stringify({ at: 'built', loaded: loaded(), problems: problems.map((p) => p.path) }))
+    // The pipeline calls prepare() before its send deadline starts: the library loads there, offline.
+    await connectors.bluesky!.prepare!()
+    console.log(JSON.stringify({ at: 'prepared', loaded: loaded() }))
     // An address the SSRF guard refuses: the request fails before connecting, after loading the library.
     const credentials = { accessToken: 'a', extra: { service: 'http://127.0.0.1:9', did: 'did:plc:alice' } }
     for (let i = 0; i < 2; i++) {
@@ -47,9 +50,9 @@ it('a process that builds the connectors and validates a Bluesky post loads noth
     const lines = child.stdout.trim().split('\n').map((line) => JSON.parse(line) as { at: string; loaded: number; problems?: string[]; error?: string })
     expect(lines[0]).toEqual({ at: 'built', loaded: 0, problems: ['parts[1].text'] })
     expect(lines[1]!.loaded).toBeGreaterThan(100)
-    expect(lines[1]!.error).toBe('http://127.0.0.1:9: this server address is not allowed')
-    // Loaded once: the second request loads nothing more.
-    expect(lines[2]).toEqual({ ...lines[1], at: 'request 2' })
+    // Loaded once, by prepare(): the requests load nothing more.
+    expect(lines[2]).toEqual({ at: 'request 1', loaded: lines[1]!.loaded, error: 'http://127.0.0.1:9: this server address is not allowed' })
+    expect(lines[3]).toEqual({ ...lines[2], at: 'request 2' })
     expect(existsSync(loads) && readFileSync(loads, 'utf8').includes('/node_modules/@atproto/api/dist/index.js')).toBe(true)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -9,12 +9,13 @@ import { openPipelineFixture, serverStores, sleep, TEST_OPTIONS, TEST_RECONCILE_
 
 /**
  * Crashes per point, over the networks (they take turns, a block of one delivery per point each; X and
- * Mastodon by default, see NETWORKS): 12 on both stores by default, so 72 crashes and about 83 worker
- * kills a store: the time goes mostly into restarting workers (decisions 024, 070). Keep it a multiple of
- * 3 so three networks get every point equally often. CRASH_RUNS raises it for a long run; CRASH_DEBUG=1
- * prints every worker's life and every killed delivery's timeline.
+ * Mastodon by default, see NETWORKS): 6 on both stores by default, so 36 crashes and about 42 worker
+ * kills a store, each network meeting every point 3 times: the time goes mostly into restarting workers
+ * (decisions 024, 070), and CI has 20 minutes for everything. Keep it a multiple of 6 so two or three
+ * networks get every point equally often. CRASH_RUNS=12 (or more) for a long run; CRASH_DEBUG=1 prints
+ * every worker's life and every killed delivery's timeline.
  */
-const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 12)
+const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 6)
 /**
  * Where a worker dies. The first four are hooks in the worker (it SIGKILLs itself; its other claims die
  * with it). `during`: the loopback server holds the request (applied or not) and the test kills the worker
@@ -85,7 +86,7 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
     let dir: string
     const children = new Set<ChildProcess>()
     beforeEach(async () => {
-      f = await openPipelineFixture(kind, { network: 'x', alsoNetworks: ['mastodon', 'bluesky'], mastodonOptions: { idempotencyKeyTtlMs: 0 } })
+      f = await openPipelineFixture(kind, { network: 'x', alsoNetworks: NETWORKS.includes('bluesky') ? ['mastodon', 'bluesky'] : ['mastodon'], mastodonOptions: { idempotencyKeyTtlMs: 0 } })
       dir = mkdtempSync(path.join(tmpdir(), 'trickle-crash-'))
     })
     afterEach(async () => {
@@ -99,7 +100,8 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
       const total = RUNS * POINTS.length
       const x = f.x!
       const mastodon = f.mastodon!
-      const bluesky = f.bluesky!
+      // Started only when Bluesky takes part (its in-process PDS costs CPU the workers need).
+      const bluesky = f.bluesky
       const random = seeded(23)
       // Delivery id ↔ the unique texts of its posts. A crash part-way through a thread must lead to the
       // whole thread, in order, never to a repeated part.
@@ -186,7 +188,7 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
         const fault = faultKinds[i % faultKinds.length]!
         x.injectFault({ ...fault, method: 'POST', path: '/2/tweets', after: FAULT_EVERY - 1 })
         mastodon.injectFault({ ...fault, method: 'POST', path: '/api/v1/statuses', after: FAULT_EVERY - 1 })
-        bluesky.injectFault({ ...fault, method: 'com.atproto.repo.createRecord', after: FAULT_EVERY - 1 })
+        bluesky?.injectFault({ ...fault, method: 'com.atproto.repo.createRecord', after: FAULT_EVERY - 1 })
       }
 
       // "During the network call": the server has the request (applied for every other one) and holds the
@@ -210,7 +212,7 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
       }
       x.holdPosts(holdMatch, onHeld)
       mastodon.holdPosts(holdMatch, onHeld)
-      bluesky.holdPosts(holdMatch, onHeld)
+      bluesky?.holdPosts(holdMatch, onHeld)
 
       const spawnWorker = () => {
         spawned++
@@ -290,8 +292,8 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
       expect(everyWorkerKills).toBe(RUNS)
 
       // Read from the PDS's repository itself, past the proxy; the proxy saw when each post was created.
-      const skeets = await bluesky.listPosts(bluesky.did)
-      expect(skeets.length).toBe(bluesky.counters.postsCreated)
+      const skeets = bluesky ? await bluesky.listPosts(bluesky.did) : []
+      if (bluesky) expect(skeets.length).toBe(bluesky.counters.postsCreated)
       /** What is at each network, as one shape: posts, and how many times a text was posted or refused as a duplicate. */
       const atNetwork = {
         x: { posts: x.posts.map((p) => ({ id: p.id, text: p.text, inReplyTo: p.inReplyTo, createdAt: p.createdAt })), refused: x.counters.duplicatesRefused, faults: x.faultsApplied },
@@ -302,10 +304,10 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
           faults: mastodon.faultsApplied,
         },
         bluesky: {
-          posts: skeets.map((p) => ({ id: p.uri, text: p.text, inReplyTo: p.reply?.parent, root: p.reply?.root, createdAt: bluesky.createdAt.get(p.uri) ?? new Date(p.createdAt) })),
+          posts: skeets.map((p) => ({ id: p.uri, text: p.text, inReplyTo: p.reply?.parent, root: p.reply?.root, createdAt: bluesky?.createdAt.get(p.uri) ?? new Date(p.createdAt) })),
           // A create under a record key that holds a post already: a resend of a part that was at the PDS.
-          refused: bluesky.counters.duplicatesRefused,
-          faults: bluesky.faultsApplied,
+          refused: bluesky?.counters.duplicatesRefused ?? 0,
+          faults: bluesky?.faultsApplied ?? [],
         },
       } satisfies Record<Network, { posts: Array<{ id: string; text: string; inReplyTo?: string; root?: string; createdAt: Date }>; refused: number; faults: AppliedFault[] }>
       const counts = new Map<string, number>()
@@ -439,7 +441,7 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
           `(${catchUps.filter((c) => c.loadMs > 0).length} deliveries)\n` +
           `[${kind}]   worker start (spawn → taking jobs) of ${startMs.length} workers: p50 ${quantile(startMs, 0.5)} ms, p95 ${quantile(startMs, 0.95)} ms, max ${Math.max(...startMs)} ms; ` +
           (loads.length ? `${loads.length} workers loaded @atproto/api (on their first Bluesky delivery): p50 ${quantile(loads, 0.5)} ms, max ${Math.max(...loads)} ms; ` : '') +
-          `Bluesky PDS: ${bluesky.counters.postsCreated} posts created, ${bluesky.counters.duplicatesRefused} creates refused (record key taken)`,
+          (bluesky ? `Bluesky PDS: ${bluesky.counters.postsCreated} posts created, ${bluesky.counters.duplicatesRefused} creates refused (record key taken)` : ''),
       )
       const failed = rows.filter((r) => r.state === 'failed')
       for (const row of failed) console.log(`[${kind}] failed ${networkOf.get(row.id)} ${plan[row.id]} ${row.id} after ${row.attempts} attempts: ${row.lastError}`)

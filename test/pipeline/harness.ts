@@ -4,10 +4,6 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { createBlueskyConnector } from '../../connectors/bluesky/index'
-import { createLoopbackConnector } from '../../connectors/loopback/index'
-import { createMastodonConnector } from '../../connectors/mastodon/index'
-import type { Connector } from '../../connectors/types'
-import { createXConnector } from '../../connectors/x/index'
 import { openDatabase, type Database, type Db } from '../../db/client'
 import { connectAccount } from '../../db/queries/accounts'
 import { planDeliveries, type PlanItem } from '../../db/queries/deliveries'
@@ -16,8 +12,6 @@ import { workspaces, type StepContent } from '../../db/schema'
 import { createKeyring, type Keyring } from '../../db/vault'
 import { type Clock } from '../../domain/clock'
 import { systemClock } from '../../core/clock'
-import { exponential, when } from '../../domain/retry'
-import type { FailureKind } from '../../domain/delivery'
 import { accountTargets } from '../../core/publishing/targets.server'
 import { defineJobs, startPipeline, type JobDeps } from '../../jobs/definitions'
 import { deliveryScheduler } from '../../jobs/enqueue'
@@ -45,17 +39,9 @@ export const serverStores: StoreKind[] = [
   ...(process.env.DATABASE_URL && process.env.MONGODB_URL ? (['mongodb'] as const) : []),
 ]
 
-/** Short timings so recovery paths run in seconds. */
-export const TEST_OPTIONS: PipelineOptions = {
-  leaseMs: 3_000,
-  connectorTimeoutMs: 1_000,
-  maxAttempts: 5,
-  retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 200, max: 1_000, maxRetries: 3 })),
-  lookupDelayMs: 300,
-  random: () => 0.5,
-}
-export const TEST_RECONCILE_EVERY_MS = 500
-export const TEST_STALL_GRACE_MS = 1_000
+import { connectorsFromEnv, TEST_OPTIONS, TEST_RECONCILE_EVERY_MS, TEST_STALL_GRACE_MS } from './worker-env'
+
+export { connectorsFromEnv, TEST_OPTIONS, TEST_RECONCILE_EVERY_MS, TEST_STALL_GRACE_MS }
 
 export const TEST_KEY = randomBytes(32).toString('base64')
 
@@ -90,26 +76,6 @@ export type PipelineFixture = {
   startWorker(args?: { name?: string; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; concurrency?: number; stallGraceMs?: number }): Promise<Worker>
   deps(args?: { db?: Db; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; store?: JobStore }): JobDeps
   close(): Promise<void>
-}
-
-/**
- * The connector a worker publishes with for an account of `kind`, from the environment a child worker
- * also gets (X_API_URL, MASTODON_URL, BLUESKY_URL and LOOPBACK_URL may all be set: one fixture, several
- * networks). Mastodon and Bluesky accounts carry their server in their credentials, as in production.
- */
-export function connectorsFromEnv(env: Record<string, string | undefined>, timeoutMs: number): (kind: string) => Connector {
-  const x = env.X_API_URL
-    ? createXConnector({ clientId: env.X_CLIENT_ID!, clientSecret: env.X_CLIENT_SECRET, apiBaseUrl: env.X_API_URL, uploadBaseUrl: env.X_API_URL, timeoutMs })
-    : undefined
-  const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
-  // Building it loads nothing of @atproto/api: a worker pays for that on its first Bluesky request only.
-  const bluesky = env.BLUESKY_URL ? createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
-  const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
-  return (kind) => {
-    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : kind === 'bluesky' ? bluesky : loopback
-    if (!connector) throw new Error(`no ${kind} network in this environment`)
-    return connector
-  }
 }
 
 export async function openPipelineFixture(

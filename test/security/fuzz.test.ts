@@ -14,6 +14,8 @@ import { connectTestAccount, createApiToken, workspaceIdOf } from '../series/set
  * (JSON to forms, broken multipart, NUL in every field, overlong strings, wrong types) with a valid
  * session, CSRF token or API token, answers below 500 and writes nothing when it refuses. The routes
  * come from app/routes (every file exporting `action`), so a new route is fuzzed without editing this.
+ * The sweeps are long by design (thousands of requests, each followed by a count of every table): about
+ * 15 s alone, four times that beside the crash test in CI, hence their 240 s budgets.
  */
 
 const routesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../app/routes')
@@ -208,7 +210,7 @@ describe('API write endpoints', () => {
     return copy
   }
 
-  it('refuse a NUL in any one field of an otherwise valid body with a 400 naming that field', { timeout: 60_000 }, async () => {
+  it('refuse a NUL in any one field of an otherwise valid body with a 400 naming that field', { timeout: 240_000 }, async () => {
     for (const [method, url, body] of validBodies) {
       for (const at of leaves(body)) {
         const field = at.join('.')
@@ -221,7 +223,7 @@ describe('API write endpoints', () => {
     }
   })
 
-  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 60_000 }, async () => {
+  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 240_000 }, async () => {
     const files = actionFiles.filter((f) => f.startsWith('api.'))
     expect(files.length).toBeGreaterThan(10)
     for (const file of files) {
@@ -245,7 +247,7 @@ describe('form actions', () => {
     for (const file of actionFiles) expect(() => urlOf(file), file).not.toThrow()
   })
 
-  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 60_000 }, async () => {
+  it('answer malformed bodies below 500 and write nothing when they refuse', { timeout: 240_000 }, async () => {
     // Logging out last: a valid post there ends the session the other requests use.
     const files = actionFiles.filter((f) => !f.startsWith('api.')).sort((a, b) => Number(a.startsWith('logout')) - Number(b.startsWith('logout')))
     const statuses: Record<string, number[]> = {}
