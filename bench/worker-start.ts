@@ -5,7 +5,10 @@
  * Mastodon, Bluesky, loopback) and prints `performance.now()` (milliseconds since the process started):
  *
  * - `bare`: nothing imported: Node and tsx alone;
+ * - `bare node`: Node alone, without tsx (the baseline of the bundled variant);
  * - `worker`: the worker's modules and connectors: what a worker that never posts to Bluesky pays;
+ * - `worker, bundled`: the same code bundled by esbuild and run by plain Node, as the crash tests now
+ *   spawn their workers (test/worker-bundle.ts);
  * - `worker + @atproto/api`: the same, then the Bluesky connector's library: what a worker pays once it
  *   posts to Bluesky, and what every worker paid while `connectors/bluesky` imported it statically.
  *
@@ -15,7 +18,8 @@
  * Run: npx tsx bench/worker-start.ts [--runs=7]
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { buildSync } from 'esbuild'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,28 +36,36 @@ const workerImports = `
   await import(${at('jobs/definitions.ts')})
   await import(${at('jobs/enqueue.ts')})
   await import(${at('jobs/store.ts')})
-  const { connectorsFromEnv } = await import(${at('test/pipeline/harness.ts')})
+  const { connectorsFromEnv } = await import(${at('test/pipeline/worker-env.ts')})
   const env = { X_API_URL: 'http://127.0.0.1:9', X_CLIENT_ID: 'c', MASTODON_URL: 'http://127.0.0.1:9', BLUESKY_URL: 'http://127.0.0.1:9', LOOPBACK_URL: 'http://127.0.0.1:9' }
   const connectorFor = connectorsFromEnv(env, 1000)
   for (const kind of ['x', 'mastodon', 'bluesky', 'loopback']) connectorFor(kind)
 `
-const variants: Record<string, string> = {
-  bare: '',
-  worker: workerImports,
-  'worker + @atproto/api': `${workerImports}\n  await (await import(${at('connectors/bluesky/atproto.ts')})).loadAtproto()`,
+/** `bundle`: run the variant bundled (packages left as imports) by plain Node instead of `node --import tsx`. */
+const variants: Record<string, { body: string; bundle?: true }> = {
+  bare: { body: '' },
+  'bare node': { body: '', bundle: true },
+  worker: { body: workerImports },
+  'worker, bundled': { body: workerImports, bundle: true },
+  'worker + @atproto/api': { body: `${workerImports}\n  await (await import(${at('connectors/bluesky/atproto.ts')})).loadAtproto()` },
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'trickle-worker-start-'))
+// Under the repository, so a bundle's package imports resolve from node_modules.
+mkdirSync(path.join(root, '.cache'), { recursive: true })
+const dir = mkdtempSync(path.join(root, '.cache', 'worker-start-'))
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
 try {
-  const files = Object.entries(variants).map(([name, body], i) => {
+  const files = Object.entries(variants).map(([name, { body, bundle }], i) => {
     const file = path.join(dir, `variant-${i}.mts`)
     writeFileSync(file, `${body}\nconsole.log(Math.round(performance.now()))\nprocess.exit(0)\n`)
-    return [name, file] as const
+    if (!bundle) return [name, ['--import', 'tsx', file]] as const
+    const outfile = path.join(dir, `variant-${i}.mjs`)
+    buildSync({ entryPoints: [file], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
+    return [name, [outfile]] as const
   })
   for (let run = 0; run < RUNS; run++) {
-    for (const [name, file] of files) {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    for (const [name, args] of files) {
+      const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
       samples[name]!.push(Number(out.trim().split('\n').pop()))
     }
   }
@@ -63,8 +75,11 @@ try {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const bare = median(samples.bare!)
+const bareNode = median(samples['bare node']!)
+const worker = median(samples.worker!)
 console.log(`worker start, ${RUNS} fresh processes each, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
 for (const [name, values] of Object.entries(samples)) {
   const m = median(values)
-  console.log(`${name.padEnd(24)} median ${String(m).padStart(5)} ms  (min ${Math.min(...values)}, max ${Math.max(...values)})  ${name === 'bare' ? '' : `+${m - bare} ms over bare`}`)
+  console.log(`${name.padEnd(24)} median ${String(m).padStart(5)} ms  (min ${Math.min(...values)}, max ${Math.max(...values)})  ${name.startsWith('bare') ? '' : variants[name]!.bundle ? `+${m - bareNode} ms over bare node` : `+${m - bare} ms over bare`}`)
 }
+console.log(`bundled worker / tsx worker: ${(median(samples['worker, bundled']!) / worker).toFixed(2)}`)

@@ -1,14 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import type { ExtractTablesWithRelations } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
-import postgres from 'postgres'
 import * as schema from './schema/index'
 
 export { schema }
@@ -35,16 +30,27 @@ export type OpenDatabaseOptions =
 /**
  * Open the app database and apply committed migrations.
  * `url` → PostgreSQL through postgres.js; `dataDir` → embedded PGlite stored there (`null`: in memory).
+ * Each engine's driver is imported only when chosen (a worker on PostgreSQL never loads PGlite).
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const runMigrations = options.migrate ?? true
   if ('url' in options) {
+    const [{ default: postgres }, { drizzle: drizzlePostgres }, { migrate: migratePostgres }] = await Promise.all([
+      import('postgres'),
+      import('drizzle-orm/postgres-js'),
+      import('drizzle-orm/postgres-js/migrator'),
+    ])
     const { onQuery } = options
     const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => {}, ...(onQuery ? { debug: () => onQuery() } : {}) })
     const db = drizzlePostgres(sql, { schema }) as unknown as Db
     if (runMigrations) await migratePostgres(db as never, { migrationsFolder })
     return { db, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }
   }
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+    import('drizzle-orm/pglite/migrator'),
+  ])
   let pglite: PGlite
   if (options.dataDir) {
     const dir = path.resolve(options.dataDir)

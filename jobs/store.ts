@@ -2,18 +2,9 @@ import { mkdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isatty } from 'node:tty'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
-import { MongoBackend } from '@agendajs/mongo-backend'
-import {
-  PostgresBackend,
-  PostgresJobRepository,
-  getCreateIndexesSQL,
-  getCreateTableSQL,
-  getUpdateTimestampTriggerSQL,
-} from '@agendajs/postgres-backend'
+import type { PostgresBackend } from '@agendajs/postgres-backend'
 import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository } from 'agenda'
-import { MongoClient } from 'mongodb'
+import type { Db as MongoDb, MongoClient } from 'mongodb'
 import { boundLockQuery, processorOf, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
 
 export type JobStoreKind = 'mongodb' | 'postgres' | 'embedded'
@@ -69,7 +60,11 @@ const EMBEDDED_SOCKET_CONNECTIONS = 64
 const EMBEDDED_POOL_SIZE = 4
 const DEFAULT_POOL_SIZE = 10
 
-/** Choose and connect the Agenda backend: MongoDB → PostgreSQL → embedded PGlite (docs/decisions/003-job-stores.md). */
+/**
+ * Choose and connect the Agenda backend: MongoDB → PostgreSQL → embedded PGlite (docs/decisions/003-job-stores.md).
+ * Each backend's driver is imported only when chosen: a worker on PostgreSQL never loads the MongoDB
+ * driver, nor one on MongoDB PGlite (start-up time: bench/worker-start.ts).
+ */
 export async function openJobStore(options: OpenJobStoreOptions): Promise<JobStore> {
   const settings: StoreSettings = {
     agenda: { processEvery: '1 second', ...options.agenda, name: options.name },
@@ -89,6 +84,7 @@ export async function openJobStore(options: OpenJobStoreOptions): Promise<JobSto
 type StoreSettings = { agenda: Omit<AgendaOptions, 'backend'>; connectTimeoutMs: number; onError: (error: unknown) => void }
 
 async function openMongoStore(url: string, settings: StoreSettings): Promise<JobStore> {
+  const [{ MongoClient }, { MongoBackend }] = await Promise.all([import('mongodb'), import('@agendajs/mongo-backend')])
   let client: MongoClient | undefined
   try {
     client = new MongoClient(url, { serverSelectionTimeoutMS: settings.connectTimeoutMs, connectTimeoutMS: settings.connectTimeoutMs })
@@ -128,7 +124,7 @@ async function openMongoStore(url: string, settings: StoreSettings): Promise<Job
  * the order among due jobs changes (insertion order instead of due order). Real MongoDB keeps the
  * indexed sort. See docs/decisions/018-job-lock-limit-and-ferretdb.md.
  */
-async function isFerretDb(db: ReturnType<MongoClient['db']>): Promise<boolean> {
+async function isFerretDb(db: MongoDb): Promise<boolean> {
   const info = await db.admin().command({ buildInfo: 1 }).catch(() => ({}) as Record<string, unknown>)
   return typeof info.ferretdbVersion === 'string'
 }
@@ -136,14 +132,15 @@ async function isFerretDb(db: ReturnType<MongoClient['db']>): Promise<boolean> {
 type PostgresTarget = { kind: 'postgres' | 'embedded'; url: string; notifications: boolean; poolSize?: number }
 
 async function openPostgresStore(target: PostgresTarget, settings: StoreSettings): Promise<JobStore> {
-  const backend = new PostgresBackend({
+  const agendaPostgres = await import('@agendajs/postgres-backend')
+  const backend = new agendaPostgres.PostgresBackend({
     poolConfig: { connectionString: target.url, connectionTimeoutMillis: settings.connectTimeoutMs, max: target.poolSize },
     tableName: JOBS_TABLE,
     channelName: JOBS_TABLE,
     ensureSchema: false,
     disableNotifications: !target.notifications,
   })
-  const pool = poolOf(backend)
+  const pool = poolOf(backend, agendaPostgres.PostgresJobRepository)
   boundLockQuery(backend.repository, pool)
   // An idle connection the server closed (restart, dropped test database) is discarded by the pool;
   // without a listener the pool's 'error' event would crash the process.
@@ -155,7 +152,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
     throw unreachable(target.url, error)
   }
   try {
-    await ensurePostgresSchema(pool)
+    await ensurePostgresSchema(pool, agendaPostgres)
     await backend.connect()
   } catch (error) {
     await pool.end().catch(() => {})
@@ -177,16 +174,16 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
  * CREATE FUNCTION fail), so the backend runs with ensureSchema: false and the schema is created here,
  * once, under a transaction-scoped advisory lock.
  */
-async function ensurePostgresSchema(pool: PgPool): Promise<void> {
+async function ensurePostgresSchema(pool: PgPool, sql: typeof import('@agendajs/postgres-backend')): Promise<void> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [JOBS_TABLE])
     const { rows } = await client.query('SELECT to_regclass($1) AS index', [UNIQUE_KEY_INDEX])
     if (!rows[0]?.index) {
-      await client.query(getCreateTableSQL(JOBS_TABLE))
-      for (const statement of getCreateIndexesSQL(JOBS_TABLE)) await client.query(statement)
-      await client.query(getUpdateTimestampTriggerSQL(JOBS_TABLE))
+      await client.query(sql.getCreateTableSQL(JOBS_TABLE))
+      for (const statement of sql.getCreateIndexesSQL(JOBS_TABLE)) await client.query(statement)
+      await client.query(sql.getUpdateTimestampTriggerSQL(JOBS_TABLE))
       await client.query(`CREATE UNIQUE INDEX IF NOT EXISTS "${UNIQUE_KEY_INDEX}" ON "${JOBS_TABLE}" ((data->>'uniqueKey'))`)
     }
     await client.query('COMMIT')
@@ -204,7 +201,8 @@ async function ensurePostgresSchema(pool: PgPool): Promise<void> {
  * socket clients, so Agenda polls.
  */
 async function openEmbeddedStore(dataDir: string | null, settings: StoreSettings): Promise<JobStore> {
-  let pglite: PGlite
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')])
+  let pglite: InstanceType<typeof PGlite>
   if (dataDir) {
     mkdirSync(path.resolve(dataDir), { recursive: true })
     pglite = await PGlite.create(path.resolve(dataDir))
@@ -313,9 +311,9 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
 }
 
 
-function poolOf(backend: PostgresBackend): PgPool {
+function poolOf(backend: PostgresBackend, repositoryClass: typeof import('@agendajs/postgres-backend').PostgresJobRepository): PgPool {
   const repository = backend.repository
-  if (!(repository instanceof PostgresJobRepository)) throw new Error('unexpected repository in @agendajs/postgres-backend')
+  if (!(repository instanceof repositoryClass)) throw new Error('unexpected repository in @agendajs/postgres-backend')
   return repository.getPool() as PgPool
 }
 

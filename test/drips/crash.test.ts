@@ -6,8 +6,14 @@ import { activateDrip, createDrip } from '../../core/drips.server'
 import { openJobStore } from '../../jobs/store'
 import { withDatabase } from '../db'
 import { seedEnrolledAudience, startDripHarness, type DripHarness } from './harness'
+import { bundleWorker } from '../worker-bundle'
 
 const fixtureFile = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url))
+/** The fixture bundled once (test/worker-bundle.ts): a worker's start-up is most of this test's time. */
+let workerBundle: string
+beforeAll(async () => {
+  workerBundle = await bundleWorker(fixtureFile)
+})
 const TOTAL = Number(process.env.DRIP_CRASH_TOTAL ?? 5_000)
 const KILLS = Number(process.env.DRIP_CRASH_KILLS ?? 4)
 /** Worker processes sending at once (one drip lane each); a kill takes one of them. */
@@ -48,7 +54,7 @@ describe.runIf(stores.length > 0)('drip crash test: SIGKILL during a large send'
       const output: string[] = []
       let kills = 0
       const spawnWorker = () => {
-        const child = spawn(process.execPath, ['--import', 'tsx', fixtureFile], {
+        const child = spawn(process.execPath, [workerBundle], {
           env: { ...process.env, APP_DATABASE_URL: h.database.url!, ...jobsEnv, TEST_KEY: h.keyringKey, LINK_SECRET: h.linkSecret, LEASE_MS: '1500', BATCH_SIZE: '200', LANES: String(WORKERS) },
           stdio: ['pipe', 'pipe', 'pipe'],
         })

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { listDeliveries } from '../../db/queries/deliveries'
 import type { AppliedFault, HeldPost } from '../servers/x-api'
 import { openPipelineFixture, serverStores, sleep, TEST_OPTIONS, TEST_RECONCILE_EVERY_MS, type PipelineFixture } from './harness'
+import { bundleWorker } from '../worker-bundle'
 
 /**
  * Crashes per point, over the networks (they take turns, a block of one delivery per point each; X and
@@ -41,6 +42,11 @@ const PARALLEL = 2
 /** One create request in FAULT_EVERY at each network meets an injected fault (besides the crashes). */
 const FAULT_EVERY = 7
 const fixtureFile = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url))
+/** The fixture bundled once (test/worker-bundle.ts): a worker's start-up is most of this test's time. */
+let workerBundle: string
+beforeAll(async () => {
+  workerBundle = await bundleWorker(fixtureFile)
+})
 
 /** A small deterministic generator: which delivery is a thread and which part is held vary, but reproducibly. */
 function seeded(seed: number) {
@@ -216,7 +222,7 @@ describe.runIf(serverStores.length > 0)(`crash test: SIGKILL workers at every po
 
       const spawnWorker = () => {
         spawned++
-        const child = spawn(process.execPath, ['--import', 'tsx', fixtureFile], {
+        const child = spawn(process.execPath, [workerBundle], {
           // FerretDB on SQLite answers SQLITE_BUSY when several processes poll it every 100 ms.
           env: { ...process.env, ...f.childEnv, CRASH_PLAN_FILE: planFile, CRASH_LOG: crashLog, PROCESS_EVERY_MS: String(pollMs) },
           stdio: ['pipe', 'pipe', 'pipe'],
