@@ -2,17 +2,22 @@ import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
 import { openDatabase, type Database } from '../db/client'
 
+/** Where test/global-setup.ts tells the test processes (forked after it runs) which template to copy. */
+export const TEMPLATE_ENV = 'TRICKLE_TEST_DB_TEMPLATE'
+
 /**
  * A fresh, migrated database for one test file: a new PostgreSQL database on the server named by
  * DATABASE_URL (dropped on close), or an in-memory PGlite when no server is configured (never under CI,
- * see test/global-setup.ts).
+ * see test/global-setup.ts). Under vitest it is a copy of the run's template database
+ * (test/db-template.ts); the migrations still run, as a check that finds nothing to do.
  */
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   const serverUrl = process.env.DATABASE_URL
   if (!serverUrl) return openDatabase({ dataDir: null })
   const name = `trickle_t_${randomBytes(6).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`CREATE DATABASE ${name}`)
+  const template = process.env[TEMPLATE_ENV]
+  await admin.unsafe(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`)
   await admin.end()
   const url = withDatabase(serverUrl, name)
   const database = await openDatabase({ url, max: 5 })
