@@ -3,12 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import { migrationsFolder, openDatabase } from '../db/client'
+import { openJobStore } from '../jobs/store'
 import { withDatabase } from './db'
 
 /**
  * A migrated database that every test database is copied from (`CREATE DATABASE … TEMPLATE`): a copy
  * takes ~0.1 s where running the migrations takes ~0.7 s, and a run creates a few hundred databases.
- * Its name carries a hash of the migrations, so a run never copies a template built from other ones
+ * It holds Agenda's job table as well. Its name carries a hash of the migrations, so a run never copies a template built from other ones
  * (another branch, an edited migration); it is built once per set of migrations and kept.
  */
 export async function ensureTemplateDatabase(serverUrl: string): Promise<string> {
@@ -22,8 +23,12 @@ export async function ensureTemplateDatabase(serverUrl: string): Promise<string>
     const building = `${name}_${process.pid}`
     await admin.unsafe(`CREATE DATABASE ${building}`)
     try {
-      const database = await openDatabase({ url: withDatabase(serverUrl, building), max: 1 })
+      const url = withDatabase(serverUrl, building)
+      const database = await openDatabase({ url, max: 1 })
       await database.close()
+      // Agenda's table too: most suites keep their jobs in the app database.
+      const jobs = await openJobStore({ databaseUrl: url, name: 'test-template', poolSize: 1 })
+      await jobs.close({ drainMs: 0 })
       // Another run may have finished the same template meanwhile: then theirs serves.
       await admin.unsafe(`ALTER DATABASE ${building} RENAME TO ${name}`).catch(async (error: unknown) => {
         if (!(await exists())) throw error
