@@ -24,9 +24,9 @@ describe('drip triggers', () => {
   it('a date trigger needs a defined date field; a blank body or an unknown merge field is refused (400 naming the field)', async () => {
     const create = (input: Partial<DripInput>) => createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Checks', steps: [{ subject: 'Hi', markdown: 'x' }], ...input } })
     const date = { kind: 'date' as const, field: 'birthdya', time: '09:00' }
-    await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'trigger.field', message: expect.stringContaining('no contact field “birthdya”') })
+    await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'triggers.0.field', message: expect.stringContaining('no contact field “birthdya”') })
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'plan', label: 'Plan', type: 'text' })
-    await expect(create({ trigger: { ...date, field: 'plan' } })).rejects.toMatchObject({ field: 'trigger.field', message: expect.stringContaining('a text field, not a date') })
+    await expect(create({ triggers: [{ kind: 'event', event: 'signup' }, { ...date, field: 'plan' }] })).rejects.toMatchObject({ field: 'triggers.1.field', message: expect.stringContaining('a text field, not a date') })
     await expect(create({ steps: [{ subject: 'Hi', markdown: ' \n\t ' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown' })
     // A misspelt merge field would be sent as an empty string: refused when saving.
     await expect(create({ steps: [{ subject: 'Hi', markdown: 'Hello {{ frist_name }}' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown', message: expect.stringContaining('no contact field “frist_name”') })
@@ -87,13 +87,14 @@ describe('drip triggers', () => {
     await tag(['vip'])
     expect(await run()).toBe(1) // came back: every_time enrolls again, once_ever does not
     expect(await run()).toBe(0)
-    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`])
-    expect(await keys(onceEver.id)).toEqual([`segment:${vip}`])
+    const key = (n: number) => `segment:${seg.id}:${vip}:${n}`
+    expect(await keys(everyTime.id)).toEqual([key(1), key(2)])
+    expect(await keys(onceEver.id)).toEqual([key(1)])
     await tag([])
     await run()
     await tag(['vip'])
     expect(await run()).toBe(1)
-    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`, `segment:${vip}:3`])
+    expect(await keys(everyTime.id)).toEqual([key(1), key(2), key(3)])
   })
 
   it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {
