@@ -97,6 +97,37 @@ describe('drip triggers', () => {
     expect(await keys(everyTime.id)).toEqual([key(1), key(2), key(3)])
   })
 
+  it('several segment and date triggers: each is walked on its own; a contact two of them match at once is enrolled once (once_ever), again under every_time', async () => {
+    const rule = (tag: string) => ({ match: 'all' as const, conditions: [{ kind: 'tag' as const, tag, has: true }] })
+    const a = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'a', rule: rule('a'), at: h.clock.now() })
+    const b = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'b', rule: rule('b'), at: h.clock.now() })
+    await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'birthday', label: 'Birthday', type: 'date' })
+    const triggers: DripInput['triggers'] = [
+      { kind: 'segment', segmentId: a.id },
+      { kind: 'segment', segmentId: b.id },
+      { kind: 'date', field: 'birthday', time: '09:00' },
+    ]
+    const once = await makeDrip({ name: 'once', reentry: 'once_ever', triggers, steps: [{ subject: 'once', markdown: 'x' }] })
+    const every = await makeDrip({ name: 'every', reentry: 'every_time', triggers, steps: [{ subject: 'every', markdown: 'x' }] })
+    const both = await h.contact('both@example.com', { tags: ['a', 'b'], fields: { birthday: '1990-11-02' } })
+    const later = await h.contact('later@example.com', { tags: ['a'] })
+    const run = async () => {
+      h.clock.advance(60_000)
+      return runDripTriggers({ db: h.database.db, clock: h.clock })
+    }
+    const sources = async (dripId: string) => (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId })).map((e) => `${e.contactId === both ? 'both' : 'later'} ${e.source}`).sort()
+    // `both` has a birthday today and is in a and b: three triggers fire in one pass (date triggers first).
+    expect(await run()).toEqual({ date: 2, segment: 4 })
+    expect(await sources(once.id)).toEqual(['both date:birthday:2026', 'later segment:' + a.id])
+    expect(await sources(every.id)).toEqual(['both date:birthday:2026', 'both segment:' + a.id, 'both segment:' + b.id, 'later segment:' + a.id].sort())
+    expect(await run()).toEqual({ date: 0, segment: 0 })
+    // `later` enters b: a new entry of another trigger, enrolled again only under every_time.
+    await updateContact(h.database.db, { workspaceId: h.workspaceId, contactId: later, patch: { tags: ['a', 'b'] }, at: h.clock.now() })
+    expect(await run()).toEqual({ date: 0, segment: 1 })
+    expect((await sources(once.id)).filter((s) => s.startsWith('later'))).toEqual(['later segment:' + a.id])
+    expect((await sources(every.id)).filter((s) => s.startsWith('later'))).toEqual(['later segment:' + a.id, 'later segment:' + b.id].sort())
+  })
+
   it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {
     const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'beta', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'beta', has: true }] }, at: h.clock.now() })
     const bySegment = await makeDrip({ name: 'seg', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'beta welcome', markdown: 'x' }] })
