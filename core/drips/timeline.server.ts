@@ -32,7 +32,7 @@ export type TimelinePreview = {
   steps: Array<Omit<TimelineStep, 'at'> & { at: string }>
 }
 
-const ASSUMES = 'Every condition holds and each email goes out when due (no frequency cap, no worker delay).'
+const ASSUMES = 'Assumes every condition holds and each email goes out when due (no frequency cap, no worker delay).'
 
 /** The API's preview: a drip's timing (as in DripInput) and a zone or sample contact. 400 naming the field. */
 export async function previewDripTimeline(services: Services, args: { workspaceId: string; input: unknown }): Promise<TimelinePreview> {

@@ -4,6 +4,7 @@ import { findTriggeredDrips, getDrip, type DripWithSteps } from '../../db/querie
 import { getSegment, markSegmentLeavers, markSegmentMembers, segmentEntrants, walkSegmentMembers } from '../../db/queries/segments'
 import type { Clock } from '../../domain/clock'
 import { nextAnniversary, zoneFor } from '../../domain/drip/runner'
+import { triggerSource } from '../../domain/drip/schema'
 import { enrollInto } from '../drips.server'
 
 /**
@@ -42,7 +43,7 @@ export async function runDripTriggers(deps: DripTriggerDeps): Promise<{ date: nu
           if (typeof value !== 'string' || contact.status !== 'subscribed') continue
           const next = nextAnniversary({ date: value, time: trigger.time, zone: zoneFor(drip.drip, contact.timezone), from: new Date(now.getTime() - DATE_LOOKBACK_MS) })
           if (!next || next.at.getTime() > now.getTime() + DATE_LOOKAHEAD_MS) continue
-          const r = await enrollInto(services, { drip, contact, source: `date:${trigger.field}:${next.year}`, enrollKey: `date:${trigger.field}:${next.year}:${contact.id}`, startedAt: next.at })
+          const r = await enrollInto(services, { drip, contact, source: `${triggerSource(trigger)}:${next.year}`, enrollKey: `date:${trigger.field}:${next.year}:${contact.id}`, startedAt: next.at })
           if (r.created) date++
         }
       }
@@ -74,7 +75,7 @@ async function enrollSegmentEntrants(args: { db: Db; services: Parameters<typeof
       const entry = entrants.get(contact.id)
       if (entry === undefined || contact.status !== 'subscribed') continue
       const enrollKey = `segment:${seg.id}:${contact.id}:${entry}`
-      if ((await enrollInto(args.services, { drip, contact, source: `segment:${seg.id}`, enrollKey })).created) enrolled++
+      if ((await enrollInto(args.services, { drip, contact, source: triggerSource({ kind: 'segment', segmentId: seg.id })!, enrollKey })).created) enrolled++
     }
     await markSegmentMembers(db, { ...ref, workspaceId, contactIds, at: now })
   }

@@ -54,6 +54,23 @@ export function triggerIdentity(t: DripTrigger): string {
 }
 
 /**
+ * The `source` an enrollment by this trigger records (`form:<id>`, `event:<name>`, `segment:<id>`; a date
+ * trigger's adds the year: `date:<field>:<year>`), so analytics can tell which trigger enrolled a contact.
+ * Null for `manual`: those enrollments record `manual`, `import` or `api`.
+ */
+export function triggerSource(t: DripTrigger): string | null {
+  return t.kind === 'manual' ? null : triggerIdentity(t)
+}
+
+/** Which of `triggers` recorded this enrollment `source` (its index), or -1 (manual, CSV, API, or a trigger since removed). */
+export function triggerIndexOfSource(triggers: DripTrigger[], source: string): number {
+  return triggers.findIndex((t) => {
+    const own = triggerSource(t)
+    return own !== null && (source === own || (t.kind === 'date' && source.startsWith(`${own}:`)))
+  })
+}
+
+/**
  * A drip's triggers (docs/decisions/071-several-triggers-per-drip.md): any of them enrolls, under the one
  * re-entry policy. 1 to 10, none twice; `manual` only alone (every drip takes manual, CSV and API
  * enrollments anyway).

@@ -71,11 +71,15 @@ describe('several triggers per drip', () => {
     expect(welcomes).toEqual(['event@example.com', 'form@example.com', 'vip@example.com'])
     const listed = (await (await t.api('GET', '/api/v1/drips')).json()).drips.find((d: { id: string }) => d.id === drip.id)
     expect(listed).toMatchObject({ settings: { triggers }, totals: { enrolled: 3 } })
-    // The drip list names every trigger.
-    const page = await (await t.browser.get('/app/drips')).text()
-    expect(page).toContain('Signup form “Newsletter”')
-    expect(page).toContain('Event “trial_started”')
-    expect(page).toContain('Enters segment “VIPs”')
+    // The drip list names every trigger; the drip's page counts the enrollments of each (and the API's).
+    const list = await (await t.browser.get('/app/drips')).text()
+    expect(list).toContain('Signup form “Newsletter”')
+    expect(list).toContain('Event “trial_started”')
+    expect(list).toContain('Enters segment “VIPs”')
+    await insertContact(db(), { workspaceId: t.workspaceId, email: 'by-hand@example.com', at: t.clock.now() })
+    expect((await t.api('POST', `/api/v1/drips/${drip.id}/enrollments`, { email: 'by-hand@example.com' })).status).toBe(201)
+    const page = (await (await t.browser.get(`/app/drips/${drip.id}`)).text()).replace(/<!-- -->/g, '')
+    for (const line of ['Signup form “Newsletter”', 'Event “trial_started”', 'Enters segment “VIPs”', 'Added by hand, CSV or API']) expect(page).toContain(`${line}: <strong>1</strong>`)
   })
 
   it('takes the single `trigger` of earlier clients; refuses a missing form, segment or date field at create (400) and at activation (422) naming triggers.N', async () => {
