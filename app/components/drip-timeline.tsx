@@ -18,7 +18,9 @@ const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
  */
 export function DripTimeline(props: { values: DripFormValues; timezones: string[] }) {
   const { values } = props
-  const [zone, setZone] = useState(values.timezone)
+  // The drip's zone until the user picks another.
+  const [chosenZone, setZone] = useState<string | null>(null)
+  const zone = chosenZone ?? values.timezone
   const [email, setEmail] = useState('')
   const fetcher = useFetcher<TimelineFormResult>()
   const timing = JSON.stringify([

@@ -4,7 +4,7 @@ import { findTriggeredDrips, getDrip, type DripWithSteps } from '../../db/querie
 import { getSegment, markSegmentLeavers, markSegmentMembers, segmentEntrants, walkSegmentMembers } from '../../db/queries/segments'
 import type { Clock } from '../../domain/clock'
 import { nextAnniversary, zoneFor } from '../../domain/drip/runner'
-import { triggerSource } from '../../domain/drip/schema'
+import { triggerSource, type DripTrigger } from '../../domain/drip/schema'
 import { enrollInto } from '../drips.server'
 
 /**
@@ -53,17 +53,17 @@ export async function runDripTriggers(deps: DripTriggerDeps): Promise<{ date: nu
     const drip = await getDrip(db, { workspaceId: row.workspaceId, dripId: row.id })
     if (!drip) continue
     for (const trigger of drip.drip.settings.triggers) {
-      if (trigger.kind === 'segment') segment += await enrollSegmentEntrants({ db, services, drip, segmentId: trigger.segmentId, now })
+      if (trigger.kind === 'segment') segment += await enrollSegmentEntrants({ db, services, drip, trigger, now })
     }
   }
   return { date, segment }
 }
 
 /** One segment trigger of one drip: enroll the contacts who entered the segment since the last look. */
-async function enrollSegmentEntrants(args: { db: Db; services: Parameters<typeof enrollInto>[0]; drip: DripWithSteps; segmentId: string; now: Date }): Promise<number> {
+async function enrollSegmentEntrants(args: { db: Db; services: Parameters<typeof enrollInto>[0]; drip: DripWithSteps; trigger: Extract<DripTrigger, { kind: 'segment' }>; now: Date }): Promise<number> {
   const { db, drip, now } = args
   const { workspaceId, id: sequenceId } = drip.drip
-  const seg = await getSegment(db, { workspaceId, segmentId: args.segmentId })
+  const seg = await getSegment(db, { workspaceId, segmentId: args.trigger.segmentId })
   if (!seg) return 0
   const ref = { sequenceId, segmentId: seg.id }
   const settings = await getEmailSettings(db, { workspaceId })
@@ -75,7 +75,7 @@ async function enrollSegmentEntrants(args: { db: Db; services: Parameters<typeof
       const entry = entrants.get(contact.id)
       if (entry === undefined || contact.status !== 'subscribed') continue
       const enrollKey = `segment:${seg.id}:${contact.id}:${entry}`
-      if ((await enrollInto(args.services, { drip, contact, source: triggerSource({ kind: 'segment', segmentId: seg.id })!, enrollKey })).created) enrolled++
+      if ((await enrollInto(args.services, { drip, contact, source: triggerSource(args.trigger)!, enrollKey })).created) enrolled++
     }
     await markSegmentMembers(db, { ...ref, workspaceId, contactIds, at: now })
   }
