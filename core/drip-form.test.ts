@@ -7,12 +7,11 @@ function post(v: DripFormValues): FormData {
   const add = (k: string, value: string) => f.append(k, value)
   add('name', v.name)
   add('timezone', v.timezone)
-  add('trigger.kind', v.triggerKind)
-  add('trigger.formId', v.formId)
-  add('trigger.event', v.event)
-  add('trigger.field', v.dateField)
-  add('trigger.time', v.dateTime)
-  add('trigger.segmentId', v.segmentId)
+  add('triggerCount', String(v.triggers.length))
+  v.triggers.forEach((t, i) => {
+    const p = `triggers.${i}.`
+    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId }).forEach(([k, value]) => add(p + k, value))
+  })
   add('reentry', v.reentry)
   add('goals', v.goals)
   if (v.windowOn) add('windowOn', 'on')
@@ -32,7 +31,12 @@ describe('the drip builder form', () => {
     const stored = DripInputSchema.parse({
       name: 'Onboarding',
       timezone: 'Europe/Berlin',
-      trigger: { kind: 'event', event: 'signup' },
+      triggers: [
+        { kind: 'event', event: 'signup' },
+        { kind: 'form', formId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c00' },
+        { kind: 'date', field: 'birthday', time: '08:30' },
+        { kind: 'segment', segmentId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c01' },
+      ],
       reentry: 'once_at_a_time',
       goals: ['purchase', 'demo_booked'],
       window: { days: ['MO', 'TU', 'WE'], start: '09:00', end: '17:30' },
@@ -61,7 +65,7 @@ describe('the drip builder form', () => {
   })
 
   it('names the field a schema error belongs to, and refuses a fractional delay', () => {
-    const values = dripToFormValues({ name: 'x', timezone: 'UTC', settings: { trigger: { kind: 'manual' }, reentry: 'once_ever', goals: [] }, steps: [{ id: '', subject: 's', markdown: 'm', settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip' } }] })
+    const values = dripToFormValues({ name: 'x', timezone: 'UTC', settings: { triggers: [{ kind: 'manual' }], reentry: 'once_ever', goals: [] }, steps: [{ id: '', subject: 's', markdown: 'm', settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip' } }] })
     values.steps[0]!.delayAmount = '1.5'
     const result = DripInputSchema.safeParse(formValuesToInput(values))
     expect(result.success).toBe(false)
@@ -69,5 +73,26 @@ describe('the drip builder form', () => {
     expect(fieldOfErrorPath('steps.2.condition.step')).toBe('steps.2.conditionStep')
     expect(fieldOfErrorPath('window.days.0')).toBe('window.days')
     expect(fieldOfErrorPath('goals.3')).toBe('goals')
+    expect(fieldOfErrorPath('triggers.1.segmentId')).toBe('triggers.1.segmentId')
+    expect(fieldOfErrorPath('triggers.2')).toBe('triggers.2.kind')
+    expect(fieldOfErrorPath('triggers.0.kind')).toBe('triggers.0.kind')
+  })
+
+  it('reads one `trigger` as `triggers: [trigger]`; refuses duplicates, manual beside others, more than 10 and both keys', () => {
+    const base = { name: 'x', steps: [{ subject: 's', markdown: 'm' }] }
+    expect(DripInputSchema.parse(base).triggers).toEqual([{ kind: 'manual' }])
+    expect(DripInputSchema.parse({ ...base, trigger: { kind: 'event', event: 'signup' } }).triggers).toEqual([{ kind: 'event', event: 'signup' }])
+    const issue = (input: object) => {
+      const r = DripInputSchema.safeParse({ ...base, ...input })
+      return r.success ? null : { path: r.error.issues[0]!.path.join('.'), message: r.error.issues[0]!.message }
+    }
+    const event = (n: number) => ({ kind: 'event', event: `e${n}` })
+    expect(issue({ triggers: [event(1), event(2), event(1)] })).toEqual({ path: 'triggers.2', message: 'the same trigger as trigger 1' })
+    expect(issue({ triggers: [event(1), { kind: 'manual' }] })).toMatchObject({ path: 'triggers.1.kind' })
+    expect(issue({ triggers: Array.from({ length: 11 }, (_, i) => event(i)) })).toEqual({ path: 'triggers', message: 'at most 10 triggers' })
+    expect(issue({ triggers: [] })).toEqual({ path: 'triggers', message: 'add at least one trigger' })
+    expect(issue({ triggers: [event(1)], trigger: event(2) })).toMatchObject({ path: 'trigger' })
+    expect(issue({ triggers: [event(1), { kind: 'segment', segmentId: 'nope' }] })).toEqual({ path: 'triggers.1.segmentId', message: 'must be a segment id' })
+    expect(DripInputSchema.parse({ ...base, triggers: Array.from({ length: 10 }, (_, i) => event(i)) }).triggers).toHaveLength(10)
   })
 })

@@ -1,12 +1,12 @@
 /**
  * The drip builder's form (docs/decisions/019-drip-builder-and-analytics.md): flat, named fields a
- * plain HTML form can post (`steps.0.subject`, `trigger.kind`, `window.days`…) ⇄ the nested input of
+ * plain HTML form can post (`steps.0.subject`, `triggers.0.kind`, `window.days`…) ⇄ the nested input of
  * `DripInputSchema`. Isomorphic: the editor renders from `dripToFormValues`, the action reads
  * `formDataToValues` and validates `formValuesToInput` with the same schema as the API, so an error's
  * path (`steps.1.delay`) names the field the editor shows it under.
  */
 import { parseIsoDuration } from '../domain/timing/duration'
-import type { DripCondition, DripInput, DripSettings, DripStepSettings, OnFalse } from '../domain/drip/schema'
+import { MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type OnFalse } from '../domain/drip/schema'
 
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]
@@ -15,6 +15,18 @@ export const CONDITION_CHOICES = ['none', 'opened', 'not-opened', 'clicked', 'no
 export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
+
+export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment'] as const satisfies readonly DripTriggerKind[]
+
+/** One trigger's fieldset: the kind and every kind's field (the ones of other kinds are ignored). */
+export type DripFormTrigger = {
+  kind: DripTriggerKind
+  formId: string
+  event: string
+  dateField: string
+  dateTime: string
+  segmentId: string
+}
 
 export type DripFormStep = {
   id: string
@@ -38,12 +50,7 @@ export type DripFormStep = {
 export type DripFormValues = {
   name: string
   timezone: string
-  triggerKind: DripSettings['trigger']['kind']
-  formId: string
-  event: string
-  dateField: string
-  dateTime: string
-  segmentId: string
+  triggers: DripFormTrigger[]
   reentry: DripSettings['reentry']
   goals: string
   windowOn: boolean
@@ -60,16 +67,34 @@ export function emptyStep(): DripFormStep {
   return { id: '', subject: '', markdown: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
 }
 
+/**
+ * A trigger in words for lists ("Signup form “Newsletter”", "Event “purchase”"); `names` maps form and
+ * segment ids (and date field keys) to their labels.
+ */
+export function describeTrigger(t: DripTrigger, names: ReadonlyMap<string, string> = new Map()): string {
+  switch (t.kind) {
+    case 'manual':
+      return 'Added by hand, CSV or API'
+    case 'form':
+      return `Signup form “${names.get(t.formId) ?? 'deleted form'}”`
+    case 'event':
+      return `Event “${t.event}”`
+    case 'date':
+      return `Yearly on “${names.get(t.field) ?? t.field}” at ${t.time}`
+    case 'segment':
+      return `Enters segment “${names.get(t.segmentId) ?? 'deleted segment'}”`
+  }
+}
+
+export function emptyTrigger(kind: DripTriggerKind = 'manual'): DripFormTrigger {
+  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '' }
+}
+
 export function newDripValues(timezone: string): DripFormValues {
   return {
     name: '',
     timezone,
-    triggerKind: 'manual',
-    formId: '',
-    event: '',
-    dateField: '',
-    dateTime: '09:00',
-    segmentId: '',
+    triggers: [emptyTrigger()],
     reentry: 'once_ever',
     goals: '',
     windowOn: false,
@@ -157,17 +182,11 @@ function formToOnFalse(v: string): unknown {
 
 /** A stored drip as the editor's values. */
 export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; settings: DripStepSettings }> }): DripFormValues {
-  const t = d.settings.trigger
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
     name: d.name,
-    triggerKind: t.kind,
-    formId: t.kind === 'form' ? t.formId : '',
-    event: t.kind === 'event' ? t.event : '',
-    dateField: t.kind === 'date' ? t.field : '',
-    dateTime: t.kind === 'date' ? t.time : defaults.dateTime,
-    segmentId: t.kind === 'segment' ? t.segmentId : '',
+    triggers: d.settings.triggers.map(triggerToForm),
     reentry: d.settings.reentry,
     goals: d.settings.goals.join(', '),
     windowOn: !!d.settings.window,
@@ -184,22 +203,43 @@ export function dripToFormValues(d: { name: string; timezone: string; settings: 
   }
 }
 
+function triggerToForm(t: DripTrigger): DripFormTrigger {
+  const empty = emptyTrigger(t.kind)
+  switch (t.kind) {
+    case 'manual':
+      return empty
+    case 'form':
+      return { ...empty, formId: t.formId }
+    case 'event':
+      return { ...empty, event: t.event }
+    case 'date':
+      return { ...empty, dateField: t.field, dateTime: t.time }
+    case 'segment':
+      return { ...empty, segmentId: t.segmentId }
+  }
+}
+
+function formToTrigger(t: DripFormTrigger): DripTrigger {
+  switch (t.kind) {
+    case 'manual':
+      return { kind: 'manual' }
+    case 'form':
+      return { kind: 'form', formId: t.formId }
+    case 'event':
+      return { kind: 'event', event: t.event }
+    case 'date':
+      return { kind: 'date', field: t.dateField, time: t.dateTime }
+    case 'segment':
+      return { kind: 'segment', segmentId: t.segmentId }
+  }
+}
+
 /** The editor's values as `DripInputSchema` input (validated by the caller). */
 export function formValuesToInput(v: DripFormValues): DripInput {
-  const trigger =
-    v.triggerKind === 'form'
-      ? { kind: 'form', formId: v.formId }
-      : v.triggerKind === 'event'
-        ? { kind: 'event', event: v.event }
-        : v.triggerKind === 'date'
-          ? { kind: 'date', field: v.dateField, time: v.dateTime }
-          : v.triggerKind === 'segment'
-            ? { kind: 'segment', segmentId: v.segmentId }
-            : { kind: 'manual' }
   return {
     name: v.name,
     timezone: v.timezone,
-    trigger: trigger as DripInput['trigger'],
+    triggers: v.triggers.map(formToTrigger),
     reentry: v.reentry,
     goals: v.goals.split(',').map((g) => g.trim()).filter(Boolean),
     window: v.windowOn ? ({ days: v.windowDays, start: v.windowStart, end: v.windowEnd } as DripSettings['window']) : undefined,
@@ -224,6 +264,12 @@ export function formDataToValues(form: FormData): DripFormValues {
   }
   const pick = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => (allowed.includes(get(name) as T) ? (get(name) as T) : fallback)
   const stepCount = Math.min(100, Number(get('stepCount')) || 0)
+  // One more than allowed, so that the schema names the excess instead of the form dropping it.
+  const triggerCount = Math.min(MAX_TRIGGERS + 1, Number(get('triggerCount')) || 0)
+  const triggers = Array.from({ length: triggerCount }, (_, i): DripFormTrigger => {
+    const p = `triggers.${i}.`
+    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`) }
+  })
   const steps: DripFormStep[] = []
   for (let i = 0; i < stepCount; i++) {
     const p = `steps.${i}.`
@@ -246,12 +292,7 @@ export function formDataToValues(form: FormData): DripFormValues {
   return {
     name: get('name'),
     timezone: get('timezone'),
-    triggerKind: pick('trigger.kind', ['manual', 'form', 'event', 'date', 'segment'] as const, 'manual'),
-    formId: get('trigger.formId'),
-    event: get('trigger.event'),
-    dateField: get('trigger.field'),
-    dateTime: get('trigger.time'),
-    segmentId: get('trigger.segmentId'),
+    triggers,
     reentry: pick('reentry', ['once_ever', 'once_at_a_time', 'every_time'] as const, 'once_ever'),
     goals: get('goals'),
     windowOn: get('windowOn') === 'on',
@@ -267,7 +308,7 @@ export function formDataToValues(form: FormData): DripFormValues {
 
 /**
  * The form field an error path belongs to: `steps.1.delay` → `steps.1.delayAmount`,
- * `steps.0.condition.step` → `steps.0.conditionStep`, `window.end` → `window.end`.
+ * `steps.0.condition.step` → `steps.0.conditionStep`, `triggers.1` → `triggers.1.kind`, `window.end` → `window.end`.
  */
 export function fieldOfErrorPath(path: string): string {
   const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?/.exec(path)
@@ -278,8 +319,8 @@ export function fieldOfErrorPath(path: string): string {
     return `steps.${i}.${key}`
   }
   if (path.startsWith('goals')) return 'goals'
-  if (path === 'trigger.field' || path === 'trigger.time' || path === 'trigger.formId' || path === 'trigger.event' || path === 'trigger.segmentId') return path
-  if (path.startsWith('trigger')) return 'trigger.kind'
+  const trigger = /^triggers\.(\d+)(?:\.(\w+))?/.exec(path)
+  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
   if (path.startsWith('window.days')) return 'window.days'
   return path
 }

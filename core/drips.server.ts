@@ -19,7 +19,7 @@ import { isStorableText } from '../domain/email/contact'
 import { marketingProblems } from '../domain/email/template'
 import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { InputError } from './errors'
-import { requireOwnDripReferences } from './drip-references.server'
+import { dripReferenceProblems, requireOwnDripReferences } from './drip-references.server'
 import type { Services } from './services.server'
 
 /**
@@ -99,7 +99,7 @@ function invalidInput(error: z.ZodError): InputError {
 }
 
 function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
-  const settings: DripSettings = { trigger: input.trigger, reentry: input.reentry, goals: input.goals, window: input.window, quietHours: input.quietHours }
+  const settings: DripSettings = { triggers: input.triggers, reentry: input.reentry, goals: input.goals, window: input.window, quietHours: input.quietHours }
   const steps = input.steps.map((s) => ({
     id: s.id,
     subject: s.subject,
@@ -134,7 +134,7 @@ export async function updateDrip(services: Services, args: { workspaceId: string
   return getDrip(services, { workspaceId: args.workspaceId, dripId: args.dripId })
 }
 
-/** What keeps a drip from being activated, by field (`postalAddress`, `sender`, `steps.2.subject`…). Empty: it may run. */
+/** What keeps a drip from being activated, by field (`postalAddress`, `sender`, `steps.2.subject`, `triggers.1.segmentId`…). Empty: it may run. */
 export async function activationProblems(services: Services, drip: DripWithSteps): Promise<Array<{ field: string; message: string }>> {
   const settings = await getEmailSettings(services.database.db, { workspaceId: drip.drip.workspaceId })
   const problems: Array<{ field: string; message: string }> = []
@@ -150,6 +150,12 @@ export async function activationProblems(services: Services, drip: DripWithSteps
       seen.add(field)
     }
   })
+  // Every trigger still names a form, segment or date field of the workspace (a field may have been deleted since the save).
+  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', condition: s.settings.condition }))
+  for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, drip: { triggers: drip.drip.settings.triggers, steps } })) {
+    if (!seen.has(p.field)) problems.push(p)
+    seen.add(p.field)
+  }
   return problems
 }
 

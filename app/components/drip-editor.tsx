@@ -2,6 +2,8 @@ import { Alert, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, St
 import { Form, useFetcher, useNavigation } from '@remix-run/react'
 import { useState } from 'react'
 import { CsrfInput } from './csrf-input'
+import { DripTimeline } from './drip-timeline'
+import { DripTriggerFields } from './drip-triggers'
 import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '#core/drip-form'
 
 export type DripEditorOptions = {
@@ -67,56 +69,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
 
         <Fieldset legend="Who enters">
           <Stack>
-            <NativeSelect
-              label="Enroll contacts when"
-              name="trigger.kind"
-              value={values.triggerKind}
-              onChange={(e) => set({ triggerKind: e.currentTarget.value as DripFormValues['triggerKind'] })}
-              error={errors['trigger.kind']}
-              data={[
-                { value: 'manual', label: 'I add them (by hand, CSV or API)' },
-                { value: 'form', label: 'They confirm a signup form' },
-                { value: 'event', label: 'An API event arrives (e.g. purchase)' },
-                { value: 'date', label: 'Every year on a date field (e.g. birthday)' },
-                { value: 'segment', label: 'They enter a segment' },
-              ]}
-            />
-            {values.triggerKind === 'form' ? (
-              <NativeSelect
-                label="Signup form"
-                name="trigger.formId"
-                value={values.formId}
-                onChange={(e) => set({ formId: e.currentTarget.value })}
-                error={errors['trigger.formId']}
-                data={[{ value: '', label: options.forms.length ? 'Choose a form' : 'No form yet: create one under Contacts → Forms' }, ...options.forms]}
-              />
-            ) : null}
-            {values.triggerKind === 'event' ? (
-              <TextInput label="Event name" description="The `type` of POST /api/v1/events" name="trigger.event" value={values.event} onChange={(e) => set({ event: e.currentTarget.value })} error={errors['trigger.event']} />
-            ) : null}
-            {values.triggerKind === 'date' ? (
-              <Group grow align="flex-start">
-                <NativeSelect
-                  label="Date field"
-                  name="trigger.field"
-                  value={values.dateField}
-                  onChange={(e) => set({ dateField: e.currentTarget.value })}
-                  error={errors['trigger.field']}
-                  data={[{ value: '', label: options.dateFields.length ? 'Choose a field' : 'No date field yet: add one under Contacts → Fields' }, ...options.dateFields]}
-                />
-                <TextInput type="time" label="At (contact's local time)" name="trigger.time" value={values.dateTime} onChange={(e) => set({ dateTime: e.currentTarget.value })} error={errors['trigger.time']} />
-              </Group>
-            ) : null}
-            {values.triggerKind === 'segment' ? (
-              <NativeSelect
-                label="Segment"
-                name="trigger.segmentId"
-                value={values.segmentId}
-                onChange={(e) => set({ segmentId: e.currentTarget.value })}
-                error={errors['trigger.segmentId']}
-                data={[{ value: '', label: options.segments.length ? 'Choose a segment' : 'No segment yet' }, ...options.segments]}
-              />
-            ) : null}
+            <DripTriggerFields triggers={values.triggers} options={options} errors={errors} onChange={(triggers) => set({ triggers })} />
             <NativeSelect
               label="Can a contact enter again?"
               name="reentry"
@@ -125,7 +78,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
               data={[
                 { value: 'once_ever', label: 'Once ever' },
                 { value: 'once_at_a_time', label: 'Again after finishing (once at a time)' },
-                { value: 'every_time', label: 'Every time the trigger fires' },
+                { value: 'every_time', label: 'Every time a trigger fires' },
               ]}
             />
             <TextInput
@@ -197,10 +150,11 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
             onRemove={() => set({ steps: values.steps.filter((_, j) => j !== i) })}
           />
         ))}
+        <Button variant="default" w="fit-content" onClick={() => set({ steps: [...values.steps, { ...emptyStep(), delayAmount: '2' }] })} disabled={values.steps.length >= 100}>
+          Add a step
+        </Button>
+        <DripTimeline values={values} timezones={options.timezones} />
         <Group>
-          <Button variant="default" onClick={() => set({ steps: [...values.steps, { ...emptyStep(), delayAmount: '2' }] })} disabled={values.steps.length >= 100}>
-            Add a step
-          </Button>
           <Button type="submit" loading={navigation.state === 'submitting' && navigation.formData?.get('intent') === 'save'}>
             {props.submitLabel}
           </Button>
@@ -378,9 +332,12 @@ function csrfOf(): string {
   return (document.querySelector('input[name="csrf"]') as HTMLInputElement | null)?.value ?? ''
 }
 
-/** `steps.1.subject` → "Step 2 subject" for the error summary. */
+/** `steps.1.subject` → "Step 2 subject", `triggers.0.segmentId` → "Trigger 1 segment" for the error summary. */
 function labelOfField(field: string): string {
-  const step = /^steps\.(\d+)\.(\w+)/.exec(field)
-  if (step) return `Step ${Number(step[1]) + 1} ${step[2]!.replace(/([A-Z])/g, ' $1').toLowerCase()}`
-  return field.replace(/^trigger\.kind$/, 'trigger').replace(/\./g, ' ')
+  const item = /^(steps|triggers)\.(\d+)\.(\w+)/.exec(field)
+  if (item) {
+    const what = item[1] === 'steps' ? item[3]! : ({ kind: 'kind', formId: 'signup form', segmentId: 'segment', field: 'date field' } as Record<string, string>)[item[3]!] ?? item[3]!
+    return `${item[1] === 'steps' ? 'Step' : 'Trigger'} ${Number(item[2]) + 1} ${what.replace(/([A-Z])/g, ' $1').toLowerCase()}`
+  }
+  return field.replace(/\./g, ' ')
 }

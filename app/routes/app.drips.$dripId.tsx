@@ -11,8 +11,8 @@ import { useToast } from '~/components/toasts'
 import { isConnectorError } from '#connectors/types'
 import { InputError } from '~/core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
-import { dripToFormValues } from '#core/drip-form'
-import { activateDrip, activationProblems, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
+import { describeTrigger, dripToFormValues } from '#core/drip-form'
+import { activateDrip, activationProblems, countEnrollmentsByTrigger, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
@@ -36,12 +36,17 @@ async function loadDripOrThrow(request: Request, services: Parameters<typeof get
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, row } = await loadDripOrThrow(request, services, params.dripId)
-  const [drip, problems, options] = await Promise.all([
-    getDrip(services, { workspaceId: workspace.id, dripId: row.drip.id }),
+  const ids = { workspaceId: workspace.id, dripId: row.drip.id }
+  const [drip, problems, options, enrolledBy] = await Promise.all([
+    getDrip(services, ids),
     activationProblems(services, row),
     loadDripEditorOptions(services, { workspaceId: workspace.id }),
+    countEnrollmentsByTrigger(services, { ...ids, triggers: row.drip.settings.triggers }),
   ])
-  return { drip, problems, options, initial: dripToFormValues(drip) }
+  const names = new Map([...options.forms, ...options.segments, ...options.dateFields].map((o) => [o.value, o.label]))
+  const triggers = drip.settings.triggers.map((t, i) => ({ label: describeTrigger(t, names), enrolled: enrolledBy.byTrigger[i] ?? 0 }))
+  if (enrolledBy.other) triggers.push({ label: 'Added by hand, CSV or API', enrolled: enrolledBy.other })
+  return { drip, problems, options, triggers, initial: dripToFormValues(drip) }
 }
 
 const EMAILS = /[^\s,;]+/g
@@ -98,7 +103,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function DripPage() {
-  const { drip, problems, options, initial } = useLoaderData<typeof loader>()
+  const { drip, problems, options, triggers, initial } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const navigation = useNavigation()
   const busy = (intent: string) => navigation.state === 'submitting' && navigation.formData?.get('intent') === intent
@@ -180,6 +185,19 @@ export default function DripPage() {
           </Paper>
         ))}
       </SimpleGrid>
+
+      <Paper withBorder p="md" component="section" aria-labelledby="triggers-title">
+        <Title order={2} size="h3" id="triggers-title">
+          Enrolled by trigger
+        </Title>
+        <List size="sm" mt="xs">
+          {triggers.map((t) => (
+            <List.Item key={t.label}>
+              {t.label}: <strong>{t.enrolled}</strong>
+            </List.Item>
+          ))}
+        </List>
+      </Paper>
 
       <Title order={2}>Steps</Title>
       <DripStepTable drip={drip} label="Per-step counts" />

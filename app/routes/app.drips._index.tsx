@@ -1,26 +1,26 @@
-import { Badge, Button, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Badge, Button, Card, Group, List, Stack, Table, Text, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { ScrollTable } from '~/components/scroll-table'
 import { requireMembership } from '~/utils/auth.server'
-import { listDrips } from '../core.server'
+import { describeTrigger } from '#core/drip-form'
+import { listDrips, loadDripEditorOptions } from '../core.server'
 import { percent } from '~/utils/format'
 
 export const meta: MetaFunction = () => [{ title: 'Drips · Trickle' }]
 
-const TRIGGERS = { manual: 'Added by hand, CSV or API', form: 'Signup form', event: 'API event', date: 'Yearly date', segment: 'Segment entry' } as const
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const drips = await listDrips(services, { workspaceId: workspace.id })
+  const [drips, options] = await Promise.all([listDrips(services, { workspaceId: workspace.id }), loadDripEditorOptions(services, { workspaceId: workspace.id })])
+  const names = new Map([...options.forms, ...options.segments, ...options.dateFields].map((o) => [o.value, o.label]))
   return {
     drips: drips.map((d) => ({
       id: d.id,
       name: d.name,
       status: d.status,
-      trigger: d.settings.trigger.kind === 'event' ? `Event “${d.settings.trigger.event}”` : TRIGGERS[d.settings.trigger.kind],
+      triggers: d.settings.triggers.map((t) => describeTrigger(t, names)),
       steps: d.stepCount,
       ...d.totals,
     })),
@@ -65,7 +65,17 @@ export default function DripList() {
                   <Table.Th scope="row">
                     <Link to={`/app/drips/${d.id}`}>{d.name}</Link>
                   </Table.Th>
-                  <Table.Td>{d.trigger}</Table.Td>
+                  <Table.Td>
+                    {d.triggers.length === 1 ? (
+                      d.triggers[0]
+                    ) : (
+                      <List size="sm">
+                        {d.triggers.map((t) => (
+                          <List.Item key={t}>{t}</List.Item>
+                        ))}
+                      </List>
+                    )}
+                  </Table.Td>
                   <Table.Td>{d.steps}</Table.Td>
                   <Table.Td>
                     {d.enrolled} ({d.active} active)

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm'
-import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
+import type { DripSettings, DripStepSettings, DripTriggerKind } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import type { SegmentRule } from '../../domain/email/types'
 import { segments, sequenceSteps, sequences, signupForms } from '../schema'
@@ -113,12 +113,10 @@ export async function deleteDripRow(db: DbOrTx, args: { workspaceId: string; dri
   return rows.length === 1
 }
 
-/** Active drips of a workspace whose trigger has this kind (and key: form id, event name, segment id). */
-export async function findTriggeredDrips(
-  db: DbOrTx,
-  args: { workspaceId?: string; kind: DripSettings['trigger']['kind']; key?: string },
-): Promise<DripRow[]> {
+/** Active drips (of a workspace, or all) with a trigger of this kind (and key: form id, event name, date field, segment id). */
+export async function findTriggeredDrips(db: DbOrTx, args: { workspaceId?: string; kind: DripTriggerKind; key?: string }): Promise<DripRow[]> {
   const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', manual: null }[args.kind]
+  const wanted = [{ kind: args.kind, ...(args.key !== undefined && keyField ? { [keyField]: args.key } : {}) }]
   return (await db
     .select()
     .from(sequences)
@@ -127,8 +125,7 @@ export async function findTriggeredDrips(
         args.workspaceId ? eq(sequences.workspaceId, args.workspaceId) : undefined,
         isDrip,
         eq(sequences.status, 'active'),
-        sql`${sequences.settings}->'trigger'->>'kind' = ${args.kind}`,
-        args.key !== undefined && keyField ? sql`${sequences.settings}->'trigger'->>${keyField} = ${args.key}` : undefined,
+        sql`${sequences.settings}->'triggers' @> ${JSON.stringify(wanted)}::jsonb`,
       ),
     )) as DripRow[]
 }

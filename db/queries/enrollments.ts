@@ -416,3 +416,12 @@ export async function dueEnrollmentGroups(db: DbOrTx, args: { workspaceId: strin
     firstDueAt: new Date(r.firstDueAt),
   }))
 }
+
+/** How many enrollments of a drip each `source` made (`form:<id>`, `event:<name>`, `date:<field>:<year>`, `manual`…). */
+export async function countEnrollmentsBySource(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<Array<{ source: string; enrolled: number }>> {
+  return db
+    .select({ source: enrollments.source, enrolled: sql<number>`count(*)::int` })
+    .from(enrollments)
+    .where(and(eq(enrollments.workspaceId, args.workspaceId), eq(enrollments.sequenceId, args.dripId)))
+    .groupBy(enrollments.source)
+}

@@ -111,22 +111,24 @@ export async function deleteSegmentRow(db: DbOrTx, args: { workspaceId: string; 
 export type SegmentUse = { segmentId: string; dripId: string; dripName: string; as: 'trigger' | 'condition' }
 
 /**
- * The drips of a workspace that name these segments (all of them when `segmentIds` is left out): as
- * their trigger (`settings.trigger.segmentId`) or in a step's condition (`settings.condition.segmentId`).
+ * The drips of a workspace that name these segments (all of them when `segmentIds` is left out): in one
+ * of their triggers (`settings.triggers[].segmentId`) or in a step's condition (`settings.condition.segmentId`).
  */
 export async function listSegmentUses(db: DbOrTx, args: { workspaceId: string; segmentIds?: string[] }): Promise<SegmentUse[]> {
   if (args.segmentIds?.length === 0) return []
-  const triggerId = sql<string>`${sequences.settings}->'trigger'->>'segmentId'`
+  const trigger = sql`jsonb_array_elements(${sequences.settings}->'triggers')`
+  const triggerId = sql<string>`t.value->>'segmentId'`
   const conditionId = sql<string>`${sequenceSteps.settings}->'condition'->>'segmentId'`
   const [triggers, conditions] = await Promise.all([
     db
-      .select({ segmentId: triggerId, dripId: sequences.id, dripName: sequences.name })
+      .selectDistinct({ segmentId: triggerId, dripId: sequences.id, dripName: sequences.name })
       .from(sequences)
+      .innerJoin(sql`${trigger} AS t(value)`, sql`true`)
       .where(
         and(
           eq(sequences.workspaceId, args.workspaceId),
           eq(sequences.kind, 'drip'),
-          sql`${sequences.settings}->'trigger'->>'kind' = 'segment'`,
+          sql`t.value->>'kind' = 'segment'`,
           args.segmentIds ? inArray(triggerId, args.segmentIds) : undefined,
         ),
       ),
@@ -149,16 +151,20 @@ export async function listSegmentUses(db: DbOrTx, args: { workspaceId: string; s
   )
 }
 
+/** One segment trigger of one drip: the key of `drip_segment_members`' rows. */
+export type SegmentTriggerRef = { sequenceId: string; segmentId: string }
+
 /**
  * Of these current members of a drip's trigger segment, the ones entering it now (not in it when the
  * trigger job last looked), each with its entry number (1 for a first entry).
  */
-export async function segmentEntrants(db: DbOrTx, args: { sequenceId: string; contactIds: string[] }): Promise<Map<string, number>> {
+export async function segmentEntrants(db: DbOrTx, args: SegmentTriggerRef & { contactIds: string[] }): Promise<Map<string, number>> {
   if (args.contactIds.length === 0) return new Map()
+  const t = dripSegmentMembers
   const rows = await db
-    .select({ contactId: dripSegmentMembers.contactId, inSegment: dripSegmentMembers.inSegment, entries: dripSegmentMembers.entries })
-    .from(dripSegmentMembers)
-    .where(and(eq(dripSegmentMembers.sequenceId, args.sequenceId), inArray(dripSegmentMembers.contactId, args.contactIds)))
+    .select({ contactId: t.contactId, inSegment: t.inSegment, entries: t.entries })
+    .from(t)
+    .where(and(eq(t.sequenceId, args.sequenceId), eq(t.segmentId, args.segmentId), inArray(t.contactId, args.contactIds)))
   const known = new Map(rows.map((r) => [r.contactId, r]))
   return new Map(
     args.contactIds.flatMap((id): Array<[string, number]> => {
@@ -169,14 +175,15 @@ export async function segmentEntrants(db: DbOrTx, args: { sequenceId: string; co
 }
 
 /** Record these contacts as in the segment at `at`; an entry is counted for those who were out. */
-export async function markSegmentMembers(db: DbOrTx, args: { workspaceId: string; sequenceId: string; contactIds: string[]; at: Date }): Promise<void> {
+export async function markSegmentMembers(db: DbOrTx, args: SegmentTriggerRef & { workspaceId: string; contactIds: string[]; at: Date }): Promise<void> {
   if (args.contactIds.length === 0) return
   const t = dripSegmentMembers
+  const { workspaceId, sequenceId, segmentId, at } = args
   await db
     .insert(t)
-    .values(args.contactIds.map((contactId) => ({ workspaceId: args.workspaceId, sequenceId: args.sequenceId, contactId, inSegment: true, entries: 1, seenAt: args.at, changedAt: args.at })))
+    .values(args.contactIds.map((contactId) => ({ workspaceId, sequenceId, segmentId, contactId, inSegment: true, entries: 1, seenAt: at, changedAt: at })))
     .onConflictDoUpdate({
-      target: [t.sequenceId, t.contactId],
+      target: [t.sequenceId, t.segmentId, t.contactId],
       set: {
         entries: sql`CASE WHEN ${t.inSegment} THEN ${t.entries} ELSE ${t.entries} + 1 END`,
         changedAt: sql`CASE WHEN ${t.inSegment} THEN ${t.changedAt} ELSE excluded.changed_at END`,
@@ -187,10 +194,10 @@ export async function markSegmentMembers(db: DbOrTx, args: { workspaceId: string
 }
 
 /** After a full walk at `seenAt`: members not seen in it have left the segment. */
-export async function markSegmentLeavers(db: DbOrTx, args: { sequenceId: string; seenAt: Date }): Promise<void> {
+export async function markSegmentLeavers(db: DbOrTx, args: SegmentTriggerRef & { seenAt: Date }): Promise<void> {
   const t = dripSegmentMembers
   await db
     .update(t)
     .set({ inSegment: false, changedAt: args.seenAt })
-    .where(and(eq(t.sequenceId, args.sequenceId), eq(t.inSegment, true), lt(t.seenAt, args.seenAt)))
+    .where(and(eq(t.sequenceId, args.sequenceId), eq(t.segmentId, args.segmentId), eq(t.inSegment, true), lt(t.seenAt, args.seenAt)))
 }

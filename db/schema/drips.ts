@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import { boolean, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import type { EnrollmentStatus } from '../../domain/drip/schema'
 import { instant } from './columns'
-import { contacts } from './contacts'
+import { contacts, segments } from './contacts'
 import { sequences } from './sequences'
 import { workspaceRef } from './workspaces'
 
@@ -56,9 +56,10 @@ export const enrollments = pgTable(
 )
 
 /**
- * Segment-entry triggers: whether a contact was in the drip's trigger segment when the trigger job last
- * looked, and how many times they have entered it. Leaving and entering again is a new entry (enrolled
- * under the drip's re-entry policy); staying in is not.
+ * Segment-entry triggers: whether a contact was in one of the drip's trigger segments when the trigger job
+ * last looked, and how many times they have entered it. Leaving and entering again is a new entry
+ * (enrolled under the drip's re-entry policy); staying in is not. One row per drip, segment and contact
+ * (a drip may have several segment triggers, decision 071).
  */
 export const dripSegmentMembers = pgTable(
   'drip_segment_members',
@@ -67,6 +68,9 @@ export const dripSegmentMembers = pgTable(
     sequenceId: uuid('sequence_id')
       .notNull()
       .references(() => sequences.id, { onDelete: 'cascade' }),
+    segmentId: uuid('segment_id')
+      .notNull()
+      .references(() => segments.id, { onDelete: 'cascade' }),
     contactId: uuid('contact_id')
       .notNull()
       .references(() => contacts.id, { onDelete: 'cascade' }),
@@ -76,5 +80,5 @@ export const dripSegmentMembers = pgTable(
     seenAt: instant('seen_at').notNull(),
     changedAt: instant('changed_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sequenceId, t.contactId] }), index('drip_segment_members_in_idx').on(t.sequenceId, t.seenAt).where(sql`in_segment`)],
+  (t) => [primaryKey({ columns: [t.sequenceId, t.segmentId, t.contactId] }), index('drip_segment_members_in_idx').on(t.sequenceId, t.segmentId, t.seenAt).where(sql`in_segment`)],
 )

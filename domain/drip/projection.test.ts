@@ -2,7 +2,7 @@ import { projectEmailVolume } from './projection'
 import type { DripDef, StepDef } from './runner'
 
 const now = new Date('2026-11-02T08:00:00Z') // Monday
-const drip: DripDef = { id: 'd', status: 'active', timezone: 'Europe/Berlin', settings: { trigger: { kind: 'manual' }, reentry: 'once_ever', goals: [] } }
+const drip: DripDef = { id: 'd', status: 'active', timezone: 'Europe/Berlin', settings: { triggers: [{ kind: 'manual' }], reentry: 'once_ever', goals: [] } }
 const step = (position: number, settings: Partial<StepDef['settings']> = {}): StepDef => ({ id: `s${position}`, position, settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip', ...settings } })
 
 describe('projectEmailVolume', () => {

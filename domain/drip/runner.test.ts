@@ -2,7 +2,7 @@ import { afterSend, conditionHolds, decideDue, firstStepDueAt, nextAnniversary, 
 import { DripInputSchema } from './schema'
 
 const now = new Date('2026-11-02T08:00:00Z') // Monday
-const drip = (settings: Partial<DripDef['settings']> = {}): DripDef => ({ id: 'd', status: 'active', timezone: 'UTC', settings: { trigger: { kind: 'manual' }, reentry: 'once_ever', goals: [], ...settings } })
+const drip = (settings: Partial<DripDef['settings']> = {}): DripDef => ({ id: 'd', status: 'active', timezone: 'UTC', settings: { triggers: [{ kind: 'manual' }], reentry: 'once_ever', goals: [], ...settings } })
 const step = (position: number, settings: Partial<StepDef['settings']> = {}): StepDef => ({ id: `s${position}`, position, settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip', ...settings } })
 const enrollment = (over: Partial<DueEnrollment> = {}): DueEnrollment => ({
   id: 'e',

@@ -19,18 +19,26 @@ export function zoneFor(drip: Pick<DripDef, 'timezone'>, contactTimezone: string
   return contactTimezone && isValidTimeZone(contactTimezone) ? contactTimezone : drip.timezone
 }
 
-function rulesFor(drip: Pick<DripDef, 'settings' | 'timezone'>, step: Pick<StepDef, 'settings'>, zone: string): { timezone: string; window?: SendWindow; quietHours?: QuietHours } {
+/** What timing a step needs of its drip and of itself (the timeline preview passes no more). */
+type TimedDrip = { timezone: string; settings: Pick<DripSettings, 'window' | 'quietHours'> }
+type TimedStep = { settings: Pick<DripStepSettings, 'delay' | 'after' | 'window' | 'quietHours'> }
+
+function rulesFor(drip: TimedDrip, step: TimedStep, zone: string): { timezone: string; window?: SendWindow; quietHours?: QuietHours } {
   return { timezone: zone, window: step.settings.window ?? drip.settings.window, quietHours: step.settings.quietHours ?? drip.settings.quietHours }
 }
 
-/** When step `step` is due: its delay after its anchor (the enrollment, or the previous step's send / skip), moved into the window. */
-export function stepDueAt(args: { drip: Pick<DripDef, 'settings' | 'timezone'>; step: Pick<StepDef, 'settings'>; contactTimezone: string | null; enrolledAt: Date; previousAt: Date }): Date {
+/**
+ * When step `step` is due: its delay after its anchor (the enrollment, or the previous step's send / skip),
+ * moved into the window. The one timing rule: enrollment, the runner after a send or a skip, the volume
+ * projection and the builder's timeline preview (domain/drip/timeline.ts) all call it.
+ */
+export function stepDueAt(args: { drip: TimedDrip; step: TimedStep; contactTimezone: string | null; enrolledAt: Date; previousAt: Date }): Date {
   const zone = zoneFor(args.drip, args.contactTimezone)
   const anchor = args.step.settings.after === 'enrollment' ? args.enrolledAt : args.previousAt
   return nextDripSendAt({ ...rulesFor(args.drip, args.step, zone), anchor, offset: args.step.settings.delay })
 }
 
-export function firstStepDueAt(args: { drip: Pick<DripDef, 'settings' | 'timezone'>; step: Pick<StepDef, 'settings'>; contactTimezone: string | null; enrolledAt: Date }): Date {
+export function firstStepDueAt(args: { drip: TimedDrip; step: TimedStep; contactTimezone: string | null; enrolledAt: Date }): Date {
   return stepDueAt({ ...args, previousAt: args.enrolledAt })
 }
 

@@ -1,5 +1,5 @@
 /**
- * The shape of an email drip (docs/decisions/016-drip-engine.md): drip-level settings (trigger,
+ * The shape of an email drip (docs/decisions/016-drip-engine.md): drip-level settings (triggers,
  * re-entry, goals, default send window) live in `sequences.settings`; per-step settings (delay,
  * window, condition/branch) in `sequence_steps.settings`; the step's email (subject + Markdown) in
  * `sequence_steps.content.email`. Pure zod: used by the server module, the API and the editor.
@@ -20,19 +20,76 @@ const Name = z.string().trim().min(1, { error: 'must not be empty' }).max(100).r
 export const DripTriggerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('manual') }),
   /** Confirmation of the double opt-in of this signup form. */
-  z.strictObject({ kind: z.literal('form'), formId: z.uuid({ error: 'trigger.formId must be a signup form id' }) }),
+  z.strictObject({ kind: z.literal('form'), formId: z.uuid({ error: 'must be a signup form id' }) }),
   /** `POST /api/v1/events` with this event name (`type`). */
   z.strictObject({ kind: z.literal('event'), event: Name }),
   /** Every year on the contact's date field, at `time` local to the contact. */
   z.strictObject({
     kind: z.literal('date'),
     field: Name,
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'trigger.time must be a 24-hour time like 09:00' }),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a 24-hour time like 09:00' }),
   }),
   /** A contact newly matching this segment (evaluated periodically). */
-  z.strictObject({ kind: z.literal('segment'), segmentId: z.uuid({ error: 'trigger.segmentId must be a segment id' }) }),
+  z.strictObject({ kind: z.literal('segment'), segmentId: z.uuid({ error: 'must be a segment id' }) }),
 ])
 export type DripTrigger = z.infer<typeof DripTriggerSchema>
+export type DripTriggerKind = DripTrigger['kind']
+
+export const MAX_TRIGGERS = 10
+
+/** What makes two triggers the same (a drip names each at most once): the kind and its form, event, date field or segment. */
+export function triggerIdentity(t: DripTrigger): string {
+  switch (t.kind) {
+    case 'manual':
+      return 'manual'
+    case 'form':
+      return `form:${t.formId}`
+    case 'event':
+      return `event:${t.event}`
+    case 'date':
+      return `date:${t.field}`
+    case 'segment':
+      return `segment:${t.segmentId}`
+  }
+}
+
+/**
+ * The `source` an enrollment by this trigger records (`form:<id>`, `event:<name>`, `segment:<id>`; a date
+ * trigger's adds the year: `date:<field>:<year>`), so analytics can tell which trigger enrolled a contact.
+ * Null for `manual`: those enrollments record `manual`, `import` or `api`.
+ */
+export function triggerSource(t: DripTrigger): string | null {
+  return t.kind === 'manual' ? null : triggerIdentity(t)
+}
+
+/** Which of `triggers` recorded this enrollment `source` (its index), or -1 (manual, CSV, API, or a trigger since removed). */
+export function triggerIndexOfSource(triggers: DripTrigger[], source: string): number {
+  return triggers.findIndex((t) => {
+    const own = triggerSource(t)
+    return own !== null && (source === own || (t.kind === 'date' && source.startsWith(`${own}:`)))
+  })
+}
+
+/**
+ * A drip's triggers (docs/decisions/071-several-triggers-per-drip.md): any of them enrolls, under the one
+ * re-entry policy. 1 to 10, none twice; `manual` only alone (every drip takes manual, CSV and API
+ * enrollments anyway).
+ */
+export const DripTriggersSchema = z
+  .array(DripTriggerSchema)
+  .min(1, { error: 'add at least one trigger' })
+  .max(MAX_TRIGGERS, { error: `at most ${MAX_TRIGGERS} triggers` })
+  .superRefine((triggers, ctx) => {
+    const seen = new Map<string, number>()
+    triggers.forEach((t, i) => {
+      if (t.kind === 'manual' && triggers.length > 1) {
+        ctx.addIssue({ code: 'custom', path: [i, 'kind'], message: 'manual cannot be combined with other triggers: every drip takes manual, CSV and API enrollments anyway' })
+      }
+      const first = seen.get(triggerIdentity(t))
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `the same trigger as trigger ${first + 1}` })
+      else seen.set(triggerIdentity(t), i)
+    })
+  })
 
 /** A step's condition, evaluated right before the step is sent. */
 export const DripConditionSchema = z.discriminatedUnion('kind', [
@@ -70,7 +127,7 @@ export const DripStepSettingsSchema = z.strictObject({
 export type DripStepSettings = z.infer<typeof DripStepSettingsSchema>
 
 export const DripSettingsSchema = z.strictObject({
-  trigger: DripTriggerSchema,
+  triggers: DripTriggersSchema,
   reentry: z.enum(REENTRY_POLICIES, { error: 'reentry must be once_ever, once_at_a_time or every_time' }).default('once_ever'),
   /** Event names that end an enrollment (`goal_reached`), e.g. `purchase`. */
   goals: z.array(Name).max(20).default([]),
@@ -104,13 +161,18 @@ export const DripStepInputSchema = z.strictObject({
 })
 export type DripStepInput = z.input<typeof DripStepInputSchema>
 
-/** One schema for the drip editor form and the API (create and full update). */
+/**
+ * One schema for the drip editor form and the API (create and full update). `triggers` (default: manual
+ * only); the single `trigger` of earlier API clients is still taken and read as `triggers: [trigger]`.
+ */
 export const DripInputSchema = z
   .strictObject({
     name: z.string().trim().min(1, { error: 'give the drip a name' }).max(200).refine(isStorableText, Storable),
     /** Fallback zone for contacts without one. */
     timezone: TimeZoneSchema('timezone').default('UTC'),
-    trigger: DripTriggerSchema.default({ kind: 'manual' }),
+    triggers: DripTriggersSchema.optional(),
+    /** Deprecated: one trigger, read as `triggers: [trigger]`. */
+    trigger: DripTriggerSchema.optional(),
     reentry: z.enum(REENTRY_POLICIES, { error: 'reentry must be once_ever, once_at_a_time or every_time' }).default('once_ever'),
     goals: z.array(Name).max(20).default([]),
     window: SendWindowSchema.optional(),
@@ -118,6 +180,7 @@ export const DripInputSchema = z
     steps: z.array(DripStepInputSchema).min(1, { error: 'add at least one step' }).max(100),
   })
   .superRefine((d, ctx) => {
+    if (d.trigger && d.triggers) ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'give either trigger or triggers, not both' })
     d.steps.forEach((s, i) => {
       if (s.condition?.kind === 'email' && s.condition.step >= i) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an earlier step' })
@@ -127,6 +190,7 @@ export const DripInputSchema = z
       }
     })
   })
+  .transform(({ trigger, triggers, ...d }) => ({ ...d, triggers: triggers ?? [trigger ?? { kind: 'manual' as const }] }))
 export type DripInput = z.input<typeof DripInputSchema>
 export type DripInputParsed = z.output<typeof DripInputSchema>
 

@@ -24,9 +24,9 @@ describe('drip triggers', () => {
   it('a date trigger needs a defined date field; a blank body or an unknown merge field is refused (400 naming the field)', async () => {
     const create = (input: Partial<DripInput>) => createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Checks', steps: [{ subject: 'Hi', markdown: 'x' }], ...input } })
     const date = { kind: 'date' as const, field: 'birthdya', time: '09:00' }
-    await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'trigger.field', message: expect.stringContaining('no contact field “birthdya”') })
+    await expect(create({ trigger: date })).rejects.toMatchObject({ status: 400, field: 'triggers.0.field', message: expect.stringContaining('no contact field “birthdya”') })
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'plan', label: 'Plan', type: 'text' })
-    await expect(create({ trigger: { ...date, field: 'plan' } })).rejects.toMatchObject({ field: 'trigger.field', message: expect.stringContaining('a text field, not a date') })
+    await expect(create({ triggers: [{ kind: 'event', event: 'signup' }, { ...date, field: 'plan' }] })).rejects.toMatchObject({ field: 'triggers.1.field', message: expect.stringContaining('a text field, not a date') })
     await expect(create({ steps: [{ subject: 'Hi', markdown: ' \n\t ' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown' })
     // A misspelt merge field would be sent as an empty string: refused when saving.
     await expect(create({ steps: [{ subject: 'Hi', markdown: 'Hello {{ frist_name }}' }] })).rejects.toMatchObject({ status: 400, field: 'steps.0.markdown', message: expect.stringContaining('no contact field “frist_name”') })
@@ -87,13 +87,45 @@ describe('drip triggers', () => {
     await tag(['vip'])
     expect(await run()).toBe(1) // came back: every_time enrolls again, once_ever does not
     expect(await run()).toBe(0)
-    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`])
-    expect(await keys(onceEver.id)).toEqual([`segment:${vip}`])
+    const key = (n: number) => `segment:${seg.id}:${vip}:${n}`
+    expect(await keys(everyTime.id)).toEqual([key(1), key(2)])
+    expect(await keys(onceEver.id)).toEqual([key(1)])
     await tag([])
     await run()
     await tag(['vip'])
     expect(await run()).toBe(1)
-    expect(await keys(everyTime.id)).toEqual([`segment:${vip}`, `segment:${vip}:2`, `segment:${vip}:3`])
+    expect(await keys(everyTime.id)).toEqual([key(1), key(2), key(3)])
+  })
+
+  it('several segment and date triggers: each is walked on its own; a contact two of them match at once is enrolled once (once_ever), again under every_time', async () => {
+    const rule = (tag: string) => ({ match: 'all' as const, conditions: [{ kind: 'tag' as const, tag, has: true }] })
+    const a = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'a', rule: rule('a'), at: h.clock.now() })
+    const b = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'b', rule: rule('b'), at: h.clock.now() })
+    await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'birthday', label: 'Birthday', type: 'date' })
+    const triggers: DripInput['triggers'] = [
+      { kind: 'segment', segmentId: a.id },
+      { kind: 'segment', segmentId: b.id },
+      { kind: 'date', field: 'birthday', time: '09:00' },
+    ]
+    const once = await makeDrip({ name: 'once', reentry: 'once_ever', triggers, steps: [{ subject: 'once', markdown: 'x' }] })
+    const every = await makeDrip({ name: 'every', reentry: 'every_time', triggers, steps: [{ subject: 'every', markdown: 'x' }] })
+    const both = await h.contact('both@example.com', { tags: ['a', 'b'], fields: { birthday: '1990-11-02' } })
+    const later = await h.contact('later@example.com', { tags: ['a'] })
+    const run = async () => {
+      h.clock.advance(60_000)
+      return runDripTriggers({ db: h.database.db, clock: h.clock })
+    }
+    const sources = async (dripId: string) => (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId })).map((e) => `${e.contactId === both ? 'both' : 'later'} ${e.source}`).sort()
+    // `both` has a birthday today and is in a and b: three triggers fire in one pass (date triggers first).
+    expect(await run()).toEqual({ date: 2, segment: 4 })
+    expect(await sources(once.id)).toEqual(['both date:birthday:2026', 'later segment:' + a.id])
+    expect(await sources(every.id)).toEqual(['both date:birthday:2026', 'both segment:' + a.id, 'both segment:' + b.id, 'later segment:' + a.id].sort())
+    expect(await run()).toEqual({ date: 0, segment: 0 })
+    // `later` enters b: a new entry of another trigger, enrolled again only under every_time.
+    await updateContact(h.database.db, { workspaceId: h.workspaceId, contactId: later, patch: { tags: ['a', 'b'] }, at: h.clock.now() })
+    expect(await run()).toEqual({ date: 0, segment: 1 })
+    expect((await sources(once.id)).filter((s) => s.startsWith('later'))).toEqual(['later segment:' + a.id])
+    expect((await sources(every.id)).filter((s) => s.startsWith('later'))).toEqual(['later segment:' + a.id, 'later segment:' + b.id].sort())
   })
 
   it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {

@@ -17,7 +17,8 @@ import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from '
 
 /**
  * The drip journey in Chromium against the built app, with a loopback SMTP server: an owner sets up
- * the sender and a signup form, builds a two-step welcome drip in the drip builder (preview, activate);
+ * the sender and a signup form, builds a two-step welcome drip with two triggers in the drip builder
+ * (template and timeline preview, activate);
  * a visitor subscribes on the hosted form and confirms from the email; step 1 arrives; the reader clicks
  * its link (the signed redirect) and unsubscribes with the RFC 8058 one-click POST; two days later
  * another subscriber gets step 2 and the reader gets nothing more. The drip page and the analytics page
@@ -119,12 +120,28 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.getByLabel('Step 2: unit').selectOption('days')
   await page.getByLabel('Step 2: subject').fill('Day two')
   await page.getByLabel('Step 2: message (Markdown)').fill('Here is tip two.')
+  // A second trigger, by keyboard: focus moves to the new trigger's kind; a third is added and removed again.
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('name') ?? document.activeElement?.id)
+  await page.getByRole('button', { name: 'Add a trigger' }).press('Enter')
+  expect(await focused()).toBe('triggers.1.kind')
+  await page.getByLabel('Trigger 2: enroll contacts when').selectOption('event')
+  await page.getByLabel('Trigger 2: event name').fill('trial_started')
+  await page.getByRole('button', { name: 'Add a trigger' }).press('Enter')
+  await page.getByRole('button', { name: 'Remove trigger 3' }).press('Enter')
+  expect(await focused()).toBe('add-trigger')
+  expect(await page.getByRole('group', { name: /^Trigger \d$/ }).count()).toBe(2)
+  // The timeline preview follows the steps: step 2 a day after step 1, in the zone chosen.
+  await page.getByLabel('Preview for a contact in').selectOption('Asia/Tokyo')
+  const timeline = page.getByTestId('drip-timeline')
+  await timeline.getByText('A contact in Asia/Tokyo enrolling now (2026-11-02 18:00) gets:').waitFor()
+  await timeline.getByText('Step 2 at Tue 2026-11-03 18:00 (UTC+09:00) · 2026-11-03 09:00 UTC').waitFor()
   await page.screenshot({ path: path.join(shots, 'drip-builder.png'), fullPage: true })
   await page.getByRole('button', { name: 'Save drip' }).click()
   await page.waitForURL(/\/app\/drips\/[0-9a-f-]{36}$/)
   await page.getByRole('heading', { level: 1, name: 'Welcome' }).waitFor()
   const dripId = page.url().split('/').at(-1)!
-  const { workspaceId } = (await db().select({ workspaceId: sequences.workspaceId }).from(sequences).where(eq(sequences.id, dripId)))[0]!
+  const { workspaceId, settings } = (await db().select({ workspaceId: sequences.workspaceId, settings: sequences.settings }).from(sequences).where(eq(sequences.id, dripId)))[0]!
+  expect(settings?.triggers.map((t) => t.kind)).toEqual(['form', 'event'])
   await page.getByRole('button', { name: 'Activate' }).click()
   await page.getByText('Drip activated').first().waitFor()
   expect(await page.getByRole('button', { name: 'Pause' }).count()).toBe(1)

@@ -97,6 +97,7 @@ beforeAll(async () => {
     ['PATCH', `/api/v1/segments/${segment.id}`, { name: 'Renamed', rule: { match: 'any', conditions: [{ kind: 'tag', tag: 'a', has: true }] } }],
     ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }],
+    ['POST', '/api/v1/drips/preview-timeline', { timezone: 'UTC', quietHours: { start: '22:00', end: '07:00' }, steps: [{ delay: 'P0D' }, { delay: 'P1D', after: 'enrollment' }], zone: 'Asia/Tokyo' }],
   ]
   visitor = new TestBrowser(app.url)
 })

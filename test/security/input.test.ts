@@ -172,9 +172,9 @@ describe('workspace scoping', () => {
 
     const byForm = await api('POST', '/drips', drip({ kind: 'form', formId: foreignForm.id }))
     expect(byForm.status).toBe(400)
-    expect((await byForm.json()).error.field).toBe('trigger.formId')
+    expect((await byForm.json()).error.field).toBe('triggers.0.formId')
     const bySegment = await api('POST', '/drips', drip({ kind: 'segment', segmentId: foreignSegment.id }))
-    expect((await bySegment.json()).error.field).toBe('trigger.segmentId')
+    expect((await bySegment.json()).error.field).toBe('triggers.0.segmentId')
     const byCondition = await api('POST', '/drips', drip({ kind: 'manual' }, { kind: 'segment', segmentId: foreignSegment.id }))
     expect((await byCondition.json()).error.field).toBe('steps.0.condition.segmentId')
     expect((await api('POST', '/drips', drip({ kind: 'form', formId: ownForm.id }))).status).toBe(201)

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { DripInputSchema, ENROLLMENT_STATUSES } from '#domain/drip/schema'
+import { DripInputSchema, DripSettingsSchema, ENROLLMENT_STATUSES } from '#domain/drip/schema'
 import type { Enrollment } from '../../core.server'
-import { EnrollInputSchema } from '../../core.server'
+import { EnrollInputSchema, TimelinePreviewInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
 /** API contract of email drips (docs/decisions/016-drip-engine.md). */
@@ -34,7 +34,7 @@ const Totals = z.object({
   bounced: z.number().int(),
 })
 
-const Settings = z.record(z.string(), z.unknown()).describe('trigger, reentry, goals, window, quietHours (as in DripInput)')
+const Settings = DripSettingsSchema.describe('triggers (any of them enrolls a contact), reentry, goals, window, quietHours (as in DripInput)')
 
 export const DripSchema = z.object({
   id: z.uuid(),
@@ -75,6 +75,24 @@ export const EnrollmentSchema = z.object({
 
 export const EnrollResultSchema = z.object({ enrollment: EnrollmentSchema, created: z.boolean() })
 
+export const TimelinePreviewSchema = z.object({
+  zone: z.string().describe('The IANA zone the times are in: the sample contact’s, else `zone`, else the drip’s'),
+  contact: z.object({ email: z.string(), timezone: z.string().nullable() }).nullable(),
+  enrolledAt: Instant,
+  local: z.string().describe('enrolledAt as wall time in the zone, YYYY-MM-DDTHH:mm'),
+  assumes: z.string(),
+  steps: z.array(
+    z.object({
+      position: z.number().int(),
+      at: Instant,
+      local: z.string().describe('Wall time in the zone, YYYY-MM-DDTHH:mm'),
+      weekday: z.number().int().describe('0 = Monday'),
+      offset: z.string().describe('The zone’s UTC offset at that instant, e.g. +09:00'),
+      movedByWindow: z.boolean().describe('The send window or quiet hours moved the step later than its delay alone'),
+    }),
+  ),
+})
+
 export function enrollmentJson(e: Enrollment): z.infer<typeof EnrollmentSchema> {
   return {
     id: e.id,
@@ -91,12 +109,18 @@ export function enrollmentJson(e: Enrollment): z.infer<typeof EnrollmentSchema> 
 }
 
 const dripIdParam = { name: 'dripId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
-const notActivatable = { description: 'The drip cannot run yet: the error names the field (postalAddress, sender, steps.N.subject…)' }
+const notActivatable = { description: 'The drip cannot run yet: the error names the field (postalAddress, sender, steps.N.subject, triggers.N.segmentId…)' }
 
 export const dripsApi: OpenApiFragment = {
   tags: [{ name: 'drips', description: 'Email drips: steps, triggers, enrollments, counts' }],
-  requests: { DripInput: DripInputSchema, EnrollInput: EnrollInputSchema },
-  responses: { Drip: DripSchema, DripList: z.object({ drips: z.array(DripSummarySchema) }), EnrollResult: EnrollResultSchema, EnrollmentList: z.object({ enrollments: z.array(EnrollmentSchema) }) },
+  requests: { DripInput: DripInputSchema, EnrollInput: EnrollInputSchema, TimelinePreviewInput: TimelinePreviewInputSchema },
+  responses: {
+    Drip: DripSchema,
+    DripList: z.object({ drips: z.array(DripSummarySchema) }),
+    EnrollResult: EnrollResultSchema,
+    EnrollmentList: z.object({ enrollments: z.array(EnrollmentSchema) }),
+    TimelinePreview: TimelinePreviewSchema,
+  },
   paths: {
     '/drips': {
       get: { operationId: 'listDrips', tags: ['drips'], summary: 'Drips with their totals, newest first', responses: { 200: jsonResponse('Drips', 'DripList'), ...errorResponses(401) } },
@@ -104,8 +128,20 @@ export const dripsApi: OpenApiFragment = {
         operationId: 'createDrip',
         tags: ['drips'],
         summary: 'Create a drip (editor); it starts paused',
+        description:
+          'Any of `triggers` (1 to 10, none twice, `manual` only alone) enrolls a contact, under the one re-entry policy. The single `trigger` of earlier clients is still accepted and read as `triggers: [trigger]`. Every form, segment and date field a trigger names must exist in the workspace (400 naming `triggers.N.formId`, `triggers.N.segmentId`, `triggers.N.field`).',
         requestBody: jsonRequestBody('DripInput'),
         responses: { 201: jsonResponse('The drip', 'Drip'), ...errorResponses(400, 401, 403, 413) },
+      },
+    },
+    '/drips/preview-timeline': {
+      post: {
+        operationId: 'previewDripTimeline',
+        tags: ['drips'],
+        summary: 'When each step would reach a contact enrolling now (or at enrolledAt) in a zone, or a sample contact (by email)',
+        description: 'Uses the runner’s timing (delays, `after`, send window, quiet hours, daylight-saving changes) and assumes every condition holds.',
+        requestBody: jsonRequestBody('TimelinePreviewInput'),
+        responses: { 200: jsonResponse('Each step’s send time in the zone and in UTC', 'TimelinePreview'), ...errorResponses(400, 401, 413) },
       },
     },
     '/drips/{dripId}': {
