@@ -12,7 +12,7 @@ import { InputError } from './errors'
  * subject and body must be a built-in or a defined field (a typo would send an empty string). Throws a 400 naming the field;
  * the same answer for an unknown id and another workspace's.
  */
-export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripInputParsed }): Promise<void> {
+export async function requireValidDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripInputParsed }): Promise<void> {
   const { trigger, steps } = args.input
   const refs: Array<{ field: string; kind: 'form' | 'segment'; id: string }> = []
   if (trigger.kind === 'form') refs.push({ field: 'trigger.formId', kind: 'form', id: trigger.formId })

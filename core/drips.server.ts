@@ -19,7 +19,7 @@ import { marketingProblems } from '../domain/email/template'
 import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { mailability } from './contacts.server'
 import { InputError } from './errors'
-import { requireOwnDripReferences } from './drip-references.server'
+import { requireValidDripReferences } from './drip-references.server'
 import type { Services } from './services.server'
 
 /**
@@ -112,7 +112,7 @@ function splitInput(input: DripInputParsed): { settings: DripSettings; steps: Ne
 /** A new drip is created paused (a draft); `activateDrip` starts it. */
 export async function createDrip(services: Services, args: { workspaceId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
-  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
+  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, at }))
@@ -122,7 +122,7 @@ export async function createDrip(services: Services, args: { workspaceId: string
 /** Replace a drip's definition (steps with an `id` keep their history). An active drip stays active. */
 export async function updateDrip(services: Services, args: { workspaceId: string; dripId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
-  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
+  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
