@@ -16,7 +16,7 @@ export type ReferenceProblem = { field: string; message: string }
  * A date trigger names a contact field that must exist and hold dates; every merge field of a step's
  * subject and body must be a built-in or a defined field (a typo would send an empty string). Each
  * problem names its field (`triggers.1.segmentId`, `steps.0.markdown`); an unknown id and another
- * workspace's get the same answer. Checked when saving (`requireOwnDripReferences`) and again when
+ * workspace's get the same answer. Checked when saving (`requireValidDripReferences`) and again when
  * activating (core/drips.server.ts `activationProblems`: a field may have been deleted in between).
  */
 export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: string; drip: DripReferences }): Promise<ReferenceProblem[]> {
@@ -64,7 +64,7 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
 }
 
 /** Saving: throws a 400 naming the first problem's field. */
-export async function requireOwnDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripReferences }): Promise<void> {
+export async function requireValidDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripReferences }): Promise<void> {
   const [first] = await dripReferenceProblems(db, { workspaceId: args.workspaceId, drip: args.input })
   if (first) throw new InputError(first.field, `${first.field}: ${first.message}`)
 }

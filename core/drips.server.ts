@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { findContactByEmail, getContact, getEmailSettings, type Contact } from '../db/queries/contacts'
-import { getSuppression } from '../db/queries/suppression'
 import {
   deleteDripRow,
   findTriggeredDrips,
@@ -18,8 +17,9 @@ import { firstStepDueAt } from '../domain/drip/runner'
 import { isStorableText } from '../domain/email/contact'
 import { marketingProblems } from '../domain/email/template'
 import { wakeDripRunnerJob } from '../jobs/enqueue'
+import { mailability } from './contacts.server'
 import { InputError } from './errors'
-import { dripReferenceProblems, requireOwnDripReferences } from './drip-references.server'
+import { dripReferenceProblems, requireValidDripReferences } from './drip-references.server'
 import type { Services } from './services.server'
 
 /**
@@ -112,7 +112,7 @@ function splitInput(input: DripInputParsed): { settings: DripSettings; steps: Ne
 /** A new drip is created paused (a draft); `activateDrip` starts it. */
 export async function createDrip(services: Services, args: { workspaceId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
-  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
+  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, at }))
@@ -122,7 +122,7 @@ export async function createDrip(services: Services, args: { workspaceId: string
 /** Replace a drip's definition (steps with an `id` keep their history). An active drip stays active. */
 export async function updateDrip(services: Services, args: { workspaceId: string; dripId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
-  await requireOwnDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
+  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
@@ -306,8 +306,9 @@ export async function enrollContact(
     : await findContactByEmail(db, { workspaceId: args.workspaceId, email: email!.toLowerCase() })
   const field = contactId ? 'contactId' : 'email'
   if (!contact) throw new InputError(field, contactId ? 'contactId: no such contact' : 'email: no contact with this address', { status: 404 })
-  const blocked = await whyNotMailable(db, { workspaceId: args.workspaceId, contact })
-  if (blocked) {
+  const mail = await mailability(db, { workspaceId: args.workspaceId, contact })
+  if (!mail.mailable) {
+    const blocked = mail.reason === 'suppressed' ? `on the suppression list (${mail.suppression.reason.replace('_', ' ')})` : mail.reason
     throw new InputError(field, `${field}: ${contact.email} is ${blocked}, so no drip mails it; it was not enrolled. Only the person can undo an unsubscribe (by signing up again).`, {
       status: 409,
       code: 'contact_suppressed',
@@ -336,7 +337,7 @@ export async function enrollContacts(
       unknown.push(raw)
       continue
     }
-    if (await whyNotMailable(db, { workspaceId: args.workspaceId, contact })) {
+    if (!(await mailability(db, { workspaceId: args.workspaceId, contact })).mailable) {
       suppressed.push(contact.email)
       continue
     }
@@ -346,17 +347,6 @@ export async function enrollContacts(
   }
   if (enrolled) await wakeDripRunner(services)
   return { enrolled, existing, unknown, suppressed }
-}
-
-/**
- * Why a drip may not mail this contact ('unsubscribed', 'bounced', 'complained', or an address on the
- * suppression list), or null. Enrolling such a contact would end at its first step without a word.
- */
-async function whyNotMailable(db: Services['database']['db'], args: { workspaceId: string; contact: Pick<Contact, 'email' | 'status'> }): Promise<string | null> {
-  const { status } = args.contact
-  if (status === 'unsubscribed' || status === 'bounced' || status === 'complained') return status
-  const suppression = await getSuppression(db, { workspaceId: args.workspaceId, email: args.contact.email })
-  return suppression ? `on the suppression list (${suppression.reason.replace('_', ' ')})` : null
 }
 
 /** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */

@@ -18,7 +18,7 @@ import {
   type SignupForm,
 } from '../db/queries/contacts'
 import { findEventByKey, findLatestSent, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
-import { getSuppression, isSuppressed, liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
+import { liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
@@ -27,6 +27,7 @@ import { contactMergeValues } from '../domain/email/merge'
 import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
+import { mailability } from './contacts.server'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
 import { enqueueSignupConfirmation } from '../jobs/enqueue'
@@ -144,12 +145,13 @@ export async function sendToContact(services: Services, args: SendToContactArgs)
   const settings = await requireEmailSettings(db, args.workspaceId)
   const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })
   if (!contact) throw new SuppressedError('The contact no longer exists')
+  const mail = await mailability(db, { workspaceId: args.workspaceId, contact })
   if (args.purpose === 'confirmation') {
     // The person asked for it on a form: an earlier unsubscribe does not stop the double opt-in email.
-    if (await neverMailAgain(db, { workspaceId: args.workspaceId, contact })) throw new SuppressedError(`${contact.email} bounced or complained`)
+    if (mail.neverAgain) throw new SuppressedError(`${contact.email} bounced or complained`)
   } else {
     if (contact.status !== 'subscribed') throw new SuppressedError(`The contact is ${contact.status}`)
-    if (await isSuppressed(db, { workspaceId: args.workspaceId, email: contact.email })) throw new SuppressedError(`${contact.email} is on the suppression list`)
+    if (!mail.mailable) throw new SuppressedError(`${contact.email} is on the suppression list`)
   }
 
   const claims: LinkClaims = { workspaceId: args.workspaceId, contactId: contact.id, sequenceId: args.sequenceId, enrollmentId: args.enrollmentId, stepId: args.stepId }
@@ -315,7 +317,8 @@ export async function signUpThroughForm(
   await requireEmailSettings(db, form.workspaceId)
   const signup = await db.transaction(async (tx) => {
     const { contact } = await ensureContact(tx, { workspaceId: form.workspaceId, email: args.email, name: args.name, status: 'pending', at })
-    if (await neverMailAgain(tx, { workspaceId: form.workspaceId, contact })) return null
+    const mail = await mailability(tx, { workspaceId: form.workspaceId, contact })
+    if (mail.neverAgain) return null
     const consent = await insertConsentRecord(tx, {
       workspaceId: form.workspaceId,
       contactId: contact.id,
@@ -329,13 +332,6 @@ export async function signUpThroughForm(
   if (!signup) return { outcome: 'undeliverable' }
   await enqueueSignupConfirmation(services.jobs.agenda, { workspaceId: form.workspaceId, ...signup, runAt: at })
   return { outcome: 'confirmation_sent', ...signup }
-}
-
-/** A bounce or a complaint ends mailing for good (an unsubscribe does not: the person may come back). */
-async function neverMailAgain(db: DbOrTx, args: { workspaceId: string; contact: Pick<Contact, 'email' | 'status'> }): Promise<boolean> {
-  if (args.contact.status === 'bounced' || args.contact.status === 'complained') return true
-  const suppression = await getSuppression(db, { workspaceId: args.workspaceId, email: args.contact.email })
-  return suppression !== null && suppression.reason !== 'unsubscribed' && suppression.reason !== 'manual'
 }
 
 /**
@@ -377,8 +373,9 @@ export async function confirmSignup(services: Services, args: { claims: LinkClai
     // Confirming a signup made after the unsubscribe lifts it (never a bounce or complaint); an older
     // link, clicked again, does not.
     if (contact.status === 'unsubscribed') {
-      if (await neverMailAgain(tx, { workspaceId, contact })) return contact
-      const unsubscribedAt = (await getSuppression(tx, { workspaceId, email: contact.email }))?.createdAt ?? contact.updatedAt
+      const mail = await mailability(tx, { workspaceId, contact })
+      if (mail.neverAgain) return contact
+      const unsubscribedAt = mail.suppression?.createdAt ?? contact.updatedAt
       if (consent.givenAt <= unsubscribedAt) return contact
       await liftUnsubscribe(tx, { workspaceId, email: contact.email })
     }

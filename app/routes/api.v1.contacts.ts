@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { lineSchema } from '#domain/text'
-import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { createContactFromApi, listContactsPage } from '../core.server'
 import { contactJson, ContactCreateSchema } from '~/utils/openapi/contacts'
 
@@ -10,21 +10,15 @@ const ListQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 })
 
-export const loader = jsonApi(async ({ request, context }) => {
-  const { services } = context
-  const auth = await requireApiAuth(request, services)
-  const query = ListQuery.parse(Object.fromEntries(new URL(request.url).searchParams))
-  const { contacts, halfLifeDays } = await listContactsPage(services, { workspaceId: auth.workspaceId, ...query })
-  const now = services.clock.now()
-  return apiJson({ contacts: contacts.map((c) => contactJson(c, { now, halfLifeDays })) })
-})
-
-export const action = apiMethods({
-  POST: async ({ request, context }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
-    const input = await parseJsonBody(request, ContactCreateSchema)
-    const contact = await createContactFromApi(services, { workspaceId: auth.workspaceId, input })
+export const { loader, action } = apiRoute({
+  GET: async ({ request, services, auth }) => {
+    const query = ListQuery.parse(Object.fromEntries(new URL(request.url).searchParams))
+    const { contacts, halfLifeDays } = await listContactsPage(services, { workspaceId: auth.workspaceId, ...query })
+    const now = services.clock.now()
+    return apiJson({ contacts: contacts.map((c) => contactJson(c, { now, halfLifeDays })) })
+  },
+  POST: async ({ services, auth, body }) => {
+    const contact = await createContactFromApi(services, { workspaceId: auth.workspaceId, input: await body(ContactCreateSchema) })
     return apiJson(contactJson(contact, { now: services.clock.now(), halfLifeDays: null }), { status: 201 })
   },
 })

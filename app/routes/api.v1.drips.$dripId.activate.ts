@@ -1,10 +1,6 @@
-import { apiJson, apiMethods, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { activateDrip, dripIdOf } from '../core.server'
 
-export const action = apiMethods({
-  POST: async ({ request, context, params }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
-    return apiJson(await activateDrip(services, { workspaceId: auth.workspaceId, dripId: dripIdOf(params) }))
-  },
+export const { action } = apiRoute({
+  POST: async ({ services, auth, params }) => apiJson(await activateDrip(services, { workspaceId: auth.workspaceId, dripId: dripIdOf(params) })),
 })

@@ -1,11 +1,7 @@
-import { z } from 'zod'
-import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { previewDripTimeline } from '../core.server'
 
-export const action = apiMethods({
-  POST: async ({ request, context }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services)
-    return apiJson(await previewDripTimeline(services, { workspaceId: auth.workspaceId, input: await parseJsonBody(request, z.unknown()) }))
-  },
+/** When each step of an unsaved drip would be sent to a contact enrolling now (any member may preview: it writes nothing). */
+export const { action } = apiRoute({
+  POST: { role: 'viewer', run: async ({ services, auth, body }) => apiJson(await previewDripTimeline(services, { workspaceId: auth.workspaceId, input: await body() })) },
 })

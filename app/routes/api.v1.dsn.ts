@@ -1,4 +1,4 @@
-import { apiError, apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiError, apiJson, apiRoute } from '~/utils/api.server'
 import { applyDsn } from '../core.server'
 import { DsnInputSchema } from '~/utils/openapi/contacts'
 import { parseDsn } from '#domain/email/dsn'
@@ -9,14 +9,12 @@ const MAX_RAW_BYTES = 1024 * 1024
  * Inbound bounces from the MTA or relay: JSON (`{ recipients: [...] }`), or the raw report as
  * `message/delivery-status`, `multipart/report` or `message/rfc822` text. Hard bounces are suppressed.
  */
-export const action = apiMethods({
-  POST: async ({ request, context }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
+export const { action } = apiRoute({
+  POST: async ({ request, services, auth, body }) => {
     const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
     let recipients
     if (type.startsWith('application/json')) {
-      const input = await parseJsonBody(request, DsnInputSchema)
+      const input = await body(DsnInputSchema)
       recipients = input.recipients.map((r) => ({
         recipient: r.recipient,
         action: r.action.toLowerCase(),

@@ -1,12 +1,10 @@
-import { apiJson, apiMethods, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { recordApiEvent, onContactTrigger } from '../core.server'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
-export const action = apiMethods({
-  POST: async ({ request, context }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
-    const input = await parseJsonBody(request, EventInputSchema)
+export const { action } = apiRoute({
+  POST: async ({ services, auth, body }) => {
+    const input = await body(EventInputSchema)
     const result = await recordApiEvent(services, { workspaceId: auth.workspaceId, input })
     // Drips: enroll into drips triggered by this event, end enrollments whose goal it is (once per event).
     if (!result.duplicate) {

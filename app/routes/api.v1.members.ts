@@ -1,9 +1,7 @@
-import { apiJson, jsonApi, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { memberJson } from '~/utils/openapi/workspace'
 import { listWorkspaceMembers } from '../core.server'
 
-export const loader = jsonApi(async ({ request, context }) => {
-  const auth = await requireApiAuth(request, context.services)
-  const members = await listWorkspaceMembers(context.services, { workspaceId: auth.workspaceId })
-  return apiJson({ members: members.map(memberJson) })
+export const { loader } = apiRoute({
+  GET: async ({ services, auth }) => apiJson({ members: (await listWorkspaceMembers(services, { workspaceId: auth.workspaceId })).map(memberJson) }),
 })

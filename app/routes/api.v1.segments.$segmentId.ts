@@ -1,25 +1,14 @@
-import { z } from 'zod'
-import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { deleteSegment, getSegment, segmentIdOf, updateSegment } from '../core.server'
 
-export const loader = jsonApi(async ({ request, context, params }) => {
-  const { services } = context
-  const auth = await requireApiAuth(request, services)
-  return apiJson(await getSegment(services, { workspaceId: auth.workspaceId, segmentId: segmentIdOf(params) }))
-})
-
-export const action = apiMethods({
-  PATCH: async ({ request, context, params }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
+export const { loader, action } = apiRoute({
+  GET: async ({ services, auth, params }) => apiJson(await getSegment(services, { workspaceId: auth.workspaceId, segmentId: segmentIdOf(params) })),
+  PATCH: async ({ services, auth, params, body }) => {
     const segmentId = segmentIdOf(params)
     await getSegment(services, { workspaceId: auth.workspaceId, segmentId }) // 404 before reading the body
-    const input = await parseJsonBody(request, z.unknown())
-    return apiJson(await updateSegment(services, { workspaceId: auth.workspaceId, segmentId, input }))
+    return apiJson(await updateSegment(services, { workspaceId: auth.workspaceId, segmentId, input: await body() }))
   },
-  DELETE: async ({ request, context, params }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
+  DELETE: async ({ services, auth, params }) => {
     await deleteSegment(services, { workspaceId: auth.workspaceId, segmentId: segmentIdOf(params) })
     return new Response(null, { status: 204 })
   },

@@ -1,18 +1,7 @@
-import { z } from 'zod'
-import { apiJson, apiMethods, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiRoute } from '~/utils/api.server'
 import { createSegment, listSegments } from '../core.server'
 
-export const loader = jsonApi(async ({ request, context }) => {
-  const { services } = context
-  const auth = await requireApiAuth(request, services)
-  return apiJson({ segments: await listSegments(services, { workspaceId: auth.workspaceId }) })
-})
-
-export const action = apiMethods({
-  POST: async ({ request, context }) => {
-    const { services } = context
-    const auth = await requireApiAuth(request, services, { role: 'editor' })
-    const input = await parseJsonBody(request, z.unknown())
-    return apiJson(await createSegment(services, { workspaceId: auth.workspaceId, input }), { status: 201 })
-  },
+export const { loader, action } = apiRoute({
+  GET: async ({ services, auth }) => apiJson({ segments: await listSegments(services, { workspaceId: auth.workspaceId }) }),
+  POST: async ({ services, auth, body }) => apiJson(await createSegment(services, { workspaceId: auth.workspaceId, input: await body() }), { status: 201 }),
 })

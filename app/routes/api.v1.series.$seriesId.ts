@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { apiJson, apiMethods, apiNotFound, jsonApi, parseJsonBody, requireApiAuth } from '~/utils/api.server'
+import { apiJson, apiNotFound, apiRoute } from '~/utils/api.server'
 import { deleteSeries, loadSeries, SeriesInputSchema, updateSeries, type Services } from '../core.server'
 
 async function find(services: Services, workspaceId: string, seriesId: string | undefined) {
@@ -9,23 +9,15 @@ async function find(services: Services, workspaceId: string, seriesId: string | 
   return series
 }
 
-export const loader = jsonApi(async ({ request, params, context }) => {
-  const { workspaceId } = await requireApiAuth(request, context.services)
-  return apiJson(await find(context.services, workspaceId, params.seriesId))
-})
-
-export const action = apiMethods({
-  PUT: async ({ request, params, context }) => {
-    const { services } = context
-    const { workspaceId, userId, role } = await requireApiAuth(request, services, { role: 'editor' })
+export const { loader, action } = apiRoute({
+  GET: async ({ services, auth, params }) => apiJson(await find(services, auth.workspaceId, params.seriesId)),
+  PUT: async ({ services, auth: { workspaceId, userId, role }, params, body }) => {
     const { id } = await find(services, workspaceId, params.seriesId)
-    const input = await parseJsonBody(request, SeriesInputSchema)
+    const input = await body(SeriesInputSchema)
     await updateSeries(services, { workspaceId, seriesId: id, input, actor: { userId, role } })
     return apiJson(await loadSeries(services, { workspaceId, seriesId: id }))
   },
-  DELETE: async ({ request, params, context }) => {
-    const { services } = context
-    const { workspaceId } = await requireApiAuth(request, services, { role: 'editor' })
+  DELETE: async ({ services, auth: { workspaceId }, params }) => {
     const { id } = await find(services, workspaceId, params.seriesId)
     await deleteSeries(services, { workspaceId, seriesId: id })
     return new Response(null, { status: 204 })

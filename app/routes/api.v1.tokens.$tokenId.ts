@@ -1,28 +1,25 @@
-import type { LoaderFunctionArgs } from '@remix-run/node'
 import { z } from 'zod'
-import { apiJson, apiMethods, apiNotFound, jsonApi, requireApiAuth, type ApiAuth } from '~/utils/api.server'
+import { apiJson, apiNotFound, apiRoute, type ApiCall } from '~/utils/api.server'
 import { apiTokenJson } from '~/utils/openapi/workspace'
 import { findVisibleApiToken, revokeVisibleApiToken } from '../core.server'
 
 /** A token of the workspace that this member may see: their own, or any for an owner. Else 404. */
-async function findVisibleToken({ context, params }: Pick<LoaderFunctionArgs, 'context' | 'params'>, auth: ApiAuth) {
+async function findVisibleToken({ services, auth, params }: ApiCall) {
   const tokenId = z.uuid().safeParse(params.tokenId)
-  const token = tokenId.success ? await findVisibleApiToken(context.services, { workspaceId: auth.workspaceId, tokenId: tokenId.data, viewer: auth }) : null
+  const token = tokenId.success ? await findVisibleApiToken(services, { workspaceId: auth.workspaceId, tokenId: tokenId.data, viewer: auth }) : null
   if (!token) throw apiNotFound('API token')
   return token
 }
 
-export const loader = jsonApi(async (args) => {
-  const auth = await requireApiAuth(args.request, args.context.services)
-  return apiJson(apiTokenJson(await findVisibleToken(args, auth)))
-})
-
-export const action = apiMethods({
-  DELETE: async (args) => {
-    const { services } = args.context
-    const auth = await requireApiAuth(args.request, services)
-    const token = await findVisibleToken(args, auth)
-    const revoked = await revokeVisibleApiToken(services, { workspaceId: auth.workspaceId, tokenId: token.id, viewer: auth })
-    return apiJson(apiTokenJson(revoked!))
+export const { loader, action } = apiRoute({
+  GET: async (call) => apiJson(apiTokenJson(await findVisibleToken(call))),
+  // Any member may revoke a token they can see (their own; an owner any).
+  DELETE: {
+    role: 'viewer',
+    run: async (call) => {
+      const token = await findVisibleToken(call)
+      const revoked = await revokeVisibleApiToken(call.services, { workspaceId: call.auth.workspaceId, tokenId: token.id, viewer: call.auth })
+      return apiJson(apiTokenJson(revoked!))
+    },
   },
 })

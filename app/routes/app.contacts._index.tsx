@@ -1,6 +1,7 @@
-import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
+import { EmptyState, ListHeader, Pager, TableHead } from '~/components/list-page'
 import { requireMembership } from '~/utils/auth.server'
 import { readQueryParam } from '~/utils/forms.server'
 import { decayedScore, displayScore } from '#domain/email/score'
@@ -41,26 +42,23 @@ export default function Contacts() {
   const { contacts, search, page, total, hasMore } = useLoaderData<typeof loader>()
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={1}>Contacts</Title>
-        <Group>
-          <Button component={Link} to="/app/contacts/import" variant="default">
-            Import CSV
-          </Button>
-          <Button component="a" href="/app/contacts/export" variant="default">
-            Export CSV
-          </Button>
-          <Button component={Link} to="/app/contacts/forms" variant="default">
-            Signup forms
-          </Button>
-          <Button component={Link} to="/app/contacts/fields" variant="default">
-            Custom fields
-          </Button>
-          <Button component={Link} to="/app/contacts/segments" variant="default">
-            Segments
-          </Button>
-        </Group>
-      </Group>
+      <ListHeader title="Contacts">
+        <Button component={Link} to="/app/contacts/import" variant="default">
+          Import CSV
+        </Button>
+        <Button component="a" href="/app/contacts/export" variant="default">
+          Export CSV
+        </Button>
+        <Button component={Link} to="/app/contacts/forms" variant="default">
+          Signup forms
+        </Button>
+        <Button component={Link} to="/app/contacts/fields" variant="default">
+          Custom fields
+        </Button>
+        <Button component={Link} to="/app/contacts/segments" variant="default">
+          Segments
+        </Button>
+      </ListHeader>
       <Form method="get" role="search">
         <Group align="end">
           <TextInput label="Search by email or name" name="q" defaultValue={search} />
@@ -69,19 +67,11 @@ export default function Contacts() {
       </Form>
       <Text c="dimmed">{total} contacts in this workspace</Text>
       {contacts.length === 0 ? (
-        <Text>{search ? 'No contact matches.' : 'No contacts yet: import a CSV, add a signup form, or send events through the API.'}</Text>
+        <EmptyState>{search ? 'No contact matches.' : 'No contacts yet: import a CSV, add a signup form, or send events through the API.'}</EmptyState>
       ) : (
         <Table.ScrollContainer minWidth={560} type="native">
           <Table>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Email</Table.Th>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Tags</Table.Th>
-              <Table.Th>Score</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['Email', 'Name', 'Status', 'Tags', 'Score']} />
           <Table.Tbody>
             {contacts.map((c) => (
               <Table.Tr key={c.id}>
@@ -104,18 +94,11 @@ export default function Contacts() {
           </Table>
         </Table.ScrollContainer>
       )}
-      <Group>
-        {page > 0 ? (
-          <Anchor component={Link} to={`?${new URLSearchParams({ q: search, page: String(page - 1) })}`}>
-            Previous
-          </Anchor>
-        ) : null}
-        {hasMore ? (
-          <Anchor component={Link} to={`?${new URLSearchParams({ q: search, page: String(page + 1) })}`}>
-            Next
-          </Anchor>
-        ) : null}
-      </Group>
+      <Pager
+        label="Pages of contacts"
+        previous={page > 0 ? { to: `?${new URLSearchParams({ q: search, page: String(page - 1) })}`, label: 'Previous' } : null}
+        next={hasMore ? { to: `?${new URLSearchParams({ q: search, page: String(page + 1) })}`, label: 'Next' } : null}
+      />
     </Stack>
   )
 }

@@ -1,7 +1,8 @@
-import { Anchor, Button, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Button, Stack, Table, Text } from '@mantine/core'
 import { type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { EmptyState, ListHeader, TableHead } from '~/components/list-page'
 import { requireMembership } from '~/utils/auth.server'
 import { listSegments } from '../core.server'
 
@@ -18,30 +19,21 @@ export default function Segments() {
   const { segments } = useLoaderData<typeof loader>()
   return (
     <Stack>
-      <Group justify="space-between">
-        <Title order={1}>Segments</Title>
-        <Group>
-          <Button component={Link} to="/app/contacts" variant="default">
-            All contacts
-          </Button>
-          <Button component={Link} to="/app/contacts/segments/new">
-            New segment
-          </Button>
-        </Group>
-      </Group>
+      <ListHeader title="Segments">
+        <Button component={Link} to="/app/contacts" variant="default">
+          All contacts
+        </Button>
+        <Button component={Link} to="/app/contacts/segments/new">
+          New segment
+        </Button>
+      </ListHeader>
       <Text c="dimmed">Saved rules over your contacts (fields, tags, score, status, events and email activity). Drips can start when a contact enters one, or check one before a step.</Text>
       {segments.length === 0 ? (
-        <Text>No segments yet.</Text>
+        <EmptyState>No segments yet.</EmptyState>
       ) : (
         <Table.ScrollContainer minWidth={560} type="native">
           <Table>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Members</Table.Th>
-                <Table.Th>Used by drips</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
+            <TableHead columns={['Name', 'Members', 'Used by drips']} />
             <Table.Tbody>
               {segments.map((s) => (
                 <Table.Tr key={s.id}>

@@ -1,8 +1,9 @@
-import { Button, Card, Group, SegmentedControl, Stack, Table, Text, Title } from '@mantine/core'
+import { Button, SegmentedControl, Stack, Table, Text } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData, useNavigate } from '@remix-run/react'
 import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { EmptyState, ListHeader, TableHead } from '~/components/list-page'
 import { requireMembership } from '~/utils/auth.server'
 import { describeSeriesRule, listSeriesSummaries } from '../core.server'
 
@@ -38,12 +39,11 @@ export default function SeriesList() {
   const navigate = useNavigate()
   return (
     <Stack maw={1000}>
-      <Group justify="space-between">
-        <Title order={1}>Series</Title>
+      <ListHeader title="Series">
         <Button component={Link} to="/app/series/new">
           New series
         </Button>
-      </Group>
+      </ListHeader>
       <SegmentedControl
         aria-label="Show"
         w="fit-content"
@@ -55,24 +55,12 @@ export default function SeriesList() {
         ]}
       />
       {series.length === 0 && filter === 'pending' ? (
-        <Card withBorder>
-          <Text>No series waits for approval.</Text>
-        </Card>
+        <EmptyState>No series waits for approval.</EmptyState>
       ) : series.length === 0 ? (
-        <Card withBorder>
-          <Text>No series yet. Create one: write the posts, pick the accounts and a rule like “every Tuesday and Thursday at 9:00”.</Text>
-        </Card>
+        <EmptyState>No series yet. Create one: write the posts, pick the accounts and a rule like “every Tuesday and Thursday at 9:00”.</EmptyState>
       ) : (
         <Table aria-label="Series">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">Name</Table.Th>
-              <Table.Th scope="col">When</Table.Th>
-              <Table.Th scope="col">Posts</Table.Th>
-              <Table.Th scope="col">Next</Table.Th>
-              <Table.Th scope="col">Status</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['Name', 'When', 'Posts', 'Next', 'Status']} />
           <Table.Tbody>
             {series.map((s) => (
               <Table.Tr key={s.id}>

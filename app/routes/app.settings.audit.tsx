@@ -1,6 +1,7 @@
 import { Button, Group, NativeSelect, Stack, Table, Text } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData, useSearchParams } from '@remix-run/react'
+import { Pager, TableHead } from '~/components/list-page'
 import { requireMembership } from '~/utils/auth.server'
 import { AUDIT_KINDS, listWorkspaceAuditEvents, listWorkspaceMembers } from '../core.server'
 
@@ -72,16 +73,7 @@ export default function AuditLog() {
       <Table.ScrollContainer minWidth={720} type="native">
         <Table>
           <Table.Caption>{params.get('before') ? 'Older audit events, newest first' : 'Audit events, newest first'}</Table.Caption>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th scope="col">When</Table.Th>
-              <Table.Th scope="col">Event</Table.Th>
-              <Table.Th scope="col">Who</Table.Th>
-              <Table.Th scope="col">Target</Table.Th>
-              <Table.Th scope="col">From</Table.Th>
-              <Table.Th scope="col">Details</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
+          <TableHead columns={['When', 'Event', 'Who', 'Target', 'From', 'Details']} />
           <Table.Tbody>
             {events.length === 0 ? (
               <Table.Tr>
@@ -111,18 +103,11 @@ export default function AuditLog() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Group gap="sm">
-        {params.get('before') ? (
-          <Button component={Link} to={`/app/settings/audit${filtered ? `?${new URLSearchParams([...params].filter(([k]) => k !== 'before'))}` : ''}`} variant="default">
-            Newest
-          </Button>
-        ) : null}
-        {older ? (
-          <Button component={Link} to={`/app/settings/audit?${olderParams}`} variant="default" rel="next">
-            Older events
-          </Button>
-        ) : null}
-      </Group>
+      <Pager
+        label="Pages of the audit log"
+        previous={params.get('before') ? { to: `/app/settings/audit${filtered ? `?${new URLSearchParams([...params].filter(([k]) => k !== 'before'))}` : ''}`, label: 'Newest' } : null}
+        next={older ? { to: `/app/settings/audit?${olderParams}`, label: 'Older events' } : null}
+      />
     </Stack>
   )
 }

@@ -115,7 +115,7 @@ export function jsonApi(handler: Handler): Handler {
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 /** Dispatch on the HTTP method (use for `action`, which receives every non-GET method); others get a JSON 405. */
-export function apiMethods(handlers: Partial<Record<Method, Handler>>): Handler {
+function apiMethods(handlers: Partial<Record<Method, Handler>>): Handler {
   return jsonApi(async (args) => {
     const handler = handlers[args.request.method.toUpperCase() as Method]
     if (!handler) {
@@ -125,4 +125,41 @@ export function apiMethods(handlers: Partial<Record<Method, Handler>>): Handler 
     }
     return handler(args)
   })
+}
+
+/** What an `apiRoute` endpoint receives: the request, its route params, the services and the checked token. */
+export type ApiCall = {
+  request: Request
+  params: LoaderFunctionArgs['params']
+  services: Services
+  auth: ApiAuth
+  /** The JSON body, checked by `parseJsonBody` against `schema` (default: any JSON, for a use case that parses it itself). */
+  body<S extends ZodType = z.ZodUnknown>(schema?: S): Promise<z.output<S>>
+}
+type Endpoint = (call: ApiCall) => Promise<Response>
+/** An endpoint, or one with the least role its token needs (default: any member for GET, an editor for the others). */
+type EndpointSpec = Endpoint | { role: Role; run: Endpoint }
+type Endpoints = Partial<Record<Method, EndpointSpec>>
+type RouteExports<E extends Endpoints> = ('GET' extends keyof E ? { loader: Handler } : unknown) & (Exclude<keyof E, 'GET'> extends never ? unknown : { action: Handler })
+
+/**
+ * An API route's `loader` (GET) and `action` (the other methods; any other method gets a JSON 405):
+ * each endpoint runs after the bearer token is checked for its role, and its errors become the JSON
+ * error shape (`jsonApi`). Export what it returns: `export const { loader, action } = apiRoute({ GET, POST })`.
+ */
+export function apiRoute<E extends Endpoints>(endpoints: E): RouteExports<E> {
+  const handlerOf = (method: Method, spec: EndpointSpec): Handler => {
+    const { role, run } = typeof spec === 'function' ? { role: method === 'GET' ? undefined : ('editor' as const), run: spec } : spec
+    return async ({ request, params, context }) => {
+      const { services } = context
+      const auth = await requireApiAuth(request, services, { role })
+      return run({ request, params, services, auth, body: <S extends ZodType>(schema?: S) => parseJsonBody(request, schema ?? z.unknown()) as Promise<z.output<S>> })
+    }
+  }
+  const { GET, ...others } = endpoints as Endpoints
+  const actions = Object.fromEntries(Object.entries(others).map(([method, spec]) => [method, handlerOf(method as Method, spec)]))
+  return {
+    ...(GET ? { loader: jsonApi(handlerOf('GET', GET)) } : {}),
+    ...(Object.keys(actions).length > 0 ? { action: apiMethods(actions) } : {}),
+  } as RouteExports<E>
 }

@@ -37,7 +37,9 @@ export async function isSuppressed(db: DbOrTx, args: { workspaceId: string; emai
   return row !== undefined
 }
 
-export async function getSuppression(db: DbOrTx, args: { workspaceId: string; email: string }) {
+export type Suppression = typeof suppressions.$inferSelect
+
+export async function getSuppression(db: DbOrTx, args: { workspaceId: string; email: string }): Promise<Suppression | null> {
   const [row] = await db
     .select()
     .from(suppressions)

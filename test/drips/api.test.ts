@@ -4,6 +4,7 @@ import { insertContact } from '../../db/queries/contacts'
 import { emailSettings } from '../../db/schema'
 import { dripRunnerDeps, runDripPass } from '../../core/drips/runner.server'
 import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
+import { fuzzPayloads } from '../fuzz'
 
 /**
  * The drip API and the whole journey through the built app: signup → confirm → drip (triggered by
@@ -130,20 +131,8 @@ describe('drips API', () => {
   it('fuzzed drip and enrollment payloads never produce a 500 or a partial write', async () => {
     const count = async () => Number(((await db().execute(sql`SELECT (SELECT count(*) FROM sequences) + (SELECT count(*) FROM sequence_steps) + (SELECT count(*) FROM enrollments) AS n`)) as unknown as Array<{ n: number }>)[0]!.n)
     const [drip] = (await (await t.api('GET', '/api/v1/drips')).json()).drips
-    let seed = 42
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
     const values: unknown[] = [null, 0, -1, Number.MAX_VALUE, 'x', '', '\u0000', '\ud800', 'a'.repeat(5000), [], {}, true, 'P1D', 'PT-1H', '25:00', '09:00', 'Europe/Berlin', 'Mars/Base', { kind: 'email' }, { goto: 99 }, 'skip']
-    const mutate = (v: unknown, depth = 0): unknown => {
-      if (depth > 3 || rnd() < 0.3) return pick(values)
-      if (Array.isArray(v)) return v.map((x) => mutate(x, depth + 1))
-      if (v && typeof v === 'object') {
-        const out: Record<string, unknown> = {}
-        for (const [k, x] of Object.entries(v)) if (rnd() > 0.1) out[rnd() < 0.05 ? `${k}_x` : k] = rnd() < 0.5 ? mutate(x, depth + 1) : x
-        return out
-      }
-      return pick(values)
-    }
+    const { rnd, mutate } = fuzzPayloads({ seed: 42, values, maxDepth: 3, replaceChance: 0.3 })
     const base = welcome(t.formId)
     for (let i = 0; i < 150; i++) {
       const before = await count()

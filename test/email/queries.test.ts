@@ -1,11 +1,12 @@
 import { createTestDatabase } from '../db'
 import type { Database } from '../../db/client'
-import { insertContact, setLeadScore } from '../../db/queries/contacts'
+import { getContact, insertContact, setLeadScore } from '../../db/queries/contacts'
 import { insertContactEvent, listActivitySince } from '../../db/queries/events'
 import { insertSegment, walkSegmentMembers } from '../../db/queries/segments'
 import { getSuppression, isSuppressed, liftUnsubscribe, suppressAddress } from '../../db/queries/suppression'
 import { workspaces } from '../../db/schema'
 import { checkFrequencyCap } from '../../domain/email/frequency'
+import { mailability } from '../../core/contacts.server'
 
 let database: Database
 let workspaceId: string
@@ -35,6 +36,32 @@ describe('suppression list', () => {
     expect(await isSuppressed(db, { workspaceId, email: 'hb@example.com' })).toBe(true)
     await suppressAddress(db, { workspaceId, email: 'u@example.com', reason: 'unsubscribed', at: now })
     expect(await liftUnsubscribe(db, { workspaceId, email: 'u@example.com' })).toBe(true)
+  })
+
+  it('says whether a contact may be mailed, why not, and whether that is for good (mailability)', async () => {
+    const db = database.db
+    const contact = async (email: string, status?: 'pending' | 'complained') => insertContact(db, { workspaceId, email, status, at: now })
+    // The contact as it is now (suppressing an address moves its contact's status).
+    const check = async (c: { id: string }) => mailability(db, { workspaceId, contact: (await getContact(db, { workspaceId, contactId: c.id }))! })
+    expect(await check(await contact('ok@example.com'))).toEqual({ mailable: true, neverAgain: false, suppression: null })
+    expect(await check(await contact('pending@example.com', 'pending'))).toMatchObject({ mailable: true })
+
+    const unsubscribed = await contact('unsub@example.com')
+    await suppressAddress(db, { workspaceId, email: unsubscribed.email, reason: 'manual', at: now })
+    expect(await check(unsubscribed)).toMatchObject({ mailable: false, reason: 'unsubscribed', neverAgain: false, suppression: { reason: 'manual' } })
+
+    const bounced = await contact('bounced@example.com')
+    await suppressAddress(db, { workspaceId, email: bounced.email, reason: 'hard_bounce', at: now })
+    expect(await check(bounced)).toMatchObject({ mailable: false, reason: 'bounced', neverAgain: true })
+    expect(await check(await contact('complained@example.com', 'complained'))).toMatchObject({ mailable: false, reason: 'complained', neverAgain: true, suppression: null })
+
+    // On the list, though the contact row still says subscribed (added before the contact existed).
+    await suppressAddress(db, { workspaceId, email: 'listed@example.com', reason: 'complaint', at: now })
+    await suppressAddress(db, { workspaceId, email: 'optedout@example.com', reason: 'unsubscribed', at: now })
+    expect(await mailability(db, { workspaceId, contact: { email: 'listed@example.com', status: 'subscribed' } })).toMatchObject({ mailable: false, reason: 'suppressed', neverAgain: true })
+    expect(await mailability(db, { workspaceId, contact: { email: 'optedout@example.com', status: 'subscribed' } })).toMatchObject({ mailable: false, reason: 'suppressed', neverAgain: false })
+    // Another workspace's list does not count.
+    expect(await mailability(db, { workspaceId: otherWorkspaceId, contact: { email: 'listed@example.com', status: 'subscribed' } })).toMatchObject({ mailable: true })
   })
 })
 

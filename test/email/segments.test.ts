@@ -5,6 +5,7 @@ import { dripSegmentMembers } from '../../db/schema'
 import { runDripTriggers } from '../../core/drips/triggers.server'
 import { signUpAs } from '../app-server'
 import { startEmailApp, type EmailTestApp } from './setup'
+import { fuzzPayloads } from '../fuzz'
 
 /**
  * Segments through the built app: the API (CRUD, preview, 404 across workspaces, 400 naming the field,
@@ -180,20 +181,8 @@ describe('segments API', () => {
     const count = async () =>
       ((await db().execute(sql`SELECT count(*)::int AS n, coalesce(string_agg(name || rule::text, '|' ORDER BY id), '') AS s FROM segments`)) as unknown as Array<{ n: number; s: string }>)[0]!
     const seg = await (await t.api('POST', '/api/v1/segments', { name: 'Fuzz target', rule: vipOrActivePro })).json()
-    let seed = 17
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
     const values: unknown[] = [null, 0, -1, 1e308, 'x', '', '\u0000', '\ud800', 'a'.repeat(5000), [], {}, true, 'all', 'any', 'eq', 'exists', 'tag', 'field', 'activity', { match: 'all', conditions: [] }, Array.from({ length: 60 }, () => ({ kind: 'tag', tag: 'a', has: true }))]
-    const mutate = (v: unknown, depth = 0): unknown => {
-      if (depth > 4 || rnd() < 0.25) return pick(values)
-      if (Array.isArray(v)) return v.map((x) => mutate(x, depth + 1))
-      if (v && typeof v === 'object') {
-        const out: Record<string, unknown> = {}
-        for (const [k, x] of Object.entries(v)) if (rnd() > 0.1) out[rnd() < 0.05 ? `${k}_x` : k] = rnd() < 0.5 ? mutate(x, depth + 1) : x
-        return out
-      }
-      return pick(values)
-    }
+    const { rnd, mutate } = fuzzPayloads({ seed: 17, values, maxDepth: 4, replaceChance: 0.25 })
     const base = { name: 'Fuzzed', rule: vipOrActivePro }
     for (let i = 0; i < 80; i++) {
       const before = await count()

@@ -21,7 +21,8 @@ import { connectTestAccount, createApiToken, workspaceIdOf } from '../series/set
 const routesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../app/routes')
 const actionFiles = readdirSync(routesDir)
   .filter((file) => /\.tsx?$/.test(file))
-  .filter((file) => /export (async function|const|function) action\b/.test(readFileSync(path.join(routesDir, file), 'utf8')))
+  // `export const action = …`, `export async function action`, or `export const { loader, action } = apiRoute(…)`.
+  .filter((file) => /export ((async )?function|const) action\b|export const \{[^}]*\baction\b[^}]*\} =/.test(readFileSync(path.join(routesDir, file), 'utf8')))
 
 /** Remix flat-route file name → URL pattern (`app.accounts_.$accountId.x` → `/app/accounts/$accountId/x`). */
 function urlPattern(file: string): string {
