@@ -15,7 +15,7 @@ import {
 } from '../../db/queries/bulk-enrollments'
 import { countContacts, getEmailSettings } from '../../db/queries/contacts'
 import { getDrip, type DripWithSteps } from '../../db/queries/drips'
-import { getSegment, walkContactFacts } from '../../db/queries/segments'
+import { getSegment, listSegments, walkContactFacts } from '../../db/queries/segments'
 import type { ImportRowError } from '../../db/schema'
 import { readEnrollCsv } from '../../domain/drip/enroll-csv'
 import { matchesSegment } from '../../domain/email/segment'
@@ -97,9 +97,11 @@ export async function findBulkEnrollment(services: Services, args: { workspaceId
   return getBulkEnrollment(services.database.db, args)
 }
 
-/** The drip's latest bulk enrollments, newest first. */
-export async function listDripBulkEnrollments(services: Services, args: { workspaceId: string; dripId: string }): Promise<BulkEnrollmentSummary[]> {
-  return listBulkEnrollments(services.database.db, { ...args, limit: 10 })
+/** The enroll page: the workspace's segments to choose from and the drip's latest bulk enrollments (newest first). */
+export async function loadBulkEnrollPage(services: Services, args: { workspaceId: string; dripId: string }) {
+  const db = services.database.db
+  const [segments, runs] = await Promise.all([listSegments(db, { workspaceId: args.workspaceId }), listBulkEnrollments(db, { ...args, limit: 10 })])
+  return { segments: segments.map((s) => ({ id: s.id, name: s.name })), runs }
 }
 
 type Batch = { cursor: string; processedRows: number; candidates: BulkCandidate[]; invalid: ImportRowError[] } | { done: true } | { failed: ImportRowError }
