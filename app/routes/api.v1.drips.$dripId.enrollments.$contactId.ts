@@ -18,3 +18,6 @@ export const action = apiMethods({
     return apiJson({ enrollments: exited.map(enrollmentJson) })
   },
 })
+
+/** Other methods (GET) get the JSON 405 naming DELETE. */
+export const loader = action
