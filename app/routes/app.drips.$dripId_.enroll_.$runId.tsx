@@ -49,7 +49,9 @@ export default function EnrollmentProgress() {
         ← {drip.name}
       </Anchor>
       <Title order={1}>Enrolling into {drip.name}</Title>
-      <Progress value={percent} aria-label="Enrollment progress" role="progressbar" aria-valuenow={percent} aria-valuemin={0} aria-valuemax={100} data-status={status} />
+      <Progress.Root data-status={status}>
+        <Progress.Section value={percent} aria-label="Enrollment progress" />
+      </Progress.Root>
       <Text role="status">
         {status === 'validating' ? 'Queued: starting shortly…' : null}
         {status === 'importing' ? `Enrolling… ${processedRows} of ${totalRows} ${unit}` : null}
