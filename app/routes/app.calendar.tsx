@@ -57,6 +57,8 @@ export default function Calendar() {
   const showEmails = !filters.account && !filters.series && (!filters.channel || filters.channel === 'email')
   const loadEmailVolume = useCallback(
     async (range: { from: string; to: string }): Promise<EmailVolumeDay[]> => {
+      // FullCalendar also asks while rendering on the server: the browser asks again once the page runs.
+      if (typeof document === 'undefined') return []
       const response = await fetch(`/app/calendar/emails?${new URLSearchParams({ ...range, tz: filters.tz })}`)
       const body = response.ok ? ((await response.json()) as { days: EmailVolumeDay[] }) : null
       return body?.days ?? []
