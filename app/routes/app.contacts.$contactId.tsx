@@ -50,10 +50,10 @@ const ContactDripActionSchema = z.discriminatedUnion(
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { services } = context
   const { workspace, user } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, ContactDripActionSchema)
   const id = z.uuid().safeParse(params.contactId)
   const contact = id.success ? await findContact(services, { workspaceId: workspace.id, contactId: id.data }) : null
   if (!contact) throw notFound('No such contact in this workspace')
-  const form = await readForm(request, services, ContactDripActionSchema)
   if (!form.ok) return data({ field: 'dripId', message: Object.values(form.fieldErrors).join(' ') }, { status: 400 })
   const ids = { workspaceId: workspace.id, dripId: form.data.dripId }
   const back = `/app/contacts/${contact.id}`

@@ -10,17 +10,18 @@ import { findDripWithSteps, InputError, loadBulkEnrollPage, startBulkEnrollment 
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Enroll into ${data?.drip.name ?? 'a drip'} · Trickle` }]
 
-async function loadDripOrThrow(request: Request, services: Parameters<typeof findDripWithSteps>[0], dripId: string | undefined) {
-  const { workspace, user } = await requireMembership(request, services, { role: 'editor' })
+/** The drip of this workspace, or a 404 (the same for an unknown id and another workspace's). */
+async function findDripOrThrow(services: Parameters<typeof findDripWithSteps>[0], workspaceId: string, dripId: string | undefined) {
   const id = z.uuid().safeParse(dripId)
-  const row = id.success ? await findDripWithSteps(services, { workspaceId: workspace.id, dripId: id.data }) : null
+  const row = id.success ? await findDripWithSteps(services, { workspaceId, dripId: id.data }) : null
   if (!row) throw notFound('No such drip')
-  return { workspace, user, drip: row.drip }
+  return row.drip
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
-  const { workspace, drip } = await loadDripOrThrow(request, services, params.dripId)
+  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const drip = await findDripOrThrow(services, workspace.id, params.dripId)
   const { segments, runs } = await loadBulkEnrollPage(services, { workspaceId: workspace.id, dripId: drip.id })
   return {
     drip: { id: drip.id, name: drip.name, status: drip.status },
@@ -38,8 +39,10 @@ const EnrollFormSchema = z.object({
 /** Queue the bulk enrollment and go to its progress page; bad input comes back under its field. */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const { services } = context
-  const { workspace, user, drip } = await loadDripOrThrow(request, services, params.dripId)
+  const { workspace, user } = await requireMembership(request, services, { role: 'editor' })
+  // The body first (415 for anything but a form, 403 without the CSRF token), then the drip.
   const form = await readForm(request, services, EnrollFormSchema)
+  const drip = await findDripOrThrow(services, workspace.id, params.dripId)
   if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
   const { from, segmentId, file } = form.data
   const input = from === 'segment' ? { from, segmentId } : { from, file: file && file.size > 0 ? await file.text() : undefined }
