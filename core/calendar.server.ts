@@ -5,7 +5,7 @@ import { dueEnrollmentGroups } from '../db/queries/enrollments'
 import { listCalendarDeliveries } from '../db/queries/series'
 import { projectEmailVolume, type EmailVolumeDay } from '../domain/drip/projection'
 import { DAY, isValidTimeZone, parseLocal, wallToInstant } from '../domain/timing/zone'
-import { InputError } from './errors'
+import { parseInput } from './parse-input'
 import type { Services } from './services.server'
 import { loadCalendar } from './series/calendar-actions.server'
 
@@ -61,13 +61,7 @@ export type EmailVolumeView = Array<{ date: string; count: number; drips: Array<
  * the drips behind each count. Workspace-scoped; a bad range or zone is a 400 naming the field.
  */
 export async function loadEmailVolume(services: Services, args: { workspaceId: string; query: unknown }): Promise<EmailVolumeView> {
-  const parsed = EmailVolumeQuerySchema.safeParse(args.query)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys[0]! : 'from')
-    throw new InputError(field, issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`)
-  }
-  const { from, to, tz } = parsed.data
+  const { from, to, tz } = parseInput(EmailVolumeQuerySchema, args.query, 'from')
   const days = await projectedEmailVolume(services, { workspaceId: args.workspaceId, from, to, timeZone: tz })
   if (days.length === 0) return []
   const names = new Map((await listDripRows(services.database.db, { workspaceId: args.workspaceId })).map((d) => [d.id, d.name]))

@@ -6,6 +6,7 @@ import type { Enrollment } from '../db/queries/enrollments'
 import type { EnrollmentStatus } from '../domain/drip/schema'
 import { isStorableText } from '../domain/email/contact'
 import { InputError } from './errors'
+import { parseInput } from './parse-input'
 import type { Services } from './services.server'
 
 /**
@@ -72,17 +73,12 @@ export async function removeFromDrip(
   services: Services,
   args: { workspaceId: string; dripId: string; contactId: string; by: string; input?: unknown },
 ): Promise<{ exited: Enrollment[] }> {
-  const parsed = RemoveFromDripSchema.safeParse(args.input ?? {})
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys[0]! : 'input')
-    throw new InputError(field, issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`)
-  }
+  const { reason: given } = parseInput(RemoveFromDripSchema, args.input ?? {})
   const db = services.database.db
   const { workspaceId, dripId, contactId } = args
   if (!z.uuid().safeParse(dripId).success || !(await getDrip(db, { workspaceId, dripId }))) throw new InputError('dripId', 'dripId: no such drip', { status: 404 })
   if (!z.uuid().safeParse(contactId).success || !(await getContact(db, { workspaceId, contactId }))) throw new InputError('contactId', 'contactId: no such contact', { status: 404 })
   if (!(await hasEnrollment(db, { workspaceId, dripId, contactId }))) throw new InputError('contactId', 'contactId: this contact is not in the drip', { status: 404 })
-  const reason = `removed by ${args.by}${parsed.data.reason ? `: ${parsed.data.reason}` : ''}`
+  const reason = `removed by ${args.by}${given ? `: ${given}` : ''}`
   return { exited: await exitEnrollments(db, { workspaceId, dripId, contactId, reason, at: services.clock.now() }) }
 }

@@ -23,6 +23,7 @@ import { enqueueBulkEnrollment } from '../../jobs/enqueue'
 import { MAX_CONTACT_IMPORT_BYTES } from '../contacts.server'
 import { enrollInto, wakeDripRunner } from '../drips.server'
 import { InputError } from '../errors'
+import { parseInput } from '../parse-input'
 import type { Services } from '../services.server'
 
 /**
@@ -54,8 +55,6 @@ export const BulkEnrollInputSchema = z.discriminatedUnion(
 )
 export type BulkEnrollInput = z.input<typeof BulkEnrollInputSchema>
 
-const noSuchDrip = () => new InputError('dripId', 'dripId: no such drip', { status: 404 })
-
 /**
  * Check the input, write the run's progress record and queue its job. 404 naming the field for a drip
  * or segment outside the workspace; 400 naming `file` (with the line) for a CSV that cannot be read.
@@ -66,14 +65,8 @@ export async function startBulkEnrollment(
 ): Promise<BulkEnrollmentSummary> {
   const db = services.database.db
   const { workspaceId, dripId } = args
-  const parsed = BulkEnrollInputSchema.safeParse(args.input)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const field = issue.path.map(String).join('.') || 'from'
-    throw new InputError(field, issue.message.startsWith(`${field}:`) ? issue.message : `${field}: ${issue.message}`)
-  }
-  if (!(await getDrip(db, { workspaceId, dripId }))) throw noSuchDrip()
-  const input = parsed.data
+  const input = parseInput(BulkEnrollInputSchema, args.input, 'from')
+  if (!(await getDrip(db, { workspaceId, dripId }))) throw new InputError('dripId', 'dripId: no such drip', { status: 404 })
   let run: BulkEnrollmentSummary
   if (input.from === 'segment') {
     if (!(await getSegment(db, { workspaceId, segmentId: input.segmentId }))) throw new InputError('segmentId', 'segmentId: no such segment', { status: 404 })
