@@ -53,7 +53,6 @@ export const BulkEnrollInputSchema = z.discriminatedUnion(
   ],
   { error: 'from: enroll from a segment or a CSV file' },
 )
-export type BulkEnrollInput = z.input<typeof BulkEnrollInputSchema>
 
 /**
  * Check the input, write the run's progress record and queue its job. 404 naming the field for a drip
@@ -132,11 +131,11 @@ export async function runBulkEnrollment(
       const room = Math.max(0, MAX_REPORTED_ERRORS - run.errors.length)
       await recordBulkBatch(tx, { workspaceId, runId, cursor: batch.cursor, processedRows: batch.processedRows, ...counts, invalid: batch.invalid.length, errors: batch.invalid.slice(0, room) })
       await args.onBatch?.(run)
-      enrolled += counts.enrolled
-      return 'more' as const
+      return counts.enrolled
     })
     await args.heartbeat?.()
     if (step === 'stop') break
+    enrolled += step
   }
   if (enrolled > 0) await wakeDripRunner(services)
   return getBulkEnrollment(db, { workspaceId, runId })

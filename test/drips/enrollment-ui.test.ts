@@ -110,7 +110,9 @@ describe('bulk enrollment', () => {
     const file = 'name,email\nAnn,ann@csv.test\n"Bo\nBerg", BO@CSV.TEST \nNobody,nobody@csv.test\nBad,not-an-address\nAnn again,ann@csv.test\nGone,gone@csv.test\n'
     const run = await startBulkEnrollment(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { from: 'csv', file } })
     expect(run).toMatchObject({ status: 'validating', totalRows: 6 })
-    const done = await runBulkEnrollment(h.services, { workspaceId: h.workspaceId, runId: run.id, batchSize: 4 })
+    // Two workers run the same job at once (a lock that expired under a slow one): the batches take turns, counts stay exact.
+    const both = () => runBulkEnrollment(h.services, { workspaceId: h.workspaceId, runId: run.id, batchSize: 2 })
+    const [done] = await Promise.all([both(), both()])
     expect(done).toMatchObject({ status: 'done', processedRows: 6, importedRows: 2, existingRows: 1, suppressedRows: 1, invalidRows: 2 })
     expect(done!.errors).toEqual([
       { row: 3, line: 5, field: 'email', message: 'no contact with the address nobody@csv.test (add it under Contacts first)' },
