@@ -1,9 +1,11 @@
+import { z } from 'zod'
 import { listAccounts } from '../db/queries/accounts'
-import { loadDripDefinitions } from '../db/queries/drips'
+import { listDripRows, loadDripDefinitions } from '../db/queries/drips'
 import { dueEnrollmentGroups } from '../db/queries/enrollments'
 import { listCalendarDeliveries } from '../db/queries/series'
 import { projectEmailVolume, type EmailVolumeDay } from '../domain/drip/projection'
-import { DAY, formatLocal, instantToWall, parseLocal, wallToInstant } from '../domain/timing/zone'
+import { DAY, isValidTimeZone, parseLocal, wallToInstant } from '../domain/timing/zone'
+import { parseInput } from './parse-input'
 import type { Services } from './services.server'
 import { loadCalendar } from './series/calendar-actions.server'
 
@@ -23,13 +25,13 @@ const STATUS_LABELS: Record<string, string> = {
   canceled: 'Canceled',
 }
 
-/** How far ahead the calendar projects drip emails. */
-const EMAIL_PROJECTION_DAYS = 90
+/** The longest range the calendar asks projected emails for (a month view shows six weeks). */
+export const MAX_EMAIL_VOLUME_DAYS = 62
 
 /**
  * How many drip emails are projected to go out on each day between `from` and `to` (local dates
  * `YYYY-MM-DD` in `timeZone`): the active enrollments' next steps and the steps after them
- * (domain/drip/projection.ts). The calendar draws each day as an all-day "N emails" marker.
+ * (domain/drip/projection.ts), per day and per drip.
  */
 export async function projectedEmailVolume(services: Services, args: { workspaceId: string; from: string; to: string; timeZone: string }): Promise<EmailVolumeDay[]> {
   const db = services.database.db
@@ -40,9 +42,38 @@ export async function projectedEmailVolume(services: Services, args: { workspace
   return projectEmailVolume({ groups, drips, timeZone: args.timeZone, from: args.from, to: args.to, now: services.clock.now() })
 }
 
+const LocalDate = (field: string) => z.string({ error: `${field}: a date like 2026-11-03` }).regex(/^\d{4}-\d{2}-\d{2}$/, { error: `${field}: a date like 2026-11-03` }).refine((d) => parseLocal(`${d}T00:00`) !== undefined, { error: `${field}: not a calendar date` })
+
+/** The calendar's question: the visible days (inclusive) in its display zone. */
+export const EmailVolumeQuerySchema = z
+  .strictObject({
+    from: LocalDate('from'),
+    to: LocalDate('to'),
+    tz: z.string({ error: 'tz: a time zone such as Europe/Berlin' }).refine(isValidTimeZone, { error: 'tz: a time zone such as Europe/Berlin' }),
+  })
+  .refine((q) => q.to >= q.from, { path: ['to'], error: 'to: must not be before from' })
+  .refine((q) => (parseLocal(`${q.to}T00:00`)! - parseLocal(`${q.from}T00:00`)!) / DAY < MAX_EMAIL_VOLUME_DAYS, { path: ['to'], error: `to: at most ${MAX_EMAIL_VOLUME_DAYS} days after from` })
+
+export type EmailVolumeView = Array<{ date: string; count: number; drips: Array<{ id: string; name: string; count: number }> }>
+
+/**
+ * The calendar's "N drip emails" per day for the days it shows (at most `MAX_EMAIL_VOLUME_DAYS`), with
+ * the drips behind each count. Workspace-scoped; a bad range or zone is a 400 naming the field.
+ */
+export async function loadEmailVolume(services: Services, args: { workspaceId: string; query: unknown }): Promise<EmailVolumeView> {
+  const { from, to, tz } = parseInput(EmailVolumeQuerySchema, args.query, 'from')
+  const days = await projectedEmailVolume(services, { workspaceId: args.workspaceId, from, to, timeZone: tz })
+  if (days.length === 0) return []
+  const names = new Map((await listDripRows(services.database.db, { workspaceId: args.workspaceId })).map((d) => [d.id, d.name]))
+  return days
+    .filter((d) => d.count > 0)
+    .map((d) => ({ date: d.date, count: d.count, drips: d.drips.filter((x) => names.has(x.dripId)).map((x) => ({ id: x.dripId, name: names.get(x.dripId)!, count: x.count })) }))
+}
+
 /**
  * The calendar page: the series deliveries with the page's filters (account, series, status, time
- * zone from `loadCalendar`, plus the channel here) and the projected email volume per day.
+ * zone from `loadCalendar`, plus the channel here). The projected drip emails come from `loadEmailVolume`,
+ * for the days the calendar shows.
  */
 export async function loadCalendarPage(services: Services, args: { workspaceId: string; params: URLSearchParams }) {
   const db = services.database.db
@@ -56,20 +87,9 @@ export async function loadCalendarPage(services: Services, args: { workspaceId: 
     const inChannel = new Set((await listCalendarDeliveries(db, { workspaceId: args.workspaceId, accountIds })).map((d) => d.id))
     items = items.filter((i) => inChannel.has(i.id))
   }
-  const dates = items.map((i) => i.local.slice(0, 10)).sort()
-  const now = services.clock.now().getTime()
-  const today = formatLocal(instantToWall(page.filters.tz, now)).slice(0, 10)
-  const horizon = formatLocal(instantToWall(page.filters.tz, now + EMAIL_PROJECTION_DAYS * DAY)).slice(0, 10)
-  const emailVolume = await projectedEmailVolume(services, {
-    workspaceId: args.workspaceId,
-    from: dates[0] && dates[0] < today ? dates[0] : today,
-    to: dates.at(-1) && dates.at(-1)! > horizon ? dates.at(-1)! : horizon,
-    timeZone: page.filters.tz,
-  })
   return {
     ...page,
     items,
-    emailVolume: emailVolume.filter((d) => d.count > 0),
     filters: { ...page.filters, channel },
     options: {
       ...page.options,

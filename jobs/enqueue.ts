@@ -9,6 +9,7 @@ export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
 export const DRIP_RUNNER_JOB = 'drip-runner'
 export const DRIP_WAKE_JOB = 'drip-runner-wake'
 export const SIGNUP_CONFIRMATION_JOB = 'signup-confirmation'
+export const BULK_ENROLL_JOB = 'bulk-enroll'
 
 /** Jobs for deliveries: one unique publish job per delivery id. */
 export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
@@ -29,6 +30,11 @@ export async function wakeDripRunnerJob(agenda: Agenda, now: Date): Promise<void
 export async function enqueueSignupConfirmation(agenda: Agenda, args: { workspaceId: string; contactId: string; consentId: string; runAt: Date }): Promise<void> {
   const { workspaceId, contactId, consentId, runAt } = args
   await scheduleUniqueJob(agenda, { name: SIGNUP_CONFIRMATION_JOB, key: consentId, runAt, data: { workspaceId, contactId, consentId } })
+}
+
+/** Queue a bulk enrollment (one job per run; jobs/bulk-enroll.ts runs it, and resumes it after a crash). */
+export async function enqueueBulkEnrollment(agenda: Agenda, args: { workspaceId: string; runId: string; runAt: Date }): Promise<void> {
+  await scheduleUniqueJob(agenda, { name: BULK_ENROLL_JOB, key: args.runId, runAt: args.runAt, data: { workspaceId: args.workspaceId, runId: args.runId } })
 }
 
 export type UniqueJobArgs = { name: string; key: string; runAt: Date; data?: Record<string, unknown> }

@@ -12,6 +12,7 @@ import { dripRunnerDeps } from '../core/drips/runner.server'
 import { defineDripRunner, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
+import { defineBulkEnroll } from './bulk-enroll'
 import { definePrune, schedulePrune } from './prune'
 
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
@@ -28,6 +29,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
+  defineBulkEnroll(agenda, services)
   definePrune(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)

@@ -4,7 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import type { EmailVolumeDay } from '#domain/drip/projection'
+import { useMemo } from 'react'
 
 export type CalendarItem = {
   id: string
@@ -31,8 +31,12 @@ export const STATE_STYLE: Record<string, { color: string; label: string; icon: s
   canceled: { color: '#5c636a', label: 'Canceled', icon: '⊘' },
 }
 
-/** Projected email sends on a day (from the drip engine); drawn as an all-day marker. */
-export type { EmailVolumeDay }
+/** Projected drip emails on a day, and the drips behind the count (app/routes/app.calendar_.emails.ts). */
+export type EmailVolumeDay = { date: string; count: number; drips: Array<{ id: string; name: string; count: number }> }
+
+export const emailVolumeTitle = (count: number) => `✉ ${count} drip ${count === 1 ? 'email' : 'emails'}`
+
+const DAY_MS = 86_400_000
 
 /**
  * The schedule as month, week and list views (FullCalendar). Dragging a pending post calls `onMove`
@@ -43,10 +47,39 @@ export function DeliveryCalendar(props: {
   timeZone: string
   initialDate?: string
   initialView?: string
-  emailVolume?: EmailVolumeDay[]
+  /** Projected drip emails for the visible days (`to` inclusive); asked again whenever the view changes. */
+  loadEmailVolume?: (range: { from: string; to: string }) => Promise<EmailVolumeDay[]>
   onMove(args: { id: string; seriesId: string; to: Date; revert(): void }): void
   onOpen(id: string): void
+  onOpenEmails?(day: EmailVolumeDay): void
 }) {
+  const { loadEmailVolume } = props
+  const emailSource = useMemo(
+    () =>
+      loadEmailVolume
+        ? [
+            {
+              id: 'email-volume',
+              events: async (info: { startStr: string; endStr: string }) => {
+                const from = info.startStr.slice(0, 10)
+                const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
+                const days = await loadEmailVolume({ from, to })
+                return days.map((day) => ({
+                  id: `email-${day.date}`,
+                  title: emailVolumeTitle(day.count),
+                  start: day.date,
+                  allDay: true,
+                  editable: false,
+                  color: '#5f3dc4',
+                  extendedProps: { kind: 'email-volume', day },
+                  className: 'email-volume',
+                }))
+              },
+            },
+          ]
+        : [],
+    [loadEmailVolume],
+  )
   return (
     <FullCalendar
       plugins={[classicThemePlugin, dayGridPlugin, timeGridPlugin, listPlugin, interactionPlugin]}
@@ -56,27 +89,16 @@ export function DeliveryCalendar(props: {
       headerToolbar={{ start: 'prev,next today', center: 'title', end: 'dayGridMonth,timeGridWeek,listMonth' }}
       height="auto"
       eventTimeFormat={{ hour: '2-digit', minute: '2-digit', hour12: false }}
-      events={[
-        ...props.items.map((item) => ({
+      events={props.items.map((item) => ({
           id: item.id,
           title: `${STATE_STYLE[item.state]?.problem ? `${STATE_STYLE[item.state]!.icon} ` : ''}${STATE_STYLE[item.state]?.label ?? item.state}: ${item.title}`,
           start: item.start,
           editable: item.editable,
           color: STATE_STYLE[item.state]?.color,
           extendedProps: { seriesId: item.seriesId, state: item.state },
-          className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
-        })),
-        ...(props.emailVolume ?? []).map((day) => ({
-          id: `email-${day.date}`,
-          title: `✉ ${day.count} ${day.count === 1 ? 'email' : 'emails'} projected`,
-          start: day.date,
-          allDay: true,
-          editable: false,
-          color: '#5f3dc4',
-          extendedProps: { kind: 'email-volume' },
-          className: 'email-volume',
-        })),
-      ]}
+        className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
+      }))}
+      eventSources={emailSource}
       eventDrop={(info) => {
         if (info.event.extendedProps.kind === 'email-volume') return info.revert()
         const start = info.event.start
@@ -85,7 +107,7 @@ export function DeliveryCalendar(props: {
       }}
       eventClick={(info) => {
         info.jsEvent.preventDefault()
-        if (info.event.extendedProps.kind === 'email-volume') return
+        if (info.event.extendedProps.kind === 'email-volume') return props.onOpenEmails?.(info.event.extendedProps.day as EmailVolumeDay)
         props.onOpen(info.event.id)
       }}
     />

@@ -9,7 +9,7 @@ const MAX_RAW_BYTES = 1024 * 1024
  * Inbound bounces from the MTA or relay: JSON (`{ recipients: [...] }`), or the raw report as
  * `message/delivery-status`, `multipart/report` or `message/rfc822` text. Hard bounces are suppressed.
  */
-export const { action } = apiRoute({
+export const { loader, action } = apiRoute({
   POST: async ({ request, services, auth, body }) => {
     const type = (request.headers.get('Content-Type') ?? '').toLowerCase()
     let recipients

@@ -2,7 +2,7 @@ import { apiJson, apiRoute } from '~/utils/api.server'
 import { recordApiEvent, onContactTrigger } from '../core.server'
 import { EventInputSchema } from '~/utils/openapi/contacts'
 
-export const { action } = apiRoute({
+export const { loader, action } = apiRoute({
   POST: async ({ services, auth, body }) => {
     const input = await body(EventInputSchema)
     const result = await recordApiEvent(services, { workspaceId: auth.workspaceId, input })

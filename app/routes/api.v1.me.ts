@@ -2,7 +2,7 @@ import { apiJson, apiRoute } from '~/utils/api.server'
 import { workspaceJson } from '~/utils/openapi/workspace'
 import { loadUserAndWorkspace } from '../core.server'
 
-export const { loader } = apiRoute({
+export const { loader, action } = apiRoute({
   GET: async ({ services, auth }) => {
     const { user, workspace } = await loadUserAndWorkspace(services, { userId: auth.userId, workspaceId: auth.workspaceId })
     return apiJson({

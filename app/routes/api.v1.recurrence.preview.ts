@@ -1,7 +1,7 @@
 import { previewRecurrence } from '#domain/recurrence'
 import { apiError, apiJson, apiRoute } from '~/utils/api.server'
 
-export const { action } = apiRoute({
+export const { loader, action } = apiRoute({
   POST: {
     role: 'viewer',
     run: async ({ body }) => {

@@ -2,12 +2,12 @@ import fcSkeleton from '@fullcalendar/react/skeleton.css'
 import fcPalette from '@fullcalendar/react/themes/classic/palette.css'
 import fcTheme from '@fullcalendar/react/themes/classic/theme.css'
 import calendarStyles from '~/styles/calendar.css'
-import { Alert, Badge, Button, CopyButton, Group, Modal, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, CopyButton, Group, List, Modal, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useFetcher, useLoaderData, useMatches } from '@remix-run/react'
-import { useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useState } from 'react'
 import { Temporal } from 'temporal-polyfill'
-import { DeliveryCalendar, STATE_STYLE } from '~/components/calendar'
+import { DeliveryCalendar, emailVolumeTitle, STATE_STYLE, type EmailVolumeDay } from '~/components/calendar'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { useToast } from '~/components/toasts'
@@ -45,13 +45,26 @@ function useCsrfToken(): string {
 }
 
 export default function Calendar() {
-  const { items, filters, options, canEdit, feedUrl, emailVolume } = useLoaderData<typeof loader>()
+  const { items, filters, options, canEdit, feedUrl } = useLoaderData<typeof loader>()
   const actionResult = useActionData<typeof action>()
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
   const [openId, setOpenId] = useState<string | null>(null)
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
   const open = items.find((i) => i.id === openId) ?? null
+  const [emailDay, setEmailDay] = useState<EmailVolumeDay | null>(null)
+  // Drip emails sit beside the posts unless the filters name an account, a series or another channel.
+  const showEmails = !filters.account && !filters.series && (!filters.channel || filters.channel === 'email')
+  const loadEmailVolume = useCallback(
+    async (range: { from: string; to: string }): Promise<EmailVolumeDay[]> => {
+      // FullCalendar also asks while rendering on the server: the browser asks again once the page runs.
+      if (typeof document === 'undefined') return []
+      const response = await fetch(`/app/calendar/emails?${new URLSearchParams({ ...range, tz: filters.tz })}`)
+      const body = response.ok ? ((await response.json()) as { days: EmailVolumeDay[] }) : null
+      return body?.days ?? []
+    },
+    [filters.tz],
+  )
   const moveError = mover.data && !mover.data.ok ? mover.data.error : null
   useToast(useMemo(() => (mover.data?.ok ? { kind: 'success' as const, title: 'Moved', message: mover.data.message } : null), [mover.data]))
   useToast(useMemo(() => (actionResult?.ok ? { kind: 'success' as const, message: actionResult.message } : null), [actionResult]))
@@ -123,7 +136,8 @@ export default function Calendar() {
           items={items.map((i) => ({ ...i, editable: canEdit && i.editable }))}
           timeZone={filters.tz}
           initialDate={filters.date}
-          emailVolume={emailVolume}
+          loadEmailVolume={showEmails ? loadEmailVolume : undefined}
+          onOpenEmails={setEmailDay}
           onOpen={setOpenId}
           onMove={({ id, seriesId, to, revert }) => {
             setPendingRevert(() => revert)
@@ -135,6 +149,20 @@ export default function Calendar() {
         Drag a scheduled post to another day or time to move it, or open it (click, or Tab to it and press Enter) and enter the new time. Only that date changes, not the rule.
       </Text>
       <CalendarFeed url={feedUrl} canEdit={canEdit} />
+      <Modal opened={emailDay !== null} onClose={() => setEmailDay(null)} title={emailDay ? `${emailVolumeTitle(emailDay.count)} on ${emailDay.date}` : ''}>
+        {emailDay ? (
+          <Stack gap="xs">
+            <Text size="sm">Projected from the active enrollments of active drips: an upper bound (every condition counted as true).</Text>
+            <List>
+              {emailDay.drips.map((d) => (
+                <List.Item key={d.id}>
+                  <Link to={`/app/drips/${d.id}`}>{d.name}</Link>: {d.count} {d.count === 1 ? 'email' : 'emails'}
+                </List.Item>
+              ))}
+            </List>
+          </Stack>
+        ) : null}
+      </Modal>
       <Modal opened={open !== null} onClose={() => setOpenId(null)} title={open ? `${open.seriesName} · post ${open.post}` : ''}>
         {open ? (
           <Stack>

@@ -1,10 +1,13 @@
 import { Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
-import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { useLoaderData } from '@remix-run/react'
+import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
+import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
-import { notFound, requireMembership } from '~/utils/auth.server'
+import { ContactDrips } from '~/components/contact-drips'
+import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
+import { readForm } from '~/utils/forms.server'
+import { redirectWithToast } from '~/utils/toast.server'
 import { decayedScore, displayScore } from '#domain/email/score'
-import { loadContactDetail } from '../core.server'
+import { enrollContact, findContact, InputError, listContactDrips, listDripChoices, loadContactDetail, removeFromDrip } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Contact · Trickle' }]
 
@@ -12,12 +15,16 @@ const iso = (d: Date | null) => d?.toISOString() ?? null
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services)
+  const { workspace, membership } = await requireMembership(request, services)
   const id = z.uuid().safeParse(params.contactId)
   const detail = id.success ? await loadContactDetail(services, { workspaceId: workspace.id, contactId: id.data, eventLimit: 100 }) : null
   if (!detail) throw notFound('No such contact in this workspace')
   const { contact, halfLifeDays, consents, events, suppression } = detail
+  const [drips, dripChoices] = await Promise.all([listContactDrips(services, { workspaceId: workspace.id, contactId: contact.id }), listDripChoices(services, { workspaceId: workspace.id })])
   return {
+    canEdit: roleAtLeast(membership.role, 'editor'),
+    drips: drips.map((d) => ({ ...d, nextSendAt: iso(d.nextSendAt), enrolledAt: d.enrolledAt.toISOString(), endedAt: iso(d.endedAt) })),
+    dripChoices,
     contact: {
       email: contact.email,
       name: contact.name,
@@ -33,10 +40,43 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   }
 }
 
+const ContactDripActionSchema = z.discriminatedUnion(
+  'intent',
+  [z.object({ intent: z.literal('enroll'), dripId: z.uuid({ error: 'Choose a drip' }) }), z.object({ intent: z.literal('remove'), dripId: z.uuid({ error: 'No such drip' }) })],
+  { error: 'Unknown action' },
+)
+
+/** Enroll the contact in a drip, or remove it from one (editors). Bad input comes back under the drip field. */
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const { services } = context
+  const { workspace, user } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, ContactDripActionSchema)
+  const id = z.uuid().safeParse(params.contactId)
+  const contact = id.success ? await findContact(services, { workspaceId: workspace.id, contactId: id.data }) : null
+  if (!contact) throw notFound('No such contact in this workspace')
+  if (!form.ok) return data({ field: 'dripId', message: Object.values(form.fieldErrors).join(' ') }, { status: 400 })
+  const ids = { workspaceId: workspace.id, dripId: form.data.dripId }
+  const back = `/app/contacts/${contact.id}`
+  try {
+    if (form.data.intent === 'remove') {
+      const { exited } = await removeFromDrip(services, { ...ids, contactId: contact.id, by: user.email })
+      return redirectWithToast(services, back, exited.length ? { kind: 'success', message: 'Removed from the drip: nothing more is sent.' } : { kind: 'info', message: 'Not active in that drip any more.' })
+    }
+    const { created } = await enrollContact(services, { ...ids, input: { contactId: contact.id }, source: 'manual' })
+    return redirectWithToast(services, back, created ? { kind: 'success', message: 'Enrolled: the first step goes out when it is due.' } : { kind: 'info', message: 'Already in that drip (its re-entry policy keeps the current enrollment).' })
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    const message = error.status === 404 && error.field !== 'contactId' ? 'No such drip in this workspace' : error.message.replace(/^\w+: /, '')
+    return data({ field: 'dripId', message }, { status: error.status })
+  }
+}
+
 const when = (s: string | null) => (s ? `${s.slice(0, 16).replace('T', ' ')} UTC` : '—')
 
 export default function ContactDetail() {
-  const { contact, consents, events, suppression } = useLoaderData<typeof loader>()
+  const { contact, consents, events, suppression, drips, dripChoices, canEdit } = useLoaderData<typeof loader>()
+  const result = useActionData<typeof action>()
+  const navigation = useNavigation()
   return (
     <Stack>
       <Title order={1}>{contact.email}</Title>
@@ -55,6 +95,7 @@ export default function ContactDetail() {
       ) : null}
       <Text>Tags: {contact.tags.length > 0 ? contact.tags.join(', ') : 'none'}</Text>
       {Object.keys(contact.fields).length > 0 ? <Code block>{JSON.stringify(contact.fields, null, 2)}</Code> : null}
+      <ContactDrips rows={drips} drips={dripChoices} canEdit={canEdit} error={result?.message} busy={navigation.state === 'submitting' && navigation.formData?.get('intent') === 'enroll'} />
       <Title order={2}>Consent</Title>
       {consents.length === 0 ? (
         <Text>No consent recorded.</Text>

@@ -229,6 +229,9 @@ export default function DripPage() {
               <Button type="submit" name="intent" value="enroll" variant="default" loading={busy('enroll')} w="fit-content">
                 Enroll
               </Button>
+              <Anchor component={Link} to={`/app/drips/${drip.id}/enroll`} size="sm">
+                Enroll a segment or a CSV file
+              </Anchor>
             </Stack>
           </Form>
         </Paper>

@@ -140,14 +140,14 @@ type Endpoint = (call: ApiCall) => Promise<Response>
 /** An endpoint, or one with the least role its token needs (default: any member for GET, an editor for the others). */
 type EndpointSpec = Endpoint | { role: Role; run: Endpoint }
 type Endpoints = Partial<Record<Method, EndpointSpec>>
-type RouteExports<E extends Endpoints> = ('GET' extends keyof E ? { loader: Handler } : unknown) & (Exclude<keyof E, 'GET'> extends never ? unknown : { action: Handler })
 
 /**
- * An API route's `loader` (GET) and `action` (the other methods; any other method gets a JSON 405):
- * each endpoint runs after the bearer token is checked for its role, and its errors become the JSON
- * error shape (`jsonApi`). Export what it returns: `export const { loader, action } = apiRoute({ GET, POST })`.
+ * An API route's `loader` (GET) and `action` (the other methods); a method the route does not serve gets
+ * a JSON 405 naming those it does (GET too: export both, or Remix answers a GET without a loader with
+ * 400). Each endpoint runs after the bearer token is checked for its role, and its errors become the
+ * JSON error shape (`jsonApi`). Export both: `export const { loader, action } = apiRoute({ GET, POST })`.
  */
-export function apiRoute<E extends Endpoints>(endpoints: E): RouteExports<E> {
+export function apiRoute(endpoints: Endpoints): { loader: Handler; action: Handler } {
   const handlerOf = (method: Method, spec: EndpointSpec): Handler => {
     const { role, run } = typeof spec === 'function' ? { role: method === 'GET' ? undefined : ('editor' as const), run: spec } : spec
     return async ({ request, params, context }) => {
@@ -156,10 +156,7 @@ export function apiRoute<E extends Endpoints>(endpoints: E): RouteExports<E> {
       return run({ request, params, services, auth, body: <S extends ZodType>(schema?: S) => parseJsonBody(request, schema ?? z.unknown()) as Promise<z.output<S>> })
     }
   }
-  const { GET, ...others } = endpoints as Endpoints
-  const actions = Object.fromEntries(Object.entries(others).map(([method, spec]) => [method, handlerOf(method as Method, spec)]))
-  return {
-    ...(GET ? { loader: jsonApi(handlerOf('GET', GET)) } : {}),
-    ...(Object.keys(actions).length > 0 ? { action: apiMethods(actions) } : {}),
-  } as RouteExports<E>
+  const handlers = Object.fromEntries(Object.entries(endpoints).map(([method, spec]) => [method, handlerOf(method as Method, spec)]))
+  const served = apiMethods(handlers)
+  return { loader: served, action: served }
 }

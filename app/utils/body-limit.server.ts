@@ -22,7 +22,7 @@ const DEFAULT_LIMIT: BodyLimit = { bytes: 1 * MB, message: 'The request body is 
 /** First match wins; paths are the page's path (a single-fetch `.data` suffix removed). */
 const LIMITS: Array<{ path: RegExp; limit: BodyLimit }> = [
   { path: /^\/app\/media$/, limit: { bytes: MAX_IMAGE_BYTES + FORM_OVERHEAD, message: 'file: images can be at most 5 MB', field: 'file' } },
-  { path: /^\/app\/contacts\/import$/, limit: { bytes: MAX_CONTACT_IMPORT_BYTES + FORM_OVERHEAD, message: 'file: the CSV file must be at most 20 MB', field: 'file' } },
+  { path: /^\/app\/(contacts\/import|drips\/[^/]+\/enroll)$/, limit: { bytes: MAX_CONTACT_IMPORT_BYTES + FORM_OVERHEAD, message: 'file: the CSV file must be at most 20 MB', field: 'file' } },
   // The series editor posts every post of a series (up to 1,000, threads of up to 25 parts); the
   // import preview takes up to 2 MB of text or file, in UTF-8 up to 4 bytes a character.
   { path: /^\/(app|api\/v1)\/series(\/.*)?$/, limit: { bytes: 8 * MB, message: 'The series is larger than 8 MB' } },

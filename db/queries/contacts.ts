@@ -50,8 +50,8 @@ export async function countContacts(db: DbOrTx, args: { workspaceId: string }): 
 }
 
 /** Every contact of the workspace in id order, a page at a time (CSV export, segment evaluation). */
-export async function* walkContacts(db: Db, args: { workspaceId: string; batchSize?: number }): AsyncGenerator<Contact[]> {
-  let after = '00000000-0000-0000-0000-000000000000'
+export async function* walkContacts(db: Db, args: { workspaceId: string; batchSize?: number; /** Start after this contact id. */ after?: string }): AsyncGenerator<Contact[]> {
+  let after = args.after ?? '00000000-0000-0000-0000-000000000000'
   for (;;) {
     const batch = await db
       .select()
@@ -265,7 +265,7 @@ export async function getContactImport(db: DbOrTx, args: { workspaceId: string; 
   const [row] = await db
     .select()
     .from(contactImports)
-    .where(and(eq(contactImports.workspaceId, args.workspaceId), eq(contactImports.id, args.importId)))
+    .where(and(eq(contactImports.workspaceId, args.workspaceId), eq(contactImports.id, args.importId), eq(contactImports.kind, 'contacts')))
   return row ?? null
 }
 

@@ -33,10 +33,10 @@ const ACTIVITY_HORIZON_DAYS = 3660
  */
 export async function* walkContactFacts(
   db: Db,
-  args: { workspaceId: string; now: Date; halfLifeDays: number | null; batchSize?: number },
+  args: { workspaceId: string; now: Date; halfLifeDays: number | null; batchSize?: number; after?: string },
 ): AsyncGenerator<Array<{ contact: Contact; facts: ContactFacts }>> {
   const since = new Date(args.now.getTime() - ACTIVITY_HORIZON_DAYS * 86_400_000)
-  for await (const batch of walkContacts(db, { workspaceId: args.workspaceId, batchSize: args.batchSize })) {
+  for await (const batch of walkContacts(db, { workspaceId: args.workspaceId, batchSize: args.batchSize, after: args.after })) {
     const activity = await listActivitySince(db, { workspaceId: args.workspaceId, contactIds: batch.map((c) => c.id), since })
     const byContact = new Map<string, typeof activity>()
     for (const a of activity) byContact.set(a.contactId, [...(byContact.get(a.contactId) ?? []), a])

@@ -2,6 +2,7 @@ import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uui
 import { instant } from './columns'
 import type { ContactStatus, FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
 import { accounts } from './accounts'
+import { sequences } from './sequences'
 import { workspaceRef, workspaces } from './workspaces'
 
 /**
@@ -167,22 +168,44 @@ export const emailSettings = pgTable('email_settings', {
   updatedAt: instant('updated_at').notNull().defaultNow(),
 })
 
-export type ImportRowError = { row: number; field: string; message: string }
+/** `row`: the data row (1 is the first after the header); `line`: the line in the file, where the report has it. */
+export type ImportRowError = { row: number; field: string; message: string; line?: number }
 
-/** A CSV import's progress record, polled by the import page. All rows are inserted in one transaction or none. */
+/** A row of a CSV enrolled into a drip: its line in the file and the address (or, with `problem`, what is wrong with it). */
+export type BulkEnrollmentRow = { line: number; email: string; problem?: string }
+
+/**
+ * A bulk job's progress record, polled by its page: a CSV import of contacts (kind `contacts`: all rows
+ * inserted in one transaction or none), or a segment or CSV enrolled into a drip (kind `enrollment`, a
+ * background job that commits a batch and its counts together and resumes at `cursor`; decision 074).
+ */
 export const contactImports = pgTable(
   'contact_imports',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     workspaceId: workspaceRef(),
+    kind: text('kind').$type<'contacts' | 'enrollment'>().notNull().default('contacts'),
     /** `validating` | `importing` | `done` | `failed` */
     status: text('status').notNull(),
     totalRows: integer('total_rows').notNull(),
     processedRows: integer('processed_rows').notNull().default(0),
+    /** Contacts imported, or (kind `enrollment`) enrolled. */
     importedRows: integer('imported_rows').notNull().default(0),
     errors: jsonb('errors').$type<ImportRowError[]>().notNull().default([]),
+    /** Kind `enrollment`: the drip, and the segment or the CSV's rows to enroll. */
+    sequenceId: uuid('sequence_id').references(() => sequences.id, { onDelete: 'cascade' }),
+    segmentId: uuid('segment_id'),
+    rows: jsonb('rows').$type<BulkEnrollmentRow[]>(),
+    /** Kind `enrollment`: where the next batch starts (the next row's index, or the last contact id walked). */
+    cursor: text('cursor'),
+    /** Kind `enrollment`: already in the drip (or the re-entry policy said no), suppressed (never mailed), not enrollable. */
+    existingRows: integer('existing_rows').notNull().default(0),
+    suppressedRows: integer('suppressed_rows').notNull().default(0),
+    invalidRows: integer('invalid_rows').notNull().default(0),
+    /** Who started it (for the page's history). */
+    startedBy: text('started_by'),
     createdAt: instant('created_at').notNull(),
     finishedAt: instant('finished_at'),
   },
-  (t) => [index('contact_imports_workspace_idx').on(t.workspaceId, t.createdAt)],
+  (t) => [index('contact_imports_workspace_idx').on(t.workspaceId, t.createdAt), index('contact_imports_sequence_idx').on(t.sequenceId, t.createdAt)],
 )

@@ -18,9 +18,9 @@ describe('projectEmailVolume', () => {
     })
     // 22:30 UTC is 23:30 in Berlin on the 3rd; then +2 days, then +1 week.
     expect(days).toEqual([
-      { date: '2026-11-03', count: 30 },
-      { date: '2026-11-05', count: 30 },
-      { date: '2026-11-12', count: 30 },
+      { date: '2026-11-03', count: 30, drips: [{ dripId: 'd', count: 30 }] },
+      { date: '2026-11-05', count: 30, drips: [{ dripId: 'd', count: 30 }] },
+      { date: '2026-11-12', count: 30, drips: [{ dripId: 'd', count: 30 }] },
     ])
   })
 
@@ -41,9 +41,28 @@ describe('projectEmailVolume', () => {
     // Position 1 overdue → today (Mon 2nd); its step 2 a day later (Tue 3rd); step 3 is timed from enrollment: not projected.
     // Position 0 on Mon 2nd; step 1 four days later is Fri 6th; step 2 a day later is Sat 7th → the window moves it to Mon 9th (out of range).
     expect(days).toEqual([
-      { date: '2026-11-02', count: 7 },
-      { date: '2026-11-03', count: 5 },
-      { date: '2026-11-06', count: 2 },
+      { date: '2026-11-02', count: 7, drips: [{ dripId: 'd', count: 7 }] },
+      { date: '2026-11-03', count: 5, drips: [{ dripId: 'd', count: 5 }] },
+      { date: '2026-11-06', count: 2, drips: [{ dripId: 'd', count: 2 }] },
     ])
+  })
+
+  it('splits each day by drip, most first', () => {
+    const steps = [step(0)]
+    const days = projectEmailVolume({
+      groups: [
+        { dripId: 'a', position: 0, count: 2, firstDueAt: new Date('2026-11-03T10:00:00Z') },
+        { dripId: 'b', position: 0, count: 5, firstDueAt: new Date('2026-11-03T12:00:00Z') },
+      ],
+      drips: new Map([
+        ['a', { drip: { ...drip, id: 'a' }, steps }],
+        ['b', { drip: { ...drip, id: 'b' }, steps }],
+      ]),
+      timeZone: 'UTC',
+      from: '2026-11-01',
+      to: '2026-11-30',
+      now,
+    })
+    expect(days).toEqual([{ date: '2026-11-03', count: 7, drips: [{ dripId: 'b', count: 5 }, { dripId: 'a', count: 2 }] }])
   })
 })

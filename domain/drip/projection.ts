@@ -11,7 +11,8 @@ import { stepDueAt, type DripDef, type StepDef } from './runner'
 /** Active enrollments of one drip waiting for step `position`, due first at `firstDueAt` on one local day. */
 export type DueGroup = { dripId: string; position: number; count: number; firstDueAt: Date }
 
-export type EmailVolumeDay = { date: string; count: number }
+/** Emails projected on one local day, in all and per drip (most first). */
+export type EmailVolumeDay = { date: string; count: number; drips: Array<{ dripId: string; count: number }> }
 
 export function projectEmailVolume(args: {
   groups: DueGroup[]
@@ -22,11 +23,14 @@ export function projectEmailVolume(args: {
   to: string
   now: Date
 }): EmailVolumeDay[] {
-  const byDay = new Map<string, number>()
+  const byDay = new Map<string, Map<string, number>>()
   const dayOf = (at: Date) => formatLocal(instantToWall(args.timeZone, at.getTime())).slice(0, 10)
-  const add = (at: Date, count: number) => {
+  const add = (dripId: string, at: Date, count: number) => {
     const day = dayOf(at)
-    if (day >= args.from && day <= args.to) byDay.set(day, (byDay.get(day) ?? 0) + count)
+    if (day >= args.from && day <= args.to) {
+      const drips = byDay.get(day) ?? byDay.set(day, new Map()).get(day)!
+      drips.set(dripId, (drips.get(dripId) ?? 0) + count)
+    }
     return day <= args.to
   }
   for (const group of args.groups) {
@@ -34,12 +38,18 @@ export function projectEmailVolume(args: {
     if (!def) continue
     // Overdue enrollments go out as soon as the runner gets to them: today.
     let at = group.firstDueAt < args.now ? args.now : group.firstDueAt
-    if (!add(at, group.count)) continue
+    if (!add(group.dripId, at, group.count)) continue
     for (const step of def.steps.filter((s) => s.position > group.position)) {
       if (step.settings.after === 'enrollment') break
       at = stepDueAt({ drip: def.drip, step, contactTimezone: null, enrolledAt: at, previousAt: at })
-      if (!add(at, group.count)) break
+      if (!add(group.dripId, at, group.count)) break
     }
   }
-  return [...byDay].sort(([a], [b]) => (a < b ? -1 : 1)).map(([date, count]) => ({ date, count }))
+  return [...byDay]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([date, drips]) => ({
+      date,
+      count: [...drips.values()].reduce((a, b) => a + b, 0),
+      drips: [...drips].map(([dripId, count]) => ({ dripId, count })).sort((a, b) => b.count - a.count || (a.dripId < b.dripId ? -1 : 1)),
+    }))
 }

@@ -13,12 +13,18 @@ export class CsvError extends Error {
 }
 
 export function parseCsv(input: string): string[][] {
+  return parseCsvLines(input).map((r) => r.cells)
+}
+
+/** `parseCsv` with the line each row starts on (1-based; a quoted newline makes a row span lines). Blank lines are left out. */
+export function parseCsvLines(input: string): Array<{ line: number; cells: string[] }> {
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input
-  const rows: string[][] = []
+  const rows: Array<{ line: number; cells: string[] }> = []
   let row: string[] = []
   let field = ''
   let quoted = false
   let line = 1
+  let rowLine = 1
   let i = 0
   let fieldStarted = false
   while (i < text.length) {
@@ -55,12 +61,13 @@ export function parseCsv(input: string): string[][] {
     }
     if (ch === '\r' || ch === '\n') {
       row.push(field)
-      rows.push(row)
+      rows.push({ line: rowLine, cells: row })
       row = []
       field = ''
       fieldStarted = false
       i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1
       line++
+      rowLine = line
       continue
     }
     field += ch
@@ -70,9 +77,9 @@ export function parseCsv(input: string): string[][] {
   if (quoted) throw new CsvError(`line ${line}: a quoted field is not closed`, line)
   if (fieldStarted || row.length > 0) {
     row.push(field)
-    rows.push(row)
+    rows.push({ line: rowLine, cells: row })
   }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''))
+  return rows.filter((r) => !(r.cells.length === 1 && r.cells[0] === ''))
 }
 
 function quote(value: string): string {

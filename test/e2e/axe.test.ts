@@ -7,7 +7,8 @@ import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { fixedClock } from '../../domain/clock'
-import { createDrip } from '../../core/drips.server'
+import { createDrip, enrollContact } from '../../core/drips.server'
+import { runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
 import { signedEmailUrl } from '../../core/email.server'
 import { startTestApp, type TestApp } from '../app-server'
 
@@ -103,6 +104,11 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     },
   })
 
+  // The contact in the drip (the contact page's Drips table) and a finished bulk enrollment (its progress page).
+  await enrollContact(app.services, { workspaceId, dripId: drip.id, input: { contactId: contact.id }, source: 'manual' })
+  const run = await startBulkEnrollment(app.services, { workspaceId, dripId: drip.id, input: { from: 'csv', file: 'email\nreader@axe.test\nnobody@axe.test\n' } })
+  await runBulkEnrollment(app.services, { workspaceId, runId: run.id })
+
   const pages = [
     '/app',
     '/app/calendar',
@@ -112,6 +118,8 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/drips',
     '/app/drips/new',
     `/app/drips/${drip.id}`,
+    `/app/drips/${drip.id}/enroll`,
+    `/app/drips/${drip.id}/enroll/${run.id}`,
     '/app/analytics',
     '/app/accounts',
     '/app/contacts',

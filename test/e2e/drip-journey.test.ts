@@ -164,7 +164,7 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
 
   // The calendar projects step 2 for both on Tuesday.
   await page.goto(`${app.url}/app/calendar?date=2026-11-03&tz=UTC`)
-  await page.getByText('✉ 2 emails projected').first().waitFor()
+  await page.getByText('✉ 2 drip emails').first().waitFor()
   await page.screenshot({ path: path.join(shots, 'calendar-emails.png') })
 
   // The reader clicks the tracked link in the browser: the signed redirect lands on the guide.

@@ -1,6 +1,7 @@
 import { fixedClock } from '../../domain/clock'
 import { listSignupForms } from '../../db/queries/contacts'
 import { defineSignupConfirmation } from '../../jobs/signup-confirmation'
+import type { DefineJobs } from '../../jobs/worker'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startSmtpServer, type TestSmtpServer } from '../servers/smtp'
 
@@ -20,13 +21,14 @@ export const T0 = new Date('2026-11-02T09:00:00Z')
 
 /**
  * The built app on a fresh database with a loopback SMTP server, an owner signed in, an API token, the
- * sender configured and one signup form, all through the real pages; a worker sends the forms' confirmation emails (unless `worker: false`).
+ * sender configured and one signup form, all through the real pages; a worker sends the forms' confirmation emails (unless `worker: false`,
+ * or `worker` defines the jobs it runs).
  */
-export async function startEmailApp(options: { worker?: boolean } = {}): Promise<EmailTestApp> {
+export async function startEmailApp(options: { worker?: boolean | DefineJobs } = {}): Promise<EmailTestApp> {
   const clock = fixedClock(T0)
   const smtp = await startSmtpServer()
   // A worker runs the signup forms' confirmation emails (they are queued, not sent inside the request).
-  const app = await startTestApp({ clock, worker: options.worker === false ? undefined : defineSignupConfirmation })
+  const app = await startTestApp({ clock, worker: options.worker === false ? undefined : typeof options.worker === 'function' ? options.worker : defineSignupConfirmation })
   const browser = await signUpAs(app, { email: 'owner@brand.test' })
   const tokenPage = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'email tests' })
   const token = /trk_[A-Za-z0-9_-]+/.exec(await tokenPage.text())![0]

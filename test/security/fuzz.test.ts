@@ -71,6 +71,7 @@ beforeAll(async () => {
     $formId: form.id,
     $tokenId: spareTokenId,
     $accountId: accountId,
+    $membershipId: '00000000-0000-4000-8000-000000000001',
     $: 'nothing-here',
   })
   // Signed links of the public pages (preferences, unsubscribe, confirmation): the real ones, so the

@@ -71,6 +71,7 @@ export const EnrollmentSchema = z.object({
   source: z.string(),
   startedAt: Instant,
   endedAt: Instant.nullable(),
+  endReason: z.string().nullable().describe('Why it ended (goal, unsubscribe, "removed by …")'),
 })
 
 export const EnrollResultSchema = z.object({ enrollment: EnrollmentSchema, created: z.boolean() })
@@ -105,6 +106,7 @@ export function enrollmentJson(e: Enrollment): z.infer<typeof EnrollmentSchema> 
     source: e.source,
     startedAt: e.startedAt.toISOString(),
     endedAt: e.endedAt?.toISOString() ?? null,
+    endReason: e.endReason,
   }
 }
 
@@ -171,6 +173,22 @@ export const dripsApi: OpenApiFragment = {
         parameters: [dripIdParam],
         requestBody: jsonRequestBody('EnrollInput'),
         responses: { 201: jsonResponse('Enrolled', 'EnrollResult'), 200: jsonResponse('Already enrolled (same key, or the re-entry policy keeps the existing enrollment)', 'EnrollResult'), ...errorResponses(400, 401, 403, 404, 413) },
+      },
+    },
+    '/drips/{dripId}/enrollments/{contactId}': {
+      delete: {
+        operationId: 'removeFromDrip',
+        tags: ['drips'],
+        summary: 'Remove a contact from a drip (editor): its active enrollment ends as `exited` with the reason recorded; nothing more is sent',
+        parameters: [
+          dripIdParam,
+          { name: 'contactId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          { name: 'reason', in: 'query', required: false, description: 'Recorded with the enrollment (at most 200 characters)', schema: { type: 'string', maxLength: 200 } },
+        ],
+        responses: {
+          200: jsonResponse('The enrollments that ended (empty when none was active)', 'EnrollmentList'),
+          ...errorResponses(400, 401, 403, 404),
+        },
       },
     },
   },
