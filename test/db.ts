@@ -7,15 +7,15 @@ import { openDatabase, type Database } from '../db/client'
  * DATABASE_URL (dropped on close), or an in-memory PGlite when no server is configured (never under CI,
  * see test/global-setup.ts).
  */
-export async function createTestDatabase(): Promise<Database & { url?: string }> {
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<Database & { url?: string }> {
   const serverUrl = process.env.DATABASE_URL
-  if (!serverUrl) return openDatabase({ dataDir: null })
+  if (!serverUrl) return openDatabase({ dataDir: null, migrate: options.migrate })
   const name = `trickle_t_${randomBytes(6).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`CREATE DATABASE ${name}`)
   await admin.end()
   const url = withDatabase(serverUrl, name)
-  const database = await openDatabase({ url, max: 5 })
+  const database = await openDatabase({ url, max: 5, migrate: options.migrate })
   return {
     ...database,
     url,
