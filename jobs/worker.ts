@@ -13,6 +13,7 @@ import { defineDripRunner, scheduleDripRunner } from './drip-runner'
 import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
 import { definePrune, schedulePrune } from './prune'
+import { defineScoreDecay, scheduleScoreDecay } from './score-decay'
 
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
@@ -29,12 +30,14 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
   definePrune(agenda, services)
+  defineScoreDecay(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
     await scheduleDripRunner(agenda, { lanes: services.config.DRIP_LANES })
     await scheduleDripTriggers(agenda)
     await schedulePrune(agenda)
+    await scheduleScoreDecay(agenda)
   }
 }
 

@@ -29,7 +29,7 @@ it('keeps each existing workspace scoring as before', async () => {
     await migrate(migrationsFolder)
 
     const rows = await database.db.execute(sql`SELECT w.name, r.kind, r.event_name, r.points FROM score_rules r JOIN workspaces w ON w.id = r.workspace_id ORDER BY w.name, r.kind`)
-    const list = ('rows' in rows ? rows.rows : rows) as Array<{ name: string; kind: string; event_name: string; points: number }>
+    const list = ((rows as { rows?: unknown }).rows ?? rows) as Array<{ name: string; kind: string; event_name: string; points: number }>
     expect(list.map((r) => `${r.name}: ${r.kind}${r.event_name ? ` ${r.event_name}` : ''} ${r.points}`)).toEqual([
       'Custom: clicked 3',
       'Custom: event demo_booked 10',
