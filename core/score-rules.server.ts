@@ -220,3 +220,27 @@ export async function applyScoreDecay(services: Pick<Services, 'database' | 'clo
   }
   return totals
 }
+
+export type ScoreRuleFormResult = { ok: true; rule: ScoreRuleView } | { ok: false; status: number; fieldErrors: Record<string, string> }
+
+/** The rule a form describes (`on`, `name`, `points`, `everyDays` as text): the fields its kind takes, numbers as numbers. */
+export function scoreRuleInputOf(form: FormData): unknown {
+  const text = (key: string) => String(form.get(key) ?? '').trim()
+  const number = (key: string) => (text(key) === '' ? undefined : Number(text(key)))
+  const on = text('on')
+  return { on, points: number('points'), ...(on === 'event' ? { name: text('name') } : {}), ...(on === 'inactive' ? { everyDays: number('everyDays') } : {}) }
+}
+
+/** The score rules page's save (a new rule when `ruleId` is left out): errors come back under the form's fields. */
+export async function saveScoreRuleForm(services: Services, args: Actor & { ruleId?: string; form: FormData }): Promise<ScoreRuleFormResult> {
+  const input = scoreRuleInputOf(args.form)
+  try {
+    const rule = args.ruleId ? await replaceScoreRule(services, { ...args, ruleId: args.ruleId, input }) : await createScoreRule(services, { ...args, input })
+    return { ok: true, rule }
+  } catch (error) {
+    if (!(error instanceof InputError) || error.status === 404) throw error
+    const field = error.field ?? 'form'
+    const message = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message
+    return { ok: false, status: error.status, fieldErrors: { [field]: message } }
+  }
+}
