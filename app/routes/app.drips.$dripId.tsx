@@ -21,8 +21,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 /** Where the user fixes what keeps a drip from being activated. */
 const FIX_LINKS: Record<string, { to: string; label: string }> = {
-  sender: { to: '/app/contacts/forms', label: 'Set up the sender' },
-  postalAddress: { to: '/app/contacts/forms', label: 'Add your postal address' },
+  sender: { to: '/app/contacts/sender', label: 'Set up the sender' },
+  postalAddress: { to: '/app/contacts/sender', label: 'Add your postal address' },
 }
 
 async function loadDripOrThrow(request: Request, services: Parameters<typeof getDrip>[0], dripId: string | undefined, role?: 'editor') {
@@ -91,7 +91,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof InputError && error.status !== 404) return fail(error.message, error.status, error.field ?? 'form')
-    if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the sender under Contacts → Forms.`, 422, 'sender')
+    if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the email sender (Audience → Email sender).`, 422, 'sender')
     if (isConnectorError(error)) return fail(`The SMTP server refused the test: ${error.message}`, 502, 'to')
     throw error
   }
