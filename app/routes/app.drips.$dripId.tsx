@@ -12,7 +12,7 @@ import { isConnectorError } from '#connectors/types'
 import { InputError } from '~/core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { dripToFormValues } from '#core/drip-form'
-import { activateDrip, activationProblems, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
+import { activateDrip, activationProblems, activationWarnings, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
@@ -36,12 +36,13 @@ async function loadDripOrThrow(request: Request, services: Parameters<typeof get
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, row } = await loadDripOrThrow(request, services, params.dripId)
-  const [drip, problems, options] = await Promise.all([
+  const [drip, problems, warnings, options] = await Promise.all([
     getDrip(services, { workspaceId: workspace.id, dripId: row.drip.id }),
     activationProblems(services, row),
+    activationWarnings(services, { workspaceId: workspace.id }),
     loadDripEditorOptions(services, { workspaceId: workspace.id }),
   ])
-  return { drip, problems, options, initial: dripToFormValues(drip) }
+  return { drip, problems, warnings, options, initial: dripToFormValues(drip) }
 }
 
 const EMAILS = /[^\s,;]+/g
@@ -98,7 +99,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function DripPage() {
-  const { drip, problems, options, initial } = useLoaderData<typeof loader>()
+  const { drip, problems, warnings, options, initial } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const navigation = useNavigation()
   const busy = (intent: string) => navigation.state === 'submitting' && navigation.formData?.get('intent') === intent
@@ -162,6 +163,17 @@ export default function DripPage() {
                     </Anchor>
                   </>
                 ) : null}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
+      ) : null}
+      {drip.status === 'paused' && warnings.length ? (
+        <Alert color="blue" title="Worth checking before this drip goes live (it can run without)">
+          <List size="sm">
+            {warnings.map((w) => (
+              <List.Item key={w.field}>
+                <strong>{w.message}.</strong> {w.next}
               </List.Item>
             ))}
           </List>
