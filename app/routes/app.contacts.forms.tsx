@@ -10,20 +10,22 @@ import { TagSchema } from '#domain/email/contact'
 
 export const meta: MetaFunction = () => [{ title: 'Signup forms · Trickle' }]
 
-const ActionSchema = z.discriminatedUnion('intent', [
-  z.object({
-    intent: z.literal('create-form'),
-    name: RequiredLine('a name'),
-    consentText: RequiredLine('the consent text people agree to', 2000),
-    tags: z
-      .string()
-      .optional()
-      .transform((s) => (s ?? '').split(',').map((t) => t.trim()).filter(Boolean))
-      .pipe(z.array(TagSchema).max(20)),
-  }),
-  // The sender's own page is /app/contacts/sender; its form is still taken here, where it used to live.
-  SenderFormSchema,
-])
+/** Built on the server only: the browser build has no core/ values (app/core.server.ts is emptied there). */
+const actionSchema = () =>
+  z.discriminatedUnion('intent', [
+    z.object({
+      intent: z.literal('create-form'),
+      name: RequiredLine('a name'),
+      consentText: RequiredLine('the consent text people agree to', 2000),
+      tags: z
+        .string()
+        .optional()
+        .transform((s) => (s ?? '').split(',').map((t) => t.trim()).filter(Boolean))
+        .pipe(z.array(TagSchema).max(20)),
+    }),
+    // The sender's own page is /app/contacts/sender; its form is still taken here, where it used to live.
+    SenderFormSchema,
+  ])
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
@@ -36,7 +38,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
-  const form = await readForm(request, services, ActionSchema)
+  const form = await readForm(request, services, actionSchema())
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, message: null }, { status: 400 })
   const input = form.data
   if (input.intent === 'create-form') {
