@@ -224,7 +224,7 @@ export async function applyScoreDecay(services: Pick<Services, 'database' | 'clo
 export type ScoreRuleFormResult = { ok: true; rule: ScoreRuleView } | { ok: false; status: number; fieldErrors: Record<string, string> }
 
 /** The rule a form describes (`on`, `name`, `points`, `everyDays` as text): the fields its kind takes, numbers as numbers. */
-export function scoreRuleInputOf(form: FormData): unknown {
+function scoreRuleInputOf(form: FormData): unknown {
   const text = (key: string) => String(form.get(key) ?? '').trim()
   const number = (key: string) => (text(key) === '' ? undefined : Number(text(key)))
   const on = text('on')

@@ -68,7 +68,7 @@ export async function deleteScoreRule(db: DbOrTx, args: { workspaceId: string; r
   return row ? ruleOf(row) : null
 }
 
-/** Replace every rule of the workspace (a new workspace's defaults, and callers that set email settings wholesale). */
+/** Replace every rule of the workspace (callers that set the email settings wholesale, see saveEmailSettings). */
 export async function replaceScoreRules(db: DbOrTx, args: { workspaceId: string; rules: ScoreRule[]; at: Date }): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.delete(scoreRules).where(eq(scoreRules.workspaceId, args.workspaceId))
