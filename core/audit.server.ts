@@ -38,6 +38,9 @@ export const AUDIT_KINDS = {
   'account.disconnected': 'Account disconnected',
   'workspace.updated': 'Workspace settings changed',
   'notifications.updated': 'Notification settings changed',
+  'score-rule.created': 'Score rule added',
+  'score-rule.changed': 'Score rule changed',
+  'score-rule.removed': 'Score rule removed',
   'access.refused': 'Request refused: not in this workspace',
 } as const
 

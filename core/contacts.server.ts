@@ -31,6 +31,7 @@ import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
 import { InputError } from './errors'
+import { listScoreHistory } from './score-rules.server'
 import type { Services } from './services.server'
 
 /** Contacts: read for the pages and the API, written by people and scripts (the API, the CSV import, the preference page). */
@@ -77,19 +78,20 @@ export async function removeContact(services: Services, args: { workspaceId: str
   return deleteContact(services.database.db, args)
 }
 
-/** A contact's page: the contact, its consent records, its latest events and the suppression of its address. Null when not in the workspace. */
+/** A contact's page: the contact, its consent records, its latest events and score changes, and the suppression of its address. Null when not in the workspace. */
 export async function loadContactDetail(services: Services, args: { workspaceId: string; contactId: string; eventLimit?: number }) {
   const db = services.database.db
   const { workspaceId } = args
   const contact = await getContact(db, { workspaceId, contactId: args.contactId })
   if (!contact) return null
-  const [halfLifeDays, consents, events, suppression] = await Promise.all([
+  const [halfLifeDays, consents, events, suppression, scoreHistory] = await Promise.all([
     getScoreHalfLife(services, { workspaceId }),
     listConsentRecords(db, { workspaceId, contactId: contact.id }),
     listContactEvents(db, { workspaceId, contactId: contact.id, limit: args.eventLimit ?? 100 }),
     getSuppression(db, { workspaceId, email: contact.email }),
+    listScoreHistory(services, { workspaceId, contactId: contact.id, limit: args.eventLimit ?? 100 }),
   ])
-  return { contact, halfLifeDays, consents, events, suppression }
+  return { contact, halfLifeDays, consents, events, suppression, scoreHistory }
 }
 
 /** The workspace's custom contact fields. */

@@ -11,20 +11,18 @@ import {
   insertConsentRecord,
   lockContact,
   saveEmailSettings,
-  setLeadScore,
   updateContact,
   type Contact,
   type EmailSettings,
   type SignupForm,
 } from '../db/queries/contacts'
-import { findEventByKey, findLatestSent, insertContactEvent, setEventScoreDelta } from '../db/queries/events'
+import { findEventByKey, findLatestSent, insertContactEvent } from '../db/queries/events'
 import { liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
 import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
 import { contactMergeValues } from '../domain/email/merge'
-import { addScore, DEFAULT_SCORE_RULES, pointsFor } from '../domain/email/score'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
 import { mailability } from './contacts.server'
@@ -33,6 +31,7 @@ import { hmacSha256 } from './secrets'
 import { enqueueSignupConfirmation } from '../jobs/enqueue'
 import type { Services } from './services.server'
 import { InputError } from './errors'
+import { scoreActivity } from './score-rules.server'
 import { SmtpHostSchema } from './settings.server'
 
 /**
@@ -215,24 +214,6 @@ export async function unsubscribeContact(services: Services, args: { claims: Lin
   })
 }
 
-/** Add points under the workspace's rules to a locked contact (inside `tx`). */
-async function scoreActivity(
-  tx: DbOrTx,
-  args: { contact: Contact; activity: { type: 'opened' | 'clicked' } | { type: 'event'; name: string }; eventId: string; settings: EmailSettings | null; at: Date },
-): Promise<{ points: number; contact: Contact }> {
-  const points = pointsFor({ rules: args.settings?.scoreRules ?? DEFAULT_SCORE_RULES, activity: args.activity })
-  if (points === 0) return { points, contact: args.contact }
-  const stored = addScore({
-    stored: { score: args.contact.leadScore, at: args.contact.leadScoreAt },
-    points,
-    now: args.at,
-    halfLifeDays: args.settings?.scoreHalfLifeDays ?? null,
-  })
-  await setLeadScore(tx, { workspaceId: args.contact.workspaceId, contactId: args.contact.id, score: stored.score, at: args.at })
-  await setEventScoreDelta(tx, { workspaceId: args.contact.workspaceId, eventId: args.eventId, scoreDelta: points })
-  return { points, contact: { ...args.contact, leadScore: stored.score, leadScoreAt: args.at } }
-}
-
 /** An open or click from a signed link: recorded once per message (and URL), scored once. */
 export async function recordTrackedActivity(services: Services, args: { claims: LinkClaims; type: Extract<ContactEventType, 'opened' | 'clicked'> }): Promise<void> {
   const { claims } = args
@@ -240,7 +221,7 @@ export async function recordTrackedActivity(services: Services, args: { claims: 
   const message = `${claims.enrollmentId ?? '-'}:${claims.stepId ?? '-'}`
   const urlHash = claims.url ? `:${createHash('sha256').update(claims.url).digest('hex').slice(0, 16)}` : ''
   const db = services.database.db
-  const settings = await getEmailSettings(db, { workspaceId: claims.workspaceId })
+  const halfLifeDays = (await getEmailSettings(db, { workspaceId: claims.workspaceId }))?.scoreHalfLifeDays ?? null
   await db.transaction(async (tx) => {
     let contact = await lockContact(tx, { workspaceId: claims.workspaceId, contactId: claims.contactId })
     if (!contact) return
@@ -259,7 +240,7 @@ export async function recordTrackedActivity(services: Services, args: { claims: 
         stepId: claims.stepId,
         occurredAt: at,
       })
-      if (event) ({ contact } = await scoreActivity(tx, { contact, activity: { type }, eventId: event.id, settings, at }))
+      if (event) ({ contact } = await scoreActivity(tx, { contact, activity: { type }, eventId: event.id, halfLifeDays, at }))
     }
   })
 }
@@ -274,7 +255,7 @@ export async function recordApiEvent(services: Services, args: { workspaceId: st
   const { workspaceId, input } = args
   const at = services.clock.now()
   const db = services.database.db
-  const settings = await getEmailSettings(db, { workspaceId })
+  const halfLifeDays = (await getEmailSettings(db, { workspaceId }))?.scoreHalfLifeDays ?? null
   return db.transaction(async (tx) => {
     const eventKey = input.eventId ? `api:${input.eventId}` : null
     if (eventKey) {
@@ -290,7 +271,7 @@ export async function recordApiEvent(services: Services, args: { workspaceId: st
       const existing = await findEventByKey(tx, { workspaceId, eventKey: eventKey! })
       return { event: existing!, duplicate: true, contactId: existing!.contactId }
     }
-    const { points } = await scoreActivity(tx, { contact, activity: { type: 'event', name: input.type }, eventId: event.id, settings, at })
+    const { points } = await scoreActivity(tx, { contact, activity: { type: 'event', name: input.type }, eventId: event.id, halfLifeDays, at })
     return { event: { ...event, scoreDelta: points }, duplicate: false, contactId: contact.id }
   })
 }

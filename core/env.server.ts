@@ -151,6 +151,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/** RFC 8058's one-click unsubscribe link must be https; an http APP_URL makes every drip email's link one mailbox providers ignore. */
+export function appUrlIsHttps(config: Pick<Config, 'APP_URL'>): boolean {
+  return new URL(config.APP_URL).protocol === 'https:'
+}
+
+/** What is allowed but probably wrong, logged as warnings at boot by the web and the worker process. */
+export function configWarnings(config: Pick<Config, 'APP_URL' | 'NODE_ENV'>): string[] {
+  const warnings: string[] = []
+  if (config.NODE_ENV === 'production' && !appUrlIsHttps(config)) {
+    warnings.push(`APP_URL is not https (${config.APP_URL}): drip emails' one-click unsubscribe (RFC 8058) needs an https address; serve Trickle over https and set APP_URL to it`)
+  }
+  return warnings
+}
+
 function readOrCreateLocalSecrets(dataDir: string): { SESSION_SECRET: string; TOKEN_ENCRYPTION_KEY: string } {
   const file = path.join(dataDir, 'secrets.json')
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'))

@@ -23,7 +23,7 @@ export async function loadOnboarding(services: Services, args: { workspaceId: st
   const steps: OnboardingStep[] = [
     { id: 'account', label: 'Connect a social account', description: 'X, Mastodon or Bluesky: where your posts go.', href: '/app/accounts', done: accounts.some((a) => a.kind !== 'email') },
     { id: 'series', label: 'Create a series', description: 'Write the posts once and pick when they go out.', href: '/app/series/new', done: series.length > 0 },
-    { id: 'sender', label: 'Set up the email sender', description: 'Your SMTP server, for drips and problem digests.', href: '/app/contacts/forms', done: accounts.some((a) => a.kind === 'email') },
+    { id: 'sender', label: 'Set up the email sender', description: 'Your SMTP server, for drips and problem digests.', href: '/app/contacts/sender', done: accounts.some((a) => a.kind === 'email') },
     { id: 'teammate', label: 'Invite a teammate', description: 'A link that gives them a role in this workspace.', href: '/app/settings/invitations', done: members.length > 1 || invitations.length > 0 },
   ]
   return { steps, done: steps.filter((s) => s.done).length }

@@ -6,7 +6,7 @@ import type { Clock } from '../domain/clock'
 import { systemClock } from './clock'
 import { openJobStore, type JobStore } from '../jobs/store'
 import type { AccountEventListener } from './account-events'
-import type { Config } from './env.server'
+import { configWarnings, type Config } from './env.server'
 import { createLogger, type Logger } from './logger'
 import { allAccountEventListeners, logAccountEvents } from './account-events'
 import { auditAccountEvent } from './audit.server'
@@ -76,6 +76,7 @@ export function createAccountServices(config: Config, clock: Clock): Pick<Servic
 export async function createServices(config: Config, options: { role: 'web' | 'worker'; clock?: Clock }): Promise<Services> {
   const clock = options.clock ?? systemClock
   const accountServices = createAccountServices(config, clock)
+  for (const warning of configWarnings(config)) accountServices.logger.warn({ role: options.role }, warning)
   const database = config.DATABASE_URL
     ? await openDatabase({ url: config.DATABASE_URL })
     : await openDatabase({ dataDir: path.join(config.DATA_DIR, 'app') })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isSmtpHost } from '../connectors/email/index'
+import { isStorableText } from '../domain/email/contact'
 import { getEmailSettings, type EmailSettings } from '../db/queries/contacts'
 import { getNotificationSettings, saveNotificationSettings, type NotificationSettings } from '../db/queries/notifications'
 import { recordAuditEvent } from './audit.server'
@@ -42,3 +43,32 @@ export const SmtpHostSchema = z
   .trim()
   .min(1, 'Enter the SMTP host')
   .refine(isSmtpHost, 'The SMTP host must be a host name or IP address, like smtp.example.com (no scheme, port, spaces or line breaks)')
+
+/** A required line of a form: trimmed, at most `max` characters, no control characters. */
+export const RequiredLine = (label: string, max = 200) => z.string().trim().min(1, `Enter ${label}`).max(max, `Use at most ${max} characters`).refine(isStorableText, 'Remove the control characters')
+
+/** The sender page's form (app/routes/app.contacts.sender.tsx): who mail is from, the postal address and the SMTP server. */
+export const SenderFormSchema = z.object({
+  intent: z.literal('save-sender'),
+  fromName: RequiredLine('the sender name'),
+  fromEmail: z.email('Enter the sender address'),
+  replyTo: z.union([z.literal(''), z.email('Enter an email address or leave empty')]).optional(),
+  postalAddress: RequiredLine('your postal address (required in marketing email)', 500),
+  host: SmtpHostSchema,
+  port: z.coerce.number().int().min(1).max(65535),
+  security: z.enum(['tls', 'starttls', 'none']),
+  user: z.string().trim().max(200).optional(),
+  password: z.string().max(500).optional(),
+})
+
+/** What `saveSender` takes, from the sender form. */
+export function senderFromForm(workspaceId: string, form: z.infer<typeof SenderFormSchema>) {
+  return {
+    workspaceId,
+    fromName: form.fromName,
+    fromEmail: form.fromEmail,
+    replyTo: form.replyTo || null,
+    postalAddress: form.postalAddress,
+    smtp: { host: form.host, port: form.port, security: form.security, user: form.user || undefined, password: form.password || undefined },
+  }
+}

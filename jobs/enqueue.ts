@@ -37,6 +37,22 @@ export async function enqueueBulkEnrollment(agenda: Agenda, args: { workspaceId:
   await scheduleUniqueJob(agenda, { name: BULK_ENROLL_JOB, key: args.runId, runAt: args.runAt, data: { workspaceId: args.workspaceId, runId: args.runId } })
 }
 
+/**
+ * Keep one recurring schedule for job `name` every `everyMs` (`every` upserts it under the name). Workers
+ * starting together race to create it, and a busy store (FerretDB on SQLite) may refuse: a few more tries.
+ */
+export async function scheduleEvery(agenda: Agenda, name: string, everyMs: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await agenda.every(everyMs, name, undefined, { skipImmediate: true })
+      return
+    } catch (error) {
+      if (attempt === 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+    }
+  }
+}
+
 export type UniqueJobArgs = { name: string; key: string; runAt: Date; data?: Record<string, unknown> }
 
 /**

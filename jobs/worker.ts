@@ -14,6 +14,7 @@ import { defineDripTriggers, scheduleDripTriggers } from './drip-triggers'
 import { defineSignupConfirmation } from './signup-confirmation'
 import { defineBulkEnroll } from './bulk-enroll'
 import { definePrune, schedulePrune } from './prune'
+import { defineScoreDecay, scheduleScoreDecay } from './score-decay'
 
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
@@ -31,12 +32,14 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineSignupConfirmation(agenda, services)
   defineBulkEnroll(agenda, services)
   definePrune(agenda, services)
+  defineScoreDecay(agenda, services)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
     await scheduleDripRunner(agenda, { lanes: services.config.DRIP_LANES })
     await scheduleDripTriggers(agenda)
     await schedulePrune(agenda)
+    await scheduleScoreDecay(agenda)
   }
 }
 

@@ -10,17 +10,18 @@ export const TEMPLATE_ENV = 'TRICKLE_TEST_DB_TEMPLATE'
  * DATABASE_URL (dropped on close), or an in-memory PGlite when no server is configured (never under CI,
  * see test/global-setup.ts). Under vitest it is a copy of the run's template database
  * (test/db-template.ts); the migrations still run, as a check that finds nothing to do.
+ * `migrate: false`: an empty database (never the template), for tests of the migrations themselves.
  */
-export async function createTestDatabase(): Promise<Database & { url?: string }> {
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<Database & { url?: string }> {
   const serverUrl = process.env.DATABASE_URL
-  if (!serverUrl) return openDatabase({ dataDir: null })
+  if (!serverUrl) return openDatabase({ dataDir: null, migrate: options.migrate })
   const name = `trickle_t_${randomBytes(6).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
-  const template = process.env[TEMPLATE_ENV]
+  const template = options.migrate === false ? undefined : process.env[TEMPLATE_ENV]
   await admin.unsafe(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`)
   await admin.end()
   const url = withDatabase(serverUrl, name)
-  const database = await openDatabase({ url, max: 5 })
+  const database = await openDatabase({ url, max: 5, migrate: options.migrate })
   return {
     ...database,
     url,

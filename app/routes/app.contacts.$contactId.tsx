@@ -1,6 +1,6 @@
-import { Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Badge, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import { useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { z } from 'zod'
 import { ContactDrips } from '~/components/contact-drips'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
@@ -19,7 +19,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const id = z.uuid().safeParse(params.contactId)
   const detail = id.success ? await loadContactDetail(services, { workspaceId: workspace.id, contactId: id.data, eventLimit: 100 }) : null
   if (!detail) throw notFound('No such contact in this workspace')
-  const { contact, halfLifeDays, consents, events, suppression } = detail
+  const { contact, halfLifeDays, consents, events, suppression, scoreHistory } = detail
   const [drips, dripChoices] = await Promise.all([listContactDrips(services, { workspaceId: workspace.id, contactId: contact.id }), listDripChoices(services, { workspaceId: workspace.id })])
   return {
     canEdit: roleAtLeast(membership.role, 'editor'),
@@ -36,6 +36,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     },
     suppression: suppression ? { reason: suppression.reason, detail: suppression.detail, at: suppression.createdAt.toISOString() } : null,
     consents: consents.map((c) => ({ id: c.id, source: c.source, ip: c.ip, consentText: c.consentText, givenAt: c.givenAt.toISOString(), confirmedAt: iso(c.confirmedAt) })),
+    scoreHistory: scoreHistory.map((c) => ({ id: c.id, rule: c.rule, points: c.points, occurredAt: c.occurredAt.toISOString() })),
     events: events.map((e) => ({ id: e.id, type: e.type, name: e.name, scoreDelta: e.scoreDelta, occurredAt: e.occurredAt.toISOString(), properties: JSON.stringify(e.properties) })),
   }
 }
@@ -72,9 +73,10 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 const when = (s: string | null) => (s ? `${s.slice(0, 16).replace('T', ' ')} UTC` : '—')
+const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${Math.abs(n)}` : '0')
 
 export default function ContactDetail() {
-  const { contact, consents, events, suppression, drips, dripChoices, canEdit } = useLoaderData<typeof loader>()
+  const { contact, consents, events, suppression, drips, dripChoices, canEdit, scoreHistory } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const navigation = useNavigation()
   return (
@@ -123,6 +125,31 @@ export default function ContactDetail() {
           </Table.Tbody>
         </Table>
       )}
+      <Title order={2}>Score history</Title>
+      {scoreHistory.length === 0 ? (
+        <Text>
+          No score changes yet. <Anchor component={Link} to="/app/contacts/score-rules">See the score rules</Anchor>
+        </Text>
+      ) : (
+        <Table aria-label="Score history">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>When</Table.Th>
+              <Table.Th>Rule</Table.Th>
+              <Table.Th>Points</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {scoreHistory.map((c) => (
+              <Table.Tr key={c.id}>
+                <Table.Td>{when(c.occurredAt)}</Table.Td>
+                <Table.Td>{c.rule}</Table.Td>
+                <Table.Td>{signed(c.points)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
       <Title order={2}>Events</Title>
       {events.length === 0 ? (
         <Text>No events yet.</Text>
@@ -141,7 +168,7 @@ export default function ContactDetail() {
               <Table.Tr key={e.id}>
                 <Table.Td>{when(e.occurredAt)}</Table.Td>
                 <Table.Td>{e.type === 'event' ? e.name : e.type}</Table.Td>
-                <Table.Td>{e.scoreDelta ? `+${e.scoreDelta}` : ''}</Table.Td>
+                <Table.Td>{e.scoreDelta ? signed(e.scoreDelta) : ''}</Table.Td>
                 <Table.Td>
                   <Code>{e.properties}</Code>
                 </Table.Td>

@@ -12,7 +12,7 @@ import { isConnectorError } from '#connectors/types'
 import { InputError } from '~/core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { describeTrigger, dripToFormValues } from '#core/drip-form'
-import { activateDrip, activationProblems, countEnrollmentsByTrigger, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
+import { activateDrip, activationProblems, activationWarnings, countEnrollmentsByTrigger, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
@@ -21,8 +21,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data
 
 /** Where the user fixes what keeps a drip from being activated. */
 const FIX_LINKS: Record<string, { to: string; label: string }> = {
-  sender: { to: '/app/contacts/forms', label: 'Set up the sender' },
-  postalAddress: { to: '/app/contacts/forms', label: 'Add your postal address' },
+  sender: { to: '/app/contacts/sender', label: 'Set up the sender' },
+  postalAddress: { to: '/app/contacts/sender', label: 'Add your postal address' },
 }
 
 async function loadDripOrThrow(request: Request, services: Parameters<typeof getDrip>[0], dripId: string | undefined, role?: 'editor') {
@@ -37,16 +37,17 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, row } = await loadDripOrThrow(request, services, params.dripId)
   const ids = { workspaceId: workspace.id, dripId: row.drip.id }
-  const [drip, problems, options, enrolledBy] = await Promise.all([
+  const [drip, problems, warnings, options, enrolledBy] = await Promise.all([
     getDrip(services, ids),
     activationProblems(services, row),
+    activationWarnings(services, { workspaceId: workspace.id }),
     loadDripEditorOptions(services, { workspaceId: workspace.id }),
     countEnrollmentsByTrigger(services, { ...ids, triggers: row.drip.settings.triggers }),
   ])
   const names = new Map([...options.forms, ...options.segments, ...options.dateFields].map((o) => [o.value, o.label]))
   const triggers = drip.settings.triggers.map((t, i) => ({ label: describeTrigger(t, names), enrolled: enrolledBy.byTrigger[i] ?? 0 }))
   if (enrolledBy.other) triggers.push({ label: 'Added by hand, CSV or API', enrolled: enrolledBy.other })
-  return { drip, problems, options, triggers, initial: dripToFormValues(drip) }
+  return { drip, problems, warnings, options, triggers, initial: dripToFormValues(drip) }
 }
 
 const EMAILS = /[^\s,;]+/g
@@ -96,14 +97,14 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof InputError && error.status !== 404) return fail(error.message, error.status, error.field ?? 'form')
-    if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the sender under Contacts → Forms.`, 422, 'sender')
+    if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the email sender (Audience → Email sender).`, 422, 'sender')
     if (isConnectorError(error)) return fail(`The SMTP server refused the test: ${error.message}`, 502, 'to')
     throw error
   }
 }
 
 export default function DripPage() {
-  const { drip, problems, options, triggers, initial } = useLoaderData<typeof loader>()
+  const { drip, problems, warnings, options, triggers, initial } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const navigation = useNavigation()
   const busy = (intent: string) => navigation.state === 'submitting' && navigation.formData?.get('intent') === intent
@@ -167,6 +168,17 @@ export default function DripPage() {
                     </Anchor>
                   </>
                 ) : null}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
+      ) : null}
+      {drip.status === 'paused' && warnings.length ? (
+        <Alert color="blue" title="Worth checking before this drip goes live (it can run without)">
+          <List size="sm">
+            {warnings.map((w) => (
+              <List.Item key={w.field}>
+                <strong>{w.message}.</strong> {w.next}
               </List.Item>
             ))}
           </List>

@@ -47,7 +47,7 @@ export default function NotificationSettings() {
       <Text>Failed, missed and needs-review posts always appear on the dashboard. Owners can also get them by email: one digest a minute at most, listing every post that needs attention.</Text>
       {hasSender ? null : (
         <Alert color="yellow" title="No email sender yet">
-          Digests go out through your workspace’s SMTP sender. <Link to="/app/contacts/forms">Set up the sender</Link> first; until then problems show only in the app.
+          Digests go out through your workspace’s SMTP sender. <Link to="/app/contacts/sender">Set up the sender</Link> first; until then problems show only in the app.
         </Alert>
       )}
       {canEdit ? null : <Text c="dimmed">Only owners can change notifications.</Text>}

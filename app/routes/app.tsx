@@ -1,4 +1,4 @@
-import { Alert, AppShell, Anchor, Burger, Button, Group, NativeSelect, NavLink, Text, VisuallyHidden } from '@mantine/core'
+import { Alert, AppShell, Anchor, Burger, Button, Group, NativeSelect, NavLink, ScrollArea, Text, VisuallyHidden } from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import { data, type ActionFunctionArgs, type LinksFunction, type LoaderFunctionArgs } from '@remix-run/node'
 import { Form, Link, Outlet, useLoaderData, useLocation } from '@remix-run/react'
@@ -51,21 +51,59 @@ export async function action({ request, context }: ActionFunctionArgs) {
   return redirectWithToast(services, '/app', { kind: 'info', message: `You are now in ${target?.name ?? 'the other workspace'}.` })
 }
 
-const NAV = [
-  { to: '/app', label: 'Dashboard', end: true },
+type NavItem = { to: string; label: string }
+
+/** The main navigation: single items and labelled areas. */
+const NAV: Array<NavItem | { area: string; items: NavItem[] }> = [
+  { to: '/app', label: 'Dashboard' },
   { to: '/app/series', label: 'Series' },
   { to: '/app/calendar', label: 'Calendar' },
-  { to: '/app/drips', label: 'Drips' },
-  { to: '/app/contacts', label: 'Contacts' },
+  {
+    area: 'Drips',
+    items: [
+      { to: '/app/drips', label: 'Drips' },
+      { to: '/app/drips/new', label: 'New drip' },
+    ],
+  },
+  {
+    area: 'Audience',
+    items: [
+      { to: '/app/contacts', label: 'Contacts' },
+      { to: '/app/contacts/segments', label: 'Segments' },
+      { to: '/app/contacts/forms', label: 'Signup forms' },
+      { to: '/app/contacts/fields', label: 'Fields' },
+      { to: '/app/contacts/score-rules', label: 'Score rules' },
+      { to: '/app/contacts/sender', label: 'Email sender' },
+    ],
+  },
   { to: '/app/analytics', label: 'Analytics' },
   { to: '/app/accounts', label: 'Accounts' },
   { to: '/app/settings', label: 'Settings' },
 ]
 
+const NAV_ITEMS = NAV.flatMap((entry) => ('area' in entry ? entry.items : [entry]))
+
+/** The item a page belongs to: the longest `to` the path is, or is under (`/app` only for itself). */
+function activeNavItem(pathname: string): string | null {
+  const path = pathname.replace(/\/+$/, '') || '/'
+  let best: string | null = null
+  for (const { to } of NAV_ITEMS) {
+    const matches = path === to || (to !== '/app' && path.startsWith(`${to}/`))
+    if (matches && (!best || to.length > best.length)) best = to
+  }
+  return best
+}
+
+function NavItemLink({ item, active }: { item: NavItem; active: string | null }) {
+  const current = item.to === active
+  return <NavLink component={Link} to={item.to} label={item.label} active={current} aria-current={current ? 'page' : undefined} />
+}
+
 export default function AppLayout() {
   const { user, workspace, workspaces, role, overdueSince } = useLoaderData<typeof loader>()
   const [opened, { toggle, close }] = useDisclosure(false)
   const { pathname } = useLocation()
+  const active = activeNavItem(pathname)
   // A phone's menu closes once a link was followed.
   useEffect(() => close(), [pathname, close])
   return (
@@ -113,12 +151,24 @@ export default function AppLayout() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" id="main-navigation" className="app-navbar" data-menu-closed={opened ? undefined : true}>
-        <nav aria-label="Main">
-          {NAV.map((item) => {
-            const active = item.end ? pathname === item.to || pathname === `${item.to}/` : pathname === item.to || pathname.startsWith(`${item.to}/`)
-            return <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={active} aria-current={active ? 'page' : undefined} />
-          })}
-        </nav>
+        <AppShell.Section grow component={ScrollArea}>
+          <nav aria-label="Main">
+            {NAV.map((entry) =>
+              'area' in entry ? (
+                <div key={entry.area} role="group" aria-labelledby={`nav-area-${entry.area}`}>
+                  <Text id={`nav-area-${entry.area}`} size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" pt="sm" pb={4}>
+                    {entry.area}
+                  </Text>
+                  {entry.items.map((item) => (
+                    <NavItemLink key={item.to} item={item} active={active} />
+                  ))}
+                </div>
+              ) : (
+                <NavItemLink key={entry.to} item={entry} active={active} />
+              ),
+            )}
+          </nav>
+        </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main>
         {overdueSince ? (

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, ilike, or, sql } from 'drizzle-orm'
 import type { ContactRow } from '../../domain/email/contact'
+import type { ScoreRule } from '../../domain/email/types'
 import type { Db, DbOrTx } from '../client'
 import {
   consentRecords,
@@ -12,6 +13,7 @@ import {
   type ContactStatus,
   type ImportRowError,
 } from '../schema'
+import { replaceScoreRules } from './score-rules'
 
 export type Contact = typeof contacts.$inferSelect
 
@@ -216,8 +218,13 @@ export async function getEmailSettings(db: DbOrTx, args: { workspaceId: string }
   return row ?? null
 }
 
-export async function saveEmailSettings(db: DbOrTx, args: Omit<typeof emailSettings.$inferInsert, 'updatedAt'> & { at: Date }): Promise<EmailSettings> {
-  const { at, ...values } = args
+/**
+ * Insert or replace the workspace's email settings. `scoreRules`, when given, replaces the workspace's
+ * score rules too (they lived in this row before migration 0012; callers that set everything at once keep working).
+ */
+export async function saveEmailSettings(db: DbOrTx, args: Omit<typeof emailSettings.$inferInsert, 'updatedAt'> & { at: Date; scoreRules?: ScoreRule[] }): Promise<EmailSettings> {
+  const { at, scoreRules, ...values } = args
+  if (scoreRules) await replaceScoreRules(db, { workspaceId: args.workspaceId, rules: scoreRules, at })
   const [row] = await db
     .insert(emailSettings)
     .values({ ...values, updatedAt: at })

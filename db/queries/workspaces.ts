@@ -1,10 +1,12 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { memberships, users, workspaces, type Role } from '../schema'
+import { insertDefaultScoreRules } from './score-rules'
 
 export async function createWorkspace(db: DbOrTx, args: { name: string; ownerUserId: string; timezone?: string }) {
   const [workspace] = await db.insert(workspaces).values({ name: args.name, timezone: args.timezone }).returning()
   await db.insert(memberships).values({ workspaceId: workspace!.id, userId: args.ownerUserId, role: 'owner' })
+  await insertDefaultScoreRules(db, { workspaceId: workspace!.id, at: workspace!.createdAt })
   return workspace!
 }
 

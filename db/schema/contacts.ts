@@ -1,6 +1,6 @@
 import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
-import type { ContactStatus, FieldType, FrequencyCap, ScoreRule, SegmentRule } from '../../domain/email/types'
+import type { ContactStatus, FieldType, FrequencyCap, SegmentRule } from '../../domain/email/types'
 import { accounts } from './accounts'
 import { sequences } from './sequences'
 import { workspaceRef, workspaces } from './workspaces'
@@ -161,8 +161,7 @@ export const emailSettings = pgTable('email_settings', {
   postalAddress: text('postal_address').notNull(),
   /** The `email` account holding the SMTP settings and password (sealed by the token vault). */
   senderAccountId: uuid('sender_account_id').references(() => accounts.id, { onDelete: 'set null' }),
-  scoreRules: jsonb('score_rules').$type<ScoreRule[]>(),
-  /** Null: the score never decays. */
+  /** Null: the score never halves with time (score rules live in db/schema/score.ts). */
   scoreHalfLifeDays: doublePrecision('score_half_life_days'),
   frequencyCap: jsonb('frequency_cap').$type<FrequencyCap>(),
   updatedAt: instant('updated_at').notNull().defaultNow(),

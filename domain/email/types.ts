@@ -16,10 +16,35 @@ export const FrequencyCapSchema = z.strictObject({
 })
 export type FrequencyCap = z.infer<typeof FrequencyCapSchema>
 
-/** A lead-score rule: points for an email activity, or for an API event of a given name. */
+/** An API event's name (`purchase`, `demo_booked`): what triggers, conditions and score rules match on. */
+export const EventNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits and _ . : - (e.g. purchase, cart_abandoned)')
+
+export const SCORE_RULE_KINDS = ['opened', 'clicked', 'event', 'inactive'] as const
+export type ScoreRuleKind = (typeof SCORE_RULE_KINDS)[number]
+
+const Points = z
+  .number({ error: 'enter a number of points, like 5 or -3' })
+  .min(-1000, 'must be at least -1000')
+  .max(1000, 'must be at most 1000')
+  .refine((n) => n !== 0, 'use a number other than 0 (remove the rule to stop scoring)')
+
+/**
+ * A lead-score rule: points for an email activity (`opened`, `clicked`), for an API event of a given
+ * name, or (`inactive`) points taken away every `everyDays` days without activity: the decay.
+ */
 export const ScoreRuleSchema = z.discriminatedUnion('on', [
-  z.strictObject({ on: z.enum(['opened', 'clicked']), points: z.number().min(-1000).max(1000) }),
-  z.strictObject({ on: z.literal('event'), name: z.string().min(1).max(100), points: z.number().min(-1000).max(1000) }),
+  z.strictObject({ on: z.enum(['opened', 'clicked']), points: Points }),
+  z.strictObject({ on: z.literal('event'), name: EventNameSchema, points: Points }),
+  z.strictObject({
+    on: z.literal('inactive'),
+    points: Points.refine((n) => n < 0, 'a decay takes points away: use a negative number, like -5'),
+    everyDays: z.number({ error: 'enter a number of days, like 30' }).int('use whole days').min(1, 'must be at least 1').max(3650, 'must be at most 3650'),
+  }),
 ])
 export type ScoreRule = z.infer<typeof ScoreRuleSchema>
 

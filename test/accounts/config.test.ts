@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { loadConfig } from '../../core/env.server'
+import { configWarnings, loadConfig } from '../../core/env.server'
 import { createAccountServices } from '../../core/services.server'
 import { systemClock } from '../../core/clock'
 
@@ -53,4 +53,11 @@ it('names the variable that is wrong', () => {
   expect(() => loadConfig({ ...base, MASTODON_ALLOW_HTTP: 'yes' })).toThrow(/MASTODON_ALLOW_HTTP/)
   expect(() => loadConfig({ ...base, ALLOW_PRIVATE_NETWORK_HOSTS: 'yes' })).toThrow(/ALLOW_PRIVATE_NETWORK_HOSTS/)
   expect(loadConfig({ ...base, ALLOW_PRIVATE_NETWORK_HOSTS: 'true' }).ALLOW_PRIVATE_NETWORK_HOSTS).toBe(true)
+})
+
+it('warns at boot in production when APP_URL is not https (one-click unsubscribe needs https), and only then', () => {
+  const production = { ...base, NODE_ENV: 'production' as const }
+  expect(configWarnings(loadConfig({ ...production, APP_URL: 'http://trickle.example.com' }))).toEqual([expect.stringContaining('APP_URL is not https')])
+  expect(configWarnings(loadConfig({ ...production, APP_URL: 'https://trickle.example.com' }))).toEqual([])
+  expect(configWarnings(loadConfig({ ...base, APP_URL: 'http://localhost:3000' }))).toEqual([])
 })

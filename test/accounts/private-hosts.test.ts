@@ -58,14 +58,14 @@ describe('the SMTP host field', () => {
 
   it('takes a host name or an IP address only, and names the field', async () => {
     for (const host of ['smtp.example.com\r\nRCPT TO:<victim@example.com>', 'smtp.example.com\nx', 'smtp example.com', 'smtp://smtp.example.com', 'smtp.example.com:25', 'smtp.example.com/x', '-bad.example.com']) {
-      const response = await browser.submit('/app/contacts/forms', sender(host))
+      const response = await browser.submit('/app/contacts/sender', sender(host))
       expect(response.status, JSON.stringify(host)).toBe(400)
       const html = await response.text()
       expect(html, JSON.stringify(host)).toContain('The SMTP host must be a host name or IP address')
       expect(html).toMatch(/<input[^>]*name="host"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*name="host"/)
     }
     for (const host of ['smtp.example.com', '203.0.113.7', '2001:db8::25']) {
-      expect((await browser.submit('/app/contacts/forms', sender(host))).status, host).toBe(200)
+      expect((await browser.submit('/app/contacts/sender', sender(host))).status, host).toBe(200)
     }
   })
 })

@@ -4,6 +4,7 @@ import { getApiToken } from '../../db/queries/tokens'
 import { listOpenInvitations } from '../../db/queries/invitations'
 import { findUserByEmail } from '../../db/queries/users'
 import { getContact } from '../../db/queries/contacts'
+import { getScoreRule } from '../../db/queries/score-rules'
 import { issueApiToken } from '../../app/utils/api.server'
 import { issueInvitation } from '../../app/utils/auth.server'
 import { loadSeries } from '../../core/series/editing.server'
@@ -78,6 +79,25 @@ const resources: Resource[] = [
       const contact = await getContact(app.services.database.db, { workspaceId: a.workspaceId, contactId: id })
       return contact?.name === 'Private' && contact.status === 'subscribed'
     },
+  },
+  {
+    name: 'score rule',
+    createInA: async ({ app, a }) => {
+      const response = await fetch(`${app.url}/api/v1/score-rules`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${a.token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ on: 'event', name: 'private_event', points: 5 }),
+      })
+      return (await response.json()).id
+    },
+    attempts: (id): Attempt[] => [
+      { api: 'GET', path: `/api/v1/score-rules/${id}` },
+      { api: 'PUT', path: `/api/v1/score-rules/${id}`, body: { on: 'event', name: 'taken_over', points: 1 } },
+      { api: 'DELETE', path: `/api/v1/score-rules/${id}` },
+      { form: '/app/contacts/score-rules', fields: { intent: 'save', ruleId: id, on: 'opened', points: '50' } },
+      { form: '/app/contacts/score-rules', fields: { intent: 'remove', ruleId: id } },
+    ],
+    unchanged: async ({ app, a }, id) => (await getScoreRule(app.services.database.db, { workspaceId: a.workspaceId, ruleId: id }))?.points === 5,
   },
   {
     name: 'account',

@@ -127,6 +127,8 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/contacts/import',
     '/app/contacts/fields',
     '/app/contacts/forms',
+    '/app/contacts/sender',
+    '/app/contacts/score-rules',
     '/app/settings',
     '/app/settings/workspace',
     '/app/settings/members',

@@ -77,8 +77,8 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@drips.test', workspaceName: 'Brand' })
 
-  // The sender (loopback SMTP) and a signup form, on their page.
-  await page.goto(`${app.url}/app/contacts/forms`)
+  // The sender (loopback SMTP) and a signup form, on their pages (Audience in the navigation).
+  await page.goto(`${app.url}/app/contacts/sender`)
   await page.waitForLoadState('networkidle')
   await page.getByLabel('From name').fill('Brand News')
   await page.getByLabel('From address').fill('news@brand.test')
@@ -88,6 +88,9 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.getByLabel('Security').selectOption('none')
   await page.getByRole('button', { name: 'Save sender' }).click()
   await page.getByText('Sender saved.').waitFor()
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Signup forms', exact: true }).click()
+  await page.getByRole('heading', { level: 1, name: 'Signup forms' }).waitFor()
+  await page.waitForLoadState('networkidle')
   await page.getByLabel('Form name').fill('Newsletter')
   await page.getByRole('button', { name: 'Create form' }).click()
   await page.getByText('Form "Newsletter" created.').waitFor()

@@ -61,12 +61,14 @@ beforeAll(async () => {
   const drip = await api('POST', '/drips', { name: 'Welcome', trigger: { kind: 'form', formId: form.id }, steps: [{ subject: 'Hi', markdown: 'Hello' }] })
   const contact = await api('POST', '/contacts', { email: 'fuzz-contact@example.com', name: 'Fuzz' })
   const segment = await api('POST', '/segments', { name: 'Fuzzed', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } })
+  const scoreRule = await api('POST', '/score-rules', { on: 'event', name: 'fuzzed', points: 3 })
   const spareTokenId = /name="tokenId" value="([^"]+)"/.exec(spare)?.[1] ?? '00000000-0000-4000-8000-000000000000'
   const claims = { workspaceId, contactId: contact.id }
   Object.assign(params, {
     $seriesId: series.id,
     $dripId: drip.id,
     $segmentId: segment.id,
+    $ruleId: scoreRule.id,
     $contactId: contact.id,
     $formId: form.id,
     $tokenId: spareTokenId,
@@ -98,6 +100,8 @@ beforeAll(async () => {
     ['POST', '/api/v1/segments', { name: 'VIP', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['PATCH', `/api/v1/segments/${segment.id}`, { name: 'Renamed', rule: { match: 'any', conditions: [{ kind: 'tag', tag: 'a', has: true }] } }],
     ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
+    ['POST', '/api/v1/score-rules', { on: 'event', name: 'demo_booked', points: 10 }],
+    ['PUT', `/api/v1/score-rules/${scoreRule.id}`, { on: 'inactive', points: -5, everyDays: 30 }],
     ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }],
     ['POST', '/api/v1/drips/preview-timeline', { timezone: 'UTC', quietHours: { start: '22:00', end: '07:00' }, steps: [{ delay: 'P0D' }, { delay: 'P1D', after: 'enrollment' }], zone: 'Asia/Tokyo' }],
   ]

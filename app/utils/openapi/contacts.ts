@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { EmailSchema, isStorableJson, isStorableText, TagSchema, TimezoneSchema } from '#domain/email/contact'
-import { CONTACT_STATUSES } from '#domain/email/types'
+import { CONTACT_STATUSES, EventNameSchema } from '#domain/email/types'
 import type { Contact } from '../../core.server'
 import { decayedScore, displayScore } from '#domain/email/score'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
@@ -46,13 +46,7 @@ export const ContactSchema = z.object({
 
 export const EventInputSchema = z.strictObject({
   email: EmailSchema,
-  type: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters')
-    .regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits and _ . : - (e.g. purchase, cart_abandoned)')
-    .describe('The event name, e.g. purchase, demo_booked'),
+  type: EventNameSchema.describe('The event name, e.g. purchase, demo_booked'),
   name: Text(200).optional().describe('The contact’s name, used when the contact is created'),
   properties: z
     .record(z.string(), z.unknown())
