@@ -19,8 +19,8 @@ import type { Services } from '../services.server'
 
 /** What the preview and the test send read from the editor: a step's subject and body, and whose email it is. */
 export const TemplatePreviewInputSchema = z.object({
-  subject: z.string().max(300, { error: 'subject: at most 300 characters' }),
-  markdown: z.string().max(100_000, { error: 'markdown: at most 100,000 characters' }),
+  subject: z.string().max(300, { error: 'at most 300 characters' }),
+  markdown: z.string().max(100_000, { error: 'at most 100,000 characters' }),
   /** A contact's email; empty: a made-up contact with the workspace's fields. */
   contact: z.string().trim().max(254).optional(),
 })
