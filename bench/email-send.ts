@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server'
 import { createEmailConnector, smtpCredentials } from '../connectors/email/index'
 import { hmacSha256 } from '../core/secrets'
 import { signLink } from '../domain/email/links'
+import { contactScope } from '../domain/email/liquid'
 import { renderEmail } from '../domain/email/template'
 
 const COUNT = Number(process.argv[2] ?? 3000)
@@ -32,7 +33,7 @@ await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve
 const port = (server.server.address() as AddressInfo).port
 
 const template = { subject: 'Week {{ week | "1" }} tips for {{ first_name | "you" }}', markdown: '# Hello {{ name | "reader" }}\n\nThis week: **three** things.\n\n- one\n- two\n- [three](https://example.com/three?utm=drip)\n' }
-const fixed = renderEmail({ template, values: { name: 'Ann', first_name: 'Ann' }, postalAddress: '1 Main St', unsubscribeUrl: 'https://app.example/u/x' })
+const fixed = renderEmail({ template, scope: { contact: contactScope({ email: 'ann@rcpt.test', name: 'Ann', timezone: null, fields: {} }) }, postalAddress: '1 Main St', unsubscribeUrl: 'https://app.example/u/x' })
 const from = { name: 'Bench', address: 'bench@sender.test' }
 
 async function run(name: string, send: (i: number) => Promise<unknown>) {
@@ -66,7 +67,7 @@ const cases: Array<[string, (i: number) => Promise<unknown>]> = [
     const unsubscribeUrl = `https://app.example/u/${signLink({ mac: linkMac, purpose: 'unsubscribe', claims, now })}`
     const email = renderEmail({
       template,
-      values: { name: `Reader ${i}`, first_name: 'Reader', week: '2' },
+      scope: { contact: contactScope({ email: `r${i}@rcpt.test`, name: `Reader ${i}`, timezone: null, fields: { week: '2' } }) },
       postalAddress: '1 Main St',
       unsubscribeUrl,
       trackClick: (url) => `https://app.example/t/c/${signLink({ mac: linkMac, purpose: 'click', claims: { ...claims, url }, now })}`,

@@ -104,7 +104,7 @@ export function newDripValues(timezone: string): DripFormValues {
     quietOn: false,
     quietStart: '22:00',
     quietEnd: '07:00',
-    steps: [{ ...emptyStep(), subject: 'Welcome, {{first_name | "there"}}!', markdown: 'Hi {{first_name | "there"}},\n\nThanks for signing up. Here is what to expect…' }],
+    steps: [{ ...emptyStep(), subject: 'Welcome, {{ contact.first_name | default: "there" }}!', markdown: 'Hi {{ contact.first_name | default: "there" }},\n\nThanks for signing up. Here is what to expect…' }],
   }
 }
 

@@ -2,7 +2,7 @@ import type { DbOrTx } from '../db/client'
 import { listFieldDefinitions } from '../db/queries/contacts'
 import { ownedDripReferences } from '../db/queries/drips'
 import type { DripCondition, DripTrigger } from '../domain/drip/schema'
-import { unknownMergeKeys } from '../domain/email/merge'
+import { describeTemplateProblem, templateProblems } from '../domain/email/liquid'
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
@@ -32,13 +32,11 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
     if (step.condition?.kind === 'segment') refs.push({ field: `steps.${i}.condition.segmentId`, of: `the condition of step ${i + 1}`, kind: 'segment', id: step.condition.segmentId })
   })
   const fields = await listFieldDefinitions(db, { workspaceId: args.workspaceId })
+  const fieldKeys = fields.map((f) => f.key)
   steps.forEach((step, i) => {
     for (const part of ['subject', 'markdown'] as const) {
-      const unknown = unknownMergeKeys({ template: step[part], knownKeys: fields.map((f) => f.key) })
-      if (unknown.length) {
-        const known = ['email', 'name', 'first_name', 'timezone', ...fields.map((f) => f.key)]
-        problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : 'message'}: no contact field “${unknown[0]}” (merge fields: ${known.join(', ')}); define it under Contacts → Fields or fix the spelling`)
-      }
+      const [first] = templateProblems(step[part], { fieldKeys })
+      if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
     }
   })
   triggers.forEach((t, i) => {

@@ -22,7 +22,7 @@ import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
 import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
-import { contactMergeValues } from '../domain/email/merge'
+import { contactScope } from '../domain/email/liquid'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import type { DsnRecipient } from '../domain/email/dsn'
 import { mailability } from './contacts.server'
@@ -117,7 +117,8 @@ export function composeEmail(
   const unsubscribeUrl = signedEmailUrl(services, 'unsubscribe', claims)
   const rendered = renderEmail({
     template: args.template,
-    values: { ...contactMergeValues(contact), ...args.values },
+    scope: { contact: contactScope(contact), globals: args.values },
+    now: services.clock.now(),
     postalAddress: settings.postalAddress,
     unsubscribeUrl,
     preferencesUrl: signedEmailUrl(services, 'preferences', claims),

@@ -1,9 +1,10 @@
 import { Alert, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
-import { Form, useFetcher, useNavigation } from '@remix-run/react'
-import { useState } from 'react'
+import { Form, useNavigation } from '@remix-run/react'
+import { useEffect, useState } from 'react'
 import { CsrfInput } from './csrf-input'
 import { DripTimeline } from './drip-timeline'
 import { DripTriggerFields } from './drip-triggers'
+import { StepPreview, useStepPreview } from './step-preview'
 import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '#core/drip-form'
 
 export type DripEditorOptions = {
@@ -11,9 +12,9 @@ export type DripEditorOptions = {
   forms: Array<{ value: string; label: string }>
   segments: Array<{ value: string; label: string }>
   dateFields: Array<{ value: string; label: string }>
+  /** `contact.first_name`, …, `contact.fields.<key>`: what a step's template may use. */
+  mergeFields: string[]
 }
-
-type Preview = { subject: string; html: string } | { error: string }
 
 const WEEKDAY_LABELS: Record<string, string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' }
 
@@ -36,6 +37,8 @@ const CONDITION_LABELS: Array<{ value: DripFormStep['condition']; label: string 
  */
 export function DripEditor(props: { initial: DripFormValues; options: DripEditorOptions; errors: Record<string, string>; submitLabel: string }) {
   const [values, setValues] = useState(props.initial)
+  const [sampleContact, setSampleContact] = useState('')
+  const [sampleContactError, setSampleContactError] = useState<string | undefined>()
   const navigation = useNavigation()
   const { errors, options } = props
   const set = (next: Partial<DripFormValues>) => setValues((v) => ({ ...v, ...next }))
@@ -130,8 +133,19 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
 
         <Title order={2}>Steps</Title>
         <Text c="dimmed" size="sm">
-          Merge fields: {'{{first_name | "there"}}'}, {'{{name}}'}, {'{{email}}'} and your custom fields; the quoted text after | is used when the field is empty. Every email gets your postal address and an unsubscribe link.
+          Subject and message are Liquid templates: {'{{ contact.first_name | default: "there" }}'}, {'{{ contact.fields.company }}'}, {'{% if contact.fields.plan == "pro" %}…{% endif %}'}. Merge fields:{' '}
+          {options.mergeFields.join(', ')}. Every email gets your postal address and an unsubscribe link.
         </Text>
+        <TextInput
+          label="Preview emails as (a contact's email)"
+          description="Empty: Jane Doe, a made-up contact with a sample value in every field"
+          inputMode="email"
+          autoComplete="off"
+          value={sampleContact}
+          onChange={(e) => setSampleContact(e.currentTarget.value)}
+          error={sampleContactError}
+          maw={420}
+        />
         {errors.steps ? (
           <Text c="red" size="sm" role="alert">
             {errors.steps}
@@ -145,6 +159,8 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
             count={values.steps.length}
             errors={errors}
             options={options}
+            sampleContact={sampleContact}
+            onSampleContactError={i === 0 ? setSampleContactError : undefined}
             onChange={(next) => setStep(i, next)}
             onMove={(by) => move(i, by)}
             onRemove={() => set({ steps: values.steps.filter((_, j) => j !== i) })}
@@ -170,6 +186,8 @@ function StepFields(props: {
   count: number
   errors: Record<string, string>
   options: DripEditorOptions
+  sampleContact: string
+  onSampleContactError?(message: string | undefined): void
   onChange(next: Partial<DripFormStep>): void
   onMove(by: number): void
   onRemove(): void
@@ -177,7 +195,9 @@ function StepFields(props: {
   const { index: i, step, errors } = props
   const p = `steps.${i}.`
   const n = i + 1
-  const preview = useFetcher<Preview>()
+  const { preview, errors: previewErrors } = useStepPreview({ subject: step.subject, markdown: step.markdown, contact: props.sampleContact })
+  const { onSampleContactError } = props
+  useEffect(() => onSampleContactError?.(previewErrors.contact), [onSampleContactError, previewErrors.contact])
   const conditions = i === 0 ? CONDITION_LABELS.filter((c) => !['opened', 'not-opened', 'clicked', 'not-clicked'].includes(c.value)) : CONDITION_LABELS
   const needsEmailStep = ['opened', 'not-opened', 'clicked', 'not-clicked'].includes(step.condition)
   const needsEvent = step.condition === 'event' || step.condition === 'no-event'
@@ -290,46 +310,20 @@ function StepFields(props: {
         ) : (
           <input type="hidden" name={`${p}onFalse`} value="skip" />
         )}
-        <TextInput label={`Step ${n}: subject`} name={`${p}subject`} value={step.subject} onChange={(e) => props.onChange({ subject: e.currentTarget.value })} error={errors[`${p}subject`]} />
+        <TextInput label={`Step ${n}: subject`} name={`${p}subject`} value={step.subject} onChange={(e) => props.onChange({ subject: e.currentTarget.value })} error={errors[`${p}subject`] ?? previewErrors.subject} />
         <Textarea
           label={`Step ${n}: message (Markdown)`}
           name={`${p}markdown`}
           value={step.markdown}
           onChange={(e) => props.onChange({ markdown: e.currentTarget.value })}
-          error={errors[`${p}markdown`]}
+          error={errors[`${p}markdown`] ?? previewErrors.markdown}
           autosize
           minRows={5}
         />
-        <Group>
-          <Button
-            size="xs"
-            variant="default"
-            loading={preview.state !== 'idle'}
-            onClick={() => preview.submit({ subject: step.subject, markdown: step.markdown, csrf: csrfOf() }, { method: 'post', action: '/app/drips/preview' })}
-          >
-            Preview step {n}
-          </Button>
-        </Group>
-        {preview.data && 'error' in preview.data ? (
-          <Text c="red" size="sm" role="alert">
-            {preview.data.error}
-          </Text>
-        ) : preview.data ? (
-          <Stack gap={4}>
-            <Text size="sm">
-              <strong>Subject:</strong> {preview.data.subject}
-            </Text>
-            <iframe title={`Preview of step ${n}`} srcDoc={preview.data.html} sandbox="" style={{ width: '100%', height: 320, border: '1px solid #ced4da', background: 'white' }} />
-          </Stack>
-        ) : null}
+        <StepPreview n={n} subject={step.subject} markdown={step.markdown} contact={props.sampleContact} preview={preview} />
       </Stack>
     </Paper>
   )
-}
-
-/** The CSRF token the shell rendered (the preview fetcher posts outside the editor's form). */
-function csrfOf(): string {
-  return (document.querySelector('input[name="csrf"]') as HTMLInputElement | null)?.value ?? ''
 }
 
 /** `steps.1.subject` → "Step 2 subject", `triggers.0.segmentId` → "Trigger 1 segment" for the error summary. */

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Group, List, NativeSelect, Paper, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Group, List, Paper, SimpleGrid, Stack, Text, Textarea, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useMemo } from 'react'
@@ -8,11 +8,10 @@ import { DripEditor } from '~/components/drip-editor'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DripStepTable } from '~/components/drip-step-table'
 import { useToast } from '~/components/toasts'
-import { isConnectorError } from '#connectors/types'
 import { InputError } from '~/core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { describeTrigger, dripToFormValues } from '#core/drip-form'
-import { activateDrip, activationProblems, activationWarnings, countEnrollmentsByTrigger, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm, testSend, EmailNotConfiguredError } from '../core.server'
+import { activateDrip, activationProblems, activationWarnings, countEnrollmentsByTrigger, deleteDrip, enrollContacts, findDripWithSteps, getDrip, loadDripEditorOptions, pauseDrip, saveDripForm } from '../core.server'
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
@@ -75,12 +74,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       case 'delete':
         await deleteDrip(services, ids)
         return redirectWithToast(services, '/app/drips', { kind: 'info', message: `Drip “${row.drip.name}” deleted.` })
-      case 'test-send': {
-        const stepId = String(form.get('stepId') ?? '')
-        if (!row.steps.some((s) => s.id === stepId)) return fail('Choose a step to send', 400, 'stepId')
-        const sent = await testSend(services, { ...ids, stepId, to: String(form.get('to') ?? '') })
-        return { ok: true as const, message: `Test sent (Message-ID ${sent.messageId}).`, fieldErrors: {}, values: null }
-      }
       case 'enroll': {
         const emails = String(form.get('emails') ?? '').match(EMAILS) ?? []
         if (emails.length === 0) return fail('Enter at least one email address', 400, 'emails')
@@ -97,8 +90,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof InputError && error.status !== 404) return fail(error.message, error.status, error.field ?? 'form')
-    if (error instanceof EmailNotConfiguredError) return fail(`${error.message}. Check the email sender (Audience → Email sender).`, 422, 'sender')
-    if (isConnectorError(error)) return fail(`The SMTP server refused the test: ${error.message}`, 502, 'to')
     throw error
   }
 }
@@ -214,40 +205,23 @@ export default function DripPage() {
       <Title order={2}>Steps</Title>
       <DripStepTable drip={drip} label="Per-step counts" />
 
-      <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="lg">
-        <Paper withBorder p="md" component="section" aria-labelledby="test-send-title">
-          <Form method="post">
-            <CsrfInput />
-            <Stack>
-              <Title order={2} size="h3" id="test-send-title">
-                Send a test
-              </Title>
-              <NativeSelect label="Step" name="stepId" data={drip.steps.map((s, i) => ({ value: s.id, label: `${i + 1}. ${s.subject}` }))} error={errors.stepId} />
-              <TextInput label="Send to" name="to" type="email" placeholder="you@example.com" error={errors.to ?? errors.sender} />
-              <Button type="submit" name="intent" value="test-send" variant="default" loading={busy('test-send')} w="fit-content">
-                Send test
-              </Button>
-            </Stack>
-          </Form>
-        </Paper>
-        <Paper withBorder p="md" component="section" aria-labelledby="enroll-title">
-          <Form method="post">
-            <CsrfInput />
-            <Stack>
-              <Title order={2} size="h3" id="enroll-title">
-                Enroll contacts
-              </Title>
-              <Textarea label="Email addresses of existing contacts" description="One per line or comma-separated" name="emails" autosize minRows={2} error={errors.emails} />
-              <Button type="submit" name="intent" value="enroll" variant="default" loading={busy('enroll')} w="fit-content">
-                Enroll
-              </Button>
-              <Anchor component={Link} to={`/app/drips/${drip.id}/enroll`} size="sm">
-                Enroll a segment or a CSV file
-              </Anchor>
-            </Stack>
-          </Form>
-        </Paper>
-      </SimpleGrid>
+      <Paper withBorder p="md" component="section" aria-labelledby="enroll-title" maw={560}>
+        <Form method="post">
+          <CsrfInput />
+          <Stack>
+            <Title order={2} size="h3" id="enroll-title">
+              Enroll contacts
+            </Title>
+            <Textarea label="Email addresses of existing contacts" description="One per line or comma-separated" name="emails" autosize minRows={2} error={errors.emails} />
+            <Button type="submit" name="intent" value="enroll" variant="default" loading={busy('enroll')} w="fit-content">
+              Enroll
+            </Button>
+            <Anchor component={Link} to={`/app/drips/${drip.id}/enroll`} size="sm">
+              Enroll a segment or a CSV file
+            </Anchor>
+          </Stack>
+        </Form>
+      </Paper>
 
       <Title order={2}>Edit</Title>
       {drip.status === 'active' ? <Text size="sm">Changes apply to the next step each contact gets; steps already sent are not sent again.</Text> : null}

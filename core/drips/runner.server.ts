@@ -12,6 +12,7 @@ import type { Keyring } from '../../db/vault'
 import type { Clock } from '../../domain/clock'
 import { decideSendFailure } from '../../domain/drip/failure'
 import { afterSend, decideDue, type DripDef, type StepDef } from '../../domain/drip/runner'
+import { TemplateError } from '../../domain/email/liquid'
 import { decayedScore } from '../../domain/email/score'
 import type { LinkClaims } from '../../domain/email/links'
 import type { ChannelContent } from '../../connectors/types'
@@ -198,12 +199,18 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
   const render = (item: SendItem) => {
     const step = item.drip.steps[item.position]!
     const e = item.enrollment
-    return deps.compose({
-      settings: item.sender.settings,
-      contact: e.contact,
-      template: step.content.email ?? { subject: step.content.parts[0]?.text.slice(0, 80) ?? '', markdown: step.content.parts.map((p) => p.text).join('\n\n') },
-      claims: { workspaceId: e.workspaceId, contactId: e.contactId, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id },
-    })
+    try {
+      return deps.compose({
+        settings: item.sender.settings,
+        contact: e.contact,
+        template: step.content.email ?? { subject: step.content.parts[0]?.text.slice(0, 80) ?? '', markdown: step.content.parts.map((p) => p.text).join('\n\n') },
+        claims: { workspaceId: e.workspaceId, contactId: e.contactId, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id },
+      })
+    } catch (error) {
+      // A template that cannot be rendered for this contact (a limit reached): that send fails, the batch goes on.
+      if (error instanceof TemplateError) return new ConnectorError('invalid-content', `template: ${error.message}`)
+      throw error
+    }
   }
   let nextEmail = render(queue[0]!)
   let stopAt = queue.length
@@ -248,6 +255,7 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
     }
     const base = { deliveryId: mark.deliveryId, attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, contactId: e.contactId }
     try {
+      if (email instanceof ConnectorError) throw email
       const result = await deps.email.publish({ credentials: item.sender.credentials, idempotencyKey: `${e.id}:${step.id}`, content: { parts: [], email } })
       const done = clock.now()
       report.sent++

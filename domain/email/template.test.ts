@@ -1,21 +1,35 @@
-import { contactMergeValues, renderMergeFields, unknownMergeKeys } from './merge'
+import { contactScope, type TemplateScope } from './liquid'
 import { marketingProblems, renderEmail } from './template'
 
 const base = { postalAddress: 'Trickle Ltd\n1 Main St, Springfield', unsubscribeUrl: 'https://app.test/u/tok?a=1&b=2' }
+/** A contact scope from flat values, as the earlier `values` argument (built-ins plus custom fields). */
+const scopeOf = (values: Record<string, string | null>): TemplateScope => {
+  const { name = null, email = 'a@b.c', first_name, timezone, ...fields } = values
+  const contact = contactScope({ email: email ?? '', name, timezone: timezone ?? null, fields })
+  return { contact: first_name === undefined ? contact : { ...contact, first_name: first_name ?? '' } }
+}
 
 describe('merge fields', () => {
-  it('uses the value, else the fallback, else empty, and escapes for HTML', () => {
-    const values = { name: '<b>Ann</b> & "Co"', plan: '', city: null }
-    expect(renderMergeFields({ template: 'Hi {{ name }}, {{plan | "free"}} {{ city|\'there\' }}{{ missing }}.', values, escape: 'html' })).toBe(
-      'Hi &lt;b&gt;Ann&lt;/b&gt; &amp; &quot;Co&quot;, free there.',
-    )
-    expect(renderMergeFields({ template: 'Hi {{ name }}', values, escape: 'none' })).toBe('Hi <b>Ann</b> & "Co"')
-    expect(renderMergeFields({ template: 'Re: {{ name }}', values: { name: 'a\r\nBcc: x@y' }, escape: 'header' })).toBe('Re: a Bcc: x@y')
+  it('uses the value, else the fallback, else empty, and escapes for HTML (legacy syntax and Liquid alike)', () => {
+    const scope = scopeOf({ name: '<b>Ann</b> & "Co"', plan: '', city: null })
+    const legacy = renderEmail({ ...base, template: { subject: 'Re: {{ name }}', markdown: 'Hi {{ name }}, {{plan | "free"}} {{ city|\'there\' }}{{ missing }}.' }, scope })
+    const liquid = renderEmail({ ...base, template: { subject: 'Re: {{ contact.name }}', markdown: 'Hi {{ contact.name }}, {{ contact.fields.plan | default: "free" }} {{ contact.fields.city | default: \'there\' }}{{ contact.fields.missing }}.' }, scope })
+    for (const email of [legacy, liquid]) {
+      expect(email.html).toContain('<p>Hi &lt;b&gt;Ann&lt;/b&gt; &amp; "Co", free there.</p>')
+      expect(email.text).toContain('Hi <b>Ann</b> & "Co", free there.')
+      expect(email.subject).toBe('Re: <b>Ann</b> & "Co"')
+    }
+    expect(renderEmail({ ...base, template: { subject: 'Re: {{ name }}', markdown: 'x' }, scope: scopeOf({ name: 'a\r\nBcc: x@y' }) }).subject).toBe('Re: a Bcc: x@y')
   })
 
-  it('derives first_name and lists unknown keys', () => {
-    expect(contactMergeValues({ email: 'a@b.c', name: 'Ann Lee', timezone: null, fields: { plan: 'pro' } })).toMatchObject({ first_name: 'Ann', plan: 'pro' })
-    expect(unknownMergeKeys({ template: '{{ first_name }} {{ plan }} {{ pland }}', knownKeys: ['plan'] })).toEqual(['pland'])
+  it('derives first_name', () => {
+    expect(contactScope({ email: 'a@b.c', name: 'Ann Lee', timezone: null, fields: { plan: 'pro' } })).toMatchObject({ first_name: 'Ann', fields: { plan: 'pro' } })
+  })
+
+  it('a conditional keeps Markdown around a value that is never Markdown itself', () => {
+    const template = { subject: 's', markdown: '{% if contact.fields.plan == "pro" %}**Pro** for {{ contact.name }}{% else %}Free{% endif %}' }
+    expect(renderEmail({ ...base, template, scope: scopeOf({ name: '*x* <i>', plan: 'pro' }) }).html).toContain('<p><strong>Pro</strong> for *x* &lt;i&gt;</p>')
+    expect(renderEmail({ ...base, template, scope: scopeOf({ plan: 'free' }) }).html).toContain('<p>Free</p>')
   })
 })
 
@@ -24,7 +38,7 @@ describe('renderEmail', () => {
     const email = renderEmail({
       ...base,
       template: { subject: 'Welcome {{ first_name | "friend" }}', markdown: '# Hi {{ name | "there" }}\n\n**Bold** [site](https://example.com/x?a=1&b={{ plan }})' },
-      values: { name: '*<script>alert(1)</script>*', first_name: '', plan: 'p&q' },
+      scope: scopeOf({ name: '*<script>alert(1)</script>*', first_name: '', plan: 'p&q' }),
     })
     expect(email.subject).toBe('Welcome friend')
     expect(email.html).toContain('<h1>Hi *&lt;script&gt;alert(1)&lt;/script&gt;*</h1>')
@@ -43,7 +57,7 @@ describe('renderEmail', () => {
     const email = renderEmail({
       ...base,
       template: { subject: 'Hi', markdown: 'Read:\n\n- [the guide](https://docs.test/guide)\n- [the FAQ](https://docs.test/faq)' },
-      values: {},
+      scope: scopeOf({}),
       trackClick: (url) => `https://app.test/t/c/${encodeURIComponent(url)}`,
     })
     expect(email.text).toContain(' * the guide [https://app.test/t/c/https%3A%2F%2Fdocs.test%2Fguide]')
@@ -64,7 +78,7 @@ describe('renderEmail', () => {
           '[mine]({{ url }}) [site](https://example.com/p?a=1&b=2) <iframe src="https://evil.test"></iframe> <div style="background:url(javascript:alert(7))">styled</div>',
         ].join('\n'),
       },
-      values: { url: 'javascript:alert(8)' },
+      scope: scopeOf({ url: 'javascript:alert(8)' }),
       trackClick: (url) => `https://app.test/t/c/x?u=${encodeURIComponent(url)}`,
     })
     expect(email.html).not.toMatch(/<script|onerror|onclick|javascript:|<iframe|style="background/i)
@@ -79,7 +93,7 @@ describe('renderEmail', () => {
     const email = renderEmail({
       ...base,
       template: { subject: 's', markdown: '[a](https://example.com/?q=1&r=2) and [b](mailto:x@y.z)' },
-      values: {},
+      scope: scopeOf({}),
       trackClick: (url) => {
         seen.push(url)
         return `https://app.test/t/c/${seen.length}`

@@ -1,12 +1,13 @@
 import { convert } from 'html-to-text'
 import { Marked } from 'marked'
 import sanitizeHtml from 'sanitize-html'
-import { escapeHtml, findMergeTags, mergeValue, renderMergeFields, type MergeValues } from './merge'
+import { renderTemplate, type TemplateScope } from './liquid'
 
 /**
- * Markdown → email. Merge tags are swapped for private-use placeholders before Markdown runs, so a
- * contact's value is never parsed as Markdown or HTML; then each placeholder becomes the HTML-escaped
- * value; the text part is that HTML as plain text (html-to-text). Every message gets the footer the law asks of
+ * Markdown → email. The Liquid template (domain/email/liquid.ts) runs first with every value it outputs
+ * swapped for a private-use placeholder, so a contact's value is never parsed as Markdown or HTML; then
+ * Markdown runs and each placeholder becomes the HTML-escaped value; the text part is that HTML as plain
+ * text (html-to-text). Every message gets the footer the law asks of
  * marketing email: the sender's postal address and an unsubscribe link. The HTML is sanitised after the
  * merge (sanitize-html, decision 063): Markdown allows raw HTML, and neither a step's author nor a
  * contact's value may put a script, an event handler or a `javascript:` link into an email.
@@ -16,7 +17,10 @@ export type EmailTemplate = { subject: string; markdown: string }
 
 export type RenderEmailArgs = {
   template: EmailTemplate
-  values: MergeValues
+  /** The contact (and any values the caller adds, e.g. `confirm_url`) the template names. */
+  scope: TemplateScope
+  /** What `date: "now"` means (the send time). */
+  now?: Date
   postalAddress: string
   unsubscribeUrl: string
   preferencesUrl?: string
@@ -54,20 +58,27 @@ export function sanitizeEmailHtml(html: string): string {
 const OPEN = '\uE000'
 const CLOSE = '\uE001'
 
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
+
+const PLACEHOLDER = new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g')
+
+/** Throws TemplateError (domain/email/liquid.ts) when the template is bad or exceeds a limit. */
 export function renderEmail(args: RenderEmailArgs): RenderedEmail {
-  const { template, values } = args
-  const tags = findMergeTags(template.markdown)
-  let placeholderMarkdown = ''
-  let cursor = 0
-  tags.forEach((tag, i) => {
-    placeholderMarkdown += template.markdown.slice(cursor, tag.start) + `${OPEN}${i}${CLOSE}`
-    cursor = tag.end
+  const { template, scope, now } = args
+  const merged: string[] = []
+  const placeholderMarkdown = renderTemplate(template.markdown, {
+    scope,
+    now,
+    output: (value) => {
+      // A value holding placeholders (a `capture` output again) is stored with their values in place.
+      merged.push(value.replace(PLACEHOLDER, (_all, i: string) => merged[Number(i)] ?? ''))
+      return `${OPEN}${merged.length - 1}${CLOSE}`
+    },
   })
-  placeholderMarkdown += template.markdown.slice(cursor)
-  const merged = tags.map((tag) => mergeValue(tag, values))
-  const fill = (html: string) =>
-    // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
-    html.replace(new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g'), (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
+  // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
+  const fill = (html: string) => html.replace(PLACEHOLDER, (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
 
   let body = sanitizeEmailHtml(fill(marked.parse(placeholderMarkdown) as string))
   if (args.trackClick) {
@@ -92,7 +103,8 @@ export function renderEmail(args: RenderEmailArgs): RenderedEmail {
   // The text part is the HTML body as plain text (not raw Markdown): links as "text [url]", with the
   // same tracked URLs as the HTML part.
   const text = `${htmlToPlainText(body)}\n\n${textFooter.join('\n')}\n`
-  const subject = renderMergeFields({ template: template.subject, values, escape: 'header' })
+  const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ')
+  const subject = oneLine(renderTemplate(template.subject, { scope, now, output: oneLine }))
   return { subject, html, text }
 }
 

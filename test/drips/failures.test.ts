@@ -1,5 +1,6 @@
 import { listEnrollments } from '../../db/queries/enrollments'
 import { isSuppressed } from '../../db/queries/suppression'
+import { insertFieldDefinition } from '../../db/queries/contacts'
 import { deliveries } from '../../db/schema'
 import { activateDrip, createDrip, enrollContact, getDrip } from '../../core/drips.server'
 import { applyDsn } from '../../core/email.server'
@@ -35,6 +36,20 @@ const enrollmentsOf = (dripId: string) => listEnrollments(h.database.db, { works
 const emailDeliveries = () => h.database.db.select().from(deliveries)
 
 describe('drip send failures', () => {
+  it('a template that reaches a render limit for one contact fails that send (invalid content); the batch goes on', async () => {
+    await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'seats', label: 'Seats', type: 'number' })
+    const markdown = 'Seats: {% for i in (1..contact.fields.seats) %}{% for j in (1..contact.fields.seats) %}{% endfor %}{{ i }} {% endfor %}'
+    const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Seats', steps: [{ subject: 'Seats', markdown }] } })
+    await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
+    for (const [address, seats] of [['huge@example.com', 100_000], ['small@example.com', 2]] as const) {
+      await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: await h.contact(address, { fields: { seats } }) } })
+    }
+    expect(await runDripPass(h.runner())).toMatchObject({ sent: 1, failed: 1 })
+    expect(h.smtp.messages.map((m) => [m.envelope.to[0], m.parsed.text?.split('\n')[0]])).toEqual([['small@example.com', 'Seats: 1 2']])
+    expect(await emailDeliveries()).toContainEqual(expect.objectContaining({ state: 'failed', lastErrorKind: 'invalid-content', lastError: expect.stringMatching(/^template: .*limit exceeded/) }))
+    expect((await enrollmentsOf(drip.id)).map((e) => e.status).sort()).toEqual(['completed', 'failed'])
+  })
+
   it('a hard bounce fails the delivery, ends the enrollment as bounced and suppresses the address', async () => {
     h.smtp.rejected.add('gone@example.com')
     const drip = await enrolledDrip(['gone@example.com'])

@@ -18,7 +18,7 @@ import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from '
 /**
  * The drip journey in Chromium against the built app, with a loopback SMTP server: an owner sets up
  * the sender and a signup form, builds a two-step welcome drip with two triggers in the drip builder
- * (template and timeline preview, activate);
+ * (template preview and test send, timeline preview, activate);
  * a visitor subscribes on the hosted form and confirms from the email; step 1 arrives; the reader clicks
  * its link (the signed redirect) and unsubscribes with the RFC 8058 one-click POST; two days later
  * another subscriber gets step 2 and the reader gets nothing more. The drip page and the analytics page
@@ -113,8 +113,11 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   expect(await page.getByLabel('Drip name').inputValue()).toBe('Welcome')
   await page.getByLabel('Step 1: subject').fill('Welcome, {{first_name | "there"}}!')
   await page.getByLabel('Step 1: message (Markdown)').fill(`Hi {{first_name | "there"}},\n\nStart with [the guide](${site.url}/guide).`)
-  await page.getByRole('button', { name: 'Preview step 1' }).click()
+  // The live preview follows the typing; the test send goes to the signed-in user.
   await page.getByText('Subject: Welcome, Jane!').waitFor()
+  await page.getByRole('button', { name: 'Send step 1 to me' }).click()
+  await page.getByText('Test sent to maria@drips.test.').waitFor()
+  expect(mailsTo('maria@drips.test').map((m) => m.parsed.subject)).toEqual(['[Test] Welcome, Jane!'])
   const preview = page.frameLocator('iframe[title="Preview of step 1"]')
   await preview.getByText('Brand Inc., 1 Main St, Springfield').waitFor()
   // With the keyboard, as a keyboard user would.

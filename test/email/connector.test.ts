@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { createEmailConnector, isEmailBounce, messageIdFor, smtpCredentials, type EmailConnector } from '../../connectors/email/index'
 import { ConnectorError, type ChannelContent } from '../../connectors/types'
+import { contactScope } from '../../domain/email/liquid'
 import { renderEmail } from '../../domain/email/template'
 import { rawHeaders, startSmtpServer, type TestSmtpServer } from '../servers/smtp'
 
@@ -17,10 +18,11 @@ afterAll(async () => {
 
 const credentials = () => smtpCredentials({ host: smtp.host, port: smtp.port, security: 'none' })
 
-function content(to: string, values: Record<string, string | null> = {}): ChannelContent {
+function content(to: string, values: { name?: string; first_name?: string; plan?: string | null } = {}): ChannelContent {
+  const contact = contactScope({ email: to, name: values.name ?? null, timezone: null, fields: { plan: values.plan ?? null } })
   const rendered = renderEmail({
     template: { subject: 'Hello {{ first_name | "friend" }}', markdown: 'Hi **{{ name | "there" }}**, your plan: {{ plan | "free" }}.' },
-    values,
+    scope: { contact: { ...contact, first_name: values.first_name ?? contact.first_name } },
     postalAddress: '1 Main St, Springfield',
     unsubscribeUrl: 'https://app.test/u/abc',
   })
