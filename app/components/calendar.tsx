@@ -4,7 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import { useMemo } from 'react'
+import { useEffect, useState } from 'react'
 
 export type CalendarItem = {
   id: string
@@ -54,32 +54,22 @@ export function DeliveryCalendar(props: {
   onOpenEmails?(day: EmailVolumeDay): void
 }) {
   const { loadEmailVolume } = props
-  const emailSource = useMemo(
-    () =>
-      loadEmailVolume
-        ? [
-            {
-              id: 'email-volume',
-              events: async (info: { startStr: string; endStr: string }) => {
-                const from = info.startStr.slice(0, 10)
-                const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
-                const days = await loadEmailVolume({ from, to })
-                return days.map((day) => ({
-                  id: `email-${day.date}`,
-                  title: emailVolumeTitle(day.count),
-                  start: day.date,
-                  allDay: true,
-                  editable: false,
-                  color: '#5f3dc4',
-                  extendedProps: { kind: 'email-volume', day },
-                  className: 'email-volume',
-                }))
-              },
-            },
-          ]
-        : [],
-    [loadEmailVolume],
-  )
+  // The visible range (FullCalendar's `datesSet`) and the drip emails asked for it. Kept in state and
+  // drawn through `events` with the posts: an `eventSources` entry that comes and goes with the filters
+  // made FullCalendar drop the posts as well.
+  const [range, setRange] = useState<{ from: string; to: string } | null>(null)
+  const [emailDays, setEmailDays] = useState<EmailVolumeDay[]>([])
+  useEffect(() => {
+    if (!loadEmailVolume || !range) return setEmailDays([])
+    let current = true
+    loadEmailVolume(range).then(
+      (days) => current && setEmailDays(days),
+      () => current && setEmailDays([]),
+    )
+    return () => {
+      current = false
+    }
+  }, [loadEmailVolume, range])
   return (
     <FullCalendar
       plugins={[classicThemePlugin, dayGridPlugin, timeGridPlugin, listPlugin, interactionPlugin]}
@@ -89,16 +79,32 @@ export function DeliveryCalendar(props: {
       headerToolbar={{ start: 'prev,next today', center: 'title', end: 'dayGridMonth,timeGridWeek,listMonth' }}
       height="auto"
       eventTimeFormat={{ hour: '2-digit', minute: '2-digit', hour12: false }}
-      events={props.items.map((item) => ({
+      datesSet={(info) => {
+        const from = info.startStr.slice(0, 10)
+        const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
+        setRange((previous) => (previous?.from === from && previous.to === to ? previous : { from, to }))
+      }}
+      events={[
+        ...props.items.map((item) => ({
           id: item.id,
           title: `${STATE_STYLE[item.state]?.problem ? `${STATE_STYLE[item.state]!.icon} ` : ''}${STATE_STYLE[item.state]?.label ?? item.state}: ${item.title}`,
           start: item.start,
           editable: item.editable,
           color: STATE_STYLE[item.state]?.color,
           extendedProps: { seriesId: item.seriesId, state: item.state },
-        className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
-      }))}
-      eventSources={emailSource}
+          className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
+        })),
+        ...emailDays.map((day) => ({
+          id: `email-${day.date}`,
+          title: emailVolumeTitle(day.count),
+          start: day.date,
+          allDay: true,
+          editable: false,
+          color: '#5f3dc4',
+          extendedProps: { kind: 'email-volume', day },
+          className: 'email-volume',
+        })),
+      ]}
       eventDrop={(info) => {
         if (info.event.extendedProps.kind === 'email-volume') return info.revert()
         const start = info.event.start

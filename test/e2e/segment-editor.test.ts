@@ -30,7 +30,7 @@ it('builds a segment with a live count, adds and removes a condition by keyboard
     .values([['vip'], ['vip'], []].map((tags, i) => ({ id: `00000000-0000-4000-8000-00000000000${i}`, workspaceId: workspace!.id, email: `c${i}@example.com`, tags, createdAt: at, updatedAt: at })))
 
   await page.goto(`${app.url}/app/contacts`)
-  await page.getByRole('link', { name: 'Segments' }).click()
+  await page.getByRole('navigation').getByRole('link', { name: 'Segments' }).click()
   await page.getByRole('link', { name: 'New segment' }).click()
   await page.waitForLoadState('networkidle')
   await page.getByLabel('Name').fill('VIPs')
