@@ -82,6 +82,10 @@ export type NetworkView = {
   setupHelp: string | null
 }
 
+function setupHelp(services: Services, kind: string): string | null {
+  return SETUP_HELP[kind as ConnectorKind]?.replace('{callback}', callbackUrl(services, kind)) ?? null
+}
+
 export function callbackUrl(services: Services, kind: string): string {
   return new URL(`/oauth/${kind}/callback`, services.config.APP_URL).toString()
 }
@@ -101,7 +105,7 @@ export function networkViews(services: Services): NetworkView[] {
       configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
       appPasswords: connector?.appPasswords ?? null,
-      setupHelp: connector ? null : (SETUP_HELP[kind]?.replace('{callback}', callbackUrl(services, kind)) ?? null),
+      setupHelp: connector ? null : setupHelp(services, kind),
     }
   })
 }
@@ -160,7 +164,9 @@ export async function startAccountConnection(
     throw new InputError('appPassword', `${connector.displayName} connects with an app password: enter your handle and an app password in its form.`)
   }
   if (!connector?.authorizeUrl) {
-    throw new InputError('kind', `${connector?.displayName ?? kind} is not configured on this server. ${SETUP_HELP[kind as ConnectorKind] ?? ''}`.trim())
+    // Not under the `kind` field: the page offers no form for a network that is not configured.
+    const name = connector?.displayName ?? NETWORK_NAMES[kind as ConnectorKind] ?? kind
+    throw new InputError(undefined, `${name} is not configured on this server. ${setupHelp(services, kind) ?? ''}`.trim())
   }
   if (connector.prepareAuthorization && !server) {
     throw new InputError('server', `Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`)

@@ -48,7 +48,7 @@ export function AppPasswordForm({
           description={
             <>
               Make one in {name} at{' '}
-              <Anchor href={settingsUrl} target="_blank" rel="noreferrer" size="xs">
+              <Anchor href={settingsUrl} target="_blank" rel="noreferrer" size="xs" underline="always">
                 {settingsUrl.replace(/^https:\/\//, '')}
               </Anchor>
               . Never use your main password.

@@ -75,7 +75,8 @@ describe('connecting Bluesky with an app password', () => {
     expect(html).toContain('Connect Bluesky')
     expect(html).toContain('href="https://bsky.app/settings/app-passwords"')
     expect(html).toContain('Never use your main password')
-    expect(html).toContain('Leave empty for https://bsky.social')
+    // BLUESKY_DEFAULT_SERVICE (test/app-server.ts: an address that never resolves, so no test reaches bsky.social).
+    expect(html).toContain('Leave empty for https://bsky.invalid')
     const password = inputNamed(html, 'appPassword')
     expect(password).toContain('type="password"')
     expect(password).toMatch(/autocomplete="off"/i)
@@ -142,6 +143,8 @@ describe('connecting Bluesky with an app password', () => {
       { fields: { identifier: alice.handle, appPassword: '' }, field: 'appPassword', message: 'Enter an app password' },
       { fields: { identifier: alice.handle, appPassword: wrongPassword, server: 'http://127.0.0.1:1' }, field: 'server', message: 'could not reach the server as a Bluesky server' },
       { fields: { identifier: alice.handle, appPassword: wrongPassword, server: 'not a server' }, field: 'server', message: 'is not a server address' },
+      // No server named: the default one.
+      { fields: { identifier: alice.handle, appPassword: wrongPassword, server: '' }, field: 'server', message: 'Could not sign in at https://bsky.invalid: could not reach the server' },
     ]
     for (const { fields, field, message } of cases) {
       const answer = await signIn(browser, fields)
