@@ -163,6 +163,17 @@ export interface Connector<K extends string = string> {
    */
   prepareAuthorization?(args: { redirectUri: string; server?: string }): Promise<Record<string, string>>
   authorizeUrl?(args: AuthorizeArgs): string
+  /**
+   * Networks whose accounts connect with an app password typed into a form rather than an OAuth redirect
+   * (Bluesky): where the user makes one, and the server used when they name none of their own.
+   */
+  readonly appPasswords?: { settingsUrl: string; defaultServer: string }
+  /**
+   * Signs in with an app password (never the account's main password; used once, never stored) on
+   * `service`, the user's own server (default `appPasswords.defaultServer`), and returns the account to
+   * store. Bad input is an Error whose message starts with the argument's name (`service: …`).
+   */
+  connectWithAppPassword?(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
   completeAuthorization?(args: CompleteAuthorizationArgs): Promise<AuthorizedAccount>
   refreshCredentials?(credentials: Credentials): Promise<Credentials>
   /**

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
-import { isConnectorError, type Connector } from '../connectors/types'
+import { isConnectorError, type AuthorizedAccount, type Connector } from '../connectors/types'
 import {
   connectAccount,
   deleteAccount,
@@ -25,17 +25,32 @@ import { InputError } from './errors'
 
 export type { AccountStatus, AccountSummary }
 
-/** How an operator makes a network connectable (shown on the Accounts page while it is not). */
+/** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X' }
+
+/** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
   x: 'An administrator sets X_CLIENT_ID and X_CLIENT_SECRET (from the X developer portal; callback URL {callback}) and restarts Trickle.',
 }
 
-/** The one form of the Accounts page: start a connection, reconnect, or disconnect. */
+const ServerField = z.string().trim().max(200, 'Use at most 200 characters').optional()
+
+/**
+ * The one form of the Accounts page: start a connection, sign in with an app password (networks that
+ * connect without a redirect), reconnect, or disconnect.
+ */
 export const AccountActionSchema = z.discriminatedUnion('intent', [
   z.object({
     intent: z.literal('connect'),
     kind: z.string().refine(isConnectorKind, 'Choose a network'),
-    server: z.string().trim().max(200, 'Use at most 200 characters').optional(),
+    server: ServerField,
+  }),
+  z.object({
+    intent: z.literal('sign-in'),
+    kind: z.string().refine(isConnectorKind, 'Choose a network'),
+    identifier: z.string().trim().min(1, 'Enter your handle, e.g. alice.bsky.social').max(253, 'Use at most 253 characters'),
+    appPassword: z.string().trim().min(1, 'Enter an app password').max(100, 'Use at most 100 characters'),
+    server: ServerField,
   }),
   z.object({ intent: z.literal('reconnect'), accountId: z.uuid('Choose an account') }),
   z.object({ intent: z.literal('disconnect'), accountId: z.uuid('Choose an account') }),
@@ -61,15 +76,21 @@ export type NetworkView = {
   configured: boolean
   /** The connection needs the user's own server (a Mastodon instance). */
   needsServer: boolean
+  /** Networks that connect with an app password in a form (Bluesky), not a redirect: where the user makes one, and the server used when they name none. */
+  appPasswords: { settingsUrl: string; defaultServer: string } | null
   /** For networks that are not configured: what an operator does about it. */
   setupHelp: string | null
+}
+
+function setupHelp(services: Services, kind: string): string | null {
+  return SETUP_HELP[kind as ConnectorKind]?.replace('{callback}', callbackUrl(services, kind)) ?? null
 }
 
 export function callbackUrl(services: Services, kind: string): string {
   return new URL(`/oauth/${kind}/callback`, services.config.APP_URL).toString()
 }
 
-function configuredConnector(services: Services, kind: string): Connector | null {
+export function configuredConnector(services: Services, kind: string): Connector | null {
   return isConnectorKind(kind) ? ((services.connectors[kind] as Connector | undefined) ?? null) : null
 }
 
@@ -80,10 +101,11 @@ export function networkViews(services: Services): NetworkView[] {
     const connector = configuredConnector(services, kind)
     return {
       kind,
-      name: connector?.displayName ?? kind.toUpperCase(),
-      configured: connector?.authorizeUrl !== undefined,
+      name: connector?.displayName ?? NETWORK_NAMES[kind] ?? kind,
+      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
-      setupHelp: connector ? null : (SETUP_HELP[kind]?.replace('{callback}', callbackUrl(services, kind)) ?? null),
+      appPasswords: connector?.appPasswords ?? null,
+      setupHelp: connector ? null : setupHelp(services, kind),
     }
   })
 }
@@ -138,8 +160,13 @@ export async function startAccountConnection(
     server = args.server || undefined
   }
   const connector = configuredConnector(services, kind)
+  if (connector?.connectWithAppPassword && !connector.authorizeUrl) {
+    throw new InputError('appPassword', `${connector.displayName} connects with an app password: enter your handle and an app password in its form.`)
+  }
   if (!connector?.authorizeUrl) {
-    throw new InputError('kind', `${connector?.displayName ?? kind} is not configured on this server. ${SETUP_HELP[kind as ConnectorKind] ?? ''}`.trim())
+    // Not under the `kind` field: the page offers no form for a network that is not configured.
+    const name = connector?.displayName ?? NETWORK_NAMES[kind as ConnectorKind] ?? kind
+    throw new InputError(undefined, `${name} is not configured on this server. ${setupHelp(services, kind) ?? ''}`.trim())
   }
   if (connector.prepareAuthorization && !server) {
     throw new InputError('server', `Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`)
@@ -209,6 +236,18 @@ export async function finishAccountConnection(
     const retryable = error.kind === 'transient' || error.kind === 'rate-limited' || error.kind === 'unknown-outcome'
     throw new InputError(undefined, `${connector.displayName} did not accept the authorization: ${error.message}. ${retryable ? 'It may be a temporary problem. ' : ''}${START_AGAIN}`, { status: retryable ? 502 : 400 })
   }
+  return storeAuthorizedAccount(services, { workspaceId: args.workspaceId, userId: args.userId, kind: args.kind, authorized })
+}
+
+/**
+ * Store an account the network authorized, with sealed credentials: a new one, or the workspace's account
+ * with the same remote id (reconnected: its credentials replaced, no second row). Audited either way.
+ */
+export async function storeAuthorizedAccount(
+  services: Services,
+  args: { workspaceId: string; userId: string; kind: string; authorized: AuthorizedAccount },
+): Promise<AccountSummary> {
+  const { authorized } = args
   const known = await listAccounts(services.database.db, { workspaceId: args.workspaceId })
   const account = await connectAccount(services.database.db, {
     workspaceId: args.workspaceId,

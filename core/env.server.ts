@@ -42,8 +42,12 @@ export const EnvSchema = z.object({
   MASTODON_APP_NAME: z.string().trim().min(1).max(100).default('Trickle'),
   /** Allow http:// Mastodon instances (local development and tests only). */
   MASTODON_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Allow http:// Bluesky servers (PDS) (local development and tests only). */
+  BLUESKY_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Where Bluesky accounts sign in when they name no server of their own (Bluesky needs no other configuration). */
+  BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
   /**
-   * Let user-given hosts (Mastodon instances, SMTP servers) be loopback, private or link-local addresses:
+   * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).
    */
   ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
@@ -132,6 +136,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (env.X_POSTS_PER_DAY_PER_WORKSPACE > env.X_POSTS_PER_DAY) {
       throw new ConfigError('Invalid environment:\n  X_POSTS_PER_DAY_PER_WORKSPACE: must be at most X_POSTS_PER_DAY')
     }
+  }
+  if (!env.BLUESKY_DEFAULT_SERVICE.startsWith('https://') && !env.BLUESKY_ALLOW_HTTP) {
+    throw new ConfigError('Invalid environment:\n  BLUESKY_DEFAULT_SERVICE: must be an https:// address (or set BLUESKY_ALLOW_HTTP=true for local development)')
   }
   let { SESSION_SECRET, TOKEN_ENCRYPTION_KEY } = env
   if (!SESSION_SECRET || !TOKEN_ENCRYPTION_KEY) {

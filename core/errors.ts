@@ -26,4 +26,5 @@ const CODES: Record<number, string> = {
   413: 'too_large',
   415: 'unsupported_media_type',
   422: 'unprocessable',
+  429: 'rate_limited',
 }

@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -34,6 +34,14 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
       appName: config.MASTODON_APP_NAME,
       website: config.APP_URL,
       allowInsecureInstances: config.MASTODON_ALLOW_HTTP,
+      allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
+      clock,
+    },
+    // Bluesky needs no configuration: accounts sign in with an app password on their own server (PDS).
+    bluesky: {
+      defaultService: config.BLUESKY_DEFAULT_SERVICE,
+      // No `appUrl`: the connector's is the Bluesky web app its post links open (https://bsky.app), not Trickle's APP_URL.
+      allowInsecureServices: config.BLUESKY_ALLOW_HTTP,
       allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
       clock,
     },

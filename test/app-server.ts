@@ -47,6 +47,8 @@ export async function startTestApp(
     // The loopback servers that stand in for Mastodon and SMTP live on 127.0.0.1 (a test that proves
     // the net guard passes ALLOW_PRIVATE_NETWORK_HOSTS: 'false').
     ALLOW_PRIVATE_NETWORK_HOSTS: 'true',
+    // A Bluesky sign-in that names no server (the fuzz test's blank fields) never reaches bsky.social.
+    BLUESKY_DEFAULT_SERVICE: 'https://bsky.invalid',
     ...options.env,
   })
   const jobs = await openJobStore({ databaseUrl: database.url, embeddedDataDir: null, name: `test-app-${process.pid}` })

@@ -1,10 +1,20 @@
 import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
+import { AppPasswordForm } from '~/components/app-password-form'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { beginConnection } from '~/utils/accounts.server'
-import { AccountActionSchema, InputError, disconnectAccount, loadAccountsPage, type AccountView, type NetworkView } from '../core.server'
+import {
+  AccountActionSchema,
+  InputError,
+  appPasswordReconnection,
+  disconnectAccount,
+  loadAccountsPage,
+  signInWithAppPassword,
+  type AccountView,
+  type NetworkView,
+} from '../core.server'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 
@@ -17,8 +27,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams
   const connected = page.accounts.find((a) => a.id === params.get('connected')) ?? null
   const disconnected = params.has('disconnected')
+  const reconnectId = params.get('reconnect')
+  const reconnecting = reconnectId && /^[0-9a-f-]{36}$/.test(reconnectId) ? await appPasswordReconnection(services, { workspaceId: workspace.id, accountId: reconnectId }) : null
   return {
     ...page,
+    networks: page.networks.filter((n) => n.configured),
+    // Networks an administrator could still enable, and how: for owners only.
+    unconfigured: roleAtLeast(membership.role, 'owner') ? page.networks.filter((n) => !n.configured) : [],
+    reconnecting,
     workspaceName: workspace.name,
     canEdit: roleAtLeast(membership.role, 'editor'),
     connected,
@@ -32,7 +48,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { user, session, workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, AccountActionSchema)
   if (!form.ok) {
-    if (form.values.intent !== 'connect') throw notFound('No such account in this workspace')
+    if (form.values.intent !== 'connect' && form.values.intent !== 'sign-in') throw notFound('No such account in this workspace')
     return data({ fieldErrors: form.fieldErrors, kind: form.values.kind ?? null, values: form.values }, { status: 400 })
   }
   const scope = { workspaceId: workspace.id, userId: user.id, sessionIdHash: session.idHash }
@@ -43,6 +59,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return redirect('/app/accounts?disconnected')
   }
   try {
+    if (form.data.intent === 'sign-in') {
+      const { kind, identifier, appPassword, server } = form.data
+      const account = await signInWithAppPassword(services, { workspaceId: workspace.id, userId: user.id, kind, identifier, appPassword, server })
+      return redirect(`/app/accounts?connected=${account.id}`)
+    }
     const started = await beginConnection(
       services,
       form.data.intent === 'connect' ? { ...scope, kind: form.data.kind, server: form.data.server } : { ...scope, accountId: form.data.accountId },
@@ -52,7 +73,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     return data(
-      { fieldErrors: { [error.field ?? 'form']: error.message }, kind: form.data.intent === 'connect' ? form.data.kind : null, values: form.values },
+      { fieldErrors: { [error.field ?? 'form']: error.message }, kind: form.data.intent === 'reconnect' ? null : form.data.kind, values: form.values },
       { status: error.status },
     )
   }
@@ -83,9 +104,8 @@ function TokenHealth({ account, now }: { account: AccountView; now: string }) {
 }
 
 export default function Accounts() {
-  const { accounts, networks, workspaceName, canEdit, connected, disconnected, now } = useLoaderData<typeof loader>()
+  const { accounts, networks, unconfigured, reconnecting, workspaceName, canEdit, connected, disconnected, now } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
-  const configured = networks.filter((n) => n.configured)
   return (
     <Stack maw={960}>
       <Title order={1}>Accounts</Title>
@@ -109,7 +129,7 @@ export default function Accounts() {
       {accounts.length === 0 ? (
         <Card withBorder>
           <Text fw={500}>
-            {`No accounts yet — ${configured[0] ? `connect ${configured[0].name} to start publishing.` : 'an administrator has to configure a network first (see below).'}`}
+            {`No accounts yet — ${networks[0] ? `connect ${networks[0].name} to start publishing.` : 'an administrator has to configure a network first (see below).'}`}
           </Text>
         </Card>
       ) : (
@@ -152,19 +172,7 @@ export default function Accounts() {
                 {canEdit ? (
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap">
-                      <Form method="post" reloadDocument>
-                        <CsrfInput />
-                        <input type="hidden" name="intent" value="reconnect" />
-                        <input type="hidden" name="accountId" value={account.id} />
-                        <Button
-                          type="submit"
-                          size="xs"
-                          variant={account.status === 'connected' ? 'default' : 'filled'}
-                          aria-label={`Reconnect @${account.handle} on ${account.network}`}
-                        >
-                          Reconnect
-                        </Button>
-                      </Form>
+                      <ReconnectAction account={account} appPassword={!!networks.find((n) => n.kind === account.kind)?.appPasswords} />
                       <Button
                         component={Link}
                         to={`/app/accounts/${account.id}/disconnect`}
@@ -194,26 +202,89 @@ export default function Accounts() {
             network={network}
             canEdit={canEdit}
             error={result?.kind === network.kind ? result.fieldErrors : undefined}
-            value={result?.kind === network.kind ? result.values.server : undefined}
+            values={result?.kind === network.kind ? result.values : reconnecting?.kind === network.kind ? reconnecting : undefined}
+            reconnecting={!result && reconnecting?.kind === network.kind}
           />
         ))}
       </Group>
+      {unconfigured.length > 0 ? (
+        <Card withBorder component="section" aria-labelledby="more-networks">
+          <Title order={3} size="h4" id="more-networks" mb="xs">
+            More networks
+          </Title>
+          <Text size="sm">Not enabled on this server, so not offered above. An administrator can enable:</Text>
+          <ul>
+            {unconfigured.map((network) => (
+              <li key={network.kind}>
+                <Text size="sm" span fw={500}>
+                  {network.name}
+                </Text>
+                <Text size="sm" span>{`: ${network.setupHelp ?? 'see the README.'}`}</Text>
+              </li>
+            ))}
+          </ul>
+          <Text size="sm">Every variable is explained in the Configuration section of Trickle&apos;s README.</Text>
+        </Card>
+      ) : null}
     </Stack>
   )
 }
 
-function ConnectCard({ network, canEdit, error, value }: { network: NetworkView; canEdit: boolean; error?: Record<string, string>; value?: string }) {
+/** OAuth networks start a new authorization; app-password networks open their form with the handle and server filled in. */
+function ReconnectAction({ account, appPassword }: { account: AccountView; appPassword: boolean }) {
+  const label = `Reconnect @${account.handle} on ${account.network}`
+  const variant = account.status === 'connected' ? 'default' : 'filled'
+  if (appPassword) {
+    return (
+      <Button component={Link} to={`/app/accounts?reconnect=${account.id}#connect-${account.kind}`} reloadDocument size="xs" variant={variant} aria-label={label}>
+        Reconnect
+      </Button>
+    )
+  }
+  return (
+    <Form method="post" reloadDocument>
+      <CsrfInput />
+      <input type="hidden" name="intent" value="reconnect" />
+      <input type="hidden" name="accountId" value={account.id} />
+      <Button type="submit" size="xs" variant={variant} aria-label={label}>
+        Reconnect
+      </Button>
+    </Form>
+  )
+}
+
+function ConnectCard({
+  network,
+  canEdit,
+  error,
+  values,
+  reconnecting,
+}: {
+  network: NetworkView
+  canEdit: boolean
+  error?: Record<string, string>
+  values?: Record<string, string>
+  reconnecting?: boolean
+}) {
   const headingId = `connect-${network.kind}`
   return (
     <Card withBorder w={420} component="section" aria-labelledby={headingId}>
       <Title order={3} size="h4" id={headingId} mb="xs">
         {network.name}
       </Title>
-      {!network.configured ? (
-        <Alert color="yellow" title={`${network.name} is not configured on this server`}>
-          {network.setupHelp ?? 'Ask your administrator to configure it.'}
-        </Alert>
-      ) : canEdit ? (
+      {!canEdit ? (
+        <Text size="sm">Needs the editor role.</Text>
+      ) : network.appPasswords ? (
+        <AppPasswordForm
+          kind={network.kind}
+          name={network.name}
+          settingsUrl={network.appPasswords.settingsUrl}
+          defaultServer={network.appPasswords.defaultServer}
+          values={values}
+          errors={error}
+          reconnecting={reconnecting}
+        />
+      ) : (
         // A full-page POST: the answer redirects to the network's own authorization page.
         <Form method="post" reloadDocument noValidate>
           <CsrfInput />
@@ -227,7 +298,7 @@ function ConnectCard({ network, canEdit, error, value }: { network: NetworkView;
                 name="server"
                 type="url"
                 required
-                defaultValue={value}
+                defaultValue={values?.server}
                 error={error?.server}
               />
             ) : (
@@ -241,8 +312,6 @@ function ConnectCard({ network, canEdit, error, value }: { network: NetworkView;
             <Button type="submit">{`Connect ${network.name}`}</Button>
           </Stack>
         </Form>
-      ) : (
-        <Text size="sm">Needs the editor role.</Text>
       )}
     </Card>
   )

@@ -3,7 +3,6 @@ import type { Clock } from '../../domain/clock'
 import { createNetGuard } from '../net-guard'
 import {
   ConnectorError,
-  type AuthorizedAccount,
   type ChannelContent,
   type Connector,
   type ContentProblem,
@@ -44,10 +43,10 @@ export type BlueskyConnectorConfig = {
   clock?: Clock
 }
 
-export type BlueskyConnector = Connector<'bluesky'> & {
-  /** Signs in with an app password (never the account password) and returns the account to store. */
-  connectWithAppPassword(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
-}
+/** Signs in with an app password (never the account password): `connectWithAppPassword` is always there. */
+export type BlueskyConnector = Connector<'bluesky'> & Required<Pick<Connector, 'connectWithAppPassword' | 'appPasswords'>>
+
+const DEFAULT_SERVICE = 'https://bsky.social'
 
 type Session = { service: string; did: string; agent: Agent; api: Atproto }
 type StrongRef = { uri: string; cid: string }
@@ -76,7 +75,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     }
     return url.origin
   }
-  if (config.defaultService) serviceOf(config.defaultService, 'bluesky.defaultService')
+  const defaultService = serviceOf(config.defaultService ?? DEFAULT_SERVICE, 'bluesky.defaultService')
 
   function agentFor(api: Atproto, service: string, token: string | undefined, signal?: AbortSignal): Agent {
     return new api.Agent({
@@ -227,6 +226,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     kind: 'bluesky',
     displayName: 'Bluesky',
     limits: BLUESKY_LIMITS,
+    appPasswords: { settingsUrl: 'https://bsky.app/settings/app-passwords', defaultServer: defaultService },
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
       return validateBlueskyContent(content, options.maxLength ?? BLUESKY_LIMITS.maxLength)
@@ -277,7 +277,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     },
 
     async connectWithAppPassword({ service, identifier, appPassword }) {
-      const base = serviceOf(service || config.defaultService || 'https://bsky.social', 'service')
+      const base = service?.trim() ? serviceOf(service.trim(), 'service') : defaultService
       if (!identifier.trim()) throw new Error('identifier: enter your handle or email')
       if (!appPassword.trim()) throw new Error('appPassword: enter an app password')
       const api = await loadAtproto()

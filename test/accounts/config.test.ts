@@ -12,15 +12,27 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
 
-it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon (and email, whose servers are per sender)', () => {
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon and Bluesky (and email, whose servers are per sender)', () => {
   const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
   expect(config.MASTODON_ALLOW_HTTP).toBe(false)
+  expect(config.BLUESKY_ALLOW_HTTP).toBe(false)
   expect(config.ALLOW_PRIVATE_NETWORK_HOSTS).toBe(false)
   const { connectors, keyring } = createAccountServices(config, systemClock)
-  expect(Object.keys(connectors)).toEqual(['mastodon', 'email'])
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'email'])
+  expect(connectors.bluesky?.appPasswords).toEqual({ settingsUrl: 'https://bsky.app/settings/app-passwords', defaultServer: 'https://bsky.social' })
   expect(keyring.current).toBe(1)
+})
+
+it('signs Bluesky accounts in on BLUESKY_DEFAULT_SERVICE, over https unless BLUESKY_ALLOW_HTTP', () => {
+  const own = loadConfig({ ...base, BLUESKY_DEFAULT_SERVICE: 'https://pds.example.org/' })
+  expect(createAccountServices(own, systemClock).connectors.bluesky?.appPasswords?.defaultServer).toBe('https://pds.example.org')
+  expect(() => loadConfig({ ...base, BLUESKY_DEFAULT_SERVICE: 'http://127.0.0.1:2583' })).toThrow(/BLUESKY_DEFAULT_SERVICE: must be an https:\/\/ address/)
+  expect(() => loadConfig({ ...base, BLUESKY_DEFAULT_SERVICE: 'not a url' })).toThrow(/BLUESKY_DEFAULT_SERVICE/)
+  expect(() => loadConfig({ ...base, BLUESKY_ALLOW_HTTP: 'yes' })).toThrow(/BLUESKY_ALLOW_HTTP/)
+  const local = loadConfig({ ...base, BLUESKY_DEFAULT_SERVICE: 'http://127.0.0.1:2583', BLUESKY_ALLOW_HTTP: 'true' })
+  expect(createAccountServices(local, systemClock).connectors.bluesky?.appPasswords?.defaultServer).toBe('http://127.0.0.1:2583')
 })
 
 it('builds X from its variables, with the quota and the previous keys', () => {

@@ -86,19 +86,39 @@ describe('Accounts page', () => {
     expect(shell).toContain('href="/app/accounts"')
   })
 
-  it('says how to configure X when X_CLIENT_ID is not set, and refuses to connect it', async () => {
+  it('hides X when X_CLIENT_ID is not set, tells owners (only) how to enable it, and refuses to connect it', async () => {
     const bare = await startTestApp()
     try {
       const browser = await signUpAs(bare, { email: 'bare@acme.test' })
       const html = await (await browser.get('/app/accounts')).text()
-      expect(html).toContain('X is not configured on this server')
-      expect(html).toContain('X_CLIENT_ID')
-      expect(html).toContain(`${bare.url}/oauth/x/callback`)
+      expect(html).not.toContain('id="connect-x"')
       expect(html).not.toContain('Connect X')
+      expect(html).not.toContain('not configured')
+      // Networks that need no configuration are offered.
+      expect(html).toContain('Connect Mastodon')
+      expect(html).toContain('Connect Bluesky')
       expect(html).toContain('No accounts yet — connect Mastodon to start publishing.')
+      // The owner's note: which network an administrator can enable, with what, and where to read more.
+      const note = /aria-labelledby="more-networks"[\s\S]*?<\/section>/.exec(html)?.[0].replaceAll('<!-- -->', '')
+      expect(note).toContain('X_CLIENT_ID')
+      expect(note).toContain(`${bare.url}/oauth/x/callback`)
+      expect(note).toContain('Configuration section of Trickle&#x27;s README')
+      expect(note).not.toContain('Mastodon')
+      expect(note).not.toContain('Bluesky')
       const refused = await connect(browser, { kind: 'x' })
       expect(refused.status).toBe(400)
-      expect(await refused.text()).toContain('X is not configured on this server')
+      // In the page's alert (not only in its data): there is no X form to show it under.
+      expect((await refused.text()).replace(/<script[^]*?<\/script>/g, '')).toMatch(/role="alert"[^]*X is not configured on this server/)
+
+      const editor = await signUpAs(bare, { email: 'bare-editor@acme.test' })
+      const workspaceId = (await listWorkspacesOfUser(bare.services.database.db, { userId: (await findUserByEmail(bare.services.database.db, { email: 'bare@acme.test' }))!.id }))[0]!.workspaceId
+      const editorUser = await findUserByEmail(bare.services.database.db, { email: 'bare-editor@acme.test' })
+      await addMember(bare.services.database.db, { workspaceId, userId: editorUser!.id, role: 'editor' })
+      expect((await editor.submit('/app', { intent: 'switch-workspace', workspaceId })).status).toBe(302)
+      const editorPage = await (await editor.get('/app/accounts')).text()
+      expect(editorPage).toContain('Connect Bluesky')
+      expect(editorPage).not.toContain('more-networks')
+      expect(editorPage).not.toContain('X_CLIENT_ID')
     } finally {
       await bare.close()
     }

@@ -3,8 +3,8 @@ import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-s
 
 /**
  * ASVS V1.3.6 through the real app with ALLOW_PRIVATE_NETWORK_HOSTS=false (production's default): the
- * Mastodon server field refuses loopback, private and link-local addresses in every encoding with
- * "this server address is not allowed" and connects to nothing; the sender's SMTP host takes only a
+ * Mastodon and Bluesky server fields refuse loopback, private and link-local addresses in every encoding
+ * with "this server address is not allowed" and connect to nothing; the sender's SMTP host takes only a
  * host name or an IP address, with the error on the `host` field.
  */
 let app: TestApp
@@ -38,6 +38,21 @@ describe('the Mastodon server field', () => {
         expect(await response.text(), server).toContain('this server address is not allowed')
       }
     }
+    expect(connections).toBe(0)
+  })
+})
+
+describe('the Bluesky server field', () => {
+  it('refuses private addresses and plain http under the server field, connecting to nothing', async () => {
+    const port = (service.address() as net.AddressInfo).port
+    for (const server of [`https://127.0.0.1:${port}`, `https://[::1]:${port}`, 'https://10.0.0.1', '169.254.169.254']) {
+      const response = await browser.submit('/app/accounts', { intent: 'sign-in', kind: 'bluesky', identifier: 'alice.test', appPassword: 'aaaa-bbbb-cccc-dddd', server })
+      expect(response.status, server).toBe(400)
+      expect(await response.text(), server).toContain(`Could not sign in at ${server}: this server address is not allowed`)
+    }
+    const http = await browser.submit('/app/accounts', { intent: 'sign-in', kind: 'bluesky', identifier: 'alice.test', appPassword: 'aaaa-bbbb-cccc-dddd', server: 'http://pds.example.org' })
+    expect(http.status).toBe(400)
+    expect(await http.text()).toContain('Bluesky servers must be reached over https')
     expect(connections).toBe(0)
   })
 })

@@ -1,0 +1,208 @@
+import { asc, eq, sql } from 'drizzle-orm'
+import { pipelineDeps } from '../../core/publishing/targets.server'
+import { publishDelivery } from '../../core/publishing/publish.server'
+import { planDeliveries } from '../../db/queries/deliveries'
+import { createSequence } from '../../db/queries/sequences'
+import { findUserByEmail } from '../../db/queries/users'
+import { listWorkspacesOfUser } from '../../db/queries/workspaces'
+import { accounts, auditEvents, deliveries } from '../../db/schema'
+import { openCredentials } from '../../db/vault'
+import { deliveryScheduler } from '../../jobs/enqueue'
+import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
+
+/**
+ * Connecting a Bluesky account on the Accounts page with a handle and an app password, through the real
+ * app (CSRF and all) against an in-process PDS (test/servers/bluesky-pds.ts): no server configuration
+ * beyond BLUESKY_ALLOW_HTTP for the loopback PDS. One PDS for the file (it takes a few seconds to start).
+ */
+
+let app: TestApp
+let pds: BlueskyPds
+let alice: BlueskyTestAccount
+
+beforeAll(async () => {
+  pds = await startBlueskyPds()
+  alice = await pds.createAccount('alice')
+  app = await startTestApp({ env: { BLUESKY_ALLOW_HTTP: 'true' } })
+})
+afterAll(async () => {
+  await app?.close()
+  await pds?.close()
+})
+
+function signIn(browser: TestBrowser, fields: Record<string, string>, page = '/app/accounts') {
+  return browser.submit(page, { intent: 'sign-in', kind: 'bluesky', server: pds.url, ...fields }, { action: '/app/accounts' })
+}
+
+async function workspaceOf(email: string): Promise<string> {
+  const user = await findUserByEmail(app.services.database.db, { email })
+  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
+}
+
+async function rows(workspaceId: string) {
+  return app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
+}
+
+/** How many rows of the whole database hold `needle` anywhere in their text. */
+async function rowsHolding(needle: string): Promise<number> {
+  const { db } = app.services.database
+  const listed = (await db.execute(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)) as unknown as Array<{ name: string }>
+  expect(listed.map((t) => t.name)).toContain('accounts')
+  let found = 0
+  for (const { name } of listed) {
+    const [row] = (await db.execute(sql`SELECT count(*)::int AS n FROM ${sql.identifier(name)} t WHERE t::text LIKE ${`%${needle}%`}`)) as unknown as Array<{ n: number }>
+    found += row!.n
+  }
+  return found
+}
+
+/** The `<input>` named `name` in the page's Bluesky card (Mastodon's card has a `server` field too). */
+function inputNamed(html: string, name: string): string {
+  const card = /aria-labelledby="connect-bluesky"[\s\S]*?<\/section>/.exec(html)?.[0] ?? ''
+  const input = new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(card)?.[0]
+  expect(input, name).toBeDefined()
+  return input!
+}
+
+describe('connecting Bluesky with an app password', () => {
+  it('offers the form, stores only the sealed session (never the app password), and publishes with it', async () => {
+    const browser = await signUpAs(app, { email: 'sky@acme.test' })
+    const workspaceId = await workspaceOf('sky@acme.test')
+
+    const html = await (await browser.get('/app/accounts')).text()
+    expect(html).not.toContain('not configured')
+    expect(html).toContain('Connect Bluesky')
+    expect(html).toContain('href="https://bsky.app/settings/app-passwords"')
+    expect(html).toContain('Never use your main password')
+    // BLUESKY_DEFAULT_SERVICE (test/app-server.ts: an address that never resolves, so no test reaches bsky.social).
+    expect(html).toContain('Leave empty for https://bsky.invalid')
+    const password = inputNamed(html, 'appPassword')
+    expect(password).toContain('type="password"')
+    expect(password).toMatch(/autocomplete="off"/i)
+    const label = /<label[^>]*for="([^"]+)"[^>]*>App password/.exec(html)
+    expect(password).toContain(`id="${label![1]}"`)
+
+    // Without the form's CSRF token: refused, nothing asked of the PDS.
+    const noCsrf = await browser.post('/app/accounts', { intent: 'sign-in', kind: 'bluesky', identifier: alice.handle, appPassword: alice.appPassword, server: pds.url })
+    expect(noCsrf.status).toBe(403)
+
+    const done = await signIn(browser, { identifier: alice.handle, appPassword: alice.appPassword })
+    expect(done.status).toBe(302)
+    expect(done.headers.get('location')).toMatch(/^\/app\/accounts\?connected=[0-9a-f-]{36}$/)
+    const page = (await (await browser.get(done.headers.get('location')!)).text()).replaceAll('<!-- -->', '')
+    expect(page).toContain('Bluesky account @alice.test is connected')
+    expect(page).toMatch(/Expires \d{4}-\d\d-\d\d \d\d:\d\d UTC; renewed automatically/)
+
+    const [row] = await rows(workspaceId)
+    expect(row).toMatchObject({ kind: 'bluesky', handle: 'alice.test', remoteAccountId: alice.did, status: 'connected' })
+    const credentials = openCredentials({ keyring: app.services.keyring, accountId: row!.id, ciphertext: row!.credentialsCiphertext })
+    expect(credentials.accessToken.split('.')).toHaveLength(3)
+    expect(credentials.refreshToken!.split('.')).toHaveLength(3)
+    expect(credentials.extra).toEqual({ service: pds.url, did: alice.did, handle: 'alice.test' })
+    expect(JSON.stringify(credentials)).not.toContain(alice.appPassword)
+    // Nowhere in the database: the app password at all, the tokens in clear.
+    expect(await rowsHolding(alice.appPassword)).toBe(0)
+    expect(await rowsHolding(credentials.accessToken)).toBe(0)
+    expect(await rowsHolding(credentials.refreshToken!)).toBe(0)
+    const audit = await app.services.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId))
+    expect(audit.filter((e) => e.kind.startsWith('account.')).map((e) => [e.kind, e.targetId, e.detail])).toEqual([
+      ['account.connected', row!.id, { network: 'bluesky', handle: 'alice.test' }],
+    ])
+
+    // The publishing pipeline, with the services the app runs on and the stored credentials.
+    const { db } = app.services.database
+    const now = app.services.clock.now()
+    const text = `Hello from Trickle ${now.getTime()}`
+    const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: 'Sky', steps: [{ parts: [{ text }] }], clock: app.services.clock })
+    const planned = await planDeliveries(db, {
+      workspaceId,
+      sequenceId: sequence.id,
+      items: [{ stepId: steps[0]!.id, accountId: row!.id, dueAt: now }],
+      clock: app.services.clock,
+      scheduler: deliveryScheduler(app.services.jobs.agenda),
+    })
+    const deliveryId = planned.deliveries[0]!.id
+    expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })).toEqual({ result: 'published' })
+    const posts = await pds.listPosts(alice.did)
+    expect(posts.map((p) => p.text)).toEqual([text])
+    const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId))
+    expect(delivery).toMatchObject({ state: 'published', remoteId: posts[0]!.uri })
+  })
+
+  it('names the field at fault, never echoes the password, and says when to retry a rate limit', async () => {
+    const browser = await signUpAs(app, { email: 'typo@acme.test' })
+    const workspaceId = await workspaceOf('typo@acme.test')
+    const wrongPassword = 'wxyz-wxyz-wxyz-wxyz'
+    const cases: Array<{ fields: Record<string, string>; status?: number; field: string; message: string }> = [
+      { fields: { identifier: alice.handle, appPassword: wrongPassword }, field: 'appPassword', message: 'Bluesky refused the handle or app password' },
+      { fields: { identifier: 'nobody.test', appPassword: wrongPassword }, field: 'appPassword', message: 'Bluesky refused the handle or app password' },
+      // The account's main password is refused, and its full-access session ended.
+      { fields: { identifier: alice.handle, appPassword: alice.password }, field: 'appPassword', message: 'use an app password' },
+      { fields: { identifier: ' ', appPassword: wrongPassword }, field: 'identifier', message: 'Enter your handle' },
+      { fields: { identifier: alice.handle, appPassword: '' }, field: 'appPassword', message: 'Enter an app password' },
+      { fields: { identifier: alice.handle, appPassword: wrongPassword, server: 'http://127.0.0.1:1' }, field: 'server', message: 'could not reach the server as a Bluesky server' },
+      { fields: { identifier: alice.handle, appPassword: wrongPassword, server: 'not a server' }, field: 'server', message: 'is not a server address' },
+      // No server named: the default one.
+      { fields: { identifier: alice.handle, appPassword: wrongPassword, server: '' }, field: 'server', message: 'Could not sign in at https://bsky.invalid: could not reach the server' },
+    ]
+    for (const { fields, field, message } of cases) {
+      const answer = await signIn(browser, fields)
+      expect(answer.status, message).toBe(400)
+      const html = await answer.text()
+      expect(html, message).toContain(message)
+      // The message sits under its field: the input is marked invalid and described by the error.
+      const input = inputNamed(html, field)
+      expect(input, message).toContain('aria-invalid="true"')
+      const describedBy = /aria-describedby="([^"]+)"/.exec(input)![1]!.split(' ')
+      const errorId = describedBy.find((id) => id.endsWith('-error'))!
+      expect(new RegExp(`id="${errorId}"[^>]*>[^<]*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`).test(html), message).toBe(true)
+      expect(html).not.toContain(wrongPassword)
+      expect(html).not.toContain(alice.password)
+      if (fields.identifier?.trim()) expect(inputNamed(html, 'identifier')).toContain(`value="${fields.identifier}"`)
+    }
+
+    const resetAt = new Date(Math.ceil((Date.now() + 7 * 60_000) / 1000) * 1000)
+    pds.injectFault({ kind: 'rate-limit', resetAt, method: 'com.atproto.server.createSession' })
+    const limited = await signIn(browser, { identifier: alice.handle, appPassword: alice.appPassword })
+    expect(limited.status).toBe(429)
+    expect(await limited.text()).toMatch(new RegExp(`Bluesky is limiting sign-ins for now: try again after ${resetAt.toISOString().slice(11, 16)} UTC \\(in [78] min\\)`))
+
+    // The OAuth form's intent for Bluesky says where to go instead.
+    const oauth = await browser.submit('/app/accounts', { intent: 'connect', kind: 'bluesky' })
+    expect(oauth.status).toBe(400)
+    expect(await oauth.text()).toContain('Bluesky connects with an app password')
+    expect(await rows(workspaceId)).toHaveLength(0)
+  })
+
+  it('reconnects the same account (same DID) with a new app password: its tokens change, it stays one account', async () => {
+    const browser = await signUpAs(app, { email: 'again@acme.test' })
+    const workspaceId = await workspaceOf('again@acme.test')
+    expect((await signIn(browser, { identifier: alice.handle, appPassword: alice.appPassword })).status).toBe(302)
+    const [first] = await rows(workspaceId)
+    const before = openCredentials({ keyring: app.services.keyring, accountId: first!.id, ciphertext: first!.credentialsCiphertext })
+
+    // Reconnect on the list opens the Bluesky form with the handle and server filled in.
+    const list = await (await browser.get('/app/accounts')).text()
+    const reconnect = `/app/accounts?reconnect=${first!.id}#connect-bluesky`
+    expect(list).toContain(`href="${reconnect}"`)
+    const form = await (await browser.get(reconnect)).text()
+    expect(inputNamed(form, 'identifier')).toContain('value="alice.test"')
+    expect(inputNamed(form, 'server')).toContain(`value="${pds.url}"`)
+    expect(form).toContain('Reconnect Bluesky')
+    // Another workspace's account id fills in nothing.
+    const stranger = await signUpAs(app, { email: 'nosy@other.test' })
+    expect(await (await stranger.get(reconnect)).text()).not.toContain('value="alice.test"')
+
+    // By DID this time: the same account.
+    const again = await signIn(browser, { identifier: alice.did, appPassword: alice.appPassword }, reconnect)
+    expect(again.status).toBe(302)
+    const after = await rows(workspaceId)
+    expect(after).toHaveLength(1)
+    expect(after[0]!.id).toBe(first!.id)
+    const renewed = openCredentials({ keyring: app.services.keyring, accountId: first!.id, ciphertext: after[0]!.credentialsCiphertext })
+    expect(renewed.refreshToken).not.toBe(before.refreshToken)
+    const audit = await app.services.database.db.select().from(auditEvents).where(eq(auditEvents.workspaceId, workspaceId)).orderBy(asc(auditEvents.id))
+    expect(audit.filter((e) => e.kind.startsWith('account.')).map((e) => e.kind)).toEqual(['account.connected', 'account.reconnected'])
+  })
+})
