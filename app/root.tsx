@@ -2,6 +2,7 @@ import { ColorSchemeScript, MantineProvider, createTheme, type CSSVariablesResol
 import mantineStyles from '@mantine/core/styles.css'
 import { Notifications } from '@mantine/notifications'
 import notificationStyles from '@mantine/notifications/styles.css'
+import chartStyles from '@mantine/charts/styles.css'
 import { data, type LinksFunction, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from './components/error-boundary'
@@ -12,6 +13,7 @@ import { readToast } from './utils/toast.server'
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: mantineStyles },
   { rel: 'stylesheet', href: notificationStyles },
+  { rel: 'stylesheet', href: chartStyles },
   { rel: 'icon', href: 'data:,' },
 ]
 

@@ -99,7 +99,7 @@ function invalidInput(error: z.ZodError): InputError {
 }
 
 function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
-  const settings: DripSettings = { triggers: input.triggers, reentry: input.reentry, goals: input.goals, window: input.window, quietHours: input.quietHours }
+  const settings: DripSettings = { triggers: input.triggers, reentry: input.reentry, goals: input.goals, attributionDays: input.attributionDays, window: input.window, quietHours: input.quietHours }
   const steps = input.steps.map((s) => ({
     id: s.id,
     subject: s.subject,

@@ -100,6 +100,9 @@ export default function Analytics() {
                 <Badge color={d.status === 'active' ? 'teal' : 'gray'} variant="light">
                   {d.status === 'active' ? 'Active' : 'Paused'}
                 </Badge>
+                <Anchor component={Link} to={`/app/drips/${d.id}/analytics`} size="sm" aria-label={`Analytics of ${d.name}`}>
+                  Funnel, conversions and daily chart
+                </Anchor>
               </Group>
               <Text size="sm">
                 {d.totals.enrolled} enrolled · {d.totals.sent} sent · {percent(d.totals.opened, d.totals.sent)} opened · {percent(d.totals.clicked, d.totals.sent)} clicked · {d.totals.goalReached} reached the goal · {d.totals.unsubscribed} unsubscribed

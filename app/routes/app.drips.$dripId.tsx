@@ -124,6 +124,9 @@ export default function DripPage() {
             <Badge color={drip.status === 'active' ? 'teal' : 'gray'} variant="light" size="lg">
               {drip.status === 'active' ? 'Active' : 'Paused'}
             </Badge>
+            <Anchor component={Link} to={`/app/drips/${drip.id}/analytics`} size="sm">
+              Analytics
+            </Anchor>
           </Group>
         </Stack>
         <Form method="post">

@@ -5,11 +5,12 @@ import { jsonResponse, type OpenApiFragment } from './openapi/helpers'
 import { recurrenceApi } from './openapi/recurrence'
 import { scoreRulesApi } from './openapi/score-rules'
 import { segmentsApi } from './openapi/segments'
+import { analyticsApi } from './openapi/analytics'
 import { seriesApi } from './openapi/series'
 import { workspaceApi } from './openapi/workspace'
 
 /** Add a line here for each new area. */
-const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi, segmentsApi, scoreRulesApi]
+const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi, segmentsApi, scoreRulesApi, analyticsApi]
 
 const errorDescriptions = {
   400: 'Bad input: malformed JSON or a field that fails validation (`field` names it)',

@@ -126,6 +126,9 @@ export const DripStepSettingsSchema = z.strictObject({
 })
 export type DripStepSettings = z.infer<typeof DripStepSettingsSchema>
 
+export const DEFAULT_ATTRIBUTION_DAYS = 7
+const AttributionDaysSchema = z.number({ error: 'must be a number of days' }).int({ error: 'must be a whole number of days' }).min(1).max(365)
+
 export const DripSettingsSchema = z.strictObject({
   triggers: DripTriggersSchema,
   reentry: z.enum(REENTRY_POLICIES, { error: 'reentry must be once_ever, once_at_a_time or every_time' }).default('once_ever'),
@@ -134,6 +137,8 @@ export const DripSettingsSchema = z.strictObject({
   /** Default send window / quiet hours of every step, in the contact's zone. */
   window: SendWindowSchema.optional(),
   quietHours: QuietHoursSchema.optional(),
+  /** A goal event counts as a conversion of the last step sent within this many days before it (absent: 7; decision 080). */
+  attributionDays: AttributionDaysSchema.optional(),
 })
 export type DripSettings = z.infer<typeof DripSettingsSchema>
 
@@ -175,6 +180,7 @@ export const DripInputSchema = z
     trigger: DripTriggerSchema.optional(),
     reentry: z.enum(REENTRY_POLICIES, { error: 'reentry must be once_ever, once_at_a_time or every_time' }).default('once_ever'),
     goals: z.array(Name).max(20).default([]),
+    attributionDays: AttributionDaysSchema.optional(),
     window: SendWindowSchema.optional(),
     quietHours: QuietHoursSchema.optional(),
     steps: z.array(DripStepInputSchema).min(1, { error: 'add at least one step' }).max(100),
