@@ -72,7 +72,7 @@ export async function dripAnalyticsRows(
       FROM contact_events ce JOIN cohort c ON c.id = ce.enrollment_id
       WHERE ce.workspace_id = ${ws} AND ce.sequence_id = ${drip} AND ce.type = 'clicked' AND ce.properties ? 'url' AND ce.occurred_at < ${to}
       GROUP BY 1, 2
-    ), conversions AS (
+    ), conv_by_step AS (
       SELECT step_id AS "stepId", properties->>'currency' AS currency, count(*) AS conversions,
         count(*) FILTER (WHERE jsonb_typeof(properties->'value') = 'number') AS valued,
         coalesce(sum((properties->>'value')::float8) FILTER (WHERE jsonb_typeof(properties->'value') = 'number'), 0) AS revenue
@@ -97,9 +97,9 @@ export async function dripAnalyticsRows(
       'enrolled', (SELECT count(*) FROM cohort),
       'goalReached', (SELECT count(*) FROM cohort WHERE status = 'goal_reached'),
       'steps', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'sent', sent, 'bounced', bounced, 'softBounced', "softBounced", 'opened', opened, 'clicked', clicked, 'unsubscribed', unsubscribed, 'complained', complained)), '[]'::json) FROM steps),
-      'links', (SELECT coalesce(json_agg(links), '[]'::json) FROM links),
-      'conversions', (SELECT coalesce(json_agg(conversions), '[]'::json) FROM conversions),
-      'daily', (SELECT coalesce(json_agg(daily ORDER BY day), '[]'::json) FROM daily)
+      'links', (SELECT coalesce(json_agg(l), '[]'::json) FROM links l),
+      'conversions', (SELECT coalesce(json_agg(c), '[]'::json) FROM conv_by_step c),
+      'daily', (SELECT coalesce(json_agg(t ORDER BY t.day), '[]'::json) FROM daily t)
     )::text AS r`)
   const rows = (result as { rows?: Array<{ r: string }> }).rows ?? (result as unknown as Array<{ r: string }>)
   const raw = JSON.parse(rows[0]!.r) as DripAnalyticsRaw
