@@ -14,6 +14,7 @@ function post(v: DripFormValues): FormData {
   })
   add('reentry', v.reentry)
   add('goals', v.goals)
+  add('attributionDays', v.attributionDays)
   if (v.windowOn) add('windowOn', 'on')
   v.windowDays.forEach((d) => add('window.days', d))
   add('window.start', v.windowStart)
@@ -39,6 +40,7 @@ describe('the drip builder form', () => {
       ],
       reentry: 'once_at_a_time',
       goals: ['purchase', 'demo_booked'],
+      attributionDays: 14,
       window: { days: ['MO', 'TU', 'WE'], start: '09:00', end: '17:30' },
       quietHours: { start: '22:00', end: '07:00' },
       steps: [

@@ -53,6 +53,8 @@ export type DripFormValues = {
   triggers: DripFormTrigger[]
   reentry: DripSettings['reentry']
   goals: string
+  /** Days; empty: the default (7). */
+  attributionDays: string
   windowOn: boolean
   windowDays: string[]
   windowStart: string
@@ -97,6 +99,7 @@ export function newDripValues(timezone: string): DripFormValues {
     triggers: [emptyTrigger()],
     reentry: 'once_ever',
     goals: '',
+    attributionDays: '',
     windowOn: false,
     windowDays: ['MO', 'TU', 'WE', 'TH', 'FR'],
     windowStart: '09:00',
@@ -189,6 +192,7 @@ export function dripToFormValues(d: { name: string; timezone: string; settings: 
     triggers: d.settings.triggers.map(triggerToForm),
     reentry: d.settings.reentry,
     goals: d.settings.goals.join(', '),
+    attributionDays: d.settings.attributionDays === undefined ? '' : String(d.settings.attributionDays),
     windowOn: !!d.settings.window,
     windowDays: d.settings.window?.days ?? defaults.windowDays,
     windowStart: d.settings.window?.start ?? defaults.windowStart,
@@ -242,6 +246,7 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     triggers: v.triggers.map(formToTrigger),
     reentry: v.reentry,
     goals: v.goals.split(',').map((g) => g.trim()).filter(Boolean),
+    attributionDays: v.attributionDays.trim() === '' ? undefined : Number(v.attributionDays.trim()),
     window: v.windowOn ? ({ days: v.windowDays, start: v.windowStart, end: v.windowEnd } as DripSettings['window']) : undefined,
     quietHours: v.quietOn ? { start: v.quietStart, end: v.quietEnd } : undefined,
     steps: v.steps.map((s) => ({
@@ -295,6 +300,7 @@ export function formDataToValues(form: FormData): DripFormValues {
     triggers,
     reentry: pick('reentry', ['once_ever', 'once_at_a_time', 'every_time'] as const, 'once_ever'),
     goals: get('goals'),
+    attributionDays: get('attributionDays'),
     windowOn: get('windowOn') === 'on',
     windowDays: form.getAll('window.days').filter((d): d is string => typeof d === 'string'),
     windowStart: get('window.start'),

@@ -92,6 +92,16 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
               onChange={(e) => set({ goals: e.currentTarget.value })}
               error={errors.goals}
             />
+            <TextInput
+              label="Attribution window (days)"
+              description="A goal event counts as a conversion of the last email sent this many days before it at most (empty: 7)"
+              name="attributionDays"
+              inputMode="numeric"
+              w={260}
+              value={values.attributionDays}
+              onChange={(e) => set({ attributionDays: e.currentTarget.value })}
+              error={errors.attributionDays}
+            />
           </Stack>
         </Fieldset>
 

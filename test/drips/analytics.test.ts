@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { createEmailConnector } from '../../connectors/email/index'
 import { insertContact } from '../../db/queries/contacts'
 import { workspaces } from '../../db/schema'
@@ -59,6 +60,7 @@ beforeAll(async () => {
   expect((await t.browser.get('/app')).status).toBe(200)
   t.clock.advance(5 * 24 * HOUR)
   expect((await t.api('POST', '/api/v1/events', { email: 'dan@example.com', type: 'purchase', properties: { value: 20 } })).status).toBe(201)
+  t.clock.advance(HOUR) // the period (up to now) includes Dan's purchase
 })
 afterAll(async () => {
   email.close()
@@ -152,5 +154,20 @@ describe('per-drip analytics', () => {
       expect((await r.json()).error.field, query).toBe(field)
     }
     expect((await t.browser.get(`/app/drips/${dripId}/analytics?days=5`)).status).toBe(400)
+  })
+
+  it("honours the drip's attribution window (attributionDays, validated at the edge) and sums revenue without a currency apart", async () => {
+    const bad = await t.api('POST', '/api/v1/drips', { name: 'Bad window', attributionDays: 0, steps: [{ subject: 's', markdown: 'm' }] })
+    expect(bad.status).toBe(400)
+    expect((await bad.json()).error.field).toBe('attributionDays')
+    await t.app.services.database.db.execute(sql`UPDATE sequences SET settings = settings || '{"attributionDays": 14}'::jsonb WHERE id = ${dripId}`)
+    const a = await (await t.api('GET', `/api/v1/analytics/drips/${dripId}?days=30`)).json()
+    expect(a.drip.attributionDays).toBe(14)
+    // Dan's purchase, 10 days after his step 2, is now inside the window.
+    expect(a.steps[1].counts.conversions).toBe(2)
+    expect(a.totals.revenue).toEqual([
+      { currency: 'EUR', amount: 49.5 },
+      { currency: null, amount: 20 },
+    ])
   })
 })
