@@ -102,15 +102,6 @@ export async function dripAnalyticsRows(
       'daily', (SELECT coalesce(json_agg(t ORDER BY t.day), '[]'::json) FROM daily t)
     )::text AS r`)
   const rows = (result as { rows?: Array<{ r: string }> }).rows ?? (result as unknown as Array<{ r: string }>)
-  const raw = JSON.parse(rows[0]!.r) as DripAnalyticsRaw
-  // count(*) arrives as a number from json_build_object; make sure of it for both drivers.
-  const num = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'string' && k !== 'stepId' && k !== 'url' && k !== 'currency' && k !== 'day' ? Number(v) : v])) as T
-  return {
-    enrolled: Number(raw.enrolled),
-    goalReached: Number(raw.goalReached),
-    steps: raw.steps.map(num),
-    links: raw.links.map(num),
-    conversions: raw.conversions.map(num),
-    daily: raw.daily.map(num),
-  }
+  // count(*) and sum() are JSON numbers inside json_build_object (bigint and numeric alike).
+  return JSON.parse(rows[0]!.r) as DripAnalyticsRaw
 }
