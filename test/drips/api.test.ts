@@ -89,6 +89,22 @@ describe('drips API', () => {
     expect(after.steps[0].counts.unsubscribed).toBe(1)
   })
 
+  it('lists each drip with the totals of its page, the sends of the last 7 days and draft or not (API and the Drips page)', async () => {
+    const [journey] = (await (await t.api('GET', '/api/v1/drips')).json()).drips
+    const page = await (await t.api('GET', `/api/v1/drips/${journey.id}`)).json()
+    expect(journey).toMatchObject({ status: 'active', draft: false, stepCount: 2, totals: { ...page.totals, sentLast7Days: 1 } })
+    const draft = await (await t.api('POST', '/api/v1/drips', { ...welcome(t.formId), name: 'Not yet' })).json()
+    const listed = async () => new Map<string, { draft: boolean; totals: Record<string, number> }>((await (await t.api('GET', '/api/v1/drips')).json()).drips.map((d: { id: string }) => [d.id, d]))
+    expect((await listed()).get(draft.id)).toMatchObject({ draft: true, totals: { enrolled: 0, sent: 0, sentLast7Days: 0 } })
+    const html = await (await t.browser.get('/app/drips')).text()
+    for (const text of ['Draft', 'Active', 'Goal reached', 'Completed', 'Sent, last 7 days', 'Not yet']) expect(html).toContain(text)
+    // A send 8 days ago counts in the totals, not in the last 7 days.
+    await db().execute(sql`UPDATE deliveries SET published_at = published_at - interval '8 days' WHERE sequence_id = ${journey.id}`)
+    expect((await listed()).get(journey.id)!.totals).toMatchObject({ sent: 1, sentLast7Days: 0 })
+    await db().execute(sql`UPDATE deliveries SET published_at = published_at + interval '8 days' WHERE sequence_id = ${journey.id}`)
+    expect((await t.api('DELETE', `/api/v1/drips/${draft.id}`)).status).toBe(204)
+  })
+
   it('POST /drips/{id}/enrollments: by id or email, idempotent, 4xx naming the field; events enroll and goals end', async () => {
     const created = await (
       await t.api('POST', '/api/v1/drips', { name: 'Cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'Your cart', markdown: 'x', delay: 'PT1H' }] })
