@@ -164,4 +164,24 @@ describe('drips API', () => {
       expect(e.status).not.toBe(500)
     }
   })
+
+  it('an active drip’s builder shows how many contacts wait for each step, from the loader (no badge once paused)', async () => {
+    const drip = await (await t.api('POST', '/api/v1/drips', { ...welcome(t.formId), name: 'Waiting room' })).json()
+    expect((await t.api('POST', `/api/v1/drips/${drip.id}/activate`)).status).toBe(200)
+    const contacts = await Promise.all(['wait1@example.com', 'wait2@example.com'].map((e) => insertContact(db(), { workspaceId: t.workspaceId, email: e, at: t.clock.now() })))
+    for (const c of contacts) expect((await t.api('POST', `/api/v1/drips/${drip.id}/enrollments`, { contactId: c.id })).status).toBe(201)
+    // The second contact got step 1 already: it waits for step 2.
+    await db().execute(sql`UPDATE enrollments SET step_position = 1 WHERE sequence_id = ${drip.id} AND contact_id = ${contacts[1]!.id}`)
+    const page = async () => (await t.browser.get(`/app/drips/${drip.id}`)).text()
+    let html = await page()
+    expect(html).toContain('1 waiting for step 1')
+    expect(html).toContain('1 waiting for step 2')
+    expect((await t.api('DELETE', `/api/v1/drips/${drip.id}/enrollments/${contacts[0]!.id}`)).status).toBe(200)
+    html = await page()
+    expect(html).toContain('0 waiting for step 1')
+    expect(html).toContain('1 waiting for step 2')
+    await t.api('POST', `/api/v1/drips/${drip.id}/pause`)
+    expect(await page()).not.toContain('waiting for step')
+    expect((await t.api('DELETE', `/api/v1/drips/${drip.id}`)).status).toBe(204)
+  })
 })
