@@ -5,9 +5,10 @@ import {
   findTriggeredDrips,
   getDrip as getDripRow,
   insertDrip,
-  listDripRows,
+  listDripSummaryRows,
   replaceDrip,
   setDripStatus,
+  type DripRow,
   type DripWithSteps,
   type NewDripStep,
 } from '../db/queries/drips'
@@ -78,7 +79,14 @@ export type DripView = {
   funnel: Array<{ position: number; reached: number; sent: number; rate: number }>
 }
 
-export type DripSummary = Pick<DripView, 'id' | 'name' | 'status' | 'settings' | 'createdAt' | 'updatedAt' | 'totals'> & { stepCount: number }
+export type DripSummary = Pick<DripView, 'id' | 'name' | 'status' | 'settings' | 'createdAt' | 'updatedAt'> & {
+  totals: DripView['totals'] & { /** Emails sent in the last 7 days. */ sentLast7Days: number }
+  stepCount: number
+  /** Paused and never ran (no enrollment, no delivery): a drip being written rather than one stopped. */
+  draft: boolean
+}
+
+const WEEK_MS = 7 * 86_400_000
 
 export type EnrollInput = { contactId?: string; email?: string; idempotencyKey?: string }
 export type EnrollResult = { enrollment: Enrollment; created: boolean }
@@ -186,15 +194,26 @@ export async function deleteDrip(services: Services, args: { workspaceId: string
 }
 
 export async function listDrips(services: Services, args: { workspaceId: string }): Promise<DripSummary[]> {
-  const rows = await listDripRows(services.database.db, args)
-  const out: DripSummary[] = []
-  for (const row of rows) {
-    const stats = await dripStats(services.database.db, { workspaceId: args.workspaceId, dripId: row.id })
-    const drip = await getDripRow(services.database.db, { workspaceId: args.workspaceId, dripId: row.id })
-    const view = toView(drip!, stats)
-    out.push({ id: view.id, name: view.name, status: view.status, settings: view.settings, createdAt: view.createdAt, updatedAt: view.updatedAt, totals: view.totals, stepCount: view.steps.length })
+  const rows = await listDripSummaryRows(services.database.db, { workspaceId: args.workspaceId, since: new Date(services.clock.now().getTime() - WEEK_MS) })
+  return rows.map(({ drip, stepCount, enrollments, deliveries, events }) => {
+    const totals = { ...enrollmentTotals(enrollments), sent: deliveries.sent, delivered: deliveries.delivered, ...events, sentLast7Days: deliveries.sentSince }
+    const status = dripStatusOf(drip)
+    return { id: drip.id, name: drip.name, status, settings: drip.settings, createdAt: drip.createdAt, updatedAt: drip.updatedAt, totals, stepCount, draft: status === 'paused' && totals.enrolled === 0 && deliveries.any === 0 }
+  })
+}
+
+const dripStatusOf = (drip: DripRow): DripView['status'] => (drip.status === 'active' ? 'active' : 'paused')
+
+/** The enrollment part of a drip's totals, from its enrollments by status. */
+function enrollmentTotals(e: Record<string, number>) {
+  return {
+    enrolled: Object.values(e).reduce((a, b) => a + b, 0),
+    active: e.active ?? 0,
+    completed: e.completed ?? 0,
+    goalReached: e.goal_reached ?? 0,
+    unsubscribed: e.unsubscribed ?? 0,
+    exited: (e.exited ?? 0) + (e.bounced ?? 0) + (e.failed ?? 0),
   }
-  return out
 }
 
 /** One drip with per-step counts and the funnel; 404 for a drip of another workspace. */
@@ -210,8 +229,8 @@ function emptyStats(): DripStats {
 }
 
 function toView(d: DripWithSteps, stats: DripStats): DripView {
-  const e = stats.enrollments
-  const enrolled = Object.values(e).reduce((a, b) => a + b, 0)
+  const enrollments = enrollmentTotals(stats.enrollments)
+  const { enrolled } = enrollments
   const steps = d.steps.map((step): DripStepView => {
     const del = stats.deliveriesByStep[step.id] ?? {}
     const ev = stats.eventsByStep[step.id] ?? {}
@@ -244,19 +263,14 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
   return {
     id: d.drip.id,
     name: d.drip.name,
-    status: d.drip.status === 'active' ? 'active' : 'paused',
+    status: dripStatusOf(d.drip),
     timezone: d.drip.timezone,
     settings: d.drip.settings,
     createdAt: d.drip.createdAt,
     updatedAt: d.drip.updatedAt,
     steps,
     totals: {
-      enrolled,
-      active: e.active ?? 0,
-      completed: e.completed ?? 0,
-      goalReached: e.goal_reached ?? 0,
-      unsubscribed: e.unsubscribed ?? 0,
-      exited: (e.exited ?? 0) + (e.bounced ?? 0) + (e.failed ?? 0),
+      ...enrollments,
       sent: sum('sent'),
       delivered: sum('delivered'),
       opened: sum('opened'),

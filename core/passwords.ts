@@ -1,6 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core'
 import * as common from '@zxcvbn-ts/language-common'
 import { z } from 'zod'
+import { PASSWORD_MIN_LENGTH } from './password-length'
 
 /**
  * What a new password must be: 12 to 200 characters and not common or easy to guess. "Common" is
@@ -9,7 +10,7 @@ import { z } from 'zod'
  * No composition rules (ASVS 6.2): a few unrelated words pass, `Password123!` does not.
  */
 
-export const PASSWORD_MIN_LENGTH = 12
+export { PASSWORD_MIN_LENGTH }
 export const PASSWORD_MAX_LENGTH = 200
 const MIN_SCORE = 3
 

@@ -1,4 +1,4 @@
-import { Alert, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
 import { Form, useNavigation } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import { CsrfInput } from './csrf-input'
@@ -35,7 +35,8 @@ const CONDITION_LABELS: Array<{ value: DripFormStep['condition']; label: string 
  * Markdown body with merge fields) with a live preview. Posts flat fields (app/utils/drip-form.ts);
  * `errors` are keyed by those field names.
  */
-export function DripEditor(props: { initial: DripFormValues; options: DripEditorOptions; errors: Record<string, string>; submitLabel: string }) {
+/** `waiting` (an active drip's page): by step id, the contacts whose next step it is, shown on each step. */
+export function DripEditor(props: { initial: DripFormValues; options: DripEditorOptions; errors: Record<string, string>; submitLabel: string; waiting?: Record<string, number> | null }) {
   const [values, setValues] = useState(props.initial)
   const [sampleContact, setSampleContact] = useState('')
   const [sampleContactError, setSampleContactError] = useState<string | undefined>()
@@ -166,6 +167,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
             key={i}
             index={i}
             step={step}
+            waiting={props.waiting && step.id ? (props.waiting[step.id] ?? 0) : null}
             count={values.steps.length}
             errors={errors}
             options={options}
@@ -193,6 +195,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
 function StepFields(props: {
   index: number
   step: DripFormStep
+  waiting: number | null
   count: number
   errors: Record<string, string>
   options: DripEditorOptions
@@ -218,9 +221,16 @@ function StepFields(props: {
       <input type="hidden" name={`${p}conditionJson`} value={step.conditionJson} />
       <Stack>
         <Group justify="space-between">
-          <Title order={3} id={`step-${n}-title`}>
-            Step {n}
-          </Title>
+          <Group gap="sm">
+            <Title order={3} id={`step-${n}-title`}>
+              Step {n}
+            </Title>
+            {props.waiting === null ? null : (
+              <Badge variant="light" color="blue" size="lg">
+                {`${props.waiting} waiting for step ${n}`}
+              </Badge>
+            )}
+          </Group>
           <Group gap="xs">
             <Button size="xs" variant="subtle" onClick={() => props.onMove(-1)} disabled={i === 0} aria-label={`Move step ${n} up`}>
               Up

@@ -39,7 +39,8 @@ export function ConditionFields(props: {
   fields: Array<{ value: string; label: string }>
   errors: Record<string, string>
   onChange(next: Partial<SegmentFormCondition>): void
-  onRemove(): void
+  /** Absent in the read-only view (a viewer's), which shows no remove button. */
+  onRemove?(): void
 }) {
   const { index: i, condition: c, errors, onChange } = props
   const n = i + 1
@@ -119,11 +120,13 @@ export function ConditionFields(props: {
             minRows={2}
           />
         ) : null}
-        <Group>
-          <Button size="xs" variant="subtle" color="red" onClick={props.onRemove}>
-            {`Remove condition ${n}`}
-          </Button>
-        </Group>
+        {props.onRemove ? (
+          <Group>
+            <Button size="xs" variant="subtle" color="red" onClick={props.onRemove}>
+              {`Remove condition ${n}`}
+            </Button>
+          </Group>
+        ) : null}
       </Stack>
     </Fieldset>
   )

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, List, Paper, Radio, Stack, Text, TextInput } from '@mantine/core'
+import { Alert, Button, Fieldset, Group, List, Paper, Radio, Stack, Text, TextInput } from '@mantine/core'
 import { Form, useFetcher, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 import { CsrfInput } from './csrf-input'
@@ -7,7 +7,7 @@ import { BUILT_IN_FIELDS, emptyCondition, type SegmentFormCondition, type Segmen
 
 export type SegmentEditorOptions = { customFields: Array<{ key: string; label: string }> }
 
-type Preview = { ok: true; count: number; sample: Array<{ id: string; email: string; name: string | null; status: string }> } | { ok: false; field: string; message: string }
+export type SegmentPreviewResult = { ok: true; count: number; sample: Array<{ id: string; email: string; name: string | null; status: string }> } | { ok: false; field: string; message: string }
 
 export const PREVIEW_ACTION = '/app/contacts/segments/preview'
 const PREVIEW_DELAY_MS = 400
@@ -21,7 +21,7 @@ const PREVIEW_DELAY_MS = 400
 export function SegmentEditor(props: { initial: SegmentFormValues; options: SegmentEditorOptions; errors: Record<string, string>; submitLabel: string }) {
   const [values, setValues] = useState(props.initial)
   const navigation = useNavigation()
-  const preview = useFetcher<Preview>()
+  const preview = useFetcher<SegmentPreviewResult>()
   const formRef = useRef<HTMLFormElement>(null)
   const addRef = useRef<HTMLButtonElement>(null)
   const [focusCondition, setFocusCondition] = useState<number | null>(null)
@@ -52,7 +52,7 @@ export function SegmentEditor(props: { initial: SegmentFormValues; options: Segm
     set({ conditions: values.conditions.filter((_, j) => j !== i) })
     addRef.current?.focus()
   }
-  const fields = [...BUILT_IN_FIELDS.map((f) => ({ value: f, label: f })), ...props.options.customFields.map((f) => ({ value: f.key, label: `${f.label} (${f.key})` }))]
+  const fields = fieldChoices(props.options)
 
   return (
     <Form method="post" ref={formRef} noValidate>
@@ -97,7 +97,34 @@ export function SegmentEditor(props: { initial: SegmentFormValues; options: Segm
   )
 }
 
-function PreviewPanel(props: { preview: Preview | undefined; loading: boolean }) {
+const fieldChoices = (options: SegmentEditorOptions) => [
+  ...BUILT_IN_FIELDS.map((f) => ({ value: f, label: f })),
+  ...options.customFields.map((f) => ({ value: f.key, label: `${f.label} (${f.key})` })),
+]
+
+/**
+ * A segment as a viewer sees it: the rule in disabled fields (nothing to add, remove or save) and who
+ * matches now, counted by the page's loader (so a revalidation refreshes it).
+ */
+export function SegmentReadOnly(props: { values: SegmentFormValues; options: SegmentEditorOptions; preview: SegmentPreviewResult }) {
+  const { values } = props
+  const fields = fieldChoices(props.options)
+  return (
+    <Stack>
+      <Fieldset disabled variant="unstyled" legend={`Contacts in this segment match ${values.match} of the conditions`}>
+        <Stack>
+          {values.conditions.length === 0 ? <Text c="dimmed">No conditions: with “all” every contact matches, with “any” none does.</Text> : null}
+          {values.conditions.map((c, i) => (
+            <ConditionFields key={i} index={i} condition={c} fields={fields} errors={{}} onChange={() => undefined} />
+          ))}
+        </Stack>
+      </Fieldset>
+      <PreviewPanel preview={props.preview} loading={false} />
+    </Stack>
+  )
+}
+
+function PreviewPanel(props: { preview: SegmentPreviewResult | undefined; loading: boolean }) {
   const { preview } = props
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="segment-preview-title">

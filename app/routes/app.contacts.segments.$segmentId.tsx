@@ -4,12 +4,12 @@ import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { PREVIEW_ACTION, SegmentEditor } from '~/components/segment-editor'
-import { notFound, requireMembership } from '~/utils/auth.server'
+import { PREVIEW_ACTION, SegmentEditor, SegmentReadOnly, type SegmentEditorOptions } from '~/components/segment-editor'
+import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { segmentToFormValues } from '#core/segment-form'
-import { deleteSegment, getSegment, InputError, listCustomFields, saveSegmentForm, segmentIdOf } from '../core.server'
+import { segmentToFormValues, type SegmentFormValues } from '#core/segment-form'
+import { deleteSegment, getSegment, InputError, listCustomFields, previewSegment, saveSegmentForm, segmentIdOf } from '../core.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.segment.name ?? 'Segment'} · Trickle` }]
 
@@ -28,14 +28,18 @@ async function loadSegmentOrThrow(services: Services, workspaceId: string, segme
 /** The live count posts to the preview route: that changes nothing this page shows, so its loader (which counts members) is not re-run. */
 export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) => (formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate)
 
+/** Editors get the editor; a viewer gets the rule read-only with who matches now (counted here, refreshed on revalidation). */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services, { role: 'editor' })
+  const { workspace, membership } = await requireMembership(request, services)
   const [segment, fields] = await Promise.all([loadSegmentOrThrow(services, workspace.id, params.segmentId), listCustomFields(services, { workspaceId: workspace.id })])
+  const canEdit = roleAtLeast(membership.role, 'editor')
   return {
     segment: { id: segment.id, name: segment.name, memberCount: segment.memberCount, usedBy: segment.usedBy },
     options: { customFields: fields.map((f) => ({ key: f.key, label: f.label })) },
     initial: segmentToFormValues(segment),
+    /** Set for a viewer only: the read-only view's count and sample. */
+    preview: canEdit ? null : { ok: true as const, ...(await previewSegment(services, { workspaceId: workspace.id, input: { rule: segment.rule } })) },
   }
 }
 
@@ -59,7 +63,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function EditSegment() {
-  const { segment, options, initial } = useLoaderData<typeof loader>()
+  const { segment, options, initial, preview } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors = result?.fieldErrors ?? {}
   return (
@@ -71,7 +75,23 @@ export default function EditSegment() {
       <Text c="dimmed">
         {segment.usedBy.length === 0 ? 'No drip uses this segment.' : `Used by ${segment.usedBy.map((d) => `${d.name} (${d.as})`).join(', ')}: a change applies from their next pass.`}
       </Text>
-      <SegmentEditor key={result?.values ? 'retry' : segment.id} initial={result?.values ?? initial} options={options} errors={errors} submitLabel="Save segment" />
+      {preview ? (
+        <>
+          <Text>You are a viewer in this workspace: changing segments needs the editor role. Ask a workspace owner.</Text>
+          <SegmentReadOnly values={initial} options={options} preview={preview} />
+        </>
+      ) : (
+        <SegmentEditorAndDelete segmentId={segment.id} initial={result?.values ?? initial} retry={Boolean(result?.values)} options={options} errors={errors} />
+      )}
+    </Stack>
+  )
+}
+
+function SegmentEditorAndDelete(props: { segmentId: string; initial: SegmentFormValues; retry: boolean; options: SegmentEditorOptions; errors: Record<string, string> }) {
+  const { errors } = props
+  return (
+    <>
+      <SegmentEditor key={props.retry ? 'retry' : props.segmentId} initial={props.initial} options={props.options} errors={errors} submitLabel="Save segment" />
       <Form method="post">
         <CsrfInput />
         <input type="hidden" name="intent" value="delete" />
@@ -88,7 +108,7 @@ export default function EditSegment() {
           </Group>
         </Stack>
       </Form>
-    </Stack>
+    </>
   )
 }
 

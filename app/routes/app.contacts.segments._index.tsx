@@ -3,29 +3,31 @@ import { type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyState, ListHeader, TableHead } from '~/components/list-page'
-import { requireMembership } from '~/utils/auth.server'
+import { requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { listSegments } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Segments · Trickle' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services)
+  const { workspace, membership } = await requireMembership(request, services)
   const segments = await listSegments(services, { workspaceId: workspace.id })
-  return { segments: segments.map((s) => ({ id: s.id, name: s.name, memberCount: s.memberCount, usedBy: s.usedBy })) }
+  return { segments: segments.map((s) => ({ id: s.id, name: s.name, memberCount: s.memberCount, usedBy: s.usedBy })), canEdit: roleAtLeast(membership.role, 'editor') }
 }
 
 export default function Segments() {
-  const { segments } = useLoaderData<typeof loader>()
+  const { segments, canEdit } = useLoaderData<typeof loader>()
   return (
     <Stack>
       <ListHeader title="Segments">
         <Button component={Link} to="/app/contacts" variant="default">
           All contacts
         </Button>
-        <Button component={Link} to="/app/contacts/segments/new">
-          New segment
-        </Button>
+        {canEdit ? (
+          <Button component={Link} to="/app/contacts/segments/new">
+            New segment
+          </Button>
+        ) : null}
       </ListHeader>
       <Text c="dimmed">Saved rules over your contacts (fields, tags, score, status, events and email activity). Drips can start when a contact enters one, or check one before a step.</Text>
       {segments.length === 0 ? (

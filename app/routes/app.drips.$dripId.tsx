@@ -46,7 +46,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const names = new Map([...options.forms, ...options.segments, ...options.dateFields].map((o) => [o.value, o.label]))
   const triggers = drip.settings.triggers.map((t, i) => ({ label: describeTrigger(t, names), enrolled: enrolledBy.byTrigger[i] ?? 0 }))
   if (enrolledBy.other) triggers.push({ label: 'Added by hand, CSV or API', enrolled: enrolledBy.other })
-  return { drip, problems, warnings, options, triggers, initial: dripToFormValues(drip) }
+  // An active drip's builder shows, on each step, how many contacts wait for it (refreshed whenever the loader runs again).
+  const waiting = drip.status === 'active' ? Object.fromEntries(drip.steps.map((s) => [s.id, s.counts.waiting])) : null
+  return { drip, problems, warnings, options, triggers, waiting, initial: dripToFormValues(drip) }
 }
 
 const EMAILS = /[^\s,;]+/g
@@ -95,7 +97,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function DripPage() {
-  const { drip, problems, warnings, options, triggers, initial } = useLoaderData<typeof loader>()
+  const { drip, problems, warnings, options, triggers, waiting, initial } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const navigation = useNavigation()
   const busy = (intent: string) => navigation.state === 'submitting' && navigation.formData?.get('intent') === intent
@@ -228,7 +230,7 @@ export default function DripPage() {
 
       <Title order={2}>Edit</Title>
       {drip.status === 'active' ? <Text size="sm">Changes apply to the next step each contact gets; steps already sent are not sent again.</Text> : null}
-      <DripEditor key={result?.values ? 'retry' : String(drip.updatedAt)} initial={result?.values ?? initial} options={options} errors={result?.values ? errors : {}} submitLabel="Save changes" />
+      <DripEditor key={result?.values ? 'retry' : String(drip.updatedAt)} initial={result?.values ?? initial} options={options} errors={result?.values ? errors : {}} submitLabel="Save changes" waiting={waiting} />
 
       <Form
         method="post"

@@ -19,13 +19,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     drips: drips.map((d) => ({
       id: d.id,
       name: d.name,
-      status: d.status,
+      status: d.draft ? ('draft' as const) : d.status,
       triggers: d.settings.triggers.map((t) => describeTrigger(t, names)),
       steps: d.stepCount,
       ...d.totals,
     })),
   }
 }
+
+const STATUS = { draft: { label: 'Draft', color: 'blue' }, active: { label: 'Active', color: 'teal' }, paused: { label: 'Paused', color: 'gray' } } as const
 
 export default function DripList() {
   const { drips } = useLoaderData<typeof loader>()
@@ -45,18 +47,21 @@ export default function DripList() {
           </Button>
         </Card>
       ) : (
-        <ScrollTable minWidth={700} label="Drips">
+        <ScrollTable minWidth={960} label="Drips">
           <Table aria-label="Drips">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th scope="col">Name</Table.Th>
+                <Table.Th scope="col">Status</Table.Th>
                 <Table.Th scope="col">Enters when</Table.Th>
                 <Table.Th scope="col">Steps</Table.Th>
                 <Table.Th scope="col">Enrolled</Table.Th>
-                <Table.Th scope="col">Sent</Table.Th>
+                <Table.Th scope="col">Active</Table.Th>
+                <Table.Th scope="col">Completed</Table.Th>
+                <Table.Th scope="col">Goal reached</Table.Th>
+                <Table.Th scope="col">Sent, last 7 days</Table.Th>
                 <Table.Th scope="col">Opened</Table.Th>
                 <Table.Th scope="col">Clicked</Table.Th>
-                <Table.Th scope="col">Status</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -65,6 +70,11 @@ export default function DripList() {
                   <Table.Th scope="row">
                     <Link to={`/app/drips/${d.id}`}>{d.name}</Link>
                   </Table.Th>
+                  <Table.Td>
+                    <Badge color={STATUS[d.status].color} variant="light">
+                      {STATUS[d.status].label}
+                    </Badge>
+                  </Table.Td>
                   <Table.Td>
                     {d.triggers.length === 1 ? (
                       d.triggers[0]
@@ -77,17 +87,13 @@ export default function DripList() {
                     )}
                   </Table.Td>
                   <Table.Td>{d.steps}</Table.Td>
-                  <Table.Td>
-                    {d.enrolled} ({d.active} active)
-                  </Table.Td>
-                  <Table.Td>{d.sent}</Table.Td>
+                  <Table.Td>{d.enrolled}</Table.Td>
+                  <Table.Td>{d.active}</Table.Td>
+                  <Table.Td>{d.completed}</Table.Td>
+                  <Table.Td>{d.goalReached}</Table.Td>
+                  <Table.Td>{d.sentLast7Days}</Table.Td>
                   <Table.Td>{percent(d.opened, d.sent)}</Table.Td>
                   <Table.Td>{percent(d.clicked, d.sent)}</Table.Td>
-                  <Table.Td>
-                    <Badge color={d.status === 'active' ? 'teal' : 'gray'} variant="light">
-                      {d.status === 'active' ? 'Active' : 'Paused'}
-                    </Badge>
-                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

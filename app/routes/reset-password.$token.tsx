@@ -3,7 +3,7 @@ import { data, redirect, type ActionFunctionArgs, type HeadersFunction, type Loa
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { AuthPage } from '~/components/auth-page'
-import { PASSWORD_MIN_LENGTH } from '~/utils/auth.server'
+import { PASSWORD_MIN_LENGTH } from '#core/password-length'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { isPasswordResetOpen, resetPasswordWithToken } from '../core.server'

@@ -170,3 +170,56 @@ export async function ownedDripReferences(db: DbOrTx, args: { workspaceId: strin
   ])
   return { formIds: new Set(forms.map((r) => r.id)), segmentIds: new Set(segs.map((r) => r.id)) }
 }
+
+export type DripSummaryRow = {
+  drip: DripRow
+  stepCount: number
+  /** Enrollments by status (`active`, `completed`, `goal_reached`, …). */
+  enrollments: Record<string, number>
+  /** Deliveries to enrollments of the drip's current steps: sent (published or needs review), delivered (published), sent since `since`, and any at all. */
+  deliveries: { sent: number; delivered: number; sentSince: number; any: number }
+  /** Per current step, enrollments with an event of the type, summed over the steps (as the drip page counts them). */
+  events: { opened: number; clicked: number; bounced: number }
+}
+
+/**
+ * The drip list in one statement: every drip of the workspace, newest first, with its step count,
+ * enrollments by status, deliveries (and those sent since `since`) and email events, each counted by a
+ * correlated aggregate over the workspace's rows.
+ */
+export async function listDripSummaryRows(db: DbOrTx, args: { workspaceId: string; since: Date }): Promise<DripSummaryRow[]> {
+  const w = args.workspaceId
+  const since = args.since.toISOString()
+  // Qualified: drizzle writes a column as a bare "id", which inside the subqueries would name theirs.
+  const dripId = sql.raw('"sequences"."id"')
+  const rows = await db
+    .select({
+      drip: sequences,
+      stepCount: sql<number>`(SELECT count(*) FROM sequence_steps st WHERE st.workspace_id = ${w} AND st.sequence_id = ${dripId})`.mapWith(Number),
+      enrollments: sql<string>`(SELECT coalesce(json_object_agg(status, n), '{}'::json)::text FROM (SELECT status, count(*) AS n FROM enrollments e WHERE e.workspace_id = ${w} AND e.sequence_id = ${dripId} GROUP BY status) t)`,
+      deliveries: sql<string>`(SELECT json_build_object(
+          'sent', count(*) FILTER (WHERE st.id IS NOT NULL AND d.state IN ('published', 'needs_review')),
+          'delivered', count(*) FILTER (WHERE st.id IS NOT NULL AND d.state = 'published'),
+          'sentSince', count(*) FILTER (WHERE st.id IS NOT NULL AND d.state IN ('published', 'needs_review') AND coalesce(d.published_at, d.updated_at) >= ${since}::timestamptz),
+          'any', count(*))::text
+        FROM deliveries d LEFT JOIN sequence_steps st ON st.id = d.step_id AND st.sequence_id = d.sequence_id
+        WHERE d.workspace_id = ${w} AND d.sequence_id = ${dripId} AND d.enrollment_id IS NOT NULL)`,
+      events: sql<string>`(SELECT json_build_object(
+          'opened', coalesce(sum(n) FILTER (WHERE type = 'opened'), 0),
+          'clicked', coalesce(sum(n) FILTER (WHERE type = 'clicked'), 0),
+          'bounced', coalesce(sum(n) FILTER (WHERE type = 'bounced'), 0))::text
+        FROM (SELECT ce.step_id, ce.type, count(DISTINCT ce.enrollment_id) AS n FROM contact_events ce JOIN sequence_steps st ON st.id = ce.step_id AND st.sequence_id = ce.sequence_id
+              WHERE ce.workspace_id = ${w} AND ce.sequence_id = ${dripId} AND ce.type IN ('opened', 'clicked', 'bounced') GROUP BY ce.step_id, ce.type) t)`,
+    })
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, w), isDrip))
+    .orderBy(desc(sequences.createdAt))
+  const numbers = <T extends Record<string, number>>(text: string) => Object.fromEntries(Object.entries(JSON.parse(text) as Record<string, unknown>).map(([k, v]) => [k, Number(v)])) as T
+  return rows.map((r) => ({
+    drip: r.drip as DripRow,
+    stepCount: r.stepCount,
+    enrollments: numbers(r.enrollments),
+    deliveries: numbers<DripSummaryRow['deliveries']>(r.deliveries),
+    events: numbers<DripSummaryRow['events']>(r.events),
+  }))
+}

@@ -89,6 +89,22 @@ describe('drips API', () => {
     expect(after.steps[0].counts.unsubscribed).toBe(1)
   })
 
+  it('lists each drip with the totals of its page, the sends of the last 7 days and draft or not (API and the Drips page)', async () => {
+    const [journey] = (await (await t.api('GET', '/api/v1/drips')).json()).drips
+    const page = await (await t.api('GET', `/api/v1/drips/${journey.id}`)).json()
+    expect(journey).toMatchObject({ status: 'active', draft: false, stepCount: 2, totals: { ...page.totals, sentLast7Days: 1 } })
+    const draft = await (await t.api('POST', '/api/v1/drips', { ...welcome(t.formId), name: 'Not yet' })).json()
+    const listed = async () => new Map<string, { draft: boolean; totals: Record<string, number> }>((await (await t.api('GET', '/api/v1/drips')).json()).drips.map((d: { id: string }) => [d.id, d]))
+    expect((await listed()).get(draft.id)).toMatchObject({ draft: true, totals: { enrolled: 0, sent: 0, sentLast7Days: 0 } })
+    const html = await (await t.browser.get('/app/drips')).text()
+    for (const text of ['Draft', 'Active', 'Goal reached', 'Completed', 'Sent, last 7 days', 'Not yet']) expect(html).toContain(text)
+    // A send 8 days ago counts in the totals, not in the last 7 days.
+    await db().execute(sql`UPDATE deliveries SET published_at = published_at - interval '8 days' WHERE sequence_id = ${journey.id}`)
+    expect((await listed()).get(journey.id)!.totals).toMatchObject({ sent: 1, sentLast7Days: 0 })
+    await db().execute(sql`UPDATE deliveries SET published_at = published_at + interval '8 days' WHERE sequence_id = ${journey.id}`)
+    expect((await t.api('DELETE', `/api/v1/drips/${draft.id}`)).status).toBe(204)
+  })
+
   it('POST /drips/{id}/enrollments: by id or email, idempotent, 4xx naming the field; events enroll and goals end', async () => {
     const created = await (
       await t.api('POST', '/api/v1/drips', { name: 'Cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'Your cart', markdown: 'x', delay: 'PT1H' }] })
@@ -147,5 +163,25 @@ describe('drips API', () => {
       const e = await t.api('POST', `/api/v1/drips/${drip.id}/enrollments`, mutate({ email: 'api@example.com', contactId: drip.id, idempotencyKey: 'k' }))
       expect(e.status).not.toBe(500)
     }
+  })
+
+  it('an active drip’s builder shows how many contacts wait for each step, from the loader (no badge once paused)', async () => {
+    const drip = await (await t.api('POST', '/api/v1/drips', { ...welcome(t.formId), name: 'Waiting room' })).json()
+    expect((await t.api('POST', `/api/v1/drips/${drip.id}/activate`)).status).toBe(200)
+    const contacts = await Promise.all(['wait1@example.com', 'wait2@example.com'].map((e) => insertContact(db(), { workspaceId: t.workspaceId, email: e, at: t.clock.now() })))
+    for (const c of contacts) expect((await t.api('POST', `/api/v1/drips/${drip.id}/enrollments`, { contactId: c.id })).status).toBe(201)
+    // The second contact got step 1 already: it waits for step 2.
+    await db().execute(sql`UPDATE enrollments SET step_position = 1 WHERE sequence_id = ${drip.id} AND contact_id = ${contacts[1]!.id}`)
+    const page = async () => (await t.browser.get(`/app/drips/${drip.id}`)).text()
+    let html = await page()
+    expect(html).toContain('1 waiting for step 1')
+    expect(html).toContain('1 waiting for step 2')
+    expect((await t.api('DELETE', `/api/v1/drips/${drip.id}/enrollments/${contacts[0]!.id}`)).status).toBe(200)
+    html = await page()
+    expect(html).toContain('0 waiting for step 1')
+    expect(html).toContain('1 waiting for step 2')
+    await t.api('POST', `/api/v1/drips/${drip.id}/pause`)
+    expect(await page()).not.toContain('waiting for step')
+    expect((await t.api('DELETE', `/api/v1/drips/${drip.id}`)).status).toBe(204)
   })
 })

@@ -10,6 +10,12 @@ export function launchChromium(): Promise<Browser> {
 /** Console messages of every desktopContext's pages that report a Content-Security-Policy violation (decision 064); tests expect none. */
 export const cspViolations: string[] = []
 
+/**
+ * Uncaught errors of every desktopContext's pages, e.g. React's hydration mismatches (#418, #423, #425:
+ * the server rendered something the browser renders differently). Tests that visit many pages expect none.
+ */
+export const pageErrors: string[] = []
+
 /** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
 export async function desktopContext(
   browser: Browser,
@@ -20,6 +26,7 @@ export async function desktopContext(
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`)
   })
+  context.on('page', (page) => page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`)))
   return context
 }
 

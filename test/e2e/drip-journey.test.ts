@@ -202,6 +202,17 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   // Waiting, Sent, Delivered, Opened, Clicked, Unsubscribed, Bounced, Skipped, Reached
   expect(cells.slice(0, 6)).toEqual(['0', '2', '2', expect.stringMatching(/^\d \(/), '1 (50%)', '1'])
   await page.screenshot({ path: path.join(shots, 'drip.png'), fullPage: true })
+  // The template editor of step 1 with its preview, scrolled to just below the fixed header.
+  await page.setViewportSize({ width: 1280, height: 1100 })
+  const step1Editor = page.getByRole('region', { name: 'Step 1', exact: true })
+  await step1Editor.getByText('0 waiting for step 1').waitFor()
+  await step1Editor.evaluate((el) => window.scrollBy(0, el.getBoundingClientRect().top - 76))
+  await page.frameLocator('iframe[title="Preview of step 1"]').getByText('Brand Inc., 1 Main St, Springfield').waitFor()
+  await page.screenshot({ path: path.join(shots, 'drip-template.png'), clip: (await step1Editor.boundingBox())! })
+  await page.setViewportSize({ width: 1280, height: 900 })
+  await page.goto(`${app.url}/app/drips`)
+  expect(await page.getByRole('row', { name: /Welcome/ }).getByRole('cell').allTextContents()).toEqual(expect.arrayContaining(['Active', '2', '1']))
+  await page.screenshot({ path: path.join(shots, 'drips.png'), fullPage: true })
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics', exact: true }).click()
   await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor()
   await page.getByText(/2 enrolled · 3 sent/).waitFor()

@@ -1,3 +1,4 @@
+import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { contacts, workspaces } from '../../db/schema'
 import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from './browser'
@@ -46,6 +47,7 @@ it('builds a segment with a live count, adds and removes a condition by keyboard
   await page.getByText('Matches 0 contacts').waitFor()
   await page.getByRole('button', { name: 'Remove condition 2' }).click()
   await page.getByText('Matches 2 contacts').waitFor()
+  await page.screenshot({ path: path.resolve(import.meta.dirname, '../../docs/screenshots/segment.png'), fullPage: true })
 
   await page.getByRole('button', { name: 'Save segment' }).click()
   await page.waitForURL(`${app.url}/app/contacts/segments`)

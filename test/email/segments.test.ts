@@ -49,6 +49,15 @@ const vipOrActivePro = {
 }
 const step = { subject: 'Hello', markdown: 'Hi there' }
 
+/** A user who accepted a viewer invitation to the test workspace, signed in. */
+async function joinAsViewer(email: string) {
+  const invitation = await t.browser.submit('/app/settings/invitations', { intent: 'create', role: 'viewer' })
+  const link = /https?:\/\/[^<"]+(\/invite\/[A-Za-z0-9_-]+)/.exec(await invitation.text())![1]!
+  const viewer = await signUpAs(t.app, { email })
+  expect((await viewer.submit(link, {})).status).toBe(302)
+  return viewer
+}
+
 async function tokenFor(email: string): Promise<string> {
   const browser = await signUpAs(t.app, { email })
   const page = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'other' })
@@ -138,10 +147,7 @@ describe('segments API', () => {
   })
 
   it('a viewer reads and previews, an editor is needed to write (403)', async () => {
-    const invitation = await t.browser.submit('/app/settings/invitations', { intent: 'create', role: 'viewer' })
-    const link = /https?:\/\/[^<"]+(\/invite\/[A-Za-z0-9_-]+)/.exec(await invitation.text())![1]!
-    const viewer = await signUpAs(t.app, { email: 'viewer@brand.test' })
-    expect((await viewer.submit(link, {})).status).toBe(302)
+    const viewer = await joinAsViewer('viewer@brand.test')
     const token = /trk_[A-Za-z0-9_-]+/.exec(await (await viewer.submit('/app/settings/tokens', { intent: 'create', name: 'viewer' })).text())![0]
     expect((await (await t.api('GET', '/api/v1/me', undefined, { token })).json()).workspace.id).toBe(t.workspaceId)
     const seg = await (await t.api('POST', '/api/v1/segments', { name: 'Viewer check', rule: { match: 'all', conditions: [] } })).json()
@@ -269,6 +275,28 @@ describe('segments page', () => {
     const deleted = await t.browser.submit(`/app/contacts/segments/${seg.id}`, { intent: 'delete' })
     expect(deleted.status).toBe(302)
     expect((await t.api('GET', `/api/v1/segments/${seg.id}`)).status).toBe(404)
+  })
+
+  it('a viewer sees the rule read-only with who matches now; an editor gets the editor', async () => {
+    const seg = await (await t.api('POST', '/api/v1/segments', { name: 'Read-only VIPs', rule: { match: 'any', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } })).json()
+    const viewer = await joinAsViewer('viewer-page@brand.test')
+    const page = await viewer.get(`/app/contacts/segments/${seg.id}`)
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('Contacts in this segment match any of the conditions')
+    expect(html).toMatch(/<fieldset[^>]*disabled/)
+    expect(html).toContain('value="vip"')
+    expect(html).toMatch(/Matches 401 contacts(<!-- -->)?: bulk\d+@example\.com/) // the count and a sample
+    expect(html).toContain('aria-label="Sample of matching contacts"')
+    expect(html).toContain('changing segments needs the editor role')
+    for (const control of ['Save segment', 'Delete segment', 'Remove condition 1', 'Add condition']) expect(html).not.toContain(control)
+    expect(await (await viewer.get('/app/contacts/segments')).text()).not.toContain('New segment')
+    // Writing still needs the editor role.
+    expect((await viewer.submit(`/app/contacts/segments/${seg.id}`, { intent: 'delete' })).status).toBe(403)
+    const editor = await (await t.browser.get(`/app/contacts/segments/${seg.id}`)).text()
+    expect(editor).toContain('Save segment')
+    expect(editor).not.toContain('changing segments needs the editor role')
+    expect((await t.api('DELETE', `/api/v1/segments/${seg.id}`)).status).toBe(204)
   })
 
   it('a segment a drip uses is not deleted from the page: the drip is named', async () => {

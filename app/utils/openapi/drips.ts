@@ -58,7 +58,11 @@ export const DripSchema = z.object({
   funnel: z.array(z.object({ position: z.number().int(), reached: z.number().int(), sent: z.number().int(), rate: z.number() })),
 })
 
-export const DripSummarySchema = DripSchema.pick({ id: true, name: true, status: true, settings: true, createdAt: true, updatedAt: true, totals: true }).extend({ stepCount: z.number().int() })
+export const DripSummarySchema = DripSchema.pick({ id: true, name: true, status: true, settings: true, createdAt: true, updatedAt: true }).extend({
+  totals: Totals.extend({ sentLast7Days: z.number().int().describe('emails sent in the last 7 days') }),
+  stepCount: z.number().int(),
+  draft: z.boolean().describe('paused and never ran (no enrollment, no delivery)'),
+})
 
 export const EnrollmentSchema = z.object({
   id: z.uuid(),
