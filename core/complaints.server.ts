@@ -1,4 +1,4 @@
-import { findContactByEmail, lockContact, type Contact } from '../db/queries/contacts'
+import { findContactByEmail, getContact, lockContact, type Contact } from '../db/queries/contacts'
 import { exitEnrollments } from '../db/queries/contact-enrollments'
 import { findLatestSent, findSentByMessageId, insertContactEvent } from '../db/queries/events'
 import { suppressAddress } from '../db/queries/suppression'
@@ -40,7 +40,8 @@ export async function applyComplaintReport(services: Services, args: { workspace
   }
   return db.transaction(async (tx) => {
     const contact = target.contactId ? await lockContact(tx, { workspaceId, contactId: target.contactId }) : null
-    const email = contact?.email ?? target.email!
+    // The contact may have changed its address (or been deleted) since the lookup: the locked row wins.
+    const email = contact?.email ?? target.email
     const message = target.message ?? (await findLatestSent(tx, { workspaceId, email }))
     const recorded = await recordComplaint(tx, { workspaceId, email, contact, message, source: 'arf', detail: report.userAgent ?? 'feedback report', at: services.clock.now() })
     return { outcome: 'complained' as const, contactId: contact?.id ?? null, email, stepId: message?.stepId ?? null, duplicate: !recorded }
@@ -54,12 +55,15 @@ async function findComplained(services: Services, db: DbOrTx, args: { workspaceI
     const token = /\/u\/([^/?#]+)/.exec(url)?.[1]
     const claims = verifyEmailToken(services, 'unsubscribe', token)
     if (!claims || claims.workspaceId !== workspaceId) continue
+    const contact = await getContact(db, { workspaceId, contactId: claims.contactId })
+    if (!contact) continue
     const message = { sequenceId: claims.sequenceId ?? null, enrollmentId: claims.enrollmentId ?? null, stepId: claims.stepId ?? null }
-    return { contactId: claims.contactId, email: null, message: message.stepId ? message : null }
+    return { contactId: contact.id, email: contact.email, message: message.stepId ? message : null }
   }
   if (report.messageId) {
     const sent = await findSentByMessageId(db, { workspaceId, messageId: `<${report.messageId}>` })
-    if (sent) return { contactId: sent.contactId, email: null, message: sent }
+    const contact = sent && (await getContact(db, { workspaceId, contactId: sent.contactId }))
+    if (sent && contact) return { contactId: contact.id, email: contact.email, message: sent }
   }
   for (const email of report.recipients) {
     const contact = await findContactByEmail(db, { workspaceId, email })
