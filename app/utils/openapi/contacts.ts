@@ -30,7 +30,8 @@ export const ContactCreateSchema = z.strictObject({
 export const ContactUpdateSchema = ContactCreateSchema.extend({
   status: z.enum(['subscribed', 'unsubscribed', 'complained']).describe('`complained` records a spam complaint: suppressed for good, active enrollments end'),
 })
-  .partial().refine((v) => Object.keys(v).length > 0, 'send at least one field')
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one field')
 
 const Instant = z.iso.datetime().describe('UTC instant, ISO 8601')
 
@@ -155,7 +156,7 @@ export const contactsApi: OpenApiFragment = {
         tags: ['contacts'],
         summary: 'Inbound delivery status notifications (JSON, or a raw message/delivery-status or multipart/report body; hard bounces are suppressed) and ARF spam complaints (multipart/report; report-type=feedback-report: the contact becomes complained, suppressed for good)',
         requestBody: jsonRequestBody('DsnInput'),
-        responses: { 200: jsonResponse('What was suppressed', 'DsnResult'), ...errorResponses(400, 401, 403, 413) },
+        responses: { 200: jsonResponse('What was suppressed', 'DsnResult'), 422: { description: 'An abuse report that names no recipient of this workspace (field Original-Rcpt-To)' }, ...errorResponses(400, 401, 403, 413) },
       },
     },
   },
