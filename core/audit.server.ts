@@ -38,6 +38,7 @@ export const AUDIT_KINDS = {
   'account.disconnected': 'Account disconnected',
   'workspace.updated': 'Workspace settings changed',
   'notifications.updated': 'Notification settings changed',
+  'dkim.updated': 'DKIM key for the email sender set',
   'score-rule.created': 'Score rule added',
   'score-rule.changed': 'Score rule changed',
   'score-rule.removed': 'Score rule removed',

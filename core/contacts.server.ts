@@ -30,6 +30,7 @@ import type { ImportRowError, SuppressionReason } from '../db/schema'
 import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
+import { recordComplaint } from './complaints.server'
 import { InputError } from './errors'
 import { listScoreHistory } from './score-rules.server'
 import type { Services } from './services.server'
@@ -47,7 +48,7 @@ export type ContactCreateInput = {
   tags?: string[]
   status?: 'subscribed' | 'unsubscribed'
 }
-export type ContactUpdateInput = Partial<ContactCreateInput>
+export type ContactUpdateInput = Partial<Omit<ContactCreateInput, 'status'>> & { status?: 'subscribed' | 'unsubscribed' | 'complained' }
 
 /** The half-life of the workspace's lead score in days (null: scores do not decay). */
 export async function getScoreHalfLife(services: Services, args: { workspaceId: string }): Promise<number | null> {
@@ -156,7 +157,7 @@ export async function createContactFromApi(services: Services, args: { workspace
   })
 }
 
-/** Change a contact; moving to `unsubscribed` suppresses the address, back to `subscribed` lifts an unsubscribe only. */
+/** Change a contact; moving to `unsubscribed` suppresses the address, to `complained` records a complaint (core/complaints.server.ts), back to `subscribed` lifts an unsubscribe only. */
 export async function updateContactFromApi(services: Services, args: { workspaceId: string; contactId: string; input: ContactUpdateInput }): Promise<Contact | null> {
   const { workspaceId, contactId, input } = args
   const at = services.clock.now()
@@ -177,6 +178,9 @@ export async function updateContactFromApi(services: Services, args: { workspace
       await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })
     }
     if (input.status === 'subscribed' && contact.status !== 'subscribed') await resubscribe(tx, { workspaceId, contact, at })
+    if (input.status === 'complained' && contact.status !== 'complained') {
+      await recordComplaint(tx, { workspaceId, email: patch.email ?? contact.email, contact, message: null, source: 'api', detail: 'set through the API', at })
+    }
     return getContact(tx, { workspaceId, contactId })
   })
 }

@@ -49,6 +49,7 @@ export type StepCounts = {
   clicked: number
   unsubscribed: number
   bounced: number
+  complained: number
   skipped: number
   failed: number
 }
@@ -74,6 +75,7 @@ export type DripView = {
     opened: number
     clicked: number
     bounced: number
+    complained: number
   }
   /** Per step: how many enrollments reached it (got past the previous steps), and the share of all enrolled. */
   funnel: Array<{ position: number; reached: number; sent: number; rate: number }>
@@ -249,6 +251,7 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
         clicked: ev.clicked ?? 0,
         unsubscribed: ev.unsubscribed ?? 0,
         bounced: ev.bounced ?? 0,
+        complained: ev.complained ?? 0,
         skipped: del.skipped ?? 0,
         failed: del.failed ?? 0,
       },
@@ -276,6 +279,7 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
       opened: sum('opened'),
       clicked: sum('clicked'),
       bounced: sum('bounced'),
+      complained: sum('complained'),
     },
     funnel,
   }

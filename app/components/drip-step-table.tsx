@@ -24,6 +24,7 @@ const COLUMNS: Column[] = [
   { header: 'Clicked', compact: true, cell: ofSent('clicked') },
   { header: 'Unsubscribed', compact: true, cell: (c) => c.unsubscribed },
   { header: 'Bounced', compact: true, cell: (c) => c.bounced },
+  { header: 'Complained', compact: false, cell: (c) => c.complained },
   { header: 'Skipped', compact: false, cell: (c) => c.skipped },
 ]
 

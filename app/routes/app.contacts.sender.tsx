@@ -1,34 +1,47 @@
 import { Alert, Button, Group, NativeSelect, NumberInput, PasswordInput, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { z } from 'zod'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { requireMembership } from '~/utils/auth.server'
+import { forbidden, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { loadEmailSettings, saveSender, SenderFormSchema, senderFromForm } from '../core.server'
+import { DkimSection } from '~/components/dkim-section'
+import { DkimFormSchema, InputError, loadDkim, loadEmailSettings, saveDkim, saveSender, SenderFormSchema, senderFromForm } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Email sender · Trickle' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  const settings = await loadEmailSettings(services, { workspaceId: workspace.id })
+  const [settings, dkim] = await Promise.all([loadEmailSettings(services, { workspaceId: workspace.id }), loadDkim(services, { workspaceId: workspace.id })])
   return {
+    dkim,
     settings: settings ? { fromName: settings.fromName, fromEmail: settings.fromEmail, replyTo: settings.replyTo ?? '', postalAddress: settings.postalAddress, hasSender: settings.senderAccountId !== null } : null,
   }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
-  const { workspace } = await requireMembership(request, services, { role: 'editor' })
-  const form = await readForm(request, services, SenderFormSchema)
+  const { workspace, user, membership } = await requireMembership(request, services, { role: 'editor' })
+  const form = await readForm(request, services, z.discriminatedUnion('intent', [SenderFormSchema, DkimFormSchema]))
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, message: null }, { status: 400 })
+  if (form.data.intent === 'save-dkim') {
+    if (membership.role !== 'owner') throw forbidden('Only a workspace owner can set the DKIM key.')
+    try {
+      await saveDkim(services, { workspaceId: workspace.id, actorUserId: user.id, form: form.data })
+    } catch (error) {
+      if (error instanceof InputError) return data({ fieldErrors: { [error.field ?? 'domain']: error.message }, message: null }, { status: error.status })
+      throw error
+    }
+    return { fieldErrors: {}, message: 'DKIM key saved. Publish the TXT record below, then mail is signed for your domain.' }
+  }
   await saveSender(services, senderFromForm(workspace.id, form.data))
   return { fieldErrors: {}, message: 'Sender saved.' }
 }
 
 export default function Sender() {
-  const { settings } = useLoaderData<typeof loader>()
+  const { settings, dkim } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
   return (
@@ -65,6 +78,7 @@ export default function Sender() {
           <Button type="submit">Save sender</Button>
         </Stack>
       </Form>
+      {settings?.hasSender ? <DkimSection dkim={dkim} fromDomain={settings.fromEmail.split('@')[1] ?? ''} errors={errors} /> : null}
     </Stack>
   )
 }

@@ -41,6 +41,10 @@ export type EmailConnectorConfig = {
   allowPrivateNetworkHosts?: boolean
 }
 
+/** The header fields a DKIM signature covers (those present in the message): RFC 6376's list plus RFC 8058's one-click unsubscribe pair. */
+export const DKIM_SIGNED_HEADERS =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post'
+
 /** Store SMTP settings as account credentials (the vault seals them as a whole). */
 export function smtpCredentials(settings: SmtpSettings): Credentials {
   const extra: Record<string, string> = { host: settings.host, port: String(settings.port), security: settings.security }
@@ -179,7 +183,8 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         ignoreTLS: settings.security === 'none',
         auth: settings.user ? { user: settings.user, pass: settings.password ?? '' } : undefined,
         tls: settings.allowSelfSigned ? { rejectUnauthorized: false } : undefined,
-        dkim: settings.dkim,
+        // The signed header fields are listed explicitly: nodemailer's default leaves out List-Unsubscribe-Post (RFC 8058 wants it signed).
+        dkim: settings.dkim ? { ...settings.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined,
         maxConnections: config.maxConnections ?? 5,
         maxMessages: config.maxMessages ?? Infinity,
         socketTimeout: config.socketTimeoutMs ?? 60_000,

@@ -34,17 +34,21 @@ export async function hasEnrollment(db: DbOrTx, args: { workspaceId: string; dri
 }
 
 /**
- * End the contact's active enrollments in the drip as `exited` with `reason`. The runner sends only for
- * an active enrollment (checked in the statement that marks each message), so nothing more goes out.
+ * End the contact's active enrollments in the drip (every drip when `dripId` is not given) as `status`
+ * (default `exited`) with `reason`. The runner sends only for an active enrollment (checked in the
+ * statement that marks each message), so nothing more goes out.
  */
-export async function exitEnrollments(db: DbOrTx, args: { workspaceId: string; dripId: string; contactId: string; reason: string; at: Date }): Promise<Enrollment[]> {
+export async function exitEnrollments(
+  db: DbOrTx,
+  args: { workspaceId: string; dripId?: string; contactId: string; reason: string; at: Date; status?: 'exited' | 'unsubscribed' },
+): Promise<Enrollment[]> {
   return db
     .update(enrollments)
-    .set({ status: 'exited', endReason: args.reason, endedAt: args.at, nextDueAt: null, claimId: null, claimedUntil: null, updatedAt: args.at })
+    .set({ status: args.status ?? 'exited', endReason: args.reason, endedAt: args.at, nextDueAt: null, claimId: null, claimedUntil: null, updatedAt: args.at })
     .where(
       and(
         eq(enrollments.workspaceId, args.workspaceId),
-        eq(enrollments.sequenceId, args.dripId),
+        args.dripId ? eq(enrollments.sequenceId, args.dripId) : undefined,
         eq(enrollments.contactId, args.contactId),
         eq(enrollments.status, 'active'),
       ),

@@ -179,7 +179,7 @@ export type DripSummaryRow = {
   /** Deliveries to enrollments of the drip's current steps: sent (published or needs review), delivered (published), sent since `since`, and any at all. */
   deliveries: { sent: number; delivered: number; sentSince: number; any: number }
   /** Per current step, enrollments with an event of the type, summed over the steps (as the drip page counts them). */
-  events: { opened: number; clicked: number; bounced: number }
+  events: { opened: number; clicked: number; bounced: number; complained: number }
 }
 
 /**
@@ -207,9 +207,10 @@ export async function listDripSummaryRows(db: DbOrTx, args: { workspaceId: strin
       events: sql<string>`(SELECT json_build_object(
           'opened', coalesce(sum(n) FILTER (WHERE type = 'opened'), 0),
           'clicked', coalesce(sum(n) FILTER (WHERE type = 'clicked'), 0),
-          'bounced', coalesce(sum(n) FILTER (WHERE type = 'bounced'), 0))::text
+          'bounced', coalesce(sum(n) FILTER (WHERE type = 'bounced'), 0),
+          'complained', coalesce(sum(n) FILTER (WHERE type = 'complained'), 0))::text
         FROM (SELECT ce.step_id, ce.type, count(DISTINCT ce.enrollment_id) AS n FROM contact_events ce JOIN sequence_steps st ON st.id = ce.step_id AND st.sequence_id = ce.sequence_id
-              WHERE ce.workspace_id = ${w} AND ce.sequence_id = ${dripId} AND ce.type IN ('opened', 'clicked', 'bounced') GROUP BY ce.step_id, ce.type) t)`,
+              WHERE ce.workspace_id = ${w} AND ce.sequence_id = ${dripId} AND ce.type IN ('opened', 'clicked', 'bounced', 'complained') GROUP BY ce.step_id, ce.type) t)`,
     })
     .from(sequences)
     .where(and(eq(sequences.workspaceId, w), isDrip))

@@ -353,7 +353,7 @@ export type DripStats = {
   positions: Record<number, number>
   /** Deliveries by step id and state. */
   deliveriesByStep: Record<string, Partial<Record<string, number>>>
-  /** Distinct enrollments with an event, by step id and event type (opened, clicked, unsubscribed, bounced). */
+  /** Distinct enrollments with an event, by step id and event type (opened, clicked, unsubscribed, bounced, complained). */
   eventsByStep: Record<string, Partial<Record<string, number>>>
 }
 
@@ -365,7 +365,7 @@ export async function dripStats(db: DbOrTx, args: { workspaceId: string; dripId:
       'waiting', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND status = 'active' GROUP BY step_position) t),
       'positions', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} GROUP BY step_position) t),
       'deliveries', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'state', state, 'n', n)), '[]'::json) FROM (SELECT step_id, state, count(*) AS n FROM deliveries WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND enrollment_id IS NOT NULL GROUP BY step_id, state) t),
-      'events', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'type', type, 'n', n)), '[]'::json) FROM (SELECT step_id, type, count(DISTINCT enrollment_id) AS n FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced') AND step_id IS NOT NULL GROUP BY step_id, type) t)
+      'events', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'type', type, 'n', n)), '[]'::json) FROM (SELECT step_id, type, count(DISTINCT enrollment_id) AS n FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced', 'complained') AND step_id IS NOT NULL GROUP BY step_id, type) t)
     )::text AS r`)
   const raw = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as {
     enrollments: Record<string, number>

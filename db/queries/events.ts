@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
-import { contactEvents, contacts, type ContactEventType } from '../schema'
+import { contactEvents, contacts, deliveries, enrollments, type ContactEventType } from '../schema'
 
 export type NewContactEvent = {
   workspaceId: string
@@ -43,6 +43,17 @@ export async function findLatestSent(db: DbOrTx, args: { workspaceId: string; em
     .innerJoin(contacts, and(eq(contacts.id, contactEvents.contactId), eq(contacts.workspaceId, contactEvents.workspaceId)))
     .where(and(eq(contactEvents.workspaceId, args.workspaceId), eq(contacts.email, args.email.trim().toLowerCase()), eq(contactEvents.type, 'sent')))
     .orderBy(desc(contactEvents.occurredAt))
+    .limit(1)
+  return row ?? null
+}
+
+/** The drip email with this Message-ID (as sent, in angle brackets): its enrollment's contact and step. */
+export async function findSentByMessageId(db: DbOrTx, args: { workspaceId: string; messageId: string }) {
+  const [row] = await db
+    .select({ contactId: enrollments.contactId, sequenceId: deliveries.sequenceId, enrollmentId: deliveries.enrollmentId, stepId: deliveries.stepId })
+    .from(deliveries)
+    .innerJoin(enrollments, and(eq(enrollments.id, deliveries.enrollmentId), eq(enrollments.workspaceId, deliveries.workspaceId)))
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.remoteId, args.messageId)))
     .limit(1)
   return row ?? null
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { contacts, suppressions, type ContactStatus, type SuppressionReason } from '../schema'
 
@@ -10,22 +10,30 @@ const STATUS_FOR: Record<SuppressionReason, ContactStatus> = {
 }
 
 /**
- * Put an address on the workspace's suppression list (idempotent: the first reason stays) and move
- * its contact, if any, to the matching status. Call inside the caller's transaction when other writes
- * must go with it.
+ * Put an address on the workspace's suppression list (idempotent: the first reason stays, except that
+ * a bounce or a complaint replaces an unsubscribe, which could be lifted) and move its contact, if
+ * any, to the matching status. Call inside the caller's transaction when other writes must go with it.
  */
 export async function suppressAddress(db: DbOrTx, args: { workspaceId: string; email: string; reason: SuppressionReason; detail?: string; at: Date }): Promise<{ created: boolean }> {
   const email = args.email.trim().toLowerCase()
-  const inserted = await db
-    .insert(suppressions)
-    .values({ workspaceId: args.workspaceId, email, reason: args.reason, detail: args.detail ?? null, createdAt: args.at })
-    .onConflictDoNothing({ target: [suppressions.workspaceId, suppressions.email] })
-    .returning({ id: suppressions.id })
+  const insert = db.insert(suppressions).values({ workspaceId: args.workspaceId, email, reason: args.reason, detail: args.detail ?? null, createdAt: args.at })
+  const forGood = args.reason === 'hard_bounce' || args.reason === 'complaint'
+  const inserted = await (
+    forGood
+      ? insert.onConflictDoUpdate({
+          target: [suppressions.workspaceId, suppressions.email],
+          set: { reason: args.reason, detail: args.detail ?? null },
+          setWhere: inArray(suppressions.reason, ['unsubscribed', 'manual']),
+        })
+      : insert.onConflictDoNothing({ target: [suppressions.workspaceId, suppressions.email] })
+  )
+    // xmax = 0: this statement inserted the row (an escalated unsubscribe is not a new suppression).
+    .returning({ id: suppressions.id, inserted: sql<boolean>`xmax = 0` })
   await db
     .update(contacts)
     .set({ status: STATUS_FOR[args.reason], updatedAt: args.at })
     .where(and(eq(contacts.workspaceId, args.workspaceId), eq(contacts.email, email)))
-  return { created: inserted.length > 0 }
+  return { created: inserted.some((r) => r.inserted) }
 }
 
 export async function isSuppressed(db: DbOrTx, args: { workspaceId: string; email: string }): Promise<boolean> {

@@ -9,7 +9,8 @@ import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { fixedClock } from '../../domain/clock'
 import { createDrip, enrollContact } from '../../core/drips.server'
 import { runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
-import { signedEmailUrl } from '../../core/email.server'
+import { saveSender, signedEmailUrl } from '../../core/email.server'
+import { saveDkim } from '../../core/dkim.server'
 import { startTestApp, type TestApp } from '../app-server'
 
 /**
@@ -77,6 +78,9 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     keyring: app.services.keyring,
     clock,
   })
+  // A sender with a DKIM key, so the sender page shows its DKIM record and guidance.
+  await saveSender(app.services, { workspaceId, fromName: 'Team', fromEmail: 'news@axe.test', replyTo: null, postalAddress: '1 Main St', smtp: { host: '127.0.0.1', port: 2525, security: 'none' } })
+  await saveDkim(app.services, { workspaceId, actorUserId: user!.id, form: { intent: 'save-dkim', domain: 'axe.test', selector: 'trickle1', key: 'generate' } })
   const { contact } = await ensureContact(db, { workspaceId, email: 'reader@axe.test', name: 'Reader', at: clock.now() })
   const form = await insertSignupForm(db, { workspaceId, name: 'Newsletter', consentText: 'Send me the newsletter. Unsubscribe any time.' })
   const claims = { workspaceId, contactId: contact.id }

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { eq, sql } from 'drizzle-orm'
 import { getEmailSettings, insertFieldDefinition, saveEmailSettings } from '../../db/queries/contacts'
 import { consentRecords, contactEvents, contacts } from '../../db/schema'
+import { sendToContact } from '../../core/email.server'
 import { startEmailApp, type EmailTestApp } from './setup'
 
 let t: EmailTestApp
@@ -164,5 +165,50 @@ describe('fuzzed payloads', () => {
       }),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('/api/v1/dsn with ARF spam complaints (RFC 5965)', () => {
+  const TYPE = 'multipart/report; report-type=feedback-report; boundary="arf"'
+  const report = (feedback: string[], original?: string) =>
+    ['--arf', 'Content-Type: text/plain', '', 'An abuse report.', '--arf', 'Content-Type: message/feedback-report', '', ...feedback, '', ...(original ? ['--arf', 'Content-Type: message/rfc822', '', original] : []), '--arf--'].join('\r\n')
+
+  it('a complaint about a sent email: complained, suppressed, counted once, never mailed again', async () => {
+    const contact = await (await t.api('POST', '/api/v1/contacts', { email: 'annoyed@example.com' })).json()
+    const send = (key: string) => sendToContact(t.app.services, { workspaceId: t.workspaceId, contactId: contact.id, purpose: 'marketing', idempotencyKey: key, template: { subject: 'News', markdown: 'Hello' } })
+    await send('arf-1')
+    const received = t.smtp.messages.length
+    const arf = report(['Feedback-Type: abuse', 'User-Agent: Yahoo!-Mail-Feedback/2.0', 'Version: 1'], t.smtp.messages.at(-1)!.raw.replaceAll('annoyed@example.com', 'redacted@example.com'))
+    const first = await t.api('POST', '/api/v1/dsn', arf, { contentType: TYPE })
+    expect(first.status).toBe(200)
+    expect(await first.json()).toEqual({ suppressed: ['annoyed@example.com'], ignored: [], complaint: { contactId: contact.id, stepId: null, duplicate: false } })
+    expect(await (await t.api('POST', '/api/v1/dsn', arf, { contentType: TYPE })).json()).toMatchObject({ complaint: { duplicate: true } })
+    expect(await (await t.api('GET', `/api/v1/contacts/${contact.id}`)).json()).toMatchObject({ status: 'complained' })
+    const complaints = await t.app.services.database.db.select().from(contactEvents).where(eq(contactEvents.contactId, contact.id))
+    expect(complaints.filter((e) => e.type === 'complained')).toHaveLength(1)
+    await expect(send('arf-2')).rejects.toThrow(/complained/)
+    expect(t.smtp.messages).toHaveLength(received)
+  })
+
+  it('a malformed report is a 400 naming what is missing; a report naming nobody of the workspace a 422', async () => {
+    const cases: Array<[string, number, string]> = [
+      [report(['Version: 1', 'Original-Rcpt-To: <a@example.com>']), 400, 'Feedback-Type'],
+      [['--arf', 'Content-Type: text/plain', '', 'hello', '--arf--'].join('\r\n'), 400, 'message/feedback-report'],
+      [report(['Feedback-Type: abuse', 'Original-Rcpt-To: <redacted@example.com>']), 400, 'Original-Rcpt-To'],
+      [report(['Feedback-Type: abuse'], 'From: news@brand.test\r\nList-Unsubscribe: <https://elsewhere.example/u/forged>\r\n\r\nHi'), 422, 'Original-Rcpt-To'],
+    ]
+    for (const [body, status, field] of cases) {
+      const response = await t.api('POST', '/api/v1/dsn', body, { contentType: TYPE })
+      expect([response.status, (await response.json()).error]).toEqual([status, expect.objectContaining({ field })])
+    }
+  })
+
+  it('the contact API sets complained; such a contact cannot be resubscribed', async () => {
+    const contact = await (await t.api('POST', '/api/v1/contacts', { email: 'api-complaint@example.com' })).json()
+    const patched = await t.api('PATCH', `/api/v1/contacts/${contact.id}`, { status: 'complained' })
+    expect([patched.status, (await patched.json()).status]).toEqual([200, 'complained'])
+    const back = await t.api('PATCH', `/api/v1/contacts/${contact.id}`, { status: 'subscribed' })
+    expect([back.status, (await back.json()).error]).toEqual([409, expect.objectContaining({ field: 'status' })])
+    expect((await t.api('POST', '/api/v1/contacts', { email: 'new@example.com', status: 'complained' })).status).toBe(400)
   })
 })

@@ -27,7 +27,11 @@ export const ContactCreateSchema = z.strictObject({
   status: z.enum(['subscribed', 'unsubscribed']).optional().describe('Default `subscribed`: the caller asserts consent (recorded with source `api`)'),
 })
 
-export const ContactUpdateSchema = ContactCreateSchema.partial().refine((v) => Object.keys(v).length > 0, 'send at least one field')
+export const ContactUpdateSchema = ContactCreateSchema.extend({
+  status: z.enum(['subscribed', 'unsubscribed', 'complained']).describe('`complained` records a spam complaint: suppressed for good, active enrollments end'),
+})
+  .partial()
+  .refine((v) => Object.keys(v).length > 0, 'send at least one field')
 
 const Instant = z.iso.datetime().describe('UTC instant, ISO 8601')
 
@@ -79,7 +83,24 @@ export const DsnInputSchema = z.strictObject({
     .max(1000),
 })
 
-export const DsnResultSchema = z.object({ suppressed: z.array(z.string()), ignored: z.array(z.string()) })
+export const DsnResultSchema = z.object({
+  suppressed: z.array(z.string()),
+  ignored: z.array(z.string()),
+  complaint: z
+    .object({ contactId: z.uuid().nullable(), stepId: z.uuid().nullable(), duplicate: z.boolean().describe('Already counted (the same message reported before)') })
+    .optional()
+    .describe('For an ARF spam complaint (Feedback-Type: abuse)'),
+})
+
+/** What the edge accepts from a parsed ARF report (domain/email/arf.ts): field names as in the report. */
+export const ComplaintReportSchema = z.object({
+  feedbackType: z.string().max(64),
+  recipients: z.array(EmailSchema).max(100),
+  messageId: z.string().max(998).nullable(),
+  unsubscribeUrls: z.array(z.url().max(4096)).max(10),
+  userAgent: Text(200).nullable(),
+  arrivalDate: Text(200).nullable(),
+})
 
 const contactIdParam = { name: 'contactId', in: 'path', required: true, description: 'The contact id', schema: { type: 'string', format: 'uuid' } }
 
@@ -133,9 +154,9 @@ export const contactsApi: OpenApiFragment = {
       post: {
         operationId: 'receiveDsn',
         tags: ['contacts'],
-        summary: 'Inbound delivery status notifications: JSON, or a raw message/delivery-status or multipart/report body; hard bounces are suppressed',
+        summary: 'Inbound delivery status notifications (JSON, or a raw message/delivery-status or multipart/report body; hard bounces are suppressed) and ARF spam complaints (multipart/report; report-type=feedback-report: the contact becomes complained, suppressed for good)',
         requestBody: jsonRequestBody('DsnInput'),
-        responses: { 200: jsonResponse('What was suppressed', 'DsnResult'), ...errorResponses(400, 401, 403, 413) },
+        responses: { 200: jsonResponse('What was suppressed', 'DsnResult'), 422: { description: 'An abuse report that names no recipient of this workspace (field Original-Rcpt-To)' }, ...errorResponses(400, 401, 403, 413) },
       },
     },
   },

@@ -16,6 +16,7 @@ const Counts = z.object({
   clicked: z.number().int(),
   unsubscribed: z.number().int(),
   bounced: z.number().int(),
+  complained: z.number().int(),
   skipped: z.number().int(),
   failed: z.number().int(),
 })
@@ -32,6 +33,7 @@ const Totals = z.object({
   opened: z.number().int(),
   clicked: z.number().int(),
   bounced: z.number().int(),
+  complained: z.number().int(),
 })
 
 const Settings = DripSettingsSchema.describe('triggers (any of them enrolls a contact), reentry, goals, window, quietHours (as in DripInput)')
