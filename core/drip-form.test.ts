@@ -49,7 +49,7 @@ describe('the drip builder form', () => {
       ],
     })
     const { name, timezone, steps, ...settings } = stored
-    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, settings: s })) })
+    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, subject: s.subject!, markdown: s.markdown!, settings: s })) })
     const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
     expect(again).toEqual(stored)
   })

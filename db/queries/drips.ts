@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm'
+import type { DripAction } from '../../domain/drip/actions'
 import type { DripSettings, DripStepSettings, DripTriggerKind } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import type { SegmentRule } from '../../domain/email/types'
@@ -10,7 +11,7 @@ export type DripRow = typeof sequences.$inferSelect & { settings: DripSettings }
 export type DripStepRow = typeof sequenceSteps.$inferSelect & { settings: DripStepSettings }
 export type DripWithSteps = { drip: DripRow; steps: DripStepRow[] }
 
-export type NewDripStep = { id?: string; subject: string; markdown: string; settings: DripStepSettings }
+export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; settings: DripStepSettings }
 
 const isDrip = eq(sequences.kind, 'drip')
 
@@ -30,6 +31,7 @@ export async function insertDrip(
 }
 
 function stepColumns(s: NewDripStep) {
+  if (s.action) return { content: { parts: [], action: s.action }, settings: s.settings }
   return { content: { parts: [{ text: s.markdown }], email: { subject: s.subject, markdown: s.markdown } }, settings: s.settings }
 }
 
@@ -169,4 +171,14 @@ export async function ownedDripReferences(db: DbOrTx, args: { workspaceId: strin
       : db.select({ id: segments.id }).from(segments).where(and(eq(segments.workspaceId, args.workspaceId), inArray(segments.id, args.segmentIds))),
   ])
   return { formIds: new Set(forms.map((r) => r.id)), segmentIds: new Set(segs.map((r) => r.id)) }
+}
+
+/** Which of `dripIds` are drips of this workspace (an action step names another drip). */
+export async function ownedDripIds(db: DbOrTx, args: { workspaceId: string; dripIds: string[] }): Promise<Set<string>> {
+  if (args.dripIds.length === 0) return new Set()
+  const rows = await db
+    .select({ id: sequences.id })
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, args.workspaceId), isDrip, inArray(sequences.id, args.dripIds)))
+  return new Set(rows.map((r) => r.id))
 }

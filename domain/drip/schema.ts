@@ -5,6 +5,7 @@
  * `sequence_steps.content.email`. Pure zod: used by the server module, the API and the editor.
  */
 import { z } from 'zod'
+import { DripActionSchema } from './actions'
 import { isStorableJson, isStorableText } from '../email/contact'
 import { SegmentRuleSchema } from '../email/types'
 import { IsoDurationSchema, TimeZoneSchema } from '../timing/input'
@@ -134,24 +135,31 @@ export const DripSettingsSchema = z.strictObject({
   /** Default send window / quiet hours of every step, in the contact's zone. */
   window: SendWindowSchema.optional(),
   quietHours: QuietHoursSchema.optional(),
+  /** Signs the drip's webhook steps (`X-Trickle-Signature`); made when a webhook step is first saved. */
+  webhookSecret: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 })
 export type DripSettings = z.infer<typeof DripSettingsSchema>
 
 export const DripStepInputSchema = z.strictObject({
   /** Present when editing an existing step (keeps its counts and its enrollments' place). */
   id: z.uuid().optional(),
+  /** `email` (the default: stored drips and earlier API clients) or `action` (decision 079). */
+  kind: z.enum(['email', 'action'], { error: 'kind must be email or action' }).default('email'),
+  action: DripActionSchema.optional(),
   subject: z
     .string()
     .trim()
     .min(1, { error: 'write a subject line' })
     .max(300)
     .refine((s) => !/[\r\n]/.test(s), { error: 'must be one line' })
-    .refine(isStorableText, Storable),
+    .refine(isStorableText, Storable)
+    .optional(),
   markdown: z
     .string()
     .max(100_000)
     .refine((s) => s.trim().length > 0, { error: 'write the message body' })
-    .refine(isStorableText, Storable),
+    .refine(isStorableText, Storable)
+    .optional(),
   delay: IsoDurationSchema('delay').default('P0D'),
   after: z.enum(['enrollment', 'previous-step']).default('previous-step'),
   window: SendWindowSchema.optional(),
@@ -182,6 +190,11 @@ export const DripInputSchema = z
   .superRefine((d, ctx) => {
     if (d.trigger && d.triggers) ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'give either trigger or triggers, not both' })
     d.steps.forEach((s, i) => {
+      if (s.kind === 'email') {
+        if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
+        if (s.subject === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'subject'], message: 'write a subject line' })
+        if (s.markdown === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'markdown'], message: 'write the message body' })
+      } else if (!s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'choose what the action does' })
       if (s.condition?.kind === 'email' && s.condition.step >= i) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an earlier step' })
       }
