@@ -6,7 +6,7 @@
  * path (`steps.1.delay`) names the field the editor shows it under.
  */
 import { parseIsoDuration } from '../domain/timing/duration'
-import { MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type OnFalse } from '../domain/drip/schema'
+import { EMAIL_ACTIVITIES, MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type EmailActivity, type OnFalse } from '../domain/drip/schema'
 
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]
@@ -16,7 +16,7 @@ export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
 
-export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment'] as const satisfies readonly DripTriggerKind[]
+export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity'] as const satisfies readonly DripTriggerKind[]
 
 /** One trigger's fieldset: the kind and every kind's field (the ones of other kinds are ignored). */
 export type DripFormTrigger = {
@@ -26,6 +26,9 @@ export type DripFormTrigger = {
   dateField: string
   dateTime: string
   segmentId: string
+  /** email_activity: the activity, and optionally the drip whose emails count. */
+  activity: EmailActivity
+  activityDripId: string
 }
 
 export type DripFormStep = {
@@ -83,11 +86,13 @@ export function describeTrigger(t: DripTrigger, names: ReadonlyMap<string, strin
       return `Yearly on “${names.get(t.field) ?? t.field}” at ${t.time}`
     case 'segment':
       return `Enters segment “${names.get(t.segmentId) ?? 'deleted segment'}”`
+    case 'email_activity':
+      return `${t.activity[0]!.toUpperCase()}${t.activity.slice(1)} ${t.dripId ? `an email of “${names.get(t.dripId) ?? 'a deleted drip'}”${t.step !== undefined ? ` (step ${t.step + 1})` : ''}` : 'any email'}${t.url ? ` (link ${t.url})` : ''}`
   }
 }
 
 export function emptyTrigger(kind: DripTriggerKind = 'manual'): DripFormTrigger {
-  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '' }
+  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', activityDripId: '' }
 }
 
 export function newDripValues(timezone: string): DripFormValues {
@@ -216,6 +221,8 @@ function triggerToForm(t: DripTrigger): DripFormTrigger {
       return { ...empty, dateField: t.field, dateTime: t.time }
     case 'segment':
       return { ...empty, segmentId: t.segmentId }
+    case 'email_activity':
+      return { ...empty, activity: t.activity, activityDripId: t.dripId ?? '' }
   }
 }
 
@@ -231,6 +238,8 @@ function formToTrigger(t: DripFormTrigger): DripTrigger {
       return { kind: 'date', field: t.dateField, time: t.dateTime }
     case 'segment':
       return { kind: 'segment', segmentId: t.segmentId }
+    case 'email_activity':
+      return { kind: 'email_activity', activity: t.activity, ...(t.activityDripId ? { dripId: t.activityDripId } : {}) }
   }
 }
 
@@ -268,7 +277,7 @@ export function formDataToValues(form: FormData): DripFormValues {
   const triggerCount = Math.min(MAX_TRIGGERS + 1, Number(get('triggerCount')) || 0)
   const triggers = Array.from({ length: triggerCount }, (_, i): DripFormTrigger => {
     const p = `triggers.${i}.`
-    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`) }
+    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), activityDripId: get(`${p}activityDripId`) }
   })
   const steps: DripFormStep[] = []
   for (let i = 0; i < stepCount; i++) {

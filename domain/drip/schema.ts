@@ -17,6 +17,9 @@ export type ReentryPolicy = (typeof REENTRY_POLICIES)[number]
 const Storable = { error: 'must not contain NUL characters or unpaired surrogates' }
 const Name = z.string().trim().min(1, { error: 'must not be empty' }).max(100).refine(isStorableText, Storable)
 
+export const EMAIL_ACTIVITIES = ['opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+export type EmailActivity = (typeof EMAIL_ACTIVITIES)[number]
+
 /** What enrolls a contact. `manual` drips take only manual/CSV/API enrollments (every drip accepts those). */
 export const DripTriggerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('manual') }),
@@ -32,6 +35,14 @@ export const DripTriggerSchema = z.discriminatedUnion('kind', [
   }),
   /** A contact newly matching this segment (evaluated periodically). */
   z.strictObject({ kind: z.literal('segment'), segmentId: z.uuid({ error: 'must be a segment id' }) }),
+  /** Email activity (decision 079): an open / click of any email, or of drip `dripId` (optionally its step `step`, 0-based; for clicks optionally link `url`). */
+  z.strictObject({
+    kind: z.literal('email_activity'),
+    activity: z.enum(EMAIL_ACTIVITIES, { error: `activity must be one of ${EMAIL_ACTIVITIES.join(', ')}` }),
+    dripId: z.uuid({ error: 'must be a drip id' }).optional(),
+    step: z.number().int().min(0).max(99).optional(),
+    url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+  }),
 ])
 export type DripTrigger = z.infer<typeof DripTriggerSchema>
 export type DripTriggerKind = DripTrigger['kind']
@@ -51,6 +62,8 @@ export function triggerIdentity(t: DripTrigger): string {
       return `date:${t.field}`
     case 'segment':
       return `segment:${t.segmentId}`
+    case 'email_activity':
+      return `email_activity:${t.activity}:${t.dripId ?? '*'}:${t.step ?? '*'}:${t.url ?? '*'}`
   }
 }
 
