@@ -40,7 +40,7 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
       if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
     }
   })
-  problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, steps, fields })))
+  problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))
   triggers.forEach((t, i) => {
     if (t.kind !== 'date') return
     const field = fields.find((f) => f.key === t.field)
@@ -64,15 +64,22 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
 }
 
 /**
- * Action steps (decision 079): a set-field action names a defined field (increment / decrement: a number
- * field, and a number); enroll / unenroll name another drip of this workspace, never the drip itself.
+ * Action steps and email-activity triggers (decision 079): a set-field action names a defined field
+ * (increment / decrement: a number field, and a number); enroll / unenroll and an email-activity
+ * trigger's `dripId` name another drip of this workspace, never the drip itself (its own activity never
+ * enrolls into it).
  */
 async function actionProblems(
   db: DbOrTx,
-  args: { workspaceId: string; dripId?: string; steps: DripReferences['steps']; fields: Array<{ key: string; type: string }> },
+  args: { workspaceId: string; dripId?: string; triggers: DripTrigger[]; steps: DripReferences['steps']; fields: Array<{ key: string; type: string }> },
 ): Promise<ReferenceProblem[]> {
   const problems: ReferenceProblem[] = []
   const dripRefs: Array<{ field: string; id: string }> = []
+  args.triggers.forEach((t, i) => {
+    if (t.kind !== 'email_activity' || !t.dripId) return
+    if (t.dripId === args.dripId) problems.push({ field: `triggers.${i}.dripId`, message: `trigger ${i + 1}: a drip’s own emails never enroll into it; choose another drip or any email` })
+    else dripRefs.push({ field: `triggers.${i}.dripId`, id: t.dripId })
+  })
   args.steps.forEach((step, i) => {
     const a = step.action
     const at = `steps.${i}.action`

@@ -1,5 +1,6 @@
 import { listEnrollments } from '../../db/queries/enrollments'
-import { activateDrip, createDrip, enrollContact } from '../../core/drips.server'
+import { workspaces } from '../../db/schema'
+import { activateDrip, createDrip, enrollContact, getDrip, listDrips, updateDrip } from '../../core/drips.server'
 import { recordTrackedActivity } from '../../core/email.server'
 import { startDripHarness, type DripHarness } from './harness'
 
@@ -35,5 +36,26 @@ describe('email_activity triggers', () => {
     const bob = await h.contact('bob@example.com')
     await recordTrackedActivity(h.services, { claims: { ...claims, contactId: bob }, type: 'opened' })
     expect(await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: b.id })).toHaveLength(1)
+  })
+
+  it('refuses a trigger naming a drip of another workspace, an unknown one or the drip itself: 400 naming triggers.N.dripId, nothing saved', async () => {
+    const [other] = await h.database.db.insert(workspaces).values({ name: 'Other' }).returning()
+    const theirs = await createDrip(h.services, { workspaceId: other!.id, input: { name: 'Theirs', steps: [{ subject: 's', markdown: 'm' }] } })
+    const mine = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Mine', steps: [{ subject: 's', markdown: 'm' }] } })
+    const attempt = async (dripId: string, editing?: string) => {
+      const input = { name: 'Follow-up', triggers: [{ kind: 'event', event: 'x' }, { kind: 'email_activity', activity: 'clicked', dripId }], steps: [{ subject: 's', markdown: 'm' }] }
+      try {
+        await (editing ? updateDrip(h.services, { workspaceId: h.workspaceId, dripId: editing, input }) : createDrip(h.services, { workspaceId: h.workspaceId, input }))
+      } catch (error) {
+        return { status: (error as { status: number }).status, field: (error as { field: string }).field }
+      }
+      return null
+    }
+    expect(await attempt(theirs.id)).toEqual({ status: 400, field: 'triggers.1.dripId' })
+    expect(await attempt('6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3d')).toEqual({ status: 400, field: 'triggers.1.dripId' })
+    expect(await attempt(mine.id, mine.id)).toEqual({ status: 400, field: 'triggers.1.dripId' })
+    expect((await listDrips(h.services, { workspaceId: h.workspaceId })).map((d) => d.name)).toEqual(['Mine'])
+    expect((await getDrip(h.services, { workspaceId: h.workspaceId, dripId: mine.id })).settings.triggers).toEqual([{ kind: 'manual' }])
+    expect(await attempt(mine.id)).toBeNull()
   })
 })
