@@ -353,7 +353,7 @@ function EmailStepFields(props: Pick<Parameters<typeof StepFields>[0], 'index' |
 function labelOfField(field: string): string {
   const item = /^(steps|triggers)\.(\d+)\.(\w+)/.exec(field)
   if (item) {
-    const what = item[1] === 'steps' ? item[3]! : ({ kind: 'kind', formId: 'signup form', segmentId: 'segment', field: 'date field' } as Record<string, string>)[item[3]!] ?? item[3]!
+    const what = item[1] === 'steps' ? item[3]! : ({ kind: 'kind', formId: 'signup form', segmentId: 'segment', field: 'date field', dripId: 'drip', step: 'step number', url: 'link' } as Record<string, string>)[item[3]!] ?? item[3]!
     return `${item[1] === 'steps' ? 'Step' : 'Trigger'} ${Number(item[2]) + 1} ${what.replace(/([A-Z])/g, ' $1').toLowerCase()}`
   }
   return field.replace(/\./g, ' ')
