@@ -10,7 +10,7 @@ function post(v: DripFormValues): FormData {
   add('triggerCount', String(v.triggers.length))
   v.triggers.forEach((t, i) => {
     const p = `triggers.${i}.`
-    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId }).forEach(([k, value]) => add(p + k, value))
+    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId, activity: t.activity, dripId: t.dripId, step: t.step, url: t.url }).forEach(([k, value]) => add(p + k, value))
   })
   add('reentry', v.reentry)
   add('goals', v.goals)
@@ -27,6 +27,20 @@ function post(v: DripFormValues): FormData {
   return f
 }
 
+/** One of each action (decision 079), as the API stores them. */
+const ACTIONS = [
+  { type: 'set_field', field: 'plan', op: 'set', value: 'pro' },
+  { type: 'set_field', field: 'seats', op: 'set', value: 3 },
+  { type: 'set_field', field: 'logins', op: 'increment', value: 2 },
+  { type: 'set_field', field: 'credits', op: 'decrement', value: 1.5 },
+  { type: 'add_tag', tag: 'vip' },
+  { type: 'remove_tag', tag: 'trial' },
+  { type: 'score', points: -3 },
+  { type: 'enroll', dripId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c10' },
+  { type: 'unenroll', dripId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c11' },
+  { type: 'webhook', url: 'https://hooks.example.com/trickle' },
+] as const
+
 describe('the drip builder form', () => {
   it('round-trips a stored drip through the posted form to the same input', () => {
     const stored = DripInputSchema.parse({
@@ -37,6 +51,8 @@ describe('the drip builder form', () => {
         { kind: 'form', formId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c00' },
         { kind: 'date', field: 'birthday', time: '08:30' },
         { kind: 'segment', segmentId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c01' },
+        { kind: 'email_activity', activity: 'clicked', dripId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c02', step: 1, url: 'https://example.com/pricing' },
+        { kind: 'email_activity', activity: 'opened' },
       ],
       reentry: 'once_at_a_time',
       goals: ['purchase', 'demo_booked'],
@@ -48,10 +64,11 @@ describe('the drip builder form', () => {
         { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3e', subject: 'Tips', markdown: 'Two', delay: 'PT36H', condition: { kind: 'email', activity: 'opened', step: 0, withinDays: 3 }, onFalse: 'exit' },
         { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3f', subject: 'Offer', markdown: 'Three', delay: 'P2W', after: 'enrollment', condition: { kind: 'event', event: 'purchase', negate: true }, onFalse: { goto: 3 } },
         { id: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c40', subject: 'Last', markdown: 'Four', delay: 'P1M', condition: { kind: 'rule', rule: { match: 'all', conditions: [{ kind: 'field', field: 'city', op: 'eq', value: 'Berlin' }] } } },
+        ...ACTIONS.map((action, k) => ({ id: `6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2d${String(k).padStart(2, '0')}`, kind: 'action' as const, action, delay: 'PT1H' })),
       ],
     })
     const { name, timezone, steps, ...settings } = stored
-    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, settings: s })) })
+    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: s })) })
     const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
     expect(again).toEqual(stored)
   })
@@ -78,6 +95,21 @@ describe('the drip builder form', () => {
     expect(fieldOfErrorPath('triggers.1.segmentId')).toBe('triggers.1.segmentId')
     expect(fieldOfErrorPath('triggers.2')).toBe('triggers.2.kind')
     expect(fieldOfErrorPath('triggers.0.kind')).toBe('triggers.0.kind')
+  })
+
+  it('shows an action step’s errors under its fields; a non-number increment is handed on as text to be named', () => {
+    const values = dripToFormValues({ name: 'x', timezone: 'UTC', settings: { triggers: [{ kind: 'manual' }], reentry: 'once_ever', goals: [] }, steps: [{ id: '', subject: '', markdown: '', action: { type: 'score', points: 2 }, settings: { delay: 'P0D', after: 'previous-step', onFalse: 'skip' } }] })
+    expect(values.steps[0]).toMatchObject({ kind: 'action', actionType: 'score', actionPoints: '2' })
+    values.steps[0]!.actionPoints = ''
+    const result = DripInputSchema.safeParse(formValuesToInput(values))
+    expect(fieldOfErrorPath(result.error!.issues[0]!.path.join('.'))).toBe('steps.0.actionPoints')
+    Object.assign(values.steps[0]!, { actionType: 'set_field', actionField: 'logins', actionOp: 'increment', actionValue: 'two' })
+    expect(formValuesToInput(values).steps[0]).toMatchObject({ kind: 'action', action: { type: 'set_field', op: 'increment', value: 'two' } })
+    expect(formValuesToInput(values).steps[0]).not.toHaveProperty('subject')
+    expect(fieldOfErrorPath('steps.1.action.dripId')).toBe('steps.1.actionDripId')
+    expect(fieldOfErrorPath('steps.1.action.value')).toBe('steps.1.actionValue')
+    expect(fieldOfErrorPath('steps.1.action')).toBe('steps.1.actionType')
+    expect(fieldOfErrorPath('triggers.1.dripId')).toBe('triggers.1.dripId')
   })
 
   it('reads one `trigger` as `triggers: [trigger]`; refuses duplicates, manual beside others, more than 10 and both keys', () => {

@@ -5,8 +5,10 @@
  * `formDataToValues` and validates `formValuesToInput` with the same schema as the API, so an error's
  * path (`steps.1.delay`) names the field the editor shows it under.
  */
+import type { DripAction } from '../domain/drip/actions'
 import { parseIsoDuration } from '../domain/timing/duration'
-import { MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type OnFalse } from '../domain/drip/schema'
+import { actionFieldOfErrorPath, actionToForm, emptyAction, formDataToAction, formToAction, type DripFormAction } from './drip-form-actions'
+import { EMAIL_ACTIVITIES, MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type EmailActivity, type OnFalse } from '../domain/drip/schema'
 
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]
@@ -16,7 +18,7 @@ export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
 
-export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment'] as const satisfies readonly DripTriggerKind[]
+export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity'] as const satisfies readonly DripTriggerKind[]
 
 /** One trigger's fieldset: the kind and every kind's field (the ones of other kinds are ignored). */
 export type DripFormTrigger = {
@@ -26,10 +28,17 @@ export type DripFormTrigger = {
   dateField: string
   dateTime: string
   segmentId: string
+  /** email_activity: the activity, and optionally the drip whose emails count, its step (1-based) and the link. */
+  activity: EmailActivity
+  dripId: string
+  step: string
+  url: string
 }
 
-export type DripFormStep = {
+export type DripFormStep = DripFormAction & {
   id: string
+  /** An email, or an action (its fields are `DripFormAction`'s). */
+  kind: 'email' | 'action'
   subject: string
   markdown: string
   delayAmount: string
@@ -66,7 +75,7 @@ export type DripFormValues = {
 }
 
 export function emptyStep(): DripFormStep {
-  return { id: '', subject: '', markdown: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
+  return { ...emptyAction(), id: '', kind: 'email', subject: '', markdown: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
 }
 
 /**
@@ -85,11 +94,13 @@ export function describeTrigger(t: DripTrigger, names: ReadonlyMap<string, strin
       return `Yearly on “${names.get(t.field) ?? t.field}” at ${t.time}`
     case 'segment':
       return `Enters segment “${names.get(t.segmentId) ?? 'deleted segment'}”`
+    case 'email_activity':
+      return `${t.activity[0]!.toUpperCase()}${t.activity.slice(1)} ${t.dripId ? `an email of “${names.get(t.dripId) ?? 'a deleted drip'}”${t.step !== undefined ? ` (step ${t.step + 1})` : ''}` : 'any email'}${t.url ? ` (link ${t.url})` : ''}`
   }
 }
 
 export function emptyTrigger(kind: DripTriggerKind = 'manual'): DripFormTrigger {
-  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '' }
+  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', dripId: '', step: '', url: '' }
 }
 
 export function newDripValues(timezone: string): DripFormValues {
@@ -184,7 +195,7 @@ function formToOnFalse(v: string): unknown {
 }
 
 /** A stored drip as the editor's values. */
-export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; settings: DripStepSettings }> }): DripFormValues {
+export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
@@ -202,7 +213,7 @@ export function dripToFormValues(d: { name: string; timezone: string; settings: 
     quietEnd: d.settings.quietHours?.end ?? defaults.quietEnd,
     steps: d.steps.map((s) => {
       const delay = delayToAmount(s.settings.delay)
-      return { ...emptyStep(), id: s.id, subject: s.subject, markdown: s.markdown, delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
+      return { ...emptyStep(), ...actionToForm(s.action), kind: s.action ? 'action' : 'email', id: s.id, subject: s.subject, markdown: s.markdown, delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
     }),
   }
 }
@@ -220,6 +231,8 @@ function triggerToForm(t: DripTrigger): DripFormTrigger {
       return { ...empty, dateField: t.field, dateTime: t.time }
     case 'segment':
       return { ...empty, segmentId: t.segmentId }
+    case 'email_activity':
+      return { ...empty, activity: t.activity, dripId: t.dripId ?? '', step: t.step === undefined ? '' : String(t.step + 1), url: t.url ?? '' }
   }
 }
 
@@ -235,6 +248,14 @@ function formToTrigger(t: DripFormTrigger): DripTrigger {
       return { kind: 'date', field: t.dateField, time: t.dateTime }
     case 'segment':
       return { kind: 'segment', segmentId: t.segmentId }
+    case 'email_activity':
+      return {
+        kind: 'email_activity',
+        activity: t.activity,
+        ...(t.dripId ? { dripId: t.dripId } : {}),
+        ...(t.dripId && t.step.trim() !== '' ? { step: Number(t.step) - 1 } : {}),
+        ...(t.url.trim() !== '' ? { url: t.url.trim() } : {}),
+      } as DripTrigger
   }
 }
 
@@ -251,8 +272,8 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     quietHours: v.quietOn ? { start: v.quietStart, end: v.quietEnd } : undefined,
     steps: v.steps.map((s) => ({
       id: s.id || undefined,
-      subject: s.subject,
-      markdown: s.markdown,
+      kind: s.kind,
+      ...(s.kind === 'action' ? { action: formToAction(s) as DripAction } : { subject: s.subject, markdown: s.markdown }),
       delay: amountToDelay(s.delayAmount, s.delayUnit),
       after: s.after,
       condition: formToCondition(s) as DripCondition | undefined,
@@ -273,13 +294,15 @@ export function formDataToValues(form: FormData): DripFormValues {
   const triggerCount = Math.min(MAX_TRIGGERS + 1, Number(get('triggerCount')) || 0)
   const triggers = Array.from({ length: triggerCount }, (_, i): DripFormTrigger => {
     const p = `triggers.${i}.`
-    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`) }
+    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), dripId: get(`${p}dripId`), step: get(`${p}step`), url: get(`${p}url`) }
   })
   const steps: DripFormStep[] = []
   for (let i = 0; i < stepCount; i++) {
     const p = `steps.${i}.`
     steps.push({
+      ...formDataToAction(get, p),
       id: get(`${p}id`),
+      kind: pick(`${p}kind`, ['email', 'action'] as const, 'email'),
       subject: get(`${p}subject`),
       markdown: get(`${p}markdown`),
       delayAmount: get(`${p}delayAmount`),
@@ -321,12 +344,13 @@ export function fieldOfErrorPath(path: string): string {
   if (step) {
     const [, i, key, sub] = step
     if (key === 'delay') return `steps.${i}.delayAmount`
+    if (key === 'action') return actionFieldOfErrorPath(i!, sub)
     if (key === 'condition') return `steps.${i}.${sub === 'step' ? 'conditionStep' : sub === 'event' ? 'conditionEvent' : sub === 'segmentId' ? 'conditionSegment' : sub === 'withinDays' ? 'conditionDays' : 'condition'}`
     return `steps.${i}.${key}`
   }
   if (path.startsWith('goals')) return 'goals'
   const trigger = /^triggers\.(\d+)(?:\.(\w+))?/.exec(path)
-  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
+  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId', 'activity', 'dripId', 'step', 'url'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
   if (path.startsWith('window.days')) return 'window.days'
   return path
 }

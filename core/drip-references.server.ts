@@ -1,12 +1,13 @@
 import type { DbOrTx } from '../db/client'
 import { listFieldDefinitions } from '../db/queries/contacts'
-import { ownedDripReferences } from '../db/queries/drips'
+import { ownedDripIds, ownedDripReferences } from '../db/queries/drips'
+import type { DripAction } from '../domain/drip/actions'
 import type { DripCondition, DripTrigger } from '../domain/drip/schema'
 import { describeTemplateProblem, templateProblems } from '../domain/email/liquid'
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
-export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject: string; markdown: string; condition?: DripCondition }> }
+export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject?: string; markdown?: string; condition?: DripCondition; action?: DripAction }> }
 
 export type ReferenceProblem = { field: string; message: string }
 
@@ -19,7 +20,7 @@ export type ReferenceProblem = { field: string; message: string }
  * workspace's get the same answer. Checked when saving (`requireValidDripReferences`) and again when
  * activating (core/drips.server.ts `activationProblems`: a field may have been deleted in between).
  */
-export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: string; drip: DripReferences }): Promise<ReferenceProblem[]> {
+export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: string; /** The drip being edited (absent: a new one). */ dripId?: string; drip: DripReferences }): Promise<ReferenceProblem[]> {
   const { triggers, steps } = args.drip
   const problems: ReferenceProblem[] = []
   const problem = (field: string, message: string) => problems.push({ field, message })
@@ -35,10 +36,11 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
   const fieldKeys = fields.map((f) => f.key)
   steps.forEach((step, i) => {
     for (const part of ['subject', 'markdown'] as const) {
-      const [first] = templateProblems(step[part], { fieldKeys })
+      const [first] = templateProblems(step[part] ?? '', { fieldKeys })
       if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
     }
   })
+  problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))
   triggers.forEach((t, i) => {
     if (t.kind !== 'date') return
     const field = fields.find((f) => f.key === t.field)
@@ -61,8 +63,45 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
   return problems
 }
 
+/**
+ * Action steps and email-activity triggers (decision 079): a set-field action names a defined field
+ * (increment / decrement: a number field, and a number); enroll / unenroll and an email-activity
+ * trigger's `dripId` name another drip of this workspace, never the drip itself (its own activity never
+ * enrolls into it).
+ */
+async function actionProblems(
+  db: DbOrTx,
+  args: { workspaceId: string; dripId?: string; triggers: DripTrigger[]; steps: DripReferences['steps']; fields: Array<{ key: string; type: string }> },
+): Promise<ReferenceProblem[]> {
+  const problems: ReferenceProblem[] = []
+  const dripRefs: Array<{ field: string; id: string }> = []
+  args.triggers.forEach((t, i) => {
+    if (t.kind !== 'email_activity' || !t.dripId) return
+    if (t.dripId === args.dripId) problems.push({ field: `triggers.${i}.dripId`, message: `trigger ${i + 1}: a drip’s own emails never enroll into it; choose another drip or any email` })
+    else dripRefs.push({ field: `triggers.${i}.dripId`, id: t.dripId })
+  })
+  args.steps.forEach((step, i) => {
+    const a = step.action
+    const at = `steps.${i}.action`
+    if (a?.type === 'set_field') {
+      const def = args.fields.find((f) => f.key === a.field)
+      if (!def) problems.push({ field: `${at}.field`, message: `step ${i + 1}: no contact field “${a.field}”; define it under Contacts → Fields first` })
+      else if (a.op !== 'set' && def.type !== 'number') problems.push({ field: `${at}.field`, message: `step ${i + 1}: “${a.field}” is a ${def.type} field; only a number field can be incremented or decremented` })
+      else if (a.op !== 'set' && typeof a.value !== 'number') problems.push({ field: `${at}.value`, message: `step ${i + 1}: must be a number` })
+      else if (a.op === 'set' && def.type === 'number' && typeof a.value !== 'number') problems.push({ field: `${at}.value`, message: `step ${i + 1}: “${a.field}” is a number field: give a number` })
+    }
+    if (a?.type === 'enroll' || a?.type === 'unenroll') {
+      if (a.dripId === args.dripId) problems.push({ field: `${at}.dripId`, message: `step ${i + 1}: a drip cannot ${a.type === 'enroll' ? 'enroll into' : 'remove from'} itself` })
+      else dripRefs.push({ field: `${at}.dripId`, id: a.dripId })
+    }
+  })
+  const owned = await ownedDripIds(db, { workspaceId: args.workspaceId, dripIds: dripRefs.map((r) => r.id) })
+  for (const ref of dripRefs) if (!owned.has(ref.id)) problems.push({ field: ref.field, message: 'names a drip that is not in this workspace' })
+  return problems
+}
+
 /** Saving: throws a 400 naming the first problem's field. */
-export async function requireValidDripReferences(db: DbOrTx, args: { workspaceId: string; input: DripReferences }): Promise<void> {
-  const [first] = await dripReferenceProblems(db, { workspaceId: args.workspaceId, drip: args.input })
+export async function requireValidDripReferences(db: DbOrTx, args: { workspaceId: string; dripId?: string; input: DripReferences }): Promise<void> {
+  const [first] = await dripReferenceProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, drip: args.input })
   if (first) throw new InputError(first.field, `${first.field}: ${first.message}`)
 }

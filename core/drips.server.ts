@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { findContactByEmail, getContact, getEmailSettings, type Contact } from '../db/queries/contacts'
 import {
@@ -13,6 +14,7 @@ import {
   type NewDripStep,
 } from '../db/queries/drips'
 import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../db/queries/enrollments'
+import type { DripAction } from '../domain/drip/actions'
 import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings } from '../domain/drip/schema'
 import { firstStepDueAt } from '../domain/drip/runner'
 import { isStorableText } from '../domain/email/contact'
@@ -34,6 +36,8 @@ export { DripInputSchema, type DripInput, type DripInputParsed } from '../domain
 export type DripStepView = {
   id: string
   position: number
+  kind: 'email' | 'action'
+  action: DripAction | null
   subject: string
   markdown: string
   settings: DripStepSettings
@@ -108,12 +112,15 @@ function invalidInput(error: z.ZodError): InputError {
   return new InputError(field, issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`)
 }
 
-function splitInput(input: DripInputParsed): { settings: DripSettings; steps: NewDripStep[] } {
-  const settings: DripSettings = { triggers: input.triggers, reentry: input.reentry, goals: input.goals, attributionDays: input.attributionDays, window: input.window, quietHours: input.quietHours }
+function splitInput(input: DripInputParsed, keptSecret?: string): { settings: DripSettings; steps: NewDripStep[] } {
+  // A drip's webhook secret is made with its first webhook step and kept across edits.
+  const webhookSecret = keptSecret ?? (input.steps.some((s) => s.action?.type === 'webhook') ? randomBytes(32).toString('hex') : undefined)
+  const settings: DripSettings = { triggers: input.triggers, reentry: input.reentry, goals: input.goals, attributionDays: input.attributionDays, window: input.window, quietHours: input.quietHours, webhookSecret }
   const steps = input.steps.map((s) => ({
     id: s.id,
-    subject: s.subject,
-    markdown: s.markdown,
+    subject: s.subject ?? '',
+    markdown: s.markdown ?? '',
+    action: s.kind === 'action' ? s.action : undefined,
     settings: { delay: s.delay, after: s.after, window: s.window, quietHours: s.quietHours, condition: s.condition, onFalse: s.onFalse },
   }))
   return { settings, steps }
@@ -132,8 +139,10 @@ export async function createDrip(services: Services, args: { workspaceId: string
 /** Replace a drip's definition (steps with an `id` keep their history). An active drip stays active. */
 export async function updateDrip(services: Services, args: { workspaceId: string; dripId: string; input: unknown }): Promise<DripView> {
   const input = parseDripInput(args.input)
-  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
-  const { settings, steps } = splitInput(input)
+  await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId, input })
+  const existing = await getDripRow(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  if (!existing) throw notFound()
+  const { settings, steps } = splitInput(input, existing.drip.settings.webhookSecret)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
     const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, at })
@@ -153,6 +162,7 @@ export async function activationProblems(services: Services, drip: DripWithSteps
   if (drip.steps.length === 0) problems.push({ field: 'steps', message: 'Add at least one step' })
   const seen = new Set<string>()
   drip.steps.forEach((step, i) => {
+    if (step.content.action) return
     const template = step.content.email ?? { subject: '', markdown: '' }
     for (const p of marketingProblems({ template, postalAddress: settings?.postalAddress })) {
       const field = p.path === 'postalAddress' ? 'postalAddress' : `steps.${i}.${p.path}`
@@ -161,8 +171,8 @@ export async function activationProblems(services: Services, drip: DripWithSteps
     }
   })
   // Every trigger still names a form, segment or date field of the workspace (a field may have been deleted since the save).
-  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', condition: s.settings.condition }))
-  for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, drip: { triggers: drip.drip.settings.triggers, steps } })) {
+  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', condition: s.settings.condition, action: s.content.action }))
+  for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, dripId: drip.drip.id, drip: { triggers: drip.drip.settings.triggers, steps } })) {
     if (!seen.has(p.field)) problems.push(p)
     seen.add(p.field)
   }
@@ -240,6 +250,8 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
     return {
       id: step.id,
       position: step.position,
+      kind: step.content.action ? 'action' : 'email',
+      action: step.content.action ?? null,
       subject: step.content.email?.subject ?? '',
       markdown: step.content.email?.markdown ?? step.content.parts.map((p) => p.text).join('\n\n'),
       settings: step.settings,

@@ -32,6 +32,7 @@ import { enqueueSignupConfirmation } from '../jobs/enqueue'
 import type { Services } from './services.server'
 import { InputError } from './errors'
 import { scoreActivity } from './score-rules.server'
+import { onEmailActivity, type RecordedActivity } from './drips/activity-triggers.server'
 import { SmtpHostSchema } from './settings.server'
 
 /**
@@ -223,6 +224,7 @@ export async function recordTrackedActivity(services: Services, args: { claims: 
   const urlHash = claims.url ? `:${createHash('sha256').update(claims.url).digest('hex').slice(0, 16)}` : ''
   const db = services.database.db
   const halfLifeDays = (await getEmailSettings(db, { workspaceId: claims.workspaceId }))?.scoreHalfLifeDays ?? null
+  const recorded: RecordedActivity[] = []
   await db.transaction(async (tx) => {
     let contact = await lockContact(tx, { workspaceId: claims.workspaceId, contactId: claims.contactId })
     if (!contact) return
@@ -242,8 +244,11 @@ export async function recordTrackedActivity(services: Services, args: { claims: 
         occurredAt: at,
       })
       if (event) ({ contact } = await scoreActivity(tx, { contact, activity: { type }, eventId: event.id, halfLifeDays, at }))
+      if (event) recorded.push({ activity: type, eventId: event.id, sequenceId: claims.sequenceId ?? null, stepId: claims.stepId ?? null, url: claims.url })
     }
   })
+  // Behaviour triggers (decision 079), once the activity is committed.
+  if (recorded.length) await onEmailActivity(services, { workspaceId: claims.workspaceId, contactId: claims.contactId, activities: recorded })
 }
 
 export type ApiEventInput = { email: string; type: string; name?: string; properties?: Record<string, unknown>; eventId?: string }

@@ -1,7 +1,8 @@
-import { Alert, Badge, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Radio, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
 import { Form, useNavigation } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import { CsrfInput } from './csrf-input'
+import { ActionStepFields } from './drip-step-action'
 import { DripTimeline } from './drip-timeline'
 import { DripTriggerFields } from './drip-triggers'
 import { StepPreview, useStepPreview } from './step-preview'
@@ -12,6 +13,10 @@ export type DripEditorOptions = {
   forms: Array<{ value: string; label: string }>
   segments: Array<{ value: string; label: string }>
   dateFields: Array<{ value: string; label: string }>
+  /** Every contact field with its type (set-field actions). */
+  fields: Array<{ value: string; label: string; type: string }>
+  /** The workspace's other drips (enroll / remove actions, email-activity triggers). */
+  drips: Array<{ value: string; label: string }>
   /** `contact.first_name`, …, `contact.fields.<key>`: what a step's template may use. */
   mergeFields: string[]
 }
@@ -95,7 +100,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
             />
             <TextInput
               label="Attribution window (days)"
-              description="A goal event counts as a conversion of the last email sent this many days before it at most (empty: 7)"
+              description="A goal event counts as a conversion of the last email sent to the contact, if sent no more than this many days before it (empty: 7 days)"
               name="attributionDays"
               inputMode="numeric"
               w={260}
@@ -208,9 +213,6 @@ function StepFields(props: {
   const { index: i, step, errors } = props
   const p = `steps.${i}.`
   const n = i + 1
-  const { preview, errors: previewErrors } = useStepPreview({ subject: step.subject, markdown: step.markdown, contact: props.sampleContact })
-  const { onSampleContactError } = props
-  useEffect(() => onSampleContactError?.(previewErrors.contact), [onSampleContactError, previewErrors.contact])
   const conditions = i === 0 ? CONDITION_LABELS.filter((c) => !['opened', 'not-opened', 'clicked', 'not-clicked'].includes(c.value)) : CONDITION_LABELS
   const needsEmailStep = ['opened', 'not-opened', 'clicked', 'not-clicked'].includes(step.condition)
   const needsEvent = step.condition === 'event' || step.condition === 'no-event'
@@ -243,6 +245,12 @@ function StepFields(props: {
             </Button>
           </Group>
         </Group>
+        <Radio.Group label={`Step ${n}: kind`} name={`${p}kind`} value={step.kind} onChange={(kind) => props.onChange({ kind: kind as DripFormStep['kind'] })} error={errors[`${p}kind`]}>
+          <Group gap="md" mt={4}>
+            <Radio value="email" label="Email" />
+            <Radio value="action" label="Action" />
+          </Group>
+        </Radio.Group>
         <Group grow align="flex-start">
           <TextInput
             type="number"
@@ -330,19 +338,34 @@ function StepFields(props: {
         ) : (
           <input type="hidden" name={`${p}onFalse`} value="skip" />
         )}
-        <TextInput label={`Step ${n}: subject`} name={`${p}subject`} value={step.subject} onChange={(e) => props.onChange({ subject: e.currentTarget.value })} error={errors[`${p}subject`] ?? previewErrors.subject} />
-        <Textarea
-          label={`Step ${n}: message (Markdown)`}
-          name={`${p}markdown`}
-          value={step.markdown}
-          onChange={(e) => props.onChange({ markdown: e.currentTarget.value })}
-          error={errors[`${p}markdown`] ?? previewErrors.markdown}
-          autosize
-          minRows={5}
-        />
-        <StepPreview n={n} subject={step.subject} markdown={step.markdown} contact={props.sampleContact} preview={preview} />
+        {step.kind === 'action' ? <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} /> : <EmailStepFields {...props} />}
       </Stack>
     </Paper>
+  )
+}
+
+/** An email step's subject, Markdown body and live preview. */
+function EmailStepFields(props: Pick<Parameters<typeof StepFields>[0], 'index' | 'step' | 'errors' | 'sampleContact' | 'onSampleContactError' | 'onChange'>) {
+  const { index: i, step, errors } = props
+  const p = `steps.${i}.`
+  const n = i + 1
+  const { preview, errors: previewErrors } = useStepPreview({ subject: step.subject, markdown: step.markdown, contact: props.sampleContact })
+  const { onSampleContactError } = props
+  useEffect(() => onSampleContactError?.(previewErrors.contact), [onSampleContactError, previewErrors.contact])
+  return (
+    <>
+      <TextInput label={`Step ${n}: subject`} name={`${p}subject`} value={step.subject} onChange={(e) => props.onChange({ subject: e.currentTarget.value })} error={errors[`${p}subject`] ?? previewErrors.subject} />
+      <Textarea
+        label={`Step ${n}: message (Markdown)`}
+        name={`${p}markdown`}
+        value={step.markdown}
+        onChange={(e) => props.onChange({ markdown: e.currentTarget.value })}
+        error={errors[`${p}markdown`] ?? previewErrors.markdown}
+        autosize
+        minRows={5}
+      />
+      <StepPreview n={n} subject={step.subject} markdown={step.markdown} contact={props.sampleContact} preview={preview} />
+    </>
   )
 }
 
@@ -350,7 +373,7 @@ function StepFields(props: {
 function labelOfField(field: string): string {
   const item = /^(steps|triggers)\.(\d+)\.(\w+)/.exec(field)
   if (item) {
-    const what = item[1] === 'steps' ? item[3]! : ({ kind: 'kind', formId: 'signup form', segmentId: 'segment', field: 'date field' } as Record<string, string>)[item[3]!] ?? item[3]!
+    const what = item[1] === 'steps' ? item[3]! : ({ kind: 'kind', formId: 'signup form', segmentId: 'segment', field: 'date field', dripId: 'drip', step: 'step number', url: 'link' } as Record<string, string>)[item[3]!] ?? item[3]!
     return `${item[1] === 'steps' ? 'Step' : 'Trigger'} ${Number(item[2]) + 1} ${what.replace(/([A-Z])/g, ' $1').toLowerCase()}`
   }
   return field.replace(/\./g, ' ')

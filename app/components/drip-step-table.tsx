@@ -3,10 +3,11 @@ import type { ReactNode } from 'react'
 import { ScrollTable } from './scroll-table'
 import type { StepCounts } from '../core.server'
 import { percent } from '~/utils/format'
+import { describeAction, type DripAction } from '#domain/drip/actions'
 
 type Drip = {
   name: string
-  steps: Array<{ id: string; subject: string; counts: StepCounts }>
+  steps: Array<{ id: string; subject: string; action?: DripAction | null; counts: StepCounts }>
   funnel: Array<{ reached: number; rate: number }>
   totals: { enrolled: number }
 }
@@ -54,7 +55,7 @@ export function DripStepTable({ drip, label, compact = false }: { drip: Drip; la
             return (
               <Table.Tr key={step.id}>
                 <Table.Th scope="row">
-                  {i + 1}. {step.subject}
+                  {i + 1}. {stepLabel(step)}
                 </Table.Th>
                 {columns.map((c) => (
                   <Table.Td key={c.header}>{c.cell(step.counts)}</Table.Td>
@@ -72,4 +73,11 @@ export function DripStepTable({ drip, label, compact = false }: { drip: Drip; la
       </Table>
     </ScrollTable>
   )
+}
+
+/** An email step by its subject; an action by what it does ("Action: tag +vip"), a webhook with its outcomes ("Webhook → https://…: 3 ok, 1 failed"). */
+function stepLabel(step: Drip['steps'][number]): string {
+  if (!step.action) return step.subject
+  const label = describeAction(step.action)
+  return step.action.type === 'webhook' ? `${label}: ${step.counts.delivered} ok, ${step.counts.failed} failed` : label
 }

@@ -10,6 +10,15 @@ const KINDS: Array<{ value: DripFormTrigger['kind']; label: string }> = [
   { value: 'event', label: 'An API event arrives (e.g. purchase)' },
   { value: 'date', label: 'Every year on a date field (e.g. birthday)' },
   { value: 'segment', label: 'They enter a segment' },
+  { value: 'email_activity', label: 'They open, click, bounce, complain about or unsubscribe from an email' },
+]
+
+const ACTIVITIES: Array<{ value: DripFormTrigger['activity']; label: string }> = [
+  { value: 'opened', label: 'Opened' },
+  { value: 'clicked', label: 'Clicked' },
+  { value: 'bounced', label: 'Bounced (hard)' },
+  { value: 'complained', label: 'Complained (marked as spam)' },
+  { value: 'unsubscribed', label: 'Unsubscribed' },
 ]
 
 /**
@@ -149,7 +158,59 @@ function TriggerFieldset(props: {
             data={[{ value: '', label: options.segments.length ? 'Choose a segment' : 'No segment yet' }, ...options.segments]}
           />
         ) : null}
+        {t.kind === 'email_activity' ? <ActivityFields {...props} /> : null}
       </Stack>
     </Fieldset>
+  )
+}
+
+/** An email_activity trigger (decision 079): the activity, optionally of another drip's emails (and one of its steps), for clicks optionally one link. */
+function ActivityFields(props: { index: number; trigger: DripFormTrigger; options: DripEditorOptions; errors: Record<string, string>; onChange(next: Partial<DripFormTrigger>): void }) {
+  const { index: i, trigger: t, options, errors } = props
+  const n = i + 1
+  const p = `triggers.${i}.`
+  return (
+    <Group grow align="flex-start">
+      <NativeSelect
+        label={`Trigger ${n}: activity`}
+        name={`${p}activity`}
+        value={t.activity}
+        onChange={(e) => props.onChange({ activity: e.currentTarget.value as DripFormTrigger['activity'] })}
+        error={errors[`${p}activity`]}
+        data={ACTIVITIES}
+      />
+      <NativeSelect
+        label={`Trigger ${n}: of the emails of`}
+        description="This drip’s own emails never enroll into it"
+        name={`${p}dripId`}
+        value={t.dripId}
+        onChange={(e) => props.onChange({ dripId: e.currentTarget.value })}
+        error={errors[`${p}dripId`]}
+        data={[{ value: '', label: 'Any email' }, ...options.drips]}
+      />
+      {t.dripId ? (
+        <TextInput
+          type="number"
+          min={1}
+          label={`Trigger ${n}: step number`}
+          description="Empty: any step of that drip"
+          name={`${p}step`}
+          value={t.step}
+          onChange={(e) => props.onChange({ step: e.currentTarget.value })}
+          error={errors[`${p}step`]}
+        />
+      ) : null}
+      {t.activity === 'clicked' ? (
+        <TextInput
+          type="url"
+          label={`Trigger ${n}: link`}
+          description="Empty: any link"
+          name={`${p}url`}
+          value={t.url}
+          onChange={(e) => props.onChange({ url: e.currentTarget.value })}
+          error={errors[`${p}url`]}
+        />
+      ) : null}
+    </Group>
   )
 }

@@ -40,10 +40,10 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     getDrip(services, ids),
     activationProblems(services, row),
     activationWarnings(services, { workspaceId: workspace.id }),
-    loadDripEditorOptions(services, { workspaceId: workspace.id }),
+    loadDripEditorOptions(services, ids),
     countEnrollmentsByTrigger(services, { ...ids, triggers: row.drip.settings.triggers }),
   ])
-  const names = new Map([...options.forms, ...options.segments, ...options.dateFields].map((o) => [o.value, o.label]))
+  const names = new Map([...options.forms, ...options.segments, ...options.dateFields, ...options.drips, { value: row.drip.id, label: row.drip.name }].map((o) => [o.value, o.label]))
   const triggers = drip.settings.triggers.map((t, i) => ({ label: describeTrigger(t, names), enrolled: enrolledBy.byTrigger[i] ?? 0 }))
   if (enrolledBy.other) triggers.push({ label: 'Added by hand, CSV or API', enrolled: enrolledBy.other })
   // An active drip's builder shows, on each step, how many contacts wait for it (refreshed whenever the loader runs again).

@@ -1,4 +1,5 @@
 import { listFieldDefinitions, listSignupForms } from '../../db/queries/contacts'
+import { listDripRows } from '../../db/queries/drips'
 import { listSegments } from '../../db/queries/segments'
 import { DripInputSchema } from '../../domain/drip/schema'
 import { mergeFieldNames } from '../../domain/email/liquid'
@@ -36,15 +37,22 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
   }
 }
 
-/** What the drip builder offers: time zones, signup forms, segments, date fields and merge fields of the workspace. */
-export async function loadDripEditorOptions(services: Services, args: { workspaceId: string }) {
+/**
+ * What the drip builder offers: time zones, signup forms, segments, contact fields (date fields for a date
+ * trigger, every field with its type for a set-field action), merge fields and the workspace's other drips
+ * (enroll / remove actions, email-activity triggers; `dripId`, the drip being edited, is left out).
+ */
+export async function loadDripEditorOptions(services: Services, args: { workspaceId: string; dripId?: string }) {
   const db = services.database.db
-  const [forms, segments, fields] = await Promise.all([listSignupForms(db, args), listSegments(db, args), listFieldDefinitions(db, args)])
+  const ws = { workspaceId: args.workspaceId }
+  const [forms, segments, fields, drips] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws)])
   return {
     timezones: ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')],
     forms: forms.map((f) => ({ value: f.id, label: f.name })),
     segments: segments.map((s) => ({ value: s.id, label: s.name })),
     dateFields: fields.filter((f) => f.type === 'date').map((f) => ({ value: f.key, label: f.label })),
+    fields: fields.map((f) => ({ value: f.key, label: f.label, type: f.type })),
+    drips: drips.filter((d) => d.id !== args.dripId).map((d) => ({ value: d.id, label: d.name })),
     mergeFields: mergeFieldNames(fields.map((f) => f.key)),
   }
 }

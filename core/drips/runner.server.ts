@@ -19,6 +19,8 @@ import type { ChannelContent } from '../../connectors/types'
 import type { Services } from '../services.server'
 import { composeEmail, emailConnector } from '../email.server'
 import { emailBounces, emailsSent } from '../metrics.server'
+import { createNetGuard, type NetGuard } from '../../connectors/net-guard'
+import { runActionStep, type ActionItem, type WebhookOptions } from './actions.server'
 
 /**
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after
@@ -53,16 +55,18 @@ export type DripRunnerDeps = {
   activityDays?: number
   /** Retry delay after an SMTP failure that provably sent nothing. Default 5 min. */
   retryMs?: number
+  /** Webhook action steps: the guarded fetch, timeout and retries (core/drips/actions.server.ts). */
+  webhook?: WebhookOptions
   /** Called before every batch after the first (the job handler touches its job lock: jobs/drip-runner.ts). */
   heartbeat?: () => Promise<void>
 }
 
-export type DripPassReport = { batches: number; claimed: number; sent: number; deferred: number; skipped: number; ended: number; blocked: number; failed: number }
+export type DripPassReport = { batches: number; claimed: number; sent: number; /** Action steps done. */ actions: number; deferred: number; skipped: number; ended: number; blocked: number; failed: number }
 
 type SenderContext = { settings: EmailSettings; credentials: Credentials } | { problem: string }
 
 export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport> {
-  const report: DripPassReport = { batches: 0, claimed: 0, sent: 0, deferred: 0, skipped: 0, ended: 0, blocked: 0, failed: 0 }
+  const report: DripPassReport = { batches: 0, claimed: 0, sent: 0, actions: 0, deferred: 0, skipped: 0, ended: 0, blocked: 0, failed: 0 }
   const { db, clock } = deps
   const drips = await loadActiveDrips(db)
   if (drips.size === 0) return report
@@ -129,6 +133,7 @@ async function runBatch(
   const { batch, claimId, drips, now, report } = args
   const settlements: Settlement[] = []
   const queue: SendItem[] = []
+  const actions: SendItem[] = []
   const retryAt = new Date(now.getTime() + (deps.retryMs ?? 300_000))
   // Sends planned in this batch, by contact (the frequency cap counts them too).
   const batchSends = new Map<string, Date[]>()
@@ -170,7 +175,9 @@ async function runBatch(
       },
     })
     report.skipped += decision.skipped.length
-    if (decision.action === 'send') {
+    if (decision.action === 'send' && drip.steps[decision.position]?.content.action) {
+      actions.push({ enrollment, drip, position: decision.position, skipped: decision.skipped, sender })
+    } else if (decision.action === 'send') {
       queue.push({ enrollment, drip, position: decision.position, skipped: decision.skipped, sender })
       if (sender.settings.frequencyCap) batchSends.set(c.id, [...(batchSends.get(c.id) ?? []), now])
     } else if (decision.action === 'defer') {
@@ -185,8 +192,9 @@ async function runBatch(
   // Steps skipped on the way to a send (rare: only drips with conditions).
   await insertSkippedDeliveries(deps.db, {
     now,
-    rows: queue.flatMap((q) => stepIdsOf(q.drip, q.skipped).map((s) => ({ ...s, enrollmentId: q.enrollment.id }))),
+    rows: [...actions, ...queue].flatMap((q) => stepIdsOf(q.drip, q.skipped).map((s) => ({ ...s, enrollmentId: q.enrollment.id }))),
   })
+  for (const item of actions) await runAction(deps, { item, claimId, report })
   if (queue.length === 0) return
   await sendQueue(deps, { queue, claimId, report, retryAt })
 }
@@ -297,6 +305,52 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
   if (stopAt < queue.length) await releaseClaims(db, { claimId, retryAt: leaseSpent ? clock.now() : args.retryAt })
 }
 
+/** One action step: mark its delivery (the same statement as an email's), run it, record it (core/drips/actions.server.ts). */
+async function runAction(deps: DripRunnerDeps, args: { item: SendItem; claimId: string; report: DripPassReport }): Promise<void> {
+  const { item, claimId, report } = args
+  const { db, clock } = deps
+  const e = item.enrollment
+  const step = item.drip.steps[item.position]!
+  const attemptId = randomUUID()
+  const mark = await recordAndMark(db, {
+    record: null,
+    mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at: clock.now() },
+  })
+  const skipped = item.skipped.flatMap((p) => (item.drip.steps[p] ? [{ workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: item.drip.steps[p]!.id }] : []))
+  const advance = afterSend({ drip: toDripDef(item.drip), steps: item.drip.steps.map(toStepDef), position: item.position, sentAt: clock.now(), enrolledAt: e.startedAt, contactTimezone: e.contact.timezone })
+  if (!mark || mark.deliveryId === null) {
+    // Done before a crash (recorded): move on. Blocked since the claim: end as an email step would.
+    if (mark?.alreadySettled) {
+      await settleEnrollments(db, { items: [{ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, skipped }], now: clock.now() })
+    } else if (mark && mark.blocked.enrollmentActive) {
+      report.blocked++
+      const status = mark.blocked.suppressed || mark.blocked.status === 'unsubscribed' ? 'unsubscribed' : 'exited'
+      await settleEnrollments(db, { items: [{ id: e.id, claimId, status, stepPosition: item.position, nextDueAt: null, endReason: mark.blocked.suppressed ? 'suppressed' : `contact is ${mark.blocked.status}`, skipped }], now: clock.now() })
+    } else report.blocked++
+    return
+  }
+  const actionItem: ActionItem = { enrollment: e, drip: item.drip, position: item.position, halfLifeDays: item.sender.settings.scoreHalfLifeDays ?? null }
+  const outcome = await runActionStep(
+    { db, clock, webhook: deps.webhook ?? { fetch: webhookGuard().fetch } },
+    {
+      item: actionItem,
+      attemptId,
+      deliveryId: mark.deliveryId,
+      record: { deliveryId: mark.deliveryId, attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, contactId: e.contactId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, sentKey: null },
+    },
+  )
+  if (outcome.state === 'published') report.actions++
+  else report.failed++
+}
+
+const guards = new Map<boolean, NetGuard>()
+/** The webhook steps' guard: private and loopback addresses refused unless ALLOW_PRIVATE_NETWORK_HOSTS. */
+function webhookGuard(allowPrivateNetworkHosts = false): NetGuard {
+  let g = guards.get(allowPrivateNetworkHosts)
+  if (!g) guards.set(allowPrivateNetworkHosts, (g = createNetGuard({ allowPrivateNetworkHosts })))
+  return g
+}
+
 function toDripDef(d: DripWithSteps): DripDef {
   return { id: d.drip.id, status: d.drip.status, timezone: d.drip.timezone, settings: d.drip.settings }
 }
@@ -313,6 +367,7 @@ export function dripRunnerDeps(services: Services, overrides: Partial<DripRunner
     keyring: services.keyring,
     email: overrides.email ?? emailConnector(services),
     compose: (args) => composeEmail(services, { ...args, tracked: true }),
+    webhook: { fetch: webhookGuard(services.config.ALLOW_PRIVATE_NETWORK_HOSTS === true).fetch },
     ...overrides,
   }
 }

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm'
+import type { DripAction } from '../../domain/drip/actions'
 import type { DripSettings, DripStepSettings, DripTriggerKind } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import type { SegmentRule } from '../../domain/email/types'
@@ -10,7 +11,7 @@ export type DripRow = typeof sequences.$inferSelect & { settings: DripSettings }
 export type DripStepRow = typeof sequenceSteps.$inferSelect & { settings: DripStepSettings }
 export type DripWithSteps = { drip: DripRow; steps: DripStepRow[] }
 
-export type NewDripStep = { id?: string; subject: string; markdown: string; settings: DripStepSettings }
+export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; settings: DripStepSettings }
 
 const isDrip = eq(sequences.kind, 'drip')
 
@@ -30,6 +31,7 @@ export async function insertDrip(
 }
 
 function stepColumns(s: NewDripStep) {
+  if (s.action) return { content: { parts: [], action: s.action }, settings: s.settings }
   return { content: { parts: [{ text: s.markdown }], email: { subject: s.subject, markdown: s.markdown } }, settings: s.settings }
 }
 
@@ -115,7 +117,7 @@ export async function deleteDripRow(db: DbOrTx, args: { workspaceId: string; dri
 
 /** Active drips (of a workspace, or all) with a trigger of this kind (and key: form id, event name, date field, segment id). */
 export async function findTriggeredDrips(db: DbOrTx, args: { workspaceId?: string; kind: DripTriggerKind; key?: string }): Promise<DripRow[]> {
-  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', manual: null }[args.kind]
+  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', email_activity: 'activity', manual: null }[args.kind]
   const wanted = [{ kind: args.kind, ...(args.key !== undefined && keyField ? { [keyField]: args.key } : {}) }]
   return (await db
     .select()
@@ -223,4 +225,14 @@ export async function listDripSummaryRows(db: DbOrTx, args: { workspaceId: strin
     deliveries: numbers<DripSummaryRow['deliveries']>(r.deliveries),
     events: numbers<DripSummaryRow['events']>(r.events),
   }))
+}
+
+/** Which of `dripIds` are drips of this workspace (an action step names another drip). */
+export async function ownedDripIds(db: DbOrTx, args: { workspaceId: string; dripIds: string[] }): Promise<Set<string>> {
+  if (args.dripIds.length === 0) return new Set()
+  const rows = await db
+    .select({ id: sequences.id })
+    .from(sequences)
+    .where(and(eq(sequences.workspaceId, args.workspaceId), isDrip, inArray(sequences.id, args.dripIds)))
+  return new Set(rows.map((r) => r.id))
 }

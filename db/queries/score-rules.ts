@@ -85,7 +85,7 @@ export async function insertDefaultScoreRules(db: DbOrTx, args: { workspaceId: s
   await db.insert(scoreRules).values(DEFAULT_SCORE_RULES.map((rule) => ({ workspaceId: args.workspaceId, ...columnsOf(rule), createdAt: args.at, updatedAt: args.at })))
 }
 
-export type NewScoreChange = { contactId: string; ruleId: string; rule: string; points: number; eventId: string | null; occurredAt: Date }
+export type NewScoreChange = { contactId: string; ruleId: string | null; rule: string; points: number; eventId: string | null; occurredAt: Date }
 
 export async function insertScoreChanges(db: DbOrTx, args: { workspaceId: string; changes: NewScoreChange[] }): Promise<void> {
   if (args.changes.length === 0) return

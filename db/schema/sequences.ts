@@ -1,5 +1,6 @@
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
+import type { DripAction } from '../../domain/drip/actions'
 import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
 import { workspaceRef } from './workspaces'
 
@@ -11,6 +12,8 @@ export type StepContent = {
   parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }>
   /** An email step (drips): subject and Markdown body with merge fields (domain/email/template.ts). */
   email?: { subject: string; markdown: string }
+  /** An action step (drips, decision 079): what it does instead of sending an email. */
+  action?: DripAction
 }
 
 /**

@@ -5,6 +5,7 @@
  * `sequence_steps.content.email`. Pure zod: used by the server module, the API and the editor.
  */
 import { z } from 'zod'
+import { DripActionSchema } from './actions'
 import { isStorableJson, isStorableText } from '../email/contact'
 import { SegmentRuleSchema } from '../email/types'
 import { IsoDurationSchema, TimeZoneSchema } from '../timing/input'
@@ -15,6 +16,9 @@ export type ReentryPolicy = (typeof REENTRY_POLICIES)[number]
 
 const Storable = { error: 'must not contain NUL characters or unpaired surrogates' }
 const Name = z.string().trim().min(1, { error: 'must not be empty' }).max(100).refine(isStorableText, Storable)
+
+export const EMAIL_ACTIVITIES = ['opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+export type EmailActivity = (typeof EMAIL_ACTIVITIES)[number]
 
 /** What enrolls a contact. `manual` drips take only manual/CSV/API enrollments (every drip accepts those). */
 export const DripTriggerSchema = z.discriminatedUnion('kind', [
@@ -31,6 +35,14 @@ export const DripTriggerSchema = z.discriminatedUnion('kind', [
   }),
   /** A contact newly matching this segment (evaluated periodically). */
   z.strictObject({ kind: z.literal('segment'), segmentId: z.uuid({ error: 'must be a segment id' }) }),
+  /** Email activity (decision 079): an open / click of any email, or of drip `dripId` (optionally its step `step`, 0-based; for clicks optionally link `url`). */
+  z.strictObject({
+    kind: z.literal('email_activity'),
+    activity: z.enum(EMAIL_ACTIVITIES, { error: `activity must be one of ${EMAIL_ACTIVITIES.join(', ')}` }),
+    dripId: z.uuid({ error: 'must be a drip id' }).optional(),
+    step: z.number().int().min(0).max(99).optional(),
+    url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+  }),
 ])
 export type DripTrigger = z.infer<typeof DripTriggerSchema>
 export type DripTriggerKind = DripTrigger['kind']
@@ -50,6 +62,8 @@ export function triggerIdentity(t: DripTrigger): string {
       return `date:${t.field}`
     case 'segment':
       return `segment:${t.segmentId}`
+    case 'email_activity':
+      return `email_activity:${t.activity}:${t.dripId ?? '*'}:${t.step ?? '*'}:${t.url ?? '*'}`
   }
 }
 
@@ -139,24 +153,31 @@ export const DripSettingsSchema = z.strictObject({
   quietHours: QuietHoursSchema.optional(),
   /** A goal event counts as a conversion of the last step sent within this many days before it (absent: 7; decision 080). */
   attributionDays: AttributionDaysSchema.optional(),
+  /** Signs the drip's webhook steps (`X-Trickle-Signature`); made when a webhook step is first saved. */
+  webhookSecret: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 })
 export type DripSettings = z.infer<typeof DripSettingsSchema>
 
 export const DripStepInputSchema = z.strictObject({
   /** Present when editing an existing step (keeps its counts and its enrollments' place). */
   id: z.uuid().optional(),
+  /** `email` (the default: stored drips and earlier API clients) or `action` (decision 079). */
+  kind: z.enum(['email', 'action'], { error: 'kind must be email or action' }).default('email'),
+  action: DripActionSchema.optional(),
   subject: z
     .string()
     .trim()
     .min(1, { error: 'write a subject line' })
     .max(300)
     .refine((s) => !/[\r\n]/.test(s), { error: 'must be one line' })
-    .refine(isStorableText, Storable),
+    .refine(isStorableText, Storable)
+    .optional(),
   markdown: z
     .string()
     .max(100_000)
     .refine((s) => s.trim().length > 0, { error: 'write the message body' })
-    .refine(isStorableText, Storable),
+    .refine(isStorableText, Storable)
+    .optional(),
   delay: IsoDurationSchema('delay').default('P0D'),
   after: z.enum(['enrollment', 'previous-step']).default('previous-step'),
   window: SendWindowSchema.optional(),
@@ -188,6 +209,11 @@ export const DripInputSchema = z
   .superRefine((d, ctx) => {
     if (d.trigger && d.triggers) ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'give either trigger or triggers, not both' })
     d.steps.forEach((s, i) => {
+      if (s.kind === 'email') {
+        if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
+        if (s.subject === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'subject'], message: 'write a subject line' })
+        if (s.markdown === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'markdown'], message: 'write the message body' })
+      } else if (!s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'choose what the action does' })
       if (s.condition?.kind === 'email' && s.condition.step >= i) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an earlier step' })
       }

@@ -100,10 +100,12 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     workspaceId,
     input: {
       name: 'Welcome',
-      trigger: { kind: 'form', formId: form.id },
+      triggers: [{ kind: 'form', formId: form.id }, { kind: 'email_activity', activity: 'clicked' }],
       steps: [
         { subject: 'Welcome!', markdown: 'Hello {{first_name | "there"}}' },
         { subject: 'Tips', markdown: 'Two tips', delay: 'P2D', condition: { kind: 'email', activity: 'opened', step: 0 } },
+        // An action step and an email-activity trigger: the builder's action and activity fields are checked too.
+        { kind: 'action', action: { type: 'webhook', url: 'https://hooks.example.com/trickle' }, delay: 'P1D' },
       ],
     },
   })

@@ -217,6 +217,18 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor()
   await page.getByText(/2 enrolled · 3 sent/).waitFor()
   await page.screenshot({ path: path.join(shots, 'analytics.png'), fullPage: true })
+
+  // An action step, by keyboard: the kind's radios take the arrow keys; an empty tag is named under its field.
+  await page.goto(`${app.url}/app/drips/${dripId}`)
+  await page.getByRole('button', { name: 'Add a step' }).press('Enter')
+  await page.getByRole('radiogroup', { name: 'Step 3: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
+  await page.getByLabel('Step 3: action').selectOption('add_tag')
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await page.getByRole('alert').filter({ hasText: 'Step 3 action tag: must not be empty' }).waitFor()
+  expect(await page.getByLabel('Step 3: tag').getAttribute('aria-invalid')).toBe('true')
+  await page.getByLabel('Step 3: tag').fill('vip')
+  await page.getByRole('button', { name: 'Save changes' }).click()
+  await page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Action: tag \+vip/ }).waitFor()
   await visitor.close()
   await context.close()
   // The CSP (nonce scripts, inline styles) lets every page of the journey run: no violation in the console.
