@@ -1,15 +1,15 @@
 import { Alert, Anchor, Button, Group, Stack, Text, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { PREVIEW_ACTION, SegmentEditor, SegmentReadOnly, type SegmentEditorOptions } from '~/components/segment-editor'
+import { SegmentEditor, SegmentReadOnly, type SegmentEditorOptions } from '~/components/segment-editor'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { segmentToFormValues, type SegmentFormValues } from '#core/segment-form'
 import { deleteSegment, getSegment, InputError, listCustomFields, previewSegment, saveSegmentForm, segmentIdOf } from '../core.server'
+import { skipPreviewRevalidation } from '~/utils/revalidation'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.segment.name ?? 'Segment'} · Trickle` }]
 
@@ -26,7 +26,7 @@ async function loadSegmentOrThrow(services: Services, workspaceId: string, segme
 }
 
 /** The live count posts to the preview route: that changes nothing this page shows, so its loader (which counts members) is not re-run. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) => (formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate)
+export const shouldRevalidate = skipPreviewRevalidation
 
 /** Editors get the editor; a viewer gets the rule read-only with who matches now (counted here, refreshed on revalidation). */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

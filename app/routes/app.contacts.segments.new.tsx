@@ -1,19 +1,19 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
-import type { ShouldRevalidateFunction } from '@remix-run/react'
 import { Link, useActionData, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { PREVIEW_ACTION, SegmentEditor } from '~/components/segment-editor'
+import { SegmentEditor } from '~/components/segment-editor'
 import { requireMembership } from '~/utils/auth.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { newSegmentValues } from '#core/segment-form'
 import { listCustomFields, saveSegmentForm } from '../core.server'
+import { skipPreviewRevalidation } from '~/utils/revalidation'
 
 export const meta: MetaFunction = () => [{ title: 'New segment · Trickle' }]
 
 /** The live count posts to the preview route: that changes nothing this page shows, so its loader (which counts members) is not re-run. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({ formAction, defaultShouldRevalidate }) => (formAction === PREVIEW_ACTION ? false : defaultShouldRevalidate)
+export const shouldRevalidate = skipPreviewRevalidation
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context

@@ -17,11 +17,12 @@ import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from '
 
 /**
  * The drip journey in Chromium against the built app, with a loopback SMTP server: an owner sets up
- * the sender and a signup form, builds a two-step welcome drip with two triggers in the drip builder
- * (template preview and test send, timeline preview, activate);
- * a visitor subscribes on the hosted form and confirms from the email; step 1 arrives; the reader clicks
- * its link (the signed redirect) and unsubscribes with the RFC 8058 one-click POST; two days later
- * another subscriber gets step 2 and the reader gets nothing more. The drip page and the analytics page
+ * the sender and a signup form, builds a three-step welcome drip with two triggers in the drip builder,
+ * step 2 a branch for those who clicked step 1 (template preview and test send, timeline preview,
+ * activate); two visitors subscribe on the hosted form and confirm from the email; step 1 arrives; the
+ * reader clicks its link (the signed redirect); a day later the branch step reaches the reader only; the
+ * reader unsubscribes with the RFC 8058 one-click POST; two days later the other subscriber gets step 3
+ * and the reader gets nothing more; a fourth step, an action, is added by keyboard. The drip page and the analytics page
  * show the counts, and the calendar shows the projected emails. The drip runner's passes are run
  * directly with the app's injected clock (what the worker's recurring job does).
  */
@@ -72,7 +73,7 @@ async function subscribe(page: Page, formUrl: string, email: string, name: strin
   await page.getByText('You are subscribed').waitFor()
 }
 
-it('builds a drip in the builder; signup → confirm → step 1 → click → one-click unsubscribe → no more sends', { timeout: 180_000 }, async () => {
+it('builds a drip in the builder; signup → confirm → step 1 → click → the branch step → one-click unsubscribe → no more sends', { timeout: 180_000 }, async () => {
   const context = await desktopContext(browser)
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Maria', email: 'maria@drips.test', workspaceName: 'Brand' })
@@ -126,6 +127,15 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.getByLabel('Step 2: unit').selectOption('days')
   await page.getByLabel('Step 2: subject').fill('Day two')
   await page.getByLabel('Step 2: message (Markdown)').fill('Here is tip two.')
+  // Step 2 is a branch: only for those who clicked step 1; the others skip it. Step 3 goes to everyone.
+  await page.getByLabel('Step 2: condition').selectOption('clicked')
+  await page.getByLabel('Which email').selectOption('1')
+  await page.getByLabel('Step 2: otherwise').selectOption('skip')
+  await page.getByRole('button', { name: 'Add a step' }).press('Enter')
+  await page.getByLabel('Step 3: wait').fill('1')
+  await page.getByLabel('Step 3: unit').selectOption('days')
+  await page.getByLabel('Step 3: subject').fill('Day three')
+  await page.getByLabel('Step 3: message (Markdown)').fill('Here is tip three.')
   // A second trigger, by keyboard: focus moves to the new trigger's kind; a third is added and removed again.
   const focused = () => page.evaluate(() => document.activeElement?.getAttribute('name') ?? document.activeElement?.id)
   await page.getByRole('button', { name: 'Add a trigger' }).press('Enter')
@@ -145,6 +155,8 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.getByRole('button', { name: 'Save drip' }).click()
   await page.waitForURL(/\/app\/drips\/[0-9a-f-]{36}$/)
   await page.getByRole('heading', { level: 1, name: 'Welcome' }).waitFor()
+  // Interactive first: a click while the page hydrates (its previews posting) was seen to be lost.
+  await page.waitForLoadState('networkidle')
   const dripId = page.url().split('/').at(-1)!
   const { workspaceId, settings } = (await db().select({ workspaceId: sequences.workspaceId, settings: sequences.settings }).from(sequences).where(eq(sequences.id, dripId)))[0]!
   expect(settings?.triggers.map((t) => t.kind)).toEqual(['form', 'event'])
@@ -179,18 +191,24 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await visitorPage.getByRole('heading', { name: 'The guide' }).waitFor()
   expect(visitorPage.url()).toBe(`${site.url}/guide`)
 
+  // A day later the branch step goes to the reader, who clicked; the second subscriber skips it.
+  clock.advance(86_400_000)
+  let sentBefore = smtp.messages.length
+  expect((await runDrips()).sent).toBe(1)
+  expect(smtp.messages.slice(sentBefore).map((m) => [m.envelope.to[0], m.parsed.subject])).toEqual([['reader@example.com', 'Day two']])
+
   // A mail client's one-click unsubscribe: a cookieless POST.
   const unsubscribed = await fetch(unsubscribeUrl, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) })
   expect(unsubscribed.status).toBe(200)
   expect((await findContactByEmail(db(), { workspaceId, email: 'reader@example.com' }))?.status).toBe('unsubscribed')
 
-  // Two days later step 2 goes to the second subscriber only.
+  // Two days later step 3 goes to the second subscriber only: the reader gets nothing more.
   clock.advance(2 * 86_400_000)
-  const sentBefore = smtp.messages.length
+  sentBefore = smtp.messages.length
   expect((await runDrips()).sent).toBe(1)
   const later = smtp.messages.slice(sentBefore)
-  expect(later.map((m) => [m.envelope.to[0], m.parsed.subject])).toEqual([['second@example.com', 'Day two']])
-  expect((mailsTo('reader@example.com')).map((m) => m.parsed.subject)).toEqual(['Please confirm your subscription', 'Welcome, Ann!'])
+  expect(later.map((m) => [m.envelope.to[0], m.parsed.subject])).toEqual([['second@example.com', 'Day three']])
+  expect((mailsTo('reader@example.com')).map((m) => m.parsed.subject)).toEqual(['Please confirm your subscription', 'Welcome, Ann!', 'Day two'])
   const enrollments = await listEnrollments(db(), { workspaceId, dripId })
   expect(enrollments.map((e) => e.status).sort()).toEqual(['completed', 'unsubscribed'])
 
@@ -199,8 +217,11 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   const step1Row = page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Welcome, \{\{first_name/ })
   await step1Row.waitFor()
   const cells = await step1Row.getByRole('cell').allInnerTexts()
-  // Waiting, Sent, Delivered, Opened, Clicked, Unsubscribed, Bounced, Skipped, Reached
-  expect(cells.slice(0, 6)).toEqual(['0', '2', '2', expect.stringMatching(/^\d \(/), '1 (50%)', '1'])
+  // Waiting, Sent, Delivered, Opened, Clicked, Unsubscribed, Bounced, Complained, Skipped, Reached
+  expect(cells.slice(0, 5)).toEqual(['0', '2', '2', expect.stringMatching(/^\d \(/), '1 (50%)'])
+  // The branch: sent to the one who clicked, skipped by the other.
+  const step2Cells = await page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Day two/ }).getByRole('cell').allInnerTexts()
+  expect([step2Cells.slice(0, 3), step2Cells[8]]).toEqual([['0', '1', '1'], '1'])
   await page.screenshot({ path: path.join(shots, 'drip.png'), fullPage: true })
   // The template editor of step 1 with its preview, scrolled to just below the fixed header.
   await page.setViewportSize({ width: 1280, height: 1100 })
@@ -215,18 +236,18 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → on
   await page.screenshot({ path: path.join(shots, 'drips.png'), fullPage: true })
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics', exact: true }).click()
   await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor()
-  await page.getByText(/2 enrolled · 3 sent/).waitFor()
+  await page.getByText(/2 enrolled · 4 sent/).waitFor()
   await page.screenshot({ path: path.join(shots, 'analytics.png'), fullPage: true })
 
   // An action step, by keyboard: the kind's radios take the arrow keys; an empty tag is named under its field.
   await page.goto(`${app.url}/app/drips/${dripId}`)
   await page.getByRole('button', { name: 'Add a step' }).press('Enter')
-  await page.getByRole('radiogroup', { name: 'Step 3: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
-  await page.getByLabel('Step 3: action').selectOption('add_tag')
+  await page.getByRole('radiogroup', { name: 'Step 4: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
+  await page.getByLabel('Step 4: action').selectOption('add_tag')
   await page.getByRole('button', { name: 'Save changes' }).click()
-  await page.getByRole('alert').filter({ hasText: 'Step 3 action tag: must not be empty' }).waitFor()
-  expect(await page.getByLabel('Step 3: tag').getAttribute('aria-invalid')).toBe('true')
-  await page.getByLabel('Step 3: tag').fill('vip')
+  await page.getByRole('alert').filter({ hasText: 'Step 4 action tag: must not be empty' }).waitFor()
+  expect(await page.getByLabel('Step 4: tag').getAttribute('aria-invalid')).toBe('true')
+  await page.getByLabel('Step 4: tag').fill('vip')
   await page.getByRole('button', { name: 'Save changes' }).click()
   await page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Action: tag \+vip/ }).waitFor()
   await visitor.close()
