@@ -9,10 +9,6 @@ import { GeneralErrorBoundary } from './components/error-boundary'
 import { useToast } from './components/toasts'
 import { useNonce } from './utils/nonce'
 import { readToast } from './utils/toast.server'
-import { skipPreviewRevalidation } from './utils/revalidation'
-
-/** Previews write nothing: no reload of this page's data after one (app/utils/revalidation.ts). */
-export const shouldRevalidate = skipPreviewRevalidation
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: mantineStyles },

@@ -1,11 +1,19 @@
 import { LineChart } from '@mantine/charts'
 import { Anchor, Table, Text } from '@mantine/core'
 import type { DailyRow, FunnelStage, StepAnalytics, StepRates } from '#domain/drip/analytics'
+import { rate } from '~/utils/format'
 import { ScrollTable } from './scroll-table'
 
 /** Tables and the chart of the per-drip analytics page (app/routes/app.drips.$dripId_.analytics.tsx). */
 
-const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`
+/** A step's count with its rate, e.g. "3 (50%)". */
+function CountCell({ metric, step }: { metric: 'delivered' | 'opened' | 'clicked'; step: StepAnalytics }) {
+  return (
+    <Table.Td data-metric={metric}>
+      {step.counts[metric]} ({rate(step.rates[metric])})
+    </Table.Td>
+  )
+}
 
 export function formatRevenue(revenue: Array<{ currency: string | null; amount: number }>): string {
   return revenue.length === 0 ? '—' : revenue.map((r) => (r.currency ? `${r.amount} ${r.currency}` : String(r.amount))).join(' + ')
@@ -27,8 +35,8 @@ export function FunnelTable({ funnel }: { funnel: FunnelStage[] }) {
           <Table.Tr key={s.label} data-stage={s.label}>
             <Table.Th scope="row">{s.label}</Table.Th>
             <Table.Td data-count>{s.count}</Table.Td>
-            <Table.Td>{pct(s.rate)}</Table.Td>
-            <Table.Td>{i === 0 ? '—' : pct(s.stepRate)}</Table.Td>
+            <Table.Td>{rate(s.rate)}</Table.Td>
+            <Table.Td>{i === 0 ? '—' : rate(s.stepRate)}</Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>
@@ -59,15 +67,9 @@ export function StepsTable({ steps }: { steps: StepAnalytics[] }) {
                 {s.position + 1}. {s.subject}
               </Table.Th>
               <Table.Td data-metric="sent">{s.counts.sent}</Table.Td>
-              <Table.Td data-metric="delivered">
-                {s.counts.delivered} ({pct(s.rates.delivered)})
-              </Table.Td>
-              <Table.Td data-metric="opened">
-                {s.counts.opened} ({pct(s.rates.opened)})
-              </Table.Td>
-              <Table.Td data-metric="clicked">
-                {s.counts.clicked} ({pct(s.rates.clicked)})
-              </Table.Td>
+              <CountCell metric="delivered" step={s} />
+              <CountCell metric="opened" step={s} />
+              <CountCell metric="clicked" step={s} />
               <Table.Td data-metric="unsubscribed">{s.counts.unsubscribed}</Table.Td>
               <Table.Td data-metric="bounced">
                 {s.counts.bounced} ({s.counts.hardBounced} / {s.counts.softBounced})
@@ -196,8 +198,8 @@ export function CompareTable({ a, b, rates }: { a: number; b: number; rates: Arr
         {rates.map((r) => (
           <Table.Tr key={r.rate}>
             <Table.Th scope="row">{RATE_LABELS[r.rate]}</Table.Th>
-            <Table.Td>{pct(r.a)}</Table.Td>
-            <Table.Td>{pct(r.b)}</Table.Td>
+            <Table.Td>{rate(r.a)}</Table.Td>
+            <Table.Td>{rate(r.b)}</Table.Td>
             <Table.Td>
               {r.difference > 0 ? '+' : ''}
               {Math.round(r.difference * 1000) / 10} points

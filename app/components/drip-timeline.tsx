@@ -1,8 +1,8 @@
 import { Alert, Group, List, NativeSelect, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
-import { useFetcher } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import type { DripFormValues } from '#core/drip-form'
 import type { TimelineFormResult } from '~/core.server'
+import { usePreview } from '~/utils/use-preview'
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
 const DEBOUNCE_MS = 400
@@ -22,7 +22,7 @@ export function DripTimeline(props: { values: DripFormValues; timezones: string[
   const [chosenZone, setZone] = useState<string | null>(null)
   const zone = chosenZone ?? values.timezone
   const [email, setEmail] = useState('')
-  const fetcher = useFetcher<TimelineFormResult>()
+  const { data: result, submit } = usePreview<TimelineFormResult>('/app/drips/timeline')
   const timing = JSON.stringify([
     values.timezone,
     values.windowOn && [values.windowDays, values.windowStart, values.windowEnd],
@@ -31,7 +31,6 @@ export function DripTimeline(props: { values: DripFormValues; timezones: string[
     zone,
     email.trim(),
   ])
-  const { submit } = fetcher
   useEffect(() => {
     const timer = setTimeout(() => {
       const form = new FormData()
@@ -56,13 +55,12 @@ export function DripTimeline(props: { values: DripFormValues; timezones: string[
         form.set(`steps.${i}.delayUnit`, s.delayUnit)
         form.set(`steps.${i}.after`, s.after)
       })
-      submit(form, { method: 'post', action: '/app/drips/timeline' })
+      submit(form)
     }, DEBOUNCE_MS)
     return () => clearTimeout(timer)
     // `timing` stands for every field the preview reads.
   }, [timing, submit])
 
-  const result = fetcher.data
   const timeline = result?.ok ? result.timeline : null
   const subject = timeline?.contact ? `${timeline.contact.email} (${timeline.contact.timezone ? timeline.zone : `no zone of their own: the drip's, ${timeline.zone}`})` : `A contact in ${timeline?.zone ?? zone}`
   return (

@@ -1,6 +1,7 @@
 import { Alert, Button, Fieldset, Group, List, Paper, Radio, Stack, Text, TextInput } from '@mantine/core'
-import { Form, useFetcher, useNavigation } from '@remix-run/react'
+import { Form, useNavigation } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
+import { usePreview } from '~/utils/use-preview'
 import { CsrfInput } from './csrf-input'
 import { ConditionFields } from './segment-condition-fields'
 import { BUILT_IN_FIELDS, emptyCondition, type SegmentFormCondition, type SegmentFormValues } from '#core/segment-form'
@@ -9,7 +10,6 @@ export type SegmentEditorOptions = { customFields: Array<{ key: string; label: s
 
 export type SegmentPreviewResult = { ok: true; count: number; sample: Array<{ id: string; email: string; name: string | null; status: string }> } | { ok: false; field: string; message: string }
 
-export const PREVIEW_ACTION = '/app/contacts/segments/preview'
 const PREVIEW_DELAY_MS = 400
 
 /**
@@ -21,7 +21,7 @@ const PREVIEW_DELAY_MS = 400
 export function SegmentEditor(props: { initial: SegmentFormValues; options: SegmentEditorOptions; errors: Record<string, string>; submitLabel: string }) {
   const [values, setValues] = useState(props.initial)
   const navigation = useNavigation()
-  const preview = useFetcher<SegmentPreviewResult>()
+  const preview = usePreview<SegmentPreviewResult>('/app/contacts/segments/preview')
   const formRef = useRef<HTMLFormElement>(null)
   const addRef = useRef<HTMLButtonElement>(null)
   const [focusCondition, setFocusCondition] = useState<number | null>(null)
@@ -33,7 +33,7 @@ export function SegmentEditor(props: { initial: SegmentFormValues; options: Segm
   const { submit } = preview
   useEffect(() => {
     const timer = setTimeout(() => {
-      if (formRef.current) submit(formRef.current, { method: 'post', action: PREVIEW_ACTION })
+      if (formRef.current) submit(new FormData(formRef.current))
     }, PREVIEW_DELAY_MS)
     return () => clearTimeout(timer)
   }, [ruleKey, submit])
@@ -86,9 +86,9 @@ export function SegmentEditor(props: { initial: SegmentFormValues; options: Segm
             Add condition
           </Button>
         </Group>
-        <PreviewPanel preview={preview.data} loading={preview.state !== 'idle'} />
+        <PreviewPanel preview={preview.data} loading={preview.loading} />
         <Group>
-          <Button type="submit" loading={navigation.state === 'submitting' && navigation.formAction !== PREVIEW_ACTION}>
+          <Button type="submit" loading={navigation.state === 'submitting'}>
             {props.submitLabel}
           </Button>
         </Group>

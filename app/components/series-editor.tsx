@@ -1,6 +1,7 @@
 import { Alert, Button, Checkbox, Group, List, Stack, Text, TextInput, Title } from '@mantine/core'
-import { Form, Link, useFetcher, useMatches, useNavigation } from '@remix-run/react'
+import { Form, Link, useMatches, useNavigation } from '@remix-run/react'
 import { useEffect, useState } from 'react'
+import { usePreview } from '~/utils/use-preview'
 import { CsrfInput } from './csrf-input'
 import { PostEditor, type Counter, type EditorPost } from './post-editor'
 import { SeriesImport } from './series-import'
@@ -47,7 +48,7 @@ export function SeriesEditor(props: {
   seriesId?: string
 }) {
   const [values, setValues] = useState(props.initial)
-  const check = useFetcher<Check>()
+  const check = usePreview<Check>('/app/series/check')
   const navigation = useNavigation()
   const csrf =
     useMatches()
@@ -58,7 +59,7 @@ export function SeriesEditor(props: {
     const timer = setTimeout(() => {
       const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...postFields(values.posts) }
       values.accountIds.forEach((id) => (form[`account-${id}`] = 'on'))
-      check.submit(form, { method: 'post', action: '/app/series/check' })
+      check.submit(form)
     }, 250)
     return () => clearTimeout(timer)
   }, [values.posts, values.accountIds, values.rule, values.start, values.timezone])

@@ -1,6 +1,6 @@
 import { Alert, Button, Group, NativeSelect, Paper, Stack, Table, Text, Textarea, Title } from '@mantine/core'
-import { useFetcher } from '@remix-run/react'
 import { useRef, useState } from 'react'
+import { usePreview } from '~/utils/use-preview'
 import type { EditorPost } from './post-editor'
 
 type Preview =
@@ -13,7 +13,7 @@ type Preview =
  * accounts; the rows are added to the editor only when none has a problem (nothing half-imported).
  */
 export function SeriesImport(props: { csrf: string; accountIds: string[]; onAccept: (posts: EditorPost[]) => void }) {
-  const fetcher = useFetcher<Preview>()
+  const fetcher = usePreview<Preview>('/app/series/import')
   const [text, setText] = useState('')
   const [format, setFormat] = useState('auto')
   const [accepted, setAccepted] = useState<number | null>(null)
@@ -29,7 +29,7 @@ export function SeriesImport(props: { csrf: string; accountIds: string[]; onAcce
     if (file) body.set('file', file)
     props.accountIds.forEach((id) => body.set(`account-${id}`, 'on'))
     setAccepted(null)
-    fetcher.submit(body, { method: 'post', action: '/app/series/import', encType: 'multipart/form-data' })
+    fetcher.submit(body)
   }
 
   return (
@@ -58,7 +58,7 @@ export function SeriesImport(props: { csrf: string; accountIds: string[]; onAcce
               { value: 'markdown', label: 'Markdown' },
             ]}
           />
-          <Button variant="default" onClick={runPreview} loading={fetcher.state !== 'idle'}>
+          <Button variant="default" onClick={runPreview} loading={fetcher.loading}>
             Preview import
           </Button>
         </Group>

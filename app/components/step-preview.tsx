@@ -1,6 +1,7 @@
 import { Anchor, Button, Group, SegmentedControl, Stack, Text } from '@mantine/core'
 import { Link, useFetcher } from '@remix-run/react'
 import { useEffect, useState } from 'react'
+import { usePreview } from '~/utils/use-preview'
 import type { TemplateFieldErrors, TemplatePreview, TestSendResult } from '~/core.server'
 
 const DEBOUNCE_MS = 400
@@ -14,21 +15,19 @@ function csrfOf(): string {
 }
 
 /**
- * A step's live preview (decision 075): its unsaved subject and body posted to /app/drips/preview,
- * debounced, whenever they or the sample contact change. The problems come back under `subject`,
+ * A step's live preview (decision 075): its unsaved subject and body posted to /app/drips/preview
+ * (outside the router: `usePreview`), debounced, whenever they or the sample contact change. The problems come back under `subject`,
  * `markdown` and `contact`, for the fields to show.
  */
 export function useStepPreview(args: { subject: string; markdown: string; contact: string }) {
-  const fetcher = useFetcher<TemplatePreview | Failure>()
-  const { submit } = fetcher
+  const { data, loading, submit } = usePreview<TemplatePreview | Failure>('/app/drips/preview')
   const { subject, markdown } = args
   const contact = args.contact.trim()
   useEffect(() => {
-    const timer = setTimeout(() => submit({ subject, markdown, contact, csrf: csrfOf() }, { method: 'post', action: '/app/drips/preview' }), DEBOUNCE_MS)
+    const timer = setTimeout(() => submit({ subject, markdown, contact, csrf: csrfOf() }), DEBOUNCE_MS)
     return () => clearTimeout(timer)
   }, [subject, markdown, contact, submit])
-  const data = fetcher.data
-  return { preview: data?.ok ? data : null, errors: data && !data.ok ? data.errors : {}, loading: fetcher.state !== 'idle' }
+  return { preview: data?.ok ? data : null, errors: data && !data.ok ? data.errors : {}, loading }
 }
 
 /**

@@ -9,7 +9,6 @@ import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { segmentToFormValues, type SegmentFormValues } from '#core/segment-form'
 import { deleteSegment, getSegment, InputError, listCustomFields, previewSegment, saveSegmentForm, segmentIdOf } from '../core.server'
-import { skipPreviewRevalidation } from '~/utils/revalidation'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.segment.name ?? 'Segment'} · Trickle` }]
 
@@ -24,9 +23,6 @@ async function loadSegmentOrThrow(services: Services, workspaceId: string, segme
     throw error
   }
 }
-
-/** The live count posts to the preview route: that changes nothing this page shows, so its loader (which counts members) is not re-run. */
-export const shouldRevalidate = skipPreviewRevalidation
 
 /** Editors get the editor; a viewer gets the rule read-only with who matches now (counted here, refreshed on revalidation). */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {

@@ -8,12 +8,8 @@ import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { newSegmentValues } from '#core/segment-form'
 import { listCustomFields, saveSegmentForm } from '../core.server'
-import { skipPreviewRevalidation } from '~/utils/revalidation'
 
 export const meta: MetaFunction = () => [{ title: 'New segment · Trickle' }]
-
-/** The live count posts to the preview route: that changes nothing this page shows, so its loader (which counts members) is not re-run. */
-export const shouldRevalidate = skipPreviewRevalidation
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context

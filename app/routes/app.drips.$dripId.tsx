@@ -15,10 +15,6 @@ import { activateDrip, activationProblems, activationWarnings, countEnrollmentsB
 import { percent } from '~/utils/format'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { skipPreviewRevalidation } from '~/utils/revalidation'
-
-/** Previews write nothing: no reload of this page's data after one (app/utils/revalidation.ts). */
-export const shouldRevalidate = skipPreviewRevalidation
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.drip.name ?? 'Drip'} · Trickle` }]
 

@@ -1,9 +1,9 @@
-import { Alert, Anchor, List, Progress, Stack, Table, Text, Title } from '@mantine/core'
+import { Alert, Anchor, List, Stack, Text, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Link, useLoaderData, useRevalidator } from '@remix-run/react'
-import { useEffect } from 'react'
+import { Link, useLoaderData } from '@remix-run/react'
 import { z } from 'zod'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { RunProblems, RunProgressBar, runPercent, usePollWhileRunning } from '~/components/run-progress'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { findBulkEnrollment, findDripWithSteps } from '../core.server'
 
@@ -17,7 +17,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const run = dripId.success && runId.success ? await findBulkEnrollment(services, { workspaceId: workspace.id, runId: runId.data }) : null
   const drip = run && run.sequenceId === dripId.data ? await findDripWithSteps(services, { workspaceId: workspace.id, dripId: run.sequenceId }) : null
   if (!run || !drip) throw notFound('No such enrollment in this workspace')
-  const percent = run.status === 'done' ? 100 : run.totalRows === 0 ? 0 : Math.min(99, Math.floor((run.processedRows / run.totalRows) * 100))
   return {
     drip: { id: drip.drip.id, name: drip.drip.name },
     fromSegment: run.segmentId !== null,
@@ -26,22 +25,14 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     processedRows: run.processedRows,
     counts: { enrolled: run.importedRows, existing: run.existingRows, suppressed: run.suppressedRows, invalid: run.invalidRows },
     errors: run.errors,
-    percent,
+    percent: runPercent(run),
   }
 }
 
 /** Polls its own loader every half second until the run is done or failed. */
 export default function EnrollmentProgress() {
   const { drip, fromSegment, status, totalRows, processedRows, counts, errors, percent } = useLoaderData<typeof loader>()
-  const revalidator = useRevalidator()
-  const running = status === 'validating' || status === 'importing'
-  useEffect(() => {
-    if (!running) return
-    const timer = setInterval(() => {
-      if (revalidator.state === 'idle') revalidator.revalidate()
-    }, 500)
-    return () => clearInterval(timer)
-  }, [running, revalidator])
+  usePollWhileRunning(status)
   const unit = fromSegment ? 'contacts checked' : 'rows'
   return (
     <Stack maw={800}>
@@ -49,9 +40,7 @@ export default function EnrollmentProgress() {
         ← {drip.name}
       </Anchor>
       <Title order={1}>Enrolling into {drip.name}</Title>
-      <Progress.Root data-status={status}>
-        <Progress.Section value={percent} aria-label="Enrollment progress" />
-      </Progress.Root>
+      <RunProgressBar label="Enrollment progress" percent={percent} status={status} />
       <Text role="status">
         {status === 'validating' ? 'Queued: starting shortly…' : null}
         {status === 'importing' ? `Enrolling… ${processedRows} of ${totalRows} ${unit}` : null}
@@ -73,22 +62,7 @@ export default function EnrollmentProgress() {
         <>
           <Title order={2}>Rows not enrolled</Title>
           {counts.invalid > errors.length ? <Text size="sm">The first {errors.length} of {counts.invalid}:</Text> : null}
-          <Table data-testid="enrollment-errors">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Line</Table.Th>
-                <Table.Th>Problem</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {errors.map((e, i) => (
-                <Table.Tr key={i}>
-                  <Table.Td>{e.line ?? '—'}</Table.Td>
-                  <Table.Td>{e.message}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+          <RunProblems testId="enrollment-errors" columns={['Line', 'Problem']} rows={errors.map((e) => [e.line ?? '—', e.message])} />
         </>
       ) : null}
     </Stack>

@@ -8,10 +8,6 @@ import { newDripValues } from '#core/drip-form'
 import { loadDripEditorOptions, saveDripForm } from '../core.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { skipPreviewRevalidation } from '~/utils/revalidation'
-
-/** Previews write nothing: no reload of this page's data after one (app/utils/revalidation.ts). */
-export const shouldRevalidate = skipPreviewRevalidation
 
 export const meta: MetaFunction = () => [{ title: 'New drip · Trickle' }]
 

@@ -1,4 +1,4 @@
-import { data, type ActionFunctionArgs } from '@remix-run/node'
+import type { ActionFunctionArgs } from '@remix-run/node'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { checkDraft, DraftFormSchema } from '../core.server'
@@ -8,6 +8,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
   const form = await readForm(request, services, DraftFormSchema)
-  if (!form.ok) return data({ error: Object.values(form.fieldErrors).join(' ') }, { status: 400 })
-  return checkDraft(services, { workspaceId: workspace.id, draft: form.data })
+  if (!form.ok) return Response.json({ error: Object.values(form.fieldErrors).join(' ') }, { status: 400 })
+  return Response.json(await checkDraft(services, { workspaceId: workspace.id, draft: form.data }))
 }

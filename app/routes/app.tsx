@@ -13,10 +13,6 @@ import { readForm } from '~/utils/forms.server'
 import { switchSessionWorkspace } from '~/utils/session.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { OVERDUE_ALERT_MS, findOverdueDelivery, findUserMembership, listUserWorkspaces } from '../core.server'
-import { skipPreviewRevalidation } from '~/utils/revalidation'
-
-/** Previews write nothing: no reload of this page's data after one (app/utils/revalidation.ts). */
-export const shouldRevalidate = skipPreviewRevalidation
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellStyles }]
 
