@@ -1,6 +1,6 @@
 import { Alert, Badge, Button, Checkbox, Fieldset, Group, List, NativeSelect, Paper, Radio, Stack, Text, Textarea, TextInput, Title } from '@mantine/core'
 import { Form, useNavigation } from '@remix-run/react'
-import { useEffect, useState } from 'react'
+import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { CsrfInput } from './csrf-input'
 import { ActionStepFields } from './drip-step-action'
 import { DripTimeline } from './drip-timeline'
@@ -46,7 +46,15 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
   const [sampleContact, setSampleContact] = useState('')
   const [sampleContactError, setSampleContactError] = useState<string | undefined>()
   const navigation = useNavigation()
-  const { errors, options } = props
+  const { options } = props
+  // A field's error goes away as soon as the field is edited; the next save's answer brings any new ones.
+  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set())
+  useEffect(() => setEdited((s) => (s.size ? new Set() : s)), [props.errors])
+  const errors = useMemo(() => Object.fromEntries(Object.entries(props.errors).filter(([field]) => !edited.has(field))), [props.errors, edited])
+  const noteEdit = (e: FormEvent<HTMLFormElement>) => {
+    const name = (e.target as HTMLInputElement).name
+    if (name && name in props.errors && !edited.has(name)) setEdited(new Set(edited).add(name))
+  }
   const set = (next: Partial<DripFormValues>) => setValues((v) => ({ ...v, ...next }))
   const setStep = (i: number, next: Partial<DripFormStep>) => set({ steps: values.steps.map((s, j) => (j === i ? { ...s, ...next } : s)) })
   const move = (i: number, by: number) => {
@@ -58,7 +66,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
   const errorList = Object.entries(errors)
 
   return (
-    <Form method="post" aria-label="Drip">
+    <Form method="post" aria-label="Drip" onChange={noteEdit}>
       <CsrfInput />
       <input type="hidden" name="intent" value="save" />
       <input type="hidden" name="stepCount" value={values.steps.length} />
@@ -338,7 +346,16 @@ function StepFields(props: {
         ) : (
           <input type="hidden" name={`${p}onFalse`} value="skip" />
         )}
-        {step.kind === 'action' ? <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} /> : <EmailStepFields {...props} />}
+        {step.kind === 'action' ? (
+          <>
+            <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
+            {/* An email switched to an action keeps its text through a failed save, in case it is switched back. */}
+            <input type="hidden" name={`${p}subject`} value={step.subject} />
+            <input type="hidden" name={`${p}markdown`} value={step.markdown} />
+          </>
+        ) : (
+          <EmailStepFields {...props} />
+        )}
       </Stack>
     </Paper>
   )

@@ -242,12 +242,21 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → th
   // An action step, by keyboard: the kind's radios take the arrow keys; an empty tag is named under its field.
   await page.goto(`${app.url}/app/drips/${dripId}`)
   await page.getByRole('button', { name: 'Add a step' }).press('Enter')
+  await page.getByLabel('Step 4: subject').fill('A draft kept')
   await page.getByRole('radiogroup', { name: 'Step 4: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
   await page.getByLabel('Step 4: action').selectOption('add_tag')
   await page.getByRole('button', { name: 'Save changes' }).click()
-  await page.getByRole('alert').filter({ hasText: 'Step 4 action tag: must not be empty' }).waitFor()
+  const tagError = page.getByRole('alert').filter({ hasText: 'Step 4 action tag: must not be empty' })
+  await tagError.waitFor()
   expect(await page.getByLabel('Step 4: tag').getAttribute('aria-invalid')).toBe('true')
+  // The email text written before switching to an action survived the failed save.
+  await page.getByRole('radiogroup', { name: 'Step 4: kind' }).getByRole('radio', { name: 'Action' }).press('ArrowLeft')
+  expect(await page.getByLabel('Step 4: subject').inputValue()).toBe('A draft kept')
+  await page.getByRole('radiogroup', { name: 'Step 4: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
+  // Fixing the field clears its error at once, before saving again.
   await page.getByLabel('Step 4: tag').fill('vip')
+  await tagError.waitFor({ state: 'detached' })
+  expect(await page.getByLabel('Step 4: tag').getAttribute('aria-invalid')).not.toBe('true')
   await page.getByRole('button', { name: 'Save changes' }).click()
   await page.getByRole('table', { name: 'Per-step counts' }).getByRole('row', { name: /Action: tag \+vip/ }).waitFor()
   await visitor.close()
