@@ -96,6 +96,20 @@ export async function loadBulkEnrollPage(services: Services, args: { workspaceId
   return { segments: segments.map((s) => ({ id: s.id, name: s.name })), runs }
 }
 
+/**
+ * The job gave up on a run (every retry failed): the run ends `failed` with the reason, so its page stops
+ * saying "enrolling". Contacts enrolled by committed batches stay enrolled. A run already ended is left alone.
+ */
+export async function failBulkEnrollment(services: Pick<Services, 'database' | 'clock'>, args: { workspaceId: string; runId: string; reason: string }): Promise<void> {
+  const { workspaceId, runId } = args
+  await services.database.db.transaction(async (tx) => {
+    const run = await lockBulkEnrollment(tx, { workspaceId, runId })
+    if (!run || run.status === 'done' || run.status === 'failed') return
+    const error: ImportRowError = { row: 0, field: 'form', message: `The enrollment stopped after repeated failures (${args.reason}). Start it again to enroll the rest.` }
+    await setBulkEnrollmentStatus(tx, { workspaceId, runId, status: 'failed', errors: [...run.errors, error].slice(-MAX_REPORTED_ERRORS), finishedAt: services.clock.now() })
+  })
+}
+
 type Batch = { cursor: string; processedRows: number; candidates: BulkCandidate[]; invalid: ImportRowError[] } | { done: true } | { failed: ImportRowError }
 
 /**
