@@ -39,6 +39,7 @@ export const AUDIT_KINDS = {
   'workspace.updated': 'Workspace settings changed',
   'notifications.updated': 'Notification settings changed',
   'dkim.updated': 'DKIM key for the email sender set',
+  'dkim.removed': 'DKIM key for the email sender removed',
   'score-rule.created': 'Score rule added',
   'score-rule.changed': 'Score rule changed',
   'score-rule.removed': 'Score rule removed',

@@ -89,6 +89,20 @@ export async function saveDkim(services: Services, args: { workspaceId: string; 
   return view
 }
 
+/** Stop signing: the key is erased from the vault (empty fields), the sender keeps working unsigned. */
+export async function removeDkim(services: Services, args: { workspaceId: string; actorUserId: string }): Promise<void> {
+  const { workspaceId } = args
+  const { accountId } = await senderAccount(services, workspaceId)
+  await updateAccountCredentials(services.database.db, {
+    workspaceId,
+    accountId,
+    credentials: { accessToken: '', extra: { dkimDomain: '', dkimSelector: '', dkimPrivateKey: '' } },
+    keyring: services.keyring,
+    clock: services.clock,
+  })
+  await recordAuditEvent(services, { workspaceIds: workspaceId, kind: 'dkim.removed', actorUserId: args.actorUserId, target: { type: 'account', id: accountId }, detail: {} })
+}
+
 /** The sender's DKIM setup as the page shows it, or null (no sender, or no key yet). */
 export async function loadDkim(services: Services, args: { workspaceId: string }): Promise<DkimView | null> {
   const settings = await getEmailSettings(services.database.db, args)

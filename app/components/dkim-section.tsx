@@ -28,6 +28,12 @@ export function DkimSection({ dkim, fromDomain, errors }: { dkim: Dkim; fromDoma
           <Code block data-testid="dkim-record-value" style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}>
             {dkim.recordValue}
           </Code>
+          <Form method="post" onSubmit={(e) => (window.confirm('Remove the DKIM key? Mail will no longer be signed by Trickle.') ? undefined : e.preventDefault())}>
+            <CsrfInput />
+            <Button type="submit" name="intent" value="remove-dkim" variant="subtle" color="red" w="fit-content">
+              Remove DKIM key
+            </Button>
+          </Form>
         </Stack>
       ) : (
         <Alert color="yellow">DKIM is not configured: set a key below, or turn on signing at your SMTP provider.</Alert>

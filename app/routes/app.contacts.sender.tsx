@@ -7,7 +7,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { forbidden, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { DkimSection } from '~/components/dkim-section'
-import { DkimFormSchema, InputError, loadDkim, loadEmailSettings, saveDkim, saveSender, SenderFormSchema, senderFromForm } from '../core.server'
+import { DkimFormSchema, InputError, loadDkim, loadEmailSettings, removeDkim, saveDkim, saveSender, SenderFormSchema, senderFromForm } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Email sender · Trickle' }]
 
@@ -24,8 +24,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace, user, membership } = await requireMembership(request, services, { role: 'editor' })
-  const form = await readForm(request, services, z.discriminatedUnion('intent', [SenderFormSchema, DkimFormSchema]))
+  const form = await readForm(request, services, z.discriminatedUnion('intent', [SenderFormSchema, DkimFormSchema, z.object({ intent: z.literal('remove-dkim') })]))
   if (!form.ok) return data({ fieldErrors: form.fieldErrors, message: null }, { status: 400 })
+  if (form.data.intent === 'remove-dkim') {
+    if (membership.role !== 'owner') throw forbidden('Only a workspace owner can remove the DKIM key.')
+    await removeDkim(services, { workspaceId: workspace.id, actorUserId: user.id })
+    return { fieldErrors: {}, message: 'DKIM key removed: mail is no longer signed by Trickle. Remove the TXT record from your DNS once nothing signed with it is still in transit.' }
+  }
   if (form.data.intent === 'save-dkim') {
     if (membership.role !== 'owner') throw forbidden('Only a workspace owner can set the DKIM key.')
     try {

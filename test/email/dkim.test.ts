@@ -100,4 +100,16 @@ describe('DKIM on the sender page', () => {
     const tampered = raw.replace('List-Unsubscribe-Post: List-Unsubscribe=One-Click', 'List-Unsubscribe-Post: List-Unsubscribe=Two-Click')
     expect((await dkimVerify(Buffer.from(tampered), { resolver })).results[0]).toMatchObject({ status: { result: 'fail' } })
   })
+
+  it('removes the key (owner only): mail goes out unsigned, the page asks for a key again, the audit log says so', async () => {
+    await t.browser.submit('/app/contacts/sender', { intent: 'save-dkim', domain: 'brand.test', selector: 'gone', key: 'generate' })
+    const removed = await t.browser.submit('/app/contacts/sender', { intent: 'remove-dkim' })
+    expect(removed.status).toBe(200)
+    expect(await (await t.browser.get('/app/contacts/sender')).text()).toContain('DKIM is not configured')
+    const contact = await (await t.api('POST', '/api/v1/contacts', { email: 'unsigned@example.com' })).json()
+    await sendToContact(t.app.services, { workspaceId: t.workspaceId, contactId: contact.id, purpose: 'marketing', idempotencyKey: 'dkim-3', template: { subject: 'Unsigned', markdown: 'Hello' } })
+    expect(t.smtp.messages.at(-1)!.raw).not.toMatch(/^DKIM-Signature:/im)
+    const audit = await listAuditEvents(t.app.services.database.db, { workspaceId: t.workspaceId, kind: 'dkim.removed', limit: 10 })
+    expect(audit.filter((e) => e.kind === 'dkim.removed')).toHaveLength(1)
+  })
 })
