@@ -32,9 +32,14 @@ export async function dripAnalyticsRows(
     WITH cohort AS (
       SELECT id, status FROM enrollments WHERE workspace_id = ${ws} AND sequence_id = ${drip} AND started_at >= ${from} AND started_at < ${to}
     ), goals AS (
-      SELECT g.contact_id, g.occurred_at, g.properties FROM contact_events g
-      WHERE g.workspace_id = ${ws} AND g.type = 'event' AND g.occurred_at < ${to}
-        AND g.name IN (SELECT jsonb_array_elements_text(${JSON.stringify(args.goals)}::jsonb))
+      -- Only contacts the drip enrolled can convert on it: their events, not the whole workspace's.
+      SELECT g.contact_id, g.occurred_at, g.properties
+      FROM (SELECT DISTINCT contact_id FROM enrollments WHERE workspace_id = ${ws} AND sequence_id = ${drip}) ec
+      CROSS JOIN LATERAL (
+        SELECT g.contact_id, g.occurred_at, g.properties FROM contact_events g
+        WHERE g.workspace_id = ${ws} AND g.contact_id = ec.contact_id AND g.type = 'event' AND g.occurred_at < ${to}
+          AND g.name IN (SELECT jsonb_array_elements_text(${JSON.stringify(args.goals)}::jsonb))
+      ) g
     ), conv AS (
       -- Each goal event to the last send of this drip the contact received before it, if within the window.
       SELECT g.occurred_at, g.properties, s.step_id, s.started_at FROM goals g

@@ -1,0 +1,138 @@
+/**
+ * The per-drip analytics page's query at scale (issue #18: p95 ≤ 150 ms with 1,000,000 deliveries and
+ * 5,000,000 tracking events stored). Seeds one workspace with 20 five-step drips: one big drip holding
+ * half the rows and 19 small ones sharing the rest; every delivery is sent and has, on average, five
+ * events (three opens, one click, and a goal event for one contact in five). Then times
+ * `loadDripAnalytics` (the page's and the API's one statement) for the big drip and for a small one,
+ * beside, in the same run, bare `count(*)`s of the same drip's deliveries and events (the least any
+ * query over those rows can cost). Prints p50/p95 and the ratios.
+ *
+ * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
+ *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before)
+ *      [--drips big,small] (which drips to time)
+ */
+import os from 'node:os'
+import { sql } from 'drizzle-orm'
+import { createDrip } from '../core/drips.server'
+import { loadDripAnalytics } from '../core/drips/analytics.server'
+import type { Services } from '../core/services.server'
+import { workspaces } from '../db/schema'
+import { openDatabase } from '../db/client'
+import { createTestDatabase, withDatabase } from '../test/db'
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1]! : fallback
+}
+const DELIVERIES = Number(arg('deliveries', '1000000'))
+const RUNS = Number(arg('runs', '30'))
+const STEPS = 5
+const DRIPS = 20
+const GOAL_MS = 150
+const NOW = new Date('2026-12-01T00:00:00Z')
+
+if (!process.env.DATABASE_URL) {
+  console.error('DATABASE_URL is required (a PostgreSQL server): the embedded database is not what this measures.')
+  process.exit(1)
+}
+
+const REUSE = arg('reuse', '')
+const KEEP = process.argv.includes('--keep')
+const database = REUSE ? await openDatabase({ url: withDatabase(process.env.DATABASE_URL, REUSE), max: 2, migrate: false }) : await createTestDatabase()
+const db = database.db
+const services = { database, clock: { now: () => NOW } } as unknown as Services
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
+async function time(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  await fn() // warm: plans and caches
+  const ms: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    await fn()
+    ms.push(performance.now() - t0)
+  }
+  return { p50: quantile(ms, 0.5), p95: quantile(ms, 0.95) }
+}
+
+/** 20 drips of five steps, their contacts, enrollments, deliveries and events (all set-based SQL). */
+async function seed(): Promise<{ workspaceId: string; drips: string[] }> {
+  const t0 = performance.now()
+  const [ws] = await db.insert(workspaces).values({ name: 'Bench' }).returning()
+  const workspaceId = ws!.id
+  const drips: string[] = []
+  for (let d = 0; d < DRIPS; d++) {
+    const steps = Array.from({ length: STEPS }, (_, i) => ({ subject: `Step ${i + 1}`, markdown: 'Hello [link](https://example.com/a)', ...(i ? { delay: 'P1D' } : {}) }))
+    drips.push((await createDrip(services, { workspaceId, input: { name: `Drip ${d}`, steps, goals: ['purchase'] } })).id)
+  }
+  const enrollments = Math.ceil(DELIVERIES / STEPS)
+  const big = Math.floor(enrollments / 2)
+  // Contacts, one enrollment each: the first half in the big drip, the rest spread over the others.
+  await db.execute(sql`
+    INSERT INTO contacts (id, workspace_id, email, status, created_at, updated_at)
+    SELECT md5('c' || i)::uuid, ${workspaceId}, 'c' || i || '@bench.test', 'subscribed', ${NOW.toISOString()}::timestamptz, ${NOW.toISOString()}::timestamptz
+    FROM generate_series(1, ${enrollments}) i`)
+  await db.execute(sql`
+    INSERT INTO enrollments (id, workspace_id, sequence_id, contact_id, status, step_position, source, started_at)
+    SELECT md5('e' || i)::uuid, ${workspaceId},
+      (${JSON.stringify(drips)}::jsonb ->> (CASE WHEN i <= ${big} THEN 0 ELSE 1 + (i % ${DRIPS - 1}) END))::uuid,
+      md5('c' || i)::uuid, CASE WHEN i % 5 = 0 THEN 'goal_reached' ELSE 'completed' END, ${STEPS}, 'bench',
+      ${NOW.toISOString()}::timestamptz - make_interval(days => 6, mins => (i % 40000))
+    FROM generate_series(1, ${enrollments}) i`)
+  await db.execute(sql`
+    INSERT INTO deliveries (id, workspace_id, sequence_id, step_id, enrollment_id, due_at, state, published_at)
+    SELECT md5('d' || e.id || s.position)::uuid, e.workspace_id, e.sequence_id, s.id, e.id,
+      e.started_at + make_interval(days => s.position), 'published', e.started_at + make_interval(days => s.position, secs => 5)
+    FROM enrollments e JOIN sequence_steps s ON s.sequence_id = e.sequence_id
+    WHERE e.workspace_id = ${workspaceId}`)
+  // Five events per delivery on average: three opens, a click, and a goal for one enrollment in five (on its first step).
+  await db.execute(sql`
+    INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, sequence_id, enrollment_id, step_id, occurred_at)
+    SELECT d.workspace_id, e.contact_id, k.type, NULL, k.properties, d.sequence_id, d.enrollment_id, d.step_id, d.published_at + make_interval(mins => k.n)
+    FROM deliveries d JOIN enrollments e ON e.id = d.enrollment_id
+    CROSS JOIN (VALUES ('opened', '{}'::jsonb, 1), ('opened', '{}'::jsonb, 2), ('opened', '{}'::jsonb, 3), ('clicked', '{"url":"https://example.com/a"}'::jsonb, 4)) AS k(type, properties, n)
+    WHERE d.workspace_id = ${workspaceId}`)
+  await db.execute(sql`
+    INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, occurred_at)
+    SELECT e.workspace_id, e.contact_id, 'event', 'purchase', '{"value": 20, "currency": "EUR"}'::jsonb, e.started_at + interval '1 hour'
+    FROM enrollments e JOIN generate_series(1, ${STEPS}) g ON true
+    WHERE e.workspace_id = ${workspaceId} AND e.status = 'goal_reached'`)
+  await db.execute(sql`VACUUM ANALYZE`)
+  console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s${KEEP ? ` into database ${new URL((database as { url?: string }).url!).pathname.slice(1)} (kept)` : ''}`)
+  return { workspaceId, drips }
+
+}
+
+/** A database seeded by an earlier `--keep` run. */
+async function seeded(): Promise<{ workspaceId: string; drips: string[] }> {
+  const rows = (await db.execute(sql`SELECT s.workspace_id AS "workspaceId", s.id FROM sequences s WHERE s.kind = 'drip' ORDER BY (substring(s.name from 6))::int`)) as unknown as Array<{ workspaceId: string; id: string }>
+  return { workspaceId: rows[0]!.workspaceId, drips: rows.map((r) => r.id) }
+}
+
+try {
+  const { workspaceId, drips } = REUSE ? await seeded() : await seed()
+  // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
+  const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
+  for (const statement of ddl) await db.execute(sql.raw(statement))
+  if (ddl.length) await db.execute(sql`ANALYZE`)
+  const count = async (table: string) => Number(((await db.execute(sql.raw(`SELECT count(*)::int AS n FROM ${table}`))) as unknown as Array<{ n: number }>)[0]!.n)
+  const stored = { deliveries: await count('deliveries'), events: await count('contact_events'), enrollments: await count('enrollments') }
+  console.log(`stored: ${stored.deliveries} deliveries, ${stored.events} events, ${stored.enrollments} enrollments; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+
+  const period = { days: 90 }
+  const which = arg('drips', 'big,small').split(',')
+  for (const [label, dripId] of [
+    ['big drip', drips[0]!],
+    ['small drip', drips[1]!],
+  ].filter(([label]) => which.includes(label!.split(' ')[0]!)) as Array<[string, string]>) {
+    const rows = await loadDripAnalytics(services, { workspaceId, dripId, period })
+    const page = await time(RUNS, () => loadDripAnalytics(services, { workspaceId, dripId, period }))
+    const bare = await time(RUNS, () => db.execute(sql`SELECT (SELECT count(*) FROM deliveries WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId}) + (SELECT count(*) FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId})`))
+    const verdict = page.p95 <= GOAL_MS ? 'PASS' : 'MISS'
+    console.log(
+      `${label}: ${rows.totals.sent} sent, ${rows.enrolled} enrolled · analytics p50 ${page.p50.toFixed(1)} ms, p95 ${page.p95.toFixed(1)} ms (goal p95 ≤ ${GOAL_MS} ms: ${verdict}) · bare count(*) p50 ${bare.p50.toFixed(1)} ms, p95 ${bare.p95.toFixed(1)} ms · ratio p95 ${(page.p95 / bare.p95).toFixed(1)}×`,
+    )
+  }
+} finally {
+  if (KEEP) process.exit(0) // closing a test database drops it
+  await database.close()
+}
