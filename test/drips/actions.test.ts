@@ -7,7 +7,7 @@ import { getContact, insertFieldDefinition } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { listScoreChanges } from '../../db/queries/score-rules'
 import { deliveries } from '../../db/schema'
-import { activateDrip, createDrip, enrollContact, getDrip, updateDrip, type DripInput } from '../../core/drips.server'
+import { createDrip, enrollContact, getDrip, updateDrip } from '../../core/drips.server'
 import { startDripHarness, type DripHarness } from './harness'
 
 let h: DripHarness
@@ -18,13 +18,7 @@ afterEach(async () => {
   await h?.close()
 })
 
-async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
-  const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Welcome', ...input } })
-  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
-  return drip
-}
 
-const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
 
 type Hit = { headers: Record<string, string | string[] | undefined>; body: string }
 async function webhookServer(statuses: number[]): Promise<{ url: string; hits: Hit[]; close(): Promise<void> }> {
@@ -47,7 +41,7 @@ describe('drip action steps', () => {
   it('email → set field, tag, score +2 → email: the contact changes and the score history shows the action', async () => {
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'plan', label: 'Plan', type: 'text' })
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'visits', label: 'Visits', type: 'number' })
-    const drip = await makeDrip({
+    const drip = await h.activeDrip({
       steps: [
         { subject: 'One', markdown: 'First' },
         { kind: 'action', action: { type: 'set_field', field: 'plan', value: 'pro' } },
@@ -60,7 +54,7 @@ describe('drip action steps', () => {
     const contactId = await h.contact('ada@example.com', { fields: { visits: 4 }, tags: ['lead'] })
     await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
     expect(await h.drain()).toBe(2)
-    expect(to('ada@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Two'])
+    expect(h.sentTo('ada@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Two'])
     const c = await getContact(h.database.db, { workspaceId: h.workspaceId, contactId })
     expect(c!.fields).toMatchObject({ plan: 'pro', visits: 7 })
     expect(c!.tags).toEqual(['lead', 'vip'])
@@ -75,7 +69,7 @@ describe('drip action steps', () => {
   })
 
   it('an action already recorded is not applied again when its enrollment is claimed again (after a crash)', async () => {
-    const drip = await makeDrip({ steps: [{ kind: 'action', action: { type: 'score', points: 5 } }, { subject: 'Two', markdown: 'Second', delay: 'P1D' }] })
+    const drip = await h.activeDrip({ steps: [{ kind: 'action', action: { type: 'score', points: 5 } }, { subject: 'Two', markdown: 'Second', delay: 'P1D' }] })
     const contactId = await h.contact('ada@example.com')
     const { enrollment } = await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
     await h.drain()
@@ -92,7 +86,7 @@ describe('drip action steps', () => {
   it('calls a webhook signed with the drip’s secret, retries a 500, and refuses a loopback address without ALLOW_PRIVATE_NETWORK_HOSTS', async () => {
     const hook = await webhookServer([500, 200])
     try {
-      const drip = await makeDrip({ steps: [{ kind: 'action', action: { type: 'webhook', url: hook.url } }] })
+      const drip = await h.activeDrip({ steps: [{ kind: 'action', action: { type: 'webhook', url: hook.url } }] })
       const secret = drip.settings.webhookSecret!
       expect(secret).toMatch(/^[0-9a-f]{64}$/)
       const contactId = await h.contact('ada@example.com')
@@ -128,9 +122,9 @@ describe('drip action steps', () => {
   })
 
   it('enrolls into another drip and removes from one', async () => {
-    const other = await makeDrip({ name: 'Onboarding', steps: [{ subject: 'Other', markdown: 'Hi', delay: 'P1D' }] })
-    const leave = await makeDrip({ name: 'Trial', steps: [{ subject: 'Trial', markdown: 'Hi', delay: 'P1D' }] })
-    const drip = await makeDrip({ steps: [{ kind: 'action', action: { type: 'enroll', dripId: other.id } }, { kind: 'action', action: { type: 'unenroll', dripId: leave.id } }] })
+    const other = await h.activeDrip({ name: 'Onboarding', steps: [{ subject: 'Other', markdown: 'Hi', delay: 'P1D' }] })
+    const leave = await h.activeDrip({ name: 'Trial', steps: [{ subject: 'Trial', markdown: 'Hi', delay: 'P1D' }] })
+    const drip = await h.activeDrip({ steps: [{ kind: 'action', action: { type: 'enroll', dripId: other.id } }, { kind: 'action', action: { type: 'unenroll', dripId: leave.id } }] })
     const contactId = await h.contact('ada@example.com')
     await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: leave.id, input: { contactId } })
     await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })

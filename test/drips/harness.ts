@@ -6,6 +6,7 @@ import { insertContact } from '../../db/queries/contacts'
 import { workspaces } from '../../db/schema'
 import { createKeyring } from '../../db/vault'
 import { fixedClock } from '../../domain/clock'
+import { activateDrip, createDrip, type DripInput, type DripView } from '../../core/drips.server'
 import { saveSender } from '../../core/email.server'
 import type { Services } from '../../core/services.server'
 import { dripRunnerDeps, runDripPass, type DripRunnerDeps } from '../../core/drips/runner.server'
@@ -30,6 +31,10 @@ export type DripHarness = {
   /** Run passes until nothing is due now. */
   drain(overrides?: Partial<DripRunnerDeps>): Promise<number>
   contact(email: string, extra?: { timezone?: string | null; fields?: Record<string, string | number | null>; tags?: string[] }): Promise<string>
+  /** Create a drip (named "Welcome" unless `input.name` says otherwise) and activate it. */
+  activeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>): Promise<DripView>
+  /** The messages the SMTP server received for this address. */
+  sentTo(address: string): TestSmtpServer['messages']
   close(): Promise<void>
 }
 
@@ -96,6 +101,12 @@ export async function startDripHarness(): Promise<DripHarness> {
       const c = await insertContact(database.db, { workspaceId, email: address, at: clock.now(), ...extra } as Parameters<typeof insertContact>[1])
       return c.id
     },
+    async activeDrip(input) {
+      const drip = await createDrip(services, { workspaceId, input: { name: 'Welcome', ...input } })
+      await activateDrip(services, { workspaceId, dripId: drip.id })
+      return drip
+    },
+    sentTo: (address) => smtp.messages.filter((m) => m.envelope.to.includes(address)),
     async close() {
       email.close()
       await smtp.close()

@@ -5,7 +5,7 @@ import { insertContactEvent } from '../../db/queries/events'
 import { insertSegment } from '../../db/queries/segments'
 import { suppressAddress } from '../../db/queries/suppression'
 import { deliveries, emailSettings } from '../../db/schema'
-import { activateDrip, createDrip, enrollContact, getDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
+import { enrollContact, getDrip, onContactTrigger } from '../../core/drips.server'
 import { unsubscribeContact } from '../../core/email.server'
 import { runDripPass } from '../../core/drips/runner.server'
 import { startDripHarness, T0, type DripHarness } from './harness'
@@ -21,17 +21,11 @@ afterEach(async () => {
   await h?.close()
 })
 
-async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
-  const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Welcome', ...input } })
-  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
-  return drip
-}
 
-const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
 
 describe('drip runner', () => {
   it('sends steps after their delays, inside the send window in the contact’s zone, with a deterministic Message-ID', async () => {
-    const drip = await makeDrip({
+    const drip = await h.activeDrip({
       steps: [
         { subject: 'Welcome {{ first_name | "friend" }}', markdown: 'Hello **{{ name | "you" }}**, [read](https://example.com/a)' },
         { subject: 'Day two', markdown: 'Two', delay: 'P2D', window: { days: ['MO', 'TU', 'WE', 'TH', 'FR'], start: '09:00', end: '17:00' } },
@@ -43,7 +37,7 @@ describe('drip runner', () => {
     const { enrollment, created } = await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
     expect(created).toBe(true)
     expect(await h.drain()).toBe(1)
-    const [first] = to('ada@example.com')
+    const [first] = h.sentTo('ada@example.com')
     expect(first!.parsed.subject).toBe('Welcome friend')
     expect(first!.parsed.messageId).toBe(messageIdFor({ idempotencyKey: `${enrollment.id}:${drip.steps[0]!.id}`, fromAddress: 'news@brand.test' }))
     expect(first!.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/im)
@@ -64,14 +58,14 @@ describe('drip runner', () => {
     expect(await h.drain()).toBe(1)
     const [done] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
     expect(done).toMatchObject({ status: 'completed', stepPosition: 3, nextDueAt: null })
-    expect(to('ada@example.com').map((m) => m.parsed.subject)).toEqual(['Welcome friend', 'Day two', 'Day three'])
+    expect(h.sentTo('ada@example.com').map((m) => m.parsed.subject)).toEqual(['Welcome friend', 'Day two', 'Day three'])
     const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
     expect(view.totals).toMatchObject({ enrolled: 1, completed: 1, sent: 3, delivered: 3 })
     expect(view.funnel.map((f) => f.reached)).toEqual([1, 1, 1])
   })
 
   it('branches on opens and events, ends on a goal, and respects re-entry policies', async () => {
-    const drip = await makeDrip({
+    const drip = await h.activeDrip({
       reentry: 'once_at_a_time',
       goals: ['purchase'],
       steps: [
@@ -98,9 +92,9 @@ describe('drip runner', () => {
     expect(await h.drain()).toBe(1)
     h.clock.set(new Date(T0.getTime() + DAY + 2 * HOUR))
     expect(await h.drain()).toBe(1)
-    expect(to('reader@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Opened one'])
-    expect(to('skipper@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Not opened'])
-    expect(to('buyer@example.com').map((m) => m.parsed.subject)).toEqual(['One'])
+    expect(h.sentTo('reader@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Opened one'])
+    expect(h.sentTo('skipper@example.com').map((m) => m.parsed.subject)).toEqual(['One', 'Not opened'])
+    expect(h.sentTo('buyer@example.com').map((m) => m.parsed.subject)).toEqual(['One'])
     const after = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })
     expect(after.find((e) => e.contactId === reader)).toMatchObject({ status: 'exited' })
     expect(after.find((e) => e.contactId === skipper)).toMatchObject({ status: 'completed' })
@@ -115,8 +109,8 @@ describe('drip runner', () => {
   })
 
   it('once_ever and every_time policies, idempotency keys', async () => {
-    const once = await makeDrip({ reentry: 'once_ever', steps: [{ subject: 'a', markdown: 'a' }] })
-    const every = await makeDrip({ reentry: 'every_time', steps: [{ subject: 'b', markdown: 'b' }] })
+    const once = await h.activeDrip({ reentry: 'once_ever', steps: [{ subject: 'a', markdown: 'a' }] })
+    const every = await h.activeDrip({ reentry: 'every_time', steps: [{ subject: 'b', markdown: 'b' }] })
     const c = await h.contact('x@example.com')
     const e = (dripId: string, key?: string) => enrollContact(h.services, { workspaceId: h.workspaceId, dripId, input: { email: 'X@example.com', idempotencyKey: key } })
     expect((await e(once.id)).created).toBe(true)
@@ -126,14 +120,14 @@ describe('drip runner', () => {
     expect((await e(every.id, 'k1')).created).toBe(false)
     expect((await e(every.id, 'k2')).enrollment.cycle).toBe(2)
     expect(await h.drain()).toBe(2)
-    expect(to('x@example.com')).toHaveLength(3)
+    expect(h.sentTo('x@example.com')).toHaveLength(3)
     void c
   })
 
   it('delays a capped message until the frequency cap allows it, never drops it', async () => {
     await h.database.db.update(emailSettings).set({ frequencyCap: { max: 2, periodHours: 24 } }).where(eq(emailSettings.workspaceId, h.workspaceId))
     const drips = []
-    for (const n of [1, 2, 3]) drips.push(await makeDrip({ name: `d${n}`, steps: [{ subject: `drip ${n}`, markdown: 'x' }] }))
+    for (const n of [1, 2, 3]) drips.push(await h.activeDrip({ name: `d${n}`, steps: [{ subject: `drip ${n}`, markdown: 'x' }] }))
     await h.contact('cap@example.com')
     for (const d of drips) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: d.id, input: { email: 'cap@example.com' } })
     expect(await h.drain()).toBe(2)
@@ -141,11 +135,11 @@ describe('drip runner', () => {
     expect(await h.drain()).toBe(0)
     h.clock.set(new Date(T0.getTime() + DAY + 1000))
     expect(await h.drain()).toBe(1)
-    expect(to('cap@example.com')).toHaveLength(3)
+    expect(h.sentTo('cap@example.com')).toHaveLength(3)
   })
 
   it('an unsubscribe between steps stops the next step; a suppressed address gets nothing', async () => {
-    const drip = await makeDrip({ steps: [{ subject: 'one', markdown: '1' }, { subject: 'two', markdown: '2', delay: 'P1D' }] })
+    const drip = await h.activeDrip({ steps: [{ subject: 'one', markdown: '1' }, { subject: 'two', markdown: '2', delay: 'P1D' }] })
     const u = await h.contact('u@example.com')
     await h.contact('s@example.com')
     for (const email of ['u@example.com', 's@example.com']) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email } })
@@ -156,14 +150,14 @@ describe('drip runner', () => {
     await unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: u, sequenceId: drip.id }, source: 'one-click' })
     h.clock.set(new Date(T0.getTime() + DAY))
     expect(await h.drain()).toBe(0)
-    expect(to('u@example.com').map((m) => m.parsed.subject)).toEqual(['one'])
-    expect(to('s@example.com')).toHaveLength(0)
+    expect(h.sentTo('u@example.com').map((m) => m.parsed.subject)).toEqual(['one'])
+    expect(h.sentTo('s@example.com')).toHaveLength(0)
     const statuses = (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id })).map((e) => e.status).sort()
     expect(statuses).toEqual(['unsubscribed', 'unsubscribed'])
   })
 
   it('an unsubscribe that commits during a batch stops that contact’s message in the same batch', async () => {
-    const drip = await makeDrip({ steps: [{ subject: 'one', markdown: '1' }] })
+    const drip = await h.activeDrip({ steps: [{ subject: 'one', markdown: '1' }] })
     const ids: string[] = []
     for (let i = 0; i < 40; i++) ids.push(await h.contact(`b${i}@example.com`))
     for (const contactId of ids) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
@@ -176,14 +170,14 @@ describe('drip runner', () => {
     const report = await runDripPass(h.runner({ batchSize: 100 }))
     await unsubscribed
     expect(report.claimed).toBe(40)
-    expect(to('b39@example.com')).toHaveLength(0)
+    expect(h.sentTo('b39@example.com')).toHaveLength(0)
     expect(report.sent).toBe(39)
     expect(report.blocked).toBe(1)
   })
 
   it('segment and rule conditions', async () => {
     const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'vip', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] }, at: T0 })
-    const drip = await makeDrip({
+    const drip = await h.activeDrip({
       steps: [
         { subject: 'vip only', markdown: 'x', condition: { kind: 'segment', segmentId: seg.id } },
         { subject: 'german', markdown: 'x', condition: { kind: 'rule', rule: { match: 'all', conditions: [{ kind: 'field', field: 'country', op: 'eq', value: 'DE' }] } } },
@@ -193,15 +187,15 @@ describe('drip runner', () => {
     await h.contact('de@example.com', { fields: { country: 'DE' } })
     for (const email of ['vip@example.com', 'de@example.com']) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { email } })
     await h.drain()
-    expect(to('vip@example.com').map((m) => m.parsed.subject)).toEqual(['vip only'])
-    expect(to('de@example.com').map((m) => m.parsed.subject)).toEqual(['german'])
+    expect(h.sentTo('vip@example.com').map((m) => m.parsed.subject)).toEqual(['vip only'])
+    expect(h.sentTo('de@example.com').map((m) => m.parsed.subject)).toEqual(['german'])
     const view = await getDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
     expect(view.steps.map((s) => [s.counts.sent, s.counts.skipped])).toEqual([[1, 1], [1, 1]])
     expect(view.totals).toMatchObject({ completed: 2 })
   })
 
   it('costs at most 2 database statements per message (batched claim, one statement per message)', async () => {
-    const drip = await makeDrip({ steps: [{ subject: 'hello {{ name | "x" }}', markdown: 'body' }] })
+    const drip = await h.activeDrip({ steps: [{ subject: 'hello {{ name | "x" }}', markdown: 'body' }] })
     for (let i = 0; i < 300; i++) await h.contact(`m${i}@example.com`)
     const { enrollContacts } = await import('../../core/drips.server')
     await enrollContacts(h.services, { workspaceId: h.workspaceId, dripId: drip.id, emails: Array.from({ length: 300 }, (_, i) => `m${i}@example.com`) })

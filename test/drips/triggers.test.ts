@@ -1,7 +1,7 @@
 import { insertFieldDefinition, insertSignupForm, updateContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
-import { activateDrip, createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
+import { createDrip, onContactTrigger, type DripInput } from '../../core/drips.server'
 import { runDripTriggers } from '../../core/drips/triggers.server'
 import { startDripHarness, type DripHarness } from './harness'
 
@@ -13,12 +13,6 @@ afterEach(async () => {
   await h?.close()
 })
 
-async function makeDrip(input: Partial<DripInput> & Pick<DripInput, 'steps'>) {
-  const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Trigger', ...input } })
-  await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
-  return drip
-}
-const to = (address: string) => h.smtp.messages.filter((m) => m.envelope.to.includes(address))
 
 describe('drip triggers', () => {
   it('a date trigger needs a defined date field; a blank body or an unknown merge field is refused (400 naming the field)', async () => {
@@ -36,7 +30,7 @@ describe('drip triggers', () => {
 
   it('date field: every year on the contact’s date at the local time in their zone (Feb 29 → Feb 28)', async () => {
     await insertFieldDefinition(h.database.db, { workspaceId: h.workspaceId, key: 'birthday', label: 'Birthday', type: 'date' })
-    await makeDrip({ reentry: 'every_time', trigger: { kind: 'date', field: 'birthday', time: '09:00' }, steps: [{ subject: 'Happy birthday {{ first_name | "friend" }}', markdown: '🎂' }] })
+    await h.activeDrip({ reentry: 'every_time', trigger: { kind: 'date', field: 'birthday', time: '09:00' }, steps: [{ subject: 'Happy birthday {{ first_name | "friend" }}', markdown: '🎂' }] })
     await h.contact('tokyo@example.com', { timezone: 'Asia/Tokyo', fields: { birthday: '1990-11-03' } })
     await h.contact('leap@example.com', { timezone: 'Europe/Berlin', fields: { birthday: '2000-02-29' } })
     await h.contact('later@example.com', { fields: { birthday: '1985-12-24' } })
@@ -48,7 +42,7 @@ describe('drip triggers', () => {
     expect(await h.drain()).toBe(0)
     h.clock.set(new Date('2026-11-03T00:00:00Z'))
     expect(await h.drain()).toBe(1)
-    expect(to('tokyo@example.com')).toHaveLength(1)
+    expect(h.sentTo('tokyo@example.com')).toHaveLength(1)
     // 2027-02-28 09:00 Berlin = 08:00Z.
     h.clock.set(new Date('2027-02-27T12:00:00Z'))
     await runDripTriggers({ db: h.database.db, clock: h.clock })
@@ -56,20 +50,20 @@ describe('drip triggers', () => {
     expect(await h.drain()).toBe(0)
     h.clock.set(new Date('2027-02-28T08:00:00Z'))
     expect(await h.drain()).toBe(1)
-    expect(to('leap@example.com')).toHaveLength(1)
+    expect(h.sentTo('leap@example.com')).toHaveLength(1)
     // Next year Tokyo again (a second cycle).
     h.clock.set(new Date('2027-11-02T12:00:00Z'))
     await runDripTriggers({ db: h.database.db, clock: h.clock })
     h.clock.set(new Date('2027-11-03T00:00:00Z'))
     expect(await h.drain()).toBe(1)
-    expect(to('tokyo@example.com')).toHaveLength(2)
-    expect(to('later@example.com')).toHaveLength(0)
+    expect(h.sentTo('tokyo@example.com')).toHaveLength(2)
+    expect(h.sentTo('later@example.com')).toHaveLength(0)
   })
 
   it('segment entry: leaving and coming back is a new entry, enrolled per the re-entry policy; staying in is not', async () => {
     const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'vip', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] }, at: h.clock.now() })
-    const everyTime = await makeDrip({ name: 'every', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip', markdown: 'x' }] })
-    const onceEver = await makeDrip({ name: 'once', reentry: 'once_ever', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip once', markdown: 'x' }] })
+    const everyTime = await h.activeDrip({ name: 'every', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip', markdown: 'x' }] })
+    const onceEver = await h.activeDrip({ name: 'once', reentry: 'once_ever', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'vip once', markdown: 'x' }] })
     const vip = await h.contact('vip@example.com', { tags: ['vip'] })
     await h.contact('other@example.com')
     const run = async () => {
@@ -107,8 +101,8 @@ describe('drip triggers', () => {
       { kind: 'segment', segmentId: b.id },
       { kind: 'date', field: 'birthday', time: '09:00' },
     ]
-    const once = await makeDrip({ name: 'once', reentry: 'once_ever', triggers, steps: [{ subject: 'once', markdown: 'x' }] })
-    const every = await makeDrip({ name: 'every', reentry: 'every_time', triggers, steps: [{ subject: 'every', markdown: 'x' }] })
+    const once = await h.activeDrip({ name: 'once', reentry: 'once_ever', triggers, steps: [{ subject: 'once', markdown: 'x' }] })
+    const every = await h.activeDrip({ name: 'every', reentry: 'every_time', triggers, steps: [{ subject: 'every', markdown: 'x' }] })
     const both = await h.contact('both@example.com', { tags: ['a', 'b'], fields: { birthday: '1990-11-02' } })
     const later = await h.contact('later@example.com', { tags: ['a'] })
     const run = async () => {
@@ -130,7 +124,7 @@ describe('drip triggers', () => {
 
   it('segment entry enrolls new matches once; form confirmation and API events enroll; goal events end', async () => {
     const seg = await insertSegment(h.database.db, { workspaceId: h.workspaceId, name: 'beta', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'beta', has: true }] }, at: h.clock.now() })
-    const bySegment = await makeDrip({ name: 'seg', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'beta welcome', markdown: 'x' }] })
+    const bySegment = await h.activeDrip({ name: 'seg', reentry: 'every_time', trigger: { kind: 'segment', segmentId: seg.id }, steps: [{ subject: 'beta welcome', markdown: 'x' }] })
     await h.contact('b1@example.com', { tags: ['beta'] })
     await h.contact('n1@example.com')
     expect((await runDripTriggers({ db: h.database.db, clock: h.clock })).segment).toBe(1)
@@ -140,8 +134,8 @@ describe('drip triggers', () => {
     expect((await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: bySegment.id })).length).toBe(2)
 
     const { id: formId } = await insertSignupForm(h.database.db, { workspaceId: h.workspaceId, name: 'Newsletter', consentText: 'Yes, send it.' })
-    const byForm = await makeDrip({ name: 'form', trigger: { kind: 'form', formId }, steps: [{ subject: 'thanks for signing up', markdown: 'x' }] })
-    const byEvent = await makeDrip({ name: 'cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'your cart', markdown: 'x', delay: 'PT1H' }] })
+    const byForm = await h.activeDrip({ name: 'form', trigger: { kind: 'form', formId }, steps: [{ subject: 'thanks for signing up', markdown: 'x' }] })
+    const byEvent = await h.activeDrip({ name: 'cart', reentry: 'every_time', goals: ['purchase'], trigger: { kind: 'event', event: 'cart_abandoned' }, steps: [{ subject: 'your cart', markdown: 'x', delay: 'PT1H' }] })
     const f = await h.contact('f@example.com')
     expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'form', formId, consentId: 'c1' } })).toMatchObject({ enrolled: 1 })
     expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'form', formId, consentId: 'c1' } })).toMatchObject({ enrolled: 0 })
@@ -151,7 +145,7 @@ describe('drip triggers', () => {
     expect(await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: f, trigger: { kind: 'event', event: 'purchase', eventId: 'e2' } })).toMatchObject({ goalReached: 1 })
     h.clock.advance(2 * 3_600_000)
     expect(await h.drain()).toBe(0)
-    expect(to('f@example.com').map((m) => m.parsed.subject)).toEqual(['thanks for signing up'])
+    expect(h.sentTo('f@example.com').map((m) => m.parsed.subject)).toEqual(['thanks for signing up'])
     const [cart] = await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId: byEvent.id })
     expect(cart).toMatchObject({ status: 'goal_reached', endReason: 'goal: purchase' })
     void byForm
