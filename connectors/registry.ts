@@ -2,6 +2,7 @@ import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
 /** Each channel's configuration, passed in by the caller (connectors never read the environment). */
@@ -9,6 +10,7 @@ export type ConnectorConfigs = {
   x: XConnectorConfig
   mastodon: MastodonConnectorConfig
   bluesky: BlueskyConnectorConfig
+  telegram: TelegramConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
 }
@@ -20,6 +22,7 @@ export const connectorFactories = {
   x: (config: XConnectorConfig) => createXConnector(config),
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
+  telegram: (config: TelegramConnectorConfig) => createTelegramConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
