@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
-import { isConnectorError, type AuthorizedAccount, type Connector } from '../connectors/types'
+import { isConnectorError, type AuthorizedAccount, type Connector, type TokenForm } from '../connectors/types'
 import {
   connectAccount,
   deleteAccount,
@@ -52,6 +52,14 @@ export const AccountActionSchema = z.discriminatedUnion('intent', [
     appPassword: z.string().trim().min(1, 'Enter an app password').max(100, 'Use at most 100 characters'),
     server: ServerField,
   }),
+  // A token form (Telegram, Discord, webhook): its fields are the connector's (`field_<name>`, secret ones
+  // `secret_<name>`, never echoed back into the page); core/account-token.server.ts reads them.
+  z
+    .object({
+      intent: z.literal('token'),
+      kind: z.string().refine(isConnectorKind, 'Choose a network'),
+    })
+    .catchall(z.string().max(2000, 'Use at most 2000 characters')),
   z.object({ intent: z.literal('reconnect'), accountId: z.uuid('Choose an account') }),
   z.object({ intent: z.literal('disconnect'), accountId: z.uuid('Choose an account') }),
 ])
@@ -78,6 +86,8 @@ export type NetworkView = {
   needsServer: boolean
   /** Networks that connect with an app password in a form (Bluesky), not a redirect: where the user makes one, and the server used when they name none. */
   appPasswords: { settingsUrl: string; defaultServer: string } | null
+  /** Networks that connect with values copied into a form (a bot token, a webhook URL): its fields and help. */
+  tokenForm: TokenForm | null
   /** For networks that are not configured: what an operator does about it. */
   setupHelp: string | null
 }
@@ -102,9 +112,10 @@ export function networkViews(services: Services): NetworkView[] {
     return {
       kind,
       name: connector?.displayName ?? NETWORK_NAMES[kind] ?? kind,
-      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined,
+      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined || connector?.connectWithToken !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
       appPasswords: connector?.appPasswords ?? null,
+      tokenForm: connector?.tokenForm ?? null,
       setupHelp: connector ? null : setupHelp(services, kind),
     }
   })
@@ -160,6 +171,9 @@ export async function startAccountConnection(
     server = args.server || undefined
   }
   const connector = configuredConnector(services, kind)
+  if (connector?.connectWithToken && !connector.authorizeUrl) {
+    throw new InputError('form', `${connector.displayName} connects with the values in its form: fill them in and press Connect ${connector.displayName}.`)
+  }
   if (connector?.connectWithAppPassword && !connector.authorizeUrl) {
     throw new InputError('appPassword', `${connector.displayName} connects with an app password: enter your handle and an app password in its form.`)
   }

@@ -46,6 +46,8 @@ export const EnvSchema = z.object({
   BLUESKY_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Where Bluesky accounts sign in when they name no server of their own (Bluesky needs no other configuration). */
   BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
+  /** The Telegram Bot API server (a local Bot API server, or a loopback one in tests). Telegram needs no other configuration: each account brings its bot token. */
+  TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
   /**
    * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).

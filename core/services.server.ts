@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram always, each account bringing its bot; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -45,6 +45,8 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
       allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
       clock,
     },
+    // Telegram needs no configuration: each account brings its bot token and channel (a token form).
+    telegram: { apiRoot: config.TELEGRAM_API_URL, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
   }
