@@ -1,5 +1,6 @@
 import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
+import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
@@ -11,6 +12,7 @@ export type ConnectorConfigs = {
   mastodon: MastodonConnectorConfig
   bluesky: BlueskyConnectorConfig
   telegram: TelegramConnectorConfig
+  discord: DiscordConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
 }
@@ -23,6 +25,7 @@ export const connectorFactories = {
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
   telegram: (config: TelegramConnectorConfig) => createTelegramConnector(config),
+  discord: (config: DiscordConnectorConfig) => createDiscordConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 

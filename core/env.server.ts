@@ -48,6 +48,8 @@ export const EnvSchema = z.object({
   BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
   /** The Telegram Bot API server (a local Bot API server, or a loopback one in tests). Telegram needs no other configuration: each account brings its bot token. */
   TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
+  /** Discord's API, which webhook URLs are sent to (a loopback one in tests). Discord needs no other configuration: each account is a channel's webhook URL. */
+  DISCORD_API_URL: z.url().default('https://discord.com/api/v10'),
   /**
    * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).

@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram always, each account bringing its bot; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram and Discord always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -47,6 +47,8 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     },
     // Telegram needs no configuration: each account brings its bot token and channel (a token form).
     telegram: { apiRoot: config.TELEGRAM_API_URL, clock },
+    // Nor does Discord: each account is a channel's incoming webhook (a token form).
+    discord: { apiBaseUrl: config.DISCORD_API_URL, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
   }

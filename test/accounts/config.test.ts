@@ -12,7 +12,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
 
-it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesky and Telegram (and email, whose servers are per sender)', () => {
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesky, Telegram and Discord (and email, whose servers are per sender)', () => {
   const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
@@ -21,7 +21,8 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   expect(config.ALLOW_PRIVATE_NETWORK_HOSTS).toBe(false)
   const { connectors, keyring } = createAccountServices(config, systemClock)
   expect(config.TELEGRAM_API_URL).toBe('https://api.telegram.org')
-  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'email'])
+  expect(config.DISCORD_API_URL).toBe('https://discord.com/api/v10')
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'email'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],
     ['channel', false],
