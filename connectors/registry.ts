@@ -4,6 +4,7 @@ import { createDiscordConnector, type DiscordConnectorConfig } from './discord/i
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
+import { createWebhookConnector, type WebhookConnectorConfig } from './webhook/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
 /** Each channel's configuration, passed in by the caller (connectors never read the environment). */
@@ -13,6 +14,7 @@ export type ConnectorConfigs = {
   bluesky: BlueskyConnectorConfig
   telegram: TelegramConnectorConfig
   discord: DiscordConnectorConfig
+  webhook: WebhookConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
 }
@@ -26,6 +28,7 @@ export const connectorFactories = {
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
   telegram: (config: TelegramConnectorConfig) => createTelegramConnector(config),
   discord: (config: DiscordConnectorConfig) => createDiscordConnector(config),
+  webhook: (config: WebhookConnectorConfig) => createWebhookConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 

@@ -51,7 +51,7 @@ export const EnvSchema = z.object({
   /** Discord's API, which webhook URLs are sent to (a loopback one in tests). Discord needs no other configuration: each account is a channel's webhook URL. */
   DISCORD_API_URL: z.url().default('https://discord.com/api/v10'),
   /**
-   * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers) be loopback, private or link-local addresses:
+   * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers, webhook URLs, and http:// webhook URLs) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).
    */
   ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),

@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram and Discord always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -49,6 +49,8 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     telegram: { apiRoot: config.TELEGRAM_API_URL, clock },
     // Nor does Discord: each account is a channel's incoming webhook (a token form).
     discord: { apiBaseUrl: config.DISCORD_API_URL, clock },
+    // A generic webhook: each account is a URL and a signing secret; the URL goes through the SSRF guard.
+    webhook: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
   }

@@ -12,7 +12,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
 
-it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesky, Telegram and Discord (and email, whose servers are per sender)', () => {
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesky, Telegram, Discord and webhooks (and email, whose servers are per sender)', () => {
   const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
@@ -22,7 +22,7 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   const { connectors, keyring } = createAccountServices(config, systemClock)
   expect(config.TELEGRAM_API_URL).toBe('https://api.telegram.org')
   expect(config.DISCORD_API_URL).toBe('https://discord.com/api/v10')
-  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'email'])
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],
     ['channel', false],
