@@ -3,6 +3,7 @@ import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/i
 import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createSlackConnector, type SlackConnectorConfig } from './slack/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
 import { createWebhookConnector, type WebhookConnectorConfig } from './webhook/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
@@ -15,6 +16,7 @@ export type ConnectorConfigs = {
   telegram: TelegramConnectorConfig
   discord: DiscordConnectorConfig
   webhook: WebhookConnectorConfig
+  slack: SlackConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
 }
@@ -29,6 +31,7 @@ export const connectorFactories = {
   telegram: (config: TelegramConnectorConfig) => createTelegramConnector(config),
   discord: (config: DiscordConnectorConfig) => createDiscordConnector(config),
   webhook: (config: WebhookConnectorConfig) => createWebhookConnector(config),
+  slack: (config: SlackConnectorConfig) => createSlackConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 

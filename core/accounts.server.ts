@@ -26,11 +26,12 @@ import { InputError } from './errors'
 export type { AccountStatus, AccountSummary }
 
 /** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
-const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X' }
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack' }
 
 /** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
   x: 'An administrator sets X_CLIENT_ID and X_CLIENT_SECRET (from the X developer portal; callback URL {callback}) and restarts Trickle.',
+  slack: 'An administrator creates a Slack app (api.slack.com/apps; bot scopes chat:write, chat:write.public, incoming-webhook, channels:history, groups:history; redirect URL {callback}), sets SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and restarts Trickle.',
 }
 
 const ServerField = z.string().trim().max(200, 'Use at most 200 characters').optional()

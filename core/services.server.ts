@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set, Slack only with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -53,6 +53,9 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     webhook: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
+  }
+  if (config.SLACK_CLIENT_ID && config.SLACK_CLIENT_SECRET) {
+    configs.slack = { clientId: config.SLACK_CLIENT_ID, clientSecret: config.SLACK_CLIENT_SECRET, apiUrl: config.SLACK_API_URL, authorizeUrl: config.SLACK_AUTHORIZE_URL, clock }
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

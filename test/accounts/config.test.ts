@@ -22,6 +22,10 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   const { connectors, keyring } = createAccountServices(config, systemClock)
   expect(config.TELEGRAM_API_URL).toBe('https://api.telegram.org')
   expect(config.DISCORD_API_URL).toBe('https://discord.com/api/v10')
+  // Slack needs its app's credentials, both of them.
+  expect(Object.keys(createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id' }), systemClock).connectors)).not.toContain('slack')
+  const slack = createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }), systemClock).connectors.slack
+  expect(slack?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/slack/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/slack\.com\/oauth\/v2\/authorize\?client_id=id&/)
   expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],
