@@ -139,7 +139,13 @@ export type AuthorizedAccount = {
 
 /** One field of a token form; `secret` ones are never shown back in the page or kept outside the vault. */
 export type TokenFormField = { name: string; label: string; description: string; secret?: boolean; placeholder?: string; optional?: boolean }
-export type TokenForm = { fields: TokenFormField[]; /** How to get the values, one short paragraph. */ help: string; helpUrl?: string }
+export type TokenForm = {
+  fields: TokenFormField[]
+  /** How to get the values, one short paragraph. */
+  help: string
+  /** A guide on the network's site, and its link text. */
+  helpLink?: { url: string; label: string }
+}
 
 export interface Connector<K extends string = string> {
   readonly kind: K

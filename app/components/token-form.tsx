@@ -5,7 +5,7 @@ import { CsrfInput } from '~/components/csrf-input'
 export type TokenFormView = {
   fields: Array<{ name: string; label: string; description: string; secret?: boolean; placeholder?: string; optional?: boolean }>
   help: string
-  helpUrl?: string
+  helpLink?: { url: string; label: string }
 }
 
 /** The form's field name (core/account-token.server.ts reads the same): secret values are never echoed back. */
@@ -39,9 +39,9 @@ export function TokenForm({
       <Stack gap="xs">
         <Text size="sm">
           {form.help}{' '}
-          {form.helpUrl ? (
-            <Anchor href={form.helpUrl} target="_blank" rel="noreferrer" size="sm" underline="always">
-              How
+          {form.helpLink ? (
+            <Anchor href={form.helpLink.url} target="_blank" rel="noreferrer" size="sm" underline="always">
+              {form.helpLink.label}
             </Anchor>
           ) : null}
         </Text>

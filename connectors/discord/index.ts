@@ -142,7 +142,7 @@ export function createDiscordConnector(config: DiscordConnectorConfig = {}): Con
     limits: DISCORD_LIMITS,
     tokenForm: {
       help: 'In your Discord server: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, then Copy Webhook URL.',
-      helpUrl: 'https://support.discord.com/hc/en-us/articles/228383668-Intro-to-Webhooks',
+      helpLink: { url: 'https://support.discord.com/hc/en-us/articles/228383668-Intro-to-Webhooks', label: 'Discord’s guide to webhooks' },
       fields: [
         { name: 'webhookUrl', label: 'Webhook URL', description: 'https://discord.com/api/webhooks/… (it works like a password: keep it secret)', secret: true, placeholder: 'https://discord.com/api/webhooks/…' },
       ],

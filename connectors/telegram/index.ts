@@ -96,7 +96,7 @@ export function createTelegramConnector(config: TelegramConnectorConfig = {}): C
     limits: TELEGRAM_LIMITS,
     tokenForm: {
       help: 'Create a bot with @BotFather (/newbot) and copy its token. In your channel, add the bot as an administrator allowed to post messages.',
-      helpUrl: 'https://core.telegram.org/bots/features#botfather',
+      helpLink: { url: 'https://core.telegram.org/bots/features#botfather', label: 'Telegram’s guide to BotFather' },
       fields: [
         { name: 'botToken', label: 'Bot token', description: 'From @BotFather, e.g. 123456789:AAF…', secret: true, placeholder: '123456789:AA…' },
         { name: 'channel', label: 'Channel', description: 'Its @username or t.me link; a private channel by its numeric id (-100…)', placeholder: '@mychannel' },

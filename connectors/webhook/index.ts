@@ -160,7 +160,7 @@ export function createWebhookConnector(config: WebhookConnectorConfig = {}): Con
     limits: WEBHOOK_LIMITS,
     tokenForm: {
       help: 'For anything else: each post is POSTed as JSON to your URL, signed with the secret (Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature headers). A test event is sent when you connect.',
-      helpUrl: 'https://www.standardwebhooks.com/',
+      helpLink: { url: 'https://www.standardwebhooks.com/', label: 'Standard Webhooks' },
       fields: [
         { name: 'url', label: 'Webhook URL', description: 'Where each post is POSTed, https://…', placeholder: 'https://example.com/hooks/trickle' },
         { name: 'secret', label: 'Signing secret', description: `At least ${MIN_SECRET} characters, or a whsec_… secret; your receiver checks the signature with it`, secret: true },
