@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
+import { reconcileDeliveries } from '../../core/publishing/reconcile.server'
 import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
 import { findUserByEmail } from '../../db/queries/users'
@@ -108,6 +109,26 @@ describe('connecting Telegram with a bot token', () => {
     expect(sent[1]!.replyTo).toBe(sent[0]!.message_id)
     const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId))
     expect(delivery).toMatchObject({ state: 'published', remoteId: String(sent[0]!.message_id), remoteUrl: `https://t.me/trickle_news/${sent[0]!.message_id}` })
+
+    // The answer lost after Telegram sent the message: the outcome is unknown and Telegram cannot be asked
+    // (no lookup), so the delivery waits for a person; neither the pipeline nor the reconciler sends it again.
+    const lost = await createSequence(db, { workspaceId, kind: 'series', name: 'Lost', steps: [{ parts: [{ text: `Lost answer ${now.getTime()}` }] }], clock: app.services.clock })
+    const lostPlan = await planDeliveries(db, {
+      workspaceId,
+      sequenceId: lost.sequence.id,
+      items: [{ stepId: lost.steps[0]!.id, accountId: row!.id, dueAt: app.services.clock.now() }],
+      clock: app.services.clock,
+      scheduler: deliveryScheduler(app.services.jobs.agenda),
+    })
+    const lostId = lostPlan.deliveries[0]!.id
+    const before = telegram.counters.postsCreated
+    telegram.injectFault({ kind: 'reset', apply: true })
+    expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId: lostId })).toEqual({ result: 'needs_review' })
+    await reconcileDeliveries(pipelineDeps(app.services))
+    expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId: lostId })).toEqual({ result: 'ignored' })
+    const [review] = await db.select().from(deliveries).where(eq(deliveries.id, lostId))
+    expect(review).toMatchObject({ state: 'needs_review', nextAttemptAt: null })
+    expect(telegram.counters.postsCreated).toBe(before + 1)
   })
 
   it('names the field at fault and never echoes the token', async () => {
