@@ -1,7 +1,11 @@
 import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
+import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createSlackConnector, type SlackConnectorConfig } from './slack/index'
+import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
+import { createWebhookConnector, type WebhookConnectorConfig } from './webhook/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
 /** Each channel's configuration, passed in by the caller (connectors never read the environment). */
@@ -9,6 +13,10 @@ export type ConnectorConfigs = {
   x: XConnectorConfig
   mastodon: MastodonConnectorConfig
   bluesky: BlueskyConnectorConfig
+  telegram: TelegramConnectorConfig
+  discord: DiscordConnectorConfig
+  webhook: WebhookConnectorConfig
+  slack: SlackConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
 }
@@ -20,6 +28,10 @@ export const connectorFactories = {
   x: (config: XConnectorConfig) => createXConnector(config),
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
+  telegram: (config: TelegramConnectorConfig) => createTelegramConnector(config),
+  discord: (config: DiscordConnectorConfig) => createDiscordConnector(config),
+  webhook: (config: WebhookConnectorConfig) => createWebhookConnector(config),
+  slack: (config: SlackConnectorConfig) => createSlackConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 

@@ -137,6 +137,16 @@ export type AuthorizedAccount = {
   maxPostLength?: number
 }
 
+/** One field of a token form; `secret` ones are never shown back in the page or kept outside the vault. */
+export type TokenFormField = { name: string; label: string; description: string; secret?: boolean; placeholder?: string; optional?: boolean }
+export type TokenForm = {
+  fields: TokenFormField[]
+  /** How to get the values, one short paragraph. */
+  help: string
+  /** A guide on the network's site, and its link text. */
+  helpLink?: { url: string; label: string }
+}
+
 export interface Connector<K extends string = string> {
   readonly kind: K
   readonly displayName: string
@@ -175,6 +185,18 @@ export interface Connector<K extends string = string> {
    */
   connectWithAppPassword?(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
   completeAuthorization?(args: CompleteAuthorizationArgs): Promise<AuthorizedAccount>
+  /**
+   * Networks whose accounts connect with values the user copies from the network into a form (a
+   * Telegram bot token and channel, a Discord webhook URL, a webhook's URL and secret): the fields the
+   * Accounts page shows, and where the user finds their values.
+   */
+  readonly tokenForm?: TokenForm
+  /**
+   * Checks the form's values against the network (e.g. the bot may post in the channel) and returns the
+   * account to store; secret values go only into its sealed credentials. Bad input is an Error whose
+   * message starts with the field's name (`botToken: …`).
+   */
+  connectWithToken?(fields: Record<string, string>): Promise<AuthorizedAccount>
   refreshCredentials?(credentials: Credentials): Promise<Credentials>
   /**
    * Find an already-published post to reconcile an unknown outcome; `null` when it provably does not

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
 import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
-import { isConnectorError, type AuthorizedAccount, type Connector } from '../connectors/types'
+import { isConnectorError, type AuthorizedAccount, type Connector, type TokenForm } from '../connectors/types'
 import {
   connectAccount,
   deleteAccount,
@@ -26,11 +26,12 @@ import { InputError } from './errors'
 export type { AccountStatus, AccountSummary }
 
 /** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
-const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X' }
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack' }
 
 /** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
   x: 'An administrator sets X_CLIENT_ID and X_CLIENT_SECRET (from the X developer portal; callback URL {callback}) and restarts Trickle.',
+  slack: 'An administrator creates a Slack app (api.slack.com/apps; bot scopes chat:write, chat:write.public, incoming-webhook, channels:history, groups:history; redirect URL {callback}), sets SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and restarts Trickle.',
 }
 
 const ServerField = z.string().trim().max(200, 'Use at most 200 characters').optional()
@@ -52,6 +53,14 @@ export const AccountActionSchema = z.discriminatedUnion('intent', [
     appPassword: z.string().trim().min(1, 'Enter an app password').max(100, 'Use at most 100 characters'),
     server: ServerField,
   }),
+  // A token form (Telegram, Discord, webhook): its fields are the connector's (`field_<name>`, secret ones
+  // `secret_<name>`, never echoed back into the page); core/account-token.server.ts reads them.
+  z
+    .object({
+      intent: z.literal('token'),
+      kind: z.string().refine(isConnectorKind, 'Choose a network'),
+    })
+    .catchall(z.string().max(2000, 'Use at most 2000 characters')),
   z.object({ intent: z.literal('reconnect'), accountId: z.uuid('Choose an account') }),
   z.object({ intent: z.literal('disconnect'), accountId: z.uuid('Choose an account') }),
 ])
@@ -78,6 +87,8 @@ export type NetworkView = {
   needsServer: boolean
   /** Networks that connect with an app password in a form (Bluesky), not a redirect: where the user makes one, and the server used when they name none. */
   appPasswords: { settingsUrl: string; defaultServer: string } | null
+  /** Networks that connect with values copied into a form (a bot token, a webhook URL): its fields and help. */
+  tokenForm: TokenForm | null
   /** For networks that are not configured: what an operator does about it. */
   setupHelp: string | null
 }
@@ -102,9 +113,10 @@ export function networkViews(services: Services): NetworkView[] {
     return {
       kind,
       name: connector?.displayName ?? NETWORK_NAMES[kind] ?? kind,
-      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined,
+      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined || connector?.connectWithToken !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
       appPasswords: connector?.appPasswords ?? null,
+      tokenForm: connector?.tokenForm ?? null,
       setupHelp: connector ? null : setupHelp(services, kind),
     }
   })
@@ -160,6 +172,9 @@ export async function startAccountConnection(
     server = args.server || undefined
   }
   const connector = configuredConnector(services, kind)
+  if (connector?.connectWithToken && !connector.authorizeUrl) {
+    throw new InputError('form', `${connector.displayName} connects with the values in its form: fill them in and press Connect ${connector.displayName}.`)
+  }
   if (connector?.connectWithAppPassword && !connector.authorizeUrl) {
     throw new InputError('appPassword', `${connector.displayName} connects with an app password: enter your handle and an app password in its form.`)
   }

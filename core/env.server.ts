@@ -46,8 +46,17 @@ export const EnvSchema = z.object({
   BLUESKY_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Where Bluesky accounts sign in when they name no server of their own (Bluesky needs no other configuration). */
   BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
+  /** The Telegram Bot API server (a local Bot API server, or a loopback one in tests). Telegram needs no other configuration: each account brings its bot token. */
+  TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
+  /** Discord's API, which webhook URLs are sent to (a loopback one in tests). Discord needs no other configuration: each account is a channel's webhook URL. */
+  DISCORD_API_URL: z.url().default('https://discord.com/api/v10'),
+  /** Slack is "not configured" (cannot be connected) while SLACK_CLIENT_ID or SLACK_CLIENT_SECRET is unset: a Slack app's OAuth credentials. */
+  SLACK_CLIENT_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  SLACK_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  SLACK_AUTHORIZE_URL: z.url().default('https://slack.com/oauth/v2/authorize'),
   /**
-   * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers) be loopback, private or link-local addresses:
+   * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers, webhook URLs, and http:// webhook URLs) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).
    */
   ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),

@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set; Mastodon and Bluesky always, each account naming its server; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set, Slack only with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -45,8 +45,17 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
       allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
       clock,
     },
+    // Telegram needs no configuration: each account brings its bot token and channel (a token form).
+    telegram: { apiRoot: config.TELEGRAM_API_URL, clock },
+    // Nor does Discord: each account is a channel's incoming webhook (a token form).
+    discord: { apiBaseUrl: config.DISCORD_API_URL, clock },
+    // A generic webhook: each account is a URL and a signing secret; the URL goes through the SSRF guard.
+    webhook: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
+  }
+  if (config.SLACK_CLIENT_ID && config.SLACK_CLIENT_SECRET) {
+    configs.slack = { clientId: config.SLACK_CLIENT_ID, clientSecret: config.SLACK_CLIENT_SECRET, apiUrl: config.SLACK_API_URL, authorizeUrl: config.SLACK_AUTHORIZE_URL, clock }
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

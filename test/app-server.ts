@@ -49,6 +49,9 @@ export async function startTestApp(
     ALLOW_PRIVATE_NETWORK_HOSTS: 'true',
     // A Bluesky sign-in that names no server (the fuzz test's blank fields) never reaches bsky.social.
     BLUESKY_DEFAULT_SERVICE: 'https://bsky.invalid',
+    // Nor does a Telegram connection reach api.telegram.org (tests that connect one pass their loopback server).
+    TELEGRAM_API_URL: 'https://telegram.invalid',
+    DISCORD_API_URL: 'https://discord.invalid/api/v10',
     ...options.env,
   })
   const jobs = await openJobStore({ databaseUrl: database.url, embeddedDataDir: null, name: `test-app-${process.pid}` })

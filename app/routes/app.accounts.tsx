@@ -3,12 +3,14 @@ import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type 
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
 import { AppPasswordForm } from '~/components/app-password-form'
 import { CsrfInput } from '~/components/csrf-input'
+import { TokenForm } from '~/components/token-form'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { beginConnection } from '~/utils/accounts.server'
 import {
   AccountActionSchema,
   InputError,
   appPasswordReconnection,
+  connectWithTokenForm,
   disconnectAccount,
   loadAccountsPage,
   signInWithAppPassword,
@@ -48,7 +50,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { user, session, workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, AccountActionSchema)
   if (!form.ok) {
-    if (form.values.intent !== 'connect' && form.values.intent !== 'sign-in') throw notFound('No such account in this workspace')
+    if (form.values.intent !== 'connect' && form.values.intent !== 'sign-in' && form.values.intent !== 'token') throw notFound('No such account in this workspace')
     return data({ fieldErrors: form.fieldErrors, kind: form.values.kind ?? null, values: form.values }, { status: 400 })
   }
   const scope = { workspaceId: workspace.id, userId: user.id, sessionIdHash: session.idHash }
@@ -62,6 +64,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (form.data.intent === 'sign-in') {
       const { kind, identifier, appPassword, server } = form.data
       const account = await signInWithAppPassword(services, { workspaceId: workspace.id, userId: user.id, kind, identifier, appPassword, server })
+      return redirect(`/app/accounts?connected=${account.id}`)
+    }
+    if (form.data.intent === 'token') {
+      const { kind, ...rest } = form.data
+      const account = await connectWithTokenForm(services, { workspaceId: workspace.id, userId: user.id, kind, form: rest })
       return redirect(`/app/accounts?connected=${account.id}`)
     }
     const started = await beginConnection(
@@ -172,7 +179,7 @@ export default function Accounts() {
                 {canEdit ? (
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap">
-                      <ReconnectAction account={account} appPassword={!!networks.find((n) => n.kind === account.kind)?.appPasswords} />
+                      <ReconnectAction account={account} inForm={networks.some((n) => n.kind === account.kind && (n.appPasswords || n.tokenForm))} />
                       <Button
                         component={Link}
                         to={`/app/accounts/${account.id}/disconnect`}
@@ -230,11 +237,11 @@ export default function Accounts() {
   )
 }
 
-/** OAuth networks start a new authorization; app-password networks open their form with the handle and server filled in. */
-function ReconnectAction({ account, appPassword }: { account: AccountView; appPassword: boolean }) {
+/** OAuth networks start a new authorization; app-password and token-form networks open their form (an app password's with the handle and server filled in). */
+function ReconnectAction({ account, inForm }: { account: AccountView; inForm: boolean }) {
   const label = `Reconnect @${account.handle} on ${account.network}`
   const variant = account.status === 'connected' ? 'default' : 'filled'
-  if (appPassword) {
+  if (inForm) {
     return (
       <Button component={Link} to={`/app/accounts?reconnect=${account.id}#connect-${account.kind}`} reloadDocument size="xs" variant={variant} aria-label={label}>
         Reconnect
@@ -284,6 +291,8 @@ function ConnectCard({
           errors={error}
           reconnecting={reconnecting}
         />
+      ) : network.tokenForm ? (
+        <TokenForm kind={network.kind} name={network.name} form={network.tokenForm} values={values} errors={error} reconnecting={reconnecting} />
       ) : (
         // A full-page POST: the answer redirects to the network's own authorization page.
         <Form method="post" reloadDocument noValidate>

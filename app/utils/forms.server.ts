@@ -22,7 +22,7 @@ export async function readForm<S extends ZodType>(request: Request, services: Se
   const formData = await readFormBody(request, { checkText: false })
   await requireCsrf(request, services, formData)
   const values: Record<string, string> = {}
-  for (const [key, value] of formData) if (typeof value === 'string' && key !== 'csrf' && !/password/i.test(key) && isCleanText(key) && isCleanText(value)) values[key] = value
+  for (const [key, value] of formData) if (typeof value === 'string' && key !== 'csrf' && !/password|^secret_/i.test(key) && isCleanText(key) && isCleanText(value)) values[key] = value
   const unclean = uncleanField(formData)
   if (unclean) return { ok: false, fieldErrors: { [unclean]: `${unclean} ${CONTROL_CHARACTER_MESSAGE}` }, values }
   const parsed = schema.safeParse(Object.fromEntries(formData))

@@ -12,7 +12,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-config-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 const base = { NODE_ENV: 'test' as const, DATA_DIR: dataDir, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64') }
 
-it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon and Bluesky (and email, whose servers are per sender)', () => {
+it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesky, Telegram, Discord and webhooks (and email, whose servers are per sender)', () => {
   const config = loadConfig({ ...base, X_CLIENT_SECRET: 'orphan' })
   expect(config.X_API_BASE_URL).toBe('https://api.x.com')
   expect(config.MASTODON_APP_NAME).toBe('Trickle')
@@ -20,7 +20,17 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon and Blu
   expect(config.BLUESKY_ALLOW_HTTP).toBe(false)
   expect(config.ALLOW_PRIVATE_NETWORK_HOSTS).toBe(false)
   const { connectors, keyring } = createAccountServices(config, systemClock)
-  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'email'])
+  expect(config.TELEGRAM_API_URL).toBe('https://api.telegram.org')
+  expect(config.DISCORD_API_URL).toBe('https://discord.com/api/v10')
+  // Slack needs its app's credentials, both of them.
+  expect(Object.keys(createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id' }), systemClock).connectors)).not.toContain('slack')
+  const slack = createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }), systemClock).connectors.slack
+  expect(slack?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/slack/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/slack\.com\/oauth\/v2\/authorize\?client_id=id&/)
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email'])
+  expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
+    ['botToken', true],
+    ['channel', false],
+  ])
   expect(connectors.bluesky?.appPasswords).toEqual({ settingsUrl: 'https://bsky.app/settings/app-passwords', defaultServer: 'https://bsky.social' })
   expect(keyring.current).toBe(1)
 })

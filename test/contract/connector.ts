@@ -54,6 +54,12 @@ export type ConnectorCapabilities = {
    * at most once is then the caller's job (the drip runner records before and after each send).
    */
   resendsWithSameId?: boolean
+  /**
+   * The network takes an idempotency key, or refuses a repeat (default true). Without one (Telegram, a
+   * Discord webhook), a second publish with the same key makes a second post: the pipeline never repeats a
+   * publish whose outcome is unknown (it goes to `lookup` or a person), which keeps a delivery at most once.
+   */
+  idempotent?: boolean
   /** A rate limit comes with the instant it resets (default true); SMTP only defers (4xx), which is `transient`. */
   rateLimitResetTime?: boolean
   /**
@@ -109,7 +115,19 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
       expect(h.postsCreated()).toBe(before + 1)
     })
 
-    it(capabilities.resendsWithSameId ? 'a second publish with the same idempotency key is recognisably the same message' : 'a second publish with the same idempotency key never creates a second post', async () => {
+    const idempotent = capabilities.idempotent ?? true
+    if (!idempotent) it('without idempotency keys, a second publish with the same key is a second post with its own id', async () => {
+      const credentials = await h.credentials()
+      const content = message(unique('contract repeat'))
+      const idempotencyKey = randomUUID()
+      const first = await h.connector.publish({ credentials, content, idempotencyKey })
+      const before = h.postsCreated()
+      const second = await h.connector.publish({ credentials, content, idempotencyKey })
+      expect(h.postsCreated()).toBe(before + 1)
+      expect(second.remoteId).not.toBe(first.remoteId)
+    })
+
+    if (idempotent) it(capabilities.resendsWithSameId ? 'a second publish with the same idempotency key is recognisably the same message' : 'a second publish with the same idempotency key never creates a second post', async () => {
       const credentials = await h.credentials()
       const content = message(unique('contract idempotent'))
       const idempotencyKey = randomUUID()
@@ -171,10 +189,10 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
       expect(error.kind).toBe('unknown-outcome')
       expect(error.detail?.status).toBe(503)
       expect(h.postsCreated()).toBe(before)
-      expect(await h.connector.lookup!({ credentials, content, idempotencyKey, since })).toBeNull()
+      if (canLookup) expect(await h.connector.lookup!({ credentials, content, idempotencyKey, since })).toBeNull()
     })
 
-    if (!capabilities.authoritativeReplies) it('a create applied, then answered 503, is never transient: unknown-outcome (or read back), and lookup finds exactly that one post', async () => {
+    if (!capabilities.authoritativeReplies) it(canLookup ? 'a create applied, then answered 503, is never transient: unknown-outcome (or read back), and lookup finds exactly that one post' : 'a create applied, then answered 503, is unknown-outcome', async () => {
       const credentials = await h.credentials()
       const content = message(unique('contract applied 503'))
       const idempotencyKey = randomUUID()
@@ -186,6 +204,11 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
         (e: unknown) => e,
       )
       expect(h.postsCreated()).toBe(before + 1)
+      if (!canLookup) {
+        expect(outcome, 'expected a ConnectorError').toBeInstanceOf(ConnectorError)
+        expect((outcome as ConnectorError).kind).toBe('unknown-outcome')
+        return
+      }
       const found = await h.connector.lookup!({ credentials, content, idempotencyKey, since })
       expect(found?.remoteId).toMatch(/\S/)
       if (capabilities.readsBackAfterServerError) {
