@@ -1,5 +1,6 @@
 import { Alert, Badge, Button, Group, Image, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core'
 import { useState } from 'react'
+import { accountName } from '~/utils/format'
 
 export type EditorImage = { mediaId: string; alt: string }
 export type EditorPart = { text: string; images: EditorImage[] }
@@ -66,7 +67,7 @@ export function PostEditor(props: {
           const label = j === 0 ? `Post ${n}` : `Post ${n}, part ${j + 1}`
           const name = j === 0 ? `post-${n}` : `post-${n}-part-${j + 1}`
           const counters = props.counters[j] ?? []
-          const problem = counters.flatMap((c) => c.problems.map((p) => `@${c.handle}: ${p}`))[0]
+          const problem = counters.flatMap((c) => c.problems.map((p) => `${accountName(c)}: ${p}`))[0]
           return (
             <Stack key={j} gap={4}>
               <Textarea

@@ -6,6 +6,7 @@ import { CsrfInput } from './csrf-input'
 import { PostEditor, type Counter, type EditorPost } from './post-editor'
 import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
+import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
 export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string }
@@ -97,7 +98,7 @@ export function SeriesEditor(props: {
               <Checkbox
                 key={account.id}
                 name={`account-${account.id}`}
-                label={`@${account.handle} (${account.network})${account.status === 'connected' ? '' : ' — needs reconnecting'}`}
+                label={`${accountName(account)} (${account.network})${account.status === 'connected' ? '' : ' — needs reconnecting'}`}
                 checked={values.accountIds.includes(account.id)}
                 onChange={(e) =>
                   set({ accountIds: e.currentTarget.checked ? [...values.accountIds, account.id] : values.accountIds.filter((id) => id !== account.id) })

@@ -19,6 +19,7 @@ import {
 } from '../core.server'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
+import { accountName } from '~/utils/format'
 
 export const meta: MetaFunction = () => [{ title: 'Accounts · Trickle' }]
 
@@ -119,7 +120,7 @@ export default function Accounts() {
       <Text c="dimmed">The social accounts {workspaceName} publishes to. Tokens are stored encrypted.</Text>
       {connected ? (
         <Alert color="teal" role="status" title="Account connected">
-          {connected.network} account @{connected.handle} is connected and ready to publish.
+          {connected.network} account {accountName(connected)} is connected and ready to publish.
         </Alert>
       ) : null}
       {disconnected ? (
@@ -155,7 +156,7 @@ export default function Accounts() {
             {accounts.map((account) => (
               <Table.Tr key={account.id} data-testid="account-row">
                 <Table.Th scope="row" fw={500}>
-                  {`@${account.handle}`}
+                  {accountName(account)}
                   {account.displayName ? (
                     <Text size="sm" c="dimmed" fw={400}>
                       {account.displayName}
@@ -186,7 +187,7 @@ export default function Accounts() {
                         size="xs"
                         color="red"
                         variant="subtle"
-                        aria-label={`Disconnect @${account.handle} on ${account.network}`}
+                        aria-label={`Disconnect ${accountName(account)} on ${account.network}`}
                       >
                         Disconnect
                       </Button>
@@ -239,7 +240,7 @@ export default function Accounts() {
 
 /** OAuth networks start a new authorization; app-password and token-form networks open their form (an app password's with the handle and server filled in). */
 function ReconnectAction({ account, inForm }: { account: AccountView; inForm: boolean }) {
-  const label = `Reconnect @${account.handle} on ${account.network}`
+  const label = `Reconnect ${accountName(account)} on ${account.network}`
   const variant = account.status === 'connected' ? 'default' : 'filled'
   if (inForm) {
     return (

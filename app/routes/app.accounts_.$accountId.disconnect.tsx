@@ -6,6 +6,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { findAccountView } from '../core.server'
 import { notFound, requireMembership } from '~/utils/auth.server'
+import { accountName } from '~/utils/format'
 
 export const meta: MetaFunction = () => [{ title: 'Disconnect account · Trickle' }]
 
@@ -22,10 +23,10 @@ export default function DisconnectAccount() {
   const { account, workspaceName } = useLoaderData<typeof loader>()
   return (
     <Stack maw={640}>
-      <Title order={1}>{`Disconnect @${account.handle} from ${workspaceName}?`}</Title>
+      <Title order={1}>{`Disconnect ${accountName(account)} from ${workspaceName}?`}</Title>
       <Alert color="red" title="This cannot be undone">
         <Text>
-          Trickle deletes the stored {account.network} tokens of @{account.handle} and stops publishing to it. Scheduled and past deliveries to this
+          Trickle deletes the stored {account.network} tokens of {accountName(account)} and stops publishing to it. Scheduled and past deliveries to this
           account are removed with it. To publish there again, connect the account again.
         </Text>
       </Alert>
@@ -35,7 +36,7 @@ export default function DisconnectAccount() {
         <input type="hidden" name="accountId" value={account.id} />
         <Group>
           <Button type="submit" color="red">
-            {`Disconnect @${account.handle}`}
+            {`Disconnect ${accountName(account)}`}
           </Button>
           <Anchor component={Link} to="/app/accounts">
             Cancel, keep it connected

@@ -44,7 +44,7 @@ it('installs the Slack app through OAuth v2 and lists the channel picked on Slac
   const done = await browser.get(pathOf(back))
   expect(done.status).toBe(302)
   const page = (await (await browser.get(done.headers.get('location')!)).text()).replaceAll('<!-- -->', '')
-  expect(page).toContain('Slack account @#launches is connected')
+  expect(page).toContain('Slack account #launches is connected')
   const [row] = await app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
   expect(row).toMatchObject({ kind: 'slack', handle: '#launches', displayName: 'Trickle Team', remoteAccountId: `${slack.team.id}/${slack.channel.id}` })
   const credentials = openCredentials({ keyring: app.services.keyring, accountId: row!.id, ciphertext: row!.credentialsCiphertext })
