@@ -2,6 +2,7 @@ import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createSmsConnector, type SmsConnectorConfig } from './sms/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
 /** Each channel's configuration, passed in by the caller (connectors never read the environment). */
@@ -11,6 +12,8 @@ export type ConnectorConfigs = {
   bluesky: BlueskyConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
+  /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
+  sms: SmsConnectorConfig
 }
 
 export type ConnectorKind = keyof ConnectorConfigs
@@ -21,6 +24,7 @@ export const connectorFactories = {
   mastodon: (config: MastodonConnectorConfig) => createMastodonConnector(config),
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
+  sms: (config: SmsConnectorConfig) => createSmsConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
 export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]
