@@ -168,9 +168,9 @@ export class WebhookSignatureError extends Error {
   override name = 'WebhookSignatureError'
 }
 
-type WebhookArgs = { workspaceId: string; /** The URL Twilio requested (APP_URL + path + query). */ url: string; signature: string | null; params: Record<string, string> }
+export type TwilioWebhookArgs = { workspaceId: string; /** The URL Twilio requested (APP_URL + path + query). */ url: string; signature: string | null; params: Record<string, string> }
 
-async function verifyTwilio(services: Services, args: WebhookArgs): Promise<void> {
+async function verifyTwilio(services: Services, args: TwilioWebhookArgs): Promise<void> {
   if (!args.signature) throw new WebhookSignatureError('X-Twilio-Signature is missing')
   const row = await getSmsSettingsRow(services.database.db, { workspaceId: args.workspaceId })
   if (!row?.accountId) throw new WebhookSignatureError('SMS is not set up for this workspace')
@@ -180,6 +180,22 @@ async function verifyTwilio(services: Services, args: WebhookArgs): Promise<void
   if (args.params.AccountSid && args.params.AccountSid !== credentials.extra?.accountSid) throw new WebhookSignatureError('AccountSid is not this workspace’s')
 }
 
+/** TwiML answering an inbound text: empty, or one message (HELP). */
+export async function inboundTwiml(reply: string | null): Promise<string> {
+  const twilio = (await import('twilio')).default
+  const response = new twilio.twiml.MessagingResponse()
+  if (reply) response.message(reply)
+  return response.toString()
+}
+
+/** A Twilio webhook request: the workspace in its path, its form fields, and the URL it was signed for (APP_URL + path + query). */
+export function twilioWebhookArgs(services: Pick<Services, 'config'>, args: { workspaceId: string; requestUrl: string; signature: string | null; form: FormData }): TwilioWebhookArgs {
+  const url = new URL(args.requestUrl)
+  const params: Record<string, string> = {}
+  for (const [key, value] of args.form.entries()) if (typeof value === 'string') params[key] = value
+  return { workspaceId: args.workspaceId, url: `${services.config.APP_URL.replace(/\/+$/, '')}${url.pathname}${url.search}`, signature: args.signature, params }
+}
+
 export type InboundOutcome = { kind: InboundKind; contacts: number; enrolled: number; /** The text to answer with (TwiML), if any. */ reply: string | null }
 
 /**
@@ -187,7 +203,7 @@ export type InboundOutcome = { kind: InboundKind; contacts: number; enrolled: nu
  * untouched), START words lift that, HELP answers with the workspace's help text; any other text is a
  * reply (a contact event, and the `sms_reply` triggers). Throws WebhookSignatureError for a bad signature.
  */
-export async function handleInboundSms(services: Services, args: WebhookArgs): Promise<InboundOutcome> {
+export async function handleInboundSms(services: Services, args: TwilioWebhookArgs): Promise<InboundOutcome> {
   await verifyTwilio(services, args)
   const from = normalisePhone(args.params.From ?? '')
   if (!from.ok) throw new InputError('From', `From: ${from.message}`)
@@ -249,7 +265,7 @@ export async function handleInboundSms(services: Services, args: WebhookArgs): P
  * undelivered / failed); a failure is recorded on the delivery, and Twilio's 21610 (the number opted
  * out at the carrier) suppresses the number. Unknown message SIDs are ignored (another system's message).
  */
-export async function applySmsStatusCallback(services: Services, args: WebhookArgs): Promise<{ applied: boolean }> {
+export async function applySmsStatusCallback(services: Services, args: TwilioWebhookArgs): Promise<{ applied: boolean }> {
   await verifyTwilio(services, args)
   const status = args.params.MessageStatus ?? args.params.SmsStatus ?? ''
   if (!isSmsStatus(status)) throw new InputError('MessageStatus', `MessageStatus: unknown status “${status.slice(0, 40)}”`)
