@@ -48,7 +48,7 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
     // SMS: each workspace's Twilio account travels in its credentials (Settings → SMS).
-    sms: { apiBaseUrl: config.TWILIO_API_BASE_URL },
+    sms: { apiBaseUrl: config.TWILIO_API_BASE_URL, clock },
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

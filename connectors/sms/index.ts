@@ -1,5 +1,6 @@
 import type TwilioSDK from 'twilio'
 import type { RequestOptions } from 'twilio/lib/base/RequestClient'
+import type { Clock } from '../../domain/clock'
 import { ConnectorError, type ChannelContent, type Connector, type ContentProblem, type Credentials, type PublishArgs, type PublishResult } from '../types'
 
 /**
@@ -18,6 +19,8 @@ export type SmsConnectorConfig = {
   apiBaseUrl?: string
   /** Per request. Default 15 s. */
   timeoutMs?: number
+  /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
+  clock?: Clock
 }
 
 export type SmsContent = NonNullable<ChannelContent['sms']>
@@ -51,6 +54,7 @@ export type SmsConnector = Connector<'sms'>
 
 export function createSmsConnector(config: SmsConnectorConfig = {}): SmsConnector {
   const base = config.apiBaseUrl?.replace(/\/+$/, '')
+  const clock = config.clock ?? { now: () => new Date() }
   let httpClient: Promise<InstanceType<Twilio['RequestClient']>> | null = null
   const client = () =>
     (httpClient ??= loadSdk().then((twilio) => {
@@ -60,7 +64,7 @@ export function createSmsConnector(config: SmsConnectorConfig = {}): SmsConnecto
           const response = await super.request<T>(base ? { ...opts, uri: opts.uri.replace(/^https:\/\/[^/]+/, base) } : opts)
           if (response.statusCode === 429) {
             const retryAfter = (response.headers as Record<string, string | undefined>)['retry-after']
-            throw new ConnectorError('rate-limited', 'Twilio: too many requests (429)', { resetAt: parseRetryAfter(retryAfter), detail: { status: 429, code: '20429' } })
+            throw new ConnectorError('rate-limited', 'Twilio: too many requests (429)', { resetAt: parseRetryAfter(retryAfter, clock.now()), detail: { status: 429, code: '20429' } })
           }
           return response
         }
@@ -109,28 +113,28 @@ export function createSmsConnector(config: SmsConnectorConfig = {}): SmsConnecto
         const message = await twilio.messages.create({ to: sms.to, body: sms.body, ...from, ...(sms.statusCallback ? { statusCallback: sms.statusCallback } : {}) })
         return { remoteId: message.sid }
       } catch (error) {
-        throw toConnectorError(error)
+        throw toConnectorError(error, clock.now())
       }
     },
   }
 }
 
-function parseRetryAfter(value: string | undefined): Date {
-  const now = Date.now()
+function parseRetryAfter(value: string | undefined, clockNow: Date): Date {
+  const now = clockNow.getTime()
   if (value && /^\d+$/.test(value.trim())) return new Date(now + Number(value) * 1000)
   const at = value ? Date.parse(value) : NaN
   return Number.isFinite(at) ? new Date(at) : new Date(now + 60_000)
 }
 
 /** A failed create, in the connector taxonomy: a refusal Twilio answered (4xx) applied nothing; a 5xx, timeout or reset may have. */
-function toConnectorError(error: unknown): ConnectorError {
+function toConnectorError(error: unknown, now: Date): ConnectorError {
   if (error instanceof ConnectorError) return error
   const e = error as { status?: number; code?: number | string; message?: string; moreInfo?: string }
   if (typeof e.status === 'number') {
     const detail = { status: e.status, ...(e.code !== undefined ? { code: String(e.code) } : {}) }
     const message = `Twilio ${e.status}${e.code ? ` (${e.code})` : ''}: ${e.message ?? 'request failed'}`
     if (e.status === 401 || e.status === 403 || e.code === 20003) return new ConnectorError('auth', message, { detail, cause: error })
-    if (e.status === 429) return new ConnectorError('rate-limited', message, { detail, resetAt: new Date(Date.now() + 60_000), cause: error })
+    if (e.status === 429) return new ConnectorError('rate-limited', message, { detail, resetAt: new Date(now.getTime() + 60_000), cause: error })
     if (e.status >= 500) return new ConnectorError('unknown-outcome', message, { detail, cause: error })
     return new ConnectorError('invalid-content', message, { detail, cause: error })
   }
