@@ -44,6 +44,11 @@ export function SmsStepFields(props: { index: number; step: DripFormStep; errors
         </Text>
         <Text size="sm">{`About ${money(cost)} per send at ${money(price)} per segment`}</Text>
       </Group>
+      {/\{\{|\{%/.test(step.text) ? (
+        <Text size="xs" c="dimmed">
+          Counted on the text as written: merge fields change the length for each contact ({'{'} and {'}'} count as two GSM characters each).
+        </Text>
+      ) : null}
       {count.encoding === 'UCS-2' ? (
         <Text size="sm" c="dimmed">
           {`${count.nonGsm.map((c) => `“${c}”`).join(', ')} ${count.nonGsm.length === 1 ? 'is' : 'are'} outside the GSM alphabet: the whole text goes as UCS-2, 70 characters per segment (67 when split).`}

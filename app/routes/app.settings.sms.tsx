@@ -57,7 +57,8 @@ export default function SmsSettings() {
         Drip SMS steps go out through your Twilio account. The auth token is stored encrypted; leave it empty to keep the saved one. Texts go only to contacts with a phone number and SMS
         consent.
       </Text>
-      <Form method="post">
+      {/* Keyed by what is saved, so the fields show the stored (normalised) values after a save. */}
+      <Form method="post" key={`${settings.accountSid}:${settings.fromNumber}:${settings.messagingServiceSid}:${settings.pricePerSegment}:${settings.currency}`}>
         <CsrfInput />
         <Stack>
           <Group grow align="flex-start">
