@@ -2,6 +2,7 @@ import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createMailConnector, type MailConnectorConfig } from './mail/index'
 import { createSmsConnector, type SmsConnectorConfig } from './sms/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
@@ -14,6 +15,8 @@ export type ConnectorConfigs = {
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
   sms: SmsConnectorConfig
+  /** Lob's API base URL (tests: a loopback server); each workspace's API key travels in its credentials (decision 082). */
+  mail: MailConnectorConfig
 }
 
 export type ConnectorKind = keyof ConnectorConfigs
@@ -25,6 +28,7 @@ export const connectorFactories = {
   bluesky: (config: BlueskyConnectorConfig) => createBlueskyConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
+  mail: (config: MailConnectorConfig) => createMailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
 export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]

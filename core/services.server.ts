@@ -49,6 +49,8 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
     // SMS: each workspace's Twilio account travels in its credentials (Settings → SMS).
     sms: { apiBaseUrl: config.TWILIO_API_BASE_URL, clock },
+    // Direct mail: each workspace's Lob API key travels in its credentials.
+    mail: { apiBaseUrl: config.LOB_API_BASE_URL, clock },
   }
   if (config.X_CLIENT_ID) {
     configs.x = {
