@@ -6,6 +6,8 @@ import { createMastodonConnector, type MastodonConnectorConfig } from './mastodo
 import { createSlackConnector, type SlackConnectorConfig } from './slack/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
 import { createWebhookConnector, type WebhookConnectorConfig } from './webhook/index'
+import { createMailConnector, type MailConnectorConfig } from './mail/index'
+import { createSmsConnector, type SmsConnectorConfig } from './sms/index'
 import { createXConnector, type XConnectorConfig } from './x/index'
 
 /** Each channel's configuration, passed in by the caller (connectors never read the environment). */
@@ -19,6 +21,10 @@ export type ConnectorConfigs = {
   slack: SlackConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
+  /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
+  sms: SmsConnectorConfig
+  /** Lob's API base URL (tests: a loopback server); each workspace's API key travels in its credentials (decision 082). */
+  mail: MailConnectorConfig
 }
 
 export type ConnectorKind = keyof ConnectorConfigs
@@ -33,6 +39,8 @@ export const connectorFactories = {
   webhook: (config: WebhookConnectorConfig) => createWebhookConnector(config),
   slack: (config: SlackConnectorConfig) => createSlackConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
+  sms: (config: SmsConnectorConfig) => createSmsConnector(config),
+  mail: (config: MailConnectorConfig) => createMailConnector(config),
 } satisfies { [K in ConnectorKind]: (config: ConnectorConfigs[K]) => Connector<K> }
 
 export const connectorKinds = Object.keys(connectorFactories) as ConnectorKind[]

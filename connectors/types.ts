@@ -3,6 +3,8 @@
  * Generic code never branches on a connector's kind: a new need becomes a member here.
  */
 
+import type { PostalAddress } from '../domain/mail/address'
+
 export type ConnectorErrorKind =
   | 'auth' // credentials rejected: refresh once (single-flight), then reconnect
   | 'rate-limited' // reschedule at `resetAt`
@@ -50,6 +52,23 @@ export type ChannelContent = {
   visibility?: 'public' | 'unlisted' | 'private'
   /** One rendered email to one recipient (the email connector reads only this; `parts` may be empty). */
   email?: EmailContent
+  /** One text message to one recipient (the SMS connector reads only this; decision 081). */
+  sms?: { to: string; body: string; /** Where the provider posts delivery status changes. */ statusCallback?: string }
+  /** One postcard or letter to one postal address (the direct-mail connector reads only this; decision 082). */
+  mail?: {
+    piece: 'postcard' | 'letter'
+    to: PostalAddress
+    from: PostalAddress
+    /** Postcard sides (HTML with {{merge}} variables Lob fills in). */
+    front?: string
+    back?: string
+    size?: '4x6' | '6x9' | '6x11'
+    /** Letter HTML. */
+    file?: string
+    color?: boolean
+    mergeVariables?: Record<string, string>
+    metadata?: Record<string, string>
+  }
 }
 
 export type EmailContent = {
@@ -153,10 +172,11 @@ export interface Connector<K extends string = string> {
   readonly limits: ConnectorLimits
   /**
    * Which member of `ChannelContent` the connector sends: `parts` (posts to the account's own audience;
-   * the default) or `email` (one rendered email to one recipient). The accounts of an `email` connector
-   * are senders, set up with the email settings rather than connected on the Accounts page.
+   * the default), `email` (one rendered email to one recipient) or `sms` (one text message to one
+   * recipient). The accounts of `email` and `sms` connectors are senders, set up in their settings rather
+   * than connected on the Accounts page.
    */
-  readonly reads?: 'parts' | 'email'
+  readonly reads?: 'parts' | 'email' | 'sms' | 'mail'
   /** Set when the installation's app has a daily budget to share out (see `reservePostQuota`). */
   readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */

@@ -32,6 +32,7 @@ import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
 import { recordComplaint } from './complaints.server'
 import { InputError } from './errors'
+import { normalisePhone } from '../domain/sms/phone'
 import { listScoreHistory } from './score-rules.server'
 import type { Services } from './services.server'
 
@@ -47,6 +48,10 @@ export type ContactCreateInput = {
   fields?: Record<string, string | number | null>
   tags?: string[]
   status?: 'subscribed' | 'unsubscribed'
+  /** Any common form; stored as E.164 (400 naming `phone` when it is not a valid number). */
+  phone?: string | null
+  /** SMS consent (decision 081): needs a phone; null withdraws it. */
+  smsConsent?: { source?: string; text: string | null; at?: string } | null
 }
 export type ContactUpdateInput = Partial<Omit<ContactCreateInput, 'status'>> & { status?: 'subscribed' | 'unsubscribed' | 'complained' }
 
@@ -153,6 +158,8 @@ export async function createContactFromApi(services: Services, args: { workspace
     if (!created) throw new InputError('email', `A contact with the address ${input.email} already exists`, { status: 409 })
     await insertConsentRecord(tx, { workspaceId, contactId: contact.id, source: 'api', ip: null, consentText: null, givenAt: at })
     if (input.status === 'unsubscribed') await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'manual', detail: 'created unsubscribed through the API', at })
+    const sms = smsPatch({ input, current: { phone: null, smsConsent: null }, at })
+    if (Object.keys(sms).length) await updateContact(tx, { workspaceId, contactId: contact.id, patch: sms, at })
     return (await getContact(tx, { workspaceId, contactId: contact.id }))!
   })
 }
@@ -173,6 +180,7 @@ export async function updateContactFromApi(services: Services, args: { workspace
     if (input.timezone !== undefined) patch.timezone = input.timezone
     if (input.tags !== undefined) patch.tags = [...new Set(input.tags)]
     if (input.fields !== undefined) patch.fields = await checkedFields(tx, workspaceId, input.fields, contact.fields)
+    Object.assign(patch, smsPatch({ input, current: contact, at }))
     await updateContact(tx, { workspaceId, contactId, patch, at })
     if (input.status === 'unsubscribed' && contact.status !== 'unsubscribed') {
       await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })
@@ -183,6 +191,32 @@ export async function updateContactFromApi(services: Services, args: { workspace
     }
     return getContact(tx, { workspaceId, contactId })
   })
+}
+
+/**
+ * The phone and SMS consent part of a contact change (decision 081): the number normalised to E.164;
+ * consent belongs to a number, so a new number without new consent drops the old consent.
+ */
+function smsPatch(args: { input: Pick<ContactCreateInput, 'phone' | 'smsConsent'>; current: Pick<Contact, 'phone' | 'smsConsent'>; at: Date }): ContactPatch {
+  const { input, current } = args
+  const patch: ContactPatch = {}
+  if (input.phone !== undefined) {
+    if (input.phone === null || input.phone.trim() === '') patch.phone = null
+    else {
+      const phone = normalisePhone(input.phone)
+      if (!phone.ok) throw new InputError('phone', `phone: ${phone.message}`)
+      patch.phone = phone.e164
+    }
+    if (patch.phone !== current.phone && input.smsConsent === undefined) patch.smsConsent = null
+  }
+  if (input.smsConsent !== undefined) {
+    if (input.smsConsent === null) patch.smsConsent = null
+    else {
+      if (!(patch.phone ?? (input.phone === undefined ? current.phone : null))) throw new InputError('smsConsent', 'smsConsent: give the contact a phone number first')
+      patch.smsConsent = { at: input.smsConsent.at ? new Date(input.smsConsent.at).toISOString() : args.at.toISOString(), source: input.smsConsent.source ?? 'api', text: input.smsConsent.text }
+    }
+  }
+  return patch
 }
 
 /** Back to `subscribed` after an unsubscribe; a bounced or complained address stays suppressed. */

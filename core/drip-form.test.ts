@@ -10,7 +10,7 @@ function post(v: DripFormValues): FormData {
   add('triggerCount', String(v.triggers.length))
   v.triggers.forEach((t, i) => {
     const p = `triggers.${i}.`
-    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId, activity: t.activity, dripId: t.dripId, step: t.step, url: t.url }).forEach(([k, value]) => add(p + k, value))
+    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId, activity: t.activity, dripId: t.dripId, step: t.step, url: t.url, keyword: t.keyword }).forEach(([k, value]) => add(p + k, value))
   })
   add('reentry', v.reentry)
   add('goals', v.goals)
@@ -128,5 +128,36 @@ describe('the drip builder form', () => {
     expect(issue({ triggers: [event(1)], trigger: event(2) })).toMatchObject({ path: 'trigger' })
     expect(issue({ triggers: [event(1), { kind: 'segment', segmentId: 'nope' }] })).toEqual({ path: 'triggers.1.segmentId', message: 'must be a segment id' })
     expect(DripInputSchema.parse({ ...base, triggers: Array.from({ length: 10 }, (_, i) => event(i)) }).triggers).toHaveLength(10)
+  })
+})
+
+describe('SMS steps and sms_reply triggers in the form (decision 081)', () => {
+  it('round-trips an SMS step with its quiet hours and a keyword trigger through the posted form', () => {
+    const input = DripInputSchema.parse({
+      name: 'Texts',
+      triggers: [{ kind: 'sms_reply', keyword: 'demo' }, { kind: 'sms_reply' }],
+      steps: [{ subject: 'Hi', markdown: 'Hello' }, { kind: 'sms', text: 'Hi {{ contact.first_name }} ✓', delay: 'PT2H' }],
+    })
+    expect(input.steps[1]).toMatchObject({ kind: 'sms', text: 'Hi {{ contact.first_name }} ✓', quietHours: { start: '21:00', end: '08:00' } })
+    expect(input.triggers).toEqual([{ kind: 'sms_reply', keyword: 'DEMO' }, { kind: 'sms_reply' }])
+    const values = dripToFormValues({
+      name: input.name,
+      timezone: input.timezone,
+      settings: { triggers: input.triggers, reentry: input.reentry, goals: input.goals },
+      steps: input.steps.map((s, i) => ({ id: `s${i}`, kind: s.kind, subject: s.subject ?? '', markdown: s.markdown ?? '', text: s.text, settings: { delay: s.delay, after: s.after, onFalse: s.onFalse, quietHours: s.quietHours } })),
+    })
+    expect(values.steps.map((s) => s.kind)).toEqual(['email', 'sms'])
+    const again = formValuesToInput(formDataToValues(post(values)))
+    expect(again.steps[1]).toMatchObject({ kind: 'sms', text: 'Hi {{ contact.first_name }} ✓', delay: 'PT2H' })
+    expect(again.steps[1]).not.toHaveProperty('subject')
+    expect(again.triggers).toEqual([{ kind: 'sms_reply', keyword: 'DEMO' }, { kind: 'sms_reply' }])
+    expect(fieldOfErrorPath('triggers.0.keyword')).toBe('triggers.0.keyword')
+    expect(fieldOfErrorPath('steps.1.text')).toBe('steps.1.text')
+  })
+
+  it('refuses a STOP word as a trigger keyword', () => {
+    const result = DripInputSchema.safeParse({ name: 'x', triggers: [{ kind: 'sms_reply', keyword: 'stop' }], steps: [{ subject: 'a', markdown: 'b' }] })
+    expect(result.success).toBe(false)
+    expect(result.error!.issues[0]!.path).toEqual(['triggers', 0, 'keyword'])
   })
 })

@@ -8,7 +8,7 @@
 import type { DripAction } from '../domain/drip/actions'
 import { parseIsoDuration } from '../domain/timing/duration'
 import { actionFieldOfErrorPath, actionToForm, emptyAction, formDataToAction, formToAction, type DripFormAction } from './drip-form-actions'
-import { EMAIL_ACTIVITIES, MAX_TRIGGERS, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type EmailActivity, type OnFalse } from '../domain/drip/schema'
+import { EMAIL_ACTIVITIES, MAX_TRIGGERS, STEP_KINDS, type StepKind, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type EmailActivity, type OnFalse } from '../domain/drip/schema'
 
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]
@@ -18,7 +18,7 @@ export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
 
-export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity'] as const satisfies readonly DripTriggerKind[]
+export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity', 'sms_reply'] as const satisfies readonly DripTriggerKind[]
 
 /** One trigger's fieldset: the kind and every kind's field (the ones of other kinds are ignored). */
 export type DripFormTrigger = {
@@ -33,14 +33,17 @@ export type DripFormTrigger = {
   dripId: string
   step: string
   url: string
+  /** sms_reply: the one-word reply (empty: any reply). */
+  keyword: string
 }
 
 export type DripFormStep = DripFormAction & {
   id: string
-  /** An email, or an action (its fields are `DripFormAction`'s). */
-  kind: 'email' | 'action'
+  /** An email, an action (its fields are `DripFormAction`'s) or an SMS (`text`; decision 081). */
+  kind: StepKind
   subject: string
   markdown: string
+  text: string
   delayAmount: string
   delayUnit: DelayUnit
   after: 'previous-step' | 'enrollment'
@@ -75,7 +78,7 @@ export type DripFormValues = {
 }
 
 export function emptyStep(): DripFormStep {
-  return { ...emptyAction(), id: '', kind: 'email', subject: '', markdown: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
+  return { ...emptyAction(), id: '', kind: 'email', subject: '', markdown: '', text: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
 }
 
 /**
@@ -96,11 +99,13 @@ export function describeTrigger(t: DripTrigger, names: ReadonlyMap<string, strin
       return `Enters segment “${names.get(t.segmentId) ?? 'deleted segment'}”`
     case 'email_activity':
       return `${t.activity[0]!.toUpperCase()}${t.activity.slice(1)} ${t.dripId ? `an email of “${names.get(t.dripId) ?? 'a deleted drip'}”${t.step !== undefined ? ` (step ${t.step + 1})` : ''}` : 'any email'}${t.url ? ` (link ${t.url})` : ''}`
+    case 'sms_reply':
+      return t.keyword ? `Replies “${t.keyword}” by SMS` : 'Replies by SMS'
   }
 }
 
 export function emptyTrigger(kind: DripTriggerKind = 'manual'): DripFormTrigger {
-  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', dripId: '', step: '', url: '' }
+  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', dripId: '', step: '', url: '', keyword: '' }
 }
 
 export function newDripValues(timezone: string): DripFormValues {
@@ -195,7 +200,7 @@ function formToOnFalse(v: string): unknown {
 }
 
 /** A stored drip as the editor's values. */
-export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
+export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
@@ -213,7 +218,7 @@ export function dripToFormValues(d: { name: string; timezone: string; settings: 
     quietEnd: d.settings.quietHours?.end ?? defaults.quietEnd,
     steps: d.steps.map((s) => {
       const delay = delayToAmount(s.settings.delay)
-      return { ...emptyStep(), ...actionToForm(s.action), kind: s.action ? 'action' : 'email', id: s.id, subject: s.subject, markdown: s.markdown, delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
+      return { ...emptyStep(), ...actionToForm(s.action), kind: s.kind ?? (s.action ? 'action' : 'email'), id: s.id, subject: s.subject, markdown: s.markdown, text: s.text ?? '', delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
     }),
   }
 }
@@ -233,6 +238,8 @@ function triggerToForm(t: DripTrigger): DripFormTrigger {
       return { ...empty, segmentId: t.segmentId }
     case 'email_activity':
       return { ...empty, activity: t.activity, dripId: t.dripId ?? '', step: t.step === undefined ? '' : String(t.step + 1), url: t.url ?? '' }
+    case 'sms_reply':
+      return { ...empty, keyword: t.keyword ?? '' }
   }
 }
 
@@ -256,6 +263,8 @@ function formToTrigger(t: DripFormTrigger): DripTrigger {
         ...(t.dripId && t.step.trim() !== '' ? { step: Number(t.step) - 1 } : {}),
         ...(t.url.trim() !== '' ? { url: t.url.trim() } : {}),
       } as DripTrigger
+    case 'sms_reply':
+      return (t.keyword.trim() ? { kind: 'sms_reply', keyword: t.keyword.trim() } : { kind: 'sms_reply' }) as DripTrigger
   }
 }
 
@@ -273,7 +282,7 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     steps: v.steps.map((s) => ({
       id: s.id || undefined,
       kind: s.kind,
-      ...(s.kind === 'action' ? { action: formToAction(s) as DripAction } : { subject: s.subject, markdown: s.markdown }),
+      ...(s.kind === 'action' ? { action: formToAction(s) as DripAction } : s.kind === 'sms' ? { text: s.text } : { subject: s.subject, markdown: s.markdown }),
       delay: amountToDelay(s.delayAmount, s.delayUnit),
       after: s.after,
       condition: formToCondition(s) as DripCondition | undefined,
@@ -294,7 +303,7 @@ export function formDataToValues(form: FormData): DripFormValues {
   const triggerCount = Math.min(MAX_TRIGGERS + 1, Number(get('triggerCount')) || 0)
   const triggers = Array.from({ length: triggerCount }, (_, i): DripFormTrigger => {
     const p = `triggers.${i}.`
-    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), dripId: get(`${p}dripId`), step: get(`${p}step`), url: get(`${p}url`) }
+    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), dripId: get(`${p}dripId`), step: get(`${p}step`), url: get(`${p}url`), keyword: get(`${p}keyword`) }
   })
   const steps: DripFormStep[] = []
   for (let i = 0; i < stepCount; i++) {
@@ -302,9 +311,10 @@ export function formDataToValues(form: FormData): DripFormValues {
     steps.push({
       ...formDataToAction(get, p),
       id: get(`${p}id`),
-      kind: pick(`${p}kind`, ['email', 'action'] as const, 'email'),
+      kind: pick(`${p}kind`, STEP_KINDS, 'email'),
       subject: get(`${p}subject`),
       markdown: get(`${p}markdown`),
+      text: get(`${p}text`),
       delayAmount: get(`${p}delayAmount`),
       delayUnit: pick(`${p}delayUnit`, DELAY_UNITS, 'days'),
       after: pick(`${p}after`, ['previous-step', 'enrollment'] as const, 'previous-step'),
@@ -350,7 +360,7 @@ export function fieldOfErrorPath(path: string): string {
   }
   if (path.startsWith('goals')) return 'goals'
   const trigger = /^triggers\.(\d+)(?:\.(\w+))?/.exec(path)
-  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId', 'activity', 'dripId', 'step', 'url'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
+  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId', 'activity', 'dripId', 'step', 'url', 'keyword'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
   if (path.startsWith('window.days')) return 'window.days'
   return path
 }

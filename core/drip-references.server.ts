@@ -7,7 +7,7 @@ import { describeTemplateProblem, templateProblems } from '../domain/email/liqui
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
-export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject?: string; markdown?: string; condition?: DripCondition; action?: DripAction }> }
+export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject?: string; markdown?: string; /** An SMS step's text. */ text?: string; condition?: DripCondition; action?: DripAction }> }
 
 export type ReferenceProblem = { field: string; message: string }
 
@@ -35,9 +35,9 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
   const fields = await listFieldDefinitions(db, { workspaceId: args.workspaceId })
   const fieldKeys = fields.map((f) => f.key)
   steps.forEach((step, i) => {
-    for (const part of ['subject', 'markdown'] as const) {
+    for (const part of ['subject', 'markdown', 'text'] as const) {
       const [first] = templateProblems(step[part] ?? '', { fieldKeys })
-      if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
+      if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : part === 'text' ? 'text message' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
     }
   })
   problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))

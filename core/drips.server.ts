@@ -15,7 +15,7 @@ import {
 } from '../db/queries/drips'
 import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../db/queries/enrollments'
 import type { DripAction } from '../domain/drip/actions'
-import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings } from '../domain/drip/schema'
+import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings, type StepKind } from '../domain/drip/schema'
 import { firstStepDueAt } from '../domain/drip/runner'
 import { isStorableText } from '../domain/email/contact'
 import { marketingProblems } from '../domain/email/template'
@@ -23,6 +23,7 @@ import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { mailability } from './contacts.server'
 import { InputError } from './errors'
 import { dripReferenceProblems, requireValidDripReferences } from './drip-references.server'
+import { smsConfigured } from './sms.server'
 import type { Services } from './services.server'
 
 /**
@@ -36,8 +37,10 @@ export { DripInputSchema, type DripInput, type DripInputParsed } from '../domain
 export type DripStepView = {
   id: string
   position: number
-  kind: 'email' | 'action'
+  kind: StepKind
   action: DripAction | null
+  /** An SMS step's text (decision 081); empty for other kinds. */
+  text: string
   subject: string
   markdown: string
   settings: DripStepSettings
@@ -121,6 +124,7 @@ function splitInput(input: DripInputParsed, keptSecret?: string): { settings: Dr
     subject: s.subject ?? '',
     markdown: s.markdown ?? '',
     action: s.kind === 'action' ? s.action : undefined,
+    sms: s.kind === 'sms' ? { text: s.text ?? '' } : undefined,
     settings: { delay: s.delay, after: s.after, window: s.window, quietHours: s.quietHours, condition: s.condition, onFalse: s.onFalse },
   }))
   return { settings, steps }
@@ -161,8 +165,14 @@ export async function activationProblems(services: Services, drip: DripWithSteps
   else if (!settings.senderAccountId) problems.push({ field: 'sender', message: 'Connect an SMTP sender in the email settings first' })
   if (drip.steps.length === 0) problems.push({ field: 'steps', message: 'Add at least one step' })
   const seen = new Set<string>()
+  let sms = drip.steps.some((s) => s.content.sms) ? await smsConfigured(services, { workspaceId: drip.drip.workspaceId }) : true
   drip.steps.forEach((step, i) => {
     if (step.content.action) return
+    if (step.content.sms) {
+      if (!sms) problems.push({ field: 'sms', message: 'Set up SMS (Twilio account SID, auth token and a from number) under Settings → SMS first' })
+      sms = true
+      return
+    }
     const template = step.content.email ?? { subject: '', markdown: '' }
     for (const p of marketingProblems({ template, postalAddress: settings?.postalAddress })) {
       const field = p.path === 'postalAddress' ? 'postalAddress' : `steps.${i}.${p.path}`
@@ -171,7 +181,7 @@ export async function activationProblems(services: Services, drip: DripWithSteps
     }
   })
   // Every trigger still names a form, segment or date field of the workspace (a field may have been deleted since the save).
-  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', condition: s.settings.condition, action: s.content.action }))
+  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', text: s.content.sms?.text, condition: s.settings.condition, action: s.content.action }))
   for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, dripId: drip.drip.id, drip: { triggers: drip.drip.settings.triggers, steps } })) {
     if (!seen.has(p.field)) problems.push(p)
     seen.add(p.field)
@@ -250,8 +260,9 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
     return {
       id: step.id,
       position: step.position,
-      kind: step.content.action ? 'action' : 'email',
+      kind: step.content.action ? 'action' : step.content.sms ? 'sms' : 'email',
       action: step.content.action ?? null,
+      text: step.content.sms?.text ?? '',
       subject: step.content.email?.subject ?? '',
       markdown: step.content.email?.markdown ?? step.content.parts.map((p) => p.text).join('\n\n'),
       settings: step.settings,

@@ -59,6 +59,10 @@ export const EnvSchema = z.object({
    * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers, webhook URLs, and http:// webhook URLs) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).
    */
+  /** Twilio's REST API (SMS steps, decision 081); tests point it at a loopback server that speaks the Messages API. */
+  TWILIO_API_BASE_URL: z.url().default('https://api.twilio.com'),
+  /** Lob's REST API (direct-mail steps, decision 082); tests point it at a loopback server. */
+  LOB_API_BASE_URL: z.url().default('https://api.lob.com/v1'),
   ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Drip runner lanes: how many worker processes may send drip emails at once (each sends one at a time). */
   DRIP_LANES: z.coerce.number().int().min(1).max(64).default(1),

@@ -31,6 +31,7 @@ export const publishLagSeconds = new Histogram({
 })
 
 export const emailsSent = new Counter({ name: 'trickle_emails_sent_total', help: 'Drip emails accepted by the SMTP server', registers: [registry] })
+export const smsSent = new Counter({ name: 'trickle_sms_sent_total', help: 'Drip SMS accepted by Twilio', registers: [registry] })
 export const emailBounces = new Counter({
   name: 'trickle_email_bounces_total',
   help: 'Email bounces recorded, by source (smtp: refused while sending; dsn: reported later)',

@@ -53,6 +53,10 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     webhook: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, clock },
     // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
     email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
+    // SMS: each workspace's Twilio account travels in its credentials (Settings → SMS).
+    sms: { apiBaseUrl: config.TWILIO_API_BASE_URL, clock },
+    // Direct mail: each workspace's Lob API key travels in its credentials.
+    mail: { apiBaseUrl: config.LOB_API_BASE_URL, clock },
   }
   if (config.SLACK_CLIENT_ID && config.SLACK_CLIENT_SECRET) {
     configs.slack = { clientId: config.SLACK_CLIENT_ID, clientSecret: config.SLACK_CLIENT_SECRET, apiUrl: config.SLACK_API_URL, authorizeUrl: config.SLACK_AUTHORIZE_URL, clock }

@@ -3,6 +3,7 @@ import { Form, useNavigation } from '@remix-run/react'
 import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { CsrfInput } from './csrf-input'
 import { ActionStepFields } from './drip-step-action'
+import { SmsStepFields } from './drip-step-sms'
 import { DripTimeline } from './drip-timeline'
 import { DripTriggerFields } from './drip-triggers'
 import { StepPreview, useStepPreview } from './step-preview'
@@ -19,6 +20,8 @@ export type DripEditorOptions = {
   drips: Array<{ value: string; label: string }>
   /** `contact.first_name`, …, `contact.fields.<key>`: what a step's template may use. */
   mergeFields: string[]
+  /** SMS steps (decision 081): whether Twilio is set up, and the price per segment the editor shows a cost with. */
+  sms: { configured: boolean; pricePerSegment: number; currency: string }
 }
 
 const WEEKDAY_LABELS: Record<string, string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' }
@@ -257,6 +260,7 @@ function StepFields(props: {
           <Group gap="md" mt={4}>
             <Radio value="email" label="Email" />
             <Radio value="action" label="Action" />
+            <Radio value="sms" label="SMS" />
           </Group>
         </Radio.Group>
         <Group grow align="flex-start">
@@ -347,14 +351,18 @@ function StepFields(props: {
           <input type="hidden" name={`${p}onFalse`} value="skip" />
         )}
         {step.kind === 'action' ? (
+          <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
+        ) : step.kind === 'sms' ? (
+          <SmsStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
+        ) : (
+          <EmailStepFields {...props} />
+        )}
+        {step.kind === 'email' ? null : (
           <>
-            <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
-            {/* An email switched to an action keeps its text through a failed save, in case it is switched back. */}
+            {/* An email switched to another kind keeps its text through a failed save, in case it is switched back. */}
             <input type="hidden" name={`${p}subject`} value={step.subject} />
             <input type="hidden" name={`${p}markdown`} value={step.markdown} />
           </>
-        ) : (
-          <EmailStepFields {...props} />
         )}
       </Stack>
     </Paper>

@@ -11,6 +11,7 @@ const KINDS: Array<{ value: DripFormTrigger['kind']; label: string }> = [
   { value: 'date', label: 'Every year on a date field (e.g. birthday)' },
   { value: 'segment', label: 'They enter a segment' },
   { value: 'email_activity', label: 'They open, click, bounce, complain about or unsubscribe from an email' },
+  { value: 'sms_reply', label: 'They reply to a text (any reply, or one keyword)' },
 ]
 
 const ACTIVITIES: Array<{ value: DripFormTrigger['activity']; label: string }> = [
@@ -159,6 +160,16 @@ function TriggerFieldset(props: {
           />
         ) : null}
         {t.kind === 'email_activity' ? <ActivityFields {...props} /> : null}
+        {t.kind === 'sms_reply' ? (
+          <TextInput
+            label={`Trigger ${n}: keyword`}
+            description="One word, any case (e.g. DEMO); empty: any reply. STOP, START and HELP are the carriers’ words."
+            name={`${p}keyword`}
+            value={t.keyword}
+            onChange={(e) => props.onChange({ keyword: e.currentTarget.value })}
+            error={errors[`${p}keyword`]}
+          />
+        ) : null}
       </Stack>
     </Fieldset>
   )

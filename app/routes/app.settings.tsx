@@ -11,6 +11,7 @@ export default function SettingsLayout() {
     ...(shell?.role === 'owner' ? [{ path: 'invitations', label: 'Invitations' }] : []),
     { path: 'tokens', label: 'API tokens' },
     { path: 'notifications', label: 'Notifications' },
+    { path: 'sms', label: 'SMS' },
     { path: 'security', label: 'Security' },
     ...(shell?.role === 'owner' ? [{ path: 'audit', label: 'Audit log' }] : []),
   ]

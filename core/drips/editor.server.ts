@@ -1,6 +1,7 @@
 import { listFieldDefinitions, listSignupForms } from '../../db/queries/contacts'
 import { listDripRows } from '../../db/queries/drips'
 import { listSegments } from '../../db/queries/segments'
+import { getSmsSettings as getSmsSettingsRow } from '../../db/queries/sms'
 import { DripInputSchema } from '../../domain/drip/schema'
 import { mergeFieldNames } from '../../domain/email/liquid'
 import { fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from '../drip-form'
@@ -45,7 +46,7 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
 export async function loadDripEditorOptions(services: Services, args: { workspaceId: string; dripId?: string }) {
   const db = services.database.db
   const ws = { workspaceId: args.workspaceId }
-  const [forms, segments, fields, drips] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws)])
+  const [forms, segments, fields, drips, sms] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws), getSmsSettingsRow(db, ws)])
   return {
     timezones: ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')],
     forms: forms.map((f) => ({ value: f.id, label: f.name })),
@@ -54,6 +55,7 @@ export async function loadDripEditorOptions(services: Services, args: { workspac
     fields: fields.map((f) => ({ value: f.key, label: f.label, type: f.type })),
     drips: drips.filter((d) => d.id !== args.dripId).map((d) => ({ value: d.id, label: d.name })),
     mergeFields: mergeFieldNames(fields.map((f) => f.key)),
+    sms: { configured: !!sms?.accountId && !!(sms.fromNumber || sms.messagingServiceSid), pricePerSegment: sms?.pricePerSegment ?? 0.0079, currency: sms?.currency ?? 'USD' },
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
 import { isEmailBounce } from '../../connectors/email/index'
+import { smsRecipientRefusal } from '../../connectors/sms/index'
 import type { Db } from '../../db/client'
 import { getAccountCredentials } from '../../db/queries/accounts'
 import { getEmailSettings, type EmailSettings } from '../../db/queries/contacts'
@@ -8,6 +9,9 @@ import { loadActiveDrips, loadSegmentRules, segmentRuleKey, type DripWithSteps }
 import { claimDueEnrollments, insertSkippedDeliveries, recordAndMark, releaseClaims, settleEnrollments, type ClaimedEnrollment, type SendRecord, type Settlement } from '../../db/queries/enrollments'
 import { insertContactEvent } from '../../db/queries/events'
 import { suppressAddress } from '../../db/queries/suppression'
+import { suppressPhone } from '../../db/queries/sms'
+import { smsSkipReason } from '../../domain/sms/eligibility'
+import { contactScope, renderTemplate } from '../../domain/email/liquid'
 import type { Keyring } from '../../db/vault'
 import type { Clock } from '../../domain/clock'
 import { decideSendFailure } from '../../domain/drip/failure'
@@ -18,7 +22,8 @@ import type { LinkClaims } from '../../domain/email/links'
 import type { ChannelContent } from '../../connectors/types'
 import type { Services } from '../services.server'
 import { composeEmail, emailConnector } from '../email.server'
-import { emailBounces, emailsSent } from '../metrics.server'
+import { emailBounces, emailsSent, smsSent } from '../metrics.server'
+import { smsSenderFor, smsWebhookUrls, type SmsSender } from '../sms.server'
 import { createNetGuard, type NetGuard } from '../../connectors/net-guard'
 import { runActionStep, type ActionItem, type WebhookOptions } from './actions.server'
 
@@ -44,6 +49,10 @@ export type DripRunnerDeps = {
   clock: Clock
   keyring: Keyring
   email: Connector
+  /** SMS steps (decision 081): the registry's Twilio connector; absent, SMS steps wait as with a missing sender. */
+  sms?: Connector
+  /** Where Twilio posts an SMS's status changes (APP_URL/webhooks/twilio/<workspace>/status). */
+  smsStatusUrl?: (workspaceId: string) => string
   compose: ComposeEmail
   /** Enrollments claimed per statement. Default 200. */
   batchSize?: number
@@ -76,6 +85,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
   )
   const segments = await loadSegmentRules(db, { refs })
   const senders = new Map<string, SenderContext>()
+  const smsSenders = new Map<string, SmsSender>()
   let cursor: { at: Date; id: string } | null = null
   // The budget is wall time (a fixed test clock must not make a pass endless).
   const wallStart = performance.now()
@@ -98,7 +108,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
     report.claimed += batch.length
     const last = batch[batch.length - 1]!
     cursor = { at: last.nextDueAt, id: last.id }
-    await runBatch(deps, { batch, claimId, drips, segments, senders, now, report })
+    await runBatch(deps, { batch, claimId, drips, segments, senders, smsSenders, now, report })
   }
   return report
 }
@@ -124,11 +134,19 @@ async function senderFor(deps: DripRunnerDeps, senders: Map<string, SenderContex
   return ctx
 }
 
-type SendItem = { enrollment: ClaimedEnrollment; drip: DripWithSteps; position: number; skipped: number[]; sender: { settings: EmailSettings; credentials: Credentials } }
+type SendItem = {
+  enrollment: ClaimedEnrollment
+  drip: DripWithSteps
+  position: number
+  skipped: number[]
+  sender: { settings: EmailSettings; credentials: Credentials }
+  /** Set for an SMS step: the workspace's Twilio sender. */
+  sms?: Exclude<SmsSender, { problem: string }>
+}
 
 async function runBatch(
   deps: DripRunnerDeps,
-  args: { batch: ClaimedEnrollment[]; claimId: string; drips: Map<string, DripWithSteps>; segments: Map<string, import('../../domain/email/types').SegmentRule>; senders: Map<string, SenderContext>; now: Date; report: DripPassReport },
+  args: { batch: ClaimedEnrollment[]; claimId: string; drips: Map<string, DripWithSteps>; segments: Map<string, import('../../domain/email/types').SegmentRule>; senders: Map<string, SenderContext>; smsSenders: Map<string, SmsSender>; now: Date; report: DripPassReport },
 ): Promise<void> {
   const { batch, claimId, drips, now, report } = args
   const settlements: Settlement[] = []
@@ -177,6 +195,31 @@ async function runBatch(
     report.skipped += decision.skipped.length
     if (decision.action === 'send' && drip.steps[decision.position]?.content.action) {
       actions.push({ enrollment, drip, position: decision.position, skipped: decision.skipped, sender })
+    } else if (decision.action === 'send' && drip.steps[decision.position]?.content.sms) {
+      // An SMS step (decision 081): no phone, consent or an opted-out number skips it with the reason; no SMS set-up waits.
+      let smsSender = args.smsSenders.get(enrollment.workspaceId)
+      if (!smsSender) args.smsSenders.set(enrollment.workspaceId, (smsSender = await smsSenderFor(deps, { workspaceId: enrollment.workspaceId })))
+      const step = drip.steps[decision.position]!
+      const reason = smsSkipReason({ phone: c.phone, smsConsentAt: c.smsConsentAt, smsSuppressed: enrollment.smsSuppressed })
+      if ('problem' in smsSender) {
+        report.deferred++
+        settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: retryAt, endReason: smsSender.problem, skipped: stepIdsOf(drip, decision.skipped) })
+      } else if (reason) {
+        report.skipped++
+        const advance = afterSend({ drip: toDripDef(drip), steps: drip.steps.map(toStepDef), position: decision.position, sentAt: now, enrolledAt: enrollment.startedAt, contactTimezone: c.timezone })
+        settlements.push({
+          id: enrollment.id,
+          claimId,
+          status: advance.status,
+          stepPosition: advance.position,
+          nextDueAt: advance.nextDueAt,
+          endReason: advance.status === 'completed' ? 'all steps done' : null,
+          skipped: [...stepIdsOf(drip, decision.skipped), { workspaceId: drip.drip.workspaceId, sequenceId: drip.drip.id, stepId: step.id, reason }],
+        })
+      } else {
+        queue.push({ enrollment, drip, position: decision.position, skipped: decision.skipped, sender, sms: smsSender })
+        if (sender.settings.frequencyCap) batchSends.set(c.id, [...(batchSends.get(c.id) ?? []), now])
+      }
     } else if (decision.action === 'send') {
       queue.push({ enrollment, drip, position: decision.position, skipped: decision.skipped, sender })
       if (sender.settings.frequencyCap) batchSends.set(c.id, [...(batchSends.get(c.id) ?? []), now])
@@ -204,23 +247,28 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
   const { db, clock } = deps
   const late: Settlement[] = []
   let record: SendRecord | null = null
-  const render = (item: SendItem) => {
+  const render = (item: SendItem): ChannelContent | ConnectorError => {
     const step = item.drip.steps[item.position]!
     const e = item.enrollment
     try {
-      return deps.compose({
+      if (step.content.sms) {
+        const body = renderTemplate(step.content.sms.text, { scope: { contact: contactScope(e.contact) }, output: (v) => v }).trim()
+        return { parts: [], sms: { to: e.contact.phone ?? '', body, statusCallback: deps.smsStatusUrl?.(e.workspaceId) } }
+      }
+      const email = deps.compose({
         settings: item.sender.settings,
         contact: e.contact,
         template: step.content.email ?? { subject: step.content.parts[0]?.text.slice(0, 80) ?? '', markdown: step.content.parts.map((p) => p.text).join('\n\n') },
         claims: { workspaceId: e.workspaceId, contactId: e.contactId, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id },
       })
+      return { parts: [], email }
     } catch (error) {
       // A template that cannot be rendered for this contact (a limit reached): that send fails, the batch goes on.
       if (error instanceof TemplateError) return new ConnectorError('invalid-content', `template: ${error.message}`)
       throw error
     }
   }
-  let nextEmail = render(queue[0]!)
+  let nextMessage = render(queue[0]!)
   let stopAt = queue.length
   const started = performance.now()
   const leaseMs = deps.leaseMs ?? 120_000
@@ -236,15 +284,15 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
     const item = queue[i]!
     const e = item.enrollment
     const step = item.drip.steps[item.position]!
-    const email = nextEmail
+    const message = nextMessage
     const attemptId = randomUUID()
     const at = clock.now()
     const marking = recordAndMark(db, {
       record,
-      mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at },
+      mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at, ...(item.sms ? { channel: 'sms' as const } : {}) },
     })
     // Render the next message while the database works on this statement.
-    if (i + 1 < stopAt) nextEmail = render(queue[i + 1]!)
+    if (i + 1 < stopAt) nextMessage = render(queue[i + 1]!)
     const mark = await marking
     record = null
     const skippedSteps = item.skipped.flatMap((p) => (item.drip.steps[p] ? [{ workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: item.drip.steps[p]!.id }] : []))
@@ -253,6 +301,10 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
       if (mark && mark.alreadySettled) {
         // Sent before (a re-claimed enrollment whose delivery was recorded): just move on.
         late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, skipped: skippedSteps })
+      } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive && mark.blocked.smsBlocked && mark.blocked.status === 'subscribed' && !mark.blocked.suppressed) {
+        // An SMS step whose contact opted out of SMS (or lost phone or consent) since the claim: skipped, the enrollment goes on.
+        report.skipped++
+        late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, skipped: [...skippedSteps, { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, reason: 'no SMS consent or opted out of SMS' }] })
       } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive) {
         // Unsubscribed or suppressed since the claim: nothing is sent, the enrollment ends.
         report.blocked++
@@ -263,18 +315,33 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
     }
     const base = { deliveryId: mark.deliveryId, attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, contactId: e.contactId }
     try {
-      if (email instanceof ConnectorError) throw email
-      const result = await deps.email.publish({ credentials: item.sender.credentials, idempotencyKey: `${e.id}:${step.id}`, content: { parts: [], email } })
+      if (message instanceof ConnectorError) throw message
+      let result
+      if (item.sms) {
+        if (!deps.sms) throw new ConnectorError('disconnected', 'the SMS connector is not configured')
+        result = await deps.sms.publish({ credentials: item.sms.credentials, idempotencyKey: `${e.id}:${step.id}`, content: message })
+        smsSent.inc()
+      } else {
+        result = await deps.email.publish({ credentials: item.sender.credentials, idempotencyKey: `${e.id}:${step.id}`, content: message })
+        emailsSent.inc()
+      }
       const done = clock.now()
       report.sent++
-      emailsSent.inc()
       record = { ...base, state: 'published', remoteId: result.remoteId, lastError: null, lastErrorKind: null, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, sentKey: `sent:${e.id}:${step.id}`, at: done }
     } catch (error) {
       const done = clock.now()
       const err = error instanceof ConnectorError ? error : new ConnectorError('unknown-outcome', (error as Error).message)
       // What the failure means is decided in domain/drip/failure.ts; here it is recorded.
-      const outcome = decideSendFailure({ kind: err.kind, message: err.message, hardBounce: isEmailBounce(error), position: item.position, next: advance, retryAt: args.retryAt })
+      const refused = item.sms ? smsRecipientRefusal(err) : null
+      const outcome = decideSendFailure({ kind: err.kind, message: err.message, hardBounce: isEmailBounce(error), refused, position: item.position, next: advance, retryAt: args.retryAt })
       report.failed++
+      if (outcome.suppress && refused === 'opted_out' && e.contact.phone) {
+        const phone = e.contact.phone
+        await db.transaction(async (tx) => {
+          await suppressPhone(tx, { workspaceId: e.workspaceId, phone, reason: 'carrier_opt_out', detail: err.message.slice(0, 300), at: done })
+          await insertContactEvent(tx, { workspaceId: e.workspaceId, contactId: e.contactId, type: 'sms_opted_out', properties: { source: 'twilio', code: err.detail?.code ?? null }, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id, occurredAt: done })
+        })
+      }
       if (outcome.suppress && isEmailBounce(error)) {
         await db.transaction(async (tx) => {
           await suppressAddress(tx, { workspaceId: e.workspaceId, email: e.contact.email, reason: 'hard_bounce', detail: error.smtpResponse, at: done })
@@ -366,6 +433,8 @@ export function dripRunnerDeps(services: Services, overrides: Partial<DripRunner
     clock: services.clock,
     keyring: services.keyring,
     email: overrides.email ?? emailConnector(services),
+    sms: services.connectors?.sms,
+    smsStatusUrl: (workspaceId) => smsWebhookUrls(services, workspaceId).statusUrl,
     compose: (args) => composeEmail(services, { ...args, tracked: true }),
     webhook: { fetch: webhookGuard(services.config.ALLOW_PRIVATE_NETWORK_HOSTS === true).fetch },
     ...overrides,

@@ -152,7 +152,7 @@ export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>
 
 export async function loadEditorOptions(services: Services, args: { workspaceId: string }) {
   // A series posts to accounts' own audiences: senders of a connector that reads `email` are not targets.
-  const accounts = (await listAccounts(services.database.db, args)).filter((a) => !isConnectorKind(a.kind) || services.connectors[a.kind]?.reads !== 'email')
+  const accounts = (await listAccounts(services.database.db, args)).filter((a) => !isConnectorKind(a.kind) || (services.connectors[a.kind]?.reads ?? 'parts') === 'parts')
   return {
     accounts: accounts.map((a) => ({
       id: a.id,

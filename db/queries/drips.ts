@@ -11,7 +11,7 @@ export type DripRow = typeof sequences.$inferSelect & { settings: DripSettings }
 export type DripStepRow = typeof sequenceSteps.$inferSelect & { settings: DripStepSettings }
 export type DripWithSteps = { drip: DripRow; steps: DripStepRow[] }
 
-export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; settings: DripStepSettings }
+export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; sms?: { text: string }; settings: DripStepSettings }
 
 const isDrip = eq(sequences.kind, 'drip')
 
@@ -32,6 +32,7 @@ export async function insertDrip(
 
 function stepColumns(s: NewDripStep) {
   if (s.action) return { content: { parts: [], action: s.action }, settings: s.settings }
+  if (s.sms) return { content: { parts: [], sms: s.sms }, settings: s.settings }
   return { content: { parts: [{ text: s.markdown }], email: { subject: s.subject, markdown: s.markdown } }, settings: s.settings }
 }
 
@@ -117,7 +118,7 @@ export async function deleteDripRow(db: DbOrTx, args: { workspaceId: string; dri
 
 /** Active drips (of a workspace, or all) with a trigger of this kind (and key: form id, event name, date field, segment id). */
 export async function findTriggeredDrips(db: DbOrTx, args: { workspaceId?: string; kind: DripTriggerKind; key?: string }): Promise<DripRow[]> {
-  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', email_activity: 'activity', manual: null }[args.kind]
+  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', email_activity: 'activity', sms_reply: 'keyword', manual: null }[args.kind]
   const wanted = [{ kind: args.kind, ...(args.key !== undefined && keyField ? { [keyField]: args.key } : {}) }]
   return (await db
     .select()

@@ -124,8 +124,14 @@ export type ClaimedEnrollment = {
     status: string
     leadScore: number
     leadScoreAt: Date | null
+    /** E.164, or null (SMS steps skip the contact). */
+    phone: string | null
+    /** When the contact gave SMS consent (null: none; SMS steps skip the contact). */
+    smsConsentAt: string | null
   }
   suppressed: boolean
+  /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
+  smsSuppressed: boolean
   recentSends: Date[]
   activity: Array<{ type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }>
 }
@@ -161,8 +167,10 @@ export async function claimDueEnrollments(
       'id', c.id, 'workspaceId', c.workspace_id, 'sequenceId', c.sequence_id, 'contactId', c.contact_id,
       'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
-                                   'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at),
+                                   'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
+                                   'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at'),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
+      'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
         SELECT coalesce(json_agg(ev.occurred_at), '[]'::json) FROM contact_events ev
         WHERE ev.workspace_id = c.workspace_id AND ev.contact_id = c.contact_id AND ev.type = 'sent'
@@ -225,9 +233,14 @@ export type SendMark = {
   attemptId: string
   dueAt: Date
   at: Date
+  /** An SMS step: also requires a phone, SMS consent and a number not suppressed for SMS (decision 081). */
+  channel?: 'sms'
 }
 
-export type MarkResult = { deliveryId: string; alreadySettled: false } | { deliveryId: null; alreadySettled: true } | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean } }
+export type MarkResult =
+  | { deliveryId: string; alreadySettled: false }
+  | { deliveryId: null; alreadySettled: true }
+  | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean; /** SMS only: no phone, no consent or opted out since the claim. */ smsBlocked: boolean } }
 
 /**
  * THE per-message statement: record the previous message's outcome (delivery state, enrollment
@@ -267,10 +280,12 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       RETURNING id
     ), n AS (
       SELECT * FROM jsonb_to_record(${json(m ? snake(m) : {})}) AS x(
-        workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, contact_id uuid, claim_id uuid, attempt_id uuid, due_at timestamptz, at timestamptz)
+        workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, contact_id uuid, claim_id uuid, attempt_id uuid, due_at timestamptz, at timestamptz, channel text)
       WHERE x.enrollment_id IS NOT NULL
     ), facts AS (
       SELECT n.*, k.status AS contact_status,
+        (n.channel IS NOT DISTINCT FROM 'sms' AND (k.phone IS NULL OR k.sms_consent IS NULL
+          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone))) AS sms_blocked,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
         EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
                 WHERE e.id = n.enrollment_id AND e.claim_id = n.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
@@ -278,7 +293,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), nd AS (
       INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
       SELECT f.workspace_id, f.sequence_id, f.step_id, f.enrollment_id, f.due_at, 'publishing', f.attempt_id, f.at, f.at, 1, f.at, f.at
-      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active
+      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active AND NOT f.sms_blocked
       ON CONFLICT (enrollment_id, step_id) WHERE enrollment_id IS NOT NULL DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
         attempts = deliveries.attempts + 1, state = 'publishing', version = deliveries.version + 1, updated_at = excluded.updated_at
         WHERE deliveries.state IN ('planned', 'queued', 'publishing')
@@ -290,14 +305,15 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       'hasNext', EXISTS (SELECT 1 FROM n),
       'status', (SELECT contact_status FROM facts LIMIT 1), 'suppressed', (SELECT suppressed FROM facts LIMIT 1),
       'enrollmentActive', (SELECT enrollment_active FROM facts LIMIT 1),
+      'smsBlocked', (SELECT sms_blocked FROM facts LIMIT 1),
       'cfg', (SELECT v FROM cfg)
     )::text AS r`)
-  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null }
+  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; smsBlocked: boolean | null }
   if (!out.hasNext) return null
   if (out.marked) return { deliveryId: out.marked, alreadySettled: false }
-  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive
+  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive && !out.smsBlocked
   if (allowed) return { deliveryId: null, alreadySettled: true }
-  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive } }
+  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, smsBlocked: !!out.smsBlocked } }
 }
 
 export type Settlement = {
@@ -307,15 +323,15 @@ export type Settlement = {
   stepPosition: number
   nextDueAt: Date | null
   endReason: string | null
-  /** Steps passed without sending (condition false): recorded as `skipped` deliveries. */
-  skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string }>
+  /** Steps passed without sending (condition false; an SMS step without phone or consent, with its `reason`): recorded as `skipped` deliveries. */
+  skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string; reason?: string }>
 }
 
 /** Record every non-send outcome of a batch (defer, skip, end) in one statement. */
 export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[]; now: Date }): Promise<number> {
   if (args.items.length === 0) return 0
   const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason }))
-  const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id })))
+  const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id, reason: s.reason ?? null })))
   const result = await db.execute(sql`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text)
@@ -326,10 +342,10 @@ export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[];
       FROM x WHERE e.id = x.id AND e.claim_id = x.claim_id AND e.status = 'active'
       RETURNING e.id
     ), s AS (
-      SELECT * FROM jsonb_to_recordset(${json(skipped)}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid)
+      SELECT * FROM jsonb_to_recordset(${json(skipped)}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, reason text)
     ), i AS (
-      INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, created_at, updated_at)
-      SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', ${ts(args.now)}, ${ts(args.now)}
+      INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, last_error, last_error_kind, created_at, updated_at)
+      SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', s.reason, CASE WHEN s.reason IS NULL THEN NULL ELSE 'skipped' END, ${ts(args.now)}, ${ts(args.now)}
       FROM s WHERE s.enrollment_id IN (SELECT id FROM u)
       ON CONFLICT DO NOTHING
       RETURNING id

@@ -32,11 +32,22 @@ export const contacts = pgTable(
     /** The score as of `leadScoreAt`; read it through `currentLeadScore` (it decays with time). */
     leadScore: doublePrecision('lead_score').notNull().default(0),
     leadScoreAt: instant('lead_score_at'),
+    /** E.164 (`+14155550123`), validated by domain/sms/phone.ts; null: no SMS steps reach this contact (decision 081). */
+    phone: text('phone'),
+    /** The contact's SMS consent, separate from email's: when, where and the exact text shown. Null: none given. */
+    smsConsent: jsonb('sms_consent').$type<SmsConsent>(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('contacts_workspace_email_uq').on(t.workspaceId, t.email), index('contacts_workspace_created_idx').on(t.workspaceId, t.createdAt)],
+  (t) => [
+    uniqueIndex('contacts_workspace_email_uq').on(t.workspaceId, t.email),
+    index('contacts_workspace_created_idx').on(t.workspaceId, t.createdAt),
+    index('contacts_workspace_phone_idx').on(t.workspaceId, t.phone),
+  ],
 )
+
+/** SMS consent as given: when, through what (`form:<id>`, `api`, `import`, `keyword`), and the text shown. */
+export type SmsConsent = { at: string; source: string; text: string | null }
 
 /** Every consent a contact gave: when, where, from which IP, the exact text shown, and the double opt-in confirmation. */
 export const consentRecords = pgTable(
@@ -71,7 +82,8 @@ export const customFieldDefinitions = pgTable(
   (t) => [uniqueIndex('custom_field_definitions_key_uq').on(t.workspaceId, t.key)],
 )
 
-export const CONTACT_EVENT_TYPES = ['event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+/** `sms_reply`, `sms_opted_out`, `sms_opted_in`: inbound texts (decision 081). */
+export const CONTACT_EVENT_TYPES = ['event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed', 'sms_reply', 'sms_opted_out', 'sms_opted_in'] as const
 export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number]
 
 /** Something a contact did or that happened to them: API events, email activity. Drives triggers, conditions and score. */

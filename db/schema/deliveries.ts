@@ -50,6 +50,8 @@ export const deliveries = pgTable(
     lastError: text('last_error'),
     lastErrorKind: text('last_error_kind'),
     publishedAt: instant('published_at'),
+    /** SMS steps: the carrier's last reported status (queued, sent, delivered, undelivered, failed; decision 081). */
+    providerStatus: text('provider_status'),
     /** When the workspace was told (by email) that this delivery failed, was missed or needs review. */
     notifiedAt: instant('notified_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
@@ -63,5 +65,6 @@ export const deliveries = pgTable(
     check('deliveries_one_target_ck', sql`num_nonnulls(${t.accountId}, ${t.enrollmentId}) = 1`),
     index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),
     index('deliveries_workspace_due_idx').on(t.workspaceId, t.dueAt),
+    index('deliveries_remote_idx').on(t.remoteId).where(sql`${t.remoteId} is not null and ${t.enrollmentId} is not null`),
   ],
 )

@@ -14,6 +14,8 @@ export type StepContent = {
   email?: { subject: string; markdown: string }
   /** An action step (drips, decision 079): what it does instead of sending an email. */
   action?: DripAction
+  /** An SMS step (drips, decision 081): the text with merge fields. */
+  sms?: { text: string }
 }
 
 /**

@@ -46,4 +46,12 @@ describe('decideSendFailure', () => {
       stopBatch: true,
     })
   })
+
+  it('an SMS recipient refused by the provider fails the step; an opted-out number is suppressed; the enrollment goes on', () => {
+    const out = decideSendFailure({ ...base, kind: 'invalid-content', refused: 'opted_out' })
+    expect(out.delivery).toEqual({ state: 'failed', errorKind: 'sms_opted_out' })
+    expect(out.enrollment).toEqual({ status: base.next.status, position: base.next.position, nextDueAt: base.next.nextDueAt, endReason: null })
+    expect(out).toMatchObject({ suppress: true, countAsSent: false, stopBatch: false })
+    expect(decideSendFailure({ ...base, kind: 'invalid-content', refused: 'invalid_number' })).toMatchObject({ delivery: { errorKind: 'sms_invalid_number' }, suppress: false })
+  })
 })

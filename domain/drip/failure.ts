@@ -33,6 +33,8 @@ export function decideSendFailure(args: {
   message: string
   /** The error is a permanent rejection of the recipient (an SMTP 5xx at RCPT TO). */
   hardBounce: boolean
+  /** SMS: the provider refused the recipient (opted out at the carrier, or not a textable number): the step fails, the enrollment goes on. */
+  refused?: 'opted_out' | 'invalid_number' | null
   /** The step that was being sent. */
   position: number
   /** Where the enrollment goes after a send of this step (domain/drip/runner.ts `afterSend`). */
@@ -43,6 +45,10 @@ export function decideSendFailure(args: {
   const ended = (status: EnrollmentStatus, endReason: string) => ({ status, position, nextDueAt: null, endReason })
   if (args.hardBounce) {
     return { delivery: { state: 'failed', errorKind: 'hard_bounce' }, enrollment: ended('bounced', 'hard bounce'), suppress: true, countAsSent: false, stopBatch: false }
+  }
+  if (args.refused) {
+    const next = { status: args.next.status, position: args.next.position, nextDueAt: args.next.nextDueAt, endReason: null }
+    return { delivery: { state: 'failed', errorKind: `sms_${args.refused}` }, enrollment: next, suppress: args.refused === 'opted_out', countAsSent: false, stopBatch: false }
   }
   switch (kind) {
     case 'unknown-outcome':

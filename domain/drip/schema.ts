@@ -9,7 +9,9 @@ import { DripActionSchema } from './actions'
 import { isStorableJson, isStorableText } from '../email/contact'
 import { SegmentRuleSchema } from '../email/types'
 import { IsoDurationSchema, TimeZoneSchema } from '../timing/input'
-import { QuietHoursSchema, SendWindowSchema } from '../timing/drip'
+import { QuietHoursSchema, SendWindowSchema, type QuietHours } from '../timing/drip'
+import { countSmsSegments, MAX_SMS_SEGMENTS } from '../sms/segments'
+import { classifyInbound } from '../sms/keywords'
 
 export const REENTRY_POLICIES = ['once_ever', 'once_at_a_time', 'every_time'] as const
 export type ReentryPolicy = (typeof REENTRY_POLICIES)[number]
@@ -43,6 +45,17 @@ export const DripTriggerSchema = z.discriminatedUnion('kind', [
     step: z.number().int().min(0).max(99).optional(),
     url: z.url({ error: 'must be a URL' }).max(2000).optional(),
   }),
+  /** An SMS reply (decision 081): any reply, or one that is exactly `keyword` (one word, any case). STOP, START and HELP words are the carriers'. */
+  z.strictObject({
+    kind: z.literal('sms_reply'),
+    keyword: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9]{1,20}$/, { error: 'must be one word of letters and digits' })
+      .transform((k) => k.toUpperCase())
+      .refine((k) => classifyInbound(k) === 'reply', { error: 'STOP, START and HELP words are handled by the carrier rules, not triggers' })
+      .optional(),
+  }),
 ])
 export type DripTrigger = z.infer<typeof DripTriggerSchema>
 export type DripTriggerKind = DripTrigger['kind']
@@ -64,6 +77,8 @@ export function triggerIdentity(t: DripTrigger): string {
       return `segment:${t.segmentId}`
     case 'email_activity':
       return `email_activity:${t.activity}:${t.dripId ?? '*'}:${t.step ?? '*'}:${t.url ?? '*'}`
+    case 'sms_reply':
+      return `sms_reply:${t.keyword ?? '*'}`
   }
 }
 
@@ -158,12 +173,26 @@ export const DripSettingsSchema = z.strictObject({
 })
 export type DripSettings = z.infer<typeof DripSettingsSchema>
 
+export const STEP_KINDS = ['email', 'action', 'sms'] as const
+export type StepKind = (typeof STEP_KINDS)[number]
+
+/** SMS steps of a drip without quiet hours of its own or of the drip stay quiet from 21:00 to 08:00 in the contact's zone (TCPA-style hours; decision 081). */
+export const SMS_DEFAULT_QUIET_HOURS: QuietHours = { start: '21:00', end: '08:00' }
+
 export const DripStepInputSchema = z.strictObject({
   /** Present when editing an existing step (keeps its counts and its enrollments' place). */
   id: z.uuid().optional(),
-  /** `email` (the default: stored drips and earlier API clients) or `action` (decision 079). */
-  kind: z.enum(['email', 'action'], { error: 'kind must be email or action' }).default('email'),
+  /** `email` (the default: stored drips and earlier API clients), `action` (decision 079) or `sms` (decision 081). */
+  kind: z.enum(STEP_KINDS, { error: 'kind must be email, action or sms' }).default('email'),
   action: DripActionSchema.optional(),
+  /** An SMS step's text, with the same Liquid merge fields as an email (decision 081). */
+  text: z
+    .string()
+    .max(2000)
+    .refine((s) => s.trim().length > 0, { error: 'write the text message' })
+    .refine(isStorableText, Storable)
+    .refine((s) => countSmsSegments(s).segments <= MAX_SMS_SEGMENTS, { error: `must fit in ${MAX_SMS_SEGMENTS} SMS segments` })
+    .optional(),
   subject: z
     .string()
     .trim()
@@ -209,7 +238,12 @@ export const DripInputSchema = z
   .superRefine((d, ctx) => {
     if (d.trigger && d.triggers) ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'give either trigger or triggers, not both' })
     d.steps.forEach((s, i) => {
-      if (s.kind === 'email') {
+      if (s.kind !== 'sms' && s.text !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'text'], message: 'only an SMS step has a text' })
+      if (s.kind === 'sms') {
+        if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
+        if (s.subject !== undefined || s.markdown !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, s.subject !== undefined ? 'subject' : 'markdown'], message: 'an SMS step has a text, not a subject or body' })
+        if (s.text === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'text'], message: 'write the text message' })
+      } else if (s.kind === 'email') {
         if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
         if (s.subject === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'subject'], message: 'write a subject line' })
         if (s.markdown === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'markdown'], message: 'write the message body' })
@@ -222,7 +256,11 @@ export const DripInputSchema = z
       }
     })
   })
-  .transform(({ trigger, triggers, ...d }) => ({ ...d, triggers: triggers ?? [trigger ?? { kind: 'manual' as const }] }))
+  .transform(({ trigger, triggers, ...d }) => ({
+    ...d,
+    triggers: triggers ?? [trigger ?? { kind: 'manual' as const }],
+    steps: d.steps.map((s) => (s.kind === 'sms' && !s.quietHours && !d.quietHours ? { ...s, quietHours: SMS_DEFAULT_QUIET_HOURS } : s)),
+  }))
 export type DripInput = z.input<typeof DripInputSchema>
 export type DripInputParsed = z.output<typeof DripInputSchema>
 

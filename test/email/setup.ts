@@ -24,11 +24,11 @@ export const T0 = new Date('2026-11-02T09:00:00Z')
  * sender configured and one signup form, all through the real pages; a worker sends the forms' confirmation emails (unless `worker: false`,
  * or `worker` defines the jobs it runs).
  */
-export async function startEmailApp(options: { worker?: boolean | DefineJobs } = {}): Promise<EmailTestApp> {
+export async function startEmailApp(options: { worker?: boolean | DefineJobs; env?: Record<string, string> } = {}): Promise<EmailTestApp> {
   const clock = fixedClock(T0)
   const smtp = await startSmtpServer()
   // A worker runs the signup forms' confirmation emails (they are queued, not sent inside the request).
-  const app = await startTestApp({ clock, worker: options.worker === false ? undefined : typeof options.worker === 'function' ? options.worker : defineSignupConfirmation })
+  const app = await startTestApp({ clock, env: options.env, worker: options.worker === false ? undefined : typeof options.worker === 'function' ? options.worker : defineSignupConfirmation })
   const browser = await signUpAs(app, { email: 'owner@brand.test' })
   const tokenPage = await browser.submit('/app/settings/tokens', { intent: 'create', name: 'email tests' })
   const token = /trk_[A-Za-z0-9_-]+/.exec(await tokenPage.text())![0]

@@ -74,6 +74,8 @@ beforeAll(async () => {
     $tokenId: spareTokenId,
     $accountId: accountId,
     $membershipId: '00000000-0000-4000-8000-000000000001',
+    // Twilio's webhooks (decision 081): the workspace has no SMS set up, so every post is refused (403).
+    $workspaceId: workspaceId,
     $: 'nothing-here',
   })
   // Signed links of the public pages (preferences, unsubscribe, confirmation): the real ones, so the

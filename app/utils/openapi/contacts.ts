@@ -25,6 +25,16 @@ export const ContactCreateSchema = z.strictObject({
   fields: FieldValues.optional(),
   tags: z.array(TagSchema.refine(isStorableText, 'must not contain NUL characters')).max(100).optional(),
   status: z.enum(['subscribed', 'unsubscribed']).optional().describe('Default `subscribed`: the caller asserts consent (recorded with source `api`)'),
+  phone: z.string().max(40, 'must be at most 40 characters').nullable().optional().describe('Mobile number, normalised to E.164 (+14155550123); null removes it (and its SMS consent)'),
+  smsConsent: z
+    .strictObject({
+      source: Text(100).pipe(z.string().min(1, 'must not be empty')).optional().describe('Where consent was given (default `api`)'),
+      text: Text(1000).nullable().describe('The exact consent text the person saw'),
+      at: z.iso.datetime().optional().describe('When (default: now)'),
+    })
+    .nullable()
+    .optional()
+    .describe('SMS consent, separate from email consent; null withdraws it. Needs a phone'),
 })
 
 export const ContactUpdateSchema = ContactCreateSchema.extend({
@@ -43,6 +53,8 @@ export const ContactSchema = z.object({
   fields: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
   tags: z.array(z.string()),
   status: z.enum(CONTACT_STATUSES),
+  phone: z.string().nullable(),
+  smsConsent: z.object({ at: z.string(), source: z.string(), text: z.string().nullable() }).nullable(),
   leadScore: z.number().describe('Current score, decay applied'),
   createdAt: Instant,
   updatedAt: Instant,
@@ -171,6 +183,8 @@ export function contactJson(contact: Contact, args: { now: Date; halfLifeDays: n
     fields: contact.fields,
     tags: contact.tags,
     status: contact.status,
+    phone: contact.phone,
+    smsConsent: contact.smsConsent,
     leadScore: displayScore(decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: args.now, halfLifeDays: args.halfLifeDays })),
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
