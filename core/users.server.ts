@@ -6,6 +6,7 @@ import { closePasswordResets } from '../db/queries/password-resets'
 import { deleteUserSessions } from '../db/queries/sessions'
 import { findUserByEmail, getUserById, insertUser, setUserPassword } from '../db/queries/users'
 import { createWorkspace } from '../db/queries/workspaces'
+import { acceptInvitation } from '../db/queries/invitations'
 import { reportAccountEvent } from './account-events'
 import { checkCurrentPassword, describeWait } from './login-throttle.server'
 import { NewPasswordSchema, passwordProblem, refinePasswordWithUser } from './passwords'
@@ -16,15 +17,22 @@ import type { Services } from './services.server'
 export { COMMON_PASSWORD_MESSAGE, PASSWORD_MIN_LENGTH, passwordProblem } from './passwords'
 
 /** Shared by the sign-up form, the CLI and tests. */
-export const SignUpSchema = z
-  .object({
-    email: z.string().trim().pipe(z.email('Enter an email address like name@example.com').max(254)),
-    password: NewPasswordSchema,
-    name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
-    workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
-  })
-  .superRefine(refinePasswordWithUser)
+const SignUpFields = z.object({
+  email: z.string().trim().pipe(z.email('Enter an email address like name@example.com').max(254)),
+  password: NewPasswordSchema,
+  name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
+  workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+})
+export const SignUpSchema = SignUpFields.superRefine(refinePasswordWithUser)
 export type SignUpInput = z.infer<typeof SignUpSchema>
+/** Someone who signs up through an invitation joins that workspace and gets none of their own (issue 20). */
+export const InvitedSignUpSchema = SignUpFields.omit({ workspaceName: true }).superRefine(refinePasswordWithUser)
+export type InvitedSignUpInput = z.infer<typeof InvitedSignUpSchema>
+
+/** The invitation was used, revoked or expired between the sign-up page and its submit. */
+export class InvitationGoneError extends Error {
+  override name = 'InvitationGoneError'
+}
 
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError'
@@ -53,6 +61,21 @@ export async function signUp(db: Db, input: SignUpInput) {
     const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash })
     const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id })
     return { user, workspace }
+  })
+}
+
+/**
+ * Create a user and make them a member of the workspace that invited them, in one transaction: an
+ * invitation that is no longer open creates nothing (InvitationGoneError).
+ */
+export async function signUpInvited(services: Pick<Services, 'database' | 'clock'>, args: { input: InvitedSignUpInput; tokenHash: string }) {
+  const passwordHash = await hashPassword(args.input.password)
+  return services.database.db.transaction(async (tx) => {
+    if (await findUserByEmail(tx, { email: args.input.email })) throw new EmailTakenError('An account with this email already exists')
+    const user = await insertUser(tx, { email: args.input.email, name: args.input.name, passwordHash })
+    const joined = await acceptInvitation(tx, { tokenHash: args.tokenHash, userId: user.id, now: services.clock.now() })
+    if (!joined) throw new InvitationGoneError('The invitation is no longer open')
+    return { user, joined }
   })
 }
 

@@ -4,6 +4,7 @@ import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { requireMembership } from '~/utils/auth.server'
 import { loadAttention, loadOnboarding, type OnboardingStep } from '../core.server'
 import type { loader as appLoader } from './app'
+import { roleWithArticle } from '#domain/roles'
 
 const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {
   failed: { label: 'Failed', color: 'red', next: 'Fix the post or reconnect the account, then reschedule it.' },
@@ -26,7 +27,7 @@ export default function Dashboard() {
     <Stack maw={960}>
       <Title order={1}>{shell?.workspace.name ?? 'Dashboard'}</Title>
       <Text>
-        Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell?.role === 'owner' ? 'an' : 'a'} {shell?.role} of this workspace.
+        Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell ? roleWithArticle(shell.role) : ''} of this workspace.
       </Text>
       {onboarding.done < onboarding.steps.length ? <Onboarding steps={onboarding.steps} done={onboarding.done} /> : null}
       {needsApproval > 0 ? (
