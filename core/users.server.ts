@@ -1,6 +1,7 @@
 import { hash, verify } from '@node-rs/argon2'
 import { z } from 'zod'
 import { lineSchema } from '../domain/text'
+import { TimezoneSchema } from '../domain/email/contact'
 import type { Db } from '../db/client'
 import { closePasswordResets } from '../db/queries/password-resets'
 import { deleteUserSessions } from '../db/queries/sessions'
@@ -22,11 +23,13 @@ const SignUpFields = z.object({
   password: NewPasswordSchema,
   name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
   workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+  /** The browser's zone, filled in by the sign-up page: the new workspace's zone (else UTC). One it cannot read is ignored. */
+  timezone: z.string().max(64).optional().transform((zone) => (zone && TimezoneSchema.safeParse(zone).success ? zone : undefined)),
 })
 export const SignUpSchema = SignUpFields.superRefine(refinePasswordWithUser)
-export type SignUpInput = z.infer<typeof SignUpSchema>
+export type SignUpInput = Omit<z.infer<typeof SignUpSchema>, 'timezone'> & { timezone?: string }
 /** Someone who signs up through an invitation joins that workspace and gets none of their own (issue 20). */
-export const InvitedSignUpSchema = SignUpFields.omit({ workspaceName: true }).superRefine(refinePasswordWithUser)
+export const InvitedSignUpSchema = SignUpFields.omit({ workspaceName: true, timezone: true }).superRefine(refinePasswordWithUser)
 export type InvitedSignUpInput = z.infer<typeof InvitedSignUpSchema>
 
 /** The invitation was used, revoked or expired between the sign-up page and its submit. */
@@ -59,7 +62,7 @@ export async function signUp(db: Db, input: SignUpInput) {
   return db.transaction(async (tx) => {
     if (await findUserByEmail(tx, { email: input.email })) throw new EmailTakenError('An account with this email already exists')
     const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash })
-    const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id })
+    const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id, timezone: input.timezone })
     return { user, workspace }
   })
 }

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react'
 import { Anchor, PasswordInput, Text, TextInput } from '@mantine/core'
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Link, useActionData, useLoaderData, useSearchParams } from '@remix-run/react'
@@ -66,6 +67,13 @@ async function signUpInvited(request: Request, services: Services, tokenHash: st
   }
 }
 
+/** The browser's time zone, for the new workspace (set after hydration: the server cannot know it). */
+function BrowserTimezoneInput() {
+  const [zone, setZone] = useState('')
+  useEffect(() => setZone(Intl.DateTimeFormat().resolvedOptions().timeZone ?? ''), [])
+  return <input type="hidden" name="timezone" value={zone} />
+}
+
 export default function SignUp() {
   const { invitation } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
@@ -94,6 +102,7 @@ export default function SignUp() {
             description={`At least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a good one.`}
             error={errors.password}
           />
+          {invitation ? null : <BrowserTimezoneInput />}
           {invitation ? null : (
             <TextInput
               label="Workspace name"
