@@ -32,8 +32,7 @@ export function LocalTime(props: { at: string | Date | null | undefined; zone?: 
   const utc = `${formatInZone(iso, 'UTC')} UTC`
   return (
     <time dateTime={iso} title={utc}>
-      {formatInZone(iso, zone)}
-      {props.zoneShown === false ? '' : ` ${zone === 'UTC' ? 'UTC' : `(${zone})`}`}
+      {`${formatInZone(iso, zone)}${props.zoneShown === false ? '' : zone === 'UTC' ? ' UTC' : ` (${zone})`}`}
     </time>
   )
 }
