@@ -51,6 +51,7 @@ export default function Calendar() {
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
   const [openId, setOpenId] = useState<string | null>(null)
+  const [lockedMessage, setLockedMessage] = useState<string | null>(null)
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
   const open = items.find((i) => i.id === openId) ?? null
   const [emailDay, setEmailDay] = useState<EmailVolumeDay | null>(null)
@@ -104,6 +105,11 @@ export default function Calendar() {
           </Badge>
         ))}
       </Group>
+      {lockedMessage ? (
+        <Alert color="blue" role="status" title="This post cannot move" withCloseButton onClose={() => setLockedMessage(null)}>
+          {lockedMessage}
+        </Alert>
+      ) : null}
       {moveError ? (
         <Alert color="red" role="alert" title="The post was not moved">
           {moveError}
@@ -140,6 +146,7 @@ export default function Calendar() {
           loadEmailVolume={showEmails ? loadEmailVolume : undefined}
           onOpenEmails={setEmailDay}
           onOpen={setOpenId}
+          onLockedDrag={setLockedMessage}
           onMove={({ id, seriesId, to, revert }) => {
             setPendingRevert(() => revert)
             mover.submit({ csrf, intent: 'move', deliveryId: id, seriesId, to: to.toISOString() }, { method: 'post' })

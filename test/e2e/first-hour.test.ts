@@ -1,6 +1,9 @@
 import { type Browser } from 'playwright-core'
 import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { connectAccount } from '../../db/queries/accounts'
+import { eq } from 'drizzle-orm'
+import { listDeliveries } from '../../db/queries/deliveries'
+import { deliveries } from '../../db/schema'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { startTestApp, type TestApp } from '../app-server'
@@ -9,7 +12,8 @@ import { startTestApp, type TestApp } from '../app-server'
  * Issue 20, "the first hour", in Chromium as a new user meets it (built app: `npx remix build`): sign-up
  * takes the browser's zone and the series form starts in it; a required field the browser points at is
  * not hidden under the fixed header; a rule error goes away once the rule is fixed; a long unbroken string
- * in the import preview does not widen the page. No page error or console error on the way (browser.ts).
+ * in the import preview does not widen the page; on the calendar a post shows whole on hover, and a drag
+ * of a published post says why it cannot move. No page error or console error on the way (browser.ts).
  */
 let app: TestApp
 let browser: Browser
@@ -70,5 +74,26 @@ it('a new user in Berlin writes a first series', { timeout: 120_000 }, async () 
   await page.getByRole('table', { name: 'Import preview' }).getByText('Week 3: rye.').waitFor()
   const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }))
   expect(widths.page).toBeLessThanOrEqual(widths.viewport)
+
+  // Save it; once its post is published, the calendar shows the whole post on hover, and a drag of it
+  // says why it cannot move (it used to select text across the grid).
+  await page.getByRole('button', { name: 'Create series' }).click()
+  await page.waitForURL(/\/app\/calendar\?series=/)
+  const seriesId = new URL(page.url()).searchParams.get('series')!
+  const [delivery] = await listDeliveries(app.services.database.db, { workspaceId: workspace!.workspaceId, sequenceId: seriesId })
+  await app.services.database.db.update(deliveries).set({ state: 'published' }).where(eq(deliveries.id, delivery!.id))
+  await page.goto(`${app.url}/app/calendar?series=${seriesId}&date=${delivery!.dueAt.toISOString().slice(0, 10)}`)
+  await page.waitForLoadState('networkidle')
+  const text = page.getByTestId('calendar').getByText(/Published: @bakery@social\.example · Fresh bread/).first()
+  await text.waitFor()
+  const chip = text.locator('xpath=ancestor-or-self::*[@title][1]')
+  expect(await chip.getAttribute('title')).toBe('Fresh bread every morning.')
+  const box = (await chip.boundingBox())!
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 80, { steps: 6 })
+  await page.mouse.up()
+  await page.getByRole('status').filter({ hasText: 'This post is already published: a published post stays where it went out.' }).waitFor()
+  expect(await page.evaluate(() => window.getSelection()?.toString() ?? '')).toBe('')
   await context.close()
 })
