@@ -88,8 +88,8 @@ export default function EditSeries() {
         <Group gap="xs">
           <ApprovalBadge approval={series.approval} />
           {series.approval === 'approved' ? (
-            <Badge color={series.status === 'paused' ? 'orange' : 'teal'} size="lg">
-              {series.status === 'paused' ? 'Paused' : 'Active'}
+            <Badge color={series.runState === 'paused' ? 'orange' : series.runState === 'finished' ? 'gray' : 'teal'} size="lg">
+              {series.runState === 'paused' ? 'Paused' : series.runState === 'finished' ? 'Finished' : 'Active'}
             </Badge>
           ) : null}
         </Group>

@@ -15,6 +15,8 @@ import { createSequence, getSequence, listSteps } from '../../db/queries/sequenc
 import { bumpPendingOfStep, getSeriesTiming, holdSequenceInTx, insertSeriesTiming, listCalendarDeliveries, listSeriesTargets, setSeriesTargets, updateSeriesTiming } from '../../db/queries/series'
 import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '../../db/schema/index'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
+import type { DeliveryState } from '../../domain/delivery'
+import { seriesRunState } from '../../domain/series-state'
 import type { Services } from '../services.server'
 import { holdForApproval, needsApproval, type SeriesActor } from './approval.server'
 import { InputError } from '../errors'
@@ -120,6 +122,8 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
   })
 }
 
+const countBy = (states: DeliveryState[]) => states.reduce<Partial<Record<DeliveryState, number>>>((counts, state) => ({ ...counts, [state]: (counts[state] ?? 0) + 1 }), {})
+
 // ─── Reading ──────────────────────────────────────────────────────────────────────────────────────
 
 export async function loadSeries(services: Services, args: { workspaceId: string; seriesId: string }) {
@@ -150,6 +154,7 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     content: steps.map((s) => fromStepContent(s.content)),
     accountIds,
     deliveries: deliveries.map((d) => ({ id: d.id, post: d.position + 1, accountId: d.accountId, handle: d.accountHandle, dueAt: d.dueAt.toISOString(), state: d.state })),
+    runState: seriesRunState({ status: sequence.status, counts: countBy(deliveries.map((d) => d.state as DeliveryState)) }),
   }
 }
 export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>

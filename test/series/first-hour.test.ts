@@ -76,6 +76,7 @@ it('lists a series whose posts have all gone out as Finished, with the next date
     .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.sequenceId, seriesId)))
   const after = await text(await browser.get('/app/series'))
   expect(after).toMatch(/3\/3 published<\/td><td[^>]*>—<\/td><td[^>]*>Finished/)
+  expect(await text(await browser.get(`/app/series/${seriesId}`))).toMatch(/>Finished</)
 })
 
 it('shows times in the workspace zone once it is set, e.g. an invitation expiry', async () => {
