@@ -1,8 +1,9 @@
-import { loadConfig, ConfigError } from './core/env.server'
+import { loadConfig, ConfigError, publicUrl } from './core/env.server'
 import { createHttpApp, loadServerBuild } from './app/http.server'
 import { holdEmbeddedDatabase, isEmbeddedDatabaseBusy } from './db/embedded-lock'
 import { closeServices, createServices } from './core/services.server'
 import { startWorker, type Worker } from './jobs/worker'
+import { serveCli } from './scripts/cli-socket'
 
 async function main() {
   let config
@@ -25,13 +26,26 @@ async function main() {
     lock = holdEmbeddedDatabase(config.DATA_DIR)
   }
   const services = await createServices(config, { role: 'web' })
+  // The CLI cannot open the embedded database while this process holds it: it runs its commands here.
+  const cli = lock
+    ? await serveCli({ dataDir: config.DATA_DIR, config, database: services.database, onError: (err) => services.logger.error({ err }, 'CLI command failed') }).catch(
+        (err: unknown) => {
+          services.logger.warn({ err }, 'The CLI socket could not be opened; `npm run trickle` will ask to stop the server first')
+          return null
+        },
+      )
+    : null
   const worker: Worker | null = config.RUN_WORKER ? await startWorker(services) : null
 
   const app = createHttpApp({ services, build: await loadServerBuild() })
   const server = app.listen(config.PORT, config.HOST, () => {
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : config.PORT
-    services.logger.info({ port, database: services.database.kind, jobs: services.jobs.kind, worker: Boolean(worker) }, `Trickle is running on http://localhost:${port} (database: ${services.database.kind}, jobs: ${services.jobs.kind}${worker ? ', worker inside' : ''})`)
+    const url = publicUrl(config, port)
+    services.logger.info(
+      { url, host: config.HOST, port, database: services.database.kind, jobs: services.jobs.kind, worker: Boolean(worker) },
+      `Trickle is running on ${url} (listening on ${config.HOST}:${port}; database: ${services.database.kind}, jobs: ${services.jobs.kind}${worker ? ', worker inside' : ''})`,
+    )
   })
 
   let stopping = false
@@ -41,6 +55,7 @@ async function main() {
     services.logger.info({ signal }, `${signal}: stopping — no new requests or jobs, draining running ones…`)
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await worker?.stop()
+    await cli?.close()
     await closeServices(services)
     lock?.release()
     process.exit(0)

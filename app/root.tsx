@@ -14,7 +14,8 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: mantineStyles },
   { rel: 'stylesheet', href: notificationStyles },
   { rel: 'stylesheet', href: chartStyles },
-  { rel: 'icon', href: 'data:,' },
+  { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
+  { rel: 'icon', href: '/favicon.ico', sizes: '32x32' },
 ]
 
 /** A one-time toast left by the previous request's redirect (app/utils/toast.server.ts). */

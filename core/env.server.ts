@@ -171,6 +171,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/**
+ * The address people open: APP_URL when it is set, else http://localhost with the port the server got
+ * (the startup line printed localhost even when APP_URL named the public address, issue 20).
+ */
+export function publicUrl(config: Pick<Config, 'APP_URL' | 'PORT'>, listeningPort: number): string {
+  return config.APP_URL === `http://localhost:${config.PORT}` ? `http://localhost:${listeningPort}` : config.APP_URL
+}
+
 /** RFC 8058's one-click unsubscribe link must be https; an http APP_URL makes every drip email's link one mailbox providers ignore. */
 export function appUrlIsHttps(config: Pick<Config, 'APP_URL'>): boolean {
   return new URL(config.APP_URL).protocol === 'https:'

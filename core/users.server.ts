@@ -1,11 +1,13 @@
 import { hash, verify } from '@node-rs/argon2'
 import { z } from 'zod'
 import { lineSchema } from '../domain/text'
+import { TimezoneSchema } from '../domain/email/contact'
 import type { Db } from '../db/client'
 import { closePasswordResets } from '../db/queries/password-resets'
 import { deleteUserSessions } from '../db/queries/sessions'
 import { findUserByEmail, getUserById, insertUser, setUserPassword } from '../db/queries/users'
 import { createWorkspace } from '../db/queries/workspaces'
+import { acceptInvitation } from '../db/queries/invitations'
 import { reportAccountEvent } from './account-events'
 import { checkCurrentPassword, describeWait } from './login-throttle.server'
 import { NewPasswordSchema, passwordProblem, refinePasswordWithUser } from './passwords'
@@ -16,15 +18,24 @@ import type { Services } from './services.server'
 export { COMMON_PASSWORD_MESSAGE, PASSWORD_MIN_LENGTH, passwordProblem } from './passwords'
 
 /** Shared by the sign-up form, the CLI and tests. */
-export const SignUpSchema = z
-  .object({
-    email: z.string().trim().pipe(z.email('Enter an email address like name@example.com').max(254)),
-    password: NewPasswordSchema,
-    name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
-    workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
-  })
-  .superRefine(refinePasswordWithUser)
-export type SignUpInput = z.infer<typeof SignUpSchema>
+const SignUpFields = z.object({
+  email: z.string().trim().pipe(z.email('Enter an email address like name@example.com').max(254)),
+  password: NewPasswordSchema,
+  name: lineSchema('Remove the control characters').trim().min(1, 'Enter your name').max(100),
+  workspaceName: lineSchema('Remove the control characters').trim().min(1, 'Name your workspace (you can rename it later)').max(100),
+  /** The browser's zone, filled in by the sign-up page: the new workspace's zone (else UTC). One it cannot read is ignored. */
+  timezone: z.string().max(64).optional().transform((zone) => (zone && TimezoneSchema.safeParse(zone).success ? zone : undefined)),
+})
+export const SignUpSchema = SignUpFields.superRefine(refinePasswordWithUser)
+export type SignUpInput = Omit<z.infer<typeof SignUpSchema>, 'timezone'> & { timezone?: string }
+/** Someone who signs up through an invitation joins that workspace and gets none of their own (issue 20). */
+export const InvitedSignUpSchema = SignUpFields.omit({ workspaceName: true, timezone: true }).superRefine(refinePasswordWithUser)
+export type InvitedSignUpInput = z.infer<typeof InvitedSignUpSchema>
+
+/** The invitation was used, revoked or expired between the sign-up page and its submit. */
+export class InvitationGoneError extends Error {
+  override name = 'InvitationGoneError'
+}
 
 export class EmailTakenError extends Error {
   override name = 'EmailTakenError'
@@ -51,8 +62,23 @@ export async function signUp(db: Db, input: SignUpInput) {
   return db.transaction(async (tx) => {
     if (await findUserByEmail(tx, { email: input.email })) throw new EmailTakenError('An account with this email already exists')
     const user = await insertUser(tx, { email: input.email, name: input.name, passwordHash })
-    const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id })
+    const workspace = await createWorkspace(tx, { name: input.workspaceName, ownerUserId: user.id, timezone: input.timezone })
     return { user, workspace }
+  })
+}
+
+/**
+ * Create a user and make them a member of the workspace that invited them, in one transaction: an
+ * invitation that is no longer open creates nothing (InvitationGoneError).
+ */
+export async function signUpInvited(services: Pick<Services, 'database' | 'clock'>, args: { input: InvitedSignUpInput; tokenHash: string }) {
+  const passwordHash = await hashPassword(args.input.password)
+  return services.database.db.transaction(async (tx) => {
+    if (await findUserByEmail(tx, { email: args.input.email })) throw new EmailTakenError('An account with this email already exists')
+    const user = await insertUser(tx, { email: args.input.email, name: args.input.name, passwordHash })
+    const joined = await acceptInvitation(tx, { tokenHash: args.tokenHash, userId: user.id, now: services.clock.now() })
+    if (!joined) throw new InvitationGoneError('The invitation is no longer open')
+    return { user, joined }
   })
 }
 

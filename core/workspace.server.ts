@@ -1,3 +1,4 @@
+import { signUpInvited, type InvitedSignUpInput } from './users.server'
 import { acceptInvitation, findOpenInvitation, insertInvitation, listOpenInvitations, revokeInvitation } from '../db/queries/invitations'
 import { getUserById } from '../db/queries/users'
 import { countOwners, getMember, getMembershipOfUser, getWorkspace, listMembers, listWorkspacesOfUser, removeMember, setMemberRole, updateWorkspace } from '../db/queries/workspaces'
@@ -121,6 +122,16 @@ export async function revokeWorkspaceInvitation(services: Services, args: { work
 /** The open invitation a link's token (as its sha256) names, or null. The token is what names the workspace. */
 export async function findInvitation(services: Services, args: { tokenHash: string }) {
   return findOpenInvitation(services.database.db, { tokenHash: args.tokenHash, now: services.clock.now() })
+}
+
+/**
+ * Sign up through an invitation: the new user joins the inviting workspace and gets no workspace of their
+ * own. Throws EmailTakenError or InvitationGoneError (then nothing is written).
+ */
+export async function signUpAndJoin(services: Services, args: { input: InvitedSignUpInput; tokenHash: string }) {
+  const { user, joined } = await signUpInvited(services, args)
+  await recordAuditEvent(services, { workspaceIds: joined.workspaceId, kind: 'invitation.accepted', actorUserId: user.id, target: { type: 'user', id: user.id }, detail: { role: joined.role } })
+  return { user, workspaceId: joined.workspaceId, role: joined.role }
 }
 
 /** Use an invitation once and make the user a member; null when the link is used, revoked, expired or unknown. */

@@ -8,3 +8,8 @@ const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 }
 export function roleAtLeast(role: Role, minimum: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[minimum]
 }
+
+/** "an owner", "an editor", "a viewer": the role with its article, for sentences. */
+export function roleWithArticle(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`
+}

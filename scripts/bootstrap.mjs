@@ -7,10 +7,16 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const [major] = process.versions.node.split('.').map(Number)
-if (major < 20) {
-  console.error(`Trickle needs Node.js 20 or newer; this is ${process.version}.`)
-  process.exit(1)
+// package.json's engines: ^20.19 || ^22.13 || ^24 (decision 083).
+const [major, minor] = process.versions.node.split('.').map(Number)
+const supported = (major === 20 && minor >= 19) || (major === 22 && minor >= 13) || major === 24
+if (!supported) {
+  const message = `Trickle supports Node.js 20.19+, 22.13+ and 24; this is ${process.version}.`
+  if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 13)) {
+    console.error(message)
+    process.exit(1)
+  }
+  console.warn(`${message} It may work; it is not tested.`)
 }
 
 function run(command, args) {

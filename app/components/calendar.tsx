@@ -13,6 +13,16 @@ export type CalendarItem = {
   start: string
   state: string
   editable: boolean
+  /** The whole post, shown on hover (the chip shows its first words). */
+  text?: string
+}
+
+/** Why a post cannot be dragged (issue 20: a drag of a published post only selected text across the grid). */
+export function whyNotMovable(state: string): string {
+  if (state === 'published') return 'This post is already published: a published post stays where it went out.'
+  if (state === 'publishing') return 'This post is being published right now, so it cannot move.'
+  if (state === 'planned' || state === 'queued') return 'This post cannot move now: its series is paused or waits for approval, or your role cannot edit the schedule.'
+  return 'Only scheduled posts can move. Open this post to see what happened to it.'
 }
 
 /**
@@ -52,6 +62,8 @@ export function DeliveryCalendar(props: {
   onMove(args: { id: string; seriesId: string; to: Date; revert(): void }): void
   onOpen(id: string): void
   onOpenEmails?(day: EmailVolumeDay): void
+  /** A drag started on a post that cannot move: say why. */
+  onLockedDrag?(message: string): void
 }) {
   const { loadEmailVolume } = props
   // The visible range (FullCalendar's `datesSet`) and the drip emails asked for it. Kept in state and
@@ -91,7 +103,7 @@ export function DeliveryCalendar(props: {
           start: item.start,
           editable: item.editable,
           color: STATE_STYLE[item.state]?.color,
-          extendedProps: { seriesId: item.seriesId, state: item.state },
+          extendedProps: { seriesId: item.seriesId, state: item.state, text: item.text, editable: item.editable },
           className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
         })),
         ...emailDays.map((day) => ({
@@ -105,6 +117,27 @@ export function DeliveryCalendar(props: {
           className: 'email-volume',
         })),
       ]}
+      eventDidMount={(info) => {
+        const { text, editable, state, kind } = info.event.extendedProps as { text?: string; editable?: boolean; state?: string; kind?: string }
+        if (kind === 'email-volume') return
+        if (text) info.el.title = text
+        if (editable || !state) return
+        // A post that cannot move: no text selection across the grid, and a drag says why.
+        info.el.style.userSelect = 'none'
+        info.el.addEventListener('pointerdown', (down) => {
+          const moved = (move: PointerEvent) => {
+            if (Math.hypot(move.clientX - down.clientX, move.clientY - down.clientY) < 6) return
+            stop()
+            props.onLockedDrag?.(whyNotMovable(state))
+          }
+          const stop = () => {
+            window.removeEventListener('pointermove', moved)
+            window.removeEventListener('pointerup', stop)
+          }
+          window.addEventListener('pointermove', moved)
+          window.addEventListener('pointerup', stop)
+        })
+      }}
       eventDrop={(info) => {
         if (info.event.extendedProps.kind === 'email-volume') return info.revert()
         const start = info.event.start

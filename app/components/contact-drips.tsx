@@ -1,6 +1,7 @@
 import { Anchor, Badge, Button, Group, NativeSelect, Stack, Table, Text, Title } from '@mantine/core'
 import { Form, Link } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
+import { LocalTime } from '~/components/time'
 
 /** A contact's place in a drip, as the contact page's loader sends it (decision 074). */
 export type ContactDripRow = {
@@ -27,7 +28,7 @@ const STATUS_LABEL: Record<string, { label: string; color: string }> = {
   failed: { label: 'Failed', color: 'red' },
 }
 
-const when = (s: string | null) => (s ? `${s.slice(0, 16).replace('T', ' ')} UTC` : '—')
+const when = (s: string | null) => <LocalTime at={s} />
 
 function whereItStands(row: ContactDripRow): string {
   if (row.stepCount === 0) return 'No steps'
@@ -83,7 +84,16 @@ export function ContactDrips(props: { rows: ContactDripRow[]; drips: Array<{ id:
                   <Table.Td>{whereItStands(row)}</Table.Td>
                   <Table.Td>{when(row.nextSendAt)}</Table.Td>
                   <Table.Td>{when(row.enrolledAt)}</Table.Td>
-                  <Table.Td>{row.endedAt ? `${when(row.endedAt)}${row.endReason ? ` (${row.endReason})` : ''}` : '—'}</Table.Td>
+                  <Table.Td>
+                    {row.endedAt ? (
+                      <>
+                        {when(row.endedAt)}
+                        {row.endReason ? ` (${row.endReason})` : ''}
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </Table.Td>
                   {canEdit ? (
                     <Table.Td>
                       {row.status === 'active' ? (

@@ -49,6 +49,12 @@ export function SeriesEditor(props: {
   seriesId?: string
 }) {
   const [values, setValues] = useState(props.initial)
+  // A saved form's errors stand until the field they name is edited: a fixed rule no longer shows the old
+  // message (issue 20: a stale RRULE error stayed on screen). New errors from the next save show again.
+  const [edited, setEdited] = useState<ReadonlySet<string>>(new Set())
+  const errorsKey = JSON.stringify(props.errors)
+  useEffect(() => setEdited(new Set()), [errorsKey])
+  const errors = Object.fromEntries(Object.entries(props.errors).filter(([field]) => !edited.has(field.split('.')[0]!)))
   const check = usePreview<Check>('/app/series/check')
   const navigation = useNavigation()
   const csrf =
@@ -65,7 +71,11 @@ export function SeriesEditor(props: {
     return () => clearTimeout(timer)
   }, [values.posts, values.accountIds, values.rule, values.start, values.timezone])
 
-  const set = (next: Partial<EditorValues>) => setValues((v) => ({ ...v, ...next }))
+  const set = (next: Partial<EditorValues>) => {
+    setValues((v) => ({ ...v, ...next }))
+    const fields = Object.keys(next).flatMap((key) => (key === 'accountIds' ? ['accountIds', 'account'] : [key]))
+    setEdited((before) => (fields.every((f) => before.has(f)) ? before : new Set([...before, ...fields])))
+  }
   const setPostText = (i: number, text: string) => set({ posts: values.posts.flatMap((p, j) => (j === i ? explode(text) : [p])) })
   const setPost = (i: number, post: EditorPost) => set({ posts: values.posts.map((p, j) => (j === i ? post : p)) })
   const result = check.data
@@ -74,16 +84,16 @@ export function SeriesEditor(props: {
     <Form method="post" aria-label="Series">
       <CsrfInput />
       <Stack gap="lg">
-        {Object.keys(props.errors).length > 0 ? (
+        {Object.keys(errors).length > 0 ? (
           <Alert color="red" role="alert" title="The series was not saved">
             <List size="sm">
-              {Object.entries(props.errors).map(([field, message]) => (
+              {Object.entries(errors).map(([field, message]) => (
                 <List.Item key={field}>{message}</List.Item>
               ))}
             </List>
           </Alert>
         ) : null}
-        <TextInput label="Name" name="name" required value={values.name} onChange={(e) => set({ name: e.currentTarget.value })} error={props.errors.name} />
+        <TextInput label="Name" name="name" required value={values.name} onChange={(e) => set({ name: e.currentTarget.value })} error={errors.name} />
 
         <Stack gap="sm" component="fieldset" style={{ border: 0, padding: 0, margin: 0 }}>
           <Title order={2} size="h3" component="legend">
@@ -106,7 +116,7 @@ export function SeriesEditor(props: {
               />
             ))
           )}
-          {props.errors.accountIds ? <Text c="red" size="sm">{props.errors.accountIds}</Text> : null}
+          {errors.accountIds ? <Text c="red" size="sm">{errors.accountIds}</Text> : null}
         </Stack>
 
         <Stack gap="sm" component="fieldset" style={{ border: 0, padding: 0, margin: 0 }}>
@@ -123,7 +133,7 @@ export function SeriesEditor(props: {
               index={i}
               post={post}
               counters={result?.counters[i] ?? []}
-              errors={props.errors}
+              errors={errors}
               csrf={csrf}
               canRemove={values.posts.length > 1}
               onChange={(next) => setPost(i, next)}
@@ -152,7 +162,7 @@ export function SeriesEditor(props: {
           timezone={values.timezone}
           timezones={props.timezones}
           preview={result?.preview ?? null}
-          errors={props.errors}
+          errors={errors}
           onChange={set}
         />
 

@@ -85,11 +85,11 @@ export function SeriesImport(props: { csrf: string; accountIds: string[]; onAcce
                 {preview.rows.map((row) => (
                   <Table.Tr key={row.row}>
                     <Table.Td>{row.row}</Table.Td>
-                    <Table.Td style={{ whiteSpace: 'pre-wrap' }}>
+                    <Table.Td className="wrap-anywhere" style={{ whiteSpace: 'pre-wrap' }}>
                       {row.post.parts.map((p) => p.text).join('\n— ')}
                       {row.post.parts.length > 1 ? <Text size="xs" c="dimmed">Thread of {row.post.parts.length}</Text> : null}
                     </Table.Td>
-                    <Table.Td>{row.errors.length ? <Text c="red" size="sm">{row.errors.join('; ')}</Text> : 'OK'}</Table.Td>
+                    <Table.Td className="wrap-anywhere">{row.errors.length ? <Text c="red" size="sm">{row.errors.join('; ')}</Text> : 'OK'}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

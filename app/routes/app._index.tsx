@@ -4,6 +4,8 @@ import { Link, useLoaderData, useRouteLoaderData } from '@remix-run/react'
 import { requireMembership } from '~/utils/auth.server'
 import { loadAttention, loadOnboarding, type OnboardingStep } from '../core.server'
 import type { loader as appLoader } from './app'
+import { roleWithArticle } from '#domain/roles'
+import { LocalTime, useWorkspaceZone } from '~/components/time'
 
 const STATE_LABELS: Record<string, { label: string; color: string; next: string }> = {
   failed: { label: 'Failed', color: 'red', next: 'Fix the post or reconnect the account, then reschedule it.' },
@@ -21,12 +23,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 /** The workspace's front page: what needs attention, then the next useful steps. */
 export default function Dashboard() {
   const shell = useRouteLoaderData<typeof appLoader>('routes/app')
+  const zone = useWorkspaceZone()
   const { problems, needsApproval, onboarding } = useLoaderData<typeof loader>()
   return (
     <Stack maw={960}>
       <Title order={1}>{shell?.workspace.name ?? 'Dashboard'}</Title>
       <Text>
-        Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell?.role === 'owner' ? 'an' : 'a'} {shell?.role} of this workspace.
+        Welcome{shell ? `, ${shell.user.name}` : ''}. You are {shell ? roleWithArticle(shell.role) : ''} of this workspace.
       </Text>
       {onboarding.done < onboarding.steps.length ? <Onboarding steps={onboarding.steps} done={onboarding.done} /> : null}
       {needsApproval > 0 ? (
@@ -48,7 +51,7 @@ export default function Dashboard() {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Post</Table.Th>
-                <Table.Th>Due (UTC)</Table.Th>
+                <Table.Th>Due ({zone})</Table.Th>
                 <Table.Th>Status</Table.Th>
                 <Table.Th>What to do</Table.Th>
               </Table.Tr>
@@ -66,7 +69,9 @@ export default function Dashboard() {
                         on @{p.accountHandle}
                       </Text>
                     </Table.Td>
-                    <Table.Td>{p.dueAt.slice(0, 16).replace('T', ' ')}</Table.Td>
+                    <Table.Td>
+                      <LocalTime at={p.dueAt} zoneShown={false} />
+                    </Table.Td>
                     <Table.Td>
                       <Group gap={4}>
                         <Badge color={state.color}>{state.label}</Badge>

@@ -20,6 +20,7 @@ import {
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { accountName } from '~/utils/format'
+import { LocalTime } from '~/components/time'
 
 export const meta: MetaFunction = () => [{ title: 'Accounts · Trickle' }]
 
@@ -93,20 +94,22 @@ const STATUS: Record<AccountView['status'], { label: string; color: string }> = 
   disconnected: { label: 'Disconnected', color: 'gray' },
 }
 
-/** Instants are shown in UTC, rendered on the server, so the page reads the same everywhere. */
-function utc(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`
-}
 
 function TokenHealth({ account, now }: { account: AccountView; now: string }) {
   if (!account.expiresAt) return <Text size="sm">Does not expire</Text>
   const expired = account.expiresAt <= now
   if (!account.renewsItself) {
-    return <Text size="sm">{expired ? `Expired ${utc(account.expiresAt)}: reconnect` : `Expires ${utc(account.expiresAt)}: reconnect before then`}</Text>
+    return (
+      <Text size="sm">
+        {expired ? 'Expired' : 'Expires'} <LocalTime at={account.expiresAt} />
+        {expired ? ': reconnect' : ': reconnect before then'}
+      </Text>
+    )
   }
   return (
     <Text size="sm">
-      {expired ? `Expired ${utc(account.expiresAt)}; renewed at the next publish` : `Expires ${utc(account.expiresAt)}; renewed automatically`}
+      {expired ? 'Expired' : 'Expires'} <LocalTime at={account.expiresAt} />
+      {expired ? '; renewed at the next publish' : '; renewed automatically'}
     </Text>
   )
 }

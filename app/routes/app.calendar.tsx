@@ -12,8 +12,9 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { useToast } from '~/components/toasts'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
-import { loadCalendarPage, calendarFeedUrl, CalendarActionSchema, runCalendarAction } from '../core.server'
+import { loadCalendarPage, calendarFeedUrl, CalendarActionSchema, runCalendarAction, fieldErrorsForPeople, messageForPeople } from '../core.server'
 import { readForm } from '~/utils/forms.server'
+import { LocalTime } from '~/components/time'
 
 export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]
 export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette, calendarStyles].map((href) => ({ rel: 'stylesheet', href }))
@@ -30,10 +31,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, CalendarActionSchema)
-  if (!form.ok) return data({ ok: false as const, error: Object.values(form.fieldErrors).join(' '), field: Object.keys(form.fieldErrors)[0] }, { status: 400 })
+  if (!form.ok) return data({ ok: false as const, error: Object.values(fieldErrorsForPeople(form.fieldErrors)).join(' '), field: Object.keys(form.fieldErrors)[0] }, { status: 400 })
   const result = await runCalendarAction(services, { workspaceId: workspace.id, action: form.data })
   if (!result.ok && result.status === 404) throw notFound('No such post in this workspace')
-  return data(result, { status: result.ok ? 200 : result.status })
+  return data(result.ok ? result : { ...result, error: messageForPeople(result.error) }, { status: result.ok ? 200 : result.status })
 }
 
 function useCsrfToken(): string {
@@ -50,6 +51,7 @@ export default function Calendar() {
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
   const [openId, setOpenId] = useState<string | null>(null)
+  const [lockedMessage, setLockedMessage] = useState<string | null>(null)
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
   const open = items.find((i) => i.id === openId) ?? null
   const [emailDay, setEmailDay] = useState<EmailVolumeDay | null>(null)
@@ -103,6 +105,11 @@ export default function Calendar() {
           </Badge>
         ))}
       </Group>
+      {lockedMessage ? (
+        <Alert color="blue" role="status" title="This post cannot move" withCloseButton onClose={() => setLockedMessage(null)}>
+          {lockedMessage}
+        </Alert>
+      ) : null}
       {moveError ? (
         <Alert color="red" role="alert" title="The post was not moved">
           {moveError}
@@ -139,6 +146,7 @@ export default function Calendar() {
           loadEmailVolume={showEmails ? loadEmailVolume : undefined}
           onOpenEmails={setEmailDay}
           onOpen={setOpenId}
+          onLockedDrag={setLockedMessage}
           onMove={({ id, seriesId, to, revert }) => {
             setPendingRevert(() => revert)
             mover.submit({ csrf, intent: 'move', deliveryId: id, seriesId, to: to.toISOString() }, { method: 'post' })
@@ -168,7 +176,7 @@ export default function Calendar() {
           <Stack>
             <Text style={{ whiteSpace: 'pre-wrap' }}>{open.text}</Text>
             <Text size="sm">
-              @{open.handle} · {open.local} ({filters.tz})
+              @{open.handle} · <LocalTime at={open.start} zone={filters.tz} />
             </Text>
             <Group gap="xs">
               <Text size="sm">Status:</Text>
@@ -176,9 +184,6 @@ export default function Calendar() {
                 {STATE_STYLE[open.state]?.icon} {STATE_STYLE[open.state]?.label ?? open.state}
               </Badge>
             </Group>
-            <Text size="sm" c="dimmed">
-              Due {open.start.slice(0, 16).replace('T', ' ')} UTC
-            </Text>
             {open.lastError ? (
               <Alert color="red" title="Error" role="alert">
                 {open.lastError}

@@ -8,6 +8,7 @@ import { readForm } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
 import { decayedScore, displayScore } from '#domain/email/score'
 import { enrollContact, findContact, InputError, listContactDrips, listDripChoices, loadContactDetail, removeFromDrip } from '../core.server'
+import { LocalTime } from '~/components/time'
 
 export const meta: MetaFunction = () => [{ title: 'Contact · Trickle' }]
 
@@ -72,7 +73,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
-const when = (s: string | null) => (s ? `${s.slice(0, 16).replace('T', ' ')} UTC` : '—')
+const when = (s: string | null) => <LocalTime at={s} />
 const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${Math.abs(n)}` : '0')
 
 export default function ContactDetail() {

@@ -20,6 +20,7 @@ import {
   SeriesFormSchema,
   InputError,
   submitForApproval,
+  fieldErrorsForPeople,
 } from '../core.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.series.name ?? 'Series'} · Trickle` }]
@@ -46,7 +47,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const intent = (await readFormBody(request.clone())).get('intent')
   if (intent === 'submit' || intent === 'approve' || intent === 'request-changes') {
     const form = await readForm(request, services, ApprovalActionSchema)
-    if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
+    if (!form.ok) return data({ fieldErrors: fieldErrorsForPeople(form.fieldErrors) }, { status: 400 })
     try {
       if (form.data.intent === 'submit') await submitForApproval(services, { workspaceId: workspace.id, seriesId, actor })
       else if (form.data.intent === 'approve') await approveSeries(services, { workspaceId: workspace.id, seriesId, actor })
@@ -59,7 +60,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   }
   if (intent === 'pause' || intent === 'resume') {
     const form = await readForm(request, services, StatusSchema)
-    if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
+    if (!form.ok) return data({ fieldErrors: fieldErrorsForPeople(form.fieldErrors) }, { status: 400 })
     try {
       if (form.data.intent === 'pause') await pauseSeries(services, { workspaceId: workspace.id, seriesId })
       else await resumeSeries(services, { workspaceId: workspace.id, seriesId, policy: form.data.policy })
@@ -70,7 +71,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return redirect(`/app/series/${seriesId}`)
   }
   const form = await readForm(request, services, SeriesFormSchema)
-  if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
+  if (!form.ok) return data({ fieldErrors: fieldErrorsForPeople(form.fieldErrors) }, { status: 400 })
   const saved = await saveSeriesForm(services, { workspaceId: workspace.id, seriesId, input: form.data, actor })
   if (!saved.ok) return data({ fieldErrors: saved.fieldErrors }, { status: saved.status })
   return redirect(`/app/series/${seriesId}?saved=1`)
@@ -87,8 +88,8 @@ export default function EditSeries() {
         <Group gap="xs">
           <ApprovalBadge approval={series.approval} />
           {series.approval === 'approved' ? (
-            <Badge color={series.status === 'paused' ? 'orange' : 'teal'} size="lg">
-              {series.status === 'paused' ? 'Paused' : 'Active'}
+            <Badge color={series.runState === 'paused' ? 'orange' : series.runState === 'finished' ? 'gray' : 'teal'} size="lg">
+              {series.runState === 'paused' ? 'Paused' : series.runState === 'finished' ? 'Finished' : 'Active'}
             </Badge>
           ) : null}
         </Group>

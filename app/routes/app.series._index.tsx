@@ -4,8 +4,12 @@ import { Link, useLoaderData, useNavigate } from '@remix-run/react'
 import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyState, ListHeader, TableHead } from '~/components/list-page'
+import { seriesRunState } from '#domain/series-state'
 import { requireMembership } from '~/utils/auth.server'
 import { describeSeriesRule, listSeriesSummaries } from '../core.server'
+import { LocalTime } from '~/components/time'
+
+const RUN_STATE_LABEL = { active: 'Active', paused: 'Paused', finished: 'Finished' } as const
 
 export const meta: MetaFunction = () => [{ title: 'Series · Trickle' }]
 
@@ -24,12 +28,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       id: s.id,
       name: s.name,
       status: s.status,
+      state: seriesRunState(s),
       text: describeSeriesRule(s, Math.max(1, s.steps)),
       timezone: s.timezone,
       steps: s.steps,
       published: s.counts.published ?? 0,
       problems: (s.counts.failed ?? 0) + (s.counts.missed ?? 0) + (s.counts.needs_review ?? 0),
-      next: s.nextDueAt ? `${s.nextDueAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—',
+      next: s.nextDueAt?.toISOString() ?? null,
     })),
   }
 }
@@ -73,9 +78,11 @@ export default function SeriesList() {
                 <Table.Td>
                   {s.published}/{s.steps} published
                 </Table.Td>
-                <Table.Td>{s.next}</Table.Td>
                 <Table.Td>
-                  {s.approval === 'approved' ? (s.status === 'paused' ? 'Paused' : 'Active') : <ApprovalBadge approval={s.approval} size="sm" />}
+                  <LocalTime at={s.next} zone={s.timezone} />
+                </Table.Td>
+                <Table.Td>
+                  {s.approval === 'approved' ? RUN_STATE_LABEL[s.state] : <ApprovalBadge approval={s.approval} size="sm" />}
                   {s.problems ? <Text c="red" size="sm">{s.problems} need attention</Text> : null}
                 </Table.Td>
               </Table.Tr>

@@ -5,7 +5,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
 import { requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
-import { loadEditorOptions, newSeriesDefaults, saveSeriesForm, SeriesFormSchema } from '../core.server'
+import { loadEditorOptions, newSeriesDefaults, saveSeriesForm, SeriesFormSchema, fieldErrorsForPeople } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'New series · Trickle' }]
 
@@ -21,7 +21,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace, user, membership } = await requireMembership(request, services, { role: 'editor' })
   const form = await readForm(request, services, SeriesFormSchema)
-  if (!form.ok) return data({ fieldErrors: form.fieldErrors }, { status: 400 })
+  if (!form.ok) return data({ fieldErrors: fieldErrorsForPeople(form.fieldErrors) }, { status: 400 })
   const saved = await saveSeriesForm(services, { workspaceId: workspace.id, input: form.data, actor: { userId: user.id, role: membership.role } })
   if (!saved.ok) return data({ fieldErrors: saved.fieldErrors }, { status: saved.status })
   // An editor's series is a draft until an owner approves it: its page offers "Submit for approval".

@@ -7,6 +7,7 @@ import { ROLES } from '#domain/roles'
 import { issueInvitation, notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { listWorkspaceInvitations, revokeWorkspaceInvitation } from '../core.server'
+import { LocalTime } from '~/components/time'
 
 const InvitationActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('create'), role: z.enum(ROLES, 'Choose viewer, editor or owner') }),
@@ -63,7 +64,7 @@ export default function Invitations() {
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Role</Table.Th>
-              <Table.Th>Expires (UTC)</Table.Th>
+              <Table.Th>Expires</Table.Th>
               <Table.Th>Actions</Table.Th>
             </Table.Tr>
           </Table.Thead>
@@ -71,7 +72,9 @@ export default function Invitations() {
             {invitations.map((invitation) => (
               <Table.Tr key={invitation.id}>
                 <Table.Td>{invitation.role}</Table.Td>
-                <Table.Td>{invitation.expiresAt.slice(0, 16).replace('T', ' ')}</Table.Td>
+                <Table.Td>
+                  <LocalTime at={invitation.expiresAt} />
+                </Table.Td>
                 <Table.Td>
                   <Form method="post">
                     <CsrfInput />

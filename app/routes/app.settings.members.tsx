@@ -10,6 +10,7 @@ import { ROLES } from '#domain/roles'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { changeMember, listWorkspaceMembers } from '../core.server'
+import { roleWithArticle } from '#domain/roles'
 
 const MemberActionSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('change-role'), membershipId: z.uuid(), role: z.enum(ROLES, 'Choose viewer, editor or owner') }),
@@ -33,7 +34,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!result.ok) return data({ formError: 'A workspace needs at least one owner. Make someone else an owner first.' }, { status: 400 })
   const target = result.member
   if (change.intent === 'remove') return { formError: null, message: `${target.name ?? target.email} was removed from the workspace.` }
-  return { formError: null, message: `${target.name ?? target.email} is now ${change.role === 'owner' ? 'an' : 'a'} ${change.role}.` }
+  return { formError: null, message: `${target.name ?? target.email} is now ${roleWithArticle(change.role)}.` }
 }
 
 export default function Members() {

@@ -7,6 +7,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { createApiToken, listVisibleApiTokens, revokeVisibleApiToken } from '../core.server'
+import { LocalTime } from '~/components/time'
 
 const TokenNameSchema = lineSchema('Remove the control characters').trim().min(1, 'Name the token after what will use it, e.g. "CI publisher"').max(100, 'Use at most 100 characters')
 
@@ -86,7 +87,7 @@ export default function ApiTokens() {
               <Table.Th>Name</Table.Th>
               <Table.Th>Starts with</Table.Th>
               {isOwner ? <Table.Th>Owner</Table.Th> : null}
-              <Table.Th>Last used (UTC)</Table.Th>
+              <Table.Th>Last used</Table.Th>
               <Table.Th>Actions</Table.Th>
             </Table.Tr>
           </Table.Thead>
@@ -98,7 +99,9 @@ export default function ApiTokens() {
                   <Code>{token.prefix}…</Code>
                 </Table.Td>
                 {isOwner ? <Table.Td>{token.userEmail}</Table.Td> : null}
-                <Table.Td>{token.lastUsedAt ? token.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</Table.Td>
+                <Table.Td>
+                  <LocalTime at={token.lastUsedAt} empty="never" />
+                </Table.Td>
                 <Table.Td>
                   {token.revoked ? (
                     'revoked'

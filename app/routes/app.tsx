@@ -27,7 +27,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     {
       csrfToken,
       user: { id: user.id, name: user.name, email: user.email },
-      workspace: { id: workspace.id, name: workspace.name },
+      workspace: { id: workspace.id, name: workspace.name, timezone: workspace.timezone },
       role: membership.role,
       workspaces: workspaces.map((w) => ({ id: w.workspaceId, name: w.name })),
       /** A due post that has not started within 2 minutes: the worker is down or overloaded. */

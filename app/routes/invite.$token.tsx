@@ -9,6 +9,7 @@ import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { hashSecret, readSession, switchSessionWorkspace } from '~/utils/session.server'
 import { findInvitation, joinWorkspace } from '../core.server'
+import { roleWithArticle } from '#domain/roles'
 
 export const meta: MetaFunction = () => [{ title: 'Invitation · Trickle' }]
 
@@ -41,7 +42,7 @@ export default function Invitation() {
       <Stack>
         <Title order={1}>Join {workspaceName}</Title>
         <Text>
-          You are invited to the Trickle workspace <strong>{workspaceName}</strong> as {role === 'owner' ? 'an' : 'a'} <strong>{role}</strong>.
+          You are invited to the Trickle workspace <strong>{workspaceName}</strong> as {roleWithArticle(role).split(' ')[0]} <strong>{role}</strong>.
         </Text>
         {signedIn ? (
           <Form method="post">

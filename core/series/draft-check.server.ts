@@ -10,7 +10,8 @@ import type { StoredTiming } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
 import type { Services } from '../services.server'
 import type { DraftSchema } from './schemas'
-import { describeSeriesRule, planningTiming } from './timing'
+import { describeSeriesRule, pastStartProblem, planningTiming } from './timing'
+import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { channelContent, imagesOf, validatePost } from './validation.server'
 
 /** Two posts on one account closer than this get a warning. */
@@ -59,6 +60,8 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   }
   const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: Math.min(10_000, Math.max(1, posts.length)) })
   const warnings: string[] = []
+  const past = draft.seriesId ? null : pastStartProblem(timing, Math.max(1, posts.length), services.clock.now())
+  if (past) warnings.push(past)
   if (posts.length > plan.length) warnings.push(`The rule has only ${plan.length} dates for ${posts.length} posts: posts ${plan.length + 1}–${posts.length} will not be scheduled.`)
   const others = await listCalendarDeliveries(services.database.db, { workspaceId, accountIds: accounts.map((a) => a.id), states: ['planned', 'queued'] })
   for (const account of accounts) {
@@ -73,7 +76,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
     const last = plan.at(-1)
     const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
     if (last && account.expiresAt && account.expiresAt < last.at && !connector?.refreshCredentials) {
-      warnings.push(`The access token of @${account.handle} expires ${account.expiresAt.toISOString().slice(0, 10)}, before the last post (${last.local.slice(0, 10)}): reconnect the account before then.`)
+      warnings.push(`The access token of @${account.handle} expires ${formatLocal(instantToWall(draft.timezone, account.expiresAt.getTime())).replace('T', ' ')} (${draft.timezone}), before the last post (${last.local.slice(0, 10)}): reconnect the account before then.`)
     }
   }
   warnings.push(...quotaWarnings(services, { accounts, plan, posts, others: others.filter((o) => o.sequenceId !== draft.seriesId) }))

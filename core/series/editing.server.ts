@@ -15,12 +15,15 @@ import { createSequence, getSequence, listSteps } from '../../db/queries/sequenc
 import { bumpPendingOfStep, getSeriesTiming, holdSequenceInTx, insertSeriesTiming, listCalendarDeliveries, listSeriesTargets, setSeriesTargets, updateSeriesTiming } from '../../db/queries/series'
 import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '../../db/schema/index'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
+import type { DeliveryState } from '../../domain/delivery'
+import { seriesRunState } from '../../domain/series-state'
 import type { Services } from '../services.server'
 import { holdForApproval, needsApproval, type SeriesActor } from './approval.server'
 import { InputError } from '../errors'
+import { messageForPeople } from '../field-labels'
 import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
 import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
-import { currentTiming, describeSeriesRule, planStoredSeries, TIMEZONES } from './timing'
+import { currentTiming, describeSeriesRule, pastStartProblem, planStoredSeries, TIMEZONES } from './timing'
 import { checkTargetsAndPosts } from './validation.server'
 
 // ─── Create and edit ──────────────────────────────────────────────────────────────────────────────
@@ -31,6 +34,8 @@ export async function createSeries(services: Services, args: { workspaceId: stri
   const { workspaceId, input, actor } = args
   await checkTargetsAndPosts(services, args)
   const now = services.clock.now()
+  const past = pastStartProblem({ rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }, input.posts.length, now)
+  if (past) throw new InputError('start', past)
   const { sequence, effects } = await services.database.db.transaction(async (tx) => {
     const { sequence } = await createSequence(tx, {
       workspaceId,
@@ -101,6 +106,9 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       // A stored timing that yields no date (one saved before the schema refused such rules) has not started.
       const first = planStoredSeries(row, steps.length)[0]
       const started = deliveries.some((d) => !['planned', 'queued', 'canceled', 'skipped'].includes(d.state)) || (first !== undefined && first.at <= now)
+      // Not started: the new timing replaces the old one whole, so its first post must still be to come.
+      const past = started ? null : pastStartProblem(next, input.posts.length, now)
+      if (past) throw new InputError('start', past)
       await updateSeriesTiming(tx, {
         workspaceId,
         sequenceId,
@@ -113,6 +121,8 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
     },
   })
 }
+
+const countBy = (states: DeliveryState[]) => states.reduce<Partial<Record<DeliveryState, number>>>((counts, state) => ({ ...counts, [state]: (counts[state] ?? 0) + 1 }), {})
 
 // ─── Reading ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -144,6 +154,7 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     content: steps.map((s) => fromStepContent(s.content)),
     accountIds,
     deliveries: deliveries.map((d) => ({ id: d.id, post: d.position + 1, accountId: d.accountId, handle: d.accountHandle, dueAt: d.dueAt.toISOString(), state: d.state })),
+    runState: seriesRunState({ status: sequence.status, counts: countBy(deliveries.map((d) => d.state as DeliveryState)) }),
   }
 }
 export type SeriesView = NonNullable<Awaited<ReturnType<typeof loadSeries>>>
@@ -177,7 +188,7 @@ export async function saveSeriesForm(
     await updateSeries(services, { workspaceId: args.workspaceId, seriesId: args.seriesId, input: args.input, actor: args.actor })
     return { ok: true, seriesId: args.seriesId }
   } catch (error) {
-    if (error instanceof InputError) return { ok: false, status: error.status, fieldErrors: { [error.field ?? 'form']: error.message } }
+    if (error instanceof InputError) return { ok: false, status: error.status, fieldErrors: { [error.field ?? 'form']: messageForPeople(error.message) } }
     throw error
   }
 }

@@ -44,3 +44,23 @@ export function planStoredSeries(row: SeriesTimingRow, stepCount: number): Plann
     limit: Math.min(10_000, stepCount),
   }).filter((p) => p.cycle === 1)
 }
+
+/**
+ * A new timing whose first post would already be due (issue 20: a start in the past was accepted, then
+ * its posts were reported "missed"): the message says when and how many, in the series' zone. Null when
+ * post 1 is still to come. Nothing is published in the past, so saving refuses it and the editor warns.
+ */
+export function pastStartProblem(timing: StoredTiming, stepCount: number, now: Date): string | null {
+  if (stepCount === 0) return null
+  let plan: PlannedStep[]
+  try {
+    plan = planSeries({ timing: planningTiming(timing, stepCount), stepCount, limit: Math.min(10_000, stepCount) })
+  } catch {
+    return null // an invalid rule has its own message
+  }
+  const past = plan.filter((p) => p.at.getTime() <= now.getTime())
+  if (past.length === 0) return null
+  const when = past[0]!.local.replace('T', ' ')
+  const count = past.length === 1 ? 'post 1 would be due' : `posts 1–${past.length} would be due`
+  return `Start: ${count} before now (post 1 on ${when}, ${timing.timezone}), and nothing is published in the past. Choose a start later than now.`
+}

@@ -177,7 +177,7 @@ export async function recordAttemptOutcome(db: DbOrTx, args: { deliveryId: strin
 export async function markMissed(db: DbOrTx, args: { workspaceId: string; deliveryId: string; version: number; now: Date }): Promise<boolean> {
   const rows = await db
     .update(deliveries)
-    .set({ state: 'missed', nextAttemptAt: null, lastError: 'came due while no worker ran, past the sequence\'s maxLateness', updatedAt: args.now, ...bump })
+    .set({ state: 'missed', nextAttemptAt: null, lastError: 'It came due while no worker was running, and more than the allowed delay had passed when one ran, so it was not published late.', updatedAt: args.now, ...bump })
     .where(and(scoped(args), eq(deliveries.version, args.version), pending))
     .returning({ id: deliveries.id })
   return rows.length === 1

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull } from 'drizzle-orm'
-import type { Db, DbOrTx } from '../client'
+import type { DbOrTx } from '../client'
 import { invitations, memberships, workspaces, type Role } from '../schema'
 
 export async function insertInvitation(
@@ -64,7 +64,7 @@ export async function findOpenInvitation(db: DbOrTx, args: { tokenHash: string; 
  * Use the invitation once (the conditional update wins for exactly one caller) and add the membership in
  * the same transaction. Returns null when the link is used, revoked, expired or unknown.
  */
-export async function acceptInvitation(db: Db, args: { tokenHash: string; userId: string; now: Date }) {
+export async function acceptInvitation(db: DbOrTx, args: { tokenHash: string; userId: string; now: Date }) {
   return db.transaction(async (tx) => {
     const [invitation] = await tx
       .update(invitations)

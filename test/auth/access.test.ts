@@ -42,11 +42,9 @@ describe('invitations and roles', () => {
       email: 'vic@acme.test',
       password,
       name: 'Vic',
-      workspaceName: 'Vic solo',
     })
-    expect(signUp.headers.get('location')).toBe(link)
-    const join = await invitee.submit(link, {})
-    expect(join.status).toBe(302)
+    // Issue 20: signing up from the link joins the workspace at once, with no workspace of one's own.
+    expect(signUp.headers.get('location')).toBe('/app')
     expect(await (await invitee.get('/app')).text()).toContain('Acme')
 
     const members = await (await owner.get('/app/settings/members')).text()
@@ -58,10 +56,15 @@ describe('invitations and roles', () => {
     expect((await other.get(link)).status).toBe(404)
     expect((await other.submit('/app', {}, { action: link })).status).toBe(404)
 
-    // A user in two workspaces switches between them.
-    const switched = await invitee.submit('/app', { intent: 'switch-workspace', workspaceId: await ownWorkspaceId(invitee, 'Vic solo') })
+    // Someone with a workspace of their own joins from a link while signed in, and switches between the two.
+    const second = await createInvitation(owner, 'editor')
+    const solo = await signUpAs(app, { email: 'solo@acme.test', workspaceName: 'Vic solo' })
+    const join = await solo.submit(second, {})
+    expect(join.status).toBe(302)
+    expect(await (await solo.get('/app')).text()).toContain('Acme')
+    const switched = await solo.submit('/app', { intent: 'switch-workspace', workspaceId: await ownWorkspaceId(solo, 'Vic solo') })
     expect(switched.status).toBe(302)
-    expect(await (await invitee.get('/app')).text()).toContain('Vic solo')
+    expect(await (await solo.get('/app')).text()).toContain('Vic solo')
   })
 
   it('refuses revoked and expired links', async () => {

@@ -23,7 +23,11 @@ it('a process that builds the connectors and validates a Bluesky post loads noth
     `
     import { existsSync, readFileSync } from 'node:fs'
     import { createConnectors } from ${JSON.stringify(path.join(root, 'connectors/registry.ts'))}
-    const loaded = () => (existsSync(process.env.ATPROTO_LOADS_FILE!) ? readFileSync(process.env.ATPROTO_LOADS_FILE!, 'utf8').trim().split('\\n').length : 0)
+    import { createRequire } from 'node:module'
+    // ES modules through the hook; CommonJS ones (@atproto/api 0.19 ships CommonJS, whose inner require()s
+    // Node 20's module hooks do not see) through the require cache.
+    const required = () => Object.keys(createRequire(import.meta.url).cache).filter((file) => file.includes('/@atproto/')).length
+    const loaded = () => (existsSync(process.env.ATPROTO_LOADS_FILE!) ? readFileSync(process.env.ATPROTO_LOADS_FILE!, 'utf8').trim().split('\\n').length : 0) + required()
     const connectors = createConnectors({ bluesky: { allowInsecureServices: true }, mastodon: {}, email: {} })
     const problems = connectors.bluesky!.validate({ parts: [{ text: '👍🏽 '.repeat(150) }, { text: 'x'.repeat(301) }] })
     console.log(JSON.stringify({ at: 'built', loaded: loaded(), problems: problems.map((p) => p.path) }))

@@ -1,4 +1,5 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core'
+import { afterEach, expect } from 'vitest'
 
 /** Debian's Chromium, headless, with nothing reaching out to the network (browser downloads fail here). */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -16,15 +17,41 @@ export const cspViolations: string[] = []
  */
 export const pageErrors: string[] = []
 
+/**
+ * Console errors and warnings of every desktopContext's page that show a bug: any `console.error` (a CSP
+ * violation, a failed script, React's hydration messages) and warnings that mention hydration. A resource
+ * answered 4xx is left out: the tests submit bad input on purpose, and the answer names the field.
+ */
+export const consoleProblems: string[] = []
+
+/** Whether a console message is one `consoleProblems` keeps. */
+export function isConsoleProblem(message: Pick<ConsoleMessage, 'type' | 'text'>): boolean {
+  const text = message.text()
+  if (/hydrat/i.test(text)) return true
+  if (message.type() !== 'error') return false
+  return !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)
+}
+
+// Every test of a file that uses these contexts fails on a page error or a console problem it left behind.
+afterEach(() => {
+  const problems = [...pageErrors.splice(0), ...consoleProblems.splice(0)]
+  expect(problems, 'page errors and console errors of the browser').toEqual([])
+})
+
 /** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
 export async function desktopContext(
   browser: Browser,
-  options: { width?: number; height?: number; /** For a test that injects its own script (axe-core); the pages' CSP is checked by the others. */ bypassCSP?: boolean } = {},
+  options: { width?: number; height?: number; /** For a test that injects its own script (axe-core); the pages' CSP is checked by the others. */ bypassCSP?: boolean; /** The browser's time zone (IANA). */ timezoneId?: string } = {},
 ): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 }, bypassCSP: options.bypassCSP ?? false })
+  const context = await browser.newContext({
+    viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+    bypassCSP: options.bypassCSP ?? false,
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+  })
   context.setDefaultTimeout(15_000)
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${message.location().url}: ${message.text()}`)
+    if (isConsoleProblem(message)) consoleProblems.push(`${message.location().url}: [${message.type()}] ${message.text()}`)
   })
   context.on('page', (page) => page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`)))
   return context

@@ -194,6 +194,8 @@ describe.each(kinds)('publishing pipeline (%s job store)', (kind) => {
     const catchUpMs = Date.now() - started
     expect(catchUpMs).toBeLessThan(60_000)
     expect(rows.map((r) => r.state)).toEqual(['missed', 'published', 'published'])
+    // Said in words people read (issue 20: it named the internal maxLateness).
+    expect(rows[0]!.lastError).toBe('It came due while no worker was running, and more than the allowed delay had passed when one ran, so it was not published late.')
     expect(await oldestOverdueDelivery(f.db, wallNow())).toBeNull()
     console.log(`[${kind}] restart catch-up: ${catchUpMs} ms`)
   })

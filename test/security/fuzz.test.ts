@@ -56,7 +56,7 @@ beforeAll(async () => {
     expect(response.status, `${method} ${pathname}`).toBeLessThan(300)
     return response.json()
   }
-  const series = await api('POST', '/series', { name: 'Fuzzed', posts: ['one', 'two'], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' })
+  const series = await api('POST', '/series', { name: 'Fuzzed', posts: ['one', 'two'], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2030-01-01T09:00', timezone: 'UTC' })
   const form = await insertSignupForm(app.services.database.db, { workspaceId, name: 'News', consentText: 'Yes' })
   const drip = await api('POST', '/drips', { name: 'Welcome', trigger: { kind: 'form', formId: form.id }, steps: [{ subject: 'Hi', markdown: 'Hello' }] })
   const contact = await api('POST', '/contacts', { email: 'fuzz-contact@example.com', name: 'Fuzz' })
@@ -86,7 +86,7 @@ beforeAll(async () => {
   params['f.confirm.$token'] = tokenOf(signedEmailUrl(app.services, 'confirm', claims))
   params['invite.$token'] = 'not-an-invitation'
   params['reset-password.$token'] = 'not-a-reset-token'
-  const seriesBody = { name: 'S', posts: ['one', { parts: [{ text: 'two', images: [] }] }], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }
+  const seriesBody = { name: 'S', posts: ['one', { parts: [{ text: 'two', images: [] }] }], accountIds: [accountId], rule: 'FREQ=DAILY;COUNT=2', start: '2030-01-01T09:00', timezone: 'UTC' }
   const dripBody = { name: 'D', trigger: { kind: 'event', event: 'signup' }, goals: ['purchase'], steps: [{ subject: 'Hi {{ name }}', markdown: 'Hello' }] }
   validBodies = [
     ['PATCH', '/api/v1/workspace', { name: 'Fuzz', timezone: 'UTC' }],
@@ -104,7 +104,7 @@ beforeAll(async () => {
     ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['POST', '/api/v1/score-rules', { on: 'event', name: 'demo_booked', points: 10 }],
     ['PUT', `/api/v1/score-rules/${scoreRule.id}`, { on: 'inactive', points: -5, everyDays: 30 }],
-    ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2027-01-01T09:00', timezone: 'UTC' }],
+    ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2030-01-01T09:00', timezone: 'UTC' }],
     ['POST', '/api/v1/drips/preview-timeline', { timezone: 'UTC', quietHours: { start: '22:00', end: '07:00' }, steps: [{ delay: 'P0D' }, { delay: 'P1D', after: 'enrollment' }], zone: 'Asia/Tokyo' }],
   ]
   visitor = new TestBrowser(app.url)

@@ -114,7 +114,7 @@ describe('series approval', () => {
     // Request changes: a comment is required.
     const noComment = await act(owner, id, { intent: 'request-changes', comment: '  ' })
     expect(noComment.status).toBe(400)
-    expect(await noComment.text()).toContain('comment: say what should change')
+    expect(await noComment.text()).toContain('Comment: say what should change')
     expect((await act(owner, id, { intent: 'request-changes', comment: 'Add the launch link to day one' })).status).toBe(302)
     expect(await state(id)).toMatchObject({ approval: 'changes_requested', comment: 'Add the launch link to day one', withJobs: 0 })
     expect(await (await editor.get(`/app/series/${id}`)).text()).toContain('Add the launch link to day one')
