@@ -18,6 +18,7 @@ import type { LinkClaims } from '../../domain/email/links'
 import type { ChannelContent } from '../../connectors/types'
 import type { Services } from '../services.server'
 import { composeEmail, emailConnector } from '../email.server'
+import { campaignSlug, stepContent, type Utm } from '../../domain/links/utm'
 import { emailBounces, emailsSent } from '../metrics.server'
 import { createNetGuard, type NetGuard } from '../../connectors/net-guard'
 import { runActionStep, type ActionItem, type WebhookOptions } from './actions.server'
@@ -37,6 +38,8 @@ export type ComposeEmail = (args: {
   contact: ClaimedEnrollment['contact']
   template: { subject: string; markdown: string }
   claims: LinkClaims
+  /** The drip's UTM parameters for this step's tracked links, when the drip has them on (decision 084). */
+  utm?: Utm
 }) => NonNullable<ChannelContent['email']>
 
 export type DripRunnerDeps = {
@@ -213,6 +216,7 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
         contact: e.contact,
         template: step.content.email ?? { subject: step.content.parts[0]?.text.slice(0, 80) ?? '', markdown: step.content.parts.map((p) => p.text).join('\n\n') },
         claims: { workspaceId: e.workspaceId, contactId: e.contactId, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id },
+        utm: item.drip.drip.shortLinks ? { source: 'email', medium: 'email', campaign: campaignSlug(item.drip.drip.name), content: stepContent(item.position) } : undefined,
       })
     } catch (error) {
       // A template that cannot be rendered for this contact (a limit reached): that send fails, the batch goes on.
