@@ -95,7 +95,8 @@ export default function EditSeries() {
       </Group>
       {series.approval !== 'approved' ? <ApprovalCard series={series} canEdit={canEdit} isOwner={isOwner} errors={errors} /> : null}
       <Text>
-        Posts go out {series.text} ({series.timezone}). <Link to={`/app/calendar?series=${series.id}`}>See it on the calendar</Link>
+        Posts go out {series.text} ({series.timezone}). <Link to={`/app/calendar?series=${series.id}`}>See it on the calendar</Link> ·{' '}
+        <Link to={`/app/series/${series.id}/analytics`}>Analytics</Link>
       </Text>
       {canEdit && series.approval === 'approved' ? (
         <Card withBorder>

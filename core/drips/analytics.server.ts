@@ -38,7 +38,8 @@ export function parseAnalyticsPeriod(search: URLSearchParams): DripAnalyticsPeri
   return raw
 }
 
-function resolvePeriod(input: DripAnalyticsPeriod, now: Date): { from: Date; to: Date; days: number | null } {
+/** The period's instants (shared with the series analytics); a bad one is an InputError naming the parameter. */
+export function resolvePeriod(input: DripAnalyticsPeriod, now: Date): { from: Date; to: Date; days: number | null } {
   const parsed = DripAnalyticsPeriodSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
