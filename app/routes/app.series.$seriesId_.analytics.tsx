@@ -5,9 +5,7 @@ import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { HeatMapTable, NetworkTable, PostsTable } from '~/components/series-analytics'
 import { percent } from '~/utils/format'
 import { loadSeriesAnalyticsFor } from '~/utils/series-analytics.server'
-
-/** The periods offered (core's ANALYTICS_PERIODS; a value from core.server is empty in the browser bundle). */
-const PERIODS = [7, 30, 90] as const
+import { ANALYTICS_PERIODS } from '#domain/drip/analytics'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Analytics of ${data?.series.name ?? 'a series'} · Trickle` }]
 
@@ -38,7 +36,7 @@ export default function SeriesAnalyticsPage() {
         </div>
         <Form method="get">
           <Group align="end" gap="xs">
-            <NativeSelect label="Period" name="days" defaultValue={String(days)} data={PERIODS.map((d) => ({ value: String(d), label: `Last ${d} days` }))} />
+            <NativeSelect label="Period" name="days" defaultValue={String(days)} data={ANALYTICS_PERIODS.map((d) => ({ value: String(d), label: `Last ${d} days` }))} />
             <Button type="submit" variant="default">
               Show
             </Button>

@@ -140,6 +140,7 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/drips',
     '/app/drips/new',
     `/app/drips/${drip.id}`,
+    `/app/drips/${drip.id}/analytics`,
     `/app/drips/${drip.id}/enroll`,
     `/app/drips/${drip.id}/enroll/${run.id}`,
     '/app/analytics',
