@@ -8,6 +8,9 @@ import { collectPostMetrics } from '../../core/links/post-metrics.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { createBlueskyConnector } from '../../connectors/bluesky/index'
+import { COLLECT_POST_METRICS_JOB, defineCollectPostMetrics } from '../../jobs/collect-post-metrics'
+import { startWorker } from '../../jobs/worker'
+import { waitFor } from '../pipeline/harness'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import type { BlueskyPds } from '../servers/bluesky-pds'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
@@ -253,6 +256,22 @@ describe('short links, post metrics and the series analytics', () => {
     const bad = await api('GET', `/api/v1/analytics/series/${seriesId}?days=5`)
     expect(bad.status).toBe(400)
     expect((await bad.json()).error.field).toBe('days')
+  }, 60_000)
+
+  it('the collect-post-metrics job reads a post at 7 d through the job store', async () => {
+    const db = app.services.database.db
+    const sevenDays = async () => (await db.select().from(postMetrics).where(eq(postMetrics.age, '7d'))).filter((r) => r.state === 'done')
+    expect(await sevenDays()).toHaveLength(0)
+    const first = (await listDeliveries(db, { workspaceId, sequenceId: seriesId })).map((d) => d.publishedAt!.getTime()).sort()[0]!
+    clock.set(new Date(first + 7 * 24 * HOUR + 10 * MINUTE))
+    const worker = await startWorker(app.services, { defineJobs: (agenda, services) => defineCollectPostMetrics(agenda, pipelineDeps(services)) })
+    try {
+      await app.services.jobs.agenda.now(COLLECT_POST_METRICS_JOB)
+      const rows = await waitFor('the 7 d reads', async () => ((await sevenDays()).length === 3 ? sevenDays() : undefined), 20_000)
+      expect(rows.map((r) => r.likes).sort()).toEqual([40, 7, 9].sort())
+    } finally {
+      await worker.stop({ drainMs: 1000 })
+    }
   }, 60_000)
 
   it('keeps a link as written where the short link would make the post too long for the network', async () => {
