@@ -6,6 +6,7 @@ import { fixedClock } from '../../domain/clock'
 import { weekdayHour } from '../../domain/series/analytics'
 import { collectPostMetrics } from '../../core/links/post-metrics.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
+import { reconcileDeliveries } from '../../core/publishing/reconcile.server'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { COLLECT_POST_METRICS_JOB, defineCollectPostMetrics } from '../../jobs/collect-post-metrics'
@@ -274,6 +275,34 @@ describe('short links, post metrics and the series analytics', () => {
     }
   }, 60_000)
 
+  it('a post with a short link whose answer was lost is reconciled, not posted twice', async () => {
+    // X's lookup reads posts created since the claim: the clock is brought back to the real time the
+    // loopback X server stamps its posts with.
+    clock.set(new Date(Date.now() - 3 * HOUR))
+    const response = await api('POST', '/api/v1/series', {
+      name: 'Lost answers',
+      posts: ['Post 4: see https://brand.test/lost'],
+      accountIds: [accountIds.x],
+      rule: 'FREQ=DAILY;COUNT=1',
+      start: new Date(clock.now().getTime() + 2 * HOUR).toISOString().slice(0, 16),
+      timezone: 'UTC',
+    })
+    const { id } = await response.json()
+    clock.advance(2 * HOUR + MINUTE)
+    // X creates the post, then answers 503: an unknown outcome for the pipeline.
+    x.injectFault({ kind: 'unavailable', apply: true, method: 'POST', path: '/2/tweets' })
+    const deps = pipelineDeps(app.services)
+    const [delivery] = await listDeliveries(app.services.database.db, { workspaceId, sequenceId: id })
+    expect((await publishDelivery(deps, { workspaceId, deliveryId: delivery!.id })).result).toBe('needs_review')
+    clock.advance(2 * MINUTE)
+    await reconcileDeliveries(deps)
+    const [after] = await listDeliveries(app.services.database.db, { workspaceId, sequenceId: id })
+    const posted = x.posts.filter((p) => p.text.startsWith('Post 4'))
+    expect(posted).toHaveLength(1)
+    expect(shortLinksIn(posted[0]!.text)).toHaveLength(1)
+    expect([after!.state, after!.remoteId]).toEqual(['published', posted[0]!.id])
+  }, 60_000)
+
   it('keeps a link as written where the short link would make the post too long for the network', async () => {
     // 270 characters and a short link: Mastodon counts any link as 23, Bluesky counts every character.
     const text = `Post 3 ${'x'.repeat(262)} https://b.test/a`
@@ -287,7 +316,7 @@ describe('short links, post metrics and the series analytics', () => {
     })
     expect(response.status).toBe(201)
     const { id } = await response.json()
-    clock.advance(3 * HOUR)
+    clock.advance(2 * HOUR + MINUTE)
     expect(await publishDue(id)).toBe(2)
     const three = await published(3)
     expect(shortLinksIn(three.mastodon.text)).toHaveLength(1)
