@@ -144,6 +144,26 @@ export type LookupArgs = {
   known?: { partIds: string[] }
 }
 
+/**
+ * A published post's engagement as its network reports it (the first post of a thread). A count the
+ * network does not report, or not to this account's access level, is absent, never 0.
+ */
+export type PostMetrics = {
+  impressions?: number
+  likes?: number
+  reposts?: number
+  replies?: number
+  quotes?: number
+  bookmarks?: number
+}
+
+export type MetricsArgs = {
+  credentials: Credentials
+  /** The post as the pipeline recorded it: its remote id (the first part of a thread) and every part's id. */
+  post: { remoteId: string; partIds?: string[] }
+  signal?: AbortSignal
+}
+
 /** `context` is what `prepareAuthorization` returned, kept with the pending authorization. */
 export type AuthorizeArgs = { redirectUri: string; state: string; codeChallenge: string; context?: Record<string, string> }
 export type CompleteAuthorizationArgs = { redirectUri: string; code: string; codeVerifier: string; context?: Record<string, string> }
@@ -225,6 +245,11 @@ export interface Connector<K extends string = string> {
    */
   lookup?(args: LookupArgs): Promise<PublishResult | null>
   delete?(args: { credentials: Credentials; remoteId: string }): Promise<void>
+  /**
+   * A published post's metrics (likes, reposts…) read from the network; `null` when the post is gone.
+   * A read: failures are `transient`, `auth` or `rate-limited` (with `resetAt`).
+   */
+  metrics?(args: MetricsArgs): Promise<PostMetrics | null>
   /** Release what the connector keeps open between publishes (pooled connections), at shutdown. */
   close?(): void
 }

@@ -66,6 +66,8 @@ export type DripView = {
   name: string
   status: 'active' | 'paused'
   timezone: string
+  /** Tracked links carry UTM parameters (decision 084). */
+  utm: boolean
   settings: DripSettings
   createdAt: Date
   updatedAt: Date
@@ -136,7 +138,7 @@ export async function createDrip(services: Services, args: { workspaceId: string
   await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
-  const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, at }))
+  const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, at }))
   return toView(created, emptyStats())
 }
 
@@ -149,7 +151,7 @@ export async function updateDrip(services: Services, args: { workspaceId: string
   const { settings, steps } = splitInput(input, existing.drip.settings.webhookSecret)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
-    const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, at })
+    const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, at })
     if (!updated) throw notFound()
     // An active drip must stay sendable: a 422 rolls the whole edit back.
     if (updated.drip.status === 'active') await requireActivatable(services, updated)
@@ -291,6 +293,7 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
     name: d.drip.name,
     status: dripStatusOf(d.drip),
     timezone: d.drip.timezone,
+    utm: d.drip.shortLinks,
     settings: d.drip.settings,
     createdAt: d.drip.createdAt,
     updatedAt: d.drip.updatedAt,

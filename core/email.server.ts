@@ -21,6 +21,7 @@ import { liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
+import { withUtm, type Utm } from '../domain/links/utm'
 import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
 import { contactScope } from '../domain/email/liquid'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
@@ -112,6 +113,11 @@ export function composeEmail(
     claims: LinkClaims
     values?: Record<string, string>
     tracked: boolean
+    /**
+     * UTM parameters for the tracked links (a drip with them on, decision 084): the signed click link
+     * carries the link with them, so `/t/c/…` redirects there and the click is counted per step as before.
+     */
+    utm?: Utm
   },
 ): NonNullable<ChannelContent['email']> {
   const { settings, contact, claims } = args
@@ -123,7 +129,7 @@ export function composeEmail(
     postalAddress: settings.postalAddress,
     unsubscribeUrl,
     preferencesUrl: signedEmailUrl(services, 'preferences', claims),
-    trackClick: args.tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url }) : undefined,
+    trackClick: args.tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url: args.utm ? withUtm(url, args.utm) : url }) : undefined,
     openPixelUrl: args.tracked ? signedEmailUrl(services, 'open', claims) : undefined,
   })
   const unsubscribeToken = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1)

@@ -15,6 +15,7 @@ import { defineSignupConfirmation } from './signup-confirmation'
 import { defineBulkEnroll } from './bulk-enroll'
 import { definePrune, schedulePrune } from './prune'
 import { defineScoreDecay, scheduleScoreDecay } from './score-decay'
+import { defineCollectPostMetrics, scheduleCollectPostMetrics } from './collect-post-metrics'
 
 /** How long a stopping worker waits for running jobs before it gives up on them (their locks then expire and another worker retries). */
 export const DEFAULT_DRAIN_MS = 30_000
@@ -33,6 +34,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   defineBulkEnroll(agenda, services)
   definePrune(agenda, services)
   defineScoreDecay(agenda, services)
+  defineCollectPostMetrics(agenda, deps)
   return async () => {
     await startPipeline(agenda, deps)
     await scheduleNotifyProblems(agenda)
@@ -40,6 +42,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
     await scheduleDripTriggers(agenda)
     await schedulePrune(agenda)
     await scheduleScoreDecay(agenda)
+    await scheduleCollectPostMetrics(agenda)
   }
 }
 

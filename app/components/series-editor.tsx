@@ -9,7 +9,7 @@ import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
-export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string }
+export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean }
 type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[] }
 
 const SEPARATOR = /^\s*---\s*$/m
@@ -154,6 +154,17 @@ export function SeriesEditor(props: {
               Add post
             </Button>
           </Group>
+        </Stack>
+
+        <Stack gap={4}>
+          <input type="hidden" name="shortLinksShown" value="1" />
+          <Checkbox
+            name="shortLinks"
+            label="Short links with UTM parameters"
+            description="Links in the posts go out as short links of this Trickle (counted per network and post) that lead to the link with utm_source, utm_medium, utm_campaign and utm_content."
+            checked={values.shortLinks ?? true}
+            onChange={(e) => set({ shortLinks: e.currentTarget.checked })}
+          />
         </Stack>
 
         <RecurrenceField

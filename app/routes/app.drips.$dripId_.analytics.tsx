@@ -5,7 +5,8 @@ import { CompareTable, DailyActivity, formatRevenue, FunnelTable, LinkClicks, St
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { loadDripAnalyticsFor } from '~/utils/drip-analytics.server'
 import { percent } from '~/utils/format'
-import { ANALYTICS_PERIODS, compareDripSteps } from '../core.server'
+import { ANALYTICS_PERIODS } from '#domain/drip/analytics'
+import { compareDripSteps } from '../core.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Analytics of ${data?.drip.name ?? 'a drip'} · Trickle` }]
 

@@ -96,7 +96,8 @@ export default function EditSeries() {
       </Group>
       {series.approval !== 'approved' ? <ApprovalCard series={series} canEdit={canEdit} isOwner={isOwner} errors={errors} /> : null}
       <Text>
-        Posts go out {series.text} ({series.timezone}). <Link to={`/app/calendar?series=${series.id}`}>See it on the calendar</Link>
+        Posts go out {series.text} ({series.timezone}). <Link to={`/app/calendar?series=${series.id}`}>See it on the calendar</Link> ·{' '}
+        <Link to={`/app/series/${series.id}/analytics`}>Analytics</Link>
       </Text>
       {canEdit && series.approval === 'approved' ? (
         <Card withBorder>
@@ -133,7 +134,7 @@ export default function EditSeries() {
       {errors.intent ? <Alert color="red" role="alert">{errors.intent}</Alert> : null}
       <Title order={2}>Edit</Title>
       <SeriesEditor
-        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone }}
+        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks }}
         accounts={accounts}
         timezones={timezones}
         errors={errors}

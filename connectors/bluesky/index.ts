@@ -8,6 +8,8 @@ import {
   type ContentProblem,
   type Credentials,
   type LookupArgs,
+  type MetricsArgs,
+  type PostMetrics,
   type PublishArgs,
   type PublishResult,
   type ValidateOptions,
@@ -321,6 +323,15 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
 
     close() {
       void guard.close()
+    },
+
+    /** `app.bsky.feed.getPosts` (the PDS forwards it to the app view): likes, reposts, replies, quotes. */
+    async metrics({ credentials, post, signal }: MetricsArgs): Promise<PostMetrics | null> {
+      const s = await sessionOf(credentials, signal)
+      const { data } = await call('read', s.service, () => s.agent.app.bsky.feed.getPosts({ uris: [post.remoteId] }))
+      const found = data.posts.find((p) => p.uri === post.remoteId)
+      if (!found) return null
+      return { likes: found.likeCount, reposts: found.repostCount, replies: found.replyCount, quotes: found.quoteCount }
     },
 
     async delete({ credentials, remoteId }) {

@@ -8,6 +8,8 @@ import {
   type ContentProblem,
   type Credentials,
   type LookupArgs,
+  type MetricsArgs,
+  type PostMetrics,
   type PublishArgs,
   type PublishResult,
   type ValidateOptions,
@@ -326,6 +328,21 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
         ids.push(match.id)
       }
       return ids.length ? { remoteId: ids[0]!, url, partIds: ids } : null
+    },
+
+    /** `GET /api/v1/statuses/:id`: favourites, reblogs and replies (Mastodon has no impressions or quotes). */
+    async metrics({ credentials, post, signal }: MetricsArgs): Promise<PostMetrics | null> {
+      try {
+        const status = await request<{ favourites_count?: number; reblogs_count?: number; replies_count?: number }>('read', {
+          ...session(credentials),
+          path: `/api/v1/statuses/${encodeURIComponent(post.remoteId)}`,
+          signal,
+        })
+        return { likes: status.favourites_count, reposts: status.reblogs_count, replies: status.replies_count }
+      } catch (error) {
+        if (error instanceof ConnectorError && error.detail?.status === 404) return null
+        throw error
+      }
     },
 
     async delete({ credentials, remoteId }) {

@@ -9,6 +9,8 @@ import type {
   ContentProblem,
   Credentials,
   LookupArgs,
+  MetricsArgs,
+  PostMetrics,
   PublishArgs,
   PublishResult,
   ValidateOptions,
@@ -288,6 +290,23 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
         ids.push(match.id)
       }
       return ids.length ? result(ids, credentials) : null
+    },
+
+    /** v2 `GET /2/tweets/:id` with `public_metrics` (impressions, likes, reposts, replies, quotes, bookmarks). */
+    async metrics({ credentials, post }: MetricsArgs): Promise<PostMetrics | null> {
+      const found = await call('read', () => userClient(credentials).v2.singleTweet(post.remoteId, { 'tweet.fields': ['public_metrics'] }))
+      const m = found.data?.public_metrics as
+        | { impression_count?: number; like_count?: number; retweet_count?: number; reply_count?: number; quote_count?: number; bookmark_count?: number }
+        | undefined
+      if (!found.data) return null
+      return {
+        impressions: m?.impression_count,
+        likes: m?.like_count,
+        reposts: m?.retweet_count,
+        replies: m?.reply_count,
+        quotes: m?.quote_count,
+        bookmarks: m?.bookmark_count,
+      }
     },
 
     async delete({ credentials, remoteId }) {

@@ -1,14 +1,13 @@
 import { z } from 'zod'
 import { dripAnalyticsRows } from '../../db/queries/drip-analytics'
 import { getDrip as getDripRow } from '../../db/queries/drips'
-import { compareSteps, daysBetween, fillDaily, funnelOf, revenueByCurrency, stepMetrics, type StepAnalytics } from '../../domain/drip/analytics'
+import { ANALYTICS_PERIODS, compareSteps, daysBetween, fillDaily, funnelOf, revenueByCurrency, stepMetrics, type StepAnalytics } from '../../domain/drip/analytics'
 import { DEFAULT_ATTRIBUTION_DAYS } from '../../domain/drip/schema'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { InputError } from '../errors'
 import type { Services } from '../services.server'
 
-/** The periods the page offers (days back from now). */
-export const ANALYTICS_PERIODS = [7, 30, 90] as const
+export { ANALYTICS_PERIODS }
 const DAY = 86_400_000
 const MAX_SPAN_DAYS = 366
 
@@ -38,7 +37,8 @@ export function parseAnalyticsPeriod(search: URLSearchParams): DripAnalyticsPeri
   return raw
 }
 
-function resolvePeriod(input: DripAnalyticsPeriod, now: Date): { from: Date; to: Date; days: number | null } {
+/** The period's instants (shared with the series analytics); a bad one is an InputError naming the parameter. */
+export function resolvePeriod(input: DripAnalyticsPeriod, now: Date): { from: Date; to: Date; days: number | null } {
   const parsed = DripAnalyticsPeriodSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!

@@ -22,6 +22,7 @@ import type { LinkClaims } from '../../domain/email/links'
 import type { ChannelContent } from '../../connectors/types'
 import type { Services } from '../services.server'
 import { composeEmail, emailConnector } from '../email.server'
+import { campaignSlug, stepContent, type Utm } from '../../domain/links/utm'
 import { emailBounces, emailsSent, smsSent } from '../metrics.server'
 import { smsSenderFor, smsWebhookUrls, type SmsSender } from '../sms.server'
 import { createNetGuard, type NetGuard } from '../../connectors/net-guard'
@@ -42,6 +43,8 @@ export type ComposeEmail = (args: {
   contact: ClaimedEnrollment['contact']
   template: { subject: string; markdown: string }
   claims: LinkClaims
+  /** The drip's UTM parameters for this step's tracked links, when the drip has them on (decision 084). */
+  utm?: Utm
 }) => NonNullable<ChannelContent['email']>
 
 export type DripRunnerDeps = {
@@ -260,6 +263,7 @@ async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimI
         contact: e.contact,
         template: step.content.email ?? { subject: step.content.parts[0]?.text.slice(0, 80) ?? '', markdown: step.content.parts.map((p) => p.text).join('\n\n') },
         claims: { workspaceId: e.workspaceId, contactId: e.contactId, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id },
+        utm: item.drip.drip.shortLinks ? { source: 'email', medium: 'email', campaign: campaignSlug(item.drip.drip.name), content: stepContent(item.position) } : undefined,
       })
       return { parts: [], email }
     } catch (error) {

@@ -7,6 +7,7 @@ import { claimDelivery, loadDeliveryForStart, markMissed, markSending, recordAtt
 import type { Clock } from '../../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
+import { applyShortLinks } from '../links/short-links.server'
 import { loadChannelContent } from '../media.server'
 import { publishedPosts, publishLagSeconds } from '../metrics.server'
 
@@ -64,6 +65,8 @@ export type PipelineDeps = {
   hooks?: PublishHooks
   /** DATA_DIR, where the media store keeps images (core/media.server.ts). Without it a post with images fails as `invalid-content`. */
   dataDir?: string
+  /** APP_URL: a series with short links on publishes its links as `APP_URL/l/{code}` (decision 084). Without it links go out as written. */
+  appUrl?: string
 }
 
 export function pipelineOptions(deps: Pick<PipelineDeps, 'options'>): PipelineOptions {
@@ -166,10 +169,18 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
   }
   // Images come from the media store now, not when the post was planned: an image deleted since fails
   // the delivery (nothing was sent) rather than publishing the post without it.
-  const { content, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: claim.content })
+  const { content: stored, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: claim.content })
   if (missing.length) {
     const message = `image ${missing.join(', ')} is not in the media store`
     return record('invalid-content', message, decide('invalid-content', message, { refreshed: true, canLookup: false }))
+  }
+  let content: typeof stored
+  try {
+    // Links become the delivery's short links here, in one place for every network (decision 084).
+    content = await applyShortLinks(db, { appUrl: deps.appUrl, workspaceId: args.workspaceId, deliveryId: delivery.id, content: stored, connector: target.connector, clock })
+  } catch (error) {
+    // Nothing was sent yet: safe to retry.
+    return record('transient', errorMessage(error), decide('transient', errorMessage(error), { refreshed: true, canLookup: false }))
   }
   const canLookup = typeof target.connector.lookup === 'function'
   // Parts of the thread an earlier attempt got to the network: continue after them, never post them again.

@@ -1,6 +1,7 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
 import { findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
+import { applyShortLinks } from '../links/short-links.server'
 import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publish.server'
 
 /** How often a worker runs a pass (jobs/reconcile-deliveries.ts schedules it); with the lease it bounds how soon a killed worker's claim is recovered. */
@@ -104,7 +105,16 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     try {
       // Parts of a thread recorded earlier may be older than `since`: the lookup looks for the rest after them.
       const known = delivery.remotePartIds?.length ? { partIds: delivery.remotePartIds } : undefined
-      found = await lookup({ credentials: target.credentials, content: { parts: content.parts }, idempotencyKey: delivery.id, since, known })
+      // The text as published: its links were rewritten to the delivery's short links (the same codes).
+      const published = await applyShortLinks(db, {
+        appUrl: deps.appUrl,
+        workspaceId: delivery.workspaceId,
+        deliveryId: delivery.id,
+        content: { parts: content.parts.map((p) => ({ text: p.text })) },
+        connector: target.connector,
+        clock,
+      })
+      found = await lookup({ credentials: target.credentials, content: { parts: published.parts }, idempotencyKey: delivery.id, since, known })
     } catch (error) {
       const retryAt = new Date(clock.now().getTime() + options.lookupDelayMs)
       await settleLookup(db, {

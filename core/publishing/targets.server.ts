@@ -46,6 +46,7 @@ export function pipelineDeps(services: Services): ReconcileDeps {
     clock: services.clock,
     scheduler: deliveryScheduler(services.jobs.agenda),
     dataDir: services.config.DATA_DIR,
+    appUrl: services.config.APP_URL,
     ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
   }
 }

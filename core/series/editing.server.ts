@@ -43,6 +43,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
       name: input.name,
       timezone: input.timezone,
       steps: input.posts.map(toStepContent),
+      shortLinks: input.shortLinks ?? true,
       clock: services.clock,
     })
     await insertSeriesTiming(tx, {
@@ -100,7 +101,10 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       }
       await setSeriesTargets(tx, { workspaceId, sequenceId, accountIds: input.accountIds })
       const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }
-      await tx.update(sequences).set({ name: input.name, timezone: input.timezone, updatedAt: now }).where(eq(sequences.id, sequenceId))
+      await tx
+        .update(sequences)
+        .set({ name: input.name, timezone: input.timezone, ...(input.shortLinks === undefined ? {} : { shortLinks: input.shortLinks }), updatedAt: now })
+        .where(eq(sequences.id, sequenceId))
       const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
       if (sameTiming(currentTiming(row), next)) return held
       // A stored timing that yields no date (one saved before the schema refused such rules) has not started.
@@ -148,6 +152,7 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     rule: timing.rule,
     start: timing.start,
     timezone: timing.timezone,
+    shortLinks: sequence.shortLinks,
     text: describeSeriesRule(timing, steps.length),
     posts: steps.map((s) => s.content.parts.map((p) => p.text).join('\n\n')),
     /** The posts with their thread parts and images (what the editor edits). */

@@ -70,6 +70,8 @@ export const SeriesInputSchema = z
     rule: z.string({ error: 'rule: an RRULE like FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0' }),
     start: z.string({ error: 'start: a local date-time like 2026-03-17T09:00' }),
     timezone: z.string({ error: 'timezone: an IANA time zone like Europe/Berlin' }),
+    /** Links go out as short links `APP_URL/l/{code}` with UTM parameters (decision 084). New series: on; absent on an update: unchanged. */
+    shortLinks: z.boolean({ error: 'shortLinks: true or false' }).optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -129,7 +131,9 @@ export const SeriesFormSchema = z.preprocess((raw) => {
   const accountIds = Object.keys(form)
     .filter((key) => key.startsWith('account-'))
     .map((key) => key.slice('account-'.length))
-  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone }
+  // An unticked checkbox sends nothing: `shortLinksShown` says the form had it.
+  const shortLinks = form.shortLinksShown ? form.shortLinks === 'on' : undefined
+  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone, shortLinks }
 }, SeriesInputSchema)
 
 /** Paste many posts at once: a line holding only `---` separates them. */

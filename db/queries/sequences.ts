@@ -18,6 +18,8 @@ export async function createSequence(
     timezone?: string
     maxLatenessSeconds?: number
     steps: StepContent[]
+    /** Short links and UTM parameters (decision 084); default off. */
+    shortLinks?: boolean
     clock: Clock
   },
 ): Promise<{ sequence: Sequence; steps: SequenceStep[] }> {
@@ -37,6 +39,7 @@ export async function createSequence(
         name: args.name.trim(),
         timezone: args.timezone ?? 'UTC',
         maxLatenessSeconds: args.maxLatenessSeconds,
+        shortLinks: args.shortLinks ?? false,
         createdAt: now,
         updatedAt: now,
       })

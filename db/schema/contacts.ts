@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { ContactStatus, FieldType, FrequencyCap, SegmentRule } from '../../domain/email/types'
@@ -111,6 +112,9 @@ export const contactEvents = pgTable(
   (t) => [
     uniqueIndex('contact_events_key_uq').on(t.workspaceId, t.eventKey),
     index('contact_events_contact_idx').on(t.workspaceId, t.contactId, t.occurredAt),
+    // Analytics (decision 088): a drip's email events, and a contact's named events (goals, conditions).
+    index('contact_events_sequence_idx').on(t.sequenceId, t.occurredAt).where(sql`${t.sequenceId} is not null`),
+    index('contact_events_named_idx').on(t.workspaceId, t.contactId, t.name, t.occurredAt).where(sql`${t.type} = 'event'`),
   ],
 )
 

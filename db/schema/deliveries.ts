@@ -66,5 +66,7 @@ export const deliveries = pgTable(
     index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),
     index('deliveries_workspace_due_idx').on(t.workspaceId, t.dueAt),
     index('deliveries_remote_idx').on(t.remoteId).where(sql`${t.remoteId} is not null and ${t.enrollmentId} is not null`),
+    // A drip's email deliveries (analytics, decision 088).
+    index('deliveries_drip_idx').on(t.sequenceId).where(sql`${t.enrollmentId} is not null`),
   ],
 )

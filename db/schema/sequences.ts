@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { DripAction } from '../../domain/drip/actions'
 import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
@@ -38,6 +38,11 @@ export const sequences = pgTable(
     maxLatenessSeconds: integer('max_lateness_seconds').notNull().default(3600),
     /** Drips only: trigger, re-entry policy, goals, default send window (domain/drip/schema.ts). */
     settings: jsonb('settings').$type<DripSettings>(),
+    /**
+     * Links in its posts (series) or emails (drips) carry UTM parameters; a series' posts go out with
+     * short links `APP_URL/l/{code}` (decision 084). Off for sequences made before it; new ones start on.
+     */
+    shortLinks: boolean('short_links').notNull().default(false),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

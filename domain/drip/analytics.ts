@@ -5,6 +5,9 @@
  */
 import { toCsv } from '../email/csv'
 
+/** The periods the analytics pages offer (days back from now); here so the browser bundle has them too. */
+export const ANALYTICS_PERIODS = [7, 30, 90] as const
+
 export type StepCountsInput = { sent: number; bounced: number; softBounced: number; opened: number; clicked: number; unsubscribed: number; complained: number }
 
 export type StepRates = { delivered: number; opened: number; clicked: number; clickToOpen: number; unsubscribed: number; bounced: number; complained: number; conversion: number }

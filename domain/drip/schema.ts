@@ -231,6 +231,8 @@ export const DripInputSchema = z
     reentry: z.enum(REENTRY_POLICIES, { error: 'reentry must be once_ever, once_at_a_time or every_time' }).default('once_ever'),
     goals: z.array(Name).max(20).default([]),
     attributionDays: AttributionDaysSchema.optional(),
+    /** Tracked links carry UTM parameters (decision 084). New drips: off; absent on an update: unchanged. */
+    utm: z.boolean({ error: 'utm: true or false' }).optional(),
     window: SendWindowSchema.optional(),
     quietHours: QuietHoursSchema.optional(),
     steps: z.array(DripStepInputSchema).min(1, { error: 'add at least one step' }).max(100),

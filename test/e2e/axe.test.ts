@@ -6,6 +6,8 @@ import { connectAccount } from '../../db/queries/accounts'
 import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
+import { eq } from 'drizzle-orm'
+import { deliveries, linkClicks, postMetrics, shortLinks } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { createDrip, enrollContact } from '../../core/drips.server'
 import { runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
@@ -115,15 +117,30 @@ it('finds no serious or critical accessibility violation on any page, at desktop
   const run = await startBulkEnrollment(app.services, { workspaceId, dripId: drip.id, input: { from: 'csv', file: 'email\nreader@axe.test\nnobody@axe.test\n' } })
   await runBulkEnrollment(app.services, { workspaceId, runId: run.id })
 
+  // One post of the series published, with metrics and a short-link click, for its analytics page.
+  const [first] = await db.select().from(deliveries).where(eq(deliveries.sequenceId, seriesId)).limit(1)
+  await db
+    .update(deliveries)
+    .set({ state: 'published', publishedAt: new Date(clock.now().getTime() - 86_400_000), remoteId: '111', remoteUrl: 'https://social.example/@team/111' })
+    .where(eq(deliveries.id, first!.id))
+  await db.insert(postMetrics).values({ workspaceId, deliveryId: first!.id, age: '1h', state: 'done', fetchedAt: clock.now(), likes: 4, reposts: 1, replies: 0 })
+  const [link] = await db
+    .insert(shortLinks)
+    .values({ workspaceId, code: 'axeaxeaxeaxeaxe0', deliveryId: first!.id, sequenceId: seriesId, stepId: first!.stepId, network: 'mastodon', originalUrl: 'https://a.example', targetUrl: 'https://a.example/?utm_source=mastodon' })
+    .returning()
+  await db.insert(linkClicks).values({ workspaceId, shortLinkId: link!.id, clickedAt: clock.now() })
+
   const pages = [
     '/app',
     '/app/calendar',
     '/app/series',
     '/app/series/new',
     `/app/series/${seriesId}`,
+    `/app/series/${seriesId}/analytics`,
     '/app/drips',
     '/app/drips/new',
     `/app/drips/${drip.id}`,
+    `/app/drips/${drip.id}/analytics`,
     `/app/drips/${drip.id}/enroll`,
     `/app/drips/${drip.id}/enroll/${run.id}`,
     '/app/analytics',

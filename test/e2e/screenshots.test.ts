@@ -7,7 +7,7 @@ import { ensureContact } from '../../db/queries/contacts'
 import { listDeliveries } from '../../db/queries/deliveries'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { deliveries } from '../../db/schema'
+import { deliveries, linkClicks, postMetrics, shortLinks } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { startTestApp, type TestApp } from '../app-server'
 
@@ -157,6 +157,29 @@ it('takes screenshots of the dashboard, calendar (month, week, list), series, co
   await page.goto(`${app.url}/app/series/${seriesId}`)
   await page.waitForLoadState('networkidle')
   await page.screenshot({ path: path.join(shots, 'series-edit.png'), fullPage: true })
+
+  // The series' analytics: the two published posts with their networks' metrics and short-link clicks.
+  const published = [
+    { row: onX[0]!, metrics: { impressions: 1840, likes: 32, reposts: 6, replies: 4, quotes: 1, bookmarks: 9 }, clicks: 12 },
+    { row: onMastodon[0]!, metrics: { likes: 18, reposts: 7, replies: 3 }, clicks: 9 },
+  ]
+  for (const [i, p] of published.entries()) {
+    await db
+      .update(deliveries)
+      .set({ publishedAt: new Date('2026-03-03T08:00:05Z'), remoteId: String(1000 + i) })
+      .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.id, p.row.id)))
+    await db.insert(postMetrics).values({ workspaceId, deliveryId: p.row.id, age: '7d', state: 'done', fetchedAt: clock.now(), ...p.metrics })
+    const [link] = await db
+      .insert(shortLinks)
+      .values({ workspaceId, code: `shot${i}shot${i}shot${i}sh`, deliveryId: p.row.id, sequenceId: seriesId, stepId: p.row.stepId, network: i ? 'mastodon' : 'x', originalUrl: 'https://greenthumb.example/tips', targetUrl: 'https://greenthumb.example/tips?utm_source=x' })
+      .returning()
+    await db.insert(linkClicks).values(Array.from({ length: p.clicks }, () => ({ workspaceId, shortLinkId: link!.id, clickedAt: new Date('2026-03-04T10:00:00Z') })))
+  }
+  await page.goto(`${app.url}/app/series/${seriesId}/analytics`)
+  await page.waitForLoadState('networkidle')
+  await page.getByRole('table', { name: 'Per network' }).waitFor()
+  expect(await page.locator('[data-total="Link clicks"]').textContent()).toBe('21')
+  await page.screenshot({ path: path.join(shots, 'series-analytics.png'), fullPage: true })
 
   await page.goto(`${app.url}/app/contacts`)
   await page.waitForLoadState('networkidle')

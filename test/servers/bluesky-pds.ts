@@ -44,6 +44,8 @@ export type BlueskyFaultRule = FaultRule<BlueskyFault> & { method: string }
 /** A post as the PDS's repository holds it (read past the proxy), with the URIs its reply names. */
 export type BlueskyStoredPost = { uri: string; cid: string; text: string; reply?: { root: string; parent: string }; createdAt: string }
 
+export type BlueskyPostCounts = { likeCount: number; repostCount: number; replyCount: number; quoteCount: number }
+
 export type BlueskyTestAccount = { did: string; handle: string; password: string; appPassword: string }
 
 export type BlueskyPds = {
@@ -66,6 +68,12 @@ export type BlueskyPds = {
   holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
   /** Every `app.bsky.feed.post` record in `did`'s repository, read from the PDS itself. */
   listPosts(did: string): Promise<BlueskyStoredPost[]>
+  /**
+   * The counts `app.bsky.feed.getPosts` reports for a post from now on. No app view runs here, so the
+   * proxy answers that method itself, as the app view the PDS forwards it to would: each post's record
+   * and CID read from the PDS, with these counts (zero for a post without any).
+   */
+  setPostMetrics(uri: string, counts: Partial<BlueskyPostCounts>): void
   /** A fresh account `<name>.test` with a password and an app password. */
   createAccount(name: string): Promise<BlueskyTestAccount>
   /** An access JWT the PDS itself would have issued for `did`, expired a minute ago. */
@@ -132,6 +140,36 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
   let hold: { match: (text: string) => { apply: boolean } | null; onHeld: (held: HeldPost) => void } | undefined
   const sockets = new Set<Socket>()
   const delayed = delayedAnswers()
+  const postCounts = new Map<string, BlueskyPostCounts>()
+
+  /** `app.bsky.feed.getPosts` as an app view answers it (posts that do not exist are left out). */
+  async function getPosts(url: URL): Promise<object> {
+    const reader = new AtpAgent({ service: pdsUrl })
+    const posts: object[] = []
+    for (const uri of url.searchParams.getAll('uris')) {
+      const match = /^at:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(uri)
+      if (!match) continue
+      try {
+        const { data } = await reader.com.atproto.repo.getRecord({ repo: match[1]!, collection: match[2]!, rkey: match[3]! })
+        const { data: profile } = await reader.com.atproto.repo.describeRepo({ repo: match[1]! })
+        const counts = postCounts.get(uri)
+        posts.push({
+          uri,
+          cid: data.cid,
+          author: { did: profile.did, handle: profile.handle },
+          record: data.value,
+          indexedAt: new Date().toISOString(),
+          likeCount: counts?.likeCount ?? 0,
+          repostCount: counts?.repostCount ?? 0,
+          replyCount: counts?.replyCount ?? 0,
+          quoteCount: counts?.quoteCount ?? 0,
+        })
+      } catch {
+        // Not found: an app view leaves the post out.
+      }
+    }
+    return { posts }
+  }
 
   type Answer = { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
   /** Forwards the request to the PDS unchanged and collects its answer. */
@@ -196,6 +234,7 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
           }),
         )
       }
+      if (method === 'app.bsky.feed.getPosts' && req.method === 'GET') return send(json(200, await getPosts(new URL(req.url ?? '/', 'http://proxy'))))
       const unavailable = json(503, { error: 'NotEnoughResources', message: 'the PDS is overloaded' })
       if (fault?.kind === 'unavailable' && !fault.apply) return send(unavailable)
       if (fault?.kind === 'reset' && !fault.apply) return req.socket.destroy()
@@ -244,6 +283,9 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
         cursor = data.cursor
       }
       return posts
+    },
+    setPostMetrics(uri, counts) {
+      postCounts.set(uri, { likeCount: 0, repostCount: 0, replyCount: 0, quoteCount: 0, ...postCounts.get(uri), ...counts })
     },
     async createAccount(name) {
       const agent = new AtpAgent({ service: pdsUrl })

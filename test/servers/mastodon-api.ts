@@ -19,7 +19,9 @@ export type MastodonFault =
   | { kind: 'hang' }
 
 export type MastodonFaultRule = FaultRule<MastodonFault>
-export type MastodonStatus = { id: string; accountId: string; text: string; createdAt: Date; inReplyTo: string | null; mediaIds: string[]; visibility: string }
+export type MastodonStatus = { id: string; accountId: string; text: string; createdAt: Date; inReplyTo: string | null; mediaIds: string[]; visibility: string; counts?: MastodonCounts }
+/** The counts a status reports (all zero until a test sets them). */
+export type MastodonCounts = { favourites_count: number; reblogs_count: number; replies_count: number }
 
 export type MastodonApiServer = {
   url: string
@@ -81,6 +83,9 @@ export async function startMastodonApiServer(
     url: `${baseUrl}/@${account.username}/${s.id}`,
     content: html(s.text),
     media_attachments: s.mediaIds.map((id) => ({ id, type: 'image' })),
+    favourites_count: s.counts?.favourites_count ?? 0,
+    reblogs_count: s.counts?.reblogs_count ?? 0,
+    replies_count: s.counts?.replies_count ?? 0,
     account,
   })
 
@@ -174,6 +179,10 @@ export async function startMastodonApiServer(
       return { status: 200, body: statusJson(status) }
     }
     const deleteMatch = /^\/api\/v1\/statuses\/(\d+)$/.exec(path)
+    if (method === 'GET' && deleteMatch) {
+      const found = statuses.find((s) => s.id === deleteMatch[1])
+      return found ? { status: 200, body: statusJson(found) } : error(404, 'Record not found')
+    }
     if (method === 'DELETE' && deleteMatch) {
       const index = statuses.findIndex((s) => s.id === deleteMatch[1])
       if (index < 0) return error(404, 'Record not found')

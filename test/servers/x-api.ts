@@ -31,7 +31,9 @@ export type XApiFault =
 /** A fault for the next `times` (default 1) matching requests, after letting `after` (default 0) through. */
 export type XApiFaultRule = FaultRule<XApiFault>
 
-export type XPost = { id: string; authorId: string; text: string; createdAt: Date; inReplyTo?: string; mediaIds: string[] }
+export type XPost = { id: string; authorId: string; text: string; createdAt: Date; inReplyTo?: string; mediaIds: string[]; metrics?: XPublicMetrics }
+/** What `GET /2/tweets/:id?tweet.fields=public_metrics` answers for a post (all zero until a test sets them). */
+export type XPublicMetrics = { impression_count: number; like_count: number; retweet_count: number; reply_count: number; quote_count: number; bookmark_count: number }
 export type XMedia = { id: string; ownerId: string; mimeType: string; totalBytes: number; chunks: Buffer[]; finalized: boolean; altText?: string }
 export type XUser = { id: string; username: string; name: string; subscriptionType?: string }
 
@@ -64,6 +66,8 @@ export type XApiServer = {
   holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
   /** How many posts carry each text (a duplicate shows as 2 or more). */
   countsByText(): Map<string, number>
+  /** The public metrics `GET /2/tweets/:id` reports for a post from now on. */
+  setMetrics(postId: string, metrics: Partial<XPublicMetrics>): void
   /** Issue a token family directly (as if the user had authorized), for tests that start connected. */
   issueTokens(args?: { userId?: string; accessTtlSeconds?: number }): { accessToken: string; refreshToken: string; expiresIn: number }
   /** Make every access token issued so far expired. */
@@ -71,6 +75,7 @@ export type XApiServer = {
   close(): Promise<void>
 }
 
+const ZERO_METRICS: XPublicMetrics = { impression_count: 0, like_count: 0, retweet_count: 0, reply_count: 0, quote_count: 0, bookmark_count: 0 }
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
 const DUPLICATE = { detail: 'You are not allowed to create a Tweet with duplicate content.', type: 'about:blank', title: 'Forbidden', status: 403 }
 const UNAUTHORIZED = { title: 'Unauthorized', type: 'about:blank', status: 401, detail: 'Unauthorized' }
@@ -303,6 +308,16 @@ export async function startXApiServer(
       posts.splice(index, 1)
       return { status: 200, body: { data: { deleted: true } } }
     }
+    const showMatch = /^\/2\/tweets\/(\d+)$/.exec(path)
+    if (method === 'GET' && showMatch) {
+      const post = posts.find((p) => p.id === showMatch[1])
+      if (!post) return { status: 200, body: { errors: [{ value: showMatch[1], detail: `Could not find tweet with id: [${showMatch[1]}].`, title: 'Not Found Error', resource_type: 'tweet', parameter: 'id', resource_id: showMatch[1], type: 'https://api.twitter.com/2/problems/resource-not-found' }] } }
+      const fields = (url.searchParams.get('tweet.fields') ?? '').split(',')
+      const data: Record<string, unknown> = { id: post.id, text: escapeHtml(post.text), edit_history_tweet_ids: [post.id] }
+      if (fields.includes('public_metrics')) data.public_metrics = { ...ZERO_METRICS, ...post.metrics }
+      if (fields.includes('created_at')) data.created_at = post.createdAt.toISOString()
+      return { status: 200, body: { data } }
+    }
     const timelineMatch = /^\/2\/users\/(\d+)\/tweets$/.exec(path)
     if (method === 'GET' && timelineMatch) return timeline(url, timelineMatch[1]!)
     if (method === 'POST' && path === '/1.1/media/upload.json') return upload(author, req, raw)
@@ -412,6 +427,11 @@ export async function startXApiServer(
       const counts = new Map<string, number>()
       for (const post of posts) counts.set(post.text, (counts.get(post.text) ?? 0) + 1)
       return counts
+    },
+    setMetrics: (postId, metrics) => {
+      const post = posts.find((p) => p.id === postId)
+      if (!post) throw new Error(`no post ${postId}`)
+      post.metrics = { ...ZERO_METRICS, ...post.metrics, ...metrics }
     },
     issueTokens: (args = {}) => {
       const userId = args.userId ?? user.id

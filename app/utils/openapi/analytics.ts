@@ -28,11 +28,42 @@ export const DripAnalyticsSchema = z.object({
   daily: z.array(z.object({ day: z.iso.date(), sends: Count, opens: Count, clicks: Count, conversions: Count })).describe("Activity by day in the drip's time zone"),
 })
 
+const Metric = z.number().int().min(0).nullable().describe('null: the network does not report it, or it was not read yet')
+const Metrics = z.object({ impressions: Metric, likes: Metric, reposts: Metric, replies: Metric, quotes: Metric, bookmarks: Metric })
+const Post = z.object({
+  deliveryId: z.uuid(),
+  stepId: z.uuid(),
+  position: z.number().int().describe('The post (step), 0-based'),
+  network: z.string().describe('x, mastodon, bluesky…'),
+  handle: z.string(),
+  publishedAt: z.iso.datetime(),
+  url: z.string().nullable(),
+  metricsAge: z.enum(['1h', '24h', '7d']).nullable().describe('The age of the latest metrics read; null before the first'),
+  metrics: Metrics,
+  clicks: Count.describe('Clicks on the short links of this post (bots not counted)'),
+  text: z.string(),
+  engagement: Count.describe('likes + reposts + replies + quotes + bookmarks + clicks'),
+  engagementRate: z.number().nullable().describe('engagement of impressions, where the network reports impressions'),
+})
+
+export const SeriesAnalyticsSchema = z.object({
+  series: z.object({ id: z.uuid(), name: z.string(), timezone: z.string(), shortLinks: z.boolean() }),
+  period: z.object({ from: z.iso.datetime(), to: z.iso.datetime(), days: z.number().int().nullable() }),
+  totals: z.object({ posts: Count, impressions: Count, engagement: Count, clicks: Count }),
+  networks: z.array(Metrics.extend({ network: z.string(), posts: Count, clicks: Count, engagement: Count })),
+  posts: z.array(Post).describe('Every post published in the period, one per network account'),
+  best: z.array(Post).describe('Up to 3 most engaging posts'),
+  worst: z.array(Post).describe('Up to 3 least engaging posts (none of the best)'),
+  heatMap: z
+    .array(z.object({ weekday: z.number().int().min(0).max(6).describe('0 = Monday'), hour: z.number().int().min(0).max(23), posts: Count, engagement: Count, average: z.number() }))
+    .describe("Engagement by the weekday and hour posts went out, in the series' time zone (cells with posts only)"),
+})
+
 const query = (name: string, description: string, schema: Record<string, unknown>) => ({ name, in: 'query', required: false, description, schema })
 
 export const analyticsApi: OpenApiFragment = {
   tags: [{ name: 'analytics', description: 'Funnels, rates, conversions and daily activity' }],
-  responses: { DripAnalytics: DripAnalyticsSchema },
+  responses: { DripAnalytics: DripAnalyticsSchema, SeriesAnalytics: SeriesAnalyticsSchema },
   paths: {
     '/analytics/drips/{dripId}': {
       get: {
@@ -47,6 +78,21 @@ export const analyticsApi: OpenApiFragment = {
           query('days', 'Instead of from/to: the last 7, 30 or 90 days', { type: 'integer', enum: [7, 30, 90] }),
         ],
         responses: { 200: jsonResponse("The drip's analytics", 'DripAnalytics'), ...errorResponses(400, 401, 404) },
+      },
+    },
+    '/analytics/series/{seriesId}': {
+      get: {
+        operationId: 'getSeriesAnalytics',
+        tags: ['analytics'],
+        summary:
+          "A series' posts published in the period with each network's metrics (read 1 h, 24 h and 7 d after publishing) and short-link clicks, totals per network, the best and worst posts, and engagement by posting weekday and hour",
+        parameters: [
+          { name: 'seriesId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          query('from', 'Start (ISO 8601 instant or UTC date); default: 30 days before `to`', { type: 'string' }),
+          query('to', 'End, excluded (ISO 8601 instant or UTC date); default: now', { type: 'string' }),
+          query('days', 'Instead of from/to: the last 7, 30 or 90 days', { type: 'integer', enum: [7, 30, 90] }),
+        ],
+        responses: { 200: jsonResponse("The series' analytics", 'SeriesAnalytics'), ...errorResponses(400, 401, 404) },
       },
     },
   },

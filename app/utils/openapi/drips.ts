@@ -43,6 +43,7 @@ export const DripSchema = z.object({
   name: z.string(),
   status: z.enum(['active', 'paused']),
   timezone: z.string(),
+  utm: z.boolean().describe('Tracked links carry utm_source=email, utm_medium=email, utm_campaign (the drip name) and utm_content (the step)'),
   settings: Settings,
   createdAt: Instant,
   updatedAt: Instant,

@@ -14,6 +14,7 @@ const SeriesSchema = z.object({
   rule: z.string().describe('The current RRULE (after any mid-series change)'),
   start: z.string().describe('Local start, YYYY-MM-DDTHH:mm'),
   timezone: z.string(),
+  shortLinks: z.boolean().describe("Links in the posts go out as short links APP_URL/l/{code} with UTM parameters (clicks counted per network and post)"),
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
   posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
   content: z

@@ -1,0 +1,8 @@
+import { apiJson, apiRoute } from '~/utils/api.server'
+import { loadSeriesAnalytics, parseAnalyticsPeriod } from '../core.server'
+
+/** One series' analytics over `?from&to` (or `?days=7|30|90`): the numbers of /app/series/{id}/analytics. */
+export const { loader, action } = apiRoute({
+  GET: async ({ request, params, services, auth }) =>
+    apiJson(await loadSeriesAnalytics(services, { workspaceId: auth.workspaceId, seriesId: params.seriesId ?? '', period: parseAnalyticsPeriod(new URL(request.url).searchParams) })),
+})

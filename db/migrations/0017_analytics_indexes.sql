@@ -1,0 +1,3 @@
+CREATE INDEX "deliveries_drip_idx" ON "deliveries" USING btree ("sequence_id") WHERE "deliveries"."enrollment_id" is not null;--> statement-breakpoint
+CREATE INDEX "contact_events_sequence_idx" ON "contact_events" USING btree ("sequence_id","occurred_at") WHERE "contact_events"."sequence_id" is not null;--> statement-breakpoint
+CREATE INDEX "contact_events_named_idx" ON "contact_events" USING btree ("workspace_id","contact_id","name","occurred_at") WHERE "contact_events"."type" = 'event';

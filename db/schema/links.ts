@@ -1,0 +1,88 @@
+import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { instant } from './columns'
+import { deliveries } from './deliveries'
+import { sequenceSteps, sequences } from './sequences'
+import { workspaceRef } from './workspaces'
+
+/**
+ * A short link `APP_URL/l/{code}` that a published post carries instead of the link written in the
+ * step (docs/decisions/084-short-links-and-post-metrics.md). One per delivery and link: a retried
+ * publish, or the reconciler's lookup, rewrites the text to the same codes.
+ */
+export const shortLinks = pgTable(
+  'short_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: workspaceRef(),
+    /** 16 characters of base64url from 96 random bits; unique across the installation. */
+    code: text('code').notNull(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    stepId: uuid('step_id')
+      .notNull()
+      .references(() => sequenceSteps.id, { onDelete: 'cascade' }),
+    /** The account's connector kind (x, mastodon, bluesky…): the click's `utm_source`. */
+    network: text('network').notNull(),
+    /** The link as written in the step. */
+    originalUrl: text('original_url').notNull(),
+    /** Where `/l/{code}` redirects: the original link with the UTM parameters. */
+    targetUrl: text('target_url').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('short_links_code_uq').on(t.code),
+    uniqueIndex('short_links_delivery_url_uq').on(t.deliveryId, t.originalUrl),
+    index('short_links_sequence_idx').on(t.workspaceId, t.sequenceId),
+  ],
+)
+
+/** One click on a short link by a person (requests whose user agent is a bot are not recorded). */
+export const linkClicks = pgTable(
+  'link_clicks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: workspaceRef(),
+    shortLinkId: uuid('short_link_id')
+      .notNull()
+      .references(() => shortLinks.id, { onDelete: 'cascade' }),
+    clickedAt: instant('clicked_at').notNull(),
+  },
+  (t) => [index('link_clicks_link_idx').on(t.shortLinkId)],
+)
+
+/** The ages at which a published post's metrics are read. */
+export const METRIC_AGES = ['1h', '24h', '7d'] as const
+export type MetricAge = (typeof METRIC_AGES)[number]
+
+/**
+ * A post's metrics at one age, read from its network by the `collect-post-metrics` job. `state`:
+ * `done` (read; counts the network does not report are null), `retry` (rate-limited or failed: read
+ * again at `retry_at`), `gone` (the post no longer exists), `failed` (gave up after several tries).
+ */
+export const postMetrics = pgTable(
+  'post_metrics',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    workspaceId: workspaceRef(),
+    deliveryId: uuid('delivery_id')
+      .notNull()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    age: text('age').$type<MetricAge>().notNull(),
+    state: text('state').$type<'done' | 'retry' | 'gone' | 'failed'>().notNull(),
+    attempts: integer('attempts').notNull().default(1),
+    retryAt: instant('retry_at'),
+    lastError: text('last_error'),
+    fetchedAt: instant('fetched_at'),
+    impressions: integer('impressions'),
+    likes: integer('likes'),
+    reposts: integer('reposts'),
+    replies: integer('replies'),
+    quotes: integer('quotes'),
+    bookmarks: integer('bookmarks'),
+  },
+  (t) => [uniqueIndex('post_metrics_delivery_age_uq').on(t.deliveryId, t.age), index('post_metrics_retry_idx').on(t.state, t.retryAt)],
+)
