@@ -1,11 +1,11 @@
-import { Anchor, Button, Card, Group, NativeSelect, SimpleGrid, Stack, Text, Title } from '@mantine/core'
+import { Button, Card, Group, NativeSelect, Stack, Text, Title } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, Link, useLoaderData, useSearchParams } from '@remix-run/react'
+import { Form, useLoaderData, useSearchParams } from '@remix-run/react'
 import { CompareTable, DailyActivity, formatRevenue, FunnelTable, LinkClicks, StepsTable } from '~/components/drip-analytics'
+import { AnalyticsHeader, Totals } from '~/components/analytics-page'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { loadDripAnalyticsFor } from '~/utils/drip-analytics.server'
 import { percent } from '~/utils/format'
-import { ANALYTICS_PERIODS } from '#domain/drip/analytics'
 import { compareDripSteps } from '../core.server'
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Analytics of ${data?.drip.name ?? 'a drip'} · Trickle` }]
@@ -24,55 +24,20 @@ export async function loader(args: LoaderFunctionArgs) {
 export default function DripAnalyticsPage() {
   const a = useLoaderData<typeof loader>()
   const [search] = useSearchParams()
-  const days = a.period.days ?? 30
-  const periodQuery = a.period.days ? `days=${a.period.days}` : `from=${encodeURIComponent(a.period.from)}&to=${encodeURIComponent(a.period.to)}`
   return (
     <Stack maw={1100}>
-      <Group justify="space-between" align="end">
-        <div>
-          <Text size="sm">
-            <Anchor component={Link} to={`/app/drips/${a.drip.id}`}>
-              {a.drip.name}
-            </Anchor>{' '}
-            · <Anchor component={Link} to="/app/analytics">All analytics</Anchor>
-          </Text>
-          <Title order={1}>Analytics of {a.drip.name}</Title>
-          <Text size="sm" c="dimmed">
-            Contacts enrolled from {a.period.from.slice(0, 10)} to {a.period.to.slice(0, 10)}; a goal event ({a.drip.goals.join(', ') || 'no goal set'}) counts as a conversion of the last step sent within {a.drip.attributionDays} days before it.
-          </Text>
-        </div>
-        <Form method="get">
-          <Group align="end" gap="xs">
-            <NativeSelect label="Period" name="days" defaultValue={String(days)} data={ANALYTICS_PERIODS.map((d) => ({ value: String(d), label: `Last ${d} days` }))} />
-            {search.get('a') ? <input type="hidden" name="a" value={search.get('a')!} /> : null}
-            {search.get('b') ? <input type="hidden" name="b" value={search.get('b')!} /> : null}
-            <Button type="submit" variant="default">
-              Show
-            </Button>
-            <Button component="a" href={`/app/drips/${a.drip.id}/analytics.csv?${periodQuery}`} variant="light" download>
-              Export CSV
-            </Button>
-          </Group>
-        </Form>
-      </Group>
+      <AnalyticsHeader name={a.drip.name} href={`/app/drips/${a.drip.id}`} period={a.period} csvHref={`/app/drips/${a.drip.id}/analytics.csv`} hidden={{ a: search.get('a'), b: search.get('b') }}>
+        Contacts enrolled from {a.period.from.slice(0, 10)} to {a.period.to.slice(0, 10)}; a goal event ({a.drip.goals.join(', ') || 'no goal set'}) counts as a conversion of the last step sent within {a.drip.attributionDays} days before it.
+      </AnalyticsHeader>
 
-      <SimpleGrid cols={{ base: 2, sm: 4 }} component="dl" aria-label="Totals">
-        {[
+      <Totals
+        items={[
           ['Enrolled', String(a.enrolled)],
           ['Opened', `${percent(a.totals.opened, a.totals.delivered)} of ${a.totals.delivered} delivered`],
           ['Clicked', `${percent(a.totals.clicked, a.totals.delivered)} of delivered`],
           ['Conversions', `${a.totals.conversions} · ${formatRevenue(a.totals.revenue)}`],
-        ].map(([label, value]) => (
-          <Card withBorder key={label} p="sm">
-            <Text component="dt" size="sm" c="dimmed">
-              {label}
-            </Text>
-            <Text component="dd" m={0} fw={600} data-total={label}>
-              {value}
-            </Text>
-          </Card>
-        ))}
-      </SimpleGrid>
+        ]}
+      />
 
       <Card withBorder component="section" aria-labelledby="funnel-title">
         <Title order={2} size="h3" id="funnel-title">
@@ -111,7 +76,7 @@ export default function DripAnalyticsPage() {
             Compare two steps
           </Title>
           <Form method="get">
-            <input type="hidden" name="days" value={String(days)} />
+            <input type="hidden" name="days" value={String(a.period.days ?? 30)} />
             <Group align="end" gap="xs">
               {(['a', 'b'] as const).map((key, i) => (
                 <NativeSelect
