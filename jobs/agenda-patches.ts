@@ -163,23 +163,25 @@ export type PgPool = {
  * (decision 018). Here the same lock is two index-bounded queries: a due, unlocked job first (the scan
  * stops at `next_run_at > scan`), else a job whose lock expired (the partial `locked_at` index holds only
  * locked jobs, a few per worker). Same rows, same atomic UPDATE … FOR UPDATE SKIP LOCKED; only the order
- * between the two kinds changes (expired locks are taken once no due job is waiting).
+ * between the two kinds changes (expired locks are taken once no due job is waiting). Both sub-selects
+ * sit in one statement, the second evaluated only when the first finds nothing.
  */
 export function boundLockQuery(repository: JobRepository, pool: PgPool): void {
   const internals = requireInternals<{ tableName: string; rowToJob(row: Record<string, unknown>): unknown }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
   const table = `"${internals.tableName}"`
-  const lock = (match: string) =>
-    `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
-     WHERE id = (SELECT id FROM ${table} WHERE name = $2 AND disabled = FALSE AND ${match}
-                 ORDER BY next_run_at ASC NULLS LAST, priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
+  const pick = (match: string) =>
+    `(SELECT id FROM ${table} WHERE name = $2 AND disabled = FALSE AND ${match}
+      ORDER BY next_run_at ASC NULLS LAST, priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)`
+  // One statement (decision 087): PostgreSQL runs the second sub-select only when the first found nothing
+  // (COALESCE of two init plans, evaluated lazily), so a poll that finds nothing costs one round trip.
+  const lock = `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
+     WHERE id = COALESCE(${pick('locked_at IS NULL AND next_run_at <= $3')}, ${pick('locked_at <= $5')})
      RETURNING *`
-  const due = lock('locked_at IS NULL AND next_run_at <= $3')
-  const expired = lock('locked_at <= $3')
-  repository.getNextJobToRun = async (name, nextScanAt, lockDeadline, now, options) => {
-    const params = (bound: Date) => [now ?? new Date(), name, bound, options?.lastModifiedBy ?? null]
-    const [row] = (await pool.query(due, params(nextScanAt))).rows
-    const [stale] = row ? [row] : (await pool.query(expired, params(lockDeadline))).rows
-    return stale ? (internals.rowToJob(stale) as Awaited<ReturnType<JobRepository['getNextJobToRun']>>) : undefined
+  repository.getNextJobToRun = async (name, nextScanAt, lockDeadline, now, lockOptions) => {
+    // Not a named (prepared) statement: pglite-socket gives every connection one shared session, where a
+    // second connection preparing the same name fails.
+    const [row] = (await pool.query(lock, [now ?? new Date(), name, nextScanAt, lockOptions?.lastModifiedBy ?? null, lockDeadline])).rows
+    return row ? (internals.rowToJob(row) as Awaited<ReturnType<JobRepository['getNextJobToRun']>>) : undefined
   }
 }
 

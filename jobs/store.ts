@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { isatty } from 'node:tty'
 import path from 'node:path'
 import type { PostgresBackend } from '@agendajs/postgres-backend'
-import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository } from 'agenda'
+import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository, type NotificationChannel } from 'agenda'
 import type { Db as MongoDb, MongoClient } from 'mongodb'
 import { boundLockQuery, processorOf, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
 
@@ -247,7 +247,7 @@ function createStore(parts: {
   const connected: AgendaBackend = {
     name: backend.name,
     repository: trackUnlocks(backend.repository, unlocks),
-    notificationChannel: backend.notificationChannel,
+    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel),
     logger: backend.logger,
     ownsConnection: false,
     connect: async () => {},
@@ -310,6 +310,24 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
   })
 }
 
+
+/**
+ * Agenda 6 sends a state notification (`NOTIFY`, one statement each) when every job starts, succeeds and
+ * completes, so that `agenda.on('complete', …)` also fires for jobs of other processes, and every worker
+ * listening parses every other worker's. Nothing in Trickle listens to other processes' job events (the
+ * refill on completion ignores them): without `publishState`/`subscribeState` Agenda skips both, three
+ * job-store statements fewer per job (decision 087). Notifications of new jobs (`publish`) stay: they wake
+ * workers for jobs due now.
+ */
+function withoutStateNotifications(channel: NotificationChannel): NotificationChannel {
+  return new Proxy(channel, {
+    get(target, property) {
+      if (property === 'publishState' || property === 'subscribeState') return undefined
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
 
 function poolOf(backend: PostgresBackend, repositoryClass: typeof import('@agendajs/postgres-backend').PostgresJobRepository): PgPool {
   const repository = backend.repository
