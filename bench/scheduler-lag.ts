@@ -14,8 +14,9 @@
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
- * `--lead`: seconds between scheduling the DUE deliveries and the first one's due time (default
- * max(20, DUE × 6 ms)); raise it on a busy machine when it warns that scheduling took longer.
+ * `--lead`: seconds between scheduling the DUE deliveries (and the burst) and the first one's due time
+ * (default max(20 s, DUE × 6 ms), and max(10 s, BURST × 6 ms) for the burst); raise it on a busy machine
+ * when it warns that scheduling took longer.
  * Needs DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); --store=mongodb needs MONGODB_URL.
  */
 import { randomBytes } from 'node:crypto'
@@ -47,7 +48,8 @@ const BURST = Number(arg('burst', '2000'))
 const STORE = arg('store', 'postgres') as 'postgres' | 'mongodb'
 const CONCURRENCY = Number(arg('concurrency', '10'))
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
-const LEAD_MS = Number(arg('lead', String(Math.max(20, (DUE * 6) / 1000)))) * 1000
+const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
+const LEAD_MS = (LEAD_ARG ?? Math.max(20, (DUE * 6) / 1000)) * 1000
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const IDLE_S = 10
 const NOOP_JOB = 'bench-noop'
@@ -210,7 +212,7 @@ async function measureSide(args: {
 
   const t0 = now() + LEAD_MS
   const due = await schedule(DUE, (i) => new Date(t0 + (i * WINDOW_S * 1000) / DUE), 'due')
-  if (now() > t0) console.warn(`  scheduling ${DUE} took longer than the lead time: the first ones start late`)
+  if (now() > t0) console.warn(`  scheduling ${DUE} took longer than the lead time: the first ones start late (raise --lead)`)
   const before = args.statements()
   const txBefore = await transactions(url)
   const updatesBefore = await deliveryUpdates(url)
@@ -221,8 +223,9 @@ async function measureSide(args: {
   const updatesAfter = await deliveryUpdates(url)
   const updates = { perDelivery: (updatesAfter.updates - updatesBefore.updates) / DUE, hot: updatesAfter.hot - updatesBefore.hot, all: updatesAfter.updates - updatesBefore.updates }
 
-  const burstAt = now() + Math.max(10_000, BURST * 6)
+  const burstAt = now() + (LEAD_ARG === undefined ? Math.max(10_000, BURST * 6) : LEAD_ARG * 1000)
   const burst = await schedule(BURST, () => new Date(burstAt), 'burst')
+  if (now() > burstAt) console.warn(`  scheduling the burst took longer than its lead time: its rate and CPU are not measured (raise --lead)`)
   await sleep(burstAt - now())
   const [cpu0, wall0] = [machineCpuMs(), now()]
   await waitCount(() => burst.filter((d) => started.has(d.id)).length, BURST)
