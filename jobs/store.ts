@@ -5,7 +5,7 @@ import path from 'node:path'
 import type { PostgresBackend } from '@agendajs/postgres-backend'
 import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository, type NotificationChannel } from 'agenda'
 import type { Db as MongoDb, MongoClient } from 'mongodb'
-import { boundLockQuery, processorOf, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
+import { boundLockQuery, findLockableQuery, pollLockableOnly, processorOf, type FindLockable, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
 
 export type JobStoreKind = 'mongodb' | 'postgres' | 'embedded'
 
@@ -142,6 +142,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
   })
   const pool = poolOf(backend, agendaPostgres.PostgresJobRepository)
   boundLockQuery(backend.repository, pool)
+  const findLockable = findLockableQuery(backend.repository, pool)
   // An idle connection the server closed (restart, dropped test database) is discarded by the pool;
   // without a listener the pool's 'error' event would crash the process.
   pool.on('error', () => {})
@@ -162,6 +163,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
     kind: target.kind,
     backend,
     settings,
+    findLockable,
     ping: async () => {
       await pool.query('SELECT 1')
     },
@@ -238,6 +240,8 @@ function createStore(parts: {
   settings: StoreSettings
   ping: () => Promise<void>
   release: () => Promise<void>
+  /** PostgreSQL: which job names have anything to lock, in one statement (each poll fills only those). */
+  findLockable?: FindLockable
 }): JobStore {
   const { backend } = parts
   const unlocks = new Set<Promise<void>>()
@@ -273,6 +277,7 @@ function createStore(parts: {
       const processor = processorOf(agenda)
       if (!processor) throw new Error('agenda: start() made no jobProcessor; the job store relies on it (docs/decisions/026-agenda-internals.md)')
       unrefLivenessTimers(agenda, processor)
+      if (parts.findLockable) pollLockableOnly(agenda, processor, parts.findLockable)
       skipOverlappingPolls(processor)
       refillOnCompletion(agenda, processor)
     },
