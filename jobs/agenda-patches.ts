@@ -13,6 +13,7 @@ import type { Agenda, DrainResult, Job, JobRepository } from 'agenda'
  */
 type JobProcessorInternals = {
   processEvery: number
+  nextScanAt: Date
   process(): Promise<void>
   isRunning: boolean
   jobQueueFilling(name: string): Promise<void>
@@ -35,6 +36,7 @@ export function processorOf(agenda: Agenda): JobProcessorInternals | undefined {
  */
 const PROCESSOR_MEMBERS = {
   processEvery: 'number',
+  nextScanAt: 'date',
   process: 'function',
   isRunning: 'boolean',
   jobQueueFilling: 'function',
@@ -46,10 +48,10 @@ const PROCESSOR_MEMBERS = {
 } as const
 const REPOSITORY_MEMBERS = { tableName: 'string', rowToJob: 'function', getNextJobToRun: 'function', unlockJob: 'function' } as const
 
-export function requireInternals<T>(what: string, value: unknown, members: Record<string, 'number' | 'function' | 'boolean' | 'string' | 'map'>): T {
+export function requireInternals<T>(what: string, value: unknown, members: Record<string, 'number' | 'function' | 'boolean' | 'string' | 'map' | 'date'>): T {
   const missing = Object.entries(members).filter(([name, kind]) => {
     const member: unknown = (value as Record<string, unknown> | null)?.[name]
-    return kind === 'map' ? !(member instanceof Map) : typeof member !== kind
+    return kind === 'map' ? !(member instanceof Map) : kind === 'date' ? !(member instanceof Date) : typeof member !== kind
   })
   if (missing.length) {
     throw new Error(
@@ -82,6 +84,37 @@ export function skipOverlappingPolls(processor: JobProcessorInternals): void {
   const poll = processor.process.bind(processor)
   let running: Promise<void> | undefined
   processor.process = () => (running ??= poll().finally(() => (running = undefined)))
+}
+
+/** Names of `names` with a job to lock now: due by `scanAt` and unlocked, or locked before its name's deadline. */
+export type FindLockable = (names: string[], scanAt: Date, deadlines: Date[]) => Promise<string[]>
+
+/**
+ * Agenda's poll runs one lock query per defined job name every `processEvery` (ten names in a worker:
+ * ten statements a second while nothing is due). Here a poll first asks, in one statement, which names
+ * have anything to lock, and fills the queue only for those (decision 087). The body is Agenda 6.2.6's
+ * `process()` otherwise: stop when not running, fill, then start what the local queue holds. `nextScanAt`
+ * is set as a fill would, so a notification of a job due before the next poll still fills at once.
+ */
+export function pollLockableOnly(agenda: Agenda, processor: JobProcessorInternals, findLockable: FindLockable): void {
+  processor.process = async () => {
+    if (!processor.isRunning) return
+    const names = Object.keys(agenda.definitions)
+    // Agenda's own clock (it compares these with its `new Date()`), not an injected one.
+    const now = new Date().getTime()
+    processor.nextScanAt = new Date(now + processor.processEvery)
+    const deadlines = names.map((name) => new Date(now - (agenda.definitions[name]?.lockLifetime ?? 0)))
+    let lockable: string[]
+    try {
+      lockable = names.length ? await findLockable(names, processor.nextScanAt, deadlines) : []
+    } catch (error) {
+      // As a failed lock query: reported, retried on the next poll.
+      agenda.emit('error', error)
+      lockable = []
+    }
+    await Promise.all(lockable.map((name) => processor.jobQueueFilling(name)))
+    processor.jobProcessing()
+  }
 }
 
 /**
@@ -163,24 +196,36 @@ export type PgPool = {
  * (decision 018). Here the same lock is two index-bounded queries: a due, unlocked job first (the scan
  * stops at `next_run_at > scan`), else a job whose lock expired (the partial `locked_at` index holds only
  * locked jobs, a few per worker). Same rows, same atomic UPDATE … FOR UPDATE SKIP LOCKED; only the order
- * between the two kinds changes (expired locks are taken once no due job is waiting).
+ * between the two kinds changes (expired locks are taken once no due job is waiting). Both sub-selects
+ * sit in one statement, the second evaluated only when the first finds nothing.
  */
 export function boundLockQuery(repository: JobRepository, pool: PgPool): void {
   const internals = requireInternals<{ tableName: string; rowToJob(row: Record<string, unknown>): unknown }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
   const table = `"${internals.tableName}"`
-  const lock = (match: string) =>
-    `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
-     WHERE id = (SELECT id FROM ${table} WHERE name = $2 AND disabled = FALSE AND ${match}
-                 ORDER BY next_run_at ASC NULLS LAST, priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)
+  const pick = (match: string) =>
+    `(SELECT id FROM ${table} WHERE name = $2 AND disabled = FALSE AND ${match}
+      ORDER BY next_run_at ASC NULLS LAST, priority DESC LIMIT 1 FOR UPDATE SKIP LOCKED)`
+  // One statement (decision 087): PostgreSQL runs the second sub-select only when the first found nothing
+  // (COALESCE of two init plans, evaluated lazily), so a poll that finds nothing costs one round trip.
+  const lock = `UPDATE ${table} SET locked_at = $1, last_modified_by = $4
+     WHERE id = COALESCE(${pick('locked_at IS NULL AND next_run_at <= $3')}, ${pick('locked_at <= $5')})
      RETURNING *`
-  const due = lock('locked_at IS NULL AND next_run_at <= $3')
-  const expired = lock('locked_at <= $3')
-  repository.getNextJobToRun = async (name, nextScanAt, lockDeadline, now, options) => {
-    const params = (bound: Date) => [now ?? new Date(), name, bound, options?.lastModifiedBy ?? null]
-    const [row] = (await pool.query(due, params(nextScanAt))).rows
-    const [stale] = row ? [row] : (await pool.query(expired, params(lockDeadline))).rows
-    return stale ? (internals.rowToJob(stale) as Awaited<ReturnType<JobRepository['getNextJobToRun']>>) : undefined
+  repository.getNextJobToRun = async (name, nextScanAt, lockDeadline, now, lockOptions) => {
+    // Not a named (prepared) statement: pglite-socket gives every connection one shared session, where a
+    // second connection preparing the same name fails.
+    const [row] = (await pool.query(lock, [now ?? new Date(), name, nextScanAt, lockOptions?.lastModifiedBy ?? null, lockDeadline])).rows
+    return row ? (internals.rowToJob(row) as Awaited<ReturnType<JobRepository['getNextJobToRun']>>) : undefined
   }
+}
+
+/** `FindLockable` over the PostgreSQL jobs table: two index-bounded probes per name, one statement. */
+export function findLockableQuery(repository: JobRepository, pool: PgPool): FindLockable {
+  const internals = requireInternals<{ tableName: string }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
+  const table = `"${internals.tableName}"`
+  const query = `SELECT u.name FROM unnest($1::text[], $3::timestamptz[]) AS u(name, deadline)
+     WHERE EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at IS NULL AND j.next_run_at <= $2)
+        OR EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at <= u.deadline)`
+  return async (names, scanAt, deadlines) => (await pool.query(query, [names, scanAt, deadlines])).rows.map((row) => row.name as string)
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module'
 import { isatty } from 'node:tty'
 import path from 'node:path'
 import type { PostgresBackend } from '@agendajs/postgres-backend'
-import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository } from 'agenda'
+import { Agenda, type AgendaBackend, type AgendaOptions, type DrainResult, type JobRepository, type NotificationChannel } from 'agenda'
 import type { Db as MongoDb, MongoClient } from 'mongodb'
-import { boundLockQuery, processorOf, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
+import { boundLockQuery, findLockableQuery, pollLockableOnly, processorOf, type FindLockable, refillOnCompletion, skipOverlappingPolls, stopProcessing, unrefLivenessTimers, type PgPool } from './agenda-patches'
 
 export type JobStoreKind = 'mongodb' | 'postgres' | 'embedded'
 
@@ -142,6 +142,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
   })
   const pool = poolOf(backend, agendaPostgres.PostgresJobRepository)
   boundLockQuery(backend.repository, pool)
+  const findLockable = findLockableQuery(backend.repository, pool)
   // An idle connection the server closed (restart, dropped test database) is discarded by the pool;
   // without a listener the pool's 'error' event would crash the process.
   pool.on('error', () => {})
@@ -162,6 +163,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
     kind: target.kind,
     backend,
     settings,
+    findLockable,
     ping: async () => {
       await pool.query('SELECT 1')
     },
@@ -238,6 +240,8 @@ function createStore(parts: {
   settings: StoreSettings
   ping: () => Promise<void>
   release: () => Promise<void>
+  /** PostgreSQL: which job names have anything to lock, in one statement (each poll fills only those). */
+  findLockable?: FindLockable
 }): JobStore {
   const { backend } = parts
   const unlocks = new Set<Promise<void>>()
@@ -247,7 +251,7 @@ function createStore(parts: {
   const connected: AgendaBackend = {
     name: backend.name,
     repository: trackUnlocks(backend.repository, unlocks),
-    notificationChannel: backend.notificationChannel,
+    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel),
     logger: backend.logger,
     ownsConnection: false,
     connect: async () => {},
@@ -273,6 +277,7 @@ function createStore(parts: {
       const processor = processorOf(agenda)
       if (!processor) throw new Error('agenda: start() made no jobProcessor; the job store relies on it (docs/decisions/026-agenda-internals.md)')
       unrefLivenessTimers(agenda, processor)
+      if (parts.findLockable) pollLockableOnly(agenda, processor, parts.findLockable)
       skipOverlappingPolls(processor)
       refillOnCompletion(agenda, processor)
     },
@@ -310,6 +315,24 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
   })
 }
 
+
+/**
+ * Agenda 6 sends a state notification (`NOTIFY`, one statement each) when every job starts, succeeds and
+ * completes, so that `agenda.on('complete', …)` also fires for jobs of other processes, and every worker
+ * listening parses every other worker's. Nothing in Trickle listens to other processes' job events (the
+ * refill on completion ignores them): without `publishState`/`subscribeState` Agenda skips both, three
+ * job-store statements fewer per job (decision 087). Notifications of new jobs (`publish`) stay: they wake
+ * workers for jobs due now.
+ */
+function withoutStateNotifications(channel: NotificationChannel): NotificationChannel {
+  return new Proxy(channel, {
+    get(target, property) {
+      if (property === 'publishState' || property === 'subscribeState') return undefined
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
 
 function poolOf(backend: PostgresBackend, repositoryClass: typeof import('@agendajs/postgres-backend').PostgresJobRepository): PgPool {
   const repository = backend.repository

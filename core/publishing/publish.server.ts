@@ -3,7 +3,7 @@ import { isConnectorError } from '../../connectors/types'
 import type { Db } from '../../db/client'
 import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
-import { claimDelivery, loadDeliveryForStart, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
+import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
 import type { Clock } from '../../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
@@ -93,28 +93,13 @@ export type PublishRun =
 export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }): Promise<PublishRun> {
   const options = pipelineOptions(deps)
   const { db, clock, hooks } = deps
-  const view = await loadDeliveryForStart(db, args)
-  if (!view) return { result: 'ignored' }
-  const { delivery } = view
-  // Email deliveries (an enrollment, not an account) are sent by the drip runner, never by this job.
-  const accountId = delivery.accountId
-  if (!accountId) return { result: 'ignored' }
-  const start = decideStart({
-    state: delivery.state,
-    dueAt: delivery.dueAt,
-    nextAttemptAt: delivery.nextAttemptAt,
-    attempts: delivery.attempts,
-    sequenceStatus: view.sequenceStatus,
-    maxLatenessSeconds: view.maxLatenessSeconds,
-    now: clock.now(),
-  })
-  if (start.action === 'ignore') return { result: 'ignored' }
-  if (start.action === 'wait') return { result: 'waiting', at: start.at }
-  if (start.action === 'miss') {
-    return (await markMissed(db, { ...args, version: delivery.version, now: clock.now() })) ? { result: 'missed' } : { result: 'lost-claim' }
-  }
-  const claim = await claimDelivery(db, { ...args, version: delivery.version, now: clock.now(), leaseMs: options.leaseMs })
-  if (!claim) return { result: 'lost-claim' }
+  // The common case (due, pending, active, not too late) is claimed in one statement; anything else is
+  // read and decided first (decision 087).
+  const claim = (await claimDueDelivery(db, { ...args, now: clock.now(), leaseMs: options.leaseMs })) ?? (await decideAndClaim(deps, args, options))
+  if (!('attemptId' in claim)) return claim
+  const { delivery } = claim
+  // Only social deliveries (an account, not an enrollment) are ever claimed here.
+  const accountId = delivery.accountId!
   const attempt = { deliveryId: delivery.id, attemptId: claim.attemptId }
   await hooks?.afterClaim?.(attempt)
 
@@ -251,6 +236,32 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
       return record(refreshKind, errorMessage(error), decide(refreshKind, errorMessage(error), { refreshed, canLookup }))
     }
   }
+}
+
+/** Read the delivery, decide with `decideStart`, and claim by version when it says so (what every publish did before decision 087). */
+async function decideAndClaim(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, options: PipelineOptions): Promise<Claim | PublishRun> {
+  const { db, clock } = deps
+  const view = await loadDeliveryForStart(db, args)
+  if (!view) return { result: 'ignored' }
+  const { delivery } = view
+  // Email deliveries (an enrollment, not an account) are sent by the drip runner, never by this job.
+  if (!delivery.accountId) return { result: 'ignored' }
+  const start = decideStart({
+    state: delivery.state,
+    dueAt: delivery.dueAt,
+    nextAttemptAt: delivery.nextAttemptAt,
+    attempts: delivery.attempts,
+    sequenceStatus: view.sequenceStatus,
+    maxLatenessSeconds: view.maxLatenessSeconds,
+    now: clock.now(),
+  })
+  if (start.action === 'ignore') return { result: 'ignored' }
+  if (start.action === 'wait') return { result: 'waiting', at: start.at }
+  if (start.action === 'miss') {
+    return (await markMissed(db, { ...args, version: delivery.version, now: clock.now() })) ? { result: 'missed' } : { result: 'lost-claim' }
+  }
+  const claim = await claimDelivery(db, { ...args, version: delivery.version, now: clock.now(), leaseMs: options.leaseMs })
+  return claim ?? { result: 'lost-claim' }
 }
 
 function errorMessage(error: unknown): string {

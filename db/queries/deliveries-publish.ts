@@ -3,7 +3,7 @@
  * record what the attempt did. Every write after the claim requires the attempt's id.
  */
 import { randomUUID } from 'node:crypto'
-import { and, eq, gte, lte, sql } from 'drizzle-orm'
+import { and, eq, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
 import type { Delivery } from './deliveries'
@@ -47,39 +47,40 @@ export async function claimDelivery(
   db: DbOrTx,
   args: { workspaceId: string; deliveryId: string; version: number; now: Date; leaseMs: number },
 ): Promise<Claim | null> {
+  const query = prepared(db, 'claimDelivery', (d, name) => claimStatement(d, name, eq(deliveries.version, param('version'))))
+  return runClaim(query, args)
+}
+
+/**
+ * The common case in one statement (decision 087): claim a social delivery that `decideStart` would claim
+ * — pending, due (`next_attempt_at` ≤ now), its sequence active, and not past the sequence's
+ * `maxLateness` on a first attempt — without reading it first. The conditions are those of `decideStart`
+ * written in SQL, and they are evaluated on the row as it is when the UPDATE takes it, so no version is
+ * needed. `null` means "not this way": the caller reads the delivery and decides (ignore, wait, miss, or
+ * a claim by version), as before.
+ */
+export async function claimDueDelivery(db: DbOrTx, args: { workspaceId: string; deliveryId: string; now: Date; leaseMs: number }): Promise<Claim | null> {
+  const query = prepared(db, 'claimDueDelivery', (d, name) =>
+    claimStatement(
+      d,
+      name,
+      and(
+        isNotNull(deliveries.accountId),
+        sql`(${deliveries.attempts} > 0 or exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${deliveries.dueAt} >= ${instant('now')} - make_interval(secs => ${sequences.maxLatenessSeconds})))`,
+      )!,
+    ),
+  )
+  return runClaim(query, args)
+}
+
+type ClaimQuery = ReturnType<typeof claimStatement>
+
+async function runClaim(query: ClaimQuery, args: { workspaceId: string; deliveryId: string; version?: number; now: Date; leaseMs: number }): Promise<Claim | null> {
   const attemptId = randomUUID()
-  // One statement: the claim and the step's content it publishes (read in the same snapshot).
-  const query = prepared(db, 'claimDelivery', (d, name) => {
-    const claimed = d.$with('claimed').as(
-      d
-        .update(deliveries)
-        .set({
-          state: 'publishing',
-          attemptId: param('attemptId'),
-          claimedAt: instant('now'),
-          leaseExpiresAt: instant('leaseUntil'),
-          sendingAt: null,
-          attempts: sql`${deliveries.attempts} + 1`,
-          updatedAt: instant('now'),
-          ...bump,
-        })
-        .where(
-          and(
-            scopedPlaceholders,
-            eq(deliveries.version, param('version')),
-            pending,
-            lte(deliveries.nextAttemptAt, instant('now')),
-            sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
-          ),
-        )
-        .returning(),
-    )
-    return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)
-  })
   const [row] = await query.execute({
     workspaceId: args.workspaceId,
     deliveryId: args.deliveryId,
-    version: args.version,
+    ...(args.version === undefined ? {} : { version: args.version }),
     attemptId,
     now: iso(args.now),
     leaseUntil: iso(new Date(args.now.getTime() + args.leaseMs)),
@@ -88,6 +89,35 @@ export async function claimDelivery(
   const { claimed: delivery, sequence_steps: step } = row
   if (!step) throw new Error(`step ${delivery.stepId} of delivery ${delivery.id} is gone`)
   return { attemptId, delivery, content: step.content }
+}
+
+/** One statement: the claim (with `condition` besides the shared ones) and the step's content it publishes (read in the same snapshot). */
+function claimStatement(d: DbOrTx, name: string, condition: SQL) {
+  const claimed = d.$with('claimed').as(
+    d
+      .update(deliveries)
+      .set({
+        state: 'publishing',
+        attemptId: param('attemptId'),
+        claimedAt: instant('now'),
+        leaseExpiresAt: instant('leaseUntil'),
+        sendingAt: null,
+        attempts: sql`${deliveries.attempts} + 1`,
+        updatedAt: instant('now'),
+        ...bump,
+      })
+      .where(
+        and(
+          scopedPlaceholders,
+          condition,
+          pending,
+          lte(deliveries.nextAttemptAt, instant('now')),
+          sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')`,
+        ),
+      )
+      .returning(),
+  )
+  return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)
 }
 
 /**
