@@ -26,7 +26,7 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   expect(Object.keys(createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id' }), systemClock).connectors)).not.toContain('slack')
   const slack = createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }), systemClock).connectors.slack
   expect(slack?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/slack/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/slack\.com\/oauth\/v2\/authorize\?client_id=id&/)
-  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email'])
+  expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email', 'sms', 'mail'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],
     ['channel', false],
