@@ -1,5 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core'
-import { afterEach, expect } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
+import { startTestApp, type TestApp } from '../app-server'
 
 /** Debian's Chromium, headless, with nothing reaching out to the network (browser downloads fail here). */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -68,4 +69,20 @@ export async function signUpInBrowser(page: Page, appUrl: string, user: { name: 
   await page.getByLabel('Workspace name').fill(user.workspaceName)
   await page.getByRole('button', { name: 'Create account' }).click()
   await page.waitForURL(`${appUrl}/app`)
+}
+
+/**
+ * The built app and Chromium for one test file: started before its tests, closed after them. Read
+ * `.app` and `.browser` inside the tests (they are set once `beforeAll` has run).
+ */
+export function useAppAndBrowser(options: Parameters<typeof startTestApp>[0] = {}): { app: TestApp; browser: Browser } {
+  const handles = {} as { app: TestApp; browser: Browser }
+  beforeAll(async () => {
+    ;[handles.app, handles.browser] = await Promise.all([startTestApp(options), launchChromium()])
+  }, 60_000)
+  afterAll(async () => {
+    await handles.browser?.close()
+    await handles.app?.close()
+  })
+  return handles
 }

@@ -1,25 +1,16 @@
 import path from 'node:path'
-import type { Browser } from 'playwright-core'
 import { contacts, workspaces } from '../../db/schema'
-import { cspViolations, desktopContext, launchChromium, signUpInBrowser } from './browser'
-import { startTestApp, type TestApp } from '../app-server'
+import { cspViolations, desktopContext, useAppAndBrowser, signUpInBrowser } from './browser'
 
 /**
  * The segment editor in Chromium against the built app (`npx remix build`): from Contacts to Segments,
  * a rule built with the mouse and the keyboard, the live count following each change, saved and listed.
  */
 
-let app: TestApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({}), launchChromium()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await app?.close()
-})
+const started = useAppAndBrowser()
 
 it('builds a segment with a live count, adds and removes a condition by keyboard and mouse, and lists it', async () => {
+  const { app, browser } = started
   const context = await desktopContext(browser)
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Sam', email: 'sam@segments.test', workspaceName: 'Brand' })

@@ -1,8 +1,6 @@
-import type { Browser } from 'playwright-core'
 import { workspaces } from '../../db/schema'
 import { createDrip } from '../../core/drips.server'
-import { cspViolations, desktopContext, launchChromium, pageErrors, signUpInBrowser } from './browser'
-import { startTestApp, type TestApp } from '../app-server'
+import { cspViolations, desktopContext, useAppAndBrowser, pageErrors, signUpInBrowser } from './browser'
 
 /**
  * A slow preview must not undo a save (decision 086). Previews used to be router fetchers: one that
@@ -12,17 +10,10 @@ import { startTestApp, type TestApp } from '../app-server'
  * starts loading the page, and that load is delayed, so the preview always answers in between.
  */
 
-let app: TestApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({}), launchChromium()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await app?.close()
-})
+const started = useAppAndBrowser()
 
 it('a save whose page reload is overtaken by a live preview still shows the saved drip', async () => {
+  const { app, browser } = started
   const context = await desktopContext(browser)
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Pat', email: 'pat@slow.test', workspaceName: 'Slow' })

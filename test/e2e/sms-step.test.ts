@@ -1,23 +1,14 @@
-import type { Browser } from 'playwright-core'
-import { cspViolations, desktopContext, launchChromium, pageErrors, signUpInBrowser } from './browser'
-import { startTestApp, type TestApp } from '../app-server'
+import { cspViolations, desktopContext, useAppAndBrowser, pageErrors, signUpInBrowser } from './browser'
 
 /**
  * The SMS step editor in Chromium against the built app (`npx remix build`; decision 081): the step kind
  * switched to SMS, the segment count and cost following the text (GSM-7, then UCS-2 for one character),
  * the warning while SMS is not set up, then Settings → SMS saved and the drip saved with its SMS step.
  */
-let app: TestApp
-let browser: Browser
-beforeAll(async () => {
-  ;[app, browser] = await Promise.all([startTestApp({}), launchChromium()])
-}, 60_000)
-afterAll(async () => {
-  await browser?.close()
-  await app?.close()
-})
+const started = useAppAndBrowser()
 
 it('counts segments and cost as the text is typed, and saves an SMS step', async () => {
+  const { app, browser } = started
   const context = await desktopContext(browser)
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Tex', email: 'tex@sms.test', workspaceName: 'Texts' })
