@@ -2,8 +2,9 @@ import net from 'node:net'
 import { asc, eq } from 'drizzle-orm'
 import { findUserByEmail } from '../../db/queries/users'
 import { addMember, listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts, auditEvents } from '../../db/schema'
+import { auditEvents } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
+import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
@@ -60,14 +61,7 @@ function pathOf(url: string): string {
   return `${parsed.pathname}${parsed.search}`
 }
 
-async function rows(workspaceId: string) {
-  return app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
-}
-
-async function workspaceOf(email: string): Promise<string> {
-  const user = await findUserByEmail(app.services.database.db, { email })
-  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
-}
+const { workspaceOf, rows } = accountTestHelpers(() => app)
 
 describe('Accounts page', () => {
   it('shows the empty state and a connect form per configured network, with labels', async () => {
