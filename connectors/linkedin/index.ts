@@ -139,7 +139,7 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
       url: init.data.value.uploadUrl,
       method: 'PUT',
       headers: { authorization: `Bearer ${credentials.accessToken}`, 'content-type': image.mimeType },
-      body: image.data,
+      body: new Blob([new Uint8Array(image.data)], { type: image.mimeType }),
       timeoutMs,
       toError: toError('read'),
     })
