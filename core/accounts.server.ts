@@ -281,6 +281,16 @@ export async function storeAuthorizedAccount(
 ): Promise<AccountSummary> {
   const { authorized } = args
   const known = await listAccounts(services.database.db, { workspaceId: args.workspaceId })
+  const account = await storeOne(services, { ...args, known })
+  for (const also of authorized.alsoAuthorized ?? []) await storeOne(services, { ...args, authorized: also, known })
+  return account
+}
+
+async function storeOne(
+  services: Services,
+  args: { workspaceId: string; userId: string; kind: string; authorized: AuthorizedAccount; known: AccountSummary[] },
+): Promise<AccountSummary> {
+  const { authorized, known } = args
   const account = await connectAccount(services.database.db, {
     workspaceId: args.workspaceId,
     kind: args.kind,

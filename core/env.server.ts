@@ -62,6 +62,8 @@ export const EnvSchema = z.object({
   LINKEDIN_OAUTH_URL: z.url().default('https://www.linkedin.com/oauth/v2'),
   /** The Posts API version every call names (YYYYMM; LinkedIn serves each for a year). */
   LINKEDIN_VERSION: z.string().trim().regex(/^\d{6}$/, 'Use the YYYYMM form, e.g. 202411').default('202411'),
+  /** The LinkedIn app has the Community Management API: connecting also connects the pages the member administers. */
+  LINKEDIN_ORGANIZATIONS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Threads is "not configured" while THREADS_APP_ID or THREADS_APP_SECRET is unset: a Meta app's Threads use case. */
   THREADS_APP_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
   THREADS_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),

@@ -68,6 +68,7 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
       apiBaseUrl: config.LINKEDIN_API_URL,
       oauthBaseUrl: config.LINKEDIN_OAUTH_URL,
       version: config.LINKEDIN_VERSION,
+      organizations: config.LINKEDIN_ORGANIZATIONS,
       clock,
     }
   }

@@ -30,6 +30,11 @@ export type LinkedInConnectorConfig = {
   /** The API version every /rest call names (YYYYMM). */
   version?: string
   scopes?: string[]
+  /**
+   * The app has LinkedIn's Community Management API: also ask for the pages the member administers
+   * (`w_organization_social r_organization_social rw_organization_admin`) and connect each as an account.
+   */
+  organizations?: boolean
   timeoutMs?: number
   clock?: Clock
 }
@@ -41,6 +46,7 @@ const DEFAULTS = {
   oauthBaseUrl: 'https://www.linkedin.com/oauth/v2',
   version: '202411',
   scopes: ['openid', 'profile', 'w_member_social'],
+  organizationScopes: ['w_organization_social', 'r_organization_social', 'rw_organization_admin'],
 }
 const LOOKUP_POSTS = 50
 
@@ -55,7 +61,7 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
   const apiBaseUrl = (input.apiBaseUrl ?? DEFAULTS.apiBaseUrl).replace(/\/+$/, '')
   const oauthBaseUrl = (input.oauthBaseUrl ?? DEFAULTS.oauthBaseUrl).replace(/\/+$/, '')
   const version = input.version ?? DEFAULTS.version
-  const scopes = input.scopes ?? DEFAULTS.scopes
+  const scopes = input.scopes ?? [...DEFAULTS.scopes, ...(input.organizations ? DEFAULTS.organizationScopes : [])]
   const timeoutMs = input.timeoutMs ?? 30_000
 
   function toError(kind: CallKind) {
@@ -168,6 +174,25 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
   const commentsPath = (postUrn: string) => `/rest/socialActions/${encodeURIComponent(postUrn)}/comments`
   const result = (ids: string[]): PublishResult => ({ remoteId: ids[0]!, url: `https://www.linkedin.com/feed/update/${ids[0]}/`, partIds: ids })
 
+  /** The pages (organizations) the member administers, each an author the same tokens post as. */
+  async function administeredPages(answer: TokenAnswer): Promise<NonNullable<AuthorizedAccount['alsoAuthorized']>> {
+    const session = { accessToken: answer.access_token }
+    const acls = await rest<{ elements?: Array<{ organization: string; role: string; state: string }> }>('authorize', session, '/rest/organizationAcls?q=roleAssignee&role=ADMINISTRATOR&state=APPROVED')
+    const pages: NonNullable<AuthorizedAccount['alsoAuthorized']> = []
+    for (const acl of acls.data.elements ?? []) {
+      const id = /^urn:li:organization:(\d+)$/.exec(acl.organization)?.[1]
+      if (!id) continue
+      const page = await rest<{ localizedName?: string; vanityName?: string }>('authorize', session, `/rest/organizations/${id}`)
+      pages.push({
+        credentials: toCredentials(answer, { author: acl.organization }),
+        remoteAccountId: acl.organization,
+        handle: page.data.localizedName ?? page.data.vanityName ?? acl.organization,
+        displayName: page.data.vanityName ? `linkedin.com/company/${page.data.vanityName}` : undefined,
+      })
+    }
+    return pages
+  }
+
   async function recentPosts(credentials: Credentials, author: string, since: Date): Promise<LinkedInPost[]> {
     const { data } = await rest<{ elements?: LinkedInPost[] }>('read', credentials, `/rest/posts?q=author&author=${encodeURIComponent(author)}&count=${LOOKUP_POSTS}&sortBy=CREATED`)
     return (data.elements ?? []).filter((p) => (p.createdAt ?? 0) >= since.getTime())
@@ -249,6 +274,7 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
         remoteAccountId: author,
         handle: name || me.data.sub,
         displayName: name || undefined,
+        alsoAuthorized: input.organizations ? await administeredPages(answer) : undefined,
       }
     },
 

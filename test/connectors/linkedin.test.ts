@@ -64,6 +64,26 @@ describe('LinkedIn connector', () => {
     }
   })
 
+  it('with the Community Management API, the same consent connects the pages the member administers, which post as themselves', async () => {
+    const pages = connectorFactories.linkedin({ clientId: server.clientId, clientSecret: server.clientSecret, apiBaseUrl: server.url, oauthBaseUrl: `${server.url}/oauth/v2`, organizations: true })
+    const { url, pending } = await startAuthorization({ connector: pages, redirectUri, now: new Date() })
+    expect(new URL(url).searchParams.get('scope')).toBe('openid profile w_member_social w_organization_social r_organization_social rw_organization_admin')
+    const code = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!
+    const account = await pages.completeAuthorization!({ redirectUri, code, codeVerifier: pending.codeVerifier })
+    expect(account.remoteAccountId).toBe(server.member.urn)
+    expect(account.alsoAuthorized).toEqual([
+      expect.objectContaining({ remoteAccountId: server.page.urn, handle: 'Analytical Engines Ltd', displayName: 'linkedin.com/company/analytical-engines', credentials: expect.objectContaining({ extra: { author: server.page.urn } }) }),
+    ])
+    const page = account.alsoAuthorized![0]!
+    const posted = await pages.publish({ credentials: page.credentials, content: { parts: [{ text: text('from the page') }, { text: text('page comment') }] }, idempotencyKey: randomUUID() })
+    expect(server.posts.find((p) => p.id === posted.remoteId)?.author).toBe(server.page.urn)
+    expect(server.comments.find((c) => c.id === posted.partIds![1])?.actor).toBe(server.page.urn)
+    // Without the product, only the member is connected.
+    const { url: url2, pending: pending2 } = await startAuthorization({ connector, redirectUri, now: new Date() })
+    const code2 = new URL((await fetch(url2, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!
+    expect((await connector.completeAuthorization!({ redirectUri, code: code2, codeVerifier: pending2.codeVerifier })).alsoAuthorized).toBeUndefined()
+  })
+
   it('posts with the LinkedIn-Version header: escaped commentary, images uploaded first, later parts as comments', async () => {
     const credentials = credentialsFrom(server)
     const first = text('Launch day (v2) #news @team')

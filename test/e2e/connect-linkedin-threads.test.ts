@@ -1,4 +1,4 @@
-import { type Browser } from 'playwright-core'
+import { type Browser, type Page } from 'playwright-core'
 import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { startTestApp, type TestApp } from '../app-server'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
@@ -7,7 +7,8 @@ import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads
 /**
  * LinkedIn and Threads connected the way a person does it, in Chromium against the built app
  * (`npx remix build`) and their loopback servers: press Connect, pass the network's consent redirect
- * (state and PKCE checked), land on the Accounts page with the account listed. LinkedIn's app here gets
+ * (state and PKCE checked), land on the Accounts page with the account listed (for LinkedIn, with the
+ * page the member administers too). LinkedIn's app here gets
  * no refresh tokens (most apps do not), so the page asks to reconnect before the 60-day expiry; Threads'
  * long-lived token renews itself.
  */
@@ -26,6 +27,7 @@ beforeAll(async () => {
         LINKEDIN_CLIENT_SECRET: linkedin.clientSecret,
         LINKEDIN_API_URL: linkedin.url,
         LINKEDIN_OAUTH_URL: `${linkedin.url}/oauth/v2`,
+        LINKEDIN_ORGANIZATIONS: 'true',
         THREADS_APP_ID: threads.clientId,
         THREADS_APP_SECRET: threads.clientSecret,
         THREADS_API_URL: threads.url,
@@ -41,6 +43,8 @@ afterAll(async () => {
   await Promise.all([linkedin?.close(), threads?.close()])
 })
 
+const pageOf = (p: Page) => p.getByRole('row', { name: /Analytical Engines Ltd/ })
+
 it('connects LinkedIn and Threads through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
   const context = await desktopContext(browser, { width: 1200, height: 800 })
   const page = await context.newPage()
@@ -55,12 +59,13 @@ it('connects LinkedIn and Threads through their OAuth flows in the browser', { t
   expect(await member.textContent()).toMatch(/LinkedInConnectedExpires .* UTC: reconnect before then/)
   expect(await page.getByRole('status').textContent()).toContain('LinkedIn account Ada Lovelace is connected')
   expect(linkedin.counters.tokenExchanges).toBe(1)
+  expect(await pageOf(page).textContent()).toMatch(/Analytical Engines Ltd.*LinkedInConnectedExpires .* UTC: reconnect before then/)
 
   await page.getByRole('button', { name: 'Connect Threads' }).click()
   await page.waitForURL(/\/app\/accounts\?connected=/)
   const threadsRow = page.getByRole('row', { name: /@trickle\.threads/ })
   await threadsRow.waitFor()
   expect(await threadsRow.textContent()).toMatch(/ThreadsConnectedExpires .* UTC; renewed automatically/)
-  expect(await page.getByRole('row').count()).toBe(3)
+  expect(await page.getByRole('row').count()).toBe(4)
   await context.close()
 })

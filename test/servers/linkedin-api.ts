@@ -10,7 +10,8 @@ import { fieldsOf, startHttpBase, type LoopbackAnswer, type LoopbackRequest } fr
  * do not rotate, when `refreshTokens`), `GET /v2/userinfo`, and the versioned REST API, which wants
  * `LinkedIn-Version` (426 without): `POST /rest/images?action=initializeUpload` + `PUT` of the bytes,
  * `POST /rest/posts` (201, id in `x-restli-id`; 422 for a text the author already posted),
- * `GET /rest/posts?q=author`, `POST|GET /rest/socialActions/{post}/comments`. Errors carry LinkedIn's
+ * `GET /rest/posts?q=author`, `POST|GET /rest/socialActions/{post}/comments`, and for pages
+ * `GET /rest/organizationAcls?q=roleAssignee` and `GET /rest/organizations/{id}`. Errors carry LinkedIn's
  * body (`{ status, serviceErrorCode, code, message }`); 401 INVALID_ACCESS_TOKEN; 429 with `Retry-After`.
  */
 
@@ -23,6 +24,8 @@ export type LinkedInApiServer = {
   clientId: string
   clientSecret: string
   member: { sub: string; name: string; urn: string }
+  /** The page the member administers (Community Management API). */
+  page: { id: string; urn: string; localizedName: string; vanityName: string }
   posts: LinkedInPost[]
   comments: LinkedInComment[]
   counters: { postsCreated: number; tokenExchanges: number; refreshes: number }
@@ -42,6 +45,8 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
   const clientId = `li${randomBytes(6).toString('hex')}`
   const clientSecret = randomBytes(16).toString('base64url')
   const member = { sub: 'Xy12AbCdEf', name: 'Ada Lovelace', urn: 'urn:li:person:Xy12AbCdEf' }
+  const page = { id: '2414183', urn: 'urn:li:organization:2414183', localizedName: 'Analytical Engines Ltd', vanityName: 'analytical-engines' }
+  const authors = new Set([member.urn, page.urn])
   const codes = new Map<string, { redirectUri: string; challenge: string; used: boolean }>()
   const accessTokens = new Map<string, { expiresAt: number }>()
   const refreshTokens = new Map<string, { expiresAt: number }>()
@@ -118,7 +123,7 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
   }
 
   function createPost(body: { author?: string; commentary?: string; content?: { media?: { id: string; altText?: string }; multiImage?: { images: Array<{ id: string; altText?: string }> } } }, version: string): LoopbackAnswer {
-    if (body.author !== member.urn) return err(403, 'ACCESS_DENIED', `Not enough permissions to post as ${body.author}`, 100)
+    if (!authors.has(body.author ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to post as ${body.author}`, 100)
     const commentary = body.commentary ?? ''
     if (commentary.length > 3000 * 2) return err(422, 'UNPROCESSABLE_ENTITY', '/commentary :: length exceeds 3000', 100)
     const duplicate = posts.find((p) => p.author === body.author && p.commentary === commentary && commentary !== '')
@@ -126,16 +131,16 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
     const refs = body.content?.media ? [body.content.media] : (body.content?.multiImage?.images ?? [])
     for (const ref of refs) if (!images.get(ref.id)?.uploaded) return err(400, 'INVALID_ARGUMENT', `/content/media/id :: ${ref.id} is not uploaded`, 100)
     const id = `urn:li:share:${next++}`
-    posts.push({ id, author: body.author, commentary, images: refs.map((r) => ({ id: r.id, altText: r.altText, bytes: images.get(r.id)!.bytes })), createdAt: Date.now(), version })
+    posts.push({ id, author: body.author!, commentary, images: refs.map((r) => ({ id: r.id, altText: r.altText, bytes: images.get(r.id)!.bytes })), createdAt: Date.now(), version })
     counters.postsCreated++
     return { status: 201, headers: { 'x-restli-id': id } }
   }
 
   function createComment(postUrn: string, body: { actor?: string; object?: string; message?: { text?: string } }): LoopbackAnswer {
     if (!posts.some((p) => p.id === postUrn)) return err(404, 'NOT_FOUND', `${postUrn} does not exist`, 100)
-    if (body.actor !== member.urn) return err(403, 'ACCESS_DENIED', `Not enough permissions to comment as ${body.actor}`, 100)
+    if (!authors.has(body.actor ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to comment as ${body.actor}`, 100)
     const id = `urn:li:comment:(${postUrn.replace('share', 'activity')},${next++})`
-    comments.push({ id, post: postUrn, actor: body.actor, text: body.message?.text ?? '', created: Date.now() })
+    comments.push({ id, post: postUrn, actor: body.actor!, text: body.message?.text ?? '', created: Date.now() })
     counters.postsCreated++
     return { status: 201, headers: { 'x-restli-id': id }, json: { $URN: id, id: id.split(',')[1]!.replace(')', ''), actor: body.actor, object: postUrn, message: body.message } }
   }
@@ -163,6 +168,10 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
       images.set(`urn:li:image:${id}`, { bytes: 0, uploaded: false })
       return { status: 200, json: { value: { uploadUrlExpiresAt: Date.now() + 3600_000, uploadUrl: `${base}/upload/${id}`, image: `urn:li:image:${id}` } } }
     }
+    if (request.method === 'GET' && path === '/rest/organizationAcls' && request.url.searchParams.get('q') === 'roleAssignee') {
+      return { status: 200, json: { elements: [{ organization: page.urn, role: 'ADMINISTRATOR', state: 'APPROVED', roleAssignee: member.urn }], paging: { start: 0, count: 10 } } }
+    }
+    if (request.method === 'GET' && path === `/rest/organizations/${page.id}`) return { status: 200, json: { id: Number(page.id), localizedName: page.localizedName, vanityName: page.vanityName } }
     const commentsOf = /^\/rest\/socialActions\/([^/]+)\/comments$/.exec(path)
     const creates = request.method === 'POST' && (path === '/rest/posts' || commentsOf !== null)
     const fault = creates ? faults.take('POST', 'publish') : null
@@ -195,6 +204,7 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
     clientId,
     clientSecret,
     member,
+    page,
     posts,
     comments,
     counters,
