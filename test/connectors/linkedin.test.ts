@@ -113,6 +113,8 @@ describe('LinkedIn connector', () => {
     const credentials = credentialsFrom(server)
     const publish = (extra: Partial<Credentials> = {}, body = text('taxonomy')) => rejection(connector.publish({ credentials: { ...credentials, ...extra }, content: { parts: [{ text: body }] }, idempotencyKey: randomUUID() }))
     expect(await publish({ accessToken: 'expired' })).toMatchObject({ kind: 'auth', detail: { status: 401, code: 'INVALID_ACCESS_TOKEN' } })
+    // Longer than validate allows (the editor would have said so): the content's fault.
+    expect(await publish({}, `(${'x'.repeat(2999)})`)).toMatchObject({ kind: 'invalid-content', detail: { status: 422 } })
     // Posting as a page the member no longer administers: a person must reconnect.
     expect(await publish({ extra: { author: 'urn:li:organization:5515715' } })).toMatchObject({ kind: 'disconnected', detail: { status: 403 } })
     // The same text again: LinkedIn calls it a duplicate, most likely our own post from a lost answer.

@@ -13,7 +13,8 @@ function credentialsFrom(server: SlackApiServer): Credentials {
   return { accessToken: server.issueToken(), extra: { channelId: server.channel.id, teamId: server.team.id } }
 }
 
-runConnectorContract('slack', { refresh: false, idempotent: false }, async () => {
+// Retry-After counts whole seconds from the answer: the reset is known to the second, no finer.
+runConnectorContract('slack', { refresh: false, idempotent: false, rateLimitResetResolutionMs: 1000 }, async () => {
   const server = await startSlackApiServer()
   return tokenNetworkHarness({ server, connector: slack(server), credentials: () => credentialsFrom(server) })
 })

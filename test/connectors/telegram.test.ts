@@ -13,7 +13,8 @@ function credentialsFrom(server: TelegramApiServer): Credentials {
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
 
-runConnectorContract('telegram', { refresh: false, lookup: false, idempotent: false }, async () => {
+// retry_after counts whole seconds from the answer: the reset is known to the second, no finer.
+runConnectorContract('telegram', { refresh: false, lookup: false, idempotent: false, rateLimitResetResolutionMs: 1000 }, async () => {
   const server = await startTelegramApiServer()
   return tokenNetworkHarness({ server, connector: telegram(server), credentials: () => credentialsFrom(server) })
 })

@@ -81,7 +81,11 @@ export type ConnectorCapabilities = {
    * lives on until it expires: the used credentials then still refresh.
    */
   refreshRotates?: boolean
-  /** How coarse the network's reset time is (Threads says minutes, `estimated_time_to_regain_access`); default exact. */
+  /**
+   * How coarse the network's reset time is; default exact (an instant, e.g. X's epoch seconds). A count of
+   * whole seconds from the answer (Slack's Retry-After, Telegram's retry_after) is off by one when the
+   * answer crosses a second boundary on its way (1000); Threads counts minutes (60,000).
+   */
   rateLimitResetResolutionMs?: number
 }
 

@@ -125,7 +125,7 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
   function createPost(body: { author?: string; commentary?: string; content?: { media?: { id: string; altText?: string }; multiImage?: { images: Array<{ id: string; altText?: string }> } } }, version: string): LoopbackAnswer {
     if (!authors.has(body.author ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to post as ${body.author}`, 100)
     const commentary = body.commentary ?? ''
-    if (commentary.length > 3000 * 2) return err(422, 'UNPROCESSABLE_ENTITY', '/commentary :: length exceeds 3000', 100)
+    if ([...commentary.replace(/\\(.)/g, '$1')].length > 3000) return err(422, 'UNPROCESSABLE_ENTITY', '/commentary :: length exceeds 3000', 100)
     const duplicate = posts.find((p) => p.author === body.author && p.commentary === commentary && commentary !== '')
     if (duplicate) return err(422, 'UNPROCESSABLE_ENTITY', `Content is a duplicate of ${duplicate.id}`, 100)
     const refs = body.content?.media ? [body.content.media] : (body.content?.multiImage?.images ?? [])
