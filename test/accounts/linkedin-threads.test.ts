@@ -14,8 +14,7 @@ import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads
 /**
  * LinkedIn and Threads connected through the app's OAuth flow (state cookie, PKCE, callback) against
  * their loopback servers, published to by the pipeline with the sealed credentials, their limits refused
- * by the series API (the editor's validation); and both hidden, with owners told how to enable them,
- * while their variables are unset.
+ * by the series API (the editor's validation). Hidden while their variables are unset: connect.test.ts.
  */
 
 let app: TestApp
@@ -113,21 +112,4 @@ it('connects LinkedIn and Threads through OAuth, keeps their tokens sealed, publ
   expect(threadsLong.status).toBe(400)
   expect((await threadsLong.json()).error.message).toContain('on @trickle.threads: Too long for Threads: 501 characters, at most 500.')
   expect((await create(row('linkedin').id, 'l'.repeat(3000))).status).toBe(201)
-})
-
-it('hides LinkedIn and Threads without their variables, and tells owners how to enable them', async () => {
-  const bare = await startTestApp()
-  try {
-    const browser = await signUpAs(bare, { email: 'nolinkedin@acme.test' })
-    const html = (await (await browser.get('/app/accounts')).text()).replaceAll('<!-- -->', '')
-    expect(html).not.toContain('Connect LinkedIn')
-    expect(html).not.toContain('Connect Threads')
-    const note = /aria-labelledby="more-networks"[\s\S]*?<\/section>/.exec(html)?.[0]
-    expect(note).toContain('LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET')
-    expect(note).toContain(`${bare.url}/oauth/linkedin/callback`)
-    expect(note).toContain('THREADS_APP_ID and THREADS_APP_SECRET')
-    expect(note).toContain(`${bare.url}/oauth/threads/callback`)
-  } finally {
-    await bare.close()
-  }
 })
