@@ -2,9 +2,11 @@ import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
+import { createLinkedInConnector, type LinkedInConnectorConfig } from './linkedin/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
 import { createSlackConnector, type SlackConnectorConfig } from './slack/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
+import { createThreadsConnector, type ThreadsConnectorConfig } from './threads/index'
 import { createWebhookConnector, type WebhookConnectorConfig } from './webhook/index'
 import { createMailConnector, type MailConnectorConfig } from './mail/index'
 import { createSmsConnector, type SmsConnectorConfig } from './sms/index'
@@ -19,6 +21,8 @@ export type ConnectorConfigs = {
   discord: DiscordConnectorConfig
   webhook: WebhookConnectorConfig
   slack: SlackConnectorConfig
+  linkedin: LinkedInConnectorConfig
+  threads: ThreadsConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
@@ -38,6 +42,8 @@ export const connectorFactories = {
   discord: (config: DiscordConnectorConfig) => createDiscordConnector(config),
   webhook: (config: WebhookConnectorConfig) => createWebhookConnector(config),
   slack: (config: SlackConnectorConfig) => createSlackConnector(config),
+  linkedin: (config: LinkedInConnectorConfig) => createLinkedInConnector(config),
+  threads: (config: ThreadsConnectorConfig) => createThreadsConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
   mail: (config: MailConnectorConfig) => createMailConnector(config),

@@ -174,6 +174,11 @@ export type AuthorizedAccount = {
   displayName?: string
   /** The account's own post length limit when it differs from `limits.maxLength`. */
   maxPostLength?: number
+  /**
+   * Further accounts the same consent can post as (the LinkedIn pages the member administers), each
+   * stored as its own account with its own copy of the credentials.
+   */
+  alsoAuthorized?: Array<Omit<AuthorizedAccount, 'alsoAuthorized'>>
 }
 
 /** One field of a token form; `secret` ones are never shown back in the page or kept outside the vault. */

@@ -26,12 +26,16 @@ import { InputError } from './errors'
 export type { AccountStatus, AccountSummary }
 
 /** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
-const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack' }
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack', linkedin: 'LinkedIn', threads: 'Threads' }
 
 /** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
   x: 'An administrator sets X_CLIENT_ID and X_CLIENT_SECRET (from the X developer portal; callback URL {callback}) and restarts Trickle.',
   slack: 'An administrator creates a Slack app (api.slack.com/apps; bot scopes chat:write, chat:write.public, incoming-webhook, channels:history, groups:history; redirect URL {callback}), sets SLACK_CLIENT_ID and SLACK_CLIENT_SECRET and restarts Trickle.',
+  linkedin:
+    'An administrator creates a LinkedIn app (linkedin.com/developers; products "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn"; redirect URL {callback}), sets LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET and restarts Trickle.',
+  threads:
+    'An administrator creates a Meta app with the Threads use case (developers.facebook.com/apps; permissions threads_basic, threads_content_publish, threads_read_replies; redirect callback URL {callback}), sets THREADS_APP_ID and THREADS_APP_SECRET and restarts Trickle.',
 }
 
 const ServerField = z.string().trim().max(200, 'Use at most 200 characters').optional()
@@ -122,7 +126,19 @@ export function networkViews(services: Services): NetworkView[] {
   })
 }
 
-function toView(services: Services, account: AccountSummary): AccountView {
+/**
+ * Whether the account's token renews without the user: its connector refreshes, and the network gave
+ * this account a refresh token (LinkedIn grants them to approved apps only; without one the 60-day
+ * token runs out and the page says to reconnect before then).
+ */
+async function renewsItself(services: Services, account: AccountSummary): Promise<boolean> {
+  if (!configuredConnector(services, account.kind)?.refreshCredentials) return false
+  if (!account.expiresAt) return true
+  const credentials = await getAccountCredentials(services.database.db, { workspaceId: account.workspaceId, accountId: account.id, keyring: services.keyring })
+  return credentials.refreshToken !== undefined
+}
+
+function toView(services: Services, account: AccountSummary, renews: boolean): AccountView {
   const connector = configuredConnector(services, account.kind)
   return {
     id: account.id,
@@ -133,18 +149,19 @@ function toView(services: Services, account: AccountSummary): AccountView {
     status: account.status,
     statusReason: account.statusReason,
     expiresAt: account.expiresAt?.toISOString() ?? null,
-    renewsItself: connector?.refreshCredentials !== undefined,
+    renewsItself: renews,
   }
 }
 
 export async function loadAccountsPage(services: Services, args: { workspaceId: string }) {
   const accounts = await listAccounts(services.database.db, args)
-  return { accounts: accounts.map((a) => toView(services, a)), networks: networkViews(services) }
+  const views = await Promise.all(accounts.map(async (a) => toView(services, a, await renewsItself(services, a))))
+  return { accounts: views, networks: networkViews(services) }
 }
 
 export async function findAccountView(services: Services, args: { workspaceId: string; accountId: string }): Promise<AccountView | null> {
   const account = await getAccount(services.database.db, args)
-  return account ? toView(services, account) : null
+  return account ? toView(services, account, await renewsItself(services, account)) : null
 }
 
 /** A started authorization as the callback needs it back: which network, for whom, and the connector's pending state. */
@@ -264,6 +281,16 @@ export async function storeAuthorizedAccount(
 ): Promise<AccountSummary> {
   const { authorized } = args
   const known = await listAccounts(services.database.db, { workspaceId: args.workspaceId })
+  const account = await storeOne(services, { ...args, known })
+  for (const also of authorized.alsoAuthorized ?? []) await storeOne(services, { ...args, authorized: also, known })
+  return account
+}
+
+async function storeOne(
+  services: Services,
+  args: { workspaceId: string; userId: string; kind: string; authorized: AuthorizedAccount; known: AccountSummary[] },
+): Promise<AccountSummary> {
+  const { authorized, known } = args
   const account = await connectAccount(services.database.db, {
     workspaceId: args.workspaceId,
     kind: args.kind,

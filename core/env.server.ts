@@ -55,6 +55,20 @@ export const EnvSchema = z.object({
   SLACK_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   SLACK_AUTHORIZE_URL: z.url().default('https://slack.com/oauth/v2/authorize'),
+  /** LinkedIn is "not configured" (cannot be connected) while LINKEDIN_CLIENT_ID or LINKEDIN_CLIENT_SECRET is unset: a LinkedIn app's OAuth credentials. */
+  LINKEDIN_CLIENT_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  LINKEDIN_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  LINKEDIN_API_URL: z.url().default('https://api.linkedin.com'),
+  LINKEDIN_OAUTH_URL: z.url().default('https://www.linkedin.com/oauth/v2'),
+  /** The Posts API version every call names (YYYYMM; LinkedIn serves each for a year). */
+  LINKEDIN_VERSION: z.string().trim().regex(/^\d{6}$/, 'Use the YYYYMM form, e.g. 202411').default('202411'),
+  /** The LinkedIn app has the Community Management API: connecting also connects the pages the member administers. */
+  LINKEDIN_ORGANIZATIONS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Threads is "not configured" while THREADS_APP_ID or THREADS_APP_SECRET is unset: a Meta app's Threads use case. */
+  THREADS_APP_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  THREADS_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  THREADS_API_URL: z.url().default('https://graph.threads.net'),
+  THREADS_AUTHORIZE_URL: z.url().default('https://threads.net/oauth/authorize'),
   /**
    * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers, webhook URLs, and http:// webhook URLs) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).

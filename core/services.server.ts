@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set, Slack only with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set, Slack, LinkedIn and Threads only with their app's id and secret; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -60,6 +60,20 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
   }
   if (config.SLACK_CLIENT_ID && config.SLACK_CLIENT_SECRET) {
     configs.slack = { clientId: config.SLACK_CLIENT_ID, clientSecret: config.SLACK_CLIENT_SECRET, apiUrl: config.SLACK_API_URL, authorizeUrl: config.SLACK_AUTHORIZE_URL, clock }
+  }
+  if (config.LINKEDIN_CLIENT_ID && config.LINKEDIN_CLIENT_SECRET) {
+    configs.linkedin = {
+      clientId: config.LINKEDIN_CLIENT_ID,
+      clientSecret: config.LINKEDIN_CLIENT_SECRET,
+      apiBaseUrl: config.LINKEDIN_API_URL,
+      oauthBaseUrl: config.LINKEDIN_OAUTH_URL,
+      version: config.LINKEDIN_VERSION,
+      organizations: config.LINKEDIN_ORGANIZATIONS,
+      clock,
+    }
+  }
+  if (config.THREADS_APP_ID && config.THREADS_APP_SECRET) {
+    configs.threads = { clientId: config.THREADS_APP_ID, clientSecret: config.THREADS_APP_SECRET, apiBaseUrl: config.THREADS_API_URL, authorizeUrl: config.THREADS_AUTHORIZE_URL, clock }
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

@@ -1,5 +1,6 @@
-import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core'
+import { Stack, TextInput } from '@mantine/core'
 import { Form } from '@remix-run/react'
+import { ConnectHelp, ConnectSubmit } from '~/components/connect-help'
 import { CsrfInput } from '~/components/csrf-input'
 
 /**
@@ -30,9 +31,10 @@ export function AppPasswordForm({
       <input type="hidden" name="intent" value="sign-in" />
       <input type="hidden" name="kind" value={kind} />
       <Stack gap="xs">
-        <Text size="sm">
-          Sign in with an app password. Trickle keeps only the session {name} gives it, never the password.
-        </Text>
+        <ConnectHelp
+          help={`Sign in with an app password. Trickle keeps only the session ${name} gives it, never the password.`}
+          link={{ url: settingsUrl, label: `Make an app password in ${name}` }}
+        />
         <TextInput
           label="Handle or DID"
           description="e.g. alice.bsky.social"
@@ -45,15 +47,7 @@ export function AppPasswordForm({
         />
         <TextInput
           label="App password"
-          description={
-            <>
-              Make one in {name} at{' '}
-              <Anchor href={settingsUrl} target="_blank" rel="noreferrer" size="xs" underline="always">
-                {settingsUrl.replace(/^https:\/\//, '')}
-              </Anchor>
-              . Never use your main password.
-            </>
-          }
+          description={`Made in ${name}'s settings (link above). Never use your main password.`}
           name="appPassword"
           type="password"
           autoComplete="off"
@@ -69,12 +63,7 @@ export function AppPasswordForm({
           defaultValue={values?.server}
           error={errors?.server}
         />
-        {errors?.kind ? (
-          <Text c="red" size="sm" role="alert">
-            {errors.kind}
-          </Text>
-        ) : null}
-        <Button type="submit">{reconnecting ? `Reconnect ${name}` : `Connect ${name}`}</Button>
+        <ConnectSubmit name={name} reconnecting={reconnecting} error={errors?.kind} />
       </Stack>
     </Form>
   )

@@ -1,5 +1,6 @@
-import { Anchor, Button, Stack, Text, TextInput } from '@mantine/core'
+import { Stack, TextInput } from '@mantine/core'
 import { Form } from '@remix-run/react'
+import { ConnectHelp, ConnectSubmit } from '~/components/connect-help'
 import { CsrfInput } from '~/components/csrf-input'
 
 export type TokenFormView = {
@@ -37,14 +38,7 @@ export function TokenForm({
       <input type="hidden" name="intent" value="token" />
       <input type="hidden" name="kind" value={kind} />
       <Stack gap="xs">
-        <Text size="sm">
-          {form.help}{' '}
-          {form.helpLink ? (
-            <Anchor href={form.helpLink.url} target="_blank" rel="noreferrer" size="sm" underline="always">
-              {form.helpLink.label}
-            </Anchor>
-          ) : null}
-        </Text>
+        <ConnectHelp help={form.help} link={form.helpLink} />
         {form.fields.map((field, i) => {
           const props = {
             label: field.optional ? `${field.label} (optional)` : field.label,
@@ -59,12 +53,7 @@ export function TokenForm({
           }
           return field.secret ? <TextInput key={field.name} {...props} type="password" /> : <TextInput key={field.name} {...props} defaultValue={values?.[fieldName(field)]} />
         })}
-        {errors?.kind ? (
-          <Text c="red" size="sm" role="alert">
-            {errors.kind}
-          </Text>
-        ) : null}
-        <Button type="submit">{reconnecting ? `Reconnect ${name}` : `Connect ${name}`}</Button>
+        <ConnectSubmit name={name} reconnecting={reconnecting} error={errors?.kind} />
       </Stack>
     </Form>
   )

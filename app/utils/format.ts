@@ -8,8 +8,8 @@ export function rate(fraction: number): string {
   return `${Math.round(fraction * 1000) / 10}%`
 }
 
-/** Networks whose account names read as @handles; others show theirs as is (a Slack #channel, a Discord webhook's name, a URL). */
-const AT_HANDLES = new Set(['x', 'mastodon', 'bluesky', 'loopback'])
+/** Networks whose account names read as @handles; others show theirs as is (a Slack #channel, a Discord webhook's name, a LinkedIn member's name, a URL). */
+const AT_HANDLES = new Set(['x', 'mastodon', 'bluesky', 'threads', 'loopback'])
 
 /** An account as people name it: `@handle` on X, Mastodon and Bluesky; a Telegram channel's @username, or its title. */
 export function accountName(account: { kind?: string; network: string; handle: string }): string {

@@ -1,13 +1,12 @@
-import { asc, eq, sql } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
 import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
-import { findUserByEmail } from '../../db/queries/users'
-import { listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts, auditEvents, deliveries } from '../../db/schema'
+import { auditEvents, deliveries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
 import { deliveryScheduler } from '../../jobs/enqueue'
+import { accountTestHelpers, inputNamed as inputIn } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
 
@@ -35,35 +34,8 @@ function signIn(browser: TestBrowser, fields: Record<string, string>, page = '/a
   return browser.submit(page, { intent: 'sign-in', kind: 'bluesky', server: pds.url, ...fields }, { action: '/app/accounts' })
 }
 
-async function workspaceOf(email: string): Promise<string> {
-  const user = await findUserByEmail(app.services.database.db, { email })
-  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
-}
-
-async function rows(workspaceId: string) {
-  return app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
-}
-
-/** How many rows of the whole database hold `needle` anywhere in their text. */
-async function rowsHolding(needle: string): Promise<number> {
-  const { db } = app.services.database
-  const listed = (await db.execute(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)) as unknown as Array<{ name: string }>
-  expect(listed.map((t) => t.name)).toContain('accounts')
-  let found = 0
-  for (const { name } of listed) {
-    const [row] = (await db.execute(sql`SELECT count(*)::int AS n FROM ${sql.identifier(name)} t WHERE t::text LIKE ${`%${needle}%`}`)) as unknown as Array<{ n: number }>
-    found += row!.n
-  }
-  return found
-}
-
-/** The `<input>` named `name` in the page's Bluesky card (Mastodon's card has a `server` field too). */
-function inputNamed(html: string, name: string): string {
-  const card = /aria-labelledby="connect-bluesky"[\s\S]*?<\/section>/.exec(html)?.[0] ?? ''
-  const input = new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(card)?.[0]
-  expect(input, name).toBeDefined()
-  return input!
-}
+const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const inputNamed = (html: string, name: string) => inputIn(html, 'bluesky', name)
 
 describe('connecting Bluesky with an app password', () => {
   it('offers the form, stores only the sealed session (never the app password), and publishes with it', async () => {

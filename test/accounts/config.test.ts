@@ -26,6 +26,12 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   expect(Object.keys(createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id' }), systemClock).connectors)).not.toContain('slack')
   const slack = createAccountServices(loadConfig({ ...base, SLACK_CLIENT_ID: 'id', SLACK_CLIENT_SECRET: 'secret' }), systemClock).connectors.slack
   expect(slack?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/slack/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/slack\.com\/oauth\/v2\/authorize\?client_id=id&/)
+  // So do LinkedIn and Threads.
+  expect(Object.keys(createAccountServices(loadConfig({ ...base, LINKEDIN_CLIENT_ID: 'id', THREADS_APP_SECRET: 'secret' }), systemClock).connectors)).not.toContain('linkedin')
+  const both = createAccountServices(loadConfig({ ...base, LINKEDIN_CLIENT_ID: 'li', LINKEDIN_CLIENT_SECRET: 's', THREADS_APP_ID: 'th', THREADS_APP_SECRET: 's' }), systemClock).connectors
+  expect(both.linkedin?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/linkedin/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.linkedin\.com\/oauth\/v2\/authorization\?response_type=code&client_id=li&/)
+  expect(both.threads?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/threads/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/threads\.net\/oauth\/authorize\?client_id=th&/)
+  expect(() => loadConfig({ ...base, LINKEDIN_VERSION: '2024-11' })).toThrow(/LINKEDIN_VERSION/)
   expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email', 'sms', 'mail'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],

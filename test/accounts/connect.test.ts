@@ -2,8 +2,9 @@ import net from 'node:net'
 import { asc, eq } from 'drizzle-orm'
 import { findUserByEmail } from '../../db/queries/users'
 import { addMember, listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts, auditEvents } from '../../db/schema'
+import { auditEvents } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
+import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
@@ -60,14 +61,7 @@ function pathOf(url: string): string {
   return `${parsed.pathname}${parsed.search}`
 }
 
-async function rows(workspaceId: string) {
-  return app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
-}
-
-async function workspaceOf(email: string): Promise<string> {
-  const user = await findUserByEmail(app.services.database.db, { email })
-  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
-}
+const { workspaceOf, rows } = accountTestHelpers(() => app)
 
 describe('Accounts page', () => {
   it('shows the empty state and a connect form per configured network, with labels', async () => {
@@ -86,7 +80,7 @@ describe('Accounts page', () => {
     expect(shell).toContain('href="/app/accounts"')
   })
 
-  it('hides X when X_CLIENT_ID is not set, tells owners (only) how to enable it, and refuses to connect it', async () => {
+  it('hides X (and LinkedIn, Threads) while their variables are unset, tells owners (only) how to enable it, and refuses to connect it', async () => {
     const bare = await startTestApp()
     try {
       const browser = await signUpAs(bare, { email: 'bare@acme.test' })
@@ -102,6 +96,13 @@ describe('Accounts page', () => {
       const note = /aria-labelledby="more-networks"[\s\S]*?<\/section>/.exec(html)?.[0].replaceAll('<!-- -->', '')
       expect(note).toContain('X_CLIENT_ID')
       expect(note).toContain(`${bare.url}/oauth/x/callback`)
+      // So are LinkedIn and Threads, each with the variables of its app and its callback URL.
+      expect(html).not.toContain('Connect LinkedIn')
+      expect(html).not.toContain('Connect Threads')
+      expect(note).toContain('LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET')
+      expect(note).toContain(`${bare.url}/oauth/linkedin/callback`)
+      expect(note).toContain('THREADS_APP_ID and THREADS_APP_SECRET')
+      expect(note).toContain(`${bare.url}/oauth/threads/callback`)
       expect(note).toContain('Configuration section of Trickle&#x27;s README')
       expect(note).not.toContain('Mastodon')
       expect(note).not.toContain('Bluesky')

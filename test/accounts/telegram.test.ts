@@ -1,14 +1,13 @@
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
 import { reconcileDeliveries } from '../../core/publishing/reconcile.server'
 import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
-import { findUserByEmail } from '../../db/queries/users'
-import { listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts, auditEvents, deliveries } from '../../db/schema'
+import { auditEvents, deliveries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
 import { deliveryScheduler } from '../../jobs/enqueue'
+import { accountTestHelpers, inputNamed as inputIn } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startTelegramApiServer, type TelegramApiServer } from '../servers/telegram-api'
 
@@ -34,33 +33,8 @@ function connect(browser: TestBrowser, fields: Record<string, string>) {
   return browser.submit('/app/accounts', { intent: 'token', kind: 'telegram', ...fields }, { action: '/app/accounts' })
 }
 
-async function workspaceOf(email: string): Promise<string> {
-  const user = await findUserByEmail(app.services.database.db, { email })
-  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
-}
-
-async function rows(workspaceId: string) {
-  return app.services.database.db.select().from(accounts).where(eq(accounts.workspaceId, workspaceId))
-}
-
-async function rowsHolding(needle: string): Promise<number> {
-  const { db } = app.services.database
-  const listed = (await db.execute(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)) as unknown as Array<{ name: string }>
-  let found = 0
-  for (const { name } of listed) {
-    const [row] = (await db.execute(sql`SELECT count(*)::int AS n FROM ${sql.identifier(name)} t WHERE t::text LIKE ${`%${needle}%`}`)) as unknown as Array<{ n: number }>
-    found += row!.n
-  }
-  return found
-}
-
-/** The `<input>` named `name` in the page's Telegram card. */
-function inputNamed(html: string, name: string): string {
-  const card = /aria-labelledby="connect-telegram"[\s\S]*?<\/section>/.exec(html)?.[0] ?? ''
-  const input = new RegExp(`<input[^>]*name="${name}"[^>]*>`).exec(card)?.[0]
-  expect(input, name).toBeDefined()
-  return input!
-}
+const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const inputNamed = (html: string, name: string) => inputIn(html, 'telegram', name)
 
 describe('connecting Telegram with a bot token', () => {
   it('offers the form, keeps the token only sealed, and publishes to the channel through the pipeline', async () => {

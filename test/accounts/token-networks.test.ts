@@ -3,11 +3,10 @@ import { pipelineDeps } from '../../core/publishing/targets.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
 import { planDeliveries } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
-import { findUserByEmail } from '../../db/queries/users'
-import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { accounts, deliveries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
 import { deliveryScheduler } from '../../jobs/enqueue'
+import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startDiscordApiServer, type DiscordApiServer } from '../servers/discord-api'
 import { startTelegramApiServer, type TelegramApiServer } from '../servers/telegram-api'
@@ -37,10 +36,7 @@ function connect(browser: TestBrowser, kind: string, fields: Record<string, stri
   return browser.submit('/app/accounts', { intent: 'token', kind, ...fields }, { action: '/app/accounts' })
 }
 
-async function workspaceOf(email: string): Promise<string> {
-  const user = await findUserByEmail(app.services.database.db, { email })
-  return (await listWorkspacesOfUser(app.services.database.db, { userId: user!.id }))[0]!.workspaceId
-}
+const { workspaceOf } = accountTestHelpers(() => app)
 
 async function publishOnce(workspaceId: string, accountId: string, text: string) {
   const { db } = app.services.database

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import net from 'node:net'
 import { parseWebhookUrl } from '../../connectors/discord/content'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
+import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startDiscordApiServer, type DiscordApiServer } from '../servers/discord-api'
 
 const discord = (server: DiscordApiServer, extra: { maxBucketWaitMs?: number } = {}) => connectorFactories.discord({ apiBaseUrl: server.apiBaseUrl, timeoutMs: 2000, ...extra })
@@ -12,27 +12,12 @@ async function credentialsFrom(server: DiscordApiServer): Promise<Credentials> {
   return (await discord(server).connectWithToken!({ webhookUrl: server.webhookUrl })).credentials
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => null,
-    (e: unknown) => e,
-  )
-}
-
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
 
 runConnectorContract('discord', { refresh: false, lookup: false, idempotent: false }, async () => {
   // A roomy bucket: the suite publishes faster than Discord's 5 per 2 s (the bucket has its own test).
   const server = await startDiscordApiServer({ bucket: { limit: 1000, windowMs: 1000 } })
-  return {
-    connector: discord(server),
-    credentials: () => credentialsFrom(server),
-    postsCreated: () => server.counters.postsCreated,
-    failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt }),
-    failNextPublishWithUnavailable: ({ apply } = {}) => server.injectFault({ kind: 'unavailable', apply }),
-    resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true }),
-    close: () => server.close(),
-  }
+  return tokenNetworkHarness({ server, connector: discord(server), credentials: () => credentialsFrom(server) })
 })
 
 describe('Discord connector', () => {
@@ -104,11 +89,3 @@ describe('Discord connector', () => {
     expect(connector.validate({ parts: [{ text: '', media: [{ mimeType: 'image/png', data: new Uint8Array(10 * 1024 * 1024 + 1) }] }] }).map((p) => p.path)).toEqual(['parts[0].media'])
   })
 })
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}

@@ -3,6 +3,7 @@ import { startAuthorization } from '../../connectors/oauth'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
+import { rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startSlackApiServer, type SlackApiServer } from '../servers/slack-api'
 
 const slack = (server: SlackApiServer) =>
@@ -12,24 +13,10 @@ function credentialsFrom(server: SlackApiServer): Credentials {
   return { accessToken: server.issueToken(), extra: { channelId: server.channel.id, teamId: server.team.id } }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => null,
-    (e: unknown) => e,
-  )
-}
-
-runConnectorContract('slack', { refresh: false, idempotent: false }, async () => {
+// Retry-After counts whole seconds from the answer: the reset is known to the second, no finer.
+runConnectorContract('slack', { refresh: false, idempotent: false, rateLimitResetResolutionMs: 1000 }, async () => {
   const server = await startSlackApiServer()
-  return {
-    connector: slack(server),
-    credentials: async () => credentialsFrom(server),
-    postsCreated: () => server.counters.postsCreated,
-    failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt }),
-    failNextPublishWithUnavailable: ({ apply } = {}) => server.injectFault({ kind: 'unavailable', apply }),
-    resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true }),
-    close: () => server.close(),
-  }
+  return tokenNetworkHarness({ server, connector: slack(server), credentials: () => credentialsFrom(server) })
 })
 
 describe('Slack connector', () => {

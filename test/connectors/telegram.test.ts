@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import net from 'node:net'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
+import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startTelegramApiServer, type TelegramApiServer } from '../servers/telegram-api'
 
 const telegram = (server: TelegramApiServer) => connectorFactories.telegram({ apiRoot: server.url, timeoutMs: 2000 })
@@ -11,35 +11,12 @@ function credentialsFrom(server: TelegramApiServer): Credentials {
   return { accessToken: server.bot.token, extra: { chatId: String(server.channel.id), chatUsername: server.channel.username ?? '' } }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => null,
-    (e: unknown) => e,
-  )
-}
-
-/** A port nobody listens on (fetch refuses "bad ports" such as 1 before connecting). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
 
-runConnectorContract('telegram', { refresh: false, lookup: false, idempotent: false }, async () => {
+// retry_after counts whole seconds from the answer: the reset is known to the second, no finer.
+runConnectorContract('telegram', { refresh: false, lookup: false, idempotent: false, rateLimitResetResolutionMs: 1000 }, async () => {
   const server = await startTelegramApiServer()
-  return {
-    connector: telegram(server),
-    credentials: async () => credentialsFrom(server),
-    postsCreated: () => server.counters.postsCreated,
-    failNextPublishWithRateLimit: (resetAt) => server.injectFault({ kind: 'rate-limit', resetAt }),
-    failNextPublishWithUnavailable: ({ apply } = {}) => server.injectFault({ kind: 'unavailable', apply }),
-    resetNextPublishAfterApplying: () => server.injectFault({ kind: 'reset', apply: true }),
-    close: () => server.close(),
-  }
+  return tokenNetworkHarness({ server, connector: telegram(server), credentials: () => credentialsFrom(server) })
 })
 
 describe('Telegram connector', () => {

@@ -1,0 +1,71 @@
+import { type Browser, type Page } from 'playwright-core'
+import { desktopContext, launchChromium, signUpInBrowser } from './browser'
+import { startTestApp, type TestApp } from '../app-server'
+import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
+import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads-api'
+
+/**
+ * LinkedIn and Threads connected the way a person does it, in Chromium against the built app
+ * (`npx remix build`) and their loopback servers: press Connect, pass the network's consent redirect
+ * (state and PKCE checked), land on the Accounts page with the account listed (for LinkedIn, with the
+ * page the member administers too). LinkedIn's app here gets
+ * no refresh tokens (most apps do not), so the page asks to reconnect before the 60-day expiry; Threads'
+ * long-lived token renews itself.
+ */
+
+let app: TestApp
+let linkedin: LinkedInApiServer
+let threads: ThreadsApiServer
+let browser: Browser
+
+beforeAll(async () => {
+  ;[linkedin, threads] = await Promise.all([startLinkedInApiServer({ refreshTokens: false }), startThreadsApiServer()])
+  ;[app, browser] = await Promise.all([
+    startTestApp({
+      env: {
+        LINKEDIN_CLIENT_ID: linkedin.clientId,
+        LINKEDIN_CLIENT_SECRET: linkedin.clientSecret,
+        LINKEDIN_API_URL: linkedin.url,
+        LINKEDIN_OAUTH_URL: `${linkedin.url}/oauth/v2`,
+        LINKEDIN_ORGANIZATIONS: 'true',
+        THREADS_APP_ID: threads.clientId,
+        THREADS_APP_SECRET: threads.clientSecret,
+        THREADS_API_URL: threads.url,
+        THREADS_AUTHORIZE_URL: `${threads.url}/oauth/authorize`,
+      },
+    }),
+    launchChromium(),
+  ])
+})
+afterAll(async () => {
+  await browser?.close()
+  await app?.close()
+  await Promise.all([linkedin?.close(), threads?.close()])
+})
+
+const pageOf = (p: Page) => p.getByRole('row', { name: /Analytical Engines Ltd/ })
+
+it('connects LinkedIn and Threads through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
+  const context = await desktopContext(browser, { width: 1200, height: 800 })
+  const page = await context.newPage()
+  await signUpInBrowser(page, app.url, { name: 'lin', email: 'lin@launch.test', workspaceName: 'Launch team' })
+  await page.goto(`${app.url}/app/accounts`)
+  await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor()
+
+  await page.getByRole('button', { name: 'Connect LinkedIn' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const member = page.getByRole('row', { name: /Ada Lovelace/ })
+  await member.waitFor()
+  expect(await member.textContent()).toMatch(/LinkedInConnectedExpires .* UTC: reconnect before then/)
+  expect(await page.getByRole('status').textContent()).toContain('LinkedIn account Ada Lovelace is connected')
+  expect(linkedin.counters.tokenExchanges).toBe(1)
+  expect(await pageOf(page).textContent()).toMatch(/Analytical Engines Ltd.*LinkedInConnectedExpires .* UTC: reconnect before then/)
+
+  await page.getByRole('button', { name: 'Connect Threads' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const threadsRow = page.getByRole('row', { name: /@trickle\.threads/ })
+  await threadsRow.waitFor()
+  expect(await threadsRow.textContent()).toMatch(/ThreadsConnectedExpires .* UTC; renewed automatically/)
+  expect(await page.getByRole('row').count()).toBe(4)
+  await context.close()
+})

@@ -1,0 +1,221 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { faultQueue, type FaultRule } from './faults'
+import { fieldsOf, startHttpBase, type LoopbackAnswer, type LoopbackRequest } from './http-base'
+
+/**
+ * A loopback server that speaks the parts of LinkedIn's API Trickle uses, as its documentation
+ * (learn.microsoft.com/linkedin) describes them: the consent page `GET /oauth/v2/authorization` (which
+ * "signs in" the test member and redirects back with `code` and `state`), `POST /oauth/v2/accessToken`
+ * (authorization code with PKCE, refresh token: 60-day access tokens; refresh tokens of 365 days that
+ * do not rotate, when `refreshTokens`), `GET /v2/userinfo`, and the versioned REST API, which wants
+ * `LinkedIn-Version` (426 without): `POST /rest/images?action=initializeUpload` + `PUT` of the bytes,
+ * `POST /rest/posts` (201, id in `x-restli-id`; 422 for a text the author already posted),
+ * `GET /rest/posts?q=author`, `POST|GET /rest/socialActions/{post}/comments`, and for pages
+ * `GET /rest/organizationAcls?q=roleAssignee` and `GET /rest/organizations/{id}`. Errors carry LinkedIn's
+ * body (`{ status, serviceErrorCode, code, message }`); 401 INVALID_ACCESS_TOKEN; 429 with `Retry-After`.
+ */
+
+export type LinkedInFault = { kind: 'rate-limit'; resetAt?: Date } | { kind: 'unavailable'; apply?: boolean } | { kind: 'reset'; apply?: boolean }
+export type LinkedInPost = { id: string; author: string; commentary: string; images: Array<{ id: string; altText?: string; bytes: number }>; createdAt: number; version: string }
+export type LinkedInComment = { id: string; post: string; actor: string; text: string; created: number }
+
+export type LinkedInApiServer = {
+  url: string
+  clientId: string
+  clientSecret: string
+  member: { sub: string; name: string; urn: string }
+  /** The page the member administers (Community Management API). */
+  page: { id: string; urn: string; localizedName: string; vanityName: string }
+  posts: LinkedInPost[]
+  comments: LinkedInComment[]
+  counters: { postsCreated: number; tokenExchanges: number; refreshes: number }
+  /** Tokens as if the member had connected: an access token and (when granted) a refresh token. */
+  issueTokens(): { accessToken: string; refreshToken?: string; expiresIn: number }
+  /** Whether the token endpoint grants refresh tokens (LinkedIn does so for approved apps only). */
+  refreshTokens: boolean
+  injectFault(rule: FaultRule<LinkedInFault>): void
+  close(): Promise<void>
+}
+
+const ACCESS_TTL_S = 60 * 24 * 3600
+const REFRESH_TTL_S = 365 * 24 * 3600
+const err = (status: number, code: string, message: string, serviceErrorCode = 100): LoopbackAnswer => ({ status, json: { status, serviceErrorCode, code, message } })
+
+export async function startLinkedInApiServer(options: { refreshTokens?: boolean } = {}): Promise<LinkedInApiServer> {
+  const clientId = `li${randomBytes(6).toString('hex')}`
+  const clientSecret = randomBytes(16).toString('base64url')
+  const member = { sub: 'Xy12AbCdEf', name: 'Ada Lovelace', urn: 'urn:li:person:Xy12AbCdEf' }
+  const page = { id: '2414183', urn: 'urn:li:organization:2414183', localizedName: 'Analytical Engines Ltd', vanityName: 'analytical-engines' }
+  const authors = new Set([member.urn, page.urn])
+  const codes = new Map<string, { redirectUri: string; challenge: string; used: boolean }>()
+  const accessTokens = new Map<string, { expiresAt: number }>()
+  const refreshTokens = new Map<string, { expiresAt: number }>()
+  const images = new Map<string, { bytes: number; uploaded: boolean }>()
+  const posts: LinkedInPost[] = []
+  const comments: LinkedInComment[] = []
+  const counters = { postsCreated: 0, tokenExchanges: 0, refreshes: 0 }
+  const faults = faultQueue<LinkedInFault>()
+  let next = 7_100_000_000_000_000_000n
+  const state = { refreshTokens: options.refreshTokens ?? true }
+  let base = ''
+
+  function issueTokens(refresh?: string) {
+    const accessToken = `AQV${randomBytes(24).toString('base64url')}`
+    accessTokens.set(accessToken, { expiresAt: Date.now() + ACCESS_TTL_S * 1000 })
+    let refreshToken = refresh
+    if (!refreshToken && state.refreshTokens) {
+      refreshToken = `AQX${randomBytes(24).toString('base64url')}`
+      refreshTokens.set(refreshToken, { expiresAt: Date.now() + REFRESH_TTL_S * 1000 })
+    }
+    return { accessToken, refreshToken, expiresIn: ACCESS_TTL_S }
+  }
+
+  function tokenAnswer(tokens: ReturnType<typeof issueTokens>): LoopbackAnswer {
+    const refresh = tokens.refreshToken ? refreshTokens.get(tokens.refreshToken) : undefined
+    return {
+      status: 200,
+      json: {
+        access_token: tokens.accessToken,
+        expires_in: tokens.expiresIn,
+        ...(tokens.refreshToken ? { refresh_token: tokens.refreshToken, refresh_token_expires_in: Math.floor((refresh!.expiresAt - Date.now()) / 1000) } : {}),
+        scope: 'openid,profile,w_member_social',
+      },
+    }
+  }
+
+  function oauth(request: LoopbackRequest): LoopbackAnswer {
+    const q = request.url.searchParams
+    if (request.method === 'GET' && request.url.pathname === '/oauth/v2/authorization') {
+      const redirectUri = q.get('redirect_uri') ?? ''
+      if (q.get('client_id') !== clientId || q.get('response_type') !== 'code' || !redirectUri) return { status: 400, raw: '<p>Invalid redirect_uri or client_id</p>' }
+      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) return { status: 400, raw: '<p>code_challenge missing</p>' }
+      const code = randomBytes(16).toString('base64url')
+      codes.set(code, { redirectUri, challenge: q.get('code_challenge')!, used: false })
+      const back = new URL(redirectUri)
+      back.searchParams.set('code', code)
+      back.searchParams.set('state', q.get('state') ?? '')
+      return { status: 302, headers: { location: back.toString() } }
+    }
+    const f = fieldsOf(request)
+    const invalid = (description: string): LoopbackAnswer => ({ status: 400, json: { error: 'invalid_request', error_description: description } })
+    if (f.client_id !== clientId || f.client_secret !== clientSecret) return { status: 401, json: { error: 'invalid_client', error_description: 'Client authentication failed' } }
+    if (f.grant_type === 'authorization_code') {
+      counters.tokenExchanges++
+      const pending = codes.get(f.code ?? '')
+      if (!pending || pending.used || pending.redirectUri !== f.redirect_uri) return invalid('Unable to retrieve access token: appid/redirect uri/code verifier does not match authorization code. Or authorization code expired.')
+      pending.used = true
+      if (createHash('sha256').update(f.code_verifier ?? '').digest('base64url') !== pending.challenge) return invalid('code verifier does not match')
+      return tokenAnswer(issueTokens())
+    }
+    if (f.grant_type === 'refresh_token') {
+      counters.refreshes++
+      const known = refreshTokens.get(f.refresh_token ?? '')
+      if (!known || known.expiresAt < Date.now()) return invalid('The provided authorization grant or refresh token is invalid, expired or revoked.')
+      return tokenAnswer(issueTokens(f.refresh_token))
+    }
+    return { status: 400, json: { error: 'unsupported_grant_type', error_description: 'grant_type' } }
+  }
+
+  function authorized(request: LoopbackRequest): LoopbackAnswer | null {
+    const token = accessTokens.get(request.bearer ?? '')
+    if (!token || token.expiresAt < Date.now()) return err(401, 'INVALID_ACCESS_TOKEN', 'Invalid access token', 65600)
+    return null
+  }
+
+  function createPost(body: { author?: string; commentary?: string; content?: { media?: { id: string; altText?: string }; multiImage?: { images: Array<{ id: string; altText?: string }> } } }, version: string): LoopbackAnswer {
+    if (!authors.has(body.author ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to post as ${body.author}`, 100)
+    const commentary = body.commentary ?? ''
+    if ([...commentary.replace(/\\(.)/g, '$1')].length > 3000) return err(422, 'UNPROCESSABLE_ENTITY', '/commentary :: length exceeds 3000', 100)
+    const duplicate = posts.find((p) => p.author === body.author && p.commentary === commentary && commentary !== '')
+    if (duplicate) return err(422, 'UNPROCESSABLE_ENTITY', `Content is a duplicate of ${duplicate.id}`, 100)
+    const refs = body.content?.media ? [body.content.media] : (body.content?.multiImage?.images ?? [])
+    for (const ref of refs) if (!images.get(ref.id)?.uploaded) return err(400, 'INVALID_ARGUMENT', `/content/media/id :: ${ref.id} is not uploaded`, 100)
+    const id = `urn:li:share:${next++}`
+    posts.push({ id, author: body.author!, commentary, images: refs.map((r) => ({ id: r.id, altText: r.altText, bytes: images.get(r.id)!.bytes })), createdAt: Date.now(), version })
+    counters.postsCreated++
+    return { status: 201, headers: { 'x-restli-id': id } }
+  }
+
+  function createComment(postUrn: string, body: { actor?: string; object?: string; message?: { text?: string } }): LoopbackAnswer {
+    if (!posts.some((p) => p.id === postUrn)) return err(404, 'NOT_FOUND', `${postUrn} does not exist`, 100)
+    if (!authors.has(body.actor ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to comment as ${body.actor}`, 100)
+    const id = `urn:li:comment:(${postUrn.replace('share', 'activity')},${next++})`
+    comments.push({ id, post: postUrn, actor: body.actor!, text: body.message?.text ?? '', created: Date.now() })
+    counters.postsCreated++
+    return { status: 201, headers: { 'x-restli-id': id }, json: { $URN: id, id: id.split(',')[1]!.replace(')', ''), actor: body.actor, object: postUrn, message: body.message } }
+  }
+
+  function rest(request: LoopbackRequest): LoopbackAnswer | Promise<LoopbackAnswer> {
+    const path = request.url.pathname
+    if (request.method === 'PUT' && path.startsWith('/upload/')) {
+      const refused = authorized(request)
+      if (refused) return refused
+      const image = images.get(`urn:li:image:${path.slice('/upload/'.length)}`)
+      if (!image) return err(404, 'NOT_FOUND', 'upload url unknown')
+      image.bytes = request.body.length
+      image.uploaded = true
+      return { status: 201 }
+    }
+    if (path === '/v2/userinfo') return authorized(request) ?? { status: 200, json: { sub: member.sub, name: member.name, given_name: 'Ada', family_name: 'Lovelace', locale: { country: 'GB', language: 'en' } } }
+    if (!path.startsWith('/rest/')) return err(404, 'NOT_FOUND', `No resource ${path}`)
+    const version = String(request.headers['linkedin-version'] ?? '')
+    if (!/^\d{6}$/.test(version)) return err(426, 'NONEXISTENT_VERSION', `Requested version ${version} is not active`)
+    const refused = authorized(request)
+    if (refused) return refused
+    const body = request.body.length ? (JSON.parse(request.body.toString('utf8')) as Record<string, never>) : {}
+    if (request.method === 'POST' && path === '/rest/images' && request.url.searchParams.get('action') === 'initializeUpload') {
+      const id = `C4E${randomBytes(8).toString('hex')}`
+      images.set(`urn:li:image:${id}`, { bytes: 0, uploaded: false })
+      return { status: 200, json: { value: { uploadUrlExpiresAt: Date.now() + 3600_000, uploadUrl: `${base}/upload/${id}`, image: `urn:li:image:${id}` } } }
+    }
+    if (request.method === 'GET' && path === '/rest/organizationAcls' && request.url.searchParams.get('q') === 'roleAssignee') {
+      return { status: 200, json: { elements: [{ organization: page.urn, role: 'ADMINISTRATOR', state: 'APPROVED', roleAssignee: member.urn }], paging: { start: 0, count: 10 } } }
+    }
+    if (request.method === 'GET' && path === `/rest/organizations/${page.id}`) return { status: 200, json: { id: Number(page.id), localizedName: page.localizedName, vanityName: page.vanityName } }
+    const commentsOf = /^\/rest\/socialActions\/([^/]+)\/comments$/.exec(path)
+    const creates = request.method === 'POST' && (path === '/rest/posts' || commentsOf !== null)
+    const fault = creates ? faults.take('POST', 'publish') : null
+    if (fault?.kind === 'rate-limit') {
+      return { status: 429, headers: fault.resetAt ? { 'retry-after': fault.resetAt.toUTCString() } : {}, json: { status: 429, message: 'Resource level throttle APPLICATION DAY limit for calls to this resource is reached.' } }
+    }
+    const unavailable: LoopbackAnswer = { status: 503, raw: '<html><body>Service Unavailable</body></html>' }
+    if (fault && !fault.apply) return fault.kind === 'reset' ? 'reset' : unavailable
+    let answer: LoopbackAnswer
+    if (request.method === 'POST' && path === '/rest/posts') answer = createPost(body, version)
+    else if (request.method === 'POST' && commentsOf) answer = createComment(decodeURIComponent(commentsOf[1]!), body)
+    else if (request.method === 'GET' && path === '/rest/posts' && request.url.searchParams.get('q') === 'author') {
+      const author = request.url.searchParams.get('author')
+      const count = Number(request.url.searchParams.get('count') ?? 10)
+      const mine = posts.filter((p) => p.author === author).sort((a, b) => b.createdAt - a.createdAt).slice(0, count)
+      answer = { status: 200, json: { elements: mine.map((p) => ({ id: p.id, author: p.author, commentary: p.commentary, createdAt: p.createdAt, lifecycleState: 'PUBLISHED', visibility: 'PUBLIC' })), paging: { start: 0, count, links: [] } } }
+    } else if (request.method === 'GET' && commentsOf) {
+      const post = decodeURIComponent(commentsOf[1]!)
+      answer = { status: 200, json: { elements: comments.filter((c) => c.post === post).map((c) => ({ id: c.id, actor: c.actor, object: c.post, message: { text: c.text }, created: { time: c.created } })), paging: { start: 0, count: 100 } } }
+    } else answer = err(404, 'NOT_FOUND', `No resource ${path}`)
+    if (fault?.kind === 'reset') return 'reset'
+    if (fault?.kind === 'unavailable') return unavailable
+    return answer
+  }
+
+  const http = await startHttpBase((request) => (request.url.pathname.startsWith('/oauth/v2/') ? oauth(request) : rest(request)))
+  base = http.url
+  return {
+    url: http.url,
+    clientId,
+    clientSecret,
+    member,
+    page,
+    posts,
+    comments,
+    counters,
+    issueTokens: () => issueTokens(),
+    get refreshTokens() {
+      return state.refreshTokens
+    },
+    set refreshTokens(value: boolean) {
+      state.refreshTokens = value
+    },
+    injectFault: (rule) => faults.inject(rule),
+    close: () => http.close(),
+  }
+}
