@@ -69,6 +69,8 @@ export type DripFormValues = {
   attributionDays: string
   /** Tracked links carry UTM parameters (decision 084). */
   utm: boolean
+  /** The campaign tag shared with series (decision 094); empty: none. */
+  campaign: string
   windowOn: boolean
   windowDays: string[]
   windowStart: string
@@ -119,6 +121,7 @@ export function newDripValues(timezone: string): DripFormValues {
     goals: '',
     attributionDays: '',
     utm: false,
+    campaign: '',
     windowOn: false,
     windowDays: ['MO', 'TU', 'WE', 'TH', 'FR'],
     windowStart: '09:00',
@@ -203,7 +206,7 @@ function formToOnFalse(v: string): unknown {
 }
 
 /** A stored drip as the editor's values. */
-export function dripToFormValues(d: { name: string; timezone: string; utm?: boolean; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
+export function dripToFormValues(d: { name: string; timezone: string; utm?: boolean; campaign?: string | null; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
@@ -213,6 +216,7 @@ export function dripToFormValues(d: { name: string; timezone: string; utm?: bool
     goals: d.settings.goals.join(', '),
     attributionDays: d.settings.attributionDays === undefined ? '' : String(d.settings.attributionDays),
     utm: d.utm ?? false,
+    campaign: d.campaign ?? '',
     windowOn: !!d.settings.window,
     windowDays: d.settings.window?.days ?? defaults.windowDays,
     windowStart: d.settings.window?.start ?? defaults.windowStart,
@@ -282,6 +286,7 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     goals: v.goals.split(',').map((g) => g.trim()).filter(Boolean),
     attributionDays: v.attributionDays.trim() === '' ? undefined : Number(v.attributionDays.trim()),
     utm: v.utm,
+    campaign: v.campaign,
     window: v.windowOn ? ({ days: v.windowDays, start: v.windowStart, end: v.windowEnd } as DripSettings['window']) : undefined,
     quietHours: v.quietOn ? { start: v.quietStart, end: v.quietEnd } : undefined,
     steps: v.steps.map((s) => ({
@@ -340,6 +345,7 @@ export function formDataToValues(form: FormData): DripFormValues {
     goals: get('goals'),
     attributionDays: get('attributionDays'),
     utm: get('utm') === 'on',
+    campaign: get('campaign'),
     windowOn: get('windowOn') === 'on',
     windowDays: form.getAll('window.days').filter((d): d is string => typeof d === 'string'),
     windowStart: get('window.start'),

@@ -126,6 +126,15 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
               checked={values.utm}
               onChange={(e) => set({ utm: e.currentTarget.checked })}
             />
+            <TextInput
+              label="Campaign (optional)"
+              description="Give a drip and a series the same campaign name to see one funnel across social posts and email under Analytics."
+              name="campaign"
+              w={360}
+              value={values.campaign}
+              onChange={(e) => set({ campaign: e.currentTarget.value })}
+              error={errors.campaign}
+            />
           </Stack>
         </Fieldset>
 

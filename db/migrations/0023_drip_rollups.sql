@@ -58,6 +58,7 @@ CREATE TABLE "drip_rollups" (
 	CONSTRAINT "drip_rollups_sequence_id_step_id_cohort_day_activity_day_pk" PRIMARY KEY("sequence_id","step_id","cohort_day","activity_day")
 );
 --> statement-breakpoint
+ALTER TABLE "sequences" ADD COLUMN "campaign" text;--> statement-breakpoint
 ALTER TABLE "drip_cohort_rollups" ADD CONSTRAINT "drip_cohort_rollups_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drip_cohort_rollups" ADD CONSTRAINT "drip_cohort_rollups_sequence_id_sequences_id_fk" FOREIGN KEY ("sequence_id") REFERENCES "public"."sequences"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drip_conversion_rollups" ADD CONSTRAINT "drip_conversion_rollups_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -67,6 +68,7 @@ ALTER TABLE "drip_link_rollups" ADD CONSTRAINT "drip_link_rollups_workspace_id_w
 ALTER TABLE "drip_link_rollups" ADD CONSTRAINT "drip_link_rollups_sequence_id_sequences_id_fk" FOREIGN KEY ("sequence_id") REFERENCES "public"."sequences"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD CONSTRAINT "drip_rollups_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD CONSTRAINT "drip_rollups_sequence_id_sequences_id_fk" FOREIGN KEY ("sequence_id") REFERENCES "public"."sequences"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "sequences_campaign_idx" ON "sequences" USING btree ("workspace_id","campaign") WHERE "sequences"."campaign" is not null;--> statement-breakpoint
 -- Roll-ups of the drip analytics (docs/decisions/094-drip-analytics-roll-ups.md), kept by triggers where each
 -- fact is written. Days are local days in the drip's zone; sent = state published or needs_review at
 -- coalesce(published_at, sending_at, due_at); the attribution window's default (7) is DEFAULT_ATTRIBUTION_DAYS.
