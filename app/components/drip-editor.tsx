@@ -130,7 +130,7 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
               label="Campaign (optional)"
               description="Give a drip and a series the same campaign name to see one funnel across social posts and email under Analytics."
               name="campaign"
-              w={360}
+              maw={360}
               value={values.campaign}
               onChange={(e) => set({ campaign: e.currentTarget.value })}
               error={errors.campaign}

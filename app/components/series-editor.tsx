@@ -171,7 +171,7 @@ export function SeriesEditor(props: {
           label="Campaign (optional)"
           description="Give a series and a drip the same campaign name to see one funnel across social posts and email under Analytics."
           name="campaign"
-          w={360}
+          maw={360}
           value={values.campaign ?? ''}
           onChange={(e) => set({ campaign: e.currentTarget.value })}
           error={errors.campaign}
