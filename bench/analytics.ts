@@ -3,18 +3,22 @@
  * 5,000,000 tracking events stored). Seeds one workspace with 20 five-step drips: one big drip holding
  * half the rows and 19 small ones sharing the rest; every delivery is sent and has, on average, five
  * events (three opens, one click, and a goal event for one contact in five). Then times
- * `loadDripAnalytics` (the page's and the API's one statement) for the big drip and for a small one,
- * beside, in the same run, bare `count(*)`s of the same drip's deliveries and events (the least any
- * query over those rows can cost). Prints p50/p95 and the ratios.
+ * `loadDripAnalytics` (the page's and the API's numbers, read from the roll-ups of decision 094) for the
+ * big drip and for a small one, beside, in the same run, bare `count(*)`s of the same drip's deliveries
+ * and events (the least any query over those rows can cost) and the raw query the roll-ups replaced
+ * (the tests' oracle). Prints p50/p95 and the ratios. The seed writes with the triggers off, as a bulk
+ * import would, then runs the backfill (`drip_rollups_rebuild` per drip) and prints its time.
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
- *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before)
- *      [--drips big,small] (which drips to time)
+ *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
+ *      pending migrations, such as 0023's backfill, run first and are timed) [--drips big,small]
+ *      [--raw-runs 3] (runs of the raw query; 0 skips it: the big drip's takes ~20 s a run)
  */
 import os from 'node:os'
 import { sql } from 'drizzle-orm'
 import { createDrip } from '../core/drips.server'
-import { loadDripAnalytics } from '../core/drips/analytics.server'
+import { loadDripAnalytics, resolvePeriod, wholeDays } from '../core/drips/analytics.server'
+import { dripAnalyticsRows } from '../db/queries/drip-analytics'
 import type { Services } from '../core/services.server'
 import { workspaces } from '../db/schema'
 import { openDatabase } from '../db/client'
@@ -26,6 +30,7 @@ const arg = (name: string, fallback: string) => {
 }
 const DELIVERIES = Number(arg('deliveries', '1000000'))
 const RUNS = Number(arg('runs', '30'))
+const RAW_RUNS = Number(arg('raw-runs', '3'))
 const STEPS = 5
 const DRIPS = 20
 const GOAL_MS = 150
@@ -38,7 +43,9 @@ if (!process.env.DATABASE_URL) {
 
 const REUSE = arg('reuse', '')
 const KEEP = process.argv.includes('--keep')
-const database = REUSE ? await openDatabase({ url: withDatabase(process.env.DATABASE_URL, REUSE), max: 2, migrate: false }) : await createTestDatabase()
+const opened = performance.now()
+const database = REUSE ? await openDatabase({ url: withDatabase(process.env.DATABASE_URL, REUSE), max: 2, migrate: true }) : await createTestDatabase()
+if (REUSE) console.log(`opened and migrated in ${((performance.now() - opened) / 1000).toFixed(1)} s`)
 const db = database.db
 const services = { database, clock: { now: () => NOW } } as unknown as Services
 
@@ -66,36 +73,43 @@ async function seed(): Promise<{ workspaceId: string; drips: string[] }> {
   }
   const enrollments = Math.ceil(DELIVERIES / STEPS)
   const big = Math.floor(enrollments / 2)
-  // Contacts, one enrollment each: the first half in the big drip, the rest spread over the others.
-  await db.execute(sql`
-    INSERT INTO contacts (id, workspace_id, email, status, created_at, updated_at)
-    SELECT md5('c' || i)::uuid, ${workspaceId}, 'c' || i || '@bench.test', 'subscribed', ${NOW.toISOString()}::timestamptz, ${NOW.toISOString()}::timestamptz
-    FROM generate_series(1, ${enrollments}) i`)
-  await db.execute(sql`
-    INSERT INTO enrollments (id, workspace_id, sequence_id, contact_id, status, step_position, source, started_at)
-    SELECT md5('e' || i)::uuid, ${workspaceId},
-      (${JSON.stringify(drips)}::jsonb ->> (CASE WHEN i <= ${big} THEN 0 ELSE 1 + (i % ${DRIPS - 1}) END))::uuid,
-      md5('c' || i)::uuid, CASE WHEN i % 5 = 0 THEN 'goal_reached' ELSE 'completed' END, ${STEPS}, 'bench',
-      ${NOW.toISOString()}::timestamptz - make_interval(days => 6, mins => (i % 40000))
-    FROM generate_series(1, ${enrollments}) i`)
-  await db.execute(sql`
-    INSERT INTO deliveries (id, workspace_id, sequence_id, step_id, enrollment_id, due_at, state, published_at)
-    SELECT md5('d' || e.id || s.position)::uuid, e.workspace_id, e.sequence_id, s.id, e.id,
-      e.started_at + make_interval(days => s.position), 'published', e.started_at + make_interval(days => s.position, secs => 5)
-    FROM enrollments e JOIN sequence_steps s ON s.sequence_id = e.sequence_id
-    WHERE e.workspace_id = ${workspaceId}`)
-  // Five events per delivery on average: three opens, a click, and a goal for one enrollment in five (on its first step).
-  await db.execute(sql`
-    INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, sequence_id, enrollment_id, step_id, occurred_at)
-    SELECT d.workspace_id, e.contact_id, k.type, NULL, k.properties, d.sequence_id, d.enrollment_id, d.step_id, d.published_at + make_interval(mins => k.n)
-    FROM deliveries d JOIN enrollments e ON e.id = d.enrollment_id
-    CROSS JOIN (VALUES ('opened', '{}'::jsonb, 1), ('opened', '{}'::jsonb, 2), ('opened', '{}'::jsonb, 3), ('clicked', '{"url":"https://example.com/a"}'::jsonb, 4)) AS k(type, properties, n)
-    WHERE d.workspace_id = ${workspaceId}`)
-  await db.execute(sql`
-    INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, occurred_at)
-    SELECT e.workspace_id, e.contact_id, 'event', 'purchase', '{"value": 20, "currency": "EUR"}'::jsonb, e.started_at + interval '1 hour'
-    FROM enrollments e JOIN generate_series(1, ${STEPS}) g ON true
-    WHERE e.workspace_id = ${workspaceId} AND e.status = 'goal_reached'`)
+  await db.transaction(async (db) => {
+    // A bulk import: the roll-up triggers off (this transaction only), then the backfill below.
+    await db.execute(sql`SET LOCAL session_replication_role = replica`)
+    // Contacts, one enrollment each: the first half in the big drip, the rest spread over the others.
+    await db.execute(sql`
+      INSERT INTO contacts (id, workspace_id, email, status, created_at, updated_at)
+      SELECT md5('c' || i)::uuid, ${workspaceId}, 'c' || i || '@bench.test', 'subscribed', ${NOW.toISOString()}::timestamptz, ${NOW.toISOString()}::timestamptz
+      FROM generate_series(1, ${enrollments}) i`)
+    await db.execute(sql`
+      INSERT INTO enrollments (id, workspace_id, sequence_id, contact_id, status, step_position, source, started_at)
+      SELECT md5('e' || i)::uuid, ${workspaceId},
+        (${JSON.stringify(drips)}::jsonb ->> (CASE WHEN i <= ${big} THEN 0 ELSE 1 + (i % ${DRIPS - 1}) END))::uuid,
+        md5('c' || i)::uuid, CASE WHEN i % 5 = 0 THEN 'goal_reached' ELSE 'completed' END, ${STEPS}, 'bench',
+        ${NOW.toISOString()}::timestamptz - make_interval(days => 6, mins => (i % 40000))
+      FROM generate_series(1, ${enrollments}) i`)
+    await db.execute(sql`
+      INSERT INTO deliveries (id, workspace_id, sequence_id, step_id, enrollment_id, due_at, state, published_at)
+      SELECT md5('d' || e.id || s.position)::uuid, e.workspace_id, e.sequence_id, s.id, e.id,
+        e.started_at + make_interval(days => s.position), 'published', e.started_at + make_interval(days => s.position, secs => 5)
+      FROM enrollments e JOIN sequence_steps s ON s.sequence_id = e.sequence_id
+      WHERE e.workspace_id = ${workspaceId}`)
+    // Five events per delivery on average: three opens, a click, and a goal for one enrollment in five (on its first step).
+    await db.execute(sql`
+      INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, sequence_id, enrollment_id, step_id, occurred_at)
+      SELECT d.workspace_id, e.contact_id, k.type, NULL, k.properties, d.sequence_id, d.enrollment_id, d.step_id, d.published_at + make_interval(mins => k.n)
+      FROM deliveries d JOIN enrollments e ON e.id = d.enrollment_id
+      CROSS JOIN (VALUES ('opened', '{}'::jsonb, 1), ('opened', '{}'::jsonb, 2), ('opened', '{}'::jsonb, 3), ('clicked', '{"url":"https://example.com/a"}'::jsonb, 4)) AS k(type, properties, n)
+      WHERE d.workspace_id = ${workspaceId}`)
+    await db.execute(sql`
+      INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, occurred_at)
+      SELECT e.workspace_id, e.contact_id, 'event', 'purchase', '{"value": 20, "currency": "EUR"}'::jsonb, e.started_at + interval '1 hour'
+      FROM enrollments e JOIN generate_series(1, ${STEPS}) g ON true
+      WHERE e.workspace_id = ${workspaceId} AND e.status = 'goal_reached'`)
+  })
+  const backfill = performance.now()
+  await db.execute(sql`SELECT drip_rollups_rebuild(id) FROM sequences WHERE workspace_id = ${workspaceId}`)
+  console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)
   await db.execute(sql`VACUUM ANALYZE`)
   console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s${KEEP ? ` into database ${new URL((database as { url?: string }).url!).pathname.slice(1)} (kept)` : ''}`)
   return { workspaceId, drips }
@@ -110,6 +124,7 @@ async function seeded(): Promise<{ workspaceId: string; drips: string[] }> {
 
 try {
   const { workspaceId, drips } = REUSE ? await seeded() : await seed()
+  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups`)
   // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
   const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
   for (const statement of ddl) await db.execute(sql.raw(statement))
@@ -129,8 +144,15 @@ try {
     const bare = await time(RUNS, () => db.execute(sql`SELECT (SELECT count(*) FROM deliveries WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId}) + (SELECT count(*) FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId})`))
     const verdict = page.p95 <= GOAL_MS ? 'PASS' : 'MISS'
     console.log(
-      `${label}: ${rows.totals.sent} sent, ${rows.enrolled} enrolled · analytics p50 ${page.p50.toFixed(1)} ms, p95 ${page.p95.toFixed(1)} ms (goal p95 ≤ ${GOAL_MS} ms: ${verdict}) · bare count(*) p50 ${bare.p50.toFixed(1)} ms, p95 ${bare.p95.toFixed(1)} ms · ratio p95 ${(page.p95 / bare.p95).toFixed(1)}×`,
+      `${label}: ${rows.totals.sent} sent, ${rows.enrolled} enrolled · analytics (roll-ups) p50 ${page.p50.toFixed(1)} ms, p95 ${page.p95.toFixed(1)} ms (goal p95 ≤ ${GOAL_MS} ms: ${verdict}) · bare count(*) p50 ${bare.p50.toFixed(1)} ms, p95 ${bare.p95.toFixed(1)} ms · ratio p95 ${(page.p95 / bare.p95).toFixed(2)}×`,
     )
+    if (RAW_RUNS > 0) {
+      // The raw query over the same whole days: the oracle, and what the page ran before decision 094.
+      const { from, to } = wholeDays('UTC', resolvePeriod(period, NOW))
+      const args = { workspaceId, dripId, from, to, timeZone: 'UTC', goals: ['purchase'], attributionDays: 7 }
+      const raw = await time(RAW_RUNS - 1, () => dripAnalyticsRows(db, args))
+      console.log(`${label}: raw query p50 ${raw.p50.toFixed(1)} ms, p95 ${raw.p95.toFixed(1)} ms (${RAW_RUNS} runs) · roll-ups ${(raw.p50 / page.p50).toFixed(0)}× faster at p50`)
+    }
   }
 } finally {
   if (KEEP) process.exit(0) // closing a test database drops it

@@ -15,6 +15,8 @@ function post(v: DripFormValues): FormData {
   add('reentry', v.reentry)
   add('goals', v.goals)
   add('attributionDays', v.attributionDays)
+  if (v.utm) add('utm', 'on')
+  add('campaign', v.campaign)
   if (v.windowOn) add('windowOn', 'on')
   v.windowDays.forEach((d) => add('window.days', d))
   add('window.start', v.windowStart)
@@ -46,6 +48,8 @@ describe('the drip builder form', () => {
     const stored = DripInputSchema.parse({
       name: 'Onboarding',
       timezone: 'Europe/Berlin',
+      utm: true,
+      campaign: 'Spring launch',
       triggers: [
         { kind: 'event', event: 'signup' },
         { kind: 'form', formId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c00' },
@@ -67,8 +71,8 @@ describe('the drip builder form', () => {
         ...ACTIONS.map((action, k) => ({ id: `6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2d${String(k).padStart(2, '0')}`, kind: 'action' as const, action, delay: 'PT1H' })),
       ],
     })
-    const { name, timezone, steps, ...settings } = stored
-    const values = dripToFormValues({ name, timezone, settings, steps: steps.map((s) => ({ ...s, id: s.id!, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: s })) })
+    const { name, timezone, steps, utm, campaign, ...settings } = stored
+    const values = dripToFormValues({ name, timezone, utm, campaign, settings, steps: steps.map((s) => ({ ...s, id: s.id!, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: s })) })
     const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
     expect(again).toEqual(stored)
   })

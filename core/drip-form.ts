@@ -67,6 +67,10 @@ export type DripFormValues = {
   goals: string
   /** Days; empty: the default (7). */
   attributionDays: string
+  /** Tracked links carry UTM parameters (decision 084). */
+  utm: boolean
+  /** The campaign tag shared with series (decision 094); empty: none. */
+  campaign: string
   windowOn: boolean
   windowDays: string[]
   windowStart: string
@@ -116,6 +120,8 @@ export function newDripValues(timezone: string): DripFormValues {
     reentry: 'once_ever',
     goals: '',
     attributionDays: '',
+    utm: false,
+    campaign: '',
     windowOn: false,
     windowDays: ['MO', 'TU', 'WE', 'TH', 'FR'],
     windowStart: '09:00',
@@ -200,7 +206,7 @@ function formToOnFalse(v: string): unknown {
 }
 
 /** A stored drip as the editor's values. */
-export function dripToFormValues(d: { name: string; timezone: string; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
+export function dripToFormValues(d: { name: string; timezone: string; utm?: boolean; campaign?: string | null; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
@@ -209,6 +215,8 @@ export function dripToFormValues(d: { name: string; timezone: string; settings: 
     reentry: d.settings.reentry,
     goals: d.settings.goals.join(', '),
     attributionDays: d.settings.attributionDays === undefined ? '' : String(d.settings.attributionDays),
+    utm: d.utm ?? false,
+    campaign: d.campaign ?? '',
     windowOn: !!d.settings.window,
     windowDays: d.settings.window?.days ?? defaults.windowDays,
     windowStart: d.settings.window?.start ?? defaults.windowStart,
@@ -277,6 +285,8 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     reentry: v.reentry,
     goals: v.goals.split(',').map((g) => g.trim()).filter(Boolean),
     attributionDays: v.attributionDays.trim() === '' ? undefined : Number(v.attributionDays.trim()),
+    utm: v.utm,
+    campaign: v.campaign,
     window: v.windowOn ? ({ days: v.windowDays, start: v.windowStart, end: v.windowEnd } as DripSettings['window']) : undefined,
     quietHours: v.quietOn ? { start: v.quietStart, end: v.quietEnd } : undefined,
     steps: v.steps.map((s) => ({
@@ -334,6 +344,8 @@ export function formDataToValues(form: FormData): DripFormValues {
     reentry: pick('reentry', ['once_ever', 'once_at_a_time', 'every_time'] as const, 'once_ever'),
     goals: get('goals'),
     attributionDays: get('attributionDays'),
+    utm: get('utm') === 'on',
+    campaign: get('campaign'),
     windowOn: get('windowOn') === 'on',
     windowDays: form.getAll('window.days').filter((d): d is string => typeof d === 'string'),
     windowStart: get('window.start'),

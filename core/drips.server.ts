@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
+import { campaignTag } from '../domain/campaign'
 import { findContactByEmail, getContact, getEmailSettings, type Contact } from '../db/queries/contacts'
 import {
   deleteDripRow,
@@ -68,6 +69,8 @@ export type DripView = {
   timezone: string
   /** Tracked links carry UTM parameters (decision 084). */
   utm: boolean
+  /** The campaign tag shared with series (decision 094), or null. */
+  campaign: string | null
   settings: DripSettings
   createdAt: Date
   updatedAt: Date
@@ -138,7 +141,7 @@ export async function createDrip(services: Services, args: { workspaceId: string
   await requireValidDripReferences(services.database.db, { workspaceId: args.workspaceId, input })
   const { settings, steps } = splitInput(input)
   const at = services.clock.now()
-  const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, at }))
+  const created = await services.database.db.transaction((tx) => insertDrip(tx, { workspaceId: args.workspaceId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, campaign: campaignTag(input.campaign), at }))
   return toView(created, emptyStats())
 }
 
@@ -151,7 +154,7 @@ export async function updateDrip(services: Services, args: { workspaceId: string
   const { settings, steps } = splitInput(input, existing.drip.settings.webhookSecret)
   const at = services.clock.now()
   await services.database.db.transaction(async (tx) => {
-    const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, at })
+    const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, campaign: campaignTag(input.campaign), at })
     if (!updated) throw notFound()
     // An active drip must stay sendable: a 422 rolls the whole edit back.
     if (updated.drip.status === 'active') await requireActivatable(services, updated)
@@ -294,6 +297,7 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
     status: dripStatusOf(d.drip),
     timezone: d.drip.timezone,
     utm: d.drip.shortLinks,
+    campaign: d.drip.campaign,
     settings: d.drip.settings,
     createdAt: d.drip.createdAt,
     updatedAt: d.drip.updatedAt,

@@ -1,6 +1,7 @@
 import { LineChart } from '@mantine/charts'
 import { Anchor, Table, Text } from '@mantine/core'
 import type { DailyRow, FunnelStage, StepAnalytics, StepRates } from '#domain/drip/analytics'
+import { splitUtm } from '#domain/links/utm'
 import { rate } from '~/utils/format'
 import { ScrollTable } from './scroll-table'
 
@@ -94,22 +95,27 @@ export function LinkClicks({ steps }: { steps: StepAnalytics[] }) {
         <Table.Tr>
           <Table.Th scope="col">Step</Table.Th>
           <Table.Th scope="col">Link</Table.Th>
+          <Table.Th scope="col">UTM parameters</Table.Th>
           <Table.Th scope="col">Messages clicked</Table.Th>
         </Table.Tr>
       </Table.Thead>
       <Table.Tbody>
         {withLinks.flatMap((s) =>
-          s.links.map((l) => (
-            <Table.Tr key={`${s.stepId}:${l.url}`}>
-              <Table.Td>Step {s.position + 1}</Table.Td>
-              <Table.Th scope="row">
-                <Anchor href={l.url} rel="noreferrer noopener" target="_blank">
-                  {l.url}
-                </Anchor>
-              </Table.Th>
-              <Table.Td data-link-clicks>{l.clicks}</Table.Td>
-            </Table.Tr>
-          )),
+          s.links.map((l) => {
+            const { link, utm } = splitUtm(l.url)
+            return (
+              <Table.Tr key={`${s.stepId}:${l.url}`}>
+                <Table.Td>Step {s.position + 1}</Table.Td>
+                <Table.Th scope="row">
+                  <Anchor href={l.url} rel="noreferrer noopener" target="_blank">
+                    {link}
+                  </Anchor>
+                </Table.Th>
+                <Table.Td data-link-utm>{utm.length === 0 ? 'none' : utm.map((p) => `${p.key}=${p.value}`).join(' · ')}</Table.Td>
+                <Table.Td data-link-clicks>{l.clicks}</Table.Td>
+              </Table.Tr>
+            )
+          }),
         )}
       </Table.Tbody>
     </Table>

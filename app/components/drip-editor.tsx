@@ -119,6 +119,22 @@ export function DripEditor(props: { initial: DripFormValues; options: DripEditor
               onChange={(e) => set({ attributionDays: e.currentTarget.value })}
               error={errors.attributionDays}
             />
+            <Checkbox
+              label="UTM parameters on tracked links"
+              description="Links in the emails lead to the link with utm_source=email, utm_medium=email, utm_campaign (the drip's name) and utm_content (the step), so your site's analytics can tell where a visit came from."
+              name="utm"
+              checked={values.utm}
+              onChange={(e) => set({ utm: e.currentTarget.checked })}
+            />
+            <TextInput
+              label="Campaign (optional)"
+              description="Give a drip and a series the same campaign name to see one funnel across social posts and email under Analytics."
+              name="campaign"
+              maw={360}
+              value={values.campaign}
+              onChange={(e) => set({ campaign: e.currentTarget.value })}
+              error={errors.campaign}
+            />
           </Stack>
         </Fieldset>
 

@@ -9,7 +9,7 @@ import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
-export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean }
+export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean; campaign?: string | null }
 type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[] }
 
 const SEPARATOR = /^\s*---\s*$/m
@@ -166,6 +166,16 @@ export function SeriesEditor(props: {
             onChange={(e) => set({ shortLinks: e.currentTarget.checked })}
           />
         </Stack>
+
+        <TextInput
+          label="Campaign (optional)"
+          description="Give a series and a drip the same campaign name to see one funnel across social posts and email under Analytics."
+          name="campaign"
+          maw={360}
+          value={values.campaign ?? ''}
+          onChange={(e) => set({ campaign: e.currentTarget.value })}
+          error={errors.campaign}
+        />
 
         <RecurrenceField
           rule={values.rule}

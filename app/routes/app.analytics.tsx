@@ -4,7 +4,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { DripStepTable } from '~/components/drip-step-table'
 import { ScrollTable } from '~/components/scroll-table'
-import { loadAnalytics } from '../core.server'
+import { listCampaigns, loadAnalytics } from '../core.server'
 import { requireMembership } from '~/utils/auth.server'
 import { percent } from '~/utils/format'
 
@@ -13,14 +13,34 @@ export const meta: MetaFunction = () => [{ title: 'Analytics · Trickle' }]
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services)
-  return loadAnalytics(services, { workspaceId: workspace.id })
+  const [analytics, campaigns] = await Promise.all([loadAnalytics(services, { workspaceId: workspace.id }), listCampaigns(services, { workspaceId: workspace.id })])
+  return { ...analytics, campaigns }
 }
 
 export default function Analytics() {
-  const { series, drips } = useLoaderData<typeof loader>()
+  const { series, drips, campaigns } = useLoaderData<typeof loader>()
   return (
     <Stack maw={1100}>
       <Title order={1}>Analytics</Title>
+      <Title order={2}>Campaigns</Title>
+      {campaigns.length === 0 ? (
+        <Card withBorder>
+          <Text>Give a series and a drip the same campaign name (in their editors) to see one funnel across social posts and email: reach, clicks, enrollments, conversions.</Text>
+        </Card>
+      ) : (
+        <Card withBorder component="ul" aria-label="Campaigns" m={0} pl="xl">
+          {campaigns.map((c) => (
+            <li key={c.campaign}>
+              <Anchor component={Link} to={`/app/analytics/campaigns/${encodeURIComponent(c.campaign)}`}>
+                {c.campaign}
+              </Anchor>{' '}
+              <Text span size="sm" c="dimmed">
+                {c.series} series · {c.drips} drips
+              </Text>
+            </li>
+          ))}
+        </Card>
+      )}
       <Title order={2}>Series</Title>
       {series.length === 0 ? (
         <Card withBorder>

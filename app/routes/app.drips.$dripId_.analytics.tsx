@@ -27,7 +27,7 @@ export default function DripAnalyticsPage() {
   return (
     <Stack maw={1100}>
       <AnalyticsHeader name={a.drip.name} href={`/app/drips/${a.drip.id}`} period={a.period} csvHref={`/app/drips/${a.drip.id}/analytics.csv`} hidden={{ a: search.get('a'), b: search.get('b') }}>
-        Contacts enrolled from {a.period.from.slice(0, 10)} to {a.period.to.slice(0, 10)}; a goal event ({a.drip.goals.join(', ') || 'no goal set'}) counts as a conversion of the last step sent within {a.drip.attributionDays} days before it.
+        Contacts enrolled from {a.daily[0]?.day} to {a.daily.at(-1)?.day} (days in {a.drip.timezone}); a goal event ({a.drip.goals.join(', ') || 'no goal set'}) counts as a conversion of the last step sent within {a.drip.attributionDays} days before it.
       </AnalyticsHeader>
 
       <Totals

@@ -9,7 +9,7 @@ export async function loader(args: LoaderFunctionArgs) {
   return new Response(dailyCsv(a.daily), {
     headers: {
       'Content-Type': 'text/csv; charset=utf-8',
-      'Content-Disposition': `attachment; filename="${slug}-${a.period.from.slice(0, 10)}-${a.period.to.slice(0, 10)}.csv"`,
+      'Content-Disposition': `attachment; filename="${slug}-${a.daily[0]?.day ?? a.period.from.slice(0, 10)}-${a.daily.at(-1)?.day ?? a.period.to.slice(0, 10)}.csv"`,
       'Cache-Control': 'no-store, private',
     },
   })

@@ -134,7 +134,7 @@ export default function EditSeries() {
       {errors.intent ? <Alert color="red" role="alert">{errors.intent}</Alert> : null}
       <Title order={2}>Edit</Title>
       <SeriesEditor
-        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks }}
+        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks, campaign: series.campaign }}
         accounts={accounts}
         timezones={timezones}
         errors={errors}

@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { dripAnalyticsRows } from '../../db/queries/drip-analytics'
+import { dripAnalyticsRollups } from '../../db/queries/drip-rollups'
 import { getDrip as getDripRow } from '../../db/queries/drips'
 import { ANALYTICS_PERIODS, compareSteps, daysBetween, fillDaily, funnelOf, revenueByCurrency, stepMetrics, type StepAnalytics } from '../../domain/drip/analytics'
 import { DEFAULT_ATTRIBUTION_DAYS } from '../../domain/drip/schema'
-import { formatLocal, instantToWall } from '../../domain/timing/zone'
+import { formatLocal, instantToWall, resolveWall } from '../../domain/timing/zone'
 import { InputError } from '../errors'
 import type { Services } from '../services.server'
 
@@ -55,20 +55,36 @@ export function resolvePeriod(input: DripAnalyticsPeriod, now: Date): { from: Da
 }
 
 const localDay = (zone: string, at: number) => formatLocal(instantToWall(zone, at)).slice(0, 10)
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + DAY).toISOString().slice(0, 10)
+const dayStart = (zone: string, day: string) => new Date(resolveWall(zone, Date.parse(`${day}T00:00:00Z`)))
+
+/**
+ * The period widened to whole local days in `zone` (what the roll-ups count by): from the start of
+ * `from`'s day to the end of the day of `to`'s last instant. `toDay` is exclusive.
+ */
+export function wholeDays(zone: string, period: { from: Date; to: Date }) {
+  const fromDay = localDay(zone, period.from.getTime())
+  const toDay = nextDay(localDay(zone, period.to.getTime() - 1))
+  return { fromDay, toDay, from: dayStart(zone, fromDay), to: dayStart(zone, toDay) }
+}
 
 /**
  * A drip's analytics over a period (docs/decisions/080-per-drip-analytics.md): the funnel and per-step
  * counts, rates, links, conversions and revenue of the enrollments started in the period, and the
- * daily activity (sends, opens, clicks, conversions) of the period's days in the drip's zone.
+ * daily activity (sends, opens, clicks, conversions) of the period's days in the drip's zone. The
+ * period is read as whole days in the drip's zone and the numbers come from the roll-ups
+ * (docs/decisions/094-drip-analytics-roll-ups.md).
  */
 export async function loadDripAnalytics(services: Services, args: { workspaceId: string; dripId: string; period?: DripAnalyticsPeriod }) {
   const db = services.database.db
   const drip = z.uuid().safeParse(args.dripId).success ? await getDripRow(db, { workspaceId: args.workspaceId, dripId: args.dripId }) : null
   if (!drip) throw new InputError(undefined, 'No such drip', { status: 404 })
-  const { from, to, days } = resolvePeriod(args.period ?? {}, services.clock.now())
+  const requested = resolvePeriod(args.period ?? {}, services.clock.now())
   const timeZone = drip.drip.timezone
   const attributionDays = drip.drip.settings.attributionDays ?? DEFAULT_ATTRIBUTION_DAYS
-  const raw = await dripAnalyticsRows(db, { workspaceId: args.workspaceId, dripId: drip.drip.id, from, to, timeZone, goals: drip.drip.settings.goals, attributionDays })
+  const { fromDay, toDay, from, to } = wholeDays(timeZone, requested)
+  const days = requested.days
+  const raw = await dripAnalyticsRollups(db, { workspaceId: args.workspaceId, dripId: drip.drip.id, fromDay, toDay })
   const steps: StepAnalytics[] = drip.steps.map((step) => {
     const c = raw.steps.find((s) => s.stepId === step.id)
     const counts = { sent: c?.sent ?? 0, bounced: c?.bounced ?? 0, softBounced: c?.softBounced ?? 0, opened: c?.opened ?? 0, clicked: c?.clicked ?? 0, unsubscribed: c?.unsubscribed ?? 0, complained: c?.complained ?? 0 }

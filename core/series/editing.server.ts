@@ -14,6 +14,7 @@ import { listDeliveries } from '../../db/queries/deliveries'
 import { createSequence, getSequence, listSteps } from '../../db/queries/sequences'
 import { bumpPendingOfStep, getSeriesTiming, holdSequenceInTx, insertSeriesTiming, listCalendarDeliveries, listSeriesTargets, setSeriesTargets, updateSeriesTiming } from '../../db/queries/series'
 import { sequenceSteps, sequences, type StepContent, type StoredTiming } from '../../db/schema/index'
+import { campaignTag } from '../../domain/campaign'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import type { DeliveryState } from '../../domain/delivery'
 import { seriesRunState } from '../../domain/series-state'
@@ -44,6 +45,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
       timezone: input.timezone,
       steps: input.posts.map(toStepContent),
       shortLinks: input.shortLinks ?? true,
+      campaign: campaignTag(input.campaign),
       clock: services.clock,
     })
     await insertSeriesTiming(tx, {
@@ -103,7 +105,7 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }
       await tx
         .update(sequences)
-        .set({ name: input.name, timezone: input.timezone, ...(input.shortLinks === undefined ? {} : { shortLinks: input.shortLinks }), updatedAt: now })
+        .set({ name: input.name, timezone: input.timezone, ...(input.shortLinks === undefined ? {} : { shortLinks: input.shortLinks }), ...(input.campaign === undefined ? {} : { campaign: campaignTag(input.campaign) }), updatedAt: now })
         .where(eq(sequences.id, sequenceId))
       const held = needsApproval(actor) && row.approval === 'approved' ? await holdForApproval(tx, { workspaceId, sequenceId, row, actor, now }) : []
       if (sameTiming(currentTiming(row), next)) return held
@@ -153,6 +155,7 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     start: timing.start,
     timezone: timing.timezone,
     shortLinks: sequence.shortLinks,
+    campaign: sequence.campaign,
     text: describeSeriesRule(timing, steps.length),
     posts: steps.map((s) => s.content.parts.map((p) => p.text).join('\n\n')),
     /** The posts with their thread parts and images (what the editor edits). */

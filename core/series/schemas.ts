@@ -3,6 +3,7 @@
  * and the post shape they produce. Pure: no database, no services.
  */
 import { z } from 'zod'
+import { CampaignSchema } from '../../domain/campaign'
 import { lineSchema } from '../../domain/text'
 import type { StepContent } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema } from '../../domain/recurrence/index'
@@ -72,6 +73,8 @@ export const SeriesInputSchema = z
     timezone: z.string({ error: 'timezone: an IANA time zone like Europe/Berlin' }),
     /** Links go out as short links `APP_URL/l/{code}` with UTM parameters (decision 084). New series: on; absent on an update: unchanged. */
     shortLinks: z.boolean({ error: 'shortLinks: true or false' }).optional(),
+    /** A campaign tag shared with drips (decision 094); null or empty: none; absent on an update: unchanged. */
+    campaign: CampaignSchema.optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
@@ -133,7 +136,7 @@ export const SeriesFormSchema = z.preprocess((raw) => {
     .map((key) => key.slice('account-'.length))
   // An unticked checkbox sends nothing: `shortLinksShown` says the form had it.
   const shortLinks = form.shortLinksShown ? form.shortLinks === 'on' : undefined
-  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone, shortLinks }
+  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone, shortLinks, campaign: form.campaign }
 }, SeriesInputSchema)
 
 /** Paste many posts at once: a line holding only `---` separates them. */

@@ -17,11 +17,11 @@ const isDrip = eq(sequences.kind, 'drip')
 
 export async function insertDrip(
   tx: DbOrTx,
-  args: { workspaceId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; utm?: boolean; at: Date },
+  args: { workspaceId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; utm?: boolean; campaign?: string | null; at: Date },
 ): Promise<DripWithSteps> {
   const [drip] = await tx
     .insert(sequences)
-    .values({ workspaceId: args.workspaceId, kind: 'drip', name: args.name, timezone: args.timezone, status: 'paused', settings: args.settings, shortLinks: args.utm ?? false, createdAt: args.at, updatedAt: args.at })
+    .values({ workspaceId: args.workspaceId, kind: 'drip', name: args.name, timezone: args.timezone, status: 'paused', settings: args.settings, shortLinks: args.utm ?? false, campaign: args.campaign ?? null, createdAt: args.at, updatedAt: args.at })
     .returning()
   const steps = await tx
     .insert(sequenceSteps)
@@ -42,11 +42,11 @@ function stepColumns(s: NewDripStep) {
  */
 export async function replaceDrip(
   tx: DbOrTx,
-  args: { workspaceId: string; dripId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; utm?: boolean; at: Date },
+  args: { workspaceId: string; dripId: string; name: string; timezone: string; settings: DripSettings; steps: NewDripStep[]; utm?: boolean; campaign?: string | null; at: Date },
 ): Promise<DripWithSteps | null> {
   const [drip] = await tx
     .update(sequences)
-    .set({ name: args.name, timezone: args.timezone, settings: args.settings, ...(args.utm === undefined ? {} : { shortLinks: args.utm }), updatedAt: args.at })
+    .set({ name: args.name, timezone: args.timezone, settings: args.settings, ...(args.utm === undefined ? {} : { shortLinks: args.utm }), ...(args.campaign === undefined ? {} : { campaign: args.campaign }), updatedAt: args.at })
     .where(and(eq(sequences.workspaceId, args.workspaceId), eq(sequences.id, args.dripId), isDrip))
     .returning()
   if (!drip) return null

@@ -20,6 +20,8 @@ export async function createSequence(
     steps: StepContent[]
     /** Short links and UTM parameters (decision 084); default off. */
     shortLinks?: boolean
+    /** The campaign tag (decision 094); default none. */
+    campaign?: string | null
     clock: Clock
   },
 ): Promise<{ sequence: Sequence; steps: SequenceStep[] }> {
@@ -40,6 +42,7 @@ export async function createSequence(
         timezone: args.timezone ?? 'UTC',
         maxLatenessSeconds: args.maxLatenessSeconds,
         shortLinks: args.shortLinks ?? false,
+        campaign: args.campaign ?? null,
         createdAt: now,
         updatedAt: now,
       })

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { DripAction } from '../../domain/drip/actions'
@@ -43,10 +44,12 @@ export const sequences = pgTable(
      * short links `APP_URL/l/{code}` (decision 084). Off for sequences made before it; new ones start on.
      */
     shortLinks: boolean('short_links').notNull().default(false),
+    /** A campaign tag shared by series and drips: the workspace funnel across channels (decision 094). */
+    campaign: text('campaign'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('sequences_workspace_idx').on(t.workspaceId)],
+  (t) => [index('sequences_workspace_idx').on(t.workspaceId), index('sequences_campaign_idx').on(t.workspaceId, t.campaign).where(sql`${t.campaign} is not null`)],
 )
 
 export const sequenceSteps = pgTable(

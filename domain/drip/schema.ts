@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { DripActionSchema } from './actions'
+import { CampaignSchema } from '../campaign'
 import { isStorableJson, isStorableText } from '../email/contact'
 import { SegmentRuleSchema } from '../email/types'
 import { IsoDurationSchema, TimeZoneSchema } from '../timing/input'
@@ -233,6 +234,8 @@ export const DripInputSchema = z
     attributionDays: AttributionDaysSchema.optional(),
     /** Tracked links carry UTM parameters (decision 084). New drips: off; absent on an update: unchanged. */
     utm: z.boolean({ error: 'utm: true or false' }).optional(),
+    /** A campaign tag shared with series (decision 094); null or empty: none; absent on an update: unchanged. */
+    campaign: CampaignSchema.optional(),
     window: SendWindowSchema.optional(),
     quietHours: QuietHoursSchema.optional(),
     steps: z.array(DripStepInputSchema).min(1, { error: 'add at least one step' }).max(100),

@@ -1,4 +1,4 @@
-import { campaignSlug, distinctLinks, findLinks, replaceLinks, withUtm } from './utm'
+import { campaignSlug, distinctLinks, findLinks, replaceLinks, splitUtm, withUtm } from './utm'
 
 const utm = { source: 'mastodon', medium: 'social', campaign: 'spring-launch', content: 'step-2' } as const
 
@@ -27,5 +27,19 @@ describe('links and UTM parameters', () => {
   it('makes a campaign slug of a name', () => {
     expect(campaignSlug('Spring Launch — Café 2027!')).toBe('spring-launch-cafe-2027')
     expect(campaignSlug('???')).toBe('campaign')
+  })
+
+  it('splits a redirected link into the link and its UTM parameters', () => {
+    expect(splitUtm('https://brand.test/pricing?plan=pro&utm_source=email&utm_medium=email&utm_campaign=trial&utm_content=step-1#top')).toEqual({
+      link: 'https://brand.test/pricing?plan=pro#top',
+      utm: [
+        { key: 'utm_source', value: 'email' },
+        { key: 'utm_medium', value: 'email' },
+        { key: 'utm_campaign', value: 'trial' },
+        { key: 'utm_content', value: 'step-1' },
+      ],
+    })
+    expect(splitUtm('https://brand.test/a')).toEqual({ link: 'https://brand.test/a', utm: [] })
+    expect(splitUtm('not a link')).toEqual({ link: 'not a link', utm: [] })
   })
 })

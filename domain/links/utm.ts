@@ -44,6 +44,23 @@ export function withUtm(url: string, utm: Utm): string {
   return parsed.toString()
 }
 
+/**
+ * A link as the reader's page shows it: without its utm_* parameters, and those parameters apart (in
+ * the link's order). A link that does not parse is returned whole, with none.
+ */
+export function splitUtm(url: string): { link: string; utm: Array<{ key: string; value: string }> } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return { link: url, utm: [] }
+  }
+  const utm = [...parsed.searchParams.entries()].filter(([key]) => key.startsWith('utm_')).map(([key, value]) => ({ key, value }))
+  if (utm.length === 0) return { link: url, utm }
+  for (const { key } of utm) parsed.searchParams.delete(key)
+  return { link: parsed.toString(), utm }
+}
+
 /** Trailing characters that end a sentence rather than a link ("see https://a.example/x."). */
 const TRAILING = /[.,;:!?'")\]}>]+$/
 

@@ -5,6 +5,7 @@ import { workspaces } from '../../db/schema'
 import { createDrip } from '../../core/drips.server'
 import { dripRunnerDeps, runDripPass } from '../../core/drips/runner.server'
 import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
+import { rollupsAndRaw } from './rollup-oracle'
 
 /**
  * Counts equal the truth (issue 18, decision 080): known sends, a pixel open, clicks on two links (one
@@ -106,6 +107,9 @@ describe('per-drip analytics', () => {
     // from/to: no enrollment started on Nov 3, but that day's activity is in the daily rows.
     const day = await (await t.api('GET', `/api/v1/analytics/drips/${dripId}?from=2026-11-03&to=2026-11-04`)).json()
     expect(day).toMatchObject({ enrolled: 0, totals: { sent: 0, conversions: 0 }, daily: [{ day: '2026-11-03', sends: 2, opens: 0, clicks: 0, conversions: 1 }] })
+    // The page's numbers come from the roll-ups; the raw query (the oracle) agrees.
+    const oracle = await rollupsAndRaw(t.app.services.database.db, { workspaceId: t.workspaceId, dripId, timeZone: 'UTC', goals: ['purchase'], attributionDays: 7, period: { from: new Date(a.period.from), to: new Date(a.period.to) } })
+    expect(oracle.rollups).toEqual(oracle.raw)
     const doc = await (await t.api('GET', '/api/v1/openapi.json')).json()
     expect(doc.paths['/analytics/drips/{dripId}'].get.operationId).toBe('getDripAnalytics')
   })

@@ -7,7 +7,7 @@ import { ensureContact, insertSignupForm } from '../../db/queries/contacts'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { eq } from 'drizzle-orm'
-import { deliveries, linkClicks, postMetrics, shortLinks } from '../../db/schema'
+import { deliveries, linkClicks, postMetrics, sequences, shortLinks } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { createDrip, enrollContact } from '../../core/drips.server'
 import { runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
@@ -102,6 +102,7 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     workspaceId,
     input: {
       name: 'Welcome',
+      campaign: 'Launch',
       triggers: [{ kind: 'form', formId: form.id }, { kind: 'email_activity', activity: 'clicked' }],
       steps: [
         { subject: 'Welcome!', markdown: 'Hello {{first_name | "there"}}' },
@@ -129,6 +130,8 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     .values({ workspaceId, code: 'axeaxeaxeaxeaxe0', deliveryId: first!.id, sequenceId: seriesId, stepId: first!.stepId, network: 'mastodon', originalUrl: 'https://a.example', targetUrl: 'https://a.example/?utm_source=mastodon' })
     .returning()
   await db.insert(linkClicks).values({ workspaceId, shortLinkId: link!.id, clickedAt: clock.now() })
+  // The series and the drip share a campaign, for the campaign funnel page.
+  await db.update(sequences).set({ campaign: 'Launch' }).where(eq(sequences.id, seriesId))
 
   const pages = [
     '/app',
@@ -144,6 +147,7 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     `/app/drips/${drip.id}/enroll`,
     `/app/drips/${drip.id}/enroll/${run.id}`,
     '/app/analytics',
+    '/app/analytics/campaigns/Launch',
     '/app/accounts',
     '/app/contacts',
     `/app/contacts/${contact.id}`,

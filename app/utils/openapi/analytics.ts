@@ -59,11 +59,30 @@ export const SeriesAnalyticsSchema = z.object({
     .describe("Engagement by the weekday and hour posts went out, in the series' time zone (cells with posts only)"),
 })
 
+const Stage = z.object({
+  key: z.enum(['reach', 'clicks', 'enrollments', 'conversions']),
+  label: z.string(),
+  social: Count.nullable().describe('Reach: impressions of the posts as the networks report them; clicks: short-link clicks. null where social posts have no part'),
+  email: Count.nullable().describe('Reach: emails delivered; clicks: emails with a clicked link. null where email has no part'),
+  total: Count,
+  rate: Fraction.describe('of reach'),
+  stepRate: Fraction.describe('of the stage before'),
+})
+
+export const CampaignAnalyticsSchema = z.object({
+  campaign: z.string(),
+  period: z.object({ from: z.iso.datetime(), to: z.iso.datetime(), days: z.number().int().nullable() }),
+  funnel: z.array(Stage).describe('reach → clicks → enrollments (started in the campaign’s drips) → conversions (goal events attributed to a drip email)'),
+  revenue: Revenue,
+  series: z.array(z.object({ id: z.uuid(), name: z.string(), posts: Count, impressions: Count, clicks: Count })),
+  drips: z.array(z.object({ id: z.uuid(), name: z.string(), delivered: Count, clicked: Count, enrolled: Count, conversions: Count })),
+})
+
 const query = (name: string, description: string, schema: Record<string, unknown>) => ({ name, in: 'query', required: false, description, schema })
 
 export const analyticsApi: OpenApiFragment = {
   tags: [{ name: 'analytics', description: 'Funnels, rates, conversions and daily activity' }],
-  responses: { DripAnalytics: DripAnalyticsSchema, SeriesAnalytics: SeriesAnalyticsSchema },
+  responses: { DripAnalytics: DripAnalyticsSchema, SeriesAnalytics: SeriesAnalyticsSchema, CampaignAnalytics: CampaignAnalyticsSchema },
   paths: {
     '/analytics/drips/{dripId}': {
       get: {
@@ -93,6 +112,21 @@ export const analyticsApi: OpenApiFragment = {
           query('days', 'Instead of from/to: the last 7, 30 or 90 days', { type: 'integer', enum: [7, 30, 90] }),
         ],
         responses: { 200: jsonResponse("The series' analytics", 'SeriesAnalytics'), ...errorResponses(400, 401, 404) },
+      },
+    },
+    '/analytics/campaigns/{campaign}': {
+      get: {
+        operationId: 'getCampaignAnalytics',
+        tags: ['analytics'],
+        summary:
+          'One funnel across channels for the series and drips sharing a campaign tag: reach (post impressions + emails delivered) → clicks (short-link clicks + emails clicked) → enrollments → conversions, per channel and in total',
+        parameters: [
+          { name: 'campaign', in: 'path', required: true, description: 'The campaign tag (URL-encoded)', schema: { type: 'string' } },
+          query('from', 'Start (ISO 8601 instant or UTC date); default: 30 days before `to`', { type: 'string' }),
+          query('to', 'End, excluded (ISO 8601 instant or UTC date); default: now', { type: 'string' }),
+          query('days', 'Instead of from/to: the last 7, 30 or 90 days', { type: 'integer', enum: [7, 30, 90] }),
+        ],
+        responses: { 200: jsonResponse("The campaign's funnel", 'CampaignAnalytics'), ...errorResponses(400, 401, 404) },
       },
     },
   },

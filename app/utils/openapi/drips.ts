@@ -44,6 +44,7 @@ export const DripSchema = z.object({
   status: z.enum(['active', 'paused']),
   timezone: z.string(),
   utm: z.boolean().describe('Tracked links carry utm_source=email, utm_medium=email, utm_campaign (the drip name) and utm_content (the step)'),
+  campaign: z.string().nullable().describe('The campaign tag this drip shares with series: GET /analytics/campaigns/{campaign}'),
   settings: Settings,
   createdAt: Instant,
   updatedAt: Instant,

@@ -15,6 +15,7 @@ const SeriesSchema = z.object({
   start: z.string().describe('Local start, YYYY-MM-DDTHH:mm'),
   timezone: z.string(),
   shortLinks: z.boolean().describe("Links in the posts go out as short links APP_URL/l/{code} with UTM parameters (clicks counted per network and post)"),
+  campaign: z.string().nullable().describe('The campaign tag this series shares with drips: GET /analytics/campaigns/{campaign}'),
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
   posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
   content: z

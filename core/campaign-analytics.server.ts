@@ -1,0 +1,42 @@
+import { listCampaignSequences, listCampaigns as listCampaignRows } from '../db/queries/campaigns'
+import { campaignFunnel } from '../domain/campaign'
+import { revenueByCurrency } from '../domain/drip/analytics'
+import { loadDripAnalytics, resolvePeriod, type DripAnalyticsPeriod } from './drips/analytics.server'
+import { InputError } from './errors'
+import { loadSeriesAnalytics } from './series/analytics.server'
+import type { Services } from './services.server'
+
+/**
+ * One campaign's funnel across channels (docs/decisions/094-drip-analytics-roll-ups.md): reach → clicks →
+ * enrollments → conversions over a period, from the analytics of each series and drip tagged with it
+ * (decisions 080 and 084; each counts its period by its own rules, a drip by whole days in its zone).
+ */
+export async function loadCampaignAnalytics(services: Services, args: { workspaceId: string; campaign: string; period?: DripAnalyticsPeriod }) {
+  const campaign = args.campaign.trim()
+  const { from, to, days } = resolvePeriod(args.period ?? {}, services.clock.now())
+  const members = campaign ? await listCampaignSequences(services.database.db, { workspaceId: args.workspaceId, campaign }) : []
+  if (members.length === 0) throw new InputError(undefined, 'No such campaign', { status: 404 })
+  const series = await Promise.all(members.filter((m) => m.kind === 'series').map((m) => loadSeriesAnalytics(services, { workspaceId: args.workspaceId, seriesId: m.id, period: args.period })))
+  const drips = await Promise.all(members.filter((m) => m.kind === 'drip').map((m) => loadDripAnalytics(services, { workspaceId: args.workspaceId, dripId: m.id, period: args.period })))
+  const sum = <T>(xs: T[], pick: (x: T) => number) => xs.reduce((a, x) => a + pick(x), 0)
+  const social = { reach: sum(series, (s) => s.totals.impressions), clicks: sum(series, (s) => s.totals.clicks) }
+  const email = { reach: sum(drips, (d) => d.totals.delivered), clicks: sum(drips, (d) => d.totals.clicked) }
+  const enrollments = sum(drips, (d) => d.enrolled)
+  const conversions = sum(drips, (d) => d.totals.conversions)
+  const revenue = revenueByCurrency(drips.flatMap((d) => d.totals.revenue.map((r) => ({ currency: r.currency, revenue: r.amount, valued: 1 }))))
+  return {
+    campaign,
+    period: { from: from.toISOString(), to: to.toISOString(), days },
+    funnel: campaignFunnel({ social, email, enrollments, conversions }),
+    revenue,
+    series: series.map((s) => ({ id: s.series.id, name: s.series.name, posts: s.totals.posts, impressions: s.totals.impressions, clicks: s.totals.clicks })),
+    drips: drips.map((d) => ({ id: d.drip.id, name: d.drip.name, delivered: d.totals.delivered, clicked: d.totals.clicked, enrolled: d.enrolled, conversions: d.totals.conversions })),
+  }
+}
+
+export type CampaignAnalytics = Awaited<ReturnType<typeof loadCampaignAnalytics>>
+
+/** The workspace's campaign tags, each with how many series and drips carry it. */
+export function listCampaigns(services: Services, args: { workspaceId: string }) {
+  return listCampaignRows(services.database.db, args)
+}
