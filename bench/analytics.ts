@@ -11,7 +11,7 @@
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
  *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
- *      pending migrations, such as 0023's backfill, run first and are timed) [--drips big,small]
+ *      pending migrations, such as 0018's backfill, run first and are timed) [--drips big,small]
  *      [--raw-runs 3] (runs of the raw query; 0 skips it: the big drip's takes ~20 s a run)
  */
 import os from 'node:os'

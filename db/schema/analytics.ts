@@ -7,7 +7,7 @@ import { workspaceRef } from './workspaces'
 /**
  * Drip analytics roll-ups (docs/decisions/094-drip-analytics-roll-ups.md): counters per drip, step,
  * cohort day (the local day, in the drip's zone, its enrollments started) and activity day (the local
- * day the fact happened). Maintained by triggers where each fact is written (migration 0023), rebuilt
+ * day the fact happened). Maintained by triggers where each fact is written (migration 0018), rebuilt
  * per drip by `drip_rollups_rebuild(drip)`; the raw query of db/queries/drip-analytics.ts is the oracle.
  */
 const counter = (name: string) => integer(name).notNull().default(0)
