@@ -6,6 +6,7 @@ import { CsrfInput } from './csrf-input'
 import { PostEditor, type Counter, type EditorPost } from './post-editor'
 import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
+import { ONCE_RULE, QueueButton } from './queue-button'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
@@ -167,6 +168,14 @@ export function SeriesEditor(props: {
           />
         </Stack>
 
+        <QueueButton
+          csrf={csrf}
+          accountIds={values.accountIds}
+          timezone={values.timezone}
+          seriesId={props.seriesId}
+          postCount={values.posts.length}
+          onSlot={(slot) => set({ start: slot.local, rule: ONCE_RULE })}
+        />
         <RecurrenceField
           rule={values.rule}
           start={values.start}

@@ -104,6 +104,7 @@ beforeAll(async () => {
     ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['POST', '/api/v1/score-rules', { on: 'event', name: 'demo_booked', points: 10 }],
     ['PUT', `/api/v1/score-rules/${scoreRule.id}`, { on: 'inactive', points: -5, everyDays: 30 }],
+    ['PUT', `/api/v1/accounts/${accountId}/queue`, { timezone: 'Europe/Berlin', slots: [{ day: 'MO', time: '09:00' }] }],
     ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2030-01-01T09:00', timezone: 'UTC' }],
     ['POST', '/api/v1/drips/preview-timeline', { timezone: 'UTC', quietHours: { start: '22:00', end: '07:00' }, steps: [{ delay: 'P0D' }, { delay: 'P1D', after: 'enrollment' }], zone: 'Asia/Tokyo' }],
   ]
