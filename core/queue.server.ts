@@ -15,8 +15,6 @@ import { InputError } from './errors'
 import { parseInput } from './parse-input'
 import type { Services } from './services.server'
 
-export { WEEKDAYS, type Weekday }
-
 /** A schedule as pages and the API show it: the slots in week order and the times of each weekday. */
 export type PostingScheduleView = PostingSchedule & { timesByDay: Record<Weekday, string[]> }
 

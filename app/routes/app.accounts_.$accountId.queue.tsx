@@ -9,7 +9,8 @@ import { useToast } from '~/components/toasts'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { accountName } from '~/utils/format'
-import { findAccountView, getPostingSchedule, nextSlotsOf, PostingScheduleFormSchema, savePostingSchedule, TIMEZONES, WEEKDAYS, type Services, type Weekday } from '../core.server'
+import { WEEKDAYS, type Weekday } from '#domain/timing/input'
+import { findAccountView, getPostingSchedule, nextSlotsOf, PostingScheduleFormSchema, savePostingSchedule, TIMEZONES, type Services } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Posting times · Trickle' }]
 
