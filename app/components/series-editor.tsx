@@ -7,11 +7,12 @@ import { PostEditor, type Counter, type EditorPost } from './post-editor'
 import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
 import { ONCE_RULE, QueueButton } from './queue-button'
+import { NetworkPreview, type PreviewTarget } from './network-preview'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
 export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean }
-type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[] }
+type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[]; targets: PreviewTarget[] }
 
 const SEPARATOR = /^\s*---\s*$/m
 
@@ -156,6 +157,8 @@ export function SeriesEditor(props: {
             </Button>
           </Group>
         </Stack>
+
+        <NetworkPreview posts={values.posts} targets={(result?.targets ?? []).filter((t) => values.accountIds.includes(t.accountId))} counters={result?.counters ?? []} />
 
         <Stack gap={4}>
           <input type="hidden" name="shortLinksShown" value="1" />

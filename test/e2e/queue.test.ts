@@ -19,13 +19,18 @@ const root = path.resolve(import.meta.dirname, '../..')
 const clock = fixedClock(new Date('2026-03-27T09:00:00Z'))
 const t = useAppAndBrowser({ clock })
 
-async function queuePost(page: Page, args: { name: string; text: string; expected: string }) {
+async function queuePost(page: Page, args: { name: string; text: string; expected: string; screenshot?: boolean }) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Series', exact: true }).click()
   await page.getByRole('link', { name: 'New series' }).click()
   await page.getByRole('heading', { level: 1, name: 'New series' }).waitFor()
   await page.waitForLoadState('networkidle')
   await page.getByLabel('Name').fill(args.name)
   await page.getByLabel('Post 1', { exact: true }).fill(args.text)
+  // The preview shows the post as Mastodon will, with Mastodon's count (a link weighs 23).
+  const preview = page.getByRole('article', { name: 'Post 1 on Mastodon as @team@social.example' })
+  await preview.getByText(args.text).waitFor()
+  await preview.getByText(`${[...args.text.replace(/https?:\/\/\S+/g, '')].length + (/https?:\/\//.test(args.text) ? 23 : 0)}/500`).waitFor()
+  if (args.screenshot) await page.getByRole('region', { name: 'Preview' }).screenshot({ path: path.join(root, 'docs/screenshots/network-preview.png') })
   await page.getByLabel('Time zone').selectOption('Europe/Berlin')
   await page.getByRole('button', { name: 'Add to queue' }).click()
   await page.getByRole('status').filter({ hasText: `Added to the queue: ${args.expected} (Europe/Berlin).` }).waitFor()
@@ -72,7 +77,7 @@ it('sets posting times on the account’s page and queues two posts into the nex
   await page.screenshot({ path: path.join(root, 'docs/screenshots/queue-slots.png'), fullPage: true })
 
   // Two posts into the queue: Friday 13:00, then (Friday taken, no weekend slots) Monday 09:00 CEST.
-  const first = await queuePost(page, { name: 'Launch note', text: 'Queued launch note', expected: '2026-03-27 13:00' })
+  const first = await queuePost(page, { name: 'Launch note', text: 'Queued launch note: https://example.com/launch/notes/2026', expected: '2026-03-27 13:00', screenshot: true })
   const second = await queuePost(page, { name: 'Follow-up', text: 'Queued follow-up', expected: '2026-03-30 09:00' })
   const dueAt = async (seriesId: string) => (await listDeliveries(app.services.database.db, { workspaceId, sequenceId: seriesId })).map((d) => d.dueAt.toISOString())
   expect(await dueAt(first)).toEqual(['2026-03-27T12:00:00.000Z'])

@@ -135,6 +135,14 @@ describe('threads and images', () => {
     expect(check.counters[0][1][0].problems.length).toBe(2)
   })
 
+  it('the live check counts as the network does (a link weighs 23 on Mastodon) and describes each account for the preview', async () => {
+    const csrf = csrfTokenOf(await (await browser.get('/app/series/new')).text())
+    const text = 'Read https://example.com/a/rather/long/path/to/an/article/about/gardens'
+    const check = await (await browser.post('/app/series/check', { csrf, ...form({ 'post-1': text }) })).json()
+    expect(check.counters[0][0][0]).toMatchObject({ length: 'Read '.length + 23, max: 500, problems: [] })
+    expect(check.targets).toEqual([{ accountId, kind: 'mastodon', handle: 'team@social.example', displayName: null, network: 'Mastodon', look: { layout: 'card', linkCard: true } }])
+  })
+
   it('takes threads with images through the API', async () => {
     const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 'api' })).text())![0]
     const image = await (await upload(browser, PNG)).json()
