@@ -77,11 +77,14 @@ function PostPreview(props: { target: PreviewTarget; post: EditorPost; index: nu
   const { target, post } = props
   const name = target.displayName ?? accountName(target)
   const card = target.look.layout === 'card'
+  // The first comment goes out as one more reply, right after the post.
+  const shown = post.firstComment ? [...post.parts, { text: post.firstComment, images: [] }] : post.parts
   return (
     <Paper withBorder p="sm" radius="md" component="article" aria-label={`Post ${props.index + 1} on ${target.network} as ${accountName(target)}`}>
       <Stack gap="sm">
-        {post.parts.map((part, j) => {
+        {shown.map((part, j) => {
           const counter = props.counters[j]?.find((c) => c.accountId === target.accountId)
+          const comment = post.firstComment && j === post.parts.length
           return (
             <Group key={j} align="flex-start" wrap="nowrap" gap="sm">
               {card ? (
@@ -89,14 +92,14 @@ function PostPreview(props: { target: PreviewTarget; post: EditorPost; index: nu
                   <Avatar radius="xl" color="teal" aria-hidden>
                     {initials(target)}
                   </Avatar>
-                  {j < post.parts.length - 1 ? <Box style={{ flex: 1, width: 2, background: 'var(--mantine-color-gray-4)', marginTop: 4 }} aria-hidden /> : null}
+                  {j < shown.length - 1 ? <Box style={{ flex: 1, width: 2, background: 'var(--mantine-color-gray-4)', marginTop: 4 }} aria-hidden /> : null}
                 </Stack>
               ) : null}
               <Stack gap={4} style={{ flex: 1, minWidth: 0 }}>
                 <Group gap={6}>
                   <Text size="sm" fw={700}>{card ? name : accountName(target)}</Text>
                   {card && target.displayName ? <Text size="sm" c="dimmed">{accountName(target)}</Text> : null}
-                  {post.parts.length > 1 ? <Text size="xs" c="dimmed">{`${j + 1}/${post.parts.length}`}</Text> : null}
+                  {comment ? <Text size="xs" c="dimmed">First comment</Text> : post.parts.length > 1 ? <Text size="xs" c="dimmed">{`${j + 1}/${post.parts.length}`}</Text> : null}
                 </Group>
                 <RichText text={part.text} />
                 <Images part={part} />

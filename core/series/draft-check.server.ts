@@ -10,7 +10,7 @@ import type { StoredTiming } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
 import type { Services } from '../services.server'
 import type { PostLook } from '../../connectors/types'
-import type { DraftSchema } from './schemas'
+import { publishedParts, type DraftSchema } from './schemas'
 import { describeSeriesRule, pastStartProblem, planningTiming } from './timing'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { channelContent, imagesOf, validatePost } from './validation.server'
@@ -43,7 +43,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   const images = await imagesOf(services, { workspaceId, posts: draft.posts.map((p) => ({ parts: p.parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) })) })) })
   const counters = draft.posts.map((post) => {
     const byAccount = accounts.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
-    return post.parts.map((part, j) =>
+    return publishedParts(post).map((part, j) =>
       byAccount.map(({ account, problems }) => {
         const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
         const mine = problems.filter((p) => p.path.startsWith(`parts[${j}]`) || (j === 0 && p.path === 'parts'))

@@ -5,13 +5,15 @@ import { listDeliveries } from '../../db/queries/deliveries'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { fixedClock } from '../../domain/clock'
+import { createHashtagGroup } from '../../core/hashtag-groups.server'
 import type { Page } from 'playwright-core'
 
 /**
  * Queue slots in Chromium against the built app (decision 091): set an account's posting times
  * (weekdays 09:00 and 13:00 in Berlin), then "Add to queue" twice from the series editor: the first
  * post takes Friday 13:00, the second skips it (taken) and the weekend, landing on Monday 09:00 — after
- * the change to summer time — and both show on the calendar at their slots. The clock is fixed: no waiting.
+ * the change to summer time — and both show on the calendar at their slots. On the way, the preview shows
+ * the post as Mastodon will, and a hashtag group is added with one click. The clock is fixed: no waiting.
  */
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -19,7 +21,7 @@ const root = path.resolve(import.meta.dirname, '../..')
 const clock = fixedClock(new Date('2026-03-27T09:00:00Z'))
 const t = useAppAndBrowser({ clock })
 
-async function queuePost(page: Page, args: { name: string; text: string; expected: string; screenshot?: boolean }) {
+async function queuePost(page: Page, args: { name: string; text: string; expected: string; screenshot?: boolean; hashtags?: boolean }) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Series', exact: true }).click()
   await page.getByRole('link', { name: 'New series' }).click()
   await page.getByRole('heading', { level: 1, name: 'New series' }).waitFor()
@@ -31,6 +33,10 @@ async function queuePost(page: Page, args: { name: string; text: string; expecte
   await preview.getByText(args.text).waitFor()
   await preview.getByText(`${[...args.text.replace(/https?:\/\/\S+/g, '')].length + (/https?:\/\//.test(args.text) ? 23 : 0)}/500`).waitFor()
   if (args.screenshot) await page.getByRole('region', { name: 'Preview' }).screenshot({ path: path.join(root, 'docs/screenshots/network-preview.png') })
+  if (args.hashtags) {
+    await page.getByRole('button', { name: 'Add hashtag group Launch (#launch #news) to post 1' }).click()
+    expect(await page.getByLabel('Post 1', { exact: true }).inputValue()).toBe(`${args.text}\n\n#launch #news`)
+  }
   await page.getByLabel('Time zone').selectOption('Europe/Berlin')
   await page.getByRole('button', { name: 'Add to queue' }).click()
   await page.getByRole('status').filter({ hasText: `Added to the queue: ${args.expected} (Europe/Berlin).` }).waitFor()
@@ -60,6 +66,8 @@ it('sets posting times on the account’s page and queues two posts into the nex
     clock,
   })
 
+  await createHashtagGroup(app.services, { workspaceId, input: { name: 'Launch', hashtags: ['#launch', '#news'] } })
+
   // The account's posting times.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts', exact: true }).click()
   await page.getByRole('link', { name: /^Posting times of @?team@social\.example/ }).click()
@@ -77,7 +85,7 @@ it('sets posting times on the account’s page and queues two posts into the nex
   await page.screenshot({ path: path.join(root, 'docs/screenshots/queue-slots.png'), fullPage: true })
 
   // Two posts into the queue: Friday 13:00, then (Friday taken, no weekend slots) Monday 09:00 CEST.
-  const first = await queuePost(page, { name: 'Launch note', text: 'Queued launch note: https://example.com/launch/notes/2026', expected: '2026-03-27 13:00', screenshot: true })
+  const first = await queuePost(page, { name: 'Launch note', text: 'Queued launch note: https://example.com/launch/notes/2026', expected: '2026-03-27 13:00', screenshot: true, hashtags: true })
   const second = await queuePost(page, { name: 'Follow-up', text: 'Queued follow-up', expected: '2026-03-30 09:00' })
   const dueAt = async (seriesId: string) => (await listDeliveries(app.services.database.db, { workspaceId, sequenceId: seriesId })).map((d) => d.dueAt.toISOString())
   expect(await dueAt(first)).toEqual(['2026-03-27T12:00:00.000Z'])

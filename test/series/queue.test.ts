@@ -81,3 +81,27 @@ it('saves the schedule from the account page’s form, errors under the day', as
   expect(await (await api('GET', `/accounts/${accountId}/queue`)).json()).toMatchObject({ timezone: 'Europe/London', slots: [{ day: 'SA', time: '08:30' }] })
   expect((await browser.get(`/app/accounts/${otherAccountId}/queue`)).status).toBe(404)
 })
+
+describe('hashtag groups (same app: the composer’s helpers)', () => {
+  it('adds, lists and removes groups over the API and the page; a taken name is a 409, bad hashtags a 400 naming the field', async () => {
+    const created = await api('POST', '/hashtag-groups', { name: 'Garden', hashtags: 'garden, #spring #garden' })
+    expect(created.status).toBe(201)
+    const garden = await created.json()
+    expect(garden).toMatchObject({ name: 'Garden', hashtags: ['#garden', '#spring'] })
+    expect((await (await api('POST', '/hashtag-groups', { name: 'Garden', hashtags: ['#x'] })).json()).error).toMatchObject({ code: 'conflict', field: 'name' })
+    expect((await (await api('POST', '/hashtag-groups', { name: 'Bad', hashtags: ['#no-dash'] })).json()).error).toMatchObject({ code: 'invalid_request', field: 'hashtags.0' })
+
+    const bad = await browser.submit('/app/series/hashtags', { intent: 'create', name: 'Tips', hashtags: 'ok #not-ok' })
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('is not a hashtag')
+    expect((await browser.submit('/app/series/hashtags', { intent: 'create', name: 'Tips', hashtags: 'tips howto' })).status).toBe(302)
+    const listed = (await (await api('GET', '/hashtag-groups')).json()).groups
+    expect(listed.map((g: { name: string; hashtags: string[] }) => `${g.name}: ${g.hashtags.join(' ')}`)).toEqual(['Garden: #garden #spring', 'Tips: #tips #howto'])
+    // The editor offers them.
+    expect(await (await browser.get('/app/series/new')).text()).toContain('Add hashtag group Garden (#garden #spring) to post 1')
+
+    expect((await api('DELETE', `/hashtag-groups/${garden.id}`)).status).toBe(204)
+    expect((await api('DELETE', `/hashtag-groups/${garden.id}`)).status).toBe(404)
+    expect((await (await api('GET', '/hashtag-groups')).json()).groups).toHaveLength(1)
+  })
+})

@@ -1,9 +1,10 @@
 import { z } from 'zod'
 import { WEEKDAYS } from '#domain/timing/input'
 import { PostingScheduleSchema } from '#domain/queue/slots'
+import { HashtagGroupSchema } from '#domain/hashtags'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
-/** API contract of queue slots (core/queue.server.ts, decision 091). */
+/** API contract of the composer's helpers (decision 091): queue slots (core/queue.server.ts) and hashtag groups (core/hashtag-groups.server.ts). */
 
 const PostingScheduleOutputSchema = PostingScheduleSchema.extend({
   timesByDay: z.record(z.enum(WEEKDAYS), z.array(z.string())).describe('The local times of each weekday, e.g. { "MO": ["09:00", "13:00"], … }'),
@@ -15,6 +16,9 @@ const NextSlotOutputSchema = z.object({
   timezone: z.string().describe('The zone of `local`: the one asked for, else the first account’s queue zone'),
 })
 
+const HashtagGroupOutputSchema = z.object({ id: z.uuid(), name: z.string(), hashtags: z.array(z.string()).describe('Each with its #, in order') })
+const groupIdParam = { name: 'groupId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
+
 const accountIdParam = { name: 'accountId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
 
 export const queueApi: OpenApiFragment = {
@@ -24,9 +28,10 @@ export const queueApi: OpenApiFragment = {
       description:
         'Queue slots: an account’s posting schedule (weekday + local time slots in a zone, e.g. Mon–Fri 09:00 and 13:00), and the next slot of some accounts that none of their scheduled posts uses — a series whose `start` is that slot goes out there.',
     },
+    { name: 'hashtag-groups', description: 'Saved sets of hashtags of the workspace, which the series editor adds to a post with one click.' },
   ],
-  requests: { PostingScheduleInput: PostingScheduleSchema },
-  responses: { PostingSchedule: PostingScheduleOutputSchema, NextQueueSlot: NextSlotOutputSchema },
+  requests: { PostingScheduleInput: PostingScheduleSchema, HashtagGroupInput: HashtagGroupSchema },
+  responses: { PostingSchedule: PostingScheduleOutputSchema, NextQueueSlot: NextSlotOutputSchema, HashtagGroup: HashtagGroupOutputSchema, HashtagGroupList: z.object({ groups: z.array(HashtagGroupOutputSchema) }) },
   paths: {
     '/accounts/{accountId}/queue': {
       get: {
@@ -57,6 +62,19 @@ export const queueApi: OpenApiFragment = {
         ],
         responses: { 200: jsonResponse('The slot', 'NextQueueSlot'), ...errorResponses(400, 401, 409) },
       },
+    },
+    '/hashtag-groups': {
+      get: { operationId: 'listHashtagGroups', tags: ['hashtag-groups'], summary: 'The workspace’s hashtag groups, by name', responses: { 200: jsonResponse('Groups', 'HashtagGroupList'), ...errorResponses(401) } },
+      post: {
+        operationId: 'createHashtagGroup',
+        tags: ['hashtag-groups'],
+        summary: 'Add a group (editor); `hashtags` as a list or one string, `#` optional; 409 when the name is taken',
+        requestBody: jsonRequestBody('HashtagGroupInput'),
+        responses: { 201: jsonResponse('The group', 'HashtagGroup'), ...errorResponses(400, 401, 403, 409, 413) },
+      },
+    },
+    '/hashtag-groups/{groupId}': {
+      delete: { operationId: 'deleteHashtagGroup', tags: ['hashtag-groups'], summary: 'Remove a group (editor); posts keep their hashtags', parameters: [groupIdParam], responses: { 204: { description: 'Removed' }, ...errorResponses(401, 403, 404) } },
     },
   },
 }
