@@ -84,6 +84,13 @@ export type EmailContent = {
 
 export type ContentProblem = { path: string; message: string }
 
+/**
+ * A post's appearance on the network, for previews: `card` (a social post: avatar, name, handle) or
+ * `message` (a plain chat message: Telegram, Discord, Slack); `linkCard` when the network itself turns
+ * the first link of a post into a card with the page's title and image.
+ */
+export type PostLook = { layout: 'card' | 'message'; linkCard: boolean }
+
 /** Per-account facts that change what is valid (e.g. an X Premium account's longer posts). */
 export type ValidateOptions = { maxLength?: number }
 
@@ -206,6 +213,14 @@ export interface Connector<K extends string = string> {
   readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */
   validate(content: ChannelContent, options?: ValidateOptions): ContentProblem[]
+  /**
+   * The length of a post's text as this network counts it against `limits.maxLength` (X weighs links
+   * and CJK, Mastodon counts a link as 23, Bluesky counts graphemes): the counting `validate` uses.
+   * Absent: Unicode code points.
+   */
+  measure?(text: string): number
+  /** How the network shows a post, for the editor's preview (decision 091). Absent: a social card without a link card. */
+  readonly look?: PostLook
   /**
    * Local work a first publish needs, such as loading the client library, done before the pipeline's
    * send deadline starts so it does not eat into it. Never touches the network; idempotent.

@@ -19,6 +19,8 @@ const LABELS: Record<string, string> = {
 
 /** "posts.0.parts.1.images.0.alt" → "Post 1, part 2, image 1, alt text"; a known field → its label; else the path. */
 export function fieldLabel(path: string): string {
+  const comment = /^posts\.(\d+)\.firstComment$/.exec(path)
+  if (comment) return `Post ${Number(comment[1]) + 1}, first comment`
   const post = /^posts\.(\d+)(?:\.parts\.(\d+))?(?:\.(text|images)(?:\.(\d+))?(?:\.(alt|mediaId))?)?$/.exec(path)
   if (post) {
     const [, i, j, what, k, leaf] = post

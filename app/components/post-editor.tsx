@@ -1,10 +1,12 @@
 import { Alert, Badge, Button, Group, Image, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core'
 import { useState } from 'react'
+import { insertHashtags } from '#domain/hashtags'
 import { accountName } from '~/utils/format'
 
 export type EditorImage = { mediaId: string; alt: string }
 export type EditorPart = { text: string; images: EditorImage[] }
-export type EditorPost = { parts: EditorPart[] }
+export type EditorPost = { parts: EditorPart[]; /** Posted as a reply right after the post (decision 091); undefined: none. */ firstComment?: string }
+export type HashtagGroup = { id: string; name: string; hashtags: string[] }
 export type Counter = { accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }
 
 const MAX_IMAGES = 4
@@ -36,6 +38,7 @@ export function PostEditor(props: {
   errors: Record<string, string>
   csrf: string
   canRemove: boolean
+  hashtagGroups: HashtagGroup[]
   onChange: (post: EditorPost) => void
   onTextChange: (text: string) => void
   onRemove: () => void
@@ -44,7 +47,7 @@ export function PostEditor(props: {
   const n = i + 1
   const [uploadError, setUploadError] = useState<Record<number, string>>({})
   const [uploading, setUploading] = useState<number | null>(null)
-  const setPart = (j: number, next: Partial<EditorPart>) => props.onChange({ parts: post.parts.map((p, k) => (k === j ? { ...p, ...next } : p)) })
+  const setPart = (j: number, next: Partial<EditorPart>) => props.onChange({ ...post, parts: post.parts.map((p, k) => (k === j ? { ...p, ...next } : p)) })
   const thread = post.parts.length > 1
   const errorFor = (prefix: string) => Object.entries(props.errors).find(([key]) => key === prefix || key.startsWith(`${prefix}.`))?.[1]
 
@@ -76,7 +79,7 @@ export function PostEditor(props: {
                 autosize
                 minRows={2}
                 value={part.text}
-                onChange={(e) => (j === 0 && !thread && part.images.length === 0 ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
+                onChange={(e) => (j === 0 && !thread && part.images.length === 0 && post.firstComment === undefined ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
                 error={(j === 0 && props.errors[`posts.${i}`]) || errorFor(`posts.${i}.parts.${j}`) || problem}
               />
               <Group gap="xs" role="group" aria-label={`Length of ${label.toLowerCase()}`}>
@@ -113,7 +116,7 @@ export function PostEditor(props: {
                   </Text>
                 ) : null}
                 {j > 0 ? (
-                  <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ parts: post.parts.filter((_, k) => k !== j) })} aria-label={`Remove part ${j + 1} of post ${n}`}>
+                  <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ ...post, parts: post.parts.filter((_, k) => k !== j) })} aria-label={`Remove part ${j + 1} of post ${n}`}>
                     Remove part
                   </Button>
                 ) : null}
@@ -126,10 +129,60 @@ export function PostEditor(props: {
             </Stack>
           )
         })}
+        {props.hashtagGroups.length > 0 ? (
+          <Group gap={6} role="group" aria-label={`Hashtag groups for post ${n}`}>
+            <Text size="xs" c="dimmed">Hashtags:</Text>
+            {props.hashtagGroups.map((group) => (
+              <Button
+                key={group.id}
+                size="compact-xs"
+                variant="light"
+                title={group.hashtags.join(' ')}
+                aria-label={`Add hashtag group ${group.name} (${group.hashtags.join(' ')}) to post ${n}`}
+                onClick={() => {
+                  const last = post.parts.length - 1
+                  props.onChange({ ...post, parts: post.parts.map((p, k) => (k === last ? { ...p, text: insertHashtags(p.text, group.hashtags) } : p)) })
+                }}
+              >
+                {group.name}
+              </Button>
+            ))}
+          </Group>
+        ) : null}
+        {post.firstComment !== undefined ? (
+          <Stack gap={4}>
+            <Textarea
+              label={`First comment on post ${n}`}
+              description="Posted as a reply right after the post."
+              name={`post-${n}-comment`}
+              autosize
+              minRows={1}
+              value={post.firstComment}
+              onChange={(e) => props.onChange({ ...post, firstComment: e.currentTarget.value })}
+              error={errorFor(`posts.${i}.firstComment`) || (props.counters[post.parts.length] ?? []).flatMap((c) => c.problems.map((p) => `${accountName(c)}: ${p}`))[0]}
+            />
+            <Group gap="xs" role="group" aria-label={`Length of the first comment on post ${n}`}>
+              {(post.firstComment ? (props.counters[post.parts.length] ?? []) : []).map((c) => (
+                <Badge key={c.accountId} variant="light" color={c.problems.length ? 'red' : 'gray'}>
+                  {c.network} @{c.handle}: {c.length}/{c.max}
+                </Badge>
+              ))}
+            </Group>
+          </Stack>
+        ) : null}
         <Group gap="xs">
-          <Button size="compact-sm" variant="default" onClick={() => props.onChange({ parts: [...post.parts, { text: '', images: [] }] })} aria-label={`Add a part to the thread of post ${n}`}>
+          <Button size="compact-sm" variant="default" onClick={() => props.onChange({ ...post, parts: [...post.parts, { text: '', images: [] }] })} aria-label={`Add a part to the thread of post ${n}`}>
             Add to thread
           </Button>
+          {post.firstComment === undefined ? (
+            <Button size="compact-sm" variant="default" onClick={() => props.onChange({ ...post, firstComment: '' })} aria-label={`Add a first comment to post ${n}`}>
+              Add first comment
+            </Button>
+          ) : (
+            <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ parts: post.parts })} aria-label={`Remove the first comment of post ${n}`}>
+              Remove first comment
+            </Button>
+          )}
           {props.canRemove ? (
             <Button size="compact-sm" variant="subtle" color="red" onClick={props.onRemove} aria-label={`Remove post ${n}`}>
               Remove post

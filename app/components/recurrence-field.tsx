@@ -4,6 +4,7 @@ export const RECURRENCE_PRESETS = [
   { label: 'Every Tue/Thu at 9:00', rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0' },
   { label: 'Weekdays at 9:00', rule: 'FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0' },
   { label: 'Every day at 9:00', rule: 'FREQ=DAILY;BYHOUR=9;BYMINUTE=0' },
+  { label: 'Once, at the start', rule: 'FREQ=DAILY;COUNT=1' },
 ] as const
 
 export type RecurrencePreview = { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }

@@ -3,14 +3,16 @@ import { Form, Link, useMatches, useNavigation } from '@remix-run/react'
 import { useEffect, useState } from 'react'
 import { usePreview } from '~/utils/use-preview'
 import { CsrfInput } from './csrf-input'
-import { PostEditor, type Counter, type EditorPost } from './post-editor'
+import { PostEditor, type Counter, type EditorPost, type HashtagGroup } from './post-editor'
 import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
+import { ONCE_RULE, QueueButton } from './queue-button'
+import { NetworkPreview, type PreviewTarget } from './network-preview'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string }
 export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean; campaign?: string | null }
-type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[] }
+type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[]; targets: PreviewTarget[] }
 
 const SEPARATOR = /^\s*---\s*$/m
 
@@ -23,15 +25,16 @@ function explode(text: string): EditorPost[] {
 /** The editor's values as the form fields the server reads (postsFromForm). */
 export function postFields(posts: EditorPost[]): Record<string, string> {
   const form: Record<string, string> = {}
-  posts.forEach((post, i) =>
+  posts.forEach((post, i) => {
+    if (post.firstComment !== undefined) form[`post-${i + 1}-comment`] = post.firstComment
     post.parts.forEach((part, j) => {
       form[j === 0 ? `post-${i + 1}` : `post-${i + 1}-part-${j + 1}`] = part.text
       part.images.forEach((image, k) => {
         form[`post-${i + 1}-part-${j + 1}-image-${k + 1}`] = image.mediaId
         form[`post-${i + 1}-part-${j + 1}-alt-${k + 1}`] = image.alt
       })
-    }),
-  )
+    })
+  })
   return form
 }
 
@@ -44,6 +47,8 @@ export function SeriesEditor(props: {
   initial: EditorValues
   accounts: EditorAccount[]
   timezones: string[]
+  /** The workspace's hashtag groups (decision 091), each added to a post with one click. */
+  hashtagGroups?: HashtagGroup[]
   errors: Record<string, string>
   submitLabel: string
   seriesId?: string
@@ -125,7 +130,7 @@ export function SeriesEditor(props: {
           </Title>
           <Text size="sm" c="dimmed">
             Post k goes out on date k. Paste many posts at once by separating them with a line holding only ---. “Add to thread” makes a post a
-            thread: each part is published as a reply to the one before.
+            thread: each part is published as a reply to the one before. <Link to="/app/series/hashtags">Hashtag groups</Link> add saved hashtags with one click.
           </Text>
           {values.posts.map((post, i) => (
             <PostEditor
@@ -136,6 +141,7 @@ export function SeriesEditor(props: {
               errors={errors}
               csrf={csrf}
               canRemove={values.posts.length > 1}
+              hashtagGroups={props.hashtagGroups ?? []}
               onChange={(next) => setPost(i, next)}
               onTextChange={(text) => setPostText(i, text)}
               onRemove={() => set({ posts: values.posts.filter((_, j) => j !== i) })}
@@ -155,6 +161,8 @@ export function SeriesEditor(props: {
             </Button>
           </Group>
         </Stack>
+
+        <NetworkPreview posts={values.posts} targets={(result?.targets ?? []).filter((t) => values.accountIds.includes(t.accountId))} counters={result?.counters ?? []} />
 
         <Stack gap={4}>
           <input type="hidden" name="shortLinksShown" value="1" />
@@ -177,6 +185,14 @@ export function SeriesEditor(props: {
           error={errors.campaign}
         />
 
+        <QueueButton
+          csrf={csrf}
+          accountIds={values.accountIds}
+          timezone={values.timezone}
+          seriesId={props.seriesId}
+          postCount={values.posts.length}
+          onSlot={(slot) => set({ start: slot.local, rule: ONCE_RULE })}
+        />
         <RecurrenceField
           rule={values.rule}
           start={values.start}

@@ -184,6 +184,9 @@ export default function Accounts() {
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap">
                       <ReconnectAction account={account} inForm={networks.some((n) => n.kind === account.kind && (n.appPasswords || n.tokenForm))} />
+                      <Button component={Link} to={`/app/accounts/${account.id}/queue`} size="xs" variant="subtle" aria-label={`Posting times of ${accountName(account)} on ${account.network}`}>
+                        Posting times
+                      </Button>
                       <Button
                         component={Link}
                         to={`/app/accounts/${account.id}/disconnect`}

@@ -78,7 +78,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function EditSeries() {
-  const { series, accounts, timezones, canEdit, isOwner } = useLoaderData<typeof loader>()
+  const { series, accounts, timezones, hashtagGroups, canEdit, isOwner } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors = result?.fieldErrors ?? {}
   return (
@@ -137,6 +137,7 @@ export default function EditSeries() {
         initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks, campaign: series.campaign }}
         accounts={accounts}
         timezones={timezones}
+        hashtagGroups={hashtagGroups}
         errors={errors}
         submitLabel={!isOwner && series.approval === 'approved' ? 'Save and send for approval' : 'Save changes'}
         seriesId={series.id}

@@ -30,14 +30,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function NewSeries() {
-  const { accounts, timezones, defaults, needsApproval } = useLoaderData<typeof loader>()
+  const { accounts, timezones, hashtagGroups, defaults, needsApproval } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   return (
     <Stack maw={800}>
       <Title order={1}>New series</Title>
       <Text c="dimmed">Write the posts, choose the accounts and when they go out. Post 1 takes the first date, post 2 the next, and so on.</Text>
       {needsApproval ? <Text>Your series is saved as a draft: nothing is published until you submit it and a workspace owner approves it.</Text> : null}
-      <SeriesEditor initial={defaults} accounts={accounts} timezones={timezones} errors={result?.fieldErrors ?? {}} submitLabel={needsApproval ? 'Save draft' : 'Create series'} />
+      <SeriesEditor initial={defaults} accounts={accounts} timezones={timezones} hashtagGroups={hashtagGroups} errors={result?.fieldErrors ?? {}} submitLabel={needsApproval ? 'Save draft' : 'Create series'} />
     </Stack>
   )
 }

@@ -2,6 +2,7 @@ import { z, type ZodType } from 'zod'
 import { contactsApi } from './openapi/contacts'
 import { dripsApi } from './openapi/drips'
 import { jsonResponse, type OpenApiFragment } from './openapi/helpers'
+import { queueApi } from './openapi/queue'
 import { recurrenceApi } from './openapi/recurrence'
 import { scoreRulesApi } from './openapi/score-rules'
 import { segmentsApi } from './openapi/segments'
@@ -10,7 +11,7 @@ import { seriesApi } from './openapi/series'
 import { workspaceApi } from './openapi/workspace'
 
 /** Add a line here for each new area. */
-const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi, segmentsApi, scoreRulesApi, analyticsApi]
+const fragments: OpenApiFragment[] = [workspaceApi, recurrenceApi, contactsApi, seriesApi, dripsApi, segmentsApi, scoreRulesApi, analyticsApi, queueApi]
 
 const errorDescriptions = {
   400: 'Bad input: malformed JSON or a field that fails validation (`field` names it)',

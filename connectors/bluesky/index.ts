@@ -15,7 +15,7 @@ import {
   type ValidateOptions,
 } from '../types'
 import { isXrpcError, loadAtproto, type Atproto } from './atproto'
-import { BLUESKY_LIMITS, recordKeyFor, validateBlueskyContent } from './content'
+import { BLUESKY_LIMITS, graphemeLength, recordKeyFor, validateBlueskyContent } from './content'
 import { toConnectorError, type CallKind } from './errors'
 
 /**
@@ -228,6 +228,9 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     kind: 'bluesky',
     displayName: 'Bluesky',
     limits: BLUESKY_LIMITS,
+    // The connector posts links as facets, without an external embed: no card.
+    look: { layout: 'card', linkCard: false },
+    measure: graphemeLength,
     appPasswords: { settingsUrl: 'https://bsky.app/settings/app-passwords', defaultServer: defaultService },
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {

@@ -140,6 +140,7 @@ export function createDiscordConnector(config: DiscordConnectorConfig = {}): Con
     kind: 'discord',
     displayName: 'Discord',
     limits: DISCORD_LIMITS,
+    look: { layout: 'message', linkCard: false },
     tokenForm: {
       help: 'In your Discord server: Server Settings → Integrations → Webhooks → New Webhook, pick the channel, then Copy Webhook URL.',
       helpLink: { url: 'https://support.discord.com/hc/en-us/articles/228383668-Intro-to-Webhooks', label: 'Discord’s guide to webhooks' },

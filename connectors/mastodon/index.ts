@@ -168,6 +168,8 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
     kind: 'mastodon',
     displayName: 'Mastodon',
     limits: MASTODON_LIMITS,
+    look: { layout: 'card', linkCard: true },
+    measure: mastodonLength,
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
       const maxLength = options.maxLength ?? MASTODON_LIMITS.maxLength

@@ -90,6 +90,7 @@ export function createSlackConnector(config: SlackConnectorConfig): Connector<'s
     kind: 'slack',
     displayName: 'Slack',
     limits: SLACK_LIMITS,
+    look: { layout: 'message', linkCard: false },
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
       const maxLength = options.maxLength ?? SLACK_LIMITS.maxLength

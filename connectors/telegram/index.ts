@@ -94,6 +94,8 @@ export function createTelegramConnector(config: TelegramConnectorConfig = {}): C
     kind: 'telegram',
     displayName: 'Telegram',
     limits: TELEGRAM_LIMITS,
+    look: { layout: 'message', linkCard: false },
+    measure: (text) => text.length, // UTF-16 code units, as the Bot API counts
     tokenForm: {
       help: 'Create a bot with @BotFather (/newbot) and copy its token. In your channel, add the bot as an administrator allowed to post messages.',
       helpLink: { url: 'https://core.telegram.org/bots/features#botfather', label: 'Telegram’s guide to BotFather' },

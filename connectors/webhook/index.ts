@@ -158,6 +158,7 @@ export function createWebhookConnector(config: WebhookConnectorConfig = {}): Con
     kind: 'webhook',
     displayName: 'Webhook',
     limits: WEBHOOK_LIMITS,
+    look: { layout: 'message', linkCard: false },
     tokenForm: {
       help: 'For anything else: each post is POSTed as JSON to your URL, signed with the secret (Standard Webhooks: webhook-id, webhook-timestamp and webhook-signature headers). A test event is sent when you connect.',
       helpLink: { url: 'https://www.standardwebhooks.com/', label: 'Standard Webhooks' },

@@ -155,6 +155,8 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
     kind: 'x',
     displayName: 'X',
     limits: X_LIMITS,
+    look: { layout: 'card', linkCard: true },
+    measure: weightedLength,
     quota: input.quota,
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {

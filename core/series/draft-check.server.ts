@@ -9,7 +9,8 @@ import { listCalendarDeliveries } from '../../db/queries/series'
 import type { StoredTiming } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
 import type { Services } from '../services.server'
-import type { DraftSchema } from './schemas'
+import type { PostLook } from '../../connectors/types'
+import { publishedParts, type DraftSchema } from './schemas'
 import { describeSeriesRule, pastStartProblem, planningTiming } from './timing'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { channelContent, imagesOf, validatePost } from './validation.server'
@@ -22,7 +23,13 @@ export type DraftCheck = {
   /** Per post, per thread part, per chosen account: length against the network's limit and the connector's problems. */
   counters: Array<Array<Array<{ accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }>>>
   warnings: string[]
+  /** The chosen accounts as the preview shows them (decision 091): name, handle, and how their network shows a post. */
+  targets: PreviewTarget[]
 }
+
+export type PreviewTarget = { accountId: string; kind: string; handle: string; displayName: string | null; network: string; look: PostLook }
+
+const DEFAULT_LOOK: PostLook = { layout: 'card', linkCard: false }
 
 /**
  * What the editor shows while typing: the rule in words and its dates, per-network counters with the
@@ -36,7 +43,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   const images = await imagesOf(services, { workspaceId, posts: draft.posts.map((p) => ({ parts: p.parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) })) })) })
   const counters = draft.posts.map((post) => {
     const byAccount = accounts.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
-    return post.parts.map((part, j) =>
+    return publishedParts(post).map((part, j) =>
       byAccount.map(({ account, problems }) => {
         const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
         const mine = problems.filter((p) => p.path.startsWith(`parts[${j}]`) || (j === 0 && p.path === 'parts'))
@@ -45,18 +52,22 @@ export async function checkDraft(services: Services, args: { workspaceId: string
           accountId: account.id,
           handle: account.handle,
           network: connector?.displayName ?? account.kind,
-          length: [...part.text].length,
+          length: connector?.measure?.(part.text) ?? [...part.text].length,
           max: account.maxPostLength ?? connector?.limits.maxLength ?? 0,
           problems: [...mine.map((p) => p.message), ...missingAlt],
         }
       }),
     )
   })
+  const targets = accounts.map((account): PreviewTarget => {
+    const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
+    return { accountId: account.id, kind: account.kind, handle: account.handle, displayName: account.displayName, network: connector?.displayName ?? account.kind, look: connector?.look ?? DEFAULT_LOOK }
+  })
   const timing: StoredTiming = { rule: draft.rule, start: draft.start, timezone: draft.timezone, exdates: [], rdates: [] }
   const parsed = SeriesTimingSchema.safeParse(planningTiming(timing, Math.max(1, posts.length)))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, warnings: [] }
+    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, warnings: [], targets }
   }
   const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: Math.min(10_000, Math.max(1, posts.length)) })
   const warnings: string[] = []
@@ -87,6 +98,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
     },
     counters,
     warnings,
+    targets,
   }
 }
 

@@ -7,6 +7,7 @@
  * pending ones move, removed ones are canceled, new ones are planned), all in one transaction → after
  * commit, jobs are scheduled or removed through the pipeline's DeliveryScheduler (planning.server.ts).
  */
+import { listWorkspaceHashtagGroups } from '../hashtag-groups.server'
 import { and, eq } from 'drizzle-orm'
 import { isConnectorKind } from '../../connectors/registry'
 import { listAccounts } from '../../db/queries/accounts'
@@ -180,6 +181,7 @@ export async function loadEditorOptions(services: Services, args: { workspaceId:
       status: a.status,
     })),
     timezones: ['UTC', ...TIMEZONES.filter((z) => z !== 'UTC')],
+    hashtagGroups: await listWorkspaceHashtagGroups(services, args),
   }
 }
 

@@ -39,7 +39,14 @@ const PartSchema = z
 export const PostSchema = z.preprocess(
   (value) => (typeof value === 'string' ? { parts: [{ text: value }] } : value),
   z
-    .object({ parts: z.array(PartSchema, { error: 'parts: a list of { text, images }' }).min(1, { error: 'parts: at least one part' }).max(MAX_THREAD_PARTS, { error: `parts: at most ${MAX_THREAD_PARTS} parts in a thread` }) }, { error: 'posts: each post is a text or { parts }' })
+    .object(
+      {
+        parts: z.array(PartSchema, { error: 'parts: a list of { text, images }' }).min(1, { error: 'parts: at least one part' }).max(MAX_THREAD_PARTS, { error: `parts: at most ${MAX_THREAD_PARTS} parts in a thread` }),
+        /** Posted as a reply right after the post (after its last part), through the thread machinery (decision 091). */
+        firstComment: z.string({ error: 'firstComment: must be text' }).trim().max(10_000, { error: 'firstComment: at most 10000 characters' }).optional(),
+      },
+      { error: 'posts: each post is a text or { parts }' },
+    )
     .strict()
     .superRefine((post, ctx) => {
       post.parts.forEach((part, j) => {
@@ -47,16 +54,27 @@ export const PostSchema = z.preprocess(
         ctx.addIssue({ code: 'custom', path: post.parts.length === 1 ? [] : ['parts', j, 'text'], message: post.parts.length === 1 ? 'posts: a post cannot be empty' : 'text: a part of a thread needs text or an image' })
       })
     })
-    .describe('A post: { parts } (a thread; images need alt text). A plain string is accepted as a one-part post without images.'),
+    .describe('A post: { parts } (a thread; images need alt text), and an optional firstComment posted as a reply right after it. A plain string is accepted as a one-part post without images.'),
 )
-export type PostInput = { parts: Array<{ text: string; images: Array<{ mediaId: string; alt: string }> }> }
+export type PostInput = { parts: Array<{ text: string; images: Array<{ mediaId: string; alt: string }> }>; firstComment?: string }
 
-/** What a step stores for a post (no empty image lists). */
+/** The post's parts as published: its thread, then its first comment as one more reply (decision 091). */
+export function publishedParts(post: PostInput): PostInput['parts'] {
+  return post.firstComment ? [...post.parts, { text: post.firstComment, images: [] }] : post.parts
+}
+
+/**
+ * What a step stores for a post (no empty image lists). A first comment is stored as the thread's last
+ * part, flagged `firstComment`, so publishing, resuming, reconciling and short links treat it as a reply.
+ */
 export function toStepContent(post: PostInput): StepContent {
-  return { parts: post.parts.map((p) => (p.images.length ? { text: p.text, images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : { text: p.text })) }
+  const parts = publishedParts(post).map((p) => (p.images.length ? { text: p.text, images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : { text: p.text }))
+  return post.firstComment ? { parts, firstComment: true } : { parts }
 }
 export function fromStepContent(content: StepContent): PostInput {
-  return { parts: content.parts.map((p) => ({ text: p.text, images: (p.images ?? []).map((i) => ({ mediaId: i.mediaId, alt: i.alt })) })) }
+  const parts = content.parts.map((p) => ({ text: p.text, images: (p.images ?? []).map((i) => ({ mediaId: i.mediaId, alt: i.alt })) }))
+  if (!content.firstComment || parts.length < 2) return { parts }
+  return { parts: parts.slice(0, -1), firstComment: parts.at(-1)!.text }
 }
 
 /** The fields of a series as the editor and the API send them. */
@@ -97,6 +115,7 @@ export type SeriesInput = Omit<z.infer<typeof SeriesInputSchema>, 'posts'> & { p
  */
 export function postsFromForm(form: Record<string, unknown>, options: { forSaving: boolean }): PostInput[] {
   const posts = new Map<number, Map<number, { text: string; images: Map<number, { mediaId: string; alt: string }> }>>()
+  const comments = new Map<number, string>()
   const partOf = (n: number, m: number) => {
     const parts = posts.get(n) ?? new Map()
     posts.set(n, parts)
@@ -106,6 +125,12 @@ export function postsFromForm(form: Record<string, unknown>, options: { forSavin
   }
   for (const [key, value] of Object.entries(form)) {
     if (typeof value !== 'string') continue
+    const comment = /^post-(\d+)-comment$/.exec(key)
+    if (comment) {
+      comments.set(Number(comment[1]), value)
+      partOf(Number(comment[1]), 1)
+      continue
+    }
     const match = /^post-(\d+)(?:-part-(\d+)(?:-(image|alt)-(\d+))?)?$/.exec(key)
     if (!match) continue
     const part = partOf(Number(match[1]), Number(match[2] ?? 1))
@@ -117,13 +142,19 @@ export function postsFromForm(form: Record<string, unknown>, options: { forSavin
     }
   }
   const sorted = <T>(map: Map<number, T>) => [...map.entries()].sort(([a], [b]) => a - b).map(([, v]) => v)
-  const all = sorted(posts).map((parts) => ({ parts: sorted(parts).map((p) => ({ text: p.text, images: sorted(p.images) })) }))
+  const all: PostInput[] = [...posts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([n, parts]) => {
+      const firstComment = comments.get(n)
+      return { parts: sorted(parts).map((p) => ({ text: p.text, images: sorted(p.images) })), ...(firstComment !== undefined && (firstComment.trim() || !options.forSaving) ? { firstComment } : {}) }
+    })
   if (!options.forSaving) return all
-  return all.flatMap((post) => {
+  return all.flatMap((post): PostInput[] => {
     const parts = post.parts.filter((p) => p.text.trim() || p.images.length)
     if (parts.length === 0) return []
-    if (parts.length === 1 && parts[0]!.images.length === 0) return splitPosts(parts[0]!.text).map((text) => ({ parts: [{ text, images: [] }] }))
-    return [{ parts }]
+    const comment = post.firstComment ? { firstComment: post.firstComment } : {}
+    if (parts.length === 1 && parts[0]!.images.length === 0 && !post.firstComment) return splitPosts(parts[0]!.text).map((text) => ({ parts: [{ text, images: [] }] }))
+    return [{ parts, ...comment }]
   })
 }
 
@@ -151,7 +182,7 @@ export function splitPosts(text: string): string[] {
 
 export const DraftSchema = z.object({
   posts: z
-    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.string(), alt: z.string() })) })).max(MAX_THREAD_PARTS) }))
+    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.string(), alt: z.string() })) })).max(MAX_THREAD_PARTS), firstComment: z.string().optional() }))
     .max(MAX_POSTS),
   accountIds: z.array(z.string()),
   rule: z.string(),

@@ -8,7 +8,7 @@ import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
 import { readImages } from '../media.server'
 import type { Services } from '../services.server'
 import { InputError } from '../errors'
-import type { PostInput, SeriesInput } from './schemas'
+import { publishedParts, type PostInput, type SeriesInput } from './schemas'
 
 /** Accounts must be the workspace's; posts must pass each target network's validation (as publishing would). */
 export async function checkTargetsAndPosts(services: Services, args: { workspaceId: string; input: SeriesInput }): Promise<void> {
@@ -45,7 +45,7 @@ export async function imagesOf(services: Services, args: { workspaceId: string; 
 /** What the connectors validate and publish: the parts with their images' bytes and alt text. */
 export function channelContent(post: PostInput, images: ImageBytes): ChannelContent {
   return {
-    parts: post.parts.map((part) => ({
+    parts: publishedParts(post).map((part) => ({
       text: part.text,
       ...(part.images.length
         ? { media: part.images.flatMap((i) => { const found = images.get(i.mediaId); return found ? [{ mimeType: found.mimeType, data: found.data, altText: i.alt }] : [] }) }
@@ -59,6 +59,7 @@ function problemField(i: number, post: PostInput, problem: ContentProblem): { fi
   const match = /^parts\[(\d+)\](?:\.(text|media)(?:\[(\d+)\])?)?/.exec(problem.path)
   if (!match) return { field: `posts.${i}`, where: `post ${i + 1}` }
   const j = Number(match[1])
+  if (j === post.parts.length && post.firstComment) return { field: `posts.${i}.firstComment`, where: `the first comment of post ${i + 1}` }
   const where = post.parts.length > 1 ? `post ${i + 1}, part ${j + 1} of the thread,` : `post ${i + 1}`
   if (match[2] === 'media') return { field: `posts.${i}.parts.${j}.images${match[3] !== undefined ? `.${match[3]}` : ''}`, where }
   return { field: `posts.${i}.parts.${j}.text`, where }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, eq, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
 import type { Clock } from '../../domain/clock'
+import type { PostingSchedule } from '../../domain/queue/slots'
 import type { Db, DbOrTx } from '../client'
 import { accounts } from '../schema'
 import { openCredentials, sealCredentials, type Keyring } from '../vault'
@@ -132,6 +133,22 @@ export async function listAccounts(db: DbOrTx, args: { workspaceId: string }): P
 export async function getAccount(db: DbOrTx, args: { workspaceId: string; accountId: string }): Promise<AccountSummary | null> {
   const [row] = await db.select(summaryColumns).from(accounts).where(scoped(args))
   return (row as AccountSummary | undefined) ?? null
+}
+
+/** The posting schedules (queues, decision 091) of these accounts of the workspace; an account without one is left out. */
+export async function listPostingSchedules(db: DbOrTx, args: { workspaceId: string; accountIds: string[] }): Promise<Array<{ accountId: string; schedule: PostingSchedule }>> {
+  if (args.accountIds.length === 0) return []
+  const rows = await db
+    .select({ accountId: accounts.id, schedule: accounts.postingSchedule })
+    .from(accounts)
+    .where(and(eq(accounts.workspaceId, args.workspaceId), inArray(accounts.id, args.accountIds)))
+  return rows.flatMap((r) => (r.schedule ? [{ accountId: r.accountId, schedule: r.schedule }] : []))
+}
+
+/** Replace an account's posting schedule (null removes it). False when the workspace has no such account. */
+export async function setPostingSchedule(db: DbOrTx, args: { workspaceId: string; accountId: string; schedule: PostingSchedule | null; clock: Clock }): Promise<boolean> {
+  const rows = await db.update(accounts).set({ postingSchedule: args.schedule, updatedAt: args.clock.now() }).where(scoped(args)).returning({ id: accounts.id })
+  return rows.length > 0
 }
 
 export async function getAccountCredentials(db: DbOrTx, args: { workspaceId: string; accountId: string; keyring: Keyring }): Promise<Credentials> {

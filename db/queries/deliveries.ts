@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, ne, type SQL } from 'drizzle-orm'
 import type { Clock } from '../../domain/clock'
 import type { DeliveryState } from '../../domain/delivery'
 import type { Db, DbOrTx } from '../client'
@@ -343,6 +343,26 @@ export async function listDeliveries(
     .from(deliveries)
     .where(and(...conditions))
     .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
+}
+
+/**
+ * The due instants after `after` of the pending deliveries to these accounts (the queue's taken slots,
+ * decision 091), leaving out one series' own (the one being edited: its post may keep its slot).
+ */
+export async function listPendingDueTimes(
+  db: DbOrTx,
+  args: { workspaceId: string; accountIds: string[]; after: Date; exceptSequenceId?: string },
+): Promise<Date[]> {
+  if (args.accountIds.length === 0) return []
+  const conditions: SQL[] = [
+    eq(deliveries.workspaceId, args.workspaceId),
+    inArray(deliveries.accountId, args.accountIds),
+    pending,
+    gt(deliveries.dueAt, args.after),
+  ]
+  if (args.exceptSequenceId) conditions.push(ne(deliveries.sequenceId, args.exceptSequenceId))
+  const rows = await db.selectDistinct({ dueAt: deliveries.dueAt }).from(deliveries).where(and(...conditions)).orderBy(asc(deliveries.dueAt))
+  return rows.map((r) => r.dueAt)
 }
 
 // ─── Reading for people (the dashboard, the UI banner, /healthz) ──────────────────────────────────

@@ -1,4 +1,5 @@
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import type { PostingSchedule } from '../../domain/queue/slots'
 import { instant } from './columns'
 import { workspaceRef } from './workspaces'
 
@@ -27,6 +28,8 @@ export const accounts = pgTable(
     /** `connected` | `reconnect_needed` | `disconnected` */
     status: text('status').notNull().default('connected'),
     statusReason: text('status_reason'),
+    /** Its queue (decision 091): weekday + local time slots in a zone that "Add to queue" fills. Null: none. */
+    postingSchedule: jsonb('posting_schedule').$type<PostingSchedule>(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

@@ -11,6 +11,8 @@ import { workspaceRef } from './workspaces'
  */
 export type StepContent = {
   parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }>
+  /** The last part is the post's first comment (a reply right after it, decision 091), not part of the thread people wrote. */
+  firstComment?: true
   /** An email step (drips): subject and Markdown body with merge fields (domain/email/template.ts). */
   email?: { subject: string; markdown: string }
   /** An action step (drips, decision 079): what it does instead of sending an email. */

@@ -62,6 +62,7 @@ beforeAll(async () => {
   const contact = await api('POST', '/contacts', { email: 'fuzz-contact@example.com', name: 'Fuzz' })
   const segment = await api('POST', '/segments', { name: 'Fuzzed', rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } })
   const scoreRule = await api('POST', '/score-rules', { on: 'event', name: 'fuzzed', points: 3 })
+  const hashtagGroup = await api('POST', '/hashtag-groups', { name: 'Fuzzed', hashtags: ['#fuzz'] })
   const spareTokenId = /name="tokenId" value="([^"]+)"/.exec(spare)?.[1] ?? '00000000-0000-4000-8000-000000000000'
   const claims = { workspaceId, contactId: contact.id }
   Object.assign(params, {
@@ -69,6 +70,7 @@ beforeAll(async () => {
     $dripId: drip.id,
     $segmentId: segment.id,
     $ruleId: scoreRule.id,
+    $groupId: hashtagGroup.id,
     $contactId: contact.id,
     $formId: form.id,
     $tokenId: spareTokenId,
@@ -104,6 +106,8 @@ beforeAll(async () => {
     ['POST', '/api/v1/segments/preview', { rule: { match: 'all', conditions: [{ kind: 'tag', tag: 'vip', has: true }] } }],
     ['POST', '/api/v1/score-rules', { on: 'event', name: 'demo_booked', points: 10 }],
     ['PUT', `/api/v1/score-rules/${scoreRule.id}`, { on: 'inactive', points: -5, everyDays: 30 }],
+    ['POST', '/api/v1/hashtag-groups', { name: 'Garden', hashtags: '#garden spring' }],
+    ['PUT', `/api/v1/accounts/${accountId}/queue`, { timezone: 'Europe/Berlin', slots: [{ day: 'MO', time: '09:00' }] }],
     ['POST', '/api/v1/recurrence/preview', { rule: 'FREQ=DAILY;COUNT=2', start: '2030-01-01T09:00', timezone: 'UTC' }],
     ['POST', '/api/v1/drips/preview-timeline', { timezone: 'UTC', quietHours: { start: '22:00', end: '07:00' }, steps: [{ delay: 'P0D' }, { delay: 'P1D', after: 'enrollment' }], zone: 'Asia/Tokyo' }],
   ]

@@ -135,6 +135,32 @@ describe('threads and images', () => {
     expect(check.counters[0][1][0].problems.length).toBe(2)
   })
 
+  it('the live check counts as the network does (a link weighs 23 on Mastodon) and describes each account for the preview', async () => {
+    const csrf = csrfTokenOf(await (await browser.get('/app/series/new')).text())
+    const text = 'Read https://example.com/a/rather/long/path/to/an/article/about/gardens'
+    const check = await (await browser.post('/app/series/check', { csrf, ...form({ 'post-1': text }) })).json()
+    expect(check.counters[0][0][0]).toMatchObject({ length: 'Read '.length + 23, max: 500, problems: [] })
+    expect(check.targets).toEqual([{ accountId, kind: 'mastodon', handle: 'team@social.example', displayName: null, network: 'Mastodon', look: { layout: 'card', linkCard: true } }])
+  })
+
+  it('keeps a first comment as the reply after the post: stored as the last part, counted and checked like one, refused naming it', async () => {
+    const csrf = csrfTokenOf(await (await browser.get('/app/series/new')).text())
+    const check = await (await browser.post('/app/series/check', { csrf, ...form({ 'post-1': 'The post', 'post-1-comment': 'c'.repeat(501) }) })).json()
+    expect(check.counters[0]).toHaveLength(2)
+    expect(check.counters[0][1][0]).toMatchObject({ length: 501, max: 500 })
+    const tooLong = await browser.submit('/app/series/new', form({ name: 'With comment', 'post-1': 'The post', 'post-1-comment': 'c'.repeat(501) }))
+    expect(tooLong.status).toBe(400)
+    expect(await tooLong.text()).toContain('Post 1, first comment: the first comment of post 1 on @team@social.example')
+
+    const saved = await browser.submit('/app/series/new', form({ name: 'With comment', 'post-1': 'The post --- not split', 'post-1-comment': 'Links in the comment: https://example.com' }))
+    expect(saved.status).toBe(302)
+    const seriesId = /\/app\/(?:series\/|calendar\?series=)([0-9a-f-]{36})/.exec(saved.headers.get('location')!)![1]!
+    const [step] = await listSteps(app.services.database.db, { workspaceId, sequenceId: seriesId })
+    expect(step!.content).toEqual({ parts: [{ text: 'The post --- not split' }, { text: 'Links in the comment: https://example.com' }], firstComment: true })
+    const page = await (await browser.get(`/app/series/${seriesId}`)).text()
+    expect(page).toContain('First comment on post 1')
+  })
+
   it('takes threads with images through the API', async () => {
     const token = /trk_[A-Za-z0-9_-]+/.exec(await (await browser.submit('/app/settings/tokens', { intent: 'create', name: 'api' })).text())![0]
     const image = await (await upload(browser, PNG)).json()

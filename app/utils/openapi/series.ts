@@ -19,7 +19,7 @@ const SeriesSchema = z.object({
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
   posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
   content: z
-    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.uuid(), alt: z.string() })) })) }))
+    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.uuid(), alt: z.string() })) })), firstComment: z.string().optional().describe('Posted as a reply right after the post') }))
     .describe('Each post with its thread parts and images (what PUT takes back)'),
   accountIds: z.array(z.uuid()),
   deliveries: z.array(
