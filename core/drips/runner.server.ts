@@ -53,6 +53,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
     if (report.batches > 0) await deps.heartbeat?.()
     const now = clock.now()
     const claimId = randomUUID()
+    const claimedAt = performance.now()
     const batch = await claimDueEnrollments(db, {
       now,
       limit: deps.batchSize ?? 200,
@@ -67,7 +68,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
     report.claimed += batch.length
     const last = batch[batch.length - 1]!
     cursor = { at: last.nextDueAt, id: last.id }
-    await runBatch(deps, { batch, claimId, drips, segments, senders, channelCache, now, report })
+    await runBatch(deps, { batch, claimId, claimedAt, drips, segments, senders, channelCache, now, report })
   }
   return report
 }
@@ -95,7 +96,7 @@ async function senderFor(deps: { db: Db; keyring: Keyring }, senders: Map<string
 
 async function runBatch(
   deps: DripRunnerDeps,
-  args: { batch: ClaimedEnrollment[]; claimId: string; drips: Map<string, DripWithSteps>; segments: Map<string, SegmentRule>; senders: Map<string, SenderContext>; channelCache: Map<string, unknown>; now: Date; report: DripPassReport },
+  args: { batch: ClaimedEnrollment[]; claimId: string; claimedAt: number; drips: Map<string, DripWithSteps>; segments: Map<string, SegmentRule>; senders: Map<string, SenderContext>; channelCache: Map<string, unknown>; now: Date; report: DripPassReport },
 ): Promise<void> {
   const { batch, claimId, drips, now, report } = args
   const settlements: Settlement[] = []
@@ -185,7 +186,7 @@ async function runBatch(
   })
   for (const item of actions) await runAction(deps, { item, claimId, report })
   if (queue.length === 0) return
-  await sendQueue(deps, { queue, claimId, report, retryAt })
+  await sendQueue(deps, { queue, claimId, report, retryAt, claimedAt: args.claimedAt })
 }
 
 /** The runner's dependencies from the process's services (the registry's pooled SMTP connector, signed links). */
@@ -196,6 +197,7 @@ export function dripRunnerDeps(services: Services, overrides: Partial<DripRunner
     keyring: services.keyring,
     email: overrides.email ?? emailConnector(services),
     sms: services.connectors?.sms,
+    mail: services.connectors?.mail,
     smsStatusUrl: (workspaceId) => smsWebhookUrls(services, workspaceId).statusUrl,
     compose: (args) => composeEmail(services, { ...args, tracked: true }),
     webhook: { fetch: webhookGuard(services.config.ALLOW_PRIVATE_NETWORK_HOSTS === true).fetch },

@@ -13,7 +13,7 @@ import type { DripPassReport, DripRunnerDeps, SendItem } from './steps/types'
  * the suppression list, the contact's status and the channel's own conditions. So at most one message
  * per worker is ever in flight without its outcome recorded.
  */
-export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date }): Promise<void> {
+export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date; /** performance.now() when the batch was claimed: the lease runs from there. */ claimedAt: number }): Promise<void> {
   const { queue, claimId, report } = args
   const { db, clock } = deps
   const late: Settlement[] = []
@@ -29,11 +29,12 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
   }
   let nextMessage = render(queue[0]!)
   let stopAt = queue.length
-  const started = performance.now()
+  const started = args.claimedAt
   const leaseMs = deps.leaseMs ?? 120_000
   let leaseSpent = false
   for (let i = 0; i < stopAt; i++) {
-    // Never send on a claim that may have expired: past 80% of the lease (wall time), give the rest back.
+    // Never send on a claim that may have expired: past 80% of the lease (wall time since the claim, planning and
+    // address verification included), give the rest back.
     if (performance.now() - started > leaseMs * 0.8) {
       stopAt = i
       leaseSpent = true

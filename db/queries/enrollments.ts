@@ -1,3 +1,4 @@
+import type { PostalAddress, PostalVerification } from '../../domain/mail/address'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
@@ -128,6 +129,9 @@ export type ClaimedEnrollment = {
     phone: string | null
     /** When the contact gave SMS consent (null: none; SMS steps skip the contact). */
     smsConsentAt: string | null
+    /** A US postal address for direct-mail steps (decision 089), and Lob's verdict on it once verified. */
+    postalAddress: PostalAddress | null
+    postalVerification: PostalVerification | null
   }
   suppressed: boolean
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
@@ -168,7 +172,8 @@ export async function claimDueEnrollments(
       'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
                                    'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
-                                   'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at'),
+                                   'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
+                                   'postalAddress', k.postal_address, 'postalVerification', k.postal_verification),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
       'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
@@ -234,7 +239,8 @@ export type SendMark = {
   dueAt: Date
   at: Date
   /** An SMS step: also requires a phone, SMS consent and a number not suppressed for SMS (decision 081). */
-  channel?: 'sms'
+  /** A direct-mail step: also requires a postal address not found undeliverable (decision 089). */
+  channel?: 'sms' | 'mail'
 }
 
 export type MarkResult =
@@ -285,7 +291,8 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), facts AS (
       SELECT n.*, k.status AS contact_status,
         (n.channel IS NOT DISTINCT FROM 'sms' AND (k.phone IS NULL OR k.sms_consent IS NULL
-          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone))) AS channel_blocked,
+          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone)))
+        OR (n.channel IS NOT DISTINCT FROM 'mail' AND k.postal_address IS NULL) AS channel_blocked,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
         EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
                 WHERE e.id = n.enrollment_id AND e.claim_id = n.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active

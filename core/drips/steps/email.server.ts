@@ -8,7 +8,7 @@ import type { SendStepKind } from './types'
 /** The email step (the default kind): composed with tracked links, sent through the workspace's sender; a hard bounce suppresses the address. */
 export const emailStep: SendStepKind = {
   name: 'email',
-  handles: (step) => !step.content.action && !step.content.sms,
+  handles: (step) => !step.content.action && !step.content.sms && !step.content.mail,
   async prepare(_deps, { sender }) {
     return { ready: { kind: emailStep, credentials: sender.credentials } }
   },

@@ -32,6 +32,8 @@ export type DripRunnerDeps = {
   email: Connector
   /** SMS steps (decision 081): the registry's Twilio connector; absent, SMS steps wait as with a missing sender. */
   sms?: Connector
+  /** Direct-mail steps (decision 089): the registry's Lob connector; absent, mail steps wait. */
+  mail?: Connector
   /** Where Twilio posts an SMS's status changes (APP_URL/webhooks/twilio/<workspace>/status). */
   smsStatusUrl?: (workspaceId: string) => string
   compose: ComposeEmail
@@ -79,9 +81,9 @@ export type Refusal = { hardBounce: boolean; refused: 'opted_out' | 'invalid_num
 
 /** One sending step kind. */
 export interface SendStepKind {
-  readonly name: 'email' | 'sms'
+  readonly name: 'email' | 'sms' | 'mail'
   /** The mark statement's extra check for this channel (db/queries/enrollments.ts `recordAndMark`). */
-  readonly markChannel?: 'sms'
+  readonly markChannel?: 'sms' | 'mail'
   /** Why a send whose mark failed only that channel check is skipped (the enrollment goes on). */
   readonly blockedReason?: string
   handles(step: DripStep): boolean
