@@ -7,7 +7,7 @@ import { describeAction, type DripAction } from '#domain/drip/actions'
 
 type Drip = {
   name: string
-  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; counts: StepCounts }>
+  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; mail?: { piece: string } | null; counts: StepCounts }>
   funnel: Array<{ reached: number; rate: number }>
   totals: { enrolled: number }
 }
