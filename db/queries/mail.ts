@@ -58,7 +58,7 @@ export async function recordMailTracking(db: DbOrTx, args: { workspaceId: string
       .onConflictDoNothing()
       .returning({ id: mailTrackingEvents.id })
     if (inserted.length === 0) return false
-    await tx.execute(sql`UPDATE deliveries d SET provider_status = latest.type, updated_at = ${args.at}, version = d.version + 1
+    await tx.execute(sql`UPDATE deliveries d SET provider_status = latest.type, updated_at = ${args.at.toISOString()}::timestamptz, version = d.version + 1
       FROM (SELECT type FROM mail_tracking_events WHERE delivery_id = ${args.deliveryId} ORDER BY occurred_at DESC, created_at DESC LIMIT 1) latest
       WHERE d.id = ${args.deliveryId} AND d.workspace_id = ${args.workspaceId}`)
     return true
