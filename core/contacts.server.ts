@@ -33,6 +33,9 @@ import type { ContactStatus, FieldType } from '../domain/email/types'
 import { recordComplaint } from './complaints.server'
 import { InputError } from './errors'
 import { normalisePhone } from '../domain/sms/phone'
+import { PostalAddressSchema, type PostalAddress } from '../domain/mail/address'
+import { parseInput } from './parse-input'
+import { z } from 'zod'
 import { listScoreHistory } from './score-rules.server'
 import type { Services } from './services.server'
 
@@ -52,6 +55,8 @@ export type ContactCreateInput = {
   phone?: string | null
   /** SMS consent (decision 081): needs a phone; null withdraws it. */
   smsConsent?: { source?: string; text: string | null; at?: string } | null
+  /** A US postal address for direct-mail steps (decision 089), checked by the API's schema; null removes it. */
+  postalAddress?: PostalAddress | null
 }
 export type ContactUpdateInput = Partial<Omit<ContactCreateInput, 'status'>> & { status?: 'subscribed' | 'unsubscribed' | 'complained' }
 
@@ -158,7 +163,7 @@ export async function createContactFromApi(services: Services, args: { workspace
     if (!created) throw new InputError('email', `A contact with the address ${input.email} already exists`, { status: 409 })
     await insertConsentRecord(tx, { workspaceId, contactId: contact.id, source: 'api', ip: null, consentText: null, givenAt: at })
     if (input.status === 'unsubscribed') await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'manual', detail: 'created unsubscribed through the API', at })
-    const sms = smsPatch({ input, current: { phone: null, smsConsent: null }, at })
+    const sms = { ...smsPatch({ input, current: { phone: null, smsConsent: null }, at }), ...postalPatch({ input, current: { postalAddress: null } }) }
     if (Object.keys(sms).length) await updateContact(tx, { workspaceId, contactId: contact.id, patch: sms, at })
     return (await getContact(tx, { workspaceId, contactId: contact.id }))!
   })
@@ -180,7 +185,7 @@ export async function updateContactFromApi(services: Services, args: { workspace
     if (input.timezone !== undefined) patch.timezone = input.timezone
     if (input.tags !== undefined) patch.tags = [...new Set(input.tags)]
     if (input.fields !== undefined) patch.fields = await checkedFields(tx, workspaceId, input.fields, contact.fields)
-    Object.assign(patch, smsPatch({ input, current: contact, at }))
+    Object.assign(patch, smsPatch({ input, current: contact, at }), postalPatch({ input, current: contact }))
     await updateContact(tx, { workspaceId, contactId, patch, at })
     if (input.status === 'unsubscribed' && contact.status !== 'unsubscribed') {
       await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })
@@ -217,6 +222,16 @@ function smsPatch(args: { input: Pick<ContactCreateInput, 'phone' | 'smsConsent'
     }
   }
   return patch
+}
+
+const PostalInputSchema = z.object({ postalAddress: PostalAddressSchema })
+
+/** The postal address part of a contact change: a new address drops Lob's verdict on the old one (verified again before the next piece). */
+function postalPatch(args: { input: Pick<ContactCreateInput, 'postalAddress'>; current: Pick<Contact, 'postalAddress'> }): ContactPatch {
+  if (args.input.postalAddress === undefined) return {}
+  const address = args.input.postalAddress ? parseInput(PostalInputSchema, { postalAddress: args.input.postalAddress }).postalAddress : null
+  if (JSON.stringify(address) === JSON.stringify(args.current.postalAddress ?? null)) return {}
+  return { postalAddress: address, postalVerification: null }
 }
 
 /** Back to `subscribed` after an unsubscribe; a bounced or complained address stays suppressed. */

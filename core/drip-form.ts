@@ -6,6 +6,7 @@
  * path (`steps.1.delay`) names the field the editor shows it under.
  */
 import type { DripAction } from '../domain/drip/actions'
+import type { MailStep } from '../domain/mail/piece'
 import { parseIsoDuration } from '../domain/timing/duration'
 import { actionFieldOfErrorPath, actionToForm, emptyAction, formDataToAction, formToAction, type DripFormAction } from './drip-form-actions'
 import { EMAIL_ACTIVITIES, MAX_TRIGGERS, STEP_KINDS, type StepKind, type DripCondition, type DripInput, type DripSettings, type DripStepSettings, type DripTrigger, type DripTriggerKind, type EmailActivity, type OnFalse } from '../domain/drip/schema'
@@ -44,6 +45,7 @@ export type DripFormStep = DripFormAction & {
   subject: string
   markdown: string
   text: string
+} & DripFormMail & {
   delayAmount: string
   delayUnit: DelayUnit
   after: 'previous-step' | 'enrollment'
@@ -57,6 +59,24 @@ export type DripFormStep = DripFormAction & {
   conditionJson: string
   /** `skip`, `exit` or `goto:N` (1-based). */
   onFalse: string
+}
+
+/** A direct-mail step's fields (decision 089), named as posted (`steps.N.mail.front`) so the schema's errors land on them. */
+export type DripFormMail = { 'mail.piece': 'postcard' | 'letter'; 'mail.front': string; 'mail.back': string; 'mail.size': string; 'mail.file': string; 'mail.pages': string }
+
+const emptyMail = (): DripFormMail => ({ 'mail.piece': 'postcard', 'mail.front': '', 'mail.back': '', 'mail.size': '4x6', 'mail.file': '', 'mail.pages': '1' })
+
+function mailToForm(m: MailStep | null | undefined): DripFormMail {
+  if (!m) return emptyMail()
+  return { 'mail.piece': m.piece, 'mail.front': m.front ?? '', 'mail.back': m.back ?? '', 'mail.size': m.size ?? '4x6', 'mail.file': m.file ?? '', 'mail.pages': String(m.pages ?? 1) }
+}
+
+/** The form's mail fields as the schema's `mail` (empty parts left out so the schema names what is missing). */
+function formToMail(m: DripFormMail) {
+  const part = (v: string) => (v.trim() === '' ? undefined : v)
+  return m['mail.piece'] === 'letter'
+    ? { piece: 'letter' as const, file: part(m['mail.file']), pages: m['mail.pages'].trim() === '' ? undefined : (m['mail.pages'] as unknown as number) }
+    : { piece: 'postcard' as const, front: part(m['mail.front']), back: part(m['mail.back']), size: (m['mail.size'] || '4x6') as '4x6' }
 }
 
 export type DripFormValues = {
@@ -82,7 +102,7 @@ export type DripFormValues = {
 }
 
 export function emptyStep(): DripFormStep {
-  return { ...emptyAction(), id: '', kind: 'email', subject: '', markdown: '', text: '', delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
+  return { ...emptyAction(), id: '', kind: 'email', subject: '', markdown: '', text: '', ...emptyMail(), delayAmount: '0', delayUnit: 'days', after: 'previous-step', condition: 'none', conditionStep: '1', conditionEvent: '', conditionSegment: '', conditionDays: '', conditionJson: '', onFalse: 'skip' }
 }
 
 /**
@@ -206,7 +226,7 @@ function formToOnFalse(v: string): unknown {
 }
 
 /** A stored drip as the editor's values. */
-export function dripToFormValues(d: { name: string; timezone: string; utm?: boolean; campaign?: string | null; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
+export function dripToFormValues(d: { name: string; timezone: string; utm?: boolean; campaign?: string | null; settings: DripSettings; steps: Array<{ id: string; subject: string; markdown: string; text?: string; mail?: MailStep | null; kind?: StepKind; action?: DripAction | null; settings: DripStepSettings }> }): DripFormValues {
   const defaults = newDripValues(d.timezone)
   return {
     ...defaults,
@@ -226,7 +246,7 @@ export function dripToFormValues(d: { name: string; timezone: string; utm?: bool
     quietEnd: d.settings.quietHours?.end ?? defaults.quietEnd,
     steps: d.steps.map((s) => {
       const delay = delayToAmount(s.settings.delay)
-      return { ...emptyStep(), ...actionToForm(s.action), kind: s.kind ?? (s.action ? 'action' : 'email'), id: s.id, subject: s.subject, markdown: s.markdown, text: s.text ?? '', delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
+      return { ...emptyStep(), ...actionToForm(s.action), kind: s.kind ?? (s.action ? 'action' : 'email'), id: s.id, subject: s.subject, markdown: s.markdown, text: s.text ?? '', ...mailToForm(s.mail), delayAmount: delay.amount, delayUnit: delay.unit, after: s.settings.after, ...conditionToForm(s.settings.condition), onFalse: onFalseToForm(s.settings.onFalse) }
     }),
   }
 }
@@ -292,7 +312,7 @@ export function formValuesToInput(v: DripFormValues): DripInput {
     steps: v.steps.map((s) => ({
       id: s.id || undefined,
       kind: s.kind,
-      ...(s.kind === 'action' ? { action: formToAction(s) as DripAction } : s.kind === 'sms' ? { text: s.text } : { subject: s.subject, markdown: s.markdown }),
+      ...(s.kind === 'action' ? { action: formToAction(s) as DripAction } : s.kind === 'sms' ? { text: s.text } : s.kind === 'mail' ? { mail: formToMail(s) } : { subject: s.subject, markdown: s.markdown }),
       delay: amountToDelay(s.delayAmount, s.delayUnit),
       after: s.after,
       condition: formToCondition(s) as DripCondition | undefined,
@@ -325,6 +345,12 @@ export function formDataToValues(form: FormData): DripFormValues {
       subject: get(`${p}subject`),
       markdown: get(`${p}markdown`),
       text: get(`${p}text`),
+      'mail.piece': pick(`${p}mail.piece`, ['postcard', 'letter'] as const, 'postcard'),
+      'mail.front': get(`${p}mail.front`),
+      'mail.back': get(`${p}mail.back`),
+      'mail.size': get(`${p}mail.size`),
+      'mail.file': get(`${p}mail.file`),
+      'mail.pages': get(`${p}mail.pages`),
       delayAmount: get(`${p}delayAmount`),
       delayUnit: pick(`${p}delayUnit`, DELAY_UNITS, 'days'),
       after: pick(`${p}after`, ['previous-step', 'enrollment'] as const, 'previous-step'),

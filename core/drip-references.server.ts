@@ -1,3 +1,4 @@
+import { mailTemplates } from '../domain/mail/piece'
 import type { DbOrTx } from '../db/client'
 import { listFieldDefinitions } from '../db/queries/contacts'
 import { ownedDripIds, ownedDripReferences } from '../db/queries/drips'
@@ -7,7 +8,7 @@ import { describeTemplateProblem, templateProblems } from '../domain/email/liqui
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
-export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject?: string; markdown?: string; /** An SMS step's text. */ text?: string; condition?: DripCondition; action?: DripAction }> }
+export type DripReferences = { triggers: DripTrigger[]; steps: Array<{ subject?: string; markdown?: string; /** An SMS step's text. */ text?: string; /** A direct-mail step's HTML. */ mail?: { front?: string; back?: string; file?: string }; condition?: DripCondition; action?: DripAction }> }
 
 export type ReferenceProblem = { field: string; message: string }
 
@@ -38,6 +39,10 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
     for (const part of ['subject', 'markdown', 'text'] as const) {
       const [first] = templateProblems(step[part] ?? '', { fieldKeys })
       if (first) problem(`steps.${i}.${part}`, `step ${i + 1} ${part === 'subject' ? 'subject' : part === 'text' ? 'text message' : 'message'}, ${describeTemplateProblem(first, fieldKeys)}`)
+    }
+    for (const { part, html } of step.mail ? mailTemplates(step.mail) : []) {
+      const [first] = templateProblems(html, { fieldKeys })
+      if (first) problem(`steps.${i}.mail.${part}`, `step ${i + 1} ${part === 'file' ? 'letter' : `${part} of the postcard`}, ${describeTemplateProblem(first, fieldKeys)}`)
     }
   })
   problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))

@@ -1,3 +1,4 @@
+import type { MailStep } from '../domain/mail/piece'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import { campaignTag } from '../domain/campaign'
@@ -24,6 +25,7 @@ import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { mailability } from './contacts.server'
 import { InputError } from './errors'
 import { dripReferenceProblems, requireValidDripReferences } from './drip-references.server'
+import { mailConfigured } from './mail.server'
 import { smsConfigured } from './sms.server'
 import type { Services } from './services.server'
 
@@ -42,6 +44,8 @@ export type DripStepView = {
   action: DripAction | null
   /** An SMS step's text (decision 081); empty for other kinds. */
   text: string
+  /** A direct-mail step's postcard or letter (decision 089); null for other kinds. */
+  mail: MailStep | null
   subject: string
   markdown: string
   settings: DripStepSettings
@@ -130,6 +134,7 @@ function splitInput(input: DripInputParsed, keptSecret?: string): { settings: Dr
     markdown: s.markdown ?? '',
     action: s.kind === 'action' ? s.action : undefined,
     sms: s.kind === 'sms' ? { text: s.text ?? '' } : undefined,
+    mail: s.kind === 'mail' ? s.mail : undefined,
     settings: { delay: s.delay, after: s.after, window: s.window, quietHours: s.quietHours, condition: s.condition, onFalse: s.onFalse },
   }))
   return { settings, steps }
@@ -171,8 +176,14 @@ export async function activationProblems(services: Services, drip: DripWithSteps
   if (drip.steps.length === 0) problems.push({ field: 'steps', message: 'Add at least one step' })
   const seen = new Set<string>()
   let sms = drip.steps.some((s) => s.content.sms) ? await smsConfigured(services, { workspaceId: drip.drip.workspaceId }) : true
+  let mail = drip.steps.some((s) => s.content.mail) ? await mailConfigured(services, { workspaceId: drip.drip.workspaceId }) : true
   drip.steps.forEach((step, i) => {
     if (step.content.action) return
+    if (step.content.mail) {
+      if (!mail) problems.push({ field: 'mail', message: 'Set up direct mail (Lob API key and return address) under Settings → Direct mail first' })
+      mail = true
+      return
+    }
     if (step.content.sms) {
       if (!sms) problems.push({ field: 'sms', message: 'Set up SMS (Twilio account SID, auth token and a from number) under Settings → SMS first' })
       sms = true
@@ -186,7 +197,7 @@ export async function activationProblems(services: Services, drip: DripWithSteps
     }
   })
   // Every trigger still names a form, segment or date field of the workspace (a field may have been deleted since the save).
-  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', text: s.content.sms?.text, condition: s.settings.condition, action: s.content.action }))
+  const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', text: s.content.sms?.text, mail: s.content.mail, condition: s.settings.condition, action: s.content.action }))
   for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, dripId: drip.drip.id, drip: { triggers: drip.drip.settings.triggers, steps } })) {
     if (!seen.has(p.field)) problems.push(p)
     seen.add(p.field)
@@ -265,7 +276,8 @@ function toView(d: DripWithSteps, stats: DripStats): DripView {
     return {
       id: step.id,
       position: step.position,
-      kind: step.content.action ? 'action' : step.content.sms ? 'sms' : 'email',
+      kind: step.content.action ? 'action' : step.content.sms ? 'sms' : step.content.mail ? 'mail' : 'email',
+      mail: step.content.mail ?? null,
       action: step.content.action ?? null,
       text: step.content.sms?.text ?? '',
       subject: step.content.email?.subject ?? '',

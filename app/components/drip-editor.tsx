@@ -4,6 +4,8 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react'
 import { CsrfInput } from './csrf-input'
 import { ActionStepFields } from './drip-step-action'
 import { SmsStepFields } from './drip-step-sms'
+import { MailStepFields } from './drip-step-mail'
+import type { MailPrices } from '#domain/mail/address'
 import { DripTimeline } from './drip-timeline'
 import { DripTriggerFields } from './drip-triggers'
 import { StepPreview, useStepPreview } from './step-preview'
@@ -22,6 +24,8 @@ export type DripEditorOptions = {
   mergeFields: string[]
   /** SMS steps (decision 081): whether Twilio is set up, and the price per segment the editor shows a cost with. */
   sms: { configured: boolean; pricePerSegment: number; currency: string }
+  /** Direct-mail steps (decision 089): whether Lob is set up, and the prices the editor estimates a piece with. */
+  mail: { configured: boolean; prices: MailPrices; currency: string }
 }
 
 const WEEKDAY_LABELS: Record<string, string> = { MO: 'Mon', TU: 'Tue', WE: 'Wed', TH: 'Thu', FR: 'Fri', SA: 'Sat', SU: 'Sun' }
@@ -277,6 +281,7 @@ function StepFields(props: {
             <Radio value="email" label="Email" />
             <Radio value="action" label="Action" />
             <Radio value="sms" label="SMS" />
+            <Radio value="mail" label="Postcard or letter" />
           </Group>
         </Radio.Group>
         <Group grow align="flex-start">
@@ -370,6 +375,8 @@ function StepFields(props: {
           <ActionStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
         ) : step.kind === 'sms' ? (
           <SmsStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
+        ) : step.kind === 'mail' ? (
+          <MailStepFields index={i} step={step} errors={errors} options={props.options} onChange={props.onChange} />
         ) : (
           <EmailStepFields {...props} />
         )}

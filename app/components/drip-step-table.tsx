@@ -7,7 +7,7 @@ import { describeAction, type DripAction } from '#domain/drip/actions'
 
 type Drip = {
   name: string
-  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; counts: StepCounts }>
+  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; mail?: { piece: string } | null; counts: StepCounts }>
   funnel: Array<{ reached: number; rate: number }>
   totals: { enrolled: number }
 }
@@ -75,8 +75,9 @@ export function DripStepTable({ drip, label, compact = false }: { drip: Drip; la
   )
 }
 
-/** An email step by its subject; an SMS by its text ("SMS: Hi {{ … }}"); an action by what it does ("Action: tag +vip"), a webhook with its outcomes ("Webhook → https://…: 3 ok, 1 failed"). */
+/** An email step by its subject; an SMS by its text ("SMS: Hi {{ … }}"); a direct-mail step as Postcard or Letter; an action by what it does ("Action: tag +vip"), a webhook with its outcomes ("Webhook → https://…: 3 ok, 1 failed"). */
 function stepLabel(step: Drip['steps'][number]): string {
+  if (step.kind === 'mail') return step.mail?.piece === 'letter' ? 'Letter' : 'Postcard'
   if (step.kind === 'sms') return `SMS: ${(step.text ?? '').length > 60 ? `${(step.text ?? '').slice(0, 59)}…` : step.text}`
   if (!step.action) return step.subject
   const label = describeAction(step.action)

@@ -12,6 +12,7 @@ export default function SettingsLayout() {
     { path: 'tokens', label: 'API tokens' },
     { path: 'notifications', label: 'Notifications' },
     { path: 'sms', label: 'SMS' },
+    { path: 'mail', label: 'Direct mail' },
     { path: 'security', label: 'Security' },
     ...(shell?.role === 'owner' ? [{ path: 'audit', label: 'Audit log' }] : []),
   ]

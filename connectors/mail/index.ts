@@ -108,3 +108,8 @@ function toConnectorError(error: unknown, now: Date): ConnectorError {
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new ConnectorError('transient', `Lob unreachable: ${e.code}`, { cause: error })
   return new ConnectorError('unknown-outcome', `Lob: ${e.message ?? String(error)}`, { cause: error })
 }
+
+/** The registry types every connector as `Connector`; the drip runner needs the mail connector's address verification too. */
+export function isMailConnector(c: Connector | undefined): c is MailConnector {
+  return !!c && c.kind === 'mail' && typeof (c as Partial<MailConnector>).verifyAddress === 'function'
+}

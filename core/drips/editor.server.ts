@@ -1,3 +1,4 @@
+import { getMailSettings as getMailSettingsRow } from '../../db/queries/mail'
 import { listFieldDefinitions, listSignupForms } from '../../db/queries/contacts'
 import { listDripRows } from '../../db/queries/drips'
 import { listSegments } from '../../db/queries/segments'
@@ -46,7 +47,7 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
 export async function loadDripEditorOptions(services: Services, args: { workspaceId: string; dripId?: string }) {
   const db = services.database.db
   const ws = { workspaceId: args.workspaceId }
-  const [forms, segments, fields, drips, sms] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws), getSmsSettingsRow(db, ws)])
+  const [forms, segments, fields, drips, sms, mail] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws), getSmsSettingsRow(db, ws), getMailSettingsRow(db, ws)])
   return {
     timezones: ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')],
     forms: forms.map((f) => ({ value: f.id, label: f.name })),
@@ -56,6 +57,11 @@ export async function loadDripEditorOptions(services: Services, args: { workspac
     drips: drips.filter((d) => d.id !== args.dripId).map((d) => ({ value: d.id, label: d.name })),
     mergeFields: mergeFieldNames(fields.map((f) => f.key)),
     sms: { configured: !!sms?.accountId && !!(sms.fromNumber || sms.messagingServiceSid), pricePerSegment: sms?.pricePerSegment ?? 0.0079, currency: sms?.currency ?? 'USD' },
+    mail: {
+      configured: !!mail?.accountId,
+      prices: { postcard: mail?.postcardPrice ?? 0.63, letter: mail?.letterPrice ?? 0.85, letterExtraPage: mail?.letterExtraPagePrice ?? 0.1 },
+      currency: mail?.currency ?? 'USD',
+    },
   }
 }
 

@@ -117,7 +117,7 @@ export async function ensureContact(db: DbOrTx, args: NewContact): Promise<{ con
   return { contact: existing, created: false }
 }
 
-export type ContactPatch = Partial<Pick<Contact, 'name' | 'timezone' | 'fields' | 'tags' | 'status' | 'email' | 'phone' | 'smsConsent'>>
+export type ContactPatch = Partial<Pick<Contact, 'name' | 'timezone' | 'fields' | 'tags' | 'status' | 'email' | 'phone' | 'smsConsent' | 'postalAddress' | 'postalVerification'>>
 
 export async function updateContact(db: DbOrTx, args: { workspaceId: string; contactId: string; patch: ContactPatch; at: Date }): Promise<Contact | null> {
   const [row] = await db

@@ -1,3 +1,4 @@
+import type { MailStep } from '../../domain/mail/piece'
 import { and, asc, desc, eq, inArray, notInArray, or, sql } from 'drizzle-orm'
 import type { DripAction } from '../../domain/drip/actions'
 import type { DripSettings, DripStepSettings, DripTriggerKind } from '../../domain/drip/schema'
@@ -11,7 +12,7 @@ export type DripRow = typeof sequences.$inferSelect & { settings: DripSettings }
 export type DripStepRow = typeof sequenceSteps.$inferSelect & { settings: DripStepSettings }
 export type DripWithSteps = { drip: DripRow; steps: DripStepRow[] }
 
-export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; sms?: { text: string }; settings: DripStepSettings }
+export type NewDripStep = { id?: string; subject: string; markdown: string; action?: DripAction; sms?: { text: string }; mail?: MailStep; settings: DripStepSettings }
 
 const isDrip = eq(sequences.kind, 'drip')
 
@@ -33,6 +34,7 @@ export async function insertDrip(
 function stepColumns(s: NewDripStep) {
   if (s.action) return { content: { parts: [], action: s.action }, settings: s.settings }
   if (s.sms) return { content: { parts: [], sms: s.sms }, settings: s.settings }
+  if (s.mail) return { content: { parts: [], mail: s.mail }, settings: s.settings }
   return { content: { parts: [{ text: s.markdown }], email: { subject: s.subject, markdown: s.markdown } }, settings: s.settings }
 }
 

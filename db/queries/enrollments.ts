@@ -1,3 +1,4 @@
+import type { PostalAddress, PostalVerification } from '../../domain/mail/address'
 import { and, eq, sql, type SQL } from 'drizzle-orm'
 import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
@@ -128,6 +129,9 @@ export type ClaimedEnrollment = {
     phone: string | null
     /** When the contact gave SMS consent (null: none; SMS steps skip the contact). */
     smsConsentAt: string | null
+    /** A US postal address for direct-mail steps (decision 089), and Lob's verdict on it once verified. */
+    postalAddress: PostalAddress | null
+    postalVerification: PostalVerification | null
   }
   suppressed: boolean
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
@@ -168,7 +172,8 @@ export async function claimDueEnrollments(
       'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
                                    'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
-                                   'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at'),
+                                   'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
+                                   'postalAddress', k.postal_address, 'postalVerification', k.postal_verification),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
       'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
@@ -234,13 +239,14 @@ export type SendMark = {
   dueAt: Date
   at: Date
   /** An SMS step: also requires a phone, SMS consent and a number not suppressed for SMS (decision 081). */
-  channel?: 'sms'
+  /** A direct-mail step: also requires a postal address not found undeliverable (decision 089). */
+  channel?: 'sms' | 'mail'
 }
 
 export type MarkResult =
   | { deliveryId: string; alreadySettled: false }
   | { deliveryId: null; alreadySettled: true }
-  | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean; /** SMS only: no phone, no consent or opted out since the claim. */ smsBlocked: boolean } }
+  | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean; /** The channel's own condition (SMS: phone, consent, no opt-out) failed since the claim. */ channelBlocked: boolean } }
 
 /**
  * THE per-message statement: record the previous message's outcome (delivery state, enrollment
@@ -285,7 +291,8 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), facts AS (
       SELECT n.*, k.status AS contact_status,
         (n.channel IS NOT DISTINCT FROM 'sms' AND (k.phone IS NULL OR k.sms_consent IS NULL
-          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone))) AS sms_blocked,
+          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone)))
+        OR (n.channel IS NOT DISTINCT FROM 'mail' AND k.postal_address IS NULL) AS channel_blocked,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
         EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
                 WHERE e.id = n.enrollment_id AND e.claim_id = n.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
@@ -293,7 +300,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), nd AS (
       INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
       SELECT f.workspace_id, f.sequence_id, f.step_id, f.enrollment_id, f.due_at, 'publishing', f.attempt_id, f.at, f.at, 1, f.at, f.at
-      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active AND NOT f.sms_blocked
+      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active AND NOT f.channel_blocked
       ON CONFLICT (enrollment_id, step_id) WHERE enrollment_id IS NOT NULL DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
         attempts = deliveries.attempts + 1, state = 'publishing', version = deliveries.version + 1, updated_at = excluded.updated_at
         WHERE deliveries.state IN ('planned', 'queued', 'publishing')
@@ -305,15 +312,15 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       'hasNext', EXISTS (SELECT 1 FROM n),
       'status', (SELECT contact_status FROM facts LIMIT 1), 'suppressed', (SELECT suppressed FROM facts LIMIT 1),
       'enrollmentActive', (SELECT enrollment_active FROM facts LIMIT 1),
-      'smsBlocked', (SELECT sms_blocked FROM facts LIMIT 1),
+      'channelBlocked', (SELECT channel_blocked FROM facts LIMIT 1),
       'cfg', (SELECT v FROM cfg)
     )::text AS r`)
-  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; smsBlocked: boolean | null }
+  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; channelBlocked: boolean | null }
   if (!out.hasNext) return null
   if (out.marked) return { deliveryId: out.marked, alreadySettled: false }
-  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive && !out.smsBlocked
+  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive && !out.channelBlocked
   if (allowed) return { deliveryId: null, alreadySettled: true }
-  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, smsBlocked: !!out.smsBlocked } }
+  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, channelBlocked: !!out.channelBlocked } }
 }
 
 export type Settlement = {

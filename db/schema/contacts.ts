@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { ContactStatus, FieldType, FrequencyCap, SegmentRule } from '../../domain/email/types'
+import type { PostalAddress, PostalVerification } from '../../domain/mail/address'
 import { accounts } from './accounts'
 import { sequences } from './sequences'
 import { workspaceRef, workspaces } from './workspaces'
@@ -37,6 +38,10 @@ export const contacts = pgTable(
     phone: text('phone'),
     /** The contact's SMS consent, separate from email's: when, where and the exact text shown. Null: none given. */
     smsConsent: jsonb('sms_consent').$type<SmsConsent>(),
+    /** US postal address for direct-mail steps (domain/mail/address.ts); null: mail steps skip the contact (decision 089). */
+    postalAddress: jsonb('postal_address').$type<PostalAddress>(),
+    /** Lob's verdict on `postalAddress`, taken before the first piece; cleared when the address changes. */
+    postalVerification: jsonb('postal_verification').$type<PostalVerification>(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import type { DripAction } from '../../domain/drip/actions'
+import type { MailStep } from '../../domain/mail/piece'
 import type { DripSettings, DripStepSettings } from '../../domain/drip/schema'
 import { workspaceRef } from './workspaces'
 
@@ -19,6 +20,8 @@ export type StepContent = {
   action?: DripAction
   /** An SMS step (drips, decision 081): the text with merge fields. */
   sms?: { text: string }
+  /** A direct-mail step (drips, decision 089): the postcard or letter with merge fields. */
+  mail?: MailStep
 }
 
 /**

@@ -13,6 +13,7 @@ import { IsoDurationSchema, TimeZoneSchema } from '../timing/input'
 import { QuietHoursSchema, SendWindowSchema, type QuietHours } from '../timing/drip'
 import { countSmsSegments, MAX_SMS_SEGMENTS } from '../sms/segments'
 import { classifyInbound } from '../sms/keywords'
+import { MailStepSchema } from '../mail/piece'
 
 export const REENTRY_POLICIES = ['once_ever', 'once_at_a_time', 'every_time'] as const
 export type ReentryPolicy = (typeof REENTRY_POLICIES)[number]
@@ -174,7 +175,7 @@ export const DripSettingsSchema = z.strictObject({
 })
 export type DripSettings = z.infer<typeof DripSettingsSchema>
 
-export const STEP_KINDS = ['email', 'action', 'sms'] as const
+export const STEP_KINDS = ['email', 'action', 'sms', 'mail'] as const
 export type StepKind = (typeof STEP_KINDS)[number]
 
 /** SMS steps of a drip without quiet hours of its own or of the drip stay quiet from 21:00 to 08:00 in the contact's zone (TCPA-style hours; decision 081). */
@@ -184,8 +185,10 @@ export const DripStepInputSchema = z.strictObject({
   /** Present when editing an existing step (keeps its counts and its enrollments' place). */
   id: z.uuid().optional(),
   /** `email` (the default: stored drips and earlier API clients), `action` (decision 079) or `sms` (decision 081). */
-  kind: z.enum(STEP_KINDS, { error: 'kind must be email, action or sms' }).default('email'),
+  kind: z.enum(STEP_KINDS, { error: 'kind must be email, action, sms or mail' }).default('email'),
   action: DripActionSchema.optional(),
+  /** A direct-mail step's postcard or letter, with the same Liquid merge fields as an email (decision 089). */
+  mail: MailStepSchema.optional(),
   /** An SMS step's text, with the same Liquid merge fields as an email (decision 081). */
   text: z
     .string()
@@ -244,7 +247,12 @@ export const DripInputSchema = z
     if (d.trigger && d.triggers) ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'give either trigger or triggers, not both' })
     d.steps.forEach((s, i) => {
       if (s.kind !== 'sms' && s.text !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'text'], message: 'only an SMS step has a text' })
-      if (s.kind === 'sms') {
+      if (s.kind !== 'mail' && s.mail !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'mail'], message: 'only a direct-mail step has a postcard or letter' })
+      if (s.kind === 'mail') {
+        if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
+        if (s.subject !== undefined || s.markdown !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, s.subject !== undefined ? 'subject' : 'markdown'], message: 'a direct-mail step has a postcard or letter, not a subject or body' })
+        if (s.mail === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'mail'], message: 'choose a postcard or a letter' })
+      } else if (s.kind === 'sms') {
         if (s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'only an action step has an action' })
         if (s.subject !== undefined || s.markdown !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, s.subject !== undefined ? 'subject' : 'markdown'], message: 'an SMS step has a text, not a subject or body' })
         if (s.text === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'text'], message: 'write the text message' })

@@ -16,6 +16,9 @@ export const PostalAddressSchema = z.strictObject({
 })
 export type PostalAddress = z.output<typeof PostalAddressSchema>
 
+/** Lob's verdict on a contact's address (Lob's `deliverability`), when it was taken. */
+export type PostalVerification = { deliverability: string; at: string }
+
 export const MAIL_PIECES = ['postcard', 'letter'] as const
 export type MailPiece = (typeof MAIL_PIECES)[number]
 

@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
 import { systemClock } from '../../core/clock'
 import { activateDrip, createDrip } from '../../core/drips.server'
-import { openJobStore } from '../../jobs/store'
-import { withDatabase } from '../db'
 import { seedEnrolledAudience, startDripHarness, type DripHarness } from './harness'
 import { bundleWorker } from '../worker-bundle'
+import { activeEnrollments, createCrashWorkers, jobStoreEnv } from '../crash-workers'
 
 const fixtureFile = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url))
 /** The fixture bundled once (test/worker-bundle.ts): a worker's start-up is most of this test's time. */
@@ -23,7 +21,6 @@ const KILLS = Number(process.env.DRIP_CRASH_KILLS ?? 4)
 /** Worker processes sending at once (one drip lane each); a kill takes one of them. */
 const WORKERS = Number(process.env.DRIP_CRASH_WORKERS ?? 2)
 const stores = [...(process.env.DATABASE_URL ? ['postgres'] : []), ...(process.env.DATABASE_URL && process.env.MONGODB_URL ? ['mongodb'] : [])]
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * SIGKILL a worker (one of WORKERS child processes running the real drip runner job on a real job
@@ -34,12 +31,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 describe.runIf(stores.length > 0)('drip crash test: SIGKILL during a large send', () => {
   describe.each(stores)('%s job store', (kind) => {
     let h: DripHarness
-    const children = new Set<ChildProcess>()
+    const crash = createCrashWorkers()
     beforeEach(async () => {
       h = await startDripHarness()
     })
     afterEach(async () => {
-      for (const child of children) child.kill('SIGKILL')
+      crash.killAll()
       await h?.close()
     })
 
@@ -48,55 +45,25 @@ describe.runIf(stores.length > 0)('drip crash test: SIGKILL during a large send'
       const drip = await createDrip(h.services, { workspaceId: h.workspaceId, input: { name: 'Big send', steps: [{ subject: 'Hello {{ name | "there" }}', markdown: 'News for **{{ name }}**: [more](https://example.com/more)' }] } })
       await activateDrip(h.services, { workspaceId: h.workspaceId, dripId: drip.id })
       await seedEnrolledAudience(h.database.db, { workspaceId: h.workspaceId, dripId: drip.id, count: TOTAL, at: new Date(Date.now() - 1000) })
-      const jobsEnv: Record<string, string> =
-        kind === 'mongodb' ? { JOBS_MONGODB_URL: withDatabase(process.env.MONGODB_URL!, `trickle_drips_${Date.now().toString(36)}`) } : { JOBS_DATABASE_URL: h.database.url! }
-      if (kind === 'postgres') {
-        // Create Agenda's schema once (two processes racing on it is a known Agenda pitfall).
-        const s = await openJobStore({ databaseUrl: h.database.url!, name: 'setup' })
-        await s.close({ drainMs: 0 })
-      }
-      const output: string[] = []
-      let kills = 0
-      const spawnWorker = () => {
-        const child = spawn(process.execPath, [workerBundle], {
-          env: { ...process.env, APP_DATABASE_URL: h.database.url!, ...jobsEnv, TEST_KEY: h.keyringKey, LINK_SECRET: h.linkSecret, LEASE_MS: '1500', BATCH_SIZE: '200', LANES: String(WORKERS) },
-          stdio: ['pipe', 'pipe', 'pipe'],
-        })
-        child.stdout!.on('data', (c: Buffer) => output.push(c.toString()))
-        child.stderr!.on('data', (c: Buffer) => output.push(c.toString()))
-        children.add(child)
-        child.on('exit', () => children.delete(child))
-        return child
-      }
-      const started = Date.now()
-      // Generous: in CI this runs beside the X crash test on 2 cores (with 5,000 messages, 120 s once left 805 unsent).
-      const deadline = started + 300_000
-      const workers = Array.from({ length: WORKERS }, spawnWorker)
-      for (let k = 1; k <= KILLS; k++) {
-        const target = Math.floor((TOTAL * k) / (KILLS + 1))
-        while (h.smtp.messages.length < target) {
-          if (Date.now() > deadline) throw new Error(`stalled at ${h.smtp.messages.length} messages; output:\n${output.slice(-30).join('')}`)
-          await sleep(20)
-        }
-        const worker = workers[k % WORKERS]!
-        worker.kill('SIGKILL')
-        kills++
-        await new Promise((resolve) => (worker.exitCode !== null || worker.signalCode ? resolve(null) : worker.once('exit', resolve)))
-        workers[k % WORKERS] = spawnWorker()
-      }
-      const remaining = async () => Number(((await h.database.db.execute(sql`SELECT count(*)::int AS n FROM enrollments WHERE status = 'active'`)) as unknown as Array<{ n: number }>)[0]!.n)
-      while ((await remaining()) > 0) {
-        if (Date.now() > deadline) throw new Error(`not finished: ${await remaining()} active; output:\n${output.slice(-30).join('')}`)
-        await sleep(200)
-      }
-      for (const worker of workers) worker.kill('SIGKILL')
+      const jobsEnv = await jobStoreEnv(kind, { databaseUrl: h.database.url!, prefix: 'trickle_drips' })
+      const { kills, seconds } = await crash.run({
+        bundle: workerBundle,
+        env: { APP_DATABASE_URL: h.database.url!, ...jobsEnv, TEST_KEY: h.keyringKey, LINK_SECRET: h.linkSecret, LEASE_MS: '1500', BATCH_SIZE: '200', LANES: String(WORKERS) },
+        workers: WORKERS,
+        kills: KILLS,
+        total: TOTAL,
+        delivered: () => h.smtp.messages.length,
+        remaining: () => activeEnrollments(h.database.db),
+        // Generous: in CI this runs beside the other crash tests on 2 cores.
+        timeoutMs: 300_000,
+      })
 
       const byRecipient = new Map<string, string[]>()
       for (const m of h.smtp.messages) for (const to of m.envelope.to) byRecipient.set(to, [...(byRecipient.get(to) ?? []), m.parsed.messageId!])
       const lost = Array.from({ length: TOTAL }, (_, i) => `r${i + 1}@rcpt.test`).filter((a) => !byRecipient.has(a))
       const duplicated = [...byRecipient.entries()].filter(([, ids]) => ids.length > 1)
       const duplicates = duplicated.reduce((a, [, ids]) => a + ids.length - 1, 0)
-      console.log(`[${kind}] drip crash test: ${TOTAL} messages, ${WORKERS} workers, ${kills} kills, ${lost.length} lost, ${duplicates} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      console.log(`[${kind}] drip crash test: ${TOTAL} messages, ${WORKERS} workers, ${kills} kills, ${lost.length} lost, ${duplicates} duplicates, ${seconds.toFixed(1)} s`)
       expect(lost).toEqual([])
       expect(duplicates).toBeLessThanOrEqual(kills)
       for (const [, ids] of duplicated) expect(new Set(ids).size).toBe(1)

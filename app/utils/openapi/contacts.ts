@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { EmailSchema, isStorableJson, isStorableText, TagSchema, TimezoneSchema } from '#domain/email/contact'
 import { CONTACT_STATUSES, EventNameSchema } from '#domain/email/types'
+import { PostalAddressSchema } from '#domain/mail/address'
 import type { Contact } from '../../core.server'
 import { decayedScore, displayScore } from '#domain/email/score'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
@@ -35,6 +36,7 @@ export const ContactCreateSchema = z.strictObject({
     .nullable()
     .optional()
     .describe('SMS consent, separate from email consent; null withdraws it. Needs a phone'),
+  postalAddress: PostalAddressSchema.nullable().optional().describe('US postal address for direct-mail steps (name, line1, line2, city, state, zip); null removes it'),
 })
 
 export const ContactUpdateSchema = ContactCreateSchema.extend({
@@ -55,6 +57,7 @@ export const ContactSchema = z.object({
   status: z.enum(CONTACT_STATUSES),
   phone: z.string().nullable(),
   smsConsent: z.object({ at: z.string(), source: z.string(), text: z.string().nullable() }).nullable(),
+  postalAddress: z.object({ name: z.string(), line1: z.string(), line2: z.string().optional(), city: z.string(), state: z.string(), zip: z.string() }).nullable(),
   leadScore: z.number().describe('Current score, decay applied'),
   createdAt: Instant,
   updatedAt: Instant,
@@ -185,6 +188,7 @@ export function contactJson(contact: Contact, args: { now: Date; halfLifeDays: n
     status: contact.status,
     phone: contact.phone,
     smsConsent: contact.smsConsent,
+    postalAddress: contact.postalAddress ?? null,
     leadScore: displayScore(decayedScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, now: args.now, halfLifeDays: args.halfLifeDays })),
     createdAt: contact.createdAt.toISOString(),
     updatedAt: contact.updatedAt.toISOString(),
