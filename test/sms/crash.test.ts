@@ -21,7 +21,8 @@ const stores = [...(process.env.DATABASE_URL ? ['postgres'] : []), ...(process.e
  * The SMS step under SIGKILL (decision 081): worker processes run the real drip runner job and text through
  * the Twilio connector to the loopback Twilio server; one is killed mid-batch several times. Twilio's
  * Messages API has no idempotency key, so a kill between the send and its record repeats that one text:
- * counted at the server, 0 lost and at most one duplicate per kill.
+ * counted at the server, 0 lost and at most one duplicate per kill. The 3 s lease leaves a send 600 ms
+ * to finish before another worker may take its enrollment over (test/drips/crash.test.ts says why).
  */
 describe.runIf(stores.length > 0)('SMS crash test: SIGKILL during a large text send', () => {
   describe.each(stores)('%s job store', (kind) => {
@@ -50,7 +51,7 @@ describe.runIf(stores.length > 0)('SMS crash test: SIGKILL during a large text s
       const jobsEnv = await jobStoreEnv(kind, { databaseUrl: h.database.url!, prefix: 'trickle_sms' })
       const { kills, seconds } = await crash.run({
         bundle: workerBundle,
-        env: { APP_DATABASE_URL: h.database.url!, ...jobsEnv, TEST_KEY: h.keyringKey, LINK_SECRET: h.linkSecret, LEASE_MS: '1500', BATCH_SIZE: '100', LANES: String(WORKERS), TWILIO_API_BASE_URL: twilio.url },
+        env: { APP_DATABASE_URL: h.database.url!, ...jobsEnv, TEST_KEY: h.keyringKey, LINK_SECRET: h.linkSecret, LEASE_MS: '3000', BATCH_SIZE: '100', LANES: String(WORKERS), TWILIO_API_BASE_URL: twilio.url },
         workers: WORKERS,
         kills: KILLS,
         total: TOTAL,
