@@ -25,6 +25,7 @@ import { enrollInto, wakeDripRunner } from '../drips.server'
 import { InputError } from '../errors'
 import { parseInput } from '../parse-input'
 import type { Services } from '../services.server'
+import { receivesMarketing } from '../../domain/email/contact'
 
 /**
  * Bulk enrollment (decision 074): a segment, or a CSV of addresses, enrolled into a drip by a background
@@ -199,7 +200,7 @@ async function enrollBatch(services: Pick<Services, 'clock'>, tx: DbOrTx, args: 
   const source = run.segmentId ? `segment:${run.segmentId}` : 'import'
   const counts = { enrolled: 0, existing: 0, suppressed: 0 }
   for (const contact of args.candidates) {
-    if (contact.suppressed || contact.status !== 'subscribed') {
+    if (!receivesMarketing(contact)) {
       counts.suppressed++
       continue
     }

@@ -16,6 +16,7 @@ import { runAction, webhookGuard } from './steps/action.server'
 import { sendKindOf } from './steps/kinds.server'
 import { skippedStepRefs, toDripDef, toStepDefs } from './steps/shared'
 import type { DripPassReport, DripRunnerDeps, EmailSender, SendItem } from './steps/types'
+import { receivesMarketing } from '../../domain/email/contact'
 
 export type { ComposeEmail, DripPassReport, DripRunnerDeps } from './steps/types'
 
@@ -130,7 +131,7 @@ async function runBatch(
         id: enrollment.id,
         stepPosition: enrollment.stepPosition,
         startedAt: enrollment.startedAt,
-        mailable: c.status === 'subscribed' && !enrollment.suppressed,
+        mailable: receivesMarketing({ status: c.status, suppressed: enrollment.suppressed }),
         suppressed: enrollment.suppressed,
         recentSends: [...enrollment.recentSends, ...(batchSends.get(c.id) ?? [])],
         activity: enrollment.activity,

@@ -4,6 +4,7 @@ import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import { enrollments } from '../schema'
 import { executePrepared } from './prepared'
+import { receivesMarketing } from '../../domain/email/contact'
 
 /**
  * Enrollments and the drip runner's statements (docs/decisions/016-drip-engine.md). The runner's
@@ -318,7 +319,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
   const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; channelBlocked: boolean | null }
   if (!out.hasNext) return null
   if (out.marked) return { deliveryId: out.marked, alreadySettled: false }
-  const allowed = out.status === 'subscribed' && !out.suppressed && out.enrollmentActive && !out.channelBlocked
+  const allowed = receivesMarketing(out) && out.enrollmentActive && !out.channelBlocked
   if (allowed) return { deliveryId: null, alreadySettled: true }
   return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, channelBlocked: !!out.channelBlocked } }
 }

@@ -163,3 +163,12 @@ export function isStorableJson(value: unknown): boolean {
   const json = JSON.stringify(value) ?? ''
   return !/\\u0000/.test(json) && !/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i.test(json)
 }
+
+/**
+ * Whether a drip (marketing) may reach a contact: `subscribed` (a `pending` contact has not confirmed
+ * yet) and not on the suppression list. The one rule the runner's claim and mark, bulk enrollment and
+ * the send queue apply; core/contacts.server.ts `mailability` says why a contact is not mailable at all.
+ */
+export function receivesMarketing(contact: { status: string | null; suppressed: boolean | null }): boolean {
+  return contact.status === 'subscribed' && !contact.suppressed
+}
