@@ -4,7 +4,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { requireMembership } from '~/utils/auth.server'
-import { readFormData } from '~/utils/forms.server'
+import { formStrings, readFormData } from '~/utils/forms.server'
 import { getMailSettings, InputError, saveMailSettings } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Direct mail · Settings · Trickle' }]
@@ -23,17 +23,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readFormData(request, services)
-  const input: Record<string, unknown> = {}
-  for (const key of FIELDS) {
-    const value = form.get(key)
-    if (typeof value === 'string') input[key] = value
-  }
-  const returnAddress: Record<string, string> = {}
-  for (const key of ADDRESS) {
-    const value = form.get(`returnAddress.${key}`)
-    if (typeof value === 'string' && (key !== 'line2' || value.trim())) returnAddress[key] = value
-  }
-  input.returnAddress = returnAddress
+  const returnAddress = formStrings(form, ADDRESS, 'returnAddress.')
+  if (!returnAddress.line2?.trim()) delete returnAddress.line2
+  const input = { ...formStrings(form, FIELDS), returnAddress }
   try {
     await saveMailSettings(services, { workspaceId: workspace.id, input })
   } catch (error) {

@@ -4,7 +4,7 @@ import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { requireMembership } from '~/utils/auth.server'
-import { readFormData } from '~/utils/forms.server'
+import { formStrings, readFormData } from '~/utils/forms.server'
 import { getSmsSettings, InputError, saveSmsSettings } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'SMS · Settings · Trickle' }]
@@ -22,11 +22,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { services } = context
   const { workspace } = await requireMembership(request, services, { role: 'editor' })
   const form = await readFormData(request, services)
-  const input: Record<string, string> = {}
-  for (const key of FIELDS) {
-    const value = form.get(key)
-    if (typeof value === 'string') input[key] = value
-  }
+  const input = formStrings(form, FIELDS)
   try {
     await saveSmsSettings(services, { workspaceId: workspace.id, input })
   } catch (error) {

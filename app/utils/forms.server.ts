@@ -95,3 +95,13 @@ export function fieldErrorsOf(error: z.ZodError): FieldErrors {
   }
   return errors
 }
+
+/** The named fields that the form sent as text (`prefix` + name), keyed by name; absent ones are left out. */
+export function formStrings<K extends string>(form: FormData, keys: readonly K[], prefix = ''): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {}
+  for (const key of keys) {
+    const value = form.get(`${prefix}${key}`)
+    if (typeof value === 'string') out[key] = value
+  }
+  return out
+}

@@ -29,6 +29,7 @@ export type DiscordConnectorConfig = {
 }
 
 export { DISCORD_LIMITS } from './content'
+import { socketCode } from '../http-json'
 
 type CallKind = 'write' | 'read'
 type DiscordMessage = { id: string; channel_id: string }
@@ -204,13 +205,3 @@ export function createDiscordConnector(config: DiscordConnectorConfig = {}): Con
   }
 }
 
-/** The deepest `code` (ECONNREFUSED, UND_ERR_SOCKET…) or error name (TimeoutError) in the cause chain. */
-function socketCode(error: unknown): string | undefined {
-  let found: string | undefined
-  for (let cause: unknown = error; cause && typeof cause === 'object'; cause = (cause as { cause?: unknown }).cause) {
-    const { code, name } = cause as { code?: unknown; name?: unknown }
-    if (typeof code === 'string') found = code
-    else if (name === 'TimeoutError' || name === 'AbortError') found ??= name
-  }
-  return found
-}

@@ -12,6 +12,7 @@ import {
   type PublishResult,
   type ValidateOptions,
 } from '../types'
+import { socketCode } from '../http-json'
 
 /**
  * Slack through the official `@slack/web-api` client. An installation is an OAuth v2 app install with the
@@ -221,12 +222,3 @@ function toConnectorError(error: unknown, kind: 'write' | 'read' | 'authorize', 
   }
 }
 
-function socketCode(error: unknown): string | undefined {
-  let found: string | undefined
-  for (let cause: unknown = error; cause && typeof cause === 'object'; cause = (cause as { cause?: unknown }).cause) {
-    const { code, name } = cause as { code?: unknown; name?: unknown }
-    if (typeof code === 'string') found = code
-    else if (name === 'TimeoutError' || name === 'AbortError') found ??= name
-  }
-  return found
-}

@@ -1,5 +1,6 @@
 import { GrammyError, HttpError } from 'grammy'
 import { ConnectorError } from '../types'
+import { socketCode } from '../http-json'
 
 /**
  * What a failed Bot API call means. `write` sends a message (once sent, a lost answer, a timeout or any
@@ -61,13 +62,3 @@ function fromAnswer(
   return new ConnectorError('invalid-content', message, { detail, cause })
 }
 
-/** The deepest `code` (ECONNREFUSED, UND_ERR_SOCKET…) or error name (TimeoutError) in the cause chain. */
-function socketCode(error: unknown): string | undefined {
-  let found: string | undefined
-  for (let cause: unknown = error; cause && typeof cause === 'object'; cause = (cause as { cause?: unknown }).cause) {
-    const { code, name } = cause as { code?: unknown; name?: unknown }
-    if (typeof code === 'string') found = code
-    else if (name === 'TimeoutError' || name === 'AbortError') found ??= name
-  }
-  return found
-}

@@ -13,6 +13,7 @@ import {
   type PublishResult,
   type ValidateOptions,
 } from '../types'
+import { socketCode } from '../http-json'
 
 /**
  * A generic outgoing webhook for any other destination: each post is one signed JSON POST to the URL the
@@ -249,12 +250,3 @@ function retryAfter(value: string | null, now: Date): Date | null {
   return Number.isFinite(at) ? new Date(at) : null
 }
 
-function socketCode(error: unknown): string | undefined {
-  let found: string | undefined
-  for (let cause: unknown = error; cause && typeof cause === 'object'; cause = (cause as { cause?: unknown }).cause) {
-    const { code, name } = cause as { code?: unknown; name?: unknown }
-    if (typeof code === 'string') found = code
-    else if (name === 'TimeoutError' || name === 'AbortError') found ??= name
-  }
-  return found
-}
