@@ -13,6 +13,7 @@ export default function SettingsLayout() {
     { path: 'notifications', label: 'Notifications' },
     { path: 'sms', label: 'SMS' },
     { path: 'security', label: 'Security' },
+    { path: 'preferences', label: 'Your preferences' },
     ...(shell?.role === 'owner' ? [{ path: 'audit', label: 'Audit log' }] : []),
   ]
   return (
