@@ -99,13 +99,16 @@ export function DeliveryCalendar(props: {
   const [tip, setTip] = useState<Tip | null>(null)
   const hideTimer = useRef<ReturnType<typeof setTimeout>>()
   const tipOwner = useRef<HTMLElement | null>(null)
+  const place = (el: HTMLElement) => {
+    const rect = el.getBoundingClientRect()
+    return { top: rect.bottom + 4, left: Math.max(4, Math.min(rect.left, window.innerWidth - 360)) }
+  }
   const showTip = (el: HTMLElement, id: string, text: string) => {
     clearTimeout(hideTimer.current)
-    const rect = el.getBoundingClientRect()
     tipOwner.current?.removeAttribute('aria-describedby')
     tipOwner.current = el
     el.setAttribute('aria-describedby', TIP_ID)
-    setTip({ id, text, top: rect.bottom + window.scrollY + 4, left: rect.left + window.scrollX })
+    setTip({ id, text, ...place(el) })
   }
   const hideTip = (delay = 0) => {
     clearTimeout(hideTimer.current)
@@ -116,6 +119,14 @@ export function DeliveryCalendar(props: {
     }, delay)
   }
   useEffect(() => () => clearTimeout(hideTimer.current), [])
+  // The tooltip is placed in the viewport: it follows its chip when the page scrolls.
+  const shown = tip !== null
+  useEffect(() => {
+    if (!shown) return
+    const follow = () => tipOwner.current && setTip((current) => current && { ...current, ...place(tipOwner.current!) })
+    window.addEventListener('scroll', follow, { passive: true })
+    return () => window.removeEventListener('scroll', follow)
+  }, [shown])
   // The visible range (FullCalendar's `datesSet`) and the drip emails asked for it. Kept in state and
   // drawn through `events` with the posts: an `eventSources` entry that comes and goes with the filters
   // made FullCalendar drop the posts as well.
@@ -172,12 +183,13 @@ export function DeliveryCalendar(props: {
         ]}
         eventContent={(arg) => {
           const item = arg.event.extendedProps.item as CalendarItem | undefined
-          if (!item) return undefined
+          // Drip email counts: their title alone.
+          if (!item) return <span className="post-chip-text">{arg.event.title}</span>
           return (
-            <span className="delivery-chip">
+            <span className="post-chip">
               {item.kind ? <NetworkIcon kind={item.kind} /> : null}
-              {arg.timeText ? <span className="delivery-chip-time">{arg.timeText}</span> : null}
-              <span className="delivery-chip-text">{arg.event.title}</span>
+              {arg.timeText ? <span className="post-chip-time">{arg.timeText}</span> : null}
+              <span className="post-chip-text">{arg.event.title}</span>
             </span>
           )
         }}
@@ -241,7 +253,7 @@ export function DeliveryCalendar(props: {
         <div
           id={TIP_ID}
           role="tooltip"
-          className="delivery-tooltip"
+          className="post-tooltip"
           data-delivery={tip.id}
           style={{ top: tip.top, left: tip.left }}
           onMouseEnter={() => clearTimeout(hideTimer.current)}
@@ -254,4 +266,4 @@ export function DeliveryCalendar(props: {
   )
 }
 
-const TIP_ID = 'delivery-tooltip'
+const TIP_ID = 'post-tooltip'

@@ -115,8 +115,8 @@ it('takes screenshots of the dashboard, calendar (month, week, list), series, co
   await calendar.getByRole('button', { name: /Needs review on Mastodon @greenthumb@garden\.social:/ }).first().waitFor()
   // FullCalendar redraws its events a frame after the new data arrives.
   // Both polled: between the redraws the calendar may show no event at all.
-  await expect.poll(() => calendar.getByText(/: @greenthumb ·/).count()).toBe(0)
-  await expect.poll(() => calendar.getByText(/: @greenthumb@garden\.social ·/).count()).toBeGreaterThan(3)
+  await expect.poll(() => calendar.getByRole('button', { name: /on X @greenthumb:/ }).count()).toBe(0)
+  await expect.poll(() => calendar.getByRole('button', { name: /on Mastodon @greenthumb@garden\.social:/ }).count()).toBeGreaterThan(3)
   await filters.getByLabel('Channel').selectOption({ label: 'All channels' })
   await filters.getByLabel('Status').selectOption({ label: 'Failed' })
   await filters.getByLabel('Time zone').selectOption('UTC')
