@@ -7,8 +7,8 @@ describe('timePreferences', () => {
     expect(timePreferences('de-DE')).toEqual({ locale: 'de-DE', hour12: false, firstDay: 1 })
     expect(timePreferences('pt-BR')).toEqual({ locale: 'pt-BR', hour12: false, firstDay: 0 })
   })
-  it('falls back to en-US for a tag Intl does not know', () => {
-    expect(timePreferences('not a locale').locale).toBe('en-US')
+  it('falls back to en-GB (24-hour, Monday) for a tag Intl does not know', () => {
+    expect(timePreferences('not a locale').locale).toBe('en-GB')
   })
 })
 
@@ -18,9 +18,9 @@ describe('localeFromAcceptLanguage', () => {
     expect(localeFromAcceptLanguage('en;q=0.5, en-gb;q=0.9')).toBe('en-GB')
     expect(localeFromAcceptLanguage('*, ???;q=1, fr-FR;q=0.2')).toBe('fr-FR')
   })
-  it('is en-US without a header', () => {
-    expect(localeFromAcceptLanguage(null)).toBe('en-US')
-    expect(localeFromAcceptLanguage('')).toBe('en-US')
+  it('is en-GB (24-hour, Monday) without a header', () => {
+    expect(localeFromAcceptLanguage(null)).toBe('en-GB')
+    expect(localeFromAcceptLanguage('')).toBe('en-GB')
   })
   it('canonicalises tags', () => {
     expect(canonicalLocale('EN-gb')).toBe('en-GB')

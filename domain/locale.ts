@@ -8,7 +8,8 @@
 /** The locales people can choose in their preferences, with the clock and week each one brings. */
 export const LOCALE_CHOICES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'en-IN', 'de-DE', 'fr-FR', 'es-ES', 'es-MX', 'it-IT', 'nl-NL', 'pt-BR', 'pt-PT', 'pl-PL', 'sv-SE', 'ja-JP', 'ko-KR', 'zh-CN'] as const
 
-export const DEFAULT_LOCALE = 'en-US'
+/** Without a usable Accept-Language (API clients, scripts): the 24-hour clock and Monday-first weeks of ISO 8601. */
+export const DEFAULT_LOCALE = 'en-GB'
 
 export type TimePreferences = {
   locale: string
