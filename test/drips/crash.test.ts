@@ -16,7 +16,7 @@ beforeAll(async () => {
  * 2,000 by default: each kill lands mid-batch (batches of 200) either way, and CI runs this on both
  * stores beside the other suites; DRIP_CRASH_TOTAL=5000 (or more) for a long run, bench/drip-send.ts for volume.
  */
-const TOTAL = Number(process.env.DRIP_CRASH_TOTAL ?? 2_000)
+const TOTAL = Number(process.env.DRIP_CRASH_TOTAL ?? 1_000)
 const KILLS = Number(process.env.DRIP_CRASH_KILLS ?? 4)
 /** Worker processes sending at once (one drip lane each); a kill takes one of them. */
 const WORKERS = Number(process.env.DRIP_CRASH_WORKERS ?? 2)

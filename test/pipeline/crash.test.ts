@@ -10,13 +10,13 @@ import { bundleWorker } from '../worker-bundle'
 
 /**
  * Crashes per point, over the networks (they take turns, a block of one delivery per point each; X and
- * Mastodon by default, see NETWORKS): 6 on both stores by default, so 36 crashes and about 42 worker
- * kills a store, each network meeting every point 3 times: the time goes mostly into restarting workers
+ * Mastodon by default, see NETWORKS): 4 on both stores by default (CRASH_RUNS=6 for the longer run), so 24 crashes and about 28 worker
+ * kills a store, each network meeting every point 2 times: the time goes mostly into restarting workers
  * (decisions 024, 070), and CI has 20 minutes for everything. Keep it a multiple of 6 so two or three
  * networks get every point equally often. CRASH_RUNS=12 (or more) for a long run; CRASH_DEBUG=1 prints
  * every worker's life and every killed delivery's timeline.
  */
-const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 6)
+const RUNS_PER_POINT = Number(process.env.CRASH_RUNS ?? 4)
 /**
  * Where a worker dies. The first four are hooks in the worker (it SIGKILLs itself; its other claims die
  * with it). `during`: the loopback server holds the request (applied or not) and the test kills the worker

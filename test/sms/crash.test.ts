@@ -12,7 +12,7 @@ let workerBundle: string
 beforeAll(async () => {
   workerBundle = await bundleWorker(fixtureFile)
 })
-const TOTAL = Number(process.env.SMS_CRASH_TOTAL ?? 1_000)
+const TOTAL = Number(process.env.SMS_CRASH_TOTAL ?? 500)
 const KILLS = Number(process.env.SMS_CRASH_KILLS ?? 3)
 const WORKERS = 2
 const stores = [...(process.env.DATABASE_URL ? ['postgres'] : []), ...(process.env.DATABASE_URL && process.env.MONGODB_URL ? ['mongodb'] : [])]
