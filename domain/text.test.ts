@@ -1,4 +1,4 @@
-import { findUncleanText, isCleanLine, isCleanText, lineSchema, MAX_JSON_DEPTH } from './text'
+import { findUncleanText, firstWords, isCleanLine, isCleanText, lineSchema, MAX_JSON_DEPTH } from './text'
 
 describe('clean text', () => {
   it('allows tab and newlines in text, no other C0 control character, no unpaired surrogate', () => {
@@ -20,5 +20,17 @@ describe('clean text', () => {
     const deep = JSON.parse(`${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`) as unknown
     expect(findUncleanText(deep)?.problem).toBe('depth')
     expect(findUncleanText(JSON.parse(`${'['.repeat(MAX_JSON_DEPTH)}"x"${']'.repeat(MAX_JSON_DEPTH)}`))).toBeNull()
+  })
+})
+
+describe('firstWords', () => {
+  it('keeps a short text whole, on one line', () => {
+    expect(firstWords('Fresh bread\nevery morning.')).toBe('Fresh bread every morning.')
+  })
+  it('cuts a long one at a word', () => {
+    expect(firstWords('Spring tip 3: water early, weed often, and mulch the beds before the summer heat arrives. #garden', 40)).toBe('Spring tip 3: water early, weed often…')
+  })
+  it('cuts an unbroken string at the limit', () => {
+    expect(firstWords('a'.repeat(100), 10)).toBe(`${'a'.repeat(10)}…`)
   })
 })

@@ -65,3 +65,12 @@ export function textSchema(message: string = CONTROL_CHARACTER_MESSAGE) {
 export function lineSchema(message: string = CONTROL_CHARACTER_MESSAGE) {
   return z.string().refine(isCleanLine, { error: message })
 }
+
+/** The opening of a text on one line, cut at a word within `max` characters, with "…" when cut (calendar chips). */
+export function firstWords(text: string, max = 60): string {
+  const line = text.replace(/\s+/g, ' ').trim()
+  if (line.length <= max) return line
+  const cut = line.slice(0, max)
+  const space = cut.lastIndexOf(' ')
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s.,;:!?-]+$/, '')}…`
+}

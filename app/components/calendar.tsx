@@ -4,7 +4,9 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
+import { NetworkIcon } from '~/components/network-icon'
+import { formatClock, type ClockPreferences } from '~/components/time'
 
 export type CalendarItem = {
   id: string
@@ -13,9 +15,32 @@ export type CalendarItem = {
   start: string
   state: string
   editable: boolean
-  /** The whole post, shown on hover (the chip shows its first words). */
+  /** The whole post, shown on hover and focus (the chip shows its first words). */
   text?: string
+  /** The account's network kind (its icon) and name, and the account's handle: the chip's accessible name. */
+  kind?: string
+  network?: string
+  handle?: string
 }
+
+/** The chip's accessible name: time, status, network and account, then the post's first words. */
+export function chipLabel(item: Pick<CalendarItem, 'state' | 'title' | 'network' | 'handle'>, time: string): string {
+  const on = item.network ? ` on ${item.network}${item.handle ? ` @${item.handle}` : ''}` : ''
+  return `${time ? `${time} ` : ''}${STATE_STYLE[item.state]?.label ?? item.state}${on}: ${item.title}`
+}
+
+/** The chip's visible text after the network's icon and the time: problems name their state (never colour alone). */
+function chipText(item: Pick<CalendarItem, 'state' | 'title'>): string {
+  const style = STATE_STYLE[item.state]
+  return style?.problem ? `${style.icon} ${style.label} · ${item.title}` : `${style?.icon ?? ''} ${item.title}`.trim()
+}
+
+/** FullCalendar's time of an event or slot, written by the one helper every page uses. */
+function clockFormatter(clock: ClockPreferences) {
+  return (arg: { date: { hour: number; minute: number } }) => formatClock(arg.date.hour, arg.date.minute, clock)
+}
+
+type Tip = { id: string; text: string; top: number; left: number }
 
 /** Why a post cannot be dragged (issue 20: a drag of a published post only selected text across the grid). */
 export function whyNotMovable(state: string): string {
@@ -64,8 +89,44 @@ export function DeliveryCalendar(props: {
   onOpenEmails?(day: EmailVolumeDay): void
   /** A drag started on a post that cannot move: say why. */
   onLockedDrag?(message: string): void
+  /** The person's 12/24-hour clock and first weekday. */
+  clock: ClockPreferences
 }) {
   const { loadEmailVolume } = props
+  // The whole post while its chip is hovered or focused: one tooltip for the calendar, placed under the
+  // chip (a tooltip inside the chip would be clipped by the day cell). It stays while the pointer moves
+  // onto it, and Escape closes it (WCAG 1.4.13).
+  const [tip, setTip] = useState<Tip | null>(null)
+  const hideTimer = useRef<ReturnType<typeof setTimeout>>()
+  const tipOwner = useRef<HTMLElement | null>(null)
+  const place = (el: HTMLElement) => {
+    const rect = el.getBoundingClientRect()
+    return { top: rect.bottom + 4, left: Math.max(4, Math.min(rect.left, window.innerWidth - 360)) }
+  }
+  const showTip = (el: HTMLElement, id: string, text: string) => {
+    clearTimeout(hideTimer.current)
+    tipOwner.current?.removeAttribute('aria-describedby')
+    tipOwner.current = el
+    el.setAttribute('aria-describedby', TIP_ID)
+    setTip({ id, text, ...place(el) })
+  }
+  const hideTip = (delay = 0) => {
+    clearTimeout(hideTimer.current)
+    hideTimer.current = setTimeout(() => {
+      tipOwner.current?.removeAttribute('aria-describedby')
+      tipOwner.current = null
+      setTip(null)
+    }, delay)
+  }
+  useEffect(() => () => clearTimeout(hideTimer.current), [])
+  // The tooltip is placed in the viewport: it follows its chip when the page scrolls.
+  const shown = tip !== null
+  useEffect(() => {
+    if (!shown) return
+    const follow = () => tipOwner.current && setTip((current) => current && { ...current, ...place(tipOwner.current!) })
+    window.addEventListener('scroll', follow, { passive: true })
+    return () => window.removeEventListener('scroll', follow)
+  }, [shown])
   // The visible range (FullCalendar's `datesSet`) and the drip emails asked for it. Kept in state and
   // drawn through `events` with the posts: an `eventSources` entry that comes and goes with the filters
   // made FullCalendar drop the posts as well.
@@ -83,72 +144,126 @@ export function DeliveryCalendar(props: {
     }
   }, [loadEmailVolume, range])
   return (
-    <FullCalendar
-      plugins={[classicThemePlugin, dayGridPlugin, timeGridPlugin, listPlugin, interactionPlugin]}
-      initialView={props.initialView ?? 'dayGridMonth'}
-      initialDate={props.initialDate}
-      timeZone={props.timeZone}
-      headerToolbar={{ start: 'prev,next today', center: 'title', end: 'dayGridMonth,timeGridWeek,listMonth' }}
-      height="auto"
-      eventTimeFormat={{ hour: '2-digit', minute: '2-digit', hour12: false }}
-      datesSet={(info) => {
-        const from = info.startStr.slice(0, 10)
-        const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
-        setRange((previous) => (previous?.from === from && previous.to === to ? previous : { from, to }))
-      }}
-      events={[
-        ...props.items.map((item) => ({
-          id: item.id,
-          title: `${STATE_STYLE[item.state]?.problem ? `${STATE_STYLE[item.state]!.icon} ` : ''}${STATE_STYLE[item.state]?.label ?? item.state}: ${item.title}`,
-          start: item.start,
-          editable: item.editable,
-          color: STATE_STYLE[item.state]?.color,
-          extendedProps: { seriesId: item.seriesId, state: item.state, text: item.text, editable: item.editable },
-          className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
-        })),
-        ...emailDays.map((day) => ({
-          id: `email-${day.date}`,
-          title: emailVolumeTitle(day.count),
-          start: day.date,
-          allDay: true,
-          editable: false,
-          color: '#5f3dc4',
-          extendedProps: { kind: 'email-volume', day },
-          className: 'email-volume',
-        })),
-      ]}
-      eventDidMount={(info) => {
-        const { text, editable, state, kind } = info.event.extendedProps as { text?: string; editable?: boolean; state?: string; kind?: string }
-        if (kind === 'email-volume') return
-        if (text) info.el.title = text
-        if (editable || !state) return
-        // A post that cannot move: no text selection across the grid, and a drag says why.
-        info.el.style.userSelect = 'none'
-        info.el.addEventListener('pointerdown', (down) => {
-          const moved = (move: PointerEvent) => {
-            if (Math.hypot(move.clientX - down.clientX, move.clientY - down.clientY) < 6) return
-            stop()
-            props.onLockedDrag?.(whyNotMovable(state))
+    <>
+      <FullCalendar
+        plugins={[classicThemePlugin, dayGridPlugin, timeGridPlugin, listPlugin, interactionPlugin]}
+        initialView={props.initialView ?? 'dayGridMonth'}
+        initialDate={props.initialDate}
+        timeZone={props.timeZone}
+        headerToolbar={{ start: 'prev,next today', center: 'title', end: 'dayGridMonth,timeGridWeek,listMonth' }}
+        height="auto"
+        firstDay={props.clock.firstDay}
+        eventTimeFormat={clockFormatter(props.clock)}
+        slotHeaderFormat={clockFormatter(props.clock)}
+        datesSet={(info) => {
+          const from = info.startStr.slice(0, 10)
+          const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
+          setRange((previous) => (previous?.from === from && previous.to === to ? previous : { from, to }))
+        }}
+        events={[
+          ...props.items.map((item) => ({
+            id: item.id,
+            title: chipText(item),
+            start: item.start,
+            editable: item.editable,
+            color: STATE_STYLE[item.state]?.color,
+            extendedProps: { seriesId: item.seriesId, state: item.state, text: item.text, editable: item.editable, item },
+            className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
+          })),
+          ...emailDays.map((day) => ({
+            id: `email-${day.date}`,
+            title: emailVolumeTitle(day.count),
+            start: day.date,
+            allDay: true,
+            editable: false,
+            color: '#5f3dc4',
+            extendedProps: { kind: 'email-volume', day },
+            className: 'email-volume',
+          })),
+        ]}
+        eventContent={(arg) => {
+          const item = arg.event.extendedProps.item as CalendarItem | undefined
+          // Drip email counts: their title alone.
+          if (!item) return <span className="post-chip-text">{arg.event.title}</span>
+          return (
+            <span className="post-chip">
+              {item.kind ? <NetworkIcon kind={item.kind} /> : null}
+              {arg.timeText ? <span className="post-chip-time">{arg.timeText}</span> : null}
+              <span className="post-chip-text">{arg.event.title}</span>
+            </span>
+          )
+        }}
+        eventDidMount={(info) => {
+          const { text, editable, state, kind, item } = info.event.extendedProps as {
+            text?: string
+            editable?: boolean
+            state?: string
+            kind?: string
+            item?: CalendarItem
           }
-          const stop = () => {
-            window.removeEventListener('pointermove', moved)
-            window.removeEventListener('pointerup', stop)
+          if (kind === 'email-volume') return
+          if (item) {
+            info.el.setAttribute('role', 'button')
+            info.el.setAttribute('aria-label', chipLabel(item, info.timeText))
           }
-          window.addEventListener('pointermove', moved)
-          window.addEventListener('pointerup', stop)
-        })
-      }}
-      eventDrop={(info) => {
-        if (info.event.extendedProps.kind === 'email-volume') return info.revert()
-        const start = info.event.start
-        if (!start) return info.revert()
-        props.onMove({ id: info.event.id, seriesId: String(info.event.extendedProps.seriesId), to: start, revert: info.revert })
-      }}
-      eventClick={(info) => {
-        info.jsEvent.preventDefault()
-        if (info.event.extendedProps.kind === 'email-volume') return props.onOpenEmails?.(info.event.extendedProps.day as EmailVolumeDay)
-        props.onOpen(info.event.id)
-      }}
-    />
+          if (text) {
+            const id = info.event.id
+            info.el.addEventListener('mouseenter', () => showTip(info.el, id, text))
+            info.el.addEventListener('focus', () => showTip(info.el, id, text))
+            info.el.addEventListener('mouseleave', () => hideTip(200))
+            info.el.addEventListener('blur', () => hideTip())
+            info.el.addEventListener('keydown', (key) => key.key === 'Escape' && hideTip())
+          }
+          if (editable || !state) return
+          // A post that cannot move: no text selection across the grid, and a drag says why.
+          info.el.style.userSelect = 'none'
+          info.el.addEventListener('pointerdown', (down) => {
+            const moved = (move: PointerEvent) => {
+              if (Math.hypot(move.clientX - down.clientX, move.clientY - down.clientY) < 6) return
+              stop()
+              props.onLockedDrag?.(whyNotMovable(state))
+            }
+            const stop = () => {
+              window.removeEventListener('pointermove', moved)
+              window.removeEventListener('pointerup', stop)
+            }
+            window.addEventListener('pointermove', moved)
+            window.addEventListener('pointerup', stop)
+          })
+        }}
+        eventDrop={(info) => {
+          if (info.event.extendedProps.kind === 'email-volume') return info.revert()
+          const start = info.event.start
+          if (!start) return info.revert()
+          props.onMove({
+            id: info.event.id,
+            seriesId: String(info.event.extendedProps.seriesId),
+            to: start,
+            revert: info.revert,
+          })
+        }}
+        eventClick={(info) => {
+          info.jsEvent.preventDefault()
+          if (info.event.extendedProps.kind === 'email-volume') return props.onOpenEmails?.(info.event.extendedProps.day as EmailVolumeDay)
+          hideTip()
+          props.onOpen(info.event.id)
+        }}
+      />
+      {tip ? (
+        <div
+          id={TIP_ID}
+          role="tooltip"
+          className="post-tooltip"
+          data-delivery={tip.id}
+          style={{ top: tip.top, left: tip.left }}
+          onMouseEnter={() => clearTimeout(hideTimer.current)}
+          onMouseLeave={() => hideTip()}
+        >
+          {tip.text}
+        </div>
+      ) : null}
+    </>
   )
 }
+
+const TIP_ID = 'post-tooltip'

@@ -2,14 +2,14 @@ import { Alert, Group, List, NativeSelect, Paper, Stack, Text, TextInput, Title 
 import { useEffect, useState } from 'react'
 import type { DripFormValues } from '#core/drip-form'
 import type { TimelineFormResult } from '~/core.server'
+import { formatWall, LocalTime, useClock, type ClockPreferences } from '~/components/time'
 import { usePreview } from '~/utils/use-preview'
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']
 const DEBOUNCE_MS = 400
 
-/** `2026-11-03T09:00` + weekday → "Tue 2026-11-03 09:00". */
-const wall = (local: string, weekday?: number) => `${weekday === undefined ? '' : `${WEEKDAYS[weekday]} `}${local.replace('T', ' ')}`
-const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
+/** `2026-11-03T09:00` + weekday → "Tue 2026-11-03 09:00" (or "9:00 AM" on a 12-hour clock). */
+const wall = (clock: ClockPreferences, local: string, weekday?: number) => `${weekday === undefined ? '' : `${WEEKDAYS[weekday]} `}${formatWall(local, clock)}`
 
 /**
  * The builder's timeline preview (decision 071): when each step reaches a contact who enrolls now, in a
@@ -18,6 +18,7 @@ const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`
  */
 export function DripTimeline(props: { values: DripFormValues; timezones: string[] }) {
   const { values } = props
+  const clock = useClock()
   // The drip's zone until the user picks another.
   const [chosenZone, setZone] = useState<string | null>(null)
   const zone = chosenZone ?? values.timezone
@@ -89,12 +90,12 @@ export function DripTimeline(props: { values: DripFormValues; timezones: string[
           ) : timeline ? (
             <Stack gap={4}>
               <Text size="sm">
-                {subject} enrolling now ({wall(timeline.local)}) gets:
+                {subject} enrolling now ({wall(clock, timeline.local)}) gets:
               </Text>
               <List size="sm" type="ordered">
                 {timeline.steps.map((s) => (
                   <List.Item key={s.position}>
-                    Step {s.position + 1} at <strong>{wall(s.local, s.weekday)}</strong> (UTC{s.offset}) · {utc(s.at)}
+                    Step {s.position + 1} at <strong>{wall(clock, s.local, s.weekday)}</strong> (UTC{s.offset}) · <LocalTime at={s.at} />
                     {s.movedByWindow ? ' · moved by the send window or quiet hours' : ''}
                   </List.Item>
                 ))}

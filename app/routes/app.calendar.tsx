@@ -14,7 +14,7 @@ import { useToast } from '~/components/toasts'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { loadCalendarPage, calendarFeedUrl, CalendarActionSchema, runCalendarAction, fieldErrorsForPeople, messageForPeople } from '../core.server'
 import { readForm } from '~/utils/forms.server'
-import { LocalTime } from '~/components/time'
+import { LocalTime, useClock } from '~/components/time'
 
 export const meta: MetaFunction = () => [{ title: 'Calendar · Trickle' }]
 export const links: LinksFunction = () => [fcSkeleton, fcTheme, fcPalette, calendarStyles].map((href) => ({ rel: 'stylesheet', href }))
@@ -50,6 +50,7 @@ export default function Calendar() {
   const actionResult = useActionData<typeof action>()
   const mover = useFetcher<typeof action>()
   const csrf = useCsrfToken()
+  const clock = useClock()
   const [openId, setOpenId] = useState<string | null>(null)
   const [lockedMessage, setLockedMessage] = useState<string | null>(null)
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
@@ -142,6 +143,7 @@ export default function Calendar() {
         <DeliveryCalendar
           items={items.map((i) => ({ ...i, editable: canEdit && i.editable }))}
           timeZone={filters.tz}
+          clock={clock}
           initialDate={filters.date}
           loadEmailVolume={showEmails ? loadEmailVolume : undefined}
           onOpenEmails={setEmailDay}

@@ -4,6 +4,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-
 import { z } from 'zod'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
+import { LocalTime } from '~/components/time'
 import { notFound, requireMembership } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { findDripWithSteps, InputError, loadBulkEnrollPage, startBulkEnrollment } from '../core.server'
@@ -142,7 +143,7 @@ export default function EnrollIntoDrip() {
                 <Table.Tr key={r.id}>
                   <Table.Td>
                     <Anchor component={Link} to={`/app/drips/${drip.id}/enroll/${r.id}`}>
-                      {r.createdAt.slice(0, 16).replace('T', ' ')} UTC
+                      <LocalTime at={r.createdAt} />
                     </Anchor>
                   </Table.Td>
                   <Table.Td>{r.from}</Table.Td>

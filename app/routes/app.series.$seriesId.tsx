@@ -6,6 +6,7 @@ import { ApprovalBadge, type Approval } from '~/components/approval-badge'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
+import { SeriesSchedule } from '~/components/series-schedule'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm, readFormBody } from '~/utils/forms.server'
 import {
@@ -132,6 +133,7 @@ export default function EditSeries() {
         </Card>
       ) : null}
       {errors.intent ? <Alert color="red" role="alert">{errors.intent}</Alert> : null}
+      <SeriesSchedule posts={series.deliveries} timezone={series.timezone} />
       <Title order={2}>Edit</Title>
       <SeriesEditor
         initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks, campaign: series.campaign }}

@@ -14,6 +14,7 @@ export default function SettingsLayout() {
     { path: 'sms', label: 'SMS' },
     { path: 'mail', label: 'Direct mail' },
     { path: 'security', label: 'Security' },
+    { path: 'preferences', label: 'Your preferences' },
     ...(shell?.role === 'owner' ? [{ path: 'audit', label: 'Audit log' }] : []),
   ]
   return (

@@ -6,13 +6,14 @@ import { useEffect } from 'react'
 import { z } from 'zod'
 import appShellStyles from '~/styles/app-shell.css'
 import { CsrfInput } from '~/components/csrf-input'
+import { LocalTime } from '~/components/time'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { notFound, requireMembership, requireUser } from '~/utils/auth.server'
 import { issueCsrfToken } from '~/utils/csrf.server'
 import { readForm } from '~/utils/forms.server'
 import { switchSessionWorkspace } from '~/utils/session.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { OVERDUE_ALERT_MS, findOverdueDelivery, findUserMembership, listUserWorkspaces } from '../core.server'
+import { OVERDUE_ALERT_MS, findOverdueDelivery, findUserMembership, listUserWorkspaces, preferencesOf } from '../core.server'
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: appShellStyles }]
 
@@ -28,6 +29,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       csrfToken,
       user: { id: user.id, name: user.name, email: user.email },
       workspace: { id: workspace.id, name: workspace.name, timezone: workspace.timezone },
+      /** The person's clock and first weekday (their locale setting, else their browser's): app/components/time.tsx. */
+      preferences: preferencesOf(user, request.headers.get('accept-language')),
       role: membership.role,
       workspaces: workspaces.map((w) => ({ id: w.workspaceId, name: w.name })),
       /** A due post that has not started within 2 minutes: the worker is down or overloaded. */
@@ -173,7 +176,7 @@ export default function AppLayout() {
       <AppShell.Main>
         {overdueSince ? (
           <Alert color="red" title="Posts are not going out" role="alert" mb="md">
-            A post due at {new Date(overdueSince).toUTCString()} has not started yet. Check that a Trickle worker is running
+            A post due at <LocalTime at={overdueSince} /> has not started yet. Check that a Trickle worker is running
             (see /healthz); nothing is lost — due posts go out as soon as a worker runs, or are marked missed if they are too late.
           </Alert>
         ) : null}

@@ -11,6 +11,8 @@ import { listSteps } from '../../db/queries/sequences'
 import { listCalendarDeliveries, listSeries, updateSeriesTiming, type SeriesTimingRow, type SeriesTimingValues } from '../../db/queries/series'
 import type { StoredOverride } from '../../db/schema/index'
 import { PENDING_STATES } from '../../domain/delivery'
+import { firstWords } from '../../domain/text'
+import { isConnectorKind } from '../../connectors/registry'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import type { Services } from '../services.server'
 import { InputError } from '../errors'
@@ -48,9 +50,12 @@ export async function loadCalendar(services: Services, args: { workspaceId: stri
       seriesId: r.sequenceId,
       seriesName: r.seriesName,
       post: r.position + 1,
-      title: `@${r.accountHandle} · ${r.text.slice(0, 60)}`,
+      /** The chip's text: the post's first words (the network and account travel beside it). */
+      title: firstWords(r.text),
       text: r.text,
       handle: r.accountHandle,
+      kind: r.accountKind,
+      network: (isConnectorKind(r.accountKind) && services.connectors[r.accountKind]?.displayName) || r.accountKind.charAt(0).toUpperCase() + r.accountKind.slice(1),
       start: r.dueAt.toISOString(),
       local: formatLocal(instantToWall(tz, r.dueAt.getTime())).replace('T', ' '),
       state: r.state as string,

@@ -25,7 +25,7 @@ import { InputError } from '../errors'
 import { messageForPeople } from '../field-labels'
 import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
 import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
-import { currentTiming, describeSeriesRule, pastStartProblem, planStoredSeries, TIMEZONES } from './timing'
+import { currentTiming, describeSeriesRule, movedPosts, pastStartProblem, planStoredSeries, TIMEZONES } from './timing'
 import { checkTargetsAndPosts } from './validation.server'
 
 // ─── Create and edit ──────────────────────────────────────────────────────────────────────────────
@@ -144,6 +144,7 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     listCalendarDeliveries(db, { workspaceId: args.workspaceId, sequenceIds: [args.seriesId] }),
   ])
   const timing = currentTiming(row)
+  const moved = movedPosts(row, steps.length)
   return {
     id: sequence.id,
     name: sequence.name,
@@ -162,7 +163,16 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     /** The posts with their thread parts and images (what the editor edits). */
     content: steps.map((s) => fromStepContent(s.content)),
     accountIds,
-    deliveries: deliveries.map((d) => ({ id: d.id, post: d.position + 1, accountId: d.accountId, handle: d.accountHandle, dueAt: d.dueAt.toISOString(), state: d.state })),
+    /** Where each post stands now, in time order: a moved one at its new time (with the rule's date), a skipped one as skipped. */
+    deliveries: deliveries.map((d) => ({
+      id: d.id,
+      post: d.position + 1,
+      accountId: d.accountId,
+      handle: d.accountHandle,
+      dueAt: d.dueAt.toISOString(),
+      state: d.state,
+      movedFrom: moved.get(d.position + 1)?.toISOString() ?? null,
+    })),
     runState: seriesRunState({ status: sequence.status, counts: countBy(deliveries.map((d) => d.state as DeliveryState)) }),
   }
 }

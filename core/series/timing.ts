@@ -46,6 +46,23 @@ export function planStoredSeries(row: SeriesTimingRow, stepCount: number): Plann
 }
 
 /**
+ * The posts an occurrence move took off the rule's date: post number → the date the rule gave it (what
+ * the calendar's drag or "Move to" changed). Skipped dates stay in both plans, so only moves differ.
+ */
+export function movedPosts(row: SeriesTimingRow, stepCount: number): Map<number, Date> {
+  const skipsOnly = (overrides: SeriesTimingRow['overrides']) => overrides.filter((o) => o.kind === 'skip')
+  const unmoved = new Map(
+    planStoredSeries({ ...row, overrides: skipsOnly(row.overrides), revisions: row.revisions.map((r) => ({ ...r, overrides: skipsOnly(r.overrides) })) }, stepCount).map((p) => [p.step, p.at]),
+  )
+  const moved = new Map<number, Date>()
+  for (const p of planStoredSeries(row, stepCount)) {
+    const before = unmoved.get(p.step)
+    if (before && before.getTime() !== p.at.getTime()) moved.set(p.step, before)
+  }
+  return moved
+}
+
+/**
  * A new timing whose first post would already be due (issue 20: a start in the past was accepted, then
  * its posts were reported "missed"): the message says when and how many, in the series' zone. Null when
  * post 1 is still to come. Nothing is published in the past, so saving refuses it and the editor warns.

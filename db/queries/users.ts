@@ -51,3 +51,8 @@ export async function advanceTotpStep(db: DbOrTx, args: { userId: string; step: 
     .returning({ id: users.id })
   return rows.length === 1
 }
+
+/** The person's chosen locale for times and weeks; null follows their browser. */
+export async function setUserLocale(db: DbOrTx, args: { userId: string; locale: string | null }) {
+  await db.update(users).set({ locale: args.locale }).where(eq(users.id, args.userId))
+}

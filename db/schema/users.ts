@@ -19,6 +19,8 @@ export const users = pgTable(
     totpEnabledAt: instant('totp_enabled_at'),
     /** The 30-second step of the last accepted code: a code is accepted once. */
     totpLastStep: integer('totp_last_step'),
+    /** The locale the person chose for times and weeks (12/24-hour clock, first weekday), e.g. en-GB; null follows the browser's. */
+    locale: text('locale'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_email_uq').on(t.email)],

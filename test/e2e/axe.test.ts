@@ -176,6 +176,7 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/settings/invitations',
     '/app/settings/tokens',
     '/app/settings/notifications',
+    '/app/settings/preferences',
     `/f/${form.id}`,
     `/f/${form.id}?embed=1`,
     tokenOf(signedEmailUrl(app.services, 'unsubscribe', claims)),

@@ -42,12 +42,13 @@ afterEach(() => {
 /** A desktop-sized context whose waits give up after 15 s (a missing element fails the test, it does not hang it). */
 export async function desktopContext(
   browser: Browser,
-  options: { width?: number; height?: number; /** For a test that injects its own script (axe-core); the pages' CSP is checked by the others. */ bypassCSP?: boolean; /** The browser's time zone (IANA). */ timezoneId?: string } = {},
+  options: { width?: number; height?: number; /** For a test that injects its own script (axe-core); the pages' CSP is checked by the others. */ bypassCSP?: boolean; /** The browser's time zone (IANA). */ timezoneId?: string; /** The browser's locale (and Accept-Language), e.g. en-GB; Chromium's own is en-US. */ locale?: string } = {},
 ): Promise<BrowserContext> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     bypassCSP: options.bypassCSP ?? false,
     ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+    ...(options.locale ? { locale: options.locale } : {}),
   })
   context.setDefaultTimeout(15_000)
   context.on('console', (message) => {

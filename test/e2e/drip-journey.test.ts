@@ -149,8 +149,8 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → th
   // The timeline preview follows the steps: step 2 a day after step 1, in the zone chosen.
   await page.getByLabel('Preview for a contact in').selectOption('Asia/Tokyo')
   const timeline = page.getByTestId('drip-timeline')
-  await timeline.getByText('A contact in Asia/Tokyo enrolling now (2026-11-02 18:00) gets:').waitFor()
-  await timeline.getByText('Step 2 at Tue 2026-11-03 18:00 (UTC+09:00) · 2026-11-03 09:00 UTC').waitFor()
+  await timeline.getByText('A contact in Asia/Tokyo enrolling now (2026-11-02 6:00 PM) gets:').waitFor()
+  await timeline.getByText('Step 2 at Tue 2026-11-03 6:00 PM (UTC+09:00) · 2026-11-03 9:00 AM UTC').waitFor()
   await page.screenshot({ path: path.join(shots, 'drip-builder.png'), fullPage: true })
   await page.getByRole('button', { name: 'Save drip' }).click()
   await page.waitForURL(/\/app\/drips\/[0-9a-f-]{36}$/)

@@ -139,7 +139,7 @@ it('signs up, connects X, writes a Tue/Thu series, drags a post to a minute ahea
   // The calendar shows it published, and its dialog links to the post on X.
   await page.goto(`${app.url}/app/calendar?series=${seriesId}&tz=UTC&date=${utcDate(due)}`)
   await page.waitForLoadState('networkidle')
-  const done = calendar.getByText(/Published: @drip_team · Launch tip 1:/).first()
+  const done = calendar.getByRole('button', { name: /Published on X @drip_team: Launch tip 1:/ }).first()
   await done.waitFor()
   await done.click()
   const dialog = page.getByRole('dialog')

@@ -103,8 +103,8 @@ it('takes screenshots of the dashboard, calendar (month, week, list), series, co
   const calendar = page.getByTestId('calendar')
   await page.goto(`${app.url}/app/calendar?tz=Europe/Berlin&date=2026-03-10`)
   await page.waitForLoadState('networkidle')
-  await calendar.getByText(/⚠ Failed: @greenthumb/).first().waitFor()
-  await calendar.getByText(/⚠ Needs review: @greenthumb@garden.social/).first().waitFor()
+  await calendar.getByRole('button', { name: /Failed on X @greenthumb:/ }).first().waitFor()
+  await calendar.getByRole('button', { name: /Needs review on Mastodon @greenthumb@garden\.social:/ }).first().waitFor()
   await page.screenshot({ path: path.join(shots, 'calendar-month.png'), fullPage: true })
 
   // Filters: channel, status and the display zone, through the filter form.
@@ -112,19 +112,19 @@ it('takes screenshots of the dashboard, calendar (month, week, list), series, co
   await filters.getByLabel('Channel').selectOption({ label: 'Mastodon' })
   await filters.getByRole('button', { name: 'Apply' }).click()
   await page.waitForURL(/channel=mastodon/)
-  await calendar.getByText(/⚠ Needs review: @greenthumb@garden.social/).first().waitFor()
+  await calendar.getByRole('button', { name: /Needs review on Mastodon @greenthumb@garden\.social:/ }).first().waitFor()
   // FullCalendar redraws its events a frame after the new data arrives.
   // Both polled: between the redraws the calendar may show no event at all.
-  await expect.poll(() => calendar.getByText(/: @greenthumb ·/).count()).toBe(0)
-  await expect.poll(() => calendar.getByText(/: @greenthumb@garden\.social ·/).count()).toBeGreaterThan(3)
+  await expect.poll(() => calendar.getByRole('button', { name: /on X @greenthumb:/ }).count()).toBe(0)
+  await expect.poll(() => calendar.getByRole('button', { name: /on Mastodon @greenthumb@garden\.social:/ }).count()).toBeGreaterThan(3)
   await filters.getByLabel('Channel').selectOption({ label: 'All channels' })
   await filters.getByLabel('Status').selectOption({ label: 'Failed' })
   await filters.getByLabel('Time zone').selectOption('UTC')
   await filters.getByRole('button', { name: 'Apply' }).click()
   await page.waitForURL(/status=failed/)
-  await calendar.getByText(/⚠ Failed: @greenthumb ·/).first().waitFor()
+  await calendar.getByRole('button', { name: /Failed on X @greenthumb:/ }).first().waitFor()
   await expect.poll(() => calendar.locator('[class*="delivery-"]').count()).toBe(1)
-  expect(await calendar.locator('[class*="delivery-"]').first().textContent()).toContain('08:00')
+  expect(await calendar.locator('[class*="delivery-"]').first().textContent()).toContain('8:00 AM')
 
   await page.goto(`${app.url}/app/calendar?tz=Europe/Berlin&date=2026-03-17`)
   await page.waitForLoadState('networkidle')
@@ -139,7 +139,7 @@ it('takes screenshots of the dashboard, calendar (month, week, list), series, co
   // A post's details: status, error and a link to the series.
   await page.goto(`${app.url}/app/calendar?tz=Europe/Berlin&date=2026-03-05`)
   await page.waitForLoadState('networkidle')
-  await calendar.getByText(/⚠ Failed: @greenthumb/).first().click()
+  await calendar.getByRole('button', { name: /Failed on X @greenthumb:/ }).first().click()
   const dialog = page.getByRole('dialog')
   await dialog.getByText('X refused the post: duplicate content').waitFor()
   await dialog.getByRole('link', { name: 'Edit the series' }).waitFor()
