@@ -1,3 +1,4 @@
+import type { DbOrTx } from '../db/client'
 import type { MailStep } from '../domain/mail/piece'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
@@ -162,21 +163,23 @@ export async function updateDrip(services: Services, args: { workspaceId: string
     const updated = await replaceDrip(tx, { workspaceId: args.workspaceId, dripId: args.dripId, name: input.name, timezone: input.timezone, settings, steps, utm: input.utm, campaign: campaignTag(input.campaign), at })
     if (!updated) throw notFound()
     // An active drip must stay sendable: a 422 rolls the whole edit back.
-    if (updated.drip.status === 'active') await requireActivatable(services, updated)
+    // Checked on `tx`: a query on the pool while this transaction holds a connection can wait for a free
+    // one forever when the worker holds the rest (the builder's save hung that way under the e2e test).
+    if (updated.drip.status === 'active') await requireActivatable(services, updated, tx)
   })
   return getDrip(services, { workspaceId: args.workspaceId, dripId: args.dripId })
 }
 
 /** What keeps a drip from being activated, by field (`postalAddress`, `sender`, `steps.2.subject`, `triggers.1.segmentId`…). Empty: it may run. */
-export async function activationProblems(services: Services, drip: DripWithSteps): Promise<Array<{ field: string; message: string }>> {
-  const settings = await getEmailSettings(services.database.db, { workspaceId: drip.drip.workspaceId })
+export async function activationProblems(services: Services, drip: DripWithSteps, db: DbOrTx = services.database.db): Promise<Array<{ field: string; message: string }>> {
+  const settings = await getEmailSettings(db, { workspaceId: drip.drip.workspaceId })
   const problems: Array<{ field: string; message: string }> = []
   if (!settings) problems.push({ field: 'sender', message: 'Set up the sender (from address and SMTP) in the email settings first' })
   else if (!settings.senderAccountId) problems.push({ field: 'sender', message: 'Connect an SMTP sender in the email settings first' })
   if (drip.steps.length === 0) problems.push({ field: 'steps', message: 'Add at least one step' })
   const seen = new Set<string>()
-  let sms = drip.steps.some((s) => s.content.sms) ? await smsConfigured(services, { workspaceId: drip.drip.workspaceId }) : true
-  let mail = drip.steps.some((s) => s.content.mail) ? await mailConfigured(services, { workspaceId: drip.drip.workspaceId }) : true
+  let sms = drip.steps.some((s) => s.content.sms) ? await smsConfigured(db, { workspaceId: drip.drip.workspaceId }) : true
+  let mail = drip.steps.some((s) => s.content.mail) ? await mailConfigured(db, { workspaceId: drip.drip.workspaceId }) : true
   drip.steps.forEach((step, i) => {
     if (step.content.action) return
     if (step.content.mail) {
@@ -198,15 +201,15 @@ export async function activationProblems(services: Services, drip: DripWithSteps
   })
   // Every trigger still names a form, segment or date field of the workspace (a field may have been deleted since the save).
   const steps = drip.steps.map((s) => ({ subject: s.content.email?.subject ?? '', markdown: s.content.email?.markdown ?? '', text: s.content.sms?.text, mail: s.content.mail, condition: s.settings.condition, action: s.content.action }))
-  for (const p of await dripReferenceProblems(services.database.db, { workspaceId: drip.drip.workspaceId, dripId: drip.drip.id, drip: { triggers: drip.drip.settings.triggers, steps } })) {
+  for (const p of await dripReferenceProblems(db, { workspaceId: drip.drip.workspaceId, dripId: drip.drip.id, drip: { triggers: drip.drip.settings.triggers, steps } })) {
     if (!seen.has(p.field)) problems.push(p)
     seen.add(p.field)
   }
   return problems
 }
 
-async function requireActivatable(services: Services, drip: DripWithSteps) {
-  const problems = await activationProblems(services, drip)
+async function requireActivatable(services: Services, drip: DripWithSteps, db?: DbOrTx) {
+  const problems = await activationProblems(services, drip, db)
   if (problems.length) throw new InputError(problems[0]!.field, `${problems[0]!.field}: ${problems[0]!.message}`, { status: 422, code: 'not_activatable' })
 }
 

@@ -1,3 +1,4 @@
+import type { DbOrTx } from '../db/client'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 import type { Credentials } from '../connectors/types'
@@ -58,8 +59,8 @@ export function mailWebhookUrl(services: Pick<Services, 'config'>, workspaceId: 
 
 const pricesOf = (row: MailSettingsRow | null): MailPrices => (row ? { postcard: row.postcardPrice, letter: row.letterPrice, letterExtraPage: row.letterExtraPagePrice } : DEFAULT_PRICES)
 
-export async function mailConfigured(services: Pick<Services, 'database'>, args: { workspaceId: string }): Promise<boolean> {
-  return !!(await getMailSettingsRow(services.database.db, args))?.accountId
+export async function mailConfigured(db: DbOrTx, args: { workspaceId: string }): Promise<boolean> {
+  return !!(await getMailSettingsRow(db, args))?.accountId
 }
 
 export async function getMailSettings(services: Services, args: { workspaceId: string }): Promise<MailSettingsView> {

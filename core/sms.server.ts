@@ -72,8 +72,8 @@ export function smsWebhookUrls(services: Pick<Services, 'config'>, workspaceId: 
   return { inboundUrl: `${base}/webhooks/twilio/${workspaceId}/inbound`, statusUrl: `${base}/webhooks/twilio/${workspaceId}/status` }
 }
 
-export async function smsConfigured(services: Pick<Services, 'database'>, args: { workspaceId: string }): Promise<boolean> {
-  const row = await getSmsSettingsRow(services.database.db, args)
+export async function smsConfigured(db: DbOrTx, args: { workspaceId: string }): Promise<boolean> {
+  const row = await getSmsSettingsRow(db, args)
   return !!row?.accountId && !!(row.fromNumber || row.messagingServiceSid)
 }
 

@@ -242,6 +242,9 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → th
   // An action step, by keyboard: the kind's radios take the arrow keys; an empty tag is named under its field.
   await page.goto(`${app.url}/app/drips/${dripId}`)
   await page.getByRole('button', { name: 'Add a step' }).press('Enter')
+  // The timeline (debounced, above the Save button) grows by a line for the new step: a click while it
+  // grows lands on the timeline instead of the button, so wait until it shows step 4.
+  await page.getByTestId('drip-timeline').getByText(/^Step 4 at /).waitFor()
   await page.getByLabel('Step 4: subject').fill('A draft kept')
   await page.getByRole('radiogroup', { name: 'Step 4: kind' }).getByRole('radio', { name: 'Email' }).press('ArrowRight')
   await page.getByLabel('Step 4: action').selectOption('add_tag')
