@@ -4,7 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { NetworkIcon } from '~/components/network-icon'
 import { formatClock, type ClockPreferences } from '~/components/time'
 
@@ -143,6 +143,32 @@ export function DeliveryCalendar(props: {
       current = false
     }
   }, [loadEmailVolume, range])
+  // Memoised: the tooltip's state re-renders this component, and a new `events` array makes FullCalendar
+  // reset its events, which dropped a drag in progress (the moved post never reached eventDrop).
+  const events = useMemo(
+    () => [
+      ...props.items.map((item) => ({
+        id: item.id,
+        title: chipText(item),
+        start: item.start,
+        editable: item.editable,
+        color: STATE_STYLE[item.state]?.color,
+        extendedProps: { seriesId: item.seriesId, state: item.state, text: item.text, editable: item.editable, item },
+        className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
+      })),
+      ...emailDays.map((day) => ({
+        id: `email-${day.date}`,
+        title: emailVolumeTitle(day.count),
+        start: day.date,
+        allDay: true,
+        editable: false,
+        color: '#5f3dc4',
+        extendedProps: { kind: 'email-volume', day },
+        className: 'email-volume',
+      })),
+    ],
+    [props.items, emailDays],
+  )
   return (
     <>
       <FullCalendar
@@ -160,27 +186,8 @@ export function DeliveryCalendar(props: {
           const to = new Date(Date.parse(`${info.endStr.slice(0, 10)}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10)
           setRange((previous) => (previous?.from === from && previous.to === to ? previous : { from, to }))
         }}
-        events={[
-          ...props.items.map((item) => ({
-            id: item.id,
-            title: chipText(item),
-            start: item.start,
-            editable: item.editable,
-            color: STATE_STYLE[item.state]?.color,
-            extendedProps: { seriesId: item.seriesId, state: item.state, text: item.text, editable: item.editable, item },
-            className: [`delivery-${item.state}`, ...(STATE_STYLE[item.state]?.problem ? ['delivery-problem'] : [])].join(' '),
-          })),
-          ...emailDays.map((day) => ({
-            id: `email-${day.date}`,
-            title: emailVolumeTitle(day.count),
-            start: day.date,
-            allDay: true,
-            editable: false,
-            color: '#5f3dc4',
-            extendedProps: { kind: 'email-volume', day },
-            className: 'email-volume',
-          })),
-        ]}
+        events={events}
+        eventDragStart={() => hideTip()}
         eventContent={(arg) => {
           const item = arg.event.extendedProps.item as CalendarItem | undefined
           // Drip email counts: their title alone.

@@ -55,6 +55,8 @@ export default function Calendar() {
   const [lockedMessage, setLockedMessage] = useState<string | null>(null)
   const [pendingRevert, setPendingRevert] = useState<(() => void) | null>(null)
   const open = items.find((i) => i.id === openId) ?? null
+  // One array per loader answer: the calendar resets its events (and any drag in progress) on a new one.
+  const chips = useMemo(() => items.map((i) => ({ ...i, editable: canEdit && i.editable })), [items, canEdit])
   const [emailDay, setEmailDay] = useState<EmailVolumeDay | null>(null)
   // Drip emails sit beside the posts unless the filters name an account, a series or another channel.
   const showEmails = !filters.account && !filters.series && (!filters.channel || filters.channel === 'email')
@@ -141,7 +143,7 @@ export default function Calendar() {
       ) : null}
       <div data-testid="calendar">
         <DeliveryCalendar
-          items={items.map((i) => ({ ...i, editable: canEdit && i.editable }))}
+          items={chips}
           timeZone={filters.tz}
           clock={clock}
           initialDate={filters.date}

@@ -51,7 +51,7 @@ async function queuePost(page: Page, args: { name: string; text: string; expecte
 
 it('sets posting times on the account’s page and queues two posts into the next free slots, shown on the calendar', { timeout: 120_000 }, async () => {
   const { app, browser } = t
-  const context = await desktopContext(browser, { timezoneId: 'Europe/Berlin' })
+  const context = await desktopContext(browser, { timezoneId: 'Europe/Berlin', locale: 'en-GB' })
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'Quinn', email: 'quinn@queue.test', workspaceName: 'Queue team' })
   const user = await findUserByEmail(app.services.database.db, { email: 'quinn@queue.test' })
