@@ -4,6 +4,8 @@ import { createDiscordConnector, type DiscordConnectorConfig } from './discord/i
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createLinkedInConnector, type LinkedInConnectorConfig } from './linkedin/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
+import { createPinterestConnector, type PinterestConnectorConfig } from './pinterest/index'
+import { createRedditConnector, type RedditConnectorConfig } from './reddit/index'
 import { createSlackConnector, type SlackConnectorConfig } from './slack/index'
 import { createTelegramConnector, type TelegramConnectorConfig } from './telegram/index'
 import { createThreadsConnector, type ThreadsConnectorConfig } from './threads/index'
@@ -23,6 +25,8 @@ export type ConnectorConfigs = {
   slack: SlackConnectorConfig
   linkedin: LinkedInConnectorConfig
   threads: ThreadsConnectorConfig
+  pinterest: PinterestConnectorConfig
+  reddit: RedditConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
@@ -44,6 +48,8 @@ export const connectorFactories = {
   slack: (config: SlackConnectorConfig) => createSlackConnector(config),
   linkedin: (config: LinkedInConnectorConfig) => createLinkedInConnector(config),
   threads: (config: ThreadsConnectorConfig) => createThreadsConnector(config),
+  pinterest: (config: PinterestConnectorConfig) => createPinterestConnector(config),
+  reddit: (config: RedditConnectorConfig) => createRedditConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
   mail: (config: MailConnectorConfig) => createMailConnector(config),

@@ -232,6 +232,12 @@ export interface Connector<K extends string = string> {
    * (`server`: e.g. a Mastodon instance). The result travels with the pending authorization.
    */
   prepareAuthorization?(args: { redirectUri: string; server?: string }): Promise<Record<string, string>>
+  /**
+   * How the Accounts page asks for the value `prepareAuthorization` reads as `server` when it is not a
+   * server address (a Pinterest board, a subreddit). Absent: "Your <network> server", a URL. The account's
+   * credentials keep it as `extra.server`, so a reconnect needs no form.
+   */
+  readonly connectField?: { label: string; description: string; placeholder?: string; missing: string }
   authorizeUrl?(args: AuthorizeArgs): string
   /**
    * Networks whose accounts connect with an app password typed into a form rather than an OAuth redirect

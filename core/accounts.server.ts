@@ -26,7 +26,7 @@ import { InputError } from './errors'
 export type { AccountStatus, AccountSummary }
 
 /** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
-const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack', linkedin: 'LinkedIn', threads: 'Threads' }
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack', linkedin: 'LinkedIn', threads: 'Threads', pinterest: 'Pinterest', reddit: 'Reddit' }
 
 /** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
@@ -36,6 +36,10 @@ const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
     'An administrator creates a LinkedIn app (linkedin.com/developers; products "Sign In with LinkedIn using OpenID Connect" and "Share on LinkedIn"; redirect URL {callback}), sets LINKEDIN_CLIENT_ID and LINKEDIN_CLIENT_SECRET and restarts Trickle.',
   threads:
     'An administrator creates a Meta app with the Threads use case (developers.facebook.com/apps; permissions threads_basic, threads_content_publish, threads_read_replies; redirect callback URL {callback}), sets THREADS_APP_ID and THREADS_APP_SECRET and restarts Trickle.',
+  pinterest:
+    'An administrator creates a Pinterest app (developers.pinterest.com/apps; scopes user_accounts:read, boards:read, pins:read, pins:write; redirect URI {callback}), sets PINTEREST_APP_ID and PINTEREST_APP_SECRET and restarts Trickle.',
+  reddit:
+    'An administrator creates a Reddit app of type "web app" (reddit.com/prefs/apps; redirect uri {callback}), sets REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET (and REDDIT_USER_AGENT naming their Reddit account) and restarts Trickle.',
 }
 
 const ServerField = z.string().trim().max(200, 'Use at most 200 characters').optional()
@@ -87,8 +91,10 @@ export type NetworkView = {
   kind: string
   name: string
   configured: boolean
-  /** The connection needs the user's own server (a Mastodon instance). */
+  /** The connection needs the user's own server (a Mastodon instance), or another value the connector names (`serverField`). */
   needsServer: boolean
+  /** How the form asks for that value when it is not a server address (a Pinterest board, a subreddit). */
+  serverField: { label: string; description: string; placeholder: string | null } | null
   /** Networks that connect with an app password in a form (Bluesky), not a redirect: where the user makes one, and the server used when they name none. */
   appPasswords: { settingsUrl: string; defaultServer: string } | null
   /** Networks that connect with values copied into a form (a bot token, a webhook URL): its fields and help. */
@@ -119,6 +125,9 @@ export function networkViews(services: Services): NetworkView[] {
       name: connector?.displayName ?? NETWORK_NAMES[kind] ?? kind,
       configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined || connector?.connectWithToken !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
+      serverField: connector?.connectField
+        ? { label: connector.connectField.label, description: connector.connectField.description, placeholder: connector.connectField.placeholder ?? null }
+        : null,
       appPasswords: connector?.appPasswords ?? null,
       tokenForm: connector?.tokenForm ?? null,
       setupHelp: connector ? null : setupHelp(services, kind),
@@ -183,7 +192,8 @@ export async function startAccountConnection(
     if (!account) return null
     kind = account.kind
     const credentials = await getAccountCredentials(services.database.db, { ...args, accountId: account.id, keyring: services.keyring })
-    server = credentials.extra?.instanceUrl
+    // A Mastodon instance, or what a connector's own connect field chose (a Pinterest board, a subreddit).
+    server = credentials.extra?.instanceUrl ?? credentials.extra?.server
   } else {
     kind = args.kind
     server = args.server || undefined
@@ -201,7 +211,7 @@ export async function startAccountConnection(
     throw new InputError(undefined, `${name} is not configured on this server. ${setupHelp(services, kind) ?? ''}`.trim())
   }
   if (connector.prepareAuthorization && !server) {
-    throw new InputError('server', `Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`)
+    throw new InputError('server', connector.connectField?.missing ?? `Enter the address of your ${connector.displayName} server, e.g. https://mastodon.social`)
   }
   let started: Awaited<ReturnType<typeof startAuthorization>>
   try {
@@ -215,6 +225,7 @@ export async function startAccountConnection(
       : isConnectorError(error) || (error as Error).name === 'ConnectorError'
         ? `${SERVER_UNREACHABLE} as a ${connector.displayName} server`
         : (error as Error).message.replace(/^[\w.]+: /, '')
+    if (connector.connectField) throw new InputError('server', `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`)
     throw new InputError('server', `Could not start connecting to ${server ?? connector.displayName}: ${reason}. Check the address and try again.`)
   }
   return { url: started.url, connection: { kind, workspaceId: args.workspaceId, userId: args.userId, pending: started.pending } }

@@ -69,6 +69,19 @@ export const EnvSchema = z.object({
   THREADS_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
   THREADS_API_URL: z.url().default('https://graph.threads.net'),
   THREADS_AUTHORIZE_URL: z.url().default('https://threads.net/oauth/authorize'),
+  /** Pinterest is "not configured" while PINTEREST_APP_ID or PINTEREST_APP_SECRET is unset: a Pinterest app's OAuth credentials. */
+  PINTEREST_APP_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  PINTEREST_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  PINTEREST_API_URL: z.url().default('https://api.pinterest.com'),
+  PINTEREST_AUTHORIZE_URL: z.url().default('https://www.pinterest.com/oauth/'),
+  /** Reddit is "not configured" while REDDIT_CLIENT_ID or REDDIT_CLIENT_SECRET is unset: a Reddit "web app"'s OAuth credentials. */
+  REDDIT_CLIENT_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  REDDIT_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  /** Reddit's API (https://oauth.reddit.com) and its OAuth endpoints (https://www.reddit.com/api/v1: authorize, access_token). */
+  REDDIT_API_URL: z.url().default('https://oauth.reddit.com'),
+  REDDIT_OAUTH_URL: z.url().default('https://www.reddit.com/api/v1'),
+  /** Reddit asks every client for a unique, descriptive User-Agent naming the app and its maintainer's Reddit account. */
+  REDDIT_USER_AGENT: z.string().trim().min(10).max(200).optional(),
   /**
    * Let user-given hosts (Mastodon instances, Bluesky servers, SMTP servers, webhook URLs, and http:// webhook URLs) be loopback, private or link-local addresses:
    * local development and tests only. Off, connectors/net-guard.ts refuses them (ASVS V1.3.6).

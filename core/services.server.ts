@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set, Slack, LinkedIn and Threads only with their app's id and secret; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set, Slack, LinkedIn, Threads, Pinterest and Reddit only with their app's id and secret; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -74,6 +74,19 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
   }
   if (config.THREADS_APP_ID && config.THREADS_APP_SECRET) {
     configs.threads = { clientId: config.THREADS_APP_ID, clientSecret: config.THREADS_APP_SECRET, apiBaseUrl: config.THREADS_API_URL, authorizeUrl: config.THREADS_AUTHORIZE_URL, clock }
+  }
+  if (config.PINTEREST_APP_ID && config.PINTEREST_APP_SECRET) {
+    configs.pinterest = { clientId: config.PINTEREST_APP_ID, clientSecret: config.PINTEREST_APP_SECRET, apiBaseUrl: config.PINTEREST_API_URL, authorizeUrl: config.PINTEREST_AUTHORIZE_URL, clock }
+  }
+  if (config.REDDIT_CLIENT_ID && config.REDDIT_CLIENT_SECRET) {
+    configs.reddit = {
+      clientId: config.REDDIT_CLIENT_ID,
+      clientSecret: config.REDDIT_CLIENT_SECRET,
+      apiBaseUrl: config.REDDIT_API_URL,
+      oauthBaseUrl: config.REDDIT_OAUTH_URL,
+      userAgent: config.REDDIT_USER_AGENT,
+      clock,
+    }
   }
   if (config.X_CLIENT_ID) {
     configs.x = {

@@ -309,10 +309,11 @@ function ConnectCard({
           <Stack gap="xs">
             {network.needsServer ? (
               <TextInput
-                label={`Your ${network.name} server`}
-                description="The address of your instance, e.g. https://mastodon.social"
+                label={network.serverField?.label ?? `Your ${network.name} server`}
+                description={network.serverField?.description ?? 'The address of your instance, e.g. https://mastodon.social'}
+                placeholder={network.serverField?.placeholder ?? undefined}
                 name="server"
-                type="url"
+                type={network.serverField ? 'text' : 'url'}
                 required
                 defaultValue={values?.server}
                 error={error?.server}

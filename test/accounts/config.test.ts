@@ -32,6 +32,12 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   expect(both.linkedin?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/linkedin/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.linkedin\.com\/oauth\/v2\/authorization\?response_type=code&client_id=li&/)
   expect(both.threads?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/threads/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/threads\.net\/oauth\/authorize\?client_id=th&/)
   expect(() => loadConfig({ ...base, LINKEDIN_VERSION: '2024-11' })).toThrow(/LINKEDIN_VERSION/)
+  // So do Pinterest and Reddit; Reddit's calls carry a User-Agent of the operator's choosing.
+  expect(Object.keys(createAccountServices(loadConfig({ ...base, PINTEREST_APP_ID: 'id', REDDIT_CLIENT_SECRET: 'secret' }), systemClock).connectors)).not.toContain('pinterest')
+  const more = createAccountServices(loadConfig({ ...base, PINTEREST_APP_ID: 'pi', PINTEREST_APP_SECRET: 's', REDDIT_CLIENT_ID: 'rd', REDDIT_CLIENT_SECRET: 's' }), systemClock).connectors
+  expect(more.pinterest?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/pinterest/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.pinterest\.com\/oauth\/\?client_id=pi&/)
+  expect(more.reddit?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/reddit/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.reddit\.com\/api\/v1\/authorize\?client_id=rd&.*&duration=permanent&/)
+  expect(() => loadConfig({ ...base, REDDIT_USER_AGENT: 'short' })).toThrow(/REDDIT_USER_AGENT/)
   expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email', 'sms', 'mail'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],

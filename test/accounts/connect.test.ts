@@ -80,7 +80,7 @@ describe('Accounts page', () => {
     expect(shell).toContain('href="/app/accounts"')
   })
 
-  it('hides X (and LinkedIn, Threads) while their variables are unset, tells owners (only) how to enable it, and refuses to connect it', async () => {
+  it('hides X (and LinkedIn, Threads, Pinterest, Reddit) while their variables are unset, tells owners (only) how to enable it, and refuses to connect it', async () => {
     const bare = await startTestApp()
     try {
       const browser = await signUpAs(bare, { email: 'bare@acme.test' })
@@ -103,6 +103,12 @@ describe('Accounts page', () => {
       expect(note).toContain(`${bare.url}/oauth/linkedin/callback`)
       expect(note).toContain('THREADS_APP_ID and THREADS_APP_SECRET')
       expect(note).toContain(`${bare.url}/oauth/threads/callback`)
+      expect(html).not.toContain('Connect Pinterest')
+      expect(html).not.toContain('Connect Reddit')
+      expect(note).toContain('PINTEREST_APP_ID and PINTEREST_APP_SECRET')
+      expect(note).toContain(`${bare.url}/oauth/pinterest/callback`)
+      expect(note).toContain('REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET')
+      expect(note).toContain(`${bare.url}/oauth/reddit/callback`)
       expect(note).toContain('Configuration section of Trickle&#x27;s README')
       expect(note).not.toContain('Mastodon')
       expect(note).not.toContain('Bluesky')

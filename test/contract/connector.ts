@@ -109,11 +109,18 @@ export function runConnectorContract(name: string, capabilities: ConnectorCapabi
     it('validate accepts a message and names what is wrong: the over-long part of a thread, or the missing member it reads', () => {
       expect(h.connector.validate(message('hello'))).toEqual([])
       const reads = h.connector.reads ?? 'parts'
-      if (reads === 'parts') {
+      if (reads === 'parts' && h.connector.limits.maxThreadLength > 1) {
         const max = h.connector.limits.maxLength
         const problems = h.connector.validate({ parts: [{ text: 'one' }, { text: 'two' }, { text: 'x'.repeat(max + 1) }] })
         expect(problems.map((p) => p.path)).toEqual(['parts[2].text'])
         expect(h.connector.validate({ parts: [{ text: 'x'.repeat(max) }] })).toEqual([])
+      } else if (reads === 'parts') {
+        // A network of single posts (a pin, a Reddit submission): the harness's message with a longer text.
+        const max = h.connector.limits.maxLength
+        const template = message('template')
+        const withText = (text: string): ChannelContent => ({ ...template, parts: [{ ...template.parts[0]!, text }] })
+        expect(h.connector.validate(withText('x'.repeat(max + 1))).map((p) => p.path)).toEqual(['parts[0].text'])
+        expect(h.connector.validate(withText('x'.repeat(max)))).toEqual([])
       } else {
         // Posts are no message for a connector that reads another member of the content.
         expect(h.connector.validate({ parts: [{ text: 'hello' }] }).map((p) => p.path)).toEqual([reads])

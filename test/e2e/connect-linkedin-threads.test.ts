@@ -2,24 +2,29 @@ import { type Browser, type Page } from 'playwright-core'
 import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { startTestApp, type TestApp } from '../app-server'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
+import { startPinterestApiServer, type PinterestApiServer } from '../servers/pinterest-api'
+import { startRedditApiServer, type RedditApiServer } from '../servers/reddit-api'
 import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads-api'
 
 /**
- * LinkedIn and Threads connected the way a person does it, in Chromium against the built app
+ * LinkedIn, Threads, Pinterest and Reddit connected the way a person does it, in Chromium against the built app
  * (`npx remix build`) and their loopback servers: press Connect, pass the network's consent redirect
  * (state and PKCE checked), land on the Accounts page with the account listed (for LinkedIn, with the
  * page the member administers too). LinkedIn's app here gets
  * no refresh tokens (most apps do not), so the page asks to reconnect before the 60-day expiry; Threads'
- * long-lived token renews itself.
+ * long-lived token renews itself. Pinterest asks for the board and Reddit for the subreddit (with the post
+ * flair that subreddit requires) before leaving for their consent pages; a reconnect keeps the subreddit.
  */
 
 let app: TestApp
 let linkedin: LinkedInApiServer
 let threads: ThreadsApiServer
+let pinterest: PinterestApiServer
+let reddit: RedditApiServer
 let browser: Browser
 
 beforeAll(async () => {
-  ;[linkedin, threads] = await Promise.all([startLinkedInApiServer({ refreshTokens: false }), startThreadsApiServer()])
+  ;[linkedin, threads, pinterest, reddit] = await Promise.all([startLinkedInApiServer({ refreshTokens: false }), startThreadsApiServer(), startPinterestApiServer(), startRedditApiServer()])
   ;[app, browser] = await Promise.all([
     startTestApp({
       env: {
@@ -32,6 +37,14 @@ beforeAll(async () => {
         THREADS_APP_SECRET: threads.clientSecret,
         THREADS_API_URL: threads.url,
         THREADS_AUTHORIZE_URL: `${threads.url}/oauth/authorize`,
+        PINTEREST_APP_ID: pinterest.clientId,
+        PINTEREST_APP_SECRET: pinterest.clientSecret,
+        PINTEREST_API_URL: pinterest.url,
+        PINTEREST_AUTHORIZE_URL: `${pinterest.url}/oauth/`,
+        REDDIT_CLIENT_ID: reddit.clientId,
+        REDDIT_CLIENT_SECRET: reddit.clientSecret,
+        REDDIT_API_URL: reddit.url,
+        REDDIT_OAUTH_URL: `${reddit.url}/api/v1`,
       },
     }),
     launchChromium(),
@@ -40,12 +53,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await app?.close()
-  await Promise.all([linkedin?.close(), threads?.close()])
+  await Promise.all([linkedin?.close(), threads?.close(), pinterest?.close(), reddit?.close()])
 })
 
 const pageOf = (p: Page) => p.getByRole('row', { name: /Analytical Engines Ltd/ })
 
-it('connects LinkedIn and Threads through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
+it('connects LinkedIn, Threads, Pinterest and Reddit through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
   const context = await desktopContext(browser, { width: 1200, height: 800 })
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'lin', email: 'lin@launch.test', workspaceName: 'Launch team' })
@@ -67,5 +80,30 @@ it('connects LinkedIn and Threads through their OAuth flows in the browser', { t
   await threadsRow.waitFor()
   expect(await threadsRow.textContent()).toMatch(/ThreadsConnectedExpires .* UTC; renewed automatically/)
   expect(await page.getByRole('row').count()).toBe(4)
+
+  // Pinterest: the board first, then Pinterest's consent page.
+  const pinterestCard = page.getByRole('region', { name: 'Pinterest' })
+  await pinterestCard.getByRole('button', { name: 'Connect Pinterest' }).click()
+  await pinterestCard.getByText('Enter the Pinterest board to pin to, e.g. Recipes').waitFor()
+  await page.getByRole('region', { name: 'Pinterest' }).getByLabel('Board').fill('Garden ideas')
+  await page.getByRole('region', { name: 'Pinterest' }).getByRole('button', { name: 'Connect Pinterest' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const board = page.getByRole('row', { name: /Garden ideas/ })
+  await board.waitFor()
+  expect(await board.textContent()).toMatch(/Garden ideas@trickle_pinsPinterestConnectedExpires .* UTC; renewed automatically/)
+  expect(pinterest.counters.tokenExchanges).toBe(1)
+
+  // Reddit: the subreddit and the flair it requires.
+  await page.getByRole('region', { name: 'Reddit' }).getByLabel('Subreddit').fill('r/AskTrickle: Question')
+  await page.getByRole('region', { name: 'Reddit' }).getByRole('button', { name: 'Connect Reddit' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const subreddit = page.getByRole('row', { name: /r\/AskTrickle/ })
+  await subreddit.waitFor()
+  expect(await subreddit.textContent()).toMatch(/r\/AskTrickleu\/trickle_bot · QuestionRedditConnectedExpires .* UTC; renewed automatically/)
+  // Reconnecting needs no form: the same subreddit and flair, the same account.
+  await subreddit.getByRole('button', { name: /^Reconnect/ }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  expect(reddit.counters.tokenExchanges).toBe(2)
+  expect(await page.getByRole('row').count()).toBe(6)
   await context.close()
 })
