@@ -186,6 +186,7 @@ export async function loadEditorOptions(services: Services, args: { workspaceId:
   return {
     accounts: accounts.map((a) => ({
       id: a.id,
+      kind: a.kind,
       handle: a.handle,
       network: (isConnectorKind(a.kind) && services.connectors[a.kind]?.displayName) || a.kind,
       status: a.status,
