@@ -3,6 +3,7 @@ import { useState } from 'react'
 import { insertHashtags } from '#domain/hashtags'
 import { accountName } from '~/utils/format'
 import { PostVariants, type EditorNetwork } from './post-variants'
+import { MediaPicker } from './media-picker'
 
 export type EditorImage = { mediaId: string; alt: string }
 export type EditorPart = { text: string; images: EditorImage[] }
@@ -126,6 +127,7 @@ export function PostEditor(props: {
                     <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" onChange={(e) => void onFile(j, e.currentTarget)} />
                   </Text>
                 ) : null}
+                {part.images.length < MAX_IMAGES ? <MediaPicker label={label.toLowerCase()} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart(j, { images: [...part.images, image] }))} /> : null}
                 {j > 0 ? (
                   <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ ...post, parts: post.parts.filter((_, k) => k !== j) })} aria-label={`Remove part ${j + 1} of post ${n}`}>
                     Remove part

@@ -1,5 +1,6 @@
 import { Badge, Button, Group, Image, SegmentedControl, Stack, Tabs, Text, Textarea, TextInput } from '@mantine/core'
 import type { Counter, EditorPart, EditorPost } from './post-editor'
+import { MediaPicker } from './media-picker'
 
 /** A network among the chosen accounts: its connector kind (the variant's key) and its name. */
 export type EditorNetwork = { kind: string; name: string }
@@ -28,7 +29,8 @@ export function PostVariants(props: {
 }) {
   const { index: i, post, networks } = props
   const n = i + 1
-  if (networks.length === 0) return null
+  // One network: its text is the main text. A variant kept for a chosen network stays shown (and sent).
+  if (networks.length < 2 && !networks.some((net) => post.variants?.[net.kind])) return null
   const setVariant = (kind: string, parts: EditorPart[] | null) => {
     const variants = { ...post.variants }
     if (parts) variants[kind] = { parts }
@@ -65,6 +67,7 @@ export function PostVariants(props: {
               {variant ? (
                 variant.parts.map((part, j) => {
                   const label = `Post ${n}, ${net.name} variant${variant.parts.length > 1 ? `, part ${j + 1}` : ''}`
+                  const lower = label.replace(/^Post/, 'post')
                   const setPart = (next: Partial<EditorPart>) => setVariant(net.kind, variant.parts.map((p, k) => (k === j ? { ...p, ...next } : p)))
                   const partCounters = counters[j] ?? []
                   return (
@@ -78,7 +81,7 @@ export function PostVariants(props: {
                         onChange={(e) => setPart({ text: e.currentTarget.value })}
                         error={errorFor(`posts.${i}.variants.${net.kind}.parts.${j}`) || (j === 0 ? props.errors[`posts.${i}.variants.${net.kind}`] : undefined) || partCounters.flatMap((c) => c.problems)[0]}
                       />
-                      <Group gap="xs" role="group" aria-label={`Length of ${label.toLowerCase()}`}>
+                      <Group gap="xs" role="group" aria-label={`Length of ${lower}`}>
                         {partCounters.map((c) => (
                           <Badge key={c.accountId} variant="light" color={c.problems.length ? 'red' : 'gray'}>
                             {c.network} @{c.handle}: {c.length}/{c.max}
@@ -91,18 +94,23 @@ export function PostVariants(props: {
                           <input type="hidden" name={`post-${n}-variant-${net.kind}-part-${j + 1}-image-${k + 1}`} value={image.mediaId} />
                           <TextInput
                             style={{ flex: 1 }}
-                            label={`Alt text for image ${k + 1} of ${label.toLowerCase()}`}
+                            label={`Alt text for image ${k + 1} of ${lower}`}
                             name={`post-${n}-variant-${net.kind}-part-${j + 1}-alt-${k + 1}`}
                             required
                             value={image.alt}
                             error={errorFor(`posts.${i}.variants.${net.kind}.parts.${j}.images.${k}`)}
                             onChange={(e) => setPart({ images: part.images.map((im, x) => (x === k ? { ...im, alt: e.currentTarget.value } : im)) })}
                           />
-                          <Button variant="subtle" color="red" onClick={() => setPart({ images: part.images.filter((_, x) => x !== k) })} aria-label={`Remove image ${k + 1} of ${label.toLowerCase()}`}>
+                          <Button variant="subtle" color="red" onClick={() => setPart({ images: part.images.filter((_, x) => x !== k) })} aria-label={`Remove image ${k + 1} of ${lower}`}>
                             Remove image
                           </Button>
                         </Group>
                       ))}
+                      {part.images.length < 4 ? (
+                        <Group gap="xs">
+                          <MediaPicker label={lower} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart({ images: [...part.images, image] }))} />
+                        </Group>
+                      ) : null}
                     </Stack>
                   )
                 })

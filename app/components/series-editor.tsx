@@ -143,7 +143,9 @@ export function SeriesEditor(props: {
           </Title>
           <Text size="sm" c="dimmed">
             Post k goes out on date k. Paste many posts at once by separating them with a line holding only ---. “Add to thread” makes a post a
-            thread: each part is published as a reply to the one before. <Link to="/app/series/hashtags">Hashtag groups</Link> add saved hashtags with one click.
+            thread: each part is published as a reply to the one before. <Link to="/app/series/hashtags">Hashtag groups</Link> add saved hashtags with one click; the{' '}
+            <Link to="/app/series/media">media library</Link> keeps uploaded images and their alt text for reuse. With several networks chosen, a post can have its own
+            text per network.
           </Text>
           {values.posts.map((post, i) => (
             <PostEditor

@@ -45,6 +45,9 @@ export default function SeriesList() {
   return (
     <Stack maw={1000}>
       <ListHeader title="Series">
+        <Button component={Link} to="/app/series/media" variant="default">
+          Media library
+        </Button>
         <Button component={Link} to="/app/series/new">
           New series
         </Button>
