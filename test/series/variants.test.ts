@@ -109,6 +109,34 @@ describe('per-network variants through the API and the editor', () => {
   })
 })
 
+describe('per-network variants in a CSV import', () => {
+  async function preview(text: string, accountIds: string[]) {
+    const body = new FormData()
+    body.set('csrf', csrfTokenOf(await (await browser.get('/app/series/new')).text()))
+    for (const id of accountIds) body.set(`account-${id}`, 'on')
+    body.set('text', text)
+    const response = await browser.request('/app/series/import', { method: 'POST', body })
+    return { status: response.status, body: await response.json() }
+  }
+
+  it('reads variant_<network> columns into variants and checks each account against its own network’s text', async () => {
+    const csv = ['text,variant_x', `${'m'.repeat(300)},Short for X`, `Fine on both,${'y'.repeat(281)}`, 'No variant here,'].join('\n')
+    const { status, body } = await preview(csv, [mastodonId, xId])
+    expect(status).toBe(200)
+    expect(body.rows.map((r: { post: unknown }) => r.post)).toEqual([
+      { parts: [{ text: 'm'.repeat(300), images: [] }], variants: { x: { parts: [{ text: 'Short for X', images: [] }] } } },
+      { parts: [{ text: 'Fine on both', images: [] }], variants: { x: { parts: [{ text: 'y'.repeat(281), images: [] }] } } },
+      { parts: [{ text: 'No variant here', images: [] }] },
+    ])
+    // Row 2's main text is 300 characters: fine, since X publishes its variant; row 3's X variant is too long.
+    expect(body.rows.map((r: { errors: string[] }) => r.errors.length)).toEqual([0, 1, 0])
+    expect(body.rows[1].errors[0]).toMatch(/^@team_x \(X variant\): /)
+    // A variant for a network none of the chosen accounts is on is a row problem.
+    const orphan = await preview('text,variant_x\nMain,For X', [mastodonId])
+    expect(orphan.body.rows[0].errors).toEqual(['variant_x: none of the chosen accounts is on X'])
+  })
+})
+
 describe.each(serverStores.slice(0, 1))('publishing a variant (%s job store)', (kind) => {
   let f: PipelineFixture
   beforeAll(async () => {
