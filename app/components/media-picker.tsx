@@ -27,7 +27,7 @@ export function MediaPicker(props: { label: string; disabled?: boolean; onPick: 
       >
         Choose from library
       </Button>
-      <Modal opened={open} onClose={() => setOpen(false)} title={`Choose an image for ${props.label}`} size="lg">
+      <Modal opened={open} onClose={() => setOpen(false)} title={`Choose an image for ${props.label}`} size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
         {!images ? (
           <Text size="sm">Loading the library…</Text>
         ) : images.length === 0 ? (

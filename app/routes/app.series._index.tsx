@@ -45,13 +45,13 @@ export default function SeriesList() {
   return (
     <Stack maw={1000}>
       <ListHeader title="Series">
-        <Button component={Link} to="/app/series/media" variant="default">
-          Media library
-        </Button>
         <Button component={Link} to="/app/series/new">
           New series
         </Button>
       </ListHeader>
+      <Text size="sm">
+        <Link to="/app/series/media">Media library</Link> · <Link to="/app/series/hashtags">Hashtag groups</Link>
+      </Text>
       <SegmentedControl
         aria-label="Show"
         w="fit-content"
