@@ -129,7 +129,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
  */
 function quotaWarnings(
   services: Services,
-  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[] }>; others: Array<{ accountId: string; dueAt: Date }> },
+  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[]; variants?: Record<string, { parts: unknown[] }> }>; others: Array<{ accountId: string; dueAt: Date }> },
 ): string[] {
   const warnings: string[] = []
   const kinds = [...new Set(args.accounts.map((a) => a.kind))]
@@ -141,7 +141,9 @@ function quotaWarnings(
     const perMonth = new Map<string, number>()
     let total = 0
     for (const slot of args.plan) {
-      const n = (args.posts[slot.step - 1]?.parts.length ?? 1) * mine.length
+      // The network's variant (decision 098) is what it publishes, so its parts are what count.
+      const post = args.posts[slot.step - 1]
+      const n = (post ? post.variants?.[kind]?.parts.length || post.parts.length : 1) * mine.length
       const day = slot.at.toISOString().slice(0, 10)
       perDay.set(day, (perDay.get(day) ?? 0) + n)
       perMonth.set(day.slice(0, 7), (perMonth.get(day.slice(0, 7)) ?? 0) + n)
