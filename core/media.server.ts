@@ -6,12 +6,12 @@
  * read it through this module.
  */
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import type { ChannelContent } from '../connectors/types'
 import type { DbOrTx } from '../db/client'
-import { insertMedia, listMedia, type MediaRow } from '../db/queries/media'
+import { deleteMediaRow, insertMedia, lockMedia, listMedia, listStepsUsingMedia, listWorkspaceMedia, setMediaAlt, type MediaRow } from '../db/queries/media'
 import type { StepContent } from '../db/schema/index'
 import { InputError } from './errors'
 import type { Services } from './services.server'
@@ -38,11 +38,16 @@ export function mediaDirOf(dataDir: string, workspaceId: string): string {
   return path.resolve(dataDir, 'media', workspaceId)
 }
 
-export type StoredMedia = { id: string; fileName: string; mimeType: string; size: number; url: string }
-const view = (row: MediaRow): StoredMedia => ({ id: row.id, fileName: row.fileName, mimeType: row.mimeType, size: row.size, url: `/app/media/${row.id}` })
+export type StoredMedia = { id: string; fileName: string; mimeType: string; size: number; url: string; /** Alt text kept with the image in the library (decision 098); '' until someone writes one. */ alt: string; createdAt: string }
+const view = (row: MediaRow): StoredMedia => ({ id: row.id, fileName: row.fileName, mimeType: row.mimeType, size: row.size, url: `/app/media/${row.id}`, alt: row.alt, createdAt: row.createdAt.toISOString() })
 
-/** Check and store one uploaded image; errors name the field `file`. */
-export async function storeImage(services: Services, args: { workspaceId: string; fileName: string; bytes: Uint8Array }): Promise<StoredMedia> {
+/** Alt text as the post schema takes it (core/series/schemas.ts ImageRefSchema), empty allowed in the library. */
+export const MediaAltSchema = z.string({ error: 'alt: must be text' }).trim().max(1000, { error: 'alt: at most 1000 characters' })
+
+/** Check and store one uploaded image (with its alt text, when the uploader wrote one); errors name the field `file` (or `alt`). */
+export async function storeImage(services: Services, args: { workspaceId: string; fileName: string; bytes: Uint8Array; alt?: string }): Promise<StoredMedia> {
+  const alt = MediaAltSchema.safeParse(args.alt ?? '')
+  if (!alt.success) throw new InputError('alt', alt.error.issues[0]!.message)
   if (args.bytes.byteLength === 0) throw new InputError('file', 'file: choose an image (the file is empty)')
   if (args.bytes.byteLength > MAX_IMAGE_BYTES) {
     throw new InputError('file', `file: ${args.fileName} is ${(args.bytes.byteLength / 1024 / 1024).toFixed(1)} MB; images can be at most 5 MB`, { status: 413 })
@@ -51,7 +56,7 @@ export async function storeImage(services: Services, args: { workspaceId: string
   if (!mimeType) throw new InputError('file', `file: ${args.fileName} is not a JPEG, PNG, GIF or WebP image`, { status: 415 })
   const fileName = z.string().trim().min(1).max(200).safeParse(path.basename(args.fileName)).data ?? 'image'
   const sha256 = createHash('sha256').update(args.bytes).digest('hex')
-  const row = await insertMedia(services.database.db, { workspaceId: args.workspaceId, fileName, mimeType, size: args.bytes.byteLength, sha256, now: services.clock.now() })
+  const row = await insertMedia(services.database.db, { workspaceId: args.workspaceId, fileName, mimeType, size: args.bytes.byteLength, sha256, alt: alt.data, now: services.clock.now() })
   const dir = mediaDirOf(services.config.DATA_DIR, args.workspaceId)
   await mkdir(dir, { recursive: true })
   await writeFile(path.join(dir, row.id), args.bytes)
@@ -110,4 +115,71 @@ export async function loadChannelContent(
 export async function stepChannelContent(services: Services, args: { workspaceId: string; content: StepContent }): Promise<ChannelContent> {
   const { content } = await loadChannelContent(services.database.db, { dataDir: services.config.DATA_DIR, ...args })
   return content
+}
+
+// ─── The media library (decision 098) ─────────────────────────────────────────────────────────────
+
+/** The library shows (and the composer's picker offers) at most this many images, newest first. */
+export const LIBRARY_LIMIT = 200
+
+/** The workspace's images, newest first: upload once, reuse in any post. */
+export async function listLibrary(services: Services, args: { workspaceId: string }): Promise<StoredMedia[]> {
+  return (await listWorkspaceMedia(services.database.db, { workspaceId: args.workspaceId, limit: LIBRARY_LIMIT })).map(view)
+}
+
+const notFound = () => new InputError('mediaId', 'mediaId: no such image in this workspace', { status: 404 })
+
+/** Change the alt text kept with an image (posts that already use it keep their own). */
+export async function updateMediaAlt(services: Services, args: { workspaceId: string; mediaId: string; alt: unknown }): Promise<void> {
+  if (!z.uuid().safeParse(args.mediaId).success) throw notFound()
+  const alt = MediaAltSchema.safeParse(args.alt)
+  if (!alt.success) throw new InputError('alt', alt.error.issues[0]!.message)
+  if (!(await setMediaAlt(services.database.db, { workspaceId: args.workspaceId, mediaId: args.mediaId, alt: alt.data }))) throw notFound()
+}
+
+/**
+ * Posts keep the alt text people write for an image; the library keeps the first one written for an
+ * image that had none, so the next post that reuses it starts from it.
+ */
+export async function rememberAltTexts(services: Services, args: { workspaceId: string; images: Array<{ mediaId: string; alt: string }> }): Promise<void> {
+  const first = new Map<string, string>()
+  for (const image of args.images) if (image.alt.trim() && !first.has(image.mediaId) && UUID.test(image.mediaId)) first.set(image.mediaId, image.alt.trim())
+  for (const [mediaId, alt] of first) await setMediaAlt(services.database.db, { workspaceId: args.workspaceId, mediaId, alt, onlyIfEmpty: true })
+}
+
+/**
+ * Inside a series' save transaction: hold the images its posts use until it commits (an image deleted
+ * meanwhile is refused, naming the field) so a delete cannot slip between the check and the save.
+ */
+export async function holdPostImages(tx: DbOrTx, args: { workspaceId: string; images: Array<{ mediaId: string; field: string }> }): Promise<void> {
+  const ids = [...new Set(args.images.map((i) => i.mediaId).filter((id) => UUID.test(id)))]
+  const found = new Set(await lockMedia(tx, { workspaceId: args.workspaceId, mediaIds: ids, mode: 'share' }))
+  const gone = args.images.find((i) => !found.has(i.mediaId))
+  if (gone) throw new InputError(gone.field, `${gone.field}: no such image in this workspace (it was deleted; choose or upload it again)`)
+}
+
+/** “Launch week” post 3 (posts 1-based, as people count them). */
+const postName = (use: { sequenceName: string; position: number }) => `“${use.sequenceName}” post ${use.position + 1}`
+
+/**
+ * Delete an image from the library and the store. An image a post still uses is refused (409) with a
+ * message naming those posts, so no scheduled post loses its image.
+ */
+export async function deleteMedia(services: Services, args: { workspaceId: string; mediaId: string }): Promise<void> {
+  if (!z.uuid().safeParse(args.mediaId).success) throw notFound()
+  const db = services.database.db
+  const [row] = await listMedia(db, { workspaceId: args.workspaceId, mediaIds: [args.mediaId] })
+  if (!row) throw notFound()
+  await db.transaction(async (tx) => {
+    // A series saved meanwhile holds its images FOR SHARE (holdPostImages): either it commits first and
+    // its post is counted below, or it finds the image gone and is refused.
+    if ((await lockMedia(tx, { workspaceId: args.workspaceId, mediaIds: [row.id], mode: 'update' })).length === 0) throw notFound()
+    const uses = await listStepsUsingMedia(tx, { workspaceId: args.workspaceId, mediaId: args.mediaId })
+    if (uses.length) {
+      const named = uses.slice(0, 5).map(postName).join(', ') + (uses.length > 5 ? ` and ${uses.length - 5} more` : '')
+      throw new InputError('mediaId', `${row.fileName} is used by ${uses.length === 1 ? 'a post' : `${uses.length} posts`}: ${named}. Remove it from ${uses.length === 1 ? 'that post' : 'those posts'} first.`, { status: 409 })
+    }
+    await deleteMediaRow(tx, { workspaceId: args.workspaceId, mediaId: args.mediaId })
+  })
+  await rm(path.join(mediaDirOf(services.config.DATA_DIR, args.workspaceId), row.id), { force: true })
 }

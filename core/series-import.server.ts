@@ -1,13 +1,17 @@
 /**
  * Import many posts into the series editor: CSV (one post per row; a `text` column, optional
- * `part_2`…`part_25` columns for the rest of a thread) or Markdown (posts separated by a line `---`).
+ * `part_2`…`part_25` columns for the rest of a thread, optional `variant_<network>` columns such as
+ * `variant_x` or `variant_linkedin` for a network's own text, decision 098) or Markdown (posts separated
+ * by a line `---`).
  * Every row is parsed and validated for the chosen accounts first (the same connector validation as
  * saving); the editor accepts the rows only when none has a problem, so nothing is half-imported.
  */
 import { z } from 'zod'
 import { listAccounts } from '../db/queries/accounts'
 import { CsvError, parseCsv } from '../domain/email/csv'
-import { MAX_POSTS, MAX_THREAD_PARTS, splitPosts, type PostInput } from './series/schemas'
+import { NETWORK_KEY } from '../domain/series/variants'
+import { isConnectorKind } from '../connectors/registry'
+import { MAX_POSTS, MAX_THREAD_PARTS, postForNetwork, splitPosts, type PartInput, type PostInput } from './series/schemas'
 import { validatePostFor } from './series/validation.server'
 import type { Services } from './services.server'
 
@@ -44,8 +48,10 @@ export function parseImport(text: string, format: ImportFormat): ImportPreview {
   const columns = (header ?? []).map((h) => h.trim().toLowerCase())
   const textColumn = columns.indexOf('text')
   if (textColumn < 0) return { ok: false, field: 'text', error: 'text: the CSV needs a header line with a `text` column (optional: part_2, part_3, … for threads)' }
-  const unknown = columns.filter((c, i) => i !== textColumn && !/^part_(\d+)$/.test(c))
-  if (unknown.length) return { ok: false, field: 'text', error: `text: unknown column ${unknown.map((c) => `“${c}”`).join(', ')}; use text and part_2 … part_${MAX_THREAD_PARTS}` }
+  const variantOf = (c: string) => (c.startsWith('variant_') && NETWORK_KEY.test(c.slice('variant_'.length)) ? c.slice('variant_'.length) : null)
+  const unknown = columns.filter((c, i) => i !== textColumn && !/^part_(\d+)$/.test(c) && !variantOf(c))
+  if (unknown.length) return { ok: false, field: 'text', error: `text: unknown column ${unknown.map((c) => `“${c}”`).join(', ')}; use text, part_2 … part_${MAX_THREAD_PARTS} and variant_<network> (variant_x, variant_linkedin, …)` }
+  const variantColumns = columns.flatMap((c, i) => (variantOf(c) ? [{ network: variantOf(c)!, i }] : []))
   const partColumns = columns
     .map((c, i) => ({ n: Number(/^part_(\d+)$/.exec(c)?.[1] ?? 0), i }))
     .filter((c) => c.n >= 2)
@@ -59,7 +65,12 @@ export function parseImport(text: string, format: ImportFormat): ImportPreview {
     const first = (cells[textColumn] ?? '').trim()
     if (!first) errors.push('text is empty')
     const rest = partColumns.map((c) => (cells[c.i] ?? '').trim()).filter(Boolean)
-    return { row: i + 2, post: { parts: [first, ...rest].map((t) => ({ text: t, images: [] })) }, errors }
+    const variants = variantColumns.flatMap((c) => {
+      const text = (cells[c.i] ?? '').trim()
+      return text ? [[c.network, { parts: [{ text, images: [] as PartInput['images'] }] }] satisfies [string, { parts: PartInput[] }]] : []
+    })
+    const post: PostInput = { parts: [first, ...rest].map((t) => ({ text: t, images: [] })), ...(variants.length ? { variants: Object.fromEntries(variants) } : {}) }
+    return { row: i + 2, post, errors }
   })
   return { ok: true, format, rows, problems: rows.filter((r) => r.errors.length).length }
 }
@@ -90,10 +101,17 @@ export async function previewImport(services: Services, args: { workspaceId: str
   const parsed = parseImport(text, format)
   if (!parsed.ok) return parsed
   const accounts = (await listAccounts(services.database.db, { workspaceId: args.workspaceId })).filter((a) => input.accountIds.includes(a.id))
+  const kinds = new Set(accounts.map((a) => a.kind))
+  const networkName = (kind: string) => (isConnectorKind(kind) && services.connectors[kind]?.displayName) || kind
   for (const row of parsed.rows) {
     if (row.errors.length) continue
+    for (const network of Object.keys(row.post.variants ?? {})) {
+      if (!kinds.has(network)) row.errors.push(`variant_${network}: none of the chosen accounts is on ${networkName(network)}`)
+    }
     for (const account of accounts) {
-      for (const problem of validatePostFor(services, { account, post: row.post })) row.errors.push(`@${account.handle}: ${problem.message}`)
+      // Each account is checked against what its network will publish: its variant, or the main text.
+      const where = row.post.variants?.[account.kind] ? `@${account.handle} (${networkName(account.kind)} variant)` : `@${account.handle}`
+      for (const problem of validatePostFor(services, { account, post: postForNetwork(row.post, account.kind) })) row.errors.push(`${where}: ${problem.message}`)
     }
   }
   return { ...parsed, problems: parsed.rows.filter((r) => r.errors.length).length }

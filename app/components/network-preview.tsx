@@ -74,7 +74,10 @@ function Count(props: { counter: Counter | undefined }) {
 
 /** One post (a thread: its parts, each a reply to the one before) as `target`'s network shows it. */
 function PostPreview(props: { target: PreviewTarget; post: EditorPost; index: number; counters: Counter[][] }) {
-  const { target, post } = props
+  const { target } = props
+  // The network's own variant when the post has one (decision 098); the first comment is shared.
+  const variant = props.post.variants?.[target.kind]
+  const post: EditorPost = variant && variant.parts.length ? { parts: variant.parts, firstComment: props.post.firstComment } : props.post
   const name = target.displayName ?? accountName(target)
   const card = target.look.layout === 'card'
   // The first comment goes out as one more reply, right after the post.
@@ -120,7 +123,7 @@ function PostPreview(props: { target: PreviewTarget; post: EditorPost; index: nu
  * the text and images live from the editor, the counts and problems from the server's check, which runs
  * each connector's own `validate` and counting (the code publishing uses).
  */
-export function NetworkPreview(props: { posts: EditorPost[]; targets: PreviewTarget[]; counters: Counter[][][] }) {
+export function NetworkPreview(props: { posts: EditorPost[]; targets: PreviewTarget[]; counters: Counter[][][]; variantCounters?: Array<Record<string, Counter[][]>> }) {
   const [chosen, setChosen] = useState<string | null>(null)
   const active = props.targets.find((t) => t.accountId === chosen)?.accountId ?? props.targets[0]?.accountId ?? null
   const posts = props.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length))
@@ -145,7 +148,8 @@ export function NetworkPreview(props: { posts: EditorPost[]; targets: PreviewTar
               <Stack gap="sm" maw={560}>
                 {posts.slice(0, MAX_PREVIEWED).map((post) => {
                   const index = props.posts.indexOf(post)
-                  return <PostPreview key={index} target={t} post={post} index={index} counters={props.counters[index] ?? []} />
+                  const counters = props.variantCounters?.[index]?.[t.kind] ?? props.counters[index] ?? []
+                  return <PostPreview key={index} target={t} post={post} index={index} counters={counters} />
                 })}
                 {posts.length > MAX_PREVIEWED ? <Text size="sm" c="dimmed">{`And ${posts.length - MAX_PREVIEWED} more posts.`}</Text> : null}
               </Stack>

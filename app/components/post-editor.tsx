@@ -2,17 +2,25 @@ import { Alert, Badge, Button, Group, Image, Paper, Stack, Text, Textarea, TextI
 import { useState } from 'react'
 import { insertHashtags } from '#domain/hashtags'
 import { accountName } from '~/utils/format'
+import { PostVariants, type EditorNetwork } from './post-variants'
+import { MediaPicker } from './media-picker'
 
 export type EditorImage = { mediaId: string; alt: string }
 export type EditorPart = { text: string; images: EditorImage[] }
-export type EditorPost = { parts: EditorPart[]; /** Posted as a reply right after the post (decision 091); undefined: none. */ firstComment?: string }
+export type EditorPost = {
+  parts: EditorPart[]
+  /** Posted as a reply right after the post (decision 091); undefined: none. */
+  firstComment?: string
+  /** Per network (connector kind): its own parts instead of the main ones (decision 098). */
+  variants?: Record<string, { parts: EditorPart[] }>
+}
 export type HashtagGroup = { id: string; name: string; hashtags: string[] }
 export type Counter = { accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }
 
 const MAX_IMAGES = 4
 
 /** Upload one image to the media store (/app/media); resolves the stored id or the server's message. */
-async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
+export async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
   const body = new FormData()
   body.set('csrf', csrf)
   body.set('file', file)
@@ -35,6 +43,10 @@ export function PostEditor(props: {
   index: number
   post: EditorPost
   counters: Counter[][]
+  /** The networks of the chosen accounts, each of which may get its own variant of the post (decision 098). */
+  networks?: EditorNetwork[]
+  /** The live check's counters of this post's variants, per network. */
+  variantCounters?: Record<string, Counter[][]>
   errors: Record<string, string>
   csrf: string
   canRemove: boolean
@@ -79,7 +91,7 @@ export function PostEditor(props: {
                 autosize
                 minRows={2}
                 value={part.text}
-                onChange={(e) => (j === 0 && !thread && part.images.length === 0 && post.firstComment === undefined ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
+                onChange={(e) => (j === 0 && !thread && part.images.length === 0 && post.firstComment === undefined && !post.variants ? props.onTextChange(e.currentTarget.value) : setPart(j, { text: e.currentTarget.value }))}
                 error={(j === 0 && props.errors[`posts.${i}`]) || errorFor(`posts.${i}.parts.${j}`) || problem}
               />
               <Group gap="xs" role="group" aria-label={`Length of ${label.toLowerCase()}`}>
@@ -115,6 +127,7 @@ export function PostEditor(props: {
                     <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" onChange={(e) => void onFile(j, e.currentTarget)} />
                   </Text>
                 ) : null}
+                {part.images.length < MAX_IMAGES ? <MediaPicker label={label.toLowerCase()} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart(j, { images: [...part.images, image] }))} /> : null}
                 {j > 0 ? (
                   <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ ...post, parts: post.parts.filter((_, k) => k !== j) })} aria-label={`Remove part ${j + 1} of post ${n}`}>
                     Remove part
@@ -129,6 +142,7 @@ export function PostEditor(props: {
             </Stack>
           )
         })}
+        <PostVariants index={i} post={post} networks={props.networks ?? []} counters={props.variantCounters ?? {}} errors={props.errors} onChange={props.onChange} />
         {props.hashtagGroups.length > 0 ? (
           <Group gap={6} role="group" aria-label={`Hashtag groups for post ${n}`}>
             <Text size="xs" c="dimmed">Hashtags:</Text>
@@ -179,7 +193,7 @@ export function PostEditor(props: {
               Add first comment
             </Button>
           ) : (
-            <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ parts: post.parts })} aria-label={`Remove the first comment of post ${n}`}>
+            <Button size="compact-sm" variant="subtle" color="red" onClick={() => props.onChange({ parts: post.parts, ...(post.variants ? { variants: post.variants } : {}) })} aria-label={`Remove the first comment of post ${n}`}>
               Remove first comment
             </Button>
           )}

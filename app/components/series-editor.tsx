@@ -8,11 +8,12 @@ import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
 import { ONCE_RULE, QueueButton } from './queue-button'
 import { NetworkPreview, type PreviewTarget } from './network-preview'
+import type { EditorNetwork } from './post-variants'
 import { accountName } from '~/utils/format'
 
-export type EditorAccount = { id: string; handle: string; network: string; status: string }
+export type EditorAccount = { id: string; handle: string; network: string; status: string; /** The connector kind: a post's variant for this network is keyed by it (decision 098). */ kind?: string }
 export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean; campaign?: string | null }
-type Check = { preview: RecurrencePreview; counters: Counter[][][]; warnings: string[]; targets: PreviewTarget[] }
+type Check = { preview: RecurrencePreview; counters: Counter[][][]; variantCounters?: Array<Record<string, Counter[][]>>; warnings: string[]; targets: PreviewTarget[] }
 
 const SEPARATOR = /^\s*---\s*$/m
 
@@ -22,20 +23,30 @@ function explode(text: string): EditorPost[] {
   return (texts.length ? texts : ['']).map((t) => ({ parts: [{ text: t, images: [] }] }))
 }
 
-/** The editor's values as the form fields the server reads (postsFromForm). */
-export function postFields(posts: EditorPost[]): Record<string, string> {
+/** The editor's values as the form fields the server reads (postsFromForm); variants only for `networks` (the chosen accounts'). */
+export function postFields(posts: EditorPost[], networks?: ReadonlySet<string>): Record<string, string> {
   const form: Record<string, string> = {}
   posts.forEach((post, i) => {
     if (post.firstComment !== undefined) form[`post-${i + 1}-comment`] = post.firstComment
-    post.parts.forEach((part, j) => {
-      form[j === 0 ? `post-${i + 1}` : `post-${i + 1}-part-${j + 1}`] = part.text
-      part.images.forEach((image, k) => {
-        form[`post-${i + 1}-part-${j + 1}-image-${k + 1}`] = image.mediaId
-        form[`post-${i + 1}-part-${j + 1}-alt-${k + 1}`] = image.alt
+    const fields = (prefix: string, parts: EditorPost['parts']) =>
+      parts.forEach((part, j) => {
+        form[j === 0 ? prefix : `${prefix}-part-${j + 1}`] = part.text
+        part.images.forEach((image, k) => {
+          form[`${prefix}-part-${j + 1}-image-${k + 1}`] = image.mediaId
+          form[`${prefix}-part-${j + 1}-alt-${k + 1}`] = image.alt
+        })
       })
-    })
+    fields(`post-${i + 1}`, post.parts)
+    for (const [kind, variant] of Object.entries(post.variants ?? {})) if (!networks || networks.has(kind)) fields(`post-${i + 1}-variant-${kind}`, variant.parts)
   })
   return form
+}
+
+/** The networks of the chosen accounts, once each, in the accounts' order. */
+function chosenNetworks(accounts: EditorAccount[], accountIds: string[]): EditorNetwork[] {
+  const seen = new Map<string, EditorNetwork>()
+  for (const a of accounts) if (a.kind && accountIds.includes(a.id) && !seen.has(a.kind)) seen.set(a.kind, { kind: a.kind, name: a.network })
+  return [...seen.values()]
 }
 
 /**
@@ -69,7 +80,8 @@ export function SeriesEditor(props: {
 
   useEffect(() => {
     const timer = setTimeout(() => {
-      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...postFields(values.posts) }
+      const kinds = new Set(chosenNetworks(props.accounts, values.accountIds).map((net) => net.kind))
+      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...postFields(values.posts, kinds) }
       values.accountIds.forEach((id) => (form[`account-${id}`] = 'on'))
       check.submit(form)
     }, 250)
@@ -84,6 +96,7 @@ export function SeriesEditor(props: {
   const setPostText = (i: number, text: string) => set({ posts: values.posts.flatMap((p, j) => (j === i ? explode(text) : [p])) })
   const setPost = (i: number, post: EditorPost) => set({ posts: values.posts.map((p, j) => (j === i ? post : p)) })
   const result = check.data
+  const networks = chosenNetworks(props.accounts, values.accountIds)
 
   return (
     <Form method="post" aria-label="Series">
@@ -130,7 +143,9 @@ export function SeriesEditor(props: {
           </Title>
           <Text size="sm" c="dimmed">
             Post k goes out on date k. Paste many posts at once by separating them with a line holding only ---. “Add to thread” makes a post a
-            thread: each part is published as a reply to the one before. <Link to="/app/series/hashtags">Hashtag groups</Link> add saved hashtags with one click.
+            thread: each part is published as a reply to the one before. <Link to="/app/series/hashtags">Hashtag groups</Link> add saved hashtags with one click; the{' '}
+            <Link to="/app/series/media">media library</Link> keeps uploaded images and their alt text for reuse. With several networks chosen, a post can have its own
+            text per network.
           </Text>
           {values.posts.map((post, i) => (
             <PostEditor
@@ -138,6 +153,8 @@ export function SeriesEditor(props: {
               index={i}
               post={post}
               counters={result?.counters[i] ?? []}
+              networks={networks}
+              variantCounters={result?.variantCounters?.[i] ?? {}}
               errors={errors}
               csrf={csrf}
               canRemove={values.posts.length > 1}
@@ -162,7 +179,12 @@ export function SeriesEditor(props: {
           </Group>
         </Stack>
 
-        <NetworkPreview posts={values.posts} targets={(result?.targets ?? []).filter((t) => values.accountIds.includes(t.accountId))} counters={result?.counters ?? []} />
+        <NetworkPreview
+          posts={values.posts}
+          targets={(result?.targets ?? []).filter((t) => values.accountIds.includes(t.accountId))}
+          counters={result?.counters ?? []}
+          variantCounters={result?.variantCounters ?? []}
+        />
 
         <Stack gap={4}>
           <input type="hidden" name="shortLinksShown" value="1" />

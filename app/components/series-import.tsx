@@ -88,6 +88,7 @@ export function SeriesImport(props: { csrf: string; accountIds: string[]; onAcce
                     <Table.Td className="wrap-anywhere" style={{ whiteSpace: 'pre-wrap' }}>
                       {row.post.parts.map((p) => p.text).join('\n— ')}
                       {row.post.parts.length > 1 ? <Text size="xs" c="dimmed">Thread of {row.post.parts.length}</Text> : null}
+                      {Object.keys(row.post.variants ?? {}).length ? <Text size="xs" c="dimmed">Own text for {Object.keys(row.post.variants ?? {}).join(', ')}</Text> : null}
                     </Table.Td>
                     <Table.Td className="wrap-anywhere">{row.errors.length ? <Text c="red" size="sm">{row.errors.join('; ')}</Text> : 'OK'}</Table.Td>
                   </Table.Tr>

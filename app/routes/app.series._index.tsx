@@ -49,6 +49,9 @@ export default function SeriesList() {
           New series
         </Button>
       </ListHeader>
+      <Text size="sm">
+        <Link to="/app/series/media">Media library</Link> · <Link to="/app/series/hashtags">Hashtag groups</Link>
+      </Text>
       <SegmentedControl
         aria-label="Show"
         w="fit-content"

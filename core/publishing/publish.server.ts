@@ -7,6 +7,7 @@ import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, mark
 import type { Clock } from '../../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
+import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
 import { loadChannelContent } from '../media.server'
 import { publishedPosts, publishLagSeconds } from '../metrics.server'
@@ -53,7 +54,12 @@ export type PipelineDeps = {
   db: Db
   clock: Clock
   /** The connector and current credentials of an account (see accountTargets in core/publishing/targets.server.ts). Throw a `disconnected` ConnectorError for an account that cannot publish. */
-  resolveTarget(args: { workspaceId: string; accountId: string; /** Posts this attempt will create (thread parts), for quota accounting. */ posts: number }): Promise<PublishTarget>
+  resolveTarget(args: {
+    workspaceId: string
+    accountId: string
+    /** Posts this attempt will create (thread parts), for quota accounting; a function of the account's network when the post has per-network variants. */
+    posts: number | ((network: string) => number)
+  }): Promise<PublishTarget>
   /**
    * Single-flight refresh across processes: core/credentials.server.ts refreshAccountCredentials. Without
    * it an `auth` error fails the delivery and marks the account for reconnection.
@@ -143,7 +149,7 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
 
   let target: PublishTarget
   try {
-    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId, posts: claim.content.parts.length })
+    target = await deps.resolveTarget({ workspaceId: args.workspaceId, accountId, posts: (network) => contentForNetwork(claim.content, network).parts.length })
     // Before markSending: a library load must not count against the send deadline.
     await target.connector.prepare?.()
   } catch (error) {
@@ -152,9 +158,11 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
     const outcome = decide(kind, errorMessage(error), { resetAt: isConnectorError(error) ? error.resetAt : undefined, refreshed: true, canLookup: false })
     return record(kind, errorMessage(error), outcome)
   }
+  // The account's network gets its own variant of the post when it has one (decision 098).
+  const picked = contentForNetwork(claim.content, target.connector.kind)
   // Images come from the media store now, not when the post was planned: an image deleted since fails
   // the delivery (nothing was sent) rather than publishing the post without it.
-  const { content: stored, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: claim.content })
+  const { content: stored, missing } = await loadChannelContent(db, { dataDir: deps.dataDir, workspaceId: args.workspaceId, content: picked })
   if (missing.length) {
     const message = `image ${missing.join(', ')} is not in the media store`
     return record('invalid-content', message, decide('invalid-content', message, { refreshed: true, canLookup: false }))

@@ -1,6 +1,7 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
 import { findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
+import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
 import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publish.server'
 
@@ -86,8 +87,10 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     else report.failed++
   }
 
-  for (const { delivery, content } of await findLookupsDue(db, { now: clock.now(), limit: BATCH })) {
+  for (const { delivery, content: stored } of await findLookupsDue(db, { now: clock.now(), limit: BATCH })) {
     const target = await targetOf(delivery.workspaceId, delivery.accountId)
+    // What this account's network was sent: its variant of the post when it has one (decision 098).
+    const content = target ? contentForNetwork(stored, target.connector.kind) : stored
     const lookup = target?.connector.lookup?.bind(target.connector)
     if (!target || !lookup) {
       // No way to look it up (or the account cannot be reached): a person decides.

@@ -30,7 +30,8 @@ export function accountTargets(args: {
       const connector = args.connectorFor(account.kind)
       // Refreshed ahead of expiry (single-flight); a spent app or workspace budget throws rate-limited.
       const credentials = await ensureFreshCredentials({ db, keyring, connector, workspaceId, accountId, clock, current: found.credentials })
-      if (posts > 0) await reservePostQuota(db, { connector, workspaceId, accountId, posts, clock })
+      const count = typeof posts === 'function' ? posts(account.kind) : posts
+      if (count > 0) await reservePostQuota(db, { connector, workspaceId, accountId, posts: count, clock })
       return { connector, credentials }
     },
     refreshCredentials: ({ workspaceId, accountId, connector, staleAccessToken }) =>

@@ -10,7 +10,7 @@ import type { StoredTiming } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
 import type { Services } from '../services.server'
 import type { PostLook } from '../../connectors/types'
-import { publishedParts, type DraftSchema } from './schemas'
+import { postForNetwork, publishedParts, type DraftSchema, type PostInput } from './schemas'
 import { describeSeriesRule, pastStartProblem, planningTiming } from './timing'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { channelContent, imagesOf, validatePost } from './validation.server'
@@ -21,11 +21,18 @@ export const MIN_GAP_MINUTES = 30
 export type DraftCheck = {
   preview: { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }
   /** Per post, per thread part, per chosen account: length against the network's limit and the connector's problems. */
-  counters: Array<Array<Array<{ accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }>>>
+  counters: Array<Array<Array<Counter>>>
+  /**
+   * Per post, per network with a variant (decision 098): the variant's counters, per part (then the first
+   * comment) per account on that network. The main `counters` leave those accounts out.
+   */
+  variantCounters: Array<Record<string, Array<Array<Counter>>>>
   warnings: string[]
   /** The chosen accounts as the preview shows them (decision 091): name, handle, and how their network shows a post. */
   targets: PreviewTarget[]
 }
+
+export type Counter = { accountId: string; handle: string; network: string; length: number; max: number; problems: string[] }
 
 export type PreviewTarget = { accountId: string; kind: string; handle: string; displayName: string | null; network: string; look: PostLook }
 
@@ -40,9 +47,13 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   const { draft, workspaceId } = args
   const posts = draft.posts.filter((p) => p.parts.some((part) => part.text.trim() || part.images.length))
   const accounts = (await listAccounts(services.database.db, { workspaceId })).filter((a) => draft.accountIds.includes(a.id))
-  const images = await imagesOf(services, { workspaceId, posts: draft.posts.map((p) => ({ parts: p.parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) })) })) })
-  const counters = draft.posts.map((post) => {
-    const byAccount = accounts.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
+  const usable = (parts: PostInput['parts']) => parts.map((part) => ({ ...part, images: part.images.filter((i) => z.uuid().safeParse(i.mediaId).success) }))
+  const images = await imagesOf(services, {
+    workspaceId,
+    posts: draft.posts.map((p) => ({ parts: usable(p.parts), variants: Object.fromEntries(Object.entries(p.variants ?? {}).map(([k, v]) => [k, { parts: usable(v.parts) }])) })),
+  })
+  const countersOf = (post: PostInput, on: AccountSummary[]): Counter[][] => {
+    const byAccount = on.map((account) => ({ account, problems: validatePost(services, { account, content: channelContent(post, images) }) }))
     return publishedParts(post).map((part, j) =>
       byAccount.map(({ account, problems }) => {
         const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
@@ -58,7 +69,14 @@ export async function checkDraft(services: Services, args: { workspaceId: string
         }
       }),
     )
-  })
+  }
+  const hasVariant = (post: PostInput, kind: string) => (post.variants?.[kind]?.parts.length ?? 0) > 0
+  const counters = draft.posts.map((post) => countersOf(post, accounts.filter((a) => !hasVariant(post, a.kind))))
+  const variantCounters = draft.posts.map((post) =>
+    Object.fromEntries(
+      [...new Set(accounts.map((a) => a.kind))].filter((kind) => hasVariant(post, kind)).map((kind) => [kind, countersOf(postForNetwork(post, kind), accounts.filter((a) => a.kind === kind))]),
+    ),
+  )
   const targets = accounts.map((account): PreviewTarget => {
     const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
     return { accountId: account.id, kind: account.kind, handle: account.handle, displayName: account.displayName, network: connector?.displayName ?? account.kind, look: connector?.look ?? DEFAULT_LOOK }
@@ -67,7 +85,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   const parsed = SeriesTimingSchema.safeParse(planningTiming(timing, Math.max(1, posts.length)))
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, warnings: [], targets }
+    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, variantCounters, warnings: [], targets }
   }
   const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: Math.min(10_000, Math.max(1, posts.length)) })
   const warnings: string[] = []
@@ -97,6 +115,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
       occurrences: plan.slice(0, 12).map((p) => ({ post: p.step, local: p.local.replace('T', ' '), utc: `${p.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` })),
     },
     counters,
+    variantCounters,
     warnings,
     targets,
   }
@@ -110,7 +129,7 @@ export async function checkDraft(services: Services, args: { workspaceId: string
  */
 function quotaWarnings(
   services: Services,
-  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[] }>; others: Array<{ accountId: string; dueAt: Date }> },
+  args: { accounts: AccountSummary[]; plan: PlannedStep[]; posts: Array<{ parts: unknown[]; variants?: Record<string, { parts: unknown[] }> }>; others: Array<{ accountId: string; dueAt: Date }> },
 ): string[] {
   const warnings: string[] = []
   const kinds = [...new Set(args.accounts.map((a) => a.kind))]
@@ -122,7 +141,9 @@ function quotaWarnings(
     const perMonth = new Map<string, number>()
     let total = 0
     for (const slot of args.plan) {
-      const n = (args.posts[slot.step - 1]?.parts.length ?? 1) * mine.length
+      // The network's variant (decision 098) is what it publishes, so its parts are what count.
+      const post = args.posts[slot.step - 1]
+      const n = (post ? post.variants?.[kind]?.parts.length || post.parts.length : 1) * mine.length
       const day = slot.at.toISOString().slice(0, 10)
       perDay.set(day, (perDay.get(day) ?? 0) + n)
       perMonth.set(day.slice(0, 7), (perMonth.get(day.slice(0, 7)) ?? 0) + n)

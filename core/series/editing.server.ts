@@ -27,6 +27,16 @@ import { applyJobEffects, changeSeries, replanInTx } from './planning.server'
 import { fromStepContent, toStepContent, type PostInput, type SeriesInput } from './schemas'
 import { currentTiming, describeSeriesRule, movedPosts, pastStartProblem, planStoredSeries, TIMEZONES } from './timing'
 import { checkTargetsAndPosts } from './validation.server'
+import { holdPostImages, rememberAltTexts } from '../media.server'
+
+/** Every image the posts use (main parts and variants), with its alt text and field. */
+function postImages(posts: PostInput[]): Array<{ mediaId: string; alt: string; field: string }> {
+  return posts.flatMap((post, i) =>
+    [[`posts.${i}`, post.parts] as const, ...Object.entries(post.variants ?? {}).map(([network, v]) => [`posts.${i}.variants.${network}`, v.parts] as const)].flatMap(([prefix, parts]) =>
+      parts.flatMap((part, j) => part.images.map((image, k) => ({ mediaId: image.mediaId, alt: image.alt, field: `${prefix}.parts.${j}.images.${k}.mediaId` }))),
+    ),
+  )
+}
 
 // ─── Create and edit ──────────────────────────────────────────────────────────────────────────────
 
@@ -39,6 +49,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
   const past = pastStartProblem({ rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }, input.posts.length, now)
   if (past) throw new InputError('start', past)
   const { sequence, effects } = await services.database.db.transaction(async (tx) => {
+    await holdPostImages(tx, { workspaceId, images: postImages(input.posts) })
     const { sequence } = await createSequence(tx, {
       workspaceId,
       kind: 'series',
@@ -67,6 +78,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
     return { sequence: { ...sequence, status: 'paused' }, effects: await replanInTx(tx, { workspaceId, sequenceId: sequence.id, now }) }
   })
   await applyJobEffects(services, { workspaceId, sequence, effects })
+  await rememberAltTexts(services, { workspaceId, images: postImages(input.posts) })
   return { seriesId: sequence.id }
 }
 
@@ -84,6 +96,7 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
     workspaceId,
     sequenceId,
     change: async (tx, row, now) => {
+      await holdPostImages(tx, { workspaceId, images: postImages(input.posts) })
       const steps = await listSteps(tx, { workspaceId, sequenceId })
       const deliveries = await listDeliveries(tx, { workspaceId, sequenceId })
       const settled = (stepId: string) => deliveries.some((d) => d.stepId === stepId && !['planned', 'queued', 'canceled'].includes(d.state))
@@ -127,6 +140,7 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
       return held
     },
   })
+  await rememberAltTexts(services, { workspaceId, images: postImages(input.posts) })
 }
 
 const countBy = (states: DeliveryState[]) => states.reduce<Partial<Record<DeliveryState, number>>>((counts, state) => ({ ...counts, [state]: (counts[state] ?? 0) + 1 }), {})
@@ -186,6 +200,7 @@ export async function loadEditorOptions(services: Services, args: { workspaceId:
   return {
     accounts: accounts.map((a) => ({
       id: a.id,
+      kind: a.kind,
       handle: a.handle,
       network: (isConnectorKind(a.kind) && services.connectors[a.kind]?.displayName) || a.kind,
       status: a.status,

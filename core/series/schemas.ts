@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { CampaignSchema } from '../../domain/campaign'
 import { lineSchema } from '../../domain/text'
+import { NETWORK_KEY } from '../../domain/series/variants'
 import type { StepContent } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema } from '../../domain/recurrence/index'
 import { planningTiming } from './timing'
@@ -32,6 +33,25 @@ const PartSchema = z
   })
   .strict()
 
+/** A network's own version of a post (decision 098): its parts; a plain string is a one-part variant. */
+const VariantSchema = z.preprocess(
+  (value) => (typeof value === 'string' ? { parts: [{ text: value }] } : value),
+  z
+    .object(
+      {
+        parts: z.array(PartSchema, { error: 'parts: a list of { text, images }' }).min(1, { error: 'parts: at least one part' }).max(MAX_THREAD_PARTS, { error: `parts: at most ${MAX_THREAD_PARTS} parts in a thread` }),
+      },
+      { error: 'variants: each variant is a text or { parts }' },
+    )
+    .strict()
+    .superRefine((variant, ctx) => {
+      variant.parts.forEach((part, j) => {
+        if (part.text || part.images.length) return
+        ctx.addIssue({ code: 'custom', path: ['parts', j, 'text'], message: 'text: a variant needs text or an image (or remove the variant to use the main text)' })
+      })
+    }),
+)
+
 /**
  * One post: plain text, or `{ parts }` for a thread (each part its own post on the network, replying to
  * the one before) with images per part and their alt text.
@@ -44,6 +64,10 @@ export const PostSchema = z.preprocess(
         parts: z.array(PartSchema, { error: 'parts: a list of { text, images }' }).min(1, { error: 'parts: at least one part' }).max(MAX_THREAD_PARTS, { error: `parts: at most ${MAX_THREAD_PARTS} parts in a thread` }),
         /** Posted as a reply right after the post (after its last part), through the thread machinery (decision 091). */
         firstComment: z.string({ error: 'firstComment: must be text' }).trim().max(10_000, { error: 'firstComment: at most 10000 characters' }).optional(),
+        /** Per-network variants keyed by connector kind (`linkedin`, `x`, …); a network without one publishes the main parts (decision 098). */
+        variants: z
+          .record(z.string().regex(NETWORK_KEY, { error: 'variants: keys are networks such as x, linkedin or mastodon' }), VariantSchema, { error: 'variants: an object of network → { parts }' })
+          .optional(),
       },
       { error: 'posts: each post is a text or { parts }' },
     )
@@ -54,13 +78,22 @@ export const PostSchema = z.preprocess(
         ctx.addIssue({ code: 'custom', path: post.parts.length === 1 ? [] : ['parts', j, 'text'], message: post.parts.length === 1 ? 'posts: a post cannot be empty' : 'text: a part of a thread needs text or an image' })
       })
     })
-    .describe('A post: { parts } (a thread; images need alt text), and an optional firstComment posted as a reply right after it. A plain string is accepted as a one-part post without images.'),
+    .describe(
+      'A post: { parts } (a thread; images need alt text), an optional firstComment posted as a reply right after it, and optional variants: per network (x, linkedin, mastodon, …) its own { parts } published there instead of the main ones. A plain string is accepted as a one-part post without images.',
+    ),
 )
-export type PostInput = { parts: Array<{ text: string; images: Array<{ mediaId: string; alt: string }> }>; firstComment?: string }
+export type PartInput = { text: string; images: Array<{ mediaId: string; alt: string }> }
+export type PostInput = { parts: PartInput[]; firstComment?: string; /** Per network (connector kind): its own parts (decision 098). */ variants?: Record<string, { parts: PartInput[] }> }
 
 /** The post's parts as published: its thread, then its first comment as one more reply (decision 091). */
 export function publishedParts(post: PostInput): PostInput['parts'] {
   return post.firstComment ? [...post.parts, { text: post.firstComment, images: [] }] : post.parts
+}
+
+/** The post as `network` publishes it: its variant's parts (decision 098) or the main ones; the first comment is shared. */
+export function postForNetwork(post: PostInput, network: string): PostInput {
+  const variant = post.variants?.[network]
+  return { parts: variant && variant.parts.length ? variant.parts : post.parts, ...(post.firstComment !== undefined ? { firstComment: post.firstComment } : {}) }
 }
 
 /**
@@ -68,13 +101,21 @@ export function publishedParts(post: PostInput): PostInput['parts'] {
  * part, flagged `firstComment`, so publishing, resuming, reconciling and short links treat it as a reply.
  */
 export function toStepContent(post: PostInput): StepContent {
-  const parts = publishedParts(post).map((p) => (p.images.length ? { text: p.text, images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : { text: p.text }))
-  return post.firstComment ? { parts, firstComment: true } : { parts }
+  const stored = (p: PartInput) => (p.images.length ? { text: p.text, images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt })) } : { text: p.text })
+  const parts = publishedParts(post).map(stored)
+  const variants = Object.entries(post.variants ?? {}).filter(([, v]) => v.parts.length > 0)
+  return {
+    parts,
+    ...(post.firstComment ? { firstComment: true as const } : {}),
+    ...(variants.length ? { variants: Object.fromEntries(variants.map(([network, v]) => [network, { parts: v.parts.map(stored) }])) } : {}),
+  }
 }
 export function fromStepContent(content: StepContent): PostInput {
-  const parts = content.parts.map((p) => ({ text: p.text, images: (p.images ?? []).map((i) => ({ mediaId: i.mediaId, alt: i.alt })) }))
-  if (!content.firstComment || parts.length < 2) return { parts }
-  return { parts: parts.slice(0, -1), firstComment: parts.at(-1)!.text }
+  const read = (p: StepContent['parts'][number]): PartInput => ({ text: p.text, images: (p.images ?? []).map((i) => ({ mediaId: i.mediaId, alt: i.alt })) })
+  const parts = content.parts.map(read)
+  const variants = content.variants && Object.keys(content.variants).length ? { variants: Object.fromEntries(Object.entries(content.variants).map(([network, v]) => [network, { parts: v.parts.map(read) }])) } : {}
+  if (!content.firstComment || parts.length < 2) return { parts, ...variants }
+  return { parts: parts.slice(0, -1), firstComment: parts.at(-1)!.text, ...variants }
 }
 
 /** The fields of a series as the editor and the API send them. */
@@ -110,51 +151,74 @@ export type SeriesInput = Omit<z.infer<typeof SeriesInputSchema>, 'posts'> & { p
 /**
  * The posts of the editor's form: `post-N` is post N's text (its first part), `post-N-part-M` part M of
  * its thread, `post-N-part-M-image-K` and `post-N-part-M-alt-K` the K-th image of that part and its alt
- * text. With `forSaving`, empty parts and posts are dropped and a single-part post holding lines `---`
- * is split into several posts.
+ * text. A network's variant (decision 098) has the same fields after `post-N-variant-<network>`:
+ * `post-N-variant-linkedin` (its first part), `post-N-variant-linkedin-part-2`,
+ * `post-N-variant-linkedin-part-1-image-1`. With `forSaving`, empty parts, variants and posts are dropped
+ * and a single-part post holding lines `---` is split into several posts.
  */
 export function postsFromForm(form: Record<string, unknown>, options: { forSaving: boolean }): PostInput[] {
-  const posts = new Map<number, Map<number, { text: string; images: Map<number, { mediaId: string; alt: string }> }>>()
+  type FormPart = { text: string; images: Map<number, { mediaId: string; alt: string }> }
+  type FormPost = { parts: Map<number, FormPart>; variants: Map<string, Map<number, FormPart>> }
+  const posts = new Map<number, FormPost>()
   const comments = new Map<number, string>()
-  const partOf = (n: number, m: number) => {
-    const parts = posts.get(n) ?? new Map()
-    posts.set(n, parts)
+  const postOf = (n: number) => {
+    const post = posts.get(n) ?? { parts: new Map(), variants: new Map() }
+    posts.set(n, post)
+    return post
+  }
+  const partIn = (parts: Map<number, FormPart>, m: number) => {
     const part = parts.get(m) ?? { text: '', images: new Map() }
     parts.set(m, part)
     return part
+  }
+  const setField = (part: FormPart, what: string | undefined, k: string | undefined, value: string) => {
+    if (!what) return void (part.text = value)
+    const image = part.images.get(Number(k)) ?? { mediaId: '', alt: '' }
+    image[what === 'image' ? 'mediaId' : 'alt'] = value
+    part.images.set(Number(k), image)
   }
   for (const [key, value] of Object.entries(form)) {
     if (typeof value !== 'string') continue
     const comment = /^post-(\d+)-comment$/.exec(key)
     if (comment) {
       comments.set(Number(comment[1]), value)
-      partOf(Number(comment[1]), 1)
+      partIn(postOf(Number(comment[1])).parts, 1)
+      continue
+    }
+    const variant = /^post-(\d+)-variant-([a-z][a-z0-9_]*)(?:-part-(\d+)(?:-(image|alt)-(\d+))?)?$/.exec(key)
+    if (variant) {
+      const post = postOf(Number(variant[1]))
+      const parts = post.variants.get(variant[2]!) ?? new Map<number, FormPart>()
+      post.variants.set(variant[2]!, parts)
+      setField(partIn(parts, Number(variant[3] ?? 1)), variant[4], variant[5], value)
+      partIn(post.parts, 1)
       continue
     }
     const match = /^post-(\d+)(?:-part-(\d+)(?:-(image|alt)-(\d+))?)?$/.exec(key)
     if (!match) continue
-    const part = partOf(Number(match[1]), Number(match[2] ?? 1))
-    if (!match[3]) part.text = value
-    else {
-      const image = part.images.get(Number(match[4])) ?? { mediaId: '', alt: '' }
-      image[match[3] === 'image' ? 'mediaId' : 'alt'] = value
-      part.images.set(Number(match[4]), image)
-    }
+    setField(partIn(postOf(Number(match[1])).parts, Number(match[2] ?? 1)), match[3], match[4], value)
   }
   const sorted = <T>(map: Map<number, T>) => [...map.entries()].sort(([a], [b]) => a - b).map(([, v]) => v)
+  const partsOf = (parts: Map<number, FormPart>): PartInput[] => sorted(parts).map((p) => ({ text: p.text, images: sorted(p.images) }))
+  const kept = (parts: PartInput[]) => (options.forSaving ? parts.filter((p) => p.text.trim() || p.images.length) : parts)
   const all: PostInput[] = [...posts.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([n, parts]) => {
+    .map(([n, post]) => {
       const firstComment = comments.get(n)
-      return { parts: sorted(parts).map((p) => ({ text: p.text, images: sorted(p.images) })), ...(firstComment !== undefined && (firstComment.trim() || !options.forSaving) ? { firstComment } : {}) }
+      const variants = [...post.variants.entries()].map(([network, parts]) => [network, { parts: kept(partsOf(parts)) }] as const).filter(([, v]) => v.parts.length > 0)
+      return {
+        parts: partsOf(post.parts),
+        ...(firstComment !== undefined && (firstComment.trim() || !options.forSaving) ? { firstComment } : {}),
+        ...(variants.length ? { variants: Object.fromEntries(variants) } : {}),
+      }
     })
   if (!options.forSaving) return all
   return all.flatMap((post): PostInput[] => {
-    const parts = post.parts.filter((p) => p.text.trim() || p.images.length)
+    const parts = kept(post.parts)
     if (parts.length === 0) return []
-    const comment = post.firstComment ? { firstComment: post.firstComment } : {}
-    if (parts.length === 1 && parts[0]!.images.length === 0 && !post.firstComment) return splitPosts(parts[0]!.text).map((text) => ({ parts: [{ text, images: [] }] }))
-    return [{ parts, ...comment }]
+    const extra = { ...(post.firstComment ? { firstComment: post.firstComment } : {}), ...(post.variants ? { variants: post.variants } : {}) }
+    if (parts.length === 1 && parts[0]!.images.length === 0 && !post.firstComment && !post.variants) return splitPosts(parts[0]!.text).map((text) => ({ parts: [{ text, images: [] }] }))
+    return [{ parts, ...extra }]
   })
 }
 
@@ -180,9 +244,17 @@ export function splitPosts(text: string): string[] {
 
 // ─── The editor's live check ──────────────────────────────────────────────────────────────────────
 
+const DraftPartsSchema = z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.string(), alt: z.string() })) })).max(MAX_THREAD_PARTS)
+
 export const DraftSchema = z.object({
   posts: z
-    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.string(), alt: z.string() })) })).max(MAX_THREAD_PARTS), firstComment: z.string().optional() }))
+    .array(
+      z.object({
+        parts: DraftPartsSchema,
+        firstComment: z.string().optional(),
+        variants: z.record(z.string().regex(NETWORK_KEY), z.object({ parts: DraftPartsSchema })).optional(),
+      }),
+    )
     .max(MAX_POSTS),
   accountIds: z.array(z.string()),
   rule: z.string(),

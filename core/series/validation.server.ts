@@ -8,7 +8,8 @@ import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
 import { readImages } from '../media.server'
 import type { Services } from '../services.server'
 import { InputError } from '../errors'
-import { publishedParts, type PostInput, type SeriesInput } from './schemas'
+import { lengthProblem, variantPlace } from '../../domain/series/variants'
+import { postForNetwork, publishedParts, type PostInput, type SeriesInput } from './schemas'
 
 /** Accounts must be the workspace's; posts must pass each target network's validation (as publishing would). */
 export async function checkTargetsAndPosts(services: Services, args: { workspaceId: string; input: SeriesInput }): Promise<void> {
@@ -17,28 +18,67 @@ export async function checkTargetsAndPosts(services: Services, args: { workspace
   const missing = targets.findIndex((a) => !a)
   if (missing >= 0) throw new InputError(`accountIds.${missing}`, `accountIds: no account ${args.input.accountIds[missing]} in this workspace`)
   const images = await imagesOf(services, { workspaceId: args.workspaceId, posts: args.input.posts })
+  const kinds = new Set((targets as AccountSummary[]).map((a) => a.kind))
   for (const [i, post] of args.input.posts.entries()) {
-    post.parts.forEach((part, j) =>
-      part.images.forEach((image, k) => {
-        if (!images.has(image.mediaId)) {
-          const field = `posts.${i}.parts.${j}.images.${k}.mediaId`
-          throw new InputError(field, `${field}: no such image in this workspace (upload it again)`)
-        }
-      }),
-    )
+    const checkImages = (parts: PostInput['parts'], prefix: string) =>
+      parts.forEach((part, j) =>
+        part.images.forEach((image, k) => {
+          if (!images.has(image.mediaId)) {
+            const field = `${prefix}.parts.${j}.images.${k}.mediaId`
+            throw new InputError(field, `${field}: no such image in this workspace (upload it again)`)
+          }
+        }),
+      )
+    checkImages(post.parts, `posts.${i}`)
+    for (const [network, variant] of Object.entries(post.variants ?? {})) {
+      const field = `posts.${i}.variants.${network}`
+      if (!kinds.has(network)) throw new InputError(field, `${field}: Post ${i + 1} has a variant for ${networkName(services, network)}, but none of the chosen accounts is on ${networkName(services, network)}`)
+      checkImages(variant.parts, field)
+    }
     for (const account of targets as AccountSummary[]) {
-      const [problem] = validatePost(services, { account, content: channelContent(post, images) })
+      const variant = post.variants?.[account.kind]
+      const published = postForNetwork(post, account.kind)
+      const [problem] = validatePost(services, { account, content: channelContent(published, images) })
       if (!problem) continue
-      const { field, where } = problemField(i, post, problem)
-      throw new InputError(field, `${field}: ${where} on @${account.handle}: ${problem.message}`)
+      if (!variant) {
+        const { field, where } = problemField(i, post, problem)
+        throw new InputError(field, `${field}: ${where} on @${account.handle}: ${problem.message}`)
+      }
+      throw variantProblem(services, { i, account, post: published, problem })
     }
   }
+}
+
+function networkName(services: Services, kind: string): string {
+  return (isConnectorKind(kind) && services.connectors[kind]?.displayName) || kind
+}
+
+/**
+ * A variant's problem named by post, network and part ("Post 3, LinkedIn variant: 3,100 characters,
+ * LinkedIn allows 3,000"); `field` is the variant's field (`posts.2.variants.linkedin.parts.0.text`).
+ */
+function variantProblem(services: Services, args: { i: number; account: AccountSummary; post: PostInput; problem: ContentProblem }): InputError {
+  const { i, account, post, problem } = args
+  const network = networkName(services, account.kind)
+  const prefix = `posts.${i}.variants.${account.kind}`
+  const match = /^parts\[(\d+)\](?:\.(text|media)(?:\[(\d+)\])?)?/.exec(problem.path)
+  const j = match ? Number(match[1]) : undefined
+  if (j !== undefined && j === post.parts.length && post.firstComment) return new InputError(`posts.${i}.firstComment`, `Post ${i + 1}, first comment on ${network} (after the ${network} variant): ${problem.message}`)
+  const place = variantPlace({ post: i + 1, network, part: j === undefined ? undefined : j + 1, parts: post.parts.length })
+  if (j === undefined) return new InputError(prefix, `${place}: ${problem.message}`)
+  if (match![2] === 'media') return new InputError(`${prefix}.parts.${j}.images${match![3] !== undefined ? `.${match![3]}` : ''}`, `${place}: ${problem.message}`)
+  const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
+  const text = post.parts[j]!.text
+  const length = connector?.measure?.(text) ?? [...text].length
+  const max = account.maxPostLength ?? connector?.limits.maxLength ?? 0
+  const message = max > 0 && length > max ? lengthProblem({ place, network, length, max }) : `${place}: ${problem.message}`
+  return new InputError(`${prefix}.parts.${j}.text`, message)
 }
 
 type ImageBytes = Map<string, { mimeType: string; data: Uint8Array }>
 
 export async function imagesOf(services: Services, args: { workspaceId: string; posts: PostInput[] }): Promise<ImageBytes> {
-  const ids = args.posts.flatMap((p) => p.parts.flatMap((part) => part.images.map((i) => i.mediaId)))
+  const ids = args.posts.flatMap((p) => [p.parts, ...Object.values(p.variants ?? {}).map((v) => v.parts)].flatMap((parts) => parts.flatMap((part) => part.images.map((i) => i.mediaId))))
   return ids.length ? readImages(services, { workspaceId: args.workspaceId, mediaIds: ids }) : new Map()
 }
 

@@ -14,6 +14,11 @@ export type StepContent = {
   parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }>
   /** The last part is the post's first comment (a reply right after it, decision 091), not part of the thread people wrote. */
   firstComment?: true
+  /**
+   * Per-network variants (decision 098), keyed by connector kind: that network publishes these parts
+   * (then the first comment, which stays shared) instead of the main ones.
+   */
+  variants?: Record<string, { parts: Array<{ text: string; images?: Array<{ mediaId: string; alt: string }> }> }>
   /** An email step (drips): subject and Markdown body with merge fields (domain/email/template.ts). */
   email?: { subject: string; markdown: string }
   /** An action step (drips, decision 079): what it does instead of sending an email. */

@@ -152,6 +152,7 @@ it('finds no serious or critical accessibility violation on any page, at desktop
     '/app/calendar',
     '/app/series',
     '/app/series/new',
+    '/app/series/media',
     `/app/series/${seriesId}`,
     `/app/series/${seriesId}/analytics`,
     '/app/drips',

@@ -3,6 +3,8 @@ import { APPROVAL_STATES } from '#domain/approval'
 import { RequestChangesSchema, SeriesInputSchema } from '../../core.server'
 import { errorResponses, jsonRequestBody, jsonResponse, type OpenApiFragment } from './helpers'
 
+const PartSchema = z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.uuid(), alt: z.string() })) })
+
 const SeriesSchema = z.object({
   id: z.uuid(),
   name: z.string(),
@@ -19,7 +21,13 @@ const SeriesSchema = z.object({
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
   posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
   content: z
-    .array(z.object({ parts: z.array(z.object({ text: z.string(), images: z.array(z.object({ mediaId: z.uuid(), alt: z.string() })) })), firstComment: z.string().optional().describe('Posted as a reply right after the post') }))
+    .array(
+      z.object({
+        parts: z.array(PartSchema),
+        firstComment: z.string().optional().describe('Posted as a reply right after the post'),
+        variants: z.record(z.string(), z.object({ parts: z.array(PartSchema) })).optional().describe('Per network (x, linkedin, mastodon, …): the parts published there instead of the main ones'),
+      }),
+    )
     .describe('Each post with its thread parts and images (what PUT takes back)'),
   accountIds: z.array(z.uuid()),
   deliveries: z.array(
