@@ -18,6 +18,8 @@ export function useToast(toast: ToastMessage | null | undefined) {
       color: COLORS[kind],
       autoClose: kind === 'error' ? false : 6000,
       withBorder: true,
+      // Mantine's close button is an icon without a name (axe: button-name).
+      closeButtonProps: { 'aria-label': 'Close notification' },
       // Results are announced politely; failures interrupt.
       role: kind === 'error' ? 'alert' : 'status',
     })
