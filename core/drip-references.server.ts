@@ -5,6 +5,7 @@ import { ownedDripIds, ownedDripReferences } from '../db/queries/drips'
 import type { DripAction } from '../domain/drip/actions'
 import type { DripCondition, DripTrigger } from '../domain/drip/schema'
 import { describeTemplateProblem, templateProblems } from '../domain/email/liquid'
+import { isCalendarDate } from '../domain/email/contact'
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
@@ -46,6 +47,17 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
     }
   })
   problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))
+  triggers.forEach((t, i) => {
+    if (t.kind !== 'field_changed') return
+    const field = fields.find((f) => f.key === t.field)
+    if (!field) {
+      problem(`triggers.${i}.field`, `trigger ${i + 1}: no contact field “${t.field}”; ${fields.length ? `fields: ${fieldKeys.join(', ')}` : 'define one under Contacts → Fields first'}`)
+    } else if (t.to !== undefined) {
+      if (field.type === 'number' && typeof t.to !== 'number') problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a number field: give a number`)
+      else if (field.type !== 'number' && typeof t.to === 'number') problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a ${field.type} field: give text`)
+      else if (field.type === 'date' && !isCalendarDate(String(t.to))) problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a date field: give a date, YYYY-MM-DD`)
+    }
+  })
   triggers.forEach((t, i) => {
     if (t.kind !== 'date') return
     const field = fields.find((f) => f.key === t.field)

@@ -1,3 +1,4 @@
+import type { DbOrTx } from '../db/client'
 import type { MailStep } from '../domain/mail/piece'
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
@@ -411,7 +412,7 @@ export async function enrollContacts(
 
 /** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */
 export async function enrollInto(
-  services: Pick<Services, 'database' | 'clock'>,
+  services: Pick<Services, 'clock'> & { database: { db: DbOrTx } },
   args: { drip: DripWithSteps; contact: Pick<Contact, 'id' | 'timezone'>; source: string; enrollKey: string | null; /** The enrollment's anchor (date triggers: the anniversary); default now. */ startedAt?: Date },
 ): Promise<EnrollResult> {
   const { drip, contact } = args

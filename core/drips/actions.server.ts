@@ -10,6 +10,7 @@ import type { Clock } from '../../domain/clock'
 import { describeAction, fieldAfter, signaturePayload, webhookNext, type DripAction, type WebhookAttemptOutcome } from '../../domain/drip/actions'
 import { addScore } from '../../domain/email/score'
 import { enrollInto } from '../drips.server'
+import { onFieldsChanged } from './activity-triggers.server'
 
 /**
  * Action steps (docs/decisions/079-drip-action-steps.md), run by the drip runner on the same claim /
@@ -50,57 +51,70 @@ export async function runActionStep(
     await recordAndMark(deps.db, { record: finish(outcome), mark: null })
     return outcome
   }
+  let fieldChange: FieldChange | null = null
   const apply = async (): Promise<Outcome | null> =>
     deps.db.transaction(async (tx) => {
       if (!(await lockActionDelivery(tx, { workspaceId: e.workspaceId, deliveryId: args.deliveryId, attemptId: args.attemptId }))) return null
-      await applyContactAction(tx, { clock: deps.clock, item, action, stepId: step.id })
+      fieldChange = await applyContactAction(tx, { clock: deps.clock, item, action, stepId: step.id })
       const ok: Outcome = { state: 'published', error: null, errorKind: null }
       await recordAndMark(tx, { record: finish(ok), mark: null })
       return ok
     })
+  let outcome: Outcome | null
   try {
-    return (await apply()) ?? { state: 'published', error: null, errorKind: null }
+    outcome = await apply()
   } catch (error) {
     // The action could not be applied (its drip or field is gone): recorded as failed; the enrollment goes on.
     const failed: Outcome = { state: 'failed', error: (error as Error).message, errorKind: 'invalid-content' }
     await recordAndMark(deps.db, { record: finish(failed), mark: null })
     return failed
   }
+  // A field set by this drip may enroll into other drips ("field changed", decision 096), once committed.
+  const changed = fieldChange as FieldChange | null
+  if (outcome && changed) {
+    await onFieldsChanged({ database: { db: deps.db }, clock: deps.clock }, { workspaceId: e.workspaceId, contactId: e.contactId, ...changed, at: deps.clock.now(), exceptDripId: item.drip.drip.id })
+  }
+  return outcome ?? { state: 'published', error: null, errorKind: null }
 }
 
-async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' }>; stepId: string }): Promise<void> {
+type FieldChange = { before: Record<string, string | number | null>; after: Record<string, string | number | null> }
+
+/** Apply a contact action; a set-field action answers the fields before and after (for the "field changed" triggers). */
+async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' }>; stepId: string }): Promise<FieldChange | null> {
   const { item, action } = args
   const { workspaceId, contactId } = item.enrollment
   const at = args.clock.now()
   const contact = await lockContact(tx, { workspaceId, contactId })
   if (!contact) throw new Error('the contact no longer exists')
   switch (action.type) {
-    case 'set_field':
-      await updateContact(tx, { workspaceId, contactId, patch: { fields: { ...contact.fields, [action.field]: fieldAfter(contact.fields[action.field], action) } }, at })
-      return
+    case 'set_field': {
+      const fields = { ...contact.fields, [action.field]: fieldAfter(contact.fields[action.field], action) }
+      await updateContact(tx, { workspaceId, contactId, patch: { fields }, at })
+      return { before: contact.fields, after: fields }
+    }
     case 'add_tag':
       if (!contact.tags.includes(action.tag)) await updateContact(tx, { workspaceId, contactId, patch: { tags: [...contact.tags, action.tag] }, at })
-      return
+      return null
     case 'remove_tag':
       if (contact.tags.includes(action.tag)) await updateContact(tx, { workspaceId, contactId, patch: { tags: contact.tags.filter((t) => t !== action.tag) }, at })
-      return
+      return null
     case 'score': {
       const stored = addScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, points: action.points, now: at, halfLifeDays: item.halfLifeDays })
       await setLeadScore(tx, { workspaceId, contactId, score: stored.score, at })
       const rule = `Drip “${item.drip.drip.name}”, step ${item.position + 1}: ${action.points > 0 ? '+' : ''}${action.points}`
       await insertScoreChanges(tx, { workspaceId, changes: [{ contactId, ruleId: null, rule, points: action.points, eventId: null, occurredAt: at }] })
-      return
+      return null
     }
     case 'enroll': {
       const target = await getDrip(tx, { workspaceId, dripId: action.dripId })
       if (!target) throw new Error('the drip to enroll into no longer exists')
       const services = { database: { db: tx } as never, clock: args.clock }
       await enrollInto(services, { drip: target, contact, source: `drip:${item.drip.drip.id}`, enrollKey: `action:${item.enrollment.id}:${args.stepId}` })
-      return
+      return null
     }
     case 'unenroll':
       await exitEnrollments(tx, { workspaceId, dripId: action.dripId, contactId, reason: `removed by drip “${item.drip.drip.name}”`, at })
-      return
+      return null
   }
 }
 
