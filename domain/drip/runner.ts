@@ -5,12 +5,14 @@
 import { checkFrequencyCap } from '../email/frequency'
 import { matchesSegment, type ContactFacts } from '../email/segment'
 import type { FrequencyCap, SegmentRule } from '../email/types'
+import { reachableOn, unreachableReason, type StepChannel } from '../email/contact'
 import { firstAllowedInstant, nextDripSendAt, type QuietHours, type SendWindow } from '../timing/drip'
 import { civil, DAY, daysInMonth, instantToWall, isValidTimeZone, parseLocal, wallToInstant } from '../timing/zone'
 import type { DripCondition, DripSettings, DripStepSettings, EnrollmentStatus } from './schema'
 
 export type DripDef = { id: string; status: string; timezone: string; settings: DripSettings }
-export type StepDef = { id: string; position: number; settings: DripStepSettings }
+/** `channel`: what the step does (absent: email); a step whose channel cannot reach the contact is skipped (decision 096). */
+export type StepDef = { id: string; position: number; settings: DripStepSettings; channel?: StepChannel }
 
 export type Activity = { type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }
 
@@ -50,18 +52,23 @@ export type DueEnrollment = {
   /** The contact may be mailed (subscribed and not suppressed) as of the claim. */
   mailable: boolean
   suppressed: boolean
+  /** The address is suppressed for a spam complaint (closes every channel, not only email). */
+  complained?: boolean
   /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
   recentSends: Date[]
   activity: Activity[]
 }
 
+/** Why steps were skipped on purpose, by position (a step its channel cannot reach: "email: contact unsubscribed"); absent when none. */
+type SkipReasons = { reasons?: Record<number, string> }
+
 export type Decision =
   /** Send step `position` now. */
-  | { action: 'send'; position: number; skipped: number[] }
+  | ({ action: 'send'; position: number; skipped: number[] } & SkipReasons)
   /** Not now: look again at `at` (cap, window); `position` may have moved past skipped steps. */
-  | { action: 'defer'; position: number; at: Date; skipped: number[]; reason: string }
+  | ({ action: 'defer'; position: number; at: Date; skipped: number[]; reason: string } & SkipReasons)
   /** The enrollment ends. */
-  | { action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number }
+  | ({ action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number } & SkipReasons)
 
 export type SegmentLookup = (segmentId: string) => SegmentRule | undefined
 
@@ -114,41 +121,53 @@ export function decideDue(args: {
     const goal = enrollment.activity.find((a) => a.type === 'event' && a.name && goals.includes(a.name) && a.occurredAt.getTime() >= enrollment.startedAt.getTime())
     if (goal) return { action: 'end', status: 'goal_reached', reason: `goal: ${goal.name}`, skipped, position: enrollment.stepPosition }
   }
-  // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
-  if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }
-  if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
-    return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
+  // Channels (decision 096): an email unsubscribe or bounce closes email only, so the enrollment goes on
+  // while a later step can still reach the contact (a text, a postcard, an action); its email steps are
+  // skipped with the reason. When none can, it ends as before.
+  const facts = { status: enrollment.contact.status, suppressed: enrollment.suppressed, complained: enrollment.complained ?? false }
+  const channelOf = (s: StepDef): StepChannel => s.channel ?? 'email'
+  const goesOn = steps.some((s) => s.position >= enrollment.stepPosition && reachableOn(channelOf(s), facts))
+  if (!enrollment.mailable && !goesOn) {
+    // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
+    if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }
+    if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
+      return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
+    }
+    return { action: 'end', status: 'exited', reason: `contact is ${enrollment.contact.status}`, skipped, position: enrollment.stepPosition }
   }
-  if (!enrollment.mailable) return { action: 'end', status: 'exited', reason: `contact is ${enrollment.contact.status}`, skipped, position: enrollment.stepPosition }
+  const reasons: Record<number, string> = {}
+  const withReasons = <D extends Decision>(d: D): D => (Object.keys(reasons).length ? { ...d, reasons } : d)
   let position = enrollment.stepPosition
   for (;;) {
     const step = steps.find((s) => s.position === position)
-    if (!step) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+    if (!step) return withReasons({ action: 'end', status: 'completed', reason: 'all steps done', skipped, position })
+    const unreachable = unreachableReason(channelOf(step), facts)
     const condition = step.settings.condition
-    if (condition && !conditionHolds({ condition, enrollment, steps, now, segments: args.segments })) {
-      const onFalse = step.settings.onFalse ?? 'skip'
-      if (onFalse === 'exit') return { action: 'end', status: 'exited', reason: `condition of step ${position + 1}`, skipped, position }
+    if (unreachable || (condition && !conditionHolds({ condition, enrollment, steps, now, segments: args.segments }))) {
+      const onFalse = unreachable ? 'skip' : (step.settings.onFalse ?? 'skip')
+      if (onFalse === 'exit') return withReasons({ action: 'end', status: 'exited', reason: `condition of step ${position + 1}`, skipped, position })
       skipped.push(position)
+      if (unreachable) reasons[position] = unreachable
       const next = onFalse === 'skip' ? position + 1 : onFalse.goto
       for (let p = position + 1; p < next; p++) skipped.push(p)
       position = next
       const nextStep = steps.find((s) => s.position === position)
-      if (!nextStep) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+      if (!nextStep) return withReasons({ action: 'end', status: 'completed', reason: 'all steps done', skipped, position })
       // The next step's delay counts from now (the skip); P0D steps go straight on.
       const due = stepDueAt({ drip, step: nextStep, contactTimezone: enrollment.contact.timezone, enrolledAt: enrollment.startedAt, previousAt: now })
-      if (due.getTime() > now.getTime()) return { action: 'defer', position, at: due, skipped, reason: 'next step after a skip' }
+      if (due.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: due, skipped, reason: 'next step after a skip' })
       continue
     }
     // A late runner (worker down) may find the step due outside its window: wait for the window.
     const zone = zoneFor(drip, enrollment.contact.timezone)
     const allowed = firstAllowedInstant(now, rulesFor(drip, step, zone))
-    if (allowed.getTime() > now.getTime()) return { action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' }
+    if (allowed.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' })
     const cap = checkFrequencyCap({ cap: args.cap, sentAt: enrollment.recentSends, now })
     if (!cap.allowed) {
       const at = firstAllowedInstant(cap.nextAllowedAt, rulesFor(drip, step, zone))
-      return { action: 'defer', position, at, skipped, reason: 'frequency cap' }
+      return withReasons({ action: 'defer', position, at, skipped, reason: 'frequency cap' })
     }
-    return { action: 'send', position, skipped }
+    return withReasons({ action: 'send', position, skipped })
   }
 }
 

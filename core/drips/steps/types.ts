@@ -67,6 +67,8 @@ export type SendItem = {
   drip: DripWithSteps
   position: number
   skipped: number[]
+  /** Why steps in `skipped` were skipped on purpose, by position (decision 096). */
+  skipReasons?: Record<number, string>
   sender: EmailSender
   channel: PreparedChannel
 }
