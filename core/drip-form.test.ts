@@ -190,3 +190,28 @@ describe('behaviour triggers in the form (decision 096)', () => {
     expect(describeTrigger(input.triggers[2]!, new Map([['lifecycle_stage', 'Lifecycle stage']]))).toBe('“Lifecycle stage” changes to “customer”')
   })
 })
+
+describe('wait-until and notify steps in the form (decision 096)', () => {
+  it('round-trips both through the posted form and names their fields', () => {
+    const steps = [
+      { subject: 'Hi', markdown: 'Hello' },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'email', activity: 'clicked', step: 0 }, timeout: 'P2W' } },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'date', field: 'renewal', time: '10:00' }, timeout: 'PT12H' } },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'event', event: 'purchase' }, timeout: 'P3D' } },
+      { kind: 'action', action: { type: 'notify', userId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3d', subject: 'Lead {{ contact.email }}', text: 'Call them' } },
+    ] as const
+    const input = DripInputSchema.parse({ name: 'Waits', steps })
+    const values = dripToFormValues({
+      name: input.name,
+      timezone: input.timezone,
+      settings: { triggers: input.triggers, reentry: input.reentry, goals: input.goals },
+      steps: input.steps.map((s) => ({ id: '', kind: s.kind, action: s.action, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: { delay: s.delay, after: s.after, onFalse: s.onFalse } })),
+    })
+    const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
+    expect(again.steps.map((s) => s.action)).toEqual(steps.map((s) => ('action' in s ? s.action : undefined)))
+    expect(fieldOfErrorPath('steps.3.action.until.event')).toBe('steps.3.actionEvent')
+    expect(fieldOfErrorPath('steps.2.action.until.field')).toBe('steps.2.actionDateField')
+    expect(fieldOfErrorPath('steps.1.action.timeout')).toBe('steps.1.actionTimeoutAmount')
+    expect(fieldOfErrorPath('steps.4.action.userId')).toBe('steps.4.actionUserId')
+  })
+})

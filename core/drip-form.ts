@@ -414,11 +414,11 @@ export function formDataToValues(form: FormData): DripFormValues {
  * `steps.0.condition.step` → `steps.0.conditionStep`, `triggers.1` → `triggers.1.kind`, `window.end` → `window.end`.
  */
 export function fieldOfErrorPath(path: string): string {
-  const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?/.exec(path)
+  const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?(?:\.(\w+))?/.exec(path)
   if (step) {
-    const [, i, key, sub] = step
+    const [, i, key, sub, leaf] = step
     if (key === 'delay') return `steps.${i}.delayAmount`
-    if (key === 'action') return actionFieldOfErrorPath(i!, sub)
+    if (key === 'action') return actionFieldOfErrorPath(i!, sub, leaf)
     if (key === 'condition') return `steps.${i}.${sub === 'step' ? 'conditionStep' : sub === 'event' ? 'conditionEvent' : sub === 'segmentId' ? 'conditionSegment' : sub === 'withinDays' ? 'conditionDays' : 'condition'}`
     return `steps.${i}.${key}`
   }

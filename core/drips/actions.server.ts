@@ -10,6 +10,11 @@ import type { Clock } from '../../domain/clock'
 import { describeAction, fieldAfter, signaturePayload, webhookNext, type DripAction, type WebhookAttemptOutcome } from '../../domain/drip/actions'
 import { addScore } from '../../domain/email/score'
 import { enrollInto } from '../drips.server'
+import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import type { EmailSettings } from '../../db/queries/contacts'
+import { listMembers } from '../../db/queries/workspaces'
+import { contactScope, renderTemplate } from '../../domain/email/liquid'
+import { escapeHtml } from '../../domain/email/template'
 import { onFieldsChanged } from './activity-triggers.server'
 
 /**
@@ -32,13 +37,25 @@ export type WebhookOptions = {
   backoffMs?: number
 }
 
-export type ActionItem = { enrollment: ClaimedEnrollment; drip: DripWithSteps; position: number; halfLifeDays: number | null }
+export type ActionItem = {
+  enrollment: ClaimedEnrollment
+  drip: DripWithSteps
+  position: number
+  halfLifeDays: number | null
+  /** A wait-until step whose wait timed out (recorded on its delivery). */
+  note?: string
+  /** The workspace's sender: a notify step's email goes through it. */
+  sender?: { settings: Pick<EmailSettings, 'fromName' | 'fromEmail' | 'replyTo'>; credentials: Credentials }
+}
+
+/** What a notify step needs beyond the database: the email connector (the runner's). */
+export type NotifyOptions = { email?: Connector }
 
 type Outcome = { state: 'published' | 'failed'; error: string | null; errorKind: string | null }
 
 /** Run one action step whose delivery `mark` made `publishing`; records its outcome and `advance` (`record` less the outcome). */
 export async function runActionStep(
-  deps: { db: DbOrTx; clock: Clock; webhook: WebhookOptions },
+  deps: { db: DbOrTx; clock: Clock; webhook: WebhookOptions } & NotifyOptions,
   args: { item: ActionItem; attemptId: string; deliveryId: string; record: Omit<SendRecord, 'state' | 'remoteId' | 'lastError' | 'lastErrorKind' | 'at'> },
 ): Promise<Outcome> {
   const { item } = args
@@ -46,8 +63,15 @@ export async function runActionStep(
   const action = step.content.action!
   const e = item.enrollment
   const finish = (o: Outcome): SendRecord => ({ ...args.record, state: o.state, remoteId: null, lastError: o.error, lastErrorKind: o.errorKind, sentKey: null, at: deps.clock.now() })
-  if (action.type === 'webhook') {
-    const outcome = await callWebhook(deps, { item, url: action.url })
+  if (action.type === 'webhook' || action.type === 'notify') {
+    // The request (the email) leaves before its outcome is recorded: a crash in between repeats it, with the same key.
+    const outcome = action.type === 'webhook' ? await callWebhook(deps, { item, url: action.url }) : await notifyMember(deps, { item, action })
+    await recordAndMark(deps.db, { record: finish(outcome), mark: null })
+    return outcome
+  }
+  if (action.type === 'wait_until') {
+    // Its wait is over (the runner decided): recorded, with "timed out after …" when the awaited thing never came.
+    const outcome: Outcome = { state: 'published', error: item.note ?? null, errorKind: item.note ? 'wait-timeout' : null }
     await recordAndMark(deps.db, { record: finish(outcome), mark: null })
     return outcome
   }
@@ -80,7 +104,7 @@ export async function runActionStep(
 type FieldChange = { before: Record<string, string | number | null>; after: Record<string, string | number | null> }
 
 /** Apply a contact action; a set-field action answers the fields before and after (for the "field changed" triggers). */
-async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' }>; stepId: string }): Promise<FieldChange | null> {
+async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' | 'notify' | 'wait_until' }>; stepId: string }): Promise<FieldChange | null> {
   const { item, action } = args
   const { workspaceId, contactId } = item.enrollment
   const at = args.clock.now()
@@ -115,6 +139,47 @@ async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: Action
     case 'unenroll':
       await exitEnrollments(tx, { workspaceId, dripId: action.dripId, contactId, reason: `removed by drip “${item.drip.drip.name}”`, at })
       return null
+  }
+}
+
+/**
+ * A notify step (decision 096): one email to a member of the workspace through the workspace's sender,
+ * the subject and text rendered with the contact's merge fields (Liquid, sandboxed; the HTML part is the
+ * text, escaped). Its Message-ID derives from (enrollment, step), so a repeat after a crash is recognisable.
+ */
+async function notifyMember(deps: { db: DbOrTx } & NotifyOptions, args: { item: ActionItem; action: Extract<DripAction, { type: 'notify' }> }): Promise<Outcome> {
+  const { item, action } = args
+  const e = item.enrollment
+  const step = item.drip.steps[item.position]!
+  if (!deps.email || !item.sender) return { state: 'failed', error: 'no email sender configured', errorKind: 'transient' }
+  const member = (await listMembers(deps.db, { workspaceId: e.workspaceId })).find((m) => m.userId === action.userId)
+  if (!member) return { state: 'failed', error: 'the teammate to notify is no longer a member of the workspace', errorKind: 'invalid-content' }
+  const scope = { contact: contactScope(e.contact) }
+  let subject: string
+  let text: string
+  let html: string
+  try {
+    subject = renderTemplate(action.subject, { scope, output: (v) => v }).replace(/[\r\n]+/g, ' ').trim()
+    text = renderTemplate(action.text, { scope, output: (v) => v })
+    html = text
+      .trim()
+      .split(/\n{2,}/)
+      .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+      .join('')
+  } catch (error) {
+    return { state: 'failed', error: `template: ${(error as Error).message}`, errorKind: 'invalid-content' }
+  }
+  const { settings, credentials } = item.sender
+  try {
+    await deps.email.publish({
+      credentials,
+      idempotencyKey: `notify:${e.id}:${step.id}`,
+      content: { parts: [], email: { from: { name: settings.fromName, address: settings.fromEmail }, to: member.email, replyTo: e.contact.email, subject, text, html } },
+    })
+    return { state: 'published', error: null, errorKind: null }
+  } catch (error) {
+    const err = error instanceof ConnectorError ? error : new ConnectorError('unknown-outcome', (error as Error).message)
+    return { state: 'failed', error: `notify ${member.email}: ${err.message}`, errorKind: err.kind }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DbOrTx } from '../../db/client'
 import { getContact } from '../../db/queries/contacts'
 import { findTriggeredDrips, getDrip } from '../../db/queries/drips'
+import { wakeWaitingEnrollments } from '../../db/queries/enrollments'
 import { triggerSource, type DripTrigger, type EmailActivity } from '../../domain/drip/schema'
 import { enrollInto, wakeDripRunner } from '../drips.server'
 import type { Services } from '../services.server'
@@ -44,6 +45,8 @@ export function fieldChangeMatches(t: Extract<DripTrigger, { kind: 'field_change
 export async function onEmailActivity(services: TriggerServices, args: { workspaceId: string; contactId: string; activities: RecordedActivity[] }): Promise<number> {
   const db = services.database.db
   let enrolled = 0
+  // A wait-until step may be waiting for this open or click.
+  if (args.activities.some((a) => a.activity === 'opened' || a.activity === 'clicked')) await wakeWaitingEnrollments(db, { workspaceId: args.workspaceId, contactId: args.contactId, now: services.clock.now() })
   for (const a of args.activities) {
     const rows = await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: 'email_activity', key: a.activity })
     const candidates = rows.filter((r) => r.id !== a.sequenceId)
@@ -76,6 +79,8 @@ export async function onFieldsChanged(
   const changed = Object.keys(args.after).filter((k) => args.after[k] !== args.before[k] && args.after[k] !== null && args.after[k] !== '')
   if (changed.length === 0) return 0
   const db = services.database.db
+  // A wait-until step may be waiting for a date field that moved.
+  await wakeWaitingEnrollments(db, { workspaceId: args.workspaceId, contactId: args.contactId, now: services.clock.now() })
   let enrolled = 0
   for (const field of changed) {
     const rows = (await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: 'field_changed', key: field })).filter((r) => r.id !== args.exceptDripId)

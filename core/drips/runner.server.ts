@@ -75,7 +75,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
 }
 
 function needsActivity(d: DripWithSteps): boolean {
-  return (d.drip.settings.goals?.length ?? 0) > 0 || d.steps.some((s) => !!s.settings.condition)
+  return (d.drip.settings.goals?.length ?? 0) > 0 || d.steps.some((s) => !!s.settings.condition || s.content.action?.type === 'wait_until')
 }
 
 async function senderFor(deps: { db: Db; keyring: Keyring }, senders: Map<string, SenderContext>, workspaceId: string): Promise<SenderContext> {
@@ -134,6 +134,7 @@ async function runBatch(
         mailable: receivesMarketing({ status: c.status, suppressed: enrollment.suppressed }),
         suppressed: enrollment.suppressed,
         complained: enrollment.complained,
+        waitingSince: enrollment.waitingSince,
         recentSends: [...enrollment.recentSends, ...(batchSends.get(c.id) ?? [])],
         activity: enrollment.activity,
         contact: {
@@ -146,7 +147,7 @@ async function runBatch(
     report.skipped += decision.skipped.length
     if (decision.action === 'send') {
       const step = drip.steps[decision.position]!
-      const planned = { enrollment, drip, position: decision.position, skipped: decision.skipped, skipReasons: decision.reasons, sender }
+      const planned = { enrollment, drip, position: decision.position, skipped: decision.skipped, skipReasons: decision.reasons, note: decision.note, sender }
       if (step.content.action) {
         actions.push(planned)
         continue
@@ -174,7 +175,7 @@ async function runBatch(
       }
     } else if (decision.action === 'defer') {
       report.deferred++
-      settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: decision.at, endReason: null, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons) })
+      settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: decision.at, endReason: null, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons), waitingSince: decision.waitingSince })
     } else {
       report.ended++
       settlements.push({ id: enrollment.id, claimId, status: decision.status, stepPosition: decision.position, nextDueAt: null, endReason: decision.reason, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons) })

@@ -138,6 +138,8 @@ export type ClaimedEnrollment = {
   complained: boolean
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
   smsSuppressed: boolean
+  /** When it began waiting at its current wait-until step (decision 096); null: not waiting. */
+  waitingSince: Date | null
   recentSends: Date[]
   activity: Array<{ type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }>
 }
@@ -167,11 +169,11 @@ export async function claimDueEnrollments(
     ), claimed AS (
       UPDATE enrollments e SET claim_id = ${args.claimId}, claimed_until = ${ts(args.leaseUntil)}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at
+      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at, e.waiting_since
     )
     SELECT json_build_object(
       'id', c.id, 'workspaceId', c.workspace_id, 'sequenceId', c.sequence_id, 'contactId', c.contact_id,
-      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
+      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at, 'waitingSince', c.waiting_since,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
                                    'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
                                    'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
@@ -198,6 +200,7 @@ export async function claimDueEnrollments(
       ...raw,
       startedAt: new Date(raw.startedAt),
       nextDueAt: new Date(raw.nextDueAt),
+      waitingSince: raw.waitingSince ? new Date(raw.waitingSince) : null,
       contact: { ...raw.contact, leadScoreAt: raw.contact.leadScoreAt ? new Date(raw.contact.leadScoreAt) : null, fields: raw.contact.fields ?? {}, tags: raw.contact.tags ?? [] },
       recentSends: (raw.recentSends as string[]).map((s) => new Date(s)),
       activity: (raw.activity as Array<Record<string, string | null>>).map((a) => ({ ...a, occurredAt: new Date(a.occurredAt!) })),
@@ -292,7 +295,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), pe AS (
       UPDATE enrollments e SET status = p.status, step_position = p.step_position, next_due_at = p.next_due_at,
         end_reason = COALESCE(p.end_reason, e.end_reason), ended_at = CASE WHEN p.status = 'active' THEN NULL ELSE p.at END,
-        last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END,
+        last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END, waiting_since = NULL,
         claim_id = NULL, claimed_until = NULL, updated_at = p.at
       FROM p WHERE e.id = p.enrollment_id AND e.claim_id = p.claim_id AND e.status = 'active'
       RETURNING e.id
@@ -359,19 +362,22 @@ export type Settlement = {
   endReason: string | null
   /** Steps passed without sending (condition false; an SMS step without phone or consent, with its `reason`): recorded as `skipped` deliveries. */
   skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string; reason?: string }>
+  /** A wait-until step began or goes on waiting since then (decision 096). Absent: kept while the enrollment stays at the same step, cleared when it moves or ends. */
+  waitingSince?: Date
 }
 
 /** Record every non-send outcome of a batch (defer, skip, end) in one statement. */
 export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[]; now: Date }): Promise<number> {
   if (args.items.length === 0) return 0
-  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason }))
+  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason, waiting_since: i.waitingSince ?? null }))
   const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id, reason: s.reason ?? null })))
   const result = await db.execute(sql`
     WITH x AS (
-      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text)
+      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text, waiting_since timestamptz)
     ), u AS (
       UPDATE enrollments e SET status = x.status, step_position = x.step_position, next_due_at = x.next_due_at,
         end_reason = COALESCE(x.end_reason, e.end_reason), ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE ${ts(args.now)} END,
+        waiting_since = CASE WHEN x.waiting_since IS NOT NULL THEN x.waiting_since WHEN x.status <> 'active' OR x.step_position <> e.step_position THEN NULL ELSE e.waiting_since END,
         claim_id = NULL, claimed_until = NULL, updated_at = ${ts(args.now)}
       FROM x WHERE e.id = x.id AND e.claim_id = x.claim_id AND e.status = 'active'
       RETURNING e.id
@@ -474,4 +480,19 @@ export async function countEnrollmentsBySource(db: DbOrTx, args: { workspaceId: 
     .from(enrollments)
     .where(and(eq(enrollments.workspaceId, args.workspaceId), eq(enrollments.sequenceId, args.dripId)))
     .groupBy(enrollments.source)
+}
+
+/**
+ * Something a wait-until step may be waiting for happened to this contact (an API event, an open or click,
+ * a field change): its waiting enrollments are due now, so the runner looks again at once instead of at
+ * the wait's timeout (decision 096).
+ */
+export async function wakeWaitingEnrollments(db: DbOrTx, args: { workspaceId: string; contactId: string; now: Date }): Promise<number> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      UPDATE enrollments SET next_due_at = ${ts(args.now)}, updated_at = ${ts(args.now)}
+      WHERE workspace_id = ${args.workspaceId} AND contact_id = ${args.contactId} AND status = 'active' AND waiting_since IS NOT NULL AND next_due_at > ${ts(args.now)}
+      RETURNING id`),
+  )
+  return rows.length
 }

@@ -9,10 +9,11 @@ import { reachableOn, unreachableReason, type StepChannel } from '../email/conta
 import { firstAllowedInstant, nextDripSendAt, type QuietHours, type SendWindow } from '../timing/drip'
 import { civil, DAY, daysInMonth, instantToWall, isValidTimeZone, parseLocal, wallToInstant } from '../timing/zone'
 import type { DripCondition, DripSettings, DripStepSettings, EnrollmentStatus } from './schema'
+import type { WaitUntil } from './actions'
 
 export type DripDef = { id: string; status: string; timezone: string; settings: DripSettings }
 /** `channel`: what the step does (absent: email); a step whose channel cannot reach the contact is skipped (decision 096). */
-export type StepDef = { id: string; position: number; settings: DripStepSettings; channel?: StepChannel }
+export type StepDef = { id: string; position: number; settings: DripStepSettings; channel?: StepChannel; /** A wait-until action step's wait (decision 096). */ wait?: { until: WaitUntil; timeout: string } }
 
 export type Activity = { type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }
 
@@ -54,6 +55,8 @@ export type DueEnrollment = {
   suppressed: boolean
   /** The address is suppressed for a spam complaint (closes every channel, not only email). */
   complained?: boolean
+  /** When the enrollment began waiting at its current (wait-until) step; null: not waiting. */
+  waitingSince?: Date | null
   /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
   recentSends: Date[]
   activity: Activity[]
@@ -63,10 +66,10 @@ export type DueEnrollment = {
 type SkipReasons = { reasons?: Record<number, string> }
 
 export type Decision =
-  /** Send step `position` now. */
-  | ({ action: 'send'; position: number; skipped: number[] } & SkipReasons)
-  /** Not now: look again at `at` (cap, window); `position` may have moved past skipped steps. */
-  | ({ action: 'defer'; position: number; at: Date; skipped: number[]; reason: string } & SkipReasons)
+  /** Send step `position` now (a wait-until step: its wait is over; `note` says it timed out). */
+  | ({ action: 'send'; position: number; skipped: number[]; note?: string } & SkipReasons)
+  /** Not now: look again at `at` (cap, window, a wait); `position` may have moved past skipped steps. `waitingSince`: a wait-until step began (or goes on) waiting. */
+  | ({ action: 'defer'; position: number; at: Date; skipped: number[]; reason: string; waitingSince?: Date } & SkipReasons)
   /** The enrollment ends. */
   | ({ action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number } & SkipReasons)
 
@@ -158,8 +161,15 @@ export function decideDue(args: {
       if (due.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: due, skipped, reason: 'next step after a skip' })
       continue
     }
-    // A late runner (worker down) may find the step due outside its window: wait for the window.
     const zone = zoneFor(drip, enrollment.contact.timezone)
+    let note: string | undefined
+    if (step.wait) {
+      const since = enrollment.waitingSince ?? now
+      const wait = waitOutcome({ wait: step.wait, enrollment, steps, since, now, zone })
+      if (wait.state === 'waiting') return withReasons({ action: 'defer', position, at: wait.until, skipped, reason: 'waiting', waitingSince: since })
+      if (wait.state === 'timed_out') note = `timed out after ${step.wait.timeout}`
+    }
+    // A late runner (worker down) may find the step due outside its window: wait for the window.
     const allowed = firstAllowedInstant(now, rulesFor(drip, step, zone))
     if (allowed.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' })
     const cap = checkFrequencyCap({ cap: args.cap, sentAt: enrollment.recentSends, now })
@@ -167,8 +177,43 @@ export function decideDue(args: {
       const at = firstAllowedInstant(cap.nextAllowedAt, rulesFor(drip, step, zone))
       return withReasons({ action: 'defer', position, at, skipped, reason: 'frequency cap' })
     }
-    return withReasons({ action: 'send', position, skipped })
+    return withReasons(note ? { action: 'send', position, skipped, note } : { action: 'send', position, skipped })
   }
+}
+
+/**
+ * A wait-until step (decision 096): met when the event (since the enrollment began), an open / click of
+ * this enrollment's emails, or the contact's date (at its time in the contact's zone; empty, invalid or
+ * past: at once) came; timed out `timeout` after the wait began; else waiting until the earlier of the
+ * date and the timeout (events and clicks wake the enrollment sooner: core/drips/activity-triggers.server.ts).
+ */
+export function waitOutcome(args: { wait: NonNullable<StepDef['wait']>; enrollment: DueEnrollment; steps: StepDef[]; since: Date; now: Date; zone: string }):
+  | { state: 'met' }
+  | { state: 'timed_out' }
+  | { state: 'waiting'; until: Date } {
+  const { wait, enrollment, now } = args
+  const u = wait.until
+  let until = nextDripSendAt({ timezone: args.zone, anchor: args.since, offset: wait.timeout })
+  switch (u.kind) {
+    case 'event':
+      if (enrollment.activity.some((a) => a.type === 'event' && a.name === u.event && a.occurredAt.getTime() >= enrollment.startedAt.getTime() && a.occurredAt.getTime() <= now.getTime())) return { state: 'met' }
+      break
+    case 'email': {
+      const stepId = u.step === undefined ? undefined : args.steps.find((s) => s.position === u.step)?.id
+      if (enrollment.activity.some((a) => a.type === u.activity && a.enrollmentId === enrollment.id && (u.step === undefined || a.stepId === stepId))) return { state: 'met' }
+      break
+    }
+    case 'date': {
+      const value = enrollment.contact.fields[u.field]
+      const wall = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseLocal(`${value}T${u.time}`) : undefined
+      if (wall === undefined) return { state: 'met' }
+      const at = new Date(wallToInstant(args.zone, wall).at)
+      if (at.getTime() <= now.getTime()) return { state: 'met' }
+      if (at.getTime() < until.getTime()) until = at
+      break
+    }
+  }
+  return until.getTime() <= now.getTime() ? { state: 'timed_out' } : { state: 'waiting', until }
 }
 
 /** After sending step `position` at `sentAt`: the enrollment's next position and due time, or completion. */

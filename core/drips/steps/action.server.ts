@@ -30,9 +30,9 @@ export async function runAction(deps: DripRunnerDeps, args: { item: Omit<SendIte
     } else report.blocked++
     return
   }
-  const actionItem: ActionItem = { enrollment: e, drip: item.drip, position: item.position, halfLifeDays: item.sender.settings.scoreHalfLifeDays ?? null }
+  const actionItem: ActionItem = { enrollment: e, drip: item.drip, position: item.position, halfLifeDays: item.sender.settings.scoreHalfLifeDays ?? null, note: item.note, sender: item.sender }
   const outcome = await runActionStep(
-    { db, clock, webhook: deps.webhook ?? { fetch: webhookGuard().fetch } },
+    { db, clock, webhook: deps.webhook ?? { fetch: webhookGuard().fetch }, email: deps.email },
     {
       item: actionItem,
       attemptId,

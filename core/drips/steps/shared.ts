@@ -9,7 +9,10 @@ export function toDripDef(d: DripWithSteps): DripDef {
 }
 
 export function toStepDefs(d: DripWithSteps): StepDef[] {
-  return d.steps.map((s) => ({ id: s.id, position: s.position, settings: s.settings, channel: stepChannel(s) }))
+  return d.steps.map((s) => {
+    const a = s.content.action
+    return { id: s.id, position: s.position, settings: s.settings, channel: stepChannel(s), ...(a?.type === 'wait_until' ? { wait: { until: a.until, timeout: a.timeout } } : {}) }
+  })
 }
 
 /** What a stored step does: an action, a text, a piece of mail, or (the default) an email. */
