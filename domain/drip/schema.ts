@@ -58,7 +58,7 @@ export const DripTriggerSchema = z.discriminatedUnion('kind', [
   }),
   /**
    * A custom field changed (decision 096): to the value `to`, or to any value when `to` is absent (a
-   * cleared field enrolls nobody). Fired by the contacts API, the contact page and set-field actions.
+   * cleared field enrolls nobody). Fired by the contacts API and set-field action steps.
    */
   z.strictObject({
     kind: z.literal('field_changed'),
