@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm'
 import { createEmailConnector } from '../../connectors/email/index'
 import { insertContact } from '../../db/queries/contacts'
 import { defineCustomField } from '../../core/contacts.server'
+import { listMembers } from '../../db/queries/workspaces'
 import { emailSettings } from '../../db/schema'
 import { dripRunnerDeps, runDripPass } from '../../core/drips/runner.server'
 import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
@@ -122,6 +123,17 @@ describe('drips API', () => {
     expect(patched.status).toBe(200)
     const enrollments = (await (await t.api('GET', `/api/v1/drips/${created.id}/enrollments`)).json()).enrollments as Array<{ contactId: string; source: string }>
     expect(enrollments).toMatchObject([{ contactId: contact.id, source: 'field_changed:lifecycle_stage:customer' }])
+    // The builder renders each trigger's and step's own fields (wait-until, notify).
+    const [owner] = await listMembers(db(), { workspaceId: t.workspaceId })
+    const steps = [
+      { subject: 'Hi', markdown: 'm' },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'event', event: 'purchase' }, timeout: 'P3D' } },
+      { kind: 'action', action: { type: 'notify', userId: owner!.userId, subject: 'Lead {{ contact.email }}', text: 'Call them' } },
+    ]
+    const waits = await t.api('POST', '/api/v1/drips', { name: 'Waits', triggers: [{ kind: 'field_changed', field: 'lifecycle_stage' }], steps })
+    expect(waits.status).toBe(201)
+    const html = await (await t.browser.get(`/app/drips/${(await waits.json()).id}`)).text()
+    for (const name of ['triggers.0.field', 'triggers.0.to', 'steps.1.actionEvent', 'steps.1.actionTimeoutAmount', 'steps.2.actionUserId', 'steps.2.actionSubject', 'steps.2.actionText']) expect(html).toContain(`name="${name}"`)
   })
 
   it('POST /drips/{id}/enrollments: by id or email, idempotent, 4xx naming the field; events enroll and goals end', async () => {
