@@ -7,6 +7,7 @@ import type { ArfReport } from '../domain/email/arf'
 import { verifyEmailToken } from './email.server'
 import { InputError } from './errors'
 import type { Services } from './services.server'
+import { onEmailActivity } from './drips/activity-triggers.server'
 
 /**
  * Spam complaints (decision 078): an ARF report from a mailbox provider's feedback loop, or an editor
@@ -38,13 +39,25 @@ export async function applyComplaintReport(services: Services, args: { workspace
   if (!target) {
     throw new InputError('Original-Rcpt-To', 'The report names no recipient of this workspace (Original-Rcpt-To, the original To, List-Unsubscribe or Message-ID)', { status: 422 })
   }
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     const contact = target.contactId ? await lockContact(tx, { workspaceId, contactId: target.contactId }) : null
     // The contact may have changed its address (or been deleted) since the lookup: the locked row wins.
     const email = contact?.email ?? target.email
     const message = target.message ?? (await findLatestSent(tx, { workspaceId, email }))
-    const recorded = await recordComplaint(tx, { workspaceId, email, contact, message, source: 'arf', detail: report.userAgent ?? 'feedback report', at: services.clock.now() })
-    return { outcome: 'complained' as const, contactId: contact?.id ?? null, email, stepId: message?.stepId ?? null, duplicate: !recorded }
+    const eventId = await recordComplaint(tx, { workspaceId, email, contact, message, source: 'arf', detail: report.userAgent ?? 'feedback report', at: services.clock.now() })
+    return { outcome: 'complained' as const, contactId: contact?.id ?? null, email, stepId: message?.stepId ?? null, duplicate: eventId === null, eventId, message }
+  })
+  const { eventId, message, ...answer } = result
+  if (eventId && answer.contactId) await onComplaint(services, { workspaceId, contactId: answer.contactId, eventId, message })
+  return answer
+}
+
+/** The `complained` triggers (decision 096), once the complaint is committed: a drip of actions (tag, notify, webhook) may follow it. */
+export async function onComplaint(services: Services, args: { workspaceId: string; contactId: string; eventId: string; message: ComplainedMessage | null }): Promise<void> {
+  await onEmailActivity(services, {
+    workspaceId: args.workspaceId,
+    contactId: args.contactId,
+    activities: [{ activity: 'complained', eventId: args.eventId, sequenceId: args.message?.sequenceId ?? null, stepId: args.message?.stepId ?? null }],
   })
 }
 
@@ -77,15 +90,15 @@ async function findComplained(services: Services, db: DbOrTx, args: { workspaceI
 /**
  * Suppress the address as a complaint, set the contact `complained`, count a `complained` event on the
  * message (once per message and contact), and end the contact's active enrollments. Inside the
- * caller's transaction (with the contact locked). Returns whether the event is new.
+ * caller's transaction (with the contact locked). Returns the new event's id (null: recorded before).
  */
 export async function recordComplaint(
   tx: DbOrTx,
   args: { workspaceId: string; email: string; contact: Contact | null; message: ComplainedMessage | null; source: string; detail: string; at: Date },
-): Promise<boolean> {
+): Promise<string | null> {
   const { workspaceId, contact, message, at } = args
   await suppressAddress(tx, { workspaceId, email: args.email, reason: 'complaint', detail: `${args.source}: ${args.detail}`, at })
-  if (!contact) return false
+  if (!contact) return null
   const event = await insertContactEvent(tx, {
     workspaceId,
     contactId: contact.id,
@@ -98,5 +111,5 @@ export async function recordComplaint(
     occurredAt: at,
   })
   await exitEnrollments(tx, { workspaceId, contactId: contact.id, status: 'unsubscribed', reason: COMPLAINT_END_REASON, at })
-  return event !== null
+  return event?.id ?? null
 }

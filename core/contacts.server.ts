@@ -30,7 +30,8 @@ import type { ImportRowError, SuppressionReason } from '../db/schema'
 import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
-import { recordComplaint } from './complaints.server'
+import { onComplaint, recordComplaint } from './complaints.server'
+import { onEmailActivity, onFieldsChanged } from './drips/activity-triggers.server'
 import { InputError } from './errors'
 import { normalisePhone } from '../domain/sms/phone'
 import { PostalAddressSchema, type PostalAddress } from '../domain/mail/address'
@@ -173,9 +174,11 @@ export async function createContactFromApi(services: Services, args: { workspace
 export async function updateContactFromApi(services: Services, args: { workspaceId: string; contactId: string; input: ContactUpdateInput }): Promise<Contact | null> {
   const { workspaceId, contactId, input } = args
   const at = services.clock.now()
-  return services.database.db.transaction(async (tx) => {
+  const after: { before: Contact['fields']; complaint: string | null; unsubscribed: boolean } = { before: {}, complaint: null, unsubscribed: false }
+  const updated = await services.database.db.transaction(async (tx) => {
     const contact = await lockContact(tx, { workspaceId, contactId })
     if (!contact) return null
+    after.before = contact.fields
     const patch: ContactPatch = {}
     if (input.email !== undefined && input.email !== contact.email) {
       if (await findContactByEmail(tx, { workspaceId, email: input.email })) throw new InputError('email', `A contact with the address ${input.email} already exists`, { status: 409 })
@@ -188,14 +191,22 @@ export async function updateContactFromApi(services: Services, args: { workspace
     Object.assign(patch, smsPatch({ input, current: contact, at }), postalPatch({ input, current: contact }))
     await updateContact(tx, { workspaceId, contactId, patch, at })
     if (input.status === 'unsubscribed' && contact.status !== 'unsubscribed') {
-      await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })
+      after.unsubscribed = (await suppressAddress(tx, { workspaceId, email: patch.email ?? contact.email, reason: 'manual', detail: 'unsubscribed through the API', at })).created
     }
     if (input.status === 'subscribed' && contact.status !== 'subscribed') await resubscribe(tx, { workspaceId, contact, at })
     if (input.status === 'complained' && contact.status !== 'complained') {
-      await recordComplaint(tx, { workspaceId, email: patch.email ?? contact.email, contact, message: null, source: 'api', detail: 'set through the API', at })
+      after.complaint = await recordComplaint(tx, { workspaceId, email: patch.email ?? contact.email, contact, message: null, source: 'api', detail: 'set through the API', at })
     }
     return getContact(tx, { workspaceId, contactId })
   })
+  if (!updated) return null
+  // Behaviour triggers (decision 096), once the change is committed: a field changed, an unsubscribe, a complaint.
+  if (input.fields !== undefined) await onFieldsChanged(services, { workspaceId, contactId, before: after.before, after: updated.fields, at })
+  if (after.unsubscribed) {
+    await onEmailActivity(services, { workspaceId, contactId, activities: [{ activity: 'unsubscribed', eventId: `api-unsubscribe:${contactId}:${at.toISOString()}`, sequenceId: null, stepId: null }] })
+  }
+  if (after.complaint) await onComplaint(services, { workspaceId, contactId, eventId: after.complaint, message: null })
+  return updated
 }
 
 /**

@@ -4,9 +4,12 @@
  */
 import type { DripAction } from '../domain/drip/actions'
 
-export const ACTION_TYPES = ['set_field', 'add_tag', 'remove_tag', 'score', 'enroll', 'unenroll', 'webhook'] as const satisfies ReadonlyArray<DripAction['type']>
+export const ACTION_TYPES = ['set_field', 'add_tag', 'remove_tag', 'score', 'enroll', 'unenroll', 'webhook', 'wait_until', 'notify'] as const satisfies ReadonlyArray<DripAction['type']>
 export type ActionType = (typeof ACTION_TYPES)[number]
 export const FIELD_OPS = ['set', 'increment', 'decrement'] as const
+export const WAIT_KINDS = ['event', 'clicked', 'opened', 'date'] as const
+export const TIMEOUT_UNITS = ['hours', 'days', 'weeks'] as const
+const TIMEOUT_ISO = { hours: (n: string) => `PT${n}H`, days: (n: string) => `P${n}D`, weeks: (n: string) => `P${n}W` } as const
 
 /** An action's fields (the ones of other action types are ignored). */
 export type DripFormAction = {
@@ -21,10 +24,42 @@ export type DripFormAction = {
   actionPoints: string
   actionDripId: string
   actionUrl: string
+  /** wait_until (decision 096): what it waits for, its event / 1-based step / date field and time, and the timeout. */
+  actionWaitKind: (typeof WAIT_KINDS)[number]
+  actionEvent: string
+  actionStep: string
+  actionDateField: string
+  actionTime: string
+  actionTimeoutAmount: string
+  actionTimeoutUnit: (typeof TIMEOUT_UNITS)[number]
+  /** notify (decision 096): the member (user id), subject and text. */
+  actionUserId: string
+  actionSubject: string
+  actionText: string
 }
 
 export function emptyAction(): DripFormAction {
-  return { actionType: 'add_tag', actionField: '', actionOp: 'set', actionValue: '', actionValueType: 'string', actionTag: '', actionPoints: '1', actionDripId: '', actionUrl: '' }
+  return {
+    actionType: 'add_tag',
+    actionField: '',
+    actionOp: 'set',
+    actionValue: '',
+    actionValueType: 'string',
+    actionTag: '',
+    actionPoints: '1',
+    actionDripId: '',
+    actionUrl: '',
+    actionWaitKind: 'event',
+    actionEvent: '',
+    actionStep: '',
+    actionDateField: '',
+    actionTime: '09:00',
+    actionTimeoutAmount: '3',
+    actionTimeoutUnit: 'days',
+    actionUserId: '',
+    actionSubject: '',
+    actionText: '',
+  }
 }
 
 export function actionToForm(a: DripAction | null | undefined): DripFormAction {
@@ -43,6 +78,20 @@ export function actionToForm(a: DripAction | null | undefined): DripFormAction {
       return { ...empty, actionType: a.type, actionDripId: a.dripId }
     case 'webhook':
       return { ...empty, actionType: a.type, actionUrl: a.url }
+    case 'wait_until': {
+      const u = a.until
+      const m = /^P(?:T(\d+)H|(\d+)D|(\d+)W)$/.exec(a.timeout)
+      const timeout = m ? { actionTimeoutAmount: m[1] ?? m[2] ?? m[3]!, actionTimeoutUnit: m[1] ? ('hours' as const) : m[2] ? ('days' as const) : ('weeks' as const) } : { actionTimeoutAmount: a.timeout, actionTimeoutUnit: 'days' as const }
+      const until =
+        u.kind === 'event'
+          ? { actionWaitKind: 'event' as const, actionEvent: u.event }
+          : u.kind === 'email'
+            ? { actionWaitKind: u.activity, actionStep: u.step === undefined ? '' : String(u.step + 1) }
+            : { actionWaitKind: 'date' as const, actionDateField: u.field, actionTime: u.time }
+      return { ...empty, actionType: a.type, ...until, ...timeout }
+    }
+    case 'notify':
+      return { ...empty, actionType: a.type, actionUserId: a.userId, actionSubject: a.subject, actionText: a.text }
   }
 }
 
@@ -67,6 +116,18 @@ export function formToAction(f: DripFormAction): unknown {
       return { type: f.actionType, dripId: f.actionDripId }
     case 'webhook':
       return { type: f.actionType, url: f.actionUrl.trim() }
+    case 'wait_until': {
+      const until =
+        f.actionWaitKind === 'event'
+          ? { kind: 'event', event: f.actionEvent }
+          : f.actionWaitKind === 'date'
+            ? { kind: 'date', field: f.actionDateField, time: f.actionTime || '09:00' }
+            : { kind: 'email', activity: f.actionWaitKind, ...(f.actionStep.trim() === '' ? {} : { step: Number(f.actionStep) - 1 }) }
+      const amount = f.actionTimeoutAmount.trim()
+      return { type: f.actionType, until, timeout: /^\d+$/.test(amount) ? TIMEOUT_ISO[f.actionTimeoutUnit](amount) : amount }
+    }
+    case 'notify':
+      return { type: f.actionType, userId: f.actionUserId, subject: f.actionSubject, text: f.actionText }
   }
 }
 
@@ -83,11 +144,35 @@ export function formDataToAction(get: (name: string) => string, p: string): Drip
     actionPoints: get(`${p}actionPoints`),
     actionDripId: get(`${p}actionDripId`),
     actionUrl: get(`${p}actionUrl`),
+    actionWaitKind: pick(`${p}actionWaitKind`, WAIT_KINDS, 'event'),
+    actionEvent: get(`${p}actionEvent`),
+    actionStep: get(`${p}actionStep`),
+    actionDateField: get(`${p}actionDateField`),
+    actionTime: get(`${p}actionTime`),
+    actionTimeoutAmount: get(`${p}actionTimeoutAmount`),
+    actionTimeoutUnit: pick(`${p}actionTimeoutUnit`, TIMEOUT_UNITS, 'days'),
+    actionUserId: get(`${p}actionUserId`),
+    actionSubject: get(`${p}actionSubject`),
+    actionText: get(`${p}actionText`),
   }
 }
 
-/** `steps.2.action.field` → `steps.2.actionField`; `steps.2.action` (no action chosen) → `steps.2.actionType`. */
-export function actionFieldOfErrorPath(i: string, sub: string | undefined): string {
-  const names: Record<string, keyof DripFormAction> = { field: 'actionField', op: 'actionOp', value: 'actionValue', tag: 'actionTag', points: 'actionPoints', dripId: 'actionDripId', url: 'actionUrl' }
+/** `steps.2.action.field` → `steps.2.actionField`; `steps.2.action.until.event` → `steps.2.actionEvent`; `steps.2.action` (no action chosen) → `steps.2.actionType`. */
+export function actionFieldOfErrorPath(i: string, sub: string | undefined, leaf?: string): string {
+  const names: Record<string, keyof DripFormAction> = {
+    field: 'actionField',
+    op: 'actionOp',
+    value: 'actionValue',
+    tag: 'actionTag',
+    points: 'actionPoints',
+    dripId: 'actionDripId',
+    url: 'actionUrl',
+    timeout: 'actionTimeoutAmount',
+    userId: 'actionUserId',
+    subject: 'actionSubject',
+    text: 'actionText',
+  }
+  const until: Record<string, keyof DripFormAction> = { event: 'actionEvent', step: 'actionStep', field: 'actionDateField', time: 'actionTime', activity: 'actionWaitKind', kind: 'actionWaitKind' }
+  if (sub === 'until') return `steps.${i}.${until[leaf ?? ''] ?? 'actionWaitKind'}`
   return `steps.${i}.${names[sub ?? ''] ?? 'actionType'}`
 }

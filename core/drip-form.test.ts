@@ -1,5 +1,5 @@
 import { DripInputSchema } from '../domain/drip/schema'
-import { amountToDelay, delayToAmount, dripToFormValues, fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
+import { amountToDelay, delayToAmount, describeTrigger, dripToFormValues, fieldOfErrorPath, formDataToValues, formValuesToInput, type DripFormValues } from './drip-form'
 
 /** What a browser posts for these values (the editor's field names). */
 function post(v: DripFormValues): FormData {
@@ -10,7 +10,7 @@ function post(v: DripFormValues): FormData {
   add('triggerCount', String(v.triggers.length))
   v.triggers.forEach((t, i) => {
     const p = `triggers.${i}.`
-    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId, activity: t.activity, dripId: t.dripId, step: t.step, url: t.url, keyword: t.keyword }).forEach(([k, value]) => add(p + k, value))
+    Object.entries({ kind: t.kind, formId: t.formId, event: t.event, field: t.dateField, time: t.dateTime, segmentId: t.segmentId, activity: t.activity, dripId: t.dripId, step: t.step, url: t.url, times: t.times, to: t.to, toNumber: t.toNumber, keyword: t.keyword }).forEach(([k, value]) => add(p + k, value))
   })
   add('reentry', v.reentry)
   add('goals', v.goals)
@@ -163,5 +163,55 @@ describe('SMS steps and sms_reply triggers in the form (decision 081)', () => {
     const result = DripInputSchema.safeParse({ name: 'x', triggers: [{ kind: 'sms_reply', keyword: 'stop' }], steps: [{ subject: 'a', markdown: 'b' }] })
     expect(result.success).toBe(false)
     expect(result.error!.issues[0]!.path).toEqual(['triggers', 0, 'keyword'])
+  })
+})
+
+describe('behaviour triggers in the form (decision 096)', () => {
+  it('round-trips soft-bounce and field-changed triggers (a number field’s value stays a number) and names their fields', () => {
+    const triggers = [
+      { kind: 'email_activity', activity: 'soft_bounced', times: 3 },
+      { kind: 'email_activity', activity: 'bounced', dripId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3d', step: 1 },
+      { kind: 'field_changed', field: 'lifecycle_stage', to: 'customer' },
+      { kind: 'field_changed', field: 'seats', to: 10 },
+      { kind: 'field_changed', field: 'plan' },
+    ] as const
+    const input = DripInputSchema.parse({ name: 'Behaviour', triggers, steps: [{ subject: 'Hi', markdown: 'Hello' }] })
+    const values = dripToFormValues({
+      name: input.name,
+      timezone: input.timezone,
+      settings: { triggers: input.triggers, reentry: input.reentry, goals: input.goals },
+      steps: input.steps.map((s) => ({ id: '', kind: s.kind, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: { delay: s.delay, after: s.after, onFalse: s.onFalse } })),
+    })
+    const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
+    expect(again.triggers).toEqual(triggers)
+    expect(fieldOfErrorPath('triggers.2.to')).toBe('triggers.2.to')
+    expect(fieldOfErrorPath('triggers.0.times')).toBe('triggers.0.times')
+    expect(describeTrigger(input.triggers[0]!)).toBe('Soft bounce on any email (3 times)')
+    expect(describeTrigger(input.triggers[2]!, new Map([['lifecycle_stage', 'Lifecycle stage']]))).toBe('“Lifecycle stage” changes to “customer”')
+  })
+})
+
+describe('wait-until and notify steps in the form (decision 096)', () => {
+  it('round-trips both through the posted form and names their fields', () => {
+    const steps = [
+      { subject: 'Hi', markdown: 'Hello' },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'email', activity: 'clicked', step: 0 }, timeout: 'P2W' } },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'date', field: 'renewal', time: '10:00' }, timeout: 'PT12H' } },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'event', event: 'purchase' }, timeout: 'P3D' } },
+      { kind: 'action', action: { type: 'notify', userId: '6d0c7a52-0a8b-4c3e-9d4e-2a9f0f1b2c3d', subject: 'Lead {{ contact.email }}', text: 'Call them' } },
+    ] as const
+    const input = DripInputSchema.parse({ name: 'Waits', steps })
+    const values = dripToFormValues({
+      name: input.name,
+      timezone: input.timezone,
+      settings: { triggers: input.triggers, reentry: input.reentry, goals: input.goals },
+      steps: input.steps.map((s) => ({ id: '', kind: s.kind, action: s.action, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: { delay: s.delay, after: s.after, onFalse: s.onFalse } })),
+    })
+    const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
+    expect(again.steps.map((s) => s.action)).toEqual(steps.map((s) => ('action' in s ? s.action : undefined)))
+    expect(fieldOfErrorPath('steps.3.action.until.event')).toBe('steps.3.actionEvent')
+    expect(fieldOfErrorPath('steps.2.action.until.field')).toBe('steps.2.actionDateField')
+    expect(fieldOfErrorPath('steps.1.action.timeout')).toBe('steps.1.actionTimeoutAmount')
+    expect(fieldOfErrorPath('steps.4.action.userId')).toBe('steps.4.actionUserId')
   })
 })

@@ -19,13 +19,14 @@ export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
 
-export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity', 'sms_reply'] as const satisfies readonly DripTriggerKind[]
+export const TRIGGER_KINDS = ['manual', 'form', 'event', 'date', 'segment', 'email_activity', 'field_changed', 'sms_reply'] as const satisfies readonly DripTriggerKind[]
 
 /** One trigger's fieldset: the kind and every kind's field (the ones of other kinds are ignored). */
 export type DripFormTrigger = {
   kind: DripTriggerKind
   formId: string
   event: string
+  /** date: the date field; field_changed: the custom field (both posted as `triggers.N.field`). */
   dateField: string
   dateTime: string
   segmentId: string
@@ -34,6 +35,11 @@ export type DripFormTrigger = {
   dripId: string
   step: string
   url: string
+  /** email_activity soft_bounced: at the contact's N-th soft bounce (empty: every soft bounce). */
+  times: string
+  /** field_changed: the value it changes to (empty: any value), and whether the field holds numbers ('1'). */
+  to: string
+  toNumber: string
   /** sms_reply: the one-word reply (empty: any reply). */
   keyword: string
 }
@@ -121,15 +127,26 @@ export function describeTrigger(t: DripTrigger, names: ReadonlyMap<string, strin
       return `Yearly on “${names.get(t.field) ?? t.field}” at ${t.time}`
     case 'segment':
       return `Enters segment “${names.get(t.segmentId) ?? 'deleted segment'}”`
+    case 'field_changed':
+      return t.to === undefined ? `“${names.get(t.field) ?? t.field}” changes` : `“${names.get(t.field) ?? t.field}” changes to “${t.to}”`
     case 'email_activity':
-      return `${t.activity[0]!.toUpperCase()}${t.activity.slice(1)} ${t.dripId ? `an email of “${names.get(t.dripId) ?? 'a deleted drip'}”${t.step !== undefined ? ` (step ${t.step + 1})` : ''}` : 'any email'}${t.url ? ` (link ${t.url})` : ''}`
+      return `${ACTIVITY_WORDS[t.activity]} ${t.dripId ? `an email of “${names.get(t.dripId) ?? 'a deleted drip'}”${t.step !== undefined ? ` (step ${t.step + 1})` : ''}` : 'any email'}${t.url ? ` (link ${t.url})` : ''}${t.times ? ` (${t.times} time${t.times === 1 ? '' : 's'})` : ''}`
     case 'sms_reply':
       return t.keyword ? `Replies “${t.keyword}” by SMS` : 'Replies by SMS'
   }
 }
 
+const ACTIVITY_WORDS: Record<EmailActivity, string> = {
+  opened: 'Opened',
+  clicked: 'Clicked',
+  bounced: 'Hard bounce on',
+  soft_bounced: 'Soft bounce on',
+  complained: 'Complained about',
+  unsubscribed: 'Unsubscribed from',
+}
+
 export function emptyTrigger(kind: DripTriggerKind = 'manual'): DripFormTrigger {
-  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', dripId: '', step: '', url: '', keyword: '' }
+  return { kind, formId: '', event: '', dateField: '', dateTime: '09:00', segmentId: '', activity: 'clicked', dripId: '', step: '', url: '', times: '', to: '', toNumber: '', keyword: '' }
 }
 
 export function newDripValues(timezone: string): DripFormValues {
@@ -265,7 +282,9 @@ function triggerToForm(t: DripTrigger): DripFormTrigger {
     case 'segment':
       return { ...empty, segmentId: t.segmentId }
     case 'email_activity':
-      return { ...empty, activity: t.activity, dripId: t.dripId ?? '', step: t.step === undefined ? '' : String(t.step + 1), url: t.url ?? '' }
+      return { ...empty, activity: t.activity, dripId: t.dripId ?? '', step: t.step === undefined ? '' : String(t.step + 1), url: t.url ?? '', times: t.times === undefined ? '' : String(t.times) }
+    case 'field_changed':
+      return { ...empty, dateField: t.field, to: t.to === undefined ? '' : String(t.to), toNumber: typeof t.to === 'number' ? '1' : '' }
     case 'sms_reply':
       return { ...empty, keyword: t.keyword ?? '' }
   }
@@ -289,8 +308,15 @@ function formToTrigger(t: DripFormTrigger): DripTrigger {
         activity: t.activity,
         ...(t.dripId ? { dripId: t.dripId } : {}),
         ...(t.dripId && t.step.trim() !== '' ? { step: Number(t.step) - 1 } : {}),
-        ...(t.url.trim() !== '' ? { url: t.url.trim() } : {}),
+        ...(t.activity === 'clicked' && t.url.trim() !== '' ? { url: t.url.trim() } : {}),
+        ...(t.activity === 'soft_bounced' && t.times.trim() !== '' ? { times: Number(t.times.trim()) } : {}),
       } as DripTrigger
+    case 'field_changed': {
+      const to = t.to.trim()
+      // A number field's value goes as a number (the schema names a non-number); text as typed.
+      const value = to === '' ? undefined : t.toNumber === '1' && to !== '' && Number.isFinite(Number(to)) ? Number(to) : to
+      return { kind: 'field_changed', field: t.dateField, ...(value === undefined ? {} : { to: value }) } as DripTrigger
+    }
     case 'sms_reply':
       return (t.keyword.trim() ? { kind: 'sms_reply', keyword: t.keyword.trim() } : { kind: 'sms_reply' }) as DripTrigger
   }
@@ -333,7 +359,7 @@ export function formDataToValues(form: FormData): DripFormValues {
   const triggerCount = Math.min(MAX_TRIGGERS + 1, Number(get('triggerCount')) || 0)
   const triggers = Array.from({ length: triggerCount }, (_, i): DripFormTrigger => {
     const p = `triggers.${i}.`
-    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), dripId: get(`${p}dripId`), step: get(`${p}step`), url: get(`${p}url`), keyword: get(`${p}keyword`) }
+    return { kind: pick(`${p}kind`, TRIGGER_KINDS, 'manual'), formId: get(`${p}formId`), event: get(`${p}event`), dateField: get(`${p}field`), dateTime: get(`${p}time`), segmentId: get(`${p}segmentId`), activity: pick(`${p}activity`, EMAIL_ACTIVITIES, 'clicked'), dripId: get(`${p}dripId`), step: get(`${p}step`), url: get(`${p}url`), times: get(`${p}times`), to: get(`${p}to`), toNumber: get(`${p}toNumber`), keyword: get(`${p}keyword`) }
   })
   const steps: DripFormStep[] = []
   for (let i = 0; i < stepCount; i++) {
@@ -388,17 +414,17 @@ export function formDataToValues(form: FormData): DripFormValues {
  * `steps.0.condition.step` → `steps.0.conditionStep`, `triggers.1` → `triggers.1.kind`, `window.end` → `window.end`.
  */
 export function fieldOfErrorPath(path: string): string {
-  const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?/.exec(path)
+  const step = /^steps\.(\d+)\.(\w+)(?:\.(\w+))?(?:\.(\w+))?/.exec(path)
   if (step) {
-    const [, i, key, sub] = step
+    const [, i, key, sub, leaf] = step
     if (key === 'delay') return `steps.${i}.delayAmount`
-    if (key === 'action') return actionFieldOfErrorPath(i!, sub)
+    if (key === 'action') return actionFieldOfErrorPath(i!, sub, leaf)
     if (key === 'condition') return `steps.${i}.${sub === 'step' ? 'conditionStep' : sub === 'event' ? 'conditionEvent' : sub === 'segmentId' ? 'conditionSegment' : sub === 'withinDays' ? 'conditionDays' : 'condition'}`
     return `steps.${i}.${key}`
   }
   if (path.startsWith('goals')) return 'goals'
   const trigger = /^triggers\.(\d+)(?:\.(\w+))?/.exec(path)
-  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId', 'activity', 'dripId', 'step', 'url', 'keyword'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
+  if (trigger) return `triggers.${trigger[1]}.${['formId', 'event', 'field', 'time', 'segmentId', 'activity', 'dripId', 'step', 'url', 'times', 'to', 'keyword'].includes(trigger[2] ?? '') ? trigger[2] : 'kind'}`
   if (path.startsWith('window.days')) return 'window.days'
   return path
 }

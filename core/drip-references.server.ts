@@ -1,10 +1,12 @@
 import { mailTemplates } from '../domain/mail/piece'
 import type { DbOrTx } from '../db/client'
 import { listFieldDefinitions } from '../db/queries/contacts'
+import { listMembers } from '../db/queries/workspaces'
 import { ownedDripIds, ownedDripReferences } from '../db/queries/drips'
 import type { DripAction } from '../domain/drip/actions'
 import type { DripCondition, DripTrigger } from '../domain/drip/schema'
 import { describeTemplateProblem, templateProblems } from '../domain/email/liquid'
+import { isCalendarDate } from '../domain/email/contact'
 import { InputError } from './errors'
 
 /** What a drip names: its triggers, and each step's template and condition (input or stored). */
@@ -47,6 +49,17 @@ export async function dripReferenceProblems(db: DbOrTx, args: { workspaceId: str
   })
   problems.push(...(await actionProblems(db, { workspaceId: args.workspaceId, dripId: args.dripId, triggers, steps, fields })))
   triggers.forEach((t, i) => {
+    if (t.kind !== 'field_changed') return
+    const field = fields.find((f) => f.key === t.field)
+    if (!field) {
+      problem(`triggers.${i}.field`, `trigger ${i + 1}: no contact field “${t.field}”; ${fields.length ? `fields: ${fieldKeys.join(', ')}` : 'define one under Contacts → Fields first'}`)
+    } else if (t.to !== undefined) {
+      if (field.type === 'number' && typeof t.to !== 'number') problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a number field: give a number`)
+      else if (field.type !== 'number' && typeof t.to === 'number') problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a ${field.type} field: give text`)
+      else if (field.type === 'date' && !isCalendarDate(String(t.to))) problem(`triggers.${i}.to`, `trigger ${i + 1}: “${t.field}” is a date field: give a date, YYYY-MM-DD`)
+    }
+  })
+  triggers.forEach((t, i) => {
     if (t.kind !== 'date') return
     const field = fields.find((f) => f.key === t.field)
     if (field?.type === 'date') return
@@ -80,6 +93,7 @@ async function actionProblems(
 ): Promise<ReferenceProblem[]> {
   const problems: ReferenceProblem[] = []
   const dripRefs: Array<{ field: string; id: string }> = []
+  const memberRefs: Array<{ field: string; id: string }> = []
   args.triggers.forEach((t, i) => {
     if (t.kind !== 'email_activity' || !t.dripId) return
     if (t.dripId === args.dripId) problems.push({ field: `triggers.${i}.dripId`, message: `trigger ${i + 1}: a drip’s own emails never enroll into it; choose another drip or any email` })
@@ -95,6 +109,22 @@ async function actionProblems(
       else if (a.op !== 'set' && typeof a.value !== 'number') problems.push({ field: `${at}.value`, message: `step ${i + 1}: must be a number` })
       else if (a.op === 'set' && def.type === 'number' && typeof a.value !== 'number') problems.push({ field: `${at}.value`, message: `step ${i + 1}: “${a.field}” is a number field: give a number` })
     }
+    const until = a?.type === 'wait_until' ? a.until : null
+    if (until?.kind === 'date') {
+      const def = args.fields.find((f) => f.key === until.field)
+      if (def?.type !== 'date') problems.push({ field: `${at}.until.field`, message: `step ${i + 1}: ${def ? `“${until.field}” is a ${def.type} field, not a date` : `no contact field “${until.field}”`}` })
+    }
+    if (until?.kind === 'email' && until.step !== undefined) {
+      const ref = args.steps[until.step]
+      if (until.step >= i || !ref || ref.action || ref.text !== undefined || ref.mail) problems.push({ field: `${at}.until.step`, message: `step ${i + 1}: must name an earlier email step` })
+    }
+    if (a?.type === 'notify') {
+      memberRefs.push({ field: `${at}.userId`, id: a.userId })
+      for (const part of ['subject', 'text'] as const) {
+        const [first] = templateProblems(a[part], { fieldKeys: args.fields.map((f) => f.key) })
+        if (first) problems.push({ field: `${at}.${part}`, message: `step ${i + 1} ${part === 'subject' ? 'notification subject' : 'notification'}, ${describeTemplateProblem(first, args.fields.map((f) => f.key))}` })
+      }
+    }
     if (a?.type === 'enroll' || a?.type === 'unenroll') {
       if (a.dripId === args.dripId) problems.push({ field: `${at}.dripId`, message: `step ${i + 1}: a drip cannot ${a.type === 'enroll' ? 'enroll into' : 'remove from'} itself` })
       else dripRefs.push({ field: `${at}.dripId`, id: a.dripId })
@@ -102,6 +132,10 @@ async function actionProblems(
   })
   const owned = await ownedDripIds(db, { workspaceId: args.workspaceId, dripIds: dripRefs.map((r) => r.id) })
   for (const ref of dripRefs) if (!owned.has(ref.id)) problems.push({ field: ref.field, message: 'names a drip that is not in this workspace' })
+  if (memberRefs.length) {
+    const members = new Set((await listMembers(db, { workspaceId: args.workspaceId })).map((m) => m.userId))
+    for (const ref of memberRefs) if (!members.has(ref.id)) problems.push({ field: ref.field, message: 'names someone who is not a member of this workspace' })
+  }
   return problems
 }
 

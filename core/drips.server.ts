@@ -16,7 +16,7 @@ import {
   type DripWithSteps,
   type NewDripStep,
 } from '../db/queries/drips'
-import { dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../db/queries/enrollments'
+import { wakeWaitingEnrollments, dripStats, enrollContactRow, endEnrollmentsOnGoal, type DripStats, type Enrollment } from '../db/queries/enrollments'
 import type { DripAction } from '../domain/drip/actions'
 import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings, type StepKind } from '../domain/drip/schema'
 import { firstStepDueAt } from '../domain/drip/runner'
@@ -414,7 +414,7 @@ export async function enrollContacts(
 
 /** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */
 export async function enrollInto(
-  services: Pick<Services, 'database' | 'clock'>,
+  services: Pick<Services, 'clock'> & { database: { db: DbOrTx } },
   args: { drip: DripWithSteps; contact: Pick<Contact, 'id' | 'timezone'>; source: string; enrollKey: string | null; /** The enrollment's anchor (date triggers: the anniversary); default now. */ startedAt?: Date },
 ): Promise<EnrollResult> {
   const { drip, contact } = args
@@ -444,7 +444,11 @@ export async function onContactTrigger(
   const db = services.database.db
   const { trigger } = args
   let goalReached = 0
-  if (trigger.kind === 'event') goalReached = await endEnrollmentsOnGoal(db, { workspaceId: args.workspaceId, contactId: args.contactId, event: trigger.event, at: services.clock.now() })
+  if (trigger.kind === 'event') {
+    goalReached = await endEnrollmentsOnGoal(db, { workspaceId: args.workspaceId, contactId: args.contactId, event: trigger.event, at: services.clock.now() })
+    // A wait-until step may be waiting for this event (decision 096): look again now.
+    if (await wakeWaitingEnrollments(db, { workspaceId: args.workspaceId, contactId: args.contactId, now: services.clock.now() })) await wakeDripRunner(services)
+  }
   const drips = await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: trigger.kind, key: trigger.kind === 'form' ? trigger.formId : trigger.event })
   if (drips.length === 0) return { enrolled: 0, goalReached }
   const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })

@@ -16,7 +16,7 @@ import {
   type EmailSettings,
   type SignupForm,
 } from '../db/queries/contacts'
-import { findEventByKey, findLatestSent, insertContactEvent } from '../db/queries/events'
+import { countContactEvents, findEventByKey, findLatestSent, insertContactEvent } from '../db/queries/events'
 import { liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
@@ -25,7 +25,7 @@ import { withUtm, type Utm } from '../domain/links/utm'
 import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
 import { contactScope } from '../domain/email/liquid'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
-import type { DsnRecipient } from '../domain/email/dsn'
+import { isSoftBounce, type DsnRecipient } from '../domain/email/dsn'
 import { mailability } from './contacts.server'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
@@ -198,16 +198,17 @@ export async function sendToContact(services: Services, args: SendToContactArgs)
   }
 }
 
-/** Unsubscribe the contact a signed link names. Idempotent; takes effect before the response returns. */
+/** Unsubscribe the contact a signed link names. Idempotent; takes effect before the response returns. Then the `unsubscribed` triggers (decision 096). */
 export async function unsubscribeContact(services: Services, args: { claims: LinkClaims; source: string }): Promise<Contact | null> {
   const at = services.clock.now()
   const { workspaceId, contactId } = args.claims
-  return services.database.db.transaction(async (tx) => {
+  let eventId: string | null = null
+  const contact = await services.database.db.transaction(async (tx) => {
     const contact = await lockContact(tx, { workspaceId, contactId })
     if (!contact) return null
     const { created } = await suppressAddress(tx, { workspaceId, email: contact.email, reason: 'unsubscribed', detail: args.source, at })
     if (created) {
-      await insertContactEvent(tx, {
+      const event = await insertContactEvent(tx, {
         workspaceId,
         contactId,
         type: 'unsubscribed',
@@ -217,9 +218,15 @@ export async function unsubscribeContact(services: Services, args: { claims: Lin
         stepId: args.claims.stepId,
         occurredAt: at,
       })
+      eventId = event?.id ?? null
     }
     return getContact(tx, { workspaceId, contactId })
   })
+  if (eventId) {
+    const activity: RecordedActivity = { activity: 'unsubscribed', eventId, sequenceId: args.claims.sequenceId ?? null, stepId: args.claims.stepId ?? null }
+    await onEmailActivity(services, { workspaceId, contactId, activities: [activity] })
+  }
+  return contact
 }
 
 /** An open or click from a signed link: recorded once per message (and URL), scored once. */
@@ -379,20 +386,24 @@ export async function confirmSignup(services: Services, args: { claims: LinkClai
 
 /**
  * Hard bounces from an inbound DSN suppress their addresses and are recorded as a `bounced` event of
- * the last email sent to the address (its drip step counts the bounce; once per sent email); soft
- * ones are only counted.
+ * the last email sent to the address (its drip step counts the bounce; once per sent email); soft ones
+ * (a temporary failure or a delay) are recorded as `soft_bounced` events of that email (once per email)
+ * and suppress nothing. Then the bounce triggers (decision 096): `bounced`, and `soft_bounced` with the
+ * contact's count of soft bounces (a "soft bounce 3 times" trigger enrolls at the third).
  */
 export async function applyDsn(services: Services, args: { workspaceId: string; recipients: DsnRecipient[] }) {
   const at = services.clock.now()
   const suppressed: string[] = []
   const hard = args.recipients.filter((r) => r.hard)
+  const soft = args.recipients.filter(isSoftBounce)
+  const recorded: Array<{ contactId: string; activity: RecordedActivity }> = []
   await services.database.db.transaction(async (tx) => {
     for (const r of hard) {
       const detail = `DSN ${r.status}${r.diagnostic ? `: ${r.diagnostic}` : ''}`
       await suppressAddress(tx, { workspaceId: args.workspaceId, email: r.recipient, reason: 'hard_bounce', detail, at })
       const sent = await findLatestSent(tx, { workspaceId: args.workspaceId, email: r.recipient })
       if (sent) {
-        await insertContactEvent(tx, {
+        const event = await insertContactEvent(tx, {
           workspaceId: args.workspaceId,
           contactId: sent.contactId,
           type: 'bounced',
@@ -403,11 +414,31 @@ export async function applyDsn(services: Services, args: { workspaceId: string; 
           stepId: sent.stepId,
           occurredAt: at,
         })
+        if (event) recorded.push({ contactId: sent.contactId, activity: { activity: 'bounced', eventId: event.id, sequenceId: sent.sequenceId, stepId: sent.stepId } })
       }
       suppressed.push(r.recipient)
     }
+    for (const r of soft) {
+      const sent = await findLatestSent(tx, { workspaceId: args.workspaceId, email: r.recipient })
+      if (!sent) continue
+      const event = await insertContactEvent(tx, {
+        workspaceId: args.workspaceId,
+        contactId: sent.contactId,
+        type: 'soft_bounced',
+        eventKey: `soft_bounced:dsn:${sent.id}`,
+        properties: { source: 'dsn', action: r.action, status: r.status, diagnostic: r.diagnostic },
+        sequenceId: sent.sequenceId,
+        enrollmentId: sent.enrollmentId,
+        stepId: sent.stepId,
+        occurredAt: at,
+      })
+      if (!event) continue
+      const count = await countContactEvents(tx, { workspaceId: args.workspaceId, contactId: sent.contactId, type: 'soft_bounced' })
+      recorded.push({ contactId: sent.contactId, activity: { activity: 'soft_bounced', eventId: event.id, sequenceId: sent.sequenceId, stepId: sent.stepId, count } })
+    }
   })
   emailBounces.inc({ source: 'dsn' }, hard.length)
+  for (const r of recorded) await onEmailActivity(services, { workspaceId: args.workspaceId, contactId: r.contactId, activities: [r.activity] })
   return { suppressed, ignored: args.recipients.filter((r) => !r.hard).map((r) => r.recipient) }
 }
 

@@ -20,6 +20,8 @@ export type DripEditorOptions = {
   fields: Array<{ value: string; label: string; type: string }>
   /** The workspace's other drips (enroll / remove actions, email-activity triggers). */
   drips: Array<{ value: string; label: string }>
+  /** The workspace's members by user id (notify steps). */
+  members: Array<{ value: string; label: string }>
   /** `contact.first_name`, …, `contact.fields.<key>`: what a step's template may use. */
   mergeFields: string[]
   /** SMS steps (decision 081): whether Twilio is set up, and the price per segment the editor shows a cost with. */

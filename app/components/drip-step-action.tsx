@@ -1,4 +1,4 @@
-import { Group, NativeSelect, Stack, TextInput } from '@mantine/core'
+import { Group, NativeSelect, Stack, Textarea, TextInput } from '@mantine/core'
 import type { DripFormStep } from '#core/drip-form'
 import type { ActionType } from '#core/drip-form-actions'
 import type { DripEditorOptions } from './drip-editor'
@@ -11,6 +11,15 @@ const ACTION_LABELS: Array<{ value: ActionType; label: string }> = [
   { value: 'enroll', label: 'Enroll into another drip' },
   { value: 'unenroll', label: 'Remove from another drip' },
   { value: 'webhook', label: 'Call a webhook' },
+  { value: 'wait_until', label: 'Wait until something happens (or a timeout)' },
+  { value: 'notify', label: 'Notify a teammate by email' },
+]
+
+const WAIT_LABELS = [
+  { value: 'event', label: 'An API event (e.g. purchase)' },
+  { value: 'clicked', label: 'They click an email of this drip' },
+  { value: 'opened', label: 'They open an email of this drip' },
+  { value: 'date', label: 'The date in a date field' },
 ]
 
 /**
@@ -100,6 +109,66 @@ export function ActionStepFields(props: { index: number; step: DripFormStep; err
             description: 'POSTs the contact, drip and step as JSON, signed in X-Trickle-Signature with this drip’s secret, with an Idempotency-Key header; retried on 5xx and timeouts',
           })
         : null}
+      {step.actionType === 'wait_until' ? (
+        <Group grow align="flex-start">
+          <NativeSelect
+            label={`Step ${n}: wait until`}
+            name={`${p}actionWaitKind`}
+            value={step.actionWaitKind}
+            onChange={(e) => props.onChange({ actionWaitKind: e.currentTarget.value as DripFormStep['actionWaitKind'] })}
+            error={errors[`${p}actionWaitKind`]}
+            data={WAIT_LABELS}
+          />
+          {step.actionWaitKind === 'event' ? text('actionEvent', 'event name', { description: 'The `type` of POST /api/v1/events' }) : null}
+          {step.actionWaitKind === 'clicked' || step.actionWaitKind === 'opened' ? text('actionStep', 'of step number', { type: 'number', description: 'Empty: any email of this drip' }) : null}
+          {step.actionWaitKind === 'date' ? (
+            <NativeSelect
+              label={`Step ${n}: date field`}
+              name={`${p}actionDateField`}
+              value={step.actionDateField}
+              onChange={(e) => props.onChange({ actionDateField: e.currentTarget.value })}
+              error={errors[`${p}actionDateField`]}
+              data={[{ value: '', label: options.dateFields.length ? 'Choose a field' : 'No date field yet: add one under Contacts → Fields' }, ...options.dateFields]}
+            />
+          ) : null}
+          {step.actionWaitKind === 'date' ? text('actionTime', 'at (contact’s local time)', { type: 'time' }) : null}
+          {text('actionTimeoutAmount', 'at most', { type: 'number', description: 'Then the drip goes on anyway (recorded as timed out)' })}
+          <NativeSelect
+            label={`Step ${n}: unit`}
+            name={`${p}actionTimeoutUnit`}
+            value={step.actionTimeoutUnit}
+            onChange={(e) => props.onChange({ actionTimeoutUnit: e.currentTarget.value as DripFormStep['actionTimeoutUnit'] })}
+            data={[
+              { value: 'hours', label: 'hours' },
+              { value: 'days', label: 'days' },
+              { value: 'weeks', label: 'weeks' },
+            ]}
+          />
+        </Group>
+      ) : null}
+      {step.actionType === 'notify' ? (
+        <Stack>
+          <NativeSelect
+            label={`Step ${n}: teammate`}
+            name={`${p}actionUserId`}
+            value={step.actionUserId}
+            onChange={(e) => props.onChange({ actionUserId: e.currentTarget.value })}
+            error={errors[`${p}actionUserId`]}
+            data={[{ value: '', label: 'Choose a member of the workspace' }, ...options.members]}
+          />
+          {text('actionSubject', 'subject', { description: 'Merge fields work here, e.g. {{ contact.email }}' })}
+          <Textarea
+            label={`Step ${n}: message`}
+            description="Sent through the workspace’s email sender; merge fields such as {{ contact.first_name }} are filled in"
+            autosize
+            minRows={3}
+            name={`${p}actionText`}
+            value={step.actionText}
+            onChange={(e) => props.onChange({ actionText: e.currentTarget.value })}
+            error={errors[`${p}actionText`]}
+          />
+        </Stack>
+      ) : null}
     </Stack>
   )
 }

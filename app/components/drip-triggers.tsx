@@ -11,6 +11,7 @@ const KINDS: Array<{ value: DripFormTrigger['kind']; label: string }> = [
   { value: 'date', label: 'Every year on a date field (e.g. birthday)' },
   { value: 'segment', label: 'They enter a segment' },
   { value: 'email_activity', label: 'They open, click, bounce, complain about or unsubscribe from an email' },
+  { value: 'field_changed', label: 'A contact field changes (e.g. lifecycle stage)' },
   { value: 'sms_reply', label: 'They reply to a text (any reply, or one keyword)' },
 ]
 
@@ -18,6 +19,7 @@ const ACTIVITIES: Array<{ value: DripFormTrigger['activity']; label: string }> =
   { value: 'opened', label: 'Opened' },
   { value: 'clicked', label: 'Clicked' },
   { value: 'bounced', label: 'Bounced (hard)' },
+  { value: 'soft_bounced', label: 'Bounced (soft, temporary)' },
   { value: 'complained', label: 'Complained (marked as spam)' },
   { value: 'unsubscribed', label: 'Unsubscribed' },
 ]
@@ -160,6 +162,7 @@ function TriggerFieldset(props: {
           />
         ) : null}
         {t.kind === 'email_activity' ? <ActivityFields {...props} /> : null}
+        {t.kind === 'field_changed' ? <FieldChangeFields {...props} /> : null}
         {t.kind === 'sms_reply' ? (
           <TextInput
             label={`Trigger ${n}: keyword`}
@@ -211,6 +214,19 @@ function ActivityFields(props: { index: number; trigger: DripFormTrigger; option
           error={errors[`${p}step`]}
         />
       ) : null}
+      {t.activity === 'soft_bounced' ? (
+        <TextInput
+          type="number"
+          min={1}
+          max={20}
+          label={`Trigger ${n}: at the soft bounce number`}
+          description="Empty: every soft bounce; 3: when the contact’s third soft bounce comes in"
+          name={`${p}times`}
+          value={t.times}
+          onChange={(e) => props.onChange({ times: e.currentTarget.value })}
+          error={errors[`${p}times`]}
+        />
+      ) : null}
       {t.activity === 'clicked' ? (
         <TextInput
           type="url"
@@ -222,6 +238,36 @@ function ActivityFields(props: { index: number; trigger: DripFormTrigger; option
           error={errors[`${p}url`]}
         />
       ) : null}
+    </Group>
+  )
+}
+
+/** A field_changed trigger (decision 096): the custom field (a lifecycle stage is one), and the value it changes to (empty: any value). */
+function FieldChangeFields(props: { index: number; trigger: DripFormTrigger; options: DripEditorOptions; errors: Record<string, string>; onChange(next: Partial<DripFormTrigger>): void }) {
+  const { index: i, trigger: t, options, errors } = props
+  const n = i + 1
+  const p = `triggers.${i}.`
+  const field = options.fields.find((f) => f.value === t.dateField)
+  return (
+    <Group grow align="flex-start">
+      <NativeSelect
+        label={`Trigger ${n}: field`}
+        name={`${p}field`}
+        value={t.dateField}
+        onChange={(e) => props.onChange({ dateField: e.currentTarget.value, toNumber: options.fields.find((f) => f.value === e.currentTarget.value)?.type === 'number' ? '1' : '' })}
+        error={errors[`${p}field`]}
+        data={[{ value: '', label: options.fields.length ? 'Choose a field' : 'No field yet: add one under Contacts → Fields' }, ...options.fields.map((f) => ({ value: f.value, label: f.label }))]}
+      />
+      <input type="hidden" name={`${p}toNumber`} value={field?.type === 'number' ? '1' : t.toNumber} />
+      <TextInput
+        type={field?.type === 'number' ? 'number' : field?.type === 'date' ? 'date' : 'text'}
+        label={`Trigger ${n}: changes to`}
+        description="Empty: any new value (a cleared field enrolls nobody)"
+        name={`${p}to`}
+        value={t.to}
+        onChange={(e) => props.onChange({ to: e.currentTarget.value })}
+        error={errors[`${p}to`]}
+      />
     </Group>
   )
 }

@@ -10,6 +10,12 @@ import type { Clock } from '../../domain/clock'
 import { describeAction, fieldAfter, signaturePayload, webhookNext, type DripAction, type WebhookAttemptOutcome } from '../../domain/drip/actions'
 import { addScore } from '../../domain/email/score'
 import { enrollInto } from '../drips.server'
+import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import type { EmailSettings } from '../../db/queries/contacts'
+import { listMembers } from '../../db/queries/workspaces'
+import { contactScope, renderTemplate } from '../../domain/email/liquid'
+import { escapeHtml } from '../../domain/email/template'
+import { onFieldsChanged } from './activity-triggers.server'
 
 /**
  * Action steps (docs/decisions/079-drip-action-steps.md), run by the drip runner on the same claim /
@@ -31,13 +37,25 @@ export type WebhookOptions = {
   backoffMs?: number
 }
 
-export type ActionItem = { enrollment: ClaimedEnrollment; drip: DripWithSteps; position: number; halfLifeDays: number | null }
+export type ActionItem = {
+  enrollment: ClaimedEnrollment
+  drip: DripWithSteps
+  position: number
+  halfLifeDays: number | null
+  /** A wait-until step whose wait timed out (recorded on its delivery). */
+  note?: string
+  /** The workspace's sender: a notify step's email goes through it. */
+  sender?: { settings: Pick<EmailSettings, 'fromName' | 'fromEmail' | 'replyTo'>; credentials: Credentials }
+}
+
+/** What a notify step needs beyond the database: the email connector (the runner's). */
+export type NotifyOptions = { email?: Connector }
 
 type Outcome = { state: 'published' | 'failed'; error: string | null; errorKind: string | null }
 
 /** Run one action step whose delivery `mark` made `publishing`; records its outcome and `advance` (`record` less the outcome). */
 export async function runActionStep(
-  deps: { db: DbOrTx; clock: Clock; webhook: WebhookOptions },
+  deps: { db: DbOrTx; clock: Clock; webhook: WebhookOptions } & NotifyOptions,
   args: { item: ActionItem; attemptId: string; deliveryId: string; record: Omit<SendRecord, 'state' | 'remoteId' | 'lastError' | 'lastErrorKind' | 'at'> },
 ): Promise<Outcome> {
   const { item } = args
@@ -45,62 +63,123 @@ export async function runActionStep(
   const action = step.content.action!
   const e = item.enrollment
   const finish = (o: Outcome): SendRecord => ({ ...args.record, state: o.state, remoteId: null, lastError: o.error, lastErrorKind: o.errorKind, sentKey: null, at: deps.clock.now() })
-  if (action.type === 'webhook') {
-    const outcome = await callWebhook(deps, { item, url: action.url })
+  if (action.type === 'webhook' || action.type === 'notify') {
+    // The request (the email) leaves before its outcome is recorded: a crash in between repeats it, with the same key.
+    const outcome = action.type === 'webhook' ? await callWebhook(deps, { item, url: action.url }) : await notifyMember(deps, { item, action })
     await recordAndMark(deps.db, { record: finish(outcome), mark: null })
     return outcome
   }
+  if (action.type === 'wait_until') {
+    // Its wait is over (the runner decided): recorded, with "timed out after …" when the awaited thing never came.
+    const outcome: Outcome = { state: 'published', error: item.note ?? null, errorKind: item.note ? 'wait-timeout' : null }
+    await recordAndMark(deps.db, { record: finish(outcome), mark: null })
+    return outcome
+  }
+  let fieldChange: FieldChange | null = null
   const apply = async (): Promise<Outcome | null> =>
     deps.db.transaction(async (tx) => {
       if (!(await lockActionDelivery(tx, { workspaceId: e.workspaceId, deliveryId: args.deliveryId, attemptId: args.attemptId }))) return null
-      await applyContactAction(tx, { clock: deps.clock, item, action, stepId: step.id })
+      fieldChange = await applyContactAction(tx, { clock: deps.clock, item, action, stepId: step.id })
       const ok: Outcome = { state: 'published', error: null, errorKind: null }
       await recordAndMark(tx, { record: finish(ok), mark: null })
       return ok
     })
+  let outcome: Outcome | null
   try {
-    return (await apply()) ?? { state: 'published', error: null, errorKind: null }
+    outcome = await apply()
   } catch (error) {
     // The action could not be applied (its drip or field is gone): recorded as failed; the enrollment goes on.
     const failed: Outcome = { state: 'failed', error: (error as Error).message, errorKind: 'invalid-content' }
     await recordAndMark(deps.db, { record: finish(failed), mark: null })
     return failed
   }
+  // A field set by this drip may enroll into other drips ("field changed", decision 096), once committed.
+  const changed = fieldChange as FieldChange | null
+  if (outcome && changed) {
+    await onFieldsChanged({ database: { db: deps.db }, clock: deps.clock }, { workspaceId: e.workspaceId, contactId: e.contactId, ...changed, at: deps.clock.now(), exceptDripId: item.drip.drip.id })
+  }
+  return outcome ?? { state: 'published', error: null, errorKind: null }
 }
 
-async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' }>; stepId: string }): Promise<void> {
+type FieldChange = { before: Record<string, string | number | null>; after: Record<string, string | number | null> }
+
+/** Apply a contact action; a set-field action answers the fields before and after (for the "field changed" triggers). */
+async function applyContactAction(tx: DbOrTx, args: { clock: Clock; item: ActionItem; action: Exclude<DripAction, { type: 'webhook' | 'notify' | 'wait_until' }>; stepId: string }): Promise<FieldChange | null> {
   const { item, action } = args
   const { workspaceId, contactId } = item.enrollment
   const at = args.clock.now()
   const contact = await lockContact(tx, { workspaceId, contactId })
   if (!contact) throw new Error('the contact no longer exists')
   switch (action.type) {
-    case 'set_field':
-      await updateContact(tx, { workspaceId, contactId, patch: { fields: { ...contact.fields, [action.field]: fieldAfter(contact.fields[action.field], action) } }, at })
-      return
+    case 'set_field': {
+      const fields = { ...contact.fields, [action.field]: fieldAfter(contact.fields[action.field], action) }
+      await updateContact(tx, { workspaceId, contactId, patch: { fields }, at })
+      return { before: contact.fields, after: fields }
+    }
     case 'add_tag':
       if (!contact.tags.includes(action.tag)) await updateContact(tx, { workspaceId, contactId, patch: { tags: [...contact.tags, action.tag] }, at })
-      return
+      return null
     case 'remove_tag':
       if (contact.tags.includes(action.tag)) await updateContact(tx, { workspaceId, contactId, patch: { tags: contact.tags.filter((t) => t !== action.tag) }, at })
-      return
+      return null
     case 'score': {
       const stored = addScore({ stored: { score: contact.leadScore, at: contact.leadScoreAt }, points: action.points, now: at, halfLifeDays: item.halfLifeDays })
       await setLeadScore(tx, { workspaceId, contactId, score: stored.score, at })
       const rule = `Drip “${item.drip.drip.name}”, step ${item.position + 1}: ${action.points > 0 ? '+' : ''}${action.points}`
       await insertScoreChanges(tx, { workspaceId, changes: [{ contactId, ruleId: null, rule, points: action.points, eventId: null, occurredAt: at }] })
-      return
+      return null
     }
     case 'enroll': {
       const target = await getDrip(tx, { workspaceId, dripId: action.dripId })
       if (!target) throw new Error('the drip to enroll into no longer exists')
       const services = { database: { db: tx } as never, clock: args.clock }
       await enrollInto(services, { drip: target, contact, source: `drip:${item.drip.drip.id}`, enrollKey: `action:${item.enrollment.id}:${args.stepId}` })
-      return
+      return null
     }
     case 'unenroll':
       await exitEnrollments(tx, { workspaceId, dripId: action.dripId, contactId, reason: `removed by drip “${item.drip.drip.name}”`, at })
-      return
+      return null
+  }
+}
+
+/**
+ * A notify step (decision 096): one email to a member of the workspace through the workspace's sender,
+ * the subject and text rendered with the contact's merge fields (Liquid, sandboxed; the HTML part is the
+ * text, escaped). Its Message-ID derives from (enrollment, step), so a repeat after a crash is recognisable.
+ */
+async function notifyMember(deps: { db: DbOrTx } & NotifyOptions, args: { item: ActionItem; action: Extract<DripAction, { type: 'notify' }> }): Promise<Outcome> {
+  const { item, action } = args
+  const e = item.enrollment
+  const step = item.drip.steps[item.position]!
+  if (!deps.email || !item.sender) return { state: 'failed', error: 'no email sender configured', errorKind: 'transient' }
+  const member = (await listMembers(deps.db, { workspaceId: e.workspaceId })).find((m) => m.userId === action.userId)
+  if (!member) return { state: 'failed', error: 'the teammate to notify is no longer a member of the workspace', errorKind: 'invalid-content' }
+  const scope = { contact: contactScope(e.contact) }
+  let subject: string
+  let text: string
+  let html: string
+  try {
+    subject = renderTemplate(action.subject, { scope, output: (v) => v }).replace(/[\r\n]+/g, ' ').trim()
+    text = renderTemplate(action.text, { scope, output: (v) => v })
+    html = text
+      .trim()
+      .split(/\n{2,}/)
+      .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
+      .join('')
+  } catch (error) {
+    return { state: 'failed', error: `template: ${(error as Error).message}`, errorKind: 'invalid-content' }
+  }
+  const { settings, credentials } = item.sender
+  try {
+    await deps.email.publish({
+      credentials,
+      idempotencyKey: `notify:${e.id}:${step.id}`,
+      content: { parts: [], email: { from: { name: settings.fromName, address: settings.fromEmail }, to: member.email, replyTo: e.contact.email, subject, text, html } },
+    })
+    return { state: 'published', error: null, errorKind: null }
+  } catch (error) {
+    const err = error instanceof ConnectorError ? error : new ConnectorError('unknown-outcome', (error as Error).message)
+    return { state: 'failed', error: `notify ${member.email}: ${err.message}`, errorKind: err.kind }
   }
 }
 

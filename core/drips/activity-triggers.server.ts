@@ -1,28 +1,52 @@
+import type { DbOrTx } from '../../db/client'
 import { getContact } from '../../db/queries/contacts'
 import { findTriggeredDrips, getDrip } from '../../db/queries/drips'
+import { wakeWaitingEnrollments } from '../../db/queries/enrollments'
 import { triggerSource, type DripTrigger, type EmailActivity } from '../../domain/drip/schema'
 import { enrollInto, wakeDripRunner } from '../drips.server'
 import type { Services } from '../services.server'
 
-export type RecordedActivity = { activity: EmailActivity; eventId: string; sequenceId: string | null; stepId: string | null; url?: string }
+export type RecordedActivity = {
+  activity: EmailActivity
+  /** The recorded event (or another key unique to this activity): enrollments are keyed by it, so a replay enrolls nobody twice. */
+  eventId: string
+  sequenceId: string | null
+  stepId: string | null
+  url?: string
+  /** Soft bounces: how many the contact has had, this one included. */
+  count?: number
+}
+
+/** The web process passes its services (the runner is woken after enrollments); the runner and its actions pass their database and clock only. */
+export type TriggerServices = Pick<Services, 'clock'> & { database: { db: DbOrTx }; jobs?: Services['jobs'] }
 
 /** Does this `email_activity` trigger match the activity (the step named by position in its drip)? */
 export function activityMatches(t: Extract<DripTrigger, { kind: 'email_activity' }>, a: RecordedActivity & { stepPosition: number | null }): boolean {
   if (t.activity !== a.activity) return false
   if (t.dripId && t.dripId !== a.sequenceId) return false
   if (t.step !== undefined && t.step !== a.stepPosition) return false
+  if (t.times !== undefined && t.times !== a.count) return false
   return !t.url || t.url === a.url
 }
 
+/** Does this `field_changed` trigger match the field's new value? Any value but empty, or the one named (a number field's `5` matches `5`). */
+export function fieldChangeMatches(t: Extract<DripTrigger, { kind: 'field_changed' }>, value: string | number | null | undefined): boolean {
+  if (value === null || value === undefined || value === '') return false
+  return t.to === undefined || t.to === value || (typeof t.to === typeof value ? false : String(t.to) === String(value))
+}
+
 /**
- * Behaviour triggers (decision 079): enroll the contact into every active drip of the workspace with an
- * `email_activity` trigger this activity matches, under the drip's re-entry policy (keyed by the event,
- * so a replayed hook enrolls nobody twice). A drip's own email never enrolls into that same drip (no loop).
- * Called after the activity's transaction committed (core/email.server.ts).
+ * Behaviour triggers (decisions 079, 096): enroll the contact into every active drip of the workspace
+ * with an `email_activity` trigger this activity matches (open, click, hard or soft bounce, complaint,
+ * unsubscribe), under the drip's re-entry policy (keyed by the event, so a replayed hook enrolls nobody
+ * twice). A drip's own email never enrolls into that same drip (no loop). Called after the activity's
+ * transaction committed (core/email.server.ts, core/complaints.server.ts, the runner's SMTP bounce).
  */
-export async function onEmailActivity(services: Services, args: { workspaceId: string; contactId: string; activities: RecordedActivity[] }): Promise<number> {
+export async function onEmailActivity(services: TriggerServices, args: { workspaceId: string; contactId: string; activities: RecordedActivity[] }): Promise<number> {
   const db = services.database.db
   let enrolled = 0
+  // A wait-until step may be waiting for this open or click.
+  if (args.activities.some((a) => a.activity === 'opened' || a.activity === 'clicked')) await wakeWaitingEnrollments(db, { workspaceId: args.workspaceId, contactId: args.contactId, now: services.clock.now() })
   for (const a of args.activities) {
     const rows = await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: 'email_activity', key: a.activity })
     const candidates = rows.filter((r) => r.id !== a.sequenceId)
@@ -38,6 +62,40 @@ export async function onEmailActivity(services: Services, args: { workspaceId: s
       if ((await enrollInto(services, { drip, contact, source: triggerSource(trigger)!, enrollKey: `activity:${a.eventId}` })).created) enrolled++
     }
   }
-  if (enrolled) await wakeDripRunner(services)
+  if (enrolled && services.jobs) await wakeDripRunner({ jobs: services.jobs, clock: services.clock })
+  return enrolled
+}
+
+/**
+ * "Field changed" triggers (decision 096): after a change of the contact's custom fields committed,
+ * enroll into every active drip with a `field_changed` trigger on a changed field whose new value it
+ * matches. The key names the contact, field, value and instant, so a retried request that changes
+ * nothing enrolls nobody and the same change is never enrolled twice.
+ */
+export async function onFieldsChanged(
+  services: TriggerServices,
+  args: { workspaceId: string; contactId: string; before: Record<string, string | number | null>; after: Record<string, string | number | null>; at: Date; /** Drips not to enroll into (a set-field action's own drip). */ exceptDripId?: string },
+): Promise<number> {
+  const changed = Object.keys(args.after).filter((k) => args.after[k] !== args.before[k] && args.after[k] !== null && args.after[k] !== '')
+  if (changed.length === 0) return 0
+  const db = services.database.db
+  // A wait-until step may be waiting for a date field that moved.
+  await wakeWaitingEnrollments(db, { workspaceId: args.workspaceId, contactId: args.contactId, now: services.clock.now() })
+  let enrolled = 0
+  for (const field of changed) {
+    const rows = (await findTriggeredDrips(db, { workspaceId: args.workspaceId, kind: 'field_changed', key: field })).filter((r) => r.id !== args.exceptDripId)
+    if (rows.length === 0) continue
+    const contact = await getContact(db, { workspaceId: args.workspaceId, contactId: args.contactId })
+    if (!contact) return enrolled
+    const value = args.after[field]
+    for (const row of rows) {
+      const drip = await getDrip(db, { workspaceId: args.workspaceId, dripId: row.id })
+      const trigger = drip?.drip.settings.triggers.find((t) => t.kind === 'field_changed' && t.field === field && fieldChangeMatches(t, value))
+      if (!drip || !trigger) continue
+      const enrollKey = `field:${args.contactId}:${field}:${JSON.stringify(value)}:${args.at.toISOString()}`
+      if ((await enrollInto(services, { drip, contact, source: triggerSource(trigger)!, enrollKey })).created) enrolled++
+    }
+  }
+  if (enrolled && services.jobs) await wakeDripRunner({ jobs: services.jobs, clock: services.clock })
   return enrolled
 }

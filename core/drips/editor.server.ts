@@ -1,3 +1,4 @@
+import { listMembers } from '../../db/queries/workspaces'
 import { getMailSettings as getMailSettingsRow } from '../../db/queries/mail'
 import { listFieldDefinitions, listSignupForms } from '../../db/queries/contacts'
 import { listDripRows } from '../../db/queries/drips'
@@ -47,7 +48,15 @@ export async function saveDripForm(services: Services, args: { workspaceId: stri
 export async function loadDripEditorOptions(services: Services, args: { workspaceId: string; dripId?: string }) {
   const db = services.database.db
   const ws = { workspaceId: args.workspaceId }
-  const [forms, segments, fields, drips, sms, mail] = await Promise.all([listSignupForms(db, ws), listSegments(db, ws), listFieldDefinitions(db, ws), listDripRows(db, ws), getSmsSettingsRow(db, ws), getMailSettingsRow(db, ws)])
+  const [forms, segments, fields, drips, sms, mail, members] = await Promise.all([
+    listSignupForms(db, ws),
+    listSegments(db, ws),
+    listFieldDefinitions(db, ws),
+    listDripRows(db, ws),
+    getSmsSettingsRow(db, ws),
+    getMailSettingsRow(db, ws),
+    listMembers(db, ws),
+  ])
   return {
     timezones: ['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')],
     forms: forms.map((f) => ({ value: f.id, label: f.name })),
@@ -55,6 +64,8 @@ export async function loadDripEditorOptions(services: Services, args: { workspac
     dateFields: fields.filter((f) => f.type === 'date').map((f) => ({ value: f.key, label: f.label })),
     fields: fields.map((f) => ({ value: f.key, label: f.label, type: f.type })),
     drips: drips.filter((d) => d.id !== args.dripId).map((d) => ({ value: d.id, label: d.name })),
+    /** The workspace's members (notify steps, decision 096). */
+    members: members.map((m) => ({ value: m.userId, label: m.name ? `${m.name} <${m.email}>` : m.email })),
     mergeFields: mergeFieldNames(fields.map((f) => f.key)),
     sms: { configured: !!sms?.accountId && !!(sms.fromNumber || sms.messagingServiceSid), pricePerSegment: sms?.pricePerSegment ?? 0.0079, currency: sms?.currency ?? 'USD' },
     mail: {

@@ -75,7 +75,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
 }
 
 function needsActivity(d: DripWithSteps): boolean {
-  return (d.drip.settings.goals?.length ?? 0) > 0 || d.steps.some((s) => !!s.settings.condition)
+  return (d.drip.settings.goals?.length ?? 0) > 0 || d.steps.some((s) => !!s.settings.condition || s.content.action?.type === 'wait_until')
 }
 
 async function senderFor(deps: { db: Db; keyring: Keyring }, senders: Map<string, SenderContext>, workspaceId: string): Promise<SenderContext> {
@@ -133,6 +133,8 @@ async function runBatch(
         startedAt: enrollment.startedAt,
         mailable: receivesMarketing({ status: c.status, suppressed: enrollment.suppressed }),
         suppressed: enrollment.suppressed,
+        complained: enrollment.complained,
+        waitingSince: enrollment.waitingSince,
         recentSends: [...enrollment.recentSends, ...(batchSends.get(c.id) ?? [])],
         activity: enrollment.activity,
         contact: {
@@ -145,7 +147,7 @@ async function runBatch(
     report.skipped += decision.skipped.length
     if (decision.action === 'send') {
       const step = drip.steps[decision.position]!
-      const planned = { enrollment, drip, position: decision.position, skipped: decision.skipped, sender }
+      const planned = { enrollment, drip, position: decision.position, skipped: decision.skipped, skipReasons: decision.reasons, note: decision.note, sender }
       if (step.content.action) {
         actions.push(planned)
         continue
@@ -154,7 +156,7 @@ async function runBatch(
       const prepared = await sendKindOf(step).prepare(deps, { enrollment, step, sender, cache: args.channelCache })
       if ('wait' in prepared) {
         report.deferred++
-        settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: retryAt, endReason: prepared.wait, skipped: skippedStepRefs(drip, decision.skipped) })
+        settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: retryAt, endReason: prepared.wait, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons) })
       } else if ('skip' in prepared) {
         report.skipped++
         const advance = afterSend({ drip: toDripDef(drip), steps: toStepDefs(drip), position: decision.position, sentAt: now, enrolledAt: enrollment.startedAt, contactTimezone: c.timezone })
@@ -165,7 +167,7 @@ async function runBatch(
           stepPosition: advance.position,
           nextDueAt: advance.nextDueAt,
           endReason: advance.status === 'completed' ? 'all steps done' : null,
-          skipped: [...skippedStepRefs(drip, decision.skipped), { workspaceId: drip.drip.workspaceId, sequenceId: drip.drip.id, stepId: step.id, reason: prepared.skip }],
+          skipped: [...skippedStepRefs(drip, decision.skipped, decision.reasons), { workspaceId: drip.drip.workspaceId, sequenceId: drip.drip.id, stepId: step.id, reason: prepared.skip }],
         })
       } else {
         queue.push({ ...planned, channel: prepared.ready })
@@ -173,17 +175,17 @@ async function runBatch(
       }
     } else if (decision.action === 'defer') {
       report.deferred++
-      settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: decision.at, endReason: null, skipped: skippedStepRefs(drip, decision.skipped) })
+      settlements.push({ id: enrollment.id, claimId, status: 'active', stepPosition: decision.position, nextDueAt: decision.at, endReason: null, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons), waitingSince: decision.waitingSince })
     } else {
       report.ended++
-      settlements.push({ id: enrollment.id, claimId, status: decision.status, stepPosition: decision.position, nextDueAt: null, endReason: decision.reason, skipped: skippedStepRefs(drip, decision.skipped) })
+      settlements.push({ id: enrollment.id, claimId, status: decision.status, stepPosition: decision.position, nextDueAt: null, endReason: decision.reason, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons) })
     }
   }
   await settleEnrollments(deps.db, { items: settlements, now })
   // Steps skipped on the way to a send (rare: only drips with conditions).
   await insertSkippedDeliveries(deps.db, {
     now,
-    rows: [...actions, ...queue].flatMap((q) => skippedStepRefs(q.drip, q.skipped).map((s) => ({ ...s, enrollmentId: q.enrollment.id }))),
+    rows: [...actions, ...queue].flatMap((q) => skippedStepRefs(q.drip, q.skipped, q.skipReasons).map((s) => ({ ...s, enrollmentId: q.enrollment.id }))),
   })
   for (const item of actions) await runAction(deps, { item, claimId, report })
   if (queue.length === 0) return

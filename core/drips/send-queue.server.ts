@@ -6,7 +6,6 @@ import { afterSend } from '../../domain/drip/runner'
 import { TemplateError } from '../../domain/email/liquid'
 import { skippedStepRefs, toDripDef, toStepDefs } from './steps/shared'
 import type { DripPassReport, DripRunnerDeps, SendItem } from './steps/types'
-import { receivesMarketing } from '../../domain/email/contact'
 
 /**
  * The sends of one batch, one at a time, whatever their channel (core/drips/steps/): each costs one
@@ -63,7 +62,7 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
       if (mark && mark.alreadySettled) {
         // Sent before (a re-claimed enrollment whose delivery was recorded): just move on.
         late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, skipped: skippedSteps })
-      } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive && mark.blocked.channelBlocked && receivesMarketing(mark.blocked)) {
+      } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive && mark.blocked.channelBlocked && mark.blocked.contactAllowed) {
         // The channel's own condition failed since the claim (an SMS opt-out, a lost phone or consent): skipped, the enrollment goes on.
         report.skipped++
         const reason = kind.blockedReason ?? 'blocked'

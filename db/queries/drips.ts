@@ -120,7 +120,7 @@ export async function deleteDripRow(db: DbOrTx, args: { workspaceId: string; dri
 
 /** Active drips (of a workspace, or all) with a trigger of this kind (and key: form id, event name, date field, segment id). */
 export async function findTriggeredDrips(db: DbOrTx, args: { workspaceId?: string; kind: DripTriggerKind; key?: string }): Promise<DripRow[]> {
-  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', email_activity: 'activity', sms_reply: 'keyword', manual: null }[args.kind]
+  const keyField = { form: 'formId', event: 'event', segment: 'segmentId', date: 'field', email_activity: 'activity', sms_reply: 'keyword', field_changed: 'field', manual: null }[args.kind]
   const wanted = [{ kind: args.kind, ...(args.key !== undefined && keyField ? { [keyField]: args.key } : {}) }]
   return (await db
     .select()

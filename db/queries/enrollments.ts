@@ -4,7 +4,6 @@ import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import { enrollments } from '../schema'
 import { executePrepared } from './prepared'
-import { receivesMarketing } from '../../domain/email/contact'
 
 /**
  * Enrollments and the drip runner's statements (docs/decisions/016-drip-engine.md). The runner's
@@ -135,8 +134,12 @@ export type ClaimedEnrollment = {
     postalVerification: PostalVerification | null
   }
   suppressed: boolean
+  /** The address is suppressed for a spam complaint: no channel reaches the contact (decision 096). */
+  complained: boolean
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
   smsSuppressed: boolean
+  /** When it began waiting at its current wait-until step (decision 096); null: not waiting. */
+  waitingSince: Date | null
   recentSends: Date[]
   activity: Array<{ type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }>
 }
@@ -166,16 +169,17 @@ export async function claimDueEnrollments(
     ), claimed AS (
       UPDATE enrollments e SET claim_id = ${args.claimId}, claimed_until = ${ts(args.leaseUntil)}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at
+      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at, e.waiting_since
     )
     SELECT json_build_object(
       'id', c.id, 'workspaceId', c.workspace_id, 'sequenceId', c.sequence_id, 'contactId', c.contact_id,
-      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at,
+      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at, 'waitingSince', c.waiting_since,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
                                    'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
                                    'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
                                    'postalAddress', k.postal_address, 'postalVerification', k.postal_verification),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
+      'complained', k.status = 'complained' OR EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email AND x.reason = 'complaint'),
       'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
         SELECT coalesce(json_agg(ev.occurred_at), '[]'::json) FROM contact_events ev
@@ -196,6 +200,7 @@ export async function claimDueEnrollments(
       ...raw,
       startedAt: new Date(raw.startedAt),
       nextDueAt: new Date(raw.nextDueAt),
+      waitingSince: raw.waitingSince ? new Date(raw.waitingSince) : null,
       contact: { ...raw.contact, leadScoreAt: raw.contact.leadScoreAt ? new Date(raw.contact.leadScoreAt) : null, fields: raw.contact.fields ?? {}, tags: raw.contact.tags ?? [] },
       recentSends: (raw.recentSends as string[]).map((s) => new Date(s)),
       activity: (raw.activity as Array<Record<string, string | null>>).map((a) => ({ ...a, occurredAt: new Date(a.occurredAt!) })),
@@ -239,15 +244,31 @@ export type SendMark = {
   attemptId: string
   dueAt: Date
   at: Date
-  /** An SMS step: also requires a phone, SMS consent and a number not suppressed for SMS (decision 081). */
-  /** A direct-mail step: also requires a postal address not found undeliverable (decision 089). */
-  channel?: 'sms' | 'mail'
+  /**
+   * Absent: an email (subscribed, address not suppressed). An SMS step: also requires a phone, SMS consent
+   * and a number not suppressed for SMS (decision 081); a direct-mail step a postal address (decision 089).
+   * SMS and mail reach an email-unsubscribed or bounced contact but not a complained one; an action any
+   * contact but a pending one (decision 096, domain/email/contact.ts `reachableOn`).
+   */
+  channel?: 'sms' | 'mail' | 'action'
 }
 
 export type MarkResult =
   | { deliveryId: string; alreadySettled: false }
   | { deliveryId: null; alreadySettled: true }
-  | { deliveryId: null; alreadySettled: false; blocked: { status: string | null; suppressed: boolean; enrollmentActive: boolean; /** The channel's own condition (SMS: phone, consent, no opt-out) failed since the claim. */ channelBlocked: boolean } }
+  | {
+      deliveryId: null
+      alreadySettled: false
+      blocked: {
+        status: string | null
+        suppressed: boolean
+        enrollmentActive: boolean
+        /** The channel's own condition (SMS: phone, consent, no opt-out) failed since the claim. */
+        channelBlocked: boolean
+        /** The contact may still be reached on this step's channel (its status and suppression allow it). */
+        contactAllowed: boolean
+      }
+    }
 
 /**
  * THE per-message statement: record the previous message's outcome (delivery state, enrollment
@@ -274,7 +295,7 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
     ), pe AS (
       UPDATE enrollments e SET status = p.status, step_position = p.step_position, next_due_at = p.next_due_at,
         end_reason = COALESCE(p.end_reason, e.end_reason), ended_at = CASE WHEN p.status = 'active' THEN NULL ELSE p.at END,
-        last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END,
+        last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END, waiting_since = NULL,
         claim_id = NULL, claimed_until = NULL, updated_at = p.at
       FROM p WHERE e.id = p.enrollment_id AND e.claim_id = p.claim_id AND e.status = 'active'
       RETURNING e.id
@@ -289,19 +310,26 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       SELECT * FROM jsonb_to_record(${json(m ? snake(m) : {})}) AS x(
         workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, contact_id uuid, claim_id uuid, attempt_id uuid, due_at timestamptz, at timestamptz, channel text)
       WHERE x.enrollment_id IS NOT NULL
-    ), facts AS (
-      SELECT n.*, k.status AS contact_status,
-        (n.channel IS NOT DISTINCT FROM 'sms' AND (k.phone IS NULL OR k.sms_consent IS NULL
-          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = n.workspace_id AND y.phone = k.phone)))
-        OR (n.channel IS NOT DISTINCT FROM 'mail' AND k.postal_address IS NULL) AS channel_blocked,
+    ), facts0 AS (
+      SELECT n.*, k.status AS contact_status, k.phone, k.sms_consent, k.postal_address,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
-        EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
-                WHERE e.id = n.enrollment_id AND e.claim_id = n.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
+        EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email AND x.reason = 'complaint') AS complained
       FROM n LEFT JOIN contacts k ON k.id = n.contact_id
+    ), facts AS (
+      SELECT f0.*,
+        CASE WHEN f0.channel IN ('sms', 'mail') THEN f0.contact_status IN ('subscribed', 'unsubscribed', 'bounced') AND NOT f0.complained
+             WHEN f0.channel = 'action' THEN f0.contact_status IS NOT NULL AND f0.contact_status <> 'pending'
+             ELSE f0.contact_status = 'subscribed' AND NOT f0.suppressed END AS contact_allowed,
+        (f0.channel IS NOT DISTINCT FROM 'sms' AND (f0.phone IS NULL OR f0.sms_consent IS NULL
+          OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = f0.workspace_id AND y.phone = f0.phone)))
+        OR (f0.channel IS NOT DISTINCT FROM 'mail' AND f0.postal_address IS NULL) AS channel_blocked,
+        EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
+                WHERE e.id = f0.enrollment_id AND e.claim_id = f0.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
+      FROM facts0 f0
     ), nd AS (
       INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
       SELECT f.workspace_id, f.sequence_id, f.step_id, f.enrollment_id, f.due_at, 'publishing', f.attempt_id, f.at, f.at, 1, f.at, f.at
-      FROM facts f WHERE f.contact_status = 'subscribed' AND NOT f.suppressed AND f.enrollment_active AND NOT f.channel_blocked
+      FROM facts f WHERE f.contact_allowed AND f.enrollment_active AND NOT f.channel_blocked
       ON CONFLICT (enrollment_id, step_id) WHERE enrollment_id IS NOT NULL DO UPDATE SET attempt_id = excluded.attempt_id, claimed_at = excluded.claimed_at, sending_at = excluded.sending_at,
         attempts = deliveries.attempts + 1, state = 'publishing', version = deliveries.version + 1, updated_at = excluded.updated_at
         WHERE deliveries.state IN ('planned', 'queued', 'publishing')
@@ -314,14 +342,15 @@ export async function recordAndMark(db: DbOrTx, args: { record: SendRecord | nul
       'status', (SELECT contact_status FROM facts LIMIT 1), 'suppressed', (SELECT suppressed FROM facts LIMIT 1),
       'enrollmentActive', (SELECT enrollment_active FROM facts LIMIT 1),
       'channelBlocked', (SELECT channel_blocked FROM facts LIMIT 1),
+      'contactAllowed', (SELECT contact_allowed FROM facts LIMIT 1),
       'cfg', (SELECT v FROM cfg)
     )::text AS r`)
-  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; channelBlocked: boolean | null }
+  const out = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as { marked: string | null; hasNext: boolean; status: string | null; suppressed: boolean | null; enrollmentActive: boolean | null; channelBlocked: boolean | null; contactAllowed: boolean | null }
   if (!out.hasNext) return null
   if (out.marked) return { deliveryId: out.marked, alreadySettled: false }
-  const allowed = receivesMarketing(out) && out.enrollmentActive && !out.channelBlocked
+  const allowed = !!out.contactAllowed && out.enrollmentActive && !out.channelBlocked
   if (allowed) return { deliveryId: null, alreadySettled: true }
-  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, channelBlocked: !!out.channelBlocked } }
+  return { deliveryId: null, alreadySettled: false, blocked: { status: out.status, suppressed: !!out.suppressed, enrollmentActive: !!out.enrollmentActive, channelBlocked: !!out.channelBlocked, contactAllowed: !!out.contactAllowed } }
 }
 
 export type Settlement = {
@@ -333,19 +362,22 @@ export type Settlement = {
   endReason: string | null
   /** Steps passed without sending (condition false; an SMS step without phone or consent, with its `reason`): recorded as `skipped` deliveries. */
   skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string; reason?: string }>
+  /** A wait-until step began or goes on waiting since then (decision 096). Absent: kept while the enrollment stays at the same step, cleared when it moves or ends. */
+  waitingSince?: Date
 }
 
 /** Record every non-send outcome of a batch (defer, skip, end) in one statement. */
 export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[]; now: Date }): Promise<number> {
   if (args.items.length === 0) return 0
-  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason }))
+  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason, waiting_since: i.waitingSince ?? null }))
   const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id, reason: s.reason ?? null })))
   const result = await db.execute(sql`
     WITH x AS (
-      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text)
+      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text, waiting_since timestamptz)
     ), u AS (
       UPDATE enrollments e SET status = x.status, step_position = x.step_position, next_due_at = x.next_due_at,
         end_reason = COALESCE(x.end_reason, e.end_reason), ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE ${ts(args.now)} END,
+        waiting_since = CASE WHEN x.waiting_since IS NOT NULL THEN x.waiting_since WHEN x.status <> 'active' OR x.step_position <> e.step_position THEN NULL ELSE e.waiting_since END,
         claim_id = NULL, claimed_until = NULL, updated_at = ${ts(args.now)}
       FROM x WHERE e.id = x.id AND e.claim_id = x.claim_id AND e.status = 'active'
       RETURNING e.id
@@ -412,13 +444,13 @@ export async function dripStats(db: DbOrTx, args: { workspaceId: string; dripId:
   }
 }
 
-/** Steps passed without sending on the way to a send (condition false): `skipped` deliveries, one statement per batch. */
-export async function insertSkippedDeliveries(db: DbOrTx, args: { rows: Array<{ workspaceId: string; sequenceId: string; stepId: string; enrollmentId: string }>; now: Date }): Promise<void> {
+/** Steps passed without sending on the way to a send (condition false; a channel that cannot reach the contact, with its `reason`): `skipped` deliveries, one statement per batch. */
+export async function insertSkippedDeliveries(db: DbOrTx, args: { rows: Array<{ workspaceId: string; sequenceId: string; stepId: string; enrollmentId: string; reason?: string }>; now: Date }): Promise<void> {
   if (args.rows.length === 0) return
   await db.execute(sql`
-    INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, created_at, updated_at)
-    SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', ${ts(args.now)}, ${ts(args.now)}
-    FROM jsonb_to_recordset(${json(args.rows.map(snake))}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid)
+    INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, last_error, last_error_kind, created_at, updated_at)
+    SELECT s.workspace_id, s.sequence_id, s.step_id, s.enrollment_id, ${ts(args.now)}, 'skipped', s.reason, CASE WHEN s.reason IS NULL THEN NULL ELSE 'skipped' END, ${ts(args.now)}, ${ts(args.now)}
+    FROM jsonb_to_recordset(${json(args.rows.map((r) => snake({ ...r, reason: r.reason ?? null })))}) AS s(workspace_id uuid, sequence_id uuid, step_id uuid, enrollment_id uuid, reason text)
     ON CONFLICT DO NOTHING`)
 }
 
@@ -448,4 +480,19 @@ export async function countEnrollmentsBySource(db: DbOrTx, args: { workspaceId: 
     .from(enrollments)
     .where(and(eq(enrollments.workspaceId, args.workspaceId), eq(enrollments.sequenceId, args.dripId)))
     .groupBy(enrollments.source)
+}
+
+/**
+ * Something a wait-until step may be waiting for happened to this contact (an API event, an open or click,
+ * a field change): its waiting enrollments are due now, so the runner looks again at once instead of at
+ * the wait's timeout (decision 096).
+ */
+export async function wakeWaitingEnrollments(db: DbOrTx, args: { workspaceId: string; contactId: string; now: Date }): Promise<number> {
+  const rows = rowsOf(
+    await db.execute(sql`
+      UPDATE enrollments SET next_due_at = ${ts(args.now)}, updated_at = ${ts(args.now)}
+      WHERE workspace_id = ${args.workspaceId} AND contact_id = ${args.contactId} AND status = 'active' AND waiting_since IS NOT NULL AND next_due_at > ${ts(args.now)}
+      RETURNING id`),
+  )
+  return rows.length
 }

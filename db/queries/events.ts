@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray } from 'drizzle-orm'
+import { and, count, desc, eq, gte, inArray } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { contactEvents, contacts, deliveries, enrollments, type ContactEventType } from '../schema'
 
@@ -88,4 +88,13 @@ export async function listActivitySince(db: DbOrTx, args: { workspaceId: string;
         args.types ? inArray(contactEvents.type, args.types) : undefined,
       ),
     )
+}
+
+/** How many events of this type a contact has (soft bounces for "soft bounce N times" triggers). */
+export async function countContactEvents(db: DbOrTx, args: { workspaceId: string; contactId: string; type: ContactEventType }): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(contactEvents)
+    .where(and(eq(contactEvents.workspaceId, args.workspaceId), eq(contactEvents.contactId, args.contactId), eq(contactEvents.type, args.type)))
+  return Number(row?.n ?? 0)
 }

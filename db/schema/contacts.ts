@@ -88,8 +88,8 @@ export const customFieldDefinitions = pgTable(
   (t) => [uniqueIndex('custom_field_definitions_key_uq').on(t.workspaceId, t.key)],
 )
 
-/** `sms_reply`, `sms_opted_out`, `sms_opted_in`: inbound texts (decision 081). */
-export const CONTACT_EVENT_TYPES = ['event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed', 'sms_reply', 'sms_opted_out', 'sms_opted_in'] as const
+/** `sms_reply`, `sms_opted_out`, `sms_opted_in`: inbound texts (decision 081). `soft_bounced`: a DSN's temporary failure (decision 096). */
+export const CONTACT_EVENT_TYPES = ['event', 'sent', 'opened', 'clicked', 'bounced', 'soft_bounced', 'complained', 'unsubscribed', 'sms_reply', 'sms_opted_out', 'sms_opted_in'] as const
 export type ContactEventType = (typeof CONTACT_EVENT_TYPES)[number]
 
 /** Something a contact did or that happened to them: API events, email activity. Drives triggers, conditions and score. */

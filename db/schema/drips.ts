@@ -39,6 +39,8 @@ export const enrollments = pgTable(
     claimId: uuid('claim_id'),
     claimedUntil: instant('claimed_until'),
     lastSentAt: instant('last_sent_at'),
+    /** When the enrollment began waiting at its current step (a wait-until action, decision 096); null otherwise. */
+    waitingSince: instant('waiting_since'),
     /** Why it ended (goal event name, condition, suppression…). */
     endReason: text('end_reason'),
     startedAt: instant('started_at').notNull(),

@@ -5,9 +5,27 @@
  */
 import { z } from 'zod'
 import { isStorableText } from '../email/contact'
+import { IsoDurationSchema } from '../timing/input'
 
 const Storable = { error: 'must not contain NUL characters or unpaired surrogates' }
 const Key = z.string().trim().min(1, { error: 'must not be empty' }).max(100).refine(isStorableText, Storable)
+
+/** What a wait-until step waits for (decision 096): an API event, an open / click of this enrollment's emails (of one step), or a contact's date field. */
+export const WaitUntilSchema = z.discriminatedUnion('kind', [
+  /** An API event with this name since the enrollment began (a purchase, a booked demo). */
+  z.strictObject({ kind: z.literal('event'), event: Key }),
+  /** An open or click of this enrollment's emails (of step `step`, 0-based, when given). */
+  z.strictObject({ kind: z.literal('email'), activity: z.enum(['opened', 'clicked'], { error: 'activity must be opened or clicked' }), step: z.number().int().min(0).max(99).optional() }),
+  /** The instant of a contact's date field at `time` in the contact's zone (an empty or past date goes on at once). */
+  z.strictObject({
+    kind: z.literal('date'),
+    field: Key,
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a 24-hour time like 09:00' }).default('09:00'),
+  }),
+])
+export type WaitUntil = z.infer<typeof WaitUntilSchema>
+
+const Line = (max: number) => z.string().trim().min(1, { error: 'must not be empty' }).max(max).refine((s) => !/[\r\n]/.test(s), { error: 'must be one line' }).refine(isStorableText, Storable)
 
 export const DripActionSchema = z.discriminatedUnion('type', [
   /** Set a custom field, or add to / take from a number field. */
@@ -30,6 +48,15 @@ export const DripActionSchema = z.discriminatedUnion('type', [
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
       .max(2000),
   }),
+  /** Hold the enrollment until `until` happens, at most `timeout` (ISO 8601) after the wait began; then go on either way. */
+  z.strictObject({ type: z.literal('wait_until'), until: WaitUntilSchema, timeout: IsoDurationSchema('timeout') }),
+  /** Email a member of the workspace (`userId`) through the workspace's sender; subject and text take the contact's merge fields. */
+  z.strictObject({
+    type: z.literal('notify'),
+    userId: z.uuid({ error: 'must be a member of the workspace' }),
+    subject: Line(300),
+    text: z.string().max(5000).refine((t) => t.trim().length > 0, { error: 'write the message' }).refine(isStorableText, Storable),
+  }),
 ])
 export type DripAction = z.infer<typeof DripActionSchema>
 export type DripActionInput = z.input<typeof DripActionSchema>
@@ -51,6 +78,21 @@ export function describeAction(a: DripAction): string {
       return 'Action: remove from another drip'
     case 'webhook':
       return `Webhook → ${a.url}`
+    case 'wait_until':
+      return `Wait until ${describeWait(a.until)} (at most ${a.timeout})`
+    case 'notify':
+      return `Notify a teammate: ${a.subject}`
+  }
+}
+
+function describeWait(w: WaitUntil): string {
+  switch (w.kind) {
+    case 'event':
+      return `event “${w.event}”`
+    case 'email':
+      return `${w.activity === 'clicked' ? 'a click' : 'an open'}${w.step === undefined ? '' : ` of step ${w.step + 1}`}`
+    case 'date':
+      return `“${w.field}” at ${w.time}`
   }
 }
 

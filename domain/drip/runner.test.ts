@@ -100,3 +100,31 @@ describe('DripInputSchema', () => {
     expect(DripInputSchema.safeParse({ name: 'x\u0000', steps: [{ subject: 'a', markdown: 'b' }] }).success).toBe(false)
   })
 })
+
+describe('decideDue across channels (decision 096)', () => {
+  const unsubscribed = (over: Partial<DueEnrollment> = {}) => enrollment({ mailable: false, suppressed: true, contact: { ...enrollment().contact, status: 'unsubscribed' }, ...over })
+  const sms = (position: number, settings: Partial<StepDef['settings']> = {}): StepDef => ({ ...step(position, settings), channel: 'sms' })
+  it('skips an email step the contact can no longer receive, with the reason, and sends the text after it', () => {
+    expect(decideDue({ drip: drip(), steps: [step(0), sms(1)], enrollment: unsubscribed(), now, cap: null, segments })).toEqual({ action: 'send', position: 1, skipped: [0], reasons: { 0: 'email: contact unsubscribed' } })
+    const bounced = unsubscribed({ contact: { ...enrollment().contact, status: 'bounced' } })
+    expect(decideDue({ drip: drip(), steps: [step(0), { ...step(1), channel: 'mail' }], enrollment: bounced, now, cap: null, segments })).toMatchObject({ action: 'send', position: 1, reasons: { 0: 'email: address bounced' } })
+  })
+  it('ends as before when only email steps remain, and on every channel for a complaint (but an action still runs)', () => {
+    expect(decideDue({ drip: drip(), steps: [sms(0), step(1)], enrollment: unsubscribed({ stepPosition: 1 }), now, cap: null, segments })).toMatchObject({ action: 'end', status: 'unsubscribed' })
+    const complained = unsubscribed({ complained: true, contact: { ...enrollment().contact, status: 'complained' } })
+    expect(decideDue({ drip: drip(), steps: [step(0), sms(1)], enrollment: complained, now, cap: null, segments })).toMatchObject({ action: 'end', status: 'unsubscribed' })
+    expect(decideDue({ drip: drip(), steps: [sms(0), { ...step(1), channel: 'action' }], enrollment: complained, now, cap: null, segments })).toEqual({ action: 'send', position: 1, skipped: [0], reasons: { 0: 'contact complained (spam)' } })
+    const pending = enrollment({ mailable: false, contact: { ...enrollment().contact, status: 'pending' } })
+    expect(decideDue({ drip: drip(), steps: [sms(0)], enrollment: pending, now, cap: null, segments })).toMatchObject({ action: 'end', status: 'exited' })
+  })
+  it('a skipped email step’s successor waits its own delay from the skip', () => {
+    expect(decideDue({ drip: drip(), steps: [step(0), sms(1, { delay: 'PT2H' })], enrollment: unsubscribed(), now, cap: null, segments })).toEqual({
+      action: 'defer',
+      position: 1,
+      at: new Date('2026-11-02T10:00:00Z'),
+      skipped: [0],
+      reason: 'next step after a skip',
+      reasons: { 0: 'email: contact unsubscribed' },
+    })
+  })
+})

@@ -5,12 +5,15 @@
 import { checkFrequencyCap } from '../email/frequency'
 import { matchesSegment, type ContactFacts } from '../email/segment'
 import type { FrequencyCap, SegmentRule } from '../email/types'
+import { reachableOn, unreachableReason, type StepChannel } from '../email/contact'
 import { firstAllowedInstant, nextDripSendAt, type QuietHours, type SendWindow } from '../timing/drip'
 import { civil, DAY, daysInMonth, instantToWall, isValidTimeZone, parseLocal, wallToInstant } from '../timing/zone'
 import type { DripCondition, DripSettings, DripStepSettings, EnrollmentStatus } from './schema'
+import type { WaitUntil } from './actions'
 
 export type DripDef = { id: string; status: string; timezone: string; settings: DripSettings }
-export type StepDef = { id: string; position: number; settings: DripStepSettings }
+/** `channel`: what the step does (absent: email); a step whose channel cannot reach the contact is skipped (decision 096). */
+export type StepDef = { id: string; position: number; settings: DripStepSettings; channel?: StepChannel; /** A wait-until action step's wait (decision 096). */ wait?: { until: WaitUntil; timeout: string } }
 
 export type Activity = { type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }
 
@@ -50,18 +53,25 @@ export type DueEnrollment = {
   /** The contact may be mailed (subscribed and not suppressed) as of the claim. */
   mailable: boolean
   suppressed: boolean
+  /** The address is suppressed for a spam complaint (closes every channel, not only email). */
+  complained?: boolean
+  /** When the enrollment began waiting at its current (wait-until) step; null: not waiting. */
+  waitingSince?: Date | null
   /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
   recentSends: Date[]
   activity: Activity[]
 }
 
+/** Why steps were skipped on purpose, by position (a step its channel cannot reach: "email: contact unsubscribed"); absent when none. */
+type SkipReasons = { reasons?: Record<number, string> }
+
 export type Decision =
-  /** Send step `position` now. */
-  | { action: 'send'; position: number; skipped: number[] }
-  /** Not now: look again at `at` (cap, window); `position` may have moved past skipped steps. */
-  | { action: 'defer'; position: number; at: Date; skipped: number[]; reason: string }
+  /** Send step `position` now (a wait-until step: its wait is over; `note` says it timed out). */
+  | ({ action: 'send'; position: number; skipped: number[]; note?: string } & SkipReasons)
+  /** Not now: look again at `at` (cap, window, a wait); `position` may have moved past skipped steps. `waitingSince`: a wait-until step began (or goes on) waiting. */
+  | ({ action: 'defer'; position: number; at: Date; skipped: number[]; reason: string; waitingSince?: Date } & SkipReasons)
   /** The enrollment ends. */
-  | { action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number }
+  | ({ action: 'end'; status: Exclude<EnrollmentStatus, 'active'>; reason: string; skipped: number[]; position: number } & SkipReasons)
 
 export type SegmentLookup = (segmentId: string) => SegmentRule | undefined
 
@@ -114,42 +124,96 @@ export function decideDue(args: {
     const goal = enrollment.activity.find((a) => a.type === 'event' && a.name && goals.includes(a.name) && a.occurredAt.getTime() >= enrollment.startedAt.getTime())
     if (goal) return { action: 'end', status: 'goal_reached', reason: `goal: ${goal.name}`, skipped, position: enrollment.stepPosition }
   }
-  // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
-  if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }
-  if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
-    return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
+  // Channels (decision 096): an email unsubscribe or bounce closes email only, so the enrollment goes on
+  // while a later step can still reach the contact (a text, a postcard, an action); its email steps are
+  // skipped with the reason. When none can, it ends as before.
+  const facts = { status: enrollment.contact.status, suppressed: enrollment.suppressed, complained: enrollment.complained ?? false }
+  const channelOf = (s: StepDef): StepChannel => s.channel ?? 'email'
+  const goesOn = steps.some((s) => s.position >= enrollment.stepPosition && reachableOn(channelOf(s), facts))
+  if (!enrollment.mailable && !goesOn) {
+    // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
+    if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }
+    if (enrollment.suppressed || enrollment.contact.status === 'unsubscribed') {
+      return { action: 'end', status: 'unsubscribed', reason: enrollment.suppressed ? 'suppressed' : 'contact unsubscribed', skipped, position: enrollment.stepPosition }
+    }
+    return { action: 'end', status: 'exited', reason: `contact is ${enrollment.contact.status}`, skipped, position: enrollment.stepPosition }
   }
-  if (!enrollment.mailable) return { action: 'end', status: 'exited', reason: `contact is ${enrollment.contact.status}`, skipped, position: enrollment.stepPosition }
+  const reasons: Record<number, string> = {}
+  const withReasons = <D extends Decision>(d: D): D => (Object.keys(reasons).length ? { ...d, reasons } : d)
   let position = enrollment.stepPosition
   for (;;) {
     const step = steps.find((s) => s.position === position)
-    if (!step) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+    if (!step) return withReasons({ action: 'end', status: 'completed', reason: 'all steps done', skipped, position })
+    const unreachable = unreachableReason(channelOf(step), facts)
     const condition = step.settings.condition
-    if (condition && !conditionHolds({ condition, enrollment, steps, now, segments: args.segments })) {
-      const onFalse = step.settings.onFalse ?? 'skip'
-      if (onFalse === 'exit') return { action: 'end', status: 'exited', reason: `condition of step ${position + 1}`, skipped, position }
+    if (unreachable || (condition && !conditionHolds({ condition, enrollment, steps, now, segments: args.segments }))) {
+      const onFalse = unreachable ? 'skip' : (step.settings.onFalse ?? 'skip')
+      if (onFalse === 'exit') return withReasons({ action: 'end', status: 'exited', reason: `condition of step ${position + 1}`, skipped, position })
       skipped.push(position)
+      if (unreachable) reasons[position] = unreachable
       const next = onFalse === 'skip' ? position + 1 : onFalse.goto
       for (let p = position + 1; p < next; p++) skipped.push(p)
       position = next
       const nextStep = steps.find((s) => s.position === position)
-      if (!nextStep) return { action: 'end', status: 'completed', reason: 'all steps done', skipped, position }
+      if (!nextStep) return withReasons({ action: 'end', status: 'completed', reason: 'all steps done', skipped, position })
       // The next step's delay counts from now (the skip); P0D steps go straight on.
       const due = stepDueAt({ drip, step: nextStep, contactTimezone: enrollment.contact.timezone, enrolledAt: enrollment.startedAt, previousAt: now })
-      if (due.getTime() > now.getTime()) return { action: 'defer', position, at: due, skipped, reason: 'next step after a skip' }
+      if (due.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: due, skipped, reason: 'next step after a skip' })
       continue
     }
-    // A late runner (worker down) may find the step due outside its window: wait for the window.
     const zone = zoneFor(drip, enrollment.contact.timezone)
+    let note: string | undefined
+    if (step.wait) {
+      const since = enrollment.waitingSince ?? now
+      const wait = waitOutcome({ wait: step.wait, enrollment, steps, since, now, zone })
+      if (wait.state === 'waiting') return withReasons({ action: 'defer', position, at: wait.until, skipped, reason: 'waiting', waitingSince: since })
+      if (wait.state === 'timed_out') note = `timed out after ${step.wait.timeout}`
+    }
+    // A late runner (worker down) may find the step due outside its window: wait for the window.
     const allowed = firstAllowedInstant(now, rulesFor(drip, step, zone))
-    if (allowed.getTime() > now.getTime()) return { action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' }
+    if (allowed.getTime() > now.getTime()) return withReasons({ action: 'defer', position, at: allowed, skipped, reason: 'outside the send window' })
     const cap = checkFrequencyCap({ cap: args.cap, sentAt: enrollment.recentSends, now })
     if (!cap.allowed) {
       const at = firstAllowedInstant(cap.nextAllowedAt, rulesFor(drip, step, zone))
-      return { action: 'defer', position, at, skipped, reason: 'frequency cap' }
+      return withReasons({ action: 'defer', position, at, skipped, reason: 'frequency cap' })
     }
-    return { action: 'send', position, skipped }
+    return withReasons(note ? { action: 'send', position, skipped, note } : { action: 'send', position, skipped })
   }
+}
+
+/**
+ * A wait-until step (decision 096): met when the event (since the enrollment began), an open / click of
+ * this enrollment's emails, or the contact's date (at its time in the contact's zone; empty, invalid or
+ * past: at once) came; timed out `timeout` after the wait began; else waiting until the earlier of the
+ * date and the timeout (events and clicks wake the enrollment sooner: core/drips/activity-triggers.server.ts).
+ */
+export function waitOutcome(args: { wait: NonNullable<StepDef['wait']>; enrollment: DueEnrollment; steps: StepDef[]; since: Date; now: Date; zone: string }):
+  | { state: 'met' }
+  | { state: 'timed_out' }
+  | { state: 'waiting'; until: Date } {
+  const { wait, enrollment, now } = args
+  const u = wait.until
+  let until = nextDripSendAt({ timezone: args.zone, anchor: args.since, offset: wait.timeout })
+  switch (u.kind) {
+    case 'event':
+      if (enrollment.activity.some((a) => a.type === 'event' && a.name === u.event && a.occurredAt.getTime() >= enrollment.startedAt.getTime() && a.occurredAt.getTime() <= now.getTime())) return { state: 'met' }
+      break
+    case 'email': {
+      const stepId = u.step === undefined ? undefined : args.steps.find((s) => s.position === u.step)?.id
+      if (enrollment.activity.some((a) => a.type === u.activity && a.enrollmentId === enrollment.id && (u.step === undefined || a.stepId === stepId))) return { state: 'met' }
+      break
+    }
+    case 'date': {
+      const value = enrollment.contact.fields[u.field]
+      const wall = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseLocal(`${value}T${u.time}`) : undefined
+      if (wall === undefined) return { state: 'met' }
+      const at = new Date(wallToInstant(args.zone, wall).at)
+      if (at.getTime() <= now.getTime()) return { state: 'met' }
+      if (at.getTime() < until.getTime()) until = at
+      break
+    }
+  }
+  return until.getTime() <= now.getTime() ? { state: 'timed_out' } : { state: 'waiting', until }
 }
 
 /** After sending step `position` at `sentAt`: the enrollment's next position and due time, or completion. */

@@ -21,8 +21,12 @@ export type ReentryPolicy = (typeof REENTRY_POLICIES)[number]
 const Storable = { error: 'must not contain NUL characters or unpaired surrogates' }
 const Name = z.string().trim().min(1, { error: 'must not be empty' }).max(100).refine(isStorableText, Storable)
 
-export const EMAIL_ACTIVITIES = ['opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+/** `bounced` is a hard bounce (the address is suppressed); `soft_bounced` a temporary failure reported by a DSN (decision 096). */
+export const EMAIL_ACTIVITIES = ['opened', 'clicked', 'bounced', 'soft_bounced', 'complained', 'unsubscribed'] as const
 export type EmailActivity = (typeof EMAIL_ACTIVITIES)[number]
+
+/** A custom field's key as a trigger names it (a lifecycle stage is a custom field such as `lifecycle_stage`). */
+const FieldKey = z.string().trim().regex(/^[a-z][a-z0-9_]{0,39}$/, { error: 'must be a custom field key (a–z, 0–9 and _)' })
 
 /** What enrolls a contact. `manual` drips take only manual/CSV/API enrollments (every drip accepts those). */
 export const DripTriggerSchema = z.discriminatedUnion('kind', [
@@ -39,13 +43,27 @@ export const DripTriggerSchema = z.discriminatedUnion('kind', [
   }),
   /** A contact newly matching this segment (evaluated periodically). */
   z.strictObject({ kind: z.literal('segment'), segmentId: z.uuid({ error: 'must be a segment id' }) }),
-  /** Email activity (decision 079): an open / click of any email, or of drip `dripId` (optionally its step `step`, 0-based; for clicks optionally link `url`). */
+  /**
+   * Email activity (decisions 079, 096): an open / click / hard bounce / soft bounce / spam complaint /
+   * unsubscribe of any email, or of drip `dripId` (optionally its step `step`, 0-based; for clicks
+   * optionally link `url`). A soft-bounce trigger with `times` enrolls at the contact's `times`-th soft bounce.
+   */
   z.strictObject({
     kind: z.literal('email_activity'),
     activity: z.enum(EMAIL_ACTIVITIES, { error: `activity must be one of ${EMAIL_ACTIVITIES.join(', ')}` }),
     dripId: z.uuid({ error: 'must be a drip id' }).optional(),
     step: z.number().int().min(0).max(99).optional(),
     url: z.url({ error: 'must be a URL' }).max(2000).optional(),
+    times: z.number({ error: 'must be a number' }).int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(20, { error: 'must be at most 20' }).optional(),
+  }),
+  /**
+   * A custom field changed (decision 096): to the value `to`, or to any value when `to` is absent (a
+   * cleared field enrolls nobody). Fired by the contacts API and set-field action steps.
+   */
+  z.strictObject({
+    kind: z.literal('field_changed'),
+    field: FieldKey,
+    to: z.union([z.string().trim().min(1, { error: 'must not be empty' }).max(1000).refine(isStorableText, Storable), z.number().finite()], { error: 'must be text or a number' }).optional(),
   }),
   /** An SMS reply (decision 081): any reply, or one that is exactly `keyword` (one word, any case). STOP, START and HELP words are the carriers'. */
   z.strictObject({
@@ -78,7 +96,9 @@ export function triggerIdentity(t: DripTrigger): string {
     case 'segment':
       return `segment:${t.segmentId}`
     case 'email_activity':
-      return `email_activity:${t.activity}:${t.dripId ?? '*'}:${t.step ?? '*'}:${t.url ?? '*'}`
+      return `email_activity:${t.activity}:${t.dripId ?? '*'}:${t.step ?? '*'}:${t.url ?? '*'}${t.times === undefined ? '' : `:${t.times}`}`
+    case 'field_changed':
+      return `field_changed:${t.field}:${t.to === undefined ? '*' : String(t.to)}`
     case 'sms_reply':
       return `sms_reply:${t.keyword ?? '*'}`
   }
@@ -115,6 +135,12 @@ export const DripTriggersSchema = z
     triggers.forEach((t, i) => {
       if (t.kind === 'manual' && triggers.length > 1) {
         ctx.addIssue({ code: 'custom', path: [i, 'kind'], message: 'manual cannot be combined with other triggers: every drip takes manual, CSV and API enrollments anyway' })
+      }
+      if (t.kind === 'email_activity' && t.times !== undefined && t.activity !== 'soft_bounced') {
+        ctx.addIssue({ code: 'custom', path: [i, 'times'], message: 'only a soft-bounce trigger counts times' })
+      }
+      if (t.kind === 'email_activity' && t.url !== undefined && t.activity !== 'clicked') {
+        ctx.addIssue({ code: 'custom', path: [i, 'url'], message: 'only a click trigger names a link' })
       }
       const first = seen.get(triggerIdentity(t))
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `the same trigger as trigger ${first + 1}` })

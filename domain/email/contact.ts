@@ -172,3 +172,33 @@ export function isStorableJson(value: unknown): boolean {
 export function receivesMarketing(contact: { status: string | null; suppressed: boolean | null }): boolean {
   return contact.status === 'subscribed' && !contact.suppressed
 }
+
+/** What a drip step does: send on a channel, or act on the contact (tag, score, webhook, notify) without messaging them. */
+export type StepChannel = 'email' | 'sms' | 'mail' | 'action'
+
+export type ReachFacts = { status: string | null; suppressed: boolean | null; /** The address is suppressed for a spam complaint. */ complained?: boolean | null }
+
+/**
+ * Whether a drip step on `channel` may reach a contact (decision 096). Email: `receivesMarketing`. SMS and
+ * direct mail have their own consent and opt-out (SMS consent and the STOP list; a postal address), so an
+ * email unsubscribe or a hard bounce closes email only; a spam complaint closes every channel; a contact
+ * who has not confirmed (`pending`) is reached on none. Action steps message nobody: any contact but a
+ * pending one (a complaint may start a drip that tags the contact or tells a teammate).
+ */
+export function reachableOn(channel: StepChannel, c: ReachFacts): boolean {
+  if (channel === 'email') return receivesMarketing(c)
+  if (c.status === null || c.status === 'pending') return false
+  if (channel === 'action') return true
+  return c.status !== 'complained' && !c.complained
+}
+
+/** Why a step on `channel` is skipped for this contact (recorded on its skipped delivery), or null when it reaches them. */
+export function unreachableReason(channel: StepChannel, c: ReachFacts): string | null {
+  if (reachableOn(channel, c)) return null
+  if (c.status === 'complained' || c.complained) return 'contact complained (spam)'
+  if (c.status === 'pending') return 'contact has not confirmed'
+  if (channel !== 'email') return `contact is ${c.status}`
+  if (c.status === 'bounced') return 'email: address bounced'
+  if (c.status === 'unsubscribed') return 'email: contact unsubscribed'
+  return c.suppressed ? 'email: address suppressed' : `email: contact is ${c.status}`
+}

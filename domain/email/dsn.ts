@@ -32,6 +32,11 @@ export function parseDsn(text: string): DsnRecipient[] {
   return recipients
 }
 
+/** A soft bounce: delivery failed or was delayed for a temporary reason (not a hard bounce, not a success). */
+export function isSoftBounce(r: DsnRecipient): boolean {
+  return !r.hard && (r.action === 'failed' || r.action === 'delayed')
+}
+
 /** A hard bounce from an SMTP reply: a 5xx code (an enhanced 5.x.x status, when given, must agree). */
 export function isHardBounceReply(args: { responseCode?: number; response?: string }): boolean {
   if (!args.responseCode || args.responseCode < 500 || args.responseCode > 599) return false

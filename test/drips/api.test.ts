@@ -1,6 +1,8 @@
 import { eq, sql } from 'drizzle-orm'
 import { createEmailConnector } from '../../connectors/email/index'
 import { insertContact } from '../../db/queries/contacts'
+import { defineCustomField } from '../../core/contacts.server'
+import { listMembers } from '../../db/queries/workspaces'
 import { emailSettings } from '../../db/schema'
 import { dripRunnerDeps, runDripPass } from '../../core/drips/runner.server'
 import { linkIn, startEmailApp, type EmailTestApp } from '../email/setup'
@@ -103,6 +105,35 @@ describe('drips API', () => {
     expect((await listed()).get(journey.id)!.totals).toMatchObject({ sent: 1, sentLast7Days: 0 })
     await db().execute(sql`UPDATE deliveries SET published_at = published_at + interval '8 days' WHERE sequence_id = ${journey.id}`)
     expect((await t.api('DELETE', `/api/v1/drips/${draft.id}`)).status).toBe(204)
+  })
+
+  it('behaviour triggers through the API: 400 naming the trigger field; a PATCH changing lifecycle_stage enrolls (decision 096)', async () => {
+    await defineCustomField(t.app.services, { workspaceId: t.workspaceId, key: 'lifecycle_stage', label: 'Lifecycle stage', type: 'text' })
+    const bad = async (triggers: unknown[]) => {
+      const r = await t.api('POST', '/api/v1/drips', { name: 'Stage', triggers, steps: [{ subject: 's', markdown: 'm' }] })
+      return { status: r.status, field: (await r.json()).error?.field }
+    }
+    expect(await bad([{ kind: 'field_changed', field: 'stage' }])).toEqual({ status: 400, field: 'triggers.0.field' })
+    expect(await bad([{ kind: 'field_changed', field: 'lifecycle_stage', to: 4 }])).toEqual({ status: 400, field: 'triggers.0.to' })
+    expect(await bad([{ kind: 'email_activity', activity: 'opened', times: 2 }])).toEqual({ status: 400, field: 'triggers.0.times' })
+    const created = await (await t.api('POST', '/api/v1/drips', { name: 'Customers', triggers: [{ kind: 'field_changed', field: 'lifecycle_stage', to: 'customer' }, { kind: 'email_activity', activity: 'soft_bounced', times: 3 }], steps: [{ subject: 'Welcome, customer', markdown: 'm', delay: 'P1D' }] })).json()
+    expect((await t.api('POST', `/api/v1/drips/${created.id}/activate`)).status).toBe(200)
+    const contact = await insertContact(db(), { workspaceId: t.workspaceId, email: 'stage@example.com', at: t.app.services.clock.now() })
+    const patched = await t.api('PATCH', `/api/v1/contacts/${contact.id}`, { fields: { lifecycle_stage: 'customer' } })
+    expect(patched.status).toBe(200)
+    const enrollments = (await (await t.api('GET', `/api/v1/drips/${created.id}/enrollments`)).json()).enrollments as Array<{ contactId: string; source: string }>
+    expect(enrollments).toMatchObject([{ contactId: contact.id, source: 'field_changed:lifecycle_stage:customer' }])
+    // The builder renders each trigger's and step's own fields (wait-until, notify).
+    const [owner] = await listMembers(db(), { workspaceId: t.workspaceId })
+    const steps = [
+      { subject: 'Hi', markdown: 'm' },
+      { kind: 'action', action: { type: 'wait_until', until: { kind: 'event', event: 'purchase' }, timeout: 'P3D' } },
+      { kind: 'action', action: { type: 'notify', userId: owner!.userId, subject: 'Lead {{ contact.email }}', text: 'Call them' } },
+    ]
+    const waits = await t.api('POST', '/api/v1/drips', { name: 'Waits', triggers: [{ kind: 'field_changed', field: 'lifecycle_stage' }], steps })
+    expect(waits.status).toBe(201)
+    const html = await (await t.browser.get(`/app/drips/${(await waits.json()).id}`)).text()
+    for (const name of ['triggers.0.field', 'triggers.0.to', 'steps.1.actionEvent', 'steps.1.actionTimeoutAmount', 'steps.2.actionUserId', 'steps.2.actionSubject', 'steps.2.actionText']) expect(html).toContain(`name="${name}"`)
   })
 
   it('POST /drips/{id}/enrollments: by id or email, idempotent, 4xx naming the field; events enroll and goals end', async () => {

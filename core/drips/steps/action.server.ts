@@ -15,7 +15,7 @@ export async function runAction(deps: DripRunnerDeps, args: { item: Omit<SendIte
   const attemptId = randomUUID()
   const mark = await recordAndMark(db, {
     record: null,
-    mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at: clock.now() },
+    mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at: clock.now(), channel: 'action' },
   })
   const skipped = skippedStepRefs(item.drip, item.skipped)
   const advance = afterSend({ drip: toDripDef(item.drip), steps: toStepDefs(item.drip), position: item.position, sentAt: clock.now(), enrolledAt: e.startedAt, contactTimezone: e.contact.timezone })
@@ -30,9 +30,9 @@ export async function runAction(deps: DripRunnerDeps, args: { item: Omit<SendIte
     } else report.blocked++
     return
   }
-  const actionItem: ActionItem = { enrollment: e, drip: item.drip, position: item.position, halfLifeDays: item.sender.settings.scoreHalfLifeDays ?? null }
+  const actionItem: ActionItem = { enrollment: e, drip: item.drip, position: item.position, halfLifeDays: item.sender.settings.scoreHalfLifeDays ?? null, note: item.note, sender: item.sender }
   const outcome = await runActionStep(
-    { db, clock, webhook: deps.webhook ?? { fetch: webhookGuard().fetch } },
+    { db, clock, webhook: deps.webhook ?? { fetch: webhookGuard().fetch }, email: deps.email },
     {
       item: actionItem,
       attemptId,

@@ -3,6 +3,7 @@ import { insertContactEvent } from '../../../db/queries/events'
 import { suppressAddress } from '../../../db/queries/suppression'
 import { campaignSlug, stepContent } from '../../../domain/links/utm'
 import { emailBounces, emailsSent } from '../../metrics.server'
+import { onEmailActivity } from '../activity-triggers.server'
 import type { SendStepKind } from './types'
 
 /** The email step (the default kind): composed with tracked links, sent through the workspace's sender; a hard bounce suppresses the address. */
@@ -34,10 +35,12 @@ export const emailStep: SendStepKind = {
     if (!isEmailBounce(error)) return
     const e = item.enrollment
     const step = item.drip.steps[item.position]!
-    await deps.db.transaction(async (tx) => {
+    const event = await deps.db.transaction(async (tx) => {
       await suppressAddress(tx, { workspaceId: e.workspaceId, email: e.contact.email, reason: 'hard_bounce', detail: error.smtpResponse, at })
-      await insertContactEvent(tx, { workspaceId: e.workspaceId, contactId: e.contactId, type: 'bounced', properties: { source: 'smtp', response: error.smtpResponse }, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id, occurredAt: at })
+      return insertContactEvent(tx, { workspaceId: e.workspaceId, contactId: e.contactId, type: 'bounced', properties: { source: 'smtp', response: error.smtpResponse }, sequenceId: e.sequenceId, enrollmentId: e.id, stepId: step.id, occurredAt: at })
     })
     emailBounces.inc({ source: 'smtp' })
+    // The bounce triggers (decision 096), once committed.
+    if (event) await onEmailActivity({ database: { db: deps.db }, clock: deps.clock }, { workspaceId: e.workspaceId, contactId: e.contactId, activities: [{ activity: 'bounced', eventId: event.id, sequenceId: e.sequenceId, stepId: step.id }] })
   },
 }

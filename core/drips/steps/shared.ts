@@ -1,5 +1,6 @@
 import type { DripWithSteps } from '../../../db/queries/drips'
 import type { DripDef, StepDef } from '../../../domain/drip/runner'
+import type { StepChannel } from '../../../domain/email/contact'
 
 /** Small conversions the runner and its step kinds share. */
 
@@ -8,10 +9,18 @@ export function toDripDef(d: DripWithSteps): DripDef {
 }
 
 export function toStepDefs(d: DripWithSteps): StepDef[] {
-  return d.steps.map((s) => ({ id: s.id, position: s.position, settings: s.settings }))
+  return d.steps.map((s) => {
+    const a = s.content.action
+    return { id: s.id, position: s.position, settings: s.settings, channel: stepChannel(s), ...(a?.type === 'wait_until' ? { wait: { until: a.until, timeout: a.timeout } } : {}) }
+  })
 }
 
-/** The steps at `positions` as the skipped-delivery rows name them (`reason` for a step skipped on purpose). */
-export function skippedStepRefs(d: DripWithSteps, positions: number[]): Array<{ workspaceId: string; sequenceId: string; stepId: string }> {
-  return positions.flatMap((p) => (d.steps[p] ? [{ workspaceId: d.drip.workspaceId, sequenceId: d.drip.id, stepId: d.steps[p]!.id }] : []))
+/** What a stored step does: an action, a text, a piece of mail, or (the default) an email. */
+export function stepChannel(s: Pick<DripWithSteps['steps'][number], 'content'>): StepChannel {
+  return s.content.action ? 'action' : s.content.sms ? 'sms' : s.content.mail ? 'mail' : 'email'
+}
+
+/** The steps at `positions` as the skipped-delivery rows name them (`reasons`: why a step was skipped on purpose, by position). */
+export function skippedStepRefs(d: DripWithSteps, positions: number[], reasons?: Record<number, string>): Array<{ workspaceId: string; sequenceId: string; stepId: string; reason?: string }> {
+  return positions.flatMap((p) => (d.steps[p] ? [{ workspaceId: d.drip.workspaceId, sequenceId: d.drip.id, stepId: d.steps[p]!.id, ...(reasons?.[p] ? { reason: reasons[p] } : {}) }] : []))
 }

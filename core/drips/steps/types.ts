@@ -67,6 +67,10 @@ export type SendItem = {
   drip: DripWithSteps
   position: number
   skipped: number[]
+  /** Why steps in `skipped` were skipped on purpose, by position (decision 096). */
+  skipReasons?: Record<number, string>
+  /** A wait-until step whose wait timed out: recorded on its delivery. */
+  note?: string
   sender: EmailSender
   channel: PreparedChannel
 }

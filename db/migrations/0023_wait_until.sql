@@ -1,0 +1,1 @@
+ALTER TABLE "enrollments" ADD COLUMN "waiting_since" timestamp with time zone;
