@@ -1,6 +1,7 @@
 import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
+import { createFacebookConnector, type FacebookConnectorConfig } from './facebook/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createLinkedInConnector, type LinkedInConnectorConfig } from './linkedin/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
@@ -27,6 +28,7 @@ export type ConnectorConfigs = {
   threads: ThreadsConnectorConfig
   pinterest: PinterestConnectorConfig
   reddit: RedditConnectorConfig
+  facebook: FacebookConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
@@ -50,6 +52,7 @@ export const connectorFactories = {
   threads: (config: ThreadsConnectorConfig) => createThreadsConnector(config),
   pinterest: (config: PinterestConnectorConfig) => createPinterestConnector(config),
   reddit: (config: RedditConnectorConfig) => createRedditConnector(config),
+  facebook: (config: FacebookConnectorConfig) => createFacebookConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
   mail: (config: MailConnectorConfig) => createMailConnector(config),
