@@ -2,6 +2,7 @@ import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
 import { createFacebookConnector, type FacebookConnectorConfig } from './facebook/index'
+import { createInstagramConnector, type InstagramConnectorConfig } from './instagram/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createLinkedInConnector, type LinkedInConnectorConfig } from './linkedin/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
@@ -29,6 +30,7 @@ export type ConnectorConfigs = {
   pinterest: PinterestConnectorConfig
   reddit: RedditConnectorConfig
   facebook: FacebookConnectorConfig
+  instagram: InstagramConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
@@ -53,6 +55,7 @@ export const connectorFactories = {
   pinterest: (config: PinterestConnectorConfig) => createPinterestConnector(config),
   reddit: (config: RedditConnectorConfig) => createRedditConnector(config),
   facebook: (config: FacebookConnectorConfig) => createFacebookConnector(config),
+  instagram: (config: InstagramConnectorConfig) => createInstagramConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
   mail: (config: MailConnectorConfig) => createMailConnector(config),

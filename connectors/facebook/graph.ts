@@ -30,10 +30,11 @@ const INVALID_TOKEN = 190
 export type GraphErrorBody = { error?: { message?: string; type?: string; code?: number; error_subcode?: number; is_transient?: boolean; error_user_title?: string; error_user_msg?: string; fbtrace_id?: string } }
 
 /**
- * What a call's failure means. `write` creates something people see (a Page post, an Instagram publish);
- * `read` includes the invisible steps (an unpublished photo, a media container), which can be retried.
+ * What an answer means besides `requestJson`'s kinds: `container` is an invisible step (an unpublished
+ * photo, an Instagram media container): sent as a `read` (a lost answer can be retried), refused it is the
+ * content's fault, a server fault published nothing.
  */
-export type GraphCallKind = CallKind
+export type GraphErrorKind = CallKind | 'container'
 
 export type PageAccount = { id: string; name: string; access_token: string; tasks?: string[]; instagram_business_account?: { id: string; username?: string; name?: string } }
 
@@ -48,7 +49,7 @@ export function createMetaGraph(input: MetaGraphConfig & { network: string }) {
   const timeoutMs = input.timeoutMs ?? 30_000
   const network = input.network
 
-  function toError(kind: CallKind) {
+  function toError(kind: GraphErrorKind) {
     return ({ status, headers, data }: HttpAnswer): ConnectorError => {
       const e = (data as GraphErrorBody | undefined)?.error ?? {}
       const code = e.code
@@ -73,7 +74,7 @@ export function createMetaGraph(input: MetaGraphConfig & { network: string }) {
   }
 
   /** A Graph call: GET with the parameters in the query, POST form-encoded (or multipart with `form`). */
-  function call<T>(kind: CallKind, path: string, args: { token?: string; method?: string; params?: Record<string, string>; form?: FormData; signal?: AbortSignal; errorKind?: CallKind }) {
+  function call<T>(kind: CallKind, path: string, args: { token?: string; method?: string; params?: Record<string, string>; form?: FormData; signal?: AbortSignal; errorKind?: GraphErrorKind }) {
     const url = new URL(`${base}${path}`)
     const params = new URLSearchParams({ ...args.params, ...(args.token ? { access_token: args.token } : {}) })
     const method = args.method ?? 'GET'

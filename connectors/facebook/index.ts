@@ -99,7 +99,7 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
       const attached: Record<string, string> = {}
       for (const [i, image] of media.entries()) {
         // Unpublished, temporary photos are seen by nobody and expire: uploading one can be retried.
-        const photo = await graph.call<{ id: string }>('read', `/${page}/photos`, { token, method: 'POST', params: { published: 'false', temporary: 'true' }, form: photoForm(image), signal })
+        const photo = await graph.call<{ id: string }>('read', `/${page}/photos`, { token, method: 'POST', params: { published: 'false', temporary: 'true' }, form: photoForm(image), signal, errorKind: 'container' })
         attached[`attached_media[${i}]`] = JSON.stringify({ media_fbid: photo.data.id })
       }
       const link = media.length === 0 ? firstLink(part.text) : undefined
