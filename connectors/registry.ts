@@ -76,7 +76,7 @@ export function createConnectors(configs: Partial<ConnectorConfigs>): Connectors
 }
 
 function build<K extends ConnectorKind>(kind: K, config: ConnectorConfigs[K]): Connector<K> {
-  return (connectorFactories[kind] as (config: ConnectorConfigs[K]) => Connector<K>)(config)
+  return (connectorFactories[kind] as unknown as (config: ConnectorConfigs[K]) => Connector<K>)(config)
 }
 
 export function isConnectorKind(kind: string): kind is ConnectorKind {

@@ -66,7 +66,7 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
 
   function photoForm(image: { mimeType: string; data: Uint8Array }): FormData {
     const form = new FormData()
-    form.set('source', new Blob([image.data], { type: image.mimeType }), `image.${image.mimeType.split('/')[1] ?? 'jpg'}`)
+    form.set('source', new Blob([new Uint8Array(image.data)], { type: image.mimeType }), `image.${image.mimeType.split('/')[1] ?? 'jpg'}`)
     return form
   }
 
@@ -91,7 +91,7 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
       const part = content.parts[0]
       if (!part) throw new ConnectorError('invalid-content', 'A Facebook post needs text or an image.')
       const media = part.media ?? []
-      const message = part.text.trim() ? { message: part.text } : {}
+      const message: Record<string, string> = part.text.trim() ? { message: part.text } : {}
       if (media.length === 1) {
         const created = await graph.call<{ id: string; post_id?: string }>('write', `/${page}/photos`, { token, method: 'POST', params: { ...message, published: 'true' }, form: photoForm(media[0]!), signal })
         return result(created.data.post_id ?? `${page}_${created.data.id}`)

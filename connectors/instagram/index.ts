@@ -106,7 +106,7 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
   /** An unpublished, temporary photo of the linked Page, and the CDN address Instagram can fetch. */
   async function hostImage(token: string, pageId: string, image: { mimeType: string; data: Uint8Array }, signal?: AbortSignal): Promise<{ id: string; url: string }> {
     const form = new FormData()
-    form.set('source', new Blob([image.data], { type: image.mimeType }), 'image.jpg')
+    form.set('source', new Blob([new Uint8Array(image.data)], { type: image.mimeType }), 'image.jpg')
     const photo = await graph.call<{ id: string }>('read', `/${pageId}/photos`, { token, method: 'POST', params: { published: 'false', temporary: 'true' }, form, signal, errorKind: 'container' })
     const { data } = await graph.call<{ images?: Array<{ source: string; width?: number }> }>('read', `/${photo.data.id}`, { token, params: { fields: 'images' }, signal })
     const largest = [...(data.images ?? [])].sort((a, b) => (b.width ?? 0) - (a.width ?? 0))[0]

@@ -97,7 +97,8 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
   function faultFor(kind: 'pages' | 'instagram', id: string) {
     const fault = faults.take('POST', 'publish')
     if (fault?.kind === 'rate-limit') {
-      const minutes = Math.max(1, Math.ceil((fault.resetAt.getTime() - Date.now()) / 60_000))
+      // Whole minutes, the nearest: Meta reports no finer.
+      const minutes = Math.max(1, Math.round((fault.resetAt.getTime() - Date.now()) / 60_000))
       const usage = { [id]: [{ type: kind, call_count: 100, total_cputime: 40, total_time: 60, estimated_time_to_regain_access: minutes }] }
       const answer = kind === 'pages'
         ? graphError(400, 32, 'Page request limit reached', { headers: { 'x-business-use-case-usage': JSON.stringify(usage), 'x-app-usage': JSON.stringify({ call_count: 12, total_cputime: 3, total_time: 5 }) } })
@@ -184,7 +185,7 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
         const type = sniff(source.body)
         if (!type) return graphError(400, 100, 'Invalid parameter', { subcode: 1366046, type: 'OAuthException' })
         const published = f.published !== 'false'
-        const fault = published ? faultFor('pages', page.id) : {}
+        const fault: { before?: LoopbackAnswer; after?: LoopbackAnswer } = published ? faultFor('pages', page.id) : {}
         if (fault.before) return fault.before
         const photo: Photo = { id: newId(), pageId: page.id, published, contentType: type, bytes: source.body }
         photos.push(photo)
