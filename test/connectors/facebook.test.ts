@@ -97,6 +97,10 @@ describe('Facebook Pages connector', () => {
     // One photo is the post itself: a 503 after it was applied is an unknown outcome.
     server.injectFault({ kind: 'unavailable', apply: true })
     expect(await publish({}, withImages(text('photo 503'), JPEG))).toMatchObject({ kind: 'unknown-outcome', detail: { status: 503, code: '2' } })
+    // An image Facebook cannot read, among several: refused while uploading the unpublished photos, before any post.
+    const posts = server.posts.length
+    expect(await publish({}, { parts: [{ text: text('broken'), media: [{ mimeType: 'image/jpeg', data: JPEG }, { mimeType: 'image/jpeg', data: new Uint8Array([1, 2, 3]) }] }] })).toMatchObject({ kind: 'invalid-content', detail: { status: 400, code: '100' } })
+    expect(server.posts.length).toBe(posts)
     const closed = facebook(server, `http://127.0.0.1:${await closedPort()}`)
     expect(await rejection(closed.publish({ credentials, content: { parts: [{ text: 'x' }] }, idempotencyKey: randomUUID() }))).toMatchObject({ kind: 'transient', detail: { code: 'ECONNREFUSED' } })
   })

@@ -57,6 +57,10 @@ describe('Instagram connector', () => {
       displayName: 'Acme Bakery',
       credentials: { accessToken: server.pageToken(acme.id), extra: { igUserId: acme.instagram!.id, username: 'acme.bakery', pageId: acme.id, page: 'Acme Bakery', server: acme.instagram!.id } },
     })
+    // A reconnect names what the account kept (`extra.server`, the Instagram user id) and lands on the same account.
+    const again = await startAuthorization({ connector, redirectUri, server: account.credentials.extra!.server, now: new Date() })
+    const againCode = new URL((await fetch(again.url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!
+    expect((await connector.completeAuthorization!({ redirectUri, code: againCode, codeVerifier: again.pending.codeVerifier, context: again.pending.context })).remoteAccountId).toBe(account.remoteAccountId)
     // The Page's name finds it too; a Page without an Instagram account, or an unknown name, says what exists.
     const byPage = await startAuthorization({ connector, redirectUri, server: 'Acme Bakery', now: new Date() })
     const byPageCode = new URL((await fetch(byPage.url, { redirect: 'manual' })).headers.get('location')!).searchParams.get('code')!
