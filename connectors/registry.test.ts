@@ -2,7 +2,7 @@ import { connectorKinds, createConnectors, getConnector } from './registry'
 
 describe('connector registry', () => {
   it('builds only the configured connectors and names what is missing', () => {
-    expect(connectorKinds).toEqual(['x', 'mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'slack', 'linkedin', 'threads', 'pinterest', 'reddit', 'email', 'sms', 'mail'])
+    expect(connectorKinds).toEqual(['x', 'mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'slack', 'linkedin', 'threads', 'pinterest', 'reddit', 'facebook', 'instagram', 'email', 'sms', 'mail'])
     const none = createConnectors({})
     expect(() => getConnector(none, 'x')).toThrow('kind: the x connector is not configured')
     expect(() => getConnector(none, 'myspace')).toThrow(/kind: unknown connector "myspace"/)

@@ -1,6 +1,8 @@
 import type { Connector } from './types'
 import { createBlueskyConnector, type BlueskyConnectorConfig } from './bluesky/index'
 import { createDiscordConnector, type DiscordConnectorConfig } from './discord/index'
+import { createFacebookConnector, type FacebookConnectorConfig } from './facebook/index'
+import { createInstagramConnector, type InstagramConnectorConfig } from './instagram/index'
 import { createEmailConnector, type EmailConnectorConfig } from './email/index'
 import { createLinkedInConnector, type LinkedInConnectorConfig } from './linkedin/index'
 import { createMastodonConnector, type MastodonConnectorConfig } from './mastodon/index'
@@ -27,6 +29,8 @@ export type ConnectorConfigs = {
   threads: ThreadsConnectorConfig
   pinterest: PinterestConnectorConfig
   reddit: RedditConnectorConfig
+  facebook: FacebookConnectorConfig
+  instagram: InstagramConnectorConfig
   /** The SMTP pool's sizes; each sender's SMTP server travels in its account's credentials. */
   email: EmailConnectorConfig
   /** Twilio's API base URL (tests: a loopback server); each workspace's account travels in its credentials. */
@@ -50,6 +54,8 @@ export const connectorFactories = {
   threads: (config: ThreadsConnectorConfig) => createThreadsConnector(config),
   pinterest: (config: PinterestConnectorConfig) => createPinterestConnector(config),
   reddit: (config: RedditConnectorConfig) => createRedditConnector(config),
+  facebook: (config: FacebookConnectorConfig) => createFacebookConnector(config),
+  instagram: (config: InstagramConnectorConfig) => createInstagramConnector(config),
   email: (config: EmailConnectorConfig) => createEmailConnector(config),
   sms: (config: SmsConnectorConfig) => createSmsConnector(config),
   mail: (config: MailConnectorConfig) => createMailConnector(config),
@@ -70,7 +76,7 @@ export function createConnectors(configs: Partial<ConnectorConfigs>): Connectors
 }
 
 function build<K extends ConnectorKind>(kind: K, config: ConnectorConfigs[K]): Connector<K> {
-  return (connectorFactories[kind] as (config: ConnectorConfigs[K]) => Connector<K>)(config)
+  return (connectorFactories[kind] as unknown as (config: ConnectorConfigs[K]) => Connector<K>)(config)
 }
 
 export function isConnectorKind(kind: string): kind is ConnectorKind {

@@ -26,7 +26,7 @@ import { InputError } from './errors'
 export type { AccountStatus, AccountSummary }
 
 /** Names of networks that may be unconfigured (a configured connector says its own `displayName`). */
-const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack', linkedin: 'LinkedIn', threads: 'Threads', pinterest: 'Pinterest', reddit: 'Reddit' }
+const NETWORK_NAMES: Partial<Record<ConnectorKind, string>> = { x: 'X', slack: 'Slack', linkedin: 'LinkedIn', threads: 'Threads', pinterest: 'Pinterest', reddit: 'Reddit', facebook: 'Facebook', instagram: 'Instagram' }
 
 /** How an operator makes a network connectable (shown to owners on the Accounts page while it is not). */
 const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
@@ -38,6 +38,10 @@ const SETUP_HELP: Partial<Record<ConnectorKind, string>> = {
     'An administrator creates a Meta app with the Threads use case (developers.facebook.com/apps; permissions threads_basic, threads_content_publish, threads_read_replies; redirect callback URL {callback}), sets THREADS_APP_ID and THREADS_APP_SECRET and restarts Trickle.',
   pinterest:
     'An administrator creates a Pinterest app (developers.pinterest.com/apps; scopes user_accounts:read, boards:read, pins:read, pins:write; redirect URI {callback}), sets PINTEREST_APP_ID and PINTEREST_APP_SECRET and restarts Trickle.',
+  facebook:
+    'An administrator creates a Meta app of type Business with Facebook Login (developers.facebook.com/apps; permissions pages_show_list, pages_read_engagement, pages_manage_posts; valid OAuth redirect URI {callback}), sets FACEBOOK_APP_ID and FACEBOOK_APP_SECRET and restarts Trickle.',
+  instagram:
+    'An administrator creates a Meta app of type Business with Facebook Login and the Instagram product (developers.facebook.com/apps; permissions instagram_basic, instagram_content_publish, pages_show_list, pages_read_engagement, pages_manage_posts; valid OAuth redirect URI {callback}), sets FACEBOOK_APP_ID and FACEBOOK_APP_SECRET and restarts Trickle. The Instagram account must be a business or creator account linked to a Facebook Page.',
   reddit:
     'An administrator creates a Reddit app of type "web app" (reddit.com/prefs/apps; redirect uri {callback}), sets REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET (and REDDIT_USER_AGENT naming their Reddit account) and restarts Trickle.',
 }

@@ -74,6 +74,13 @@ export const EnvSchema = z.object({
   PINTEREST_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
   PINTEREST_API_URL: z.url().default('https://api.pinterest.com'),
   PINTEREST_AUTHORIZE_URL: z.url().default('https://www.pinterest.com/oauth/'),
+  /** Facebook Pages and Instagram are "not configured" while FACEBOOK_APP_ID or FACEBOOK_APP_SECRET is unset: a Meta app with Facebook Login (decision 100). */
+  FACEBOOK_APP_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  FACEBOOK_APP_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
+  FACEBOOK_API_URL: z.url().default('https://graph.facebook.com'),
+  /** The Graph API version every call names (`v24.0`); Meta serves each for about two years. */
+  FACEBOOK_API_VERSION: z.string().trim().regex(/^v\d+\.\d+$/, 'Use the vNN.N form, e.g. v24.0').default('v24.0'),
+  FACEBOOK_AUTHORIZE_URL: z.url().default('https://www.facebook.com/dialog/oauth'),
   /** Reddit is "not configured" while REDDIT_CLIENT_ID or REDDIT_CLIENT_SECRET is unset: a Reddit "web app"'s OAuth credentials. */
   REDDIT_CLIENT_ID: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),
   REDDIT_CLIENT_SECRET: z.string().trim().min(1).optional().or(z.literal('').transform(() => undefined)),

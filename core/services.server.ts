@@ -17,7 +17,7 @@ export type Services = {
   database: Database
   jobs: JobStore
   clock: Clock
-  /** The configured channels (X only when X_CLIENT_ID is set, Slack, LinkedIn, Threads, Pinterest and Reddit only with their app's id and secret; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
+  /** The configured channels (X only when X_CLIENT_ID is set, Slack, LinkedIn, Threads, Pinterest, Reddit, Facebook and Instagram only with their app's id and secret; Mastodon and Bluesky always, each account naming its server; Telegram, Discord and webhooks always, each account bringing its bot or webhook; email always: each sender brings its SMTP server). */
   connectors: Connectors
   /** Seals and opens account credentials (TOKEN_ENCRYPTION_KEY and the previous keys). */
   keyring: Keyring
@@ -77,6 +77,12 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
   }
   if (config.PINTEREST_APP_ID && config.PINTEREST_APP_SECRET) {
     configs.pinterest = { clientId: config.PINTEREST_APP_ID, clientSecret: config.PINTEREST_APP_SECRET, apiBaseUrl: config.PINTEREST_API_URL, authorizeUrl: config.PINTEREST_AUTHORIZE_URL, clock }
+  }
+  if (config.FACEBOOK_APP_ID && config.FACEBOOK_APP_SECRET) {
+    // One Meta app, one Facebook Login: a Page, or the Instagram account linked to one (decision 100).
+    const meta = { appId: config.FACEBOOK_APP_ID, appSecret: config.FACEBOOK_APP_SECRET, apiBaseUrl: config.FACEBOOK_API_URL, version: config.FACEBOOK_API_VERSION, authorizeUrl: config.FACEBOOK_AUTHORIZE_URL, clock }
+    configs.facebook = meta
+    configs.instagram = meta
   }
   if (config.REDDIT_CLIENT_ID && config.REDDIT_CLIENT_SECRET) {
     configs.reddit = {

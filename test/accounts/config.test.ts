@@ -38,6 +38,12 @@ it('leaves X unconfigured without X_CLIENT_ID and always offers Mastodon, Bluesk
   expect(more.pinterest?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/pinterest/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.pinterest\.com\/oauth\/\?client_id=pi&/)
   expect(more.reddit?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/reddit/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.reddit\.com\/api\/v1\/authorize\?client_id=rd&.*&duration=permanent&/)
   expect(() => loadConfig({ ...base, REDDIT_USER_AGENT: 'short' })).toThrow(/REDDIT_USER_AGENT/)
+  // Facebook Pages and Instagram share one Meta app: both or neither.
+  expect(Object.keys(createAccountServices(loadConfig({ ...base, FACEBOOK_APP_ID: 'fb' }), systemClock).connectors)).not.toContain('facebook')
+  const meta = createAccountServices(loadConfig({ ...base, FACEBOOK_APP_ID: 'fb', FACEBOOK_APP_SECRET: 's' }), systemClock).connectors
+  expect(meta.facebook?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/facebook/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.facebook\.com\/dialog\/oauth\?client_id=fb&.*&scope=pages_show_list%2Cpages_read_engagement%2Cpages_manage_posts$/)
+  expect(meta.instagram?.authorizeUrl!({ redirectUri: 'https://t.example/oauth/instagram/callback', state: 's', codeChallenge: 'c' })).toMatch(/^https:\/\/www\.facebook\.com\/dialog\/oauth\?client_id=fb&.*instagram_content_publish/)
+  expect(() => loadConfig({ ...base, FACEBOOK_API_VERSION: '24' })).toThrow(/FACEBOOK_API_VERSION/)
   expect(Object.keys(connectors)).toEqual(['mastodon', 'bluesky', 'telegram', 'discord', 'webhook', 'email', 'sms', 'mail'])
   expect(connectors.telegram?.tokenForm?.fields.map((f) => [f.name, !!f.secret])).toEqual([
     ['botToken', true],

@@ -2,18 +2,21 @@ import { type Browser, type Page } from 'playwright-core'
 import { desktopContext, launchChromium, signUpInBrowser } from './browser'
 import { startTestApp, type TestApp } from '../app-server'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
+import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
 import { startPinterestApiServer, type PinterestApiServer } from '../servers/pinterest-api'
 import { startRedditApiServer, type RedditApiServer } from '../servers/reddit-api'
 import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads-api'
 
 /**
- * LinkedIn, Threads, Pinterest and Reddit connected the way a person does it, in Chromium against the built app
+ * LinkedIn, Threads, Pinterest, Reddit, a Facebook Page and an Instagram account connected the way a person does it, in Chromium against the built app
  * (`npx remix build`) and their loopback servers: press Connect, pass the network's consent redirect
  * (state and PKCE checked), land on the Accounts page with the account listed (for LinkedIn, with the
  * page the member administers too). LinkedIn's app here gets
  * no refresh tokens (most apps do not), so the page asks to reconnect before the 60-day expiry; Threads'
  * long-lived token renews itself. Pinterest asks for the board and Reddit for the subreddit (with the post
  * flair that subreddit requires) before leaving for their consent pages; a reconnect keeps the subreddit.
+ * Facebook asks for the Page and Instagram for the account (through the same Facebook Login), each
+ * keeping the Page's own token, which does not expire.
  */
 
 let app: TestApp
@@ -21,10 +24,11 @@ let linkedin: LinkedInApiServer
 let threads: ThreadsApiServer
 let pinterest: PinterestApiServer
 let reddit: RedditApiServer
+let meta: MetaGraphApiServer
 let browser: Browser
 
 beforeAll(async () => {
-  ;[linkedin, threads, pinterest, reddit] = await Promise.all([startLinkedInApiServer({ refreshTokens: false }), startThreadsApiServer(), startPinterestApiServer(), startRedditApiServer()])
+  ;[linkedin, threads, pinterest, reddit, meta] = await Promise.all([startLinkedInApiServer({ refreshTokens: false }), startThreadsApiServer(), startPinterestApiServer(), startRedditApiServer(), startMetaGraphApiServer()])
   ;[app, browser] = await Promise.all([
     startTestApp({
       env: {
@@ -45,6 +49,11 @@ beforeAll(async () => {
         REDDIT_CLIENT_SECRET: reddit.clientSecret,
         REDDIT_API_URL: reddit.url,
         REDDIT_OAUTH_URL: `${reddit.url}/api/v1`,
+        FACEBOOK_APP_ID: meta.appId,
+        FACEBOOK_APP_SECRET: meta.appSecret,
+        FACEBOOK_API_URL: meta.url,
+        FACEBOOK_API_VERSION: meta.version,
+        FACEBOOK_AUTHORIZE_URL: `${meta.url}/dialog/oauth`,
       },
     }),
     launchChromium(),
@@ -53,12 +62,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await app?.close()
-  await Promise.all([linkedin?.close(), threads?.close(), pinterest?.close(), reddit?.close()])
+  await Promise.all([linkedin?.close(), threads?.close(), pinterest?.close(), reddit?.close(), meta?.close()])
 })
 
 const pageOf = (p: Page) => p.getByRole('row', { name: /Analytical Engines Ltd/ })
 
-it('connects LinkedIn, Threads, Pinterest and Reddit through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
+it('connects LinkedIn, Threads, Pinterest, Reddit, a Facebook Page and an Instagram account through their OAuth flows in the browser', { timeout: 120_000 }, async () => {
   const context = await desktopContext(browser, { width: 1200, height: 800 })
   const page = await context.newPage()
   await signUpInBrowser(page, app.url, { name: 'lin', email: 'lin@launch.test', workspaceName: 'Launch team' })
@@ -105,5 +114,21 @@ it('connects LinkedIn, Threads, Pinterest and Reddit through their OAuth flows i
   await page.waitForURL(/\/app\/accounts\?connected=/)
   expect(reddit.counters.tokenExchanges).toBe(2)
   expect(await page.getByRole('row').count()).toBe(6)
+
+  // A Facebook Page by name, then the Instagram account linked to it, through the same Facebook Login.
+  await page.getByRole('region', { name: 'Facebook' }).getByLabel('Facebook Page').fill('Acme Bakery')
+  await page.getByRole('region', { name: 'Facebook' }).getByRole('button', { name: 'Connect Facebook' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const fbPage = page.getByRole('row', { name: /Grace Hopper/ })
+  await fbPage.waitFor()
+  expect(await fbPage.textContent()).toMatch(/Acme BakeryGrace HopperFacebookConnected/)
+  await page.getByRole('region', { name: 'Instagram' }).getByLabel('Instagram account').fill('@acme.bakery')
+  await page.getByRole('region', { name: 'Instagram' }).getByRole('button', { name: 'Connect Instagram' }).click()
+  await page.waitForURL(/\/app\/accounts\?connected=/)
+  const igAccount = page.getByRole('row', { name: /@acme\.bakery/ })
+  await igAccount.waitFor()
+  expect(await igAccount.textContent()).toMatch(/@acme\.bakeryAcme BakeryInstagramConnected/)
+  expect(meta.counters.tokenExchanges).toBe(2)
+  expect(await page.getByRole('row').count()).toBe(8)
   await context.close()
 })

@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto'
+import { faultQueue, type FaultRule } from './faults'
+import { fieldsOf, startHttpBase, type LoopbackAnswer, type LoopbackRequest } from './http-base'
+import { multipartParts } from './multipart'
+
+/**
+ * A loopback server that speaks the parts of Meta's Graph API that Facebook Pages and Instagram use, as
+ * developers.facebook.com/docs (Facebook Login, Pages API, Instagram Platform: content publishing)
+ * describes them. Facebook Login: the consent page `GET /dialog/oauth` (redirects back with `code` and
+ * `state`), `GET /{v}/oauth/access_token` (a code → a short-lived user token; `fb_exchange_token` → a
+ * long-lived one), `GET /{v}/me`, `GET /{v}/me/accounts` (Pages with their access tokens, `tasks` and the
+ * linked `instagram_business_account` when asked). Pages: `POST /{v}/{page}/feed` (`message`, `link`,
+ * `attached_media[i]`; a text the Page posted within the hour is refused, code 506), `POST /{v}/{page}/photos`
+ * (multipart `source`; `published=false&temporary=true` keeps it unpublished), `GET /{v}/{photo}?fields=images`
+ * (its CDN address; Instagram's fetch of an `image_url` is modelled by finding the photo it names), `GET /{v}/{page}/posts`. Instagram: `POST /{v}/{ig}/media`
+ * (an image container from `image_url`, which must be fetchable; carousel items and the CAROUSEL container),
+ * `GET /{v}/{container}?fields=status_code` (IN_PROGRESS for `processingPolls` reads, then FINISHED, or ERROR
+ * for an image that is not a JPEG), `POST /{v}/{ig}/media_publish` (only a FINISHED container, once; the
+ * account's 24-hour publishing quota), `GET /{v}/{ig}/content_publishing_limit`, `GET /{v}/{ig}/media`.
+ * Errors are Graph errors `{ error: { message, type, code, error_subcode, fbtrace_id } }`; throttling is
+ * code 32 (Pages) or 4 (Instagram) with `X-App-Usage` and `X-Business-Use-Case-Usage` (its
+ * `estimated_time_to_regain_access` in minutes).
+ */
+
+export type MetaFault = { kind: 'rate-limit'; resetAt: Date } | { kind: 'unavailable'; apply?: boolean } | { kind: 'reset'; apply?: boolean }
+export type MetaPage = { id: string; name: string; tasks: string[]; instagram?: { id: string; username: string; name: string } }
+export type PagePost = { id: string; pageId: string; message: string; link: string | null; photoIds: string[]; timestamp: number }
+export type Photo = { id: string; pageId: string; published: boolean; contentType: string; bytes: Buffer }
+export type IgContainer = { id: string; igUserId: string; imageUrl: string | null; caption: string; altText: string | null; carouselItem: boolean; children: string[]; polls: number; error: string | null; published: boolean }
+export type IgMedia = { id: string; igUserId: string; caption: string; mediaType: 'IMAGE' | 'CAROUSEL_ALBUM'; children: string[]; timestamp: number }
+
+export type MetaGraphApiServer = {
+  url: string
+  version: string
+  appId: string
+  appSecret: string
+  user: { id: string; name: string }
+  pages: MetaPage[]
+  posts: PagePost[]
+  photos: Photo[]
+  containers: Map<string, IgContainer>
+  media: IgMedia[]
+  /** Instagram's publishing quota per 24 hours (100 today). */
+  settings: { quotaTotal: number; processingPolls: number }
+  counters: { pagePosts: number; igPublished: number; postsCreated: number; tokenExchanges: number; statusPolls: number }
+  /** A Page access token as `/me/accounts` hands it out (no expiry). */
+  pageToken(pageId: string): string
+  injectFault(rule: FaultRule<MetaFault>): void
+  close(): Promise<void>
+}
+
+const VERSION = 'v24.0'
+const HOUR = 3600_000
+
+function graphError(status: number, code: number, message: string, extra: { type?: string; subcode?: number; headers?: Record<string, string>; transient?: boolean } = {}): LoopbackAnswer {
+  return {
+    status,
+    headers: extra.headers,
+    json: { error: { message, type: extra.type ?? 'OAuthException', code, ...(extra.subcode ? { error_subcode: extra.subcode } : {}), ...(extra.transient ? { is_transient: true } : {}), fbtrace_id: randomBytes(8).toString('base64url') } },
+  }
+}
+
+export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
+  const appId = String(1_000_000_000_000 + Math.floor(Math.random() * 1e12))
+  const appSecret = randomBytes(16).toString('hex')
+  const user = { id: '10160000000000001', name: 'Grace Hopper' }
+  const pages: MetaPage[] = [
+    { id: '101000000000001', name: 'Acme Bakery', tasks: ['ANALYZE', 'ADVERTISE', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'], instagram: { id: '17841400000000101', username: 'acme.bakery', name: 'Acme Bakery' } },
+    { id: '101000000000002', name: 'Side Project', tasks: ['ANALYZE', 'ADVERTISE', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'] },
+    { id: '101000000000003', name: 'Read Only Club', tasks: ['ANALYZE'] },
+  ]
+  const codes = new Map<string, { redirectUri: string; used: boolean }>()
+  const tokens = new Map<string, { kind: 'short' | 'long' | 'page'; pageId?: string }>()
+  const posts: PagePost[] = []
+  const photos: Photo[] = []
+  const containers = new Map<string, IgContainer>()
+  const media: IgMedia[] = []
+  const settings = { quotaTotal: 100, processingPolls: 1 }
+  const counters = { pagePosts: 0, igPublished: 0, postsCreated: 0, tokenExchanges: 0, statusPolls: 0 }
+  const faults = faultQueue<MetaFault>()
+  let next = 900_000_000_000_000n
+  const newId = () => String(next++)
+  let base = ''
+
+  const issue = (kind: 'short' | 'long' | 'page', pageId?: string) => {
+    const token = `EAA${kind === 'page' ? 'P' : 'U'}${randomBytes(24).toString('base64url')}`
+    tokens.set(token, { kind, pageId })
+    return token
+  }
+  const pageTokens = new Map<string, string>()
+  const pageToken = (pageId: string) => pageTokens.get(pageId) ?? pageTokens.set(pageId, issue('page', pageId)).get(pageId)!
+  const badToken = () => graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token')
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000')
+  const igPage = (igUserId: string) => pages.find((p) => p.instagram?.id === igUserId)
+
+  /** A fault for the create under way, answered before (`unavailable`, `reset` without apply) or after applying. */
+  function faultFor(kind: 'pages' | 'instagram', id: string) {
+    const fault = faults.take('POST', 'publish')
+    if (fault?.kind === 'rate-limit') {
+      // Whole minutes, the nearest: Meta reports no finer.
+      const minutes = Math.max(1, Math.round((fault.resetAt.getTime() - Date.now()) / 60_000))
+      const usage = { [id]: [{ type: kind, call_count: 100, total_cputime: 40, total_time: 60, estimated_time_to_regain_access: minutes }] }
+      const answer = kind === 'pages'
+        ? graphError(400, 32, 'Page request limit reached', { headers: { 'x-business-use-case-usage': JSON.stringify(usage), 'x-app-usage': JSON.stringify({ call_count: 12, total_cputime: 3, total_time: 5 }) } })
+        : graphError(400, 4, 'Application request limit reached', { headers: { 'x-business-use-case-usage': JSON.stringify(usage), 'x-app-usage': JSON.stringify({ call_count: 100, total_cputime: 20, total_time: 30 }) } })
+      return { before: answer }
+    }
+    const unavailable = graphError(503, 2, 'Service temporarily unavailable', { transient: true })
+    if (fault && !fault.apply) return { before: fault.kind === 'reset' ? ('reset' as const) : unavailable }
+    return { after: fault ? (fault.kind === 'reset' ? ('reset' as const) : unavailable) : undefined }
+  }
+
+  function handle(request: LoopbackRequest): LoopbackAnswer {
+    const path = request.url.pathname
+    const contentType = request.headers['content-type'] ?? ''
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType)
+    const files = new Map<string, { body: Buffer; filename?: string }>()
+    let f: Record<string, string>
+    if (contentType.startsWith('multipart/form-data') && boundary) {
+      f = Object.fromEntries(request.url.searchParams)
+      for (const part of multipartParts(request.body, boundary[1] ?? boundary[2]!)) {
+        if (part.filename !== undefined) files.set(part.name, { body: part.body, filename: part.filename })
+        else f[part.name] = part.body.toString('utf8')
+      }
+    } else f = fieldsOf(request)
+
+    if (request.method === 'GET' && path === '/dialog/oauth') {
+      const redirectUri = f.redirect_uri ?? ''
+      if (f.client_id !== appId || !redirectUri) return { status: 400, raw: '<p>Invalid App ID</p>' }
+      const code = randomBytes(24).toString('base64url')
+      codes.set(code, { redirectUri, used: false })
+      const back = new URL(redirectUri)
+      back.searchParams.set('code', code)
+      back.searchParams.set('state', f.state ?? '')
+      back.hash = '_=_'
+      return { status: 302, headers: { location: back.toString() } }
+    }
+    const versioned = new RegExp(`^/${VERSION.replace('.', '\\.')}(/.*)$`).exec(path)
+    if (!versioned) return graphError(400, 2500, `Unknown path components: ${path}`)
+    const rest = versioned[1]!
+
+    if (request.method === 'GET' && rest === '/oauth/access_token') {
+      if (f.client_id !== appId || f.client_secret !== appSecret) return graphError(400, 1, 'Error validating client secret.')
+      if (f.grant_type === 'fb_exchange_token') {
+        if (tokens.get(f.fb_exchange_token ?? '')?.kind !== 'short') return badToken()
+        return { status: 200, json: { access_token: issue('long'), token_type: 'bearer', expires_in: 5_183_944 } }
+      }
+      const pending = codes.get(f.code ?? '')
+      if (!pending || pending.used) return graphError(400, 100, 'This authorization code has been used.', { subcode: 36009 })
+      if (pending.redirectUri !== f.redirect_uri) return graphError(400, 100, 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request', { subcode: 36008 })
+      pending.used = true
+      counters.tokenExchanges++
+      return { status: 200, json: { access_token: issue('short'), token_type: 'bearer', expires_in: 5_400 } }
+    }
+
+    const token = tokens.get(f.access_token ?? '')
+    if (!token) return badToken()
+    const match = /^\/([^/]+)(?:\/([a-z_]+))?$/.exec(rest)
+    if (!match) return graphError(400, 2500, `Unknown path components: ${rest}`)
+    const [, node, edge] = match as unknown as [string, string, string | undefined]
+
+    if (node === 'me' && token.kind !== 'page') {
+      if (request.method === 'GET' && !edge) return { status: 200, json: user }
+      if (request.method === 'GET' && edge === 'accounts') {
+        const withIg = (f.fields ?? '').includes('instagram_business_account')
+        const data = pages.map((p) => ({
+          id: p.id,
+          name: p.name,
+          category: 'Bakery',
+          tasks: p.tasks,
+          access_token: token.kind === 'long' ? pageToken(p.id) : issue('page', p.id),
+          ...(withIg && p.instagram ? { instagram_business_account: { id: p.instagram.id, username: p.instagram.username, name: p.instagram.name } } : {}),
+        }))
+        return { status: 200, json: { data, paging: { cursors: { before: 'QVFIUb', after: 'QVFIUa' } } } }
+      }
+    }
+
+    // Pages.
+    const page = pages.find((p) => p.id === node)
+    if (page) {
+      if (token.kind !== 'page' || token.pageId !== page.id) return graphError(403, 200, '(#200) The user hasn\'t authorized the application to perform this action', { type: 'OAuthException' })
+      if (request.method === 'POST' && edge === 'photos') {
+        const source = files.get('source')
+        if (!source) return graphError(400, 324, '(#324) Requires upload file')
+        const type = sniff(source.body)
+        if (!type) return graphError(400, 100, 'Invalid parameter', { subcode: 1366046, type: 'OAuthException' })
+        const published = f.published !== 'false'
+        const fault: { before?: LoopbackAnswer; after?: LoopbackAnswer } = published ? faultFor('pages', page.id) : {}
+        if (fault.before) return fault.before
+        const photo: Photo = { id: newId(), pageId: page.id, published, contentType: type, bytes: source.body }
+        photos.push(photo)
+        if (!published) return { status: 200, json: { id: photo.id } }
+        const post: PagePost = { id: `${page.id}_${newId()}`, pageId: page.id, message: f.message ?? '', link: null, photoIds: [photo.id], timestamp: Date.now() }
+        posts.push(post)
+        counters.pagePosts++
+        counters.postsCreated++
+        return fault.after ?? { status: 200, json: { id: photo.id, post_id: post.id } }
+      }
+      if (request.method === 'POST' && edge === 'feed') {
+        const message = f.message ?? ''
+        const photoIds = Object.keys(f).filter((k) => /^attached_media\[\d+\]$/.test(k)).map((k) => (JSON.parse(f[k]!) as { media_fbid: string }).media_fbid)
+        if (!message && !f.link && photoIds.length === 0) return graphError(400, 100, '(#100) Missing message or attachment')
+        if ([...message].length > 63_206) return graphError(400, 100, '(#100) The message is too long')
+        if (photoIds.some((id) => !photos.some((p) => p.id === id && p.pageId === page.id && !p.published))) return graphError(400, 100, '(#100) attached_media must be unpublished photos of this Page')
+        if (photoIds.length === 0 && posts.some((p) => p.pageId === page.id && p.message === message && p.link === (f.link ?? null) && p.photoIds.length === 0 && Date.now() - p.timestamp < HOUR)) {
+          return graphError(400, 506, '(#506) Duplicate status message', { type: 'OAuthException' })
+        }
+        const fault = faultFor('pages', page.id)
+        if (fault.before) return fault.before
+        const post: PagePost = { id: `${page.id}_${newId()}`, pageId: page.id, message, link: f.link ?? null, photoIds, timestamp: Date.now() }
+        posts.push(post)
+        counters.pagePosts++
+        counters.postsCreated++
+        return fault.after ?? { status: 200, json: { id: post.id } }
+      }
+      if (request.method === 'GET' && edge === 'posts') {
+        const since = Number(f.since ?? 0) * 1000
+        const limit = Number(f.limit ?? 25)
+        const mine = posts.filter((p) => p.pageId === page.id && p.timestamp >= since).sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)
+        return { status: 200, json: { data: mine.map((p) => ({ id: p.id, ...(p.message ? { message: p.message } : {}), created_time: iso(p.timestamp), permalink_url: `https://www.facebook.com/${p.id}` })), paging: {} } }
+      }
+      if (request.method === 'GET' && !edge) return { status: 200, json: { id: page.id, name: page.name, ...(page.instagram ? { instagram_business_account: { id: page.instagram.id } } : {}) } }
+      return graphError(400, 100, 'Unsupported request', { type: 'GraphMethodException' })
+    }
+
+    // Instagram users (through the linked Page's token).
+    const igOwner = igPage(node)
+    if (igOwner) {
+      const ig = igOwner.instagram!
+      if (token.kind !== 'page' || token.pageId !== igOwner.id) return graphError(403, 10, '(#10) Application does not have permission for this action')
+      const published24h = () => media.filter((m) => m.igUserId === ig.id && Date.now() - m.timestamp < 24 * HOUR)
+      if (request.method === 'GET' && !edge) return { status: 200, json: { id: ig.id, username: ig.username, name: ig.name } }
+      if (request.method === 'GET' && edge === 'content_publishing_limit') {
+        return { status: 200, json: { data: [{ quota_usage: published24h().length, config: { quota_total: settings.quotaTotal, quota_duration: 86_400 } }] } }
+      }
+      if (request.method === 'POST' && edge === 'media') {
+        const caption = f.caption ?? ''
+        if ([...caption].length > 2200) return graphError(400, 100, 'The caption is too long: at most 2,200 characters.', { subcode: 2207003 })
+        if (f.media_type === 'CAROUSEL') {
+          const children = (f.children ?? '').split(',').filter(Boolean)
+          if (children.length < 2 || children.length > 10) return graphError(400, 100, 'A carousel has 2 to 10 items.', { subcode: 2207005 })
+          if (children.some((id) => containers.get(id)?.carouselItem !== true || containers.get(id)?.igUserId !== ig.id)) return graphError(400, 100, 'The children are not carousel items of this account.', { subcode: 2207009 })
+          const id = newId()
+          containers.set(id, { id, igUserId: ig.id, imageUrl: null, caption, altText: null, carouselItem: false, children, polls: 0, error: null, published: false })
+          return { status: 200, json: { id } }
+        }
+        if (!f.image_url) return graphError(400, 100, 'The parameter image_url is required.', { subcode: 2207004 })
+        const fetched = /\/cdn\/(\d+)\.jpg$/.exec(f.image_url)
+        const photo = f.image_url.startsWith(base) && fetched ? photos.find((p) => p.id === fetched[1]) : undefined
+        if (!photo) return graphError(400, 9004, 'Media download has failed. The media URI doesn\'t meet our requirements.', { subcode: 2207052 })
+        const id = newId()
+        containers.set(id, {
+          id,
+          igUserId: ig.id,
+          imageUrl: f.image_url,
+          caption,
+          altText: f.alt_text ?? null,
+          carouselItem: f.is_carousel_item === 'true',
+          children: [],
+          polls: 0,
+          error: photo.contentType === 'image/jpeg' ? null : 'Error: Unsupported image format: only JPEG images can be published. (2207026)',
+          published: false,
+        })
+        return { status: 200, json: { id } }
+      }
+      if (request.method === 'POST' && edge === 'media_publish') {
+        const container = containers.get(f.creation_id ?? '')
+        if (!container || container.igUserId !== ig.id || container.carouselItem) return graphError(400, 100, 'Param creation_id is not a valid container id.', { subcode: 2207008 })
+        if (statusOf(container) !== 'FINISHED') return graphError(400, 9007, 'The media is not ready to be published. Please wait a moment.', { subcode: 2207027 })
+        if (container.published) return graphError(400, 9007, 'The media has already been published.', { subcode: 2207020 })
+        if (published24h().length >= settings.quotaTotal) return graphError(400, 9, 'Application request limit reached: the account published the most posts allowed in 24 hours.', { subcode: 2207042 })
+        const fault = faultFor('instagram', ig.id)
+        if (fault.before) return fault.before
+        container.published = true
+        const item: IgMedia = { id: newId(), igUserId: ig.id, caption: container.caption, mediaType: container.children.length ? 'CAROUSEL_ALBUM' : 'IMAGE', children: container.children, timestamp: Date.now() }
+        media.push(item)
+        counters.igPublished++
+        counters.postsCreated++
+        return fault.after ?? { status: 200, json: { id: item.id } }
+      }
+      if (request.method === 'GET' && edge === 'media') {
+        const since = Number(f.since ?? 0) * 1000
+        const limit = Number(f.limit ?? 25)
+        const mine = media.filter((m) => m.igUserId === ig.id && m.timestamp >= since).sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)
+        return { status: 200, json: { data: mine.map(igJson), paging: {} } }
+      }
+      return graphError(400, 100, 'Unsupported request', { type: 'GraphMethodException' })
+    }
+
+    // Objects: a photo, a container, an Instagram media, a Page post.
+    const photo = photos.find((p) => p.id === node)
+    if (photo && token.pageId === photo.pageId) {
+      if (request.method === 'DELETE') {
+        photos.splice(photos.indexOf(photo), 1)
+        return { status: 200, json: { success: true } }
+      }
+      return { status: 200, json: { id: photo.id, images: [{ source: `${base}/cdn/${photo.id}.jpg`, width: 1080, height: 1080 }] } }
+    }
+    const container = containers.get(node)
+    if (container && igPage(container.igUserId)?.id === token.pageId && request.method === 'GET') {
+      counters.statusPolls++
+      container.polls++
+      const status = statusOf(container)
+      return { status: 200, json: { id: container.id, status_code: status, ...(status === 'ERROR' ? { status: container.error } : {}) } }
+    }
+    const item = media.find((m) => m.id === node)
+    if (item && igPage(item.igUserId)?.id === token.pageId && request.method === 'GET') return { status: 200, json: igJson(item) }
+    const post = posts.find((p) => p.id === node)
+    if (post && token.pageId === post.pageId && request.method === 'DELETE') {
+      posts.splice(posts.indexOf(post), 1)
+      return { status: 200, json: { success: true } }
+    }
+    return graphError(400, 100, `Unsupported get request. Object with ID '${node}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, { subcode: 33, type: 'GraphMethodException' })
+  }
+
+  /** The first `processingPolls` reads of a container find it IN_PROGRESS; then FINISHED, or ERROR. */
+  function statusOf(container: IgContainer): 'IN_PROGRESS' | 'FINISHED' | 'ERROR' {
+    if (container.polls <= settings.processingPolls) return 'IN_PROGRESS'
+    if (container.error || container.children.some((id) => containers.get(id)?.error)) return 'ERROR'
+    return 'FINISHED'
+  }
+  const igJson = (m: IgMedia) => ({ id: m.id, caption: m.caption, media_type: m.mediaType, timestamp: iso(m.timestamp), permalink: `https://www.instagram.com/p/${Buffer.from(m.id).toString('base64url').slice(0, 11)}/` })
+
+  const http = await startHttpBase(handle)
+  base = http.url
+  return {
+    url: http.url,
+    version: VERSION,
+    appId,
+    appSecret,
+    user,
+    pages,
+    posts,
+    photos,
+    containers,
+    media,
+    settings,
+    counters,
+    pageToken,
+    injectFault: (rule) => faults.inject(rule),
+    close: () => http.close(),
+  }
+}
+
+/** The image type from its first bytes, as Meta's upload does (the declared type is not trusted). */
+function sniff(bytes: Buffer): string | null {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg'
+  if (bytes.subarray(0, 4).toString('latin1') === '\x89PNG') return 'image/png'
+  if (bytes.subarray(0, 3).toString('latin1') === 'GIF') return 'image/gif'
+  if (bytes.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp'
+  return null
+}
