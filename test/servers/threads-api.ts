@@ -119,7 +119,8 @@ export async function startThreadsApiServer(): Promise<ThreadsApiServer> {
     if (request.method === 'POST' && self && edge === 'threads_publish') {
       const fault = faults.take('POST', 'publish')
       if (fault?.kind === 'rate-limit') {
-        const minutes = Math.max(1, Math.ceil((fault.resetAt.getTime() - Date.now()) / 60_000))
+        // Whole minutes, the nearest (Meta reports no finer): rounding up made a reset 60.001 s away read as 2 minutes under load.
+        const minutes = Math.max(1, Math.round((fault.resetAt.getTime() - Date.now()) / 60_000))
         const usage = { [user.id]: [{ type: 'threads', call_count: 100, total_cputime: 12, total_time: 30, estimated_time_to_regain_access: minutes }] }
         return graphError(400, 4, 'Application request limit reached', 'OAuthException', { 'x-business-use-case-usage': JSON.stringify(usage) })
       }
