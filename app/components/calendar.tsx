@@ -4,7 +4,7 @@ import interactionPlugin from '@fullcalendar/react/interaction'
 import listPlugin from '@fullcalendar/react/list'
 import classicThemePlugin from '@fullcalendar/react/themes/classic'
 import timeGridPlugin from '@fullcalendar/react/timegrid'
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState } from 'react'
 import { NetworkIcon } from '~/components/network-icon'
 import { formatClock, type ClockPreferences } from '~/components/time'
 
@@ -93,40 +93,11 @@ export function DeliveryCalendar(props: {
   clock: ClockPreferences
 }) {
   const { loadEmailVolume } = props
-  // The whole post while its chip is hovered or focused: one tooltip for the calendar, placed under the
-  // chip (a tooltip inside the chip would be clipped by the day cell). It stays while the pointer moves
-  // onto it, and Escape closes it (WCAG 1.4.13).
-  const [tip, setTip] = useState<Tip | null>(null)
-  const hideTimer = useRef<ReturnType<typeof setTimeout>>()
-  const tipOwner = useRef<HTMLElement | null>(null)
-  const place = (el: HTMLElement) => {
-    const rect = el.getBoundingClientRect()
-    return { top: rect.bottom + 4, left: Math.max(4, Math.min(rect.left, window.innerWidth - 360)) }
-  }
-  const showTip = (el: HTMLElement, id: string, text: string) => {
-    clearTimeout(hideTimer.current)
-    tipOwner.current?.removeAttribute('aria-describedby')
-    tipOwner.current = el
-    el.setAttribute('aria-describedby', TIP_ID)
-    setTip({ id, text, ...place(el) })
-  }
-  const hideTip = (delay = 0) => {
-    clearTimeout(hideTimer.current)
-    hideTimer.current = setTimeout(() => {
-      tipOwner.current?.removeAttribute('aria-describedby')
-      tipOwner.current = null
-      setTip(null)
-    }, delay)
-  }
-  useEffect(() => () => clearTimeout(hideTimer.current), [])
-  // The tooltip is placed in the viewport: it follows its chip when the page scrolls.
-  const shown = tip !== null
-  useEffect(() => {
-    if (!shown) return
-    const follow = () => tipOwner.current && setTip((current) => current && { ...current, ...place(tipOwner.current!) })
-    window.addEventListener('scroll', follow, { passive: true })
-    return () => window.removeEventListener('scroll', follow)
-  }, [shown])
+  // The whole post while its chip is hovered or focused, in a component of its own: its state changes
+  // must not re-render FullCalendar (new options mid-drag dropped the drag; the moved post never arrived).
+  const tipRef = useRef<PostTooltipHandle>(null)
+  const showTip = (el: HTMLElement, id: string, text: string) => tipRef.current?.show(el, id, text)
+  const hideTip = (delay = 0) => tipRef.current?.hide(delay)
   // The visible range (FullCalendar's `datesSet`) and the drip emails asked for it. Kept in state and
   // drawn through `events` with the posts: an `eventSources` entry that comes and goes with the filters
   // made FullCalendar drop the posts as well.
@@ -143,8 +114,7 @@ export function DeliveryCalendar(props: {
       current = false
     }
   }, [loadEmailVolume, range])
-  // Memoised: the tooltip's state re-renders this component, and a new `events` array makes FullCalendar
-  // reset its events, which dropped a drag in progress (the moved post never reached eventDrop).
+  // Memoised: a new `events` array makes FullCalendar reset its events, and a drag in progress with them.
   const events = useMemo(
     () => [
       ...props.items.map((item) => ({
@@ -256,21 +226,58 @@ export function DeliveryCalendar(props: {
           props.onOpen(info.event.id)
         }}
       />
-      {tip ? (
-        <div
-          id={TIP_ID}
-          role="tooltip"
-          className="post-tooltip"
-          data-delivery={tip.id}
-          style={{ top: tip.top, left: tip.left }}
-          onMouseEnter={() => clearTimeout(hideTimer.current)}
-          onMouseLeave={() => hideTip()}
-        >
-          {tip.text}
-        </div>
-      ) : null}
+      <PostTooltip ref={tipRef} />
     </>
   )
 }
 
 const TIP_ID = 'post-tooltip'
+
+type PostTooltipHandle = { show(el: HTMLElement, id: string, text: string): void; hide(delay?: number): void }
+
+/**
+ * One tooltip for the calendar, placed under the hovered or focused chip (a tooltip inside the chip would
+ * be clipped by the day cell). It stays while the pointer moves onto it, and Escape closes it (WCAG 1.4.13).
+ */
+const PostTooltip = forwardRef<PostTooltipHandle>(function PostTooltip(_props, ref) {
+  const [tip, setTip] = useState<Tip | null>(null)
+  const hideTimer = useRef<ReturnType<typeof setTimeout>>()
+  const owner = useRef<HTMLElement | null>(null)
+  const place = (el: HTMLElement) => {
+    const rect = el.getBoundingClientRect()
+    return { top: rect.bottom + 4, left: Math.max(4, Math.min(rect.left, window.innerWidth - 360)) }
+  }
+  const hide = (delay = 0) => {
+    clearTimeout(hideTimer.current)
+    hideTimer.current = setTimeout(() => {
+      owner.current?.removeAttribute('aria-describedby')
+      owner.current = null
+      setTip(null)
+    }, delay)
+  }
+  useImperativeHandle(ref, () => ({
+    show(el, id, text) {
+      clearTimeout(hideTimer.current)
+      owner.current?.removeAttribute('aria-describedby')
+      owner.current = el
+      el.setAttribute('aria-describedby', TIP_ID)
+      setTip({ id, text, ...place(el) })
+    },
+    hide,
+  }))
+  useEffect(() => () => clearTimeout(hideTimer.current), [])
+  // Placed in the viewport: it follows its chip when the page scrolls.
+  const shown = tip !== null
+  useEffect(() => {
+    if (!shown) return
+    const follow = () => owner.current && setTip((current) => current && { ...current, ...place(owner.current!) })
+    window.addEventListener('scroll', follow, { passive: true })
+    return () => window.removeEventListener('scroll', follow)
+  }, [shown])
+  if (!tip) return null
+  return (
+    <div id={TIP_ID} role="tooltip" className="post-tooltip" data-delivery={tip.id} style={{ top: tip.top, left: tip.left }} onMouseEnter={() => clearTimeout(hideTimer.current)} onMouseLeave={() => hide()}>
+      {tip.text}
+    </div>
+  )
+})
