@@ -103,7 +103,7 @@ const drip = await createDrip(services, {
   workspaceId,
   input: {
     name: 'Bench',
-    steps: [{ subject: 'Week {{ week | "1" }} tips for {{ first_name | "you" }}', markdown: '# Hello {{ name | "reader" }}\n\nThis week: **three** things.\n\n- one\n- two\n- [three](https://example.com/three?utm=drip)\n' }],
+    steps: [{ subject: 'Week 1 tips for {{ contact.first_name | default: "you" }}', markdown: '# Hello {{ contact.name | default: "reader" }}\n\nThis week: **three** things.\n\n- one\n- two\n- [three](https://example.com/three?utm=drip)\n' }],
   },
 })
 await activateDrip(services, { workspaceId, dripId: drip.id })

@@ -76,10 +76,10 @@ describe('drip send failures', () => {
     expect(view.totals).toMatchObject({ bounced: 1, unsubscribed: 0, completed: 1 })
   })
 
-  it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later', async () => {
+  it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later (send window 1)', async () => {
     const drip = await enrolledDrip(['ann@example.com', 'bob@example.com'])
     h.smtp.injectFault({ kind: 'defer' })
-    const report = await runDripPass(h.runner({ retryMs: RETRY_MS }))
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS, sendWindow: 1 }))
     expect(report).toMatchObject({ sent: 0, failed: 1 })
     expect(h.smtp.messages).toHaveLength(0)
     const retryAt = new Date(T0.getTime() + RETRY_MS)
@@ -92,6 +92,22 @@ describe('drip send failures', () => {
     h.clock.set(retryAt)
     expect(await h.drain()).toBe(2)
     expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['ann@example.com', 'bob@example.com'])
+  })
+
+  it('with the default send window a deferral lets the groups in flight finish, gives the rest back, and all go out once', async () => {
+    const addresses = Array.from({ length: 12 }, (_, i) => `d${i}@example.com`)
+    const drip = await enrolledDrip(addresses)
+    h.smtp.injectFault({ kind: 'defer' })
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS }))
+    // The window (10) is two groups of 5 marked at once: one message deferred, the other 9 sent; the last 2 never marked.
+    expect(report).toMatchObject({ claimed: 12, sent: 9, failed: 1 })
+    const retryAt = new Date(T0.getTime() + RETRY_MS)
+    const waiting = (await enrollmentsOf(drip.id)).filter((e) => e.stepPosition === 0)
+    expect(waiting.map((e) => ({ status: e.status, nextDueAt: e.nextDueAt }))).toEqual(Array.from({ length: 3 }, () => ({ status: 'active', nextDueAt: retryAt })))
+    expect((await emailDeliveries()).filter((d) => d.state === 'queued')).toEqual([expect.objectContaining({ lastErrorKind: 'transient' })])
+    h.clock.set(retryAt)
+    expect(await h.drain()).toBe(3)
+    expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual([...addresses].sort())
   })
 
   it('an answer lost after the message was handed over needs review, counts as sent and is never re-sent', async () => {
