@@ -13,15 +13,15 @@ import { receivesMarketing } from '../../domain/email/contact'
 export const DEFAULT_SEND_WINDOW = 10
 
 /**
- * The sends of one batch, whatever their channel (core/drips/steps/), as a pipeline of groups
- * (decision 099). One statement records the outcomes of a group whose replies are all in and marks
- * the next group `publishing` after re-checking, for each of its contacts, the suppression list, the
- * status and the channel's own conditions; then that group is sent at once (the connector's pool
- * spreads it over its connections). Two such lanes alternate, so one lane's statement overlaps the
- * other's SMTP round trips. At most `sendWindow` messages per worker are ever handed over without
- * their outcome recorded: a SIGKILL re-sends at most that many (each with its original's Message-ID),
- * loses none. Kinds without `concurrentSends` (SMS, direct mail) keep a window of 1: one at a time,
- * one statement per message, as in decision 016.
+ * The sends of one batch, whatever their channel (core/drips/steps/), as a pipeline with group commit
+ * (decision 099). Messages are marked `publishing` ahead, up to the window, by a statement that re-checks
+ * each contact's status, the suppression list, the claim and the channel's own conditions; they are
+ * handed to the connector (whose pool spreads them over its connections) as long as fewer than
+ * `sendWindow` messages are handed over without their outcome recorded; as soon as half a window of
+ * replies is in (or the last ones), one statement records them and marks the next messages, while the
+ * rest stay in flight. So a SIGKILL re-sends at most `sendWindow` messages (each with its original's
+ * Message-ID) and loses none. Kinds without `concurrentSends` (SMS, direct mail) use a window of 1: one
+ * at a time, one statement per message, as in decision 016.
  */
 export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date; /** performance.now() when the batch was claimed: the lease runs from there. */ claimedAt: number }): Promise<void> {
   const window = Math.max(1, Math.floor(deps.sendWindow ?? DEFAULT_SEND_WINDOW))
@@ -37,7 +37,7 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
 
 type QueueState = { stopped: boolean; leaseSpent: boolean; sinceHeartbeat: number; late: Settlement[] }
 
-/** Sends `queue` in groups over two lanes (one for a window of 1); returns the items never marked (to give back). */
+/** Sends `queue` keeping at most `window` messages unrecorded; returns the items never marked (to give back). */
 async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date; claimedAt: number; window: number; state: QueueState }): Promise<SendItem[]> {
   const { queue, claimId, report, state } = args
   const { db, clock } = deps
@@ -113,49 +113,123 @@ async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claim
     }
   }
 
-  /** One lane: take a group, record the lane's previous group and mark this one in one statement, send it, repeat. */
-  const lane = async (size: number): Promise<void> => {
-    let records: SendRecord[] = []
-    for (;;) {
+  type Planned = { item: SendItem; attemptId: string; message: ChannelContent | ConnectorError; deliveryId: string; at: Date }
+  const window = args.window
+  /** Replies recorded together: a statement starts once this many are in (or nothing more is coming). */
+  const group = Math.ceil(window / 2)
+  /** Marked `publishing`, not handed over yet (never more than the window). */
+  const ready: Planned[] = []
+  /** Handed over, reply not in yet. */
+  let inflight = 0
+  /** Replies in, outcome not being recorded yet. */
+  const done: SendRecord[] = []
+  /** Outcomes in the running statement (still unrecorded until it commits). */
+  let recording = 0
+  let statementRunning = false
+  let failure: { error: unknown } | null = null
+  let beating = false
+
+  /** A marked message that will not be sent (the batch stopped): recorded as `queued`, its enrollment due again. */
+  const notSent = (p: Planned): SendRecord => {
+    const e = p.item.enrollment
+    return {
+      deliveryId: p.deliveryId, attemptId: p.attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: p.item.drip.steps[p.item.position]!.id, contactId: e.contactId,
+      state: 'queued', remoteId: null, lastError: null, lastErrorKind: null, status: 'active', stepPosition: p.item.position, nextDueAt: state.leaseSpent ? clock.now() : args.retryAt, endReason: null, sentKey: null, at: clock.now(),
+    }
+  }
+
+  return new Promise<SendItem[]>((resolve, reject) => {
+    const fail = (error: unknown) => {
+      failure ??= { error }
+      state.stopped = true
+      pump()
+    }
+    const pump = (): void => {
+      try {
+        step()
+      } catch (error) {
+        // A render that threw something other than a template error: mark nothing more, record what is in, then fail the pass.
+        fail(error)
+      }
+    }
+    const step = (): void => {
       // Never send on a claim that may have expired: past 80% of the lease (wall time since the claim, planning and
-      // address verification included), give the rest back.
+      // address verification included), stop and give the rest back.
       if (!state.stopped && performance.now() - args.claimedAt > leaseMs * 0.8) {
         state.stopped = true
         state.leaseSpent = true
       }
-      if (state.stopped || next >= queue.length) break
-      const group = queue.slice(next, next + size)
-      next += group.length
-      state.sinceHeartbeat += group.length
-      if (state.sinceHeartbeat >= 50) {
-        state.sinceHeartbeat = 0
-        await deps.heartbeat?.()
+      // Hand over what the window allows: at most `window` messages without their outcome recorded.
+      while (!state.stopped && ready.length > 0 && inflight + done.length + recording < window) {
+        const p = ready.shift()!
+        inflight++
+        state.sinceHeartbeat++
+        send(p.item, p.message, p.deliveryId, p.attemptId, p.at).then(
+          (record) => {
+            inflight--
+            done.push(record)
+            pump()
+          },
+          (error) => {
+            inflight--
+            fail(error)
+          },
+        )
       }
+      if (state.sinceHeartbeat >= 50 && !beating && deps.heartbeat) {
+        state.sinceHeartbeat = 0
+        beating = true
+        void deps.heartbeat().finally(() => (beating = false))
+      }
+      if (statementRunning) return
+      if (state.stopped) for (const p of ready.splice(0)) done.push(notSent(p))
+      const canMark = !state.stopped && next < queue.length && ready.length < window
+      // A statement when a group of replies is in, when the last replies are in, or to mark more when the window has room and nothing is ready.
+      const due = done.length >= group || (done.length > 0 && inflight === 0) || (canMark && ready.length === 0 && inflight + done.length < window)
+      if (!due) {
+        if (inflight === 0 && done.length === 0 && ready.length === 0 && (state.stopped || next >= queue.length)) {
+          if (failure) reject(failure.error)
+          else resolve(queue.slice(next))
+        }
+        return
+      }
+      // One statement: record the replies that are in, and mark enough of the next messages to keep the window full.
       const at = clock.now()
-      const planned = group.map((item) => ({ item, attemptId: randomUUID(), message: render(item) }))
-      const marks = await recordAndMarkGroup(db, {
+      const marks = (canMark ? queue.slice(next, next + window - ready.length) : []).map((item) => ({ item, attemptId: randomUUID(), message: render(item) }))
+      next += marks.length
+      const records = done.splice(0)
+      statementRunning = true
+      recording = records.length
+      recordAndMarkGroup(db, {
         records,
-        marks: planned.map(({ item, attemptId }) => {
+        marks: marks.map(({ item, attemptId }) => {
           const e = item.enrollment
           const kind = item.channel.kind
           return { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: item.drip.steps[item.position]!.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at, ...(kind.markChannel ? { channel: kind.markChannel } : {}) }
         }),
-      })
-      records = []
-      const sends: Array<Promise<SendRecord>> = []
-      for (const p of planned) {
-        const mark = marks.get(p.item.enrollment.id)
-        if (mark?.deliveryId) sends.push(send(p.item, p.message, mark.deliveryId, p.attemptId, at))
-        else unmarked(p.item, mark, at)
-      }
-      records = await Promise.all(sends)
+      }).then(
+        (results) => {
+          statementRunning = false
+          recording = 0
+          try {
+            for (const m of marks) {
+              const mark = results.get(m.item.enrollment.id)
+              if (mark?.deliveryId) ready.push({ ...m, deliveryId: mark.deliveryId, at })
+              else unmarked(m.item, mark, at)
+            }
+          } catch (error) {
+            return fail(error)
+          }
+          pump()
+        },
+        (error) => {
+          statementRunning = false
+          recording = 0
+          // Marked in a statement that failed: nothing was written, so nothing is lost; the claims expire.
+          fail(error)
+        },
+      )
     }
-    if (records.length) await recordAndMarkGroup(db, { records, marks: [] })
-  }
-
-  const sizes = args.window === 1 ? [1] : [Math.ceil(args.window / 2), Math.floor(args.window / 2)]
-  // Both lanes end before this returns, even when one fails (a statement's error): nothing runs on behind the pass.
-  const ended = await Promise.allSettled(sizes.map(lane))
-  for (const r of ended) if (r.status === 'rejected') throw r.reason
-  return queue.slice(next)
+    pump()
+  })
 }
