@@ -1,8 +1,9 @@
 /**
  * The baseline of bench/drip-send.ts, in a process of its own (as the drip workers are): a bare
  * nodemailer loop with the connector's pool settings sending N messages of the drip's size to the
- * loopback SMTP server, `concurrency` at a time. Prints `{"perSecond": …, "cpuMs": …}` (cpuMs: the
- * whole machine's CPU time during the loop, SMTP server included, as bench/drip-send.ts counts it).
+ * loopback SMTP server, `concurrency` at a time. Prints `{"perSecond": …, "cpuMs": …, "ownCpuMs": …}` (cpuMs:
+ * the whole machine's CPU time during the loop, SMTP server included, as bench/drip-send.ts counts it;
+ * ownCpuMs: this sender process's alone, which the neighbours' load does not inflate).
  *
  * Run: npx tsx bench/bare-nodemailer.ts <port> <count> <concurrency>
  */
@@ -17,6 +18,7 @@ await transport.sendMail({ from, to: 'warm@bare.test', subject: 'w', text: 'w' }
 let next = 0
 const t0 = performance.now()
 const cpu0 = machineCpuMs()
+const own0 = process.cpuUsage()
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < count) {
@@ -25,5 +27,6 @@ await Promise.all(
     }
   }),
 )
-console.log(JSON.stringify({ perSecond: count / ((performance.now() - t0) / 1000), cpuMs: machineCpuMs() - cpu0 }))
+const own = process.cpuUsage(own0)
+console.log(JSON.stringify({ perSecond: count / ((performance.now() - t0) / 1000), cpuMs: machineCpuMs() - cpu0, ownCpuMs: (own.user + own.system) / 1000 }))
 transport.close()

@@ -100,6 +100,12 @@ export const EnvSchema = z.object({
   ALLOW_PRIVATE_NETWORK_HOSTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Drip runner lanes: how many worker processes may send drip emails at once (each sends one at a time). */
   DRIP_LANES: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Drip emails a worker may have handed to SMTP without their outcome recorded (decision 099): sent in
+   * groups over the pooled connections, outcomes group-committed. After a crash at most this many are sent
+   * twice (each with its original's Message-ID); 1 sends one at a time (decision 016).
+   */
+  DRIP_SEND_WINDOW: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),

@@ -28,7 +28,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   const deps = pipelineDeps(services)
   definePipelineJobs(agenda, deps)
   defineNotifyProblems(agenda, notifyDeps(services))
-  defineDripRunner(agenda, dripRunnerDeps(services), { lanes: services.config.DRIP_LANES })
+  defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
   defineBulkEnroll(agenda, services)

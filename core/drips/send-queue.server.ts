@@ -1,23 +1,46 @@
 import { randomUUID } from 'node:crypto'
 import { ConnectorError, type ChannelContent } from '../../connectors/types'
-import { recordAndMark, releaseClaims, settleEnrollments, type SendRecord, type Settlement } from '../../db/queries/enrollments'
+import { releaseClaims, settleEnrollments, type MarkResult, type SendRecord, type Settlement } from '../../db/queries/enrollments'
+import { recordAndMarkGroup } from '../../db/queries/send-groups'
 import { decideSendFailure } from '../../domain/drip/failure'
 import { afterSend } from '../../domain/drip/runner'
 import { TemplateError } from '../../domain/email/liquid'
 import { skippedStepRefs, toDripDef, toStepDefs } from './steps/shared'
 import type { DripPassReport, DripRunnerDeps, SendItem } from './steps/types'
 
+/** Messages a worker may have handed over without their outcome recorded (decision 099); 1 is decision 016's one at a time. */
+export const DEFAULT_SEND_WINDOW = 10
+
 /**
- * The sends of one batch, one at a time, whatever their channel (core/drips/steps/): each costs one
- * statement that records the previous message and marks the next one `publishing` after re-checking
- * the suppression list, the contact's status and the channel's own conditions. So at most one message
- * per worker is ever in flight without its outcome recorded.
+ * The sends of one batch, whatever their channel (core/drips/steps/), as a pipeline with group commit
+ * (decision 099). Messages are marked `publishing` ahead, up to the window, by a statement that re-checks
+ * each contact's status, the suppression list, the claim and the channel's own conditions; they are
+ * handed to the connector (whose pool spreads them over its connections) as long as fewer than
+ * `sendWindow` messages are handed over without their outcome recorded; as soon as half a window of
+ * replies is in (or the last ones), one statement records them and marks the next messages, while the
+ * rest stay in flight. So a SIGKILL re-sends at most `sendWindow` messages (each with its original's
+ * Message-ID) and loses none. Kinds without `concurrentSends` (SMS, direct mail) use a window of 1: one
+ * at a time, one statement per message, as in decision 016.
  */
 export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date; /** performance.now() when the batch was claimed: the lease runs from there. */ claimedAt: number }): Promise<void> {
-  const { queue, claimId, report } = args
+  const window = Math.max(1, Math.floor(deps.sendWindow ?? DEFAULT_SEND_WINDOW))
+  const grouped = args.queue.filter((q) => q.channel.kind.concurrentSends)
+  const single = args.queue.filter((q) => !q.channel.kind.concurrentSends)
+  const state: QueueState = { stopped: false, leaseSpent: false, sinceHeartbeat: 0, late: [] }
+  // One kind after the other: the window bounds what is in flight at any moment.
+  const left = [...(await sendGroups(deps, { ...args, queue: grouped, window: grouped.length ? window : 1, state })), ...(await sendGroups(deps, { ...args, queue: single, window: 1, state }))]
+  if (state.late.length) await settleEnrollments(deps.db, { items: state.late, now: deps.clock.now() })
+  // Given back: at once when the lease ran out, after the retry delay when the channel failed.
+  if (left.length) await releaseClaims(deps.db, { claimId: args.claimId, retryAt: state.leaseSpent ? deps.clock.now() : args.retryAt })
+}
+
+type QueueState = { stopped: boolean; leaseSpent: boolean; sinceHeartbeat: number; late: Settlement[] }
+
+/** Sends `queue` keeping at most `window` messages unrecorded; returns the items never marked (to give back). */
+async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claimId: string; report: DripPassReport; retryAt: Date; claimedAt: number; window: number; state: QueueState }): Promise<SendItem[]> {
+  const { queue, claimId, report, state } = args
   const { db, clock } = deps
-  const late: Settlement[] = []
-  let record: SendRecord | null = null
+  const leaseMs = deps.leaseMs ?? 120_000
   const render = (item: SendItem): ChannelContent | ConnectorError => {
     try {
       return item.channel.kind.render(deps, item)
@@ -27,61 +50,42 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
       throw error
     }
   }
-  let nextMessage = render(queue[0]!)
-  let stopAt = queue.length
-  const started = args.claimedAt
-  const leaseMs = deps.leaseMs ?? 120_000
-  let leaseSpent = false
-  for (let i = 0; i < stopAt; i++) {
-    // Never send on a claim that may have expired: past 80% of the lease (wall time since the claim, planning and
-    // address verification included), give the rest back.
-    if (performance.now() - started > leaseMs * 0.8) {
-      stopAt = i
-      leaseSpent = true
-      break
-    }
-    if (i > 0 && i % 50 === 0) await deps.heartbeat?.()
-    const item = queue[i]!
+  let next = 0
+
+  /** Decide what an unmarked item means (sent before, blocked since the claim); returns nothing to send. */
+  const unmarked = (item: SendItem, mark: MarkResult | undefined, at: Date): void => {
+    const e = item.enrollment
+    const step = item.drip.steps[item.position]!
+    const skippedSteps = skippedStepRefs(item.drip, item.skipped)
+    const advance = afterSend({ drip: toDripDef(item.drip), steps: toStepDefs(item.drip), position: item.position, sentAt: at, enrolledAt: e.startedAt, contactTimezone: e.contact.timezone })
+    if (mark && mark.alreadySettled) {
+      // Sent before (a re-claimed enrollment whose delivery was recorded): just move on.
+      state.late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, skipped: skippedSteps })
+    } else if (mark && !mark.alreadySettled && mark.deliveryId === null && mark.blocked.enrollmentActive && mark.blocked.channelBlocked && mark.blocked.contactAllowed) {
+      // The channel's own condition failed since the claim (an SMS opt-out, a lost phone or consent): skipped, the enrollment goes on.
+      report.skipped++
+      const reason = item.channel.kind.blockedReason ?? 'blocked'
+      state.late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, skipped: [...skippedSteps, { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, reason }] })
+    } else if (mark && !mark.alreadySettled && mark.deliveryId === null && mark.blocked.enrollmentActive) {
+      // Unsubscribed or suppressed since the claim: nothing is sent, the enrollment ends.
+      report.blocked++
+      const status = mark.blocked.suppressed || mark.blocked.status === 'unsubscribed' ? 'unsubscribed' : 'exited'
+      state.late.push({ id: e.id, claimId, status, stepPosition: item.position, nextDueAt: null, endReason: mark.blocked.suppressed ? 'suppressed' : `contact is ${mark.blocked.status}`, skipped: skippedSteps })
+    } else report.blocked++
+  }
+
+  /** Send one marked message; never throws: its outcome comes back as the record to write. */
+  const send = async (item: SendItem, message: ChannelContent | ConnectorError, deliveryId: string, attemptId: string, at: Date): Promise<SendRecord> => {
     const kind = item.channel.kind
     const e = item.enrollment
     const step = item.drip.steps[item.position]!
-    const message = nextMessage
-    const attemptId = randomUUID()
-    const at = clock.now()
-    const marking = recordAndMark(db, {
-      record,
-      mark: { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at, ...(kind.markChannel ? { channel: kind.markChannel } : {}) },
-    })
-    // Render the next message while the database works on this statement.
-    if (i + 1 < stopAt) nextMessage = render(queue[i + 1]!)
-    const mark = await marking
-    record = null
-    const skippedSteps = skippedStepRefs(item.drip, item.skipped)
     const advance = afterSend({ drip: toDripDef(item.drip), steps: toStepDefs(item.drip), position: item.position, sentAt: at, enrolledAt: e.startedAt, contactTimezone: e.contact.timezone })
-    if (!mark || mark.deliveryId === null) {
-      if (mark && mark.alreadySettled) {
-        // Sent before (a re-claimed enrollment whose delivery was recorded): just move on.
-        late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: null, skipped: skippedSteps })
-      } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive && mark.blocked.channelBlocked && mark.blocked.contactAllowed) {
-        // The channel's own condition failed since the claim (an SMS opt-out, a lost phone or consent): skipped, the enrollment goes on.
-        report.skipped++
-        const reason = kind.blockedReason ?? 'blocked'
-        late.push({ id: e.id, claimId, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, skipped: [...skippedSteps, { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, reason }] })
-      } else if (mark && !mark.alreadySettled && mark.blocked.enrollmentActive) {
-        // Unsubscribed or suppressed since the claim: nothing is sent, the enrollment ends.
-        report.blocked++
-        const status = mark.blocked.suppressed || mark.blocked.status === 'unsubscribed' ? 'unsubscribed' : 'exited'
-        late.push({ id: e.id, claimId, status, stepPosition: item.position, nextDueAt: null, endReason: mark.blocked.suppressed ? 'suppressed' : `contact is ${mark.blocked.status}`, skipped: skippedSteps })
-      } else report.blocked++
-      continue
-    }
-    const base = { deliveryId: mark.deliveryId, attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, contactId: e.contactId }
+    const base = { deliveryId, attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: step.id, contactId: e.contactId }
     try {
       if (message instanceof ConnectorError) throw message
       const result = await kind.publish(deps, { item, content: message, idempotencyKey: `${e.id}:${step.id}` })
-      const done = clock.now()
       report.sent++
-      record = { ...base, state: 'published', remoteId: result.remoteId, lastError: null, lastErrorKind: null, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, sentKey: `sent:${e.id}:${step.id}`, at: done }
+      return { ...base, state: 'published', remoteId: result.remoteId, lastError: null, lastErrorKind: null, status: advance.status, stepPosition: advance.position, nextDueAt: advance.nextDueAt, endReason: advance.status === 'completed' ? 'all steps done' : null, sentKey: `sent:${e.id}:${step.id}`, at: clock.now() }
     } catch (error) {
       const done = clock.now()
       const err = error instanceof ConnectorError ? error : new ConnectorError('unknown-outcome', (error as Error).message)
@@ -90,8 +94,9 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
       const outcome = decideSendFailure({ kind: err.kind, message: err.message, hardBounce: refusal.hardBounce, refused: refusal.refused, position: item.position, next: advance, retryAt: args.retryAt })
       report.failed++
       if (outcome.suppress) await kind.suppress?.(deps, { item, error, err, refusal, at: done })
+      if (outcome.stopBatch) state.stopped = true
       const { enrollment } = outcome
-      record = {
+      return {
         ...base,
         state: outcome.delivery.state,
         remoteId: null,
@@ -104,11 +109,126 @@ export async function sendQueue(deps: DripRunnerDeps, args: { queue: SendItem[];
         sentKey: outcome.countAsSent ? `sent:${e.id}:${step.id}` : null,
         at: done,
       }
-      if (outcome.stopBatch) stopAt = i + 1
     }
   }
-  await recordAndMark(db, { record, mark: null })
-  if (late.length) await settleEnrollments(db, { items: late, now: clock.now() })
-  // Given back: at once when the lease ran out, after the retry delay when SMTP failed.
-  if (stopAt < queue.length) await releaseClaims(db, { claimId, retryAt: leaseSpent ? clock.now() : args.retryAt })
+
+  type Planned = { item: SendItem; attemptId: string; message: ChannelContent | ConnectorError; deliveryId: string; at: Date }
+  const window = args.window
+  /** Replies recorded together: a statement starts once this many are in (or nothing more is coming). */
+  const group = Math.ceil(window / 2)
+  /** Marked `publishing`, not handed over yet (never more than the window). */
+  const ready: Planned[] = []
+  /** Handed over, reply not in yet. */
+  let inflight = 0
+  /** Replies in, outcome not being recorded yet. */
+  const done: SendRecord[] = []
+  /** Outcomes in the running statement (still unrecorded until it commits). */
+  let recording = 0
+  let statementRunning = false
+  let failure: { error: unknown } | null = null
+  let beating = false
+
+  /** A marked message that will not be sent (the batch stopped): recorded as `queued`, its enrollment due again. */
+  const notSent = (p: Planned): SendRecord => {
+    const e = p.item.enrollment
+    return {
+      deliveryId: p.deliveryId, attemptId: p.attemptId, claimId, enrollmentId: e.id, workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: p.item.drip.steps[p.item.position]!.id, contactId: e.contactId,
+      state: 'queued', remoteId: null, lastError: null, lastErrorKind: null, status: 'active', stepPosition: p.item.position, nextDueAt: state.leaseSpent ? clock.now() : args.retryAt, endReason: null, sentKey: null, at: clock.now(),
+    }
+  }
+
+  return new Promise<SendItem[]>((resolve, reject) => {
+    const fail = (error: unknown) => {
+      failure ??= { error }
+      state.stopped = true
+      pump()
+    }
+    const pump = (): void => {
+      try {
+        step()
+      } catch (error) {
+        // A render that threw something other than a template error: mark nothing more, record what is in, then fail the pass.
+        fail(error)
+      }
+    }
+    const step = (): void => {
+      // Never send on a claim that may have expired: past 80% of the lease (wall time since the claim, planning and
+      // address verification included), stop and give the rest back.
+      if (!state.stopped && performance.now() - args.claimedAt > leaseMs * 0.8) {
+        state.stopped = true
+        state.leaseSpent = true
+      }
+      // Hand over what the window allows: at most `window` messages without their outcome recorded.
+      while (!state.stopped && ready.length > 0 && inflight + done.length + recording < window) {
+        const p = ready.shift()!
+        inflight++
+        state.sinceHeartbeat++
+        send(p.item, p.message, p.deliveryId, p.attemptId, p.at).then(
+          (record) => {
+            inflight--
+            done.push(record)
+            pump()
+          },
+          (error) => {
+            inflight--
+            fail(error)
+          },
+        )
+      }
+      if (state.sinceHeartbeat >= 50 && !beating && deps.heartbeat) {
+        state.sinceHeartbeat = 0
+        beating = true
+        void deps.heartbeat().finally(() => (beating = false))
+      }
+      if (statementRunning) return
+      if (state.stopped) for (const p of ready.splice(0)) done.push(notSent(p))
+      const canMark = !state.stopped && next < queue.length && ready.length < window
+      // A statement when a group of replies is in, when the last replies are in, or to mark more when the window has room and nothing is ready.
+      const due = done.length >= group || (done.length > 0 && inflight === 0) || (canMark && ready.length === 0 && inflight + done.length < window)
+      if (!due) {
+        if (inflight === 0 && done.length === 0 && ready.length === 0 && (state.stopped || next >= queue.length)) {
+          if (failure) reject(failure.error)
+          else resolve(queue.slice(next))
+        }
+        return
+      }
+      // One statement: record the replies that are in, and mark enough of the next messages to keep the window full.
+      const at = clock.now()
+      const marks = (canMark ? queue.slice(next, next + window - ready.length) : []).map((item) => ({ item, attemptId: randomUUID(), message: render(item) }))
+      next += marks.length
+      const records = done.splice(0)
+      statementRunning = true
+      recording = records.length
+      recordAndMarkGroup(db, {
+        records,
+        marks: marks.map(({ item, attemptId }) => {
+          const e = item.enrollment
+          const kind = item.channel.kind
+          return { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: item.drip.steps[item.position]!.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at, ...(kind.markChannel ? { channel: kind.markChannel } : {}) }
+        }),
+      }).then(
+        (results) => {
+          statementRunning = false
+          recording = 0
+          try {
+            for (const m of marks) {
+              const mark = results.get(m.item.enrollment.id)
+              if (mark?.deliveryId) ready.push({ ...m, deliveryId: mark.deliveryId, at })
+              else unmarked(m.item, mark, at)
+            }
+          } catch (error) {
+            return fail(error)
+          }
+          pump()
+        },
+        (error) => {
+          statementRunning = false
+          recording = 0
+          // Marked in a statement that failed: nothing was written, so nothing is lost; the claims expire.
+          fail(error)
+        },
+      )
+    }
+    pump()
+  })
 }

@@ -1,3 +1,4 @@
+import { ConnectorError } from '../../connectors/types'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { isSuppressed } from '../../db/queries/suppression'
 import { insertFieldDefinition } from '../../db/queries/contacts'
@@ -76,10 +77,10 @@ describe('drip send failures', () => {
     expect(view.totals).toMatchObject({ bounced: 1, unsubscribed: 0, completed: 1 })
   })
 
-  it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later', async () => {
+  it('a deferral queues the message for retryAt, gives the rest of the batch back, and both go out later (send window 1)', async () => {
     const drip = await enrolledDrip(['ann@example.com', 'bob@example.com'])
     h.smtp.injectFault({ kind: 'defer' })
-    const report = await runDripPass(h.runner({ retryMs: RETRY_MS }))
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS, sendWindow: 1 }))
     expect(report).toMatchObject({ sent: 0, failed: 1 })
     expect(h.smtp.messages).toHaveLength(0)
     const retryAt = new Date(T0.getTime() + RETRY_MS)
@@ -92,6 +93,58 @@ describe('drip send failures', () => {
     h.clock.set(retryAt)
     expect(await h.drain()).toBe(2)
     expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual(['ann@example.com', 'bob@example.com'])
+  })
+
+  it('with the default send window a deferral lets the groups in flight finish, gives the rest back, and all go out once', async () => {
+    const addresses = Array.from({ length: 12 }, (_, i) => `d${i}@example.com`)
+    const drip = await enrolledDrip(addresses)
+    h.smtp.injectFault({ kind: 'defer' })
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS }))
+    // The window (10) is two groups of 5 marked at once: one message deferred, the other 9 sent; the last 2 never marked.
+    expect(report).toMatchObject({ claimed: 12, sent: 9, failed: 1 })
+    const retryAt = new Date(T0.getTime() + RETRY_MS)
+    const waiting = (await enrollmentsOf(drip.id)).filter((e) => e.stepPosition === 0)
+    expect(waiting.map((e) => ({ status: e.status, nextDueAt: e.nextDueAt }))).toEqual(Array.from({ length: 3 }, () => ({ status: 'active', nextDueAt: retryAt })))
+    expect((await emailDeliveries()).filter((d) => d.state === 'queued')).toEqual([expect.objectContaining({ lastErrorKind: 'transient' })])
+    h.clock.set(retryAt)
+    expect(await h.drain()).toBe(3)
+    expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual([...addresses].sort())
+  })
+
+  it('a failure that stops the batch records the messages marked but not yet sent as queued (never sent), and all go out once later', async () => {
+    const addresses = Array.from({ length: 30 }, (_, i) => `q${i}@example.com`)
+    const drip = await enrolledDrip(addresses)
+    // Sends 1–5 go through; 6–15 wait until the 15th is handed over (by then the statement after the first 5
+    // replies has marked 10 more: 5 sent, 5 ready); then the 6th fails with a deferral, which stops the batch.
+    let calls = 0
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const email = {
+      ...h.email,
+      async publish(args: Parameters<typeof h.email.publish>[0]) {
+        const call = ++calls
+        if (call > 5) {
+          if (call === 15) release()
+          await gate
+          if (call === 6) throw new ConnectorError('transient', 'The SMTP server deferred the message: 451 try later')
+        }
+        return h.email.publish(args)
+      },
+    }
+    const report = await runDripPass(h.runner({ retryMs: RETRY_MS, email }))
+    expect(report).toMatchObject({ claimed: 30, sent: 14, failed: 1 })
+    expect(calls).toBe(15)
+    const retryAt = new Date(T0.getTime() + RETRY_MS)
+    const waiting = (await enrollmentsOf(drip.id)).filter((e) => e.stepPosition === 0)
+    // The deferred one, the 5 marked but never handed over, and the 10 never marked.
+    expect(waiting).toHaveLength(16)
+    expect(waiting.every((e) => e.status === 'active' && e.nextDueAt?.getTime() === retryAt.getTime() && e.claimId === null)).toBe(true)
+    const queued = (await emailDeliveries()).filter((d) => d.state === 'queued')
+    expect(queued.map((d) => d.lastErrorKind ?? 'not sent').sort()).toEqual(['not sent', 'not sent', 'not sent', 'not sent', 'not sent', 'transient'])
+    expect(h.smtp.messages).toHaveLength(14)
+    h.clock.set(retryAt)
+    expect(await h.drain()).toBe(16)
+    expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual([...addresses].sort())
   })
 
   it('an answer lost after the message was handed over needs review, counts as sent and is never re-sent', async () => {

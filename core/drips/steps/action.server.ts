@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createNetGuard, type NetGuard } from '../../../connectors/net-guard'
-import { recordAndMark, settleEnrollments } from '../../../db/queries/enrollments'
+import { settleEnrollments } from '../../../db/queries/enrollments'
+import { recordAndMark } from '../../../db/queries/send-groups'
 import { afterSend } from '../../../domain/drip/runner'
 import { runActionStep, type ActionItem } from '../actions.server'
 import { skippedStepRefs, toDripDef, toStepDefs } from './shared'

@@ -9,6 +9,8 @@ import type { SendStepKind } from './types'
 /** The email step (the default kind): composed with tracked links, sent through the workspace's sender; a hard bounce suppresses the address. */
 export const emailStep: SendStepKind = {
   name: 'email',
+  // A duplicate after a crash keeps its original's Message-ID; the window bounds how many (decision 099).
+  concurrentSends: true,
   handles: (step) => !step.content.action && !step.content.sms && !step.content.mail,
   async prepare(_deps, { sender }) {
     return { ready: { kind: emailStep, credentials: sender.credentials } }

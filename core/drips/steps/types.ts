@@ -45,6 +45,12 @@ export type DripRunnerDeps = {
   passBudgetMs?: number
   /** Activity horizon for conditions and goals, in days. Default 400. */
   activityDays?: number
+  /**
+   * Messages of a kind with `concurrentSends` (email) a worker may have handed over without their outcome
+   * recorded: sent in groups, outcomes group-committed (decision 099). A SIGKILL re-sends at most this many,
+   * each with its original's Message-ID. 1: one at a time, one statement per message (decision 016). Default 10.
+   */
+  sendWindow?: number
   /** Retry delay after an SMTP failure that provably sent nothing. Default 5 min. */
   retryMs?: number
   /** Webhook action steps: the guarded fetch, timeout and retries (core/drips/actions.server.ts). */
@@ -86,10 +92,12 @@ export type Refusal = { hardBounce: boolean; refused: 'opted_out' | 'invalid_num
 /** One sending step kind. */
 export interface SendStepKind {
   readonly name: 'email' | 'sms' | 'mail'
-  /** The mark statement's extra check for this channel (db/queries/enrollments.ts `recordAndMark`). */
+  /** The mark statement's extra check for this channel (db/queries/send-groups.ts `recordAndMarkGroup`). */
   readonly markChannel?: 'sms' | 'mail'
   /** Why a send whose mark failed only that channel check is skipped (the enrollment goes on). */
   readonly blockedReason?: string
+  /** Several messages of this kind may be in flight at once, up to the runner's `sendWindow` (email); without, one at a time. */
+  readonly concurrentSends?: boolean
   handles(step: DripStep): boolean
   /** Called in the batch's planning loop; `cache` lives for one pass (per-workspace senders). */
   prepare(deps: DripRunnerDeps, args: { enrollment: ClaimedEnrollment; step: DripStep; sender: EmailSender; cache: Map<string, unknown> }): Promise<Preparation>
