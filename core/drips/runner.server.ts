@@ -134,6 +134,7 @@ async function runBatch(
         mailable: receivesMarketing({ status: c.status, suppressed: enrollment.suppressed }),
         suppressed: enrollment.suppressed,
         complained: enrollment.complained,
+        suppressionReason: enrollment.suppressionReason,
         waitingSince: enrollment.waitingSince,
         recentSends: [...enrollment.recentSends, ...(batchSends.get(c.id) ?? [])],
         activity: enrollment.activity,

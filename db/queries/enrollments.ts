@@ -136,6 +136,8 @@ export type ClaimedEnrollment = {
   suppressed: boolean
   /** The address is suppressed for a spam complaint: no channel reaches the contact (decision 096). */
   complained: boolean
+  /** Why the address is suppressed (null: it is not); email conditions on the contact's state read it. */
+  suppressionReason: string | null
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
   smsSuppressed: boolean
   /** When it began waiting at its current wait-until step (decision 096); null: not waiting. */
@@ -179,6 +181,7 @@ export async function claimDueEnrollments(
                                    'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
                                    'postalAddress', k.postal_address, 'postalVerification', k.postal_verification),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
+      'suppressionReason', (SELECT x.reason FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
       'complained', k.status = 'complained' OR EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email AND x.reason = 'complaint'),
       'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
@@ -188,7 +191,7 @@ export async function claimDueEnrollments(
       'activity', CASE WHEN c.sequence_id = ANY(string_to_array(${args.activityDripIds.join(',')}, ',')::uuid[]) THEN (
         SELECT coalesce(json_agg(json_build_object('type', a.type, 'name', a.name, 'occurredAt', a.occurred_at, 'enrollmentId', a.enrollment_id, 'stepId', a.step_id)), '[]'::json)
         FROM contact_events a
-        WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.contact_id AND a.type IN ('event', 'sent', 'opened', 'clicked')
+        WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.contact_id AND a.type IN ('event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
           AND a.occurred_at >= ${ts(args.now)} - (${args.activityDays}::int * interval '1 day')) ELSE '[]'::json END
     )::text AS r
     FROM claimed c

@@ -64,6 +64,8 @@ export type DueEnrollment = {
   suppressed: boolean
   /** The address is suppressed for a spam complaint (closes every channel, not only email). */
   complained?: boolean
+  /** Why the address is on the suppression list (`hard_bounce`, `complaint`, `unsubscribed`, `manual`); null: it is not. */
+  suppressionReason?: string | null
   /** When the enrollment began waiting at its current (wait-until) step; null: not waiting. */
   waitingSince?: Date | null
   /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
@@ -89,6 +91,16 @@ export function conditionHolds(args: { condition: DripCondition; enrollment: Due
   const { condition: c, enrollment, now } = args
   switch (c.kind) {
     case 'email': {
+      if (c.step === undefined) {
+        // The contact's email state now (decision 096): its status, or its address suppressed for that reason.
+        const reason = enrollment.suppressionReason ?? null
+        const hit =
+          c.activity === 'bounced' ? enrollment.contact.status === 'bounced' || reason === 'hard_bounce'
+          : c.activity === 'complained' ? enrollment.contact.status === 'complained' || reason === 'complaint' || !!enrollment.complained
+          : c.activity === 'unsubscribed' ? enrollment.contact.status === 'unsubscribed' || reason === 'unsubscribed'
+          : false
+        return c.negate ? !hit : hit
+      }
       const ref = args.steps.find((s) => s.position === c.step)
       const sent = ref && enrollment.activity.find((a) => a.type === 'sent' && a.enrollmentId === enrollment.id && a.stepId === ref.id)
       let hit = false

@@ -1,3 +1,4 @@
+import { getContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { defineCustomField, updateContactFromApi } from '../../core/contacts.server'
 import { applyDsn, unsubscribeContact } from '../../core/email.server'
@@ -113,5 +114,33 @@ describe('behaviour triggers', () => {
     expect(await attempt([{ kind: 'email_activity', activity: 'bounces' }])).toEqual({ status: 400, field: 'triggers.0.activity' })
     expect(await listDrips(h.services, { workspaceId: h.workspaceId })).toEqual([])
     expect(await attempt([{ kind: 'field_changed', field: 'seats', to: 10 }, { kind: 'email_activity', activity: 'soft_bounced', times: 2 }])).toBeNull()
+  })
+})
+
+describe('bounce, complaint and unsubscribe conditions (decision 096)', () => {
+  it('branch on a hard bounce of an earlier email of this enrollment, and on the contact’s state now', async () => {
+    const drip = await h.activeDrip({
+      steps: [
+        { subject: 'One', markdown: 'one' },
+        { kind: 'action', delay: 'P1D', action: { type: 'add_tag', tag: 'bounced-one' }, condition: { kind: 'email', activity: 'bounced', step: 0 } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'unsubscribed' }, condition: { kind: 'email', activity: 'unsubscribed' } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'bounced' }, condition: { kind: 'email', activity: 'bounced' } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'clean' }, condition: { kind: 'email', activity: 'complained', negate: true } },
+      ],
+    })
+    const ada = await h.contact('ada@example.com')
+    const bob = await h.contact('bob@example.com')
+    const cy = await h.contact('cy@example.com')
+    for (const contactId of [ada, bob, cy]) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
+    await h.drain()
+    expect(h.sentTo('ada@example.com')).toHaveLength(1)
+    await applyDsn(h.services, { workspaceId: h.workspaceId, recipients: [dsn('ada@example.com', 'failed', '5.1.1')] })
+    await unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: bob }, source: 'unsubscribe link' })
+    h.clock.advance(86_400_000)
+    await h.drain()
+    const tags = async (contactId: string) => (await getContact(h.database.db, { workspaceId: h.workspaceId, contactId }))!.tags
+    expect(await tags(ada)).toEqual(['bounced-one', 'bounced', 'clean'])
+    expect(await tags(bob)).toEqual(['unsubscribed', 'clean'])
+    expect(await tags(cy)).toEqual(['clean'])
   })
 })
