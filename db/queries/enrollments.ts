@@ -59,6 +59,37 @@ export async function enrollContactRow(
   }
 }
 
+/**
+ * Enroll many contacts into one drip in one statement, under its re-entry policy (as `enrollContactRow`
+ * does one): each row with its own source, key and first due time (null: a drip without steps, completed
+ * at once). Rows the policy or a key already taken refuse are left out. Returns how many were enrolled.
+ */
+export async function enrollContactRows(
+  db: DbOrTx,
+  args: { workspaceId: string; dripId: string; policy: ReentryPolicy; rows: Array<{ contactId: string; source: string; enrollKey: string | null; nextDueAt: Date | null }>; at: Date },
+): Promise<number> {
+  if (args.rows.length === 0) return 0
+  const { workspaceId, dripId } = args
+  const rows = args.rows.map((r) => ({ contact_id: r.contactId, source: r.source, enroll_key: r.enrollKey, next_due_at: r.nextDueAt?.toISOString() ?? null }))
+  const inserted = rowsOf(
+    await db.execute(sql`
+      INSERT INTO enrollments (workspace_id, sequence_id, contact_id, cycle, status, step_position, next_due_at, source, enroll_key, started_at, ended_at, created_at, updated_at)
+      SELECT ${workspaceId}, ${dripId}, r.contact_id,
+             COALESCE((SELECT max(cycle) FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id), 0) + 1,
+             CASE WHEN r.next_due_at IS NULL THEN 'completed' ELSE 'active' END, 0, r.next_due_at, r.source, r.enroll_key, ${ts(args.at)},
+             CASE WHEN r.next_due_at IS NULL THEN ${ts(args.at)} END, ${ts(args.at)}, ${ts(args.at)}
+      FROM jsonb_to_recordset(${json(rows)}) AS r(contact_id uuid, source text, enroll_key text, next_due_at timestamptz)
+      JOIN contacts k ON k.id = r.contact_id AND k.workspace_id = ${workspaceId}
+      WHERE CASE ${args.policy}::text
+              WHEN 'once_ever' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id)
+              WHEN 'once_at_a_time' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id AND status = 'active')
+              ELSE true END
+      ON CONFLICT DO NOTHING
+      RETURNING id`),
+  )
+  return inserted.length
+}
+
 async function findExistingEnrollment(db: DbOrTx, args: { dripId: string; contactId: string; enrollKey: string | null }): Promise<Enrollment | null> {
   if (args.enrollKey) {
     const [byKey] = await db.select().from(enrollments).where(and(eq(enrollments.sequenceId, args.dripId), eq(enrollments.enrollKey, args.enrollKey)))
