@@ -335,7 +335,10 @@ function StepFields(props: {
             onChange={(e) => {
               const condition = e.currentTarget.value as DripFormStep['condition']
               // The first step has no earlier email: a bounce, complaint or unsubscribe condition looks at the contact.
-              props.onChange(i === 0 && (EMAIL_CONDITION_CHOICES as readonly string[]).includes(condition) ? { condition, conditionStep: '' } : { condition })
+              // Opens and clicks need an earlier step (step 1 unless one was chosen).
+              if (i === 0 && (EMAIL_CONDITION_CHOICES as readonly string[]).includes(condition)) props.onChange({ condition, conditionStep: '' })
+              else if ((STEP_CONDITION_CHOICES as readonly string[]).includes(condition) && step.conditionStep === '') props.onChange({ condition, conditionStep: '1' })
+              else props.onChange({ condition })
             }}
             error={errors[`${p}condition`]}
             data={conditions}
