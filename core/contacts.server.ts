@@ -31,7 +31,7 @@ import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
 import { onComplaint, recordComplaint } from './complaints.server'
-import { onEmailActivity, onFieldsChanged } from './drips/activity-triggers.server'
+import { onContactsImported, onEmailActivity, onFieldsChanged } from './drips/activity-triggers.server'
 import { InputError } from './errors'
 import { normalisePhone } from '../domain/sms/phone'
 import { PostalAddressSchema, type PostalAddress } from '../domain/mail/address'
@@ -332,6 +332,9 @@ export async function startContactImport(services: Services, args: { workspaceId
       }
     })
     await updateContactImport(db, { workspaceId, importId, status: 'done', importedRows: contacts.length, finishedAt: services.clock.now() })
+    // The imported values are field changes: "field changed" triggers enroll (batched; decision 096).
+    // The contacts are imported either way: a failure here is logged, never reported as a failed import.
+    await onContactsImported(services, { workspaceId, contacts, at }).catch((error: unknown) => services.logger.error({ err: error, workspaceId, importId }, 'field-changed triggers of a contact import failed'))
   }
   const done = run().catch(async (error: unknown) => {
     services.logger.error({ err: error, workspaceId, importId }, 'contact import failed; nothing was imported')

@@ -215,3 +215,35 @@ describe('wait-until and notify steps in the form (decision 096)', () => {
     expect(fieldOfErrorPath('steps.4.action.userId')).toBe('steps.4.actionUserId')
   })
 })
+
+describe('bounce, complaint and unsubscribe conditions in the form (decision 096)', () => {
+  it('round-trips them (with a step, or the contact as a whole) and refuses what they cannot mean, naming the field', () => {
+    const steps = [
+      { subject: 'Hi', markdown: 'Hello' },
+      { kind: 'sms', text: 'Hi by text', condition: { kind: 'email', activity: 'bounced', step: 0, withinDays: 2 } },
+      { kind: 'action', action: { type: 'add_tag', tag: 'spam' }, condition: { kind: 'email', activity: 'complained' } },
+      { subject: 'Still there?', markdown: 'x', condition: { kind: 'email', activity: 'unsubscribed', negate: true }, onFalse: 'exit' },
+    ] as const
+    const input = DripInputSchema.parse({ name: 'Branches', steps })
+    const values = dripToFormValues({
+      name: input.name,
+      timezone: input.timezone,
+      settings: { triggers: input.triggers, reentry: input.reentry, goals: input.goals },
+      steps: input.steps.map((s) => ({ id: '', kind: s.kind, action: s.action, text: s.text, subject: s.subject ?? '', markdown: s.markdown ?? '', settings: { delay: s.delay, after: s.after, condition: s.condition, onFalse: s.onFalse } })),
+    })
+    expect(values.steps.map((s) => [s.condition, s.conditionStep])).toEqual([['none', '1'], ['bounced', '1'], ['complained', ''], ['not-unsubscribed', '']])
+    const again = DripInputSchema.parse(formValuesToInput(formDataToValues(post(values))))
+    expect(again.steps.map((s) => s.condition)).toEqual(steps.map((s) => ('condition' in s ? s.condition : undefined)))
+    const refuse = (condition: unknown, first: object = { subject: 'Hi', markdown: 'Hello' }) => {
+      const r = DripInputSchema.safeParse({ name: 'x', steps: [first, { subject: 'Two', markdown: 'two', condition }] })
+      return r.success ? 'accepted' : `${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`
+    }
+    expect(refuse({ kind: 'email', activity: 'opened' })).toBe('steps.1.condition.step: choose the earlier email step that was opened')
+    expect(refuse({ kind: 'email', activity: 'bounced', withinDays: 3 })).toBe('steps.1.condition.withinDays: counts days after an email step: choose the step, or leave the days out')
+    expect(refuse({ kind: 'email', activity: 'complained', step: 0 }, { kind: 'sms', text: 'hi' })).toBe('steps.1.condition.step: must name an email step')
+    expect(refuse({ kind: 'email', activity: 'bounced', step: 1 })).toBe('steps.1.condition.step: must name an earlier step')
+    expect(refuse({ kind: 'email', activity: 'soft_bounced' })).toMatch(/^steps\.1\.condition\.activity: activity must be one of opened, clicked, bounced, complained, unsubscribed/)
+    expect(fieldOfErrorPath('steps.1.condition.withinDays')).toBe('steps.1.conditionDays')
+    expect(fieldOfErrorPath('steps.1.condition.activity')).toBe('steps.1.condition')
+  })
+})

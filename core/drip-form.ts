@@ -14,7 +14,15 @@ import { EMAIL_ACTIVITIES, MAX_TRIGGERS, STEP_KINDS, type StepKind, type DripCon
 export const DELAY_UNITS = ['minutes', 'hours', 'days', 'weeks', 'months'] as const
 export type DelayUnit = (typeof DELAY_UNITS)[number]
 
-export const CONDITION_CHOICES = ['none', 'opened', 'not-opened', 'clicked', 'not-clicked', 'event', 'no-event', 'segment', 'not-segment', 'advanced'] as const
+export const CONDITION_CHOICES = [
+  'none', 'opened', 'not-opened', 'clicked', 'not-clicked',
+  'bounced', 'not-bounced', 'complained', 'not-complained', 'unsubscribed', 'not-unsubscribed',
+  'event', 'no-event', 'segment', 'not-segment', 'advanced',
+] as const
+/** Conditions on an email activity (a step chosen in `conditionStep`; for bounced / complained / unsubscribed an empty step: the contact's state now). */
+export const EMAIL_CONDITION_CHOICES = ['opened', 'not-opened', 'clicked', 'not-clicked', 'bounced', 'not-bounced', 'complained', 'not-complained', 'unsubscribed', 'not-unsubscribed'] as const satisfies readonly ConditionChoice[]
+/** Email conditions that need an earlier email step (opens and clicks). */
+export const STEP_CONDITION_CHOICES = ['opened', 'not-opened', 'clicked', 'not-clicked'] as const satisfies readonly ConditionChoice[]
 export type ConditionChoice = (typeof CONDITION_CHOICES)[number]
 
 export const WEEKDAY_CHOICES = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
@@ -56,7 +64,7 @@ export type DripFormStep = DripFormAction & {
   delayUnit: DelayUnit
   after: 'previous-step' | 'enrollment'
   condition: ConditionChoice
-  /** 1-based step number the opened/clicked condition looks at. */
+  /** 1-based step number an email condition looks at ('' for bounced / complained / unsubscribed: the contact's state now). */
   conditionStep: string
   conditionEvent: string
   conditionSegment: string
@@ -198,7 +206,7 @@ function conditionToForm(c: DripCondition | undefined): Pick<DripFormStep, 'cond
   if (!c) return base
   switch (c.kind) {
     case 'email':
-      return { ...base, condition: `${c.negate ? 'not-' : ''}${c.activity}` as ConditionChoice, conditionStep: String(c.step + 1), conditionDays: c.withinDays === undefined ? '' : String(c.withinDays) }
+      return { ...base, condition: `${c.negate ? 'not-' : ''}${c.activity}` as ConditionChoice, conditionStep: c.step === undefined ? '' : String(c.step + 1), conditionDays: c.withinDays === undefined ? '' : String(c.withinDays) }
     case 'event':
       return { ...base, condition: c.negate ? 'no-event' : 'event', conditionEvent: c.event, conditionDays: c.withinDays === undefined ? '' : String(c.withinDays) }
     case 'segment':
@@ -217,7 +225,15 @@ function formToCondition(s: DripFormStep): unknown {
     case 'clicked':
     case 'not-opened':
     case 'not-clicked':
-      return { kind: 'email', activity: s.condition.replace('not-', ''), step: Number(s.conditionStep) - 1, withinDays: days, negate: s.condition.startsWith('not-') || undefined }
+    case 'bounced':
+    case 'not-bounced':
+    case 'complained':
+    case 'not-complained':
+    case 'unsubscribed':
+    case 'not-unsubscribed': {
+      const step = s.conditionStep.trim() === '' ? undefined : Number(s.conditionStep) - 1
+      return { kind: 'email', activity: s.condition.replace('not-', ''), step, withinDays: days, negate: s.condition.startsWith('not-') || undefined }
+    }
     case 'event':
     case 'no-event':
       return { kind: 'event', event: s.conditionEvent, withinDays: days, negate: s.condition === 'no-event' || undefined }

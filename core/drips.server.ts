@@ -24,6 +24,7 @@ import { isStorableText } from '../domain/email/contact'
 import { marketingProblems } from '../domain/email/template'
 import { wakeDripRunnerJob } from '../jobs/enqueue'
 import { mailability } from './contacts.server'
+import { acceptsContact, toStepDefs } from './drips/steps/shared'
 import { InputError } from './errors'
 import { dripReferenceProblems, requireValidDripReferences } from './drip-references.server'
 import { mailConfigured } from './mail.server'
@@ -370,7 +371,8 @@ export async function enrollContact(
   const field = contactId ? 'contactId' : 'email'
   if (!contact) throw new InputError(field, contactId ? 'contactId: no such contact' : 'email: no contact with this address', { status: 404 })
   const mail = await mailability(db, { workspaceId: args.workspaceId, contact })
-  if (!mail.mailable) {
+  // A contact who cannot be emailed still enters a drip with a text, postcard or action step for them (decision 096).
+  if (!mail.mailable && !acceptsContact(toStepDefs(drip), reachFacts(contact, mail))) {
     const blocked = mail.reason === 'suppressed' ? `on the suppression list (${mail.suppression.reason.replace('_', ' ')})` : mail.reason
     throw new InputError(field, `${field}: ${contact.email} is ${blocked}, so no drip mails it; it was not enrolled. Only the person can undo an unsubscribe (by signing up again).`, {
       status: 409,
@@ -400,7 +402,8 @@ export async function enrollContacts(
       unknown.push(raw)
       continue
     }
-    if (!(await mailability(db, { workspaceId: args.workspaceId, contact })).mailable) {
+    const mail = await mailability(db, { workspaceId: args.workspaceId, contact })
+    if (!mail.mailable && !acceptsContact(toStepDefs(drip), reachFacts(contact, mail))) {
       suppressed.push(contact.email)
       continue
     }
@@ -410,6 +413,11 @@ export async function enrollContacts(
   }
   if (enrolled) await wakeDripRunner(services)
   return { enrolled, existing, unknown, suppressed }
+}
+
+/** What the channel rule (domain/email/contact.ts `reachableOn`) needs of a contact, from its mailability. */
+function reachFacts(contact: Pick<Contact, 'status'>, mail: Awaited<ReturnType<typeof mailability>>) {
+  return { status: contact.status, suppressed: mail.suppression !== null, complained: mail.suppression?.reason === 'complaint' }
 }
 
 /** Enroll under the drip's re-entry policy; the first step's due time is computed in the contact's zone. */

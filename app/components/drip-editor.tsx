@@ -9,7 +9,7 @@ import type { MailPrices } from '#domain/mail/address'
 import { DripTimeline } from './drip-timeline'
 import { DripTriggerFields } from './drip-triggers'
 import { StepPreview, useStepPreview } from './step-preview'
-import { emptyStep, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '#core/drip-form'
+import { EMAIL_CONDITION_CHOICES, emptyStep, STEP_CONDITION_CHOICES, WEEKDAY_CHOICES, type DripFormStep, type DripFormValues } from '#core/drip-form'
 
 export type DripEditorOptions = {
   timezones: string[]
@@ -38,6 +38,12 @@ const CONDITION_LABELS: Array<{ value: DripFormStep['condition']; label: string 
   { value: 'not-opened', label: 'Only if an earlier email was not opened' },
   { value: 'clicked', label: 'Only if an earlier email was clicked' },
   { value: 'not-clicked', label: 'Only if an earlier email was not clicked' },
+  { value: 'bounced', label: 'Only if the contact’s email hard-bounced' },
+  { value: 'not-bounced', label: 'Only if the contact’s email did not hard-bounce' },
+  { value: 'complained', label: 'Only if the contact complained (spam)' },
+  { value: 'not-complained', label: 'Only if the contact did not complain (spam)' },
+  { value: 'unsubscribed', label: 'Only if the contact unsubscribed from email' },
+  { value: 'not-unsubscribed', label: 'Only if the contact did not unsubscribe from email' },
   { value: 'event', label: 'Only if an event happened' },
   { value: 'no-event', label: 'Only if an event did not happen' },
   { value: 'segment', label: 'Only if the contact is in a segment' },
@@ -246,8 +252,10 @@ function StepFields(props: {
   const { index: i, step, errors } = props
   const p = `steps.${i}.`
   const n = i + 1
-  const conditions = i === 0 ? CONDITION_LABELS.filter((c) => !['opened', 'not-opened', 'clicked', 'not-clicked'].includes(c.value)) : CONDITION_LABELS
-  const needsEmailStep = ['opened', 'not-opened', 'clicked', 'not-clicked'].includes(step.condition)
+  const conditions = i === 0 ? CONDITION_LABELS.filter((c) => !(STEP_CONDITION_CHOICES as readonly string[]).includes(c.value)) : CONDITION_LABELS
+  const needsEmailStep = (EMAIL_CONDITION_CHOICES as readonly string[]).includes(step.condition)
+  // Bounced / complained / unsubscribed may look at the contact as a whole (no step): its email state now.
+  const anyEmail = needsEmailStep && !(STEP_CONDITION_CHOICES as readonly string[]).includes(step.condition)
   const needsEvent = step.condition === 'event' || step.condition === 'no-event'
   const needsSegment = step.condition === 'segment' || step.condition === 'not-segment'
   return (
@@ -324,7 +332,14 @@ function StepFields(props: {
             label={`Step ${n}: condition`}
             name={`${p}condition`}
             value={step.condition}
-            onChange={(e) => props.onChange({ condition: e.currentTarget.value as DripFormStep['condition'] })}
+            onChange={(e) => {
+              const condition = e.currentTarget.value as DripFormStep['condition']
+              // The first step has no earlier email: a bounce, complaint or unsubscribe condition looks at the contact.
+              // Opens and clicks need an earlier step (step 1 unless one was chosen).
+              if (i === 0 && (EMAIL_CONDITION_CHOICES as readonly string[]).includes(condition)) props.onChange({ condition, conditionStep: '' })
+              else if ((STEP_CONDITION_CHOICES as readonly string[]).includes(condition) && step.conditionStep === '') props.onChange({ condition, conditionStep: '1' })
+              else props.onChange({ condition })
+            }}
             error={errors[`${p}condition`]}
             data={conditions}
           />
@@ -338,7 +353,7 @@ function StepFields(props: {
                 value={step.conditionStep}
                 onChange={(e) => props.onChange({ conditionStep: e.currentTarget.value })}
                 error={errors[`${p}conditionStep`]}
-                data={Array.from({ length: i }, (_, k) => ({ value: String(k + 1), label: `Step ${k + 1}` }))}
+                data={[...(anyEmail ? [{ value: '', label: 'Any email (the contact now)' }] : []), ...Array.from({ length: i }, (_, k) => ({ value: String(k + 1), label: `Step ${k + 1}` }))]}
               />
             ) : null}
             {needsEvent ? <TextInput label="Event name" name={`${p}conditionEvent`} value={step.conditionEvent} onChange={(e) => props.onChange({ conditionEvent: e.currentTarget.value })} error={errors[`${p}conditionEvent`]} /> : null}
@@ -352,7 +367,7 @@ function StepFields(props: {
                 data={[{ value: '', label: 'Choose a segment' }, ...props.options.segments]}
               />
             ) : null}
-            {needsEmailStep || needsEvent ? (
+            {(needsEmailStep && step.conditionStep !== '') || needsEvent ? (
               <TextInput type="number" min={0} label="Within days (empty: any time)" name={`${p}conditionDays`} value={step.conditionDays} onChange={(e) => props.onChange({ conditionDays: e.currentTarget.value })} error={errors[`${p}conditionDays`]} />
             ) : null}
           </Group>

@@ -70,8 +70,9 @@ export default function EnrollIntoDrip() {
       </Anchor>
       <Title order={1}>Enroll contacts into {drip.name}</Title>
       <Text>
-        Everyone is enrolled in the background; the next page shows the progress. Contacts already in the drip are not enrolled again, and unsubscribed, bounced or
-        unconfirmed contacts and suppressed addresses are skipped (counted, never mailed).
+        Everyone is enrolled in the background; the next page shows the progress. Contacts already in the drip are not enrolled again, and contacts no step can reach are
+        skipped (counted, never mailed): unconfirmed contacts, and for email steps unsubscribed, bounced or suppressed addresses. A drip with texts,
+        postcards or actions still takes an email-unsubscribed or bounced contact for those steps (its emails are skipped).
         {drip.status !== 'active' ? ' The drip is paused: enrolled contacts wait until it is activated.' : ''}
       </Text>
       {errors.from || errors.dripId ? (

@@ -1,7 +1,9 @@
 import type { DbOrTx } from '../../db/client'
 import { getContact } from '../../db/queries/contacts'
 import { findTriggeredDrips, getDrip } from '../../db/queries/drips'
-import { wakeWaitingEnrollments } from '../../db/queries/enrollments'
+import { contactsByEmail } from '../../db/queries/bulk-enrollments'
+import { enrollContactRows, wakeWaitingEnrollments } from '../../db/queries/enrollments'
+import { firstStepDueAt } from '../../domain/drip/runner'
 import { triggerSource, type DripTrigger, type EmailActivity } from '../../domain/drip/schema'
 import { enrollInto, wakeDripRunner } from '../drips.server'
 import type { Services } from '../services.server'
@@ -94,6 +96,47 @@ export async function onFieldsChanged(
       if (!drip || !trigger) continue
       const enrollKey = `field:${args.contactId}:${field}:${JSON.stringify(value)}:${args.at.toISOString()}`
       if ((await enrollInto(services, { drip, contact, source: triggerSource(trigger)!, enrollKey })).created) enrolled++
+    }
+  }
+  if (enrolled && services.jobs) await wakeDripRunner({ jobs: services.jobs, clock: services.clock })
+  return enrolled
+}
+
+const IMPORT_CHUNK = 1000
+
+/**
+ * "Field changed" triggers for a contacts CSV import (decision 096): every imported contact whose custom
+ * field got a value a `field_changed` trigger matches is enrolled into that drip, as the contacts API's
+ * change would (same source and key). Batched: one look for such drips; then per 1,000 contacts one
+ * lookup of their ids and one enrollment statement per drip, however many rows the file had.
+ */
+export async function onContactsImported(
+  services: TriggerServices,
+  args: { workspaceId: string; contacts: ReadonlyArray<{ email: string; fields: Record<string, string | number | null> }>; at: Date },
+): Promise<number> {
+  const db = services.database.db
+  const { workspaceId, at } = args
+  const rows = await findTriggeredDrips(db, { workspaceId, kind: 'field_changed' })
+  if (rows.length === 0) return 0
+  const drips = (await Promise.all(rows.map((r) => getDrip(db, { workspaceId, dripId: r.id })))).flatMap((d) => (d ? [d] : []))
+  const watched = new Set(drips.flatMap((d) => d.drip.settings.triggers.flatMap((t) => (t.kind === 'field_changed' ? [t.field] : []))))
+  const changed = args.contacts.filter((c) => Object.entries(c.fields).some(([k, v]) => watched.has(k) && v !== null && v !== ''))
+  let enrolled = 0
+  for (let i = 0; i < changed.length; i += IMPORT_CHUNK) {
+    const chunk = changed.slice(i, i + IMPORT_CHUNK)
+    const found = await contactsByEmail(db, { workspaceId, emails: chunk.map((c) => c.email) })
+    for (const drip of drips) {
+      const enroll: Parameters<typeof enrollContactRows>[1]['rows'] = []
+      for (const c of chunk) {
+        const contact = found.get(c.email)
+        // The first trigger of the drip this import's values match (a contact enters a drip once per import).
+        const trigger = drip.drip.settings.triggers.find((t) => t.kind === 'field_changed' && fieldChangeMatches(t, c.fields[t.field]))
+        if (!contact || trigger?.kind !== 'field_changed') continue
+        const value = c.fields[trigger.field]
+        const nextDueAt = drip.steps[0] ? firstStepDueAt({ drip: drip.drip, step: drip.steps[0], contactTimezone: contact.timezone, enrolledAt: at }) : null
+        enroll.push({ contactId: contact.id, source: triggerSource(trigger)!, enrollKey: `field:${contact.id}:${trigger.field}:${JSON.stringify(value)}:${at.toISOString()}`, nextDueAt })
+      }
+      enrolled += await enrollContactRows(db, { workspaceId, dripId: drip.drip.id, policy: drip.drip.settings.reentry, rows: enroll, at })
     }
   }
   if (enrolled && services.jobs) await wakeDripRunner({ jobs: services.jobs, clock: services.clock })

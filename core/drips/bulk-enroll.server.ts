@@ -25,7 +25,7 @@ import { enrollInto, wakeDripRunner } from '../drips.server'
 import { InputError } from '../errors'
 import { parseInput } from '../parse-input'
 import type { Services } from '../services.server'
-import { receivesMarketing } from '../../domain/email/contact'
+import { acceptsContact, toStepDefs } from './steps/shared'
 
 /**
  * Bulk enrollment (decision 074): a segment, or a CSV of addresses, enrolled into a drip by a background
@@ -34,8 +34,9 @@ import { receivesMarketing } from '../../domain/email/contact'
  * each batch's enrollments and its counts commit in one transaction with the run's row locked, and the
  * next batch starts at the recorded cursor, so a crash at any point resumes where the last commit left
  * off. Every enrollment also carries the key `bulk:<run>:<contact>`, so whatever runs the job twice
- * enrolls nobody twice. Contacts the runner would not mail (unsubscribed, bounced, complained, not yet
- * confirmed, or on the suppression list) are counted as suppressed and skipped; a bulk run never starts a second pass for someone
+ * enrolls nobody twice. Contacts no step of the drip can reach (for an email-only drip: unsubscribed,
+ * bounced, complained, not yet confirmed, or on the suppression list; decision 096 `dripReaches`) are
+ * counted as suppressed and skipped; a bulk run never starts a second pass for someone
  * already in the drip (`every_time` acts as `once_at_a_time`).
  */
 
@@ -172,7 +173,7 @@ async function nextBatch(services: Pick<Services, 'clock'>, tx: DbOrTx, args: { 
       return {
         cursor: batch.at(-1)!.contact.id,
         processedRows: run.processedRows + batch.length,
-        candidates: members.map((c) => ({ id: c.id, email: c.email, timezone: c.timezone, status: c.status, suppressed: suppressed.has(c.email) })),
+        candidates: members.map((c) => ({ id: c.id, email: c.email, timezone: c.timezone, status: c.status, suppressed: suppressed.has(c.email), complained: suppressed.get(c.email) === 'complaint' })),
         invalid: [],
       }
     }
@@ -199,8 +200,9 @@ async function enrollBatch(services: Pick<Services, 'clock'>, tx: DbOrTx, args: 
   const drip = settings.reentry === 'every_time' ? { ...args.drip, drip: { ...args.drip.drip, settings: { ...settings, reentry: 'once_at_a_time' as const } } } : args.drip
   const source = run.segmentId ? `segment:${run.segmentId}` : 'import'
   const counts = { enrolled: 0, existing: 0, suppressed: 0 }
+  const steps = toStepDefs(args.drip)
   for (const contact of args.candidates) {
-    if (!receivesMarketing(contact)) {
+    if (!acceptsContact(steps, contact)) {
       counts.suppressed++
       continue
     }

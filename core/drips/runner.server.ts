@@ -65,6 +65,7 @@ export async function runDripPass(deps: DripRunnerDeps): Promise<DripPassReport>
       activityDays: deps.activityDays ?? 400,
     })
     if (batch.length === 0) break
+    await deps.afterClaim?.(batch)
     report.batches++
     report.claimed += batch.length
     const last = batch[batch.length - 1]!
@@ -134,6 +135,7 @@ async function runBatch(
         mailable: receivesMarketing({ status: c.status, suppressed: enrollment.suppressed }),
         suppressed: enrollment.suppressed,
         complained: enrollment.complained,
+        suppressionReason: enrollment.suppressionReason,
         waitingSince: enrollment.waitingSince,
         recentSends: [...enrollment.recentSends, ...(batchSends.get(c.id) ?? [])],
         activity: enrollment.activity,
@@ -181,7 +183,9 @@ async function runBatch(
       settlements.push({ id: enrollment.id, claimId, status: decision.status, stepPosition: decision.position, nextDueAt: null, endReason: decision.reason, skipped: skippedStepRefs(drip, decision.skipped, decision.reasons) })
     }
   }
-  await settleEnrollments(deps.db, { items: settlements, now })
+  // Each with its wake count as claimed: a wake while this batch was decided keeps its enrollment due (decision 096).
+  const wakes = new Map(batch.map((e) => [e.id, e.wakes]))
+  await settleEnrollments(deps.db, { items: settlements.map((s) => ({ ...s, wakes: wakes.get(s.id) })), now })
   // Steps skipped on the way to a send (rare: only drips with conditions).
   await insertSkippedDeliveries(deps.db, {
     now,

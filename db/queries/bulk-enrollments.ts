@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
-import { contactImports, contacts, suppressions, type BulkEnrollmentRow, type ImportRowError } from '../schema'
+import { contactImports, contacts, suppressions, type BulkEnrollmentRow, type ImportRowError, type SuppressionReason } from '../schema'
 
 /**
  * Bulk enrollments (a segment or a CSV enrolled into a drip; decision 074): their progress records are
@@ -97,7 +97,8 @@ export async function setBulkEnrollmentStatus(
   await db.update(contactImports).set(set).where(ofRun({ workspaceId, runId }))
 }
 
-export type BulkCandidate = { id: string; email: string; timezone: string | null; status: string; suppressed: boolean }
+/** `complained`: the address is suppressed for a spam complaint (no channel reaches the contact, decision 096). */
+export type BulkCandidate = { id: string; email: string; timezone: string | null; status: string; suppressed: boolean; complained: boolean }
 
 /** The workspace's contacts with these addresses (lower case), each with whether its address is on the suppression list. */
 export async function contactsByEmail(db: DbOrTx, args: { workspaceId: string; emails: string[] }): Promise<Map<string, BulkCandidate>> {
@@ -107,15 +108,15 @@ export async function contactsByEmail(db: DbOrTx, args: { workspaceId: string; e
     .from(contacts)
     .where(and(eq(contacts.workspaceId, args.workspaceId), inArray(contacts.email, args.emails)))
   const suppressed = await suppressedEmails(db, { workspaceId: args.workspaceId, emails: rows.map((r) => r.email) })
-  return new Map(rows.map((r) => [r.email, { ...r, suppressed: suppressed.has(r.email) }]))
+  return new Map(rows.map((r) => [r.email, { ...r, suppressed: suppressed.has(r.email), complained: suppressed.get(r.email) === 'complaint' }]))
 }
 
-/** Which of these addresses are on the workspace's suppression list. */
-export async function suppressedEmails(db: DbOrTx, args: { workspaceId: string; emails: string[] }): Promise<Set<string>> {
-  if (args.emails.length === 0) return new Set()
+/** Which of these addresses are on the workspace's suppression list, with the reason. */
+export async function suppressedEmails(db: DbOrTx, args: { workspaceId: string; emails: string[] }): Promise<Map<string, SuppressionReason>> {
+  if (args.emails.length === 0) return new Map()
   const rows = await db
-    .select({ email: suppressions.email })
+    .select({ email: suppressions.email, reason: suppressions.reason })
     .from(suppressions)
     .where(and(eq(suppressions.workspaceId, args.workspaceId), inArray(suppressions.email, args.emails)))
-  return new Set(rows.map((r) => r.email))
+  return new Map(rows.map((r) => [r.email, r.reason]))
 }

@@ -59,6 +59,37 @@ export async function enrollContactRow(
   }
 }
 
+/**
+ * Enroll many contacts into one drip in one statement, under its re-entry policy (as `enrollContactRow`
+ * does one): each row with its own source, key and first due time (null: a drip without steps, completed
+ * at once). Rows the policy or a key already taken refuse are left out. Returns how many were enrolled.
+ */
+export async function enrollContactRows(
+  db: DbOrTx,
+  args: { workspaceId: string; dripId: string; policy: ReentryPolicy; rows: Array<{ contactId: string; source: string; enrollKey: string | null; nextDueAt: Date | null }>; at: Date },
+): Promise<number> {
+  if (args.rows.length === 0) return 0
+  const { workspaceId, dripId } = args
+  const rows = args.rows.map((r) => ({ contact_id: r.contactId, source: r.source, enroll_key: r.enrollKey, next_due_at: r.nextDueAt?.toISOString() ?? null }))
+  const inserted = rowsOf(
+    await db.execute(sql`
+      INSERT INTO enrollments (workspace_id, sequence_id, contact_id, cycle, status, step_position, next_due_at, source, enroll_key, started_at, ended_at, created_at, updated_at)
+      SELECT ${workspaceId}, ${dripId}, r.contact_id,
+             COALESCE((SELECT max(cycle) FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id), 0) + 1,
+             CASE WHEN r.next_due_at IS NULL THEN 'completed' ELSE 'active' END, 0, r.next_due_at, r.source, r.enroll_key, ${ts(args.at)},
+             CASE WHEN r.next_due_at IS NULL THEN ${ts(args.at)} END, ${ts(args.at)}, ${ts(args.at)}
+      FROM jsonb_to_recordset(${json(rows)}) AS r(contact_id uuid, source text, enroll_key text, next_due_at timestamptz)
+      JOIN contacts k ON k.id = r.contact_id AND k.workspace_id = ${workspaceId}
+      WHERE CASE ${args.policy}::text
+              WHEN 'once_ever' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id)
+              WHEN 'once_at_a_time' THEN NOT EXISTS (SELECT 1 FROM enrollments WHERE sequence_id = ${dripId} AND contact_id = r.contact_id AND status = 'active')
+              ELSE true END
+      ON CONFLICT DO NOTHING
+      RETURNING id`),
+  )
+  return inserted.length
+}
+
 async function findExistingEnrollment(db: DbOrTx, args: { dripId: string; contactId: string; enrollKey: string | null }): Promise<Enrollment | null> {
   if (args.enrollKey) {
     const [byKey] = await db.select().from(enrollments).where(and(eq(enrollments.sequenceId, args.dripId), eq(enrollments.enrollKey, args.enrollKey)))
@@ -136,10 +167,14 @@ export type ClaimedEnrollment = {
   suppressed: boolean
   /** The address is suppressed for a spam complaint: no channel reaches the contact (decision 096). */
   complained: boolean
+  /** Why the address is suppressed (null: it is not); email conditions on the contact's state read it. */
+  suppressionReason: string | null
   /** The contact's number is on the SMS suppression list (STOP, carrier opt-out). */
   smsSuppressed: boolean
   /** When it began waiting at its current wait-until step (decision 096); null: not waiting. */
   waitingSince: Date | null
+  /** Its wake count as claimed; the settlement compares it (a wake meanwhile keeps it due). */
+  wakes: number
   recentSends: Date[]
   activity: Array<{ type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }>
 }
@@ -169,16 +204,17 @@ export async function claimDueEnrollments(
     ), claimed AS (
       UPDATE enrollments e SET claim_id = ${args.claimId}, claimed_until = ${ts(args.leaseUntil)}
       FROM due WHERE e.id = due.id
-      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at, e.waiting_since
+      RETURNING e.id, e.workspace_id, e.sequence_id, e.contact_id, e.step_position, e.started_at, e.next_due_at, e.waiting_since, e.wakes
     )
     SELECT json_build_object(
       'id', c.id, 'workspaceId', c.workspace_id, 'sequenceId', c.sequence_id, 'contactId', c.contact_id,
-      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at, 'waitingSince', c.waiting_since,
+      'stepPosition', c.step_position, 'startedAt', c.started_at, 'nextDueAt', c.next_due_at, 'waitingSince', c.waiting_since, 'wakes', c.wakes,
       'contact', json_build_object('id', k.id, 'email', k.email, 'name', k.name, 'timezone', k.timezone, 'fields', k.fields, 'tags', k.tags,
                                    'status', k.status, 'leadScore', k.lead_score, 'leadScoreAt', k.lead_score_at,
                                    'phone', k.phone, 'smsConsentAt', k.sms_consent ->> 'at',
                                    'postalAddress', k.postal_address, 'postalVerification', k.postal_verification),
       'suppressed', EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
+      'suppressionReason', (SELECT x.reason FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email),
       'complained', k.status = 'complained' OR EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = c.workspace_id AND x.email = k.email AND x.reason = 'complaint'),
       'smsSuppressed', k.phone IS NOT NULL AND EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = c.workspace_id AND y.phone = k.phone),
       'recentSends', CASE WHEN es.frequency_cap IS NULL THEN '[]'::json ELSE (
@@ -188,7 +224,7 @@ export async function claimDueEnrollments(
       'activity', CASE WHEN c.sequence_id = ANY(string_to_array(${args.activityDripIds.join(',')}, ',')::uuid[]) THEN (
         SELECT coalesce(json_agg(json_build_object('type', a.type, 'name', a.name, 'occurredAt', a.occurred_at, 'enrollmentId', a.enrollment_id, 'stepId', a.step_id)), '[]'::json)
         FROM contact_events a
-        WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.contact_id AND a.type IN ('event', 'sent', 'opened', 'clicked')
+        WHERE a.workspace_id = c.workspace_id AND a.contact_id = c.contact_id AND a.type IN ('event', 'sent', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
           AND a.occurred_at >= ${ts(args.now)} - (${args.activityDays}::int * interval '1 day')) ELSE '[]'::json END
     )::text AS r
     FROM claimed c
@@ -281,18 +317,25 @@ export type Settlement = {
   skipped: Array<{ workspaceId: string; sequenceId: string; stepId: string; reason?: string }>
   /** A wait-until step began or goes on waiting since then (decision 096). Absent: kept while the enrollment stays at the same step, cleared when it moves or ends. */
   waitingSince?: Date
+  /**
+   * The enrollment's wake count as claimed. When it changed meanwhile (an event, open, click or field change
+   * woke it while the runner held the claim), an enrollment that stays active is kept due at once rather than
+   * at `nextDueAt`, so the runner looks again with the new activity (decision 096).
+   */
+  wakes?: number
 }
 
 /** Record every non-send outcome of a batch (defer, skip, end) in one statement. */
 export async function settleEnrollments(db: DbOrTx, args: { items: Settlement[]; now: Date }): Promise<number> {
   if (args.items.length === 0) return 0
-  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason, waiting_since: i.waitingSince ?? null }))
+  const items = args.items.map((i) => ({ id: i.id, claim_id: i.claimId, status: i.status, step_position: i.stepPosition, next_due_at: i.nextDueAt, end_reason: i.endReason, waiting_since: i.waitingSince ?? null, wakes: i.wakes ?? null }))
   const skipped = args.items.flatMap((i) => i.skipped.map((s) => ({ workspace_id: s.workspaceId, sequence_id: s.sequenceId, step_id: s.stepId, enrollment_id: i.id, reason: s.reason ?? null })))
   const result = await db.execute(sql`
     WITH x AS (
-      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text, waiting_since timestamptz)
+      SELECT * FROM jsonb_to_recordset(${json(items)}) AS x(id uuid, claim_id uuid, status text, step_position int, next_due_at timestamptz, end_reason text, waiting_since timestamptz, wakes int)
     ), u AS (
-      UPDATE enrollments e SET status = x.status, step_position = x.step_position, next_due_at = x.next_due_at,
+      UPDATE enrollments e SET status = x.status, step_position = x.step_position,
+        next_due_at = CASE WHEN x.status = 'active' AND x.wakes IS NOT NULL AND e.wakes <> x.wakes THEN LEAST(x.next_due_at, ${ts(args.now)}) ELSE x.next_due_at END,
         end_reason = COALESCE(x.end_reason, e.end_reason), ended_at = CASE WHEN x.status = 'active' THEN NULL ELSE ${ts(args.now)} END,
         waiting_since = CASE WHEN x.waiting_since IS NOT NULL THEN x.waiting_since WHEN x.status <> 'active' OR x.step_position <> e.step_position THEN NULL ELSE e.waiting_since END,
         claim_id = NULL, claimed_until = NULL, updated_at = ${ts(args.now)}
@@ -405,10 +448,14 @@ export async function countEnrollmentsBySource(db: DbOrTx, args: { workspaceId: 
  * the wait's timeout (decision 096).
  */
 export async function wakeWaitingEnrollments(db: DbOrTx, args: { workspaceId: string; contactId: string; now: Date }): Promise<number> {
+  // A claimed enrollment (a runner is deciding it, maybe about to settle a wait) only counts the wake:
+  // the settlement sees the count changed and keeps it due instead of deferring it to its timeout.
   const rows = rowsOf(
     await db.execute(sql`
-      UPDATE enrollments SET next_due_at = ${ts(args.now)}, updated_at = ${ts(args.now)}
-      WHERE workspace_id = ${args.workspaceId} AND contact_id = ${args.contactId} AND status = 'active' AND waiting_since IS NOT NULL AND next_due_at > ${ts(args.now)}
+      UPDATE enrollments SET wakes = wakes + 1, updated_at = ${ts(args.now)},
+        next_due_at = CASE WHEN waiting_since IS NOT NULL AND next_due_at > ${ts(args.now)} THEN ${ts(args.now)} ELSE next_due_at END
+      WHERE workspace_id = ${args.workspaceId} AND contact_id = ${args.contactId} AND status = 'active'
+        AND ((waiting_since IS NOT NULL AND next_due_at > ${ts(args.now)}) OR (claim_id IS NOT NULL AND claimed_until >= ${ts(args.now)}))
       RETURNING id`),
   )
   return rows.length

@@ -41,6 +41,12 @@ export const enrollments = pgTable(
     lastSentAt: instant('last_sent_at'),
     /** When the enrollment began waiting at its current step (a wait-until action, decision 096); null otherwise. */
     waitingSince: instant('waiting_since'),
+    /**
+     * How many times something a wait may be waiting for (an event, an open or click, a field change) woke the
+     * enrollment. The runner's claim reads it and its settlement compares it: a wake while the runner held the
+     * claim keeps the enrollment due instead of being overwritten by a later look (decision 096).
+     */
+    wakes: integer('wakes').notNull().default(0),
     /** Why it ended (goal event name, condition, suppression…). */
     endReason: text('end_reason'),
     startedAt: instant('started_at').notNull(),

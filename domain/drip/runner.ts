@@ -5,7 +5,7 @@
 import { checkFrequencyCap } from '../email/frequency'
 import { matchesSegment, type ContactFacts } from '../email/segment'
 import type { FrequencyCap, SegmentRule } from '../email/types'
-import { reachableOn, unreachableReason, type StepChannel } from '../email/contact'
+import { reachableOn, unreachableReason, type ReachFacts, type StepChannel } from '../email/contact'
 import { firstAllowedInstant, nextDripSendAt, type QuietHours, type SendWindow } from '../timing/drip'
 import { civil, DAY, daysInMonth, instantToWall, isValidTimeZone, parseLocal, wallToInstant } from '../timing/zone'
 import type { DripCondition, DripSettings, DripStepSettings, EnrollmentStatus } from './schema'
@@ -16,6 +16,15 @@ export type DripDef = { id: string; status: string; timezone: string; settings: 
 export type StepDef = { id: string; position: number; settings: DripStepSettings; channel?: StepChannel; /** A wait-until action step's wait (decision 096). */ wait?: { until: WaitUntil; timeout: string } }
 
 export type Activity = { type: string; name: string | null; occurredAt: Date; enrollmentId: string | null; stepId: string | null }
+
+/**
+ * Whether a step of the drip at or after position `from` can reach the contact (decision 096): the one rule
+ * that keeps an enrollment going when email is closed to the contact, and that lets manual, CSV and bulk
+ * enrollment take a contact who cannot be emailed into a drip with texts, postcards or actions for them.
+ */
+export function dripReaches(steps: ReadonlyArray<Pick<StepDef, 'position' | 'channel'>>, facts: ReachFacts, from = 0): boolean {
+  return steps.some((s) => s.position >= from && reachableOn(s.channel ?? 'email', facts))
+}
 
 /** The zone a contact's times are computed in: theirs if valid, else the drip's. */
 export function zoneFor(drip: Pick<DripDef, 'timezone'>, contactTimezone: string | null | undefined): string {
@@ -55,6 +64,8 @@ export type DueEnrollment = {
   suppressed: boolean
   /** The address is suppressed for a spam complaint (closes every channel, not only email). */
   complained?: boolean
+  /** Why the address is on the suppression list (`hard_bounce`, `complaint`, `unsubscribed`, `manual`); null: it is not. */
+  suppressionReason?: string | null
   /** When the enrollment began waiting at its current (wait-until) step; null: not waiting. */
   waitingSince?: Date | null
   /** When emails went to this contact within the frequency cap's period (any drip), including this batch's. */
@@ -80,6 +91,16 @@ export function conditionHolds(args: { condition: DripCondition; enrollment: Due
   const { condition: c, enrollment, now } = args
   switch (c.kind) {
     case 'email': {
+      if (c.step === undefined) {
+        // The contact's email state now (decision 096): its status, or its address suppressed for that reason.
+        const reason = enrollment.suppressionReason ?? null
+        const hit =
+          c.activity === 'bounced' ? enrollment.contact.status === 'bounced' || reason === 'hard_bounce'
+          : c.activity === 'complained' ? enrollment.contact.status === 'complained' || reason === 'complaint' || !!enrollment.complained
+          : c.activity === 'unsubscribed' ? enrollment.contact.status === 'unsubscribed' || reason === 'unsubscribed'
+          : false
+        return c.negate ? !hit : hit
+      }
       const ref = args.steps.find((s) => s.position === c.step)
       const sent = ref && enrollment.activity.find((a) => a.type === 'sent' && a.enrollmentId === enrollment.id && a.stepId === ref.id)
       let hit = false
@@ -129,7 +150,7 @@ export function decideDue(args: {
   // skipped with the reason. When none can, it ends as before.
   const facts = { status: enrollment.contact.status, suppressed: enrollment.suppressed, complained: enrollment.complained ?? false }
   const channelOf = (s: StepDef): StepChannel => s.channel ?? 'email'
-  const goesOn = steps.some((s) => s.position >= enrollment.stepPosition && reachableOn(channelOf(s), facts))
+  const goesOn = dripReaches(steps, facts, enrollment.stepPosition)
   if (!enrollment.mailable && !goesOn) {
     // A bounce reported after the send (DSN) ends the enrollment as bounced, not as an unsubscribe.
     if (enrollment.contact.status === 'bounced') return { action: 'end', status: 'bounced', reason: 'address bounced', skipped, position: enrollment.stepPosition }

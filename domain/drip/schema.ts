@@ -148,13 +148,23 @@ export const DripTriggersSchema = z
     })
   })
 
+/** What an email condition looks at; the last three are the contact's email state (decision 096). */
+export const CONDITION_ACTIVITIES = ['opened', 'clicked', 'bounced', 'complained', 'unsubscribed'] as const
+/** The activities an email condition may ask of the contact as a whole (no step). */
+export const STATE_ACTIVITIES = ['bounced', 'complained', 'unsubscribed'] as const
+
 /** A step's condition, evaluated right before the step is sent. */
 export const DripConditionSchema = z.discriminatedUnion('kind', [
-  /** The contact opened / clicked the email of step `step` (0-based position) within `withinDays` of its send. */
+  /**
+   * The contact opened / clicked / hard-bounced / complained about / unsubscribed from the email of step
+   * `step` (0-based position) of this enrollment within `withinDays` of its send. For `bounced`,
+   * `complained` and `unsubscribed` the step may be left out: the contact's email state now (its status,
+   * or its address suppressed for that reason), whichever email or drip it came from.
+   */
   z.strictObject({
     kind: z.literal('email'),
-    activity: z.enum(['opened', 'clicked']),
-    step: z.number().int().min(0).max(99),
+    activity: z.enum(CONDITION_ACTIVITIES, { error: `activity must be one of ${CONDITION_ACTIVITIES.join(', ')}` }),
+    step: z.number({ error: 'must be a step number' }).int().min(0).max(99).optional(),
     withinDays: z.number().min(0).max(3660).optional(),
     negate: z.boolean().optional(),
   }),
@@ -287,8 +297,15 @@ export const DripInputSchema = z
         if (s.subject === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'subject'], message: 'write a subject line' })
         if (s.markdown === undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'markdown'], message: 'write the message body' })
       } else if (!s.action) ctx.addIssue({ code: 'custom', path: ['steps', i, 'action'], message: 'choose what the action does' })
-      if (s.condition?.kind === 'email' && s.condition.step >= i) {
-        ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an earlier step' })
+      const c = s.condition
+      if (c?.kind === 'email') {
+        const state = (STATE_ACTIVITIES as readonly string[]).includes(c.activity)
+        if (c.step === undefined && !state) ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: `choose the earlier email step that was ${c.activity}` })
+        else if (c.step !== undefined && c.step >= i) ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an earlier step' })
+        else if (c.step !== undefined && state && (d.steps[c.step]?.kind ?? 'email') !== 'email') {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'step'], message: 'must name an email step' })
+        }
+        if (c.step === undefined && c.withinDays !== undefined) ctx.addIssue({ code: 'custom', path: ['steps', i, 'condition', 'withinDays'], message: 'counts days after an email step: choose the step, or leave the days out' })
       }
       if (typeof s.onFalse === 'object' && (s.onFalse.goto <= i || s.onFalse.goto >= d.steps.length)) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'onFalse', 'goto'], message: 'must name a later step' })

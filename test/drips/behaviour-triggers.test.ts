@@ -1,5 +1,6 @@
+import { getContact } from '../../db/queries/contacts'
 import { listEnrollments } from '../../db/queries/enrollments'
-import { defineCustomField, updateContactFromApi } from '../../core/contacts.server'
+import { defineCustomField, startContactImport, updateContactFromApi } from '../../core/contacts.server'
 import { applyDsn, unsubscribeContact } from '../../core/email.server'
 import { createDrip, enrollContact, listDrips } from '../../core/drips.server'
 import type { DripInput } from '../../domain/drip/schema'
@@ -113,5 +114,54 @@ describe('behaviour triggers', () => {
     expect(await attempt([{ kind: 'email_activity', activity: 'bounces' }])).toEqual({ status: 400, field: 'triggers.0.activity' })
     expect(await listDrips(h.services, { workspaceId: h.workspaceId })).toEqual([])
     expect(await attempt([{ kind: 'field_changed', field: 'seats', to: 10 }, { kind: 'email_activity', activity: 'soft_bounced', times: 2 }])).toBeNull()
+  })
+})
+
+describe('bounce, complaint and unsubscribe conditions (decision 096)', () => {
+  it('branch on a hard bounce of an earlier email of this enrollment, and on the contact’s state now', async () => {
+    const drip = await h.activeDrip({
+      steps: [
+        { subject: 'One', markdown: 'one' },
+        { kind: 'action', delay: 'P1D', action: { type: 'add_tag', tag: 'bounced-one' }, condition: { kind: 'email', activity: 'bounced', step: 0 } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'unsubscribed' }, condition: { kind: 'email', activity: 'unsubscribed' } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'bounced' }, condition: { kind: 'email', activity: 'bounced' } },
+        { kind: 'action', action: { type: 'add_tag', tag: 'clean' }, condition: { kind: 'email', activity: 'complained', negate: true } },
+      ],
+    })
+    const ada = await h.contact('ada@example.com')
+    const bob = await h.contact('bob@example.com')
+    const cy = await h.contact('cy@example.com')
+    for (const contactId of [ada, bob, cy]) await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId } })
+    await h.drain()
+    expect(h.sentTo('ada@example.com')).toHaveLength(1)
+    await applyDsn(h.services, { workspaceId: h.workspaceId, recipients: [dsn('ada@example.com', 'failed', '5.1.1')] })
+    await unsubscribeContact(h.services, { claims: { workspaceId: h.workspaceId, contactId: bob }, source: 'unsubscribe link' })
+    h.clock.advance(86_400_000)
+    await h.drain()
+    const tags = async (contactId: string) => (await getContact(h.database.db, { workspaceId: h.workspaceId, contactId }))!.tags
+    expect(await tags(ada)).toEqual(['bounced-one', 'bounced', 'clean'])
+    expect(await tags(bob)).toEqual(['unsubscribed', 'clean'])
+    expect(await tags(cy)).toEqual(['clean'])
+  })
+})
+
+describe('a contacts CSV import fires "field changed" triggers (decision 096)', () => {
+  it('enrolls the imported contacts whose field got a matching value, in a few statements for the whole file', async () => {
+    await defineCustomField(h.services, { workspaceId: h.workspaceId, key: 'lifecycle_stage', label: 'Lifecycle stage', type: 'text' })
+    await defineCustomField(h.services, { workspaceId: h.workspaceId, key: 'seats', label: 'Seats', type: 'number' })
+    const customers = await h.activeDrip({ name: 'Customers', triggers: [{ kind: 'field_changed', field: 'lifecycle_stage', to: 'customer' }], steps: [{ subject: 'Welcome, customer', markdown: 'hi' }] })
+    const seats = await h.activeDrip({ name: 'Seats', triggers: [{ kind: 'field_changed', field: 'seats' }], steps: [{ subject: 'Seats', markdown: 'hi', delay: 'P1D' }] })
+    const rows = Array.from({ length: 60 }, (_, i) => `u${i}@import.test,${i % 6 === 0 ? 'customer' : i % 6 === 1 ? 'lead' : ''},${i % 4 === 0 ? i : ''}`)
+    h.statements.count = 0
+    const { done } = await startContactImport(h.services as never, { workspaceId: h.workspaceId, csv: ['email,lifecycle_stage,seats', ...rows].join('\n') })
+    await done
+    // Batched: ~20 statements for the whole import, whatever its length (one enrollment per row would cost 3 or more for each of the 25).
+    expect(h.statements.count).toBeLessThan(25)
+    const byDrip = async (dripId: string) => (await listEnrollments(h.database.db, { workspaceId: h.workspaceId, dripId })).map((e) => e.source)
+    expect(await byDrip(customers.id)).toEqual(Array(10).fill('field_changed:lifecycle_stage:customer'))
+    expect(await byDrip(seats.id)).toEqual(Array(15).fill('field_changed:seats:*'))
+    expect(await h.drain()).toBe(10)
+    expect(h.sentTo('u0@import.test').map((m) => m.parsed.subject)).toEqual(['Welcome, customer'])
+    expect(h.sentTo('u1@import.test')).toEqual([])
   })
 })

@@ -3,7 +3,7 @@ import { setDripStatus } from '../../db/queries/drips'
 import { listEnrollments } from '../../db/queries/enrollments'
 import { insertSegment } from '../../db/queries/segments'
 import { eq } from 'drizzle-orm'
-import { sequences, suppressions, workspaces } from '../../db/schema'
+import { contacts, sequences, suppressions, workspaces } from '../../db/schema'
 import { loadEmailVolume } from '../../core/calendar.server'
 import { listContactDrips, removeFromDrip } from '../../core/contact-drips.server'
 import { loadBulkEnrollPage, runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
@@ -119,6 +119,37 @@ describe('bulk enrollment', () => {
       { row: 4, line: 6, field: 'email', message: '“not-an-address” is not an email address' },
     ])
     expect((await enrollmentsOf(drip.id)).map((e) => e.source)).toEqual(['import', 'import'])
+  })
+
+  it('takes a contact who cannot be emailed into a drip with an action step for them, never into an email-only drip (decision 096)', async () => {
+    const emailOnly = await makeDrip('Email only')
+    const mixed = await makeDrip('Email then a tag', { steps: [{ subject: 'Hello', markdown: 'Hi' }, { kind: 'action', action: { type: 'add_tag', tag: 'lapsed' } }] })
+    const unsub = await contact('unsub@reach.test', 'unsubscribed')
+    const bounced = await contact('bounced@reach.test', 'bounced')
+    await contact('pending@reach.test', 'pending')
+    const listed = await contact('listed@reach.test')
+    await db().insert(suppressions).values({ workspaceId: h.workspaceId, email: 'listed@reach.test', reason: 'hard_bounce', createdAt: h.clock.now() })
+    // Manual: the email-only drip refuses as before (409 naming the field); the mixed drip takes them.
+    for (const contactId of [unsub, bounced, listed]) {
+      await expect(enrollContact(h.services, { workspaceId: h.workspaceId, dripId: emailOnly.id, input: { contactId } })).rejects.toMatchObject({ status: 409, code: 'contact_suppressed', field: 'contactId' })
+    }
+    expect((await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: mixed.id, input: { contactId: unsub } })).created).toBe(true)
+    // CSV: the email-only drip counts them as suppressed, as before; the mixed drip enrolls all but the unconfirmed one.
+    const file = 'email\nunsub@reach.test\nbounced@reach.test\nlisted@reach.test\npending@reach.test\n'
+    const run = async (dripId: string) => {
+      const started = await startBulkEnrollment(h.services, { workspaceId: h.workspaceId, dripId, input: { from: 'csv', file } })
+      return runBulkEnrollment(h.services, { workspaceId: h.workspaceId, runId: started.id })
+    }
+    expect(await run(emailOnly.id)).toMatchObject({ status: 'done', importedRows: 0, suppressedRows: 4 })
+    expect(await run(mixed.id)).toMatchObject({ status: 'done', importedRows: 2, existingRows: 1, suppressedRows: 1 })
+    expect(await enrollmentsOf(emailOnly.id)).toEqual([])
+    // The runner skips their email with the reason and runs the action: no message leaves.
+    await h.drain()
+    for (const address of ['unsub', 'bounced', 'listed', 'pending']) expect(mailsTo(`${address}@reach.test`)).toEqual([])
+    const ended = await enrollmentsOf(mixed.id)
+    expect(ended.map((e) => e.status)).toEqual(['completed', 'completed', 'completed'])
+    const tagged = await db().select({ email: contacts.email, tags: contacts.tags }).from(contacts).where(eq(contacts.workspaceId, h.workspaceId))
+    expect(tagged.filter((c) => c.tags.includes('lapsed')).map((c) => c.email).sort()).toEqual(['bounced@reach.test', 'listed@reach.test', 'unsub@reach.test'])
   })
 
   it('refuses bad input naming the field, and writes nothing', async () => {

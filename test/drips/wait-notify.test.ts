@@ -50,6 +50,39 @@ describe('wait-until steps', () => {
     expect(await stepRow(drip.id, drip.steps[0]!.id, eb.id)).toMatchObject({ state: 'published', lastError: 'timed out after P3D', lastErrorKind: 'wait-timeout' })
   })
 
+  it('an event arriving while a runner holds the waiting enrollment still wakes it (the wake is not overwritten by the runner’s settlement)', async () => {
+    const drip = await h.activeDrip({ steps: [{ kind: 'action', action: { type: 'wait_until', until: { kind: 'event', event: 'purchase' }, timeout: 'P3D' } }, { subject: 'After', markdown: 'thanks' }] })
+    const ada = await h.contact('ada@example.com')
+    await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: ada } })
+    // The first look claims the enrollment; the event comes (and wakes it) before the runner settles its decision to wait.
+    let arrived = false
+    const afterClaim = async () => {
+      if (arrived) return
+      arrived = true
+      await recordApiEvent(h.services, { workspaceId: h.workspaceId, input: { email: 'ada@example.com', type: 'purchase' } })
+      await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: ada, trigger: { kind: 'event', event: 'purchase' } })
+    }
+    expect(await h.drain({ afterClaim })).toBe(1)
+    expect(arrived).toBe(true)
+    expect(subjects('ada@example.com')).toEqual(['After'])
+    // Already waiting (next look at the timeout), then woken while a runner holds it: the same.
+    const bob = await h.contact('bob@example.com')
+    await enrollContact(h.services, { workspaceId: h.workspaceId, dripId: drip.id, input: { contactId: bob } })
+    expect(await h.drain()).toBe(0)
+    h.clock.advance(HOUR)
+    await recordApiEvent(h.services, { workspaceId: h.workspaceId, input: { email: 'bob@example.com', type: 'visit' } })
+    await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: bob, trigger: { kind: 'event', event: 'visit' } })
+    arrived = false
+    const purchase = async () => {
+      if (arrived) return
+      arrived = true
+      await recordApiEvent(h.services, { workspaceId: h.workspaceId, input: { email: 'bob@example.com', type: 'purchase' } })
+      await onContactTrigger(h.services, { workspaceId: h.workspaceId, contactId: bob, trigger: { kind: 'event', event: 'purchase' } })
+    }
+    expect(await h.drain({ afterClaim: purchase })).toBe(1)
+    expect(subjects('bob@example.com')).toEqual(['After'])
+  })
+
   it('waits for a click on step 1 (woken by the click), and for a date field at its local time', async () => {
     await defineCustomField(h.services, { workspaceId: h.workspaceId, key: 'renewal', label: 'Renewal', type: 'date' })
     const clicks = await h.activeDrip({

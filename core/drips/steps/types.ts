@@ -57,6 +57,8 @@ export type DripRunnerDeps = {
   webhook?: WebhookOptions
   /** Called before every batch after the first (the job handler touches its job lock: jobs/drip-runner.ts). */
   heartbeat?: () => Promise<void>
+  /** Called right after each batch is claimed, before it is decided (tests stand for what happens meanwhile: an event arriving). */
+  afterClaim?: (batch: ClaimedEnrollment[]) => unknown
 }
 
 export type DripPassReport = { batches: number; claimed: number; sent: number; /** Action steps done. */ actions: number; deferred: number; skipped: number; ended: number; blocked: number; failed: number }

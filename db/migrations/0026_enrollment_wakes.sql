@@ -1,0 +1,1 @@
+ALTER TABLE "enrollments" ADD COLUMN "wakes" integer DEFAULT 0 NOT NULL;
