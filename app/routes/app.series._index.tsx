@@ -1,6 +1,7 @@
 import { Button, SegmentedControl, Stack, Table, Text } from '@mantine/core'
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData, useNavigate } from '@remix-run/react'
+import { ScrollTable } from '~/components/scroll-table'
 import { ApprovalBadge } from '~/components/approval-badge'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { EmptyState, ListHeader, TableHead } from '~/components/list-page'
@@ -67,31 +68,33 @@ export default function SeriesList() {
       ) : series.length === 0 ? (
         <EmptyState>No series yet. Create one: write the posts, pick the accounts and a rule like “every Tuesday and Thursday at 9:00”.</EmptyState>
       ) : (
-        <Table aria-label="Series">
-          <TableHead columns={['Name', 'When', 'Posts', 'Next', 'Status']} />
-          <Table.Tbody>
-            {series.map((s) => (
-              <Table.Tr key={s.id}>
-                <Table.Th scope="row">
-                  <Link to={`/app/series/${s.id}`}>{s.name}</Link>
-                </Table.Th>
-                <Table.Td>
-                  {s.text} ({s.timezone})
-                </Table.Td>
-                <Table.Td>
-                  {s.published}/{s.steps} published
-                </Table.Td>
-                <Table.Td>
-                  <LocalTime at={s.next} zone={s.timezone} />
-                </Table.Td>
-                <Table.Td>
-                  {s.approval === 'approved' ? RUN_STATE_LABEL[s.state] : <ApprovalBadge approval={s.approval} size="sm" />}
-                  {s.problems ? <Text c="red" size="sm">{s.problems} need attention</Text> : null}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <ScrollTable minWidth={720} label="Series">
+          <Table aria-label="Series">
+            <TableHead columns={['Name', 'When', 'Posts', 'Next', 'Status']} />
+            <Table.Tbody>
+              {series.map((s) => (
+                <Table.Tr key={s.id}>
+                  <Table.Th scope="row">
+                    <Link to={`/app/series/${s.id}`}>{s.name}</Link>
+                  </Table.Th>
+                  <Table.Td>
+                    {s.text} ({s.timezone})
+                  </Table.Td>
+                  <Table.Td>
+                    {s.published}/{s.steps} published
+                  </Table.Td>
+                  <Table.Td>
+                    <LocalTime at={s.next} zone={s.timezone} />
+                  </Table.Td>
+                  <Table.Td>
+                    {s.approval === 'approved' ? RUN_STATE_LABEL[s.state] : <ApprovalBadge approval={s.approval} size="sm" />}
+                    {s.problems ? <Text c="red" size="sm">{s.problems} need attention</Text> : null}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </ScrollTable>
       )}
     </Stack>
   )
