@@ -270,7 +270,11 @@ const PostTooltip = forwardRef<PostTooltipHandle>(function PostTooltip(_props, r
   const shown = tip !== null
   useEffect(() => {
     if (!shown) return
-    const follow = () => owner.current && setTip((current) => current && { ...current, ...place(owner.current!) })
+    // The element is read now: by the time React runs the updater, a hide may have cleared `owner`.
+    const follow = () => {
+      const el = owner.current
+      if (el) setTip((current) => current && { ...current, ...place(el) })
+    }
     window.addEventListener('scroll', follow, { passive: true })
     return () => window.removeEventListener('scroll', follow)
   }, [shown])
