@@ -1,4 +1,4 @@
-import { Anchor, Button, Group, List, NativeSelect, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, Button, Group, List, NativeSelect, SimpleGrid, Stack, Text, TextInput, Title, VisuallyHidden } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
 import { useEffect, useMemo, useState } from 'react'
@@ -177,8 +177,8 @@ function BestTimesSection({ bestTimes, schedule, canEdit, busy }: { bestTimes: L
                         {WEEKDAYS.map((day) => (
                           <input key={day} type="hidden" name={`times-${day}`} value={schedule.timesByDay[day].concat(day === s.day ? [s.time] : []).join(', ')} />
                         ))}
-                        <Button type="submit" size="xs" variant="light" disabled={busy} aria-label={`Add ${label} as a posting time`}>
-                          Add as a posting time
+                        <Button type="submit" size="xs" variant="light" disabled={busy}>
+                          Add as a posting time<VisuallyHidden>: {label}</VisuallyHidden>
                         </Button>
                       </Form>
                     ) : null}

@@ -1,5 +1,5 @@
 import { createSequence } from '../../db/queries/sequences'
-import { deliveries, linkClicks, postMetrics, shortLinks } from '../../db/schema'
+import { deliveries, linkClicks, postMetrics, shortLinks, workspaces } from '../../db/schema'
 import { fixedClock } from '../../domain/clock'
 import { getBestTimes } from '../../core/queue.server'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
@@ -76,8 +76,8 @@ beforeAll(async () => {
   workspaceId = await workspaceIdOf(app, token)
   accountId = await connectTestAccount(app, { workspaceId, clock })
   quietAccountId = await connectTestAccount(app, { workspaceId, clock, handle: 'quiet@social.example' })
-  const other = await signUpAs(app, { email: 'other@besttimes.test' })
-  const otherWorkspaceId = await workspaceIdOf(app, await createApiToken(other))
+  const [rival] = await app.services.database.db.insert(workspaces).values({ name: 'Rival' }).returning()
+  const otherWorkspaceId = rival!.id
   foreignAccountId = await connectTestAccount(app, { workspaceId: otherWorkspaceId, clock, handle: 'rival@social.example' })
   expect((await api('PUT', `/accounts/${accountId}/queue`, { timezone: 'Europe/Berlin', slots: [{ day: 'MO', time: '08:00' }] })).status).toBe(200)
 
