@@ -6,8 +6,10 @@
  */
 import { z } from 'zod'
 import { getAccount, listPostingSchedules, setPostingSchedule } from '../db/queries/accounts'
+import { listMeasuredPosts } from '../db/queries/best-times'
 import { listPendingDueTimes } from '../db/queries/deliveries'
 import { getWorkspace } from '../db/queries/workspaces'
+import { suggestBestTimes, type BestTimes } from '../domain/queue/best-times'
 import { nextFreeSlot, normalizeSlots, PostingScheduleSchema, TIME_RE, timesByDay, upcomingSlots, type PostingSchedule } from '../domain/queue/slots'
 import { WEEKDAYS, type Weekday } from '../domain/timing/input'
 import { formatLocal, instantToWall } from '../domain/timing/zone'
@@ -106,4 +108,20 @@ export async function findNextQueueSlot(services: Services, args: { workspaceId:
   if (!at) throw new InputError('accountIds', 'accountIds: every queue slot of these accounts is taken for the next year', { status: 409 })
   const timezone = input.timezone ?? schedules[0]!.schedule.timezone
   return { at: at.toISOString(), local: formatLocal(instantToWall(timezone, at.getTime())), timezone }
+}
+
+/** How far back best-time suggestions look: a year of the account's posts. */
+export const BEST_TIMES_LOOKBACK_DAYS = 365
+
+/**
+ * Best-time suggestions of an account (decision 101): its weekday × hour slots, in its queue's zone (the
+ * workspace's without a queue), ranked by median engagement per post at the 24 h reading over the last
+ * year, shrunk toward the account's median; with too little data, how many more posts are needed. 404
+ * for another workspace's account.
+ */
+export async function getBestTimes(services: Services, args: { workspaceId: string; accountId: string | undefined }): Promise<BestTimes> {
+  const schedule = await getPostingSchedule(services, args)
+  const since = new Date(services.clock.now().getTime() - BEST_TIMES_LOOKBACK_DAYS * 86_400_000)
+  const posts = await listMeasuredPosts(services.database.db, { workspaceId: args.workspaceId, accountId: accountIdOf(args.accountId), since })
+  return suggestBestTimes({ posts, timezone: schedule.timezone })
 }

@@ -1,7 +1,7 @@
-import { Anchor, Button, Group, List, NativeSelect, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, Button, Group, List, NativeSelect, SimpleGrid, Stack, Text, TextInput, Title, VisuallyHidden } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
-import { useMemo, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { LocalTime } from '~/components/time'
@@ -10,7 +10,7 @@ import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm } from '~/utils/forms.server'
 import { accountName } from '~/utils/format'
 import { WEEKDAYS, type Weekday } from '#domain/timing/input'
-import { findAccountView, getPostingSchedule, nextSlotsOf, PostingScheduleFormSchema, savePostingSchedule, TIMEZONES, type Services } from '../core.server'
+import { findAccountView, getBestTimes, getPostingSchedule, nextSlotsOf, PostingScheduleFormSchema, savePostingSchedule, TIMEZONES, type Services } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Posting times · Trickle' }]
 
@@ -26,10 +26,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { services } = context
   const { workspace, membership } = await requireMembership(request, services)
   const account = await accountOf(services, { workspaceId: workspace.id, accountId: params.accountId })
-  const schedule = await getPostingSchedule(services, { workspaceId: workspace.id, accountId: account.id })
+  const [schedule, bestTimes] = await Promise.all([
+    getPostingSchedule(services, { workspaceId: workspace.id, accountId: account.id }),
+    getBestTimes(services, { workspaceId: workspace.id, accountId: account.id }),
+  ])
   return {
     account,
     schedule,
+    bestTimes,
     next: nextSlotsOf(services, schedule, 5).map((d) => d.toISOString()),
     timezones: ['UTC', ...TIMEZONES.filter((z) => z !== 'UTC')],
     canEdit: roleAtLeast(membership.role, 'editor'),
@@ -51,11 +55,15 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
  * the series editor takes the next of these slots that no scheduled post of the account uses.
  */
 export default function AccountQueue() {
-  const { account, schedule, next, timezones, canEdit } = useLoaderData<typeof loader>()
+  const { account, schedule, bestTimes, next, timezones, canEdit } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
   const busy = useNavigation().state === 'submitting'
-  const [times, setTimes] = useState(() => Object.fromEntries(WEEKDAYS.map((d) => [d, schedule.timesByDay[d].join(', ')])) as Record<Weekday, string>)
+  const storedTimes = () => Object.fromEntries(WEEKDAYS.map((d) => [d, schedule.timesByDay[d].join(', ')])) as Record<Weekday, string>
+  const [times, setTimes] = useState(storedTimes)
+  // A slot added from a suggestion changes the stored schedule: the form shows it.
+  const scheduleKey = `${schedule.timezone} ${schedule.slots.map((s) => `${s.day}${s.time}`).join(',')}`
+  useEffect(() => setTimes(storedTimes()), [scheduleKey])
   useToast(useMemo(() => (result?.saved ? { kind: 'success' as const, title: 'Posting times saved', message: 'Add to queue uses them from now on.' } : null), [result]))
   const weekdaysAt = (value: string) => setTimes(Object.fromEntries(WEEKDAYS.map((d) => [d, d === 'SA' || d === 'SU' ? '' : value])) as Record<Weekday, string>)
   return (
@@ -111,6 +119,7 @@ export default function AccountQueue() {
           </Stack>
         </fieldset>
       </Form>
+      <BestTimesSection bestTimes={bestTimes} schedule={schedule} canEdit={canEdit} busy={busy} />
       <Title order={2} size="h3">
         Next slots
       </Title>
@@ -126,6 +135,61 @@ export default function AccountQueue() {
         </List>
       )}
     </Stack>
+  )
+}
+
+type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
+
+/**
+ * Best-time suggestions (decision 101) from the account's own posts' engagement at 24 h; each one adds
+ * its slot to the posting times through this page's action (the stored times plus the suggested one).
+ */
+function BestTimesSection({ bestTimes, schedule, canEdit, busy }: { bestTimes: LoaderData['bestTimes']; schedule: LoaderData['schedule']; canEdit: boolean; busy: boolean }) {
+  return (
+    <section aria-labelledby="best-times-title">
+      <Title order={2} size="h3" id="best-times-title">
+        Suggested times
+      </Title>
+      {bestTimes.status === 'not-enough-data' ? (
+        <Text>{bestTimes.message}</Text>
+      ) : (
+        <Stack gap="xs">
+          <Text size="sm" c="dimmed">
+            From this account’s {bestTimes.posts} posts of the last year: the weekdays and hours (in {bestTimes.timezone}) whose posts drew the most engagement after 24 hours
+            (likes, reposts, replies, quotes, bookmarks and link clicks; the median per post, weighed toward the account’s median of {bestTimes.accountMedian.toLocaleString('en-US')} when a time has few posts).
+          </Text>
+          <List aria-label="Suggested times">
+            {bestTimes.suggestions.map((s) => {
+              const label = `${DAY_NAMES[s.day].slice(0, 3)} ${s.time}`
+              const taken = schedule.timesByDay[s.day].includes(s.time)
+              return (
+                <List.Item key={`${s.day}${s.time}`}>
+                  <Group gap="sm">
+                    <Text>{`${label} — ${s.posts} posts, median ${s.median.toLocaleString('en-US')} engagements`}</Text>
+                    {taken ? (
+                      <Text size="sm" c="dimmed">
+                        Already a posting time
+                      </Text>
+                    ) : canEdit ? (
+                      <Form method="post" aria-label={`Add ${label} as a posting time`}>
+                        <CsrfInput />
+                        <input type="hidden" name="timezone" value={schedule.timezone} />
+                        {WEEKDAYS.map((day) => (
+                          <input key={day} type="hidden" name={`times-${day}`} value={schedule.timesByDay[day].concat(day === s.day ? [s.time] : []).join(', ')} />
+                        ))}
+                        <Button type="submit" size="xs" variant="light" disabled={busy}>
+                          Add as a posting time<VisuallyHidden>: {label}</VisuallyHidden>
+                        </Button>
+                      </Form>
+                    ) : null}
+                  </Group>
+                </List.Item>
+              )
+            })}
+          </List>
+        </Stack>
+      )}
+    </section>
   )
 }
 

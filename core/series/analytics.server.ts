@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { getSequence, listSteps } from '../../db/queries/sequences'
 import { seriesPostRows } from '../../db/queries/series-analytics'
+import { contentForNetwork } from '../../domain/series/variants'
 import { bestAndWorst, heatMap, postAnalytics, totalsByNetwork } from '../../domain/series/analytics'
 import { resolvePeriod, type DripAnalyticsPeriod } from '../drips/analytics.server'
 import { InputError } from '../errors'
@@ -20,8 +21,13 @@ export async function loadSeriesAnalytics(services: Services, args: { workspaceI
     seriesPostRows(db, { workspaceId: args.workspaceId, seriesId: sequence.id, from, to }),
     listSteps(db, { workspaceId: args.workspaceId, sequenceId: sequence.id }),
   ])
-  const texts = new Map(steps.map((s) => [s.id, s.content.parts[0]?.text ?? '']))
-  const posts = postAnalytics(rows, (r) => texts.get(r.stepId) ?? '')
+  const contents = new Map(steps.map((s) => [s.id, s.content]))
+  // Each row shows what its network published: the network's own variant when the post has one (decision 098).
+  const textOf = (r: { stepId: string; network: string }) => {
+    const content = contents.get(r.stepId)
+    return content ? (contentForNetwork(content, r.network).parts[0]?.text ?? '') : ''
+  }
+  const posts = postAnalytics(rows, textOf)
   const networks = totalsByNetwork(posts)
   const { best, worst } = bestAndWorst(posts)
   const sum = (pick: (n: (typeof networks)[number]) => number) => networks.reduce((a, n) => a + pick(n), 0)

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
+import { contentForNetwork } from '../../domain/series/variants'
 import type { DbOrTx } from '../client'
 import { insertDeliveriesInTx } from './deliveries'
 import { accounts, deliveries, sequenceSteps, sequences, seriesTargets, seriesTimings, type ApprovalState } from '../schema'
@@ -153,8 +154,9 @@ export async function listCalendarDeliveries(
     .innerJoin(accounts, eq(accounts.id, deliveries.accountId))
     .where(and(...conditions))
     .orderBy(asc(deliveries.dueAt), asc(deliveries.id))
-  // The inner join with accounts leaves only account targets (email deliveries have none).
-  return rows.map(({ content, ...row }) => ({ ...row, accountId: row.accountId!, text: content.parts.map((p) => p.text).join('\n\n') }))
+  // The inner join with accounts leaves only account targets (email deliveries have none). The text is
+  // what the account's network gets: its own variant when the post has one (decision 098).
+  return rows.map(({ content, ...row }) => ({ ...row, accountId: row.accountId!, text: contentForNetwork(content, row.accountKind).parts.map((p) => p.text).join('\n\n') }))
 }
 
 // ─── Re-planning writes (inside the caller's transaction) ─────────────────────────────────────────

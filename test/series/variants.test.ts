@@ -1,4 +1,8 @@
+import { and, eq } from 'drizzle-orm'
 import { listDeliveries } from '../../db/queries/deliveries'
+import { deliveries as deliveriesTable } from '../../db/schema'
+import { loadCalendarPage } from '../../core/calendar.server'
+import { loadSeriesAnalytics } from '../../core/series/analytics.server'
 import { listSteps } from '../../db/queries/sequences'
 import { fixedClock } from '../../domain/clock'
 import { publishDelivery } from '../../core/publishing/publish.server'
@@ -106,6 +110,26 @@ describe('per-network variants through the API and the editor', () => {
     const refused = await browser.submit('/app/series/new', { ...fields, 'post-1-variant-x': 'z'.repeat(290) })
     expect(refused.status).toBe(400)
     expect(await refused.text()).toContain('Post 1, X variant: 290 characters, X allows 280')
+  })
+})
+
+describe('variants where posts are shown (issue 20, decision 101)', () => {
+  it('the calendar and the series analytics show each network’s own text', async () => {
+    const created = await api('/series', { method: 'POST', body: { ...series([{ parts: [{ text: 'Main text' }], variants: { mastodon: 'Mastodon’s own words #fediverse' } }]), name: 'Shown variants' } })
+    expect(created.status, await created.clone().text()).toBe(201)
+    const { id: seriesId } = await created.json()
+    const page = await loadCalendarPage(app.services, { workspaceId, params: new URLSearchParams({ series: seriesId }) })
+    const byNetwork = Object.fromEntries(page.items.filter((i) => i.post === 1).map((i) => [i.kind, { title: i.title, text: i.text }]))
+    expect(byNetwork.mastodon!.text).toBe('Mastodon’s own words #fediverse')
+    expect(byNetwork.mastodon!.title).toMatch(/^Mastodon’s own words/)
+    expect(byNetwork.x).toEqual({ title: 'Main text', text: 'Main text' })
+
+    // Published an hour ago: the analytics rows show what each network published.
+    const db = app.services.database.db
+    const publishedAt = new Date(clock.now().getTime() - 3_600_000)
+    await db.update(deliveriesTable).set({ state: 'published', publishedAt }).where(and(eq(deliveriesTable.workspaceId, workspaceId), eq(deliveriesTable.sequenceId, seriesId)))
+    const analytics = await loadSeriesAnalytics(app.services, { workspaceId, seriesId })
+    expect(Object.fromEntries(analytics.posts.map((p) => [p.network, p.text]))).toEqual({ mastodon: 'Mastodon’s own words #fediverse', x: 'Main text' })
   })
 })
 

@@ -16,6 +16,26 @@ const NextSlotOutputSchema = z.object({
   timezone: z.string().describe('The zone of `local`: the one asked for, else the first account’s queue zone'),
 })
 
+const BestTimeSchema = z.object({
+  day: z.enum(WEEKDAYS).describe('Weekday, MO…SU, in `timezone`'),
+  time: z.string().describe('The hour as a queue slot’s local time, HH:00'),
+  posts: z.number().int().describe('Measured posts published in this weekday and hour'),
+  median: z.number().describe('Their median engagement (likes, reposts, replies, quotes, bookmarks and short-link clicks) at the 24 h reading'),
+  score: z.number().describe('The median shrunk toward the account’s median (one lucky post does not win): the ranking key'),
+})
+
+const BestTimesOutputSchema = z
+  .object({
+    status: z.enum(['ready', 'not-enough-data']).describe('`not-enough-data`: no suggestions yet; `needed` and `message` say how many more published posts are needed'),
+    timezone: z.string().describe('The zone of the slots: the account’s queue zone, else the workspace’s'),
+    posts: z.number().int().describe('The account’s posts of the last year with a 24 h metrics reading'),
+    accountMedian: z.number().optional().describe('Their median engagement (when `ready`)'),
+    suggestions: z.array(BestTimeSchema).optional().describe('Best first, at most 3 (when `ready`); only slots with at least 3 posts'),
+    needed: z.number().int().optional().describe('How many more published posts are needed (when `not-enough-data`)'),
+    message: z.string().optional().describe('The same, as a sentence (when `not-enough-data`)'),
+  })
+  .describe('Best-time suggestions from the account’s own past engagement (decision 101)')
+
 const HashtagGroupOutputSchema = z.object({ id: z.uuid(), name: z.string(), hashtags: z.array(z.string()).describe('Each with its #, in order') })
 const groupIdParam = { name: 'groupId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
 
@@ -31,7 +51,7 @@ export const queueApi: OpenApiFragment = {
     { name: 'hashtag-groups', description: 'Saved sets of hashtags of the workspace, which the series editor adds to a post with one click.' },
   ],
   requests: { PostingScheduleInput: PostingScheduleSchema, HashtagGroupInput: HashtagGroupSchema },
-  responses: { PostingSchedule: PostingScheduleOutputSchema, NextQueueSlot: NextSlotOutputSchema, HashtagGroup: HashtagGroupOutputSchema, HashtagGroupList: z.object({ groups: z.array(HashtagGroupOutputSchema) }) },
+  responses: { PostingSchedule: PostingScheduleOutputSchema, BestTimes: BestTimesOutputSchema, NextQueueSlot: NextSlotOutputSchema, HashtagGroup: HashtagGroupOutputSchema, HashtagGroupList: z.object({ groups: z.array(HashtagGroupOutputSchema) }) },
   paths: {
     '/accounts/{accountId}/queue': {
       get: {
@@ -48,6 +68,15 @@ export const queueApi: OpenApiFragment = {
         parameters: [accountIdParam],
         requestBody: jsonRequestBody('PostingScheduleInput'),
         responses: { 200: jsonResponse('The schedule', 'PostingSchedule'), ...errorResponses(400, 401, 403, 404, 413) },
+      },
+    },
+    '/accounts/{accountId}/best-times': {
+      get: {
+        operationId: 'getBestTimes',
+        tags: ['queue'],
+        summary: 'Best-time suggestions: the weekday × hour slots (in the queue’s zone) where the account’s posts drew the most engagement at 24 h; too little data says how many more posts are needed',
+        parameters: [accountIdParam],
+        responses: { 200: jsonResponse('The suggestions', 'BestTimes'), ...errorResponses(401, 404) },
       },
     },
     '/queue/next-slot': {
