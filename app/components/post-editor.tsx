@@ -19,13 +19,14 @@ export type Counter = { accountId: string; handle: string; network: string; leng
 
 const MAX_IMAGES = 4
 
-/** Upload one image to the media store (/app/media); resolves the stored id or the server's message. */
+/** Upload one image (/app/media) or video (/app/media/videos) to the media store; resolves the stored id or the server's message. */
 export async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
   const body = new FormData()
   body.set('csrf', csrf)
   body.set('file', file)
   try {
-    const response = await fetch('/app/media', { method: 'POST', body })
+    // Videos have their own route and body limit (decision 102); the server reads the type from the bytes.
+    const response = await fetch(file.type.startsWith('video/') ? '/app/media/videos' : '/app/media', { method: 'POST', body })
     const json = (await response.json().catch(() => ({}))) as { id?: string; error?: string }
     if (response.ok && json.id) return { ok: true, mediaId: json.id }
     return { ok: false, error: json.error ?? `The upload failed (${response.status}).` }
@@ -124,7 +125,7 @@ export function PostEditor(props: {
                 {part.images.length < MAX_IMAGES ? (
                   <Text component="label" size="sm">
                     {uploading === j ? 'Uploading… ' : `Add an image to ${label.toLowerCase()} `}
-                    <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" onChange={(e) => void onFile(j, e.currentTarget)} />
+                    <input type="file" accept="image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime" onChange={(e) => void onFile(j, e.currentTarget)} />
                   </Text>
                 ) : null}
                 {part.images.length < MAX_IMAGES ? <MediaPicker label={label.toLowerCase()} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart(j, { images: [...part.images, image] }))} /> : null}
