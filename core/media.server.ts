@@ -10,6 +10,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import type { ChannelContent } from '../connectors/types'
+import { readVideoInfo, type VideoType } from '../domain/media/video'
 import type { DbOrTx } from '../db/client'
 import { deleteMediaRow, insertMedia, lockMedia, listMedia, listStepsUsingMedia, listWorkspaceMedia, setMediaAlt, type MediaRow } from '../db/queries/media'
 import type { StepContent } from '../db/schema/index'
@@ -19,6 +20,13 @@ import type { Services } from './services.server'
 /** The smallest limit of the networks we publish to (X: 5 MB), so an image fits everywhere. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024
 export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const
+/**
+ * The largest video Trickle takes at upload (decision 102): the web process buffers an upload whole, so
+ * this stays well under X's 512 MB (X_VIDEO_LIMITS); each network's own limit (X 512 MB and 140 s,
+ * Mastodon 40 MB or the instance's) is checked when the video is put in a post and again before upload.
+ */
+export const MAX_VIDEO_BYTES = 100 * 1024 * 1024
+export { VIDEO_TYPES } from '../domain/media/video'
 
 /** The image type its first bytes declare (not the name or the browser's guess). */
 export function sniffImageType(bytes: Uint8Array): (typeof IMAGE_TYPES)[number] | null {
@@ -44,16 +52,24 @@ const view = (row: MediaRow): StoredMedia => ({ id: row.id, fileName: row.fileNa
 /** Alt text as the post schema takes it (core/series/schemas.ts ImageRefSchema), empty allowed in the library. */
 export const MediaAltSchema = z.string({ error: 'alt: must be text' }).trim().max(1000, { error: 'alt: at most 1000 characters' })
 
-/** Check and store one uploaded image (with its alt text, when the uploader wrote one); errors name the field `file` (or `alt`). */
+/**
+ * Check and store one uploaded image or video (with its alt text, when the uploader wrote one); errors
+ * name the field `file` (or `alt`). The type comes from the file's bytes: an image's signature, or an
+ * MP4/MOV's `ftyp`/`moov` boxes (domain/media/video.ts).
+ */
 export async function storeImage(services: Services, args: { workspaceId: string; fileName: string; bytes: Uint8Array; alt?: string }): Promise<StoredMedia> {
   const alt = MediaAltSchema.safeParse(args.alt ?? '')
   if (!alt.success) throw new InputError('alt', alt.error.issues[0]!.message)
-  if (args.bytes.byteLength === 0) throw new InputError('file', 'file: choose an image (the file is empty)')
-  if (args.bytes.byteLength > MAX_IMAGE_BYTES) {
-    throw new InputError('file', `file: ${args.fileName} is ${(args.bytes.byteLength / 1024 / 1024).toFixed(1)} MB; images can be at most 5 MB`, { status: 413 })
+  if (args.bytes.byteLength === 0) throw new InputError('file', 'file: choose an image or a video (the file is empty)')
+  const megabytes = (args.bytes.byteLength / 1024 / 1024).toFixed(1)
+  if (args.bytes.byteLength > MAX_VIDEO_BYTES) {
+    throw new InputError('file', `file: ${args.fileName} is ${megabytes} MB; videos can be at most ${MAX_VIDEO_BYTES / 1024 / 1024} MB and images 5 MB`, { status: 413 })
   }
-  const mimeType = sniffImageType(args.bytes)
-  if (!mimeType) throw new InputError('file', `file: ${args.fileName} is not a JPEG, PNG, GIF or WebP image`, { status: 415 })
+  const mimeType: string | null = sniffImageType(args.bytes) ?? (readVideoInfo(args.bytes)?.mimeType satisfies VideoType | undefined) ?? null
+  if (!mimeType) throw new InputError('file', `file: ${args.fileName} is not a JPEG, PNG, GIF or WebP image, nor an MP4 or MOV video`, { status: 415 })
+  if (mimeType.startsWith('image/') && args.bytes.byteLength > MAX_IMAGE_BYTES) {
+    throw new InputError('file', `file: ${args.fileName} is ${megabytes} MB; images can be at most 5 MB`, { status: 413 })
+  }
   const fileName = z.string().trim().min(1).max(200).safeParse(path.basename(args.fileName)).data ?? 'image'
   const sha256 = createHash('sha256').update(args.bytes).digest('hex')
   const row = await insertMedia(services.database.db, { workspaceId: args.workspaceId, fileName, mimeType, size: args.bytes.byteLength, sha256, alt: alt.data, now: services.clock.now() })

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Image, Paper, Stack, Text, Textarea, TextInput } from '@mantine/core'
+import { Alert, Badge, Button, Group, Image, Paper, Progress, Stack, Text, Textarea, TextInput } from '@mantine/core'
 import { useState } from 'react'
 import { insertHashtags } from '#domain/hashtags'
 import { accountName } from '~/utils/format'
@@ -19,19 +19,31 @@ export type Counter = { accountId: string; handle: string; network: string; leng
 
 const MAX_IMAGES = 4
 
-/** Upload one image to the media store (/app/media); resolves the stored id or the server's message. */
-export async function uploadImage(file: File, csrf: string): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
+/**
+ * Upload one image (/app/media) or video (/app/media/videos) to the media store; resolves the stored id
+ * or the server's message. XMLHttpRequest rather than fetch: it reports how much of the file was sent,
+ * for the progress bar (`onProgress` gets 0..1).
+ */
+export function uploadImage(file: File, csrf: string, onProgress?: (fraction: number) => void): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
   const body = new FormData()
   body.set('csrf', csrf)
   body.set('file', file)
-  try {
-    const response = await fetch('/app/media', { method: 'POST', body })
-    const json = (await response.json().catch(() => ({}))) as { id?: string; error?: string }
-    if (response.ok && json.id) return { ok: true, mediaId: json.id }
-    return { ok: false, error: json.error ?? `The upload failed (${response.status}).` }
-  } catch {
-    return { ok: false, error: 'The upload failed: check the connection and try again.' }
-  }
+  return new Promise((resolve) => {
+    const request = new XMLHttpRequest()
+    // Videos have their own route and body limit (decision 102); the server reads the type from the bytes.
+    request.open('POST', file.type.startsWith('video/') ? '/app/media/videos' : '/app/media')
+    request.responseType = 'json'
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress?.(event.loaded / event.total)
+    }
+    request.onload = () => {
+      const json = (request.response ?? {}) as { id?: string; error?: string }
+      if (request.status >= 200 && request.status < 300 && json.id) resolve({ ok: true, mediaId: json.id })
+      else resolve({ ok: false, error: json.error ?? `The upload failed (${request.status}).` })
+    }
+    request.onerror = () => resolve({ ok: false, error: 'The upload failed: check the connection and try again.' })
+    request.send(body)
+  })
 }
 
 /**
@@ -59,6 +71,7 @@ export function PostEditor(props: {
   const n = i + 1
   const [uploadError, setUploadError] = useState<Record<number, string>>({})
   const [uploading, setUploading] = useState<number | null>(null)
+  const [progress, setProgress] = useState<{ fileName: string; fraction: number } | null>(null)
   const setPart = (j: number, next: Partial<EditorPart>) => props.onChange({ ...post, parts: post.parts.map((p, k) => (k === j ? { ...p, ...next } : p)) })
   const thread = post.parts.length > 1
   const errorFor = (prefix: string) => Object.entries(props.errors).find(([key]) => key === prefix || key.startsWith(`${prefix}.`))?.[1]
@@ -67,8 +80,10 @@ export function PostEditor(props: {
     const file = input.files?.[0]
     if (!file) return
     setUploading(j)
-    const result = await uploadImage(file, props.csrf)
+    setProgress({ fileName: file.name, fraction: 0 })
+    const result = await uploadImage(file, props.csrf, (fraction) => setProgress({ fileName: file.name, fraction }))
     setUploading(null)
+    setProgress(null)
     input.value = ''
     if (!result.ok) return setUploadError((e) => ({ ...e, [j]: result.error }))
     setUploadError((e) => ({ ...e, [j]: '' }))
@@ -124,7 +139,7 @@ export function PostEditor(props: {
                 {part.images.length < MAX_IMAGES ? (
                   <Text component="label" size="sm">
                     {uploading === j ? 'Uploading… ' : `Add an image to ${label.toLowerCase()} `}
-                    <input type="file" accept="image/jpeg,image/png,image/gif,image/webp" onChange={(e) => void onFile(j, e.currentTarget)} />
+                    <input type="file" accept="image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime" onChange={(e) => void onFile(j, e.currentTarget)} />
                   </Text>
                 ) : null}
                 {part.images.length < MAX_IMAGES ? <MediaPicker label={label.toLowerCase()} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart(j, { images: [...part.images, image] }))} /> : null}
@@ -134,6 +149,9 @@ export function PostEditor(props: {
                   </Button>
                 ) : null}
               </Group>
+              {uploading === j && progress ? (
+                <Progress value={Math.round(progress.fraction * 100)} size="sm" aria-label={`Uploading ${progress.fileName}: ${Math.round(progress.fraction * 100)}%`} />
+              ) : null}
               {uploadError[j] ? (
                 <Alert color="red" role="alert" p="xs">
                   {uploadError[j]}

@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/clock'
+import { checkVideo, isVideoType, mastodonVideoLimits } from '../../domain/media/video'
 import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import {
   ConnectorError,
@@ -37,6 +38,10 @@ export type MastodonConnectorConfig = {
   timeoutMs?: number
   /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
+  /** How the connector waits between checks of a video being processed (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a video may stay in the instance's processing (by `clock`) before the publish gives up, as transient. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
 export const MASTODON_LIMITS = { maxLength: 500, maxMediaPerPost: 4, maxThreadLength: 25 }
@@ -73,6 +78,8 @@ type CallKind = 'write' | 'read' | 'authorize'
 export function createMastodonConnector(config: MastodonConnectorConfig = {}): Connector<'mastodon'> {
   const clock = config.clock ?? { now: () => new Date() }
   const timeoutMs = config.timeoutMs ?? 30_000
+  const sleep = config.sleep ?? wait
+  const processingTimeoutMs = config.mediaProcessingTimeoutMs ?? 10 * 60_000
   const scopes = (config.scopes ?? ['read:accounts', 'read:statuses', 'write:statuses', 'write:media']).join(' ')
   const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })
 
@@ -155,13 +162,50 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
   ): Promise<string[]> {
     const ids: string[] = []
     for (const item of media) {
+      const video = isVideoType(item.mimeType)
       const form = new FormData()
-      form.append('file', new Blob([new Uint8Array(item.data)], { type: item.mimeType }), 'image')
+      form.append('file', new Blob([new Uint8Array(item.data)], { type: item.mimeType }), video ? (item.mimeType === 'video/quicktime' ? 'video.mov' : 'video.mp4') : 'image')
       if (item.altText) form.append('description', item.altText)
-      const uploaded = await request<{ id: string }>('read', { ...s, path: '/api/v2/media', method: 'POST', body: form, signal })
+      const uploaded = await request<MediaAttachment>('read', { ...s, path: '/api/v2/media', method: 'POST', body: form, signal })
+      // 202: the instance processes the file after the upload; its url stays null until it is done.
+      if (!uploaded.url) await awaitProcessing(s, uploaded.id, signal)
       ids.push(uploaded.id)
     }
     return ids
+  }
+
+  /**
+   * Checks `GET /api/v1/media/:id` (206 while processing) until the attachment has a url, waiting 1, 2,
+   * 4, then 8 s between checks. A file the instance cannot process is invalid content; one still
+   * processing after `mediaProcessingTimeoutMs` is transient (no status was made).
+   */
+  async function awaitProcessing(s: { instance: string; token: string }, id: string, signal?: AbortSignal): Promise<void> {
+    const started = clock.now().getTime()
+    for (let check = 0; ; check++) {
+      const waitMs = Math.min(8000, 1000 * 2 ** check)
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) {
+        throw new ConnectorError('transient', `${s.instance} was still processing the video after ${Math.round(processingTimeoutMs / 1000)} s; nothing was posted`, {
+          detail: { code: 'media-processing-timeout' },
+        })
+      }
+      await sleep(waitMs, signal)
+      let attachment: MediaAttachment
+      try {
+        attachment = await request<MediaAttachment>('read', { ...s, path: `/api/v1/media/${encodeURIComponent(id)}`, signal })
+      } catch (error) {
+        if (error instanceof ConnectorError && error.detail?.status === 422) {
+          throw new ConnectorError('invalid-content', `${s.instance} could not process the video: ${error.message}`, { detail: error.detail, cause: error })
+        }
+        throw error
+      }
+      if (attachment.url) return
+    }
+  }
+
+  /** The instance's own video size limit (`configuration.media_attachments.video_size_limit`), read before a video is uploaded. */
+  async function videoSizeLimit(instance: string, signal?: AbortSignal): Promise<number | undefined> {
+    const server = await request<{ configuration?: { media_attachments?: { video_size_limit?: number } } }>('read', { instance, path: '/api/v2/instance', signal })
+    return server.configuration?.media_attachments?.video_size_limit
   }
 
   return {
@@ -181,6 +225,9 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
       content.parts.forEach((part, i) => {
         const media = part.media ?? []
         if (!part.text.trim() && media.length === 0) problems.push({ path: `parts[${i}].text`, message: 'A post needs text or an image.' })
+        if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) {
+          problems.push({ path: `parts[${i}].media`, message: 'A post on Mastodon has one video and nothing else, or up to 4 images.' })
+        }
         const length = mastodonLength(part.text)
         if (length > maxLength) problems.push({ path: `parts[${i}].text`, message: `Too long for this Mastodon server: ${length} characters, at most ${maxLength}.` })
         if (media.length > MASTODON_LIMITS.maxMediaPerPost) {
@@ -188,8 +235,9 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
         }
         media.forEach((item, j) => {
           const path = `parts[${i}].media[${j}]`
-          if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Use JPEG, PNG, GIF or WebP images.' })
-          if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images are at most 16 MB.' })
+          if (isVideoType(item.mimeType)) problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: mastodonVideoLimits() }))
+          else if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Use JPEG, PNG, GIF or WebP images, or MP4 or MOV videos.' })
+          else if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images are at most 16 MB.' })
           if ((item.altText?.length ?? 0) > MAX_ALT_TEXT) problems.push({ path: `${path}.altText`, message: `Alt text is at most ${MAX_ALT_TEXT} characters.` })
         })
       })
@@ -203,6 +251,13 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
      */
     async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
       const s = session(credentials)
+      // A video over the instance's own limit (or too long) fails before any byte is uploaded.
+      const videos = content.parts.flatMap((part, i) => (part.media ?? []).flatMap((item, j) => (isVideoType(item.mimeType) ? [{ item, path: `parts[${i}].media[${j}]` }] : [])))
+      if (videos.length) {
+        const limits = mastodonVideoLimits(await videoSizeLimit(s.instance, signal))
+        const refused = videos.flatMap(({ item, path }) => checkVideo({ path, mimeType: item.mimeType, data: item.data, limits }))
+        if (refused.length) throw new ConnectorError('invalid-content', refused.map((p) => `${p.path}: ${p.message}`).join(' '), { detail: { code: 'video-limits' } })
+      }
       const statuses: Array<{ id: string; url?: string }> = (resume?.partIds ?? []).slice(0, content.parts.length).map((id) => ({ id }))
       const existing = statuses.length
       for (const [index, part] of content.parts.entries()) {
@@ -356,4 +411,18 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
       }
     },
   }
+}
+
+type MediaAttachment = { id: string; type?: string; url?: string | null }
+
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gaveUp = () => new ConnectorError('transient', 'Gave up waiting for the video to be processed; nothing was posted', { cause: signal?.reason })
+    if (signal?.aborted) return reject(gaveUp())
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(gaveUp())
+    }, { once: true })
+  })
 }

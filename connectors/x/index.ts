@@ -1,6 +1,7 @@
 import http from 'node:http'
 import { TwitterApi, type ITwitterApiClientPlugin, type SendTweetV2Params } from 'twitter-api-v2'
 import type { Clock } from '../../domain/clock'
+import { checkVideo, isVideoType, X_VIDEO_LIMITS } from '../../domain/media/video'
 import type {
   AuthorizedAccount,
   ChannelContent,
@@ -36,6 +37,10 @@ export type XConnectorConfig = {
   timeoutMs?: number
   /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
+  /** How the connector waits between media STATUS checks (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a video may stay in X's processing (by `clock`) before the publish gives up, as transient. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
 const DEFAULTS = {
@@ -44,6 +49,7 @@ const DEFAULTS = {
   authorizeUrl: 'https://x.com/i/oauth2/authorize',
   scopes: ['tweet.read', 'tweet.write', 'users.read', 'offline.access', 'media.write'],
   timeoutMs: 30_000,
+  mediaProcessingTimeoutMs: 10 * 60_000,
 }
 
 export const X_LIMITS = { maxLength: 280, maxMediaPerPost: 4, maxThreadLength: 25 }
@@ -98,6 +104,8 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
     throw new Error('x.quota.postsPerDayPerWorkspace: must be positive and at most x.quota.postsPerDay')
   }
   const clock = input.clock ?? { now: () => new Date() }
+  const sleep = input.sleep ?? wait
+  const processingTimeoutMs = input.mediaProcessingTimeoutMs ?? DEFAULTS.mediaProcessingTimeoutMs
   const settings = {
     plugins: [endpointPlugin(config)],
     // The library always calls https.request; an http:// base needs an http agent to be accepted.
@@ -127,22 +135,49 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
    * v1.1 chunked upload, one request at a time. (The library's `uploadMedia` sends chunks in parallel
    * and leaves a failed one as an unhandled rejection, which would end the process.)
    */
-  async function uploadImages(client: TwitterApi, media: NonNullable<ChannelContent['parts'][number]['media']>): Promise<string[]> {
+  async function uploadMedia(client: TwitterApi, media: NonNullable<ChannelContent['parts'][number]['media']>, signal?: AbortSignal): Promise<string[]> {
     const upload = (body: Record<string, unknown>) =>
-      call('read', () => client.v1.post<{ media_id_string: string } | undefined>('media/upload.json', body, { prefix: UPLOAD_PREFIX }))
+      call('read', () => client.v1.post<UploadAnswer | undefined>('media/upload.json', body, { prefix: UPLOAD_PREFIX }))
     const ids: string[] = []
     for (const item of media) {
+      const video = isVideoType(item.mimeType)
       const bytes = Buffer.from(item.data.buffer, item.data.byteOffset, item.data.byteLength)
-      const init = await upload({ command: 'INIT', total_bytes: bytes.length, media_type: item.mimeType, media_category: 'tweet_image' })
+      const init = await upload({ command: 'INIT', total_bytes: bytes.length, media_type: item.mimeType, media_category: video ? 'tweet_video' : 'tweet_image' })
       const id = init!.media_id_string
       for (let offset = 0, segment = 0; offset < bytes.length; offset += UPLOAD_CHUNK_BYTES, segment++) {
         await upload({ command: 'APPEND', media_id: id, segment_index: segment, media: bytes.subarray(offset, offset + UPLOAD_CHUNK_BYTES) })
       }
-      await upload({ command: 'FINALIZE', media_id: id })
+      const finalized = await upload({ command: 'FINALIZE', media_id: id })
+      if (finalized?.processing_info) await awaitProcessing(client, id, finalized.processing_info, signal)
       if (item.altText) await call('read', () => client.v1.createMediaMetadata(id, { alt_text: { text: item.altText! } }))
       ids.push(id)
     }
     return ids
+  }
+
+  /**
+   * A video is processed after FINALIZE: check STATUS after each `check_after_secs` until it succeeds.
+   * `failed` is the video's fault (invalid content, with X's message); still processing after
+   * `mediaProcessingTimeoutMs` is transient (no post was made, so trying again later is safe).
+   */
+  async function awaitProcessing(client: TwitterApi, id: string, first: ProcessingInfo, signal?: AbortSignal): Promise<void> {
+    const started = clock.now().getTime()
+    let info: ProcessingInfo | undefined = first
+    while (info && info.state !== 'succeeded') {
+      if (info.state === 'failed') {
+        const reason = info.error?.message ?? info.error?.name ?? 'no reason given'
+        throw new ConnectorError('invalid-content', `X could not process the video: ${reason}`, { detail: { code: info.error?.name ?? 'media-processing-failed' } })
+      }
+      const waitMs = Math.max(1, info.check_after_secs ?? 1) * 1000
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) {
+        throw new ConnectorError('transient', `X was still processing the video after ${Math.round(processingTimeoutMs / 1000)} s; nothing was posted`, {
+          detail: { code: 'media-processing-timeout' },
+        })
+      }
+      await sleep(waitMs, signal)
+      const status: UploadAnswer = await call('read', () => client.v1.get<UploadAnswer>('media/upload.json', { command: 'STATUS', media_id: id }, { prefix: UPLOAD_PREFIX }))
+      info = status.processing_info
+    }
   }
 
   async function userId(client: TwitterApi, credentials: Credentials): Promise<string> {
@@ -169,6 +204,9 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
       content.parts.forEach((part, i) => {
         const media = part.media ?? []
         if (!part.text.trim() && media.length === 0) problems.push({ path: `parts[${i}].text`, message: 'A post needs text or an image.' })
+        if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) {
+          problems.push({ path: `parts[${i}].media`, message: 'A post on X has one video and nothing else, or up to 4 images.' })
+        }
         const length = weightedLength(part.text)
         if (length > maxLength) {
           problems.push({ path: `parts[${i}].text`, message: `Too long for X: ${length} characters, at most ${maxLength}.` })
@@ -178,8 +216,11 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
         }
         media.forEach((item, j) => {
           const path = `parts[${i}].media[${j}]`
-          if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'X takes JPEG, PNG, GIF or WebP images.' })
-          if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images on X are at most 5 MB.' })
+          if (isVideoType(item.mimeType)) {
+            problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: X_VIDEO_LIMITS }))
+          } else if (!IMAGE_TYPES.has(item.mimeType)) {
+            problems.push({ path: `${path}.mimeType`, message: 'X takes JPEG, PNG, GIF or WebP images, or MP4 or MOV videos.' })
+          } else if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images on X are at most 5 MB.' })
           if ((item.altText?.length ?? 0) > MAX_ALT_TEXT) {
             problems.push({ path: `${path}.altText`, message: `Alt text on X is at most ${MAX_ALT_TEXT} characters.` })
           }
@@ -194,13 +235,18 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
      * fails as `unknown-outcome` with `partial` set, so it is never re-posted from the start; `resume`
      * continues it after the parts that exist.
      */
-    async publish({ credentials, content, resume }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, resume, signal }: PublishArgs): Promise<PublishResult> {
+      // A video X would refuse (type, size, duration) fails before any byte is uploaded.
+      const refused = content.parts.flatMap((part, i) =>
+        (part.media ?? []).flatMap((item, j) => (isVideoType(item.mimeType) ? checkVideo({ path: `parts[${i}].media[${j}]`, mimeType: item.mimeType, data: item.data, limits: X_VIDEO_LIMITS }) : [])),
+      )
+      if (refused.length) throw new ConnectorError('invalid-content', refused.map((p) => `${p.path}: ${p.message}`).join(' '), { detail: { code: 'video-limits' } })
       const client = userClient(credentials)
       const ids: string[] = (resume?.partIds ?? []).slice(0, content.parts.length)
       const existing = ids.length
       for (const part of content.parts.slice(existing)) {
         try {
-          const mediaIds = await uploadImages(client, part.media ?? [])
+          const mediaIds = await uploadMedia(client, part.media ?? [], signal)
           const payload: SendTweetV2Params = { text: part.text }
           if (mediaIds.length) payload.media = { media_ids: mediaIds as [string] }
           if (ids.length) payload.reply = { in_reply_to_tweet_id: ids[ids.length - 1]! }
@@ -320,6 +366,21 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
       }
     },
   }
+}
+
+type ProcessingInfo = { state: 'pending' | 'in_progress' | 'succeeded' | 'failed'; check_after_secs?: number; error?: { code?: number; name?: string; message?: string } }
+type UploadAnswer = { media_id_string: string; processing_info?: ProcessingInfo }
+
+function wait(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gaveUp = () => new ConnectorError('transient', 'Gave up waiting for X to process the video; nothing was posted', { cause: signal?.reason })
+    if (signal?.aborted) return reject(gaveUp())
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(gaveUp())
+    }, { once: true })
+  })
 }
 
 function result(ids: string[], credentials: Credentials): PublishResult {

@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { codeChallengeFor, createCodeVerifier, createOAuthState, startAuthorization } from '../../connectors/oauth'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import { fixedClock } from '../../domain/clock'
 import { runConnectorContract } from '../contract/connector'
+import { makeMp4 } from './fixtures/mp4'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 
 const mastodon = () => connectorFactories.mastodon({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs: 2000 })
@@ -192,5 +194,84 @@ describe('Mastodon connector', () => {
     const error = await rejection(connector.publish({ credentials, content: { parts: [{ text: 'x' }] }, idempotencyKey: randomUUID() }))
     expect(error.kind).toBe('transient')
     expect(error.detail?.code).toBe('ECONNREFUSED')
+  })
+})
+
+describe('Mastodon video (202 while processing, GET /api/v1/media/:id until it has a url)', () => {
+  let server: MastodonApiServer
+  beforeAll(async () => {
+    server = await startMastodonApiServer({ videoSizeLimit: 3 * 1024 * 1024 })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+
+  function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
+    const waits: number[] = []
+    const connector = connectorFactories.mastodon({
+      allowInsecureInstances: true,
+      allowPrivateNetworkHosts: true,
+      timeoutMs: 2000,
+      clock,
+      sleep: async (ms) => {
+        waits.push(ms)
+        clock.advance(ms)
+      },
+      ...extra,
+    })
+    return { connector, waits }
+  }
+  const video = (label: string, data = makeMp4()) => ({ parts: [{ text: text(label), media: [{ mimeType: 'video/mp4', data, altText: 'a clip' }] }] })
+
+  it('uploads a 1 s MP4, waits while the instance processes it, then posts it', async () => {
+    const { connector, waits } = videoConnector()
+    server.scriptVideoProcessing({ polls: 2, outcome: 'ready' })
+    const data = makeMp4({ durationSeconds: 1, totalBytes: 50_000 })
+    const checks = server.mediaChecks()
+    const result = await connector.publish({ credentials: credentialsFrom(server), content: video('video', data), idempotencyKey: randomUUID() })
+    expect(waits).toEqual([1000, 2000, 4000])
+    expect(server.mediaChecks() - checks).toBe(3)
+    const status = server.statuses.find((s) => s.id === result.remoteId)!
+    const uploaded = server.media.get(status.mediaIds[0]!)!
+    expect(uploaded).toMatchObject({ mimeType: 'video/mp4', description: 'a clip' })
+    expect(uploaded.bytes.equals(Buffer.from(data))).toBe(true)
+  })
+
+  it('fails as invalid content when the instance cannot process the video, posting nothing', async () => {
+    const { connector } = videoConnector()
+    server.scriptVideoProcessing({ polls: 1, outcome: 'failed' })
+    const before = server.counters.postsCreated
+    const error = await rejection(connector.publish({ credentials: credentialsFrom(server), content: video('bad video'), idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('invalid-content')
+    expect(error.message).toContain('File could not be processed')
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it('gives up as transient when processing outlasts the timeout (by the injected clock), posting nothing', async () => {
+    const { connector, waits } = videoConnector({ mediaProcessingTimeoutMs: 10_000 })
+    server.scriptVideoProcessing({ polls: 100, outcome: 'ready' })
+    const before = server.counters.postsCreated
+    const error = await rejection(connector.publish({ credentials: credentialsFrom(server), content: video('slow video'), idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('transient')
+    expect(error.detail?.code).toBe('media-processing-timeout')
+    expect(waits).toEqual([1000, 2000, 4000])
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it("refuses a video over the instance's video_size_limit, naming the field and the limit, before uploading it", async () => {
+    const { connector } = videoConnector()
+    const uploads = server.media.size
+    const error = await rejection(
+      connector.publish({ credentials: credentialsFrom(server), content: video('big video', makeMp4({ totalBytes: 4 * 1024 * 1024 })), idempotencyKey: randomUUID() }),
+    )
+    expect(error.kind).toBe('invalid-content')
+    expect(error.message).toBe('parts[0].media[0].data: Too big for Mastodon: 4 MB, at most 3 MB.')
+    expect(server.media.size).toBe(uploads)
+    // Without an account's instance at hand, the editor checks Mastodon's default 40 MB.
+    expect(connector.validate(video('huge', makeMp4({ totalBytes: 41 * 1024 * 1024 })))).toEqual([
+      { path: 'parts[0].media[0].data', message: 'Too big for Mastodon: 41 MB, at most 40 MB.' },
+    ])
   })
 })

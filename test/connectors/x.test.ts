@@ -11,6 +11,8 @@ import { connectAccount, getAccount } from '../../db/queries/accounts'
 import { workspaces } from '../../db/schema'
 import { createKeyring } from '../../db/vault'
 import { systemClock } from '../../core/clock'
+import { fixedClock } from '../../domain/clock'
+import { makeMp4 } from './fixtures/mp4'
 import { runConnectorContract } from '../contract/connector'
 import { createTestDatabase } from '../db'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
@@ -471,5 +473,98 @@ describe.each([
     expect(server.counters.refreshCalls - before.refreshCalls).toBe(1)
     expect(server.counters.invalidGrants - before.invalidGrants).toBe(0)
     expect(server.counters.postsCreated - before.postsCreated).toBe(200)
+  })
+})
+
+describe('X video (chunked upload, tweet_video, processing STATUS)', () => {
+  let server: XApiServer
+  beforeAll(async () => {
+    server = await startXApiServer()
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+
+  /** A connector whose waits move a test clock instead of the wall clock, recording each wait. */
+  function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
+    const waits: number[] = []
+    const connector = connectorFactories.x({
+      clientId: server.clientId,
+      clientSecret: server.clientSecret,
+      apiBaseUrl: server.url,
+      uploadBaseUrl: server.url,
+      authorizeUrl: server.authorizeUrl,
+      clock,
+      sleep: async (ms) => {
+        waits.push(ms)
+        clock.advance(ms)
+      },
+      ...extra,
+    })
+    return { connector, waits }
+  }
+  const uploads = () => server.requests.filter((r) => r.path === '/1.1/media/upload.json').length
+
+  it('uploads a 1 s MP4 in chunks, waits out pending and in_progress as X asks, then posts it', async () => {
+    const { connector, waits } = videoConnector()
+    server.scriptVideoProcessing([{ state: 'pending', checkAfterSecs: 3 }, { state: 'in_progress', checkAfterSecs: 2, progressPercent: 40 }, { state: 'succeeded' }])
+    const video = makeMp4({ durationSeconds: 1, totalBytes: 1024 * 1024 + 5000 })
+    const checks = server.statusChecks()
+    const result = await connector.publish({
+      credentials: credentialsFrom(server),
+      content: { parts: [{ text: text('video'), media: [{ mimeType: 'video/mp4', data: video, altText: 'a clip' }] }] },
+      idempotencyKey: randomUUID(),
+    })
+    expect(waits).toEqual([3000, 2000])
+    expect(server.statusChecks() - checks).toBe(2)
+    const post = server.posts.find((p) => p.id === result.remoteId)!
+    const media = server.media.get(post.mediaIds[0]!)!
+    expect(media).toMatchObject({ category: 'tweet_video', mimeType: 'video/mp4', state: 'succeeded', altText: 'a clip' })
+    expect(media.chunks).toHaveLength(2)
+    expect(Buffer.concat(media.chunks).equals(Buffer.from(video))).toBe(true)
+  })
+
+  it("fails as invalid content with X's message when processing fails, and posts nothing", async () => {
+    const { connector } = videoConnector()
+    server.scriptVideoProcessing([{ state: 'in_progress', checkAfterSecs: 1 }, { state: 'failed', error: { code: 1, name: 'InvalidMedia', message: 'Invalid or Unsupported media, Reason: UnsupportedMedia.' } }])
+    const before = server.counters.postsCreated
+    const error = await rejection(
+      connector.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('bad video'), media: [{ mimeType: 'video/mp4', data: makeMp4() }] }] }, idempotencyKey: randomUUID() }),
+    )
+    expect(error.kind).toBe('invalid-content')
+    expect(error.message).toContain('Invalid or Unsupported media, Reason: UnsupportedMedia.')
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it('gives up as transient when processing outlasts the timeout (by the injected clock), posting nothing', async () => {
+    const { connector, waits } = videoConnector({ mediaProcessingTimeoutMs: 60_000 })
+    server.scriptVideoProcessing([{ state: 'in_progress', checkAfterSecs: 25 }])
+    const before = server.counters.postsCreated
+    const error = await rejection(
+      connector.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: text('slow video'), media: [{ mimeType: 'video/mp4', data: makeMp4() }] }] }, idempotencyKey: randomUUID() }),
+    )
+    expect(error.kind).toBe('transient')
+    expect(error.detail?.code).toBe('media-processing-timeout')
+    expect(waits).toEqual([25_000, 25_000])
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it('refuses a video too long for X, naming the field and the limit, before any byte is uploaded', async () => {
+    const { connector } = videoConnector()
+    const content = { parts: [{ text: text('long video'), media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 141 }) }] }] }
+    expect(connector.validate(content)).toEqual([{ path: 'parts[0].media[0].duration', message: 'Too long for X: 141 s, at most 140 s.' }])
+    const before = uploads()
+    const error = await rejection(connector.publish({ credentials: credentialsFrom(server), content, idempotencyKey: randomUUID() }))
+    expect(error.kind).toBe('invalid-content')
+    expect(error.message).toBe('parts[0].media[0].duration: Too long for X: 141 s, at most 140 s.')
+    expect(uploads()).toBe(before)
+  })
+
+  it('takes one video alone in a post', () => {
+    const { connector } = videoConnector()
+    const image = { mimeType: 'image/png', data: new Uint8Array(10) }
+    expect(connector.validate({ parts: [{ text: 'x', media: [{ mimeType: 'video/quicktime', data: makeMp4({ brand: 'qt  ' }) }, image] }] }).map((p) => p.path)).toEqual(['parts[0].media'])
   })
 })

@@ -78,8 +78,23 @@ it('an editor writes a thread with an image, imports posts, submits for approval
   await page.getByLabel('Post 1, part 2', { exact: true }).focus()
   await page.keyboard.type('Start with peas: they like the cold.')
 
-  // An image for part 1, with its alt text.
+  // An image for part 1, with its alt text. The upload shows a progress bar until the server answers
+  // (the answer is held here until the bar is seen, so the check does not race a fast upload).
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let passed!: () => void
+  const continued = new Promise<void>((resolve) => (passed = resolve))
+  await page.route(`${app.url}/app/media`, async (route) => {
+    await held
+    await route.continue()
+    passed()
+  })
   await page.getByLabel('Add an image to post 1', { exact: true }).setInputFiles({ name: 'peas.png', mimeType: 'image/png', buffer: PNG })
+  // (At 0% the filled section has no width: it is there, not visible.)
+  await page.getByRole('progressbar', { name: /^Uploading peas\.png: \d+%$/ }).waitFor({ state: 'attached' })
+  release()
+  await continued
+  await page.unroute(`${app.url}/app/media`)
   const alt = page.getByLabel('Alt text for image 1 of post 1', { exact: false })
   await alt.waitFor()
   await page.getByText('Image 1 needs alt text.').first().waitFor()

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { listSteps } from '../../db/queries/sequences'
+import { bodyLimitFor } from '../../app/utils/body-limit.server'
+import { InputError } from '../../core/errors'
+import { MAX_VIDEO_BYTES, storeImage } from '../../core/media.server'
 import { fixedClock } from '../../domain/clock'
+import { makeMp4 } from '../connectors/fixtures/mp4'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
 
@@ -30,12 +34,12 @@ afterAll(async () => {
   await app?.close()
 })
 
-async function upload(as: TestBrowser, bytes: Uint8Array, name = 'chart.png'): Promise<Response> {
+async function upload(as: TestBrowser, bytes: Uint8Array, name = 'chart.png', route = '/app/media'): Promise<Response> {
   const csrf = csrfTokenOf(await (await as.get('/app/series/new')).text())
   const body = new FormData()
   body.set('csrf', csrf)
   body.set('file', new Blob([new Uint8Array(bytes)]), name)
-  return as.request('/app/media', { method: 'POST', body })
+  return as.request(route, { method: 'POST', body })
 }
 
 function form(fields: Record<string, string>): Record<string, string> {
@@ -58,12 +62,36 @@ describe('threads and images', () => {
 
     const text = await upload(browser, new TextEncoder().encode('not an image'), 'notes.png')
     expect(text.status).toBe(415)
-    expect(await text.json()).toEqual({ field: 'file', error: 'file: notes.png is not a JPEG, PNG, GIF or WebP image' })
+    expect(await text.json()).toEqual({ field: 'file', error: 'file: notes.png is not a JPEG, PNG, GIF or WebP image, nor an MP4 or MOV video' })
     const big = new Uint8Array(5 * 1024 * 1024 + 1)
     big.set(PNG.subarray(0, 16))
     const tooBig = await upload(browser, big, 'huge.png')
     expect(tooBig.status).toBe(413)
     expect((await tooBig.json()).field).toBe('file')
+  })
+
+  it('stores MP4 and MOV videos from their own route (type read from the boxes), and refuses what is not one or is too big', async () => {
+    const mp4 = makeMp4({ durationSeconds: 1 })
+    const stored = await upload(browser, mp4, 'clip.mp4', '/app/media/videos')
+    expect(stored.status).toBe(201)
+    const video = await stored.json()
+    expect(video).toMatchObject({ mimeType: 'video/mp4', size: mp4.length, fileName: 'clip.mp4' })
+    const served = await browser.get(`/app/media/${video.id}`)
+    expect(served.headers.get('content-type')).toBe('video/mp4')
+    expect(Buffer.from(await served.arrayBuffer()).equals(Buffer.from(mp4))).toBe(true)
+    expect((await (await upload(browser, makeMp4({ brand: 'qt  ' }), 'clip.mov', '/app/media/videos')).json()).mimeType).toBe('video/quicktime')
+
+    const notVideo = await upload(browser, new TextEncoder().encode('not a video'), 'clip.mp4', '/app/media/videos')
+    expect(notVideo.status).toBe(415)
+    expect((await notVideo.json()).field).toBe('file')
+    const tooBig = await storeImage(app.services, { workspaceId, fileName: 'long.mp4', bytes: new Uint8Array(MAX_VIDEO_BYTES + 1) }).then(
+      () => null,
+      (e: InputError) => e,
+    )
+    expect(tooBig).toMatchObject({ field: 'file', status: 413, message: 'file: long.mp4 is 100.0 MB; videos can be at most 100 MB and images 5 MB' })
+    // Only the video route takes bodies that big; images keep their 5 MB.
+    expect(bodyLimitFor('/app/media/videos')).toEqual({ bytes: MAX_VIDEO_BYTES + 64 * 1024, message: 'file: videos can be at most 100 MB', field: 'file' })
+    expect(bodyLimitFor('/app/media').bytes).toBe(5 * 1024 * 1024 + 64 * 1024)
   })
 
   it('saves a thread with an image and alt text; the step keeps every part', async () => {

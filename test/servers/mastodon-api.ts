@@ -23,11 +23,16 @@ export type MastodonStatus = { id: string; accountId: string; text: string; crea
 /** The counts a status reports (all zero until a test sets them). */
 export type MastodonCounts = { favourites_count: number; reblogs_count: number; replies_count: number }
 
+/** An uploaded attachment; a video is processed after the upload (`processing` polls left, then `outcome`). */
+export type MastodonMedia = { bytes: Buffer; mimeType: string; description?: string; processing?: { polls: number; outcome: 'ready' | 'failed' } }
+/** How one video upload's processing goes: `polls` answers of 206 (url null), then ready (200 with url) or failed (422). */
+export type MastodonVideoScript = { polls: number; outcome: 'ready' | 'failed' }
+
 export type MastodonApiServer = {
   url: string
   account: { id: string; username: string; display_name: string }
   statuses: MastodonStatus[]
-  media: Map<string, { bytes: Buffer; mimeType: string; description?: string }>
+  media: Map<string, MastodonMedia>
   counters: { postsCreated: number; idempotentReplays: number; appsRegistered: number; unauthorized: number }
   injectFault(rule: MastodonFaultRule): void
   /** The faults applied to `POST /api/v1/statuses` so far, with the text of the status each one hit. */
@@ -39,6 +44,10 @@ export type MastodonApiServer = {
   holdPosts(match: (text: string) => { apply: boolean } | null, onHeld: (held: HeldPost) => void): void
   /** A token as if the user had authorized an app. */
   issueToken(): string
+  /** How the next video uploads are processed, one script each; without one: 2 polls, then ready. */
+  scriptVideoProcessing(...scripts: MastodonVideoScript[]): void
+  /** How many `GET /api/v1/media/:id` were answered. */
+  mediaChecks(): number
   close(): Promise<void>
 }
 
@@ -52,6 +61,8 @@ export async function startMastodonApiServer(
     maxCharacters?: number
     /** How long an Idempotency-Key is remembered (Mastodon: an hour); 0 = a resend arriving after that. */
     idempotencyKeyTtlMs?: number
+    /** The instance's `configuration.media_attachments.video_size_limit` (Mastodon's default: 40 MB). */
+    videoSizeLimit?: number
   } = {},
 ): Promise<MastodonApiServer> {
   const maxCharacters = options.maxCharacters ?? 500
@@ -61,7 +72,15 @@ export async function startMastodonApiServer(
   const codes = new Map<string, { clientId: string; redirectUri: string; challenge: string; used: boolean }>()
   const tokens = new Set<string>()
   const statuses: MastodonStatus[] = []
-  const media = new Map<string, { bytes: Buffer; mimeType: string; description?: string }>()
+  const media = new Map<string, MastodonMedia>()
+  const videoSizeLimit = options.videoSizeLimit ?? 40 * 1024 * 1024
+  const videoScripts: MastodonVideoScript[] = []
+  let mediaChecks = 0
+  const mediaJson = (id: string, item: MastodonMedia) => {
+    const video = item.mimeType.startsWith('video/')
+    const ready = !item.processing || (item.processing.polls <= 0 && item.processing.outcome === 'ready')
+    return { id, type: video ? 'video' : 'image', url: ready ? `${baseUrl}/system/media/${id}` : null, preview_url: null, description: item.description ?? null }
+  }
   const idempotency = new Map<string, { statusId: string; at: number }>()
   const faults = faultQueue<MastodonFault>()
   const delayed = delayedAnswers()
@@ -82,7 +101,7 @@ export async function startMastodonApiServer(
     visibility: s.visibility,
     url: `${baseUrl}/@${account.username}/${s.id}`,
     content: html(s.text),
-    media_attachments: s.mediaIds.map((id) => ({ id, type: 'image' })),
+    media_attachments: s.mediaIds.map((id) => mediaJson(id, media.get(id)!)),
     favourites_count: s.counts?.favourites_count ?? 0,
     reblogs_count: s.counts?.reblogs_count ?? 0,
     replies_count: s.counts?.replies_count ?? 0,
@@ -134,7 +153,16 @@ export async function startMastodonApiServer(
       return { status: 200, body: { access_token: token, token_type: 'Bearer', scope: body.scope, created_at: Math.floor(Date.now() / 1000) } }
     }
     if (method === 'GET' && path === '/api/v2/instance') {
-      return { status: 200, body: { domain: url.host, configuration: { statuses: { max_characters: maxCharacters, max_media_attachments: 4, characters_reserved_per_url: 23 } } } }
+      return {
+        status: 200,
+        body: {
+          domain: url.host,
+          configuration: {
+            statuses: { max_characters: maxCharacters, max_media_attachments: 4, characters_reserved_per_url: 23 },
+            media_attachments: { supported_mime_types: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'video/mp4', 'video/quicktime'], image_size_limit: 16 * 1024 * 1024, video_size_limit: videoSizeLimit },
+          },
+        },
+      }
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
     if (!bearer || !tokens.has(bearer)) {
@@ -148,8 +176,29 @@ export async function startMastodonApiServer(
       if (!file || typeof file === 'string') return error(422, 'Validation failed: File is missing')
       const id = newId()
       const description = form.get('description')
-      media.set(id, { bytes: Buffer.from(await file.arrayBuffer()), mimeType: file.type, description: typeof description === 'string' ? description : undefined })
-      return { status: 200, body: { id, type: 'image', description } }
+      const item: MastodonMedia = { bytes: Buffer.from(await file.arrayBuffer()), mimeType: file.type, description: typeof description === 'string' ? description : undefined }
+      if (file.type.startsWith('video/')) {
+        if (item.bytes.length > videoSizeLimit) return error(422, `Validation failed: File file size must be less than ${videoSizeLimit} Bytes`)
+        // Videos are processed after the upload: 202 with a null url until it is done (POST /api/v2/media).
+        item.processing = { ...(videoScripts.shift() ?? { polls: 2, outcome: 'ready' }) }
+        media.set(id, item)
+        return { status: 202, body: mediaJson(id, item) }
+      }
+      media.set(id, item)
+      return { status: 200, body: mediaJson(id, item) }
+    }
+    const mediaMatch = /^\/api\/v1\/media\/(\d+)$/.exec(path)
+    if (method === 'GET' && mediaMatch) {
+      const item = media.get(mediaMatch[1]!)
+      if (!item) return error(404, 'Record not found')
+      mediaChecks++
+      if (item.processing && item.processing.polls > 0) {
+        const body = mediaJson(mediaMatch[1]!, item)
+        item.processing.polls--
+        return { status: 206, body }
+      }
+      if (item.processing?.outcome === 'failed') return error(422, 'Validation failed: File could not be processed')
+      return { status: 200, body: mediaJson(mediaMatch[1]!, item) }
     }
     if (method === 'POST' && path === '/api/v1/statuses') {
       const key = req.headers['idempotency-key']
@@ -163,7 +212,11 @@ export async function startMastodonApiServer(
       if (!text && !body.media_ids?.length) return error(422, "Validation failed: Text can't be blank")
       if (mastodonLength(text) > maxCharacters) return error(422, `Validation failed: Text character limit of ${maxCharacters} exceeded`)
       if (body.in_reply_to_id && !statuses.some((s) => s.id === body.in_reply_to_id)) return error(404, 'Record not found')
-      for (const id of body.media_ids ?? []) if (!media.has(id)) return error(422, `Validation failed: media ${id} not found`)
+      for (const id of body.media_ids ?? []) {
+        const item = media.get(id)
+        if (!item) return error(422, `Validation failed: media ${id} not found`)
+        if (item.processing && (item.processing.polls > 0 || item.processing.outcome !== 'ready')) return error(422, 'Cannot attach files that have not finished processing. Try again in a moment!')
+      }
       const status: MastodonStatus = {
         id: newId(),
         accountId: account.id,
@@ -273,6 +326,10 @@ export async function startMastodonApiServer(
     holdPosts: (match, onHeld) => {
       hold = { match, onHeld }
     },
+    scriptVideoProcessing: (...scripts) => {
+      videoScripts.push(...scripts)
+    },
+    mediaChecks: () => mediaChecks,
     issueToken: () => {
       const token = random('tok-')
       tokens.add(token)

@@ -34,7 +34,26 @@ export type XApiFaultRule = FaultRule<XApiFault>
 export type XPost = { id: string; authorId: string; text: string; createdAt: Date; inReplyTo?: string; mediaIds: string[]; metrics?: XPublicMetrics }
 /** What `GET /2/tweets/:id?tweet.fields=public_metrics` answers for a post (all zero until a test sets them). */
 export type XPublicMetrics = { impression_count: number; like_count: number; retweet_count: number; reply_count: number; quote_count: number; bookmark_count: number }
-export type XMedia = { id: string; ownerId: string; mimeType: string; totalBytes: number; chunks: Buffer[]; finalized: boolean; altText?: string }
+export type XMedia = {
+  id: string
+  ownerId: string
+  mimeType: string
+  totalBytes: number
+  chunks: Buffer[]
+  finalized: boolean
+  altText?: string
+  /** INIT's `media_category` (`tweet_video` is processed asynchronously after FINALIZE). */
+  category?: string
+  /** The processing states still to come: FINALIZE answers the first, each STATUS the next; the last one stays. */
+  processing?: XProcessingStep[]
+  /** The state last reported; a post may use the media only once it is `succeeded` (or never processed). */
+  state?: XProcessingStep['state']
+}
+/** One answer of X's async media processing (`processing_info`). */
+export type XProcessingStep =
+  | { state: 'pending' | 'in_progress'; checkAfterSecs?: number; progressPercent?: number }
+  | { state: 'succeeded' }
+  | { state: 'failed'; error?: { code: number; name: string; message: string } }
 export type XUser = { id: string; username: string; name: string; subscriptionType?: string }
 
 export type HeldPost = { text: string; applied: boolean; drop(): void }
@@ -72,6 +91,13 @@ export type XApiServer = {
   issueTokens(args?: { userId?: string; accessTtlSeconds?: number }): { accessToken: string; refreshToken: string; expiresIn: number }
   /** Make every access token issued so far expired. */
   expireAccessTokens(): void
+  /**
+   * The processing states the next `tweet_video` uploads go through (one script per upload, in order);
+   * without one, a video answers pending (1 s) → in_progress (1 s) → succeeded.
+   */
+  scriptVideoProcessing(...scripts: XProcessingStep[][]): void
+  /** How many STATUS requests were answered. */
+  statusChecks(): number
   close(): Promise<void>
 }
 
@@ -105,6 +131,18 @@ export async function startXApiServer(
   const faultsApplied: AppliedFault[] = []
   const sockets = new Set<Socket>()
   let nextId = 1_860_000_000_000_000_000n
+  const videoScripts: XProcessingStep[][] = []
+  let statusChecks = 0
+  const DEFAULT_VIDEO_PROCESSING: XProcessingStep[] = [{ state: 'pending', checkAfterSecs: 1 }, { state: 'in_progress', checkAfterSecs: 1, progressPercent: 50 }, { state: 'succeeded' }]
+  function processingInfo(item: XMedia): Record<string, unknown> | undefined {
+    const step = item.processing?.[0]
+    if (!step) return undefined
+    if (item.processing!.length > 1) item.processing!.shift()
+    item.state = step.state
+    if (step.state === 'succeeded') return { state: 'succeeded', progress_percent: 100 }
+    if (step.state === 'failed') return { state: 'failed', progress_percent: 0, error: step.error ?? { code: 1, name: 'InvalidMedia', message: 'Unsupported video format' } }
+    return { state: step.state, check_after_secs: step.checkAfterSecs ?? 1, ...(step.progressPercent === undefined ? {} : { progress_percent: step.progressPercent }) }
+  }
 
   const newId = () => (nextId += 1n).toString()
   const token = (prefix: string) => `${prefix}-${randomBytes(24).toString('base64url')}`
@@ -209,6 +247,7 @@ export async function startXApiServer(
     for (const id of mediaIds) {
       const item = media.get(id)
       if (!item || !item.finalized || item.ownerId !== author.id) return invalid(`media id ${id} is not usable`)
+      if (item.state && item.state !== 'succeeded') return invalid(`media id ${id} is still processing or failed (${item.state})`)
     }
     if (rejectDuplicates && text && posts.some((p) => p.authorId === author.id && p.text === text)) {
       counters.duplicatesRefused++
@@ -251,7 +290,12 @@ export async function startXApiServer(
     const command = field('command')
     if (command === 'INIT') {
       const id = newId()
-      media.set(id, { id, ownerId: author.id, mimeType: field('media_type') ?? '', totalBytes: Number(field('total_bytes')), chunks: [], finalized: false })
+      const category = field('media_category')
+      const mimeType = field('media_type') ?? ''
+      if (category === 'tweet_video' && !['video/mp4', 'video/quicktime'].includes(mimeType)) {
+        return { status: 400, body: { errors: [{ code: 324, message: `media_type ${mimeType} is not a video type` }] } }
+      }
+      media.set(id, { id, ownerId: author.id, mimeType, totalBytes: Number(field('total_bytes')), chunks: [], finalized: false, category })
       return { status: 202, body: { media_id: Number(id), media_id_string: id, expires_after_secs: 86400 } }
     }
     const item = media.get(field('media_id') ?? '')
@@ -266,6 +310,11 @@ export async function startXApiServer(
       const size = item.chunks.reduce((n, c) => n + c.length, 0)
       if (size !== item.totalBytes) return { status: 400, body: { errors: [{ code: 324, message: `File size ${size} does not match total_bytes ${item.totalBytes}` }] } }
       item.finalized = true
+      if (item.category === 'tweet_video') {
+        item.processing = [...(videoScripts.shift() ?? DEFAULT_VIDEO_PROCESSING)]
+        const info = processingInfo(item)
+        return { status: 201, body: { media_id: Number(item.id), media_id_string: item.id, size, expires_after_secs: 86400, video: { video_type: item.mimeType }, ...(info ? { processing_info: info } : {}) } }
+      }
       return { status: 201, body: { media_id: Number(item.id), media_id_string: item.id, size, expires_after_secs: 86400, image: { image_type: item.mimeType } } }
     }
     return { status: 400, body: { errors: [{ code: 38, message: `unknown command ${command}` }] } }
@@ -321,6 +370,15 @@ export async function startXApiServer(
     const timelineMatch = /^\/2\/users\/(\d+)\/tweets$/.exec(path)
     if (method === 'GET' && timelineMatch) return timeline(url, timelineMatch[1]!)
     if (method === 'POST' && path === '/1.1/media/upload.json') return upload(author, req, raw)
+    if (method === 'GET' && path === '/1.1/media/upload.json') {
+      // STATUS: https://developer.x.com/en/docs/x-api/v1/media/upload-media/api-reference/get-media-upload-status
+      const item = media.get(url.searchParams.get('media_id') ?? '')
+      if (url.searchParams.get('command') !== 'STATUS') return { status: 400, body: { errors: [{ code: 38, message: 'command must be STATUS' }] } }
+      if (!item || item.ownerId !== author.id) return { status: 400, body: { errors: [{ code: 324, message: 'Invalid media id' }] } }
+      statusChecks++
+      const info = processingInfo(item)
+      return { status: 200, body: { media_id: Number(item.id), media_id_string: item.id, expires_after_secs: 86400, ...(info ? { processing_info: info } : {}) } }
+    }
     if (method === 'POST' && path === '/1.1/media/metadata/create.json') {
       const body = json()
       const item = media.get(String(body.media_id))
@@ -440,6 +498,10 @@ export async function startXApiServer(
     expireAccessTokens: () => {
       for (const record of accessTokens.values()) record.expiresAt = 0
     },
+    scriptVideoProcessing: (...scripts) => {
+      videoScripts.push(...scripts)
+    },
+    statusChecks: () => statusChecks,
     close: async () => {
       delayed.clear()
       for (const socket of sockets) socket.destroy()
