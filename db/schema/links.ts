@@ -51,7 +51,8 @@ export const linkClicks = pgTable(
       .references(() => shortLinks.id, { onDelete: 'cascade' }),
     clickedAt: instant('clicked_at').notNull(),
   },
-  (t) => [index('link_clicks_link_idx').on(t.shortLinkId)],
+  // By link and instant: a series page counts each post's clicks before the period's end from the index alone (decision 103).
+  (t) => [index('link_clicks_link_at_idx').on(t.shortLinkId, t.clickedAt)],
 )
 
 /** The ages at which a published post's metrics are read. */
