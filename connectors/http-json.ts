@@ -85,3 +85,23 @@ export function retryAfter(headers: Headers, now: Date): Date | undefined {
   const date = Date.parse(value)
   return Number.isFinite(date) ? new Date(date) : undefined
 }
+
+/**
+ * Waits `ms` (a connector's default `sleep` while a network processes a video), or rejects with a
+ * transient error saying `gaveUpMessage` when `signal` aborts first: nothing was posted.
+ */
+export function abortableWait(ms: number, signal: AbortSignal | undefined, gaveUpMessage: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gaveUp = () => new ConnectorError('transient', gaveUpMessage, { cause: signal?.reason })
+    if (signal?.aborted) return reject(gaveUp())
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        reject(gaveUp())
+      },
+      { once: true },
+    )
+  })
+}

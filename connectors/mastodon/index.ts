@@ -1,6 +1,7 @@
 import type { Clock } from '../../domain/clock'
 import { checkVideo, isVideoType, mastodonVideoLimits } from '../../domain/media/video'
 import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
+import { abortableWait } from '../http-json'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -415,14 +416,4 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
 
 type MediaAttachment = { id: string; type?: string; url?: string | null }
 
-function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const gaveUp = () => new ConnectorError('transient', 'Gave up waiting for the video to be processed; nothing was posted', { cause: signal?.reason })
-    if (signal?.aborted) return reject(gaveUp())
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(gaveUp())
-    }, { once: true })
-  })
-}
+const wait = (ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for the video to be processed; nothing was posted')

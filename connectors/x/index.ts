@@ -17,6 +17,7 @@ import type {
   ValidateOptions,
 } from '../types'
 import { ConnectorError } from '../types'
+import { abortableWait } from '../http-json'
 import { toConnectorError, type CallKind } from './errors'
 import { comparableText, weightedLength } from './text'
 
@@ -371,17 +372,7 @@ export function createXConnector(input: XConnectorConfig): Connector<'x'> {
 type ProcessingInfo = { state: 'pending' | 'in_progress' | 'succeeded' | 'failed'; check_after_secs?: number; error?: { code?: number; name?: string; message?: string } }
 type UploadAnswer = { media_id_string: string; processing_info?: ProcessingInfo }
 
-function wait(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const gaveUp = () => new ConnectorError('transient', 'Gave up waiting for X to process the video; nothing was posted', { cause: signal?.reason })
-    if (signal?.aborted) return reject(gaveUp())
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(gaveUp())
-    }, { once: true })
-  })
-}
+const wait = (ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for X to process the video; nothing was posted')
 
 function result(ids: string[], credentials: Credentials): PublishResult {
   const username = credentials.extra?.username
