@@ -58,3 +58,8 @@ export function checkAuthorizationState(args: { pending: PendingAuthorization | 
   if (args.now.getTime() > args.pending.expiresAt.getTime()) return 'authorization expired, start again'
   return null
 }
+
+/** The `Authorization` header of a token request that authenticates the client with HTTP Basic (RFC 6749 §2.3.1). */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`
+}

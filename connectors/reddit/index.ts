@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/clock'
+import { basicAuthorization } from '../oauth'
 import { requestJson, retryAfter, type CallKind, type HttpAnswer } from '../http-json'
 import {
   ConnectorError,
@@ -97,7 +98,7 @@ export function createRedditConnector(input: RedditConnectorConfig): Connector<'
   const userAgent = input.userAgent ?? DEFAULTS.userAgent
   const scopes = input.scopes ?? DEFAULTS.scopes
   const timeoutMs = input.timeoutMs ?? 30_000
-  const basic = `Basic ${Buffer.from(`${input.clientId}:${input.clientSecret}`).toString('base64')}`
+  const basic = basicAuthorization(input.clientId, input.clientSecret)
 
   function toError(kind: CallKind) {
     return ({ status, headers, data }: HttpAnswer): ConnectorError => {

@@ -3,7 +3,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm'
 import type { EnrollmentStatus, ReentryPolicy } from '../../domain/drip/schema'
 import type { DbOrTx } from '../client'
 import { enrollments } from '../schema'
-import { executePrepared } from './prepared'
+import { executePrepared, json, rowsOf, snake } from './prepared'
 
 /**
  * Enrollments and the drip runner's statements (docs/decisions/016-drip-engine.md). The runner's
@@ -14,13 +14,6 @@ import { executePrepared } from './prepared'
 
 export type Enrollment = typeof enrollments.$inferSelect
 
-function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
-}
-
-const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
-/** camelCase keys → snake_case column names (for jsonb_to_record). */
-const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]))
 /** Instants go over the wire as ISO text (drizzle's postgres.js driver expects strings for timestamps). */
 const ts = (value: Date | null): SQL => sql`${value ? value.toISOString() : null}::timestamptz`
 

@@ -35,3 +35,13 @@ export async function executePrepared(db: DbOrTx, query: SQL): Promise<unknown> 
   }
   return db.execute(query)
 }
+
+/** The rows of a raw `execute` answer (postgres.js gives an array, PGlite `{ rows }`). */
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
+}
+
+/** A value sent as one jsonb parameter (for jsonb_to_record / jsonb_to_recordset). */
+export const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
+/** camelCase keys → snake_case column names (for jsonb_to_record). */
+export const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]))

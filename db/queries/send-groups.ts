@@ -1,7 +1,7 @@
-import { sql, type SQL } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import type { MarkResult, SendMark, SendRecord } from './enrollments'
-import { executePrepared } from './prepared'
+import { executePrepared, json, rowsOf, snake } from './prepared'
 
 /**
  * The drip runner's group commit (decision 099): one statement records the outcomes of a group of
@@ -11,12 +11,6 @@ import { executePrepared } from './prepared'
  * empty. Returns the mark result of every enrollment in `marks`.
  */
 
-function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
-  return ((result as { rows?: T[] }).rows ?? (result as T[])) as T[]
-}
-
-const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
-const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]))
 
 export async function recordAndMarkGroup(db: DbOrTx, args: { records: SendRecord[]; marks: SendMark[] }): Promise<Map<string, MarkResult>> {
   const result = await executePrepared(db, sql`
