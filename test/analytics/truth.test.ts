@@ -234,6 +234,39 @@ describe('counts equal the truth on the three analytics pages and their API', ()
     expect(['Enrolled', 'Opened', 'Clicked', 'Conversions'].map(total)).toEqual(['4', '67% of 3 delivered', '67% of delivered', '1 · 30 EUR'])
   })
 
+  it("the drip's own page, its API and the workspace overview: all-time counts from the roll-ups (decision 104)", async () => {
+    // Ann reached the goal (her enrollment ended); Bob, Cat and Dan wait at step 2 (the runner ends Bob's
+    // and Cat's enrollments when it next looks: an unsubscribe and a bounce count as events until then).
+    // "Delivered" here is the send's own outcome (accepted by the SMTP server): 4.
+    const a = await json(`/api/v1/drips/${dripId}`)
+    expect(a.totals).toEqual({ enrolled: 4, active: 3, completed: 0, goalReached: 1, unsubscribed: 0, exited: 0, sent: 4, delivered: 4, opened: 2, clicked: 2, bounced: 1, complained: 0 })
+    type Step = { counts: Record<string, number> }
+    expect((a.steps as Step[]).map((s) => s.counts)).toEqual([
+      { waiting: 0, sent: 4, delivered: 4, opened: 2, clicked: 2, unsubscribed: 1, bounced: 1, complained: 0, skipped: 0, failed: 0 },
+      { waiting: 3, sent: 0, delivered: 0, opened: 0, clicked: 0, unsubscribed: 0, bounced: 0, complained: 0, skipped: 0, failed: 0 },
+    ])
+    expect(a.funnel.map((f: { reached: number; sent: number }) => [f.reached, f.sent])).toEqual([
+      [4, 4],
+      [4, 0],
+    ])
+
+    const cells = (page: string, n: number, metrics: string[]) => metrics.map((m) => new RegExp(`data-step="${n}"[^]*?data-metric="${m}"[^>]*>([^<]*)<`).exec(page)?.[1]?.trim())
+    const page = await html(`/app/drips/${dripId}`)
+    const total = (label: string) => new RegExp(`data-total="${label}"[^>]*>([^<]*)<`).exec(page)?.[1]
+    expect(['Enrolled', 'Active', 'Completed', 'Goal reached', 'Sent', 'Open rate', 'Click rate', 'Unsubscribed'].map(total)).toEqual(['4', '3', '0', '1', '4', '50%', '50%', '0'])
+    const all = ['waiting', 'sent', 'delivered', 'opened', 'clicked', 'unsubscribed', 'bounced', 'complained', 'skipped', 'reached']
+    expect(cells(page, 0, all)).toEqual(['0', '4', '4', '2 (50%)', '2 (50%)', '1', '1', '0', '0', '4 (100%)'])
+    expect(cells(page, 1, all)).toEqual(['3', '0', '0', '0 (—)', '0 (—)', '0', '0', '0', '0', '4 (100%)'])
+
+    // The overview reads the roll-ups alone: its unsubscribed are messages unsubscribed from (Bob's), and
+    // its funnel column each step's sends of the enrolled.
+    const overview = await html('/app/analytics')
+    expect(new RegExp(`data-drip-totals="${dripId}"[^>]*>([^<]*)<`).exec(overview)?.[1]).toBe('4 enrolled · 4 sent · 50% opened · 50% clicked · 1 reached the goal · 1 unsubscribed')
+    const compact = ['sent', 'opened', 'clicked', 'unsubscribed', 'bounced', 'reached']
+    expect(cells(overview, 0, compact)).toEqual(['4', '2 (50%)', '2 (50%)', '1', '1', '4 (100%)'])
+    expect(cells(overview, 1, compact)).toEqual(['0', '0 (—)', '0 (—)', '0', '0', '0 (0%)'])
+  })
+
   it('the series: API and page', async () => {
     const a = await json(`/api/v1/analytics/series/${seriesId}?days=7`)
     type Post = { network: string; metricsAge: string; metrics: Record<string, number | null>; clicks: number; engagement: number }
