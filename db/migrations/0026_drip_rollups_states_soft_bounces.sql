@@ -1,9 +1,16 @@
+CREATE TABLE "link_click_rollups" (
+	"short_link_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"clicks" integer DEFAULT 0 NOT NULL,
+	CONSTRAINT "link_click_rollups_short_link_id_day_pk" PRIMARY KEY("short_link_id","day")
+);
+--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD COLUMN "any_bounced" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD COLUMN "review" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD COLUMN "skipped" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD COLUMN "failed" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
-CREATE INDEX "enrollments_sequence_source_idx" ON "enrollments" USING btree ("sequence_id","source");--> statement-breakpoint
--- Decision 104: soft bounces (`soft_bounced` events, decision 096) counted in the roll-ups; a message's bounce
+ALTER TABLE "link_click_rollups" ADD CONSTRAINT "link_click_rollups_short_link_id_short_links_id_fk" FOREIGN KEY ("short_link_id") REFERENCES "public"."short_links"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "enrollments_sequence_source_idx" ON "enrollments" USING btree ("sequence_id","source");-- Decision 104: soft bounces (`soft_bounced` events, decision 096) counted in the roll-ups; a message's bounce
 -- is any bounce (hard or soft; both = hard) and lowers delivered; the steps' deliveries in `needs_review`,
 -- `skipped` and `failed` counted beside `sent` so the drip page and the overview read no raw rows.
 DROP FUNCTION drip_rollup_add(uuid, uuid, uuid, date, date, int, int, int, int, int, int, int, int, int);
@@ -212,3 +219,24 @@ END $$;
 --> statement-breakpoint
 -- Backfill: every existing drip (the old roll-ups counted no soft bounce and no per-state deliveries).
 SELECT drip_rollups_rebuild(id) FROM sequences WHERE kind = 'drip';
+--> statement-breakpoint
+-- Link clicks per short link and UTC day (decision 104): the series page sums whole days from here and counts
+-- the period's partial last day from link_clicks_link_at_idx.
+CREATE FUNCTION link_click_rollups_on_click() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO link_click_rollups AS r (short_link_id, day, clicks) VALUES (NEW.short_link_id, (NEW.clicked_at AT TIME ZONE 'UTC')::date, 1)
+    ON CONFLICT (short_link_id, day) DO UPDATE SET clicks = r.clicks + 1;
+  ELSE
+    UPDATE link_click_rollups SET clicks = clicks - 1 WHERE short_link_id = OLD.short_link_id AND day = (OLD.clicked_at AT TIME ZONE 'UTC')::date;
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER link_click_rollups_insert AFTER INSERT ON link_clicks FOR EACH ROW EXECUTE FUNCTION link_click_rollups_on_click();
+--> statement-breakpoint
+CREATE TRIGGER link_click_rollups_delete AFTER DELETE ON link_clicks FOR EACH ROW EXECUTE FUNCTION link_click_rollups_on_click();
+--> statement-breakpoint
+-- Backfill: every click so far.
+INSERT INTO link_click_rollups (short_link_id, day, clicks)
+SELECT short_link_id, (clicked_at AT TIME ZONE 'UTC')::date, count(*) FROM link_clicks GROUP BY 1, 2;
