@@ -10,7 +10,8 @@ ALTER TABLE "drip_rollups" ADD COLUMN "review" integer DEFAULT 0 NOT NULL;--> st
 ALTER TABLE "drip_rollups" ADD COLUMN "skipped" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "drip_rollups" ADD COLUMN "failed" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "link_click_rollups" ADD CONSTRAINT "link_click_rollups_short_link_id_short_links_id_fk" FOREIGN KEY ("short_link_id") REFERENCES "public"."short_links"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "enrollments_sequence_source_idx" ON "enrollments" USING btree ("sequence_id","source");-- Decision 104: soft bounces (`soft_bounced` events, decision 096) counted in the roll-ups; a message's bounce
+CREATE INDEX "enrollments_sequence_source_idx" ON "enrollments" USING btree ("sequence_id","source");--> statement-breakpoint
+-- Decision 104: soft bounces (`soft_bounced` events, decision 096) counted in the roll-ups; a message's bounce
 -- is any bounce (hard or soft; both = hard) and lowers delivered; the steps' deliveries in `needs_review`,
 -- `skipped` and `failed` counted beside `sent` so the drip page and the overview read no raw rows.
 DROP FUNCTION drip_rollup_add(uuid, uuid, uuid, date, date, int, int, int, int, int, int, int, int, int);
