@@ -102,6 +102,17 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
       })
       continue
     }
+    // A network whose listing lags (a cache) is not asked before the attempt is old enough to show in it.
+    const settledAt = new Date((delivery.sendingAt ?? delivery.claimedAt ?? delivery.dueAt).getTime() + (target.connector.lookupSettleMs ?? 0))
+    if (settledAt > clock.now()) {
+      await settleLookup(db, {
+        deliveryId: delivery.id,
+        version: delivery.version,
+        now: clock.now(),
+        outcome: { state: 'needs_review', nextAttemptAt: settledAt, lastError: `outcome unknown; ${target.connector.displayName} is asked once its listing shows posts this recent` },
+      })
+      continue
+    }
     report.lookedUp++
     const since = new Date((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS)
     let found: Awaited<ReturnType<typeof lookup>>
