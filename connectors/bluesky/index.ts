@@ -1,5 +1,6 @@
 import type { Agent, AppBskyRichtextFacet } from '@atproto/api'
 import type { Clock } from '../../domain/clock'
+import { describeVideoProblems, isVideoType, readVideoInfo } from '../../domain/media/video'
 import { createNetGuard } from '../net-guard'
 import {
   ConnectorError,
@@ -139,7 +140,22 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     }
   }
 
+  /**
+   * A video is one blob on the account's PDS (`uploadBlob`) in an `app.bsky.embed.video` with its alt
+   * text and the aspect ratio its `tkhd` gives (decision 105); images are up to four blobs.
+   */
   async function uploadImages(s: Session, media: Media) {
+    const video = media.find((item) => isVideoType(item.mimeType))
+    if (video) {
+      const { data } = await call('upload', s.service, () => s.agent.com.atproto.repo.uploadBlob(video.data, { encoding: video.mimeType }))
+      const info = readVideoInfo(video.data)
+      return {
+        $type: 'app.bsky.embed.video',
+        video: data.blob,
+        ...(video.altText ? { alt: video.altText } : {}),
+        ...(info && info.width > 0 && info.height > 0 ? { aspectRatio: { width: info.width, height: info.height } } : {}),
+      }
+    }
     const images = []
     for (const item of media) {
       const { data } = await call('upload', s.service, () => s.agent.com.atproto.repo.uploadBlob(item.data, { encoding: item.mimeType }))
@@ -248,6 +264,10 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
      * `resume` names parts that exist by their URIs: their CIDs (a reply needs both) are read back.
      */
     async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
+      // A video Bluesky would refuse (type, size, duration, or with other media) fails before any byte is sent.
+      const hasVideo = content.parts.some((part) => part.media?.some((item) => isVideoType(item.mimeType)))
+      const refused = hasVideo ? validateBlueskyContent(content, Number.MAX_SAFE_INTEGER).filter((p) => /^parts\[\d+\]\.media/.test(p.path)) : []
+      if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'video-limits' } })
       const s = await sessionOf(credentials, signal)
       const posts: StrongRef[] = await knownPosts(s, (resume?.partIds ?? []).slice(0, content.parts.length), 'refuse')
       const existing = posts.length

@@ -128,8 +128,8 @@ export const FACEBOOK_VIDEO_LIMITS: VideoLimits = { network: 'Facebook', types: 
 /** LinkedIn (Videos API): MP4 only, 75 KB to 500 MB, 3 seconds to 30 minutes. */
 export const LINKEDIN_VIDEO_LIMITS: VideoLimits = { network: 'LinkedIn', types: ['video/mp4'], maxBytes: 500 * 1024 * 1024, minBytes: 75 * 1024, minSeconds: 3, maxSeconds: 30 * 60 }
 
-/** Bluesky (app.bsky.embed.video): MP4 or MOV, at most 100 MB and 3 minutes. */
-export const BLUESKY_VIDEO_LIMITS: VideoLimits = { network: 'Bluesky', types: VIDEO_TYPES, maxBytes: 100 * 1024 * 1024, maxSeconds: 3 * 60 }
+/** Bluesky (app.bsky.embed.video's blob: `accept: video/mp4`, `maxSize` 100,000,000 bytes): MP4, at most 3 minutes. */
+export const BLUESKY_VIDEO_LIMITS: VideoLimits = { network: 'Bluesky', types: ['video/mp4'], maxBytes: 100_000_000, maxSeconds: 3 * 60 }
 
 export const isVideoType = (mimeType: string): mimeType is VideoType => (VIDEO_TYPES as readonly string[]).includes(mimeType)
 

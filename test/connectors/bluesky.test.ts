@@ -8,6 +8,7 @@ import { recordKeyFor } from '../../connectors/bluesky/content'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
+import { makeMp4 } from './fixtures/mp4'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
 
 const CREATE_RECORD = 'com.atproto.repo.createRecord'
@@ -139,6 +140,29 @@ describe('Bluesky connector against a real PDS', () => {
       { text: 'https://trickle.example/launch?x=1', $type: 'app.bsky.richtext.facet#link', uri: 'https://trickle.example/launch?x=1' },
       { text: '@bob.test', $type: 'app.bsky.richtext.facet#mention', did: bob.did },
     ])
+  })
+
+  it('posts a video as an app.bsky.embed.video blob with its alt text and aspect ratio, bytes intact; refuses one Bluesky would not take before uploading', async () => {
+    const clip = makeMp4({ durationSeconds: 8, width: 1280, height: 720, totalBytes: 120_000 })
+    const published = await connector.publish({
+      credentials,
+      content: { parts: [{ text: text('our launch clip'), media: [{ mimeType: 'video/mp4', data: clip, altText: 'The app, opening' }] }] },
+      idempotencyKey: randomUUID(),
+    })
+    const embed = (await record(published.remoteId)).embed as { $type: string; alt: string; aspectRatio: { width: number; height: number }; video: { ref: { toString(): string }; mimeType: string; size: number } }
+    expect(embed).toMatchObject({ $type: 'app.bsky.embed.video', alt: 'The app, opening', aspectRatio: { width: 1280, height: 720 }, video: { mimeType: 'video/mp4', size: clip.byteLength } })
+    const blob = await reader.com.atproto.sync.getBlob({ did: alice.did, cid: embed.video.ref.toString() })
+    expect(Buffer.from(blob.data).equals(Buffer.from(clip))).toBe(true)
+    // A MOV (the lexicon takes MP4 only) or a clip over 3 minutes: refused before anything is uploaded, as validate says.
+    const { data: before } = await reader.com.atproto.sync.listBlobs({ did: alice.did, limit: 1000 })
+    for (const media of [{ mimeType: 'video/quicktime', data: makeMp4({ brand: 'qt  ' }) }, { mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 181 }) }]) {
+      const content = { parts: [{ text: text('refused clip'), media: [media] }] }
+      expect(connector.validate(content)).toHaveLength(1)
+      const refused = await rejection(connector.publish({ credentials, content, idempotencyKey: randomUUID() }))
+      expect(refused).toMatchObject({ kind: 'invalid-content', message: connector.validate(content).map((p) => `${p.path}: ${p.message}`).join(' ') })
+    }
+    const { data: after } = await reader.com.atproto.sync.listBlobs({ did: alice.did, limit: 1000 })
+    expect(after.cids).toEqual(before.cids)
   })
 
   it('attaches images as blobs with their alt text, bytes intact', async () => {
