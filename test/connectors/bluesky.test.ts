@@ -8,9 +8,9 @@ import { recordKeyFor } from '../../connectors/bluesky/content'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
-import { fixedClock } from '../../domain/clock'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
 import { startBlueskyVideoService, type BlueskyVideoService } from '../servers/bluesky-video-service'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 
 const CREATE_RECORD = 'com.atproto.repo.createRecord'
@@ -177,17 +177,13 @@ describe('Bluesky connector against a real PDS', () => {
     })
     function viaService(extra: { mediaProcessingTimeoutMs?: number } = {}) {
       // From now: the PDS checks the service token's expiry (clock + 30 min) against its own clock.
-      const clock = fixedClock(new Date(Date.now()))
-      const waits: number[] = []
+      const { clock, sleep, waits } = virtualTime(new Date())
       const connector = createBlueskyConnector({
         allowInsecureServices: true,
         allowPrivateNetworkHosts: true,
         videoServiceUrl: service.url,
         clock,
-        sleep: async (ms) => {
-          waits.push(ms)
-          clock.advance(ms)
-        },
+        sleep,
         ...extra,
       })
       return { connector, waits }

@@ -4,8 +4,8 @@ import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type ChannelContent, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
-import { fixedClock } from '../../domain/clock'
 import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 
 const facebook = (server: MetaGraphApiServer, apiBaseUrl = server.url) =>
@@ -141,18 +141,14 @@ describe('Facebook Page videos (/{page}/videos, status)', () => {
   const videoPost = (description: string, data: Uint8Array, mimeType = 'video/mp4'): ChannelContent => ({ parts: [{ text: description, media: [{ mimeType, data }] }] })
 
   function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
-    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
-    const waits: number[] = []
+    const { clock, sleep, waits } = virtualTime()
     const connector = connectorFactories.facebook({
       appId: server.appId,
       appSecret: server.appSecret,
       apiBaseUrl: server.url,
       version: server.version,
       clock,
-      sleep: async (ms) => {
-        waits.push(ms)
-        clock.advance(ms)
-      },
+      sleep,
       ...extra,
     })
     return { connector, waits }

@@ -4,8 +4,8 @@ import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type ChannelContent, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
-import { fixedClock } from '../../domain/clock'
 import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 
 const instagram = (server: MetaGraphApiServer, apiBaseUrl = server.url) =>
@@ -150,18 +150,14 @@ describe('Instagram reels (REELS container, resumable upload, status_code)', () 
 
   /** A connector whose waits move a test clock, recording each wait. */
   function reelConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
-    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
-    const waits: number[] = []
+    const { clock, sleep, waits } = virtualTime()
     const connector = connectorFactories.instagram({
       appId: server.appId,
       appSecret: server.appSecret,
       apiBaseUrl: server.url,
       version: server.version,
       clock,
-      sleep: async (ms) => {
-        waits.push(ms)
-        clock.advance(ms)
-      },
+      sleep,
       ...extra,
     })
     return { connector, waits }

@@ -4,8 +4,8 @@ import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type ChannelContent, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
-import { fixedClock } from '../../domain/clock'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 
 const linkedin = (server: LinkedInApiServer, apiBaseUrl = server.url) =>
@@ -161,18 +161,14 @@ describe('LinkedIn video (Videos API: initializeUpload, parts, finalizeUpload, s
   const videoPost = (commentary: string, data: Uint8Array, mimeType = 'video/mp4'): ChannelContent => ({ parts: [{ text: commentary, media: [{ mimeType, data, altText: 'Our launch' }] }] })
 
   function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
-    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
-    const waits: number[] = []
+    const { clock, sleep, waits } = virtualTime()
     const connector = connectorFactories.linkedin({
       clientId: server.clientId,
       clientSecret: server.clientSecret,
       apiBaseUrl: server.url,
       oauthBaseUrl: `${server.url}/oauth/v2`,
       clock,
-      sleep: async (ms) => {
-        waits.push(ms)
-        clock.advance(ms)
-      },
+      sleep,
       ...extra,
     })
     return { connector, waits }
