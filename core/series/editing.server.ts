@@ -247,4 +247,4 @@ export function newSeriesDefaults(services: Services, args: { timezone: string }
     timezone: args.timezone,
   }
 }
-type EditorDefaults = { name: string; posts: PostInput[]; accountIds: string[]; rule: string; start: string; timezone: string; evergreen?: { minGap: string; until: string } | null }
+type EditorDefaults = { name: string; posts: PostInput[]; accountIds: string[]; rule: string; start: string; timezone: string }

@@ -286,13 +286,6 @@ export function evergreenFromForm(form: Record<string, string | undefined>): { m
   return { minGap: /^\d+$/.test(gap) ? `P${Number(gap)}D` : gap.toUpperCase(), until: (form.evergreenUntil ?? '').trim() }
 }
 
-/** A stored gap as the editor's field shows it: whole days as a number, anything else as written. */
-export function minGapForForm(minGap: string): string {
-  const days = /^P(\d+)D$/.exec(minGap)
-  if (days) return String(Number(days[1]))
-  const weeks = /^P(\d+)W$/.exec(minGap)
-  return weeks ? String(Number(weeks[1]) * 7) : minGap
-}
 
 /** Paste many posts at once: a line holding only `---` separates them. */
 export function splitPosts(text: string): string[] {
