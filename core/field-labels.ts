@@ -16,7 +16,7 @@ const LABELS: Record<string, string> = {
   comment: 'Comment',
   policy: 'Resume policy',
   'evergreen.minGap': 'Evergreen minimum gap',
-  'evergreen.until': 'Evergreen repeat until',
+  'evergreen.until': 'Evergreen until',
 }
 
 /** "posts.0.parts.1.images.0.alt" → "Post 1, part 2, image 1, alt text"; a known field → its label; else the path. */

@@ -24,7 +24,7 @@ export function evergreenFields(value: EvergreenValue): Record<string, string> {
 }
 
 /**
- * "Evergreen": repeat the series from post 1 after its last post, at the rule's first date at least the
+ * "Evergreen": start the series again from post 1 after its last post, at the rule's first date at least the
  * minimum gap later, until an end date. Its errors are named `evergreen.minGap` and `evergreen.until`.
  */
 export function EvergreenField(props: { value: EvergreenValue; errors: Record<string, string | undefined>; onChange(next: EvergreenValue): void }) {
@@ -34,7 +34,7 @@ export function EvergreenField(props: { value: EvergreenValue; errors: Record<st
       <input type="hidden" name="evergreenShown" value="1" />
       <Checkbox
         name="evergreen"
-        label="Evergreen: repeat the series from post 1"
+        label="Evergreen: recycle the posts"
         description="After the last post, post 1 comes again on the rule's first date at least the minimum gap later, and so on until the end date. Networks refuse the same text twice on one account (X does), so vary the texts of posts that repeat."
         checked={value.on}
         onChange={(e) => props.onChange({ ...value, on: e.currentTarget.checked })}
@@ -52,7 +52,7 @@ export function EvergreenField(props: { value: EvergreenValue; errors: Record<st
             required
           />
           <TextInput
-            label="Repeat until"
+            label="Evergreen until"
             name="evergreenUntil"
             type="datetime-local"
             description="No round starts or continues after this (at most 2 years after the start)."

@@ -33,8 +33,23 @@ export const EVERGREEN_MAX_POSTS = 5_000
 /** An evergreen series' end date is at most this many years after its start. */
 export const EVERGREEN_MAX_YEARS = 2
 
-/** The plain-language text: an open-ended rule reads as "…, N times" (one per post). */
-export function describeSeriesRule(timing: Pick<StoredTiming, 'rule' | 'start'>, stepCount: number): string {
+/** "P14D" → "14 days", "P2W" → "2 weeks", "PT12H" → "12 hours"; anything else as written. */
+export function describeGap(minGap: string): string {
+  const m = /^P(?:(\d+)W|(\d+)D|T(\d+)H|T(\d+)M)$/.exec(minGap)
+  if (!m) return minGap
+  const [n, unit] = m[1] ? [m[1], 'week'] : m[2] ? [m[2], 'day'] : m[3] ? [m[3], 'hour'] : [m[4]!, 'minute']
+  return `${Number(n)} ${unit}${Number(n) === 1 ? '' : 's'}`
+}
+
+/**
+ * The plain-language text: an open-ended rule reads as "…, N times" (one per post); an evergreen series
+ * says how its rounds repeat (decision 107).
+ */
+export function describeSeriesRule(timing: Pick<StoredTiming, 'rule' | 'start'> & { evergreen?: StoredTiming['evergreen'] }, stepCount: number): string {
+  if (timing.evergreen) {
+    const { minGap, until } = timing.evergreen
+    return `${describeRule({ rule: timing.rule, start: timing.start })}, then again from post 1 at least ${describeGap(minGap)} after the last post, until ${until.replace('T', ' ')}`
+  }
   const rule = hasEnd(timing.rule) ? timing.rule : `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount}`
   return describeRule({ rule, start: timing.start })
 }

@@ -180,6 +180,7 @@ describe('evergreen in the editor and the API', () => {
     expect(page).toContain('Round 2, post 1')
     const api = await (await fetch(`${app.url}/api/v1/series/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json()
     expect(api.evergreen).toEqual({ minGap: 'P14D', until: '2026-05-31T00:00' })
+    expect(api.text).toBe('every Tuesday at 9:00, then again from post 1 at least 14 days after the last post, until 2026-05-31 00:00')
     expect(api.deliveries.map((d: { round: number }) => d.round)).toEqual([1, 1, 2, 2, 3, 3, 4, 4])
 
     // The live check previews the rounds.
@@ -202,7 +203,7 @@ describe('evergreen in the editor and the API', () => {
       [{ evergreenMinGap: 'soon' }, 'evergreen.minGap', /not an ISO 8601 duration/],
       [{ evergreenMinGap: '0' }, 'evergreen.minGap', /longer than zero/],
       [{ evergreenUntil: '2026-03-01T00:00' }, 'evergreen.until', /before start/],
-      [{ evergreenUntil: '' }, 'evergreen.until', /Evergreen repeat until/],
+      [{ evergreenUntil: '' }, 'evergreen.until', /Evergreen until/],
       [{ evergreenUntil: '2029-01-01T00:00' }, 'evergreen.until', /at most 2 years/],
     ]
     for (const [fields, field, message] of cases) {
@@ -212,7 +213,7 @@ describe('evergreen in the editor and the API', () => {
       // The action's fieldErrors (serialized into the page) key the message by the field's path; the alert says it in people's words.
       const fieldErrors = html.slice(html.lastIndexOf('fieldErrors')).replace(/\\+"/g, '"')
       expect(fieldErrors).toContain(`"${field}","`)
-      expect(html).toContain(field === 'evergreen.minGap' ? 'Evergreen minimum gap' : 'Evergreen repeat until')
+      expect(html).toContain(field === 'evergreen.minGap' ? 'Evergreen minimum gap' : 'Evergreen until')
       expect(html.replace(/&#x27;|&#39;/g, "'")).toMatch(message)
     }
     const auth = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }
