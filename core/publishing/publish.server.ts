@@ -5,7 +5,7 @@ import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
 import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
 import type { Clock } from '../../domain/clock'
-import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
+import { decideFailure, decideStart, reclassifyDuplicate, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { isVideoType } from '../../domain/media/video'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
 import { contentForNetwork } from '../../domain/series/variants'
@@ -257,6 +257,8 @@ export async function publishDelivery(
       message = errorMessage(error)
       resetAt = isConnectorError(error) ? error.resetAt : undefined
       thread = isConnectorError(error) ? error.partial : undefined
+      // A duplicate refused on the first claim cannot be this delivery's own post (decision 107).
+      ;({ kind, message } = reclassifyDuplicate({ kind, message, code: isConnectorError(error) ? error.detail?.code : undefined, attempts: claim.delivery.attempts, knownParts: knownParts.length }))
     }
     const outcome = decide(kind, message, { resetAt, refreshed, canLookup })
     if (outcome.state !== 'refresh' || !deps.refreshCredentials) return record(kind, message, outcome, thread)

@@ -1,5 +1,5 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
-import { findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
+import { earlierRoundPublishedAt, findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
@@ -114,7 +114,9 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
       continue
     }
     report.lookedUp++
-    const since = new Date((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS)
+    // Never before an earlier round's post of an evergreen series (the same text): that one is not this round's (decision 107).
+    const earlier = await earlierRoundPublishedAt(db, { delivery })
+    const since = new Date(Math.max((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS, earlier ? earlier.getTime() + 1 : -Infinity))
     let found: Awaited<ReturnType<typeof lookup>>
     try {
       // Parts of a thread recorded earlier may be older than `since`: the lookup looks for the rest after them.
