@@ -189,7 +189,7 @@ async function seed(): Promise<{ workspaceId: string; drips: string[]; series: s
   await db.execute(sql`ANALYZE`)
   const backfill = performance.now()
   await db.execute(sql`SELECT drip_rollups_rebuild(id) FROM sequences WHERE workspace_id = ${workspaceId}`)
-  // The link clicks' roll-up, as migration 0026's backfill writes it.
+  // The link clicks' roll-up, as migration 0027's backfill writes it.
   await db.execute(sql`INSERT INTO link_click_rollups (short_link_id, day, clicks)
     SELECT short_link_id, (clicked_at AT TIME ZONE 'UTC')::date, count(*) FROM link_clicks WHERE workspace_id = ${workspaceId} GROUP BY 1, 2`)
   console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips, link_click_rollups) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)

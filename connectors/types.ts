@@ -270,6 +270,12 @@ export interface Connector<K extends string = string> {
    * (`partIds`), so the pipeline can continue from the first missing part.
    */
   lookup?(args: LookupArgs): Promise<PublishResult | null>
+  /**
+   * How long after a publish attempt `lookup` can be trusted to show the post, for networks whose
+   * listings are cached (Reddit's). The reconciler runs no lookup before the attempt is this old, so its
+   * `null` means the post does not exist rather than that the listing is behind. Default 0.
+   */
+  readonly lookupSettleMs?: number
   delete?(args: { credentials: Credentials; remoteId: string }): Promise<void>
   /**
    * A published post's metrics (likes, reposts…) read from the network; `null` when the post is gone.

@@ -24,9 +24,9 @@ import {
   type ContactPatch,
 } from '../db/queries/contacts'
 import { listContactEvents } from '../db/queries/events'
-import { getSuppression, liftUnsubscribe, suppressAddress, type Suppression } from '../db/queries/suppression'
+import { getSuppression, liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
-import type { ImportRowError, SuppressionReason } from '../db/schema'
+import type { ImportRowError } from '../db/schema'
 import { parseFieldValues, validateContactCsv } from '../domain/email/contact'
 import { CsvError, parseCsv } from '../domain/email/csv'
 import type { ContactStatus, FieldType } from '../domain/email/types'
@@ -39,6 +39,7 @@ import { parseInput } from './parse-input'
 import { z } from 'zod'
 import { listScoreHistory } from './score-rules.server'
 import type { Services } from './services.server'
+import { endsMailingForGood } from './mailability.server'
 
 /** Contacts: read for the pages and the API, written by people and scripts (the API, the CSV import, the preference page). */
 
@@ -253,32 +254,6 @@ export async function resubscribe(tx: DbOrTx, args: { workspaceId: string; conta
   }
   if (suppression) await liftUnsubscribe(tx, { workspaceId: args.workspaceId, email: args.contact.email })
   await updateContact(tx, { workspaceId: args.workspaceId, contactId: args.contact.id, patch: { status: 'subscribed' }, at: args.at })
-}
-
-/** A bounce or a complaint ends mailing for good; an unsubscribe (the person's or an editor's) can be lifted. */
-function endsMailingForGood(reason: SuppressionReason): boolean {
-  return reason !== 'unsubscribed' && reason !== 'manual'
-}
-
-/**
- * May this contact's address be mailed? Read from its status and the workspace's suppression list.
- * When not: `reason` is the status that stops it (`unsubscribed`, `bounced`, `complained`) or
- * `suppressed` (the address is on the list), and `neverAgain` says a bounce or a complaint stands
- * behind it (never lifted), unlike an unsubscribe that the person may undo by signing up again.
- * A `pending` contact is mailable here; marketing sends also need `subscribed`.
- */
-export type Mailability =
-  | { mailable: true; neverAgain: false; suppression: null }
-  | { mailable: false; reason: 'unsubscribed' | 'bounced' | 'complained'; neverAgain: boolean; suppression: Suppression | null }
-  | { mailable: false; reason: 'suppressed'; neverAgain: boolean; suppression: Suppression }
-
-export async function mailability(db: DbOrTx, args: { workspaceId: string; contact: Pick<Contact, 'email' | 'status'> }): Promise<Mailability> {
-  const { status, email } = args.contact
-  const suppression = await getSuppression(db, { workspaceId: args.workspaceId, email })
-  const neverAgain = status === 'bounced' || status === 'complained' || (suppression !== null && endsMailingForGood(suppression.reason))
-  if (status === 'unsubscribed' || status === 'bounced' || status === 'complained') return { mailable: false, reason: status, neverAgain, suppression }
-  if (suppression) return { mailable: false, reason: 'suppressed', neverAgain, suppression }
-  return { mailable: true, neverAgain: false, suppression: null }
 }
 
 const MAX_REPORTED_ERRORS = 1000

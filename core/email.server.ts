@@ -26,7 +26,7 @@ import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../doma
 import { contactScope } from '../domain/email/liquid'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import { isSoftBounce, type DsnRecipient } from '../domain/email/dsn'
-import { mailability } from './contacts.server'
+import { mailability } from './mailability.server'
 import { emailBounces } from './metrics.server'
 import { hmacSha256 } from './secrets'
 import { enqueueSignupConfirmation } from '../jobs/enqueue'

@@ -15,6 +15,8 @@ const LABELS: Record<string, string> = {
   deliveryId: 'Post',
   comment: 'Comment',
   policy: 'Resume policy',
+  'evergreen.minGap': 'Evergreen minimum gap',
+  'evergreen.until': 'Evergreen until',
 }
 
 /** "posts.0.parts.1.images.0.alt" → "Post 1, part 2, image 1, alt text"; a known field → its label; else the path. */
@@ -35,7 +37,9 @@ export function fieldLabel(path: string): string {
 
 /** A message that starts with a field path (`posts.0.parts.0.text: too long`) starts with its label instead. */
 export function messageForPeople(message: string): string {
-  return message.replace(/^([A-Za-z][\w]*(?:\.[\w]+)*): /, (_, path: string) => `${fieldLabel(path)}: `)
+  return message
+    .replace(/^([A-Za-z][\w]*(?:\.[\w]+)*): /, (_, path: string) => `${fieldLabel(path)}: `)
+    .replace(/^(evergreen\.\w+|evergreen) (is |')/, (_, path: string, rest: string) => `${fieldLabel(path)} ${rest}`)
 }
 
 /** Every message of a form's errors, for people (the keys stay: they tie each message to its input). */

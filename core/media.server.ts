@@ -12,7 +12,7 @@ import { z } from 'zod'
 import type { ChannelContent } from '../connectors/types'
 import { readVideoInfo, type VideoType } from '../domain/media/video'
 import type { DbOrTx } from '../db/client'
-import { deleteMediaRow, insertMedia, lockMedia, listMedia, listStepsUsingMedia, listWorkspaceMedia, setMediaAlt, type MediaRow } from '../db/queries/media'
+import { deleteMediaRow, insertMedia, lockMedia, listMedia, listStepsUsingMedia, listWorkspaceMedia, pageWorkspaceMedia, setMediaAlt, type MediaRow } from '../db/queries/media'
 import type { StepContent } from '../db/schema/index'
 import { InputError } from './errors'
 import type { Services } from './services.server'
@@ -141,6 +141,29 @@ export const LIBRARY_LIMIT = 200
 /** The workspace's images, newest first: upload once, reuse in any post. */
 export async function listLibrary(services: Services, args: { workspaceId: string }): Promise<StoredMedia[]> {
   return (await listWorkspaceMedia(services.database.db, { workspaceId: args.workspaceId, limit: LIBRARY_LIMIT })).map(view)
+}
+
+/** A page of the library (the page and the composer's picker): 48 images, a 4-, 3- or 2-column grid. */
+export const LIBRARY_PAGE = 48
+
+/** The cursor of the page after `row`: its creation instant and id, base64url (opaque to clients). */
+const cursorOf = (row: MediaRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url')
+
+function readCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|')
+  const createdAt = new Date(at ?? '')
+  if (!id || !z.uuid().safeParse(id).success || Number.isNaN(createdAt.getTime())) throw new InputError('cursor', 'cursor: not a page of this library (start from the first page)')
+  return { createdAt, id }
+}
+
+/**
+ * One page of the library, newest first (issue 20: the library listed at most 200 images): `query`
+ * searches file names and alt texts; `cursor` is the previous page's `nextCursor` (null on the last page).
+ */
+export async function pageLibrary(services: Services, args: { workspaceId: string; query?: string; cursor?: string }): Promise<{ images: StoredMedia[]; nextCursor: string | null }> {
+  const query = (args.query ?? '').slice(0, 200)
+  const { rows, more } = await pageWorkspaceMedia(services.database.db, { workspaceId: args.workspaceId, query, after: args.cursor ? readCursor(args.cursor) : undefined, limit: LIBRARY_PAGE })
+  return { images: rows.map(view), nextCursor: more ? cursorOf(rows.at(-1)!) : null }
 }
 
 const notFound = () => new InputError('mediaId', 'mediaId: no such image in this workspace', { status: 404 })

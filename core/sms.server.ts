@@ -20,7 +20,7 @@ import type { Keyring } from '../db/vault'
 import { classifyInbound, keywordOf, type InboundKind } from '../domain/sms/keywords'
 import { normalisePhone } from '../domain/sms/phone'
 import { applySmsStatus, isSmsStatus } from '../domain/sms/status'
-import { enrollInto, wakeDripRunner } from './drips.server'
+import { enrollInto, wakeDripRunner } from './drips/enroll.server'
 import { InputError } from './errors'
 import type { Services } from './services.server'
 

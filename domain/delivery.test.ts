@@ -2,6 +2,7 @@ import {
   DELIVERY_STATES,
   TERMINAL_STATES,
   assertTransition,
+  reclassifyDuplicate,
   canTransition,
   decideExpiredLease,
   decideFailure,
@@ -131,5 +132,22 @@ describe('recovery', () => {
       const outcome = decideLookup({ ...base, attempts: 5, found: { remoteId: 'a', partIds: ['a'] } })
       expect(outcome).toEqual({ state: 'failed', reason: 'gave up after 5 attempts with 1 of 3 posts of the thread published', partIds: ['a'], url: null })
     })
+  })
+})
+
+describe('reclassifyDuplicate (decision 107)', () => {
+  const duplicate = { kind: 'unknown-outcome' as const, message: 'X answered 403: duplicate content', code: 'duplicate-content' }
+  it('a duplicate on the first claim with nothing known at the network is another post: invalid content, saying so', () => {
+    const out = reclassifyDuplicate({ ...duplicate, attempts: 1, knownParts: 0 })
+    expect(out.kind).toBe('invalid-content')
+    expect(out.message).toMatch(/^The network refused the text as a duplicate of a post this account already has .*\(X answered 403: duplicate content\)$/)
+  })
+  it('after an earlier claim, or with parts known, it may be our own post: the outcome stays unknown', () => {
+    expect(reclassifyDuplicate({ ...duplicate, attempts: 2, knownParts: 0 })).toEqual({ kind: 'unknown-outcome', message: duplicate.message })
+    expect(reclassifyDuplicate({ ...duplicate, attempts: 1, knownParts: 1 })).toEqual({ kind: 'unknown-outcome', message: duplicate.message })
+  })
+  it('leaves other failures alone', () => {
+    expect(reclassifyDuplicate({ kind: 'unknown-outcome', message: '503', code: undefined, attempts: 1, knownParts: 0 }).kind).toBe('unknown-outcome')
+    expect(reclassifyDuplicate({ kind: 'transient', message: 'reset', code: 'duplicate-content', attempts: 1, knownParts: 0 }).kind).toBe('transient')
   })
 })

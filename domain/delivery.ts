@@ -145,6 +145,24 @@ export function decideFailure(args: {
   }
 }
 
+/**
+ * A create the network refused as a duplicate of a post the account already has (X's "duplicate content",
+ * LinkedIn's 422) is normally treated as an unknown outcome: the post is most likely ours, from an earlier
+ * attempt whose answer was lost. On the delivery's first claim with nothing of it known at the network, no
+ * earlier attempt of *this* delivery can have sent it, so the post the network has is another one: an
+ * earlier round of an evergreen series (decision 107) or the account's own. That is `invalid-content`,
+ * with a message saying so; otherwise the kind stays as it was. Pure.
+ */
+export function reclassifyDuplicate(args: { kind: FailureKind; message: string; code?: string; attempts: number; knownParts: number }): { kind: FailureKind; message: string } {
+  if (args.kind !== 'unknown-outcome' || args.code !== 'duplicate-content' || args.attempts !== 1 || args.knownParts > 0) return { kind: args.kind, message: args.message }
+  return {
+    kind: 'invalid-content',
+    message:
+      'The network refused the text as a duplicate of a post this account already has (networks do not accept the same text twice, e.g. an earlier round of an evergreen series): not published. Change the post\'s text. ' +
+      `(${args.message})`,
+  }
+}
+
 export type RecoveryOutcome = { state: 'queued'; at: Date } | { state: 'needs_review'; lookupAt: Date | null } | { state: 'failed'; reason: string }
 
 /**

@@ -19,32 +19,9 @@ export type Counter = { accountId: string; handle: string; network: string; leng
 
 const MAX_IMAGES = 4
 
-/**
- * Upload one image (/app/media) or video (/app/media/videos) to the media store; resolves the stored id
- * or the server's message. XMLHttpRequest rather than fetch: it reports how much of the file was sent,
- * for the progress bar (`onProgress` gets 0..1).
- */
-export function uploadImage(file: File, csrf: string, onProgress?: (fraction: number) => void): Promise<{ ok: true; mediaId: string } | { ok: false; error: string }> {
-  const body = new FormData()
-  body.set('csrf', csrf)
-  body.set('file', file)
-  return new Promise((resolve) => {
-    const request = new XMLHttpRequest()
-    // Videos have their own route and body limit (decision 102); the server reads the type from the bytes.
-    request.open('POST', file.type.startsWith('video/') ? '/app/media/videos' : '/app/media')
-    request.responseType = 'json'
-    request.upload.onprogress = (event) => {
-      if (event.lengthComputable && event.total > 0) onProgress?.(event.loaded / event.total)
-    }
-    request.onload = () => {
-      const json = (request.response ?? {}) as { id?: string; error?: string }
-      if (request.status >= 200 && request.status < 300 && json.id) resolve({ ok: true, mediaId: json.id })
-      else resolve({ ok: false, error: json.error ?? `The upload failed (${request.status}).` })
-    }
-    request.onerror = () => resolve({ ok: false, error: 'The upload failed: check the connection and try again.' })
-    request.send(body)
-  })
-}
+import { uploadImage } from './image-upload'
+
+export { uploadImage }
 
 /**
  * One post of a series: its text, or a thread of several parts, each with images (alt text required)
@@ -160,7 +137,7 @@ export function PostEditor(props: {
             </Stack>
           )
         })}
-        <PostVariants index={i} post={post} networks={props.networks ?? []} counters={props.variantCounters ?? {}} errors={props.errors} onChange={props.onChange} />
+        <PostVariants index={i} post={post} networks={props.networks ?? []} counters={props.variantCounters ?? {}} errors={props.errors} csrf={props.csrf} onChange={props.onChange} />
         {props.hashtagGroups.length > 0 ? (
           <Group gap={6} role="group" aria-label={`Hashtag groups for post ${n}`}>
             <Text size="xs" c="dimmed">Hashtags:</Text>

@@ -1,6 +1,7 @@
 import { Badge, Button, Group, Image, SegmentedControl, Stack, Tabs, Text, Textarea, TextInput } from '@mantine/core'
 import type { Counter, EditorPart, EditorPost } from './post-editor'
 import { MediaPicker } from './media-picker'
+import { ImageUpload } from './image-upload'
 
 /** A network among the chosen accounts: its connector kind (the variant's key) and its name. */
 export type EditorNetwork = { kind: string; name: string }
@@ -25,6 +26,8 @@ export function PostVariants(props: {
   /** Per network with a variant: per part, per account on that network (the live check's `variantCounters`). */
   counters: Record<string, Counter[][]>
   errors: Record<string, string>
+  /** For the upload button (the same route as the main post's images). */
+  csrf?: string
   onChange: (post: EditorPost) => void
 }) {
   const { index: i, post, networks } = props
@@ -107,7 +110,8 @@ export function PostVariants(props: {
                         </Group>
                       ))}
                       {part.images.length < 4 ? (
-                        <Group gap="xs">
+                        <Group gap="xs" align="flex-start">
+                          {props.csrf !== undefined ? <ImageUpload label={lower} csrf={props.csrf} onUploaded={(mediaId) => setPart({ images: [...part.images, { mediaId, alt: '' }] })} /> : null}
                           <MediaPicker label={lower} onPick={(image) => (part.images.some((i) => i.mediaId === image.mediaId) ? undefined : setPart({ images: [...part.images, image] }))} />
                         </Group>
                       ) : null}

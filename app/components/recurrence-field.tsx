@@ -1,4 +1,5 @@
 import { Alert, List, NativeSelect, Stack, Text, TextInput, Title } from '@mantine/core'
+import type { ReactNode } from 'react'
 
 export const RECURRENCE_PRESETS = [
   { label: 'Every Tue/Thu at 9:00', rule: 'FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=9;BYMINUTE=0' },
@@ -7,7 +8,9 @@ export const RECURRENCE_PRESETS = [
   { label: 'Once, at the start', rule: 'FREQ=DAILY;COUNT=1' },
 ] as const
 
-export type RecurrencePreview = { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }
+export type RecurrencePreview =
+  | { text: string; occurrences: Array<{ post: number; round?: number; local: string; utc: string }>; rounds?: Array<{ round: number; first: string; last: string }> }
+  | { error: string; field: string }
 
 /**
  * When a series' posts go out: a preset or a custom RFC 5545 RRULE, a time zone and a start (native
@@ -21,6 +24,8 @@ export function RecurrenceField(props: {
   preview: RecurrencePreview | null
   errors: Record<string, string | undefined>
   onChange(next: { rule?: string; start?: string; timezone?: string }): void
+  /** The evergreen control (decision 107), shown under the time zone. */
+  children?: ReactNode
 }) {
   const preset = RECURRENCE_PRESETS.find((p) => p.rule === props.rule)?.rule ?? ''
   const previewError = props.preview && 'error' in props.preview ? props.preview : null
@@ -60,6 +65,7 @@ export function RecurrenceField(props: {
         data={props.timezones}
         error={props.errors.timezone}
       />
+      {props.children}
       <div aria-live="polite" data-testid="recurrence-preview">
         {props.preview && 'text' in props.preview ? (
           <Stack gap={4}>
@@ -69,13 +75,30 @@ export function RecurrenceField(props: {
             </Text>
             <List size="sm" aria-label="Next dates">
               {props.preview.occurrences.map((o) => (
-                <List.Item key={o.post}>
-                  Post {o.post}: {o.local} <Text span c="dimmed" size="xs">({o.utc})</Text>
+                <List.Item key={`${o.round ?? 1}-${o.post}`}>
+                  {props.preview && 'rounds' in props.preview && props.preview.rounds ? `Round ${o.round ?? 1}, post ${o.post}` : `Post ${o.post}`}: {o.local}{' '}
+                  <Text span c="dimmed" size="xs">
+                    ({o.utc})
+                  </Text>
                 </List.Item>
               ))}
             </List>
+            {props.preview.rounds ? (
+              <>
+                <Text size="sm" fw={500}>
+                  Evergreen: {props.preview.rounds.length} {props.preview.rounds.length === 1 ? 'round' : 'rounds'}
+                </Text>
+                <List size="sm" aria-label="Rounds">
+                  {props.preview.rounds.map((r) => (
+                    <List.Item key={r.round}>
+                      Round {r.round}: {r.first} – {r.last}
+                    </List.Item>
+                  ))}
+                </List>
+              </>
+            ) : null}
           </Stack>
-        ) : previewError && previewError.field !== 'rule' && previewError.field !== 'start' ? (
+        ) : previewError && previewError.field !== 'rule' && previewError.field !== 'start' && !previewError.field.startsWith('evergreen.') ? (
           <Alert color="red">{previewError.error}</Alert>
         ) : null}
       </div>

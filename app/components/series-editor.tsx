@@ -6,13 +6,14 @@ import { CsrfInput } from './csrf-input'
 import { PostEditor, type Counter, type EditorPost, type HashtagGroup } from './post-editor'
 import { SeriesImport } from './series-import'
 import { RecurrenceField, type RecurrencePreview } from './recurrence-field'
+import { EVERGREEN_OFF, EvergreenField, evergreenFields, type EvergreenValue } from './evergreen-field'
 import { ONCE_RULE, QueueButton } from './queue-button'
 import { NetworkPreview, type PreviewTarget } from './network-preview'
 import type { EditorNetwork } from './post-variants'
 import { accountName } from '~/utils/format'
 
 export type EditorAccount = { id: string; handle: string; network: string; status: string; /** The connector kind: a post's variant for this network is keyed by it (decision 098). */ kind?: string }
-export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean; campaign?: string | null }
+export type EditorValues = { name: string; posts: EditorPost[]; accountIds: string[]; rule: string; start: string; timezone: string; shortLinks?: boolean; campaign?: string | null; evergreen?: EvergreenValue }
 type Check = { preview: RecurrencePreview; counters: Counter[][][]; variantCounters?: Array<Record<string, Counter[][]>>; warnings: string[]; targets: PreviewTarget[] }
 
 const SEPARATOR = /^\s*---\s*$/m
@@ -81,12 +82,12 @@ export function SeriesEditor(props: {
   useEffect(() => {
     const timer = setTimeout(() => {
       const kinds = new Set(chosenNetworks(props.accounts, values.accountIds).map((net) => net.kind))
-      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...postFields(values.posts, kinds) }
+      const form: Record<string, string> = { csrf, rule: values.rule, start: values.start, timezone: values.timezone, seriesId: props.seriesId ?? '', ...evergreenFields(values.evergreen ?? EVERGREEN_OFF), ...postFields(values.posts, kinds) }
       values.accountIds.forEach((id) => (form[`account-${id}`] = 'on'))
       check.submit(form)
     }, 250)
     return () => clearTimeout(timer)
-  }, [values.posts, values.accountIds, values.rule, values.start, values.timezone])
+  }, [values.posts, values.accountIds, values.rule, values.start, values.timezone, values.evergreen])
 
   const set = (next: Partial<EditorValues>) => {
     setValues((v) => ({ ...v, ...next }))
@@ -97,6 +98,7 @@ export function SeriesEditor(props: {
   const setPost = (i: number, post: EditorPost) => set({ posts: values.posts.map((p, j) => (j === i ? post : p)) })
   const result = check.data
   const networks = chosenNetworks(props.accounts, values.accountIds)
+  const previewErrorFor = (field: string) => (result?.preview && 'error' in result.preview && result.preview.field === field ? result.preview.error : undefined)
 
   return (
     <Form method="post" aria-label="Series">
@@ -223,7 +225,17 @@ export function SeriesEditor(props: {
           preview={result?.preview ?? null}
           errors={errors}
           onChange={set}
-        />
+        >
+          <EvergreenField
+            value={values.evergreen ?? EVERGREEN_OFF}
+            errors={{
+              'evergreen.minGap': errors['evergreen.minGap'] ?? previewErrorFor('evergreen.minGap'),
+              'evergreen.until': errors['evergreen.until'] ?? previewErrorFor('evergreen.until'),
+              evergreen: errors.evergreen,
+            }}
+            onChange={(evergreen) => set({ evergreen })}
+          />
+        </RecurrenceField>
 
         {result && result.warnings.length > 0 ? (
           <Alert color="yellow" title="Check before saving" role="status">

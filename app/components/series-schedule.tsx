@@ -2,7 +2,7 @@ import { Badge, Table, Text, Title } from '@mantine/core'
 import { STATE_STYLE } from '~/components/calendar'
 import { LocalTime } from '~/components/time'
 
-export type ScheduledPost = { id: string; post: number; handle: string; dueAt: string; state: string; movedFrom: string | null }
+export type ScheduledPost = { id: string; post: number; /** An evergreen series' round, from 1 (decision 107). */ round?: number; handle: string; dueAt: string; state: string; movedFrom: string | null }
 
 /**
  * Where a series' posts stand now (issue 20: a post moved or skipped on the calendar still showed at the
@@ -11,6 +11,7 @@ export type ScheduledPost = { id: string; post: number; handle: string; dueAt: s
  */
 export function SeriesSchedule(props: { posts: ScheduledPost[]; timezone: string }) {
   if (props.posts.length === 0) return null
+  const rounds = props.posts.some((p) => (p.round ?? 1) > 1)
   return (
     <section aria-labelledby="schedule-title">
       <Title order={2} id="schedule-title" mb="xs">
@@ -27,11 +28,11 @@ export function SeriesSchedule(props: { posts: ScheduledPost[]; timezone: string
         </Table.Thead>
         <Table.Tbody>
           {props.posts.map((p) => (
-            <Table.Tr key={p.id} data-post={p.post}>
+            <Table.Tr key={p.id} data-post={p.post} data-round={p.round ?? 1}>
               <Table.Td>
                 <LocalTime at={p.dueAt} zone={props.timezone} zoneShown={false} />
               </Table.Td>
-              <Table.Td>Post {p.post}</Table.Td>
+              <Table.Td>{rounds ? `Round ${p.round ?? 1}, post ${p.post}` : `Post ${p.post}`}</Table.Td>
               <Table.Td>@{p.handle}</Table.Td>
               <Table.Td>
                 <Badge color={STATE_STYLE[p.state]?.color} variant="filled">

@@ -7,6 +7,7 @@ import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { SeriesEditor } from '~/components/series-editor'
 import { SeriesSchedule } from '~/components/series-schedule'
+import { evergreenValue } from '~/components/evergreen-field'
 import { notFound, requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readForm, readFormBody } from '~/utils/forms.server'
 import {
@@ -136,7 +137,7 @@ export default function EditSeries() {
       <SeriesSchedule posts={series.deliveries} timezone={series.timezone} />
       <Title order={2}>Edit</Title>
       <SeriesEditor
-        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks, campaign: series.campaign }}
+        initial={{ name: series.name, posts: series.content, accountIds: series.accountIds, rule: series.rule, start: series.start, timezone: series.timezone, shortLinks: series.shortLinks, campaign: series.campaign, evergreen: evergreenValue(series.evergreen) }}
         accounts={accounts}
         timezones={timezones}
         hashtagGroups={hashtagGroups}

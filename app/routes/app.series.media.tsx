@@ -1,19 +1,32 @@
 import { Alert, Anchor, Button, Card, Group, Image, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData, useNavigation } from '@remix-run/react'
+import { libraryHref } from '~/components/media-picker'
 import { CsrfInput } from '~/components/csrf-input'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
 import { requireMembership, roleAtLeast } from '~/utils/auth.server'
 import { readFormData } from '~/utils/forms.server'
 import { redirectWithToast } from '~/utils/toast.server'
-import { deleteMedia, InputError, listLibrary, MAX_IMAGE_BYTES, messageForPeople, storeImage, updateMediaAlt } from '../core.server'
+import { deleteMedia, InputError, MAX_IMAGE_BYTES, messageForPeople, pageLibrary, storeImage, updateMediaAlt } from '../core.server'
 
 export const meta: MetaFunction = () => [{ title: 'Media library · Trickle' }]
 
-/** The library's images (the composer's picker loads this too, through a fetcher). */
+/**
+ * One page of the library's images, newest first: `?q=` searches file names and alt texts, `?cursor=` is
+ * the page after the one before (the composer's picker loads this too, through a fetcher).
+ */
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { workspace, membership } = await requireMembership(request, context.services)
-  return { images: await listLibrary(context.services, { workspaceId: workspace.id }), canEdit: roleAtLeast(membership.role, 'editor') }
+  const url = new URL(request.url)
+  const q = url.searchParams.get('q') ?? ''
+  const cursor = url.searchParams.get('cursor') ?? undefined
+  try {
+    const page = await pageLibrary(context.services, { workspaceId: workspace.id, query: q, cursor })
+    return { ...page, q, firstPage: !cursor, canEdit: roleAtLeast(membership.role, 'editor') }
+  } catch (error) {
+    if (error instanceof InputError) throw data({ message: messageForPeople(error.message) }, { status: 400 })
+    throw error
+  }
 }
 
 type ActionResult = { fieldErrors: Record<string, string>; mediaId?: string }
@@ -55,7 +68,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
  * uses cannot be deleted; the refusal names the posts.
  */
 export default function MediaLibrary() {
-  const { images, canEdit } = useLoaderData<typeof loader>()
+  const { images, canEdit, q, nextCursor, firstPage } = useLoaderData<typeof loader>()
   const result = useActionData<typeof action>()
   const errors: Record<string, string | undefined> = result?.fieldErrors ?? {}
   const busy = useNavigation().state === 'submitting'
@@ -96,8 +109,21 @@ export default function MediaLibrary() {
         </Card>
       ) : null}
       {errors.form && !result?.mediaId ? <Alert color="red" role="alert">{errors.form}</Alert> : null}
+      <Form method="get" role="search" aria-label="Search the library">
+        <Group align="flex-end" gap="xs">
+          <TextInput label="Search by file name or alt text" name="q" type="search" defaultValue={q} style={{ flex: 1 }} maw={420} />
+          <Button type="submit" variant="default">
+            Search
+          </Button>
+          {q ? (
+            <Anchor component={Link} to="/app/series/media" size="sm">
+              Show all
+            </Anchor>
+          ) : null}
+        </Group>
+      </Form>
       {images.length === 0 ? (
-        <Text>No images yet.</Text>
+        <Text>{q ? `No image's file name or alt text contains “${q}”.` : firstPage ? 'No images yet.' : 'No more images.'}</Text>
       ) : (
         <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} component="ul" style={{ listStyle: 'none', padding: 0 }} aria-label="Images">
           {images.map((image) => {
@@ -145,6 +171,20 @@ export default function MediaLibrary() {
           })}
         </SimpleGrid>
       )}
+      {nextCursor || !firstPage ? (
+        <Group component="nav" aria-label="Library pages" gap="md">
+          {!firstPage ? (
+            <Anchor component={Link} to={libraryHref('/app/series/media', { q })}>
+              ← First page
+            </Anchor>
+          ) : null}
+          {nextCursor ? (
+            <Anchor component={Link} to={libraryHref('/app/series/media', { q, cursor: nextCursor })}>
+              Next page →
+            </Anchor>
+          ) : null}
+        </Group>
+      ) : null}
     </Stack>
   )
 }

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto'
+import { BLUESKY_VIDEO_LIMITS, checkVideo, isVideoType } from '../../domain/media/video'
 import type { ChannelContent, ContentProblem } from '../types'
 
-/** app.bsky.feed.post: 300 graphemes and 3,000 UTF-8 bytes of text; app.bsky.embed.images: 4 images of 2 MB. */
+/**
+ * app.bsky.feed.post: 300 graphemes and 3,000 UTF-8 bytes of text; app.bsky.embed.images: 4 images of 2 MB;
+ * app.bsky.embed.video: one MP4 (domain/media/video.ts BLUESKY_VIDEO_LIMITS), alone.
+ */
 export const BLUESKY_LIMITS = { maxLength: 300, maxMediaPerPost: 4, maxThreadLength: 25 }
 const MAX_TEXT_BYTES = 3000
 const MAX_IMAGE_BYTES = 2_000_000
@@ -52,12 +56,16 @@ export function validateBlueskyContent(content: ChannelContent, maxLength: numbe
     } else if (Buffer.byteLength(part.text, 'utf8') > MAX_TEXT_BYTES) {
       problems.push({ path: `parts[${i}].text`, message: `Too long for Bluesky: more than ${MAX_TEXT_BYTES} bytes.` })
     }
+    if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) {
+      problems.push({ path: `parts[${i}].media`, message: 'A post on Bluesky has one video and nothing else, or up to 4 images.' })
+    }
     if (media.length > BLUESKY_LIMITS.maxMediaPerPost) {
       problems.push({ path: `parts[${i}].media`, message: `At most ${BLUESKY_LIMITS.maxMediaPerPost} images per post on Bluesky.` })
     }
     media.forEach((item, j) => {
       const path = `parts[${i}].media[${j}]`
-      if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Use JPEG, PNG, GIF or WebP images.' })
+      if (isVideoType(item.mimeType)) return void problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: BLUESKY_VIDEO_LIMITS }))
+      if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Use JPEG, PNG, GIF or WebP images, or an MP4 video.' })
       if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images are at most 2 MB on Bluesky.' })
     })
   })

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import type { Agent, AppBskyRichtextFacet } from '@atproto/api'
 import type { Clock } from '../../domain/clock'
+import { describeVideoProblems, isVideoType, readVideoInfo } from '../../domain/media/video'
+import { abortableWait, requestJson, retryAfter, type HttpAnswer } from '../http-json'
 import { createNetGuard } from '../net-guard'
 import {
   ConnectorError,
@@ -43,12 +46,23 @@ export type BlueskyConnectorConfig = {
   timeoutMs?: number
   /** The services pass theirs (core/clock.ts); alone, a connector reads the wall clock. */
   clock?: Clock
+  /**
+   * A video service to process videos through (`app.bsky.video.uploadVideo`, then `getJobStatus`) for
+   * every account. Unset: Bluesky's own (https://video.bsky.app) for accounts Bluesky hosts (bsky.social,
+   * *.bsky.network), and the account's PDS directly (`uploadBlob`) for a self-hosted one (decision 105).
+   */
+  videoServiceUrl?: string
+  /** How the connector waits between reads of a video job's status (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a video job may run (by `clock`) before the publish gives up, as transient. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
 /** Signs in with an app password (never the account password): `connectWithAppPassword` is always there. */
 export type BlueskyConnector = Connector<'bluesky'> & Required<Pick<Connector, 'connectWithAppPassword' | 'appPasswords'>>
 
 const DEFAULT_SERVICE = 'https://bsky.social'
+const BLUESKY_VIDEO_SERVICE = 'https://video.bsky.app'
 
 type Session = { service: string; did: string; agent: Agent; api: Atproto }
 type StrongRef = { uri: string; cid: string }
@@ -63,6 +77,15 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
   const timeoutMs = config.timeoutMs ?? 30_000
   const appUrl = (config.appUrl ?? 'https://bsky.app').replace(/\/$/, '')
   const guard = createNetGuard({ allowPrivateNetworkHosts: config.allowPrivateNetworkHosts })
+  const sleep = config.sleep ?? ((ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for Bluesky to process the video; nothing was posted'))
+  const processingTimeoutMs = config.mediaProcessingTimeoutMs ?? 10 * 60_000
+
+  /** The video service for an account on `service`, or undefined: its PDS takes the blob itself. */
+  function videoServiceFor(service: string): string | undefined {
+    if (config.videoServiceUrl) return config.videoServiceUrl.replace(/\/+$/, '')
+    const host = new URL(service).hostname
+    return host === 'bsky.social' || host.endsWith('.bsky.network') ? BLUESKY_VIDEO_SERVICE : undefined
+  }
 
   function serviceOf(value: string | undefined, field: string): string {
     if (!value) throw new Error(`${field}: the Bluesky server is missing`)
@@ -139,13 +162,95 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     }
   }
 
-  async function uploadImages(s: Session, media: Media) {
+  /**
+   * A video is one blob on the account's PDS (`uploadBlob`) in an `app.bsky.embed.video` with its alt
+   * text and the aspect ratio its `tkhd` gives (decision 105); images are up to four blobs.
+   */
+  async function uploadImages(s: Session, media: Media, signal?: AbortSignal) {
+    const video = media.find((item) => isVideoType(item.mimeType))
+    if (video) {
+      const videoService = videoServiceFor(s.service)
+      const blob = videoService
+        ? await processVideo(s, videoService, video.data, signal)
+        : (await call('upload', s.service, () => s.agent.com.atproto.repo.uploadBlob(video.data, { encoding: video.mimeType }))).data.blob
+      const info = readVideoInfo(video.data)
+      return {
+        $type: 'app.bsky.embed.video',
+        video: blob,
+        ...(video.altText ? { alt: video.altText } : {}),
+        ...(info && info.width > 0 && info.height > 0 ? { aspectRatio: { width: info.width, height: info.height } } : {}),
+      }
+    }
     const images = []
     for (const item of media) {
       const { data } = await call('upload', s.service, () => s.agent.com.atproto.repo.uploadBlob(item.data, { encoding: item.mimeType }))
       images.push({ image: data.blob, alt: item.altText ?? '' })
     }
     return images.length ? { $type: 'app.bsky.embed.images', images } : undefined
+  }
+
+  /**
+   * Through a video service: a service-auth token from the account's PDS (audience: the PDS's DID, for
+   * `com.atproto.repo.uploadBlob`, 30 minutes), the file to `app.bsky.video.uploadVideo` (409
+   * `already_exists` names the job of the same file), then `getJobStatus` 1, 2, 4, then 8 s apart until
+   * the job is COMPLETED with the blob the service stored on the PDS. Nothing is visible before the post:
+   * every failure here can be retried; a FAILED job is the video's fault.
+   */
+  async function processVideo(s: Session, videoService: string, data: Uint8Array, signal?: AbortSignal) {
+    const pds = await call('read', s.service, () => s.agent.com.atproto.server.describeServer())
+    const auth = await call('read', s.service, () =>
+      s.agent.com.atproto.server.getServiceAuth({ aud: pds.data.did, lxm: 'com.atproto.repo.uploadBlob', exp: Math.floor(clock.now().getTime() / 1000) + 30 * 60 }),
+    )
+    const toError = ({ status, headers, data: body }: HttpAnswer) => {
+      const e = (body ?? {}) as { error?: string; message?: string }
+      const message = `Bluesky's video service answered ${status}: ${e.message ?? e.error ?? 'no details'}`
+      const detail = { status, code: e.error }
+      if (status === 429) return new ConnectorError('rate-limited', message, { detail, resetAt: retryAfter(headers, clock.now()) ?? new Date(clock.now().getTime() + 3600_000) })
+      if (status === 401 || status === 403) return new ConnectorError('auth', message, { detail })
+      if (status >= 500) return new ConnectorError('transient', message, { detail })
+      return new ConnectorError('invalid-content', message, { detail })
+    }
+    const upload = new URL(`${videoService}/xrpc/app.bsky.video.uploadVideo`)
+    upload.search = new URLSearchParams({ did: s.did, name: `${randomUUID()}.mp4` }).toString()
+    let jobId: string
+    let sameFile: string | undefined
+    try {
+      const answer = await requestJson<{ jobId: string }>({
+        network: 'Bluesky',
+        kind: 'read',
+        url: upload.toString(),
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth.data.token}`, 'content-type': 'video/mp4' },
+        body: new Blob([new Uint8Array(data)]),
+        signal,
+        timeoutMs: Math.max(timeoutMs, 5 * 60_000),
+        toError: (answer) => {
+          const body = answer.data as { error?: string; jobId?: string } | undefined
+          if (answer.status === 409 && body?.error === 'already_exists' && body.jobId) sameFile = body.jobId
+          return toError(answer)
+        },
+      })
+      jobId = answer.data.jobId
+    } catch (error) {
+      if (!sameFile) throw error
+      jobId = sameFile
+    }
+    const started = clock.now().getTime()
+    for (let read = 0; ; read++) {
+      const waitMs = Math.min(8000, 1000 * 2 ** read)
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) {
+        throw new ConnectorError('transient', `Bluesky was still processing the video after ${Math.round(processingTimeoutMs / 1000)} s; nothing was posted`, { detail: { code: 'media-processing-timeout' } })
+      }
+      await sleep(waitMs, signal)
+      const status = new URL(`${videoService}/xrpc/app.bsky.video.getJobStatus`)
+      status.search = new URLSearchParams({ jobId }).toString()
+      const { data: job } = await requestJson<{ jobStatus: { state: string; blob?: unknown; error?: string; message?: string } }>({ network: 'Bluesky', kind: 'read', url: status.toString(), signal, timeoutMs, toError })
+      if (job.jobStatus.state === 'JOB_STATE_FAILED') {
+        throw new ConnectorError('invalid-content', `Bluesky could not process the video: ${job.jobStatus.message ?? job.jobStatus.error ?? 'no details'}`, { detail: { code: 'media-processing-failed' } })
+      }
+      // The blob as JSON (`ref: { $link }`) becomes the BlobRef a record holds.
+      if (job.jobStatus.state === 'JOB_STATE_COMPLETED' && job.jobStatus.blob) return s.api.jsonToLex(job.jobStatus.blob)
+    }
   }
 
   async function getPost(s: Session, rkey: string): Promise<StoredPost | null> {
@@ -248,13 +353,17 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
      * `resume` names parts that exist by their URIs: their CIDs (a reply needs both) are read back.
      */
     async publish({ credentials, content, idempotencyKey, signal, resume }: PublishArgs): Promise<PublishResult> {
+      // A video Bluesky would refuse (type, size, duration, or with other media) fails before any byte is sent.
+      const hasVideo = content.parts.some((part) => part.media?.some((item) => isVideoType(item.mimeType)))
+      const refused = hasVideo ? validateBlueskyContent(content, Number.MAX_SAFE_INTEGER).filter((p) => /^parts\[\d+\]\.media/.test(p.path)) : []
+      if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'video-limits' } })
       const s = await sessionOf(credentials, signal)
       const posts: StrongRef[] = await knownPosts(s, (resume?.partIds ?? []).slice(0, content.parts.length), 'refuse')
       const existing = posts.length
       for (const [index, part] of content.parts.entries()) {
         if (index < existing) continue
         try {
-          const embed = await uploadImages(s, part.media ?? [])
+          const embed = await uploadImages(s, part.media ?? [], signal)
           const record = {
             $type: POST,
             ...(await richText(s, part.text)),

@@ -1,5 +1,5 @@
 import type { Clock } from '../../domain/clock'
-import { requestJson, type CallKind, type HttpAnswer } from '../http-json'
+import { abortableWait, requestJson, type CallKind, type HttpAnswer } from '../http-json'
 import { ConnectorError, type Credentials } from '../types'
 
 /**
@@ -18,7 +18,13 @@ export type MetaGraphConfig = {
   /** https://www.facebook.com/dialog/oauth: Facebook Login's consent page. */
   authorizeUrl?: string
   timeoutMs?: number
+  /** Per request that carries a video's bytes (default 5 minutes; the pipeline's deadline bounds it too). */
+  uploadTimeoutMs?: number
   clock?: Clock
+  /** How the connector waits between reads of a video's processing status (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a video may stay in processing (by `clock`) before the publish stops waiting. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
 export const META_DEFAULTS = { apiBaseUrl: 'https://graph.facebook.com', version: 'v24.0', authorizeUrl: 'https://www.facebook.com/dialog/oauth' }
@@ -47,7 +53,9 @@ export function createMetaGraph(input: MetaGraphConfig & { network: string }) {
   const base = `${(input.apiBaseUrl ?? META_DEFAULTS.apiBaseUrl).replace(/\/+$/, '')}/${input.version ?? META_DEFAULTS.version}`
   const authorizeBase = input.authorizeUrl ?? META_DEFAULTS.authorizeUrl
   const timeoutMs = input.timeoutMs ?? 30_000
+  const uploadTimeoutMs = input.uploadTimeoutMs ?? 5 * 60_000
   const network = input.network
+  const apiOrigin = new URL(input.apiBaseUrl ?? META_DEFAULTS.apiBaseUrl).origin
 
   function toError(kind: GraphErrorKind) {
     return ({ status, headers, data }: HttpAnswer): ConnectorError => {
@@ -74,7 +82,7 @@ export function createMetaGraph(input: MetaGraphConfig & { network: string }) {
   }
 
   /** A Graph call: GET with the parameters in the query, POST form-encoded (or multipart with `form`). */
-  function call<T>(kind: CallKind, path: string, args: { token?: string; method?: string; params?: Record<string, string>; form?: FormData; signal?: AbortSignal; errorKind?: GraphErrorKind }) {
+  function call<T>(kind: CallKind, path: string, args: { token?: string; method?: string; params?: Record<string, string>; form?: FormData; signal?: AbortSignal; errorKind?: GraphErrorKind; upload?: boolean }) {
     const url = new URL(`${base}${path}`)
     const params = new URLSearchParams({ ...args.params, ...(args.token ? { access_token: args.token } : {}) })
     const method = args.method ?? 'GET'
@@ -87,12 +95,61 @@ export function createMetaGraph(input: MetaGraphConfig & { network: string }) {
       body = params
       headers['content-type'] = 'application/x-www-form-urlencoded'
     } else url.search = params.toString()
-    return requestJson<T>({ network, kind, url: url.toString(), method, headers, body, signal: args.signal, timeoutMs, toError: toError(args.errorKind ?? kind) })
+    return requestJson<T>({ network, kind, url: url.toString(), method, headers, body, signal: args.signal, timeoutMs: args.upload ? uploadTimeoutMs : timeoutMs, toError: toError(args.errorKind ?? kind) })
+  }
+
+  /**
+   * A video's bytes to the `uri` a resumable container named (rupload.facebook.com), in one request from
+   * offset 0. Only Meta's upload host (or the configured API's own origin) is sent the token.
+   */
+  async function rupload(args: { uri: string; token: string; data: Uint8Array; signal?: AbortSignal }): Promise<void> {
+    let target: URL
+    try {
+      target = new URL(args.uri)
+    } catch {
+      throw new ConnectorError('transient', `${network} named no upload address for the video`)
+    }
+    if (!(target.protocol === 'https:' && target.hostname === 'rupload.facebook.com') && target.origin !== apiOrigin) {
+      throw new ConnectorError('transient', `${network} named an unexpected upload address (${target.host}); the video was not sent`)
+    }
+    await requestJson<{ success?: boolean }>({
+      network,
+      kind: 'read',
+      url: target.toString(),
+      method: 'POST',
+      headers: { authorization: `OAuth ${args.token}`, offset: '0', file_size: String(args.data.byteLength), 'content-type': 'application/octet-stream' },
+      body: new Blob([new Uint8Array(args.data)]),
+      signal: args.signal,
+      timeoutMs: uploadTimeoutMs,
+      toError: toError('container'),
+    })
+  }
+
+  const sleep = input.sleep ?? ((ms: number, signal?: AbortSignal) => abortableWait(ms, signal, `Gave up waiting for ${network} to process the video; nothing was published`))
+  const processingTimeoutMs = input.mediaProcessingTimeoutMs ?? 10 * 60_000
+
+  /**
+   * Reads a video's processing state until `check` says it is done (returns a value), waiting 1, 2, 4, then
+   * 8 s between reads (`sleep`, which gives up as `transient` when `signal` aborts). Still processing after
+   * `mediaProcessingTimeoutMs` by the clock: `onTimeout` decides what that means.
+   */
+  async function awaitProcessing<T>(args: { signal?: AbortSignal; check: () => Promise<T | undefined>; onTimeout: () => T }): Promise<T> {
+    const started = clock.now().getTime()
+    for (let read = 0; ; read++) {
+      const waitMs = Math.min(8000, 1000 * 2 ** read)
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) return args.onTimeout()
+      await sleep(waitMs, args.signal)
+      const done = await args.check()
+      if (done !== undefined) return done
+    }
   }
 
   return {
     call,
     clock,
+    rupload,
+    awaitProcessing,
+    processingTimeoutMs,
 
     authorizeUrl(args: { redirectUri: string; state: string; scopes: string[] }): string {
       const url = new URL(authorizeBase)

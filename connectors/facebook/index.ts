@@ -1,3 +1,4 @@
+import { checkVideo, describeVideoProblems, FACEBOOK_VIDEO_LIMITS, isVideoType } from '../../domain/media/video'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -19,6 +20,12 @@ import { createMetaGraph, findPage, firstLink, noSuchPage, pageCredentials, type
  * (the text, its first link as the link), one image `POST /{page}/photos`, or 2–10 images uploaded
  * unpublished and attached to one feed post. Facebook takes no idempotency key and a post carries no
  * hidden field: `lookup` finds the text among the Page's posts since the claim.
+ *
+ * A video (decision 105) is `POST /{page}/videos` (multipart `source`, the text as `description`): that
+ * request is the post, which Facebook shows once it has processed the file. The connector then reads the
+ * video's `status` (1, 2, 4, then 8 s apart): `error` is invalid content (Facebook shows nothing); still
+ * processing when the deadline comes is a published post all the same (re-sending it would post it
+ * twice). `lookup` also looks among the Page's videos.
  */
 export type FacebookConnectorConfig = MetaGraphConfig & { scopes?: string[] }
 
@@ -41,12 +48,14 @@ export function validateFacebookContent(content: ChannelContent, options: Valida
   if (!part) return problems
   const media = part.media ?? []
   const length = [...part.text].length
-  if (!part.text.trim() && media.length === 0) problems.push({ path: 'parts[0].text', message: 'A Facebook post needs text or an image.' })
+  if (!part.text.trim() && media.length === 0) problems.push({ path: 'parts[0].text', message: 'A Facebook post needs text, an image or a video.' })
+  if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) problems.push({ path: 'parts[0].media', message: 'A Facebook video post has one video and nothing else.' })
   if (length > maxLength) problems.push({ path: 'parts[0].text', message: `Too long for Facebook: ${length} characters, at most ${maxLength}.` })
   if (media.length > FACEBOOK_LIMITS.maxMediaPerPost) problems.push({ path: 'parts[0].media', message: `A Facebook post has at most ${FACEBOOK_LIMITS.maxMediaPerPost} images.` })
   media.forEach((item, j) => {
     const path = `parts[0].media[${j}]`
-    if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Facebook takes JPEG, PNG, GIF or WebP images.' })
+    if (isVideoType(item.mimeType)) return void problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: FACEBOOK_VIDEO_LIMITS }))
+    if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Facebook takes JPEG, PNG, GIF or WebP images, or MP4 or MOV videos.' })
     if (item.data.byteLength > FACEBOOK_MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images on Facebook are at most 4 MB.' })
   })
   return problems
@@ -70,6 +79,36 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
     return form
   }
 
+  /**
+   * A video post: the upload is the create. Then its processing is awaited only to report a file Facebook
+   * refuses; anything else after the upload (a deadline, a failed status read) leaves a published post.
+   */
+  async function publishVideo(page: string, token: string, part: { text: string }, video: { mimeType: string; data: Uint8Array }, signal?: AbortSignal): Promise<PublishResult> {
+    const form = new FormData()
+    form.set('source', new Blob([new Uint8Array(video.data)], { type: video.mimeType }), video.mimeType === 'video/quicktime' ? 'video.mov' : 'video.mp4')
+    const created = await graph.call<{ id: string }>('write', `/${page}/videos`, { token, method: 'POST', params: { ...(part.text.trim() ? { description: part.text } : {}), published: 'true' }, form, signal, upload: true })
+    const id = created.data.id
+    try {
+      await graph.awaitProcessing({
+        signal,
+        check: async () => {
+          const { data } = await graph.call<{ status?: { video_status?: string; processing_phase?: { errors?: Array<{ message?: string }> } } }>('read', `/${id}`, { token, params: { fields: 'status' }, signal })
+          const state = data.status?.video_status
+          if (state === 'error') {
+            const reason = data.status?.processing_phase?.errors?.map((e) => e.message).filter(Boolean).join(' ') || 'no details'
+            throw new ConnectorError('invalid-content', `Facebook could not process the video: ${reason}`, { detail: { code: 'media-processing-failed' } })
+          }
+          return state === 'ready' ? true : undefined
+        },
+        onTimeout: () => true,
+      })
+    } catch (error) {
+      if (error instanceof ConnectorError && error.kind === 'invalid-content') throw error
+      // The post exists: Facebook shows it once processed. Sending it again would post it twice.
+    }
+    return result(id)
+  }
+
   return {
     kind: 'facebook',
     displayName: 'Facebook',
@@ -89,8 +128,15 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
       const page = pageOf(credentials)
       const token = credentials.accessToken
       const part = content.parts[0]
-      if (!part) throw new ConnectorError('invalid-content', 'A Facebook post needs text or an image.')
+      if (!part) throw new ConnectorError('invalid-content', 'A Facebook post needs text, an image or a video.')
       const media = part.media ?? []
+      const video = media.find((item) => isVideoType(item.mimeType))
+      if (video) {
+        // A video Facebook would refuse (type, size, duration, or with other media) fails before any byte is sent.
+        const refused = validateFacebookContent(content).filter((p) => p.path.startsWith('parts[0].media'))
+        if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'video-limits' } })
+        return publishVideo(page, token, part, video, signal)
+      }
       const message: Record<string, string> = part.text.trim() ? { message: part.text } : {}
       if (media.length === 1) {
         const created = await graph.call<{ id: string; post_id?: string }>('write', `/${page}/photos`, { token, method: 'POST', params: { ...message, published: 'true' }, form: photoForm(media[0]!), signal })
@@ -129,17 +175,25 @@ export function createFacebookConnector(input: FacebookConnectorConfig): Connect
       return { credentials: pageCredentials(page, { user: user.name }), remoteAccountId: `page:${page.id}`, handle: page.name, displayName: user.name }
     },
 
-    /** The Page's own posts since the claim, newest first: the one with exactly this text. */
+    /** The Page's own posts since the claim, newest first: the one with exactly this text; else its videos, by description. */
     async lookup({ credentials, content, since, known }: LookupArgs): Promise<PublishResult | null> {
       const first = known?.partIds[0]
       if (first) return result(first)
       const text = content.parts[0]?.text ?? ''
+      const params = { since: String(Math.floor(since.getTime() / 1000) - 1), limit: String(LOOKUP_POSTS) }
       const { data } = await graph.call<{ data?: Post[] }>('read', `/${pageOf(credentials)}/posts`, {
         token: credentials.accessToken,
-        params: { fields: 'id,message,created_time,permalink_url', since: String(Math.floor(since.getTime() / 1000) - 1), limit: String(LOOKUP_POSTS) },
+        params: { fields: 'id,message,created_time,permalink_url', ...params },
       })
       const found = [...(data.data ?? [])].reverse().find((p) => (p.message ?? '') === text)
-      return found ? result(found.id, found.permalink_url) : null
+      if (found) return result(found.id, found.permalink_url)
+      // A video post is listed among the posts only once processed: its video is there from the upload on.
+      const videos = await graph.call<{ data?: Array<{ id: string; description?: string }> }>('read', `/${pageOf(credentials)}/videos`, {
+        token: credentials.accessToken,
+        params: { fields: 'id,description,created_time,permalink_url', ...params },
+      })
+      const video = [...(videos.data.data ?? [])].reverse().find((v) => (v.description ?? '') === text)
+      return video ? result(video.id) : null
     },
 
     async delete({ credentials, remoteId }) {

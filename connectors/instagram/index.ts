@@ -1,3 +1,4 @@
+import { checkVideo, describeVideoProblems, INSTAGRAM_REEL_LIMITS, isVideoType } from '../../domain/media/video'
 import { createMetaGraph, findPage, type MetaGraphConfig, type PageAccount } from '../facebook/graph'
 import {
   ConnectorError,
@@ -24,6 +25,11 @@ import {
  * publishing quota (`content_publishing_limit`) is read; a full quota is rate-limited until its oldest
  * post leaves the window. Instagram takes no idempotency key: `lookup` finds the caption among the
  * account's media since the claim.
+ *
+ * A video is a reel (decision 105): a `REELS` container with `upload_type=resumable`, whose answer names
+ * the address (rupload.facebook.com) the bytes are sent to straight from Trickle, no public URL needed;
+ * then its `status_code` is read (1, 2, 4, then 8 s apart) until FINISHED, and `media_publish` as for an
+ * image. Type, size and duration are checked before the container is made.
  */
 export type InstagramConnectorConfig = MetaGraphConfig & {
   scopes?: string[]
@@ -55,11 +61,13 @@ export function validateInstagramContent(content: ChannelContent, options: Valid
   if (length > maxLength) problems.push({ path: 'parts[0].text', message: `Too long for an Instagram caption: ${length} characters, at most ${maxLength}.` })
   if ((part.text.match(/(^|\s)#[\p{L}\p{N}_]+/gu) ?? []).length > MAX_HASHTAGS) problems.push({ path: 'parts[0].text', message: `An Instagram caption has at most ${MAX_HASHTAGS} hashtags.` })
   if ((part.text.match(/(^|\s)@[\w.]+/g) ?? []).length > MAX_MENTIONS) problems.push({ path: 'parts[0].text', message: `An Instagram caption mentions at most ${MAX_MENTIONS} accounts.` })
-  if (media.length === 0) problems.push({ path: 'parts[0].media', message: 'An Instagram post needs an image (or up to 10 for a carousel).' })
+  if (media.length === 0) problems.push({ path: 'parts[0].media', message: 'An Instagram post needs an image (or up to 10 for a carousel) or a video.' })
   if (media.length > INSTAGRAM_LIMITS.maxMediaPerPost) problems.push({ path: 'parts[0].media', message: `An Instagram carousel has at most ${INSTAGRAM_LIMITS.maxMediaPerPost} images.` })
+  if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) problems.push({ path: 'parts[0].media', message: 'A video goes to Instagram as a reel, alone: remove the other media.' })
   media.forEach((item, j) => {
     const path = `parts[0].media[${j}]`
-    if (item.mimeType !== 'image/jpeg') problems.push({ path: `${path}.mimeType`, message: 'Instagram publishes JPEG images only.' })
+    if (isVideoType(item.mimeType)) return void problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: INSTAGRAM_REEL_LIMITS }))
+    if (item.mimeType !== 'image/jpeg') problems.push({ path: `${path}.mimeType`, message: 'Instagram publishes JPEG images (or an MP4 or MOV video as a reel).' })
     if (item.data.byteLength > INSTAGRAM_MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images on Instagram are at most 8 MB.' })
   })
   return problems
@@ -125,6 +133,37 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
     throw new ConnectorError('transient', `Instagram was still processing the post after ${maxPolls} checks; nothing was published`, { detail: { code: 'container-in-progress' } })
   }
 
+  /**
+   * A reel: the container, its bytes to the address it names, then its processing. Everything here is
+   * invisible until `media_publish`: any failure can be retried (a new container; the old one expires).
+   */
+  async function createReel(token: string, igUserId: string, part: { text: string }, video: { mimeType: string; data: Uint8Array }, signal?: AbortSignal): Promise<string> {
+    const container = await graph.call<{ id: string; uri?: string }>('read', `/${igUserId}/media`, {
+      token,
+      method: 'POST',
+      params: { media_type: 'REELS', upload_type: 'resumable', caption: part.text, share_to_feed: 'true' },
+      signal,
+      errorKind: 'container',
+    })
+    await graph.rupload({ uri: container.data.uri ?? '', token, data: video.data, signal })
+    await graph.awaitProcessing({
+      signal,
+      check: async () => {
+        const { data } = await graph.call<{ status_code?: string; status?: string }>('read', `/${container.data.id}`, { token, params: { fields: 'status_code,status' }, signal })
+        if (data.status_code === 'FINISHED') return true
+        if (data.status_code === 'ERROR') throw new ConnectorError('invalid-content', `Instagram could not process the video: ${data.status ?? 'no details'}`, { detail: { code: 'media-processing-failed' } })
+        if (data.status_code === 'EXPIRED') throw new ConnectorError('transient', 'The Instagram container expired before it was published; nothing was published', { detail: { code: 'container-expired' } })
+        return undefined
+      },
+      onTimeout: () => {
+        throw new ConnectorError('transient', `Instagram was still processing the video after ${Math.round(graph.processingTimeoutMs / 1000)} s; nothing was published`, {
+          detail: { code: 'media-processing-timeout' },
+        })
+      },
+    })
+    return container.data.id
+  }
+
   async function permalink(token: string, id: string): Promise<string | undefined> {
     try {
       return (await graph.call<Media>('read', `/${id}`, { token, params: { fields: 'permalink' } })).data.permalink
@@ -153,8 +192,18 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
       const token = credentials.accessToken
       const part = content.parts[0]
       const images = part?.media ?? []
-      if (!part || images.length === 0) throw new ConnectorError('invalid-content', 'An Instagram post needs an image (or up to 10 for a carousel).')
+      if (!part || images.length === 0) throw new ConnectorError('invalid-content', 'An Instagram post needs an image (or up to 10 for a carousel) or a video.')
       if (images.length > INSTAGRAM_LIMITS.maxMediaPerPost) throw new ConnectorError('invalid-content', `An Instagram carousel has at most ${INSTAGRAM_LIMITS.maxMediaPerPost} images.`)
+      const video = images.find((item) => isVideoType(item.mimeType))
+      if (video) {
+        // A video Instagram would refuse (type, size, duration, or with other media) fails before any byte is sent.
+        const refused = validateInstagramContent(content).filter((p) => p.path.startsWith('parts[0].media'))
+        if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'video-limits' } })
+        await checkQuota(token, igUserId, signal)
+        const creation = await createReel(token, igUserId, part, video, signal)
+        const published = await graph.call<{ id: string }>('write', `/${igUserId}/media_publish`, { token, method: 'POST', params: { creation_id: creation }, signal })
+        return result(published.data.id, await permalink(token, published.data.id))
+      }
       await checkQuota(token, igUserId, signal)
       const hosted: string[] = []
       try {

@@ -1,5 +1,6 @@
 import type { Clock } from '../../domain/clock'
-import { requestJson, retryAfter, type CallKind, type HttpAnswer } from '../http-json'
+import { describeVideoProblems, isVideoType } from '../../domain/media/video'
+import { abortableWait, requestJson, retryAfter, type CallKind, type HttpAnswer } from '../http-json'
 import {
   ConnectorError,
   type AuthorizedAccount,
@@ -19,6 +20,11 @@ import { LINKEDIN_LIMITS, toLittleText, validateLinkedInContent } from './conten
  * later parts as comments of the first post (`/rest/socialActions/{post}/comments`). LinkedIn refuses a
  * post whose text the author already posted (422, "duplicate"): after a lost answer that post is ours,
  * so it is `unknown-outcome` and `lookup` finds it among the author's posts (decision 090).
+ *
+ * A video (decision 105) goes through the Videos API: `initializeUpload` (the file's size → one upload
+ * address per 4 MB part), a PUT of each part (its `etag`), `finalizeUpload` with the etags in order, then
+ * `GET /rest/videos/{urn}` (1, 2, 4, then 8 s apart) until AVAILABLE; only then the post names it. All of
+ * that is invisible (a failure can be retried); PROCESSING_FAILED is invalid content.
  */
 export type LinkedInConnectorConfig = {
   clientId: string
@@ -36,7 +42,13 @@ export type LinkedInConnectorConfig = {
    */
   organizations?: boolean
   timeoutMs?: number
+  /** Per request that carries a video part (default 5 minutes; the pipeline's deadline bounds it too). */
+  uploadTimeoutMs?: number
   clock?: Clock
+  /** How the connector waits between reads of a video's status (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a video may stay PROCESSING (by `clock`) before the publish gives up, as transient. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
 export { LINKEDIN_LIMITS } from './content'
@@ -63,6 +75,9 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
   const version = input.version ?? DEFAULTS.version
   const scopes = input.scopes ?? [...DEFAULTS.scopes, ...(input.organizations ? DEFAULTS.organizationScopes : [])]
   const timeoutMs = input.timeoutMs ?? 30_000
+  const uploadTimeoutMs = input.uploadTimeoutMs ?? 5 * 60_000
+  const sleep = input.sleep ?? ((ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for LinkedIn to process the video; nothing was posted'))
+  const processingTimeoutMs = input.mediaProcessingTimeoutMs ?? 10 * 60_000
 
   function toError(kind: CallKind) {
     return ({ status, headers, data }: HttpAnswer): ConnectorError => {
@@ -152,10 +167,53 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
     return init.data.value.image
   }
 
-  function postBody(author: string, part: ChannelContent['parts'][number], images: string[]) {
+  /** The Videos API: initialize, the parts, finalize, then its status until AVAILABLE. Nothing here is visible. */
+  async function uploadVideo(credentials: Credentials, author: string, video: { mimeType: string; data: Uint8Array }, signal?: AbortSignal): Promise<string> {
+    type Instruction = { uploadUrl: string; firstByte: number; lastByte: number }
+    const init = await rest<{ value: { video: string; uploadToken?: string; uploadInstructions: Instruction[] } }>('read', credentials, '/rest/videos?action=initializeUpload', {
+      method: 'POST',
+      json: { initializeUploadRequest: { owner: author, fileSizeBytes: video.data.byteLength, uploadCaptions: false, uploadThumbnail: false } },
+      signal,
+    })
+    const { video: urn, uploadToken = '', uploadInstructions } = init.data.value
+    const etags: string[] = []
+    for (const part of uploadInstructions) {
+      const sent = await requestJson<unknown>({
+        network: 'LinkedIn',
+        kind: 'read',
+        url: part.uploadUrl,
+        method: 'PUT',
+        headers: { authorization: `Bearer ${credentials.accessToken}`, 'content-type': 'application/octet-stream' },
+        body: new Blob([new Uint8Array(video.data.subarray(part.firstByte, part.lastByte + 1))]),
+        signal,
+        timeoutMs: uploadTimeoutMs,
+        toError: toError('read'),
+      })
+      const etag = sent.headers.get('etag')
+      if (!etag) throw new ConnectorError('transient', `LinkedIn named no etag for bytes ${part.firstByte}-${part.lastByte} of the video`)
+      etags.push(etag)
+    }
+    await rest<unknown>('read', credentials, '/rest/videos?action=finalizeUpload', { method: 'POST', json: { finalizeUploadRequest: { video: urn, uploadToken, uploadedPartIds: etags } }, signal })
+    const started = clock.now().getTime()
+    for (let read = 0; ; read++) {
+      const waitMs = Math.min(8000, 1000 * 2 ** read)
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) {
+        throw new ConnectorError('transient', `LinkedIn was still processing the video after ${Math.round(processingTimeoutMs / 1000)} s; nothing was posted`, { detail: { code: 'media-processing-timeout' } })
+      }
+      await sleep(waitMs, signal)
+      const { data } = await rest<{ status?: string; processingFailureReason?: string }>('read', credentials, `/rest/videos/${encodeURIComponent(urn)}`, { signal })
+      if (data.status === 'AVAILABLE') return urn
+      if (data.status === 'PROCESSING_FAILED') {
+        throw new ConnectorError('invalid-content', `LinkedIn could not process the video: ${data.processingFailureReason ?? 'no details'}`, { detail: { code: 'media-processing-failed' } })
+      }
+    }
+  }
+
+  function postBody(author: string, part: ChannelContent['parts'][number], images: string[], video?: string) {
     const alt = (i: number) => part.media?.[i]?.altText
-    const content =
-      images.length === 1
+    const content = video
+      ? { media: { id: video, ...(alt(0) ? { title: alt(0) } : {}) } }
+      : images.length === 1
         ? { media: { id: images[0], ...(alt(0) ? { altText: alt(0) } : {}) } }
         : images.length > 1
           ? { multiImage: { images: images.map((id, i) => ({ id, ...(alt(i) ? { altText: alt(i) } : {}) })) } }
@@ -212,9 +270,16 @@ export function createLinkedInConnector(input: LinkedInConnectorConfig): Connect
         if (index < existing) continue
         try {
           if (index === 0) {
+            const video = part.media?.find((item) => isVideoType(item.mimeType))
+            if (video) {
+              // A video LinkedIn would refuse (type, size, duration, or with other media) fails before any byte is sent.
+              const refused = validateLinkedInContent({ parts: [part] }).filter((p) => p.path.startsWith('parts[0].media'))
+              if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'video-limits' } })
+            }
             const images: string[] = []
-            for (const image of part.media ?? []) images.push(await uploadImage(credentials, author, image))
-            const created = await rest<unknown>('write', credentials, '/rest/posts', { method: 'POST', json: postBody(author, part, images), signal })
+            if (!video) for (const image of part.media ?? []) images.push(await uploadImage(credentials, author, image))
+            const videoUrn = video ? await uploadVideo(credentials, author, video, signal) : undefined
+            const created = await rest<unknown>('write', credentials, '/rest/posts', { method: 'POST', json: postBody(author, part, images, videoUrn), signal })
             const id = created.headers.get('x-restli-id')
             if (!id) throw new ConnectorError('unknown-outcome', 'LinkedIn created the post but named no id (x-restli-id)', { detail: { status: created.status } })
             ids.push(id)

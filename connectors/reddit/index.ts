@@ -36,6 +36,8 @@ export type RedditConnectorConfig = {
   scopes?: string[]
   timeoutMs?: number
   clock?: Clock
+  /** How long after a submit the user's submitted listing is trusted to show it (Reddit caches listings). Default 10 minutes. */
+  lookupSettleMs?: number
 }
 
 /** The title (the text's first line) takes 300 characters: what the editor counts; the body 40,000. */
@@ -48,6 +50,8 @@ const DEFAULTS = {
   scopes: ['identity', 'submit', 'read', 'flair', 'history'],
 }
 const LOOKUP_POSTS = 100
+/** Reddit serves listings from a cache: an unknown outcome is looked up this long after the submit, not sooner (decision 097). */
+const LISTING_SETTLE_MS = 10 * 60_000
 /** `json.errors` codes that mean the account can no longer post where it points: a person must reconnect. */
 const GONE = new Set(['SUBREDDIT_NOEXIST', 'SUBREDDIT_NOTALLOWED', 'SUBREDDIT_REQUIRED', 'BAD_SR_NAME', 'USER_REQUIRED', 'BANNED_FROM_SUBREDDIT'])
 
@@ -197,6 +201,7 @@ export function createRedditConnector(input: RedditConnectorConfig): Connector<'
     kind: 'reddit',
     displayName: 'Reddit',
     limits: REDDIT_LIMITS,
+    lookupSettleMs: input.lookupSettleMs ?? LISTING_SETTLE_MS,
     validate: validateRedditContent,
     measure: (text) => [...toSubmission(text).title].length,
     connectField: {

@@ -132,7 +132,7 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
         const length = [...part.text].length
         if (!part.text.trim()) problems.push({ path: `parts[${i}].text`, message: 'A post on Threads needs text.' })
         if (length > maxLength) problems.push({ path: `parts[${i}].text`, message: `Too long for Threads: ${length} characters, at most ${maxLength}.` })
-        if ((part.media ?? []).length > 0) problems.push({ path: `parts[${i}].media`, message: 'Trickle posts text only to Threads for now: remove the images.' })
+        if ((part.media ?? []).length > 0) problems.push({ path: `parts[${i}].media`, message: 'Trickle posts text only to Threads for now: remove the images and videos.' })
       })
       return problems
     },

@@ -5,7 +5,7 @@ import { contactsByEmail } from '../../db/queries/bulk-enrollments'
 import { enrollContactRows, wakeWaitingEnrollments } from '../../db/queries/enrollments'
 import { firstStepDueAt } from '../../domain/drip/runner'
 import { triggerSource, type DripTrigger, type EmailActivity } from '../../domain/drip/schema'
-import { enrollInto, wakeDripRunner } from '../drips.server'
+import { enrollInto, wakeDripRunner } from './enroll.server'
 import type { Services } from '../services.server'
 
 export type RecordedActivity = {

@@ -5,7 +5,7 @@ import { getSegment, markSegmentLeavers, markSegmentMembers, segmentEntrants, wa
 import type { Clock } from '../../domain/clock'
 import { nextAnniversary, zoneFor } from '../../domain/drip/runner'
 import { triggerSource, type DripTrigger } from '../../domain/drip/schema'
-import { enrollInto } from '../drips.server'
+import { enrollInto } from './enroll.server'
 
 /**
  * The periodic drip triggers (docs/decisions/016-drip-engine.md): date fields (every year on a

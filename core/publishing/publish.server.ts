@@ -1,11 +1,12 @@
-import type { Connector, Credentials, PublishResult } from '../../connectors/types'
+import type { ChannelContent, Connector, Credentials, PublishResult } from '../../connectors/types'
 import { isConnectorError } from '../../connectors/types'
 import type { Db } from '../../db/client'
 import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
 import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
 import type { Clock } from '../../domain/clock'
-import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
+import { decideFailure, decideStart, reclassifyDuplicate, type FailureKind, type FailureOutcome } from '../../domain/delivery'
+import { isVideoType } from '../../domain/media/video'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
@@ -30,6 +31,13 @@ export type PipelineOptions = {
   leaseMs: number
   /** Upper bound of one network call (passed to the connector as an abort signal). */
   connectorTimeoutMs: number
+  /**
+   * The same two for a post with a video, which the network processes after the upload (decision 105):
+   * the upload and the wait for processing run under one deadline, and the claim's lease is extended to
+   * `videoLeaseMs` when the call starts. Same rule: the lease exceeds the deadline.
+   */
+  videoConnectorTimeoutMs: number
+  videoLeaseMs: number
   /** Attempts (claims) after which a delivery that keeps being interrupted fails. */
   maxAttempts: number
   /** Backoff for failures where the request provably did not apply. */
@@ -44,6 +52,10 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   // pass every 10 s and a 1 s poll, a killed worker's post goes out within a minute of its claim (issue 23).
   leaseMs: 45_000,
   connectorTimeoutMs: 30_000,
+  // X and Mastodon process a short clip in seconds to a minute or two; a worker killed meanwhile has its
+  // video post recovered 5 min 15 s after the call started.
+  videoConnectorTimeoutMs: 5 * 60_000,
+  videoLeaseMs: 5 * 60_000 + 15_000,
   maxAttempts: 5,
   retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 30_000, max: 30 * 60_000, jitter: 0.2, maxRetries: 4 })),
   lookupDelayMs: 60_000,
@@ -81,8 +93,19 @@ export function pipelineOptions(deps: Pick<PipelineDeps, 'options'>): PipelineOp
   if (!(options.leaseMs > options.connectorTimeoutMs + SEND_MARGIN_MS)) {
     throw new Error(`options.leaseMs: must exceed connectorTimeoutMs by more than ${SEND_MARGIN_MS} ms`)
   }
+  if (!(options.videoConnectorTimeoutMs >= options.connectorTimeoutMs)) throw new Error('options.videoConnectorTimeoutMs: must be at least connectorTimeoutMs')
+  if (!(options.videoLeaseMs > options.videoConnectorTimeoutMs + SEND_MARGIN_MS)) {
+    throw new Error(`options.videoLeaseMs: must exceed videoConnectorTimeoutMs by more than ${SEND_MARGIN_MS} ms`)
+  }
   return options
 }
+
+/** The deadline of one publish call and the lease that covers it: a post with a video gets the video pair. */
+export function sendDeadline(options: PipelineOptions, content: ChannelContent): { timeoutMs: number; leaseMs: number } {
+  const video = content.parts.some((part) => (part.media ?? []).some((item) => isVideoType(item.mimeType)))
+  return video ? { timeoutMs: options.videoConnectorTimeoutMs, leaseMs: options.videoLeaseMs } : { timeoutMs: options.connectorTimeoutMs, leaseMs: options.leaseMs }
+}
+
 
 /** Slack for clock skew between workers: a claim this close to expiry is not used to send. */
 const SEND_MARGIN_MS = 1_000
@@ -96,7 +119,12 @@ export type PublishRun =
  * Publish one delivery at most once. Every write after the claim is conditional on this attempt's id,
  * so a worker that stalled past its lease can neither publish nor record anything.
  */
-export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }): Promise<PublishRun> {
+export async function publishDelivery(
+  deps: PipelineDeps,
+  args: { workspaceId: string; deliveryId: string },
+  /** `onSending`: the network call starts now, under a lease of `leaseMs` (the job keeps its lock that long; decision 105). */
+  run: { onSending?(lease: { leaseMs: number }): void } = {},
+): Promise<PublishRun> {
   const options = pipelineOptions(deps)
   const { db, clock, hooks } = deps
   // The common case (due, pending, active, not too late) is claimed in one statement; anything else is
@@ -181,18 +209,20 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
   const resume = knownParts.length ? { partIds: knownParts } : undefined
   let credentials = target.credentials
   let refreshed = false
+  const deadline = sendDeadline(options, content)
   for (;;) {
     const now = clock.now()
     const sending = await markSending(db, {
       ...attempt,
       now,
       holdUntil: new Date(now.getTime() + SEND_MARGIN_MS),
-      leaseUntil: new Date(now.getTime() + options.leaseMs),
+      leaseUntil: new Date(now.getTime() + deadline.leaseMs),
     })
     if (!sending) return { result: 'lost-claim' }
+    run.onSending?.({ leaseMs: deadline.leaseMs })
     // The deadline starts now, not when the request starts: a worker stalled past it never sends, so
     // nothing can go out after the lease (≥ now + timeout + margin) could have been taken over.
-    const signal = AbortSignal.timeout(options.connectorTimeoutMs)
+    const signal = AbortSignal.timeout(deadline.timeoutMs)
     await hooks?.beforeNetwork?.(attempt)
     let kind: FailureKind
     let message: string
@@ -227,6 +257,8 @@ export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: s
       message = errorMessage(error)
       resetAt = isConnectorError(error) ? error.resetAt : undefined
       thread = isConnectorError(error) ? error.partial : undefined
+      // A duplicate refused on the first claim cannot be this delivery's own post (decision 107).
+      ;({ kind, message } = reclassifyDuplicate({ kind, message, code: isConnectorError(error) ? error.detail?.code : undefined, attempts: claim.delivery.attempts, knownParts: knownParts.length }))
     }
     const outcome = decide(kind, message, { resetAt, refreshed, canLookup })
     if (outcome.state !== 'refresh' || !deps.refreshCredentials) return record(kind, message, outcome, thread)

@@ -1,5 +1,5 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
-import { findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
+import { earlierRoundPublishedAt, findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
@@ -102,8 +102,21 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
       })
       continue
     }
+    // A network whose listing lags (a cache) is not asked before the attempt is old enough to show in it.
+    const settledAt = new Date((delivery.sendingAt ?? delivery.claimedAt ?? delivery.dueAt).getTime() + (target.connector.lookupSettleMs ?? 0))
+    if (settledAt > clock.now()) {
+      await settleLookup(db, {
+        deliveryId: delivery.id,
+        version: delivery.version,
+        now: clock.now(),
+        outcome: { state: 'needs_review', nextAttemptAt: settledAt, lastError: `outcome unknown; ${target.connector.displayName} is asked once its listing shows posts this recent` },
+      })
+      continue
+    }
     report.lookedUp++
-    const since = new Date((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS)
+    // Never before an earlier round's post of an evergreen series (the same text): that one is not this round's (decision 107).
+    const earlier = await earlierRoundPublishedAt(db, { delivery })
+    const since = new Date(Math.max((delivery.claimedAt ?? delivery.dueAt).getTime() - LOOKUP_SKEW_MS, earlier ? earlier.getTime() + 1 : -Infinity))
     let found: Awaited<ReturnType<typeof lookup>>
     try {
       // Parts of a thread recorded earlier may be older than `since`: the lookup looks for the rest after them.

@@ -106,7 +106,8 @@ async function slotOfDelivery(tx: Tx, args: { workspaceId: string; deliveryId: s
   }
   const steps = await listSteps(tx, { workspaceId: args.workspaceId, sequenceId: args.row.sequenceId })
   const k = steps.findIndex((s) => s.id === delivery.stepId) + 1
-  const slot = planStoredSeries(args.row, steps.length).find((p) => p.step === k)
+  // Its round too (an evergreen series, decision 107): round 2's post 1 sits on its own occurrence.
+  const slot = planStoredSeries(args.row, steps.length, { rounds: delivery.cycle > 0 }).find((p) => p.step === k && p.cycle === delivery.cycle + 1)
   if (!slot) throw new InputError('deliveryId', 'This post has no planned date', { status: 409 })
   return slot
 }

@@ -10,8 +10,8 @@ import type { StoredTiming } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema, type PlannedStep } from '../../domain/recurrence/index'
 import type { Services } from '../services.server'
 import type { PostLook } from '../../connectors/types'
-import { postForNetwork, publishedParts, type DraftSchema, type PostInput } from './schemas'
-import { describeSeriesRule, pastStartProblem, planningTiming } from './timing'
+import { evergreenProblems, postForNetwork, publishedParts, type DraftSchema, type PostInput } from './schemas'
+import { describeSeriesRule, EVERGREEN_MAX_POSTS, pastStartProblem, planningTiming } from './timing'
 import { formatLocal, instantToWall } from '../../domain/timing/zone'
 import { channelContent, imagesOf, validatePost } from './validation.server'
 
@@ -19,7 +19,15 @@ import { channelContent, imagesOf, validatePost } from './validation.server'
 export const MIN_GAP_MINUTES = 30
 
 export type DraftCheck = {
-  preview: { text: string; occurrences: Array<{ post: number; local: string; utc: string }> } | { error: string; field: string }
+  preview:
+    | {
+        text: string
+        /** The first dates; `round` counts an evergreen series' rounds from 1 (decision 107). */
+        occurrences: Array<{ post: number; round: number; local: string; utc: string }>
+        /** An evergreen series: how many rounds until its end, and each round's first date. */
+        rounds?: Array<{ round: number; first: string; last: string }>
+      }
+    | { error: string; field: string }
   /** Per post, per thread part, per chosen account: length against the network's limit and the connector's problems. */
   counters: Array<Array<Array<Counter>>>
   /**
@@ -81,21 +89,23 @@ export async function checkDraft(services: Services, args: { workspaceId: string
     const connector = isConnectorKind(account.kind) ? services.connectors[account.kind] : undefined
     return { accountId: account.id, kind: account.kind, handle: account.handle, displayName: account.displayName, network: connector?.displayName ?? account.kind, look: connector?.look ?? DEFAULT_LOOK }
   })
-  const timing: StoredTiming = { rule: draft.rule, start: draft.start, timezone: draft.timezone, exdates: [], rdates: [] }
+  const timing: StoredTiming = { rule: draft.rule, start: draft.start, timezone: draft.timezone, exdates: [], rdates: [], evergreen: draft.evergreen ?? null }
   const parsed = SeriesTimingSchema.safeParse(planningTiming(timing, Math.max(1, posts.length)))
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    return { preview: { error: issue.message, field: issue.path.join('.') || 'rule' }, counters, variantCounters, warnings: [], targets }
+  const problem = parsed.success ? evergreenProblems(parsed.data, Math.max(1, posts.length))[0] : { path: parsed.error.issues[0]!.path.map(String), message: parsed.error.issues[0]!.message }
+  if (!parsed.success || problem) {
+    return { preview: { error: problem!.message, field: problem!.path.join('.') || 'rule' }, counters, variantCounters, warnings: [], targets }
   }
-  const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: Math.min(10_000, Math.max(1, posts.length)) })
+  // Every round of an evergreen series (decision 107), as saving plans them.
+  const plan = planSeries({ timing: parsed.data, stepCount: Math.max(1, posts.length), limit: parsed.data.evergreen ? EVERGREEN_MAX_POSTS : Math.min(10_000, Math.max(1, posts.length)) })
+  const firstRound = plan.filter((p) => p.cycle === 1)
   const warnings: string[] = []
   const past = draft.seriesId ? null : pastStartProblem(timing, Math.max(1, posts.length), services.clock.now())
   if (past) warnings.push(past)
-  if (posts.length > plan.length) warnings.push(`The rule has only ${plan.length} dates for ${posts.length} posts: posts ${plan.length + 1}–${posts.length} will not be scheduled.`)
+  if (posts.length > firstRound.length) warnings.push(`The rule has only ${firstRound.length} dates for ${posts.length} posts: posts ${firstRound.length + 1}–${posts.length} will not be scheduled.`)
   const others = await listCalendarDeliveries(services.database.db, { workspaceId, accountIds: accounts.map((a) => a.id), states: ['planned', 'queued'] })
   for (const account of accounts) {
     const times = [
-      ...plan.map((p) => ({ at: p.at.getTime(), label: `post ${p.step}` })),
+      ...plan.map((p) => ({ at: p.at.getTime(), label: p.cycle > 1 ? `post ${p.step} (round ${p.cycle})` : `post ${p.step}` })),
       ...others.filter((o) => o.accountId === account.id && o.sequenceId !== draft.seriesId).map((o) => ({ at: o.dueAt.getTime(), label: `“${o.seriesName}” post ${o.position + 1}` })),
     ].sort((a, b) => a.at - b.at)
     const close = times.findIndex((t, i) => i > 0 && t.at - times[i - 1]!.at < MIN_GAP_MINUTES * 60_000)
@@ -112,13 +122,26 @@ export async function checkDraft(services: Services, args: { workspaceId: string
   return {
     preview: {
       text: describeSeriesRule(timing, Math.max(1, posts.length)),
-      occurrences: plan.slice(0, 12).map((p) => ({ post: p.step, local: p.local.replace('T', ' '), utc: `${p.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` })),
+      occurrences: plan.slice(0, 12).map((p) => ({ post: p.step, round: p.cycle, local: p.local.replace('T', ' '), utc: `${p.at.toISOString().slice(0, 16).replace('T', ' ')} UTC` })),
+      ...(parsed.data.evergreen ? { rounds: roundsOf(plan) } : {}),
     },
     counters,
     variantCounters,
     warnings,
     targets,
   }
+}
+
+/** Each round's first and last date (local), in order. */
+function roundsOf(plan: PlannedStep[]): Array<{ round: number; first: string; last: string }> {
+  const rounds = new Map<number, { round: number; first: string; last: string }>()
+  for (const p of plan) {
+    const local = p.local.replace('T', ' ')
+    const round = rounds.get(p.cycle)
+    if (round) round.last = local
+    else rounds.set(p.cycle, { round: p.cycle, first: local, last: local })
+  }
+  return [...rounds.values()]
 }
 
 /**

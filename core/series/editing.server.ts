@@ -63,7 +63,7 @@ export async function createSeries(services: Services, args: { workspaceId: stri
     await insertSeriesTiming(tx, {
       workspaceId,
       sequenceId: sequence.id,
-      timing: { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] },
+      timing: { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [], evergreen: input.evergreen ?? null },
       accountIds: input.accountIds,
       now,
     })
@@ -82,7 +82,8 @@ export async function createSeries(services: Services, args: { workspaceId: stri
   return { seriesId: sequence.id }
 }
 
-const sameTiming = (a: StoredTiming, b: StoredTiming) => a.rule === b.rule && a.start === b.start && a.timezone === b.timezone
+const sameEvergreen = (a: StoredTiming['evergreen'], b: StoredTiming['evergreen']) => (a?.minGap ?? null) === (b?.minGap ?? null) && (a?.until ?? null) === (b?.until ?? null)
+const sameTiming = (a: StoredTiming, b: StoredTiming) => a.rule === b.rule && a.start === b.start && a.timezone === b.timezone && sameEvergreen(a.evergreen, b.evergreen)
 
 /**
  * Save the editor over an existing series. A changed rule replaces the timing while nothing has gone
@@ -116,7 +117,9 @@ export async function updateSeries(services: Services, args: { workspaceId: stri
         )
       }
       await setSeriesTargets(tx, { workspaceId, sequenceId, accountIds: input.accountIds })
-      const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [] }
+      // Evergreen absent (an API update that leaves it out): unchanged (decision 107).
+      const evergreen = input.evergreen === undefined ? (currentTiming(row).evergreen ?? null) : input.evergreen
+      const next: StoredTiming = { rule: input.rule, start: input.start, timezone: input.timezone, exdates: [], rdates: [], evergreen }
       await tx
         .update(sequences)
         .set({ name: input.name, timezone: input.timezone, ...(input.shortLinks === undefined ? {} : { shortLinks: input.shortLinks }), ...(input.campaign === undefined ? {} : { campaign: campaignTag(input.campaign) }), updatedAt: now })
@@ -170,6 +173,8 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     rule: timing.rule,
     start: timing.start,
     timezone: timing.timezone,
+    /** Repeat from post 1 (decision 107), or null. */
+    evergreen: timing.evergreen ?? null,
     shortLinks: sequence.shortLinks,
     campaign: sequence.campaign,
     text: describeSeriesRule(timing, steps.length),
@@ -181,11 +186,13 @@ export async function loadSeries(services: Services, args: { workspaceId: string
     deliveries: deliveries.map((d) => ({
       id: d.id,
       post: d.position + 1,
+      /** The round of an evergreen series, from 1 (decision 107). */
+      round: d.cycle + 1,
       accountId: d.accountId,
       handle: d.accountHandle,
       dueAt: d.dueAt.toISOString(),
       state: d.state,
-      movedFrom: moved.get(d.position + 1)?.toISOString() ?? null,
+      movedFrom: (d.cycle === 0 && moved.get(d.position + 1)?.toISOString()) || null,
     })),
     runState: seriesRunState({ status: sequence.status, counts: countBy(deliveries.map((d) => d.state as DeliveryState)) }),
   }

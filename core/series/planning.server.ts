@@ -26,15 +26,18 @@ export async function replanInTx(tx: Tx, args: { workspaceId: string; sequenceId
   if (!row) throw new InputError('seriesId', 'No such series in this workspace', { status: 404 })
   const steps = await listSteps(tx, { workspaceId, sequenceId })
   const targets = new Set(await listSeriesTargets(tx, { workspaceId, sequenceId }))
-  const plan = new Map(planStoredSeries(row, steps.length).map((p) => [p.step, p]))
+  // Every round of an evergreen series (decision 107): a delivery is keyed by its step, account and cycle
+  // (0 = the plan's first round).
+  const key = (step: number, cycle: number) => `${cycle}/${step}`
+  const plan = new Map(planStoredSeries(row, steps.length, { rounds: true }).map((p) => [key(p.step, p.cycle - 1), p]))
   const stepNumber = new Map(steps.map((s, i) => [s.id, i + 1]))
   const existing = await listDeliveries(tx, { workspaceId, sequenceId })
   const effects: JobEffects = { schedule: [], cancel: [] }
   const seen = new Set<string>()
   for (const delivery of existing) {
-    seen.add(`${delivery.stepId}/${delivery.accountId}`)
+    seen.add(`${delivery.stepId}/${delivery.accountId}/${delivery.cycle}`)
     if (!(PENDING_STATES as readonly string[]).includes(delivery.state)) continue // settled: keeps its time
-    const planned = plan.get(stepNumber.get(delivery.stepId) ?? 0)
+    const planned = plan.get(key(stepNumber.get(delivery.stepId) ?? 0, delivery.cycle))
     const ref = { workspaceId, deliveryId: delivery.id, now }
     if (!planned || !delivery.accountId || !targets.has(delivery.accountId)) {
       if (await settlePendingDelivery(tx, { ...ref, state: 'canceled' })) effects.cancel.push(delivery.id)
@@ -44,12 +47,15 @@ export async function replanInTx(tx: Tx, args: { workspaceId: string; sequenceId
       if (await reschedulePending(tx, { ...ref, dueAt: planned.at })) effects.schedule.push({ deliveryId: delivery.id, runAt: planned.at })
     }
   }
-  const items = steps.flatMap((step, i) => {
-    const planned = plan.get(i + 1)
-    if (!planned) return []
+  const items = [...plan.values()].flatMap((planned) => {
+    const step = steps[planned.step - 1]
+    if (!step) return []
+    const cycle = planned.cycle - 1
     return [...targets]
-      .filter((accountId) => !seen.has(`${step.id}/${accountId}`))
-      .map((accountId) => ({ stepId: step.id, accountId, dueAt: planned.at, state: planned.status }))
+      .filter((accountId) => !seen.has(`${step.id}/${accountId}/${cycle}`))
+      // A later round planned after its date (evergreen turned on long after the last post): recorded as
+      // skipped, never published late.
+      .map((accountId) => ({ stepId: step.id, accountId, cycle, dueAt: planned.at, state: cycle > 0 && planned.at <= now ? ('skipped' as const) : planned.status }))
   })
   const inserted = await insertSeriesDeliveries(tx, { workspaceId, sequenceId, items, now })
   for (const d of inserted) if (d.state === 'planned') effects.schedule.push({ deliveryId: d.id, runAt: d.dueAt })

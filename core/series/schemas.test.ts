@@ -1,4 +1,5 @@
-import { fromStepContent, PostSchema, postForNetwork, postsFromForm, toStepContent } from './schemas'
+import { describeSeriesRule } from './timing'
+import { evergreenFromForm, fromStepContent, PostSchema, postForNetwork, postsFromForm, toStepContent } from './schemas'
 
 describe('per-network variants in the post schema and the editor’s form (decision 098)', () => {
   it('reads variant fields of the form, drops empty ones when saving, and keeps a post with a variant whole', () => {
@@ -39,5 +40,19 @@ describe('per-network variants in the post schema and the editor’s form (decis
   it('refuses a variant without text or images, and keys that are not network names', () => {
     expect(PostSchema.safeParse({ parts: [{ text: 'Main' }], variants: { x: { parts: [{ text: ' ' }] } } }).error?.issues[0]).toMatchObject({ path: ['variants', 'x', 'parts', 0, 'text'] })
     expect(PostSchema.safeParse({ parts: [{ text: 'Main' }], variants: { 'Not a network': 'x' } }).success).toBe(false)
+  })
+})
+
+describe('evergreenFromForm (decision 107)', () => {
+  it('reads the checkbox, whole days or a duration, and the end; absent fields leave it unchanged', () => {
+    expect(evergreenFromForm({})).toBeUndefined()
+    expect(evergreenFromForm({ evergreenShown: '1', evergreenMinGap: '14', evergreenUntil: '2026-06-30T00:00' })).toBeNull()
+    expect(evergreenFromForm({ evergreenShown: '1', evergreen: 'on', evergreenMinGap: ' 14 ', evergreenUntil: '2026-06-30T00:00' })).toEqual({ minGap: 'P14D', until: '2026-06-30T00:00' })
+    expect(evergreenFromForm({ evergreenShown: '1', evergreen: 'on', evergreenMinGap: 'pt12h', evergreenUntil: '2026-06-30T00:00' })).toEqual({ minGap: 'PT12H', until: '2026-06-30T00:00' })
+  })
+  it('the series rule in words says how rounds repeat', () => {
+    expect(describeSeriesRule({ rule: 'FREQ=WEEKLY;BYDAY=TU;BYHOUR=9;BYMINUTE=0', start: '2026-03-17T09:00', evergreen: { minGap: 'P2W', until: '2026-06-30T00:00' } }, 3)).toBe(
+      'every Tuesday at 9:00, then again from post 1 at least 2 weeks after the last post, until 2026-06-30 00:00',
+    )
   })
 })

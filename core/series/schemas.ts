@@ -8,7 +8,9 @@ import { lineSchema } from '../../domain/text'
 import { NETWORK_KEY } from '../../domain/series/variants'
 import type { StepContent } from '../../db/schema/index'
 import { planSeries, SeriesTimingSchema } from '../../domain/recurrence/index'
-import { planningTiming } from './timing'
+import { addDuration, parseIsoDuration } from '../../domain/timing/duration'
+import { parseLocal, wallToInstant } from '../../domain/timing/zone'
+import { EVERGREEN_MAX_POSTS, EVERGREEN_MAX_YEARS, planningTiming } from './timing'
 
 export const MAX_POSTS = 1000
 const POST_SEPARATOR = /^\s*---\s*$/m
@@ -134,19 +136,57 @@ export const SeriesInputSchema = z
     shortLinks: z.boolean({ error: 'shortLinks: true or false' }).optional(),
     /** A campaign tag shared with drips (decision 094); null or empty: none; absent on an update: unchanged. */
     campaign: CampaignSchema.optional(),
+    /**
+     * Repeat the series from post 1 (decision 107): each round starts at the rule's first date at least
+     * `minGap` after the last post of the round before, until the local date-time `until`. Null: off;
+     * absent on an update: unchanged.
+     */
+    evergreen: z
+      .object(
+        {
+          minGap: z.string({ error: 'evergreen.minGap: an ISO 8601 duration like P30D (the least time between rounds)' }),
+          until: z.string({ error: 'evergreen.until: a local date-time like 2027-06-30T00:00 (when the rounds end)' }),
+        },
+        { error: 'evergreen: an object { minGap, until }, or null to end with the last post' },
+      )
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict()
   .superRefine((value, ctx) => {
-    const timing = SeriesTimingSchema.safeParse(planningTiming({ rule: value.rule, start: value.start, timezone: value.timezone, exdates: [], rdates: [] }, value.posts.length))
+    const evergreen = value.evergreen ?? undefined
+    const timing = SeriesTimingSchema.safeParse(planningTiming({ rule: value.rule, start: value.start, timezone: value.timezone, exdates: [], rdates: [], evergreen }, value.posts.length))
     if (timing.success) {
       // The rule's own check works on wall times; a UTC UNTIL before the start leaves no date at all.
       if (planSeries({ timing: timing.data, stepCount: Math.max(1, value.posts.length), limit: 1 }).length === 0)
         ctx.addIssue({ code: 'custom', path: ['rule'], message: 'rule: produces no dates from start on (is its UNTIL before the start?)' })
+      if (evergreen) for (const issue of evergreenProblems(timing.data, Math.max(1, value.posts.length))) ctx.addIssue({ code: 'custom', ...issue })
       return
     }
     for (const issue of timing.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.length ? issue.path : ['rule'], message: issue.message })
   })
 export type SeriesInput = Omit<z.infer<typeof SeriesInputSchema>, 'posts'> & { posts: PostInput[] }
+
+/**
+ * The bounds of an evergreen series (decision 107), on a timing the schema accepted: a gap longer than
+ * zero, an end at most EVERGREEN_MAX_YEARS after the start, and at most EVERGREEN_MAX_POSTS posts planned
+ * (every round is planned when the series is saved).
+ */
+export function evergreenProblems(timing: z.infer<typeof SeriesTimingSchema>, stepCount: number): Array<{ path: string[]; message: string }> {
+  const evergreen = timing.evergreen
+  if (!evergreen) return []
+  const gap = parseIsoDuration(evergreen.minGap)
+  if (gap && Object.values(gap).every((n) => n === 0)) return [{ path: ['evergreen', 'minGap'], message: 'evergreen.minGap: the gap between rounds must be longer than zero' }]
+  const start = wallToInstant(timing.timezone, parseLocal(timing.start)!).at
+  const until = wallToInstant(timing.timezone, parseLocal(evergreen.until)!).at
+  const latest = addDuration({ at: new Date(start), duration: { years: EVERGREEN_MAX_YEARS, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 }, timezone: timing.timezone }).getTime()
+  if (until > latest) return [{ path: ['evergreen', 'until'], message: `evergreen.until: the rounds can run at most ${EVERGREEN_MAX_YEARS} years from the start` }]
+  const planned = planSeries({ timing, stepCount, limit: EVERGREEN_MAX_POSTS + 1 })
+  if (planned.length > EVERGREEN_MAX_POSTS)
+    return [{ path: ['evergreen', 'until'], message: `evergreen.until: more than ${EVERGREEN_MAX_POSTS.toLocaleString('en')} posts until this date; choose an earlier end or a longer gap` }]
+  return []
+}
 
 /**
  * The posts of the editor's form: `post-N` is post N's text (its first part), `post-N-part-M` part M of
@@ -231,8 +271,21 @@ export const SeriesFormSchema = z.preprocess((raw) => {
     .map((key) => key.slice('account-'.length))
   // An unticked checkbox sends nothing: `shortLinksShown` says the form had it.
   const shortLinks = form.shortLinksShown ? form.shortLinks === 'on' : undefined
-  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone, shortLinks, campaign: form.campaign }
+  return { name: form.name, posts, accountIds, rule: form.rule, start: form.start, timezone: form.timezone, shortLinks, campaign: form.campaign, evergreen: evergreenFromForm(form) }
 }, SeriesInputSchema)
+
+/**
+ * The editor's "Evergreen" fields (decision 107): `evergreen` (checkbox), `evergreenMinGap` (whole days,
+ * or an ISO 8601 duration such as P2W or PT12H) and `evergreenUntil` (local date-time). `evergreenShown`
+ * says the form had them: without it, undefined (unchanged).
+ */
+export function evergreenFromForm(form: Record<string, string | undefined>): { minGap: string; until: string } | null | undefined {
+  if (!form.evergreenShown) return undefined
+  if (form.evergreen !== 'on') return null
+  const gap = (form.evergreenMinGap ?? '').trim()
+  return { minGap: /^\d+$/.test(gap) ? `P${Number(gap)}D` : gap.toUpperCase(), until: (form.evergreenUntil ?? '').trim() }
+}
+
 
 /** Paste many posts at once: a line holding only `---` separates them. */
 export function splitPosts(text: string): string[] {
@@ -261,6 +314,7 @@ export const DraftSchema = z.object({
   start: z.string(),
   timezone: z.string(),
   seriesId: z.string().optional(),
+  evergreen: z.object({ minGap: z.string(), until: z.string() }).nullable().optional(),
 })
 
 /** The check route's form: the same field names as the editor's form, nothing required. */
@@ -273,6 +327,7 @@ export const DraftFormSchema = z.preprocess((raw) => {
     start: form.start ?? '',
     timezone: form.timezone ?? '',
     seriesId: form.seriesId || undefined,
+    evergreen: evergreenFromForm(form),
   }
 }, DraftSchema)
 

@@ -17,32 +17,67 @@ const hasEnd = (rule: string) => /(^|;)\s*(COUNT|UNTIL)\s*=/i.test(rule)
  * bounded generously here (skipped dates and shifted pauses use up extra occurrences; expansion is lazy,
  * so the bound costs nothing).
  */
-export function planningTiming(timing: StoredTiming, stepCount: number): StoredTiming {
-  return hasEnd(timing.rule) ? timing : { ...timing, rule: `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount + 100_000}` }
+export function planningTiming(timing: StoredTiming, stepCount: number): Omit<StoredTiming, 'evergreen'> & { evergreen?: NonNullable<StoredTiming['evergreen']> } {
+  const { evergreen, ...rest } = timing
+  // An evergreen series is bounded by its end date (the schema requires one), not by its posts.
+  if (evergreen) return { ...rest, evergreen }
+  return hasEnd(timing.rule) ? rest : { ...rest, rule: `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount + 100_000}` }
 }
 
-/** The plain-language text: an open-ended rule reads as "…, N times" (one per post). */
-export function describeSeriesRule(timing: Pick<StoredTiming, 'rule' | 'start'>, stepCount: number): string {
+/**
+ * The most posts (steps × rounds, per account) an evergreen series plans ahead (decision 107): every
+ * round up to its end date is materialized as deliveries when the series is saved, so the horizon is
+ * bounded by this and by EVERGREEN_MAX_YEARS.
+ */
+export const EVERGREEN_MAX_POSTS = 5_000
+/** An evergreen series' end date is at most this many years after its start. */
+export const EVERGREEN_MAX_YEARS = 2
+
+/** "P14D" → "14 days", "P2W" → "2 weeks", "PT12H" → "12 hours"; anything else as written. */
+export function describeGap(minGap: string): string {
+  const m = /^P(?:(\d+)W|(\d+)D|T(\d+)H|T(\d+)M)$/.exec(minGap)
+  if (!m) return minGap
+  const [n, unit] = m[1] ? [m[1], 'week'] : m[2] ? [m[2], 'day'] : m[3] ? [m[3], 'hour'] : [m[4]!, 'minute']
+  return `${Number(n)} ${unit}${Number(n) === 1 ? '' : 's'}`
+}
+
+/**
+ * The plain-language text: an open-ended rule reads as "…, N times" (one per post); an evergreen series
+ * says how its rounds repeat (decision 107).
+ */
+export function describeSeriesRule(timing: Pick<StoredTiming, 'rule' | 'start'> & { evergreen?: StoredTiming['evergreen'] }, stepCount: number): string {
+  if (timing.evergreen) {
+    const { minGap, until } = timing.evergreen
+    return `${describeRule({ rule: timing.rule, start: timing.start })}, then again from post 1 at least ${describeGap(minGap)} after the last post, until ${until.replace('T', ' ')}`
+  }
   const rule = hasEnd(timing.rule) ? timing.rule : `${timing.rule.replace(/;\s*$/, '')};COUNT=${stepCount}`
   return describeRule({ rule, start: timing.start })
 }
 
 export function currentTiming(row: SeriesTimingRow): StoredTiming {
-  return row.revisions.at(-1)?.timing ?? { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates }
+  return row.revisions.at(-1)?.timing ?? { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates, evergreen: row.evergreen ?? null }
 }
 
-/** Steps 1..stepCount on the stored timing and edits (pauses count once resumed; a pause still open holds nothing back). */
-export function planStoredSeries(row: SeriesTimingRow, stepCount: number): PlannedStep[] {
+/**
+ * Steps 1..stepCount on the stored timing and edits (pauses count once resumed; a pause still open holds
+ * nothing back). The first round only, unless `rounds` (an evergreen series' later rounds, decision 107:
+ * cycle 2, 3, … up to its end date, at most EVERGREEN_MAX_POSTS rows).
+ */
+export function planStoredSeries(row: SeriesTimingRow, stepCount: number, options: { rounds?: boolean } = {}): PlannedStep[] {
   if (stepCount === 0) return []
-  const base: StoredTiming = { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates }
-  return planSeries({
+  // Evergreen is the series' current setting, whichever rule revision a round ends on (decision 107): turned
+  // on after the first round went out, it still starts the next round.
+  const evergreen = currentTiming(row).evergreen ?? null
+  const base: StoredTiming = { rule: row.rule, start: row.start, timezone: row.timezone, exdates: row.exdates, rdates: row.rdates, evergreen }
+  const plan = planSeries({
     timing: planningTiming(base, stepCount),
     stepCount,
     overrides: row.overrides,
     pauses: row.pauses.flatMap((p) => (p.until && p.policy ? [{ from: new Date(p.from), until: new Date(p.until), policy: p.policy }] : [])),
-    revisions: row.revisions.map((r) => ({ from: new Date(r.from), timing: planningTiming(r.timing, stepCount), overrides: r.overrides })),
-    limit: Math.min(10_000, stepCount),
-  }).filter((p) => p.cycle === 1)
+    revisions: row.revisions.map((r) => ({ from: new Date(r.from), timing: planningTiming({ ...r.timing, evergreen }, stepCount), overrides: r.overrides })),
+    limit: options.rounds ? EVERGREEN_MAX_POSTS : Math.min(10_000, stepCount),
+  })
+  return options.rounds ? plan : plan.filter((p) => p.cycle === 1)
 }
 
 /**

@@ -2,7 +2,7 @@
  * The reconciler's queries (core/publishing/reconcile.server.ts), system-wide: it serves every workspace.
  * Expired claims, lookups of unknown outcomes, and pending deliveries whose job was lost.
  */
-import { and, asc, eq, isNotNull, lte } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, lt, lte, max } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
 import type { Delivery } from './deliveries'
@@ -54,6 +54,30 @@ export async function findLookupsDue(db: DbOrTx, args: { now: Date; limit: numbe
     .where(and(eq(deliveries.state, 'needs_review'), isNotNull(deliveries.nextAttemptAt), lte(deliveries.nextAttemptAt, args.now)))
     .orderBy(asc(deliveries.nextAttemptAt))
     .limit(args.limit)
+}
+
+/**
+ * When an earlier round of the same post went out to the same account (an evergreen series, decision 107):
+ * the latest `published_at` of the deliveries of this sequence, step and account with a lower cycle. A
+ * lookup for this round only looks at posts created after it, so it cannot take that round's post (the
+ * same text) for this one. Null for a first round or when none was published.
+ */
+export async function earlierRoundPublishedAt(db: DbOrTx, args: { delivery: Pick<Delivery, 'workspaceId' | 'sequenceId' | 'stepId' | 'accountId' | 'cycle'> }): Promise<Date | null> {
+  const { delivery } = args
+  if (delivery.cycle === 0 || !delivery.accountId) return null
+  const [row] = await db
+    .select({ at: max(deliveries.publishedAt) })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.workspaceId, delivery.workspaceId),
+        eq(deliveries.sequenceId, delivery.sequenceId),
+        eq(deliveries.stepId, delivery.stepId),
+        eq(deliveries.accountId, delivery.accountId),
+        lt(deliveries.cycle, delivery.cycle),
+      ),
+    )
+  return row?.at ?? null
 }
 
 /**

@@ -36,10 +36,10 @@ async function syncJobs(operations: Array<() => Promise<void>>): Promise<boolean
 
 // ─── Planning and editing (called from the app) ───────────────────────────────────────────────────
 
-export type PlanItem = { stepId: string; accountId: string; dueAt: Date }
+export type PlanItem = { stepId: string; accountId: string; dueAt: Date; /** Round of an evergreen series (decision 107); default 0. */ cycle?: number }
 
 /**
- * Record deliveries (idempotent per sequence, step and account: planning again changes nothing), then,
+ * Record deliveries (idempotent per sequence, step, account and cycle: planning again changes nothing), then,
  * after commit, enqueue one publish job per pending delivery and mark it `queued`.
  */
 export async function planDeliveries(
@@ -80,8 +80,8 @@ export async function planDeliveries(
       .select()
       .from(deliveries)
       .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(deliveries.sequenceId, args.sequenceId), inArray(deliveries.stepId, stepIds), inArray(deliveries.accountId, accountIds)))
-    const wanted = new Set(args.items.map((item) => `${item.stepId}/${item.accountId}`))
-    return { rows: all.filter((row) => wanted.has(`${row.stepId}/${row.accountId}`)), created: inserted.length }
+    const wanted = new Set(args.items.map((item) => `${item.stepId}/${item.accountId}/${item.cycle ?? 0}`))
+    return { rows: all.filter((row) => wanted.has(`${row.stepId}/${row.accountId}/${row.cycle}`)), created: inserted.length }
   })
   const { jobsSynced } = await enqueuePlanned(db, {
     workspaceId: args.workspaceId,
@@ -95,8 +95,8 @@ export async function planDeliveries(
 export type NewDelivery = PlanItem & { /** `skipped` records an occurrence the user skipped (no job). Default `planned`. */ state?: 'planned' | 'skipped' }
 
 /**
- * Inside the caller's transaction: insert deliveries; one that exists for its (sequence, step, account)
- * is left as it is. Returns the inserted rows. Their jobs are enqueued after commit (enqueuePlanned).
+ * Inside the caller's transaction: insert deliveries; one that exists for its (sequence, step, account,
+ * cycle) is left as it is. Returns the inserted rows. Their jobs are enqueued after commit (enqueuePlanned).
  */
 export async function insertDeliveriesInTx(
   tx: DbOrTx,
@@ -123,6 +123,7 @@ function insertChunk(tx: DbOrTx, args: { workspaceId: string; sequenceId: string
           sequenceId: args.sequenceId,
           stepId: item.stepId,
           accountId: item.accountId,
+          cycle: item.cycle ?? 0,
           dueAt: item.dueAt,
           state,
           nextAttemptAt: state === 'planned' ? item.dueAt : null,
@@ -131,7 +132,7 @@ function insertChunk(tx: DbOrTx, args: { workspaceId: string; sequenceId: string
         }
       }),
     )
-    .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId], where: isNotNull(deliveries.accountId) })
+    .onConflictDoNothing({ target: [deliveries.sequenceId, deliveries.stepId, deliveries.accountId, deliveries.cycle], where: isNotNull(deliveries.accountId) })
     .returning({ id: deliveries.id, state: deliveries.state, dueAt: deliveries.dueAt })
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { media, sequenceSteps, sequences } from '../schema'
 
@@ -27,6 +27,31 @@ export async function listMedia(db: DbOrTx, args: { workspaceId: string; mediaId
 /** The workspace's media library, newest first (decision 098). */
 export async function listWorkspaceMedia(db: DbOrTx, args: { workspaceId: string; limit: number }): Promise<MediaRow[]> {
   return db.select().from(media).where(eq(media.workspaceId, args.workspaceId)).orderBy(desc(media.createdAt), desc(media.id)).limit(args.limit)
+}
+
+/**
+ * One page of the library, newest first (issue 20): images whose file name or alt text contains `query`
+ * (case-insensitive, taken literally), strictly after the `after` cursor (the last image of the page
+ * before: its creation instant and id, the sort key). `limit + 1` rows tell whether a next page exists.
+ */
+export async function pageWorkspaceMedia(
+  db: DbOrTx,
+  args: { workspaceId: string; query?: string; after?: { createdAt: Date; id: string }; limit: number },
+): Promise<{ rows: MediaRow[]; more: boolean }> {
+  const conditions: Array<SQL | undefined> = [eq(media.workspaceId, args.workspaceId)]
+  const query = args.query?.trim()
+  if (query) {
+    const pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    conditions.push(or(ilike(media.fileName, pattern), ilike(media.alt, pattern)))
+  }
+  if (args.after) conditions.push(sql`(${media.createdAt}, ${media.id}) < (${args.after.createdAt.toISOString()}::timestamptz, ${args.after.id}::uuid)`)
+  const rows = await db
+    .select()
+    .from(media)
+    .where(and(...conditions))
+    .orderBy(desc(media.createdAt), desc(media.id))
+    .limit(args.limit + 1)
+  return { rows: rows.slice(0, args.limit), more: rows.length > args.limit }
 }
 
 /** Set an image's alt text; false when the workspace has no such image. `onlyIfEmpty`: keep an alt text already stored. */

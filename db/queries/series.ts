@@ -112,6 +112,8 @@ export type CalendarDelivery = {
   sequenceStatus: string
   stepId: string
   position: number
+  /** Round of an evergreen series: 0 for the first pass (decision 107). */
+  cycle: number
   text: string
   accountId: string
   accountHandle: string
@@ -142,6 +144,7 @@ export async function listCalendarDeliveries(
       sequenceStatus: sequences.status,
       stepId: deliveries.stepId,
       position: sequenceSteps.position,
+      cycle: deliveries.cycle,
       content: sequenceSteps.content,
       accountId: deliveries.accountId,
       accountHandle: accounts.handle,
@@ -193,7 +196,7 @@ export async function settlePendingDelivery(
 /** Inside the caller's transaction (re-planning): the shared insert of db/queries/deliveries.ts; jobs follow after commit (enqueuePlanned). */
 export async function insertSeriesDeliveries(
   db: DbOrTx,
-  args: { workspaceId: string; sequenceId: string; items: Array<{ stepId: string; accountId: string; dueAt: Date; state: 'planned' | 'skipped' }>; now: Date },
+  args: { workspaceId: string; sequenceId: string; items: Array<{ stepId: string; accountId: string; cycle: number; dueAt: Date; state: 'planned' | 'skipped' }>; now: Date },
 ): Promise<Array<{ id: string; state: DeliveryState; dueAt: Date }>> {
   return insertDeliveriesInTx(db, args)
 }

@@ -26,6 +26,11 @@ export const deliveries = pgTable(
     /** The target: an account (social) or an enrollment (an email drip step); exactly one is set. */
     accountId: uuid('account_id').references(() => accounts.id, { onDelete: 'cascade' }),
     enrollmentId: uuid('enrollment_id').references(() => enrollments.id, { onDelete: 'cascade' }),
+    /**
+     * Which round of an evergreen series this is (decision 107): 0 for the first pass through the steps
+     * (every delivery of a series that is not evergreen, and every email delivery), 1 for the first repeat, …
+     */
+    cycle: integer('cycle').notNull().default(0),
     /** When the user wants it out. Lateness is measured from here. */
     dueAt: instant('due_at').notNull(),
     /** When the next automatic action may run: the (first or retried) publish, or the lookup of a `needs_review`. Null: none (a person decides). */
@@ -60,7 +65,7 @@ export const deliveries = pgTable(
   (t) => [
     // Partial: a delivery has one target, so each row is in one of these two indexes, not both (its
     // non-HOT updates add one entry fewer). ON CONFLICT names the predicate to use them.
-    uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId).where(sql`${t.accountId} is not null`),
+    uniqueIndex('deliveries_target_uq').on(t.sequenceId, t.stepId, t.accountId, t.cycle).where(sql`${t.accountId} is not null`),
     uniqueIndex('deliveries_enrollment_step_uq').on(t.enrollmentId, t.stepId).where(sql`${t.enrollmentId} is not null`),
     check('deliveries_one_target_ck', sql`num_nonnulls(${t.accountId}, ${t.enrollmentId}) = 1`),
     index('deliveries_state_next_idx').on(t.state, t.nextAttemptAt),

@@ -56,7 +56,7 @@ export const linkClicks = pgTable(
 )
 
 /**
- * Link clicks per short link and UTC day, kept by a trigger on `link_clicks` (migration 0026, decision 104):
+ * Link clicks per short link and UTC day, kept by a trigger on `link_clicks` (migration 0027, decision 104):
  * a series page counts a post's clicks before the period's end as the whole days from here plus the
  * period's last, partial day from the index `link_clicks_link_at_idx`.
  */

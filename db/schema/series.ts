@@ -18,8 +18,10 @@ export type StoredPause = { from: string; until?: string; policy?: 'shift' | 'sk
  * approved series edited by an editor), `changes_requested` (an owner sent it back with a comment).
  */
 export { APPROVAL_STATES, type ApprovalState } from '../../domain/approval'
+/** An evergreen series' repeat (decision 107): step 1 again at least `minGap` (ISO 8601 duration) after the last step, until the local date-time `until`. */
+export type StoredEvergreen = { minGap: string; until: string }
 /** The timing parts a rule change replaces. */
-export type StoredTiming = { rule: string; start: string; timezone: string; exdates: string[]; rdates: string[] }
+export type StoredTiming = { rule: string; start: string; timezone: string; exdates: string[]; rdates: string[]; evergreen?: StoredEvergreen | null }
 /** A rule change at instant `from` (ISO 8601 UTC): later occurrences follow `timing`. */
 export type StoredRevision = { from: string; timing: StoredTiming; overrides: StoredOverride[] }
 
@@ -42,6 +44,8 @@ export const seriesTimings = pgTable(
     timezone: text('timezone').notNull(),
     exdates: jsonb('exdates').$type<string[]>().notNull().default([]),
     rdates: jsonb('rdates').$type<string[]>().notNull().default([]),
+    /** Null: the series ends with its last post; else it starts again from post 1 (decision 107). */
+    evergreen: jsonb('evergreen').$type<StoredEvergreen>(),
     /** Overrides of the original timing (revision 0); a revision carries its own. */
     overrides: jsonb('overrides').$type<StoredOverride[]>().notNull().default([]),
     pauses: jsonb('pauses').$type<StoredPause[]>().notNull().default([]),

@@ -1,5 +1,5 @@
 import { makeMp4 } from '../../test/connectors/fixtures/mp4'
-import { checkVideo, mastodonVideoLimits, readVideoInfo, X_VIDEO_LIMITS } from './video'
+import { BLUESKY_VIDEO_LIMITS, checkVideo, FACEBOOK_VIDEO_LIMITS, INSTAGRAM_REEL_LIMITS, LINKEDIN_VIDEO_LIMITS, mastodonVideoLimits, readVideoInfo, X_VIDEO_LIMITS } from './video'
 
 describe('readVideoInfo', () => {
   it('reads brand, duration, size and codec from ftyp, mvhd, tkhd and stsd', () => {
@@ -55,5 +55,16 @@ describe('checkVideo', () => {
   it('refuses another type, and bytes that are not a movie', () => {
     expect(check(makeMp4(), X_VIDEO_LIMITS, 'video/webm')).toEqual([{ path: 'parts[0].media[0].mimeType', message: 'X takes MP4 or MOV videos.' }])
     expect(check(new Uint8Array(100))[0]?.path).toBe('parts[0].media[0].data')
+  })
+
+  it('applies each network\'s limits: MP4 only on LinkedIn and Bluesky, a floor of 75 KB on LinkedIn, reels of 3 s to 15 min', () => {
+    const check = (limits: typeof X_VIDEO_LIMITS, data: Uint8Array, mimeType = 'video/mp4') => checkVideo({ path: 'v', mimeType, data, limits }).map((p) => `${p.path}: ${p.message}`)
+    const mov = makeMp4({ durationSeconds: 5, brand: 'qt  ', totalBytes: 80_000 })
+    expect(check(LINKEDIN_VIDEO_LIMITS, mov, 'video/quicktime')).toEqual(['v.mimeType: LinkedIn takes MP4 videos.'])
+    expect(check(BLUESKY_VIDEO_LIMITS, mov, 'video/quicktime')).toEqual(['v.mimeType: Bluesky takes MP4 videos.'])
+    expect(check(FACEBOOK_VIDEO_LIMITS, mov, 'video/quicktime')).toEqual([])
+    expect(check(LINKEDIN_VIDEO_LIMITS, makeMp4({ durationSeconds: 5, totalBytes: 50_000 }))).toEqual(['v.data: Too small for LinkedIn: 49 KB, at least 75 KB.'])
+    expect(check(INSTAGRAM_REEL_LIMITS, makeMp4({ durationSeconds: 2.5 }))).toEqual(['v.duration: Too short for Instagram: 2.5 s, at least 3 s.'])
+    expect(check(BLUESKY_VIDEO_LIMITS, makeMp4({ durationSeconds: 180.5 }))).toEqual(['v.duration: Too long for Bluesky: 180.5 s, at most 180 s.'])
   })
 })

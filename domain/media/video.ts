@@ -104,6 +104,8 @@ export type VideoLimits = {
   network: string
   types: readonly VideoType[]
   maxBytes: number
+  /** LinkedIn refuses files under 75 KB. */
+  minBytes?: number
   minSeconds?: number
   maxSeconds?: number
 }
@@ -117,10 +119,25 @@ export function mastodonVideoLimits(videoSizeLimit?: number): VideoLimits {
   return { network: 'Mastodon', types: VIDEO_TYPES, maxBytes: videoSizeLimit && videoSizeLimit > 0 ? videoSizeLimit : MASTODON_VIDEO_BYTES }
 }
 
+/** Instagram reels: MP4 or MOV, at most 300 MB, 3 seconds to 15 minutes. */
+export const INSTAGRAM_REEL_LIMITS: VideoLimits = { network: 'Instagram', types: VIDEO_TYPES, maxBytes: 300 * 1024 * 1024, minSeconds: 3, maxSeconds: 15 * 60 }
+
+/** Facebook Page videos sent in one request (the non-resumable upload): at most 1 GB and 20 minutes. */
+export const FACEBOOK_VIDEO_LIMITS: VideoLimits = { network: 'Facebook', types: VIDEO_TYPES, maxBytes: 1024 * 1024 * 1024, minSeconds: 1, maxSeconds: 20 * 60 }
+
+/** LinkedIn (Videos API): MP4 only, 75 KB to 500 MB, 3 seconds to 30 minutes. */
+export const LINKEDIN_VIDEO_LIMITS: VideoLimits = { network: 'LinkedIn', types: ['video/mp4'], maxBytes: 500 * 1024 * 1024, minBytes: 75 * 1024, minSeconds: 3, maxSeconds: 30 * 60 }
+
+/** Bluesky (app.bsky.embed.video's blob: `accept: video/mp4`, `maxSize` 100,000,000 bytes): MP4, at most 3 minutes. */
+export const BLUESKY_VIDEO_LIMITS: VideoLimits = { network: 'Bluesky', types: ['video/mp4'], maxBytes: 100_000_000, maxSeconds: 3 * 60 }
+
 export const isVideoType = (mimeType: string): mimeType is VideoType => (VIDEO_TYPES as readonly string[]).includes(mimeType)
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
 const seconds = (s: number) => `${Math.round(s * 10) / 10} s`
+
+/** The problems of `checkVideo`, as one `invalid-content` message for a publish that refuses the video before uploading it. */
+export const describeVideoProblems = (problems: VideoProblem[]) => problems.map((p) => `${p.path}: ${p.message}`).join(' ')
 
 /**
  * What is wrong with a video for one network, each problem naming its field (`<path>.mimeType`,
@@ -130,11 +147,14 @@ export function checkVideo(args: { path: string; mimeType: string; data: Uint8Ar
   const { path, limits } = args
   const problems: VideoProblem[] = []
   if (!(limits.types as readonly string[]).includes(args.mimeType)) {
-    problems.push({ path: `${path}.mimeType`, message: `${limits.network} takes MP4 or MOV videos.` })
+    problems.push({ path: `${path}.mimeType`, message: `${limits.network} takes ${limits.types.includes('video/quicktime') ? 'MP4 or MOV' : 'MP4'} videos.` })
     return problems
   }
   if (args.data.byteLength > limits.maxBytes) {
     problems.push({ path: `${path}.data`, message: `Too big for ${limits.network}: ${megabytes(args.data.byteLength)}, at most ${megabytes(limits.maxBytes)}.` })
+  }
+  if (limits.minBytes !== undefined && args.data.byteLength < limits.minBytes) {
+    problems.push({ path: `${path}.data`, message: `Too small for ${limits.network}: ${Math.ceil(args.data.byteLength / 1024)} KB, at least ${Math.round(limits.minBytes / 1024)} KB.` })
   }
   const info = readVideoInfo(args.data)
   if (!info) {

@@ -9,6 +9,9 @@ import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
+import { startBlueskyVideoService, type BlueskyVideoService } from '../servers/bluesky-video-service'
+import { virtualTime } from './fixtures/virtual-time'
+import { makeMp4 } from './fixtures/mp4'
 
 const CREATE_RECORD = 'com.atproto.repo.createRecord'
 // The PDS listens on 127.0.0.1: the SSRF guard lets it through only with the development setting on.
@@ -139,6 +142,86 @@ describe('Bluesky connector against a real PDS', () => {
       { text: 'https://trickle.example/launch?x=1', $type: 'app.bsky.richtext.facet#link', uri: 'https://trickle.example/launch?x=1' },
       { text: '@bob.test', $type: 'app.bsky.richtext.facet#mention', did: bob.did },
     ])
+  })
+
+  it('posts a video as an app.bsky.embed.video blob with its alt text and aspect ratio, bytes intact; refuses one Bluesky would not take before uploading', async () => {
+    const clip = makeMp4({ durationSeconds: 8, width: 1280, height: 720, totalBytes: 120_000 })
+    const published = await connector.publish({
+      credentials,
+      content: { parts: [{ text: text('our launch clip'), media: [{ mimeType: 'video/mp4', data: clip, altText: 'The app, opening' }] }] },
+      idempotencyKey: randomUUID(),
+    })
+    const embed = (await record(published.remoteId)).embed as { $type: string; alt: string; aspectRatio: { width: number; height: number }; video: { ref: { toString(): string }; mimeType: string; size: number } }
+    expect(embed).toMatchObject({ $type: 'app.bsky.embed.video', alt: 'The app, opening', aspectRatio: { width: 1280, height: 720 }, video: { mimeType: 'video/mp4', size: clip.byteLength } })
+    const blob = await reader.com.atproto.sync.getBlob({ did: alice.did, cid: embed.video.ref.toString() })
+    expect(Buffer.from(blob.data).equals(Buffer.from(clip))).toBe(true)
+    // A MOV (the lexicon takes MP4 only) or a clip over 3 minutes: refused before anything is uploaded, as validate says.
+    const { data: before } = await reader.com.atproto.sync.listBlobs({ did: alice.did, limit: 1000 })
+    for (const media of [{ mimeType: 'video/quicktime', data: makeMp4({ brand: 'qt  ' }) }, { mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 181 }) }]) {
+      const content = { parts: [{ text: text('refused clip'), media: [media] }] }
+      expect(connector.validate(content)).toHaveLength(1)
+      const refused = await rejection(connector.publish({ credentials, content, idempotencyKey: randomUUID() }))
+      expect(refused).toMatchObject({ kind: 'invalid-content', message: connector.validate(content).map((p) => `${p.path}: ${p.message}`).join(' ') })
+    }
+    const { data: after } = await reader.com.atproto.sync.listBlobs({ did: alice.did, limit: 1000 })
+    expect(after.cids).toEqual(before.cids)
+  })
+
+  describe('through a video service (app.bsky.video.uploadVideo, getJobStatus)', () => {
+    let service: BlueskyVideoService
+    beforeAll(async () => {
+      service = await startBlueskyVideoService({ pdsUrl: pds.pdsUrl })
+    })
+    afterAll(async () => {
+      await service?.close()
+    })
+    function viaService(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+      // From now: the PDS checks the service token's expiry (clock + 30 min) against its own clock.
+      const { clock, sleep, waits } = virtualTime(new Date())
+      const connector = createBlueskyConnector({
+        allowInsecureServices: true,
+        allowPrivateNetworkHosts: true,
+        videoServiceUrl: service.url,
+        clock,
+        sleep,
+        ...extra,
+      })
+      return { connector, waits }
+    }
+
+    it('uploads with a service token from the PDS, waits out the job, and posts the blob the service stored', async () => {
+      const { connector, waits } = viaService()
+      service.scriptJobs(['JOB_STATE_ENCODING', 'JOB_STATE_SCANNING', 'JOB_STATE_COMPLETED'])
+      const clip = makeMp4({ durationSeconds: 6, width: 720, height: 1280, totalBytes: 90_000 })
+      const published = await connector.publish({ credentials, content: { parts: [{ text: text('processed clip'), media: [{ mimeType: 'video/mp4', data: clip }] }] }, idempotencyKey: randomUUID() })
+      const job = [...service.jobs.values()].find((j) => j.bytes.equals(Buffer.from(clip)))!
+      expect(job).toMatchObject({ did: alice.did, state: 'JOB_STATE_COMPLETED', reads: 3 })
+      expect(waits).toEqual([1000, 2000, 4000])
+      const embed = (await record(published.remoteId)).embed as { $type: string; aspectRatio: unknown; video: { ref: { toString(): string }; mimeType: string; size: number } }
+      expect(embed).toMatchObject({ $type: 'app.bsky.embed.video', aspectRatio: { width: 720, height: 1280 }, video: { mimeType: 'video/mp4', size: clip.byteLength } })
+      expect(embed.video.ref.toString()).toBe((job.blob as { ref: { $link: string } }).ref.$link)
+      // The same file again: the service names its job (409 already_exists), and it is posted again from it.
+      const again = await connector.publish({ credentials, content: { parts: [{ text: text('the same clip'), media: [{ mimeType: 'video/mp4', data: clip }] }] }, idempotencyKey: randomUUID() })
+      expect(((await record(again.remoteId)).embed as { video: { ref: { toString(): string } } }).video.ref.toString()).toBe(embed.video.ref.toString())
+      expect([...service.jobs.values()].filter((j) => j.bytes.equals(Buffer.from(clip)))).toHaveLength(1)
+    })
+
+    it('a FAILED job is invalid content, a job still running at the limit is transient; nothing is posted', async () => {
+      const before = (await pds.listPosts(alice.did)).length
+      service.scriptJobs(['JOB_STATE_ENCODING', 'JOB_STATE_FAILED'])
+      expect(await rejection(viaService().connector.publish({ credentials, content: { parts: [{ text: text('broken'), media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 4, totalBytes: 30_000 }) }] }] }, idempotencyKey: randomUUID() }))).toMatchObject({
+        kind: 'invalid-content',
+        message: 'Bluesky could not process the video: The video could not be encoded: no decodable frames.',
+      })
+      service.scriptJobs(['JOB_STATE_ENCODING'])
+      const { connector, waits } = viaService({ mediaProcessingTimeoutMs: 10_000 })
+      expect(await rejection(connector.publish({ credentials, content: { parts: [{ text: text('slow'), media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 4, totalBytes: 31_000 }) }] }] }, idempotencyKey: randomUUID() }))).toMatchObject({
+        kind: 'transient',
+        detail: { code: 'media-processing-timeout' },
+      })
+      expect(waits).toEqual([1000, 2000, 4000])
+      expect((await pds.listPosts(alice.did)).length).toBe(before)
+    })
   })
 
   it('attaches images as blobs with their alt text, bytes intact', async () => {

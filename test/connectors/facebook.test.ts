@@ -5,6 +5,8 @@ import { ConnectorError, type ChannelContent, type Connector, type Credentials }
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
+import { virtualTime } from './fixtures/virtual-time'
+import { makeMp4 } from './fixtures/mp4'
 
 const facebook = (server: MetaGraphApiServer, apiBaseUrl = server.url) =>
   connectorFactories.facebook({ appId: server.appId, appSecret: server.appSecret, apiBaseUrl, version: server.version, authorizeUrl: `${server.url}/dialog/oauth`, timeoutMs: 2000 })
@@ -124,5 +126,81 @@ describe('Facebook Pages connector', () => {
     expect(connector.validate(withImages('eleven', ...Array.from({ length: 11 }, () => JPEG))).map((p) => p.path)).toEqual(['parts[0].media'])
     expect(connector.validate({ parts: [{ text: 'big', media: [{ mimeType: 'image/jpeg', data: new Uint8Array(4 * 1024 * 1024 + 1) }] }] }).map((p) => p.path)).toEqual(['parts[0].media[0].data'])
     expect(connector.validate({ parts: [{ text: 'tiff', media: [{ mimeType: 'image/tiff', data: JPEG }] }] }).map((p) => p.path)).toEqual(['parts[0].media[0].mimeType'])
+  })
+})
+
+describe('Facebook Page videos (/{page}/videos, status)', () => {
+  let server: MetaGraphApiServer
+  beforeAll(async () => {
+    server = await startMetaGraphApiServer()
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+  const videoPost = (description: string, data: Uint8Array, mimeType = 'video/mp4'): ChannelContent => ({ parts: [{ text: description, media: [{ mimeType, data }] }] })
+
+  function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+    const { clock, sleep, waits } = virtualTime()
+    const connector = connectorFactories.facebook({
+      appId: server.appId,
+      appSecret: server.appSecret,
+      apiBaseUrl: server.url,
+      version: server.version,
+      clock,
+      sleep,
+      ...extra,
+    })
+    return { connector, waits }
+  }
+
+  it('uploads the video with its description as the post, and waits while Facebook processes it', async () => {
+    const { connector, waits } = videoConnector()
+    server.scriptPageVideoProcessing(['processing', 'processing', 'ready'])
+    const clip = makeMp4({ durationSeconds: 20, totalBytes: 250_000 })
+    const description = text('Our new oven, in 20 seconds')
+    const result = await connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content: videoPost(description, clip) })
+    const video = server.videos.find((v) => v.id === result.remoteId)!
+    expect(video).toMatchObject({ pageId: server.pages[0]!.id, description, published: true })
+    expect(video.bytes.equals(Buffer.from(clip))).toBe(true)
+    expect(result).toEqual({ remoteId: video.id, partIds: [video.id], url: `https://www.facebook.com/${video.id}` })
+    expect(waits).toEqual([1000, 2000, 4000])
+    // A lost answer is looked up among the Page's videos by the description.
+    expect(await connector.lookup!({ credentials: credentialsFrom(server), content: { parts: [{ text: description }] }, idempotencyKey: randomUUID(), since: new Date(Date.now() - 60_000) })).toMatchObject({ remoteId: video.id })
+  })
+
+  it('a file Facebook cannot process is invalid content; still processing at the limit or the deadline is published all the same', async () => {
+    const credentials = credentialsFrom(server)
+    server.scriptPageVideoProcessing(['processing', 'error'])
+    expect(await rejection(videoConnector().connector.publish({ credentials, idempotencyKey: randomUUID(), content: videoPost(text('broken'), makeMp4({ durationSeconds: 5 })) }))).toMatchObject({
+      kind: 'invalid-content',
+      message: 'Facebook could not process the video: The video could not be processed: its frames cannot be decoded.',
+    })
+    // The upload made the post: giving up on the wait must not let it be sent again.
+    server.scriptPageVideoProcessing(['processing'])
+    const { connector, waits } = videoConnector({ mediaProcessingTimeoutMs: 10_000 })
+    const slow = await connector.publish({ credentials, idempotencyKey: randomUUID(), content: videoPost(text('slow'), makeMp4({ durationSeconds: 5 })) })
+    expect(server.videos.some((v) => v.id === slow.remoteId)).toBe(true)
+    expect(waits).toEqual([1000, 2000, 4000])
+    server.scriptPageVideoProcessing(['processing'])
+    const controller = new AbortController()
+    const real = connectorFactories.facebook({ appId: server.appId, appSecret: server.appSecret, apiBaseUrl: server.url, version: server.version })
+    const polls = server.counters.statusPolls
+    const publishing = real.publish({ credentials, idempotencyKey: randomUUID(), content: videoPost(text('deadline'), makeMp4({ durationSeconds: 5 })), signal: controller.signal })
+    // Aborted while the connector waits for processing (after its first status read).
+    await vi.waitFor(() => expect(server.counters.statusPolls).toBeGreaterThan(polls), { timeout: 5_000 })
+    controller.abort()
+    expect((await publishing).remoteId).toBe(server.videos.at(-1)!.id)
+  })
+
+  it('checks type, size and duration before anything is sent, with the same rules as validate', async () => {
+    const { connector } = videoConnector()
+    const count = server.videos.length
+    const tooLong = videoPost('long', makeMp4({ durationSeconds: 1201 }))
+    expect(connector.validate(tooLong)).toEqual([{ path: 'parts[0].media[0].duration', message: 'Too long for Facebook: 1201 s, at most 1200 s.' }])
+    expect(connector.validate(videoPost('', makeMp4({ durationSeconds: 30, brand: 'qt  ' }), 'video/quicktime'))).toEqual([])
+    expect(connector.validate({ parts: [{ text: 'mixed', media: [{ mimeType: 'video/mp4', data: makeMp4() }, { mimeType: 'image/jpeg', data: JPEG }] }] }).map((p) => p.path)).toEqual(['parts[0].media'])
+    expect(await rejection(connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content: tooLong }))).toMatchObject({ kind: 'invalid-content', detail: { code: 'video-limits' } })
+    expect(server.videos.length).toBe(count)
   })
 })

@@ -5,6 +5,8 @@ import { ConnectorError, type ChannelContent, type Connector, type Credentials }
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
+import { virtualTime } from './fixtures/virtual-time'
+import { makeMp4 } from './fixtures/mp4'
 
 const instagram = (server: MetaGraphApiServer, apiBaseUrl = server.url) =>
   connectorFactories.instagram({ appId: server.appId, appSecret: server.appSecret, apiBaseUrl, version: server.version, authorizeUrl: `${server.url}/dialog/oauth`, timeoutMs: 2000, pollIntervalMs: 5 })
@@ -95,7 +97,7 @@ describe('Instagram connector', () => {
     const credentials = credentialsFrom(server)
     const publish = (content: ChannelContent, extra: Partial<Credentials> = {}) => rejection(connector.publish({ credentials: { ...credentials, ...extra }, content, idempotencyKey: randomUUID() }))
     const before = server.counters.igPublished
-    expect(await publish({ parts: [{ text: 'no image' }] })).toMatchObject({ kind: 'invalid-content', message: 'An Instagram post needs an image (or up to 10 for a carousel).' })
+    expect(await publish({ parts: [{ text: 'no image' }] })).toMatchObject({ kind: 'invalid-content', message: 'An Instagram post needs an image (or up to 10 for a carousel) or a video.' })
     // A PNG the editor would have refused: the container ends in ERROR, nothing is published.
     expect(await publish(post(text('png'), 1, PNG, 'image/png'))).toMatchObject({ kind: 'invalid-content', message: /^Instagram could not use the image: Error: Unsupported image format/ })
     expect(await publish(post('x'.repeat(2201)))).toMatchObject({ kind: 'invalid-content', detail: { status: 400, code: '100' } })
@@ -126,11 +128,95 @@ describe('Instagram connector', () => {
   it('validate: one to ten JPEG images of 8 MB, 2,200 characters, 30 hashtags', () => {
     expect(connector.validate(post('😀'.repeat(2200)))).toEqual([])
     expect(connector.validate(post('ten', 10))).toEqual([])
-    expect(connector.validate({ parts: [{ text: 'no image' }] })).toEqual([{ path: 'parts[0].media', message: 'An Instagram post needs an image (or up to 10 for a carousel).' }])
+    expect(connector.validate({ parts: [{ text: 'no image' }] })).toEqual([{ path: 'parts[0].media', message: 'An Instagram post needs an image (or up to 10 for a carousel) or a video.' }])
     expect(connector.validate(post('eleven', 11)).map((p) => p.path)).toEqual(['parts[0].media'])
     expect(connector.validate(post('png', 1, PNG, 'image/png')).map((p) => p.path)).toEqual(['parts[0].media[0].mimeType'])
     expect(connector.validate(post('big', 1, new Uint8Array(8 * 1024 * 1024 + 1))).map((p) => p.path)).toEqual(['parts[0].media[0].data'])
     expect(connector.validate(post(Array.from({ length: 31 }, (_, i) => `#tag${i}`).join(' '))).map((p) => p.message)).toEqual(['An Instagram caption has at most 30 hashtags.'])
     expect(connector.validate({ parts: [...post('a').parts, ...post('b').parts] }).map((p) => p.path)).toEqual(['parts'])
+  })
+})
+
+describe('Instagram reels (REELS container, resumable upload, status_code)', () => {
+  let server: MetaGraphApiServer
+  beforeAll(async () => {
+    server = await startMetaGraphApiServer()
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+  const reel = (caption: string, data: Uint8Array, mimeType = 'video/mp4'): ChannelContent => ({ parts: [{ text: caption, media: [{ mimeType, data }] }] })
+
+  /** A connector whose waits move a test clock, recording each wait. */
+  function reelConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+    const { clock, sleep, waits } = virtualTime()
+    const connector = connectorFactories.instagram({
+      appId: server.appId,
+      appSecret: server.appSecret,
+      apiBaseUrl: server.url,
+      version: server.version,
+      clock,
+      sleep,
+      ...extra,
+    })
+    return { connector, waits }
+  }
+
+  it('makes a REELS container, sends the bytes to the address it names, waits out IN_PROGRESS, then publishes', async () => {
+    const { connector, waits } = reelConnector()
+    server.scriptReelProcessing(['IN_PROGRESS', 'IN_PROGRESS', 'IN_PROGRESS', 'FINISHED'])
+    const clip = makeMp4({ durationSeconds: 12, totalBytes: 200_000 })
+    const caption = text('Behind the counter #reels')
+    const result = await connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content: reel(caption, clip) })
+    expect(result).toEqual({ remoteId: expect.any(String), partIds: [result.remoteId], url: expect.stringMatching(/^https:\/\/www\.instagram\.com\/p\//) })
+    expect(server.media.find((m) => m.id === result.remoteId)).toMatchObject({ caption, mediaType: 'VIDEO' })
+    const container = [...server.containers.values()].find((c) => c.caption === caption)!
+    expect(container.reel).toMatchObject({ uploads: 1, shareToFeed: true, state: 'FINISHED' })
+    expect(Buffer.from(container.reel!.bytes!).equals(Buffer.from(clip))).toBe(true)
+    expect(waits).toEqual([1000, 2000, 4000, 8000])
+  })
+
+  it('a video Instagram cannot process is invalid content; still processing at the limit is transient; nothing is published', async () => {
+    const credentials = credentialsFrom(server)
+    const before = server.counters.igPublished
+    server.scriptReelProcessing(['IN_PROGRESS', 'ERROR'])
+    const failed = await rejection(reelConnector().connector.publish({ credentials, idempotencyKey: randomUUID(), content: reel(text('broken'), makeMp4({ durationSeconds: 5 })) }))
+    expect(failed).toMatchObject({ kind: 'invalid-content', message: /^Instagram could not process the video: Error: The video could not be processed/ })
+    server.scriptReelProcessing(['IN_PROGRESS'])
+    const { connector, waits } = reelConnector({ mediaProcessingTimeoutMs: 20_000 })
+    const slow = await rejection(connector.publish({ credentials, idempotencyKey: randomUUID(), content: reel(text('slow'), makeMp4({ durationSeconds: 5 })) }))
+    expect(slow).toMatchObject({ kind: 'transient', detail: { code: 'media-processing-timeout' } })
+    expect(waits).toEqual([1000, 2000, 4000, 8000])
+    expect(server.counters.igPublished).toBe(before)
+  })
+
+  it('a publish that gives up (the pipeline deadline) while Instagram processes is transient, and nothing is published', async () => {
+    server.scriptReelProcessing(['IN_PROGRESS'])
+    const connector = connectorFactories.instagram({ appId: server.appId, appSecret: server.appSecret, apiBaseUrl: server.url, version: server.version })
+    const before = server.counters.igPublished
+    const polls = server.counters.statusPolls
+    const controller = new AbortController()
+    const publishing = rejection(connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content: reel(text('deadline'), makeMp4({ durationSeconds: 5 })), signal: controller.signal }))
+    // Aborted once the bytes are up, while the connector waits for processing (after its first status read).
+    await vi.waitFor(() => expect(server.counters.statusPolls).toBeGreaterThan(polls), { timeout: 5_000 })
+    controller.abort()
+    expect(await publishing).toMatchObject({ kind: 'transient' })
+    expect(server.counters.igPublished).toBe(before)
+  })
+
+  it('checks type, size and duration before anything is sent, with the same rules as validate', async () => {
+    const { connector } = reelConnector()
+    const containers = server.containers.size
+    const tooShort = reel('short', makeMp4({ durationSeconds: 2 }))
+    const tooLong = reel('long', makeMp4({ durationSeconds: 901 }))
+    expect(connector.validate(tooShort)).toEqual([{ path: 'parts[0].media[0].duration', message: 'Too short for Instagram: 2 s, at least 3 s.' }])
+    expect(connector.validate(tooLong)).toEqual([{ path: 'parts[0].media[0].duration', message: 'Too long for Instagram: 901 s, at most 900 s.' }])
+    expect(connector.validate(reel('clip', makeMp4({ durationSeconds: 30, brand: 'qt  ' }), 'video/quicktime'))).toEqual([])
+    expect(connector.validate({ parts: [{ text: 'mixed', media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 5 }) }, { mimeType: 'image/jpeg', data: JPEG }] }] }).map((p) => p.path)).toEqual(['parts[0].media'])
+    for (const content of [tooShort, tooLong]) {
+      expect(await rejection(connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content }))).toMatchObject({ kind: 'invalid-content', detail: { code: 'video-limits' } })
+    }
+    expect(server.containers.size).toBe(containers)
   })
 })

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { startAuthorization } from '../../connectors/oauth'
 import { connectorFactories } from '../../connectors/registry'
-import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import { ConnectorError, type ChannelContent, type Connector, type Credentials } from '../../connectors/types'
 import { runConnectorContract } from '../contract/connector'
 import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-network-harness'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
+import { virtualTime } from './fixtures/virtual-time'
+import { makeMp4 } from './fixtures/mp4'
 
 const linkedin = (server: LinkedInApiServer, apiBaseUrl = server.url) =>
   connectorFactories.linkedin({ clientId: server.clientId, clientSecret: server.clientSecret, apiBaseUrl, oauthBaseUrl: `${server.url}/oauth/v2`, timeoutMs: 2000 })
@@ -143,5 +145,81 @@ describe('LinkedIn connector', () => {
     const resumed = await connector.publish({ credentials, content, idempotencyKey: randomUUID(), resume: { partIds: error.partial!.partIds! } })
     expect(resumed.partIds).toHaveLength(3)
     expect(await connector.lookup!({ credentials, content, idempotencyKey: randomUUID(), since })).toEqual(resumed)
+  })
+})
+
+describe('LinkedIn video (Videos API: initializeUpload, parts, finalizeUpload, status)', () => {
+  let server: LinkedInApiServer
+  beforeAll(async () => {
+    // 100 KB parts (LinkedIn's are 4 MB) so a small file is sent in several.
+    server = await startLinkedInApiServer({ partBytes: 100_000 })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+  const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
+  const videoPost = (commentary: string, data: Uint8Array, mimeType = 'video/mp4'): ChannelContent => ({ parts: [{ text: commentary, media: [{ mimeType, data, altText: 'Our launch' }] }] })
+
+  function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
+    const { clock, sleep, waits } = virtualTime()
+    const connector = connectorFactories.linkedin({
+      clientId: server.clientId,
+      clientSecret: server.clientSecret,
+      apiBaseUrl: server.url,
+      oauthBaseUrl: `${server.url}/oauth/v2`,
+      clock,
+      sleep,
+      ...extra,
+    })
+    return { connector, waits }
+  }
+
+  it('uploads the parts, finalizes with their etags in order, waits until AVAILABLE, then posts the video', async () => {
+    const { connector, waits } = videoConnector()
+    server.scriptVideoProcessing(['PROCESSING', 'PROCESSING', 'AVAILABLE'])
+    const clip = makeMp4({ durationSeconds: 10, totalBytes: 250_000 })
+    const commentary = text('Our launch, in 10 seconds')
+    const result = await connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content: videoPost(commentary, clip) })
+    const post = server.posts.find((p) => p.id === result.remoteId)!
+    expect(post).toMatchObject({ commentary, video: { id: expect.stringMatching(/^urn:li:video:/), title: 'Our launch' } })
+    const video = server.videos.get(post.video!.id)!
+    expect(video.parts.map((p) => p.bytes!.length)).toEqual([100_000, 100_000, 50_000])
+    expect(Buffer.concat(video.parts.map((p) => p.bytes!)).equals(Buffer.from(clip))).toBe(true)
+    expect(waits).toEqual([1000, 2000, 4000])
+    expect(result.url).toBe(`https://www.linkedin.com/feed/update/${post.id}/`)
+  })
+
+  it('PROCESSING_FAILED is invalid content; still PROCESSING at the limit is transient; nothing is posted', async () => {
+    const credentials = credentialsFrom(server)
+    const before = server.counters.postsCreated
+    server.scriptVideoProcessing(['PROCESSING', 'PROCESSING_FAILED'])
+    expect(await rejection(videoConnector().connector.publish({ credentials, idempotencyKey: randomUUID(), content: videoPost(text('broken'), makeMp4({ durationSeconds: 5, totalBytes: 80_000 })) }))).toMatchObject({
+      kind: 'invalid-content',
+      message: 'LinkedIn could not process the video: Video is corrupt or in an unsupported format',
+    })
+    server.scriptVideoProcessing(['PROCESSING'])
+    const { connector, waits } = videoConnector({ mediaProcessingTimeoutMs: 20_000 })
+    expect(await rejection(connector.publish({ credentials, idempotencyKey: randomUUID(), content: videoPost(text('slow'), makeMp4({ durationSeconds: 5, totalBytes: 80_000 })) }))).toMatchObject({
+      kind: 'transient',
+      detail: { code: 'media-processing-timeout' },
+    })
+    expect(waits).toEqual([1000, 2000, 4000, 8000])
+    expect(server.counters.postsCreated).toBe(before)
+  })
+
+  it('checks type, size and duration before anything is sent, with the same rules as validate', async () => {
+    const { connector } = videoConnector()
+    const uploads = server.videos.size
+    const small = videoPost('small', makeMp4({ durationSeconds: 5, totalBytes: 10_000 }))
+    const mov = videoPost('mov', makeMp4({ durationSeconds: 5, totalBytes: 80_000, brand: 'qt  ' }), 'video/quicktime')
+    const short = videoPost('short', makeMp4({ durationSeconds: 2, totalBytes: 80_000 }))
+    expect(connector.validate(small).map((p) => p.message)).toEqual([expect.stringMatching(/^Too small for LinkedIn: \d+ KB, at least 75 KB\.$/)])
+    expect(connector.validate(mov)).toEqual([{ path: 'parts[0].media[0].mimeType', message: 'LinkedIn takes MP4 videos.' }])
+    expect(connector.validate(short)).toEqual([{ path: 'parts[0].media[0].duration', message: 'Too short for LinkedIn: 2 s, at least 3 s.' }])
+    expect(connector.validate({ parts: [{ text: 'mixed', media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 5, totalBytes: 80_000 }) }, { mimeType: 'image/png', data: PNG }] }] }).map((p) => p.path)).toEqual(['parts[0].media'])
+    for (const content of [small, mov, short]) {
+      expect(await rejection(connector.publish({ credentials: credentialsFrom(server), idempotencyKey: randomUUID(), content }))).toMatchObject({ kind: 'invalid-content', detail: { code: 'video-limits' } })
+    }
+    expect(server.videos.size).toBe(uploads)
   })
 })

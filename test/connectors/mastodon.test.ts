@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { codeChallengeFor, createCodeVerifier, createOAuthState, startAuthorization } from '../../connectors/oauth'
 import { connectorFactories } from '../../connectors/registry'
 import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
-import { fixedClock } from '../../domain/clock'
 import { runConnectorContract } from '../contract/connector'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 
@@ -208,17 +208,13 @@ describe('Mastodon video (202 while processing, GET /api/v1/media/:id until it h
   const text = (label: string) => `${label} ${randomUUID().slice(0, 8)}`
 
   function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
-    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
-    const waits: number[] = []
+    const { clock, sleep, waits } = virtualTime()
     const connector = connectorFactories.mastodon({
       allowInsecureInstances: true,
       allowPrivateNetworkHosts: true,
       timeoutMs: 2000,
       clock,
-      sleep: async (ms) => {
-        waits.push(ms)
-        clock.advance(ms)
-      },
+      sleep,
       ...extra,
     })
     return { connector, waits }

@@ -11,7 +11,7 @@ import { connectAccount, getAccount } from '../../db/queries/accounts'
 import { workspaces } from '../../db/schema'
 import { createKeyring } from '../../db/vault'
 import { systemClock } from '../../core/clock'
-import { fixedClock } from '../../domain/clock'
+import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
 import { runConnectorContract } from '../contract/connector'
 import { createTestDatabase } from '../db'
@@ -488,8 +488,7 @@ describe('X video (chunked upload, tweet_video, processing STATUS)', () => {
 
   /** A connector whose waits move a test clock instead of the wall clock, recording each wait. */
   function videoConnector(extra: { mediaProcessingTimeoutMs?: number } = {}) {
-    const clock = fixedClock(new Date('2026-12-06T12:00:00Z'))
-    const waits: number[] = []
+    const { clock, sleep, waits } = virtualTime()
     const connector = connectorFactories.x({
       clientId: server.clientId,
       clientSecret: server.clientSecret,
@@ -497,10 +496,7 @@ describe('X video (chunked upload, tweet_video, processing STATUS)', () => {
       uploadBaseUrl: server.url,
       authorizeUrl: server.authorizeUrl,
       clock,
-      sleep: async (ms) => {
-        waits.push(ms)
-        clock.advance(ms)
-      },
+      sleep,
       ...extra,
     })
     return { connector, waits }

@@ -117,6 +117,13 @@ it('an editor writes a thread with an image, imports posts, submits for approval
   await page.getByLabel('Time zone').selectOption('Europe/Berlin')
   await page.getByTestId('recurrence-preview').getByText('Posts go out every Tuesday and Thursday at 9:00, 3 times.').waitFor()
   await page.screenshot({ path: path.join(root, 'docs/screenshots/series-editor-thread.png'), fullPage: true })
+  // Evergreen (decision 107): the preview lists the rounds; turned off again, the series ends with post 3.
+  await page.getByLabel('Evergreen: recycle the posts').check()
+  await page.getByLabel('Minimum gap (days)').fill('7')
+  await page.getByLabel('Evergreen until').fill('2026-04-30T00:00')
+  await page.getByRole('list', { name: 'Rounds' }).getByText('Round 2: 2026-03-31 09:00 – 2026-04-07 09:00').waitFor()
+  await page.getByLabel('Evergreen: recycle the posts').uncheck()
+  await page.getByTestId('recurrence-preview').getByText('Posts go out every Tuesday and Thursday at 9:00, 3 times.').waitFor()
 
   await press(page, page.getByRole('button', { name: 'Save draft' }))
   await page.waitForURL(/\/app\/series\/[0-9a-f-]+\?created=1/)

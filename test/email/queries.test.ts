@@ -6,7 +6,7 @@ import { insertSegment, walkSegmentMembers } from '../../db/queries/segments'
 import { getSuppression, isSuppressed, liftUnsubscribe, suppressAddress } from '../../db/queries/suppression'
 import { workspaces } from '../../db/schema'
 import { checkFrequencyCap } from '../../domain/email/frequency'
-import { mailability } from '../../core/contacts.server'
+import { mailability } from '../../core/mailability.server'
 
 let database: Database
 let workspaceId: string

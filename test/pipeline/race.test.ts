@@ -6,9 +6,9 @@ import { openPipelineFixture, serverStores, waitFor, type PipelineFixture } from
  * 1,000 due deliveries is the acceptance size (PostgreSQL store). FerretDB 1.24 on SQLite (the
  * MongoDB-protocol server here) pushes no filter but `_id` down to SQLite, so each enqueue and lock
  * reads the whole jobs collection: planning 1,000 alone takes minutes there (O(n²)). The MongoDB-protocol
- * store races on 200 by default; RACE_COUNT overrides both (decision 018 has the numbers).
+ * store races on 200 by default; RACE_COUNT overrides both (decisions 018 and 095 have the numbers).
  */
-const countFor = (kind: string) => Number(process.env.RACE_COUNT ?? (kind === 'mongodb' ? 200 : 500))
+const countFor = (kind: string) => Number(process.env.RACE_COUNT ?? (kind === 'mongodb' ? 200 : 1000))
 
 describe.runIf(serverStores.length > 0)('workers racing on due deliveries', () => {
   describe.each(serverStores)('%s job store', (kind) => {

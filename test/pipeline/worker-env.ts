@@ -18,6 +18,9 @@ import { exponential, when } from '../../domain/retry'
 export const TEST_OPTIONS: PipelineOptions = {
   leaseMs: 3_000,
   connectorTimeoutMs: 1_000,
+  // Videos get no longer here; test/pipeline/video.test.ts sets its own.
+  videoConnectorTimeoutMs: 1_000,
+  videoLeaseMs: 3_000,
   maxAttempts: 5,
   retry: when((kind: FailureKind) => kind === 'transient', exponential({ base: 200, max: 1_000, maxRetries: 3 })),
   lookupDelayMs: 300,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { listLibrary } from '../../core/media.server'
+import { LIBRARY_PAGE, listLibrary, pageLibrary } from '../../core/media.server'
+import { insertMedia } from '../../db/queries/media'
 import { fixedClock } from '../../domain/clock'
 import { csrfTokenOf, signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { connectTestAccount, createApiToken, workspaceIdOf } from './setup'
@@ -145,5 +146,60 @@ describe('the media library', () => {
     const page = await (await browser.get(LIBRARY)).text()
     expect(page).toContain('Media library')
     expect(page).toContain('Alt text of logo.png')
+  })
+
+  it('searches file names and alt texts and pages past the first 48 with a cursor (the loader the picker uses too)', async () => {
+    const pager = await signUpAs(app, { email: 'pager@library.test' })
+    const pagerToken = await createApiToken(pager)
+    const ws = await workspaceIdOf(app, pagerToken)
+    // 130 images (more than two pages), one a millisecond apart; every tenth has "Sunset" in its alt text,
+    // every thirteenth "sunset" in its file name; one name holds a literal "%".
+    const total = 130
+    for (let i = 0; i < total; i++) {
+      await insertMedia(app.services.database.db, {
+        workspaceId: ws,
+        fileName: i === 7 ? 'growth-100%.png' : i % 13 === 0 ? `beach-sunset-${i}.png` : `photo-${String(i).padStart(3, '0')}.png`,
+        mimeType: 'image/png',
+        size: PNG.length,
+        sha256: `sha-${i}`,
+        alt: i % 10 === 0 ? `Sunset over the bay, take ${i}` : '',
+        now: new Date(Date.UTC(2026, 2, 1, 12, 0, 0, i)),
+      })
+    }
+    // Through the page: follow "Next page" links until there are none; every image once, newest first.
+    const seen: string[] = []
+    let href: string | null = LIBRARY
+    let pages = 0
+    while (href) {
+      const html = await (await pager.get(href)).text()
+      seen.push(...[...html.matchAll(/aria-label="Delete ([^"]+)"/g)].map((m) => m[1]!))
+      const next = /href="(\/app\/series\/media\?cursor=[^"]+)"[^>]*>Next page/.exec(html)
+      href = next ? next[1]!.replace(/&amp;/g, '&') : null
+      if (pages > 0) expect(html).toMatch(/href="\/app\/series\/media"[^>]*>← First page/)
+      pages++
+    }
+    expect(pages).toBe(Math.ceil(total / LIBRARY_PAGE))
+    expect(seen).toHaveLength(total)
+    expect(new Set(seen).size).toBe(total)
+    expect(seen[0]).toBe('photo-129.png')
+
+    // Search: file name or alt text, case-insensitive, "%" taken literally; paging keeps the search.
+    const sunset = await pageLibrary(app.services, { workspaceId: ws, query: 'SUNSET' })
+    const expected = Array.from({ length: total }, (_, i) => i).filter((i) => i !== 7 && (i % 10 === 0 || i % 13 === 0))
+    expect(sunset.images).toHaveLength(expected.length)
+    expect(sunset.nextCursor).toBeNull()
+    expect((await pageLibrary(app.services, { workspaceId: ws, query: '100%' })).images.map((i) => i.fileName)).toEqual(['growth-100%.png'])
+    expect((await pageLibrary(app.services, { workspaceId: ws, query: '%' })).images.map((i) => i.fileName)).toEqual(['growth-100%.png'])
+    const photos = await pageLibrary(app.services, { workspaceId: ws, query: 'photo-' })
+    const rest = await pageLibrary(app.services, { workspaceId: ws, query: 'photo-', cursor: photos.nextCursor! })
+    expect([...photos.images, ...rest.images].every((i) => i.fileName.startsWith('photo-'))).toBe(true)
+    const searched = await (await pager.get(`${LIBRARY}?q=sunset`)).text()
+    expect([...searched.matchAll(/aria-label="Delete ([^"]+)"/g)]).toHaveLength(expected.length)
+    expect(searched).toContain('value="sunset"')
+    expect((await (await pager.get(`${LIBRARY}?q=nothing-like-this`)).text())).toContain('contains “nothing-like-this”')
+
+    // Another workspace's search finds none of these; a made-up cursor is a 400.
+    expect((await pageLibrary(app.services, { workspaceId, query: 'photo-' })).images).toEqual([])
+    expect((await pager.get(`${LIBRARY}?cursor=bm9wZQ`)).status).toBe(400)
   })
 })

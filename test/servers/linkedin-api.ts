@@ -13,10 +13,26 @@ import { fieldsOf, startHttpBase, type LoopbackAnswer, type LoopbackRequest } fr
  * `GET /rest/posts?q=author`, `POST|GET /rest/socialActions/{post}/comments`, and for pages
  * `GET /rest/organizationAcls?q=roleAssignee` and `GET /rest/organizations/{id}`. Errors carry LinkedIn's
  * body (`{ status, serviceErrorCode, code, message }`); 401 INVALID_ACCESS_TOKEN; 429 with `Retry-After`.
+ * Videos (decision 105): `POST /rest/videos?action=initializeUpload` (the file's size → upload
+ * instructions, one per part of `partBytes`, 4 MB as on LinkedIn), a `PUT` of each part (its `etag`),
+ * `POST /rest/videos?action=finalizeUpload` (the etags in order), then `GET /rest/videos/{urn}`, whose
+ * `status` follows the test's script (`scriptVideoProcessing`: PROCESSING, AVAILABLE, PROCESSING_FAILED);
+ * a post may name a video only once it is AVAILABLE.
  */
 
 export type LinkedInFault = { kind: 'rate-limit'; resetAt?: Date } | { kind: 'unavailable'; apply?: boolean } | { kind: 'reset'; apply?: boolean }
-export type LinkedInPost = { id: string; author: string; commentary: string; images: Array<{ id: string; altText?: string; bytes: number }>; createdAt: number; version: string }
+export type LinkedInPost = { id: string; author: string; commentary: string; images: Array<{ id: string; altText?: string; bytes: number }>; video?: { id: string; title?: string }; createdAt: number; version: string }
+export type LinkedInVideoStatus = 'PROCESSING' | 'AVAILABLE' | 'PROCESSING_FAILED'
+export type LinkedInVideo = {
+  id: string
+  owner: string
+  size: number
+  parts: Array<{ firstByte: number; lastByte: number; bytes: Buffer | null; etag: string | null }>
+  finalized: boolean
+  /** The statuses its next reads answer after finalizing; the last one stays. */
+  script: LinkedInVideoStatus[]
+  status: LinkedInVideoStatus | 'WAITING_UPLOAD'
+}
 export type LinkedInComment = { id: string; post: string; actor: string; text: string; created: number }
 
 export type LinkedInApiServer = {
@@ -28,7 +44,10 @@ export type LinkedInApiServer = {
   page: { id: string; urn: string; localizedName: string; vanityName: string }
   posts: LinkedInPost[]
   comments: LinkedInComment[]
-  counters: { postsCreated: number; tokenExchanges: number; refreshes: number }
+  counters: { postsCreated: number; tokenExchanges: number; refreshes: number; videoStatusReads: number }
+  videos: Map<string, LinkedInVideo>
+  /** How the next videos are processed after finalizeUpload, one script each; without one: PROCESSING twice, then AVAILABLE. */
+  scriptVideoProcessing(...scripts: LinkedInVideoStatus[][]): void
   /** Tokens as if the member had connected: an access token and (when granted) a refresh token. */
   issueTokens(): { accessToken: string; refreshToken?: string; expiresIn: number }
   /** Whether the token endpoint grants refresh tokens (LinkedIn does so for approved apps only). */
@@ -41,7 +60,10 @@ const ACCESS_TTL_S = 60 * 24 * 3600
 const REFRESH_TTL_S = 365 * 24 * 3600
 const err = (status: number, code: string, message: string, serviceErrorCode = 100): LoopbackAnswer => ({ status, json: { status, serviceErrorCode, code, message } })
 
-export async function startLinkedInApiServer(options: { refreshTokens?: boolean } = {}): Promise<LinkedInApiServer> {
+export async function startLinkedInApiServer(options: { refreshTokens?: boolean; /** Bytes per video part (LinkedIn: 4 MB). */ partBytes?: number } = {}): Promise<LinkedInApiServer> {
+  const partBytes = options.partBytes ?? 4 * 1024 * 1024
+  const videos = new Map<string, LinkedInVideo>()
+  const videoScripts: LinkedInVideoStatus[][] = []
   const clientId = `li${randomBytes(6).toString('hex')}`
   const clientSecret = randomBytes(16).toString('base64url')
   const member = { sub: 'Xy12AbCdEf', name: 'Ada Lovelace', urn: 'urn:li:person:Xy12AbCdEf' }
@@ -53,7 +75,7 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
   const images = new Map<string, { bytes: number; uploaded: boolean }>()
   const posts: LinkedInPost[] = []
   const comments: LinkedInComment[] = []
-  const counters = { postsCreated: 0, tokenExchanges: 0, refreshes: 0 }
+  const counters = { postsCreated: 0, tokenExchanges: 0, refreshes: 0, videoStatusReads: 0 }
   const faults = faultQueue<LinkedInFault>()
   let next = 7_100_000_000_000_000_000n
   const state = { refreshTokens: options.refreshTokens ?? true }
@@ -122,13 +144,23 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
     return null
   }
 
-  function createPost(body: { author?: string; commentary?: string; content?: { media?: { id: string; altText?: string }; multiImage?: { images: Array<{ id: string; altText?: string }> } } }, version: string): LoopbackAnswer {
+  function createPost(body: { author?: string; commentary?: string; content?: { media?: { id: string; altText?: string; title?: string }; multiImage?: { images: Array<{ id: string; altText?: string }> } } }, version: string): LoopbackAnswer {
     if (!authors.has(body.author ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to post as ${body.author}`, 100)
     const commentary = body.commentary ?? ''
     if ([...commentary.replace(/\\(.)/g, '$1')].length > 3000) return err(422, 'UNPROCESSABLE_ENTITY', '/commentary :: length exceeds 3000', 100)
     const duplicate = posts.find((p) => p.author === body.author && p.commentary === commentary && commentary !== '')
     if (duplicate) return err(422, 'UNPROCESSABLE_ENTITY', `Content is a duplicate of ${duplicate.id}`, 100)
-    const refs = body.content?.media ? [body.content.media] : (body.content?.multiImage?.images ?? [])
+    const media = body.content?.media
+    if (media?.id.startsWith('urn:li:video:')) {
+      const video = videos.get(media.id)
+      if (!video || video.owner !== body.author) return err(400, 'INVALID_ARGUMENT', `/content/media/id :: ${media.id} is not a video of ${body.author}`, 100)
+      if (video.status !== 'AVAILABLE') return err(400, 'INVALID_ARGUMENT', `/content/media/id :: ${media.id} is ${video.status}, not AVAILABLE`, 100)
+      const id = `urn:li:ugcPost:${next++}`
+      posts.push({ id, author: body.author!, commentary, images: [], video: { id: media.id, title: media.title }, createdAt: Date.now(), version })
+      counters.postsCreated++
+      return { status: 201, headers: { 'x-restli-id': id } }
+    }
+    const refs = media ? [media] : (body.content?.multiImage?.images ?? [])
     for (const ref of refs) if (!images.get(ref.id)?.uploaded) return err(400, 'INVALID_ARGUMENT', `/content/media/id :: ${ref.id} is not uploaded`, 100)
     const id = `urn:li:share:${next++}`
     posts.push({ id, author: body.author!, commentary, images: refs.map((r) => ({ id: r.id, altText: r.altText, bytes: images.get(r.id)!.bytes })), createdAt: Date.now(), version })
@@ -156,6 +188,18 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
       image.uploaded = true
       return { status: 201 }
     }
+    const videoPart = /^\/upload-video\/([^/]+)\/(\d+)$/.exec(path)
+    if (request.method === 'PUT' && videoPart) {
+      const refused = authorized(request)
+      if (refused) return refused
+      const video = videos.get(`urn:li:video:${videoPart[1]}`)
+      const part = video?.parts[Number(videoPart[2])]
+      if (!video || !part) return err(404, 'NOT_FOUND', 'upload url unknown')
+      if (request.body.length !== part.lastByte - part.firstByte + 1) return err(400, 'INVALID_ARGUMENT', `part ${videoPart[2]} must be bytes ${part.firstByte}-${part.lastByte}, got ${request.body.length} bytes`)
+      part.bytes = request.body
+      part.etag = `/ambry-video/signedId/${randomBytes(12).toString('hex')}`
+      return { status: 200, headers: { etag: part.etag } }
+    }
     if (path === '/v2/userinfo') return authorized(request) ?? { status: 200, json: { sub: member.sub, name: member.name, given_name: 'Ada', family_name: 'Lovelace', locale: { country: 'GB', language: 'en' } } }
     if (!path.startsWith('/rest/')) return err(404, 'NOT_FOUND', `No resource ${path}`)
     const version = String(request.headers['linkedin-version'] ?? '')
@@ -167,6 +211,38 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
       const id = `C4E${randomBytes(8).toString('hex')}`
       images.set(`urn:li:image:${id}`, { bytes: 0, uploaded: false })
       return { status: 200, json: { value: { uploadUrlExpiresAt: Date.now() + 3600_000, uploadUrl: `${base}/upload/${id}`, image: `urn:li:image:${id}` } } }
+    }
+    if (request.method === 'POST' && path === '/rest/videos' && request.url.searchParams.get('action') === 'initializeUpload') {
+      const init = (body as { initializeUploadRequest?: { owner?: string; fileSizeBytes?: number } }).initializeUploadRequest ?? {}
+      if (!authors.has(init.owner ?? '')) return err(403, 'ACCESS_DENIED', `Not enough permissions to upload as ${init.owner}`, 100)
+      const size = Number(init.fileSizeBytes)
+      if (!(size >= 75 * 1024 && size <= 500 * 1024 * 1024)) return err(400, 'INVALID_ARGUMENT', '/initializeUploadRequest/fileSizeBytes :: must be between 75 KB and 500 MB', 100)
+      const id = `C5F10AQ${randomBytes(8).toString('hex')}`
+      const parts = Array.from({ length: Math.ceil(size / partBytes) }, (_, i) => ({ firstByte: i * partBytes, lastByte: Math.min(size, (i + 1) * partBytes) - 1, bytes: null, etag: null }))
+      const video: LinkedInVideo = { id: `urn:li:video:${id}`, owner: init.owner!, size, parts, finalized: false, script: [...(videoScripts.shift() ?? ['PROCESSING', 'PROCESSING', 'AVAILABLE'])], status: 'WAITING_UPLOAD' }
+      videos.set(video.id, video)
+      return {
+        status: 200,
+        json: { value: { uploadUrlsExpireAt: Date.now() + 3600_000, video: video.id, uploadToken: '', uploadInstructions: parts.map((p, i) => ({ uploadUrl: `${base}/upload-video/${id}/${i}`, firstByte: p.firstByte, lastByte: p.lastByte })) } },
+      }
+    }
+    if (request.method === 'POST' && path === '/rest/videos' && request.url.searchParams.get('action') === 'finalizeUpload') {
+      const fin = (body as { finalizeUploadRequest?: { video?: string; uploadToken?: string; uploadedPartIds?: string[] } }).finalizeUploadRequest ?? {}
+      const video = videos.get(fin.video ?? '')
+      if (!video) return err(404, 'NOT_FOUND', `${fin.video} does not exist`)
+      const etags = video.parts.map((p) => p.etag)
+      if (etags.some((e) => !e) || JSON.stringify(etags) !== JSON.stringify(fin.uploadedPartIds ?? [])) return err(400, 'INVALID_ARGUMENT', '/finalizeUploadRequest/uploadedPartIds :: must name every part\'s etag, in order', 100)
+      video.finalized = true
+      video.status = 'PROCESSING'
+      return { status: 200 }
+    }
+    const videoRead = /^\/rest\/videos\/([^/]+)$/.exec(path)
+    if (request.method === 'GET' && videoRead) {
+      const video = videos.get(decodeURIComponent(videoRead[1]!))
+      if (!video) return err(404, 'NOT_FOUND', `${decodeURIComponent(videoRead[1]!)} does not exist`)
+      counters.videoStatusReads++
+      if (video.finalized) video.status = video.script.length > 1 ? video.script.shift()! : video.script[0]!
+      return { status: 200, json: { id: video.id, owner: video.owner, status: video.status, ...(video.status === 'PROCESSING_FAILED' ? { processingFailureReason: 'Video is corrupt or in an unsupported format' } : {}) } }
     }
     if (request.method === 'GET' && path === '/rest/organizationAcls' && request.url.searchParams.get('q') === 'roleAssignee') {
       return { status: 200, json: { elements: [{ organization: page.urn, role: 'ADMINISTRATOR', state: 'APPROVED', roleAssignee: member.urn }], paging: { start: 0, count: 10 } } }
@@ -208,6 +284,8 @@ export async function startLinkedInApiServer(options: { refreshTokens?: boolean 
     posts,
     comments,
     counters,
+    videos,
+    scriptVideoProcessing: (...scripts) => void videoScripts.push(...scripts),
     issueTokens: () => issueTokens(),
     get refreshTokens() {
       return state.refreshTokens

@@ -17,6 +17,13 @@ import { multipartParts } from './multipart'
  * `GET /{v}/{container}?fields=status_code` (IN_PROGRESS for `processingPolls` reads, then FINISHED, or ERROR
  * for an image that is not a JPEG), `POST /{v}/{ig}/media_publish` (only a FINISHED container, once; the
  * account's 24-hour publishing quota), `GET /{v}/{ig}/content_publishing_limit`, `GET /{v}/{ig}/media`.
+ * Video (decision 105): a reel is a `REELS` container with `upload_type=resumable`, whose answer names the
+ * `uri` the bytes go to (`POST /ig-api-upload/{v}/{container}` with `Authorization: OAuth <token>`,
+ * `offset` and `file_size`, as rupload.facebook.com takes them); its `status_code` then follows the
+ * script the test gave (`scriptReelProcessing`; IN_PROGRESS, FINISHED, ERROR, EXPIRED). A Page video is
+ * `POST /{v}/{page}/videos` (multipart `source`, `description`): it is the post, shown once processed;
+ * `GET /{v}/{video}?fields=status` answers `video_status` processing → ready (or error), per
+ * `scriptPageVideoProcessing`, and `GET /{v}/{page}/videos` lists them.
  * Errors are Graph errors `{ error: { message, type, code, error_subcode, fbtrace_id } }`; throttling is
  * code 32 (Pages) or 4 (Instagram) with `X-App-Usage` and `X-Business-Use-Case-Usage` (its
  * `estimated_time_to_regain_access` in minutes).
@@ -26,8 +33,26 @@ export type MetaFault = { kind: 'rate-limit'; resetAt: Date } | { kind: 'unavail
 export type MetaPage = { id: string; name: string; tasks: string[]; instagram?: { id: string; username: string; name: string } }
 export type PagePost = { id: string; pageId: string; message: string; link: string | null; photoIds: string[]; timestamp: number }
 export type Photo = { id: string; pageId: string; published: boolean; contentType: string; bytes: Buffer }
-export type IgContainer = { id: string; igUserId: string; imageUrl: string | null; caption: string; altText: string | null; carouselItem: boolean; children: string[]; polls: number; error: string | null; published: boolean }
-export type IgMedia = { id: string; igUserId: string; caption: string; mediaType: 'IMAGE' | 'CAROUSEL_ALBUM'; children: string[]; timestamp: number }
+export type IgContainer = {
+  id: string
+  igUserId: string
+  imageUrl: string | null
+  caption: string
+  altText: string | null
+  carouselItem: boolean
+  children: string[]
+  polls: number
+  error: string | null
+  published: boolean
+  /** A reel: the bytes uploaded to its `uri` (null until then) and the statuses its next reads answer. */
+  reel?: { bytes: Buffer | null; uploads: number; script: ReelStatus[]; state: ReelStatus; shareToFeed: boolean }
+}
+export type IgMedia = { id: string; igUserId: string; caption: string; mediaType: 'IMAGE' | 'CAROUSEL_ALBUM' | 'VIDEO'; children: string[]; timestamp: number }
+/** What reads of a reel container answer, one per read after its upload; the last one stays. */
+export type ReelStatus = 'IN_PROGRESS' | 'FINISHED' | 'ERROR' | 'EXPIRED'
+/** What reads of a Page video's status answer, one per read; the last one stays. */
+export type PageVideoStatus = 'processing' | 'ready' | 'error'
+export type PageVideo = { id: string; pageId: string; description: string; title: string | null; bytes: Buffer; published: boolean; script: PageVideoStatus[]; timestamp: number }
 
 export type MetaGraphApiServer = {
   url: string
@@ -40,6 +65,11 @@ export type MetaGraphApiServer = {
   photos: Photo[]
   containers: Map<string, IgContainer>
   media: IgMedia[]
+  videos: PageVideo[]
+  /** How the next reels are processed after their upload, one script each; without one: IN_PROGRESS twice, then FINISHED. */
+  scriptReelProcessing(...scripts: ReelStatus[][]): void
+  /** How the next Page videos are processed, one script each; without one: processing twice, then ready. */
+  scriptPageVideoProcessing(...scripts: PageVideoStatus[][]): void
   /** Instagram's publishing quota per 24 hours (100 today). */
   settings: { quotaTotal: number; processingPolls: number }
   counters: { pagePosts: number; igPublished: number; postsCreated: number; tokenExchanges: number; statusPolls: number }
@@ -75,6 +105,9 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
   const photos: Photo[] = []
   const containers = new Map<string, IgContainer>()
   const media: IgMedia[] = []
+  const videos: PageVideo[] = []
+  const reelScripts: ReelStatus[][] = []
+  const pageVideoScripts: PageVideoStatus[][] = []
   const settings = { quotaTotal: 100, processingPolls: 1 }
   const counters = { pagePosts: 0, igPublished: 0, postsCreated: 0, tokenExchanges: 0, statusPolls: 0 }
   const faults = faultQueue<MetaFault>()
@@ -134,6 +167,22 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
       back.searchParams.set('state', f.state ?? '')
       back.hash = '_=_'
       return { status: 302, headers: { location: back.toString() } }
+    }
+    // rupload.facebook.com: a reel's bytes, sent to the `uri` its container's answer named.
+    const rupload = new RegExp(`^/ig-api-upload/${VERSION.replace('.', '\\.')}/(\\d+)$`).exec(path)
+    if (rupload && request.method === 'POST') {
+      const container = containers.get(rupload[1]!)
+      if (!container?.reel) return graphError(400, 100, 'Invalid upload: no such resumable container')
+      const oauth = tokens.get(/^OAuth (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '')
+      if (!oauth || oauth.kind !== 'page' || oauth.pageId !== igPage(container.igUserId)?.id) return badToken()
+      const offset = Number(request.headers.offset ?? NaN)
+      const size = Number(request.headers.file_size ?? NaN)
+      if (offset !== 0 || size !== request.body.length) return graphError(400, 100, `Invalid upload: offset ${request.headers.offset} and file_size ${request.headers.file_size} do not match the ${request.body.length} bytes sent`)
+      container.reel.bytes = request.body
+      // Not a movie: taken, then refused by processing.
+      if (!isMovie(request.body)) container.reel.script = ['ERROR']
+      container.reel.uploads++
+      return { status: 200, json: { success: true, message: 'Upload successful.' } }
     }
     const versioned = new RegExp(`^/${VERSION.replace('.', '\\.')}(/.*)$`).exec(path)
     if (!versioned) return graphError(400, 2500, `Unknown path components: ${path}`)
@@ -213,6 +262,32 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
         counters.postsCreated++
         return fault.after ?? { status: 200, json: { id: post.id } }
       }
+      if (request.method === 'POST' && edge === 'videos') {
+        const source = files.get('source')
+        if (!source) return graphError(400, 390, '(#390) There was a problem uploading your video file. Please try again with another file.', { subcode: 1363030 })
+        if (!isMovie(source.body)) return graphError(400, 352, '(#352) Sorry, the video file you selected is in a format that we don\'t support.', { subcode: 1363024 })
+        const fault = faultFor('pages', page.id)
+        if (fault.before) return fault.before
+        const video: PageVideo = {
+          id: newId(),
+          pageId: page.id,
+          description: f.description ?? '',
+          title: f.title ?? null,
+          bytes: source.body,
+          published: f.published !== 'false',
+          script: [...(pageVideoScripts.shift() ?? ['processing', 'processing', 'ready'])],
+          timestamp: Date.now(),
+        }
+        videos.push(video)
+        counters.postsCreated++
+        return fault.after ?? { status: 200, json: { id: video.id } }
+      }
+      if (request.method === 'GET' && edge === 'videos') {
+        const since = Number(f.since ?? 0) * 1000
+        const limit = Number(f.limit ?? 25)
+        const mine = videos.filter((v) => v.pageId === page.id && v.timestamp >= since).sort((a, b) => b.timestamp - a.timestamp).slice(0, limit)
+        return { status: 200, json: { data: mine.map((v) => ({ id: v.id, description: v.description, created_time: iso(v.timestamp), permalink_url: `/${page.id}/videos/${v.id}/` })), paging: {} } }
+      }
       if (request.method === 'GET' && edge === 'posts') {
         const since = Number(f.since ?? 0) * 1000
         const limit = Number(f.limit ?? 25)
@@ -244,6 +319,25 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
           containers.set(id, { id, igUserId: ig.id, imageUrl: null, caption, altText: null, carouselItem: false, children, polls: 0, error: null, published: false })
           return { status: 200, json: { id } }
         }
+        if (f.media_type === 'REELS' || f.media_type === 'VIDEO') {
+          if (f.media_type === 'VIDEO') return graphError(400, 100, 'The VIDEO media type is deprecated: publish videos as REELS.', { subcode: 2207067 })
+          if (f.upload_type !== 'resumable') return graphError(400, 9004, 'Media download has failed. The media URI doesn\'t meet our requirements.', { subcode: 2207052 })
+          const id = newId()
+          containers.set(id, {
+            id,
+            igUserId: ig.id,
+            imageUrl: null,
+            caption,
+            altText: null,
+            carouselItem: false,
+            children: [],
+            polls: 0,
+            error: null,
+            published: false,
+            reel: { bytes: null, uploads: 0, script: [...(reelScripts.shift() ?? ['IN_PROGRESS', 'IN_PROGRESS', 'FINISHED'])], state: 'IN_PROGRESS', shareToFeed: f.share_to_feed !== 'false' },
+          })
+          return { status: 200, json: { id, uri: `${base}/ig-api-upload/${VERSION}/${id}` } }
+        }
         if (!f.image_url) return graphError(400, 100, 'The parameter image_url is required.', { subcode: 2207004 })
         const fetched = /\/cdn\/(\d+)\.jpg$/.exec(f.image_url)
         const photo = f.image_url.startsWith(base) && fetched ? photos.find((p) => p.id === fetched[1]) : undefined
@@ -272,7 +366,7 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
         const fault = faultFor('instagram', ig.id)
         if (fault.before) return fault.before
         container.published = true
-        const item: IgMedia = { id: newId(), igUserId: ig.id, caption: container.caption, mediaType: container.children.length ? 'CAROUSEL_ALBUM' : 'IMAGE', children: container.children, timestamp: Date.now() }
+        const item: IgMedia = { id: newId(), igUserId: ig.id, caption: container.caption, mediaType: container.reel ? 'VIDEO' : container.children.length ? 'CAROUSEL_ALBUM' : 'IMAGE', children: container.children, timestamp: Date.now() }
         media.push(item)
         counters.igPublished++
         counters.postsCreated++
@@ -300,8 +394,27 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
     if (container && igPage(container.igUserId)?.id === token.pageId && request.method === 'GET') {
       counters.statusPolls++
       container.polls++
+      // A read of a reel whose bytes arrived moves it along its script.
+      if (container.reel?.bytes) container.reel.state = container.reel.script.length > 1 ? container.reel.script.shift()! : container.reel.script[0]!
       const status = statusOf(container)
       return { status: 200, json: { id: container.id, status_code: status, ...(status === 'ERROR' ? { status: container.error } : {}) } }
+    }
+    const video = videos.find((v) => v.id === node)
+    if (video && token.pageId === video.pageId && request.method === 'GET') {
+      counters.statusPolls++
+      const state = video.script.length > 1 ? video.script.shift()! : video.script[0]!
+      return {
+        status: 200,
+        json: {
+          id: video.id,
+          status: {
+            video_status: state,
+            uploading_phase: { status: 'complete' },
+            processing_phase: state === 'error' ? { status: 'error', errors: [{ code: 1363008, message: 'The video could not be processed: its frames cannot be decoded.' }] } : { status: state === 'ready' ? 'complete' : 'in_progress' },
+            publishing_phase: { status: state === 'ready' ? 'complete' : 'not_started', publish_status: video.published ? 'published' : 'draft' },
+          },
+        },
+      }
     }
     const item = media.find((m) => m.id === node)
     if (item && igPage(item.igUserId)?.id === token.pageId && request.method === 'GET') return { status: 200, json: igJson(item) }
@@ -314,7 +427,11 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
   }
 
   /** The first `processingPolls` reads of a container find it IN_PROGRESS; then FINISHED, or ERROR. */
-  function statusOf(container: IgContainer): 'IN_PROGRESS' | 'FINISHED' | 'ERROR' {
+  function statusOf(container: IgContainer): ReelStatus {
+    if (container.reel) {
+      if (container.reel.state === 'ERROR') container.error = 'Error: The video could not be processed: unsupported codec. (2207026)'
+      return container.reel.state
+    }
     if (container.polls <= settings.processingPolls) return 'IN_PROGRESS'
     if (container.error || container.children.some((id) => containers.get(id)?.error)) return 'ERROR'
     return 'FINISHED'
@@ -334,12 +451,20 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
     photos,
     containers,
     media,
+    videos,
+    scriptReelProcessing: (...scripts) => void reelScripts.push(...scripts),
+    scriptPageVideoProcessing: (...scripts) => void pageVideoScripts.push(...scripts),
     settings,
     counters,
     pageToken,
     injectFault: (rule) => faults.inject(rule),
     close: () => http.close(),
   }
+}
+
+/** An MP4 or MOV file: its first box is `ftyp` (or a QuickTime `moov`/`mdat`/`wide`). */
+function isMovie(bytes: Buffer): boolean {
+  return ['ftyp', 'moov', 'mdat', 'wide', 'free'].includes(bytes.subarray(4, 8).toString('latin1'))
 }
 
 /** The image type from its first bytes, as Meta's upload does (the declared type is not trusted). */

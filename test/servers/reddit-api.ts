@@ -27,7 +27,9 @@ export type RedditApiServer = {
   user: { name: string; id: string }
   subreddits: Array<{ name: string; flairRequired: boolean; flairs: Array<{ id: string; text: string }> }>
   posts: RedditPost[]
-  counters: { postsCreated: number; tokenExchanges: number; refreshes: number }
+  counters: { postsCreated: number; tokenExchanges: number; refreshes: number; listingReads: number }
+  /** While true, `/user/{name}/submitted` answers from a cache taken when it was set (posts made since are missing), as Reddit's listings can. */
+  staleListing: boolean
   /** User-Agents seen on API and token requests. */
   userAgents: Set<string>
   issueTokens(): { accessToken: string; refreshToken: string; expiresIn: number }
@@ -57,7 +59,9 @@ export async function startRedditApiServer(): Promise<RedditApiServer> {
   const accessTokens = new Map<string, number>()
   const refreshTokens = new Set<string>()
   const posts: RedditPost[] = []
-  const counters = { postsCreated: 0, tokenExchanges: 0, refreshes: 0 }
+  const counters = { postsCreated: 0, tokenExchanges: 0, refreshes: 0, listingReads: 0 }
+  /** The posts the cached listing holds, while `staleListing` is set. */
+  let listingCache: Set<string> | null = null
   const userAgents = new Set<string>()
   const faults = faultQueue<RedditFault>()
   let next = 1_000_000
@@ -190,7 +194,8 @@ export async function startRedditApiServer(): Promise<RedditApiServer> {
     const submitted = /^\/user\/([^/]+)\/submitted$/.exec(path)
     if (request.method === 'GET' && submitted) {
       const limit = Math.min(100, Number(f.limit ?? 25))
-      const mine = posts.filter((p) => p.author === submitted[1]).sort((a, b) => b.createdUtc - a.createdUtc || b.id.localeCompare(a.id)).slice(0, limit)
+      counters.listingReads++
+      const mine = posts.filter((p) => p.author === submitted[1] && (listingCache === null || listingCache.has(p.id))).sort((a, b) => b.createdUtc - a.createdUtc || b.id.localeCompare(a.id)).slice(0, limit)
       const children = mine.map((p) => ({
         kind: 't3',
         data: {
@@ -226,6 +231,12 @@ export async function startRedditApiServer(): Promise<RedditApiServer> {
     subreddits,
     posts,
     counters,
+    get staleListing() {
+      return listingCache !== null
+    },
+    set staleListing(stale: boolean) {
+      listingCache = stale ? new Set(posts.map((p) => p.id)) : null
+    },
     userAgents,
     issueTokens: () => issueTokens(),
     injectFault: (rule) => faults.inject(rule),

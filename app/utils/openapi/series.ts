@@ -18,6 +18,10 @@ const SeriesSchema = z.object({
   timezone: z.string(),
   shortLinks: z.boolean().describe("Links in the posts go out as short links APP_URL/l/{code} with UTM parameters (clicks counted per network and post)"),
   campaign: z.string().nullable().describe('The campaign tag this series shares with drips: GET /analytics/campaigns/{campaign}'),
+  evergreen: z
+    .object({ minGap: z.string().describe('ISO 8601 duration, e.g. P30D'), until: z.string().describe('Local date-time, YYYY-MM-DDTHH:mm') })
+    .nullable()
+    .describe('Evergreen: after the last post, post 1 comes again at the first date of the rule at least minGap later, round after round until `until`; null: the series ends with its last post'),
   text: z.string().describe('The rule in words, e.g. "every Tuesday and Thursday at 9:00, 10 times"'),
   posts: z.array(z.string()).describe('Each post as text (thread parts joined by a blank line)'),
   content: z
@@ -31,7 +35,7 @@ const SeriesSchema = z.object({
     .describe('Each post with its thread parts and images (what PUT takes back)'),
   accountIds: z.array(z.uuid()),
   deliveries: z.array(
-    z.object({ id: z.uuid(), post: z.number().int(), accountId: z.uuid(), handle: z.string(), dueAt: z.iso.datetime().describe('UTC'), state: z.string() }),
+    z.object({ id: z.uuid(), post: z.number().int(), round: z.number().int().describe('The round of an evergreen series, from 1 (1 for a series that is not evergreen)'), accountId: z.uuid(), handle: z.string(), dueAt: z.iso.datetime().describe('UTC'), state: z.string() }),
   ),
 })
 
@@ -56,7 +60,7 @@ export const seriesApi: OpenApiFragment = {
         tags: ['series'],
         summary: 'Create a series and plan its deliveries',
         description:
-          'Post k goes out on occurrence k of the rule. A rule without COUNT or UNTIL ends with the last post. Posts are validated for every target network (the same check publishing runs).',
+          'Post k goes out on occurrence k of the rule. A rule without COUNT or UNTIL ends with the last post, unless `evergreen` repeats the series from post 1 (every round up to `evergreen.until`, at most 2 years after the start and 5,000 posts, is planned at once). Posts are validated for every target network (the same check publishing runs).',
         requestBody: jsonRequestBody('SeriesInput'),
         responses: { 201: jsonResponse('The series with its planned deliveries', 'Series'), ...errorResponses(400, 401, 403, 413) },
       },
@@ -68,7 +72,7 @@ export const seriesApi: OpenApiFragment = {
         operationId: 'updateSeries',
         tags: ['series'],
         summary: 'Replace posts, accounts and timing; re-plan',
-        description: 'Deliveries that went out keep their times. A rule change after the series started applies from now on.',
+        description: 'Deliveries that went out keep their times. A rule change after the series started applies from now on. Leaving out `evergreen` keeps it; null turns it off (pending later rounds are canceled).',
         requestBody: jsonRequestBody('SeriesInput'),
         responses: { 200: jsonResponse('The series', 'Series'), ...errorResponses(400, 401, 403, 404, 413) },
       },
