@@ -15,16 +15,19 @@
  * big series share the campaign "Launch". Timed the same way, each beside bare `count(*)`s of its rows:
  * the series analytics page (`loadSeriesAnalytics`: big and small series), the campaign funnel
  * (`loadCampaignAnalytics`) and the workspace overview (`/app/analytics`: `loadAnalytics` + `listCampaigns`).
+ * And the drip edit page's counts (`getDrip` + `countEnrollmentsByTrigger`), which, like the overview, read
+ * the roll-ups since decision 104. One delivery in 100 has a soft bounce and one in 200 a hard bounce.
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
  *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
  *      pending migrations, such as 0018's backfill, run first and are timed) [--drips big,small]
  *      [--raw-runs 3] (runs of the raw query; 0 skips it: the big drip's takes ~20 s a run)
- *      [--pages drips,series,campaign,overview] (which pages to time) [--overview-runs 5]
+ *      [--pages drips,edit,series,campaign,overview] (which pages to time) [--overview-runs 30]
  */
 import os from 'node:os'
 import { sql } from 'drizzle-orm'
-import { createDrip } from '../core/drips.server'
+import { createDrip, getDrip } from '../core/drips.server'
+import { countEnrollmentsByTrigger } from '../core/drip-queries.server'
 import { loadDripAnalytics, resolvePeriod, wholeDays } from '../core/drips/analytics.server'
 import { loadSeriesAnalytics } from '../core/series/analytics.server'
 import { listCampaigns, loadCampaignAnalytics } from '../core/campaign-analytics.server'
@@ -43,8 +46,8 @@ const arg = (name: string, fallback: string) => {
 const DELIVERIES = Number(arg('deliveries', '1000000'))
 const RUNS = Number(arg('runs', '30'))
 const RAW_RUNS = Number(arg('raw-runs', '3'))
-// The workspace overview reads every drip's counts from the raw rows (getDrip): seconds a run at full size.
-const OVERVIEW_RUNS = Number(arg('overview-runs', '5'))
+// The workspace overview read every drip's counts from the raw rows (getDrip) until decision 104: seconds a run then.
+const OVERVIEW_RUNS = Number(arg('overview-runs', String(RUNS)))
 const STEPS = 5
 const DRIPS = 20
 const GOAL_MS = 150
@@ -54,8 +57,11 @@ const BIG_POSTS = 1000
 const SMALL_POSTS = 100
 const NETWORKS = ['x', 'mastodon', 'bluesky']
 const CAMPAIGN = 'Launch'
+// Bounces (decision 104): one delivery in 100 soft-bounces (a DSN), one in 200 hard-bounces.
+const SOFT_EVERY = 100
+const HARD_EVERY = 200
 // The events the drips' seed leaves short of 5,000,000 (per 1,000,000 deliveries) are link clicks.
-const LINK_CLICKS = Math.round((DELIVERIES / 1_000_000) * 800_000)
+const LINK_CLICKS = Math.round((DELIVERIES / 1_000_000) * 800_000) - Math.floor(DELIVERIES / SOFT_EVERY) - Math.floor(DELIVERIES / HARD_EVERY)
 
 if (!process.env.DATABASE_URL) {
   console.error('DATABASE_URL is required (a PostgreSQL server): the embedded database is not what this measures.')
@@ -129,6 +135,14 @@ async function seed(): Promise<{ workspaceId: string; drips: string[]; series: s
       CROSS JOIN (VALUES ('opened', '{}'::jsonb, 1), ('opened', '{}'::jsonb, 2), ('opened', '{}'::jsonb, 3), ('clicked', '{"url":"https://example.com/a"}'::jsonb, 4)) AS k(type, properties, n)
       WHERE d.workspace_id = ${workspaceId}`)
     await db.execute(sql`
+      INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, sequence_id, enrollment_id, step_id, occurred_at)
+      SELECT d.workspace_id, e.contact_id, k.type, NULL, k.properties, d.sequence_id, d.enrollment_id, d.step_id, d.published_at + interval '10 minutes'
+      FROM (SELECT d.*, row_number() OVER (ORDER BY d.id) AS n FROM deliveries d WHERE d.workspace_id = ${workspaceId}) d JOIN enrollments e ON e.id = d.enrollment_id
+      CROSS JOIN LATERAL (
+        SELECT 'soft_bounced' AS type, '{"source":"dsn","action":"failed","status":"4.2.2"}'::jsonb AS properties WHERE d.n % ${SOFT_EVERY} = 0
+        UNION ALL SELECT 'bounced', '{"source":"dsn","status":"5.1.1"}'::jsonb WHERE d.n % ${HARD_EVERY} = 1
+      ) k`)
+    await db.execute(sql`
       INSERT INTO contact_events (workspace_id, contact_id, type, name, properties, occurred_at)
       SELECT e.workspace_id, e.contact_id, 'event', 'purchase', '{"value": 20, "currency": "EUR"}'::jsonb, e.started_at + interval '1 hour'
       FROM enrollments e JOIN generate_series(1, ${STEPS}) g ON true
@@ -175,7 +189,10 @@ async function seed(): Promise<{ workspaceId: string; drips: string[]; series: s
   await db.execute(sql`ANALYZE`)
   const backfill = performance.now()
   await db.execute(sql`SELECT drip_rollups_rebuild(id) FROM sequences WHERE workspace_id = ${workspaceId}`)
-  console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)
+  // The link clicks' roll-up, as migration 0027's backfill writes it.
+  await db.execute(sql`INSERT INTO link_click_rollups (short_link_id, day, clicks)
+    SELECT short_link_id, (clicked_at AT TIME ZONE 'UTC')::date, count(*) FROM link_clicks WHERE workspace_id = ${workspaceId} GROUP BY 1, 2`)
+  console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips, link_click_rollups) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)
   await db.execute(sql`VACUUM ANALYZE`)
   console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s${KEEP ? ` into database ${new URL((database as { url?: string }).url!).pathname.slice(1)} (kept)` : ''}`)
   return { workspaceId, drips, series }
@@ -200,7 +217,7 @@ try {
   console.log(
     `stored: ${stored.deliveries} deliveries, ${stored.events + stored.clicks} events (${stored.events} contact events + ${stored.clicks} link clicks), ${stored.metrics} metrics reads, ${stored.enrollments} enrollments; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   )
-  const pages = arg('pages', 'drips,series,campaign,overview').split(',')
+  const pages = arg('pages', 'drips,edit,series,campaign,overview').split(',')
   const report = (label: string, page: { p50: number; p95: number }, bare: { p50: number; p95: number }, extra = '') =>
     console.log(
       `${label}${extra} · p50 ${page.p50.toFixed(1)} ms, p95 ${page.p95.toFixed(1)} ms (goal p95 ≤ ${GOAL_MS} ms: ${page.p95 <= GOAL_MS ? 'PASS' : 'MISS'}) · bare count(*) p50 ${bare.p50.toFixed(1)} ms, p95 ${bare.p95.toFixed(1)} ms · ratio p95 ${(page.p95 / bare.p95).toFixed(2)}×`,
@@ -234,6 +251,23 @@ try {
     const page = await time(OVERVIEW_RUNS, overview)
     const bare = await time(RUNS, () => db.execute(sql`SELECT (SELECT count(*) FROM deliveries WHERE workspace_id = ${workspaceId}) + (SELECT count(*) FROM contact_events WHERE workspace_id = ${workspaceId})`))
     report(`workspace overview (/app/analytics: ${a.series.length} series, ${a.drips.length} drips, every delivery and event)`, page, bare)
+  }
+  if (pages.includes('edit')) {
+    // The drip edit page's counts (/app/drips/{id}: getDrip's per-step counts and funnel, enrollments per trigger).
+    for (const [label, dripId] of [
+      ['big drip', drips[0]!],
+      ['small drip', drips[1]!],
+    ] as Array<[string, string]>) {
+      const ids = { workspaceId, dripId }
+      const edit = async () => {
+        const drip = await getDrip(services, ids)
+        return { drip, enrolledBy: await countEnrollmentsByTrigger(services, { ...ids, triggers: drip.settings.triggers }) }
+      }
+      const { drip } = await edit()
+      const page = await time(RUNS, edit)
+      const bare = await time(RUNS, () => db.execute(sql`SELECT ${bareDrip(dripId)}`))
+      report(`${label}: ${drip.totals.sent} sent, ${drip.totals.enrolled} enrolled, ${drip.totals.bounced} bounced · drip edit page's counts`, page, bare)
+    }
   }
   const which = arg('drips', 'big,small').split(',')
   for (const [label, dripId] of (pages.includes('drips') ? [

@@ -1,7 +1,6 @@
-import { listDripRows } from '../db/queries/drips'
 import { listSeries, seriesStepStats } from '../db/queries/series'
 import { PENDING_STATES, type DeliveryState } from '../domain/delivery'
-import { getDrip } from './drips.server'
+import { listDripOverviews } from './drips.server'
 import { formatLocal, instantToWall } from '../domain/timing/zone'
 import type { Services } from './services.server'
 
@@ -16,11 +15,11 @@ function outcomeOf(counts: Partial<Record<DeliveryState, number>>): Outcome {
 
 /**
  * The analytics page: per series (and per post: deliveries by outcome, the published post's link) and
- * per drip (totals, per step counts and the funnel, from the drip engine).
+ * per drip (totals, per step counts and the funnel, from the drip roll-ups: decision 104).
  */
 export async function loadAnalytics(services: Services, args: { workspaceId: string }) {
   const db = services.database.db
-  const [series, stats, drips] = await Promise.all([listSeries(db, args), seriesStepStats(db, args), listDripRows(db, args)])
+  const [series, stats, drips] = await Promise.all([listSeries(db, args), seriesStepStats(db, args), listDripOverviews(services, args)])
   const bySeries = new Map<string, Map<number, { text: string; firstDueAt: Date; remoteUrl: string | null; counts: Partial<Record<DeliveryState, number>> }>>()
   for (const s of stats) {
     const steps = bySeries.get(s.sequenceId) ?? new Map()
@@ -46,6 +45,6 @@ export async function loadAnalytics(services: Services, args: { workspaceId: str
         ...outcomeOf(step.counts),
       })),
     })),
-    drips: await Promise.all(drips.map((d) => getDrip(services, { workspaceId: args.workspaceId, dripId: d.id }))),
+    drips,
   }
 }

@@ -8,6 +8,8 @@ import {
   deleteDripRow,
   getDrip as getDripRow,
   insertDrip,
+  listDripRows,
+  loadDripDefinitions,
   listDripSummaryRows,
   replaceDrip,
   setDripStatus,
@@ -15,7 +17,8 @@ import {
   type DripWithSteps,
   type NewDripStep,
 } from '../db/queries/drips'
-import { dripStats, type DripStats } from '../db/queries/enrollments'
+import { dripStatsRollups, dripsTotalsRollups } from '../db/queries/drip-rollups'
+import type { DripStats } from '../db/queries/enrollments'
 import type { DripAction } from '../domain/drip/actions'
 import { DripInputSchema, type DripInputParsed, type DripSettings, type DripStepSettings, type StepKind } from '../domain/drip/schema'
 import { marketingProblems } from '../domain/email/template'
@@ -250,8 +253,40 @@ function enrollmentTotals(e: Record<string, number>) {
 export async function getDrip(services: Services, args: { workspaceId: string; dripId: string }): Promise<DripView> {
   const drip = await getDripRow(services.database.db, args)
   if (!drip) throw notFound()
-  const stats = await dripStats(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
+  const stats = await dripStatsRollups(services.database.db, { workspaceId: args.workspaceId, dripId: args.dripId })
   return toView(drip, stats)
+}
+
+/** A drip on the analytics overview: its steps' all-time counts from the roll-ups (no enrollment counted, so no `waiting`). */
+export type DripOverview = Omit<DripView, 'steps' | 'totals' | 'funnel'> & {
+  steps: Array<Omit<DripStepView, 'counts'> & { counts: Omit<StepCounts, 'waiting'> }>
+  /** `unsubscribed`: messages unsubscribed from (the analytics' count), not enrollments ended by it. */
+  totals: { enrolled: number; goalReached: number; sent: number; delivered: number; opened: number; clicked: number; unsubscribed: number; bounced: number; complained: number }
+  /** Per step: its sends, and their share of the enrolled (the analytics funnel's "step k sent"). */
+  funnel: Array<{ position: number; reached: number; sent: number; rate: number }>
+}
+
+/**
+ * Every drip of the workspace with its per-step counts (the analytics overview), newest first: three
+ * statements whatever the number and size of the drips, the counts from the roll-ups alone (decision 104).
+ */
+export async function listDripOverviews(services: Services, args: { workspaceId: string }): Promise<DripOverview[]> {
+  const db = services.database.db
+  const rows = await listDripRows(db, args)
+  const dripIds = rows.map((r) => r.id)
+  const [definitions, totals] = await Promise.all([loadDripDefinitions(db, { dripIds }), dripsTotalsRollups(db, { workspaceId: args.workspaceId, dripIds })])
+  return rows.map((drip) => {
+    const t = totals.get(drip.id)!
+    const view = toView(definitions.get(drip.id) ?? { drip, steps: [] }, { ...emptyStats(), deliveriesByStep: t.deliveriesByStep, eventsByStep: t.eventsByStep })
+    const steps = view.steps.map(({ counts: { waiting: _, ...counts }, ...step }) => ({ ...step, counts }))
+    const sum = (k: keyof Omit<StepCounts, 'waiting'>) => steps.reduce((a, s) => a + s.counts[k], 0)
+    return {
+      ...view,
+      steps,
+      totals: { enrolled: t.enrolled, goalReached: t.goalReached, sent: sum('sent'), delivered: sum('delivered'), opened: sum('opened'), clicked: sum('clicked'), unsubscribed: sum('unsubscribed'), bounced: sum('bounced'), complained: sum('complained') },
+      funnel: steps.map((s) => ({ position: s.position, reached: s.counts.sent, sent: s.counts.sent, rate: t.enrolled ? s.counts.sent / t.enrolled : 0 })),
+    }
+  })
 }
 
 function emptyStats(): DripStats {

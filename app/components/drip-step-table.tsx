@@ -7,18 +7,20 @@ import { describeAction, type DripAction } from '#domain/drip/actions'
 
 type Drip = {
   name: string
-  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; mail?: { piece: string } | null; counts: StepCounts }>
+  steps: Array<{ id: string; subject: string; action?: DripAction | null; kind?: string; text?: string; mail?: { piece: string } | null; counts: Counts }>
   funnel: Array<{ reached: number; rate: number }>
   totals: { enrolled: number }
 }
 
-type Column = { header: string; compact: boolean; cell: (counts: StepCounts) => ReactNode }
+/** The analytics overview's counts come from the roll-ups and have no `waiting` (decision 104). */
+type Counts = Omit<StepCounts, 'waiting'> & { waiting?: number }
+type Column = { header: string; compact: boolean; cell: (counts: Counts) => ReactNode }
 
 /** Counts with their share of the step's sends, e.g. "3 (50%)". */
-const ofSent = (key: 'opened' | 'clicked') => (c: StepCounts) => `${c[key]} (${percent(c[key], c.sent)})`
+const ofSent = (key: 'opened' | 'clicked') => (c: Counts) => `${c[key]} (${percent(c[key], c.sent)})`
 
 const COLUMNS: Column[] = [
-  { header: 'Waiting', compact: false, cell: (c) => c.waiting },
+  { header: 'Waiting', compact: false, cell: (c) => c.waiting ?? '—' },
   { header: 'Sent', compact: true, cell: (c) => c.sent },
   { header: 'Delivered', compact: false, cell: (c) => c.delivered },
   { header: 'Opened', compact: true, cell: ofSent('opened') },
@@ -31,9 +33,10 @@ const COLUMNS: Column[] = [
 
 /**
  * One row per drip step: its counts and how far down the funnel contacts got. The drip page shows
- * every column; analytics shows the `compact` set for each drip.
+ * every column; analytics shows the `compact` set for each drip, and its funnel is each step's sends
+ * of the enrolled (`funnelHeader` "Sent of enrolled").
  */
-export function DripStepTable({ drip, label, compact = false }: { drip: Drip; label: string; compact?: boolean }) {
+export function DripStepTable({ drip, label, compact = false, funnelHeader = 'Reached' }: { drip: Drip; label: string; compact?: boolean; funnelHeader?: string }) {
   const columns = COLUMNS.filter((c) => !compact || c.compact)
   return (
     <ScrollTable minWidth={compact ? 700 : 800} label={label}>
@@ -46,25 +49,27 @@ export function DripStepTable({ drip, label, compact = false }: { drip: Drip; la
                 {c.header}
               </Table.Th>
             ))}
-            <Table.Th scope="col">Reached</Table.Th>
+            <Table.Th scope="col">{funnelHeader}</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {drip.steps.map((step, i) => {
             const reached = percent(drip.funnel[i]!.reached, drip.totals.enrolled)
             return (
-              <Table.Tr key={step.id}>
+              <Table.Tr key={step.id} data-step={i}>
                 <Table.Th scope="row">
                   {i + 1}. {stepLabel(step)}
                 </Table.Th>
                 {columns.map((c) => (
-                  <Table.Td key={c.header}>{c.cell(step.counts)}</Table.Td>
+                  <Table.Td key={c.header} data-metric={c.header.toLowerCase()}>
+                    {c.cell(step.counts)}
+                  </Table.Td>
                 ))}
                 <Table.Td miw={120}>
-                  <Text size="xs">
+                  <Text size="xs" data-metric="reached">
                     {drip.funnel[i]!.reached} ({reached})
                   </Text>
-                  <Progress value={drip.funnel[i]!.rate * 100} size="sm" aria-label={`Step ${i + 1} of ${drip.name}: ${reached} of enrolled contacts reached it`} />
+                  <Progress value={drip.funnel[i]!.rate * 100} size="sm" aria-label={`Step ${i + 1} of ${drip.name}: ${reached} of enrolled contacts ${funnelHeader === 'Reached' ? 'reached it' : 'were sent it'}`} />
                 </Table.Td>
               </Table.Tr>
             )

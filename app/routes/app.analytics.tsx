@@ -124,11 +124,11 @@ export default function Analytics() {
                   Funnel, conversions and daily chart
                 </Anchor>
               </Group>
-              <Text size="sm">
+              <Text size="sm" data-drip-totals={d.id}>
                 {d.totals.enrolled} enrolled · {d.totals.sent} sent · {percent(d.totals.opened, d.totals.sent)} opened · {percent(d.totals.clicked, d.totals.sent)} clicked · {d.totals.goalReached} reached the goal · {d.totals.unsubscribed} unsubscribed
               </Text>
             </Group>
-            <DripStepTable drip={d} label={`Steps of ${d.name}`} compact />
+            <DripStepTable drip={d} label={`Steps of ${d.name}`} compact funnelHeader="Sent of enrolled" />
           </Card>
         ))
       )}

@@ -187,7 +187,7 @@ export default function DripPage() {
             <Text size="xs" c="dimmed">
               {s.label}
             </Text>
-            <Text fw={700} size="xl">
+            <Text fw={700} size="xl" data-total={s.label}>
               {s.value}
             </Text>
           </Paper>

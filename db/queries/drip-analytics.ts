@@ -55,12 +55,13 @@ export async function dripAnalyticsRows(
       WHERE d.workspace_id = ${ws} AND d.sequence_id = ${drip} AND d.state IN ${SENT} AND ${SENT_AT} < ${to}
       GROUP BY d.step_id
     ), ev AS (
-      SELECT ce.step_id, ce.type, count(DISTINCT ce.enrollment_id) AS n,
-        count(DISTINCT ce.enrollment_id) FILTER (WHERE ce.properties->>'hard' = 'false') AS soft
+      -- A bounce is a hard (bounced) or a soft (soft_bounced) one; a message with both is a hard one (decision 104).
+      SELECT ce.step_id, CASE WHEN ce.type = 'soft_bounced' THEN 'bounced' ELSE ce.type::text END AS type, count(DISTINCT ce.enrollment_id) AS n,
+        count(DISTINCT ce.enrollment_id) - count(DISTINCT ce.enrollment_id) FILTER (WHERE ce.type = 'bounced') AS soft
       FROM contact_events ce JOIN cohort c ON c.id = ce.enrollment_id
       WHERE ce.workspace_id = ${ws} AND ce.sequence_id = ${drip} AND ce.step_id IS NOT NULL AND ce.occurred_at < ${to}
-        AND ce.type IN ('opened', 'clicked', 'unsubscribed', 'bounced', 'complained')
-      GROUP BY ce.step_id, ce.type
+        AND ce.type IN ('opened', 'clicked', 'unsubscribed', 'bounced', 'soft_bounced', 'complained')
+      GROUP BY 1, 2
     ), steps AS (
       SELECT s.step_id,
         coalesce((SELECT n FROM sent WHERE sent.step_id = s.step_id), 0) AS sent,

@@ -362,10 +362,14 @@ export type DripStats = {
   positions: Record<number, number>
   /** Deliveries by step id and state. */
   deliveriesByStep: Record<string, Partial<Record<string, number>>>
-  /** Distinct enrollments with an event, by step id and event type (opened, clicked, unsubscribed, bounced, complained). */
+  /** Distinct enrollments with an event, by step id and event type (opened, clicked, unsubscribed, bounced: hard or soft, complained). */
   eventsByStep: Record<string, Partial<Record<string, number>>>
 }
 
+/**
+ * A drip's all-time counts from the raw rows: the oracle of `dripStatsRollups` (db/queries/drip-rollups.ts),
+ * which the drip page and the workspace overview read (decision 104).
+ */
 export async function dripStats(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<DripStats> {
   const { workspaceId, dripId } = args
   const result = await db.execute(sql`
@@ -374,7 +378,7 @@ export async function dripStats(db: DbOrTx, args: { workspaceId: string; dripId:
       'waiting', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND status = 'active' GROUP BY step_position) t),
       'positions', (SELECT coalesce(json_object_agg(step_position, n), '{}'::json) FROM (SELECT step_position, count(*) AS n FROM enrollments WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} GROUP BY step_position) t),
       'deliveries', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'state', state, 'n', n)), '[]'::json) FROM (SELECT step_id, state, count(*) AS n FROM deliveries WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND enrollment_id IS NOT NULL GROUP BY step_id, state) t),
-      'events', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'type', type, 'n', n)), '[]'::json) FROM (SELECT step_id, type, count(DISTINCT enrollment_id) AS n FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced', 'complained') AND step_id IS NOT NULL GROUP BY step_id, type) t)
+      'events', (SELECT coalesce(json_agg(json_build_object('stepId', step_id, 'type', type, 'n', n)), '[]'::json) FROM (SELECT step_id, type, count(DISTINCT enrollment_id) AS n FROM (SELECT step_id, enrollment_id, CASE WHEN type = 'soft_bounced' THEN 'bounced' ELSE type END AS type FROM contact_events WHERE workspace_id = ${workspaceId} AND sequence_id = ${dripId} AND type IN ('opened', 'clicked', 'unsubscribed', 'bounced', 'soft_bounced', 'complained') AND step_id IS NOT NULL) e GROUP BY step_id, type) t)
     )::text AS r`)
   const raw = JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as {
     enrollments: Record<string, number>
@@ -426,12 +430,16 @@ export async function dueEnrollmentGroups(db: DbOrTx, args: { workspaceId: strin
   }))
 }
 
-/** How many enrollments of a drip each `source` made (`form:<id>`, `event:<name>`, `date:<field>:<year>`, `manual`…). */
+/**
+ * How many enrollments of a drip each `source` made (`form:<id>`, `event:<name>`, `date:<field>:<year>`, `manual`…):
+ * an index-only count over `enrollments_sequence_source_idx`, the drip checked against the workspace first.
+ */
 export async function countEnrollmentsBySource(db: DbOrTx, args: { workspaceId: string; dripId: string }): Promise<Array<{ source: string; enrolled: number }>> {
+  const drip = sql`(SELECT id FROM sequences WHERE id = ${args.dripId} AND workspace_id = ${args.workspaceId})`
   return db
     .select({ source: enrollments.source, enrolled: sql<number>`count(*)::int` })
     .from(enrollments)
-    .where(and(eq(enrollments.workspaceId, args.workspaceId), eq(enrollments.sequenceId, args.dripId)))
+    .where(eq(enrollments.sequenceId, drip))
     .groupBy(enrollments.source)
 }
 

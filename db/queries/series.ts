@@ -1,8 +1,9 @@
-import { and, asc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm'
 import { PENDING_STATES, type DeliveryState } from '../../domain/delivery'
 import { contentForNetwork } from '../../domain/series/variants'
 import type { DbOrTx } from '../client'
 import { insertDeliveriesInTx } from './deliveries'
+import { rowsOf } from './prepared'
 import { accounts, deliveries, sequenceSteps, sequences, seriesTargets, seriesTimings, type ApprovalState } from '../schema'
 
 export type SeriesTimingRow = typeof seriesTimings.$inferSelect
@@ -93,7 +94,9 @@ export async function listSeries(db: DbOrTx, args: { workspaceId: string }): Pro
       next: sql<Date | null>`min(case when ${deliveries.state} in ('planned', 'queued') then ${deliveries.dueAt} end)`,
     })
     .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.sequenceId, rows.map((r) => r.id))))
+    // A series' deliveries target accounts: `account_id IS NOT NULL` lets the planner read them through the
+    // partial index deliveries_target_uq (sequence_id, …) instead of every delivery of the workspace (the drips' too).
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.sequenceId, rows.map((r) => r.id)), isNotNull(deliveries.accountId)))
     .groupBy(deliveries.sequenceId, deliveries.state)
   return rows.map((row) => {
     const mine = stats.filter((s) => s.sequenceId === row.id)
@@ -239,21 +242,22 @@ export type SeriesStepStat = { sequenceId: string; position: number; text: strin
 
 /** Deliveries of every series post of the workspace by state (analytics per series and per post). */
 export async function seriesStepStats(db: DbOrTx, args: { workspaceId: string }): Promise<SeriesStepStat[]> {
-  const rows = await db
-    .select({
-      sequenceId: deliveries.sequenceId,
-      position: sequenceSteps.position,
-      text: sql<string>`coalesce(${sequenceSteps.content}->'parts'->0->>'text', '')`,
-      state: deliveries.state,
-      count: sql<number>`count(*)::int`,
-      firstDueAt: sql<Date | string>`min(${deliveries.dueAt})`,
-      remoteUrl: sql<string | null>`max(${deliveries.remoteUrl})`,
-    })
-    .from(deliveries)
-    .innerJoin(sequenceSteps, eq(sequenceSteps.id, deliveries.stepId))
-    .innerJoin(sequences, eq(sequences.id, deliveries.sequenceId))
-    .where(and(eq(deliveries.workspaceId, args.workspaceId), eq(sequences.workspaceId, args.workspaceId), eq(sequences.kind, 'series')))
-    .groupBy(deliveries.sequenceId, sequenceSteps.position, sequenceSteps.content, deliveries.state)
-    .orderBy(asc(sequenceSteps.position))
-  return rows.map((r) => ({ ...r, state: r.state as DeliveryState, count: Number(r.count), firstDueAt: new Date(r.firstDueAt) }))
+  // Counted per step first, then joined to the steps' text (grouping by the jsonb content sorted every delivery);
+  // read through the partial index deliveries_target_uq (series deliveries target accounts), not the drips' deliveries.
+  const result = await db.execute(sql`
+    SELECT d.sequence_id AS "sequenceId", ss.position, coalesce(ss.content->'parts'->0->>'text', '') AS text, d.state, d.n AS count, d.first_due_at AS "firstDueAt", d.remote_url AS "remoteUrl"
+    FROM (
+      SELECT sequence_id, step_id, state, count(*)::int AS n, min(due_at) AS first_due_at, max(remote_url) AS remote_url FROM deliveries
+      WHERE workspace_id = ${args.workspaceId} AND account_id IS NOT NULL
+        AND sequence_id IN (SELECT id FROM sequences WHERE workspace_id = ${args.workspaceId} AND kind = 'series')
+      GROUP BY 1, 2, 3
+    ) d JOIN sequence_steps ss ON ss.id = d.step_id
+    ORDER BY ss.position`)
+  return rowsOf<{ sequenceId: string; position: number; text: string; state: string; count: number; firstDueAt: Date | string; remoteUrl: string | null }>(result).map((r) => ({
+    ...r,
+    position: Number(r.position),
+    state: r.state as DeliveryState,
+    count: Number(r.count),
+    firstDueAt: new Date(r.firstDueAt),
+  }))
 }

@@ -16,7 +16,13 @@ const dripRef = () =>
     .notNull()
     .references(() => sequences.id, { onDelete: 'cascade' })
 
-/** Per step: sends and first activities (distinct messages) by cohort and activity day; all opens and clicks for the daily chart. */
+/**
+ * Per step: sends and first activities (distinct messages) by cohort and activity day; all opens and clicks
+ * for the daily chart. `bounced` counts messages with a hard bounce, `soft_bounced` messages with a soft one,
+ * `any_bounced` messages with either (a message with both is one bounce, a hard one: decision 104);
+ * `review`, `skipped` and `failed` count the step's deliveries in those states (the drip page's per-state
+ * counts; `sent` includes `review`).
+ */
 export const dripRollups = pgTable(
   'drip_rollups',
   {
@@ -31,9 +37,13 @@ export const dripRollups = pgTable(
     unsubscribed: counter('unsubscribed'),
     bounced: counter('bounced'),
     softBounced: counter('soft_bounced'),
+    anyBounced: counter('any_bounced'),
     complained: counter('complained'),
     opens: counter('opens'),
     clicks: counter('clicks'),
+    review: counter('review'),
+    skipped: counter('skipped'),
+    failed: counter('failed'),
   },
   (t) => [primaryKey({ columns: [t.sequenceId, t.stepId, t.cohortDay, t.activityDay] })],
 )

@@ -60,6 +60,8 @@ export const enrollments = pgTable(
     index('enrollments_due_idx').on(t.nextDueAt, t.id).where(sql`status = 'active'`),
     index('enrollments_contact_idx').on(t.workspaceId, t.contactId),
     index('enrollments_sequence_idx').on(t.sequenceId, t.status, t.stepPosition),
+    // The drip page's enrollments per trigger: an index-only count (decision 104).
+    index('enrollments_sequence_source_idx').on(t.sequenceId, t.source),
   ],
 )
 

@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { date, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import { deliveries } from './deliveries'
 import { sequenceSteps, sequences } from './sequences'
@@ -53,6 +53,23 @@ export const linkClicks = pgTable(
   },
   // By link and instant: a series page counts each post's clicks before the period's end from the index alone (decision 103).
   (t) => [index('link_clicks_link_at_idx').on(t.shortLinkId, t.clickedAt)],
+)
+
+/**
+ * Link clicks per short link and UTC day, kept by a trigger on `link_clicks` (migration 0027, decision 104):
+ * a series page counts a post's clicks before the period's end as the whole days from here plus the
+ * period's last, partial day from the index `link_clicks_link_at_idx`.
+ */
+export const linkClickRollups = pgTable(
+  'link_click_rollups',
+  {
+    shortLinkId: uuid('short_link_id')
+      .notNull()
+      .references(() => shortLinks.id, { onDelete: 'cascade' }),
+    day: date('day').notNull(),
+    clicks: integer('clicks').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.shortLinkId, t.day] })],
 )
 
 /** The ages at which a published post's metrics are read. */

@@ -2,14 +2,15 @@ import { sql } from 'drizzle-orm'
 import { createDrip } from '../../core/drips.server'
 import type { Services } from '../../core/services.server'
 import { insertContactEvent } from '../../db/queries/events'
-import { rebuildDripRollups } from '../../db/queries/drip-rollups'
+import { dripStatsRollups, rebuildDripRollups } from '../../db/queries/drip-rollups'
+import { dripStats } from '../../db/queries/enrollments'
 import { workspaces } from '../../db/schema'
 import { createTestDatabase } from '../db'
 import { rollupsAndRaw } from './rollup-oracle'
 
 /**
  * Roll-ups equal the raw query (decision 094): known sends (one held for review, then published a day
- * later), opens and clicks arriving out of order across local midnights, soft and hard bounces, an
+ * later), opens and clicks arriving out of order across local midnights, soft and hard bounces (decision 104), an
  * unsubscribe, a complaint, goal events inside and outside the attribution window, written through the
  * same statements the app uses; then the backfill (a rebuild) and a change of the drip's zone.
  */
@@ -75,10 +76,17 @@ beforeAll(async () => {
   await ev(1, 0, 'opened', '2026-11-02T07:00:00Z')
   await ev(1, 1, 'opened', '2026-11-05T07:00:00Z')
   await ev(1, 1, 'unsubscribed', '2026-11-05T07:01:00Z')
-  await ev(2, 0, 'bounced', '2026-11-02T06:31:00Z', { hard: false })
-  await ev(2, 0, 'bounced', '2026-11-02T07:31:00Z', { hard: true })
+  // Bounces (decision 104): a soft then a hard one of one message (a hard bounce), a hard one, a soft one alone.
+  await ev(2, 0, 'soft_bounced', '2026-11-02T06:31:00Z', { source: 'dsn', action: 'delayed' })
+  await ev(2, 0, 'bounced', '2026-11-02T07:31:00Z')
   await ev(3, 0, 'bounced', '2026-11-03T13:01:00Z')
+  await ev(4, 0, 'soft_bounced', '2026-11-05T06:00:00Z', { source: 'dsn', action: 'failed', status: '4.2.2' })
+  await ev(4, 0, 'soft_bounced', '2026-11-05T05:10:00Z', { source: 'dsn', action: 'delayed' }) // earlier, arriving later
   await ev(4, 0, 'complained', '2026-11-06T13:01:00Z')
+  // Deliveries the drip page counts by state: a skipped step and a failed send (not sent: the analytics skip them).
+  await db.execute(sql`INSERT INTO deliveries (id, workspace_id, sequence_id, step_id, enrollment_id, due_at, state)
+    VALUES (md5('od3-1')::uuid, ${workspaceId}, ${dripId}, ${steps[1]!}, ${enrollment(3)}, '2026-11-04T12:00:00Z', 'skipped')`)
+  await send(4, 1, '2026-11-06T04:00:00Z', 'failed')
   await ev(0, 2, 'opened', '2026-11-06T07:00:00Z')
   const goal = async (i: number, occurredAt: string, properties: Record<string, unknown>) => {
     const { c } = await ids(i)
@@ -120,7 +128,7 @@ describe('drip analytics roll-ups', () => {
     // Not two empty answers: the whole period's known numbers.
     expect(all).toMatchObject({ enrolled: 5, goalReached: 2 })
     const step = (a: typeof all, n: number) => a!.steps.find((s) => s.stepId === steps[n])
-    expect(step(all, 0)).toEqual({ stepId: steps[0], sent: 5, opened: 2, clicked: 2, bounced: 2, softBounced: 1, unsubscribed: 0, complained: 1 })
+    expect(step(all, 0)).toEqual({ stepId: steps[0], sent: 5, opened: 2, clicked: 2, bounced: 3, softBounced: 1, unsubscribed: 0, complained: 1 })
     expect(step(all, 1)).toMatchObject({ sent: 2, opened: 1, unsubscribed: 1 })
     expect(all!.links.map((l) => [l.url, l.clicks])).toEqual([['https://a.test/x', 1], ['https://a.test/y', 2]])
     const conversions = all!.conversions.map((c) => JSON.stringify([steps.indexOf(c.stepId) + 1, c.currency, c.conversions, c.revenue])).sort()
@@ -130,10 +138,34 @@ describe('drip analytics roll-ups', () => {
     expect(day!.enrolled).toBe(3)
   })
 
+  it("the drip page's all-time counts from the roll-ups equal the raw rows' (decision 104)", async () => {
+    const stats = await dripStatsRollups(database.db, { workspaceId, dripId })
+    expect(stats).toEqual(await dripStats(database.db, { workspaceId, dripId }))
+    // Not two empty answers: the known numbers.
+    expect(stats.deliveriesByStep[steps[0]!]).toEqual({ published: 5 })
+    expect(stats.deliveriesByStep[steps[1]!]).toEqual({ published: 2, skipped: 1, failed: 1 })
+    expect(stats.eventsByStep[steps[0]!]).toEqual({ opened: 2, clicked: 2, bounced: 3, complained: 1 })
+    expect(stats.enrollments).toEqual({ active: 3, goal_reached: 2 })
+    // Another workspace sees nothing of it.
+    const other = (await database.db.insert(workspaces).values({ name: 'Other' }).returning())[0]!.id
+    expect(await dripStatsRollups(database.db, { workspaceId: other, dripId })).toEqual({ enrollments: {}, waitingByPosition: {}, positions: {}, deliveriesByStep: {}, eventsByStep: {} })
+  })
+
+  it('a delivery held for review counts as sent, not as delivered, on the drip page', async () => {
+    await database.db.execute(sql`UPDATE deliveries SET state = 'needs_review' WHERE id = md5('od0-2')::uuid`)
+    const stats = await dripStatsRollups(database.db, { workspaceId, dripId })
+    expect(stats).toEqual(await dripStats(database.db, { workspaceId, dripId }))
+    expect(stats.deliveriesByStep[steps[2]!]).toEqual({ needs_review: 1 })
+    await database.db.execute(sql`UPDATE deliveries SET state = 'published' WHERE id = md5('od0-2')::uuid`)
+    expect(await dripStatsRollups(database.db, { workspaceId, dripId })).toEqual(await dripStats(database.db, { workspaceId, dripId }))
+  })
+
   it('the backfill (a rebuild from the raw rows) gives what the triggers kept', async () => {
     const before = await compare('America/New_York')
+    const stats = await dripStatsRollups(database.db, { workspaceId, dripId })
     await rebuildDripRollups(database.db, { dripId })
     expect(await compare('America/New_York')).toEqual(before)
+    expect(await dripStatsRollups(database.db, { workspaceId, dripId })).toEqual(stats)
   })
 
   it("a change of the drip's zone or attribution window rebuilds its roll-ups", async () => {

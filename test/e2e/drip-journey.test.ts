@@ -234,10 +234,20 @@ it('builds a drip in the builder; signup → confirm → step 1 → click → th
   await page.goto(`${app.url}/app/drips`)
   expect(await page.getByRole('row', { name: /Welcome/ }).getByRole('cell').allTextContents()).toEqual(expect.arrayContaining(['Active', '2', '1']))
   await page.screenshot({ path: path.join(shots, 'drips.png'), fullPage: true })
+  // The drip tagged with a campaign: the overview lists it, and its funnel page shows the email side.
+  await db().update(sequences).set({ campaign: 'Spring launch' }).where(eq(sequences.id, dripId))
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Analytics', exact: true }).click()
   await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor()
   await page.getByText(/2 enrolled · 4 sent/).waitFor()
   await page.screenshot({ path: path.join(shots, 'analytics.png'), fullPage: true })
+  await page.getByRole('link', { name: 'Spring launch' }).click()
+  expect(await page.locator('[data-total="Enrollments"]').textContent()).toBe('2')
+  await page.screenshot({ path: path.join(shots, 'campaign-analytics.png'), fullPage: true })
+  // The drip's analytics: funnel, per-step rates and links, the daily chart.
+  await page.goto(`${app.url}/app/drips/${dripId}/analytics`)
+  expect(await page.locator('[data-total="Enrolled"]').textContent()).toBe('2')
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: path.join(shots, 'drip-analytics.png'), fullPage: true })
 
   // An action step, by keyboard: the kind's radios take the arrow keys; an empty tag is named under its field.
   await page.goto(`${app.url}/app/drips/${dripId}`)
