@@ -1,27 +1,38 @@
 import type { Agenda } from 'agenda'
-import { pipelineOptions, publishDelivery, type PipelineDeps } from '../core/publishing/publish.server'
-import { PUBLISH_DELIVERY_JOB } from './enqueue'
+import { pipelineOptions, publishDueBatch, type PipelineDeps } from '../core/publishing/publish.server'
+import { dropDeliveryJobs, PUBLISH_DELIVERY_JOB } from './enqueue'
+
+/** Deliveries one publish job may publish at once, its own included (decision 106). */
+export const DEFAULT_PUBLISH_BATCH = 5
 
 /**
  * The `publish-delivery` job: one per delivery (jobs/enqueue.ts deliveryScheduler). The pipeline itself is
- * core/publishing/publish.server.ts publishDelivery; this handler runs it and sets when the job runs again.
+ * core/publishing/publish.server.ts publishDelivery (publishDueBatch: the job's delivery and other due ones
+ * claimed with it); this handler runs it and sets when the job runs again.
  */
 
 /** Register the publish job. Its lock lifetime is the lease: a job of a dead worker is picked up again once its claim can be recovered. */
-export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, options: { concurrency?: number } = {}): void {
+export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, options: { concurrency?: number; batchSize?: number } = {}): void {
   const { leaseMs } = pipelineOptions(deps)
+  // A job claims its delivery and up to perJob − 1 other due ones in one statement and drops their jobs:
+  // when many are due, the job store's cost (lock, saves, removal) is paid per batch (decision 106). At
+  // most `concurrency` deliveries are in flight in a worker, as before: jobs × perJob ≤ concurrency.
+  const concurrency = Math.max(1, options.concurrency ?? 10)
+  const perJob = Math.max(1, Math.min(options.batchSize ?? DEFAULT_PUBLISH_BATCH, concurrency))
+  const jobs = Math.max(1, Math.floor(concurrency / perJob))
+  const batch = { batchSize: perJob - 1, dropJobs: async (deliveryIds: string[]) => void (await dropDeliveryJobs(agenda, { deliveryIds })) }
   agenda.define<{ workspaceId: string; key: string }>(
     PUBLISH_DELIVERY_JOB,
     async (job) => {
       const { workspaceId, key } = job.attrs.data
-      const run = await publishDelivery(deps, { workspaceId, deliveryId: key })
+      const run = await publishDueBatch(deps, { workspaceId, deliveryId: key }, batch)
       // Agenda saves nextRunAt after the handler: a one-off job runs again only if we set it.
       if (run.result === 'queued' || run.result === 'waiting') job.attrs.nextRunAt = run.at
     },
-    // lockLimit = concurrency: a worker locks only the jobs it can start now. Without it one poll locks
+    // lockLimit = the jobs that run at once: a worker locks only the jobs it can start now. Without it one poll locks
     // every due job (one query each) before running any, and the jobs it cannot start in time outlive
     // their lock lifetime and are taken again by other workers (1,787 claims for 1,000 deliveries with
     // 4 workers before; decision 018).
-    { lockLifetime: leaseMs, concurrency: options.concurrency ?? 10, lockLimit: options.concurrency ?? 10, removeOnComplete: true },
+    { lockLifetime: leaseMs, concurrency: jobs, lockLimit: jobs, removeOnComplete: true },
   )
 }

@@ -3,7 +3,7 @@ import { isConnectorError } from '../../connectors/types'
 import type { Db } from '../../db/client'
 import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
-import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
+import { claimDelivery, claimDueBatch, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
 import type { Clock } from '../../domain/clock'
 import { decideFailure, decideStart, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { exponential, when, type RetryPolicy } from '../../domain/retry'
@@ -98,11 +98,61 @@ export type PublishRun =
  */
 export async function publishDelivery(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }): Promise<PublishRun> {
   const options = pipelineOptions(deps)
-  const { db, clock, hooks } = deps
+  const { db, clock } = deps
   // The common case (due, pending, active, not too late) is claimed in one statement; anything else is
   // read and decided first (decision 087).
   const claim = (await claimDueDelivery(db, { ...args, now: clock.now(), leaseMs: options.leaseMs })) ?? (await decideAndClaim(deps, args, options))
   if (!('attemptId' in claim)) return claim
+  return publishClaim(deps, args, options, claim)
+}
+
+export type BatchOptions = {
+  /** Other due deliveries a run may claim besides its own (0: only its own, as publishDelivery). */
+  batchSize: number
+  /** The claimed deliveries besides the run's own: their jobs are no longer needed (a later `schedule` brings one back). Errors are ignored: such a job then runs and finds its delivery claimed or settled. */
+  dropJobs?(deliveryIds: string[]): Promise<void>
+}
+
+/**
+ * Publish the delivery `deliveryId` and, in the same claim statement, up to `batchSize` other due ones
+ * (decision 106): one job-store job and one claim statement serve many deliveries when several are due.
+ * Each claimed delivery is then published exactly as publishDelivery publishes it (its own attempt id,
+ * lease, hooks and records); the others' outcomes that need a later run are scheduled through
+ * `deps.scheduler`. Resolves to the run of `deliveryId` itself.
+ */
+export async function publishDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions): Promise<PublishRun> {
+  const options = pipelineOptions(deps)
+  const { db, clock } = deps
+  const claims = await claimDueBatch(db, { ...args, now: clock.now(), leaseMs: options.leaseMs, limit: Math.max(0, batch.batchSize) })
+  const own = claims.find((c) => c.delivery.id === args.deliveryId)
+  const others = claims.filter((c) => c !== own)
+  // The siblings' jobs go before any of them can be scheduled again (a retry), so a drop never removes a fresh schedule.
+  const dropped = others.length && batch.dropJobs ? batch.dropJobs(others.map((c) => c.delivery.id)).catch(() => {}) : Promise.resolve()
+  const sibling = async (claim: Claim) => {
+    const ofClaim = { workspaceId: claim.delivery.workspaceId, deliveryId: claim.delivery.id }
+    const run = await publishClaim(deps, ofClaim, options, claim)
+    if (run.result === 'queued' || run.result === 'waiting') {
+      await dropped
+      // A failed schedule leaves a due, pending delivery without a job: the reconciler re-enqueues it.
+      await deps.scheduler.schedule({ ...ofClaim, runAt: run.at }).catch(() => {})
+    }
+  }
+  const ownRun = async (): Promise<PublishRun> => {
+    if (own) return publishClaim(deps, args, options, own)
+    const claim = await decideAndClaim(deps, args, options)
+    return 'attemptId' in claim ? publishClaim(deps, args, options, claim) : claim
+  }
+  // A sibling that throws (a database error) keeps its claim until the lease runs out and the reconciler
+  // recovers it, as a publish job that throws does: it does not fail the run of this job's own delivery.
+  const [run] = await Promise.allSettled([ownRun(), ...others.map(sibling)])
+  await dropped
+  if (run!.status === 'rejected') throw run!.reason
+  return run!.value
+}
+
+/** Publish one claimed delivery (the rest of publishDelivery, also run for each delivery of a batch). */
+async function publishClaim(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, options: PipelineOptions, claim: Claim): Promise<PublishRun> {
+  const { db, clock, hooks } = deps
   const { delivery } = claim
   // Only social deliveries (an account, not an enrollment) are ever claimed here.
   const accountId = delivery.accountId!
