@@ -3,8 +3,9 @@
  * record what the attempt did. Every write after the claim requires the attempt's id.
  */
 import { randomUUID } from 'node:crypto'
-import { and, desc, eq, gte, inArray, isNotNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gte, isNotNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { PENDING_STATES } from '../../domain/delivery'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
 import type { Delivery } from './deliveries'
 import { bump, holding, holdingPlaceholders, pending, scoped, scopedPlaceholders, threadProgress, type ThreadProgress } from './deliveries-sql'
@@ -229,13 +230,13 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
       lte(deliveries.nextAttemptAt, instant('now')),
       sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active' and (${deliveries.attempts} > 0 or ${deliveries.dueAt} >= ${instant('now')} - make_interval(secs => ${sequences.maxLatenessSeconds})))`,
     )!
-    const others = d
-      .select({ id: deliveries.id })
-      .from(deliveries)
-      .where(and(due, ne(deliveries.id, param('deliveryId'))))
-      .orderBy(desc(deliveries.nextAttemptAt))
-      .limit(sql.placeholder('limit'))
-      .for('update', { skipLocked: true })
+    // Per pending state, an index range (deliveries_state_next_idx) read backwards from now and stopped
+    // after `limit` rows: the cost does not grow with the backlog or the stored calendar, also under a
+    // generic plan. Rows another transaction holds are skipped.
+    const others = (state: (typeof PENDING_STATES)[number]) =>
+      sql`array(select ${deliveries.id} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} <= ${instant('now')} and ${and(due, ne(deliveries.id, param('deliveryId')))} order by ${deliveries.nextAttemptAt} desc limit ${sql.placeholder('limit')} for update skip locked)`
+    // Both states' candidates, cut to `limit` (the rows cut off were only locked for this statement).
+    const batch = sql`${deliveries.id} = any((${others('planned')} || ${others('queued')})[1:${sql.placeholder('limit')}::int])`
     const claimed = d.$with('claimed').as(
       d
         .update(deliveries)
@@ -249,7 +250,7 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
           updatedAt: instant('now'),
           ...bump,
         })
-        .where(and(or(scopedPlaceholders, inArray(deliveries.id, others)), due))
+        .where(and(or(scopedPlaceholders, batch), due))
         .returning(),
     )
     return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)
