@@ -4,9 +4,9 @@ import { definePublishDelivery } from './publish-delivery'
 import { RECONCILE_DELIVERIES_JOB, defineReconcileDeliveries } from './reconcile-deliveries'
 
 export type JobDeps = ReconcileDeps & {
-  /** Deliveries one worker publishes at once. Default 10. */
+  /** Deliveries one worker publishes at once. Default 50: ten jobs of up to publishBatchSize (decision 106). */
   publishConcurrency?: number
-  /** Deliveries one publish job may claim and publish together, its own included (decision 106; at most publishConcurrency). Default 5; 1 publishes one delivery per job. */
+  /** Deliveries one publish job may claim and publish together, its own included (decision 106; at most publishConcurrency). Default 5; 1 publishes one delivery per job (then publishConcurrency jobs run at once, as before decision 106). */
   publishBatchSize?: number
   reconcileEveryMs?: number
 }

@@ -4,6 +4,8 @@ import { dropDeliveryJobs, PUBLISH_DELIVERY_JOB } from './enqueue'
 
 /** Deliveries one publish job may publish at once, its own included (decision 106). */
 export const DEFAULT_PUBLISH_BATCH = 5
+/** Deliveries one worker publishes at once (decision 106): ten jobs of up to five. */
+export const DEFAULT_PUBLISH_CONCURRENCY = 50
 
 /**
  * The `publish-delivery` job: one per delivery (jobs/enqueue.ts deliveryScheduler). The pipeline itself is
@@ -17,7 +19,7 @@ export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, option
   // A job claims its delivery and up to perJob − 1 other due ones in one statement and drops their jobs:
   // when many are due, the job store's cost (lock, saves, removal) is paid per batch (decision 106). At
   // most `concurrency` deliveries are in flight in a worker, as before: jobs × perJob ≤ concurrency.
-  const concurrency = Math.max(1, options.concurrency ?? 10)
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_PUBLISH_CONCURRENCY)
   const perJob = Math.max(1, Math.min(options.batchSize ?? DEFAULT_PUBLISH_BATCH, concurrency))
   const jobs = Math.max(1, Math.floor(concurrency / perJob))
   const batch = { batchSize: perJob - 1, dropJobs: async (deliveryIds: string[]) => void (await dropDeliveryJobs(agenda, { deliveryIds })) }

@@ -121,9 +121,11 @@ export type BatchOptions = {
  * `deps.scheduler`. Resolves to the run of `deliveryId` itself.
  */
 export async function publishDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions): Promise<PublishRun> {
+  // A batch of one is publishDelivery itself (the claim without siblings, statement for statement).
+  if (!(batch.batchSize > 0)) return publishDelivery(deps, args)
   const options = pipelineOptions(deps)
   const { db, clock } = deps
-  const claims = await claimDueBatch(db, { ...args, now: clock.now(), leaseMs: options.leaseMs, limit: Math.max(0, batch.batchSize) })
+  const claims = await claimDueBatch(db, { ...args, now: clock.now(), leaseMs: options.leaseMs, limit: batch.batchSize })
   const own = claims.find((c) => c.delivery.id === args.deliveryId)
   const others = claims.filter((c) => c !== own)
   // The siblings' jobs go before any of them can be scheduled again (a retry), so a drop never removes a fresh schedule.
