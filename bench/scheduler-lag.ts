@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=10] [--batch=5] [--workers=1,2] [--lead=20]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -46,9 +46,10 @@ const STORED = Number(arg('stored', '1000000'))
 const WINDOW_S = Number(arg('window', '60'))
 const BURST = Number(arg('burst', '2000'))
 const STORE = arg('store', 'postgres') as 'postgres' | 'mongodb'
-const CONCURRENCY = Number(arg('concurrency', '10'))
+const CONCURRENCY = Number(arg('concurrency', '50'))
 /** Deliveries one publish job claims and publishes together (decision 106); 1 = one per job, as before. */
 const BATCH = Number(arg('batch', '5'))
+// Both default to the worker's (jobs/publish-delivery.ts): 50 in flight, ten jobs of up to five.
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
 const LEAD_MS = (LEAD_ARG ?? Math.max(20, (DUE * 6) / 1000)) * 1000
