@@ -24,6 +24,8 @@ export type WorkerArgs = {
   keyringKey: string
   x: { url: string; clientId: string; clientSecret?: string }
   concurrency: number
+  /** Deliveries one publish job claims together (decision 106). */
+  batch?: number
   name: string
   store: 'postgres' | 'mongodb'
   mongoUrl?: string
@@ -76,6 +78,7 @@ if (process.argv.includes('--child') && process.send) {
     ...accountTargets({ db: database.db, keyring, clock: systemClock, connectorFor: () => connector }),
     scheduler: deliveryScheduler(store.agenda),
     publishConcurrency: args.concurrency,
+    publishBatchSize: args.batch,
     hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.push([deliveryId, Date.now()]) },
   }
   defineJobs(store.agenda, deps)

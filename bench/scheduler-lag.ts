@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=10] [--workers=1,2] [--lead=20]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -46,7 +46,10 @@ const STORED = Number(arg('stored', '1000000'))
 const WINDOW_S = Number(arg('window', '60'))
 const BURST = Number(arg('burst', '2000'))
 const STORE = arg('store', 'postgres') as 'postgres' | 'mongodb'
-const CONCURRENCY = Number(arg('concurrency', '10'))
+const CONCURRENCY = Number(arg('concurrency', '50'))
+/** Deliveries one publish job claims and publishes together (decision 106); 1 = one per job, as before. */
+const BATCH = Number(arg('batch', '5'))
+// Both default to the worker's (jobs/publish-delivery.ts): 50 in flight, ten jobs of up to five.
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
 const LEAD_MS = (LEAD_ARG ?? Math.max(20, (DUE * 6) / 1000)) * 1000
@@ -279,6 +282,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       ...accountTargets({ db, keyring, clock: systemClock, connectorFor: () => connector }),
       scheduler: deliveryScheduler(store.agenda),
       publishConcurrency: CONCURRENCY,
+      publishBatchSize: BATCH,
       hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()) },
     }
     const schedule = async (count: number, dueAt: (i: number) => Date, label: string) => {
@@ -326,7 +330,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       // This process only schedules (a web process); the workers run the jobs.
       const x_ = { url: x.url, clientId: x.clientId, clientSecret: x.clientSecret }
       for (let i = 0; i < workers; i++) {
-        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
+        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
         children.push(await startWorkerProcess(args, (id, at) => void started.set(id, at)))
       }
     }
@@ -403,7 +407,7 @@ function report(name: string, side: Side) {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 console.log(
-  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}; ` +
+  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}; ` +
     `${os.cpus().length} cores, load ${load()}`,
 )
 const bare = report('bare Agenda no-op', await runBare())

@@ -229,3 +229,33 @@ export function findLockableQuery(repository: JobRepository, pool: PgPool): Find
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Remove the unlocked jobs of `name` whose `data.uniqueKey` is one of `uniqueKeys`, in one statement
+ * (decision 106: the jobs of deliveries a batch claimed). Agenda's `cancel({ data })` matches one key at
+ * a time, and on PostgreSQL by `data @> …`, which the unique index on `data->>'uniqueKey'` cannot serve
+ * (a scan of every job). Reaches the repository Agenda holds (`agenda.db`): PostgreSQL through its pool,
+ * MongoDB through its collection; any other repository gets `agenda.cancel` per key. Locked jobs stay
+ * (they are running, or about to: their run finds the delivery claimed).
+ */
+export async function removeUnlockedUniqueJobs(agenda: Agenda, name: string, uniqueKeys: string[]): Promise<number> {
+  if (uniqueKeys.length === 0) return 0
+  const repository = (agenda as unknown as { db?: Record<string, unknown> }).db
+  const getPool = repository?.getPool
+  if (typeof getPool === 'function' && typeof repository?.tableName === 'string') {
+    const pool = getPool.call(repository) as PgPool
+    const result = (await pool.query(`DELETE FROM "${repository.tableName}" WHERE data->>'uniqueKey' = ANY($1::text[]) AND name = $2 AND locked_at IS NULL`, [
+      uniqueKeys,
+      name,
+    ])) as { rowCount?: number | null }
+    return result.rowCount ?? 0
+  }
+  const collection = repository?.collection as { deleteMany?: (filter: object) => Promise<{ deletedCount?: number }> } | undefined
+  if (typeof collection?.deleteMany === 'function') {
+    const result = await collection.deleteMany({ name, 'data.uniqueKey': { $in: uniqueKeys }, lockedAt: null })
+    return result.deletedCount ?? 0
+  }
+  let removed = 0
+  for (const uniqueKey of uniqueKeys) removed += await agenda.cancel({ name, data: { uniqueKey } })
+  return removed
+}

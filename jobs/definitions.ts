@@ -4,14 +4,16 @@ import { definePublishDelivery } from './publish-delivery'
 import { RECONCILE_DELIVERIES_JOB, defineReconcileDeliveries } from './reconcile-deliveries'
 
 export type JobDeps = ReconcileDeps & {
-  /** Publish jobs one worker runs at once. Default 10. */
+  /** Deliveries one worker publishes at once. Default 50: ten jobs of up to publishBatchSize (decision 106). */
   publishConcurrency?: number
+  /** Deliveries one publish job may claim and publish together, its own included (decision 106; at most publishConcurrency). Default 5; 1 publishes one delivery per job (then publishConcurrency jobs run at once, as before decision 106). */
+  publishBatchSize?: number
   reconcileEveryMs?: number
 }
 
 /** Register every job of the publishing pipeline. Then call startPipeline once Agenda runs. */
 export function defineJobs(agenda: Agenda, deps: JobDeps): void {
-  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency })
+  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize })
   defineReconcileDeliveries(agenda, deps)
 }
 

@@ -1,5 +1,6 @@
 import type { Agenda } from 'agenda'
 import type { DeliveryScheduler } from '../db/queries/deliveries'
+import { removeUnlockedUniqueJobs } from './agenda-patches'
 
 /**
  * The job store's floor of jobs/: job names and the enqueue/wake functions core/ may call. The handlers
@@ -19,6 +20,15 @@ export function deliveryScheduler(agenda: Agenda): DeliveryScheduler {
       await cancelUniqueJob(agenda, { name: PUBLISH_DELIVERY_JOB, key: deliveryId })
     },
   }
+}
+
+/** Remove the jobs of deliveries a batch claimed (decision 106), those not locked by a worker, in one statement. */
+export async function dropDeliveryJobs(agenda: Agenda, args: { deliveryIds: string[] }): Promise<number> {
+  return removeUnlockedUniqueJobs(
+    agenda,
+    PUBLISH_DELIVERY_JOB,
+    args.deliveryIds.map((id) => uniqueKeyOf(PUBLISH_DELIVERY_JOB, id)),
+  )
 }
 
 /** Wake the drip runner now (one wake-up job at a time, whoever asks). */

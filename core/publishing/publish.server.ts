@@ -3,7 +3,7 @@ import { isConnectorError } from '../../connectors/types'
 import type { Db } from '../../db/client'
 import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
-import { claimDelivery, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
+import { claimDelivery, claimDueBatch, claimDueDelivery, loadDeliveryForStart, type Claim, markMissed, markSending, recordAttemptOutcome, recordPublished } from '../../db/queries/deliveries-publish'
 import type { Clock } from '../../domain/clock'
 import { decideFailure, decideStart, reclassifyDuplicate, type FailureKind, type FailureOutcome } from '../../domain/delivery'
 import { isVideoType } from '../../domain/media/video'
@@ -106,9 +106,11 @@ export function sendDeadline(options: PipelineOptions, content: ChannelContent):
   return video ? { timeoutMs: options.videoConnectorTimeoutMs, leaseMs: options.videoLeaseMs } : { timeoutMs: options.connectorTimeoutMs, leaseMs: options.leaseMs }
 }
 
-
 /** Slack for clock skew between workers: a claim this close to expiry is not used to send. */
 const SEND_MARGIN_MS = 1_000
+
+/** `onSending`: a network call starts now, under a lease of `leaseMs` (a publish job keeps its lock that long; decision 105). */
+export type SendHooks = { onSending?(lease: { leaseMs: number }): void }
 
 export type PublishRun =
   | { result: 'published' | 'failed' | 'needs_review' | 'missed' | 'ignored' | 'lost-claim' }
@@ -122,15 +124,66 @@ export type PublishRun =
 export async function publishDelivery(
   deps: PipelineDeps,
   args: { workspaceId: string; deliveryId: string },
-  /** `onSending`: the network call starts now, under a lease of `leaseMs` (the job keeps its lock that long; decision 105). */
-  run: { onSending?(lease: { leaseMs: number }): void } = {},
+  run: SendHooks = {},
 ): Promise<PublishRun> {
   const options = pipelineOptions(deps)
-  const { db, clock, hooks } = deps
+  const { db, clock } = deps
   // The common case (due, pending, active, not too late) is claimed in one statement; anything else is
   // read and decided first (decision 087).
   const claim = (await claimDueDelivery(db, { ...args, now: clock.now(), leaseMs: options.leaseMs })) ?? (await decideAndClaim(deps, args, options))
   if (!('attemptId' in claim)) return claim
+  return publishClaim(deps, args, options, claim, run)
+}
+
+export type BatchOptions = {
+  /** Other due deliveries a run may claim besides its own (0: only its own, as publishDelivery). */
+  batchSize: number
+  /** The claimed deliveries besides the run's own: their jobs are no longer needed (a later `schedule` brings one back). Errors are ignored: such a job then runs and finds its delivery claimed or settled. */
+  dropJobs?(deliveryIds: string[]): Promise<void>
+}
+
+/**
+ * Publish the delivery `deliveryId` and, in the same claim statement, up to `batchSize` other due ones
+ * (decision 106): one job-store job and one claim statement serve many deliveries when several are due.
+ * Each claimed delivery is then published exactly as publishDelivery publishes it (its own attempt id,
+ * lease, hooks and records); the others' outcomes that need a later run are scheduled through
+ * `deps.scheduler`. Resolves to the run of `deliveryId` itself.
+ */
+export async function publishDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions, run: SendHooks = {}): Promise<PublishRun> {
+  // A batch of one is publishDelivery itself (the claim without siblings, statement for statement).
+  if (!(batch.batchSize > 0)) return publishDelivery(deps, args, run)
+  const options = pipelineOptions(deps)
+  const { db, clock } = deps
+  const claims = await claimDueBatch(db, { ...args, now: clock.now(), leaseMs: options.leaseMs, limit: batch.batchSize })
+  const own = claims.find((c) => c.delivery.id === args.deliveryId)
+  const others = claims.filter((c) => c !== own)
+  // The siblings' jobs go before any of them can be scheduled again (a retry), so a drop never removes a fresh schedule.
+  const dropped = others.length && batch.dropJobs ? batch.dropJobs(others.map((c) => c.delivery.id)).catch(() => {}) : Promise.resolve()
+  const sibling = async (claim: Claim) => {
+    const ofClaim = { workspaceId: claim.delivery.workspaceId, deliveryId: claim.delivery.id }
+    const outcome = await publishClaim(deps, ofClaim, options, claim, run)
+    if (outcome.result === 'queued' || outcome.result === 'waiting') {
+      await dropped
+      // A failed schedule leaves a due, pending delivery without a job: the reconciler re-enqueues it.
+      await deps.scheduler.schedule({ ...ofClaim, runAt: outcome.at }).catch(() => {})
+    }
+  }
+  const ownRun = async (): Promise<PublishRun> => {
+    if (own) return publishClaim(deps, args, options, own, run)
+    const claim = await decideAndClaim(deps, args, options)
+    return 'attemptId' in claim ? publishClaim(deps, args, options, claim, run) : claim
+  }
+  // A sibling that throws (a database error) keeps its claim until the lease runs out and the reconciler
+  // recovers it, as a publish job that throws does: it does not fail the run of this job's own delivery.
+  const [ownOutcome] = await Promise.allSettled([ownRun(), ...others.map(sibling)])
+  await dropped
+  if (ownOutcome!.status === 'rejected') throw ownOutcome!.reason
+  return ownOutcome!.value
+}
+
+/** Publish one claimed delivery (the rest of publishDelivery, also run for each delivery of a batch). */
+async function publishClaim(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, options: PipelineOptions, claim: Claim, run: SendHooks): Promise<PublishRun> {
+  const { db, clock, hooks } = deps
   const { delivery } = claim
   // Only social deliveries (an account, not an enrollment) are ever claimed here.
   const accountId = delivery.accountId!

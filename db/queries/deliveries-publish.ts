@@ -3,8 +3,9 @@
  * record what the attempt did. Every write after the claim requires the attempt's id.
  */
 import { randomUUID } from 'node:crypto'
-import { and, eq, gte, isNotNull, lte, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gte, isNotNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { PENDING_STATES } from '../../domain/delivery'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
 import type { Delivery } from './deliveries'
 import { bump, holding, holdingPlaceholders, pending, scoped, scopedPlaceholders, threadProgress, type ThreadProgress } from './deliveries-sql'
@@ -211,4 +212,58 @@ export async function markMissed(db: DbOrTx, args: { workspaceId: string; delive
     .where(and(scoped(args), eq(deliveries.version, args.version), pending))
     .returning({ id: deliveries.id })
   return rows.length === 1
+}
+
+/**
+ * Claim a batch in one statement (decision 106): the delivery `deliveryId` (of `workspaceId`) when it is
+ * claimable as `claimDueDelivery` would claim it, and up to `limit` other social deliveries of any
+ * workspace that are claimable the same way, newest due first (the oldest are the ones whose own jobs the
+ * job store hands out first), skipping rows another transaction holds. Every row gets its own attempt id
+ * and the claim conditions of `claimDueDelivery`, evaluated on the row as the UPDATE takes it, so the
+ * fencing is per delivery as before: any later write requires that attempt id.
+ */
+export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; deliveryId: string; now: Date; leaseMs: number; limit: number }): Promise<Claim[]> {
+  const query = prepared(db, 'claimDueBatch', (d, name) => {
+    const due = and(
+      isNotNull(deliveries.accountId),
+      pending,
+      lte(deliveries.nextAttemptAt, instant('now')),
+      sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active' and (${deliveries.attempts} > 0 or ${deliveries.dueAt} >= ${instant('now')} - make_interval(secs => ${sequences.maxLatenessSeconds})))`,
+    )!
+    // Per pending state, an index range (deliveries_state_next_idx) read backwards from now and stopped
+    // after `limit` rows: the cost does not grow with the backlog or the stored calendar, also under a
+    // generic plan. Rows another transaction holds are skipped.
+    const others = (state: (typeof PENDING_STATES)[number]) =>
+      sql`array(select ${deliveries.id} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} <= ${instant('now')} and ${and(due, ne(deliveries.id, param('deliveryId')))} order by ${deliveries.nextAttemptAt} desc limit ${sql.placeholder('limit')} for update skip locked)`
+    // Both states' candidates, cut to `limit` (the rows cut off were only locked for this statement).
+    const batch = sql`${deliveries.id} = any((${others('planned')} || ${others('queued')})[1:${sql.placeholder('limit')}::int])`
+    const claimed = d.$with('claimed').as(
+      d
+        .update(deliveries)
+        .set({
+          state: 'publishing',
+          attemptId: sql`gen_random_uuid()`,
+          claimedAt: instant('now'),
+          leaseExpiresAt: instant('leaseUntil'),
+          sendingAt: null,
+          attempts: sql`${deliveries.attempts} + 1`,
+          updatedAt: instant('now'),
+          ...bump,
+        })
+        .where(and(or(scopedPlaceholders, batch), due))
+        .returning(),
+    )
+    return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)
+  })
+  const rows = await query.execute({
+    workspaceId: args.workspaceId,
+    deliveryId: args.deliveryId,
+    limit: args.limit,
+    now: iso(args.now),
+    leaseUntil: iso(new Date(args.now.getTime() + args.leaseMs)),
+  })
+  return rows.map(({ claimed: delivery, sequence_steps: step }) => {
+    if (!step) throw new Error(`step ${delivery.stepId} of delivery ${delivery.id} is gone`)
+    return { attemptId: delivery.attemptId!, delivery, content: step.content }
+  })
 }
