@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Re-runs the pure domain tests under several host time zones: scheduling must not depend on the
 // server's own TZ (rrule's tzid expansion famously does). Two zones at a time (one vitest run keeps
-// about one of the two cores busy); each zone's output is printed whole when it ends.
+// about one of the two cores busy); each zone's output is printed whole when it ends. The domain tests are
+// pure (no mocks, fake timers or stubs), so one zone's 46 files share one module graph (--no-isolate):
+// 9.6 s a zone instead of 24.5 s here; the zone itself is per process (TZ).
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -15,7 +17,7 @@ const AT_ONCE = 2
 function runZone(zone) {
   return new Promise((resolve) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [vitest, 'run', 'domain/', '--maxWorkers=1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: zone } })
+    const child = spawn(process.execPath, [vitest, 'run', 'domain/', '--maxWorkers=1', '--no-isolate'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: zone } })
     let output = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (output += chunk))
