@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { openDatabase, type Database, type Db } from '../../db/client'
 import { connectAccount } from '../../db/queries/accounts'
+import { insertMedia } from '../../db/queries/media'
+import { mediaDirOf } from '../../core/media.server'
 import { planDeliveries, type PlanItem } from '../../db/queries/deliveries'
 import { createSequence } from '../../db/queries/sequences'
 import { workspaces, type StepContent } from '../../db/schema'
@@ -285,3 +288,19 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** Wall clock for tests (eslint allows Date.now in tests). */
 export const wallNow = () => new Date(Date.now())
+
+/** A file in the fixture workspace's media store (row and bytes), as an upload leaves it: its media id. */
+export async function storeMedia(f: Pick<PipelineFixture, 'db' | 'dataDir' | 'workspaceId'>, file: { fileName: string; mimeType: string; bytes: Uint8Array }): Promise<string> {
+  const row = await insertMedia(f.db, {
+    workspaceId: f.workspaceId,
+    fileName: file.fileName,
+    mimeType: file.mimeType,
+    size: file.bytes.byteLength,
+    sha256: createHash('sha256').update(file.bytes).digest('hex'),
+    now: new Date(),
+  })
+  const dir = mediaDirOf(f.dataDir, f.workspaceId)
+  await mkdir(dir, { recursive: true })
+  await writeFile(path.join(dir, row.id), file.bytes)
+  return row.id
+}

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { listDeliveries } from '../../db/queries/deliveries'
-import { insertMedia } from '../../db/queries/media'
 import { mediaDirOf } from '../../core/media.server'
-import { openPipelineFixture, serverStores, waitFor, type PipelineFixture, type StoreKind } from './harness'
+import { openPipelineFixture, serverStores, storeMedia, waitFor, type PipelineFixture, type StoreKind } from './harness'
 
 /**
  * Posts with images go out through the pipeline with their images: the worker reads the bytes from the
@@ -22,20 +20,7 @@ describe.each(kinds)('publishing images to X (%s job store)', (kind) => {
     await f?.close()
   })
 
-  async function storeImage(bytes: Buffer): Promise<string> {
-    const row = await insertMedia(f.db, {
-      workspaceId: f.workspaceId,
-      fileName: 'chart.png',
-      mimeType: 'image/png',
-      size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      now: new Date(),
-    })
-    const dir = mediaDirOf(f.dataDir, f.workspaceId)
-    await mkdir(dir, { recursive: true })
-    await writeFile(path.join(dir, row.id), bytes)
-    return row.id
-  }
+  const storeImage = (bytes: Uint8Array) => storeMedia(f, { fileName: 'chart.png', mimeType: 'image/png', bytes })
 
   it('a thread with an image arrives at X with the image bytes and its alt text; a missing image fails the delivery unsent', async () => {
     const x = f.x!

@@ -1,15 +1,10 @@
-import { createHash } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
-import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { pipelineOptions, sendDeadline, type PipelineOptions } from '../../core/publishing/publish.server'
-import { mediaDirOf } from '../../core/media.server'
 import { listDeliveries } from '../../db/queries/deliveries'
-import { insertMedia } from '../../db/queries/media'
 import { deliveries } from '../../db/schema'
 import { PUBLISH_DELIVERY_JOB } from '../../jobs/enqueue'
 import { makeMp4 } from '../connectors/fixtures/mp4'
-import { openPipelineFixture, serverStores, waitFor, type PipelineFixture, type StoreKind } from './harness'
+import { openPipelineFixture, serverStores, storeMedia, waitFor, type PipelineFixture, type StoreKind } from './harness'
 
 /**
  * A post with a video gets its own deadline and lease (decision 105): X processes the video for longer
@@ -46,20 +41,7 @@ describe.each(kinds)('publishing a video that X processes for longer than a text
     await f?.close()
   })
 
-  async function storeVideo(bytes: Uint8Array): Promise<string> {
-    const row = await insertMedia(f.db, {
-      workspaceId: f.workspaceId,
-      fileName: 'clip.mp4',
-      mimeType: 'video/mp4',
-      size: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      now: new Date(),
-    })
-    const dir = mediaDirOf(f.dataDir, f.workspaceId)
-    await mkdir(dir, { recursive: true })
-    await writeFile(path.join(dir, row.id), bytes)
-    return row.id
-  }
+  const storeVideo = (bytes: Uint8Array) => storeMedia(f, { fileName: 'clip.mp4', mimeType: 'video/mp4', bytes })
 
   it('goes out once with one upload under the video lease, while a slow text post still hits the 1 s deadline', async () => {
     const x = f.x!
