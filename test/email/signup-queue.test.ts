@@ -76,7 +76,7 @@ describe('public signup form', () => {
     expect(linkIn(mail!.parsed.text!, `${t.app.url}/f/confirm/`)).toBeTruthy()
   })
 
-  it('answers the N+1-th post from one IP with 429, Retry-After and a friendly message, in every web process', async () => {
+  it('answers the N+1-th post from one IP with 429, Retry-After and a friendly message, in every web process', { timeout: 120_000 }, async () => {
     // One post was made above; posts count before validation, so bad addresses count too.
     for (let i = 2; i < FORM_POSTS_PER_IP.points; i++) expect((await post(`${t.app.url}/f/${t.formId}`, { email: `not-an-address-${i}` })).status).toBe(400)
     // The last allowed post goes to a second web process (its own database connection and limiter).
