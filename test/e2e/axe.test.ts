@@ -204,4 +204,4 @@ it('finds no serious or critical accessibility violation on any page, at desktop
   expect(violations, JSON.stringify(violations, null, 2)).toEqual([])
   // No page throws in the browser: a hydration mismatch (React #418/#423/#425) fails here.
   expect(pageErrors).toEqual([])
-}, 180_000)
+}, 360_000)
