@@ -1,21 +1,27 @@
-import { sql } from 'drizzle-orm'
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { sequenceSteps, type StepContent } from '../schema'
 import type { PostRow } from '../../domain/series/analytics'
 
+type PostsArgs = { workspaceId: string; seriesId: string; from: Date; to: Date }
+
+const rowsOf = <T>(result: unknown) => (result as { rows?: T[] }).rows ?? (result as T[])
+
 /**
- * The per-series analytics page's rows (docs/decisions/084-short-links-and-post-metrics.md), in one
- * statement scoped to the workspace: each post of the series published in [from, to) with its latest
- * metrics read (7 d over 24 h over 1 h) and the clicks on its short links before `to` (the whole UTC days
- * from `link_click_rollups`, the rest from the index on link_clicks: decision 104).
+ * The posts of a series published in [from, to), one row each (`rows`), with its network and handle, its
+ * latest metrics read (7 d over 24 h over 1 h), the clicks on its short links before `to` (the whole UTC
+ * days from `link_click_rollups`, the rest from the index on link_clicks: decision 104), its engagement
+ * (likes + reposts + replies + quotes + bookmarks + clicks) and whether it was measured (read or clicked).
+ * `at` is the publishing instant to the second, the order the page lists posts in.
  */
-export async function seriesPostRows(db: DbOrTx, args: { workspaceId: string; seriesId: string; from: Date; to: Date }): Promise<PostRow[]> {
+function postsWith(args: PostsArgs): SQL {
   const ws = args.workspaceId
   const from = sql`${args.from.toISOString()}::timestamptz`
   const to = sql`${args.to.toISOString()}::timestamptz`
   // The period's end as a UTC day and that day's start: whole days before it come from link_click_rollups,
   // the partial day from the index on link_clicks, probed only for the links clicked that day (decision 104).
   const toDay = sql`(${to} AT TIME ZONE 'UTC')::date`
-  const result = await db.execute(sql`
+  return sql`
     WITH posts AS (
       SELECT d.id, d.step_id, d.account_id, d.published_at, d.remote_url FROM deliveries d
       WHERE d.workspace_id = ${ws} AND d.sequence_id = ${args.seriesId} AND d.state = 'published' AND d.account_id IS NOT NULL
@@ -30,26 +36,110 @@ export async function seriesPostRows(db: DbOrTx, args: { workspaceId: string; se
       SELECT sl.id, sl.delivery_id FROM short_links sl JOIN posts p ON p.id = sl.delivery_id
       WHERE sl.workspace_id = ${ws} AND sl.sequence_id = ${args.seriesId}
     ), clicks AS (
-      SELECT delivery_id, sum(n) AS clicks FROM (
+      SELECT delivery_id, sum(n)::bigint AS clicks FROM (
         SELECT l.delivery_id, r.clicks AS n FROM links l JOIN link_click_rollups r ON r.short_link_id = l.id AND r.day < ${toDay}
         UNION ALL
         SELECT l.delivery_id, (SELECT count(*) FROM link_clicks lc WHERE lc.short_link_id = l.id
             AND lc.clicked_at >= ${toDay}::timestamp AT TIME ZONE 'UTC' AND lc.clicked_at < ${to})
         FROM links l JOIN link_click_rollups r ON r.short_link_id = l.id AND r.day = ${toDay}
       ) t GROUP BY 1
-    )
-    SELECT coalesce(json_agg(r ORDER BY r."publishedAt", r.network, r.handle), '[]'::json)::text AS r FROM (
-      SELECT d.id AS "deliveryId", d.step_id AS "stepId", st.position, a.kind AS network, a.handle,
-        to_char(d.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "publishedAt", d.remote_url AS url,
-        m.age AS "metricsAge",
-        json_build_object('impressions', m.impressions, 'likes', m.likes, 'reposts', m.reposts, 'replies', m.replies, 'quotes', m.quotes, 'bookmarks', m.bookmarks) AS metrics,
-        coalesce(c.clicks, 0) AS clicks
+    ), rows AS (
+      SELECT d.id, d.step_id, st.position, a.kind AS network, a.handle, d.published_at, date_trunc('second', d.published_at) AS at, d.remote_url,
+        m.age, m.impressions, m.likes, m.reposts, m.replies, m.quotes, m.bookmarks, coalesce(c.clicks, 0) AS clicks,
+        coalesce(m.likes, 0)::bigint + coalesce(m.reposts, 0) + coalesce(m.replies, 0) + coalesce(m.quotes, 0) + coalesce(m.bookmarks, 0) + coalesce(c.clicks, 0) AS engagement,
+        (m.age IS NOT NULL OR coalesce(c.clicks, 0) > 0) AS measured
       FROM posts d
       JOIN sequence_steps st ON st.id = d.step_id AND st.workspace_id = ${ws}
       JOIN accounts a ON a.id = d.account_id AND a.workspace_id = ${ws}
       LEFT JOIN metrics m ON m.delivery_id = d.id
       LEFT JOIN clicks c ON c.delivery_id = d.id
-    ) r`)
-  const rows = (result as { rows?: Array<{ r: string }> }).rows ?? (result as unknown as Array<{ r: string }>)
-  return JSON.parse(rows[0]!.r) as PostRow[]
+    )`
+}
+
+/** One row of `rows` as a PostRow. */
+const postJson = sql`json_build_object('deliveryId', r.id, 'stepId', r.step_id, 'position', r.position, 'network', r.network, 'handle', r.handle,
+  'publishedAt', to_char(r.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'url', r.remote_url, 'metricsAge', r.age,
+  'metrics', json_build_object('impressions', r.impressions, 'likes', r.likes, 'reposts', r.reposts, 'replies', r.replies, 'quotes', r.quotes, 'bookmarks', r.bookmarks),
+  'clicks', r.clicks)`
+/** The page's order of posts: by publishing time (to the second), network and account. */
+const LISTED = sql`r.at, r.network, r.handle, r.id`
+
+/**
+ * Every post of a series published in [from, to) with its latest metrics and its clicks before `to`
+ * (docs/decisions/084-short-links-and-post-metrics.md), in one statement scoped to the workspace: the CSV
+ * export, and the oracle of `seriesAnalyticsSummary`.
+ */
+export async function seriesPostRows(db: DbOrTx, args: PostsArgs): Promise<PostRow[]> {
+  const result = await db.execute(sql`${postsWith(args)}
+    SELECT coalesce(json_agg(${postJson} ORDER BY ${LISTED}), '[]'::json)::text AS r FROM rows r`)
+  return JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as PostRow[]
+}
+
+export type NetworkSums = { network: string; posts: number; clicks: number; engagement: number } & Record<'impressions' | 'likes' | 'reposts' | 'replies' | 'quotes' | 'bookmarks', number | null>
+export type SeriesSummary = {
+  posts: number
+  /** Per network, in the order networks first appear in the listed posts; a metric no post reports is null. */
+  networks: NetworkSums[]
+  /** Posts and engagement by the weekday (0 = Monday) and hour of publishing in `timeZone`: the cells with posts. */
+  heatMap: Array<{ weekday: number; hour: number; posts: number; engagement: number }>
+  best: PostRow[]
+  worst: PostRow[]
+  /** The listed posts from `offset`, at most `limit`. */
+  page: PostRow[]
+}
+
+/**
+ * The series analytics page's numbers grouped in the database (decision 108): the post count, the sums
+ * per network, the heat map in the series' zone, the `count` most and least engaging measured posts (as
+ * domain/series/analytics.ts's bestAndWorst ranks them) and one page of the listed posts. Only the shown
+ * posts leave the database, whatever the number of posts in the period.
+ */
+export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { timeZone: string; offset: number; limit: number; count?: number }): Promise<SeriesSummary> {
+  const count = args.count ?? 3
+  const local = sql`(r.published_at AT TIME ZONE ${args.timeZone})`
+  const result = await db.execute(sql`${postsWith(args)}, ranked AS (
+      SELECT count(*) FILTER (WHERE measured) AS measured FROM rows
+    ), shown AS (
+      SELECT least(${count}, ceil(measured / 2.0))::int AS best, measured FROM ranked
+    )
+    SELECT json_build_object(
+      'posts', (SELECT count(*) FROM rows),
+      'networks', (SELECT coalesce(json_agg(json_build_object('network', n.network, 'posts', n.posts, 'clicks', n.clicks, 'engagement', n.engagement,
+          'impressions', n.impressions, 'likes', n.likes, 'reposts', n.reposts, 'replies', n.replies, 'quotes', n.quotes, 'bookmarks', n.bookmarks) ORDER BY n.first, n.network), '[]'::json)
+        FROM (SELECT r.network, min(r.at) AS first, count(*) AS posts, sum(r.clicks) AS clicks, sum(r.engagement) AS engagement, sum(r.impressions) AS impressions,
+          sum(r.likes) AS likes, sum(r.reposts) AS reposts, sum(r.replies) AS replies, sum(r.quotes) AS quotes, sum(r.bookmarks) AS bookmarks FROM rows r GROUP BY r.network) n),
+      'heatMap', (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'hour', h.hour, 'posts', h.posts, 'engagement', h.engagement) ORDER BY h.weekday, h.hour), '[]'::json)
+        FROM (SELECT extract(isodow FROM ${local})::int - 1 AS weekday, extract(hour FROM ${local})::int AS hour, count(*) AS posts, sum(r.engagement) AS engagement
+          FROM rows r GROUP BY 1, 2) h),
+      'best', (SELECT coalesce(json_agg(b.j ORDER BY b.k), '[]'::json) FROM (
+        SELECT ${postJson} AS j, row_number() OVER (ORDER BY r.engagement DESC, ${LISTED}) AS k FROM rows r WHERE r.measured
+        ORDER BY r.engagement DESC, ${LISTED} LIMIT (SELECT best FROM shown)) b),
+      'worst', (SELECT coalesce(json_agg(w.j ORDER BY w.k), '[]'::json) FROM (
+        SELECT ${postJson} AS j, row_number() OVER (ORDER BY r.engagement, r.at DESC, r.network DESC, r.handle DESC, r.id DESC) AS k FROM rows r WHERE r.measured
+        ORDER BY r.engagement, r.at DESC, r.network DESC, r.handle DESC, r.id DESC LIMIT (SELECT least(${count}, measured - best) FROM shown)) w),
+      'page', (SELECT coalesce(json_agg(p.j ORDER BY p.k), '[]'::json) FROM (
+        SELECT ${postJson} AS j, row_number() OVER (ORDER BY ${LISTED}) AS k FROM rows r ORDER BY ${LISTED} OFFSET ${args.offset} LIMIT ${args.limit}) p)
+    )::text AS r`)
+  return JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as SeriesSummary
+}
+
+/**
+ * Per series, the totals the campaign funnel shows (decision 108): posts published in [from, to), the
+ * impressions of their latest reads and their clicks before `to`.
+ */
+export async function seriesTotals(db: DbOrTx, args: { workspaceId: string; seriesId: string; from: Date; to: Date }): Promise<{ posts: number; impressions: number; clicks: number }> {
+  const result = await db.execute(sql`${postsWith(args)}
+    SELECT count(*)::int AS posts, coalesce(sum(r.impressions), 0)::bigint AS impressions, coalesce(sum(r.clicks), 0)::bigint AS clicks FROM rows r`)
+  const row = rowsOf<{ posts: number | string; impressions: number | string; clicks: number | string }>(result)[0]!
+  return { posts: Number(row.posts), impressions: Number(row.impressions), clicks: Number(row.clicks) }
+}
+
+/** The content of some steps of a workspace, by id (the text of the posts a page shows). */
+export async function stepContents(db: DbOrTx, args: { workspaceId: string; stepIds: string[] }): Promise<Map<string, StepContent>> {
+  if (args.stepIds.length === 0) return new Map()
+  const rows = await db
+    .select({ id: sequenceSteps.id, content: sequenceSteps.content })
+    .from(sequenceSteps)
+    .where(and(eq(sequenceSteps.workspaceId, args.workspaceId), inArray(sequenceSteps.id, args.stepIds)))
+  return new Map(rows.map((r) => [r.id, r.content]))
 }
