@@ -8,20 +8,63 @@ type PostsArgs = { workspaceId: string; seriesId: string; from: Date; to: Date }
 const rowsOf = <T>(result: unknown) => (result as { rows?: T[] }).rows ?? (result as T[])
 
 /**
- * The posts of a series published in [from, to), one row each (`rows`), with its network and handle, its
- * latest metrics read (7 d over 24 h over 1 h), the clicks on its short links before `to` (the whole UTC
- * days from `link_click_rollups`, the rest from the index on link_clicks: decision 104), its engagement
- * (likes + reposts + replies + quotes + bookmarks + clicks) and whether it was measured (read or clicked).
- * `at` is the publishing instant to the second, the order the page lists posts in.
+ * The posts of a series published in [from, to), one row each (`rows`): network and handle, the latest
+ * metrics read and the clicks on the post's short links before `to`, from its row of `post_rollups`
+ * (decision 108), the engagement (likes + reposts + replies + quotes + bookmarks + clicks) and whether the
+ * post was measured (read or clicked); `at` is the publishing instant to the second, the order posts are
+ * listed in. A post clicked on or after `to`'s UTC day counts its clicks before `to` as decision 104 does:
+ * whole days from `link_click_rollups`, the partial last day from the index on link_clicks.
  */
 function postsWith(args: PostsArgs): SQL {
+  const ws = args.workspaceId
+  const to = sql`${args.to.toISOString()}::timestamptz`
+  const toDay = sql`(${to} AT TIME ZONE 'UTC')::date`
+  return sql`
+    WITH posts AS MATERIALIZED (
+      SELECT d.id, d.step_id, a.kind AS network, a.handle, d.published_at, date_trunc('second', d.published_at) AS at, d.remote_url,
+        p.age, p.impressions, p.likes, p.reposts, p.replies, p.quotes, p.bookmarks,
+        CASE WHEN p.last_click_day IS NULL THEN coalesce(p.clicks, 0) WHEN p.last_click_day < ${toDay} THEN p.clicks ELSE (
+          SELECT coalesce(sum(CASE WHEN r.day < ${toDay} THEN r.clicks ELSE (SELECT count(*) FROM link_clicks lc WHERE lc.short_link_id = sl.id
+              AND lc.clicked_at >= ${toDay}::timestamp AT TIME ZONE 'UTC' AND lc.clicked_at < ${to}) END), 0)
+          FROM short_links sl JOIN link_click_rollups r ON r.short_link_id = sl.id AND r.day <= ${toDay}
+          WHERE sl.delivery_id = d.id AND sl.workspace_id = ${ws}) END::bigint AS clicks
+      FROM deliveries d
+      JOIN accounts a ON a.id = d.account_id AND a.workspace_id = ${ws}
+      LEFT JOIN post_rollups p ON p.delivery_id = d.id AND p.sequence_id = ${args.seriesId}
+      WHERE d.workspace_id = ${ws} AND d.sequence_id = ${args.seriesId} AND d.state = 'published' AND d.account_id IS NOT NULL
+        AND d.published_at >= ${args.from.toISOString()}::timestamptz AND d.published_at < ${to}
+    ), rows AS (
+      SELECT posts.*, coalesce(likes, 0)::bigint + coalesce(reposts, 0) + coalesce(replies, 0) + coalesce(quotes, 0) + coalesce(bookmarks, 0) + clicks AS engagement,
+        (age IS NOT NULL OR clicks > 0) AS measured
+      FROM posts
+    )`
+}
+
+/** One row of `rows` as a PostRow. */
+const postJson = sql`json_build_object('deliveryId', r.id, 'stepId', r.step_id, 'position', (SELECT st.position FROM sequence_steps st WHERE st.id = r.step_id), 'network', r.network, 'handle', r.handle,
+  'publishedAt', to_char(r.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'url', r.remote_url, 'metricsAge', r.age,
+  'metrics', json_build_object('impressions', r.impressions, 'likes', r.likes, 'reposts', r.reposts, 'replies', r.replies, 'quotes', r.quotes, 'bookmarks', r.bookmarks),
+  'clicks', r.clicks)`
+/** The page's order of posts: by publishing time (to the second), network and account. */
+const LISTED = sql`r.at, r.network, r.handle, r.id`
+/** The least engaging first, ties to the later post: the best's order reversed. */
+const LEAST = sql`r.engagement, r.at DESC, r.network DESC, r.handle DESC, r.id DESC`
+
+/**
+ * Every post of a series published in [from, to) (docs/decisions/084-short-links-and-post-metrics.md), in
+ * one statement scoped to the workspace: each with its latest metrics read (7 d over 24 h over 1 h) and the
+ * clicks on its short links before `to` (the whole UTC days from `link_click_rollups`, the rest from the
+ * index on link_clicks: decision 104). The CSV export, and the oracle of `seriesAnalyticsSummary` (the
+ * statement the page ran until decision 108, written apart from it).
+ */
+export async function seriesPostRows(db: DbOrTx, args: PostsArgs): Promise<PostRow[]> {
   const ws = args.workspaceId
   const from = sql`${args.from.toISOString()}::timestamptz`
   const to = sql`${args.to.toISOString()}::timestamptz`
   // The period's end as a UTC day and that day's start: whole days before it come from link_click_rollups,
   // the partial day from the index on link_clicks, probed only for the links clicked that day (decision 104).
   const toDay = sql`(${to} AT TIME ZONE 'UTC')::date`
-  return sql`
+  const result = await db.execute(sql`
     WITH posts AS (
       SELECT d.id, d.step_id, d.account_id, d.published_at, d.remote_url FROM deliveries d
       WHERE d.workspace_id = ${ws} AND d.sequence_id = ${args.seriesId} AND d.state = 'published' AND d.account_id IS NOT NULL
@@ -36,42 +79,26 @@ function postsWith(args: PostsArgs): SQL {
       SELECT sl.id, sl.delivery_id FROM short_links sl JOIN posts p ON p.id = sl.delivery_id
       WHERE sl.workspace_id = ${ws} AND sl.sequence_id = ${args.seriesId}
     ), clicks AS (
-      SELECT delivery_id, sum(n)::bigint AS clicks FROM (
+      SELECT delivery_id, sum(n) AS clicks FROM (
         SELECT l.delivery_id, r.clicks AS n FROM links l JOIN link_click_rollups r ON r.short_link_id = l.id AND r.day < ${toDay}
         UNION ALL
         SELECT l.delivery_id, (SELECT count(*) FROM link_clicks lc WHERE lc.short_link_id = l.id
             AND lc.clicked_at >= ${toDay}::timestamp AT TIME ZONE 'UTC' AND lc.clicked_at < ${to})
         FROM links l JOIN link_click_rollups r ON r.short_link_id = l.id AND r.day = ${toDay}
       ) t GROUP BY 1
-    ), rows AS (
-      SELECT d.id, d.step_id, st.position, a.kind AS network, a.handle, d.published_at, date_trunc('second', d.published_at) AS at, d.remote_url,
-        m.age, m.impressions, m.likes, m.reposts, m.replies, m.quotes, m.bookmarks, coalesce(c.clicks, 0) AS clicks,
-        coalesce(m.likes, 0)::bigint + coalesce(m.reposts, 0) + coalesce(m.replies, 0) + coalesce(m.quotes, 0) + coalesce(m.bookmarks, 0) + coalesce(c.clicks, 0) AS engagement,
-        (m.age IS NOT NULL OR coalesce(c.clicks, 0) > 0) AS measured
+    )
+    SELECT coalesce(json_agg(r ORDER BY r."publishedAt", r.network, r.handle), '[]'::json)::text AS r FROM (
+      SELECT d.id AS "deliveryId", d.step_id AS "stepId", st.position, a.kind AS network, a.handle,
+        to_char(d.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "publishedAt", d.remote_url AS url,
+        m.age AS "metricsAge",
+        json_build_object('impressions', m.impressions, 'likes', m.likes, 'reposts', m.reposts, 'replies', m.replies, 'quotes', m.quotes, 'bookmarks', m.bookmarks) AS metrics,
+        coalesce(c.clicks, 0) AS clicks
       FROM posts d
       JOIN sequence_steps st ON st.id = d.step_id AND st.workspace_id = ${ws}
       JOIN accounts a ON a.id = d.account_id AND a.workspace_id = ${ws}
       LEFT JOIN metrics m ON m.delivery_id = d.id
       LEFT JOIN clicks c ON c.delivery_id = d.id
-    )`
-}
-
-/** One row of `rows` as a PostRow. */
-const postJson = sql`json_build_object('deliveryId', r.id, 'stepId', r.step_id, 'position', r.position, 'network', r.network, 'handle', r.handle,
-  'publishedAt', to_char(r.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'url', r.remote_url, 'metricsAge', r.age,
-  'metrics', json_build_object('impressions', r.impressions, 'likes', r.likes, 'reposts', r.reposts, 'replies', r.replies, 'quotes', r.quotes, 'bookmarks', r.bookmarks),
-  'clicks', r.clicks)`
-/** The page's order of posts: by publishing time (to the second), network and account. */
-const LISTED = sql`r.at, r.network, r.handle, r.id`
-
-/**
- * Every post of a series published in [from, to) with its latest metrics and its clicks before `to`
- * (docs/decisions/084-short-links-and-post-metrics.md), in one statement scoped to the workspace: the CSV
- * export, and the oracle of `seriesAnalyticsSummary`.
- */
-export async function seriesPostRows(db: DbOrTx, args: PostsArgs): Promise<PostRow[]> {
-  const result = await db.execute(sql`${postsWith(args)}
-    SELECT coalesce(json_agg(${postJson} ORDER BY ${LISTED}), '[]'::json)::text AS r FROM rows r`)
+    ) r`)
   return JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as PostRow[]
 }
 
@@ -97,10 +124,9 @@ export type SeriesSummary = {
 export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { timeZone: string; offset: number; limit: number; count?: number }): Promise<SeriesSummary> {
   const count = args.count ?? 3
   const local = sql`(r.published_at AT TIME ZONE ${args.timeZone})`
-  const result = await db.execute(sql`${postsWith(args)}, ranked AS (
-      SELECT count(*) FILTER (WHERE measured) AS measured FROM rows
-    ), shown AS (
-      SELECT least(${count}, ceil(measured / 2.0))::int AS best, measured FROM ranked
+  const result = await db.execute(sql`${postsWith(args)}, shown AS (
+      -- As bestAndWorst: the best are at most half the measured posts (rounded up), the worst the rest's last.
+      SELECT least(${count}, ceil(count(*) / 2.0))::int AS best, count(*) AS measured FROM rows WHERE measured
     )
     SELECT json_build_object(
       'posts', (SELECT count(*) FROM rows),
@@ -111,14 +137,12 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { tim
       'heatMap', (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'hour', h.hour, 'posts', h.posts, 'engagement', h.engagement) ORDER BY h.weekday, h.hour), '[]'::json)
         FROM (SELECT extract(isodow FROM ${local})::int - 1 AS weekday, extract(hour FROM ${local})::int AS hour, count(*) AS posts, sum(r.engagement) AS engagement
           FROM rows r GROUP BY 1, 2) h),
-      'best', (SELECT coalesce(json_agg(b.j ORDER BY b.k), '[]'::json) FROM (
-        SELECT ${postJson} AS j, row_number() OVER (ORDER BY r.engagement DESC, ${LISTED}) AS k FROM rows r WHERE r.measured
-        ORDER BY r.engagement DESC, ${LISTED} LIMIT (SELECT best FROM shown)) b),
-      'worst', (SELECT coalesce(json_agg(w.j ORDER BY w.k), '[]'::json) FROM (
-        SELECT ${postJson} AS j, row_number() OVER (ORDER BY r.engagement, r.at DESC, r.network DESC, r.handle DESC, r.id DESC) AS k FROM rows r WHERE r.measured
-        ORDER BY r.engagement, r.at DESC, r.network DESC, r.handle DESC, r.id DESC LIMIT (SELECT least(${count}, measured - best) FROM shown)) w),
-      'page', (SELECT coalesce(json_agg(p.j ORDER BY p.k), '[]'::json) FROM (
-        SELECT ${postJson} AS j, row_number() OVER (ORDER BY ${LISTED}) AS k FROM rows r ORDER BY ${LISTED} OFFSET ${args.offset} LIMIT ${args.limit}) p)
+      'best', (SELECT coalesce(json_agg(${postJson} ORDER BY r.engagement DESC, ${LISTED}), '[]'::json) FROM (
+        SELECT * FROM rows r WHERE r.measured ORDER BY r.engagement DESC, ${LISTED} LIMIT (SELECT best FROM shown)) r),
+      'worst', (SELECT coalesce(json_agg(${postJson} ORDER BY ${LEAST}), '[]'::json) FROM (
+        SELECT * FROM rows r WHERE r.measured ORDER BY ${LEAST} LIMIT (SELECT least(${count}, measured - best) FROM shown)) r),
+      'page', (SELECT coalesce(json_agg(${postJson} ORDER BY ${LISTED}), '[]'::json) FROM (
+        SELECT * FROM rows r ORDER BY ${LISTED} OFFSET ${args.offset} LIMIT ${args.limit}) r)
     )::text AS r`)
   return JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as SeriesSummary
 }
