@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { getSequence, listSteps } from '../../db/queries/sequences'
-import { seriesAnalyticsSummary, seriesPostRows, stepContents } from '../../db/queries/series-analytics'
+import { seriesAnalyticsSummary, seriesPostRows, type ShownPost } from '../../db/queries/series-analytics'
 import { contentForNetwork } from '../../domain/series/variants'
 import { postAnalytics, type PostRow } from '../../domain/series/analytics'
 import type { StepContent } from '../../db/schema'
@@ -20,11 +20,18 @@ async function requireSeries(services: Services, args: { workspaceId: string; se
 }
 
 /** Each row shows what its network published: the network's own variant when the post has one (decision 098). */
-function withText(rows: PostRow[], contents: Map<string, StepContent>) {
+function withText(rows: PostRow[], contentOf: (row: PostRow) => StepContent | undefined) {
   return postAnalytics(rows, (r) => {
-    const content = contents.get(r.stepId)
+    const content = contentOf(r)
     return content ? (contentForNetwork(content, r.network).parts[0]?.text ?? '') : ''
   })
+}
+function shown(rows: ShownPost[]) {
+  const contents = new Map(rows.map((r) => [r.deliveryId, r.content]))
+  return withText(
+    rows.map(({ content: _, ...row }) => row),
+    (r) => contents.get(r.deliveryId),
+  )
 }
 
 /**
@@ -35,23 +42,24 @@ function withText(rows: PostRow[], contents: Map<string, StepContent>) {
  * posts at a time (`page`, from 1) beside the best and worst.
  */
 export async function loadSeriesAnalytics(services: Services, args: { workspaceId: string; seriesId: string; period?: DripAnalyticsPeriod; page?: number | string }) {
-  const db = services.database.db
-  const sequence = await requireSeries(services, args)
-  const { from, to, days } = resolvePeriod(args.period ?? {}, services.clock.now())
+  // The series and its numbers are read at once (one round trip); an unknown series is a 404 before a bad period or page.
+  const found = requireSeries(services, args)
   const parsedPage = PageSchema.safeParse(args.page ?? 1)
-  if (!parsedPage.success) throw new InputError('page', parsedPage.error.issues[0]!.message)
+  let period: ReturnType<typeof resolvePeriod>
+  try {
+    period = resolvePeriod(args.period ?? {}, services.clock.now())
+    if (!parsedPage.success) throw new InputError('page', parsedPage.error.issues[0]!.message)
+  } catch (error) {
+    await found
+    throw error
+  }
+  const { from, to, days } = period
   const page = parsedPage.data
-  const summary = await seriesAnalyticsSummary(db, {
-    workspaceId: args.workspaceId,
-    seriesId: sequence.id,
-    from,
-    to,
-    timeZone: sequence.timezone,
-    offset: (page - 1) * POSTS_PER_PAGE,
-    limit: POSTS_PER_PAGE,
-  })
-  const shown = [...summary.best, ...summary.worst, ...summary.page]
-  const contents = await stepContents(db, { workspaceId: args.workspaceId, stepIds: [...new Set(shown.map((r) => r.stepId))] })
+  if (!z.uuid().safeParse(args.seriesId).success) await found
+  const [sequence, summary] = await Promise.all([
+    found,
+    seriesAnalyticsSummary(services.database.db, { workspaceId: args.workspaceId, seriesId: args.seriesId, from, to, offset: (page - 1) * POSTS_PER_PAGE, limit: POSTS_PER_PAGE }),
+  ])
   const networks = summary.networks
   const sum = (pick: (n: (typeof networks)[number]) => number) => networks.reduce((a, n) => a + pick(n), 0)
   return {
@@ -59,10 +67,10 @@ export async function loadSeriesAnalytics(services: Services, args: { workspaceI
     period: { from: from.toISOString(), to: to.toISOString(), days },
     totals: { posts: summary.posts, impressions: sum((n) => n.impressions ?? 0), engagement: sum((n) => n.engagement), clicks: sum((n) => n.clicks) },
     networks,
-    posts: withText(summary.page, contents),
+    posts: shown(summary.page),
     postsPage: { page, pageSize: POSTS_PER_PAGE, total: summary.posts },
-    best: withText(summary.best, contents),
-    worst: withText(summary.worst, contents),
+    best: shown(summary.best),
+    worst: shown(summary.worst),
     heatMap: summary.heatMap.map((c) => ({ ...c, average: c.engagement / c.posts })),
   }
 }
@@ -78,9 +86,10 @@ export async function loadSeriesPosts(services: Services, args: { workspaceId: s
     seriesPostRows(db, { workspaceId: args.workspaceId, seriesId: sequence.id, from, to }),
     listSteps(db, { workspaceId: args.workspaceId, sequenceId: sequence.id }),
   ])
+  const contents = new Map(steps.map((s) => [s.id, s.content]))
   return {
     series: { id: sequence.id, name: sequence.name },
     period: { from: from.toISOString(), to: to.toISOString(), days },
-    posts: withText(rows, new Map(steps.map((s) => [s.id, s.content]))),
+    posts: withText(rows, (r) => contents.get(r.stepId)),
   }
 }

@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
-import { sequenceSteps, type StepContent } from '../schema'
+import type { StepContent } from '../schema'
 import type { PostRow } from '../../domain/series/analytics'
 
 type PostsArgs = { workspaceId: string; seriesId: string; from: Date; to: Date }
@@ -40,11 +40,11 @@ function postsWith(args: PostsArgs): SQL {
     )`
 }
 
-/** One row of `rows` as a PostRow. */
+/** One row of `rows` as a ShownPost: a PostRow with its step's content. */
 const postJson = sql`json_build_object('deliveryId', r.id, 'stepId', r.step_id, 'position', (SELECT st.position FROM sequence_steps st WHERE st.id = r.step_id), 'network', r.network, 'handle', r.handle,
   'publishedAt', to_char(r.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'url', r.remote_url, 'metricsAge', r.age,
   'metrics', json_build_object('impressions', r.impressions, 'likes', r.likes, 'reposts', r.reposts, 'replies', r.replies, 'quotes', r.quotes, 'bookmarks', r.bookmarks),
-  'clicks', r.clicks)`
+  'clicks', r.clicks, 'content', (SELECT st.content FROM sequence_steps st WHERE st.id = r.step_id))`
 /** The page's order of posts: by publishing time (to the second), network and account. */
 const LISTED = sql`r.at, r.network, r.handle, r.id`
 /** The least engaging first, ties to the later post: the best's order reversed. */
@@ -107,23 +107,24 @@ export type SeriesSummary = {
   posts: number
   /** Per network, in the order networks first appear in the listed posts; a metric no post reports is null. */
   networks: NetworkSums[]
-  /** Posts and engagement by the weekday (0 = Monday) and hour of publishing in `timeZone`: the cells with posts. */
+  /** Posts and engagement by the weekday (0 = Monday) and hour of publishing in the series' zone: the cells with posts. */
   heatMap: Array<{ weekday: number; hour: number; posts: number; engagement: number }>
-  best: PostRow[]
-  worst: PostRow[]
+  best: ShownPost[]
+  worst: ShownPost[]
   /** The listed posts from `offset`, at most `limit`. */
-  page: PostRow[]
+  page: ShownPost[]
 }
+/** A post the page shows, with its step's content (for the text its network published). */
+export type ShownPost = PostRow & { content: StepContent }
 
 /**
  * The series analytics page's numbers grouped in the database (decision 108): the post count, the sums
  * per network, the heat map in the series' zone, the `count` most and least engaging measured posts (as
- * domain/series/analytics.ts's bestAndWorst ranks them) and one page of the listed posts. Only the shown
- * posts leave the database, whatever the number of posts in the period.
+ * domain/series/analytics.ts's bestAndWorst ranks them) and one page of the listed posts, each with its
+ * step's content. Only the shown posts leave the database, whatever the number of posts in the period.
  */
-export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { timeZone: string; offset: number; limit: number; count?: number }): Promise<SeriesSummary> {
+export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { offset: number; limit: number; count?: number }): Promise<SeriesSummary> {
   const count = args.count ?? 3
-  const local = sql`(r.published_at AT TIME ZONE ${args.timeZone})`
   const result = await db.execute(sql`${postsWith(args)}, shown AS (
       -- As bestAndWorst: the best are at most half the measured posts (rounded up), the worst the rest's last.
       SELECT least(${count}, ceil(count(*) / 2.0))::int AS best, count(*) AS measured FROM rows WHERE measured
@@ -135,8 +136,8 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { tim
         FROM (SELECT r.network, min(r.at) AS first, count(*) AS posts, sum(r.clicks) AS clicks, sum(r.engagement) AS engagement, sum(r.impressions) AS impressions,
           sum(r.likes) AS likes, sum(r.reposts) AS reposts, sum(r.replies) AS replies, sum(r.quotes) AS quotes, sum(r.bookmarks) AS bookmarks FROM rows r GROUP BY r.network) n),
       'heatMap', (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'hour', h.hour, 'posts', h.posts, 'engagement', h.engagement) ORDER BY h.weekday, h.hour), '[]'::json)
-        FROM (SELECT extract(isodow FROM ${local})::int - 1 AS weekday, extract(hour FROM ${local})::int AS hour, count(*) AS posts, sum(r.engagement) AS engagement
-          FROM rows r GROUP BY 1, 2) h),
+        FROM (SELECT extract(isodow FROM l.at)::int - 1 AS weekday, extract(hour FROM l.at)::int AS hour, count(*) AS posts, sum(l.engagement) AS engagement
+          FROM (SELECT r.published_at AT TIME ZONE (SELECT s.timezone FROM sequences s WHERE s.id = ${args.seriesId}) AS at, r.engagement FROM rows r) l GROUP BY 1, 2) h),
       'best', (SELECT coalesce(json_agg(${postJson} ORDER BY r.engagement DESC, ${LISTED}), '[]'::json) FROM (
         SELECT * FROM rows r WHERE r.measured ORDER BY r.engagement DESC, ${LISTED} LIMIT (SELECT best FROM shown)) r),
       'worst', (SELECT coalesce(json_agg(${postJson} ORDER BY ${LEAST}), '[]'::json) FROM (
@@ -158,12 +159,3 @@ export async function seriesTotals(db: DbOrTx, args: { workspaceId: string; seri
   return { posts: Number(row.posts), impressions: Number(row.impressions), clicks: Number(row.clicks) }
 }
 
-/** The content of some steps of a workspace, by id (the text of the posts a page shows). */
-export async function stepContents(db: DbOrTx, args: { workspaceId: string; stepIds: string[] }): Promise<Map<string, StepContent>> {
-  if (args.stepIds.length === 0) return new Map()
-  const rows = await db
-    .select({ id: sequenceSteps.id, content: sequenceSteps.content })
-    .from(sequenceSteps)
-    .where(and(eq(sequenceSteps.workspaceId, args.workspaceId), inArray(sequenceSteps.id, args.stepIds)))
-  return new Map(rows.map((r) => [r.id, r.content]))
-}
