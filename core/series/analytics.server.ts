@@ -26,6 +26,7 @@ function withText(rows: PostRow[], contentOf: (row: PostRow) => StepContent | un
     return content ? (contentForNetwork(content, r.network).parts[0]?.text ?? '') : ''
   })
 }
+/** The posts the page shows, each with its network's text (their step's content is not sent on). */
 function shown(rows: ShownPost[]) {
   const contents = new Map(rows.map((r) => [r.deliveryId, r.content]))
   return withText(
