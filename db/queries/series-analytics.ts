@@ -152,7 +152,7 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
  * Per series, the totals the campaign funnel shows (decision 108): posts published in [from, to), the
  * impressions of their latest reads and their clicks before `to`.
  */
-export async function seriesTotals(db: DbOrTx, args: { workspaceId: string; seriesId: string; from: Date; to: Date }): Promise<{ posts: number; impressions: number; clicks: number }> {
+export async function seriesTotals(db: DbOrTx, args: PostsArgs): Promise<{ posts: number; impressions: number; clicks: number }> {
   const result = await db.execute(sql`${postsWith(args)}
     SELECT count(*)::int AS posts, coalesce(sum(r.impressions), 0)::bigint AS impressions, coalesce(sum(r.clicks), 0)::bigint AS clicks FROM rows r`)
   const row = rowsOf<{ posts: number | string; impressions: number | string; clicks: number | string }>(result)[0]!
