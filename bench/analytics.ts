@@ -192,7 +192,9 @@ async function seed(): Promise<{ workspaceId: string; drips: string[]; series: s
   // The link clicks' roll-up, as migration 0027's backfill writes it.
   await db.execute(sql`INSERT INTO link_click_rollups (short_link_id, day, clicks)
     SELECT short_link_id, (clicked_at AT TIME ZONE 'UTC')::date, count(*) FROM link_clicks WHERE workspace_id = ${workspaceId} GROUP BY 1, 2`)
-  console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips, link_click_rollups) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)
+  // The posts' roll-up, as migration 0028's backfill writes it (decision 108).
+  await db.execute(sql`SELECT post_rollups_rebuild(id) FROM sequences WHERE workspace_id = ${workspaceId} AND kind = 'series'`)
+  console.log(`backfill (drip_rollups_rebuild of ${DRIPS} drips, link_click_rollups, post_rollups_rebuild of ${SERIES} series) in ${((performance.now() - backfill) / 1000).toFixed(1)} s`)
   await db.execute(sql`VACUUM ANALYZE`)
   console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s${KEEP ? ` into database ${new URL((database as { url?: string }).url!).pathname.slice(1)} (kept)` : ''}`)
   return { workspaceId, drips, series }
@@ -207,7 +209,7 @@ async function seeded(): Promise<{ workspaceId: string; drips: string[]; series:
 
 try {
   const { workspaceId, drips, series } = REUSE ? await seeded() : await seed()
-  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups`)
+  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups`)
   // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
   const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
   for (const statement of ddl) await db.execute(sql.raw(statement))

@@ -1,9 +1,9 @@
 import { listCampaignSequences, listCampaigns as listCampaignRows } from '../db/queries/campaigns'
+import { seriesTotals } from '../db/queries/series-analytics'
 import { campaignFunnel } from '../domain/campaign'
 import { revenueByCurrency } from '../domain/drip/analytics'
 import { loadDripAnalytics, resolvePeriod, type DripAnalyticsPeriod } from './drips/analytics.server'
 import { InputError } from './errors'
-import { loadSeriesAnalytics } from './series/analytics.server'
 import type { Services } from './services.server'
 
 /**
@@ -16,10 +16,15 @@ export async function loadCampaignAnalytics(services: Services, args: { workspac
   const { from, to, days } = resolvePeriod(args.period ?? {}, services.clock.now())
   const members = campaign ? await listCampaignSequences(services.database.db, { workspaceId: args.workspaceId, campaign }) : []
   if (members.length === 0) throw new InputError(undefined, 'No such campaign', { status: 404 })
-  const series = await Promise.all(members.filter((m) => m.kind === 'series').map((m) => loadSeriesAnalytics(services, { workspaceId: args.workspaceId, seriesId: m.id, period: args.period })))
-  const drips = await Promise.all(members.filter((m) => m.kind === 'drip').map((m) => loadDripAnalytics(services, { workspaceId: args.workspaceId, dripId: m.id, period: args.period })))
+  // A series counts only its totals here (decision 108): its posts, their impressions and clicks, as its page sums them.
+  const [series, drips] = await Promise.all([
+    Promise.all(
+      members.filter((m) => m.kind === 'series').map(async (m) => ({ id: m.id, name: m.name, ...(await seriesTotals(services.database.db, { workspaceId: args.workspaceId, seriesId: m.id, from, to })) })),
+    ),
+    Promise.all(members.filter((m) => m.kind === 'drip').map((m) => loadDripAnalytics(services, { workspaceId: args.workspaceId, dripId: m.id, period: args.period }))),
+  ])
   const sum = <T>(xs: T[], pick: (x: T) => number) => xs.reduce((a, x) => a + pick(x), 0)
-  const social = { reach: sum(series, (s) => s.totals.impressions), clicks: sum(series, (s) => s.totals.clicks) }
+  const social = { reach: sum(series, (s) => s.impressions), clicks: sum(series, (s) => s.clicks) }
   const email = { reach: sum(drips, (d) => d.totals.delivered), clicks: sum(drips, (d) => d.totals.clicked) }
   const enrollments = sum(drips, (d) => d.enrolled)
   const conversions = sum(drips, (d) => d.totals.conversions)
@@ -29,7 +34,7 @@ export async function loadCampaignAnalytics(services: Services, args: { workspac
     period: { from: from.toISOString(), to: to.toISOString(), days },
     funnel: campaignFunnel({ social, email, enrollments, conversions }),
     revenue,
-    series: series.map((s) => ({ id: s.series.id, name: s.series.name, posts: s.totals.posts, impressions: s.totals.impressions, clicks: s.totals.clicks })),
+    series: series.map((s) => ({ id: s.id, name: s.name, posts: s.posts, impressions: s.impressions, clicks: s.clicks })),
     drips: drips.map((d) => ({ id: d.drip.id, name: d.drip.name, delivered: d.totals.delivered, clicked: d.totals.clicked, enrolled: d.enrolled, conversions: d.totals.conversions })),
   }
 }

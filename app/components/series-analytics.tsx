@@ -1,5 +1,6 @@
 import { BarChart } from '@mantine/charts'
-import { Anchor, Table, Text } from '@mantine/core'
+import { Anchor, Group, Table, Text } from '@mantine/core'
+import { Link } from '@remix-run/react'
 import { METRIC_NAMES, WEEKDAYS, type HeatCell, type MetricName, type NetworkTotals, type PostAnalytics } from '#domain/series/analytics'
 import { percent } from '~/utils/format'
 import { ScrollTable } from './scroll-table'
@@ -160,5 +161,34 @@ export function HeatMapTable({ cells, timezone }: { cells: HeatCell[]; timezone:
         </Table.Tbody>
       </Table>
     </ScrollTable>
+  )
+}
+
+/**
+ * Which of the period's posts the table lists (the page reads them a page at a time, decision 108), with
+ * links to the pages before and after; nothing when they fit on one page.
+ */
+export function PostsPager(props: { page: { page: number; pageSize: number; total: number }; period: { from: string; to: string; days: number | null } }) {
+  const { page, pageSize, total } = props.page
+  const pages = Math.ceil(total / pageSize)
+  if (pages <= 1) return null
+  const periodQuery = props.period.days ? `days=${props.period.days}` : `from=${encodeURIComponent(props.period.from)}&to=${encodeURIComponent(props.period.to)}`
+  const to = (n: number) => `?${periodQuery}&page=${n}#posts-title`
+  return (
+    <Group gap="sm" component="nav" aria-label="Pages of posts">
+      <Text size="sm">
+        Posts {Math.min(total, (page - 1) * pageSize + 1)}–{Math.min(total, page * pageSize)} of {total} (page {page} of {pages})
+      </Text>
+      {page > 1 ? (
+        <Anchor component={Link} to={to(page - 1)} size="sm" rel="prev">
+          Previous page
+        </Anchor>
+      ) : null}
+      {page < pages ? (
+        <Anchor component={Link} to={to(page + 1)} size="sm" rel="next">
+          Next page
+        </Anchor>
+      ) : null}
+    </Group>
   )
 }

@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { AnalyticsHeader, Totals } from '~/components/analytics-page'
 import { GeneralErrorBoundary } from '~/components/error-boundary'
-import { HeatMapTable, NetworkTable, PostsTable } from '~/components/series-analytics'
+import { HeatMapTable, NetworkTable, PostsPager, PostsTable } from '~/components/series-analytics'
 import { percent } from '~/utils/format'
 import { loadSeriesAnalyticsFor } from '~/utils/series-analytics.server'
 
@@ -71,6 +71,7 @@ export default function SeriesAnalyticsPage() {
         <Title order={2} size="h3" id="posts-title">
           Every post
         </Title>
+        <PostsPager page={a.postsPage} period={a.period} />
         <PostsTable posts={a.posts} label="Every post" />
       </Card>
     </Stack>

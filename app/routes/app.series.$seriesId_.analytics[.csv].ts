@@ -1,10 +1,10 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { postsCsv } from '#domain/series/analytics'
-import { loadSeriesAnalyticsFor } from '~/utils/series-analytics.server'
+import { loadSeriesPostsFor } from '~/utils/series-analytics.server'
 
 /** The posts of the page's period as CSV: one row per post and network with its metrics and clicks. */
 export async function loader(args: LoaderFunctionArgs) {
-  const a = await loadSeriesAnalyticsFor(args)
+  const a = await loadSeriesPostsFor(args)
   const slug = a.series.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'series'
   return new Response(postsCsv(a.posts), {
     headers: {

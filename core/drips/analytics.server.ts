@@ -29,10 +29,10 @@ export const DripAnalyticsPeriodSchema = z
 
 export type DripAnalyticsPeriod = z.input<typeof DripAnalyticsPeriodSchema>
 
-/** Read the period from URL search parameters; a bad value is an InputError naming it (a 400). */
-export function parseAnalyticsPeriod(search: URLSearchParams): DripAnalyticsPeriod {
+/** Read the period from URL search parameters (`also`: the page's other parameters); a bad value is an InputError naming it (a 400). */
+export function parseAnalyticsPeriod(search: URLSearchParams, also: string[] = []): DripAnalyticsPeriod {
   const raw = Object.fromEntries([...search.entries()].filter(([k, v]) => ['days', 'from', 'to'].includes(k) && v !== ''))
-  const unknown = [...search.keys()].find((k) => !['days', 'from', 'to', 'a', 'b'].includes(k))
+  const unknown = [...search.keys()].find((k) => !['days', 'from', 'to', 'a', 'b', ...also].includes(k))
   if (unknown) throw new InputError(unknown, `${unknown} is not a parameter here: use days, or from and to`)
   return raw
 }

@@ -104,3 +104,36 @@ export const postMetrics = pgTable(
   },
   (t) => [uniqueIndex('post_metrics_delivery_age_uq').on(t.deliveryId, t.age), index('post_metrics_retry_idx').on(t.state, t.retryAt)],
 )
+
+/**
+ * One post's numbers, kept by triggers (migration 0028, docs/decisions/108-series-analytics-in-the-database.md):
+ * its latest metrics read (7 d over 24 h over 1 h, state `done`, from `post_metrics`) and its short links'
+ * clicks (from `link_clicks`) with the last UTC day one of them was clicked. A row exists once a post has
+ * a read or a click. The series page reads a row per post instead of its reads and its links' days; a post
+ * clicked on or after the period's last day counts its clicks before the period's end from
+ * `link_click_rollups` and `link_clicks_link_at_idx` as before (decision 104).
+ */
+export const postRollups = pgTable(
+  'post_rollups',
+  {
+    deliveryId: uuid('delivery_id')
+      .primaryKey()
+      .references(() => deliveries.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    /** The latest read's age; null (and its counts) before the first read. */
+    age: text('age').$type<MetricAge>(),
+    impressions: integer('impressions'),
+    likes: integer('likes'),
+    reposts: integer('reposts'),
+    replies: integer('replies'),
+    quotes: integer('quotes'),
+    bookmarks: integer('bookmarks'),
+    clicks: integer('clicks').notNull().default(0),
+    /** The last UTC day with a click (kept when a click is deleted: an upper bound). */
+    lastClickDay: date('last_click_day'),
+  },
+  (t) => [index('post_rollups_sequence_idx').on(t.sequenceId)],
+)

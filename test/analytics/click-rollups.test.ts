@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { createSequence } from '../../db/queries/sequences'
-import { seriesPostRows } from '../../db/queries/series-analytics'
+import { seriesPostRows, seriesTotals } from '../../db/queries/series-analytics'
 import { workspaces } from '../../db/schema'
 import { createTestDatabase } from '../db'
 
@@ -40,8 +40,11 @@ afterAll(async () => {
 })
 
 async function clicksBefore(to: string) {
-  const rows = await seriesPostRows(database.db, { workspaceId, seriesId, from: new Date('2026-11-01T00:00:00Z'), to: new Date(to) })
+  const period = { workspaceId, seriesId, from: new Date('2026-11-01T00:00:00Z'), to: new Date(to) }
+  const rows = await seriesPostRows(database.db, period)
   const raw = rowsOf<{ n: number }>(await database.db.execute(sql`SELECT count(*)::int AS n FROM link_clicks WHERE short_link_id = ${linkId} AND clicked_at < ${to}::timestamptz`))[0]!.n
+  // The page's and the campaign funnel's statement (decision 108) counts the same way.
+  expect((await seriesTotals(database.db, period)).clicks, to).toBe(rows[0]!.clicks)
   return { page: rows[0]!.clicks, raw: Number(raw) }
 }
 

@@ -51,7 +51,8 @@ export const SeriesAnalyticsSchema = z.object({
   period: z.object({ from: z.iso.datetime(), to: z.iso.datetime(), days: z.number().int().nullable() }),
   totals: z.object({ posts: Count, impressions: Count, engagement: Count, clicks: Count }),
   networks: z.array(Metrics.extend({ network: z.string(), posts: Count, clicks: Count, engagement: Count })),
-  posts: z.array(Post).describe('Every post published in the period, one per network account'),
+  posts: z.array(Post).describe('The posts published in the period (one per network account), by publishing time, one page of them: see postsPage'),
+  postsPage: z.object({ page: z.number().int().min(1), pageSize: z.number().int().min(1), total: Count.describe('Posts in the period (totals.posts)') }).describe('Which page of the posts `posts` lists (`?page`)'),
   best: z.array(Post).describe('Up to 3 most engaging posts'),
   worst: z.array(Post).describe('Up to 3 least engaging posts (none of the best)'),
   heatMap: z
@@ -110,6 +111,7 @@ export const analyticsApi: OpenApiFragment = {
           query('from', 'Start (ISO 8601 instant or UTC date); default: 30 days before `to`', { type: 'string' }),
           query('to', 'End, excluded (ISO 8601 instant or UTC date); default: now', { type: 'string' }),
           query('days', 'Instead of from/to: the last 7, 30 or 90 days', { type: 'integer', enum: [7, 30, 90] }),
+          query('page', 'Which page of the posts to list (100 a page, by publishing time); default 1. Totals, networks, best, worst and the heat map count every post', { type: 'integer', minimum: 1 }),
         ],
         responses: { 200: jsonResponse("The series' analytics", 'SeriesAnalytics'), ...errorResponses(400, 401, 404) },
       },
