@@ -94,8 +94,11 @@ export type ContentProblem = { path: string; message: string }
  */
 export type PostLook = { layout: 'card' | 'message'; linkCard: boolean }
 
-/** Per-account facts that change what is valid (e.g. an X Premium account's longer posts). */
-export type ValidateOptions = { maxLength?: number }
+/** Per-account media limits read from the network when connecting (a Mastodon instance's own sizes; decision 111). */
+export type AccountLimits = { maxImageBytes?: number; maxVideoBytes?: number; maxMediaPerPost?: number }
+
+/** Per-account facts that change what is valid (e.g. an X Premium account's longer posts, an instance's media sizes). */
+export type ValidateOptions = { maxLength?: number; limits?: AccountLimits }
 
 export type ConnectorLimits = {
   /** Maximum weighted length of one post. */
@@ -190,6 +193,8 @@ export type AuthorizedAccount = {
   displayName?: string
   /** The account's own post length limit when it differs from `limits.maxLength`. */
   maxPostLength?: number
+  /** The account's own media limits, where the network says (stored with the account, given to `validate`). */
+  limits?: AccountLimits
   /**
    * Further accounts the same consent can post as (the LinkedIn pages the member administers), each
    * stored as its own account with its own copy of the credentials.

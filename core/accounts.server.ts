@@ -313,6 +313,7 @@ async function storeOne(
     handle: authorized.handle,
     displayName: authorized.displayName,
     maxPostLength: authorized.maxPostLength,
+    limits: authorized.limits,
     credentials: authorized.credentials,
     keyring: services.keyring,
     clock: services.clock,

@@ -107,14 +107,14 @@ function problemField(i: number, post: PostInput, problem: ContentProblem): { fi
 }
 
 /** A post without images checked for one account (the import preview). */
-export function validatePostFor(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; post: PostInput }): ContentProblem[] {
+export function validatePostFor(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'> & { limits?: AccountSummary['limits'] }; post: PostInput }): ContentProblem[] {
   return validatePost(services, { account: args.account, content: channelContent(args.post, new Map()) })
 }
 
-export function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; content: ChannelContent }): ContentProblem[] {
+export function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'> & { limits?: AccountSummary['limits'] }; content: ChannelContent }): ContentProblem[] {
   if (!isConnectorKind(args.account.kind) || !services.connectors[args.account.kind]) return []
   const connector = getConnector(services.connectors, args.account.kind)
-  const problems = connector.validate(args.content, { maxLength: args.account.maxPostLength ?? undefined })
+  const problems = connector.validate(args.content, { maxLength: args.account.maxPostLength ?? undefined, limits: args.account.limits ?? undefined })
   // A network that fetches media from Trickle's address cannot reach a private APP_URL (decision 111).
   const availability = connector.fetchesMediaFromUrl ? publicMediaAvailability(services.config) : { ok: true as const }
   if (!availability.ok) {
