@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { connectorFactories } from '../../connectors/registry'
+import { loadAccountsPage } from '../../core/accounts.server'
 import { storeImage } from '../../core/media.server'
+import { connectAccount } from '../../db/queries/accounts'
 import { publicMediaAvailability, publicMediaUrlFor, signMediaToken } from '../../core/public-media.server'
 import { validatePost } from '../../core/series/validation.server'
 import { workspaces } from '../../db/schema'
@@ -104,7 +106,7 @@ describe('a public address for media', () => {
     expect(ok('http://192.168.1.2:3000', 'test')).toBe(false)
   })
 
-  it('the editor says so on a Threads post with media, and publishing refuses it as invalid content', () => {
+  it('the editor says so on a Threads post with media, the Accounts page on the account, and publishing refuses it as invalid content', async () => {
     const connector = connectorFactories.threads({ clientId: '1', clientSecret: 's' })
     const config = { ...app.services.config, NODE_ENV: 'production' as const, APP_URL: 'http://localhost:3000' }
     const services = { ...app.services, config, connectors: { ...app.services.connectors, threads: connector } }
@@ -112,6 +114,10 @@ describe('a public address for media', () => {
     const problems = validatePost(services, { account: { kind: 'threads', maxPostLength: null }, content })
     expect(problems).toEqual([{ path: 'parts[1].media', message: expect.stringContaining('APP_URL (http://localhost:3000) is not a public https address') }])
     expect(validatePost(services, { account: { kind: 'threads', maxPostLength: null }, content: { parts: [{ text: 'text only' }] } })).toEqual([])
+    await connectAccount(app.services.database.db, { workspaceId: workspaceB, kind: 'threads', remoteAccountId: '1', handle: 'trickle.threads', credentials: { accessToken: 't' }, keyring: app.services.keyring, clock })
+    const page = await loadAccountsPage(services, { workspaceId: workspaceB })
+    expect(page.accounts.map((a) => a.mediaWarning)).toEqual([expect.stringMatching(/^Posts with images or videos cannot go to Threads\. .*APP_URL \(http:\/\/localhost:3000\)/)])
+    expect((await loadAccountsPage({ ...services, config: app.services.config }, { workspaceId: workspaceB })).accounts.map((a) => a.mediaWarning)).toEqual([null])
     expect(() => publicMediaUrlFor({ config, clock, workspaceId: workspaceA })({ mimeType: 'image/jpeg', data: JPEG, mediaId: randomUUID() })).toThrow(expect.objectContaining({ kind: 'invalid-content' }))
   })
 })
