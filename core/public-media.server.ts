@@ -1,6 +1,6 @@
 /**
- * Signed, expiring public addresses of stored media (decision 111): Threads (and Instagram) fetch a
- * post's images and videos from a public `image_url` / `video_url`, so the publishing pipeline hands the
+ * Signed, expiring public addresses of stored media (decision 111): Threads fetches a post's images
+ * and videos from a public `image_url` / `video_url` (as Instagram could), so the publishing pipeline hands the
  * connector `publicMediaUrl(media)`, which names `APP_URL/m/{token}`. The token is the media id, its
  * workspace and an expiry, with an HMAC-SHA256 over them under a key derived from SESSION_SECRET (no new
  * secret to configure); nothing else can be reached through the route, and an unknown, expired or forged

@@ -189,14 +189,11 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
    * media, one carousel item each then a CAROUSEL container naming them. Media containers are used only
    * once FINISHED.
    */
-  async function createContainer(args: { user: string; token: string; part: ChannelContent['parts'][number]; replyTo?: string; signal?: AbortSignal; publicMediaUrl?: (media: PostMedia) => string }): Promise<string> {
-    const { user, token, part, signal } = args
+  async function createContainer(args: { user: string; token: string; part: ChannelContent['parts'][number]; replyTo?: string; signal?: AbortSignal; urlOf: (media: PostMedia) => string }): Promise<string> {
+    const { user, token, part, signal, urlOf } = args
     const media = part.media ?? []
     const common = { ...(part.text ? { text: part.text } : {}), ...(args.replyTo ? { reply_to_id: args.replyTo } : {}) }
     if (media.length === 0) return container({ user, token, params: { media_type: 'TEXT', ...common }, signal })
-    const urlOf = args.publicMediaUrl ?? (() => {
-      throw new ConnectorError('invalid-content', 'Threads fetches images and videos from a public address, and none was given', { detail: { code: 'public-media-unavailable' } })
-    })
     const itemParams = (item: PostMedia): Record<string, string> =>
       isVideoType(item.mimeType)
         ? { media_type: 'VIDEO', video_url: urlOf(item), ...(item.altText ? { alt_text: item.altText } : {}) }
@@ -232,11 +229,18 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
       // Media Threads would refuse fails before any container is made, and before any part goes out.
       const refused = validateThreadsContent(content).filter((p) => p.path.includes('.media'))
       if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'media-limits' } })
+      // Every address before the first container: a post Threads cannot fetch media for fails whole, never half a thread.
+      const addresses = new Map<PostMedia, string>()
+      for (const item of content.parts.slice(existing).flatMap((part) => part.media ?? [])) {
+        if (!publicMediaUrl) throw new ConnectorError('invalid-content', 'Threads fetches images and videos from a public address, and none was given', { detail: { code: 'public-media-unavailable' } })
+        addresses.set(item, publicMediaUrl(item))
+      }
+      const urlOf = (item: PostMedia) => addresses.get(item)!
       for (const [index, part] of content.parts.entries()) {
         if (index < existing) continue
         try {
           const replyTo = ids[ids.length - 1]
-          const creation = await createContainer({ user, token, part, replyTo, signal, publicMediaUrl })
+          const creation = await createContainer({ user, token, part, replyTo, signal, urlOf })
           const published = await graph<{ id: string }>('write', `/${API_VERSION}/${user}/threads_publish`, { token, method: 'POST', params: { creation_id: creation }, signal })
           ids.push(published.data.id)
         } catch (error) {

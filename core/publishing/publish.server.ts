@@ -1,5 +1,5 @@
 import type { ChannelContent, Connector, Credentials, PublishResult } from '../../connectors/types'
-import { ConnectorError, isConnectorError } from '../../connectors/types'
+import { isConnectorError } from '../../connectors/types'
 import type { Db } from '../../db/client'
 import { setAccountStatus } from '../../db/queries/accounts'
 import type { DeliveryScheduler } from '../../db/queries/deliveries'
@@ -88,8 +88,8 @@ export type PipelineDeps = {
   appUrl?: string
   /**
    * What the networks that fetch media from a URL are given (decision 111): the signing secret, the
-   * public APP_URL and the environment (core/public-media.server.ts). Without it such a post fails as
-   * `invalid-content`, naming the reason.
+   * public APP_URL and the environment (core/public-media.server.ts). Without it such a connector gets
+   * no `publicMediaUrl` and refuses a post with media as `invalid-content`.
    */
   publicMedia?: PublicMediaConfig
 }
@@ -270,11 +270,7 @@ async function publishClaim(deps: PipelineDeps, args: { workspaceId: string; del
   let credentials = target.credentials
   let refreshed = false
   const deadline = sendDeadline(options, content)
-  const publicMediaUrl = deps.publicMedia
-    ? publicMediaUrlFor({ config: deps.publicMedia, clock, workspaceId: args.workspaceId })
-    : () => {
-        throw new ConnectorError('invalid-content', 'This worker has no public address for media (APP_URL)', { detail: { code: 'public-media-unavailable' } })
-      }
+  const publicMediaUrl = deps.publicMedia ? publicMediaUrlFor({ config: deps.publicMedia, clock, workspaceId: args.workspaceId }) : undefined
   for (;;) {
     const now = clock.now()
     const sending = await markSending(db, {

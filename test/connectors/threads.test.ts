@@ -179,8 +179,11 @@ describe('Threads images and videos (fetched from their public address)', () => 
     const tooMany = Array.from({ length: 21 }, (_, i) => jpeg(i))
     expect(await rejection(publish(connector, [{ text: 'ok' }, { text: 'too many', media: tooMany }]))).toMatchObject({ kind: 'invalid-content', detail: { code: 'media-limits' } })
     expect(await rejection(publish(connector, [{ text: 'long', media: [{ mimeType: 'video/mp4', data: makeMp4({ durationSeconds: 400 }) }] }]))).toMatchObject({ kind: 'invalid-content', message: expect.stringContaining('parts[0].media[0].duration') })
-    const noAddress = await rejection(connector.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: 'x', media: [jpeg(1)] }] }, idempotencyKey: randomUUID() }))
+    // A thread whose second part has an image, and no address for it: refused whole, the first part not posted.
+    const posts = server.posts.length
+    const noAddress = await rejection(connector.publish({ credentials: credentialsFrom(server), content: { parts: [{ text: 'first' }, { text: 'x', media: [jpeg(1)] }] }, idempotencyKey: randomUUID() }))
     expect(noAddress).toMatchObject({ kind: 'invalid-content', detail: { code: 'public-media-unavailable' } })
+    expect(server.posts.length).toBe(posts)
     expect(server.counters.containers).toBe(containers)
     expect(host.requests.length).toBe(fetches)
   })
