@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
@@ -29,8 +31,6 @@ import { startMastodonApiServer, type MastodonApiServer } from '../servers/masto
 import { startXApiServer, type XApiServer } from '../servers/x-api'
 import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads-api'
 import { publicMediaResponse, type PublicMediaConfig } from '../../core/public-media.server'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 
 export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
 /**
