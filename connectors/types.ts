@@ -44,10 +44,13 @@ export function isConnectorError(error: unknown): error is ConnectorError {
   return error instanceof ConnectorError
 }
 
+/** One image or video of a post: its bytes, and `mediaId` when it comes from the media store (what `publicMediaUrl` names). */
+export type PostMedia = { mimeType: string; data: Uint8Array; altText?: string; mediaId?: string }
+
 /** Content of one step for one channel. Social connectors read `parts` (a thread); email reads subject/html/text. */
 export type ChannelContent = {
   /** One entry per post of a thread (a single post has one). */
-  parts: Array<{ text: string; media?: Array<{ mimeType: string; data: Uint8Array; altText?: string }> }>
+  parts: Array<{ text: string; media?: PostMedia[] }>
   /** Who may see the post, where the network has the notion (Mastodon); others ignore it. */
   visibility?: 'public' | 'unlisted' | 'private'
   /** One rendered email to one recipient (the email connector reads only this; `parts` may be empty). */
@@ -91,8 +94,11 @@ export type ContentProblem = { path: string; message: string }
  */
 export type PostLook = { layout: 'card' | 'message'; linkCard: boolean }
 
-/** Per-account facts that change what is valid (e.g. an X Premium account's longer posts). */
-export type ValidateOptions = { maxLength?: number }
+/** Per-account media limits read from the network when connecting (a Mastodon instance's own sizes; decision 111). */
+export type AccountLimits = { maxImageBytes?: number; maxVideoBytes?: number; maxMediaPerPost?: number }
+
+/** Per-account facts that change what is valid (e.g. an X Premium account's longer posts, an instance's media sizes). */
+export type ValidateOptions = { maxLength?: number; limits?: AccountLimits }
 
 export type ConnectorLimits = {
   /** Maximum weighted length of one post. */
@@ -136,6 +142,12 @@ export type PublishArgs = {
    * cover every part, nothing is sent. Connectors of single posts return the known post.
    */
   resume?: { partIds: string[] }
+  /**
+   * A signed, expiring public address of one of the post's stored media (decision 111), for networks
+   * that fetch media from a URL (`fetchesMediaFromUrl`). Given by core, never built by a connector;
+   * it throws `invalid-content` (with the sentence people read) where the network cannot reach Trickle.
+   */
+  publicMediaUrl?: (media: PostMedia) => string
 }
 
 export type LookupArgs = {
@@ -181,6 +193,8 @@ export type AuthorizedAccount = {
   displayName?: string
   /** The account's own post length limit when it differs from `limits.maxLength`. */
   maxPostLength?: number
+  /** The account's own media limits, where the network says (stored with the account, given to `validate`). */
+  limits?: AccountLimits
   /**
    * Further accounts the same consent can post as (the LinkedIn pages the member administers), each
    * stored as its own account with its own copy of the credentials.
@@ -209,6 +223,11 @@ export interface Connector<K extends string = string> {
    * than connected on the Accounts page.
    */
   readonly reads?: 'parts' | 'email' | 'sms' | 'mail'
+  /**
+   * The network fetches a post's images and videos from a public URL (Threads): it publishes media only
+   * through `publishArgs.publicMediaUrl`, which needs a public https APP_URL (decision 111).
+   */
+  readonly fetchesMediaFromUrl?: boolean
   /** Set when the installation's app has a daily budget to share out (see `reservePostQuota`). */
   readonly quota?: ConnectorQuota
   /** Run when content is scheduled, so the editor can show problems while the user can fix them. */

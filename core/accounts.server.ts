@@ -14,6 +14,7 @@ import {
 } from '../db/queries/accounts'
 import { recordAuditEvent } from './audit.server'
 import type { Services } from './services.server'
+import { publicMediaAvailability } from './public-media.server'
 import { InputError } from './errors'
 
 /**
@@ -89,6 +90,8 @@ export type AccountView = {
   expiresAt: string | null
   /** Whether this connector renews the token by itself (so an expiry needs no action). */
   renewsItself: boolean
+  /** Why this account cannot post images and videos here (its network fetches them from APP_URL, which it cannot reach; decision 111), or null. */
+  mediaWarning: string | null
 }
 
 export type NetworkView = {
@@ -163,7 +166,14 @@ function toView(services: Services, account: AccountSummary, renews: boolean): A
     statusReason: account.statusReason,
     expiresAt: account.expiresAt?.toISOString() ?? null,
     renewsItself: renews,
+    mediaWarning: mediaWarning(services, connector),
   }
+}
+
+function mediaWarning(services: Services, connector: Connector | null): string | null {
+  if (!connector?.fetchesMediaFromUrl) return null
+  const availability = publicMediaAvailability(services.config)
+  return availability.ok ? null : `Posts with images or videos cannot go to ${connector.displayName}. ${availability.reason}.`
 }
 
 export async function loadAccountsPage(services: Services, args: { workspaceId: string }) {
@@ -313,6 +323,7 @@ async function storeOne(
     handle: authorized.handle,
     displayName: authorized.displayName,
     maxPostLength: authorized.maxPostLength,
+    limits: authorized.limits,
     credentials: authorized.credentials,
     keyring: services.keyring,
     clock: services.clock,

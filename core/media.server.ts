@@ -120,7 +120,7 @@ export async function loadChannelContent(
     parts: args.content.parts.map((part) => {
       const media = (part.images ?? []).flatMap((i) => {
         const found = images.get(i.mediaId)
-        return found ? [{ mimeType: found.mimeType, data: found.data, altText: i.alt }] : []
+        return found ? [{ mimeType: found.mimeType, data: found.data, altText: i.alt, mediaId: i.mediaId }] : []
       })
       return media.length ? { text: part.text, media } : { text: part.text }
     }),

@@ -176,6 +176,11 @@ export default function Accounts() {
                       {account.statusReason ? `${account.statusReason}. ` : ''}Press Reconnect and sign in to {account.network} again.
                     </Text>
                   ) : null}
+                  {account.mediaWarning ? (
+                    <Text size="sm" mt={4} c="orange.9" data-testid="media-warning">
+                      {account.mediaWarning}
+                    </Text>
+                  ) : null}
                 </Table.Td>
                 <Table.Td>
                   <TokenHealth account={account} now={now} />

@@ -194,9 +194,12 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
    * `com.atproto.repo.uploadBlob`, 30 minutes), the file to `app.bsky.video.uploadVideo` (409
    * `already_exists` names the job of the same file), then `getJobStatus` 1, 2, 4, then 8 s apart until
    * the job is COMPLETED with the blob the service stored on the PDS. Nothing is visible before the post:
-   * every failure here can be retried; a FAILED job is the video's fault.
+   * every failure here can be retried; a FAILED job is the video's fault. Before any byte is sent, the
+   * account's daily quota is read (`app.bsky.video.getUploadLimits`, decision 111): over it is
+   * `rate-limited` until the next midnight UTC (the service names no reset).
    */
   async function processVideo(s: Session, videoService: string, data: Uint8Array, signal?: AbortSignal) {
+    await checkUploadLimits(s, videoService, data.byteLength, signal)
     const pds = await call('read', s.service, () => s.agent.com.atproto.server.describeServer())
     const auth = await call('read', s.service, () =>
       s.agent.com.atproto.server.getServiceAuth({ aud: pds.data.did, lxm: 'com.atproto.repo.uploadBlob', exp: Math.floor(clock.now().getTime() / 1000) + 30 * 60 }),
@@ -251,6 +254,31 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       // The blob as JSON (`ref: { $link }`) becomes the BlobRef a record holds.
       if (job.jobStatus.state === 'JOB_STATE_COMPLETED' && job.jobStatus.blob) return s.api.jsonToLex(job.jobStatus.blob)
     }
+  }
+
+  /** The video service's daily quota for this account (a service token for `app.bsky.video.getUploadLimits`, audience the service's did:web). */
+  async function checkUploadLimits(s: Session, videoService: string, bytes: number, signal?: AbortSignal): Promise<void> {
+    const aud = `did:web:${encodeURIComponent(new URL(videoService).host)}`
+    const auth = await call('read', s.service, () => s.agent.com.atproto.server.getServiceAuth({ aud, lxm: 'app.bsky.video.getUploadLimits', exp: Math.floor(clock.now().getTime() / 1000) + 5 * 60 }))
+    const { data: limits } = await requestJson<{ canUpload?: boolean; remainingDailyVideos?: number; remainingDailyBytes?: number; message?: string; error?: string }>({
+      network: 'Bluesky',
+      kind: 'read',
+      url: `${videoService}/xrpc/app.bsky.video.getUploadLimits`,
+      headers: { authorization: `Bearer ${auth.data.token}` },
+      signal,
+      timeoutMs,
+      toError: ({ status, headers, data: body }) => {
+        const e = (body ?? {}) as { error?: string; message?: string }
+        const message = `Bluesky's video service answered ${status}: ${e.message ?? e.error ?? 'no details'}`
+        if (status === 429) return new ConnectorError('rate-limited', message, { detail: { status, code: e.error }, resetAt: retryAfter(headers, clock.now()) ?? nextMidnightUtc(clock.now()) })
+        if (status === 401 || status === 403) return new ConnectorError('auth', message, { detail: { status, code: e.error } })
+        return new ConnectorError('transient', message, { detail: { status, code: e.error } })
+      },
+    })
+    const over = limits.canUpload === false || limits.remainingDailyVideos === 0 || (limits.remainingDailyBytes !== undefined && limits.remainingDailyBytes < bytes)
+    if (!over) return
+    const why = limits.message ?? (limits.remainingDailyVideos === 0 ? 'no videos left today' : `${limits.remainingDailyBytes ?? 0} bytes left today, the video has ${bytes}`)
+    throw new ConnectorError('rate-limited', `Bluesky's daily video limit is reached for this account: ${why}`, { resetAt: nextMidnightUtc(clock.now()), detail: { code: limits.error ?? 'video-upload-limit' } })
   }
 
   async function getPost(s: Session, rkey: string): Promise<StoredPost | null> {
@@ -469,4 +497,9 @@ function jwtExpiry(jwt: string): Date | undefined {
 
 function jwtScope(jwt: string): string | undefined {
   return jwtPayload(jwt).scope
+}
+
+/** Bluesky's video quota is daily and its service names no reset: the next midnight UTC. */
+function nextMidnightUtc(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1))
 }

@@ -2,6 +2,8 @@ import { checkVideo, describeVideoProblems, INSTAGRAM_REEL_LIMITS, isVideoType }
 import { createMetaGraph, findPage, type MetaGraphConfig, type PageAccount } from '../facebook/graph'
 import {
   ConnectorError,
+  isConnectorError,
+  type PostMedia,
   type AuthorizedAccount,
   type ChannelContent,
   type Connector,
@@ -17,9 +19,10 @@ import {
  * Instagram business and creator accounts linked to a Facebook Page, through the Graph API with
  * Facebook Login (decision 100): the same consent as Facebook Pages, the account is the Page's
  * `instagram_business_account`, and the Page access token (no expiry) makes every call. A post is an
- * image (or a carousel of 2–10): Instagram fetches each image from a public `image_url`, which Trickle's
- * media store does not have, so each image is first uploaded to the linked Page as an unpublished,
- * temporary photo (seen by nobody) and its CDN address is handed over. Then the two steps: a container
+ * image (or a carousel of 2–10): Instagram fetches each image from a public `image_url`: Trickle's
+ * signed address (`publicMediaUrl`, decision 111) where APP_URL is public https; otherwise each image is
+ * first uploaded to the linked Page as an unpublished, temporary photo (seen by nobody) and its CDN
+ * address is handed over (decision 100). Then the two steps: a container
  * (`POST /{ig}/media`, invisible, retryable), polled until its `status_code` is FINISHED (ERROR: the
  * content's fault), then `media_publish` (the create). Before the first upload the account's 24-hour
  * publishing quota (`content_publishing_limit`) is read; a full quota is rate-limited until its oldest
@@ -185,7 +188,7 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
       missing: 'Enter the Instagram account to post to, e.g. @acme.bakery',
     },
 
-    async publish({ credentials, content, signal, resume }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, signal, resume, publicMediaUrl }: PublishArgs): Promise<PublishResult> {
       const known = resume?.partIds[0]
       if (known) return result(known)
       const { igUserId, pageId } = accountOf(credentials)
@@ -210,13 +213,17 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
         // Everything before media_publish is invisible: a failure there can be retried.
         const containers: string[] = []
         for (const image of images) {
-          const photo = await hostImage(token, pageId, image, signal)
-          hosted.push(photo.id)
+          let imageUrl = publicAddress(image, publicMediaUrl)
+          if (!imageUrl) {
+            const photo = await hostImage(token, pageId, image, signal)
+            hosted.push(photo.id)
+            imageUrl = photo.url
+          }
           const item = await graph.call<{ id: string }>('read', `/${igUserId}/media`, {
             token,
             method: 'POST',
             params: {
-              image_url: photo.url,
+              image_url: imageUrl,
               ...(images.length > 1 ? { is_carousel_item: 'true' } : { caption: part.text }),
               ...(image.altText ? { alt_text: image.altText } : {}),
             },
@@ -291,6 +298,21 @@ export function createInstagramConnector(input: InstagramConnectorConfig): Conne
       const found = [...(data.data ?? [])].reverse().find((m) => (m.caption ?? '') === caption)
       return found ? result(found.id, found.permalink) : null
     },
+  }
+}
+
+/**
+ * Trickle's signed public address of a stored image (decision 111), which Instagram fetches itself; or
+ * undefined where there is none (APP_URL not public https, or no stored copy): then the Page-photo
+ * detour of decision 100.
+ */
+function publicAddress(image: PostMedia, publicMediaUrl: PublishArgs['publicMediaUrl']): string | undefined {
+  if (!publicMediaUrl) return undefined
+  try {
+    return publicMediaUrl(image)
+  } catch (error) {
+    if (isConnectorError(error) && error.detail?.code === 'public-media-unavailable') return undefined
+    throw error
   }
 }
 

@@ -1,9 +1,10 @@
 import type { Clock } from '../../domain/clock'
-import { checkVideo, isVideoType, mastodonVideoLimits } from '../../domain/media/video'
+import { checkVideo, isVideoType, MASTODON_VIDEO_BYTES, mastodonVideoLimits } from '../../domain/media/video'
 import { ADDRESS_NOT_ALLOWED, createNetGuard, isAddressNotAllowed, SERVER_UNREACHABLE } from '../net-guard'
 import { abortableWait } from '../http-json'
 import {
   ConnectorError,
+  type AccountLimits,
   type AuthorizedAccount,
   type ChannelContent,
   type Connector,
@@ -216,8 +217,12 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
     look: { layout: 'card', linkCard: true },
     measure: mastodonLength,
 
+    /** `options.limits`: the instance's own media sizes and count, read when the account was connected (decision 111). */
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
       const maxLength = options.maxLength ?? MASTODON_LIMITS.maxLength
+      const maxMedia = options.limits?.maxMediaPerPost ?? MASTODON_LIMITS.maxMediaPerPost
+      const maxImageBytes = options.limits?.maxImageBytes ?? MAX_IMAGE_BYTES
+      const videoLimits = mastodonVideoLimits(options.limits?.maxVideoBytes)
       const problems: ContentProblem[] = []
       if (content.parts.length === 0) problems.push({ path: 'parts', message: 'Add at least one post.' })
       if (content.parts.length > MASTODON_LIMITS.maxThreadLength) {
@@ -227,18 +232,18 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
         const media = part.media ?? []
         if (!part.text.trim() && media.length === 0) problems.push({ path: `parts[${i}].text`, message: 'A post needs text or an image.' })
         if (media.length > 1 && media.some((item) => isVideoType(item.mimeType))) {
-          problems.push({ path: `parts[${i}].media`, message: 'A post on Mastodon has one video and nothing else, or up to 4 images.' })
+          problems.push({ path: `parts[${i}].media`, message: `A post on Mastodon has one video and nothing else, or up to ${maxMedia} images.` })
         }
         const length = mastodonLength(part.text)
         if (length > maxLength) problems.push({ path: `parts[${i}].text`, message: `Too long for this Mastodon server: ${length} characters, at most ${maxLength}.` })
-        if (media.length > MASTODON_LIMITS.maxMediaPerPost) {
-          problems.push({ path: `parts[${i}].media`, message: `At most ${MASTODON_LIMITS.maxMediaPerPost} images per post on Mastodon.` })
+        if (media.length > maxMedia) {
+          problems.push({ path: `parts[${i}].media`, message: `At most ${maxMedia} images per post on this Mastodon server.` })
         }
         media.forEach((item, j) => {
           const path = `parts[${i}].media[${j}]`
-          if (isVideoType(item.mimeType)) problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: mastodonVideoLimits() }))
+          if (isVideoType(item.mimeType)) problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: videoLimits }))
           else if (!IMAGE_TYPES.has(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Use JPEG, PNG, GIF or WebP images, or MP4 or MOV videos.' })
-          else if (item.data.byteLength > MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images are at most 16 MB.' })
+          else if (item.data.byteLength > maxImageBytes) problems.push({ path: `${path}.data`, message: `Images on this Mastodon server are at most ${Math.round((maxImageBytes / 1024 / 1024) * 10) / 10} MB.` })
           if ((item.altText?.length ?? 0) > MAX_ALT_TEXT) problems.push({ path: `${path}.altText`, message: `Alt text is at most ${MAX_ALT_TEXT} characters.` })
         })
       })
@@ -341,9 +346,10 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
         path: '/api/v1/accounts/verify_credentials',
         token: token.access_token,
       })
-      const server = await request<{ configuration?: { statuses?: { max_characters?: number } } }>('read', { instance, path: '/api/v2/instance' })
+      const server = await request<InstanceInfo>('read', { instance, path: '/api/v2/instance' })
       const maxCharacters = server.configuration?.statuses?.max_characters
       return {
+        limits: instanceLimits(server),
         credentials: {
           accessToken: token.access_token,
           extra: { instanceUrl: instance, clientId: context!.clientId!, clientSecret: context!.clientSecret!, accountId: me.id },
@@ -415,5 +421,25 @@ export function createMastodonConnector(config: MastodonConnectorConfig = {}): C
 }
 
 type MediaAttachment = { id: string; type?: string; url?: string | null }
+type InstanceInfo = {
+  configuration?: {
+    statuses?: { max_characters?: number; max_media_attachments?: number }
+    media_attachments?: { image_size_limit?: number; video_size_limit?: number }
+  }
+}
+
+/** The instance's media limits (`/api/v2/instance` configuration) that differ from Mastodon's defaults; undefined when none do. */
+function instanceLimits(server: InstanceInfo): AccountLimits | undefined {
+  const positive = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined)
+  const media = server.configuration?.media_attachments
+  const limits: AccountLimits = {}
+  const image = positive(media?.image_size_limit)
+  const video = positive(media?.video_size_limit)
+  const count = positive(server.configuration?.statuses?.max_media_attachments)
+  if (image !== undefined && image !== MAX_IMAGE_BYTES) limits.maxImageBytes = image
+  if (video !== undefined && video !== MASTODON_VIDEO_BYTES) limits.maxVideoBytes = video
+  if (count !== undefined && count !== MASTODON_LIMITS.maxMediaPerPost) limits.maxMediaPerPost = count
+  return Object.keys(limits).length ? limits : undefined
+}
 
 const wait = (ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for the video to be processed; nothing was posted')

@@ -1,7 +1,9 @@
 import type { Clock } from '../../domain/clock'
-import { requestJson, type CallKind, type HttpAnswer } from '../http-json'
+import { checkVideo, describeVideoProblems, isVideoType, THREADS_VIDEO_LIMITS } from '../../domain/media/video'
+import { abortableWait, requestJson, type CallKind, type HttpAnswer } from '../http-json'
 import {
   ConnectorError,
+  type PostMedia,
   type AuthorizedAccount,
   type ChannelContent,
   type Connector,
@@ -19,9 +21,14 @@ import {
  * 60-day one (`th_exchange_token`), renewed with itself (`th_refresh_token`), so it is also the stored
  * refresh token. A post is two steps: create a container (`POST /{user}/threads`: nothing visible yet,
  * so retryable), then publish it (`POST /{user}/threads_publish`: the create). A thread is a chain of
- * replies (`reply_to_id`). Text only: Threads fetches images from a public URL, which Trickle's media
- * store does not offer yet (decision 090). `lookup` finds the first part among the account's threads
- * since the claim, the rest among each part's replies.
+ * replies (`reply_to_id`). `lookup` finds the first part among the account's threads since the claim,
+ * the rest among each part's replies.
+ *
+ * Images and videos (decision 111): Threads fetches each from a public `image_url` / `video_url`, the
+ * signed address core hands over as `publicMediaUrl`. One is an IMAGE or VIDEO container, 2–20 are
+ * carousel items under a CAROUSEL container; each container's `status` is read (at once, then 1, 2, 4,
+ * then 8 s apart, through the injected `sleep` and the clock) until FINISHED before it is used. Type,
+ * size and duration are checked before any container is made.
  */
 export type ThreadsConnectorConfig = {
   clientId: string
@@ -33,9 +40,19 @@ export type ThreadsConnectorConfig = {
   scopes?: string[]
   timeoutMs?: number
   clock?: Clock
+  /** How the connector waits between reads of a container's status (tests pass one that moves their clock). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long a container may stay IN_PROGRESS (by `clock`) before the publish stops waiting. Default 10 minutes. */
+  mediaProcessingTimeoutMs?: number
 }
 
-export const THREADS_LIMITS = { maxLength: 500, maxMediaPerPost: 0, maxThreadLength: 25 }
+/** 500 characters, up to 20 images or videos per post (a carousel), 25 posts per thread. */
+export const THREADS_LIMITS = { maxLength: 500, maxMediaPerPost: 20, maxThreadLength: 25 }
+/** Threads takes JPEG and PNG images of at most 8 MB. */
+export const THREADS_IMAGE_TYPES = ['image/jpeg', 'image/png']
+export const THREADS_MAX_IMAGE_BYTES = 8 * 1024 * 1024
+/** A container status whose `error_message` says Threads could not fetch the file: nothing was published, a retry fetches it again. */
+const FETCH_FAILED = /^(FAILED_DOWNLOADING|UNKNOWN)/
 const DEFAULTS = {
   apiBaseUrl: 'https://graph.threads.net',
   authorizeUrl: 'https://threads.net/oauth/authorize',
@@ -51,6 +68,28 @@ type GraphError = { error?: { message?: string; type?: string; code?: number; er
 type TokenAnswer = { access_token: string; token_type?: string; expires_in?: number; user_id?: string | number }
 type ThreadsPost = { id: string; text?: string; timestamp?: string; username?: string; permalink?: string }
 
+/** Text, images and videos Threads takes, part by part: the editor's check and publish's, before any container is made. */
+export function validateThreadsContent(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
+  const maxLength = options.maxLength ?? THREADS_LIMITS.maxLength
+  const problems: ContentProblem[] = []
+  if (content.parts.length === 0) problems.push({ path: 'parts', message: 'Add at least one post.' })
+  if (content.parts.length > THREADS_LIMITS.maxThreadLength) problems.push({ path: 'parts', message: `A thread on Threads can have at most ${THREADS_LIMITS.maxThreadLength} posts.` })
+  content.parts.forEach((part, i) => {
+    const length = [...part.text].length
+    const media = part.media ?? []
+    if (!part.text.trim() && media.length === 0) problems.push({ path: `parts[${i}].text`, message: 'A post on Threads needs text, an image or a video.' })
+    if (length > maxLength) problems.push({ path: `parts[${i}].text`, message: `Too long for Threads: ${length} characters, at most ${maxLength}.` })
+    if (media.length > THREADS_LIMITS.maxMediaPerPost) problems.push({ path: `parts[${i}].media`, message: `A post on Threads has at most ${THREADS_LIMITS.maxMediaPerPost} images and videos.` })
+    media.forEach((item, j) => {
+      const path = `parts[${i}].media[${j}]`
+      if (isVideoType(item.mimeType)) return void problems.push(...checkVideo({ path, mimeType: item.mimeType, data: item.data, limits: THREADS_VIDEO_LIMITS }))
+      if (!THREADS_IMAGE_TYPES.includes(item.mimeType)) problems.push({ path: `${path}.mimeType`, message: 'Threads takes JPEG or PNG images (or MP4 and MOV videos).' })
+      if (item.data.byteLength > THREADS_MAX_IMAGE_BYTES) problems.push({ path: `${path}.data`, message: 'Images on Threads are at most 8 MB.' })
+    })
+  })
+  return problems
+}
+
 export function createThreadsConnector(input: ThreadsConnectorConfig): Connector<'threads'> {
   if (!input.clientId) throw new Error('threads.clientId: required')
   if (!input.clientSecret) throw new Error('threads.clientSecret: required')
@@ -59,6 +98,8 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
   const authorizeBase = input.authorizeUrl ?? DEFAULTS.authorizeUrl
   const scopes = input.scopes ?? DEFAULTS.scopes
   const timeoutMs = input.timeoutMs ?? 30_000
+  const sleep = input.sleep ?? ((ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for Threads to process the media; nothing was published'))
+  const processingTimeoutMs = input.mediaProcessingTimeoutMs ?? 10 * 60_000
 
   /** `container`: creating a container, which nothing sees; lost, it can be retried, refused, the content is at fault. */
   function toError(kind: CallKind | 'container') {
@@ -116,6 +157,60 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
     }
   }
 
+  /** One container (invisible until published, expiring unused: creating one can be retried; refused, the content is at fault). */
+  async function container(args: { user: string; token: string; params: Record<string, string>; signal?: AbortSignal }): Promise<string> {
+    const { data } = await graph<{ id: string }>('read', `/${API_VERSION}/${args.user}/threads`, { token: args.token, method: 'POST', params: args.params, signal: args.signal, errorKind: 'container' })
+    return data.id
+  }
+
+  /** A media container's `status` until FINISHED: read at once, then 1, 2, 4, then 8 s apart, until `mediaProcessingTimeoutMs` by the clock. */
+  async function awaitFinished(token: string, id: string, signal?: AbortSignal): Promise<void> {
+    const started = clock.now().getTime()
+    for (let read = 0; ; read++) {
+      const { data } = await graph<{ status?: string; error_message?: string }>('read', `/${API_VERSION}/${id}`, { token, params: { fields: 'status,error_message' }, signal })
+      if (data.status === 'FINISHED' || data.status === 'PUBLISHED') return
+      if (data.status === 'ERROR') {
+        const why = data.error_message ?? 'no details'
+        // Threads could not fetch the file (our address was unreachable for a moment): nothing was published.
+        if (FETCH_FAILED.test(why)) throw new ConnectorError('transient', `Threads could not fetch the media (${why}); nothing was published`, { detail: { code: 'media-fetch-failed' } })
+        throw new ConnectorError('invalid-content', `Threads could not use the media: ${why}`, { detail: { code: 'media-processing-failed' } })
+      }
+      if (data.status === 'EXPIRED') throw new ConnectorError('transient', 'The Threads container expired before it was published; nothing was published', { detail: { code: 'container-expired' } })
+      const waitMs = Math.min(8000, 1000 * 2 ** read)
+      if (clock.now().getTime() + waitMs - started > processingTimeoutMs) {
+        throw new ConnectorError('transient', `Threads was still processing the media after ${Math.round(processingTimeoutMs / 1000)} s; nothing was published`, { detail: { code: 'media-processing-timeout' } })
+      }
+      await sleep(waitMs, signal)
+    }
+  }
+
+  /**
+   * The container one part is published from: TEXT; IMAGE or VIDEO (its public address); or, for 2–20
+   * media, one carousel item each then a CAROUSEL container naming them. Media containers are used only
+   * once FINISHED.
+   */
+  async function createContainer(args: { user: string; token: string; part: ChannelContent['parts'][number]; replyTo?: string; signal?: AbortSignal; urlOf: (media: PostMedia) => string }): Promise<string> {
+    const { user, token, part, signal, urlOf } = args
+    const media = part.media ?? []
+    const common = { ...(part.text ? { text: part.text } : {}), ...(args.replyTo ? { reply_to_id: args.replyTo } : {}) }
+    if (media.length === 0) return container({ user, token, params: { media_type: 'TEXT', ...common }, signal })
+    const itemParams = (item: PostMedia): Record<string, string> =>
+      isVideoType(item.mimeType)
+        ? { media_type: 'VIDEO', video_url: urlOf(item), ...(item.altText ? { alt_text: item.altText } : {}) }
+        : { media_type: 'IMAGE', image_url: urlOf(item), ...(item.altText ? { alt_text: item.altText } : {}) }
+    if (media.length === 1) {
+      const id = await container({ user, token, params: { ...itemParams(media[0]!), ...common }, signal })
+      await awaitFinished(token, id, signal)
+      return id
+    }
+    const children: string[] = []
+    for (const item of media) children.push(await container({ user, token, params: { ...itemParams(item), is_carousel_item: 'true' }, signal }))
+    for (const id of children) await awaitFinished(token, id, signal)
+    const carousel = await container({ user, token, params: { media_type: 'CAROUSEL', children: children.join(','), ...common }, signal })
+    await awaitFinished(token, carousel, signal)
+    return carousel
+  }
+
   const result = (ids: string[], url?: string): PublishResult => ({ remoteId: ids[0]!, partIds: ids, ...(url ? { url } : {}) })
 
   return {
@@ -123,38 +218,30 @@ export function createThreadsConnector(input: ThreadsConnectorConfig): Connector
     displayName: 'Threads',
     limits: THREADS_LIMITS,
 
-    validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
-      const maxLength = options.maxLength ?? THREADS_LIMITS.maxLength
-      const problems: ContentProblem[] = []
-      if (content.parts.length === 0) problems.push({ path: 'parts', message: 'Add at least one post.' })
-      if (content.parts.length > THREADS_LIMITS.maxThreadLength) problems.push({ path: 'parts', message: `A thread on Threads can have at most ${THREADS_LIMITS.maxThreadLength} posts.` })
-      content.parts.forEach((part, i) => {
-        const length = [...part.text].length
-        if (!part.text.trim()) problems.push({ path: `parts[${i}].text`, message: 'A post on Threads needs text.' })
-        if (length > maxLength) problems.push({ path: `parts[${i}].text`, message: `Too long for Threads: ${length} characters, at most ${maxLength}.` })
-        if ((part.media ?? []).length > 0) problems.push({ path: `parts[${i}].media`, message: 'Trickle posts text only to Threads for now: remove the images and videos.' })
-      })
-      return problems
-    },
+    fetchesMediaFromUrl: true,
+    validate: validateThreadsContent,
 
-    async publish({ credentials, content, signal, resume }: PublishArgs): Promise<PublishResult> {
+    async publish({ credentials, content, signal, resume, publicMediaUrl }: PublishArgs): Promise<PublishResult> {
       const user = userOf(credentials)
       const token = credentials.accessToken
       const ids = (resume?.partIds ?? []).slice(0, content.parts.length)
       const existing = ids.length
+      // Media Threads would refuse fails before any container is made, and before any part goes out.
+      const refused = validateThreadsContent(content).filter((p) => p.path.includes('.media'))
+      if (refused.length) throw new ConnectorError('invalid-content', describeVideoProblems(refused), { detail: { code: 'media-limits' } })
+      // Every address before the first container: a post Threads cannot fetch media for fails whole, never half a thread.
+      const addresses = new Map<PostMedia, string>()
+      for (const item of content.parts.slice(existing).flatMap((part) => part.media ?? [])) {
+        if (!publicMediaUrl) throw new ConnectorError('invalid-content', 'Threads fetches images and videos from a public address, and none was given', { detail: { code: 'public-media-unavailable' } })
+        addresses.set(item, publicMediaUrl(item))
+      }
+      const urlOf = (item: PostMedia) => addresses.get(item)!
       for (const [index, part] of content.parts.entries()) {
         if (index < existing) continue
         try {
           const replyTo = ids[ids.length - 1]
-          // A container is invisible until published and expires unused: creating one can be retried.
-          const container = await graph<{ id: string }>('read', `/${API_VERSION}/${user}/threads`, {
-            token,
-            method: 'POST',
-            params: { media_type: 'TEXT', text: part.text, ...(replyTo ? { reply_to_id: replyTo } : {}) },
-            signal,
-            errorKind: 'container',
-          })
-          const published = await graph<{ id: string }>('write', `/${API_VERSION}/${user}/threads_publish`, { token, method: 'POST', params: { creation_id: container.data.id }, signal })
+          const creation = await createContainer({ user, token, part, replyTo, signal, urlOf })
+          const published = await graph<{ id: string }>('write', `/${API_VERSION}/${user}/threads_publish`, { token, method: 'POST', params: { creation_id: creation }, signal })
           ids.push(published.data.id)
         } catch (error) {
           if (ids.length === existing) throw error

@@ -11,6 +11,7 @@ import { exponential, when, type RetryPolicy } from '../../domain/retry'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
 import { loadChannelContent } from '../media.server'
+import { publicMediaUrlFor, type PublicMediaConfig } from '../public-media.server'
 import { publishedPosts, publishLagSeconds } from '../metrics.server'
 
 /** What a publish needs to reach an account: its connector and current credentials. */
@@ -85,6 +86,12 @@ export type PipelineDeps = {
   dataDir?: string
   /** APP_URL: a series with short links on publishes its links as `APP_URL/l/{code}` (decision 084). Without it links go out as written. */
   appUrl?: string
+  /**
+   * What the networks that fetch media from a URL are given (decision 111): the signing secret, the
+   * public APP_URL and the environment (core/public-media.server.ts). Without it such a connector gets
+   * no `publicMediaUrl` and refuses a post with media as `invalid-content`.
+   */
+  publicMedia?: PublicMediaConfig
 }
 
 export function pipelineOptions(deps: Pick<PipelineDeps, 'options'>): PipelineOptions {
@@ -263,6 +270,7 @@ async function publishClaim(deps: PipelineDeps, args: { workspaceId: string; del
   let credentials = target.credentials
   let refreshed = false
   const deadline = sendDeadline(options, content)
+  const publicMediaUrl = deps.publicMedia ? publicMediaUrlFor({ config: deps.publicMedia, clock, workspaceId: args.workspaceId }) : undefined
   for (;;) {
     const now = clock.now()
     const sending = await markSending(db, {
@@ -289,6 +297,7 @@ async function publishClaim(deps: PipelineDeps, args: { workspaceId: string; del
         idempotencyKey: delivery.id,
         signal,
         resume,
+        publicMediaUrl,
       })
       await hooks?.afterNetworkSuccess?.(attempt)
       const recorded = await recordPublished(db, {

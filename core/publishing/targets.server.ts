@@ -48,6 +48,7 @@ export function pipelineDeps(services: Services): ReconcileDeps {
     scheduler: deliveryScheduler(services.jobs.agenda),
     dataDir: services.config.DATA_DIR,
     appUrl: services.config.APP_URL,
+    publicMedia: services.config,
     ...accountTargets({ db, keyring: services.keyring, clock: services.clock, connectorFor: (kind) => getConnector(services.connectors, kind) }),
   }
 }

@@ -6,6 +6,7 @@ import { getConnector, isConnectorKind } from '../../connectors/registry'
 import type { ChannelContent, ContentProblem } from '../../connectors/types'
 import { listAccounts, type AccountSummary } from '../../db/queries/accounts'
 import { readImages } from '../media.server'
+import { publicMediaAvailability } from '../public-media.server'
 import type { Services } from '../services.server'
 import { InputError } from '../errors'
 import { lengthProblem, variantPlace } from '../../domain/series/variants'
@@ -106,11 +107,19 @@ function problemField(i: number, post: PostInput, problem: ContentProblem): { fi
 }
 
 /** A post without images checked for one account (the import preview). */
-export function validatePostFor(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; post: PostInput }): ContentProblem[] {
+export function validatePostFor(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'> & { limits?: AccountSummary['limits'] }; post: PostInput }): ContentProblem[] {
   return validatePost(services, { account: args.account, content: channelContent(args.post, new Map()) })
 }
 
-export function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'>; content: ChannelContent }): ContentProblem[] {
+export function validatePost(services: Services, args: { account: Pick<AccountSummary, 'kind' | 'maxPostLength'> & { limits?: AccountSummary['limits'] }; content: ChannelContent }): ContentProblem[] {
   if (!isConnectorKind(args.account.kind) || !services.connectors[args.account.kind]) return []
-  return getConnector(services.connectors, args.account.kind).validate(args.content, { maxLength: args.account.maxPostLength ?? undefined })
+  const connector = getConnector(services.connectors, args.account.kind)
+  const problems = connector.validate(args.content, { maxLength: args.account.maxPostLength ?? undefined, limits: args.account.limits ?? undefined })
+  // A network that fetches media from Trickle's address cannot reach a private APP_URL (decision 111).
+  const availability = connector.fetchesMediaFromUrl ? publicMediaAvailability(services.config) : { ok: true as const }
+  if (!availability.ok) {
+    const j = args.content.parts.findIndex((part) => (part.media ?? []).length > 0)
+    if (j >= 0) problems.push({ path: `parts[${j}].media`, message: availability.reason })
+  }
+  return problems
 }

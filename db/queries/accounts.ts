@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
-import { ConnectorError, type Connector, type Credentials } from '../../connectors/types'
+import { ConnectorError, type AccountLimits, type Connector, type Credentials } from '../../connectors/types'
 import type { Clock } from '../../domain/clock'
 import type { PostingSchedule } from '../../domain/queue/slots'
 import type { Db, DbOrTx } from '../client'
@@ -19,6 +19,8 @@ export type AccountSummary = {
   handle: string
   displayName: string | null
   maxPostLength: number | null
+  /** Media limits the network gave for this account when it was connected (decision 111); null: the network's defaults. */
+  limits: AccountLimits | null
   expiresAt: Date | null
   status: AccountStatus
   statusReason: string | null
@@ -34,6 +36,7 @@ const summaryColumns = {
   handle: accounts.handle,
   displayName: accounts.displayName,
   maxPostLength: accounts.maxPostLength,
+  limits: accounts.limits,
   expiresAt: accounts.expiresAt,
   status: accounts.status,
   statusReason: accounts.statusReason,
@@ -68,6 +71,7 @@ export async function connectAccount(
     handle: string
     displayName?: string
     maxPostLength?: number
+    limits?: AccountLimits
     credentials: Credentials
     keyring: Keyring
     clock: Clock
@@ -90,6 +94,7 @@ export async function connectAccount(
       handle: args.handle,
       displayName: args.displayName ?? null,
       maxPostLength: args.maxPostLength ?? null,
+      limits: args.limits ?? null,
       status: 'connected' as const,
       statusReason: null,
       updatedAt: args.clock.now(),

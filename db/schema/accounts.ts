@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import type { AccountLimits } from '../../connectors/types'
 import type { PostingSchedule } from '../../domain/queue/slots'
 import { instant } from './columns'
 import { workspaceRef } from './workspaces'
@@ -22,6 +23,8 @@ export const accounts = pgTable(
     expiresAt: instant('expires_at'),
     /** The account's own post length limit when it differs from the network default (e.g. X Premium). */
     maxPostLength: integer('max_post_length'),
+    /** Its own media limits where the network says (a Mastodon instance's image and video sizes), read when connecting; null: the network's defaults. */
+    limits: jsonb('limits').$type<AccountLimits>(),
     /** Posts reserved on `usageDay` (UTC day start) against the network's daily quotas. */
     usageDay: instant('usage_day'),
     usageCount: integer('usage_count').notNull().default(0),

@@ -131,6 +131,9 @@ export const LINKEDIN_VIDEO_LIMITS: VideoLimits = { network: 'LinkedIn', types: 
 /** Bluesky (app.bsky.embed.video's blob: `accept: video/mp4`, `maxSize` 100,000,000 bytes): MP4, at most 3 minutes. */
 export const BLUESKY_VIDEO_LIMITS: VideoLimits = { network: 'Bluesky', types: ['video/mp4'], maxBytes: 100_000_000, maxSeconds: 3 * 60 }
 
+/** Threads (a `video_url` Threads fetches): MP4 or MOV, at most 1 GB and 5 minutes. */
+export const THREADS_VIDEO_LIMITS: VideoLimits = { network: 'Threads', types: VIDEO_TYPES, maxBytes: 1024 * 1024 * 1024, maxSeconds: 5 * 60 }
+
 export const isVideoType = (mimeType: string): mimeType is VideoType => (VIDEO_TYPES as readonly string[]).includes(mimeType)
 
 const megabytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`

@@ -4,6 +4,8 @@ import { findUserByEmail } from '../../db/queries/users'
 import { addMember, listWorkspacesOfUser } from '../../db/queries/workspaces'
 import { auditEvents } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
+import { validatePost } from '../../core/series/validation.server'
+import { makeMp4 } from '../connectors/fixtures/mp4'
 import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
@@ -22,7 +24,7 @@ let clockOffsetMs = 0
 
 beforeAll(async () => {
   x = await startXApiServer()
-  mastodon = await startMastodonApiServer({ maxCharacters: 1000 })
+  mastodon = await startMastodonApiServer({ maxCharacters: 1000, videoSizeLimit: 2 * 1024 * 1024 })
   app = await startTestApp({
     clock: { now: () => new Date(Date.now() + clockOffsetMs) },
     env: {
@@ -316,7 +318,10 @@ describe('connecting Mastodon', () => {
     expect(page).toContain('Does not expire')
 
     const [row] = await rows(workspaceId)
-    expect(row).toMatchObject({ kind: 'mastodon', status: 'connected', maxPostLength: 1000 })
+    expect(row).toMatchObject({ kind: 'mastodon', status: 'connected', maxPostLength: 1000, limits: { maxVideoBytes: 2 * 1024 * 1024 } })
+    // The editor checks the instance's own video size, stored with the account (decision 111), not Mastodon's default 40 MB.
+    const clip = { parts: [{ text: 'a clip', media: [{ mimeType: 'video/mp4', data: makeMp4({ totalBytes: 3 * 1024 * 1024 }) }] }] }
+    expect(validatePost(app.services, { account: row!, content: clip })).toEqual([{ path: 'parts[0].media[0].data', message: 'Too big for Mastodon: 3 MB, at most 2 MB.' }])
     const credentials = openCredentials({ keyring: app.services.keyring, accountId: row!.id, ciphertext: row!.credentialsCiphertext })
     expect(credentials.extra).toMatchObject({ instanceUrl: mastodon.url })
     expect(row!.credentialsCiphertext).not.toContain(credentials.accessToken)

@@ -186,7 +186,7 @@ describe('Bluesky connector against a real PDS', () => {
         sleep,
         ...extra,
       })
-      return { connector, waits }
+      return { connector, waits, clock }
     }
 
     it('uploads with a service token from the PDS, waits out the job, and posts the blob the service stored', async () => {
@@ -221,6 +221,35 @@ describe('Bluesky connector against a real PDS', () => {
       })
       expect(waits).toEqual([1000, 2000, 4000])
       expect((await pds.listPosts(alice.did)).length).toBe(before)
+    })
+
+    it('reads the daily quota first: over it is rate-limited until midnight UTC, before any byte is sent', async () => {
+      const { connector, clock } = viaService()
+      const clip = makeMp4({ durationSeconds: 4, totalBytes: 32_000 })
+      const publish = () => connector.publish({ credentials, content: { parts: [{ text: text('quota'), media: [{ mimeType: 'video/mp4', data: clip }] }] }, idempotencyKey: randomUUID() })
+      const jobs = service.jobs.size
+      try {
+        for (const limits of [
+          { canUpload: false, message: 'You have exceeded the daily upload limit', error: 'VideoUploadLimitExceeded' },
+          { canUpload: true, remainingDailyVideos: 0, remainingDailyBytes: 1e9 },
+          { canUpload: true, remainingDailyVideos: 3, remainingDailyBytes: clip.byteLength - 1 },
+        ]) {
+          service.setUploadLimits(limits)
+          service.requests.length = 0
+          const error = (await rejection(publish())) as ConnectorError
+          expect(error).toMatchObject({ kind: 'rate-limited' })
+          const now = clock.now()
+          expect(error.resetAt).toEqual(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)))
+          expect(service.requests).toEqual(['/xrpc/app.bsky.video.getUploadLimits'])
+        }
+        expect(service.jobs.size).toBe(jobs)
+        service.setUploadLimits({ canUpload: true, remainingDailyVideos: 1, remainingDailyBytes: clip.byteLength })
+        service.scriptJobs(['JOB_STATE_COMPLETED'])
+        await publish()
+        expect(service.jobs.size).toBe(jobs + 1)
+      } finally {
+        service.setUploadLimits({ canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 ** 3 })
+      }
     })
   })
 

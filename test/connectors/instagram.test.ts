@@ -7,6 +7,7 @@ import { closedPort, rejection, tokenNetworkHarness } from '../contract/token-ne
 import { startMetaGraphApiServer, type MetaGraphApiServer } from '../servers/meta-graph-api'
 import { virtualTime } from './fixtures/virtual-time'
 import { makeMp4 } from './fixtures/mp4'
+import { startMediaHost } from './fixtures/media-host'
 
 const instagram = (server: MetaGraphApiServer, apiBaseUrl = server.url) =>
   connectorFactories.instagram({ appId: server.appId, appSecret: server.appSecret, apiBaseUrl, version: server.version, authorizeUrl: `${server.url}/dialog/oauth`, timeoutMs: 2000, pollIntervalMs: 5 })
@@ -83,6 +84,31 @@ describe('Instagram connector', () => {
     expect(container.altText).toBe('image 1')
     // The temporary photo is removed once Instagram has its copy.
     expect(server.photos.some((p) => container.imageUrl!.endsWith(`/${p.id}.jpg`))).toBe(false)
+  })
+
+  it('with a public address for each image (decision 111), Instagram fetches Trickle’s own: no Page photo; without one, the Page-photo detour', async () => {
+    const host = await startMediaHost()
+    try {
+      const credentials = credentialsFrom(server)
+      const photos = server.photos.length
+      const caption = text('two tarts')
+      const images = [JPEG, JPEG.map((b, i) => (i === 4 ? 9 : b))].map((data, i) => ({ mimeType: 'image/jpeg', data, altText: `tart ${i + 1}`, mediaId: randomUUID() }))
+      const result = await connector.publish({ credentials, idempotencyKey: randomUUID(), content: { parts: [{ text: caption, media: images }] }, publicMediaUrl: host.publicMediaUrl })
+      expect(server.media.find((m) => m.id === result.remoteId)).toMatchObject({ caption, mediaType: 'CAROUSEL_ALBUM' })
+      const items = [...server.containers.values()].filter((c) => c.imageUrl?.startsWith(host.url))
+      expect(items.map((c) => [...c.fetched!])).toEqual(images.map((i) => [...i.data]))
+      expect(server.photos.length).toBe(photos)
+      // APP_URL not public (core's refusal): the detour, as before.
+      const unavailable = () => {
+        throw new ConnectorError('invalid-content', 'APP_URL is not public', { detail: { code: 'public-media-unavailable' } })
+      }
+      const detourCaption = text('detour')
+      const detour = await connector.publish({ credentials, idempotencyKey: randomUUID(), content: post(detourCaption), publicMediaUrl: unavailable })
+      expect(server.media.find((m) => m.id === detour.remoteId)).toMatchObject({ mediaType: 'IMAGE' })
+      expect([...server.containers.values()].find((c) => c.caption === detourCaption)!.imageUrl).toMatch(new RegExp(`^${server.url}/cdn/\\d+\\.jpg$`))
+    } finally {
+      await host.close()
+    }
   })
 
   it('publishes a carousel of up to 10 images', async () => {

@@ -265,9 +265,30 @@ describe('Mastodon video (202 while processing, GET /api/v1/media/:id until it h
     expect(error.kind).toBe('invalid-content')
     expect(error.message).toBe('parts[0].media[0].data: Too big for Mastodon: 4 MB, at most 3 MB.')
     expect(server.media.size).toBe(uploads)
-    // Without an account's instance at hand, the editor checks Mastodon's default 40 MB.
+    // Without an account's limits at hand, the editor checks Mastodon's default 40 MB.
     expect(connector.validate(video('huge', makeMp4({ totalBytes: 41 * 1024 * 1024 })))).toEqual([
       { path: 'parts[0].media[0].data', message: 'Too big for Mastodon: 41 MB, at most 40 MB.' },
     ])
+  })
+
+  it('reads the instance’s media limits when connecting, and the editor checks them (decision 111)', async () => {
+    const small = await startMastodonApiServer({ videoSizeLimit: 3 * 1024 * 1024, imageSizeLimit: 1024 * 1024, maxMediaAttachments: 2 })
+    try {
+      const { connector } = videoConnector()
+      const { url, pending } = await startAuthorization({ connector, redirectUri: 'http://127.0.0.1:3000/cb', server: small.url, now: new Date() })
+      const callback = new URL((await fetch(url, { redirect: 'manual' })).headers.get('location')!)
+      const account = await connector.completeAuthorization!({ redirectUri: 'http://127.0.0.1:3000/cb', code: callback.searchParams.get('code')!, codeVerifier: pending.codeVerifier, context: pending.context })
+      expect(account.limits).toEqual({ maxVideoBytes: 3 * 1024 * 1024, maxImageBytes: 1024 * 1024, maxMediaPerPost: 2 })
+      const png = (bytes: number) => ({ mimeType: 'image/png', data: new Uint8Array(bytes) })
+      const content = { parts: [{ text: 'a', media: [png(1024 * 1024 + 1), png(1), png(1)] }, { text: 'b', media: [{ mimeType: 'video/mp4', data: makeMp4({ totalBytes: 4 * 1024 * 1024 }) }] }] }
+      expect(connector.validate(content, { limits: account.limits }).map((p) => `${p.path}: ${p.message}`)).toEqual([
+        'parts[0].media: At most 2 images per post on this Mastodon server.',
+        'parts[0].media[0].data: Images on this Mastodon server are at most 1 MB.',
+        'parts[1].media[0].data: Too big for Mastodon: 4 MB, at most 3 MB.',
+      ])
+      expect(connector.validate(content).map((p) => p.path)).toEqual([])
+    } finally {
+      await small.close()
+    }
   })
 })

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdir, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
@@ -27,6 +29,8 @@ import type { BlueskyPds } from '../servers/bluesky-pds'
 import { issueLoopbackTokens, startLoopbackSocialServer, type LoopbackSocialServer } from '../servers/loopback-social'
 import { startMastodonApiServer, type MastodonApiServer } from '../servers/mastodon-api'
 import { startXApiServer, type XApiServer } from '../servers/x-api'
+import { startThreadsApiServer, type ThreadsApiServer } from '../servers/threads-api'
+import { publicMediaResponse, type PublicMediaConfig } from '../../core/public-media.server'
 
 export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
 /**
@@ -34,7 +38,7 @@ export type StoreKind = 'postgres' | 'mongodb' | 'embedded'
  * API, the Mastodon connector at a loopback Mastodon API, or the Bluesky connector at an in-process PDS
  * (test/servers/bluesky-pds.ts, behind its fault-injecting proxy).
  */
-export type NetworkKind = 'loopback' | 'x' | 'mastodon' | 'bluesky'
+export type NetworkKind = 'loopback' | 'x' | 'mastodon' | 'bluesky' | 'threads'
 
 /** Job stores these tests can run against here; under CI both servers are required (test/global-setup.ts). */
 export const serverStores: StoreKind[] = [
@@ -61,6 +65,9 @@ export type PipelineFixture = {
   mastodon?: MastodonApiServer
   /** With `network: 'bluesky'`: the PDS (through its proxy, `bluesky.url`) the account publishes to, and the account's DID. */
   bluesky?: BlueskyPds & { did: string }
+  /** With `network: 'threads'`: the loopback Threads API, which fetches media from `mediaUrl` (`GET /m/{token}`, the route's own code). */
+  threads?: ThreadsApiServer
+  mediaUrl?: string
   keyring: Keyring
   workspaceId: string
   accountId: string
@@ -104,6 +111,7 @@ export async function openPipelineFixture(
   const x = networks.includes('x') ? await startXApiServer(xOptions) : undefined
   const mastodon = networks.includes('mastodon') ? await startMastodonApiServer(mastodonOptions) : undefined
   const bluesky = networks.includes('bluesky') ? await startBlueskyAccount() : undefined
+  const threads = networks.includes('threads') ? await startThreadsApiServer() : undefined
   const keyring = createKeyring({ currentKey: TEST_KEY, currentVersion: 1 })
   const dataDir = mkdtempSync(path.join(tmpdir(), 'trickle-pipeline-data-'))
   const [workspace] = await database.db.insert(workspaces).values({ name: 'Pipeline test' }).returning()
@@ -112,10 +120,18 @@ export async function openPipelineFixture(
     const account = await connectAccount(database.db, {
       workspaceId: workspace!.id,
       kind: net,
-      remoteAccountId: net === 'x' ? x!.user.id : net === 'mastodon' ? mastodon!.account.id : net === 'bluesky' ? bluesky!.account.remoteAccountId : 'me',
-      handle: net === 'x' ? x!.user.username : net === 'mastodon' ? mastodon!.account.username : net === 'bluesky' ? bluesky!.account.handle : 'me',
+      remoteAccountId: net === 'x' ? x!.user.id : net === 'mastodon' ? mastodon!.account.id : net === 'bluesky' ? bluesky!.account.remoteAccountId : net === 'threads' ? threads!.user.id : 'me',
+      handle: net === 'x' ? x!.user.username : net === 'mastodon' ? mastodon!.account.username : net === 'bluesky' ? bluesky!.account.handle : net === 'threads' ? threads!.user.username : 'me',
       credentials:
-        net === 'x' ? xCredentials(x!) : net === 'mastodon' ? mastodonCredentials(mastodon!) : net === 'bluesky' ? bluesky!.account.credentials : issueLoopbackTokens(server),
+        net === 'x'
+          ? xCredentials(x!)
+          : net === 'mastodon'
+            ? mastodonCredentials(mastodon!)
+            : net === 'bluesky'
+              ? bluesky!.account.credentials
+              : net === 'threads'
+                ? { accessToken: threads!.issueToken().accessToken, extra: { userId: threads!.user.id, username: threads!.user.username } }
+                : issueLoopbackTokens(server),
       keyring,
       clock: systemClock,
     })
@@ -126,7 +142,10 @@ export async function openPipelineFixture(
     ...(mastodon ? { MASTODON_URL: mastodon.url } : {}),
     ...(bluesky ? { BLUESKY_URL: bluesky.pds.url } : {}),
     ...(networks.includes('loopback') ? { LOOPBACK_URL: server.url } : {}),
+    ...(threads ? { THREADS_API_URL: threads.url, THREADS_APP_ID: threads.clientId, THREADS_APP_SECRET: threads.clientSecret } : {}),
   }
+  // The media route (`GET /m/{token}`: publicMediaResponse, what app/routes/m.$token.ts runs) over this fixture's store.
+  const media = threads ? await startMediaRoute({ db: database.db, dataDir }) : undefined
 
   let mongoUrl: string | undefined
   const storeOptions = (): Parameters<typeof openJobStore>[0] => {
@@ -158,6 +177,8 @@ export async function openPipelineFixture(
     x,
     mastodon,
     bluesky: bluesky && Object.assign(bluesky.pds, { did: bluesky.account.remoteAccountId }),
+    threads,
+    mediaUrl: media?.config.APP_URL,
     dataDir,
     keyring,
     workspaceId: workspace!.id,
@@ -198,6 +219,7 @@ export async function openPipelineFixture(
         options: { ...TEST_OPTIONS, ...options },
         hooks,
         dataDir,
+        publicMedia: media?.config,
         stallGraceMs: TEST_STALL_GRACE_MS,
         reconcileEveryMs: TEST_RECONCILE_EVERY_MS,
       }
@@ -233,6 +255,8 @@ export async function openPipelineFixture(
       await x?.close()
       await mastodon?.close()
       await bluesky?.pds.close()
+      await threads?.close()
+      await media?.close()
       rmSync(dataDir, { recursive: true, force: true })
       await database.close()
       if (mongoUrl) {
@@ -242,6 +266,23 @@ export async function openPipelineFixture(
     },
   }
   return fixture
+}
+
+/** `GET /m/{token}` as the app serves it (publicMediaResponse), on a loopback port that stands in for APP_URL. */
+async function startMediaRoute(args: { db: Db; dataDir: string }): Promise<{ config: PublicMediaConfig; close(): Promise<void> }> {
+  const secret = randomBytes(32).toString('hex')
+  const server = http.createServer((req, res) => {
+    const token = /^\/m\/([^/?]+)$/.exec(req.url ?? '')?.[1] ?? ''
+    void publicMediaResponse({ db: args.db, config: { SESSION_SECRET: secret, DATA_DIR: args.dataDir }, clock: systemClock }, { token, range: req.headers.range ?? null, head: req.method === 'HEAD' }).then(async (answer) => {
+      res.writeHead(answer.status, Object.fromEntries(answer.headers))
+      res.end(Buffer.from(await answer.arrayBuffer()))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    config: { APP_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, SESSION_SECRET: secret, NODE_ENV: 'test' },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
 }
 
 function xCredentials(x: XApiServer) {

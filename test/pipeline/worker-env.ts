@@ -3,6 +3,7 @@ import { createLoopbackConnector } from '../../connectors/loopback/index'
 import { createMastodonConnector } from '../../connectors/mastodon/index'
 import type { Connector } from '../../connectors/types'
 import { createXConnector } from '../../connectors/x/index'
+import { createThreadsConnector } from '../../connectors/threads/index'
 import type { PipelineOptions } from '../../core/publishing/publish.server'
 import type { FailureKind } from '../../domain/delivery'
 import { exponential, when } from '../../domain/retry'
@@ -41,9 +42,10 @@ export function connectorsFromEnv(env: Record<string, string | undefined>, timeo
   const mastodon = env.MASTODON_URL ? createMastodonConnector({ allowInsecureInstances: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
   // Building it loads nothing of @atproto/api: a worker pays for that on its first Bluesky request only.
   const bluesky = env.BLUESKY_URL ? createBlueskyConnector({ allowInsecureServices: true, allowPrivateNetworkHosts: true, timeoutMs }) : undefined
+  const threads = env.THREADS_API_URL ? createThreadsConnector({ clientId: env.THREADS_APP_ID!, clientSecret: env.THREADS_APP_SECRET!, apiBaseUrl: env.THREADS_API_URL, timeoutMs }) : undefined
   const loopback = env.LOOPBACK_URL ? createLoopbackConnector({ baseUrl: env.LOOPBACK_URL, timeoutMs }) : undefined
   return (kind) => {
-    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : kind === 'bluesky' ? bluesky : loopback
+    const connector = kind === 'x' ? x : kind === 'mastodon' ? mastodon : kind === 'bluesky' ? bluesky : kind === 'threads' ? threads : loopback
     if (!connector) throw new Error(`no ${kind} network in this environment`)
     return connector
   }

@@ -10,8 +10,10 @@ import { startHttpBase, type LoopbackAnswer } from './http-base'
  * answers `{ jobStatus: { jobId, did, state, progress, blob?, error?, message? } }`. The "processed"
  * video is the uploaded file, stored as a blob on the uploader's own PDS with that same token (as the
  * real service does), so the PDS checks the token's signature; the states each read answers follow the
- * test's script (`scriptJobs`).
+ * test's script (`scriptJobs`). `GET /xrpc/app.bsky.video.getUploadLimits` (a service token with `aud`
+ * the service's did:web and `lxm` app.bsky.video.getUploadLimits) answers the daily quota `setUploadLimits` sets.
  */
+export type UploadLimits = { canUpload: boolean; remainingDailyVideos?: number; remainingDailyBytes?: number; message?: string; error?: string }
 export type VideoJobState = 'JOB_STATE_CREATED' | 'JOB_STATE_ENCODING' | 'JOB_STATE_SCANNING' | 'JOB_STATE_COMPLETED' | 'JOB_STATE_FAILED'
 export type VideoJob = { jobId: string; did: string; name: string; bytes: Buffer; script: VideoJobState[]; state: VideoJobState; blob?: unknown; reads: number }
 
@@ -21,12 +23,25 @@ export type BlueskyVideoService = {
   jobs: Map<string, VideoJob>
   /** How the next uploads are processed, one script of states (one per status read) each; without one: ENCODING twice, then COMPLETED. */
   scriptJobs(...scripts: VideoJobState[][]): void
+  /** What getUploadLimits answers from now on (default: can upload, 25 videos and 10 GB left). */
+  setUploadLimits(limits: UploadLimits): void
+  /** Requests by path, in order (what was asked before an upload, or instead of one). */
+  requests: string[]
   close(): Promise<void>
 }
 
 export async function startBlueskyVideoService(args: { /** Where the service stores the processed blob (the PDS itself, past any proxy). */ pdsUrl: string }): Promise<BlueskyVideoService> {
   const jobs = new Map<string, VideoJob>()
   const scripts: VideoJobState[][] = []
+  const requests: string[] = []
+  let uploadLimits: UploadLimits = { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 ** 3 }
+  const claimsOf = (token: string | undefined) => {
+    try {
+      return JSON.parse(Buffer.from((token ?? '').split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: string; aud?: string; lxm?: string; exp?: number }
+    } catch {
+      return null
+    }
+  }
   const xrpcError = (status: number, error: string, message: string): LoopbackAnswer => ({ status, json: { error, message } })
   const status = (job: VideoJob) => ({
     jobId: job.jobId,
@@ -37,8 +52,16 @@ export async function startBlueskyVideoService(args: { /** Where the service sto
     ...(job.state === 'JOB_STATE_FAILED' ? { error: 'VideoProcessingFailed', message: 'The video could not be encoded: no decodable frames.' } : {}),
   })
 
+  let serviceDid = ''
   const http = await startHttpBase(async (request) => {
     const path = request.url.pathname
+    requests.push(path)
+    if (request.method === 'GET' && path === '/xrpc/app.bsky.video.getUploadLimits') {
+      const claims = claimsOf(request.bearer)
+      if (!claims) return xrpcError(401, 'AuthMissing', 'Authentication Required')
+      if (claims.lxm !== 'app.bsky.video.getUploadLimits' || claims.aud !== serviceDid) return xrpcError(401, 'InvalidToken', `the token must be for ${serviceDid}, app.bsky.video.getUploadLimits`)
+      return { status: 200, json: uploadLimits }
+    }
     if (request.method === 'POST' && path === '/xrpc/app.bsky.video.uploadVideo') {
       const token = request.bearer
       if (!token) return xrpcError(401, 'AuthMissing', 'Authentication Required')
@@ -79,11 +102,16 @@ export async function startBlueskyVideoService(args: { /** Where the service sto
     }
     return xrpcError(404, 'MethodNotImplemented', `${path} is not implemented here`)
   })
+  serviceDid = `did:web:${encodeURIComponent(new URL(http.url).host)}`
   return {
     url: http.url,
     did: 'did:web:video.bsky.app',
     jobs,
+    requests,
     scriptJobs: (...more) => void scripts.push(...more),
+    setUploadLimits: (limits) => {
+      uploadLimits = limits
+    },
     close: () => http.close(),
   }
 }

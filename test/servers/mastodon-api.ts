@@ -63,6 +63,9 @@ export async function startMastodonApiServer(
     idempotencyKeyTtlMs?: number
     /** The instance's `configuration.media_attachments.video_size_limit` (Mastodon's default: 40 MB). */
     videoSizeLimit?: number
+    /** `configuration.media_attachments.image_size_limit` (default 16 MB) and `statuses.max_media_attachments` (default 4). */
+    imageSizeLimit?: number
+    maxMediaAttachments?: number
   } = {},
 ): Promise<MastodonApiServer> {
   const maxCharacters = options.maxCharacters ?? 500
@@ -158,8 +161,8 @@ export async function startMastodonApiServer(
         body: {
           domain: url.host,
           configuration: {
-            statuses: { max_characters: maxCharacters, max_media_attachments: 4, characters_reserved_per_url: 23 },
-            media_attachments: { supported_mime_types: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'video/mp4', 'video/quicktime'], image_size_limit: 16 * 1024 * 1024, video_size_limit: videoSizeLimit },
+            statuses: { max_characters: maxCharacters, max_media_attachments: options.maxMediaAttachments ?? 4, characters_reserved_per_url: 23 },
+            media_attachments: { supported_mime_types: ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'video/mp4', 'video/quicktime'], image_size_limit: options.imageSizeLimit ?? 16 * 1024 * 1024, video_size_limit: videoSizeLimit },
           },
         },
       }

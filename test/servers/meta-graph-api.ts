@@ -44,6 +44,8 @@ export type IgContainer = {
   polls: number
   error: string | null
   published: boolean
+  /** An image Instagram fetched from an address outside Meta (Trickle's signed media URL, decision 111): its bytes. */
+  fetched?: Buffer
   /** A reel: the bytes uploaded to its `uri` (null until then) and the statuses its next reads answer. */
   reel?: { bytes: Buffer | null; uploads: number; script: ReelStatus[]; state: ReelStatus; shareToFeed: boolean }
 }
@@ -143,7 +145,7 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
     return { after: fault ? (fault.kind === 'reset' ? ('reset' as const) : unavailable) : undefined }
   }
 
-  function handle(request: LoopbackRequest): LoopbackAnswer {
+  async function handle(request: LoopbackRequest): Promise<LoopbackAnswer> {
     const path = request.url.pathname
     const contentType = request.headers['content-type'] ?? ''
     const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType)
@@ -339,8 +341,9 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
           return { status: 200, json: { id, uri: `${base}/ig-api-upload/${VERSION}/${id}` } }
         }
         if (!f.image_url) return graphError(400, 100, 'The parameter image_url is required.', { subcode: 2207004 })
-        const fetched = /\/cdn\/(\d+)\.jpg$/.exec(f.image_url)
-        const photo = f.image_url.startsWith(base) && fetched ? photos.find((p) => p.id === fetched[1]) : undefined
+        const cdn = /\/cdn\/(\d+)\.jpg$/.exec(f.image_url)
+        // Meta's own CDN address of a Page photo, or any other address Instagram fetches (decision 111).
+        const photo = f.image_url.startsWith(base) && cdn ? photos.find((p) => p.id === cdn[1]) : f.image_url.startsWith(base) ? undefined : await fetchImage(f.image_url)
         if (!photo) return graphError(400, 9004, 'Media download has failed. The media URI doesn\'t meet our requirements.', { subcode: 2207052 })
         const id = newId()
         containers.set(id, {
@@ -354,6 +357,7 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
           polls: 0,
           error: photo.contentType === 'image/jpeg' ? null : 'Error: Unsupported image format: only JPEG images can be published. (2207026)',
           published: false,
+          ...('id' in photo ? {} : { fetched: photo.bytes }),
         })
         return { status: 200, json: { id } }
       }
@@ -463,6 +467,18 @@ export async function startMetaGraphApiServer(): Promise<MetaGraphApiServer> {
 }
 
 /** An MP4 or MOV file: its first box is `ftyp` (or a QuickTime `moov`/`mdat`/`wide`). */
+/** An image at a public address, fetched as Instagram fetches one: a 200 with its type and length, or null. */
+async function fetchImage(url: string): Promise<{ contentType: string; bytes: Buffer } | null> {
+  try {
+    const answer = await fetch(url, { signal: AbortSignal.timeout(5000) })
+    const bytes = Buffer.from(await answer.arrayBuffer())
+    if (answer.status !== 200 || Number(answer.headers.get('content-length')) !== bytes.length) return null
+    return { contentType: answer.headers.get('content-type') ?? '', bytes }
+  } catch {
+    return null
+  }
+}
+
 function isMovie(bytes: Buffer): boolean {
   return ['ftyp', 'moov', 'mdat', 'wide', 'free'].includes(bytes.subarray(4, 8).toString('latin1'))
 }
