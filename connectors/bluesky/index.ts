@@ -260,7 +260,8 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
   async function checkUploadLimits(s: Session, videoService: string, bytes: number, signal?: AbortSignal): Promise<void> {
     const aud = `did:web:${encodeURIComponent(new URL(videoService).host)}`
     const auth = await call('read', s.service, () => s.agent.com.atproto.server.getServiceAuth({ aud, lxm: 'app.bsky.video.getUploadLimits', exp: Math.floor(clock.now().getTime() / 1000) + 5 * 60 }))
-    const { data: limits } = await requestJson<{ canUpload?: boolean; remainingDailyVideos?: number; remainingDailyBytes?: number; message?: string; error?: string }>({
+    type UploadLimits = { canUpload?: boolean; remainingDailyVideos?: number; remainingDailyBytes?: number; message?: string; error?: string }
+    const { data: limits } = await requestJson<UploadLimits>({
       network: 'Bluesky',
       kind: 'read',
       url: `${videoService}/xrpc/app.bsky.video.getUploadLimits`,
@@ -274,6 +275,11 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
         if (status === 401 || status === 403) return new ConnectorError('auth', message, { detail: { status, code: e.error } })
         return new ConnectorError('transient', message, { detail: { status, code: e.error } })
       },
+    }).catch((error: unknown) => {
+      // A video service without the method (a self-hosted one, say) names no quota: the upload itself
+      // answers 429 when one is reached.
+      if (error instanceof ConnectorError && (error.detail?.status === 404 || error.detail?.status === 501)) return { data: {} as UploadLimits }
+      throw error
     })
     const over = limits.canUpload === false || limits.remainingDailyVideos === 0 || (limits.remainingDailyBytes !== undefined && limits.remainingDailyBytes < bytes)
     if (!over) return

@@ -247,6 +247,12 @@ describe('Bluesky connector against a real PDS', () => {
         service.scriptJobs(['JOB_STATE_COMPLETED'])
         await publish()
         expect(service.jobs.size).toBe(jobs + 1)
+        // A service without getUploadLimits (501) names no quota: the upload goes ahead.
+        service.setUploadLimits(null)
+        service.scriptJobs(['JOB_STATE_COMPLETED'])
+        const another = makeMp4({ durationSeconds: 3, totalBytes: 30_000 })
+        await connector.publish({ credentials, content: { parts: [{ text: text('no quota'), media: [{ mimeType: 'video/mp4', data: another }] }] }, idempotencyKey: randomUUID() })
+        expect(service.jobs.size).toBe(jobs + 2)
       } finally {
         service.setUploadLimits({ canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 ** 3 })
       }

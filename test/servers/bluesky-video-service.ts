@@ -23,8 +23,8 @@ export type BlueskyVideoService = {
   jobs: Map<string, VideoJob>
   /** How the next uploads are processed, one script of states (one per status read) each; without one: ENCODING twice, then COMPLETED. */
   scriptJobs(...scripts: VideoJobState[][]): void
-  /** What getUploadLimits answers from now on (default: can upload, 25 videos and 10 GB left). */
-  setUploadLimits(limits: UploadLimits): void
+  /** What getUploadLimits answers from now on (default: can upload, 25 videos and 10 GB left); null: 501, as a service without the method. */
+  setUploadLimits(limits: UploadLimits | null): void
   /** Requests by path, in order (what was asked before an upload, or instead of one). */
   requests: string[]
   close(): Promise<void>
@@ -34,7 +34,7 @@ export async function startBlueskyVideoService(args: { /** Where the service sto
   const jobs = new Map<string, VideoJob>()
   const scripts: VideoJobState[][] = []
   const requests: string[] = []
-  let uploadLimits: UploadLimits = { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 ** 3 }
+  let uploadLimits: UploadLimits | null = { canUpload: true, remainingDailyVideos: 25, remainingDailyBytes: 10 * 1024 ** 3 }
   const claimsOf = (token: string | undefined) => {
     try {
       return JSON.parse(Buffer.from((token ?? '').split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: string; aud?: string; lxm?: string; exp?: number }
@@ -60,6 +60,7 @@ export async function startBlueskyVideoService(args: { /** Where the service sto
       const claims = claimsOf(request.bearer)
       if (!claims) return xrpcError(401, 'AuthMissing', 'Authentication Required')
       if (claims.lxm !== 'app.bsky.video.getUploadLimits' || claims.aud !== serviceDid) return xrpcError(401, 'InvalidToken', `the token must be for ${serviceDid}, app.bsky.video.getUploadLimits`)
+      if (!uploadLimits) return xrpcError(501, 'MethodNotImplemented', 'Method Not Implemented')
       return { status: 200, json: uploadLimits }
     }
     if (request.method === 'POST' && path === '/xrpc/app.bsky.video.uploadVideo') {
