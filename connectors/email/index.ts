@@ -160,6 +160,29 @@ export function validateEmailContent(content: ChannelContent): ContentProblem[] 
 /** The stream nodemailer sends a message from: read only after the server accepted DATA (nodemailer's own test for "nothing was sent"). */
 type Handover = { stream?: { readableDidRead?: boolean } }
 
+/**
+ * The writes made to a connection in one tick go out in one system call (decision 110): nodemailer writes
+ * a message as many small chunks (headers, each encoded line, the dot-stuffing stream), each its own
+ * write. The bytes and their order are unchanged; a chunk waits at most until the end of the tick.
+ */
+export function coalesceWrites(socket: net.Socket): net.Socket {
+  const write = socket.write
+  let corked = false
+  const uncork = () => {
+    corked = false
+    socket.uncork()
+  }
+  socket.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      setImmediate(uncork)
+    }
+    return write.apply(this, args)
+  } as net.Socket['write']
+  return socket
+}
+
 export type EmailConnector = Connector<'email'> & {
   /** Close every pooled connection (at shutdown and in tests). */
   close(): void
@@ -192,7 +215,7 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         // speaks SMTP on it, with TLS (implicit or STARTTLS) verified against the host name.
         getSocket(_options: object, callback: (error: Error | null, socketOptions?: { connection: net.Socket }) => void) {
           guard.connect({ host: settings.host, port: settings.port, timeoutMs: connectTimeoutMs }).then(
-            (socket) => callback(null, { connection: socket }),
+            (socket) => callback(null, { connection: coalesceWrites(socket) }),
             (error: Error) => {
               const refused = isAddressNotAllowed(error)
               const code = refused ? 'EADDRNOTALLOWED' : 'ECONNECTION'
