@@ -10,7 +10,9 @@ import { renderTemplate, type TemplateScope } from './liquid'
  * text (html-to-text). Every message gets the footer the law asks of
  * marketing email: the sender's postal address and an unsubscribe link. The HTML is sanitised after the
  * merge (sanitize-html, decision 063): Markdown allows raw HTML, and neither a step's author nor a
- * contact's value may put a script, an event handler or a `javascript:` link into an email.
+ * contact's value may put a script, an event handler or a `javascript:` link into an email. A step's
+ * placeholder HTML is sanitised once and its values written in afterwards where that gives the same bytes
+ * (`bodyVariant`, decision 110).
  */
 
 export type EmailTemplate = { subject: string; markdown: string }
