@@ -2,9 +2,9 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { coalesceWrites } from './index'
 
-// nodemailer writes a message in many small chunks; the connector's sockets hold a tick's writes and send
-// them together (decision 110), bytes and order unchanged.
-it('sends the writes of one tick together, in order', async () => {
+// nodemailer writes a message in many small chunks; the connector's sockets hold one event-loop turn's
+// writes and send them together (decision 110), bytes and order unchanged.
+it('sends the writes of one event-loop turn together, in order', async () => {
   const server = net.createServer()
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
@@ -15,7 +15,7 @@ it('sends the writes of one tick together, in order', async () => {
   let received = ''
   peer.on('data', (chunk: Buffer) => (received += chunk.toString()))
   for (const part of ['MAIL FROM:<a@b.c>\r\n', 'RCPT TO:<d@e.f>\r\n', 'DATA\r\n']) socket.write(part)
-  // Held until the tick's end: nothing went out one chunk at a time.
+  // Held until the turn's end: nothing went out one chunk at a time.
   expect(socket.writableCorked).toBe(1)
   expect(socket.writableLength).toBe(42)
   await new Promise((resolve) => setImmediate(resolve))

@@ -161,9 +161,11 @@ export function validateEmailContent(content: ChannelContent): ContentProblem[] 
 type Handover = { stream?: { readableDidRead?: boolean } }
 
 /**
- * The writes made to a connection in one tick go out in one system call (decision 110): nodemailer writes
- * a message as many small chunks (headers, each encoded line, the dot-stuffing stream), each its own
- * write. The bytes and their order are unchanged; a chunk waits at most until the end of the tick.
+ * The writes made to a connection in one turn of the event loop go out in one system call (decision 110):
+ * nodemailer writes a message as many small chunks (commands, headers, encoded parts, the dot-stuffing
+ * stream), each its own write. The first write of a turn corks the socket and `setImmediate` uncorks it:
+ * bytes and order are unchanged, and a chunk waits at most until the end of the turn. Under TLS the
+ * writes go to the TLS socket above this one and are not held.
  */
 export function coalesceWrites(socket: net.Socket): net.Socket {
   const write = socket.write

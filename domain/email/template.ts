@@ -112,7 +112,11 @@ function bodyVariant(placeholderMarkdown: string): BodyVariant {
 
 /** A value the sanitiser's parser reads back exactly as escapeHtml wrote it (no control characters, no placeholder characters). */
 function isPlainValue(value: string): boolean {
-  return !/[\u0000-\u0008\u000B-\u001F\u007F\uE000\uE001]/.test(value)
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f || c === 0xe000 || c === 0xe001) return false
+  }
+  return true
 }
 
 /** A text value as sanitize-html writes text (decodeEntities): `&`, `<` and `>` escaped, quotes as they are. */
