@@ -5,15 +5,15 @@
  * the whole machine's CPU time during the loop, SMTP server included, as bench/drip-send.ts counts it;
  * ownCpuMs: this sender process's alone, which the neighbours' load does not inflate).
  *
- * Run: npx tsx bench/bare-nodemailer.ts <port> <count> <concurrency>
+ * Run: npx tsx bench/bare-nodemailer.ts <port> <count> <concurrency> [pool connections, 5]
  */
 import nodemailer from 'nodemailer'
 import { machineCpuMs } from './machine-cpu'
 
-const [port, count, concurrency] = process.argv.slice(2).map(Number) as [number, number, number]
+const [port, count, concurrency, pool = 5] = process.argv.slice(2).map(Number) as [number, number, number, number?]
 const from = { name: 'Bench', address: 'bench@sender.test' }
 const sample = { subject: 'Week 1 tips for Reader', html: '<p>'.padEnd(2500, 'x'), text: 'x'.repeat(1200) }
-const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: 5, maxMessages: Infinity })
+const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: pool, maxMessages: Infinity })
 await transport.sendMail({ from, to: 'warm@bare.test', subject: 'w', text: 'w' })
 let next = 0
 const t0 = performance.now()

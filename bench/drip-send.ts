@@ -16,7 +16,7 @@
  * replaced by a fresh one; reports lost and duplicated messages counted at the SMTP server (goal ≤ K ×
  * window, and every duplicate keeps its Message-ID).
  *
- * Run: DATABASE_URL=postgres://… npx tsx bench/drip-send.ts [--count 100000] [--workers 1] [--window 10]
+ * Run: DATABASE_URL=postgres://… npx tsx bench/drip-send.ts [--count 100000] [--workers 1] [--window 10] [--pool 5]
  *      [--crash --kills 5] [--bundle] (workers run the esbuild bundle the crash tests run, not tsx)
  *      [--profile <dir>] (the workers' CPU profiles)
  */
@@ -48,6 +48,8 @@ const COUNT = Number(arg('count', '100000'))
 const WORKERS = Number(arg('workers', '1'))
 /** Email messages a worker may have in flight without their outcome recorded (DRIP_SEND_WINDOW). */
 const WINDOW = Number(arg('window', '10'))
+/** SMTP connections per worker and in the bare loops' pool (EMAIL_POOL_CONNECTIONS). */
+const POOL = Number(arg('pool', '5'))
 const BUNDLE = process.argv.includes('--bundle')
 const CRASH = process.argv.includes('--crash')
 const KILLS = Number(arg('kills', '5'))
@@ -122,7 +124,7 @@ const cpu = { bare: { ms: 0, ownMs: 0, messages: 0 }, runner: 0 }
 // ─── Bare nodemailer baselines (a process of their own, the connector's pool settings) ───────────
 const bareScript = fileURLToPath(new URL('./bare-nodemailer.ts', import.meta.url))
 async function bareLoop(n: number, concurrency: number): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', bareScript, String(port), String(n), String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', bareScript, String(port), String(n), String(concurrency), String(POOL)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
   await new Promise((resolve) => child.once('exit', resolve))
@@ -152,6 +154,7 @@ const spawnWorker = (): ChildProcess => {
       LINK_SECRET: linkSecret,
       LANES: String(WORKERS),
       SEND_WINDOW: String(WINDOW),
+      POOL_CONNECTIONS: String(POOL),
       BATCH_SIZE: '500',
       // Crash mode: a killed worker's claims come back after 3 s.
       LEASE_MS: CRASH ? '3000' : '60000',
@@ -203,7 +206,7 @@ const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS')
 const statements = stats.reduce((a, s) => a + s.statements, 0)
 const peakRssMiB = Math.max(...stats.map((s) => s.maxRssKiB / 1024))
 console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} cores)`)
-console.log(`drip runner, ${WORKERS} worker process${WORKERS === 1 ? '' : 'es'}, send window ${WINDOW}${bundle ? ' (bundled workers)' : ''}: ${sent} messages, ${f0(rate)} msg/s from the first message to the last (${seconds.toFixed(1)} s from spawning the workers${CRASH ? `, ${kills} SIGKILLs and restarts` : ''})`)
+console.log(`drip runner, ${WORKERS} worker process${WORKERS === 1 ? '' : 'es'}, send window ${WINDOW}, ${POOL} SMTP connections${bundle ? ' (bundled workers)' : ''}: ${sent} messages, ${f0(rate)} msg/s from the first message to the last (${seconds.toFixed(1)} s from spawning the workers${CRASH ? `, ${kills} SIGKILLs and restarts` : ''})`)
 console.log(`bare nodemailer sequential loop: ${f0(seq)} msg/s (before ${f0(before.seq)}, after ${f0(after.seq)})`)
 console.log(`bare nodemailer pooled, ${POOLED} at a time: ${f0(par)} msg/s (before ${f0(before.par)}, after ${f0(after.par)})`)
 console.log(

@@ -1,4 +1,4 @@
-import { createHash, hkdfSync } from 'node:crypto'
+import { createHash, createSecretKey, hkdfSync } from 'node:crypto'
 import { isEmailBounce, smtpCredentials, type SmtpSettings } from '../connectors/email/index'
 import { getConnector } from '../connectors/registry'
 import type { Connector } from '../connectors/types'
@@ -44,23 +44,41 @@ import { SmtpHostSchema } from './settings.server'
 
 /** Link tokens are signed with a key derived from SESSION_SECRET (no new secret to configure). */
 export function emailLinkSecret(services: Pick<Services, 'config'>): Buffer {
-  // Derived once per secret: the drip runner signs four links per message.
-  let key = derivedLinkKeys.get(services.config.SESSION_SECRET)
-  if (!key) derivedLinkKeys.set(services.config.SESSION_SECRET, (key = Buffer.from(hkdfSync('sha256', services.config.SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))))
-  return key
+  return linkSigner(services).secret
 }
-const derivedLinkKeys = new Map<string, Buffer>()
 
 const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
 
+/**
+ * What signing a link needs, made once per secret and APP_URL (the drip runner signs four or more links
+ * per message, decision 110): the derived key as one HMAC key object, and each purpose's URL up to the
+ * token (a token is base64url and `.`, so `prefix + token` is the URL `new URL(path + token, APP_URL)` gives).
+ */
+type LinkSigner = { secret: Buffer; mac: (data: string) => Uint8Array; prefix: Record<LinkPurpose, string> }
+const linkSigners = new Map<string, LinkSigner>()
+
+function linkSigner(services: Pick<Services, 'config'>): LinkSigner {
+  const { SESSION_SECRET, APP_URL } = services.config
+  const cacheKey = `${SESSION_SECRET}\u0000${APP_URL}`
+  let signer = linkSigners.get(cacheKey)
+  if (!signer) {
+    const secret = Buffer.from(hkdfSync('sha256', SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))
+    const prefix = Object.fromEntries(Object.entries(PATHS).map(([purpose, path]) => [purpose, new URL(path, APP_URL).toString()])) as Record<LinkPurpose, string>
+    signer = { secret, mac: hmacSha256(createSecretKey(secret)), prefix }
+    linkSigners.set(cacheKey, signer)
+  }
+  return signer
+}
+
 export function signedEmailUrl(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, claims: LinkClaims): string {
-  const token = signLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, claims, now: services.clock.now() })
-  return new URL(`${PATHS[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`, services.config.APP_URL).toString()
+  const signer = linkSigner(services)
+  const token = signLink({ mac: signer.mac, purpose, claims, now: services.clock.now() })
+  return `${signer.prefix[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`
 }
 
 export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, token: string | undefined): LinkClaims | null {
   if (!token) return null
-  const result = verifyLink({ mac: hmacSha256(emailLinkSecret(services)), purpose, token, now: services.clock.now() })
+  const result = verifyLink({ mac: linkSigner(services).mac, purpose, token, now: services.clock.now() })
   return result.ok ? result.claims : null
 }
 
@@ -129,7 +147,7 @@ export function composeEmail(
     postalAddress: settings.postalAddress,
     unsubscribeUrl,
     preferencesUrl: signedEmailUrl(services, 'preferences', claims),
-    trackClick: args.tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url: args.utm ? withUtm(url, args.utm) : url }) : undefined,
+    trackClick: args.tracked ? (url) => signedEmailUrl(services, 'click', { ...claims, url: args.utm ? utmLink(url, args.utm) : url }) : undefined,
     openPixelUrl: args.tracked ? signedEmailUrl(services, 'open', claims) : undefined,
   })
   const unsubscribeToken = unsubscribeUrl.slice(unsubscribeUrl.lastIndexOf('/') + 1)
@@ -141,6 +159,19 @@ export function composeEmail(
     listUnsubscribe: { url: unsubscribeUrl, mailto: `mailto:${settings.replyTo ?? settings.fromEmail}?subject=unsubscribe%20${unsubscribeToken}` },
   }
 }
+
+/** `withUtm`, remembered per link and parameters: a drip step's links are the same for every contact. */
+function utmLink(url: string, utm: Utm): string {
+  const key = `${url}\u0000${utm.source}\u0000${utm.medium}\u0000${utm.campaign}\u0000${utm.content}`
+  let link = utmLinks.get(key)
+  if (link === undefined) {
+    link = withUtm(url, utm)
+    if (utmLinks.size >= 1000) utmLinks.delete(utmLinks.keys().next().value!)
+    utmLinks.set(key, link)
+  }
+  return link
+}
+const utmLinks = new Map<string, string>()
 
 /**
  * Send one email to one contact. The suppression list and the contact's status are read right before

@@ -106,6 +106,11 @@ export const EnvSchema = z.object({
    * twice (each with its original's Message-ID); 1 sends one at a time (decision 016).
    */
   DRIP_SEND_WINDOW: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * SMTP connections one process keeps open per sender (nodemailer's pool, decision 110): the send window's
+   * messages are spread over them. Ask the relay how many it allows.
+   */
+  EMAIL_POOL_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),

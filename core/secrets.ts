@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto'
 
 /** A random, URL-safe secret (session ids, API tokens, invitation tokens). */
 export function newSecret(bytes = 32): string {
@@ -11,6 +11,6 @@ export function hashSecret(secret: string): string {
 }
 
 /** An HMAC-SHA256 function under `key` (domain/ rules that sign take it as an argument). */
-export function hmacSha256(key: string | Uint8Array): (data: string) => Uint8Array {
+export function hmacSha256(key: string | Uint8Array | KeyObject): (data: string) => Uint8Array {
   return (data) => createHmac('sha256', key).update(data).digest()
 }

@@ -51,8 +51,8 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
     discord: { apiBaseUrl: config.DISCORD_API_URL, clock },
     // A generic webhook: each account is a URL and a signing secret; the URL goes through the SSRF guard.
     webhook: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, clock },
-    // The pool's defaults (5 connections per SMTP setting); the SMTP servers are the senders' own.
-    email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS },
+    // EMAIL_POOL_CONNECTIONS connections per SMTP setting (default 5); the SMTP servers are the senders' own.
+    email: { allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS, maxConnections: config.EMAIL_POOL_CONNECTIONS },
     // SMS: each workspace's Twilio account travels in its credentials (Settings → SMS).
     sms: { apiBaseUrl: config.TWILIO_API_BASE_URL, clock },
     // Direct mail: each workspace's Lob API key travels in its credentials.

@@ -160,6 +160,31 @@ export function validateEmailContent(content: ChannelContent): ContentProblem[] 
 /** The stream nodemailer sends a message from: read only after the server accepted DATA (nodemailer's own test for "nothing was sent"). */
 type Handover = { stream?: { readableDidRead?: boolean } }
 
+/**
+ * The writes made to a connection in one turn of the event loop go out in one system call (decision 110):
+ * nodemailer writes a message as many small chunks (commands, headers, encoded parts, the dot-stuffing
+ * stream), each its own write. The first write of a turn corks the socket and `setImmediate` uncorks it:
+ * bytes and order are unchanged, and a chunk waits at most until the end of the turn. Under TLS the
+ * writes go to the TLS socket above this one and are not held.
+ */
+export function coalesceWrites(socket: net.Socket): net.Socket {
+  const write = socket.write
+  let corked = false
+  const uncork = () => {
+    corked = false
+    socket.uncork()
+  }
+  socket.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (!corked) {
+      corked = true
+      socket.cork()
+      setImmediate(uncork)
+    }
+    return write.apply(this, args)
+  } as net.Socket['write']
+  return socket
+}
+
 export type EmailConnector = Connector<'email'> & {
   /** Close every pooled connection (at shutdown and in tests). */
   close(): void
@@ -192,7 +217,7 @@ export function createEmailConnector(config: EmailConnectorConfig = {}): EmailCo
         // speaks SMTP on it, with TLS (implicit or STARTTLS) verified against the host name.
         getSocket(_options: object, callback: (error: Error | null, socketOptions?: { connection: net.Socket }) => void) {
           guard.connect({ host: settings.host, port: settings.port, timeoutMs: connectTimeoutMs }).then(
-            (socket) => callback(null, { connection: socket }),
+            (socket) => callback(null, { connection: coalesceWrites(socket) }),
             (error: Error) => {
               const refused = isAddressNotAllowed(error)
               const code = refused ? 'EADDRNOTALLOWED' : 'ECONNECTION'

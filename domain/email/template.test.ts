@@ -1,5 +1,5 @@
 import { contactScope, type TemplateScope } from './liquid'
-import { marketingProblems, renderEmail } from './template'
+import { marketingProblems, renderCounts, renderEmail, type RenderEmailArgs } from './template'
 
 const base = { postalAddress: 'Trickle Ltd\n1 Main St, Springfield', unsubscribeUrl: 'https://app.test/u/tok?a=1&b=2' }
 /** A contact scope from flat values, as the earlier `values` argument (built-ins plus custom fields). */
@@ -109,5 +109,58 @@ describe('renderEmail', () => {
   it('refuses a marketing step without postal address', () => {
     expect(marketingProblems({ template: { subject: 's', markdown: 'b' }, postalAddress: ' ' })).toEqual([expect.objectContaining({ path: 'postalAddress' })])
     expect(marketingProblems({ template: { subject: 's', markdown: 'b' }, postalAddress: 'x' })).toEqual([])
+  })
+})
+
+describe('the compiled render (decision 110)', () => {
+  // Each template is sanitised once with placeholders where its values go; a message must still be
+  // byte for byte what sanitising after the merge gives. Values that try to be Markdown, HTML,
+  // entities, links, placeholders or control characters; templates with merge fields in text, in
+  // conditions, in links, next to half an entity, in raw text and in tables.
+  const templates = [
+    '# Hello {{ contact.name | default: "reader" }}\n\nThis week: **three** things for {{ contact.first_name }}.\n\n- one\n- [three](https://example.com/three?utm=drip)\n',
+    '{% if contact.fields.plan == "pro" %}**Pro** for {{ contact.name }}{% else %}Free, {{ contact.first_name | default: "friend" }}{% endif %}\n\n[site](https://example.com/x?a=1&b={{ contact.fields.plan }}) <{{ contact.email }}>',
+    '<p>&no{{ contact.name }}</p>\n\n&amp{{ contact.name }} &#{{ contact.fields.plan }}; <a href="{{ contact.fields.plan }}">x</a> ![{{ contact.name }}](https://x.test/a.png)',
+    '<textarea>{{ contact.name }}</textarea><title>{{ contact.name }}</title><font>{{ contact.name }}</font><script>{{ contact.name }}</script><!-- {{ contact.name }} -->',
+    '| a | b |\n|---|---|\n| {{ contact.name }} | `{{ contact.fields.plan }}` |\n\n```\n{{ contact.name }}\n```\n\nhref="https://{{ contact.name }}" {{ contact.name }}"https://x.test/ <a href="https://y.test">y</a>',
+    '{% capture x %}**{{ contact.name }}**{% endcapture %}{{ x }} [{{ contact.name }}](mailto:{{ contact.email }}) {{ contact.name | upcase }}',
+  ]
+  const values = ['Ann Lee', '', '<b>Ann</b> & "Co" \'x\'', '*x* _y_ [a](https://evil.test)', '&amp; &lt; &#60; &notin tin;', 'javascript:alert(1)', 'href="https://evil.test/"', '</textarea><script>alert(1)</script>', '\uE0000\uE001 %EE%80%800%EE%80%81', 'a\r\nb\u0000c\td', 'Zoë 😀 \u00a0\u200b']
+  const args = (markdown: string, name: string, plan: string): RenderEmailArgs => ({
+    template: { subject: 'Hi {{ contact.first_name }}', markdown },
+    scope: { contact: contactScope({ email: 'ann@rcpt.test', name, timezone: null, fields: { plan } }) },
+    now: new Date('2026-12-06T12:00:00Z'),
+    postalAddress: 'Trickle Ltd\n1 Main St',
+    unsubscribeUrl: 'https://app.test/u/tok',
+    preferencesUrl: 'https://app.test/p/tok',
+    trackClick: (url) => `https://app.test/t/c/${Buffer.from(url).toString('base64url')}`,
+    openPixelUrl: 'https://app.test/t/o/px.gif',
+  })
+
+  it('gives the same bytes as sanitising after the merge', () => {
+    const before = { ...renderCounts }
+    let compared = 0
+    for (const markdown of templates) {
+      for (const name of values) {
+        for (const plan of ['pro', name]) {
+          expect(renderEmail(args(markdown, name, plan))).toEqual(renderEmail(args(markdown, name, plan), { cache: false }))
+          compared++
+        }
+      }
+    }
+    expect(compared).toBe(templates.length * values.length * 2)
+    // Both paths ran: plain templates and values through the compiled form, the others sanitised after the merge.
+    expect(renderCounts.compiled - before.compiled).toBeGreaterThan(compared / 4)
+    expect(renderCounts.sanitized - before.sanitized).toBeGreaterThan(compared / 2)
+  })
+
+  it('fills the compiled form for a plain step, and sanitises after the merge when a value is in a link', () => {
+    const plain = { ...renderCounts }
+    const email = renderEmail(args(templates[0]!, '<i>Ann</i> & Co', 'pro'))
+    expect(renderCounts.compiled).toBe(plain.compiled + 1)
+    expect(email.html).toContain('<h1>Hello &lt;i&gt;Ann&lt;/i&gt; &amp; Co</h1>')
+    const linked = { ...renderCounts }
+    expect(renderEmail(args(templates[1]!, 'Ann', 'javascript:alert(1)')).html).not.toContain('javascript:')
+    expect(renderCounts.sanitized).toBe(linked.sanitized + 1)
   })
 })

@@ -10,7 +10,9 @@ import { renderTemplate, type TemplateScope } from './liquid'
  * text (html-to-text). Every message gets the footer the law asks of
  * marketing email: the sender's postal address and an unsubscribe link. The HTML is sanitised after the
  * merge (sanitize-html, decision 063): Markdown allows raw HTML, and neither a step's author nor a
- * contact's value may put a script, an event handler or a `javascript:` link into an email.
+ * contact's value may put a script, an event handler or a `javascript:` link into an email. A step's
+ * placeholder HTML is sanitised once and its values written in afterwards where that gives the same bytes
+ * (`bodyVariant`, decision 110).
  */
 
 export type EmailTemplate = { subject: string; markdown: string }
@@ -64,8 +66,69 @@ export function escapeHtml(value: string): string {
 
 const PLACEHOLDER = new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81)`, 'g')
 
+/**
+ * One form of a step's body (a template with conditions has a few): what Markdown made of the
+ * placeholder text, and that HTML sanitised once, when each value may go in after sanitising (`null`:
+ * sanitise after the merge, per message). Values never change the HTML's structure: they are escaped
+ * and only ever fill text. So sanitising the placeholder HTML and then writing each value as the
+ * sanitiser writes text gives the same bytes as sanitising the merged HTML, provided every placeholder
+ * sits in the text of a tag the sanitiser keeps as ordinary text (not in an attribute, where the
+ * sanitiser judges the whole value, e.g. a link's scheme; not in raw text such as `<textarea>`), and
+ * no entity reference is left open before a placeholder (`&no` + `tin;`). The bytes-for-bytes test is
+ * domain/email/template.test.ts ("the compiled render").
+ */
+type BodyVariant = { html: string; sanitized: string | null }
+
+const variants = new Map<string, BodyVariant>()
+const VARIANT_CACHE_SIZE = 500
+const PLACEHOLDER_PART = /[\uE000\uE001]|%EE%80%8[01]/i
+const SANITIZED_TEXT_TAGS = new Set(SANITIZE.allowedTags as string[])
+
+function bodyVariant(placeholderMarkdown: string): BodyVariant {
+  let variant = variants.get(placeholderMarkdown)
+  if (!variant) {
+    const html = marked.parse(placeholderMarkdown) as string
+    let safe = !/&[#A-Za-z0-9]*(?:\uE000|%EE%80%80)/i.test(html)
+    const sanitized = sanitizeHtml(html, {
+      ...SANITIZE,
+      // Only looking: both return what they are given, so the output is sanitizeEmailHtml's.
+      transformTags: {
+        '*': (tagName, attribs) => {
+          if (PLACEHOLDER_PART.test(tagName) || Object.entries(attribs).some(([k, v]) => PLACEHOLDER_PART.test(k) || PLACEHOLDER_PART.test(v))) safe = false
+          return { tagName, attribs }
+        },
+      },
+      textFilter: (text, tagName) => {
+        if (tagName && !SANITIZED_TEXT_TAGS.has(tagName) && PLACEHOLDER_PART.test(text)) safe = false
+        return text
+      },
+    })
+    variant = { html, sanitized: safe && sanitized === sanitizeEmailHtml(html) ? sanitized : null }
+    if (variants.size >= VARIANT_CACHE_SIZE) variants.delete(variants.keys().next().value!)
+    variants.set(placeholderMarkdown, variant)
+  }
+  return variant
+}
+
+/** A value the sanitiser's parser reads back exactly as escapeHtml wrote it (no control characters, no placeholder characters). */
+function isPlainValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x7f || c === 0xe000 || c === 0xe001) return false
+  }
+  return true
+}
+
+/** A text value as sanitize-html writes text (decodeEntities): `&`, `<` and `>` escaped, quotes as they are. */
+function escapeText(value: string): string {
+  return value.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
+}
+
+/** How many bodies were filled into a compiled form and how many were sanitised after the merge (tests read it). */
+export const renderCounts = { compiled: 0, sanitized: 0 }
+
 /** Throws TemplateError (domain/email/liquid.ts) when the template is bad or exceeds a limit. */
-export function renderEmail(args: RenderEmailArgs): RenderedEmail {
+export function renderEmail(args: RenderEmailArgs, options: { /** false: no compiled body (tests compare both). */ cache?: boolean } = {}): RenderedEmail {
   const { template, scope, now } = args
   const merged: string[] = []
   const placeholderMarkdown = renderTemplate(template.markdown, {
@@ -80,7 +143,17 @@ export function renderEmail(args: RenderEmailArgs): RenderedEmail {
   // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
   const fill = (html: string) => html.replace(PLACEHOLDER, (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
 
-  let body = sanitizeEmailHtml(fill(marked.parse(placeholderMarkdown) as string))
+  let body: string
+  const variant = options.cache === false ? null : bodyVariant(placeholderMarkdown)
+  if (variant?.sanitized != null && merged.every(isPlainValue)) {
+    // The step's HTML was sanitised once with the placeholders in it (they are only in text there): each
+    // value goes in as the sanitiser would have written it (decision 110).
+    body = variant.sanitized.replace(PLACEHOLDER, (_all, i: string) => escapeText(merged[Number(i)] ?? ''))
+    renderCounts.compiled++
+  } else {
+    renderCounts.sanitized++
+    body = sanitizeEmailHtml(fill(variant?.html ?? (marked.parse(placeholderMarkdown) as string)))
+  }
   if (args.trackClick) {
     const track = args.trackClick
     body = body.replace(/href="(https?:\/\/[^"]+)"/g, (_all, href: string) => `href="${escapeHtml(track(unescapeHtml(href)))}"`)
