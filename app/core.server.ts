@@ -6,6 +6,7 @@
 export * from '#core/services.server'
 export * from '#core/env.server'
 export * from '#core/email.server'
+export * from '#core/email-links.server'
 export * from '#core/complaints.server'
 export * from '#core/drips.server'
 export * from '#core/drips/editor.server'

@@ -4,7 +4,7 @@ import { findLatestSent, findSentByMessageId, insertContactEvent } from '../db/q
 import { suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ArfReport } from '../domain/email/arf'
-import { verifyEmailToken } from './email.server'
+import { verifyEmailToken } from './email-links.server'
 import { InputError } from './errors'
 import type { Services } from './services.server'
 import { onEmailActivity } from './drips/activity-triggers.server'

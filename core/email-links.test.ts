@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto'
 import { signLink } from '../domain/email/links'
-import { signedEmailUrl, verifyEmailToken } from './email.server'
+import { signedEmailUrl, verifyEmailToken } from './email-links.server'
 import type { Services } from './services.server'
 
 // Signing keeps one HMAC key object and each purpose's URL prefix per secret and APP_URL (decision 110):

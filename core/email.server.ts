@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, hkdfSync } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { isEmailBounce, smtpCredentials, type SmtpSettings } from '../connectors/email/index'
 import { getConnector } from '../connectors/registry'
 import type { Connector } from '../connectors/types'
@@ -22,13 +22,13 @@ import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
 import { withUtm, type Utm } from '../domain/links/utm'
-import { signLink, verifyLink, type LinkClaims, type LinkPurpose } from '../domain/email/links'
+import type { LinkClaims } from '../domain/email/links'
 import { contactScope } from '../domain/email/liquid'
 import { renderEmail, type EmailTemplate } from '../domain/email/template'
 import { isSoftBounce, type DsnRecipient } from '../domain/email/dsn'
 import { mailability } from './mailability.server'
 import { emailBounces } from './metrics.server'
-import { hmacSha256 } from './secrets'
+import { signedEmailUrl } from './email-links.server'
 import { enqueueSignupConfirmation } from '../jobs/enqueue'
 import type { Services } from './services.server'
 import { InputError } from './errors'
@@ -37,50 +37,10 @@ import { onEmailActivity, type RecordedActivity } from './drips/activity-trigger
 import { SmtpHostSchema } from './settings.server'
 
 /**
- * The email gateway between routes/jobs and db/, domain/email and connectors/email: signed links,
- * the one send path (with the suppression check right before the SMTP call), unsubscribes, tracking,
+ * The email gateway between routes/jobs and db/, domain/email and connectors/email (signed links are
+ * core/email-links.server.ts): the one send path (with the suppression check right before the SMTP call), unsubscribes, tracking,
  * API events with lead scoring, double opt-in and DSNs. See docs/decisions/008-email-foundations.md.
  */
-
-/** Link tokens are signed with a key derived from SESSION_SECRET (no new secret to configure). */
-export function emailLinkSecret(services: Pick<Services, 'config'>): Buffer {
-  return linkSigner(services).secret
-}
-
-const PATHS: Record<LinkPurpose, string> = { unsubscribe: '/u/', preferences: '/p/', open: '/t/o/', click: '/t/c/', confirm: '/f/confirm/' }
-
-/**
- * What signing a link needs, made once per secret and APP_URL (the drip runner signs four or more links
- * per message, decision 110): the derived key as one HMAC key object, and each purpose's URL up to the
- * token (a token is base64url and `.`, so `prefix + token` is the URL `new URL(path + token, APP_URL)` gives).
- */
-type LinkSigner = { secret: Buffer; mac: (data: string) => Uint8Array; prefix: Record<LinkPurpose, string> }
-const linkSigners = new Map<string, LinkSigner>()
-
-function linkSigner(services: Pick<Services, 'config'>): LinkSigner {
-  const { SESSION_SECRET, APP_URL } = services.config
-  const cacheKey = `${SESSION_SECRET}\u0000${APP_URL}`
-  let signer = linkSigners.get(cacheKey)
-  if (!signer) {
-    const secret = Buffer.from(hkdfSync('sha256', SESSION_SECRET, 'trickle', 'trickle.email-links.v1', 32))
-    const prefix = Object.fromEntries(Object.entries(PATHS).map(([purpose, path]) => [purpose, new URL(path, APP_URL).toString()])) as Record<LinkPurpose, string>
-    signer = { secret, mac: hmacSha256(createSecretKey(secret)), prefix }
-    linkSigners.set(cacheKey, signer)
-  }
-  return signer
-}
-
-export function signedEmailUrl(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, claims: LinkClaims): string {
-  const signer = linkSigner(services)
-  const token = signLink({ mac: signer.mac, purpose, claims, now: services.clock.now() })
-  return `${signer.prefix[purpose]}${token}${purpose === 'open' ? '.gif' : ''}`
-}
-
-export function verifyEmailToken(services: Pick<Services, 'config' | 'clock'>, purpose: LinkPurpose, token: string | undefined): LinkClaims | null {
-  if (!token) return null
-  const result = verifyLink({ mac: linkSigner(services).mac, purpose, token, now: services.clock.now() })
-  return result.ok ? result.claims : null
-}
 
 /** The `email` connector of the registry (one SMTP pool per process's services, shared by the web and the worker). */
 export function emailConnector(services: Pick<Services, 'connectors'>): Connector {

@@ -1,4 +1,4 @@
-import type { XRPCError } from '@atproto/api'
+import type { Agent, XRPCError } from '@atproto/api'
 
 /**
  * `@atproto/api` loaded on first use, once per process. Its index evaluates every lexicon and generated
@@ -7,6 +7,9 @@ import type { XRPCError } from '@atproto/api'
  * pay that at start (decision 070). Only type imports of the package may appear elsewhere.
  */
 export type Atproto = typeof import('@atproto/api')
+
+/** A signed-in account: its PDS, DID, agent, and the loaded package. */
+export type Session = { service: string; did: string; agent: Agent; api: Atproto }
 
 let loaded: Atproto | undefined
 let loading: Promise<Atproto> | undefined

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm'
 import { deliveries, memberships, users } from '../../db/schema'
 import { defineCustomField } from '../../core/contacts.server'
 import { createDrip, enrollContact, onContactTrigger, type DripInput } from '../../core/drips.server'
-import { recordApiEvent, recordTrackedActivity, verifyEmailToken } from '../../core/email.server'
+import { recordApiEvent, recordTrackedActivity } from '../../core/email.server'
+import { verifyEmailToken } from '../../core/email-links.server'
 import { startDripHarness, type DripHarness } from './harness'
 
 /** Wait-until and notify action steps (decision 096). */

@@ -11,7 +11,8 @@ import { deliveries, linkClicks, postMetrics, sequences, shortLinks } from '../.
 import { fixedClock } from '../../domain/clock'
 import { createDrip, enrollContact } from '../../core/drips.server'
 import { runBulkEnrollment, startBulkEnrollment } from '../../core/drips/bulk-enroll.server'
-import { saveSender, signedEmailUrl } from '../../core/email.server'
+import { saveSender } from '../../core/email.server'
+import { signedEmailUrl } from '../../core/email-links.server'
 import { saveDkim } from '../../core/dkim.server'
 import { startTestApp, type TestApp } from '../app-server'
 

@@ -3,7 +3,8 @@ import { findContactByEmail, getContact, insertContact, listConsentRecords } fro
 import { getSuppression, suppressAddress } from '../../db/queries/suppression'
 import { contactEvents, contacts } from '../../db/schema'
 import { isEmailBounce } from '../../connectors/email/index'
-import { sendToContact, signedEmailUrl, SuppressedError } from '../../core/email.server'
+import { sendToContact, SuppressedError } from '../../core/email.server'
+import { signedEmailUrl } from '../../core/email-links.server'
 import { rawHeaders } from '../servers/smtp'
 import { linkIn, startEmailApp, T0, type EmailTestApp } from './setup'
 
