@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20] [--idle=60]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -54,7 +54,8 @@ const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
 const LEAD_MS = (LEAD_ARG ?? Math.max(20, (DUE * 6) / 1000)) * 1000
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const IDLE_S = 10
+/** Seconds the idle load is measured over (`--idle`): the idle poll sleeps up to 60 s, the reconciler up to 10 min (decision 109). */
+const IDLE_S = Number(arg('idle', '60'))
 const NOOP_JOB = 'bench-noop'
 
 // Dropping a benchmark database (WITH FORCE) ends the job store's idle LISTEN connection, which Agenda's
