@@ -171,6 +171,7 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
     findLockable,
     // Without notifications (pglite-socket) nothing would announce a new job: poll every processEvery.
     idleSleepMs: target.notifications ? IDLE_POLL_SLEEP_MS : undefined,
+    publish: target.notifications ? notifyJobSaved(pool) : undefined,
     ping: async () => {
       await pool.query('SELECT 1')
     },
@@ -251,6 +252,8 @@ function createStore(parts: {
   findLockable?: FindLockable
   /** With findLockable and job notifications: how long an idle poll may sleep (decision 109). */
   idleSleepMs?: number
+  /** Announces a saved job whether or not this process started Agenda (decision 109). */
+  publish?: NotificationChannel['publish']
 }): JobStore {
   const { backend } = parts
   const unlocks = new Set<Promise<void>>()
@@ -262,7 +265,7 @@ function createStore(parts: {
   const connected: AgendaBackend = {
     name: backend.name,
     repository: trackUnlocks(backend.repository, unlocks),
-    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel, (n) => notified(n)),
+    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel, (n) => notified(n), parts.publish),
     logger: backend.logger,
     ownsConnection: false,
     connect: async () => {},
@@ -335,10 +338,19 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
  * job-store statements fewer per job (decision 087). Notifications of new jobs (`publish`) stay: they wake
  * workers for jobs due now.
  */
-function withoutStateNotifications(channel: NotificationChannel, observe: (nextRunAt: Date | null) => void): NotificationChannel {
+function withoutStateNotifications(
+  channel: NotificationChannel,
+  observe: (nextRunAt: Date | null) => void,
+  publish?: NotificationChannel['publish'],
+): NotificationChannel {
   return new Proxy(channel, {
     get(target, property) {
       if (property === 'publishState' || property === 'subscribeState') return undefined
+      // Agenda connects the channel (LISTEN) only in start(), and publishes nothing before: a web process,
+      // which never starts, saved jobs without a NOTIFY, and workers found them on their next poll. With
+      // polls that sleep (decision 109) every process announces its jobs, through the store's own pool.
+      if (publish && property === 'state') return 'connected'
+      if (publish && property === 'publish') return publish
       if (property === 'subscribe') {
         // Decision 109: the sleeping poll sees every job notification first (Agenda's own handler
         // ignores those due after its next scan, which a sleeping poll would otherwise miss).
@@ -352,6 +364,25 @@ function withoutStateNotifications(channel: NotificationChannel, observe: (nextR
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+}
+
+/**
+ * A job notification as @agendajs/postgres-backend 3.0.6 sends and parses it (PostgresNotificationChannel:
+ * a JSON payload on the channel named after the table), sent through the store's pool.
+ */
+function notifyJobSaved(pool: PgPool): NotificationChannel['publish'] {
+  return async (notification) => {
+    const payload = JSON.stringify({
+      jobId: notification.jobId,
+      jobName: notification.jobName,
+      nextRunAt: notification.nextRunAt?.toISOString() ?? null,
+      priority: notification.priority,
+      timestamp: notification.timestamp.toISOString(),
+      source: notification.source,
+    })
+    // NOTIFY takes no parameters; pg_notify does.
+    await pool.query('SELECT pg_notify($1, $2)', [JOBS_TABLE, payload])
+  }
 }
 
 function poolOf(backend: PostgresBackend, repositoryClass: typeof import('@agendajs/postgres-backend').PostgresJobRepository): PgPool {
