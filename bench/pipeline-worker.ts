@@ -18,6 +18,7 @@ import { accountTargets } from '../core/publishing/targets.server'
 import { defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler } from '../jobs/enqueue'
 import { openJobStore } from '../jobs/store'
+import { DEFAULT_PUBLISH_BATCH } from '../jobs/publish-delivery'
 
 export type WorkerArgs = {
   url: string
@@ -67,7 +68,7 @@ export async function startWorkerProcess(args: WorkerArgs, onStarted: (id: strin
  * sessions' tests) must fit: the app's statements are short (a few per delivery), so 15 serve 50 in
  * flight; the job store holds a connection only while a job locks or saves itself: its jobs + 5.
  */
-export function workerPools(concurrency: number, batch: number): { app: number; jobs: number } {
+export function workerPools(concurrency: number, batch = DEFAULT_PUBLISH_BATCH): { app: number; jobs: number } {
   return { app: Math.min(15, Math.max(2, concurrency)), jobs: Math.ceil(concurrency / Math.max(1, batch)) + 5 }
 }
 

@@ -86,7 +86,8 @@ export function createReconciler(agenda: Agenda, deps: ReconcileDeps & Reconcile
       // As before decision 109, a failing first pass fails the worker's start.
       passing = true
       const inMs = await pass().finally(() => (passing = false))
-      arm(inMs)
+      arm(again ? 0 : inMs)
+      again = false
     },
     wakeSoon() {
       if (running()) arm(everyMs)
