@@ -215,17 +215,10 @@ export async function markMissed(db: DbOrTx, args: { workspaceId: string; delive
 }
 
 /**
- * How far back a batch looks for siblings (decision 109). Reading oldest first, the index range starts
- * here rather than at the oldest pending row, which may be one no batch can take (a paused sequence's,
- * one past its lateness): older due deliveries are still claimed by their own jobs.
- */
-const SIBLING_HORIZON_MS = 10 * 60_000
-
-/**
  * Claim a batch in one statement (decision 106): the delivery `deliveryId` (of `workspaceId`) when it is
  * claimable as `claimDueDelivery` would claim it, and up to `limit` other social deliveries of any
- * workspace that are claimable the same way, oldest due first (within SIBLING_HORIZON_MS; decision 109),
- * skipping rows another transaction holds. Every row gets its own attempt id
+ * workspace that are claimable the same way, newest due first (the oldest are the ones whose own jobs the
+ * job store hands out first), skipping rows another transaction holds. Every row gets its own attempt id
  * and the claim conditions of `claimDueDelivery`, evaluated on the row as the UPDATE takes it, so the
  * fencing is per delivery as before: any later write requires that attempt id.
  */
@@ -237,12 +230,11 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
       lte(deliveries.nextAttemptAt, instant('now')),
       sql`exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active' and (${deliveries.attempts} > 0 or ${deliveries.dueAt} >= ${instant('now')} - make_interval(secs => ${sequences.maxLatenessSeconds})))`,
     )!
-    // Per pending state, an index range (deliveries_state_next_idx) read forwards from `since` to now and
-    // stopped after `limit` rows: the cost does not grow with the backlog or the stored calendar, also
-    // under a generic plan. Oldest first (decision 109): newest first starved the oldest of a backlog,
-    // whose own jobs wait for a slot — the whole p99 tail. Rows another transaction holds are skipped.
+    // Per pending state, an index range (deliveries_state_next_idx) read backwards from now and stopped
+    // after `limit` rows: the cost does not grow with the backlog or the stored calendar, also under a
+    // generic plan. Rows another transaction holds are skipped.
     const others = (state: (typeof PENDING_STATES)[number]) =>
-      sql`array(select ${deliveries.id} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} <= ${instant('now')} and ${deliveries.nextAttemptAt} >= ${instant('since')} and ${and(due, ne(deliveries.id, param('deliveryId')))} order by ${deliveries.nextAttemptAt} limit ${sql.placeholder('limit')} for update skip locked)`
+      sql`array(select ${deliveries.id} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} <= ${instant('now')} and ${and(due, ne(deliveries.id, param('deliveryId')))} order by ${deliveries.nextAttemptAt} desc limit ${sql.placeholder('limit')} for update skip locked)`
     // Both states' candidates, cut to `limit` (the rows cut off were only locked for this statement).
     const batch = sql`${deliveries.id} = any((${others('planned')} || ${others('queued')})[1:${sql.placeholder('limit')}::int])`
     const claimed = d.$with('claimed').as(
@@ -268,7 +260,6 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
     deliveryId: args.deliveryId,
     limit: args.limit,
     now: iso(args.now),
-    since: iso(new Date(args.now.getTime() - SIBLING_HORIZON_MS)),
     leaseUntil: iso(new Date(args.now.getTime() + args.leaseMs)),
   })
   return rows.map(({ claimed: delivery, sequence_steps: step }) => {
