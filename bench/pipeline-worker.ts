@@ -18,6 +18,7 @@ import { accountTargets } from '../core/publishing/targets.server'
 import { defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler } from '../jobs/enqueue'
 import { openJobStore } from '../jobs/store'
+import { DEFAULT_PUBLISH_BATCH } from '../jobs/publish-delivery'
 
 export type WorkerArgs = {
   url: string
@@ -61,15 +62,26 @@ export async function startWorkerProcess(args: WorkerArgs, onStarted: (id: strin
   }
 }
 
+/**
+ * Connections of one pipeline worker (decision 109): the app's pool and the job store's. The shared
+ * PostgreSQL here allows 100 connections, so two workers (and the benchmark's own process, and other
+ * sessions' tests) must fit: the app's statements are short (a few per delivery), so 15 serve 50 in
+ * flight; the job store holds a connection only while a job locks or saves itself: its jobs + 5.
+ */
+export function workerPools(concurrency: number, batch = DEFAULT_PUBLISH_BATCH): { app: number; jobs: number } {
+  return { app: Math.min(15, Math.max(2, concurrency)), jobs: Math.ceil(concurrency / Math.max(1, batch)) + 5 }
+}
+
 if (process.argv.includes('--child') && process.send) {
   const args = JSON.parse(process.env.WORKER_ARGS!) as WorkerArgs
   let statements = 0
   let started: Array<[string, number]> = []
-  const database = await openDatabase({ url: args.url, max: Math.max(10, args.concurrency), migrate: false, onQuery: () => void statements++ })
+  const pools = workerPools(args.concurrency, args.batch)
+  const database = await openDatabase({ url: args.url, max: pools.app, migrate: false, onQuery: () => void statements++ })
   const store =
     args.store === 'mongodb'
       ? await openJobStore({ mongodbUrl: args.mongoUrl, name: args.name, agenda: { maxConcurrency: args.concurrency + 10 } })
-      : await openJobStore({ databaseUrl: args.url, name: args.name, poolSize: args.concurrency + 10, agenda: { maxConcurrency: args.concurrency + 10 } })
+      : await openJobStore({ databaseUrl: args.url, name: args.name, poolSize: pools.jobs, agenda: { maxConcurrency: args.concurrency + 10 } })
   const keyring = createKeyring({ currentKey: args.keyringKey, currentVersion: 1 })
   const connector = createXConnector({ clientId: args.x.clientId, clientSecret: args.x.clientSecret, apiBaseUrl: args.x.url, uploadBaseUrl: args.x.url })
   const deps = {

@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20] [--idle=60]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -37,7 +37,7 @@ import { defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler, PUBLISH_DELIVERY_JOB } from '../jobs/enqueue'
 import { JOBS_TABLE, openJobStore, type JobStore } from '../jobs/store'
 import { machineCpuMs } from './machine-cpu'
-import { startWorkerProcess, type WorkerProcess } from './pipeline-worker'
+import { startWorkerProcess, workerPools, type WorkerProcess } from './pipeline-worker'
 import { startXApiProcess } from './x-api-process'
 
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback
@@ -54,7 +54,8 @@ const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
 const LEAD_MS = (LEAD_ARG ?? Math.max(20, (DUE * 6) / 1000)) * 1000
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const IDLE_S = 10
+/** Seconds the idle load is measured over (`--idle`): the idle poll sleeps up to 60 s, the reconciler up to 10 min (decision 109). */
+const IDLE_S = Number(arg('idle', '60'))
 const NOOP_JOB = 'bench-noop'
 
 // Dropping a benchmark database (WITH FORCE) ends the job store's idle LISTEN connection, which Agenda's
@@ -69,7 +70,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const now = () => Date.now()
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 
-type Side = { lag: number[]; statements: number; idleStatementsPerMin: number; txPerDelivery: number; hotShare: number | null; updatesPerDelivery: number; deliveries: number; idleTxPerS: number; burstPerS: number; burstCpu: { msPerJob: number; busy: number }; setupS: number }
+/** In-process side only: per delivery, when its own job started and when each step of its publish ran (ms since the epoch). */
+type Trace = { claimed: Map<string, number>; jobStart: Map<string, number>; sending: Map<string, number>; sent: Map<string, number>; recorded: Map<string, number> }
+type Side = { trace?: Trace; due: Map<string, number>; lag: number[]; statements: number; idleStatementsPerMin: number; txPerDelivery: number; hotShare: number | null; updatesPerDelivery: number; deliveries: number; idleTxPerS: number; burstPerS: number; burstCpu: { msPerJob: number; busy: number }; setupS: number }
 
 function withDatabase(url: string, name: string) {
   const u = new URL(url)
@@ -78,13 +81,13 @@ function withDatabase(url: string, name: string) {
 }
 
 /** A fresh migrated database; `count` sees every statement the app's client sends. */
-async function freshDatabase(count: () => void): Promise<{ database: Database; url: string; drop(): Promise<void> }> {
+async function freshDatabase(count: () => void, max: number): Promise<{ database: Database; url: string; drop(): Promise<void> }> {
   const name = `trickle_bench_${randomBytes(5).toString('hex')}`
   const admin = postgres(SERVER_URL, { max: 1, onnotice: () => {} })
   await admin.unsafe(`CREATE DATABASE ${name}`)
   const url = withDatabase(SERVER_URL, name)
   await (await openDatabase({ url, max: 2 })).close()
-  const database = await openDatabase({ url, max: Math.max(10, CONCURRENCY), migrate: false, onQuery: count })
+  const database = await openDatabase({ url, max, migrate: false, onQuery: count })
   return {
     database,
     url,
@@ -121,8 +124,8 @@ async function deliveryUpdates(url: string): Promise<{ updates: number; hot: num
 
 type OpenedStore = { store: JobStore; mongoUrl?: string; dropMongo(): Promise<void> }
 
-async function openStore(url: string, name: string): Promise<OpenedStore> {
-  if (STORE === 'postgres') return { store: await openJobStore({ databaseUrl: url, name, poolSize: CONCURRENCY + 10, agenda: { maxConcurrency: CONCURRENCY + 10 } }), dropMongo: async () => {} }
+async function openStore(url: string, name: string, poolSize: number): Promise<OpenedStore> {
+  if (STORE === 'postgres') return { store: await openJobStore({ databaseUrl: url, name, poolSize, agenda: { maxConcurrency: CONCURRENCY + 10 } }), dropMongo: async () => {} }
   if (!process.env.MONGODB_URL) throw new Error('--store=mongodb needs MONGODB_URL')
   const u = new URL(process.env.MONGODB_URL)
   u.pathname = `/trickle_bench_${randomBytes(5).toString('hex')}`
@@ -236,6 +239,7 @@ async function measureSide(args: {
   const [cpuMs, wallMs] = [machineCpuMs() - cpu0, now() - wall0]
   const burstLag = lagOf(burst)
   return {
+    due: new Map(due.map((d) => [d.id, d.dueAt.getTime()])),
     lag: lagOf(due),
     statements,
     idleStatementsPerMin: idle.appPerMin,
@@ -253,10 +257,12 @@ async function measureSide(args: {
 /** `workers`: undefined runs one worker in this process; a number runs that many worker processes. */
 async function runPipeline(workers?: number): Promise<Side> {
   let statements = 0
-  const { database, url, drop } = await freshDatabase(() => statements++)
+  // The worker's pools (workerPools); with worker processes this one only schedules, sequentially.
+  const pools = workers === undefined ? workerPools(CONCURRENCY, BATCH) : { app: 3, jobs: 3 }
+  const { database, url, drop } = await freshDatabase(() => statements++, pools.app)
   const db = database.db
   const x = await startXApiProcess()
-  const opened = await openStore(url, 'bench-pipeline')
+  const opened = await openStore(url, 'bench-pipeline', pools.jobs)
   const { store } = opened
   const keyringKey = randomBytes(32).toString('base64')
   const keyring = createKeyring({ currentKey: keyringKey, currentVersion: 1 })
@@ -276,6 +282,7 @@ async function runPipeline(workers?: number): Promise<Side> {
     })
     const connector = createXConnector({ clientId: x.clientId, clientSecret: x.clientSecret, apiBaseUrl: x.url, uploadBaseUrl: x.url })
     const started = new Map<string, number>()
+    const trace: Trace = { claimed: started, jobStart: new Map(), sending: new Map(), sent: new Map(), recorded: new Map() }
     const deps = {
       db,
       clock: systemClock,
@@ -283,7 +290,12 @@ async function runPipeline(workers?: number): Promise<Side> {
       scheduler: deliveryScheduler(store.agenda),
       publishConcurrency: CONCURRENCY,
       publishBatchSize: BATCH,
-      hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()) },
+      hooks: {
+        afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()),
+        beforeNetwork: ({ deliveryId }: { deliveryId: string }) => void trace.sending.set(deliveryId, now()),
+        afterNetworkSuccess: ({ deliveryId }: { deliveryId: string }) => void trace.sent.set(deliveryId, now()),
+        afterRecord: ({ deliveryId }: { deliveryId: string }) => void trace.recorded.set(deliveryId, now()),
+      },
     }
     const schedule = async (count: number, dueAt: (i: number) => Date, label: string) => {
       const { sequence, steps } = await createSequence(db, {
@@ -323,6 +335,7 @@ async function runPipeline(workers?: number): Promise<Side> {
     }
     await vacuumAnalyze(url)
     if (workers === undefined) {
+      store.agenda.on('start', (job: Job) => void trace.jobStart.set((job.attrs.data as { key: string }).key, now()))
       defineJobs(store.agenda, deps)
       await store.start()
       await startPipeline(store.agenda, deps)
@@ -344,7 +357,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       posts = await x.postCount()
     }
     if (posts !== DUE + BURST) throw new Error(`expected ${DUE + BURST} posts at the X server, found ${posts}`)
-    return { ...side, setupS }
+    return { ...side, setupS, trace: workers === undefined ? trace : undefined }
   } finally {
     await Promise.all(children.map((c) => c.close()))
     await store.close({ drainMs: 0 }).catch(() => {})
@@ -356,8 +369,9 @@ async function runPipeline(workers?: number): Promise<Side> {
 
 async function runBare(): Promise<Side> {
   let statements = 0
-  const { url, drop } = await freshDatabase(() => statements++)
-  const opened = await openStore(url, 'bench-bare')
+  const { url, drop } = await freshDatabase(() => statements++, 2)
+  // The bare loop runs CONCURRENCY jobs at once, each holding a connection while it locks and saves (decision 018).
+  const opened = await openStore(url, 'bench-bare', CONCURRENCY + 10)
   const { store } = opened
   const setupStart = now()
   try {
@@ -397,6 +411,33 @@ async function vacuumAnalyze(url: string) {
   await sql.end()
 }
 
+/**
+ * Where the DUE window's lag goes (in-process side): a delivery is claimed by its own job (lag = waiting
+ * for a job slot + the claim statement) or as another job's sibling (decision 106); after the claim come
+ * the steps to the network call, the call, and the record (not part of the lag, printed for the tail).
+ */
+function breakdown(due: Map<string, number>, trace: Trace) {
+  const rows = [...due].flatMap(([id, dueAt]) => {
+    const claimed = trace.claimed.get(id)
+    if (claimed === undefined) return []
+    const jobStart = trace.jobStart.get(id)
+    const own = jobStart !== undefined && jobStart <= claimed
+    return [{ lag: claimed - dueAt, own, slot: own ? jobStart - dueAt : NaN, claim: own ? claimed - jobStart : NaN, prepare: (trace.sending.get(id) ?? NaN) - claimed, network: (trace.sent.get(id) ?? NaN) - (trace.sending.get(id) ?? NaN), record: (trace.recorded.get(id) ?? NaN) - (trace.sent.get(id) ?? NaN) }]
+  })
+  const dist = (values: number[]) => {
+    const sorted = values.filter(Number.isFinite).sort((a, b) => a - b)
+    return `p50 ${fmt(pct(sorted, 50))} / p99 ${fmt(pct(sorted, 99))} / max ${fmt(sorted[sorted.length - 1] ?? NaN)} ms`
+  }
+  const own = rows.filter((r) => r.own)
+  const siblings = rows.filter((r) => !r.own)
+  const tail = [...rows].sort((a, b) => b.lag - a.lag).slice(0, Math.max(1, Math.ceil(rows.length / 100)))
+  console.log(`lag breakdown (due window, in-process worker): ${own.length} claimed by their own job, ${siblings.length} as a sibling`)
+  console.log(`  own job: lag ${dist(own.map((r) => r.lag))}; waiting for a job slot ${dist(own.map((r) => r.slot))}; claim statement ${dist(own.map((r) => r.claim))}`)
+  console.log(`  sibling: lag ${dist(siblings.map((r) => r.lag))}`)
+  console.log(`  after the claim: to the network call ${dist(rows.map((r) => r.prepare))}; the call ${dist(rows.map((r) => r.network))}; the record ${dist(rows.map((r) => r.record))}`)
+  console.log(`  slowest 1% (${tail.length}): ${tail.filter((r) => r.own).length} own, ${tail.filter((r) => !r.own).length} siblings; lag ${dist(tail.map((r) => r.lag))}; slot wait ${dist(tail.map((r) => r.slot))}; claim ${dist(tail.map((r) => r.claim))}`)
+}
+
 function report(name: string, side: Side) {
   const p50 = pct(side.lag, 50)
   const p99 = pct(side.lag, 99)
@@ -412,7 +453,8 @@ console.log(
 )
 const bare = report('bare Agenda no-op', await runBare())
 console.log(`  (bare side done, load ${load()})`)
-const pipeline = report('pipeline → X (loopback)', await runPipeline())
+const pipelineSide = await runPipeline()
+const pipeline = report('pipeline → X (loopback)', pipelineSide)
 console.log(`  (pipeline side done, load ${load()})`)
 const scaled: Array<ReturnType<typeof report> & { workers: number }> = []
 for (const workers of WORKERS) {
@@ -438,15 +480,16 @@ for (const r of [bare, pipeline, ...scaled]) {
 if (pipeline.hotShare !== null) {
   console.log(`deliveries table: ${fmt(pipeline.updatesPerDelivery, 2)} row updates per delivery, ${fmt(pipeline.hotShare * 100)}% of them HOT (no new index entries)`)
 }
+if (pipelineSide.trace) breakdown(pipelineSide.due, pipelineSide.trace)
 const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS')
 console.log(`goals (issue 22), one worker in this process, load ${load()}:`)
 console.log(`  p50 ${fmt(pipeline.p50)} ms ≤ 50 ms: ${mark(pipeline.p50 <= 50)}; p99 ${fmt(pipeline.p99)} ms ≤ 250 ms: ${mark(pipeline.p99 <= 250)}`)
 console.log(`  knee ${fmt(pipeline.burstPerS)}/s ≥ 0.8 × bare ${fmt(bare.burstPerS)}/s (${fmt(pipeline.burstPerS / bare.burstPerS, 2)}×): ${mark(pipeline.burstPerS >= 0.8 * bare.burstPerS)}`)
 console.log(`  idle: ${fmt(pipeline.idleStatementsPerMin)} app statements/min, ${fmt(pipeline.idleTxPerS * 60)} database transactions/min (job store polls included) with ${STORED} future deliveries`)
-const one = scaled.find((r) => r.workers === 1)
+// One worker: a 1-process side when run (`--workers=1,2`), else the in-process worker (`--workers=2`).
+const one = scaled.find((r) => r.workers === 1) ?? { ...pipeline, name: 'the in-process worker' }
 for (const r of scaled.filter((r) => r.workers > 1)) {
-  if (!one) break
   const ratio = r.burstPerS / one.burstPerS
-  console.log(`  ${r.workers} worker processes: knee ${fmt(r.burstPerS)}/s = ${fmt(ratio, 2)}× one process's ${fmt(one.burstPerS)}/s (goal ~${r.workers}×): ${mark(ratio >= 0.8 * r.workers)}`)
+  console.log(`  ${r.workers} worker processes: knee ${fmt(r.burstPerS)}/s = ${fmt(ratio, 2)}× one worker's ${fmt(one.burstPerS)}/s (${one.name}; goal ~${r.workers}×): ${mark(ratio >= 0.8 * r.workers)}`)
 }
 process.exit(0)

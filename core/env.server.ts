@@ -111,6 +111,10 @@ export const EnvSchema = z.object({
    * messages are spread over them. Ask the relay how many it allows.
    */
   EMAIL_POOL_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
+  /** Social posts one worker publishes at once (decision 106, 109): PUBLISH_CONCURRENCY ÷ PUBLISH_BATCH_SIZE publish jobs run at once. */
+  PUBLISH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
+  /** Due posts one publish job claims in one statement and publishes together, its own included (decision 106); 1: one per job. */
+  PUBLISH_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),
@@ -194,6 +198,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (env.X_POSTS_PER_DAY_PER_WORKSPACE > env.X_POSTS_PER_DAY) {
       throw new ConfigError('Invalid environment:\n  X_POSTS_PER_DAY_PER_WORKSPACE: must be at most X_POSTS_PER_DAY')
     }
+  }
+  if (env.PUBLISH_BATCH_SIZE > env.PUBLISH_CONCURRENCY) {
+    throw new ConfigError('Invalid environment:\n  PUBLISH_BATCH_SIZE: must be at most PUBLISH_CONCURRENCY (a batch is published at once)')
   }
   if (!env.BLUESKY_DEFAULT_SERVICE.startsWith('https://') && !env.BLUESKY_ALLOW_HTTP) {
     throw new ConfigError('Invalid environment:\n  BLUESKY_DEFAULT_SERVICE: must be an https:// address (or set BLUESKY_ALLOW_HTTP=true for local development)')

@@ -86,8 +86,16 @@ export function skipOverlappingPolls(processor: JobProcessorInternals): void {
   processor.process = () => (running ??= poll().finally(() => (running = undefined)))
 }
 
-/** Names of `names` with a job to lock now: due by `scanAt` and unlocked, or locked before its name's deadline. */
-export type FindLockable = (names: string[], scanAt: Date, deadlines: Date[]) => Promise<string[]>
+/** What one poll statement finds for a worker's job names (decision 087, 109). */
+export type Lockable = {
+  /** Names with a job to lock now: due by `scanAt` and unlocked, or locked before its name's deadline. */
+  names: string[]
+  /** The earliest `nextRunAt` of an unlocked job of any of the names (null: none). */
+  nextRunAt: Date | null
+  /** Whether any job of the names is locked (by any worker): its lock may expire, it may be saved with a new time. */
+  locked: boolean
+}
+export type FindLockable = (names: string[], scanAt: Date, deadlines: Date[]) => Promise<Lockable>
 
 /**
  * Agenda's poll runs one lock query per defined job name every `processEvery` (ten names in a worker:
@@ -95,25 +103,48 @@ export type FindLockable = (names: string[], scanAt: Date, deadlines: Date[]) =>
  * have anything to lock, and fills the queue only for those (decision 087). The body is Agenda 6.2.6's
  * `process()` otherwise: stop when not running, fill, then start what the local queue holds. `nextScanAt`
  * is set as a fill would, so a notification of a job due before the next poll still fills at once.
+ *
+ * With `idleSleepMs` (a store whose new jobs are announced by LISTEN/NOTIFY, decision 109): when a poll
+ * finds nothing to lock and no job of these names locked anywhere, the next polls are skipped (no
+ * statement) until one `processEvery` before the earliest `nextRunAt` it saw, at most `idleSleepMs`.
+ * What could change that meanwhile is announced (`notified`, called with every job notification: a job
+ * saved with an earlier time ends the sleep) or happens to a locked job (then there is no sleep: a
+ * lock may expire, a running job may be saved again without a notification). A lost notification costs
+ * at most `idleSleepMs` of delay.
  */
-export function pollLockableOnly(agenda: Agenda, processor: JobProcessorInternals, findLockable: FindLockable): void {
+export function pollLockableOnly(
+  agenda: Agenda,
+  processor: JobProcessorInternals,
+  findLockable: FindLockable,
+  options: { idleSleepMs?: number } = {},
+): { notified(nextRunAt: Date | null): void } {
+  // Agenda's own clock (it compares these with its `new Date()`), not an injected one.
+  let sleepUntil = 0
   processor.process = async () => {
     if (!processor.isRunning) return
     const names = Object.keys(agenda.definitions)
-    // Agenda's own clock (it compares these with its `new Date()`), not an injected one.
     const now = new Date().getTime()
     processor.nextScanAt = new Date(now + processor.processEvery)
+    if (now < sleepUntil) return processor.jobProcessing()
     const deadlines = names.map((name) => new Date(now - (agenda.definitions[name]?.lockLifetime ?? 0)))
-    let lockable: string[]
+    let found: Lockable
     try {
-      lockable = names.length ? await findLockable(names, processor.nextScanAt, deadlines) : []
+      found = names.length ? await findLockable(names, processor.nextScanAt, deadlines) : { names: [], nextRunAt: null, locked: false }
     } catch (error) {
       // As a failed lock query: reported, retried on the next poll.
       agenda.emit('error', error)
-      lockable = []
+      found = { names: [], nextRunAt: null, locked: true }
     }
-    await Promise.all(lockable.map((name) => processor.jobQueueFilling(name)))
+    const idle = options.idleSleepMs && !found.names.length && !found.locked
+    sleepUntil = idle ? Math.min(now + options.idleSleepMs!, (found.nextRunAt?.getTime() ?? Infinity) - processor.processEvery) : 0
+    await Promise.all(found.names.map((name) => processor.jobQueueFilling(name)))
     processor.jobProcessing()
+  }
+  return {
+    notified(nextRunAt) {
+      const at = (nextRunAt?.getTime() ?? 0) - processor.processEvery
+      if (at < sleepUntil) sleepUntil = at
+    },
   }
 }
 
@@ -218,14 +249,30 @@ export function boundLockQuery(repository: JobRepository, pool: PgPool): void {
   }
 }
 
-/** `FindLockable` over the PostgreSQL jobs table: two index-bounded probes per name, one statement. */
+/**
+ * `FindLockable` over the PostgreSQL jobs table, one statement: per name two index-bounded probes (a due
+ * unlocked job, an expired lock), the first entry of its `find_and_lock` index range among unlocked jobs,
+ * and one probe of the partial `locked_at` index (it holds only the few locked jobs).
+ */
 export function findLockableQuery(repository: JobRepository, pool: PgPool): FindLockable {
   const internals = requireInternals<{ tableName: string }>('PostgresJobRepository', repository, REPOSITORY_MEMBERS)
   const table = `"${internals.tableName}"`
-  const query = `SELECT u.name FROM unnest($1::text[], $3::timestamptz[]) AS u(name, deadline)
-     WHERE EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at IS NULL AND j.next_run_at <= $2)
-        OR EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at <= u.deadline)`
-  return async (names, scanAt, deadlines) => (await pool.query(query, [names, scanAt, deadlines])).rows.map((row) => row.name as string)
+  const query = `SELECT u.name,
+       EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at IS NULL AND j.next_run_at <= $2)
+        OR EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at <= u.deadline) AS lockable,
+       (SELECT j.next_run_at FROM ${table} j WHERE j.name = u.name AND j.disabled = FALSE AND j.locked_at IS NULL AND j.next_run_at IS NOT NULL
+         ORDER BY j.next_run_at LIMIT 1) AS next_run_at,
+       EXISTS (SELECT 1 FROM ${table} j WHERE j.name = u.name AND j.locked_at IS NOT NULL) AS locked
+     FROM unnest($1::text[], $3::timestamptz[]) AS u(name, deadline)`
+  return async (names, scanAt, deadlines) => {
+    const { rows } = await pool.query(query, [names, scanAt, deadlines])
+    const times = rows.map((row) => row.next_run_at).filter((at): at is Date => at instanceof Date)
+    return {
+      names: rows.filter((row) => row.lockable).map((row) => row.name as string),
+      nextRunAt: times.length ? new Date(Math.min(...times.map((at) => at.getTime()))) : null,
+      locked: rows.some((row) => row.locked),
+    }
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

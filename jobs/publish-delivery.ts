@@ -21,7 +21,16 @@ export const DEFAULT_PUBLISH_CONCURRENCY = 50
  * free again a lock lifetime later, as before. A job claims its delivery and up to `batchSize` − 1 other due
  * ones (decision 106), all run within it.
  */
-export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, options: { concurrency?: number; batchSize?: number } = {}): void {
+export function definePublishDelivery(
+  agenda: Agenda,
+  deps: PipelineDeps,
+  options: {
+    concurrency?: number
+    batchSize?: number
+    /** Called as each job starts (the reconciler's wake-up while this worker publishes, decision 109). */
+    onRun?: () => void
+  } = {},
+): void {
   const { leaseMs } = pipelineOptions(deps)
   // A job claims its delivery and up to perJob − 1 other due ones in one statement and drops their jobs:
   // when many are due, the job store's cost (lock, saves, removal) is paid per batch (decision 106). At
@@ -34,6 +43,7 @@ export function definePublishDelivery(agenda: Agenda, deps: PipelineDeps, option
     PUBLISH_DELIVERY_JOB,
     async (job) => {
       const { workspaceId, key } = job.attrs.data
+      options.onRun?.()
       // Touches only until the lease of the call under way ends (measured on the monotonic clock, as
       // Agenda's lock is in real time): a stalled worker's job is free again once its claim can be taken over.
       let lockUntil = 0

@@ -59,6 +59,11 @@ const DEFAULT_DRAIN_MS = 30_000
 const EMBEDDED_SOCKET_CONNECTIONS = 64
 const EMBEDDED_POOL_SIZE = 4
 const DEFAULT_POOL_SIZE = 10
+/**
+ * PostgreSQL store with notifications: the longest an idle worker's poll sleeps (decision 109). New jobs
+ * are announced by NOTIFY; this bounds the delay when one is lost (a LISTEN connection re-established).
+ */
+const IDLE_POLL_SLEEP_MS = 60_000
 
 /**
  * Choose and connect the Agenda backend: MongoDB → PostgreSQL → embedded PGlite (docs/decisions/003-job-stores.md).
@@ -164,6 +169,9 @@ async function openPostgresStore(target: PostgresTarget, settings: StoreSettings
     backend,
     settings,
     findLockable,
+    // Without notifications (pglite-socket) nothing would announce a new job: poll every processEvery.
+    idleSleepMs: target.notifications ? IDLE_POLL_SLEEP_MS : undefined,
+    publish: target.notifications ? notifyJobSaved(pool) : undefined,
     ping: async () => {
       await pool.query('SELECT 1')
     },
@@ -242,16 +250,22 @@ function createStore(parts: {
   release: () => Promise<void>
   /** PostgreSQL: which job names have anything to lock, in one statement (each poll fills only those). */
   findLockable?: FindLockable
+  /** With findLockable and job notifications: how long an idle poll may sleep (decision 109). */
+  idleSleepMs?: number
+  /** Announces a saved job whether or not this process started Agenda (decision 109). */
+  publish?: NotificationChannel['publish']
 }): JobStore {
   const { backend } = parts
   const unlocks = new Set<Promise<void>>()
+  // Every job notification (a job saved, with its time) also reaches the sleeping poll, once started.
+  let notified: (nextRunAt: Date | null) => void = () => {}
   // The backend is connected already (its failures reported above). Agenda calls connect() in its
   // constructor without handling a rejection, and would close a connection it owns on stop(); this
   // view makes both no-ops so the store alone decides when connections close.
   const connected: AgendaBackend = {
     name: backend.name,
     repository: trackUnlocks(backend.repository, unlocks),
-    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel),
+    notificationChannel: backend.notificationChannel && withoutStateNotifications(backend.notificationChannel, (n) => notified(n), parts.publish),
     logger: backend.logger,
     ownsConnection: false,
     connect: async () => {},
@@ -277,7 +291,7 @@ function createStore(parts: {
       const processor = processorOf(agenda)
       if (!processor) throw new Error('agenda: start() made no jobProcessor; the job store relies on it (docs/decisions/026-agenda-internals.md)')
       unrefLivenessTimers(agenda, processor)
-      if (parts.findLockable) pollLockableOnly(agenda, processor, parts.findLockable)
+      if (parts.findLockable) ({ notified } = pollLockableOnly(agenda, processor, parts.findLockable, { idleSleepMs: parts.idleSleepMs }))
       skipOverlappingPolls(processor)
       refillOnCompletion(agenda, processor)
     },
@@ -324,14 +338,51 @@ function trackUnlocks(repository: JobRepository, unlocks: Set<Promise<void>>): J
  * job-store statements fewer per job (decision 087). Notifications of new jobs (`publish`) stay: they wake
  * workers for jobs due now.
  */
-function withoutStateNotifications(channel: NotificationChannel): NotificationChannel {
+function withoutStateNotifications(
+  channel: NotificationChannel,
+  observe: (nextRunAt: Date | null) => void,
+  publish?: NotificationChannel['publish'],
+): NotificationChannel {
   return new Proxy(channel, {
     get(target, property) {
       if (property === 'publishState' || property === 'subscribeState') return undefined
+      // Agenda connects the channel (LISTEN) only in start(), and publishes nothing before: a web process,
+      // which never starts, saved jobs without a NOTIFY, and workers found them on their next poll. With
+      // polls that sleep (decision 109) every process announces its jobs, through the store's own pool.
+      if (publish && property === 'state') return 'connected'
+      if (publish && property === 'publish') return publish
+      if (property === 'subscribe') {
+        // Decision 109: the sleeping poll sees every job notification first (Agenda's own handler
+        // ignores those due after its next scan, which a sleeping poll would otherwise miss).
+        return (handler: Parameters<NotificationChannel['subscribe']>[0]) =>
+          target.subscribe((notification) => {
+            observe(notification.nextRunAt ?? null)
+            return handler(notification)
+          })
+      }
       const value: unknown = Reflect.get(target, property, target)
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+}
+
+/**
+ * A job notification as @agendajs/postgres-backend 3.0.6 sends and parses it (PostgresNotificationChannel:
+ * a JSON payload on the channel named after the table), sent through the store's pool.
+ */
+function notifyJobSaved(pool: PgPool): NotificationChannel['publish'] {
+  return async (notification) => {
+    const payload = JSON.stringify({
+      jobId: notification.jobId,
+      jobName: notification.jobName,
+      nextRunAt: notification.nextRunAt?.toISOString() ?? null,
+      priority: notification.priority,
+      timestamp: notification.timestamp.toISOString(),
+      source: notification.source,
+    })
+    // NOTIFY takes no parameters; pg_notify does.
+    await pool.query('SELECT pg_notify($1, $2)', [JOBS_TABLE, payload])
+  }
 }
 
 function poolOf(backend: PostgresBackend, repositoryClass: typeof import('@agendajs/postgres-backend').PostgresJobRepository): PgPool {

@@ -25,7 +25,7 @@ export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => P
 
 /** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
 export const defineJobs: DefineJobs = (agenda, services) => {
-  const deps = pipelineDeps(services)
+  const deps = { ...pipelineDeps(services), publishConcurrency: services.config.PUBLISH_CONCURRENCY, publishBatchSize: services.config.PUBLISH_BATCH_SIZE }
   definePipelineJobs(agenda, deps)
   defineNotifyProblems(agenda, notifyDeps(services))
   defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }), { lanes: services.config.DRIP_LANES })

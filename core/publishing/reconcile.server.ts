@@ -1,12 +1,18 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
-import { earlierRoundPublishedAt, findExpiredLeases, findLookupsDue, findStalledDeliveries, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
+import { earlierRoundPublishedAt, findExpiredLeases, findLookupsDue, findStalledDeliveries, nextReconcileWork, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
 import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publish.server'
 
-/** How often a worker runs a pass (jobs/reconcile-deliveries.ts schedules it); with the lease it bounds how soon a killed worker's claim is recovered. */
+/**
+ * How often a worker runs a pass while it publishes (jobs/reconcile-deliveries.ts); with the lease it
+ * bounds how soon a killed worker's claim is recovered. With nothing publishing a worker sleeps until
+ * the next instant a pass could find work (`nextReconcileAt`), at most DEFAULT_RECONCILE_SWEEP_MS (decision 109).
+ */
 export const DEFAULT_RECONCILE_EVERY_MS = 10_000
+/** The longest a worker goes without a pass: the safety sweep that covers a wake-up that never came (decision 109). */
+export const DEFAULT_RECONCILE_SWEEP_MS = 10 * 60_000
 /** A pending delivery this far past its time without a claim has lost its job. */
 export const DEFAULT_STALL_GRACE_MS = 15_000
 const BATCH = 200
@@ -25,6 +31,15 @@ export type ReconcileReport = {
 }
 
 export type ReconcileDeps = PipelineDeps & { stallGraceMs?: number }
+
+/**
+ * When a pass could next find work, as the database stands now: the earliest lease to run out, lookup to
+ * come due, or pending delivery to count as stalled (its time + the stall grace). Null: none at all (a
+ * delivery planned or claimed later brings its own wake-up; the safety sweep covers a lost one).
+ */
+export async function nextReconcileAt(deps: ReconcileDeps): Promise<Date | null> {
+  return nextReconcileWork(deps.db, { graceMs: deps.stallGraceMs ?? DEFAULT_STALL_GRACE_MS })
+}
 
 /**
  * One pass of the safety net (docs/decisions/007-publishing-pipeline.md): recover expired claims,

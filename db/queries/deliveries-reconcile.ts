@@ -2,12 +2,14 @@
  * The reconciler's queries (core/publishing/reconcile.server.ts), system-wide: it serves every workspace.
  * Expired claims, lookups of unknown outcomes, and pending deliveries whose job was lost.
  */
-import { and, asc, eq, isNotNull, lt, lte, max } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, lt, lte, max, sql } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { PENDING_STATES } from '../../domain/delivery'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
 import type { Delivery } from './deliveries'
 import type { AttemptOutcome } from './deliveries-publish'
 import { bump, holding, pending, threadProgress, type ThreadProgress } from './deliveries-sql'
+import { rowsOf } from './prepared'
 
 /** `publishing` claims whose lease has expired: their worker died or stalled. */
 export async function findExpiredLeases(db: DbOrTx, args: { now: Date; limit: number }): Promise<Delivery[]> {
@@ -140,4 +142,29 @@ export async function findStalledDeliveries(db: DbOrTx, args: { now: Date; grace
     .where(and(pending, lte(deliveries.nextAttemptAt, before), eq(sequences.status, 'active')))
     .orderBy(asc(deliveries.nextAttemptAt))
     .limit(args.limit)
+}
+
+/**
+ * The earliest instant a reconciler pass could find work (decision 109): a claim's lease runs out, a
+ * lookup comes due, or a pending delivery of an active sequence is `graceMs` past its time without a
+ * claim. Null when there is none. One statement, each part the first entry of an index range
+ * (`deliveries_state_next_idx`; the `publishing` rows are the few claims in flight), so it costs the same
+ * with a million future deliveries as with none.
+ */
+export async function nextReconcileWork(db: DbOrTx, args: { graceMs: number }): Promise<Date | null> {
+  const firstPending = (state: string) =>
+    sql`(select ${deliveries.nextAttemptAt} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} is not null
+          and exists (select 1 from ${sequences} where ${sequences.id} = ${deliveries.sequenceId} and ${sequences.status} = 'active')
+          order by ${deliveries.nextAttemptAt} limit 1)`
+  const grace = sql`make_interval(secs => ${args.graceMs / 1000})`
+  const rows = rowsOf<{ at: Date | string | null }>(
+    await db.execute(sql`select least(
+      (select min(${deliveries.leaseExpiresAt}) from ${deliveries} where ${deliveries.state} = 'publishing'),
+      (select ${deliveries.nextAttemptAt} from ${deliveries} where ${deliveries.state} = 'needs_review' and ${deliveries.nextAttemptAt} is not null order by ${deliveries.nextAttemptAt} limit 1),
+      ${firstPending(PENDING_STATES[0])} + ${grace},
+      ${firstPending(PENDING_STATES[1])} + ${grace}
+    ) as at`),
+  )
+  const at = rows[0]?.at
+  return at == null ? null : new Date(at)
 }

@@ -95,6 +95,14 @@ it('names the variable that is wrong', () => {
   expect(loadConfig({ ...base, ALLOW_PRIVATE_NETWORK_HOSTS: 'true' }).ALLOW_PRIVATE_NETWORK_HOSTS).toBe(true)
 })
 
+it('reads the publishing settings, and names the one that is wrong', () => {
+  expect(loadConfig(base)).toMatchObject({ PUBLISH_CONCURRENCY: 50, PUBLISH_BATCH_SIZE: 5 })
+  expect(loadConfig({ ...base, PUBLISH_CONCURRENCY: '20', PUBLISH_BATCH_SIZE: '1' })).toMatchObject({ PUBLISH_CONCURRENCY: 20, PUBLISH_BATCH_SIZE: 1 })
+  expect(() => loadConfig({ ...base, PUBLISH_CONCURRENCY: '0' })).toThrow(/PUBLISH_CONCURRENCY/)
+  expect(() => loadConfig({ ...base, PUBLISH_BATCH_SIZE: 'five' })).toThrow(/PUBLISH_BATCH_SIZE/)
+  expect(() => loadConfig({ ...base, PUBLISH_CONCURRENCY: '4', PUBLISH_BATCH_SIZE: '5' })).toThrow(/PUBLISH_BATCH_SIZE: must be at most PUBLISH_CONCURRENCY/)
+})
+
 it('warns at boot in production when APP_URL is not https (one-click unsubscribe needs https), and only then', () => {
   const production = { ...base, NODE_ENV: 'production' as const }
   expect(configWarnings(loadConfig({ ...production, APP_URL: 'http://trickle.example.com' }))).toEqual([expect.stringContaining('APP_URL is not https')])
