@@ -12,7 +12,7 @@ import { pipelineOptions, type PipelineDeps, type PublishTarget } from './publis
  */
 export const DEFAULT_RECONCILE_EVERY_MS = 10_000
 /** The longest a worker goes without a pass: the safety sweep that covers a wake-up that never came (decision 109). */
-export const DEFAULT_RECONCILE_SWEEP_MS = 10 * 60_000
+export const DEFAULT_RECONCILE_SWEEP_MS = 2 * 60_000
 /** A pending delivery this far past its time without a claim has lost its job. */
 export const DEFAULT_STALL_GRACE_MS = 15_000
 const BATCH = 200
