@@ -76,6 +76,16 @@ export const linkClickRollups = pgTable(
 export const METRIC_AGES = ['1h', '24h', '7d'] as const
 export type MetricAge = (typeof METRIC_AGES)[number]
 
+/** A post's counts as the networks report them (null: not given at the account's access level). */
+const metricCounts = () => ({
+  impressions: integer('impressions'),
+  likes: integer('likes'),
+  reposts: integer('reposts'),
+  replies: integer('replies'),
+  quotes: integer('quotes'),
+  bookmarks: integer('bookmarks'),
+})
+
 /**
  * A post's metrics at one age, read from its network by the `collect-post-metrics` job. `state`:
  * `done` (read; counts the network does not report are null), `retry` (rate-limited or failed: read
@@ -95,12 +105,7 @@ export const postMetrics = pgTable(
     retryAt: instant('retry_at'),
     lastError: text('last_error'),
     fetchedAt: instant('fetched_at'),
-    impressions: integer('impressions'),
-    likes: integer('likes'),
-    reposts: integer('reposts'),
-    replies: integer('replies'),
-    quotes: integer('quotes'),
-    bookmarks: integer('bookmarks'),
+    ...metricCounts(),
   },
   (t) => [uniqueIndex('post_metrics_delivery_age_uq').on(t.deliveryId, t.age), index('post_metrics_retry_idx').on(t.state, t.retryAt)],
 )
@@ -125,12 +130,7 @@ export const postRollups = pgTable(
       .references(() => sequences.id, { onDelete: 'cascade' }),
     /** The latest read's age; null (and its counts) before the first read. */
     age: text('age').$type<MetricAge>(),
-    impressions: integer('impressions'),
-    likes: integer('likes'),
-    reposts: integer('reposts'),
-    replies: integer('replies'),
-    quotes: integer('quotes'),
-    bookmarks: integer('bookmarks'),
+    ...metricCounts(),
     clicks: integer('clicks').notNull().default(0),
     /** The last UTC day with a click (kept when a click is deleted: an upper bound). */
     lastClickDay: date('last_click_day'),
