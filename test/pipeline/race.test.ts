@@ -8,7 +8,7 @@ import { openPipelineFixture, serverStores, waitFor, type PipelineFixture } from
  * reads the whole jobs collection: planning 1,000 alone takes minutes there (O(n²)). The MongoDB-protocol
  * store races on 200 by default; RACE_COUNT overrides both (decisions 018 and 095 have the numbers).
  */
-const countFor = (kind: string) => Number(process.env.RACE_COUNT ?? (kind === 'mongodb' ? 200 : 500))
+const countFor = (kind: string) => Number(process.env.RACE_COUNT ?? (kind === 'mongodb' ? 200 : 1000))
 
 describe.runIf(serverStores.length > 0)('workers racing on due deliveries', () => {
   describe.each(serverStores)('%s job store', (kind) => {
