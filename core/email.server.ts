@@ -21,6 +21,7 @@ import { liftUnsubscribe, suppressAddress } from '../db/queries/suppression'
 import type { DbOrTx } from '../db/client'
 import type { ChannelContent } from '../connectors/types'
 import type { ContactEventType } from '../db/schema/index'
+import { boundedCache } from '../domain/bounded-cache'
 import { withUtm, type Utm } from '../domain/links/utm'
 import type { LinkClaims } from '../domain/email/links'
 import { contactScope } from '../domain/email/liquid'
@@ -122,16 +123,9 @@ export function composeEmail(
 
 /** `withUtm`, remembered per link and parameters: a drip step's links are the same for every contact. */
 function utmLink(url: string, utm: Utm): string {
-  const key = `${url}\u0000${utm.source}\u0000${utm.medium}\u0000${utm.campaign}\u0000${utm.content}`
-  let link = utmLinks.get(key)
-  if (link === undefined) {
-    link = withUtm(url, utm)
-    if (utmLinks.size >= 1000) utmLinks.delete(utmLinks.keys().next().value!)
-    utmLinks.set(key, link)
-  }
-  return link
+  return utmLinks(`${url}\u0000${utm.source}\u0000${utm.medium}\u0000${utm.campaign}\u0000${utm.content}`, () => withUtm(url, utm))
 }
-const utmLinks = new Map<string, string>()
+const utmLinks = boundedCache<string>(1000)
 
 /**
  * Send one email to one contact. The suppression list and the contact's status are read right before

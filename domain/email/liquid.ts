@@ -1,4 +1,5 @@
 import { Liquid, type FilterImplOptions, type Template } from 'liquidjs'
+import { boundedCache } from '../bounded-cache'
 
 /**
  * Email templates in Liquid (liquidjs, decision 075): `{{ contact.first_name | default: "friend" }}`,
@@ -118,23 +119,17 @@ export function legacyToLiquid(source: string, options: { globals?: Iterable<str
   })
 }
 
-const parsed = new Map<string, Template[]>()
-const PARSE_CACHE_SIZE = 500
+const parsed = boundedCache<Template[]>(500)
 
 /** Parse (legacy syntax translated), memoised per text: the drip runner renders one step for many contacts. */
 function parse(source: string, globals: readonly string[]): Template[] {
-  const key = `${globals.join(',')}\u0000${source}`
-  let templates = parsed.get(key)
-  if (!templates) {
+  return parsed(`${globals.join(',')}\u0000${source}`, () => {
     try {
-      templates = engine.parse(legacyToLiquid(source, { globals }))
+      return engine.parse(legacyToLiquid(source, { globals }))
     } catch (error) {
       throw templateError(error)
     }
-    if (parsed.size >= PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value!)
-    parsed.set(key, templates)
-  }
-  return templates
+  })
 }
 
 function templateError(error: unknown): TemplateError {

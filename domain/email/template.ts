@@ -2,6 +2,7 @@ import { compile } from 'html-to-text'
 import { Marked } from 'marked'
 import sanitizeHtml from 'sanitize-html'
 import { renderTemplate, type TemplateScope } from './liquid'
+import { boundedCache } from '../bounded-cache'
 
 /**
  * Markdown → email. The Liquid template (domain/email/liquid.ts) runs first with every value it outputs
@@ -79,14 +80,12 @@ const PLACEHOLDER = new RegExp(`(?:${OPEN}|%EE%80%80)(\\d+)(?:${CLOSE}|%EE%80%81
  */
 type BodyVariant = { html: string; sanitized: string | null }
 
-const variants = new Map<string, BodyVariant>()
-const VARIANT_CACHE_SIZE = 500
+const variants = boundedCache<BodyVariant>(500)
 const PLACEHOLDER_PART = /[\uE000\uE001]|%EE%80%8[01]/i
 const SANITIZED_TEXT_TAGS = new Set(SANITIZE.allowedTags as string[])
 
 function bodyVariant(placeholderMarkdown: string): BodyVariant {
-  let variant = variants.get(placeholderMarkdown)
-  if (!variant) {
+  return variants(placeholderMarkdown, () => {
     const html = marked.parse(placeholderMarkdown) as string
     let safe = !/&[#A-Za-z0-9]*(?:\uE000|%EE%80%80)/i.test(html)
     const sanitized = sanitizeHtml(html, {
@@ -103,11 +102,8 @@ function bodyVariant(placeholderMarkdown: string): BodyVariant {
         return text
       },
     })
-    variant = { html, sanitized: safe && sanitized === sanitizeEmailHtml(html) ? sanitized : null }
-    if (variants.size >= VARIANT_CACHE_SIZE) variants.delete(variants.keys().next().value!)
-    variants.set(placeholderMarkdown, variant)
-  }
-  return variant
+    return { html, sanitized: safe && sanitized === sanitizeEmailHtml(html) ? sanitized : null }
+  })
 }
 
 /** A value the sanitiser's parser reads back exactly as escapeHtml wrote it (no control characters, no placeholder characters). */
