@@ -409,3 +409,9 @@ export async function disconnectAccount(services: Services, args: { workspaceId:
   })
   return true
 }
+
+/** The client-metadata document and JWKS a network's delegated authorization serves, or null where it has none on this server. */
+export function delegatedClientDocuments(services: Services, kind: string): { clientMetadata: Record<string, unknown>; jwks: { keys: Array<Record<string, string>> } } | null {
+  const delegated = configuredConnector(services, kind)?.delegatedAuthorization
+  return delegated ? { clientMetadata: delegated.clientMetadata, jwks: delegated.jwks } : null
+}

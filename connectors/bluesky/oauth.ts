@@ -79,11 +79,15 @@ export function parsePrivateJwk(value: string): EcJwk {
   return jwk as EcJwk
 }
 
-/** Whether `appUrl` can be a client id: https, a host name (not an IP address, not localhost). */
+/** Top-level domains an authorization server refuses in a client id (they never name a public host). */
+const LOCAL_TLDS = new Set(['test', 'local', 'localhost', 'invalid', 'example'])
+
+/** Whether `appUrl` can be a client id: https, a public host name (not an IP address, localhost or a reserved TLD). */
 export function isPublicHttpsUrl(appUrl: string): boolean {
   const url = new URL(appUrl)
-  const host = url.hostname
-  return url.protocol === 'https:' && host !== 'localhost' && !host.endsWith('.localhost') && !/^[\d.]+$/.test(host) && !host.startsWith('[')
+  const labels = url.hostname.toLowerCase().split('.')
+  if (url.protocol !== 'https:' || labels.length < 2 || url.hostname.startsWith('[') || /^[\d.]+$/.test(url.hostname)) return false
+  return !LOCAL_TLDS.has(labels.at(-1)!)
 }
 
 /** Errors of a session the library can no longer use: revoked, refresh refused, deleted, unreadable. */
