@@ -94,7 +94,9 @@ export function isPublicHttpsUrl(appUrl: string): boolean {
 const SESSION_ERRORS = new Set(['TokenRefreshError', 'TokenRevokedError', 'TokenInvalidError', 'AuthMethodUnsatisfiableError'])
 
 export function isSessionGone(error: unknown): boolean {
-  return error instanceof Error && (SESSION_ERRORS.has(error.constructor.name) || SESSION_ERRORS.has(error.name) || error instanceof TypeError)
+  // Not TypeError, which the library also counts: fetch's own "fetch failed" is one, and a server that
+  // could not be reached says nothing about the session.
+  return error instanceof Error && (SESSION_ERRORS.has(error.constructor.name) || SESSION_ERRORS.has(error.name))
 }
 
 export type BlueskyOAuth = ReturnType<typeof createBlueskyOAuth>

@@ -4,6 +4,8 @@ import { and, eq } from 'drizzle-orm'
 import { createBlueskyOAuth, type BlueskyOAuthStore } from '../../connectors/bluesky/oauth'
 import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { createBlueskyOAuthStore } from '../../core/bluesky-oauth-store.server'
+import { configWarnings, loadConfig } from '../../core/env.server'
+import { createAccountServices } from '../../core/services.server'
 import { pipelineDeps } from '../../core/publishing/targets.server'
 import { publishDelivery } from '../../core/publishing/publish.server'
 import { planDeliveries } from '../../db/queries/deliveries'
@@ -169,6 +171,20 @@ function anotherProcessConnector() {
 }
 
 describe('connecting Bluesky with OAuth', () => {
+  it('is offered only with the key, a public https APP_URL and the database; a bad key stops the boot', () => {
+    const env = { NODE_ENV: 'test' as const, DATA_DIR: app.services.config.DATA_DIR, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: app.services.config.TOKEN_ENCRYPTION_KEY }
+    const offered = (extra: Record<string, string>, database: typeof app.services.database | undefined = app.services.database) =>
+      createAccountServices(loadConfig({ ...env, ...extra }), app.services.clock, database).connectors.bluesky?.delegatedAuthorization !== undefined
+    expect(offered({ APP_URL, BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk })).toBe(true)
+    expect(offered({ APP_URL, BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk }, undefined)).toBe(false)
+    expect(offered({ APP_URL })).toBe(false)
+    expect(offered({ APP_URL: 'http://localhost:3000', BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk })).toBe(false)
+    expect(configWarnings(loadConfig({ ...env, APP_URL: 'https://trickle.test', BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk }))).toEqual([
+      expect.stringContaining('BLUESKY_OAUTH_PRIVATE_KEY is set but APP_URL (https://trickle.test) is not a public https address'),
+    ])
+    expect(() => loadConfig({ ...env, BLUESKY_OAUTH_PRIVATE_KEY: '{"kty":"EC"}' })).toThrow(/BLUESKY_OAUTH_PRIVATE_KEY: must be a private P-256/)
+  })
+
   it('serves the client metadata and JWKS, connects through PAR and DPoP, stores the session sealed, and publishes from the worker path', async () => {
     const metadata = (await (await realFetch(`${app.url}/oauth/bluesky/client-metadata.json`)).json()) as Record<string, unknown>
     expect(metadata).toMatchObject({
