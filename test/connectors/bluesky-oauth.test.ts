@@ -173,10 +173,10 @@ function anotherProcessConnector() {
 describe('connecting Bluesky with OAuth', () => {
   it('is offered only with the key, a public https APP_URL and the database; a bad key stops the boot', () => {
     const env = { NODE_ENV: 'test' as const, DATA_DIR: app.services.config.DATA_DIR, SESSION_SECRET: 's'.repeat(32), TOKEN_ENCRYPTION_KEY: app.services.config.TOKEN_ENCRYPTION_KEY }
-    const offered = (extra: Record<string, string>, database: typeof app.services.database | undefined = app.services.database) =>
-      createAccountServices(loadConfig({ ...env, ...extra }), app.services.clock, database).connectors.bluesky?.delegatedAuthorization !== undefined
+    const offered = (extra: Record<string, string>, database: typeof app.services.database | null = app.services.database) =>
+      createAccountServices(loadConfig({ ...env, ...extra }), app.services.clock, database ?? undefined).connectors.bluesky?.delegatedAuthorization !== undefined
     expect(offered({ APP_URL, BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk })).toBe(true)
-    expect(offered({ APP_URL, BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk }, undefined)).toBe(false)
+    expect(offered({ APP_URL, BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk }, null)).toBe(false)
     expect(offered({ APP_URL })).toBe(false)
     expect(offered({ APP_URL: 'http://localhost:3000', BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk })).toBe(false)
     expect(configWarnings(loadConfig({ ...env, APP_URL: 'https://trickle.test', BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk }))).toEqual([
