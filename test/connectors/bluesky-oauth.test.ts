@@ -275,6 +275,14 @@ describe('connecting Bluesky with OAuth', () => {
     expect(row!.status).toBe('reconnect_needed')
     const page = await (await browser.get('/app/accounts')).text()
     expect(page).toContain('Reconnect needed')
+
+    // Connecting again through OAuth renews the same account, which posts again.
+    expect(await connectWithOAuth(browser, carol)).toBe(accountId)
+    const [renewed] = await rows(workspaceId)
+    expect(renewed).toMatchObject({ id: accountId, status: 'connected' })
+    const text = `Back after reconnecting ${Date.now()}`
+    expect((await publishText(workspaceId, accountId, text)).outcome).toEqual({ result: 'published' })
+    expect((await pds.listPosts(carol.did)).map((p) => p.text)).toEqual([text])
   })
 })
 
