@@ -125,7 +125,7 @@ async function approveOnPds(authorizeUrl: string, account: BlueskyTestAccount): 
 }
 
 /** Connect `account` through the Accounts page; the account row id. */
-async function connectWithOAuth(browser: TestBrowser, account: BlueskyTestAccount): Promise<string> {
+async function connectWithOAuth(browser: TestBrowser, account: BlueskyTestAccount, beforeCallback?: (callback: string) => Promise<void>): Promise<string> {
   const started = await browser.submit('/app/accounts', { intent: 'connect', kind: 'bluesky', server: account.handle })
   expect(started.status, /Could not start connecting[^"]*/.exec(await started.clone().text())?.[0]).toBe(302)
   const authorizeUrl = started.headers.get('location')!
@@ -136,6 +136,7 @@ async function connectWithOAuth(browser: TestBrowser, account: BlueskyTestAccoun
   const back = await approveOnPds(authorizeUrl, account)
   expect(`${back.origin}${back.pathname}`).toBe(`${APP_URL}/oauth/bluesky/callback`)
   expect(back.searchParams.get('code')).toBeTruthy()
+  await beforeCallback?.(`${back.pathname}${back.search}`)
   const done = await browser.get(`${back.pathname}${back.search}`)
   expect(done.status, /did not accept[^"]*|does not belong[^"]*|This connection[^"]*/.exec(await done.clone().text())?.[0]).toBe(302)
   const location = done.headers.get('location')!
@@ -207,7 +208,20 @@ describe('connecting Bluesky with OAuth', () => {
     // The app-password form stays.
     expect(html).toContain('name="appPassword"')
 
-    const accountId = await connectWithOAuth(browser, alice)
+    const accountId = await connectWithOAuth(browser, alice, async (callback) => {
+      // Between the redirect and the callback: the library's state is in the database, sealed, for ten minutes.
+      const states = await app.services.database.db.select().from(blueskyOAuthEntries).where(eq(blueskyOAuthEntries.kind, 'state'))
+      expect(states).toHaveLength(1)
+      expect(states[0]!.sealed).toMatch(/^v1\./)
+      const left = states[0]!.expiresAt!.getTime() - Date.now()
+      expect(left).toBeGreaterThan(5 * 60_000)
+      expect(left).toBeLessThanOrEqual(10 * 60_000)
+      // Another browser session cannot use the redirect (no pending connection of its own), and does not spend it.
+      const stranger = await signUpAs(app, { email: 'stranger@acme.test' })
+      const refused = await stranger.get(callback)
+      expect(refused.status).toBe(400)
+      expect(await refused.text()).toContain('started in another browser')
+    })
     // The provider fetched Trickle's client metadata (PAR) and its JWKS (the signed client assertion).
     expect(clientFetches).toContain('/oauth/bluesky/client-metadata.json')
     expect(clientFetches).toContain('/oauth/bluesky/jwks.json')
