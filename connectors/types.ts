@@ -202,6 +202,18 @@ export type AuthorizedAccount = {
   alsoAuthorized?: Array<Omit<AuthorizedAccount, 'alsoAuthorized'>>
 }
 
+export type DelegatedAuthorization = {
+  /** The client-metadata document served at the client id's address, and the public keys (JWKS) it names. */
+  clientMetadata: Record<string, unknown>
+  jwks: { keys: Array<Record<string, string>> }
+  /** How the Accounts page asks for the account. */
+  identifierField: { label: string; description: string; placeholder?: string }
+  /** The authorization URL to send the user to. Bad input is an Error whose message starts with `identifier: `. */
+  start(args: { identifier: string; appState: string }): Promise<string>
+  /** The redirect back (its query): the account to store, and the `appState` given to `start`. */
+  complete(params: URLSearchParams): Promise<{ account: AuthorizedAccount; appState: string | null }>
+}
+
 /** One field of a token form; `secret` ones are never shown back in the page or kept outside the vault. */
 export type TokenFormField = { name: string; label: string; description: string; secret?: boolean; placeholder?: string; optional?: boolean }
 export type TokenForm = {
@@ -270,6 +282,14 @@ export interface Connector<K extends string = string> {
    */
   connectWithAppPassword?(args: { service?: string; identifier: string; appPassword: string }): Promise<AuthorizedAccount>
   completeAuthorization?(args: CompleteAuthorizationArgs): Promise<AuthorizedAccount>
+  /**
+   * Networks whose OAuth client library runs the whole authorization itself (atproto OAuth: PAR, PKCE,
+   * DPoP, its own state and sessions in the store it was given; decision 115). Present only when the
+   * installation can offer it (Bluesky: a public https APP_URL and a client key). The user names their
+   * account (`identifier`, e.g. a handle); `appState` comes back from `complete` so the caller can check
+   * it against what it kept for this browser session.
+   */
+  readonly delegatedAuthorization?: DelegatedAuthorization
   /**
    * Networks whose accounts connect with values the user copies from the network into a form (a
    * Telegram bot token and channel, a Discord webhook URL, a webhook's URL and secret): the fields the

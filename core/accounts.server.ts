@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ADDRESS_NOT_ALLOWED, isAddressNotAllowed, SERVER_UNREACHABLE } from '../connectors/net-guard'
-import { checkAuthorizationState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
+import { AUTHORIZATION_LIFETIME_MS, checkAuthorizationState, createOAuthState, startAuthorization, type PendingAuthorization } from '../connectors/oauth'
 import { connectorKinds, isConnectorKind, type ConnectorKind } from '../connectors/registry'
 import { isConnectorError, type AuthorizedAccount, type Connector, type TokenForm } from '../connectors/types'
 import {
@@ -106,6 +106,8 @@ export type NetworkView = {
   appPasswords: { settingsUrl: string; defaultServer: string } | null
   /** Networks that connect with values copied into a form (a bot token, a webhook URL): its fields and help. */
   tokenForm: TokenForm | null
+  /** Networks whose OAuth library runs the authorization (Bluesky with a public https APP_URL): how the form asks for the account. */
+  delegated: { label: string; description: string; placeholder: string | null } | null
   /** For networks that are not configured: what an operator does about it. */
   setupHelp: string | null
 }
@@ -130,13 +132,20 @@ export function networkViews(services: Services): NetworkView[] {
     return {
       kind,
       name: connector?.displayName ?? NETWORK_NAMES[kind] ?? kind,
-      configured: connector?.authorizeUrl !== undefined || connector?.connectWithAppPassword !== undefined || connector?.connectWithToken !== undefined,
+      configured:
+        connector?.authorizeUrl !== undefined ||
+        connector?.delegatedAuthorization !== undefined ||
+        connector?.connectWithAppPassword !== undefined ||
+        connector?.connectWithToken !== undefined,
       needsServer: connector?.prepareAuthorization !== undefined,
       serverField: connector?.connectField
         ? { label: connector.connectField.label, description: connector.connectField.description, placeholder: connector.connectField.placeholder ?? null }
         : null,
       appPasswords: connector?.appPasswords ?? null,
       tokenForm: connector?.tokenForm ?? null,
+      delegated: connector?.delegatedAuthorization
+        ? { ...connector.delegatedAuthorization.identifierField, placeholder: connector.delegatedAuthorization.identifierField.placeholder ?? null }
+        : null,
       setupHelp: connector ? null : setupHelp(services, kind),
     }
   })
@@ -216,6 +225,7 @@ export async function startAccountConnection(
   if (connector?.connectWithToken && !connector.authorizeUrl) {
     throw new InputError('form', `${connector.displayName} connects with the values in its form: fill them in and press Connect ${connector.displayName}.`)
   }
+  if (connector?.delegatedAuthorization) return startDelegatedConnection(services, { ...args, kind, connector, identifier: server })
   if (connector?.connectWithAppPassword && !connector.authorizeUrl) {
     throw new InputError('appPassword', `${connector.displayName} connects with an app password: enter your handle and an app password in its form.`)
   }
@@ -258,10 +268,12 @@ export async function finishAccountConnection(
   args: { kind: string; workspaceId: string; userId: string; params: URLSearchParams; connection: PendingConnection | null },
 ): Promise<AccountSummary> {
   const connector = configuredConnector(services, args.kind)
-  if (!connector?.completeAuthorization) throw new InputError(undefined, 'There is no such network to connect.', { status: 404 })
+  if (!connector?.completeAuthorization && !connector?.delegatedAuthorization) throw new InputError(undefined, 'There is no such network to connect.', { status: 404 })
   const params = args.params
   const pending = args.connection
-  const rejection = checkAuthorizationState({ pending: pending?.pending, state: params.get('state'), now: services.clock.now() })
+  // A delegated authorization's `state` is its library's own key: ours comes back from the library.
+  const state = connector.delegatedAuthorization ? (pending?.pending.state ?? null) : params.get('state')
+  const rejection = checkAuthorizationState({ pending: pending?.pending, state, now: services.clock.now() })
   if (rejection || !pending) {
     const why = !pending
       ? 'This connection link was already used, or it was started in another browser or before you last logged in.'
@@ -280,9 +292,13 @@ export async function finishAccountConnection(
   }
   const code = params.get('code')
   if (!code) throw new InputError(undefined, `${connector.displayName} sent no authorization code. ${START_AGAIN}`)
+  if (connector.delegatedAuthorization) {
+    const authorized = await completeDelegatedConnection(services, { connector, params, appState: pending.pending.state })
+    return storeAuthorizedAccount(services, { workspaceId: args.workspaceId, userId: args.userId, kind: args.kind, authorized })
+  }
   let authorized: Awaited<ReturnType<NonNullable<Connector['completeAuthorization']>>>
   try {
-    authorized = await connector.completeAuthorization({
+    authorized = await connector.completeAuthorization!({
       redirectUri: pending.pending.redirectUri,
       code,
       codeVerifier: pending.pending.codeVerifier,
@@ -294,6 +310,48 @@ export async function finishAccountConnection(
     throw new InputError(undefined, `${connector.displayName} did not accept the authorization: ${error.message}. ${retryable ? 'It may be a temporary problem. ' : ''}${START_AGAIN}`, { status: retryable ? 502 : 400 })
   }
   return storeAuthorizedAccount(services, { workspaceId: args.workspaceId, userId: args.userId, kind: args.kind, authorized })
+}
+
+/**
+ * Start a delegated authorization (Bluesky OAuth, decision 115): the library resolves the account's
+ * server, pushes the request (PAR) and keeps its PKCE verifier and DPoP key in its state store; this
+ * browser session keeps `appState`, which the library hands back at the callback.
+ */
+async function startDelegatedConnection(
+  services: Services,
+  args: { workspaceId: string; userId: string; kind: string; connector: Connector; identifier?: string },
+): Promise<{ url: string; connection: PendingConnection }> {
+  const { connector } = args
+  const delegated = connector.delegatedAuthorization!
+  const identifier = args.identifier?.trim()
+  if (!identifier) throw new InputError('server', `Enter your ${connector.displayName} handle, e.g. ${delegated.identifierField.placeholder ?? 'alice.example.com'}`)
+  const appState = createOAuthState()
+  let url: string
+  try {
+    url = await delegated.start({ identifier, appState })
+  } catch (error) {
+    const reason = isAddressNotAllowed(error) ? ADDRESS_NOT_ALLOWED : (error as Error).message.replace(/^[\w.]+: /, '')
+    throw new InputError('server', `Could not start connecting ${identifier}: ${reason}. Check the handle and try again.`)
+  }
+  const now = services.clock.now()
+  const pending = { state: appState, codeVerifier: '', redirectUri: callbackUrl(services, args.kind), expiresAt: new Date(now.getTime() + AUTHORIZATION_LIFETIME_MS) }
+  return { url, connection: { kind: args.kind, workspaceId: args.workspaceId, userId: args.userId, pending } }
+}
+
+/** The library exchanges the code (its own state, PKCE and DPoP); the app state it returns must be this session's. */
+async function completeDelegatedConnection(services: Services, args: { connector: Connector; params: URLSearchParams; appState: string }): Promise<AuthorizedAccount> {
+  const { connector } = args
+  let completed: Awaited<ReturnType<NonNullable<Connector['delegatedAuthorization']>['complete']>>
+  try {
+    completed = await connector.delegatedAuthorization!.complete(args.params)
+  } catch (error) {
+    const message = (error as Error).message
+    throw new InputError(undefined, `${connector.displayName} did not accept the authorization: ${message}. ${START_AGAIN}`, { status: isConnectorError(error) && error.kind === 'transient' ? 502 : 400 })
+  }
+  if (completed.appState !== args.appState) {
+    throw new InputError(undefined, `This connection link does not belong to the connection you started in this browser. ${START_AGAIN}`)
+  }
+  return completed.account
 }
 
 /**
@@ -350,4 +408,10 @@ export async function disconnectAccount(services: Services, args: { workspaceId:
     detail: { network: account.kind, handle: account.handle },
   })
   return true
+}
+
+/** The client-metadata document and JWKS a network's delegated authorization serves, or null where it has none on this server. */
+export function delegatedClientDocuments(services: Services, kind: string): { clientMetadata: Record<string, unknown>; jwks: { keys: Array<Record<string, string>> } } | null {
+  const delegated = configuredConnector(services, kind)?.delegatedAuthorization
+  return delegated ? { clientMetadata: delegated.clientMetadata, jwks: delegated.jwks } : null
 }

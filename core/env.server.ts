@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { isPublicHttpsUrl, parsePrivateJwk } from '../connectors/bluesky/oauth'
 
 /**
  * Every environment variable Trickle reads, parsed once at boot by the web and the worker process alike.
@@ -46,6 +47,26 @@ export const EnvSchema = z.object({
   BLUESKY_ALLOW_HTTP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** Where Bluesky accounts sign in when they name no server of their own (Bluesky needs no other configuration). */
   BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
+  /**
+   * Bluesky OAuth's client key (decision 115): a private ES256 (P-256) JWK as JSON with a `kid`. With a
+   * public https APP_URL, the Accounts page also offers "Connect Bluesky with OAuth".
+   */
+  BLUESKY_OAUTH_PRIVATE_KEY: z
+    .string()
+    .optional()
+    .refine((v) => {
+      if (v === undefined) return true
+      try {
+        parsePrivateJwk(v)
+        return true
+      } catch {
+        return false
+      }
+    }, 'must be a private P-256 (ES256) key as a JWK in JSON, with a "kid" (see the README)'),
+  /** Where Bluesky OAuth resolves handles (an XRPC service answering com.atproto.identity.resolveHandle); default DNS and https, as Bluesky does. */
+  BLUESKY_HANDLE_RESOLVER_URL: z.url().optional(),
+  /** The PLC directory Bluesky OAuth resolves did:plc through (default https://plc.directory). */
+  BLUESKY_PLC_URL: z.url().optional(),
   /** The Telegram Bot API server (a local Bot API server, or a loopback one in tests). Telegram needs no other configuration: each account brings its bot token. */
   TELEGRAM_API_URL: z.url().default('https://api.telegram.org'),
   /** Discord's API, which webhook URLs are sent to (a loopback one in tests). Discord needs no other configuration: each account is a channel's webhook URL. */
@@ -237,12 +258,20 @@ export function appUrlIsHttps(config: Pick<Config, 'APP_URL'>): boolean {
 }
 
 /** What is allowed but probably wrong, logged as warnings at boot by the web and the worker process. */
-export function configWarnings(config: Pick<Config, 'APP_URL' | 'NODE_ENV'>): string[] {
+export function configWarnings(config: Pick<Config, 'APP_URL' | 'NODE_ENV'> & Partial<Pick<Config, 'BLUESKY_OAUTH_PRIVATE_KEY'>>): string[] {
   const warnings: string[] = []
   if (config.NODE_ENV === 'production' && !appUrlIsHttps(config)) {
     warnings.push(`APP_URL is not https (${config.APP_URL}): drip emails' one-click unsubscribe (RFC 8058) needs an https address; serve Trickle over https and set APP_URL to it`)
   }
+  if (config.BLUESKY_OAUTH_PRIVATE_KEY && !blueskyOAuthAvailable(config)) {
+    warnings.push(`BLUESKY_OAUTH_PRIVATE_KEY is set but APP_URL (${config.APP_URL}) is not a public https address: Bluesky's servers must fetch Trickle's client metadata from it, so only app passwords are offered`)
+  }
   return warnings
+}
+
+/** Bluesky OAuth is offered when the client key is set and APP_URL is a public https address (decision 115). */
+export function blueskyOAuthAvailable(config: Pick<Config, 'APP_URL'> & Partial<Pick<Config, 'BLUESKY_OAUTH_PRIVATE_KEY'>>): boolean {
+  return !!config.BLUESKY_OAUTH_PRIVATE_KEY && isPublicHttpsUrl(config.APP_URL)
 }
 
 function readOrCreateLocalSecrets(dataDir: string): { SESSION_SECRET: string; TOKEN_ENCRYPTION_KEY: string } {

@@ -6,7 +6,9 @@ import type { Clock } from '../domain/clock'
 import { systemClock } from './clock'
 import { openJobStore, type JobStore } from '../jobs/store'
 import type { AccountEventListener } from './account-events'
-import { configWarnings, type Config } from './env.server'
+import { blueskyOAuthAvailable, configWarnings, type Config } from './env.server'
+import { createBlueskyOAuthStore } from './bluesky-oauth-store.server'
+import type { BlueskyOAuthStore } from '../connectors/bluesky/oauth'
 import { createLogger, type Logger } from './logger'
 import { allAccountEventListeners, logAccountEvents } from './account-events'
 import { auditAccountEvent } from './audit.server'
@@ -28,7 +30,7 @@ export type Services = {
 }
 
 /** The connectors' configuration from the environment (connectors never read it themselves). */
-export function connectorConfigsFrom(config: Config, clock: Clock): Partial<ConnectorConfigs> {
+export function connectorConfigsFrom(config: Config, clock: Clock, blueskyOAuthStore?: BlueskyOAuthStore): Partial<ConnectorConfigs> {
   const configs: Partial<ConnectorConfigs> = {
     mastodon: {
       appName: config.MASTODON_APP_NAME,
@@ -44,6 +46,17 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
       allowInsecureServices: config.BLUESKY_ALLOW_HTTP,
       allowPrivateNetworkHosts: config.ALLOW_PRIVATE_NETWORK_HOSTS,
       clock,
+      // And OAuth besides, with a public https APP_URL and a client key (decision 115).
+      oauth:
+        blueskyOAuthStore && blueskyOAuthAvailable(config)
+          ? {
+              appUrl: config.APP_URL,
+              privateKeyJwk: config.BLUESKY_OAUTH_PRIVATE_KEY!,
+              store: blueskyOAuthStore,
+              handleResolverUrl: config.BLUESKY_HANDLE_RESOLVER_URL,
+              plcDirectoryUrl: config.BLUESKY_PLC_URL,
+            }
+          : undefined,
     },
     // Telegram needs no configuration: each account brings its bot token and channel (a token form).
     telegram: { apiRoot: config.TELEGRAM_API_URL, clock },
@@ -111,30 +124,38 @@ export function connectorConfigsFrom(config: Config, clock: Clock): Partial<Conn
 }
 
 /** The members of Services that come from configuration alone (shared with the test harness). */
-export function createAccountServices(config: Config, clock: Clock): Pick<Services, 'connectors' | 'keyring' | 'logger' | 'onAccountEvent'> {
+export function createAccountServices(
+  config: Config,
+  clock: Clock,
+  /** The database Bluesky OAuth keeps its states and sessions in (without it, Bluesky offers app passwords only). */
+  database?: Database,
+): Pick<Services, 'connectors' | 'keyring' | 'logger' | 'onAccountEvent'> {
   const logger = createLogger(config)
+  const keyring = createKeyring({
+    currentKey: config.TOKEN_ENCRYPTION_KEY,
+    currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION,
+    previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
+  })
+  const blueskyOAuthStore = database ? createBlueskyOAuthStore({ db: () => database.db, keyring, clock }) : undefined
   return {
     logger,
     // Log-ins, failures, throttling, password and second-factor changes become security log lines and
     // audit events of the user's workspaces (core/audit.server.ts).
     onAccountEvent: allAccountEventListeners(logAccountEvents(logger), auditAccountEvent),
-    connectors: createConnectors(connectorConfigsFrom(config, clock)),
-    keyring: createKeyring({
-      currentKey: config.TOKEN_ENCRYPTION_KEY,
-      currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION,
-      previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
-    }),
+    connectors: createConnectors(connectorConfigsFrom(config, clock, blueskyOAuthStore)),
+    keyring,
   }
 }
 
 export async function createServices(config: Config, options: { role: 'web' | 'worker'; clock?: Clock }): Promise<Services> {
   const clock = options.clock ?? systemClock
-  const accountServices = createAccountServices(config, clock)
-  for (const warning of configWarnings(config)) accountServices.logger.warn({ role: options.role }, warning)
   const database = config.DATABASE_URL
     ? await openDatabase({ url: config.DATABASE_URL })
     : await openDatabase({ dataDir: path.join(config.DATA_DIR, 'app') })
   try {
+    // With the database: Bluesky OAuth keeps its states and sessions there.
+    const accountServices = createAccountServices(config, clock, database)
+    for (const warning of configWarnings(config)) accountServices.logger.warn({ role: options.role }, warning)
     const jobs = await openJobStore({
       mongodbUrl: config.MONGODB_URL,
       databaseUrl: config.DATABASE_URL,

@@ -106,6 +106,15 @@ export function openTotpSecret(args: { keyring: Keyring; userId: string; ciphert
   return open(args.keyring, args.ciphertext, (version) => Buffer.from(`trickle.user-totp.${args.userId}.v${version}`, 'utf8'), 'TOTP secret')
 }
 
+/** Any secret value bound to `purpose` (e.g. `bluesky-oauth.session.<did>`): it opens only under the same purpose. */
+export function sealValue(args: { keyring: Keyring; purpose: string; plaintext: string }): string {
+  return seal(args.keyring, args.plaintext, (version) => Buffer.from(`trickle.${args.purpose}.v${version}`, 'utf8')).ciphertext
+}
+
+export function openValue(args: { keyring: Keyring; purpose: string; ciphertext: string }): string {
+  return open(args.keyring, args.ciphertext, (version) => Buffer.from(`trickle.${args.purpose}.v${version}`, 'utf8'), args.purpose)
+}
+
 type StoredCredentials = Omit<Credentials, 'expiresAt'> & { expiresAt?: string }
 
 function serialize(credentials: Credentials): StoredCredentials {

@@ -56,7 +56,7 @@ export async function startTestApp(
   })
   const jobs = await openJobStore({ databaseUrl: database.url, embeddedDataDir: null, name: `test-app-${process.pid}` })
   const clock = options.clock ?? systemClock
-  const services: Services = { config, database, jobs, clock, ...createAccountServices(config, clock) }
+  const services: Services = { config, database, jobs, clock, ...createAccountServices(config, clock, database) }
   const server = createHttpApp({ services, build: await loadServerBuild() }).listen(0, '127.0.0.1')
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

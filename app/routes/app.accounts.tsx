@@ -294,15 +294,18 @@ function ConnectCard({
       {!canEdit ? (
         <Text size="sm">Needs the editor role.</Text>
       ) : network.appPasswords ? (
-        <AppPasswordForm
-          kind={network.kind}
-          name={network.name}
-          settingsUrl={network.appPasswords.settingsUrl}
-          defaultServer={network.appPasswords.defaultServer}
-          values={values}
-          errors={error}
-          reconnecting={reconnecting}
-        />
+        <Stack gap="md">
+          {network.delegated ? <DelegatedForm network={network} delegated={network.delegated} values={values} error={values?.intent === 'connect' ? error : undefined} /> : null}
+          <AppPasswordForm
+            kind={network.kind}
+            name={network.name}
+            settingsUrl={network.appPasswords.settingsUrl}
+            defaultServer={network.appPasswords.defaultServer}
+            values={values}
+            errors={network.delegated && values?.intent === 'connect' ? undefined : error}
+            reconnecting={reconnecting}
+          />
+        </Stack>
       ) : network.tokenForm ? (
         <TokenForm kind={network.kind} name={network.name} form={network.tokenForm} values={values} errors={error} reconnecting={reconnecting} />
       ) : (
@@ -336,6 +339,43 @@ function ConnectCard({
         </Form>
       )}
     </Card>
+  )
+}
+
+/** A network whose OAuth library runs the authorization (Bluesky with a public https APP_URL, decision 115): the user names the account, then approves Trickle on their own server. */
+function DelegatedForm({
+  network,
+  delegated,
+  values,
+  error,
+}: {
+  network: NetworkView
+  delegated: NonNullable<NetworkView['delegated']>
+  values?: Record<string, string>
+  error?: Record<string, string>
+}) {
+  return (
+    <Form method="post" reloadDocument noValidate aria-label={`Connect ${network.name} with OAuth`}>
+      <CsrfInput />
+      <input type="hidden" name="intent" value="connect" />
+      <input type="hidden" name="kind" value={network.kind} />
+      <Stack gap="xs">
+        <TextInput
+          label={delegated.label}
+          description={delegated.description}
+          placeholder={delegated.placeholder ?? undefined}
+          name="server"
+          required
+          autoComplete="username"
+          defaultValue={values?.intent === 'connect' ? values.server : values?.identifier}
+          error={error?.server}
+        />
+        <Button type="submit">{`Connect ${network.name} with OAuth`}</Button>
+        <Text size="sm" c="dimmed">
+          Or with an app password:
+        </Text>
+      </Stack>
+    </Form>
   )
 }
 

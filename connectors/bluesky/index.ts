@@ -20,6 +20,7 @@ import { isXrpcError, loadAtproto, type Atproto, type Session } from './atproto'
 import { BLUESKY_LIMITS, graphemeLength, recordKeyFor, validateBlueskyContent } from './content'
 import { toConnectorError, type CallKind } from './errors'
 import { createVideoUploader } from './video'
+import { blueskyClientMetadata, blueskyJwks, createBlueskyOAuth, type BlueskyOAuthConfig } from './oauth'
 
 /**
  * Bluesky through `@atproto/api` against the account's own PDS (or the bsky.social entryway), signed in
@@ -56,7 +57,15 @@ export type BlueskyConnectorConfig = {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   /** How long a video job may run (by `clock`) before the publish gives up, as transient. Default 10 minutes. */
   mediaProcessingTimeoutMs?: number
+  /**
+   * Connecting with Bluesky OAuth besides app passwords (decision 115): set only when APP_URL is a public
+   * https address and BLUESKY_OAUTH_PRIVATE_KEY is set (core/services.server.ts).
+   */
+  oauth?: BlueskyOAuthConfig
 }
+
+/** An account connected through OAuth keeps no token in its credentials: the library's session (by DID) holds them. */
+const OAUTH_SESSION = 'atproto-oauth-session'
 
 /** Signs in with an app password (never the account password): `connectWithAppPassword` is always there. */
 export type BlueskyConnector = Connector<'bluesky'> & Required<Pick<Connector, 'connectWithAppPassword' | 'appPasswords'>>
@@ -79,6 +88,13 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
   const sleep = config.sleep ?? ((ms: number, signal?: AbortSignal) => abortableWait(ms, signal, 'Gave up waiting for Bluesky to process the video; nothing was posted'))
   const processingTimeoutMs = config.mediaProcessingTimeoutMs ?? 10 * 60_000
   const { processVideo } = createVideoUploader({ clock, timeoutMs, processingTimeoutMs, sleep, call })
+  const oauth = config.oauth
+    ? createBlueskyOAuth({
+        config: config.oauth,
+        allowHttp: config.allowInsecureServices === true,
+        fetch: ((input, init) => guard.fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : [])]) })) as typeof fetch,
+      })
+    : undefined
 
   /** The video service for an account on `service`, or undefined: its PDS takes the blob itself. */
   function videoServiceFor(service: string): string | undefined {
@@ -124,6 +140,11 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     const did = credentials.extra?.did
     if (!did) throw new ConnectorError('disconnected', 'credentials.extra.did: the Bluesky account is missing; reconnect it')
     const api = await loadAtproto()
+    if (credentials.extra?.auth === 'oauth') {
+      if (!oauth) throw new ConnectorError('disconnected', 'This Bluesky account was connected with OAuth, which this server no longer offers (APP_URL or BLUESKY_OAUTH_PRIVATE_KEY changed); reconnect it')
+      // The same agent, post building and errors as an app-password session: only the transport differs.
+      return { service, did, api, agent: new api.Agent(await oauth.restore(did)) }
+    }
     return { service, did, api, agent: agentFor(api, service, credentials.accessToken, signal) }
   }
 
@@ -273,6 +294,7 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     look: { layout: 'card', linkCard: false },
     measure: graphemeLength,
     appPasswords: { settingsUrl: 'https://bsky.app/settings/app-passwords', defaultServer: defaultService },
+    delegatedAuthorization: oauth && config.oauth ? delegated(config.oauth, oauth) : undefined,
 
     validate(content: ChannelContent, options: ValidateOptions = {}): ContentProblem[] {
       return validateBlueskyContent(content, options.maxLength ?? BLUESKY_LIMITS.maxLength)
@@ -342,6 +364,12 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
     },
 
     async refreshCredentials(credentials: Credentials): Promise<Credentials> {
+      if (credentials.extra?.auth === 'oauth') {
+        // The library refreshes (under its cross-process lock) and stores the new tokens itself.
+        if (!oauth || !credentials.extra.did) throw new ConnectorError('disconnected', 'This Bluesky OAuth session can no longer be refreshed; reconnect the account')
+        await oauth.restore(credentials.extra.did, true)
+        return credentials
+      }
       const service = serviceOf(credentials.extra?.service ?? config.defaultService, 'credentials.extra.service')
       if (!credentials.refreshToken) throw new ConnectorError('disconnected', 'credentials.refreshToken: there is no Bluesky session to refresh')
       const agent = agentFor(await loadAtproto(), service, credentials.refreshToken)
@@ -386,6 +414,44 @@ export function createBlueskyConnector(config: BlueskyConnectorConfig = {}): Blu
       const s = await sessionOf(credentials)
       const uri = new s.api.AtUri(remoteId)
       await call('write', s.service, () => s.agent.com.atproto.repo.deleteRecord({ repo: s.did, collection: uri.collection, rkey: uri.rkey }))
+    },
+  }
+}
+
+function delegated(config: BlueskyOAuthConfig, oauth: ReturnType<typeof createBlueskyOAuth>): BlueskyConnector['delegatedAuthorization'] {
+  return {
+    clientMetadata: blueskyClientMetadata(config.appUrl),
+    jwks: blueskyJwks(config.privateKeyJwk),
+    identifierField: { label: 'Your handle', description: 'Your Bluesky handle (or DID). You sign in on your own server and approve Trickle there; no password is typed here.', placeholder: 'alice.bsky.social' },
+    async start({ identifier, appState }) {
+      const handle = identifier.trim().replace(/^@/, '')
+      if (!handle) throw new Error('identifier: enter your Bluesky handle')
+      try {
+        return await oauth.authorize(handle, appState)
+      } catch (error) {
+        throw new Error(`identifier: could not find the Bluesky account "${handle}" or its server (${(error as Error).message})`, { cause: error })
+      }
+    },
+    async complete(params) {
+      const { session, appState } = await oauth.callback(params)
+      const info = await session.getTokenInfo(false)
+      const api = await loadAtproto()
+      const agent = new api.Agent(session)
+      let handle: string = session.did
+      try {
+        handle = (await agent.com.atproto.repo.describeRepo({ repo: session.did })).data.handle
+      } catch {
+        // The DID stands in for a handle the PDS would not tell.
+      }
+      const service = new URL(info.aud).origin
+      return {
+        appState,
+        account: {
+          credentials: { accessToken: OAUTH_SESSION, refreshToken: OAUTH_SESSION, extra: { service, did: session.did, handle, auth: 'oauth', server: session.did } },
+          remoteAccountId: session.did,
+          handle,
+        },
+      }
     },
   }
 }

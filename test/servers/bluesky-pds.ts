@@ -52,6 +52,8 @@ export type BlueskyPds = {
   /** The proxy in front of the PDS: what connectors under test talk to. */
   url: string
   pdsUrl: string
+  /** The PLC directory the PDS registers its accounts' DIDs with. */
+  plcUrl: string
   /** `duplicatesRefused`: post creates the PDS refused because a record exists under the key (a resend). */
   counters: { postsCreated: number; duplicatesRefused: number }
   /** When the proxy saw the PDS answer each post creation (by the post's URI), whatever the client got. */
@@ -256,6 +258,7 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
   return {
     url,
     pdsUrl,
+    plcUrl,
     counters,
     createdAt,
     startMs,
