@@ -209,7 +209,7 @@ async function seeded(): Promise<{ workspaceId: string; drips: string[]; series:
 
 try {
   const { workspaceId, drips, series } = REUSE ? await seeded() : await seed()
-  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups`)
+  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups, post_slot_rollups`)
   // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
   const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
   for (const statement of ddl) await db.execute(sql.raw(statement))

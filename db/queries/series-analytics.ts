@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { executePrepared } from './prepared'
 import { POST_SLOT_MINUTES, type StepContent } from '../schema'
 import type { PostRow } from '../../domain/series/analytics'
 
@@ -54,17 +55,17 @@ const metricColumns = (pick: (m: string) => string) => sql.raw(METRICS.map(pick)
  */
 function cellsWith(args: PostsArgs, b: ReturnType<typeof periodSlots>): SQL {
   const ws = args.workspaceId
-  const exactFrom = (range: SQL) => sql`SELECT p.*, ${clicksBefore(ws, b)} AS exact_clicks FROM post_rollups p WHERE p.sequence_id = (SELECT id FROM series) AND p.posted AND ${range}`
+  const exactFrom = (range: SQL) => sql`SELECT p.* FROM post_rollups p WHERE p.sequence_id = (SELECT id FROM series) AND p.posted AND ${range}`
   return sql`
     WITH series AS MATERIALIZED (SELECT s.id, s.timezone FROM sequences s WHERE s.id = ${args.seriesId} AND s.workspace_id = ${ws}),
     exact AS MATERIALIZED (
       SELECT e.*, e.exact_clicks - e.clicks + e.engagement AS exact_engagement, (e.age IS NOT NULL OR e.exact_clicks > 0) AS exact_measured,
         (e.age IS NOT NULL OR e.clicks > 0) AS all_measured, e.published_at >= ${b.slotsFrom} AND e.published_at < ${b.slotsTo} AS whole
-      FROM (
+      FROM (SELECT p.*, ${clicksBefore(ws, b)} AS exact_clicks FROM (
         ${exactFrom(sql`p.published_at >= ${b.from} AND p.published_at < ${b.headTo}`)}
         UNION ALL ${exactFrom(sql`p.published_at >= ${b.tailFrom} AND p.published_at < ${b.to}`)}
         UNION ALL ${exactFrom(sql`p.last_click_day IS NOT NULL AND p.last_click_day >= ${b.toDay} AND p.published_at >= ${b.slotsFrom} AND p.published_at < ${b.slotsTo}`)}
-      ) e
+      ) p) e
     ), cells AS (
       SELECT true AS slot, c.network, c.slot AS at, c.posts, c.measured, ${metricColumns((m) => `c.${m}, c.reported_${m}`)}, c.clicks, c.engagement
       FROM post_slot_rollups c WHERE c.sequence_id = (SELECT id FROM series) AND c.slot >= ${b.slotsFrom} AND c.slot < ${b.slotsTo}
@@ -77,12 +78,12 @@ function cellsWith(args: PostsArgs, b: ReturnType<typeof periodSlots>): SQL {
 }
 
 /** A shown post as JSON from `p` (its post_rollups row), `d` (its delivery), `a` (its account) and `st` (its step). */
-const postJson = (clicks: SQL) => sql`json_build_object('deliveryId', d.id, 'stepId', d.step_id, 'position', st.position, 'network', a.kind, 'handle', a.handle,
+const postJson = sql`json_build_object('deliveryId', d.id, 'stepId', d.step_id, 'position', st.position, 'network', a.kind, 'handle', a.handle,
   'publishedAt', to_char(d.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'url', d.remote_url, 'metricsAge', p.age,
   'metrics', json_build_object('impressions', p.impressions, 'likes', p.likes, 'reposts', p.reposts, 'replies', p.replies, 'quotes', p.quotes, 'bookmarks', p.bookmarks),
-  'clicks', ${clicks}, 'content', st.content)`
-/** The posts of a list (`id`, `rank`) as a JSON array in rank order: only these are read with their deliveries and steps. */
-const shownJson = (list: string, clicks: SQL) => sql`(SELECT coalesce(json_agg(${postJson(clicks)} ORDER BY c.rank), '[]'::json) FROM ${sql.raw(list)} c
+  'clicks', c.clicks, 'content', st.content)`
+/** The posts of a list (`id`, `clicks`, `rank`) as a JSON array in rank order: only these are read with their deliveries and steps. */
+const shownJson = (list: string) => sql`(SELECT coalesce(json_agg(${postJson} ORDER BY c.rank), '[]'::json) FROM ${sql.raw(list)} c
   JOIN post_rollups p ON p.delivery_id = c.id JOIN deliveries d ON d.id = c.id JOIN accounts a ON a.id = d.account_id JOIN sequence_steps st ON st.id = d.step_id)`
 
 /**
@@ -173,10 +174,10 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
   // A side of the ranking: the posts read one by one, and from the index the posts up to the n-th in index order plus
   // the rest of its second (the page ranks posts of one second by network, account and id).
   const side = (name: 'best' | 'worst', order: SQL, cut: SQL, within: SQL) => sql`${sql.raw(name)}_cut AS (${cut}), ${sql.raw(name)} AS (
-      SELECT x.id, row_number() OVER (ORDER BY ${order}) AS rank FROM (
-        SELECT e.delivery_id AS id, e.exact_engagement AS engagement, e.published_at, e.account_id FROM exact e WHERE e.exact_measured
+      SELECT x.id, x.clicks, row_number() OVER (ORDER BY ${order}) AS rank FROM (
+        SELECT e.delivery_id AS id, e.exact_clicks AS clicks, e.exact_engagement AS engagement, e.published_at, e.account_id FROM exact e WHERE e.exact_measured
         UNION ALL
-        SELECT p.delivery_id, p.engagement, p.published_at, p.account_id FROM post_rollups p WHERE ${ranked} AND ${within}
+        SELECT p.delivery_id, p.clicks, p.engagement, p.published_at, p.account_id FROM post_rollups p WHERE ${ranked} AND ${within}
       ) x JOIN accounts a ON a.id = x.account_id
       ORDER BY rank LIMIT (SELECT ${sql.raw(name)} FROM shown)
     )`
@@ -184,7 +185,8 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
     sql`SELECT p.engagement AS e, p.published_at AS t FROM post_rollups p WHERE ${ranked} ORDER BY ${order} OFFSET greatest((SELECT ${sql.raw(name)} FROM shown) - 1, 0) LIMIT 1`
   const MIN = sql`-2147483648`
   const MAX = sql`2147483647`
-  const result = await db.execute(sql`${cellsWith(args, b)}, shown AS (
+  // Prepared (decision 114): postgres.js parses and plans the statement once per connection; the text is the same for every call.
+  const result = await executePrepared(db, sql`${cellsWith(args, b)}, shown AS (
       -- As bestAndWorst: the best are at most half the measured posts (rounded up), the worst the rest's last.
       SELECT x.best, least(${count}, x.measured - x.best)::int AS worst FROM (
         SELECT least(${count}, ceil(m.measured / 2.0))::int AS best, m.measured FROM (SELECT coalesce(sum(c.measured), 0) AS measured FROM cells c) m) x
@@ -205,11 +207,11 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
       SELECT p.published_at AS t FROM post_rollups p WHERE ${inSeries} AND p.published_at >= ${b.from} AND p.published_at < ${b.to}
       ORDER BY p.published_at OFFSET ${args.offset + args.limit - 1} LIMIT 1
     ), page AS (
-      SELECT x.id, x.rank FROM (
-        SELECT p.delivery_id AS id, row_number() OVER (ORDER BY date_trunc('second', p.published_at), a.kind, a.handle, p.delivery_id) AS rank
+      SELECT p.id, ${clicksBefore(ws, b)} AS clicks, p.rank FROM (
+        SELECT p.*, p.delivery_id AS id, row_number() OVER (ORDER BY date_trunc('second', p.published_at), a.kind, a.handle, p.delivery_id) AS rank
         FROM post_rollups p JOIN accounts a ON a.id = p.account_id
         WHERE ${inSeries} AND p.published_at >= ${b.from} AND p.published_at < least(${b.to}, date_trunc('second', (SELECT t FROM page_cut)) + interval '1 second')
-      ) x WHERE x.rank > ${args.offset} ORDER BY x.rank LIMIT ${args.limit}
+      ) p WHERE p.rank > ${args.offset} ORDER BY p.rank LIMIT ${args.limit}
     ), networks AS (
       SELECT n.*, least(n.first_post, (SELECT min(date_trunc('second', p.published_at)) FROM post_rollups p WHERE ${inSeries} AND p.network = n.network
           AND p.published_at >= n.first_slot AND p.published_at < n.first_slot + interval '${sql.raw(String(POST_SLOT_MINUTES))} minutes')) AS first
@@ -228,9 +230,9 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
       'heatMap', (SELECT coalesce(json_agg(json_build_object('weekday', h.weekday, 'hour', h.hour, 'posts', h.posts, 'engagement', h.engagement) ORDER BY h.weekday, h.hour), '[]'::json)
         FROM (SELECT extract(isodow FROM l.at)::int - 1 AS weekday, extract(hour FROM l.at)::int AS hour, sum(l.posts) AS posts, sum(l.engagement) AS engagement
           FROM (SELECT c.at AT TIME ZONE (SELECT timezone FROM series) AS at, c.posts, c.engagement FROM cells c) l GROUP BY 1, 2 HAVING sum(l.posts) > 0) h),
-      'best', ${shownJson('best', clicksBefore(ws, b))},
-      'worst', ${shownJson('worst', clicksBefore(ws, b))},
-      'page', ${shownJson('page', clicksBefore(ws, b))}
+      'best', ${shownJson('best')},
+      'worst', ${shownJson('worst')},
+      'page', ${shownJson('page')}
     )::text AS r`)
   return JSON.parse(rowsOf<{ r: string }>(result)[0]!.r) as SeriesSummary
 }
@@ -240,7 +242,7 @@ export async function seriesAnalyticsSummary(db: DbOrTx, args: PostsArgs & { off
  * impressions of their latest reads and their clicks before `to`.
  */
 export async function seriesTotals(db: DbOrTx, args: PostsArgs): Promise<{ posts: number; impressions: number; clicks: number }> {
-  const result = await db.execute(sql`${cellsWith(args, periodSlots(args))}
+  const result = await executePrepared(db, sql`${cellsWith(args, periodSlots(args))}
     SELECT coalesce(sum(c.posts), 0)::int AS posts, coalesce(sum(c.impressions), 0)::bigint AS impressions, coalesce(sum(c.clicks), 0)::bigint AS clicks FROM cells c`)
   const row = rowsOf<{ posts: number | string; impressions: number | string; clicks: number | string }>(result)[0]!
   return { posts: Number(row.posts), impressions: Number(row.impressions), clicks: Number(row.clicks) }
