@@ -17,6 +17,8 @@
  * (`loadCampaignAnalytics`) and the workspace overview (`/app/analytics`: `loadAnalytics` + `listCampaigns`).
  * And the drip edit page's counts (`getDrip` + `countEnrollmentsByTrigger`), which, like the overview, read
  * the roll-ups since decision 104. One delivery in 100 has a soft bounce and one in 200 a hard bounce.
+ * The series page and the funnel read `post_slot_rollups` (decision 114), written by the seed's
+ * `post_rollups_rebuild` (and by migration 0030 on a database kept before it).
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
  *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
