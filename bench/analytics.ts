@@ -17,6 +17,8 @@
  * (`loadCampaignAnalytics`) and the workspace overview (`/app/analytics`: `loadAnalytics` + `listCampaigns`).
  * And the drip edit page's counts (`getDrip` + `countEnrollmentsByTrigger`), which, like the overview, read
  * the roll-ups since decision 104. One delivery in 100 has a soft bounce and one in 200 a hard bounce.
+ * The series page and the funnel read `post_slot_rollups` (decision 114), written by the seed's
+ * `post_rollups_rebuild` (and by migration 0030 on a database kept before it).
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
  *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
@@ -209,7 +211,7 @@ async function seeded(): Promise<{ workspaceId: string; drips: string[]; series:
 
 try {
   const { workspaceId, drips, series } = REUSE ? await seeded() : await seed()
-  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups`)
+  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups, post_slot_rollups`)
   // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
   const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
   for (const statement of ddl) await db.execute(sql.raw(statement))

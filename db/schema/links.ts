@@ -1,4 +1,5 @@
-import { date, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { boolean, date, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { instant } from './columns'
 import { deliveries } from './deliveries'
 import { sequenceSteps, sequences } from './sequences'
@@ -114,9 +115,10 @@ export const postMetrics = pgTable(
  * One post's numbers, kept by triggers (migration 0028, docs/decisions/108-series-analytics-in-the-database.md):
  * its latest metrics read (7 d over 24 h over 1 h, state `done`, from `post_metrics`) and its short links'
  * clicks (from `link_clicks`) with the last UTC day one of them was clicked. A row exists once a post has
- * a read or a click. The series page reads a row per post instead of its reads and its links' days; a post
- * clicked on or after the period's last day counts its clicks before the period's end from
- * `link_click_rollups` and `link_clicks_link_at_idx` as before (decision 104).
+ * a read or a click, and for every published post (decision 114: `posted`, with its account, network and
+ * publishing instant, kept from `deliveries` by a trigger). The series page reads the best, the worst and
+ * the listed posts from here by index; a post clicked on or after the period's last day counts its clicks
+ * before the period's end from `link_click_rollups` and `link_clicks_link_at_idx` as before (decision 104).
  */
 export const postRollups = pgTable(
   'post_rollups',
@@ -134,6 +136,66 @@ export const postRollups = pgTable(
     clicks: integer('clicks').notNull().default(0),
     /** The last UTC day with a click (kept when a click is deleted: an upper bound). */
     lastClickDay: date('last_click_day'),
+    /** The delivery is a published post (state `published`, an account, a publishing instant): it counts on the series page. */
+    posted: boolean('posted').notNull().default(false),
+    accountId: uuid('account_id'),
+    network: text('network'),
+    publishedAt: instant('published_at'),
+    /** Likes + reposts + replies + quotes + bookmarks + every click (as domain/series/analytics.ts's engagementOf). */
+    engagement: integer('engagement')
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(likes, 0) + coalesce(reposts, 0) + coalesce(replies, 0) + coalesce(quotes, 0) + coalesce(bookmarks, 0) + clicks`),
   },
-  (t) => [index('post_rollups_sequence_idx').on(t.sequenceId)],
+  (t) => [
+    index('post_rollups_sequence_idx').on(t.sequenceId),
+    // The listed posts and a period's partial slots, by publishing instant.
+    index('post_rollups_published_idx').on(t.sequenceId, t.publishedAt).where(sql`posted`),
+    // The best and worst measured posts, by engagement (decision 114).
+    index('post_rollups_engagement_idx').on(t.sequenceId, t.engagement.desc(), t.publishedAt).where(sql`posted AND (age IS NOT NULL OR clicks > 0)`),
+    // The posts clicked on or after a period's last UTC day: their clicks before its end are counted from the clicks.
+    index('post_rollups_last_click_idx').on(t.sequenceId, t.lastClickDay).where(sql`posted AND last_click_day IS NOT NULL`),
+  ],
+)
+
+/** The length of a `post_slot_rollups` slot: every time zone in use is a whole number of them off UTC. */
+export const POST_SLOT_MINUTES = 15
+
+/**
+ * The published posts of a series per network and 15-minute UTC slot, summed from their `post_rollups` rows
+ * by a trigger (migration 0031, docs/decisions/114-series-slot-rollups.md): the series page's totals, sums per
+ * network and heat map read a row per slot with posts for the whole slots of the period, and a row per post
+ * only for its partial first and last slots and for the posts clicked on or after its last UTC day. A slot
+ * lies in one local hour of every zone whose offset is a multiple of 15 minutes (all in use since 1980), so
+ * the heat map is grouped in the series' zone when read, across daylight saving changes. A metric's
+ * `reported_*` counts the posts that report it (a sum no post reports is shown as null).
+ */
+const counter = (name: string) => integer(name).notNull().default(0)
+export const postSlotRollups = pgTable(
+  'post_slot_rollups',
+  {
+    workspaceId: workspaceRef(),
+    sequenceId: uuid('sequence_id')
+      .notNull()
+      .references(() => sequences.id, { onDelete: 'cascade' }),
+    network: text('network').notNull(),
+    slot: instant('slot').notNull(),
+    posts: counter('posts'),
+    /** Posts with a read or a click. */
+    measured: counter('measured'),
+    impressions: counter('impressions'),
+    likes: counter('likes'),
+    reposts: counter('reposts'),
+    replies: counter('replies'),
+    quotes: counter('quotes'),
+    bookmarks: counter('bookmarks'),
+    reportedImpressions: counter('reported_impressions'),
+    reportedLikes: counter('reported_likes'),
+    reportedReposts: counter('reported_reposts'),
+    reportedReplies: counter('reported_replies'),
+    reportedQuotes: counter('reported_quotes'),
+    reportedBookmarks: counter('reported_bookmarks'),
+    clicks: counter('clicks'),
+    engagement: counter('engagement'),
+  },
+  (t) => [primaryKey({ columns: [t.sequenceId, t.slot, t.network] })],
 )

@@ -13,7 +13,8 @@ import { createTestDatabase } from '../db'
  * The series page's numbers grouped in the database (decision 108) equal the domain's functions over every
  * post row (the query the page ran before, kept for the CSV export: the oracle): totals, per network, best
  * and worst (ties in engagement and in the publishing second included), the heat map in a zone with
- * daylight saving time, and the pages of posts put together; the campaign funnel's series totals too. On
+ * daylight saving time and in one a half hour off UTC, periods starting and ending mid-slot (decision 114), and
+ * the pages of posts put together; the campaign funnel's series totals too. On
  * the PostgreSQL server of DATABASE_URL, or the embedded PGlite without it.
  */
 const rowsOf = <T>(result: unknown) => ((result as { rows?: T[] }).rows ?? (result as T[]))
@@ -68,6 +69,10 @@ const periods = [
   { label: 'mid-day end, clicks cut', period: { from: '2026-11-10T00:00:00Z', to: '2026-11-18T13:30:00Z' } },
   { label: 'three posts, two measured', period: { from: new Date(NOW.getTime() - 9 * 8 * 3_600_000 - 1).toISOString(), to: new Date(NOW.getTime() - 9 * 7 * 3_600_000 - 1).toISOString() } },
   { label: 'no post', period: { from: '2026-01-01', to: '2026-02-01' } },
+  // Decision 114: whole 15-minute slots from post_slot_rollups, the partial ones post by post. A start within the
+  // second of three posts (after Mastodon's, before X's and Bluesky's) and an end just after the posts of a slot.
+  { label: 'mid-slot start and end', period: { from: '2026-11-05T09:00:00.100Z', to: '2026-11-15T12:10:00Z' } },
+  { label: 'inside one slot', period: { from: '2026-11-15T12:00:00.200Z', to: '2026-11-15T12:00:00.600Z' } },
 ]
 
 describe('series analytics grouped in the database', () => {
@@ -105,6 +110,18 @@ describe('series analytics grouped in the database', () => {
     expect(campaign.funnel[0]!.social).toBe(page.totals.impressions)
   })
 
+  it('groups the heat map in a zone a half hour off (the slots lie in its hours too)', async () => {
+    await database.db.execute(sql`UPDATE sequences SET timezone = 'Asia/Kolkata' WHERE id = ${ids.seriesId}`)
+    try {
+      for (const { period } of periods.slice(0, 2)) {
+        const { posts } = await loadSeriesPosts(services, { ...ids, period })
+        expect((await loadSeriesAnalytics(services, { ...ids, period })).heatMap).toEqual(heatMap(posts, 'Asia/Kolkata'))
+      }
+    } finally {
+      await database.db.execute(sql`UPDATE sequences SET timezone = ${ZONE} WHERE id = ${ids.seriesId}`)
+    }
+  })
+
   it('the seed covers what the oracle must agree on', async () => {
     const { posts } = await loadSeriesPosts(services, { ...ids, period: periods[0]!.period })
     expect(posts).toHaveLength(STEPS * 3)
@@ -115,6 +132,9 @@ describe('series analytics grouped in the database', () => {
     expect(new Set(posts.map((p) => p.engagement)).size).toBeLessThan(posts.length / 4)
     const clicks = rowsOf<{ n: number }>(await database.db.execute(sql`SELECT count(*)::int AS n FROM link_clicks WHERE clicked_at < ${NOW.toISOString()}::timestamptz`))[0]!.n
     expect(posts.reduce((a, p) => a + p.clicks, 0)).toBe(Number(clicks))
+    // The partial slots hold posts: two of the three of one second, and the three of a slot's first second.
+    expect((await loadSeriesAnalytics(services, { ...ids, period: periods[5]!.period })).totals.posts).toBe(2)
+    expect((await loadSeriesPosts(services, { ...ids, period: periods[4]!.period })).posts.filter((p) => p.publishedAt.startsWith('2026-11-15T12:00'))).toHaveLength(3)
     const two = await loadSeriesAnalytics(services, { ...ids, period: periods[2]!.period })
     expect([two.totals.posts, two.best.length, two.worst.length]).toEqual([3, 1, 1])
     expect(two.best[0]!.clicks + two.worst[0]!.clicks).toBe(2)
