@@ -24,10 +24,11 @@ export type { ComposeEmail, DripPassReport, DripRunnerDeps } from './steps/types
  * The drip runner (docs/decisions/016-drip-engine.md): one recurring job (plus a wake-up after
  * enrollments) walks due enrollments in batches — no Agenda job per recipient. Per batch: one claim
  * statement (joins contacts, suppressions, recent sends, activity), decisions in memory, one
- * statement for all non-send outcomes, then the sends one at a time (./send-queue.server.ts), each
- * costing one statement that records the previous message and marks the next one `publishing` after
- * re-checking the suppression list and the contact's status. So at most one message per worker is
- * ever in flight without its outcome recorded: a SIGKILL re-sends at most that one, loses none.
+ * statement for all non-send outcomes, then the sends (./send-queue.server.ts): email in a window of
+ * messages whose outcomes are group-committed by statements that also mark the next ones `publishing`
+ * after re-checking the suppression list and the contact's status (decisions 099, 113); SMS and direct
+ * mail one at a time (016). So at most the send window per worker is ever handed over without its
+ * outcome recorded: a SIGKILL re-sends at most that many, loses none.
  * What differs by channel (email, SMS, direct mail) is a step kind in ./steps/; action steps run
  * through ./steps/action.server.ts.
  */

@@ -18,7 +18,9 @@ export const DEFAULT_SEND_WINDOW = 10
  * handed to the connector (whose pool spreads them over its connections) as long as fewer than
  * `sendWindow` messages are handed over without their outcome recorded; as soon as half a window of
  * replies is in (or the last ones), one statement records them and marks the next messages, while the
- * rest stay in flight. So a SIGKILL re-sends at most `sendWindow` messages (each with its original's
+ * rest stay in flight. Up to two statements run at once (decision 113): the next group's record does not
+ * wait for the previous group's commit, and the messages a statement marks are rendered while it runs.
+ * So a SIGKILL re-sends at most `sendWindow` messages (each with its original's
  * Message-ID) and loses none. Kinds without `concurrentSends` (SMS, direct mail) use a window of 1: one
  * at a time, one statement per message, as in decision 016.
  */
@@ -116,15 +118,18 @@ async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claim
   const window = args.window
   /** Replies recorded together: a statement starts once this many are in (or nothing more is coming). */
   const group = Math.ceil(window / 2)
+  /** Statements at once: a group's record may start while the previous group's commits (they touch different rows). */
+  const maxStatements = window > 1 ? 2 : 1
   /** Marked `publishing`, not handed over yet (never more than the window). */
   const ready: Planned[] = []
   /** Handed over, reply not in yet. */
   let inflight = 0
   /** Replies in, outcome not being recorded yet. */
   const done: SendRecord[] = []
-  /** Outcomes in the running statement (still unrecorded until it commits). */
+  /** Outcomes in running statements (still unrecorded until they commit), and messages being marked. */
   let recording = 0
-  let statementRunning = false
+  let marking = 0
+  let statements = 0
   let failure: { error: unknown } | null = null
   let beating = false
 
@@ -151,6 +156,21 @@ async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claim
         fail(error)
       }
     }
+    const handOver = (p: Planned): void => {
+      inflight++
+      state.sinceHeartbeat++
+      send(p.item, p.message, p.deliveryId, p.attemptId, p.at).then(
+        (record) => {
+          inflight--
+          done.push(record)
+          pump()
+        },
+        (error) => {
+          inflight--
+          fail(error)
+        },
+      )
+    }
     const step = (): void => {
       // Never send on a claim that may have expired: past 80% of the lease (wall time since the claim, planning and
       // address verification included), stop and give the rest back.
@@ -159,71 +179,77 @@ async function sendGroups(deps: DripRunnerDeps, args: { queue: SendItem[]; claim
         state.leaseSpent = true
       }
       // Hand over what the window allows: at most `window` messages without their outcome recorded.
-      while (!state.stopped && ready.length > 0 && inflight + done.length + recording < window) {
-        const p = ready.shift()!
-        inflight++
-        state.sinceHeartbeat++
-        send(p.item, p.message, p.deliveryId, p.attemptId, p.at).then(
-          (record) => {
-            inflight--
-            done.push(record)
-            pump()
-          },
-          (error) => {
-            inflight--
-            fail(error)
-          },
-        )
-      }
+      while (!state.stopped && ready.length > 0 && inflight + done.length + recording < window) handOver(ready.shift()!)
       if (state.sinceHeartbeat >= 50 && !beating && deps.heartbeat) {
         state.sinceHeartbeat = 0
         beating = true
         void deps.heartbeat().finally(() => (beating = false))
       }
-      if (statementRunning) return
       if (state.stopped) for (const p of ready.splice(0)) done.push(notSent(p))
-      const canMark = !state.stopped && next < queue.length && ready.length < window
-      // A statement when a group of replies is in, when the last replies are in, or to mark more when the window has room and nothing is ready.
-      const due = done.length >= group || (done.length > 0 && inflight === 0) || (canMark && ready.length === 0 && inflight + done.length < window)
-      if (!due) {
-        if (inflight === 0 && done.length === 0 && ready.length === 0 && (state.stopped || next >= queue.length)) {
-          if (failure) reject(failure.error)
-          else resolve(queue.slice(next))
-        }
-        return
+      while (statements < maxStatements) {
+        // Marked ahead up to a window (topped up by every statement); a statement only to mark when nothing is ready and the window has room.
+        const room = !state.stopped && next < queue.length ? Math.min(queue.length - next, window - ready.length - marking) : 0
+        const recordDue = done.length >= group || (done.length > 0 && inflight === 0)
+        const markDue = room > 0 && ready.length + marking === 0 && inflight + done.length + recording < window
+        if (!recordDue && !markDue) break
+        statement(done.splice(0), room)
       }
-      // One statement: record the replies that are in, and mark enough of the next messages to keep the window full.
+      if (statements === 0 && inflight === 0 && done.length === 0 && ready.length === 0 && (state.stopped || next >= queue.length)) {
+        if (failure) reject(failure.error)
+        else resolve(queue.slice(next))
+      }
+    }
+    /** One statement: record `records` (replies that are in) and mark the next `count` messages `publishing`. */
+    const statement = (records: SendRecord[], count: number): void => {
       const at = clock.now()
-      const marks = (canMark ? queue.slice(next, next + window - ready.length) : []).map((item) => ({ item, attemptId: randomUUID(), message: render(item) }))
+      const marks = queue.slice(next, next + count).map((item) => ({ item, attemptId: randomUUID() }))
       next += marks.length
-      const records = done.splice(0)
-      statementRunning = true
-      recording = records.length
-      recordAndMarkGroup(db, {
+      statements++
+      recording += records.length
+      marking += marks.length
+      const written = recordAndMarkGroup(db, {
         records,
         marks: marks.map(({ item, attemptId }) => {
           const e = item.enrollment
           const kind = item.channel.kind
           return { workspaceId: e.workspaceId, sequenceId: e.sequenceId, stepId: item.drip.steps[item.position]!.id, enrollmentId: e.id, contactId: e.contactId, claimId, attemptId, dueAt: e.nextDueAt, at, ...(kind.markChannel ? { channel: kind.markChannel } : {}) }
         }),
-      }).then(
+      })
+      // Rendered while the statement is on its way: the messages are ready to hand over when it commits. A render
+      // that throws (other than a template error) stops the batch: its marked messages are recorded as not sent.
+      let renderError: { error: unknown } | null = null
+      const messages = marks.map(({ item }) => {
+        if (renderError) return null
+        try {
+          return render(item)
+        } catch (error) {
+          renderError = { error }
+          return null
+        }
+      })
+      written.then(
         (results) => {
-          statementRunning = false
-          recording = 0
+          statements--
+          recording -= records.length
+          marking -= marks.length
           try {
-            for (const m of marks) {
+            marks.forEach((m, i) => {
               const mark = results.get(m.item.enrollment.id)
-              if (mark?.deliveryId) ready.push({ ...m, deliveryId: mark.deliveryId, at })
-              else unmarked(m.item, mark, at)
-            }
+              const message = messages[i]
+              if (!mark?.deliveryId) unmarked(m.item, mark, at)
+              else if (renderError || !message) done.push(notSent({ ...m, message: new ConnectorError('unknown-outcome', 'not rendered'), deliveryId: mark.deliveryId, at }))
+              else ready.push({ ...m, message, deliveryId: mark.deliveryId, at })
+            })
           } catch (error) {
             return fail(error)
           }
+          if (renderError) return fail(renderError.error)
           pump()
         },
         (error) => {
-          statementRunning = false
-          recording = 0
+          statements--
+          recording -= records.length
+          marking -= marks.length
           // Marked in a statement that failed: nothing was written, so nothing is lost; the claims expire.
           fail(error)
         },

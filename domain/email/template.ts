@@ -120,35 +120,45 @@ function escapeText(value: string): string {
   return value.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
 }
 
-/** How many bodies were filled into a compiled form and how many were sanitised after the merge (tests read it). */
-export const renderCounts = { compiled: 0, sanitized: 0 }
+/** A body's Liquid output with a placeholder per value, and the step's cached form of it (decision 110). */
+type BodyPlan = { placeholderMarkdown: string; merged: string[]; variant: BodyVariant | null; compiled: boolean }
 
-/** Throws TemplateError (domain/email/liquid.ts) when the template is bad or exceeds a limit. */
-export function renderEmail(args: RenderEmailArgs, options: { /** false: no compiled body (tests compare both). */ cache?: boolean } = {}): RenderedEmail {
-  const { template, scope, now } = args
+function planBody(args: Pick<RenderEmailArgs, 'template' | 'scope' | 'now'>, cache: boolean): BodyPlan {
   const merged: string[] = []
-  const placeholderMarkdown = renderTemplate(template.markdown, {
-    scope,
-    now,
+  const placeholderMarkdown = renderTemplate(args.template.markdown, {
+    scope: args.scope,
+    now: args.now,
     output: (value) => {
       // A value holding placeholders (a `capture` output again) is stored with their values in place.
       merged.push(value.replace(PLACEHOLDER, (_all, i: string) => merged[Number(i)] ?? ''))
       return `${OPEN}${merged.length - 1}${CLOSE}`
     },
   })
-  // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
-  const fill = (html: string) => html.replace(PLACEHOLDER, (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
+  const variant = cache ? bodyVariant(placeholderMarkdown) : null
+  return { placeholderMarkdown, merged, variant, compiled: variant?.sanitized != null && merged.every(isPlainValue) }
+}
 
+/**
+ * Which way `renderEmail` makes this message's body: `compiled` (the step's form sanitised once, values
+ * written in) or `sanitized` (sanitised after the merge). Pure: tests use it to prove both paths ran.
+ */
+export function bodyPath(args: Pick<RenderEmailArgs, 'template' | 'scope' | 'now'>): 'compiled' | 'sanitized' {
+  return planBody(args, true).compiled ? 'compiled' : 'sanitized'
+}
+
+/** Throws TemplateError (domain/email/liquid.ts) when the template is bad or exceeds a limit. */
+export function renderEmail(args: RenderEmailArgs, options: { /** false: no compiled body (tests compare both). */ cache?: boolean } = {}): RenderedEmail {
+  const { template, scope, now } = args
+  const { placeholderMarkdown, merged, variant, compiled } = planBody(args, options.cache !== false)
   let body: string
-  const variant = options.cache === false ? null : bodyVariant(placeholderMarkdown)
-  if (variant?.sanitized != null && merged.every(isPlainValue)) {
+  if (compiled) {
     // The step's HTML was sanitised once with the placeholders in it (they are only in text there): each
     // value goes in as the sanitiser would have written it (decision 110).
-    body = variant.sanitized.replace(PLACEHOLDER, (_all, i: string) => escapeText(merged[Number(i)] ?? ''))
-    renderCounts.compiled++
+    body = variant!.sanitized!.replace(PLACEHOLDER, (_all, i: string) => escapeText(merged[Number(i)] ?? ''))
   } else {
-    renderCounts.sanitized++
-    body = sanitizeEmailHtml(fill(variant?.html ?? (marked.parse(placeholderMarkdown) as string)))
+    // marked percent-encodes link targets, so a placeholder inside a URL arrives encoded.
+    const html = (variant?.html ?? (marked.parse(placeholderMarkdown) as string)).replace(PLACEHOLDER, (_all, i: string) => escapeHtml(merged[Number(i)] ?? ''))
+    body = sanitizeEmailHtml(html)
   }
   if (args.trackClick) {
     const track = args.trackClick

@@ -147,6 +147,27 @@ describe('drip send failures', () => {
     expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual([...addresses].sort())
   })
 
+  it('a render that throws (not a template error) fails the pass; what its statement marked is recorded as not sent, and all go out once later', async () => {
+    const addresses = Array.from({ length: 5 }, (_, i) => `r${i}@example.com`)
+    const drip = await enrolledDrip(addresses)
+    // Decision 113: the marked messages are rendered while their statement runs; the third render throws.
+    let renders = 0
+    const runner = h.runner({ retryMs: RETRY_MS })
+    const compose: typeof runner.compose = (args) => {
+      if (++renders === 3) throw new Error('renderer crashed')
+      return runner.compose(args)
+    }
+    await expect(runDripPass({ ...runner, compose })).rejects.toThrow('renderer crashed')
+    expect(h.smtp.messages).toHaveLength(0)
+    const queued = await emailDeliveries()
+    expect(queued.map((d) => [d.state, d.lastErrorKind])).toEqual(addresses.map(() => ['queued', null]))
+    const retryAt = new Date(T0.getTime() + RETRY_MS)
+    expect((await enrollmentsOf(drip.id)).every((e) => e.status === 'active' && e.claimId === null && e.nextDueAt?.getTime() === retryAt.getTime())).toBe(true)
+    h.clock.set(retryAt)
+    expect(await h.drain()).toBe(5)
+    expect(h.smtp.messages.map((m) => m.envelope.to[0]).sort()).toEqual(addresses)
+  })
+
   it('an answer lost after the message was handed over needs review, counts as sent and is never re-sent', async () => {
     const drip = await enrolledDrip(['cid@example.com'])
     h.smtp.injectFault({ kind: 'reset-after-data' })
