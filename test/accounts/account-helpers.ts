@@ -1,7 +1,12 @@
 import { eq, sql } from 'drizzle-orm'
+import { publishDelivery } from '../../core/publishing/publish.server'
+import { pipelineDeps } from '../../core/publishing/targets.server'
+import { planDeliveries } from '../../db/queries/deliveries'
+import { createSequence } from '../../db/queries/sequences'
 import { findUserByEmail } from '../../db/queries/users'
 import { listWorkspacesOfUser } from '../../db/queries/workspaces'
-import { accounts } from '../../db/schema'
+import { accounts, deliveries } from '../../db/schema'
+import { deliveryScheduler } from '../../jobs/enqueue'
 import type { TestApp } from '../app-server'
 
 /** What the Accounts page tests read from the app's database after connecting through the page. */
@@ -12,6 +17,26 @@ export function accountTestHelpers(app: () => TestApp) {
     async workspaceOf(email: string): Promise<string> {
       const user = await findUserByEmail(db(), { email })
       return (await listWorkspacesOfUser(db(), { userId: user!.id }))[0]!.workspaceId
+    },
+    /**
+     * A one-step series (`parts`, named `name`) planned on `accountId` for now and published through the
+     * pipeline with the app's services and the stored credentials: the outcome and the delivery's row after it.
+     */
+    async publishNow(workspaceId: string, accountId: string, parts: Array<{ text: string }>, name = `To ${accountId}`) {
+      const services = app().services
+      const clock = services.clock
+      const { sequence, steps } = await createSequence(db(), { workspaceId, kind: 'series', name, steps: [{ parts }], clock })
+      const planned = await planDeliveries(db(), {
+        workspaceId,
+        sequenceId: sequence.id,
+        items: [{ stepId: steps[0]!.id, accountId, dueAt: clock.now() }],
+        clock,
+        scheduler: deliveryScheduler(services.jobs.agenda),
+      })
+      const deliveryId = planned.deliveries[0]!.id
+      const outcome = await publishDelivery(pipelineDeps(services), { workspaceId, deliveryId })
+      const [delivery] = await db().select().from(deliveries).where(eq(deliveries.id, deliveryId))
+      return { outcome, delivery: delivery! }
     },
     /** The workspace's stored accounts. */
     async rows(workspaceId: string) {

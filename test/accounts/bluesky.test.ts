@@ -1,11 +1,6 @@
 import { asc, eq } from 'drizzle-orm'
-import { pipelineDeps } from '../../core/publishing/targets.server'
-import { publishDelivery } from '../../core/publishing/publish.server'
-import { planDeliveries } from '../../db/queries/deliveries'
-import { createSequence } from '../../db/queries/sequences'
-import { auditEvents, deliveries } from '../../db/schema'
+import { auditEvents } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
-import { deliveryScheduler } from '../../jobs/enqueue'
 import { accountTestHelpers, inputNamed as inputIn } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
@@ -34,7 +29,7 @@ function signIn(browser: TestBrowser, fields: Record<string, string>, page = '/a
   return browser.submit(page, { intent: 'sign-in', kind: 'bluesky', server: pds.url, ...fields }, { action: '/app/accounts' })
 }
 
-const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => app)
 const inputNamed = (html: string, name: string) => inputIn(html, 'bluesky', name)
 
 describe('connecting Bluesky with an app password', () => {
@@ -84,22 +79,11 @@ describe('connecting Bluesky with an app password', () => {
     ])
 
     // The publishing pipeline, with the services the app runs on and the stored credentials.
-    const { db } = app.services.database
-    const now = app.services.clock.now()
-    const text = `Hello from Trickle ${now.getTime()}`
-    const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: 'Sky', steps: [{ parts: [{ text }] }], clock: app.services.clock })
-    const planned = await planDeliveries(db, {
-      workspaceId,
-      sequenceId: sequence.id,
-      items: [{ stepId: steps[0]!.id, accountId: row!.id, dueAt: now }],
-      clock: app.services.clock,
-      scheduler: deliveryScheduler(app.services.jobs.agenda),
-    })
-    const deliveryId = planned.deliveries[0]!.id
-    expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })).toEqual({ result: 'published' })
+    const text = `Hello from Trickle ${app.services.clock.now().getTime()}`
+    const { outcome, delivery } = await publishNow(workspaceId, row!.id, [{ text }], 'Sky')
+    expect(outcome).toEqual({ result: 'published' })
     const posts = await pds.listPosts(alice.did)
     expect(posts.map((p) => p.text)).toEqual([text])
-    const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId))
     expect(delivery).toMatchObject({ state: 'published', remoteId: posts[0]!.uri })
   })
 

@@ -1,11 +1,4 @@
-import { eq } from 'drizzle-orm'
-import { pipelineDeps } from '../../core/publishing/targets.server'
-import { publishDelivery } from '../../core/publishing/publish.server'
-import { planDeliveries } from '../../db/queries/deliveries'
-import { createSequence } from '../../db/queries/sequences'
-import { deliveries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
-import { deliveryScheduler } from '../../jobs/enqueue'
 import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startLinkedInApiServer, type LinkedInApiServer } from '../servers/linkedin-api'
@@ -41,7 +34,7 @@ afterAll(async () => {
   await Promise.all([linkedin?.close(), threads?.close()])
 })
 
-const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => app)
 
 /** Press Connect, pass the network's consent page, follow the callback: the page the user lands on. */
 async function connectThroughOAuth(browser: TestBrowser, kind: string): Promise<string> {
@@ -55,18 +48,9 @@ async function connectThroughOAuth(browser: TestBrowser, kind: string): Promise<
 }
 
 async function publishOnce(workspaceId: string, accountId: string, parts: Array<{ text: string }>) {
-  const { db } = app.services.database
-  const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: `To ${accountId}`, steps: [{ parts }], clock: app.services.clock })
-  const planned = await planDeliveries(db, {
-    workspaceId,
-    sequenceId: sequence.id,
-    items: [{ stepId: steps[0]!.id, accountId, dueAt: app.services.clock.now() }],
-    clock: app.services.clock,
-    scheduler: deliveryScheduler(app.services.jobs.agenda),
-  })
-  const deliveryId = planned.deliveries[0]!.id
-  expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })).toEqual({ result: 'published' })
-  return (await db.select().from(deliveries).where(eq(deliveries.id, deliveryId)))[0]!
+  const { outcome, delivery } = await publishNow(workspaceId, accountId, parts)
+  expect(outcome).toEqual({ result: 'published' })
+  return delivery
 }
 
 it('connects LinkedIn and Threads through OAuth, keeps their tokens sealed, publishes through the pipeline, and refuses posts over their limits', async () => {

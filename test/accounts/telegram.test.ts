@@ -33,7 +33,7 @@ function connect(browser: TestBrowser, fields: Record<string, string>) {
   return browser.submit('/app/accounts', { intent: 'token', kind: 'telegram', ...fields }, { action: '/app/accounts' })
 }
 
-const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => app)
 const inputNamed = (html: string, name: string) => inputIn(html, 'telegram', name)
 
 describe('connecting Telegram with a bot token', () => {
@@ -68,20 +68,11 @@ describe('connecting Telegram with a bot token', () => {
     const { db } = app.services.database
     const now = app.services.clock.now()
     const parts = [{ text: `Hello channel ${now.getTime()}` }, { text: 'and a reply' }]
-    const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: 'News', steps: [{ parts }], clock: app.services.clock })
-    const planned = await planDeliveries(db, {
-      workspaceId,
-      sequenceId: sequence.id,
-      items: [{ stepId: steps[0]!.id, accountId: row!.id, dueAt: now }],
-      clock: app.services.clock,
-      scheduler: deliveryScheduler(app.services.jobs.agenda),
-    })
-    const deliveryId = planned.deliveries[0]!.id
-    expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })).toEqual({ result: 'published' })
+    const { outcome, delivery } = await publishNow(workspaceId, row!.id, parts, 'News')
+    expect(outcome).toEqual({ result: 'published' })
     const sent = telegram.messages.slice(-2)
     expect(sent.map((m) => m.text)).toEqual(parts.map((p) => p.text))
     expect(sent[1]!.replyTo).toBe(sent[0]!.message_id)
-    const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId))
     expect(delivery).toMatchObject({ state: 'published', remoteId: String(sent[0]!.message_id), remoteUrl: `https://t.me/trickle_news/${sent[0]!.message_id}` })
 
     // The answer lost after Telegram sent the message: the outcome is unknown and Telegram cannot be asked

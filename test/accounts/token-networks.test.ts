@@ -1,11 +1,6 @@
 import { eq } from 'drizzle-orm'
-import { pipelineDeps } from '../../core/publishing/targets.server'
-import { publishDelivery } from '../../core/publishing/publish.server'
-import { planDeliveries } from '../../db/queries/deliveries'
-import { createSequence } from '../../db/queries/sequences'
-import { accounts, deliveries } from '../../db/schema'
+import { accounts } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
-import { deliveryScheduler } from '../../jobs/enqueue'
 import { accountTestHelpers } from './account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startDiscordApiServer, type DiscordApiServer } from '../servers/discord-api'
@@ -36,22 +31,12 @@ function connect(browser: TestBrowser, kind: string, fields: Record<string, stri
   return browser.submit('/app/accounts', { intent: 'token', kind, ...fields }, { action: '/app/accounts' })
 }
 
-const { workspaceOf } = accountTestHelpers(() => app)
+const { workspaceOf, publishNow } = accountTestHelpers(() => app)
 
 async function publishOnce(workspaceId: string, accountId: string, text: string) {
-  const { db } = app.services.database
-  const now = app.services.clock.now()
-  const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: `To ${accountId}`, steps: [{ parts: [{ text }] }], clock: app.services.clock })
-  const planned = await planDeliveries(db, {
-    workspaceId,
-    sequenceId: sequence.id,
-    items: [{ stepId: steps[0]!.id, accountId, dueAt: now }],
-    clock: app.services.clock,
-    scheduler: deliveryScheduler(app.services.jobs.agenda),
-  })
-  const deliveryId = planned.deliveries[0]!.id
-  expect(await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })).toEqual({ result: 'published' })
-  return (await db.select().from(deliveries).where(eq(deliveries.id, deliveryId)))[0]!
+  const { outcome, delivery } = await publishNow(workspaceId, accountId, [{ text }])
+  expect(outcome).toEqual({ result: 'published' })
+  return delivery
 }
 
 describe('token-form networks', () => {

@@ -6,13 +6,8 @@ import { createBlueskyConnector } from '../../connectors/bluesky/index'
 import { createBlueskyOAuthStore } from '../../core/bluesky-oauth-store.server'
 import { configWarnings, loadConfig } from '../../core/env.server'
 import { createAccountServices } from '../../core/services.server'
-import { pipelineDeps } from '../../core/publishing/targets.server'
-import { publishDelivery } from '../../core/publishing/publish.server'
-import { planDeliveries } from '../../db/queries/deliveries'
-import { createSequence } from '../../db/queries/sequences'
-import { accounts, blueskyOAuthEntries, deliveries } from '../../db/schema'
+import { accounts, blueskyOAuthEntries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
-import { deliveryScheduler } from '../../jobs/enqueue'
 import { accountTestHelpers } from '../accounts/account-helpers'
 import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
@@ -65,7 +60,7 @@ afterAll(async () => {
   await pds?.close()
 })
 
-const { workspaceOf, rows, rowsHolding } = accountTestHelpers(() => app)
+const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => app)
 
 /** A request with exactly these headers (fetch replaces the browser's Sec-Fetch-* ones the provider checks). */
 function rawRequest(url: string, init: { method?: string; headers: Record<string, string>; body?: string }) {
@@ -142,23 +137,6 @@ async function connectWithOAuth(browser: TestBrowser, account: BlueskyTestAccoun
   const location = done.headers.get('location')!
   expect(location).toMatch(/^\/app\/accounts\?connected=[0-9a-f-]{36}$/)
   return location.split('=')[1]!
-}
-
-async function publishText(workspaceId: string, accountId: string, text: string) {
-  const { db } = app.services.database
-  const now = app.services.clock.now()
-  const { sequence, steps } = await createSequence(db, { workspaceId, kind: 'series', name: text, steps: [{ parts: [{ text }] }], clock: app.services.clock })
-  const planned = await planDeliveries(db, {
-    workspaceId,
-    sequenceId: sequence.id,
-    items: [{ stepId: steps[0]!.id, accountId, dueAt: now }],
-    clock: app.services.clock,
-    scheduler: deliveryScheduler(app.services.jobs.agenda),
-  })
-  const deliveryId = planned.deliveries[0]!.id
-  const outcome = await publishDelivery(pipelineDeps(app.services), { workspaceId, deliveryId })
-  const [delivery] = await db.select().from(deliveries).where(eq(deliveries.id, deliveryId))
-  return { outcome, delivery: delivery! }
 }
 
 /** What another process would build: its own connector over the same database (no memory shared with the app's). */
@@ -238,7 +216,7 @@ describe('connecting Bluesky with OAuth', () => {
     expect(await rowsHolding('dpopJwk')).toBe(0)
 
     const text = `Hello over OAuth ${Date.now()}`
-    const { outcome, delivery } = await publishText(workspaceId, accountId, text)
+    const { outcome, delivery } = await publishNow(workspaceId, accountId, [{ text }], text)
     expect(outcome).toEqual({ result: 'published' })
     const posts = await pds.listPosts(alice.did)
     expect(posts.map((p) => p.text)).toEqual([text])
@@ -260,7 +238,7 @@ describe('connecting Bluesky with OAuth', () => {
     expect(await sealedSession(bob.did)).not.toBe(before)
 
     const text = `After the refreshes ${Date.now()}`
-    expect((await publishText(workspaceId, accountId, text)).outcome).toEqual({ result: 'published' })
+    expect((await publishNow(workspaceId, accountId, [{ text }], text)).outcome).toEqual({ result: 'published' })
     await one.publish({ credentials, content: { parts: [{ text: `${text} (another process)` }] }, idempotencyKey: `lock-${Date.now()}` })
     expect((await pds.listPosts(bob.did)).map((p) => p.text).sort()).toEqual([text, `${text} (another process)`])
   })
@@ -281,7 +259,8 @@ describe('connecting Bluesky with OAuth', () => {
     })
     await revoker.revoke(carol.did)
 
-    const { outcome, delivery } = await publishText(workspaceId, accountId, `Never posted ${Date.now()}`)
+    const never = `Never posted ${Date.now()}`
+    const { outcome, delivery } = await publishNow(workspaceId, accountId, [{ text: never }], never)
     expect(outcome).not.toEqual({ result: 'published' })
     expect(delivery.state).not.toBe('published')
     expect(await pds.listPosts(carol.did)).toEqual([])
@@ -295,7 +274,7 @@ describe('connecting Bluesky with OAuth', () => {
     const [renewed] = await rows(workspaceId)
     expect(renewed).toMatchObject({ id: accountId, status: 'connected' })
     const text = `Back after reconnecting ${Date.now()}`
-    expect((await publishText(workspaceId, accountId, text)).outcome).toEqual({ result: 'published' })
+    expect((await publishNow(workspaceId, accountId, [{ text }], text)).outcome).toEqual({ result: 'published' })
     expect((await pds.listPosts(carol.did)).map((p) => p.text)).toEqual([text])
   })
 })
