@@ -51,6 +51,8 @@ const CONCURRENCY = Number(arg('concurrency', '50'))
 const BATCH = Number(arg('batch', '5'))
 /** Publish jobs at once per worker (decision 112); default concurrency ÷ batch, as the worker's. */
 const JOBS = process.argv.some((a) => a.startsWith('--jobs=')) ? Number(arg('jobs', '0')) : undefined
+/** `--end-with-own`: a publish job ends once its own delivery is settled, its siblings publishing on (decision 112). */
+const END_WITH_OWN = process.argv.includes('--end-with-own')
 // Both default to the worker's (jobs/publish-delivery.ts): 50 in flight, ten jobs of up to five.
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
@@ -247,12 +249,18 @@ async function measureSide(args: {
   const burstAt = now() + (LEAD_ARG === undefined ? Math.max(10_000, BURST * 6) : LEAD_ARG * 1000)
   const burst = await schedule(BURST, () => new Date(burstAt), 'burst')
   if (now() > burstAt) console.warn(`  scheduling the burst took longer than its lead time: its rate and CPU are not measured (raise --lead)`)
-  const backends = await backendPids(url)
-  const partsCpu = () => Object.fromEntries([...Object.entries(args.processes), ['postgres', () => backends] as const].map(([name, pids]) => [name, pids().reduce((n, pid) => n + processCpuMs(pid), 0)]))
+  // PostgreSQL's share: this database's backends, read at both ends (a pool opens and closes connections
+  // meanwhile: a backend that appeared counts from zero, one that ended during the burst is missed).
+  const partsCpu = (backends: number[]) => Object.fromEntries([...Object.entries(args.processes), ['postgres', () => backends] as const].flatMap(([name, pids]) => pids().map((pid) => [`${name}:${pid}`, processCpuMs(pid)])))
   await sleep(burstAt - now())
-  const [cpu0, wall0, parts0] = [machineCpuMs(), now(), partsCpu()]
+  const [cpu0, wall0, parts0] = [machineCpuMs(), now(), partsCpu(await backendPids(url))]
   await waitCount(() => burst.filter((d) => started.has(d.id)).length, BURST)
-  const [cpuMs, wallMs, parts1] = [machineCpuMs() - cpu0, now() - wall0, partsCpu()]
+  const [cpuMs, wallMs, parts1] = [machineCpuMs() - cpu0, now() - wall0, partsCpu(await backendPids(url))]
+  const perPart: Record<string, number> = {}
+  for (const [key, ms] of Object.entries(parts1)) {
+    const name = key.slice(0, key.indexOf(':'))
+    perPart[name] = (perPart[name] ?? 0) + (ms - (parts0[key] ?? 0)) / BURST
+  }
   const burstLag = lagOf(burst)
   return {
     due: new Map(due.map((d) => [d.id, d.dueAt.getTime()])),
@@ -266,7 +274,7 @@ async function measureSide(args: {
     idleTxPerS: idle.txPerS,
     burstPerS: BURST / (Math.max(1, burstLag[burstLag.length - 1]!) / 1000),
     // The whole machine (worker, job store, PostgreSQL, the X server process): is the knee the CPU?
-    burstCpu: { msPerJob: cpuMs / BURST, busy: cpuMs / (wallMs * os.cpus().length), parts: Object.fromEntries(Object.entries(parts1).map(([k, v]) => [k, (v - parts0[k]!) / BURST])) },
+    burstCpu: { msPerJob: cpuMs / BURST, busy: cpuMs / (wallMs * os.cpus().length), parts: perPart },
   }
 }
 
@@ -307,6 +315,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       publishConcurrency: CONCURRENCY,
       publishBatchSize: BATCH,
       publishJobs: JOBS,
+      publishEndWithOwn: END_WITH_OWN,
       hooks: {
         afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()),
         beforeNetwork: ({ deliveryId }: { deliveryId: string }) => void trace.sending.set(deliveryId, now()),
@@ -360,7 +369,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       // This process only schedules (a web process); the workers run the jobs.
       const x_ = { url: x.url, clientId: x.clientId, clientSecret: x.clientSecret }
       for (let i = 0; i < workers; i++) {
-        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, jobs: JOBS, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
+        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, jobs: JOBS, endWithOwn: END_WITH_OWN, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
         children.push(await startWorkerProcess(args, (id, at) => void started.set(id, at)))
       }
     }
@@ -465,7 +474,7 @@ function report(name: string, side: Side) {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 console.log(
-  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}, jobs ${JOBS ?? 'default'}; ` +
+  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}, jobs ${JOBS ?? 'default'}${END_WITH_OWN ? ', jobs end with their own delivery' : ''}; ` +
     `${os.cpus().length} cores, load ${load()}`,
 )
 const bare = report('bare Agenda no-op', await runBare())

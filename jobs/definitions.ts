@@ -11,6 +11,8 @@ export type JobDeps = ReconcileDeps &
     publishBatchSize?: number
     /** Publish jobs one worker runs at once (decision 112). Default publishConcurrency ÷ publishBatchSize; the rest of publishConcurrency is for the siblings they claim. */
     publishJobs?: number
+    /** A publish job ends once its own delivery is settled, its siblings publishing on (decision 112). Default false. */
+    publishEndWithOwn?: boolean
   }
 
 const reconcilers = new WeakMap<Agenda, Reconciler>()
@@ -19,7 +21,7 @@ const reconcilers = new WeakMap<Agenda, Reconciler>()
 export function defineJobs(agenda: Agenda, deps: JobDeps): void {
   const reconciler = createReconciler(agenda, deps)
   reconcilers.set(agenda, reconciler)
-  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, onRun: () => reconciler.wakeSoon() })
+  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, endWithOwn: deps.publishEndWithOwn, onRun: () => reconciler.wakeSoon() })
 }
 
 /**

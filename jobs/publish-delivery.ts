@@ -22,9 +22,9 @@ export const DEFAULT_PUBLISH_CONCURRENCY = 50
  * free again a lock lifetime later, as before.
  *
  * A job claims its delivery and other due ones (decision 106), as many as the worker has free sibling
- * slots, up to `batchSize` − 1 (decision 112). It ends once its own delivery is settled: its siblings go
- * on publishing in the worker, counted against the worker's in-flight limit until each is settled, and the
- * job's slot takes the next due job at once instead of waiting for the slowest of its batch.
+ * slots, up to `batchSize` − 1 (decision 112). With `endWithOwn` it ends once its own delivery is settled:
+ * its siblings go on publishing in the worker, counted against the worker's in-flight limit until each is
+ * settled, and the job's slot takes the next due job at once instead of waiting for the slowest of its batch.
  */
 export function definePublishDelivery(
   agenda: Agenda,
@@ -34,6 +34,12 @@ export function definePublishDelivery(
     batchSize?: number
     /** Publish jobs at once (default concurrency ÷ batchSize); the rest of `concurrency` is for siblings (decision 112). */
     jobs?: number
+    /**
+     * End a job once its own delivery is settled, its siblings publishing on in the worker (decision 112).
+     * Default false: a job ends when its whole batch is settled (decision 106), so its lock covers every
+     * claim of its batch (decision 109's recovery of a dead worker's claims).
+     */
+    endWithOwn?: boolean
     /** Called as each job starts (the reconciler's wake-up while this worker publishes, decision 109). */
     onRun?: () => void
   } = {},
@@ -76,8 +82,12 @@ export function definePublishDelivery(
         }
         siblingsInFlight += batch.siblings.length
         for (const sibling of batch.siblings) void sibling.then(() => void (siblingsInFlight -= 1))
-        // The siblings outlive the job: a stopping worker waits for them as for its running jobs.
-        if (batch.siblings.length) lingerUntilSettled(agenda, batch.settled)
+        if (options.endWithOwn) {
+          // The siblings outlive the job: a stopping worker waits for them as for its running jobs.
+          if (batch.siblings.length) lingerUntilSettled(agenda, batch.settled)
+        } else {
+          await batch.settled
+        }
         run = await batch.own
       } finally {
         clearInterval(keepLock)
