@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20] [--idle=60]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--jobs=N] [--end-with-own] [--workers=1,2] [--lead=20] [--idle=60]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -37,6 +37,7 @@ import { defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler, PUBLISH_DELIVERY_JOB } from '../jobs/enqueue'
 import { JOBS_TABLE, openJobStore, type JobStore } from '../jobs/store'
 import { machineCpuMs, processCpuMs } from './machine-cpu'
+import { backendPids, deliveryUpdates, transactions } from './pg-stats'
 import { startWorkerProcess, workerPools, type WorkerProcess } from './pipeline-worker'
 import { startXApiProcess } from './x-api-process'
 
@@ -100,39 +101,6 @@ async function freshDatabase(count: () => void, max: number): Promise<{ database
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       await admin.end()
     },
-  }
-}
-
-/** Committed + rolled-back transactions of a database so far (every autocommit statement is one). */
-async function transactions(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    await sleep(1_100) // statistics are flushed about once a second
-    const [row] = await sql`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`
-    return Number(row!.n)
-  } finally {
-    await sql.end()
-  }
-}
-
-/** PostgreSQL's backend processes serving this database now (their CPU is PostgreSQL's share of a side). */
-async function backendPids(url: string): Promise<number[]> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    return (await sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).map((r) => Number(r.pid))
-  } finally {
-    await sql.end()
-  }
-}
-
-/** Row updates of the deliveries table so far, and how many were HOT (no new index entries). */
-async function deliveryUpdates(url: string): Promise<{ updates: number; hot: number }> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    const [row] = await sql`SELECT n_tup_upd AS updates, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'deliveries'`
-    return { updates: Number(row?.updates ?? 0), hot: Number(row?.hot ?? 0) }
-  } finally {
-    await sql.end()
   }
 }
 
