@@ -12,3 +12,15 @@ export function machineCpuMs(): number {
     return NaN
   }
 }
+
+/** CPU time (user + system) one process has spent so far, in ms, from /proc/<pid>/stat (0 once it is gone). */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return 0
+  }
+}

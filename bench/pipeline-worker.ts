@@ -27,6 +27,10 @@ export type WorkerArgs = {
   concurrency: number
   /** Deliveries one publish job claims together (decision 106). */
   batch?: number
+  /** Publish jobs at once (decision 112); default concurrency ÷ batch. */
+  jobs?: number
+  /** Jobs end with their own delivery (decision 112). */
+  endWithOwn?: boolean
   name: string
   store: 'postgres' | 'mongodb'
   mongoUrl?: string
@@ -34,7 +38,7 @@ export type WorkerArgs = {
 
 type Report = { started: Array<[string, number]>; statements: number }
 
-export type WorkerProcess = { statements(): number; close(): Promise<void> }
+export type WorkerProcess = { pid: number; statements(): number; close(): Promise<void> }
 
 /** Fork one worker; resolves once it takes jobs. `onStarted` gets every claim it reports. */
 export async function startWorkerProcess(args: WorkerArgs, onStarted: (id: string, at: number) => void): Promise<WorkerProcess> {
@@ -53,6 +57,7 @@ export async function startWorkerProcess(args: WorkerArgs, onStarted: (id: strin
     child.once('exit', (code) => reject(new Error(`worker ${args.name} exited (${code}) before it was ready`)))
   })
   return {
+    pid: child.pid!,
     statements: () => statements,
     close: () =>
       new Promise((resolve) => {
@@ -68,15 +73,15 @@ export async function startWorkerProcess(args: WorkerArgs, onStarted: (id: strin
  * sessions' tests) must fit: the app's statements are short (a few per delivery), so 15 serve 50 in
  * flight; the job store holds a connection only while a job locks or saves itself: its jobs + 5.
  */
-export function workerPools(concurrency: number, batch = DEFAULT_PUBLISH_BATCH): { app: number; jobs: number } {
-  return { app: Math.min(15, Math.max(2, concurrency)), jobs: Math.ceil(concurrency / Math.max(1, batch)) + 5 }
+export function workerPools(concurrency: number, batch = DEFAULT_PUBLISH_BATCH, jobs?: number): { app: number; jobs: number } {
+  return { app: Math.min(15, Math.max(2, concurrency)), jobs: (jobs ?? Math.ceil(concurrency / Math.max(1, batch))) + 5 }
 }
 
 if (process.argv.includes('--child') && process.send) {
   const args = JSON.parse(process.env.WORKER_ARGS!) as WorkerArgs
   let statements = 0
   let started: Array<[string, number]> = []
-  const pools = workerPools(args.concurrency, args.batch)
+  const pools = workerPools(args.concurrency, args.batch, args.jobs)
   const database = await openDatabase({ url: args.url, max: pools.app, migrate: false, onQuery: () => void statements++ })
   const store =
     args.store === 'mongodb'
@@ -91,6 +96,8 @@ if (process.argv.includes('--child') && process.send) {
     scheduler: deliveryScheduler(store.agenda),
     publishConcurrency: args.concurrency,
     publishBatchSize: args.batch,
+    publishJobs: args.jobs,
+    publishEndWithOwn: args.endWithOwn,
     hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.push([deliveryId, Date.now()]) },
   }
   defineJobs(store.agenda, deps)

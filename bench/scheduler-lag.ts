@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--workers=1,2] [--lead=20] [--idle=60]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--jobs=N] [--end-with-own] [--workers=1,2] [--lead=20] [--idle=60]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -36,7 +36,8 @@ import { accountTargets } from '../core/publishing/targets.server'
 import { defineJobs, startPipeline } from '../jobs/definitions'
 import { deliveryScheduler, PUBLISH_DELIVERY_JOB } from '../jobs/enqueue'
 import { JOBS_TABLE, openJobStore, type JobStore } from '../jobs/store'
-import { machineCpuMs } from './machine-cpu'
+import { machineCpuMs, processCpuMs } from './machine-cpu'
+import { backendPids, deliveryUpdates, transactions } from './pg-stats'
 import { startWorkerProcess, workerPools, type WorkerProcess } from './pipeline-worker'
 import { startXApiProcess } from './x-api-process'
 
@@ -49,6 +50,10 @@ const STORE = arg('store', 'postgres') as 'postgres' | 'mongodb'
 const CONCURRENCY = Number(arg('concurrency', '50'))
 /** Deliveries one publish job claims and publishes together (decision 106); 1 = one per job, as before. */
 const BATCH = Number(arg('batch', '5'))
+/** Publish jobs at once per worker (decision 112); default concurrency ÷ batch, as the worker's. */
+const JOBS = process.argv.some((a) => a.startsWith('--jobs=')) ? Number(arg('jobs', '0')) : undefined
+/** `--end-with-own`: a publish job ends once its own delivery is settled, its siblings publishing on (decision 112). */
+const END_WITH_OWN = process.argv.includes('--end-with-own')
 // Both default to the worker's (jobs/publish-delivery.ts): 50 in flight, ten jobs of up to five.
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
@@ -72,7 +77,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 /** In-process side only: per delivery, when its own job started and when each step of its publish ran (ms since the epoch). */
 type Trace = { claimed: Map<string, number>; jobStart: Map<string, number>; sending: Map<string, number>; sent: Map<string, number>; recorded: Map<string, number> }
-type Side = { trace?: Trace; due: Map<string, number>; lag: number[]; statements: number; idleStatementsPerMin: number; txPerDelivery: number; hotShare: number | null; updatesPerDelivery: number; deliveries: number; idleTxPerS: number; burstPerS: number; burstCpu: { msPerJob: number; busy: number }; setupS: number }
+type Side = { trace?: Trace; due: Map<string, number>; lag: number[]; statements: number; idleStatementsPerMin: number; txPerDelivery: number; hotShare: number | null; updatesPerDelivery: number; deliveries: number; idleTxPerS: number; burstPerS: number; burstCpu: { msPerJob: number; busy: number; parts: Record<string, number> }; setupS: number }
 
 function withDatabase(url: string, name: string) {
   const u = new URL(url)
@@ -96,29 +101,6 @@ async function freshDatabase(count: () => void, max: number): Promise<{ database
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       await admin.end()
     },
-  }
-}
-
-/** Committed + rolled-back transactions of a database so far (every autocommit statement is one). */
-async function transactions(url: string): Promise<number> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    await sleep(1_100) // statistics are flushed about once a second
-    const [row] = await sql`SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()`
-    return Number(row!.n)
-  } finally {
-    await sql.end()
-  }
-}
-
-/** Row updates of the deliveries table so far, and how many were HOT (no new index entries). */
-async function deliveryUpdates(url: string): Promise<{ updates: number; hot: number }> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  try {
-    const [row] = await sql`SELECT n_tup_upd AS updates, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'deliveries'`
-    return { updates: Number(row?.updates ?? 0), hot: Number(row?.hot ?? 0) }
-  } finally {
-    await sql.end()
   }
 }
 
@@ -212,6 +194,8 @@ async function measureSide(args: {
   /** Schedules `count` items due at `dueAt(i)`; returns their ids and due times. */
   schedule(count: number, dueAt: (i: number) => Date, label: string): Promise<Array<{ id: string; dueAt: Date }>>
   started: Map<string, number>
+  /** Processes whose own CPU per job is printed (the worker or workers, the X server); PostgreSQL's backends of this database are added. */
+  processes: Record<string, () => number[]>
 }): Promise<Omit<Side, 'setupS'>> {
   const { url, schedule, started } = args
   const idle = await measureIdle(url, args.statements)
@@ -233,10 +217,18 @@ async function measureSide(args: {
   const burstAt = now() + (LEAD_ARG === undefined ? Math.max(10_000, BURST * 6) : LEAD_ARG * 1000)
   const burst = await schedule(BURST, () => new Date(burstAt), 'burst')
   if (now() > burstAt) console.warn(`  scheduling the burst took longer than its lead time: its rate and CPU are not measured (raise --lead)`)
+  // PostgreSQL's share: this database's backends, read at both ends (a pool opens and closes connections
+  // meanwhile: a backend that appeared counts from zero, one that ended during the burst is missed).
+  const partsCpu = (backends: number[]) => Object.fromEntries([...Object.entries(args.processes), ['postgres', () => backends] as const].flatMap(([name, pids]) => pids().map((pid) => [`${name}:${pid}`, processCpuMs(pid)])))
   await sleep(burstAt - now())
-  const [cpu0, wall0] = [machineCpuMs(), now()]
+  const [cpu0, wall0, parts0] = [machineCpuMs(), now(), partsCpu(await backendPids(url))]
   await waitCount(() => burst.filter((d) => started.has(d.id)).length, BURST)
-  const [cpuMs, wallMs] = [machineCpuMs() - cpu0, now() - wall0]
+  const [cpuMs, wallMs, parts1] = [machineCpuMs() - cpu0, now() - wall0, partsCpu(await backendPids(url))]
+  const perPart: Record<string, number> = {}
+  for (const [key, ms] of Object.entries(parts1)) {
+    const name = key.slice(0, key.indexOf(':'))
+    perPart[name] = (perPart[name] ?? 0) + (ms - (parts0[key] ?? 0)) / BURST
+  }
   const burstLag = lagOf(burst)
   return {
     due: new Map(due.map((d) => [d.id, d.dueAt.getTime()])),
@@ -250,7 +242,7 @@ async function measureSide(args: {
     idleTxPerS: idle.txPerS,
     burstPerS: BURST / (Math.max(1, burstLag[burstLag.length - 1]!) / 1000),
     // The whole machine (worker, job store, PostgreSQL, the X server process): is the knee the CPU?
-    burstCpu: { msPerJob: cpuMs / BURST, busy: cpuMs / (wallMs * os.cpus().length) },
+    burstCpu: { msPerJob: cpuMs / BURST, busy: cpuMs / (wallMs * os.cpus().length), parts: perPart },
   }
 }
 
@@ -258,7 +250,7 @@ async function measureSide(args: {
 async function runPipeline(workers?: number): Promise<Side> {
   let statements = 0
   // The worker's pools (workerPools); with worker processes this one only schedules, sequentially.
-  const pools = workers === undefined ? workerPools(CONCURRENCY, BATCH) : { app: 3, jobs: 3 }
+  const pools = workers === undefined ? workerPools(CONCURRENCY, BATCH, JOBS) : { app: 3, jobs: 3 }
   const { database, url, drop } = await freshDatabase(() => statements++, pools.app)
   const db = database.db
   const x = await startXApiProcess()
@@ -290,6 +282,8 @@ async function runPipeline(workers?: number): Promise<Side> {
       scheduler: deliveryScheduler(store.agenda),
       publishConcurrency: CONCURRENCY,
       publishBatchSize: BATCH,
+      publishJobs: JOBS,
+      publishEndWithOwn: END_WITH_OWN,
       hooks: {
         afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()),
         beforeNetwork: ({ deliveryId }: { deliveryId: string }) => void trace.sending.set(deliveryId, now()),
@@ -343,13 +337,13 @@ async function runPipeline(workers?: number): Promise<Side> {
       // This process only schedules (a web process); the workers run the jobs.
       const x_ = { url: x.url, clientId: x.clientId, clientSecret: x.clientSecret }
       for (let i = 0; i < workers; i++) {
-        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
+        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, jobs: JOBS, endWithOwn: END_WITH_OWN, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
         children.push(await startWorkerProcess(args, (id, at) => void started.set(id, at)))
       }
     }
     const setupS = (now() - setupStart) / 1000
     const allStatements = () => statements + children.reduce((n, c) => n + c.statements(), 0)
-    const side = await measureSide({ url, statements: allStatements, schedule, started })
+    const side = await measureSide({ url, statements: allStatements, schedule, started, processes: { worker: () => (children.length ? children.map((c) => c.pid) : [process.pid]), x: () => [x.pid] } })
     // `started` is the claim; the last posts may still be on their way to the server.
     let posts = await x.postCount()
     for (let waited = 0; posts < DUE + BURST && waited < 10_000; waited += 200) {
@@ -392,7 +386,7 @@ async function runBare(): Promise<Side> {
     await vacuumAnalyze(url)
     await store.start()
     const setupS = (now() - setupStart) / 1000
-    return { ...(await measureSide({ url, statements: () => statements, schedule, started })), setupS }
+    return { ...(await measureSide({ url, statements: () => statements, schedule, started, processes: { worker: () => [process.pid] } })), setupS }
   } finally {
     await store.close({ drainMs: 0 }).catch(() => {})
     await opened.dropMongo()
@@ -448,7 +442,7 @@ function report(name: string, side: Side) {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 console.log(
-  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}; ` +
+  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}, jobs ${JOBS ?? 'default'}${END_WITH_OWN ? ', jobs end with their own delivery' : ''}; ` +
     `${os.cpus().length} cores, load ${load()}`,
 )
 const bare = report('bare Agenda no-op', await runBare())
@@ -475,7 +469,8 @@ console.log(
   `knee: the pipeline sustains ~${fmt(pipeline.burstPerS)} publishes/s here; offered rates below it keep lag near p50, above it lag grows by (offered − ${fmt(pipeline.burstPerS)})/s each second`,
 )
 for (const r of [bare, pipeline, ...scaled]) {
-  console.log(`machine CPU during the burst, ${r.name}: ${fmt(r.burstCpu.msPerJob, 2)} ms per job (every process), ${fmt(r.burstCpu.busy * 100)}% of ${os.cpus().length} cores busy`)
+  const parts = Object.entries(r.burstCpu.parts).map(([name, ms]) => `${name} ${fmt(ms, 2)}`).join(', ')
+  console.log(`machine CPU during the burst, ${r.name}: ${fmt(r.burstCpu.msPerJob, 2)} ms per job (every process), ${fmt(r.burstCpu.busy * 100)}% of ${os.cpus().length} cores busy; own CPU per job: ${parts} ms`)
 }
 if (pipeline.hotShare !== null) {
   console.log(`deliveries table: ${fmt(pipeline.updatesPerDelivery, 2)} row updates per delivery, ${fmt(pipeline.hotShare * 100)}% of them HOT (no new index entries)`)

@@ -10,7 +10,7 @@ import { startXApiServer, type XApiServer } from '../test/servers/x-api'
 
 type Ready = Pick<XApiServer, 'url' | 'clientId' | 'clientSecret' | 'user'> & { tokens: ReturnType<XApiServer['issueTokens']> }
 
-export type XApiProcess = Ready & { postCount(): Promise<number>; close(): Promise<void> }
+export type XApiProcess = Ready & { pid: number; postCount(): Promise<number>; close(): Promise<void> }
 
 export async function startXApiProcess(): Promise<XApiProcess> {
   const child = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
@@ -20,6 +20,7 @@ export async function startXApiProcess(): Promise<XApiProcess> {
   })
   return {
     ...ready,
+    pid: child.pid!,
     postCount: () =>
       new Promise((resolve) => {
         child.once('message', (message) => resolve((message as { posts: number }).posts))

@@ -9,6 +9,10 @@ export type JobDeps = ReconcileDeps &
     publishConcurrency?: number
     /** Deliveries one publish job may claim and publish together, its own included (decision 106; at most publishConcurrency; PUBLISH_BATCH_SIZE). Default 5; 1 publishes one delivery per job (then publishConcurrency jobs run at once, as before decision 106). */
     publishBatchSize?: number
+    /** Publish jobs one worker runs at once (decision 112). Default publishConcurrency ÷ publishBatchSize; the rest of publishConcurrency is for the siblings they claim. */
+    publishJobs?: number
+    /** A publish job ends once its own delivery is settled, its siblings publishing on (decision 112). Default false. */
+    publishEndWithOwn?: boolean
   }
 
 const reconcilers = new WeakMap<Agenda, Reconciler>()
@@ -17,7 +21,7 @@ const reconcilers = new WeakMap<Agenda, Reconciler>()
 export function defineJobs(agenda: Agenda, deps: JobDeps): void {
   const reconciler = createReconciler(agenda, deps)
   reconcilers.set(agenda, reconciler)
-  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, onRun: () => reconciler.wakeSoon() })
+  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, endWithOwn: deps.publishEndWithOwn, onRun: () => reconciler.wakeSoon() })
 }
 
 /**

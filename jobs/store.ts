@@ -278,9 +278,13 @@ function createStore(parts: {
   agenda.on('error', parts.settings.onError)
   let closing: Promise<void> | undefined
   const stop = async (options?: { drainMs?: number }) => {
-    const result = await stopProcessing(agenda, options?.drainMs ?? DEFAULT_DRAIN_MS)
+    const drainMs = options?.drainMs ?? DEFAULT_DRAIN_MS
+    const since = performance.now()
+    const result = await stopProcessing(agenda, drainMs)
     await Promise.all(unlocks)
-    return result
+    // Work a job handed on when it ended (decision 112) is drained within the same budget.
+    const left = await drainLingering(agenda, Math.max(0, drainMs - (performance.now() - since)))
+    return left > 0 ? { ...result, running: result.running + left, timedOut: true } : result
   }
   return {
     kind: parts.kind,
@@ -304,6 +308,32 @@ function createStore(parts: {
       return closing
     },
   }
+}
+
+const lingering = new WeakMap<Agenda, Set<Promise<unknown>>>()
+
+/**
+ * Work a job started and did not wait for before it ended (a publish job's siblings, decision 112): the
+ * store's `stop` waits for it as it waits for running jobs, within the same drain time, so a stopping
+ * worker does not close its connections under it. `work` must not reject.
+ */
+export function lingerUntilSettled(agenda: Agenda, work: Promise<unknown>): void {
+  let set = lingering.get(agenda)
+  if (!set) lingering.set(agenda, (set = new Set()))
+  const held = set
+  held.add(work)
+  const done = () => void held.delete(work)
+  void work.then(done, done)
+}
+
+/** Waits up to `ms` for the lingering work of `agenda`; resolves to how much is still unsettled. */
+async function drainLingering(agenda: Agenda, ms: number): Promise<number> {
+  const set = lingering.get(agenda)
+  if (!set?.size) return 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([Promise.allSettled([...set]), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+  return set.size
 }
 
 /**

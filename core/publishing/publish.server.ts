@@ -154,11 +154,35 @@ export type BatchOptions = {
  * (decision 106): one job-store job and one claim statement serve many deliveries when several are due.
  * Each claimed delivery is then published exactly as publishDelivery publishes it (its own attempt id,
  * lease, hooks and records); the others' outcomes that need a later run are scheduled through
- * `deps.scheduler`. Resolves to the run of `deliveryId` itself.
+ * `deps.scheduler`. Resolves to the run of `deliveryId` itself, once every delivery of the batch is settled.
  */
 export async function publishDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions, run: SendHooks = {}): Promise<PublishRun> {
+  const started = await startDueBatch(deps, args, batch, run)
+  const [own] = await Promise.allSettled([started.own, started.settled])
+  if (own.status === 'rejected') throw own.reason
+  return own.value
+}
+
+/** A batch under way (startDueBatch): its own delivery's run, and every sibling's. */
+export type DueBatch = {
+  /** The run of the job's own delivery. */
+  own: Promise<PublishRun>
+  /** One per sibling claimed with it; each resolves once that sibling is settled (never rejects). */
+  siblings: Array<Promise<void>>
+  /** Every delivery of the batch settled (never rejects; the own run's error is `own`'s). */
+  settled: Promise<void>
+}
+
+/**
+ * publishDueBatch, returning once the claim statement is done: the caller may end its job when `own`
+ * resolves while the siblings are still publishing (decision 112), and count them as they settle.
+ */
+export async function startDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions, run: SendHooks = {}): Promise<DueBatch> {
   // A batch of one is publishDelivery itself (the claim without siblings, statement for statement).
-  if (!(batch.batchSize > 0)) return publishDelivery(deps, args, run)
+  if (!(batch.batchSize > 0)) {
+    const own = publishDelivery(deps, args, run)
+    return { own, siblings: [], settled: own.then(() => {}, () => {}) }
+  }
   const options = pipelineOptions(deps)
   const { db, clock } = deps
   const claims = await claimDueBatch(db, { ...args, now: clock.now(), leaseMs: options.leaseMs, limit: batch.batchSize })
@@ -182,10 +206,10 @@ export async function publishDueBatch(deps: PipelineDeps, args: { workspaceId: s
   }
   // A sibling that throws (a database error) keeps its claim until the lease runs out and the reconciler
   // recovers it, as a publish job that throws does: it does not fail the run of this job's own delivery.
-  const [ownOutcome] = await Promise.allSettled([ownRun(), ...others.map(sibling)])
-  await dropped
-  if (ownOutcome!.status === 'rejected') throw ownOutcome!.reason
-  return ownOutcome!.value
+  const ownOutcome = ownRun()
+  const siblings = others.map((claim) => sibling(claim).catch(() => {}))
+  const settled = Promise.allSettled([ownOutcome, ...siblings, dropped]).then(() => {})
+  return { own: ownOutcome, siblings, settled }
 }
 
 /** Publish one claimed delivery (the rest of publishDelivery, also run for each delivery of a batch). */
