@@ -83,7 +83,16 @@ export type PipelineFixture = {
   dataDir: string
   createSeries(args: { steps: number; maxLatenessSeconds?: number; text?: (i: number) => string; content?: (i: number) => StepContent }): Promise<{ sequenceId: string; stepIds: string[] }>
   plan(args: { sequenceId: string; items: PlanItem[]; clock?: Clock }): ReturnType<typeof planDeliveries>
-  startWorker(args?: { name?: string; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; concurrency?: number; stallGraceMs?: number }): Promise<Worker>
+  startWorker(args?: {
+    name?: string
+    hooks?: PublishHooks
+    options?: Partial<PipelineOptions>
+    clock?: Clock
+    concurrency?: number
+    stallGraceMs?: number
+    /** Publish jobs at once and whether a job ends with its own delivery (decision 112). */
+    publish?: { jobs?: number; endWithOwn?: boolean }
+  }): Promise<Worker>
   deps(args?: { db?: Db; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; store?: JobStore }): JobDeps
   close(): Promise<void>
 }
@@ -224,7 +233,7 @@ export async function openPipelineFixture(
         reconcileEveryMs: TEST_RECONCILE_EVERY_MS,
       }
     },
-    async startWorker({ name = `w${stores.length + 1}`, hooks, options, clock, concurrency, stallGraceMs } = {}) {
+    async startWorker({ name = `w${stores.length + 1}`, hooks, options, clock, concurrency, stallGraceMs, publish } = {}) {
       // Each worker has its own connections, as a separate process would (PGlite: one shared engine).
       const workerDatabase = database.url ? await openDatabase({ url: database.url, max: 10, migrate: false }) : undefined
       if (workerDatabase) extraDbs.push(workerDatabase)
@@ -233,7 +242,13 @@ export async function openPipelineFixture(
       // Agenda emits 'error' when locking fails (FerretDB answers SQLITE_BUSY under contention); an
       // EventEmitter without a listener would throw it as an unhandled rejection.
       if (store.agenda.listenerCount('error') === 0) store.agenda.on('error', () => storeErrors.count++)
-      const deps = { ...fixture.deps({ db: workerDatabase?.db, hooks, options, clock, store }), publishConcurrency: concurrency, ...(stallGraceMs ? { stallGraceMs } : {}) }
+      const deps = {
+        ...fixture.deps({ db: workerDatabase?.db, hooks, options, clock, store }),
+        publishConcurrency: concurrency,
+        publishJobs: publish?.jobs,
+        publishEndWithOwn: publish?.endWithOwn,
+        ...(stallGraceMs ? { stallGraceMs } : {}),
+      }
       defineJobs(store.agenda, deps)
       await store.start()
       await startPipeline(store.agenda, deps)
