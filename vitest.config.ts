@@ -14,7 +14,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Integration suites each create their own database; two cores → two forks.
+    // Integration suites each create their own database; two cores → two forks. `npm test`'s main run uses
+    // three: its forks wait on servers, leases and sockets much of the time (CI used ~1.1 of the 2 cores).
     pool: 'forks',
     maxWorkers: 2,
   },
