@@ -100,7 +100,7 @@ if (process.argv.includes('--child') && process.send) {
     publishEndWithOwn: args.endWithOwn,
     hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.push([deliveryId, Date.now()]) },
   }
-  defineJobs(store.agenda, deps)
+  defineJobs(store, deps)
   await store.start()
   await startPipeline(store.agenda, deps)
   let reported = -1

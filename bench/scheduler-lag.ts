@@ -330,7 +330,7 @@ async function runPipeline(workers?: number): Promise<Side> {
     await vacuumAnalyze(url)
     if (workers === undefined) {
       store.agenda.on('start', (job: Job) => void trace.jobStart.set((job.attrs.data as { key: string }).key, now()))
-      defineJobs(store.agenda, deps)
+      defineJobs(store, deps)
       await store.start()
       await startPipeline(store.agenda, deps)
     } else {

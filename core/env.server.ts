@@ -136,6 +136,11 @@ export const EnvSchema = z.object({
   PUBLISH_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(50),
   /** Due posts one publish job claims in one statement and publishes together, its own included (decision 106); 1: one per job. */
   PUBLISH_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * A publish job ends once its own post is settled, the rest of its batch publishing on in the worker, its
+   * job kept as their watch until they are settled (decisions 112, 118). Off by default (the lead decides).
+   */
+  PUBLISH_END_WITH_OWN: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),

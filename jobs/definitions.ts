@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda'
 import type { ReconcileDeps } from '../core/publishing/reconcile.server'
 import { definePublishDelivery } from './publish-delivery'
+import type { JobStore } from './store'
 import { RECONCILE_DELIVERIES_JOB, createReconciler, type Reconciler, type ReconcilerTiming } from './reconcile-deliveries'
 
 export type JobDeps = ReconcileDeps &
@@ -17,11 +18,15 @@ export type JobDeps = ReconcileDeps &
 
 const reconcilers = new WeakMap<Agenda, Reconciler>()
 
-/** Register every job of the publishing pipeline, and its reconciler. Then call startPipeline once Agenda runs. */
-export function defineJobs(agenda: Agenda, deps: JobDeps): void {
+/**
+ * Register every job of the publishing pipeline on the store's Agenda, and its reconciler. Then call
+ * startPipeline once Agenda runs. The store also keeps the work a publish job hands on when it ends (decision 112).
+ */
+export function defineJobs(store: Pick<JobStore, 'agenda' | 'lingerUntilSettled'>, deps: JobDeps): void {
+  const { agenda } = store
   const reconciler = createReconciler(agenda, deps)
   reconcilers.set(agenda, reconciler)
-  definePublishDelivery(agenda, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, endWithOwn: deps.publishEndWithOwn, onRun: () => reconciler.wakeSoon() })
+  definePublishDelivery(store, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, endWithOwn: deps.publishEndWithOwn, onRun: () => reconciler.wakeSoon() })
 }
 
 /**

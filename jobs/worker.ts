@@ -25,8 +25,14 @@ export type DefineJobs = (agenda: Agenda, services: Services) => void | (() => P
 
 /** Registers every job Trickle runs. Each job definition lives in its own file under jobs/ and is added here. */
 export const defineJobs: DefineJobs = (agenda, services) => {
-  const deps = { ...pipelineDeps(services), publishConcurrency: services.config.PUBLISH_CONCURRENCY, publishBatchSize: services.config.PUBLISH_BATCH_SIZE }
-  definePipelineJobs(agenda, deps)
+  const deps = {
+    ...pipelineDeps(services),
+    publishConcurrency: services.config.PUBLISH_CONCURRENCY,
+    publishBatchSize: services.config.PUBLISH_BATCH_SIZE,
+    publishEndWithOwn: services.config.PUBLISH_END_WITH_OWN,
+  }
+  // The store keeps what a publish job hands on when it ends (decision 112); `agenda` is its Agenda.
+  definePipelineJobs({ agenda, lingerUntilSettled: (work) => services.jobs.lingerUntilSettled(work) }, deps)
   defineNotifyProblems(agenda, notifyDeps(services))
   defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }), { lanes: services.config.DRIP_LANES })
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })

@@ -249,7 +249,7 @@ export async function openPipelineFixture(
         publishEndWithOwn: publish?.endWithOwn,
         ...(stallGraceMs ? { stallGraceMs } : {}),
       }
-      defineJobs(store.agenda, deps)
+      defineJobs(store, deps)
       await store.start()
       await startPipeline(store.agenda, deps)
       return {

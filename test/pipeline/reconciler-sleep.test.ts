@@ -36,7 +36,7 @@ describe.runIf(!!process.env.DATABASE_URL)('the reconciler sleeps until its next
     const store = await openJobStore({ databaseUrl: f.childEnv.APP_DATABASE_URL, name: 'sleeper', agenda: { processEvery: 100 } })
     try {
       const deps = { ...f.deps({ db: database.db, store }), reconcileEveryMs: 200 }
-      defineJobs(store.agenda, deps)
+      defineJobs(store, deps)
       await store.start()
       await startPipeline(store.agenda, deps)
       // The first pass found nothing; the next instant with work is the lost delivery's time + the stall grace.
