@@ -18,5 +18,9 @@ export default defineConfig({
     // three: its forks wait on servers, leases and sockets much of the time (CI used ~1.1 of the 2 cores).
     pool: 'forks',
     maxWorkers: 2,
+    // One module graph per fork, not per file (decision 119): no test mocks modules, stubs globals or
+    // changes process.env, so a file's imports can be reused by the next one in the same fork. Measured
+    // on the main run: import 334 s -> 36 s summed, wall 1,056 -> 836 s, user CPU 11.5 -> 7.2 min.
+    isolate: false,
   },
 })
