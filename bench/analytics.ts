@@ -17,8 +17,9 @@
  * (`loadCampaignAnalytics`) and the workspace overview (`/app/analytics`: `loadAnalytics` + `listCampaigns`).
  * And the drip edit page's counts (`getDrip` + `countEnrollmentsByTrigger`), which, like the overview, read
  * the roll-ups since decision 104. One delivery in 100 has a soft bounce and one in 200 a hard bounce.
- * The series page and the funnel read `post_slot_rollups` (decision 114), written by the seed's
- * `post_rollups_rebuild` (and by migration 0030 on a database kept before it).
+ * The series page and the funnel read the slot roll-ups (decision 114: `post_slot_rollups_folded` and, since
+ * decision 116, the changes not folded yet), written by the seed's `post_rollups_rebuild` (and by migration
+ * 0031 on a database kept before it).
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/analytics.ts [--deliveries 1000000] [--runs 30]
  *      [--keep] (leave the seeded database and print its name) [--reuse <database>] (time one kept before;
@@ -211,7 +212,7 @@ async function seeded(): Promise<{ workspaceId: string; drips: string[]; series:
 
 try {
   const { workspaceId, drips, series } = REUSE ? await seeded() : await seed()
-  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups, post_slot_rollups`)
+  if (REUSE) await db.execute(sql`ANALYZE drip_rollups, drip_cohort_rollups, drip_link_rollups, drip_conversion_rollups, post_rollups, post_slot_rollups_folded, post_slot_changes`)
   // BENCH_DDL: statements to try (e.g. an index) before timing, separated by `;`.
   const ddl = (process.env.BENCH_DDL ?? '').split(';').filter((x) => x.trim())
   for (const statement of ddl) await db.execute(sql.raw(statement))

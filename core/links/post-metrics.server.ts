@@ -4,6 +4,7 @@
  * rate-limited read waits for the network's reset, and so do the account's other reads of the pass.
  */
 import { isConnectorError } from '../../connectors/types'
+import { foldPostSlotChanges } from '../../db/queries/series-analytics'
 import { findDueMetricReads, recordMetricRead, type DueMetricRead, type MetricOutcome } from '../../db/queries/post-metrics'
 import type { PipelineDeps } from '../publishing/publish.server'
 
@@ -66,5 +67,7 @@ export async function collectPostMetrics(deps: MetricsDeps, options: { limit?: n
       else report.retried++
     }
   }
+  // The slot changes of the reads just recorded and of clicks (decision 116); readers add what is not folded yet.
+  if (due.length > 0) await foldPostSlotChanges(db).catch(() => 0)
   return report
 }

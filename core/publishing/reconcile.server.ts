@@ -1,5 +1,6 @@
 import { markMissed } from '../../db/queries/deliveries-publish'
 import { earlierRoundPublishedAt, findExpiredLeases, findLookupsDue, findStalledDeliveries, nextReconcileWork, settleExpiredLease, settleLookup } from '../../db/queries/deliveries-reconcile'
+import { foldPostSlotChanges } from '../../db/queries/series-analytics'
 import { decideExpiredLease, decideLookup, isTooLate } from '../../domain/delivery'
 import { contentForNetwork } from '../../domain/series/variants'
 import { applyShortLinks } from '../links/short-links.server'
@@ -201,5 +202,8 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
     }
     if (await schedule({ workspaceId: stalled.workspaceId, deliveryId: stalled.id, runAt: now })) report.reenqueued++
   }
+  // The slot changes the publishes since the last pass appended (decision 116). Readers add the changes not yet
+  // folded, so a failed fold (a series deleted meanwhile) only waits for the next pass.
+  await foldPostSlotChanges(db).catch(() => 0)
   return report
 }

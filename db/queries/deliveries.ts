@@ -158,13 +158,24 @@ export async function enqueuePlanned(
   return { jobsSynced: queued.length === args.items.length, queued }
 }
 
-/** `planned` → `queued` once their jobs exist. */
+/**
+ * `planned` → `queued` once their jobs exist, skipping rows another transaction holds (decision 116). When the
+ * deliveries are already due, a worker's batch claim (claimDueBatch) can hold some of them (taken with SKIP
+ * LOCKED) while it waits for its own delivery; if this statement held that one and waited for one of the
+ * batch, the two deadlocked (40P01). A row held is being claimed or edited; if it stays `planned` nothing is
+ * lost: `planned` and `queued` are both pending, its job exists, and the reconciler treats both alike.
+ */
 export async function markQueued(db: DbOrTx, args: { workspaceId: string; deliveryIds: string[]; clock: Clock }): Promise<void> {
   if (args.deliveryIds.length === 0) return
+  const free = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.id, args.deliveryIds), eq(deliveries.state, 'planned')))
+    .for('update', { skipLocked: true })
   await db
     .update(deliveries)
     .set({ state: 'queued', updatedAt: args.clock.now(), ...bump })
-    .where(and(eq(deliveries.workspaceId, args.workspaceId), inArray(deliveries.id, args.deliveryIds), eq(deliveries.state, 'planned')))
+    .where(and(inArray(deliveries.id, free), eq(deliveries.state, 'planned')))
 }
 
 export class DeliveryStateError extends Error {

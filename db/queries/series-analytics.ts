@@ -11,7 +11,7 @@ const SLOT_MS = POST_SLOT_MINUTES * 60_000
 const at = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`
 
 /**
- * The period cut at `post_slot_rollups`' slots (decision 114): the whole slots [slotsFrom, slotsTo) are read
+ * The period cut at `post_slot_rollups`' slots (decision 114; the folded rows and the changes, decision 116): the whole slots [slotsFrom, slotsTo) are read
  * from the roll-up, the partial ones at either end ([from, headTo) and [tailFrom, to), possibly empty) post by post.
  */
 function periodSlots(args: PostsArgs) {
@@ -46,6 +46,14 @@ function clicksBefore(ws: string, b: ReturnType<typeof periodSlots>): SQL {
 const METRICS = ['impressions', 'likes', 'reposts', 'replies', 'quotes', 'bookmarks'] as const
 const metricColumns = (pick: (m: string) => string) => sql.raw(METRICS.map(pick).join(', '))
 
+const SLOT_COLUMNS = sql.raw(`network, slot, posts, measured, ${METRICS.map((m) => `${m}, reported_${m}`).join(', ')}, clicks, engagement`)
+/**
+ * The whole slots' rows of one table: the folded rows, or the changes not yet folded (decision 116). The page
+ * sums both in its snapshot, so it counts every committed publish, read and click whether or not a fold ran.
+ */
+const slotRows = (table: 'post_slot_rollups_folded' | 'post_slot_changes', b: ReturnType<typeof periodSlots>) =>
+  sql`SELECT ${SLOT_COLUMNS} FROM ${sql.raw(table)} WHERE sequence_id = (SELECT id FROM series) AND slot >= ${b.slotsFrom} AND slot < ${b.slotsTo}`
+
 /**
  * `series` (the series, scoped to the workspace), `exact` (a row per post read one by one: the posts of the
  * partial slots, and those of whole slots clicked on or after `to`'s UTC day, with their clicks before `to`;
@@ -67,8 +75,9 @@ function cellsWith(args: PostsArgs, b: ReturnType<typeof periodSlots>): SQL {
         UNION ALL ${exactFrom(sql`p.last_click_day IS NOT NULL AND p.last_click_day >= ${b.toDay} AND p.published_at >= ${b.slotsFrom} AND p.published_at < ${b.slotsTo}`)}
       ) p) e
     ), cells AS (
-      SELECT true AS slot, c.network, c.slot AS at, c.posts, c.measured, ${metricColumns((m) => `c.${m}, c.reported_${m}`)}, c.clicks, c.engagement
-      FROM post_slot_rollups c WHERE c.sequence_id = (SELECT id FROM series) AND c.slot >= ${b.slotsFrom} AND c.slot < ${b.slotsTo}
+      SELECT true AS slot, c.network, c.slot AS at, sum(c.posts) AS posts, sum(c.measured) AS measured,
+        ${metricColumns((m) => `sum(c.${m}) AS ${m}, sum(c.reported_${m}) AS reported_${m}`)}, sum(c.clicks) AS clicks, sum(c.engagement) AS engagement
+      FROM (${slotRows('post_slot_rollups_folded', b)} UNION ALL ${slotRows('post_slot_changes', b)}) c GROUP BY c.network, c.slot
       UNION ALL
       SELECT false, e.network, e.published_at, (NOT e.whole)::int, e.exact_measured::int - CASE WHEN e.whole THEN e.all_measured::int ELSE 0 END,
         ${metricColumns((m) => `CASE WHEN e.whole THEN 0 ELSE coalesce(e.${m}, 0) END, CASE WHEN e.whole THEN 0 ELSE (e.${m} IS NOT NULL)::int END`)},
@@ -157,7 +166,7 @@ export type ShownPost = PostRow & { content: StepContent }
  * The series analytics page's numbers grouped in the database (decisions 108, 114): the post count, the sums
  * per network, the heat map in the series' zone, the `count` most and least engaging measured posts (as
  * domain/series/analytics.ts's bestAndWorst ranks them) and one page of the listed posts, each with its
- * step's content. The totals, networks and heat map come from `post_slot_rollups` (a row per network and
+ * step's content. The totals, networks and heat map come from the slot roll-ups (folded and not yet: a row per network and
  * whole 15-minute slot of the period) and a row per post only for the partial slots at its ends and the posts
  * clicked on or after its last UTC day; the best and worst come from `post_rollups_engagement_idx` (the top
  * and bottom of the ranking, with the posts read one by one), the listed page from `post_rollups_published_idx`.
@@ -246,4 +255,14 @@ export async function seriesTotals(db: DbOrTx, args: PostsArgs): Promise<{ posts
     SELECT coalesce(sum(c.posts), 0)::int AS posts, coalesce(sum(c.impressions), 0)::bigint AS impressions, coalesce(sum(c.clicks), 0)::bigint AS clicks FROM cells c`)
   const row = rowsOf<{ posts: number | string; impressions: number | string; clicks: number | string }>(result)[0]!
   return { posts: Number(row.posts), impressions: Number(row.impressions), clicks: Number(row.clicks) }
+}
+
+/**
+ * Fold the committed `post_slot_changes` into `post_slot_rollups_folded` (decision 116): one transaction,
+ * serialized across processes (a call finding a fold running returns 0). Readers sum both sides, so this only
+ * bounds how many changes a page reads; run by the reconciler's passes and the metrics job.
+ */
+export async function foldPostSlotChanges(db: DbOrTx): Promise<number> {
+  const result = await db.execute(sql`SELECT post_slot_rollups_fold() AS n`)
+  return Number(rowsOf<{ n: number | string }>(result)[0]!.n)
 }

@@ -170,32 +170,45 @@ export const POST_SLOT_MINUTES = 15
  * `reported_*` counts the posts that report it (a sum no post reports is shown as null).
  */
 const counter = (name: string) => integer(name).notNull().default(0)
-export const postSlotRollups = pgTable(
-  'post_slot_rollups',
-  {
-    workspaceId: workspaceRef(),
-    sequenceId: uuid('sequence_id')
-      .notNull()
-      .references(() => sequences.id, { onDelete: 'cascade' }),
-    network: text('network').notNull(),
-    slot: instant('slot').notNull(),
-    posts: counter('posts'),
-    /** Posts with a read or a click. */
-    measured: counter('measured'),
-    impressions: counter('impressions'),
-    likes: counter('likes'),
-    reposts: counter('reposts'),
-    replies: counter('replies'),
-    quotes: counter('quotes'),
-    bookmarks: counter('bookmarks'),
-    reportedImpressions: counter('reported_impressions'),
-    reportedLikes: counter('reported_likes'),
-    reportedReposts: counter('reported_reposts'),
-    reportedReplies: counter('reported_replies'),
-    reportedQuotes: counter('reported_quotes'),
-    reportedBookmarks: counter('reported_bookmarks'),
-    clicks: counter('clicks'),
-    engagement: counter('engagement'),
-  },
-  (t) => [primaryKey({ columns: [t.sequenceId, t.slot, t.network] })],
-)
+/** A slot row's columns; the changes carry no foreign keys (no key-share lock per publish on the series' row). */
+const slotColumns = (referenced: boolean) => ({
+  workspaceId: referenced ? workspaceRef() : uuid('workspace_id').notNull(),
+  sequenceId: referenced
+    ? uuid('sequence_id')
+        .notNull()
+        .references(() => sequences.id, { onDelete: 'cascade' })
+    : uuid('sequence_id').notNull(),
+  network: text('network').notNull(),
+  slot: instant('slot').notNull(),
+  posts: counter('posts'),
+  /** Posts with a read or a click. */
+  measured: counter('measured'),
+  impressions: counter('impressions'),
+  likes: counter('likes'),
+  reposts: counter('reposts'),
+  replies: counter('replies'),
+  quotes: counter('quotes'),
+  bookmarks: counter('bookmarks'),
+  reportedImpressions: counter('reported_impressions'),
+  reportedLikes: counter('reported_likes'),
+  reportedReposts: counter('reported_reposts'),
+  reportedReplies: counter('reported_replies'),
+  reportedQuotes: counter('reported_quotes'),
+  reportedBookmarks: counter('reported_bookmarks'),
+  clicks: counter('clicks'),
+  engagement: counter('engagement'),
+})
+/**
+ * The folded part (decision 116): the view `post_slot_rollups` (migration 0032) sums these rows and the
+ * changes not yet folded, so a reader sees every committed change.
+ */
+export const postSlotRollupsFolded = pgTable('post_slot_rollups_folded', slotColumns(true), (t) => [primaryKey({ columns: [t.sequenceId, t.slot, t.network] })])
+
+/**
+ * Append-only changes to `post_slot_rollups_folded` (decision 116): a `post_rollups` trigger inserts a row
+ * per change of a posted row (its old part with minus signs, its new part), so concurrent publishes of one
+ * slot never update one row. `post_slot_rollups_fold()` (run by the reconciler and the metrics job) moves
+ * them into the folded rows in one transaction; the page reads the folded rows beside the changes.
+ */
+export const postSlotChanges = pgTable('post_slot_changes', slotColumns(false), (t) => [index('post_slot_changes_sequence_slot_idx').on(t.sequenceId, t.slot)])
+
