@@ -29,6 +29,8 @@ export type ReconcileReport = {
   reenqueued: number
   missed: number
   enqueueErrors: number
+  /** Slot-change folds that failed (decision 116): retried by the next pass; readers add what is not folded. */
+  foldErrors: number
 }
 
 export type ReconcileDeps = PipelineDeps & { stallGraceMs?: number }
@@ -60,7 +62,7 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
       return false
     }
   }
-  const report: ReconcileReport = { requeued: 0, needsReview: 0, failed: 0, lookedUp: 0, foundPublished: 0, reenqueued: 0, missed: 0, enqueueErrors: 0 }
+  const report: ReconcileReport = { requeued: 0, needsReview: 0, failed: 0, lookedUp: 0, foundPublished: 0, reenqueued: 0, missed: 0, enqueueErrors: 0, foldErrors: 0 }
   const targets = new Map<string, Promise<PublishTarget | null>>()
   // Email deliveries (no account) never hold a lease or a pending lookup; null keeps them out anyway.
   const targetOf = async (workspaceId: string, accountId: string | null) => {
@@ -204,6 +206,6 @@ export async function reconcileDeliveries(deps: ReconcileDeps): Promise<Reconcil
   }
   // The slot changes the publishes since the last pass appended (decision 116). Readers add the changes not yet
   // folded, so a failed fold (a series deleted meanwhile) only waits for the next pass.
-  await foldPostSlotChanges(db).catch(() => 0)
+  await foldPostSlotChanges(db).catch(() => report.foldErrors++)
   return report
 }
