@@ -18,11 +18,12 @@
  *
  * Run: DATABASE_URL=postgres://… npx tsx bench/drip-send.ts [--count 100000] [--workers 1] [--window 10] [--pool 5]
  *      [--crash --kills 5] [--bundle] (workers run the esbuild bundle the crash tests run, not tsx)
- *      [--profile <dir>] (the workers' CPU profiles)
+ *      [--profile <dir>] (the workers’ CPU profiles) [--no-analyze] (start without ANALYZE after seeding)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
@@ -38,7 +39,8 @@ import { openJobStore } from '../jobs/store'
 import { createTestDatabase } from '../test/db'
 import { seedEnrolledAudience } from '../test/drips/harness'
 import { bundleWorker } from '../test/worker-bundle'
-import { machineCpuMs } from './machine-cpu'
+import { machineCpuMs, processCpuMs } from './machine-cpu'
+import { backendPids } from './pg-stats'
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -63,6 +65,25 @@ if (!process.env.DATABASE_URL) {
 
 // ─── A loopback SMTP server that drains messages; the drip's are counted by recipient and Message-ID ──
 const received = new Map<string, string[]>()
+/**
+ * Each process's own CPU over the send burst (first message received → all enrollments done): the workers
+ * (from /proc/<pid>/stat), this process (the loopback SMTP server) and PostgreSQL's backends of the
+ * benchmark database (the workers' app and job-store connections; this process does not poll meanwhile).
+ */
+const burst = {
+  workers0: 0,
+  smtp0: 0,
+  pg0: new Map<number, number>(),
+  pgStarted: Promise.resolve(),
+  start() {
+    this.workers0 = workers.reduce((a, w) => a + processCpuMs(w.pid!), 0)
+    const own = process.cpuUsage()
+    this.smtp0 = (own.user + own.system) / 1000
+    this.pgStarted = backendPids(base.url!).then((pids) => {
+      for (const pid of pids) this.pg0.set(pid, processCpuMs(pid))
+    })
+  },
+}
 let firstAt = 0
 let lastAt = 0
 const server = new SMTPServer({
@@ -79,7 +100,10 @@ const server = new SMTPServer({
     stream.on('end', () => {
       if (to.length) {
         lastAt = performance.now()
-        firstAt ||= lastAt
+        if (!firstAt) {
+          firstAt = lastAt
+          burst.start()
+        }
         const id = /^Message-ID:\s*(<[^>]+>)/im.exec(head)?.[1] ?? '?'
         for (const r of to) received.set(r, [...(received.get(r) ?? []), id])
       }
@@ -118,16 +142,23 @@ await activateDrip(services, { workspaceId, dripId: drip.id })
 const seedStart = performance.now()
 await seedEnrolledAudience(database.db, { workspaceId, dripId: drip.id, count: COUNT, at: new Date(Date.now() - 1000) })
 console.log(`seeded ${COUNT} contacts + enrollments in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`)
+// The tables' statistics, as autovacuum's analyze leaves them within about a minute of a big enrollment (decision 117):
+// without it the planner takes the new tables for empty and the runner's statements scan every active enrollment.
+if (!process.argv.includes('--no-analyze')) await database.db.execute(sql`ANALYZE contacts, enrollments, deliveries, contact_events`)
 
-const cpu = { bare: { ms: 0, ownMs: 0, messages: 0 }, runner: 0 }
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').trim()
+const cpu = { bare: { ms: 0, ownMs: 0, smtpMs: 0, messages: 0 }, runner: 0 }
 
 // ─── Bare nodemailer baselines (a process of their own, the connector's pool settings) ───────────
 const bareScript = fileURLToPath(new URL('./bare-nodemailer.ts', import.meta.url))
 async function bareLoop(n: number, concurrency: number): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', bareScript, String(port), String(n), String(concurrency), String(POOL)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
+  const smtp0 = process.cpuUsage()
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
   await new Promise((resolve) => child.once('exit', resolve))
+  const smtp = process.cpuUsage(smtp0)
+  cpu.bare.smtpMs += (smtp.user + smtp.system) / 1000
   const result = JSON.parse(out.trim().split('\n').at(-1)!) as { perSecond: number; cpuMs: number; ownCpuMs: number }
   cpu.bare.ms += result.cpuMs
   cpu.bare.ownMs += result.ownCpuMs
@@ -187,7 +218,15 @@ if (CRASH) {
     workers[k % WORKERS] = spawnWorker()
   }
 }
+// This process does not query the database while the messages go out (its backend's CPU would count as PostgreSQL's share).
+if (!CRASH) while (received.size < COUNT) await sleep(250)
 while ((await active()) > 0) await sleep(250)
+await burst.pgStarted
+const burstCpu = (() => {
+  const own = process.cpuUsage()
+  return { workers: workers.reduce((a, w) => a + processCpuMs(w.pid!), 0) - burst.workers0, smtp: (own.user + own.system) / 1000 - burst.smtp0 }
+})()
+const pgBurstMs = await backendPids(base.url!).then((pids) => pids.reduce((a, pid) => a + processCpuMs(pid) - (burst.pg0.get(pid) ?? 0), 0))
 const seconds = (performance.now() - t0) / 1000
 cpu.runner = machineCpuMs() - cpu0
 for (const w of workers) w.kill('SIGTERM')
@@ -205,7 +244,7 @@ const f0 = (n: number) => n.toFixed(0)
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS')
 const statements = stats.reduce((a, s) => a + s.statements, 0)
 const peakRssMiB = Math.max(...stats.map((s) => s.maxRssKiB / 1024))
-console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} cores)`)
+console.log(`load average (/proc/loadavg) at the start: ${loadAtStart}; at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()} (${os.cpus().length} cores)`)
 console.log(`drip runner, ${WORKERS} worker process${WORKERS === 1 ? '' : 'es'}, send window ${WINDOW}, ${POOL} SMTP connections${bundle ? ' (bundled workers: node <esbuild bundle>)' : ' (workers under tsx: node --import tsx, as `npm run worker`)'}: ${sent} messages, ${f0(rate)} msg/s from the first message to the last (${seconds.toFixed(1)} s from spawning the workers${CRASH ? `, ${kills} SIGKILLs and restarts` : ''})`)
 console.log(`bare nodemailer sequential loop: ${f0(seq)} msg/s (before ${f0(before.seq)}, after ${f0(after.seq)})`)
 console.log(`bare nodemailer pooled, ${POOLED} at a time: ${f0(par)} msg/s (before ${f0(before.par)}, after ${f0(after.par)})`)
@@ -216,6 +255,12 @@ if (!CRASH) {
   const workerCpu = stats.reduce((a, s) => a + s.cpuMs, 0)
   console.log(
     `sender processes' own CPU per message (neighbours excluded): drip workers ${(workerCpu / sent).toFixed(2)} ms (start-up and job store included), bare loop ${(cpu.bare.ownMs / cpu.bare.messages).toFixed(2)} ms`,
+  )
+}
+if (!CRASH) {
+  const per = (ms: number) => `${(ms / sent).toFixed(3)} ms`
+  console.log(
+    `own CPU per message over the send burst (first message → all done): drip workers ${per(burstCpu.workers)}, PostgreSQL backends ${per(pgBurstMs)}, loopback SMTP server (this process) ${per(burstCpu.smtp)}; bare loop ${(cpu.bare.ownMs / cpu.bare.messages).toFixed(3)} ms (its SMTP server ${(cpu.bare.smtpMs / cpu.bare.messages).toFixed(3)} ms)`,
   )
 }
 for (const s of stats) console.log(`worker memory at the end: rss ${f0(s.memory.rss / 2 ** 20)} MiB, heap ${f0(s.memory.heapUsed / 2 ** 20)} of ${f0(s.memory.heapTotal / 2 ** 20)} MiB, external ${f0(s.memory.external / 2 ** 20)} MiB; peak rss ${f0(s.maxRssKiB / 1024)} MiB`)

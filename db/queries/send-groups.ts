@@ -13,6 +13,15 @@ import { executePrepared, json, rowsOf, snake } from './prepared'
 
 
 export async function recordAndMarkGroup(db: DbOrTx, args: { records: SendRecord[]; marks: SendMark[] }): Promise<Map<string, MarkResult>> {
+  // The rows each part touches, also as id lists, and the state checks written `(…) IS TRUE` (the same test, but
+  // no index condition): every lookup below is by primary key (decision 117). Otherwise the planner, with statistics
+  // older than a big enrollment or than the step's first thousands of deliveries, scans the state index
+  // (`deliveries_state_next_idx`, whose 'publishing' entries pile up until vacuum) or every active enrollment for each group.
+  const ids = (values: string[]) => sql`string_to_array(${values.join(',')}, ',')::uuid[]`
+  const deliveryIds = ids(args.records.map((r) => r.deliveryId))
+  const recordEnrollmentIds = ids(args.records.map((r) => r.enrollmentId))
+  const markEnrollmentIds = ids(args.marks.map((m) => m.enrollmentId))
+  const markContactIds = ids(args.marks.map((m) => m.contactId))
   const result = await executePrepared(db, sql`
     WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true) AS v), p AS (
       SELECT * FROM jsonb_to_recordset(${json(args.records.map(snake))}) AS x(
@@ -22,14 +31,14 @@ export async function recordAndMarkGroup(db: DbOrTx, args: { records: SendRecord
     ), pd AS (
       UPDATE deliveries d SET state = p.state, remote_id = p.remote_id, last_error = p.last_error, last_error_kind = p.last_error_kind,
         published_at = CASE WHEN p.state = 'published' THEN p.at ELSE d.published_at END, updated_at = p.at, version = d.version + 1
-      FROM p WHERE d.id = p.delivery_id AND d.attempt_id = p.attempt_id AND d.state = 'publishing'
+      FROM p WHERE d.id = p.delivery_id AND d.id = ANY (${deliveryIds}) AND d.attempt_id = p.attempt_id AND (d.state = 'publishing') IS TRUE
       RETURNING d.id
     ), pe AS (
       UPDATE enrollments e SET status = p.status, step_position = p.step_position, next_due_at = p.next_due_at,
         end_reason = COALESCE(p.end_reason, e.end_reason), ended_at = CASE WHEN p.status = 'active' THEN NULL ELSE p.at END,
         last_sent_at = CASE WHEN p.sent_key IS NULL THEN e.last_sent_at ELSE p.at END, waiting_since = NULL,
         claim_id = NULL, claimed_until = NULL, updated_at = p.at
-      FROM p WHERE e.id = p.enrollment_id AND e.claim_id = p.claim_id AND e.status = 'active'
+      FROM p WHERE e.id = p.enrollment_id AND e.id = ANY (${recordEnrollmentIds}) AND e.claim_id = p.claim_id AND (e.status = 'active') IS TRUE
       RETURNING e.id
     ), ps AS (
       INSERT INTO contact_events (workspace_id, contact_id, type, event_key, properties, sequence_id, enrollment_id, step_id, score_delta, occurred_at)
@@ -45,7 +54,7 @@ export async function recordAndMarkGroup(db: DbOrTx, args: { records: SendRecord
       SELECT n.*, k.status AS contact_status, k.phone, k.sms_consent, k.postal_address,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email) AS suppressed,
         EXISTS (SELECT 1 FROM suppressions x WHERE x.workspace_id = n.workspace_id AND x.email = k.email AND x.reason = 'complaint') AS complained
-      FROM n LEFT JOIN contacts k ON k.id = n.contact_id
+      FROM n LEFT JOIN contacts k ON k.id = n.contact_id AND k.id = ANY (${markContactIds})
     ), facts AS (
       -- Who may still be reached on the step's channel (decision 096): texts and postcards go on after an
       -- email unsubscribe or bounce, not after a complaint; actions run for any confirmed contact.
@@ -56,8 +65,9 @@ export async function recordAndMarkGroup(db: DbOrTx, args: { records: SendRecord
         (f0.channel IS NOT DISTINCT FROM 'sms' AND (f0.phone IS NULL OR f0.sms_consent IS NULL
           OR EXISTS (SELECT 1 FROM sms_suppressions y WHERE y.workspace_id = f0.workspace_id AND y.phone = f0.phone)))
         OR (f0.channel IS NOT DISTINCT FROM 'mail' AND f0.postal_address IS NULL) AS channel_blocked,
-        EXISTS (SELECT 1 FROM enrollments e JOIN sequences s ON s.id = e.sequence_id
-                WHERE e.id = f0.enrollment_id AND e.claim_id = f0.claim_id AND e.status = 'active' AND s.status = 'active') AS enrollment_active
+        EXISTS (SELECT 1 FROM enrollments e
+                WHERE e.id = f0.enrollment_id AND e.id = ANY (${markEnrollmentIds}) AND e.claim_id = f0.claim_id AND (e.status = 'active') IS TRUE
+                  AND (SELECT s.status FROM sequences s WHERE s.id = e.sequence_id) = 'active') AS enrollment_active
       FROM facts0 f0
     ), nd AS (
       INSERT INTO deliveries (workspace_id, sequence_id, step_id, enrollment_id, due_at, state, attempt_id, claimed_at, sending_at, attempts, created_at, updated_at)
