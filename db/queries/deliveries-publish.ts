@@ -3,7 +3,7 @@
  * record what the attempt did. Every write after the claim requires the attempt's id.
  */
 import { randomUUID } from 'node:crypto'
-import { and, eq, gte, isNotNull, lte, ne, or, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gte, isNotNull, lte, ne, sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
 import { PENDING_STATES } from '../../domain/delivery'
 import { deliveries, sequenceSteps, sequences, type StepContent } from '../schema'
@@ -235,8 +235,14 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
     // generic plan. Rows another transaction holds are skipped.
     const others = (state: (typeof PENDING_STATES)[number]) =>
       sql`array(select ${deliveries.id} from ${deliveries} where ${deliveries.state} = ${state} and ${deliveries.nextAttemptAt} <= ${instant('now')} and ${and(due, ne(deliveries.id, param('deliveryId')))} order by ${deliveries.nextAttemptAt} desc limit ${sql.placeholder('limit')} for update skip locked)`
-    // Both states' candidates, cut to `limit` (the rows cut off were only locked for this statement).
-    const batch = sql`${deliveries.id} = any((${others('planned')} || ${others('queued')})[1:${sql.placeholder('limit')}::int])`
+    // The job's own delivery is taken with SKIP LOCKED too: a claim never waits for a row while it holds
+    // others. Two claims that each held the other's own delivery as a sibling and waited for their own
+    // deadlocked until PostgreSQL's deadlock_timeout (1 s) cancelled one (the p99 tail at the knee). A held
+    // own delivery is being claimed by another job (which publishes it) or edited: the caller then decides
+    // and claims it alone (decideAndClaim), holding nothing else.
+    const own = sql`array(select ${deliveries.id} from ${deliveries} where ${scopedPlaceholders} for update skip locked)`
+    // Own, then both states' candidates, cut to `limit` (the rows cut off were only locked for this statement).
+    const batch = sql`${deliveries.id} = any(${own} || (${others('planned')} || ${others('queued')})[1:${sql.placeholder('limit')}::int])`
     const claimed = d.$with('claimed').as(
       d
         .update(deliveries)
@@ -250,7 +256,7 @@ export async function claimDueBatch(db: DbOrTx, args: { workspaceId: string; del
           updatedAt: instant('now'),
           ...bump,
         })
-        .where(and(or(scopedPlaceholders, batch), due))
+        .where(and(batch, due))
         .returning(),
     )
     return d.with(claimed).select().from(claimed).leftJoin(sequenceSteps, eq(sequenceSteps.id, claimed.stepId)).prepare(name)

@@ -31,7 +31,7 @@ async function waitingOnLock(): Promise<number> {
 }
 
 describe.runIf(!!process.env.DATABASE_URL || process.env.CI === 'true')('planning and a batch claim of due deliveries', () => {
-  it('do not deadlock when the marking holds the claim’s own delivery and the claim holds one of the marking’s', async () => {
+  it('do not deadlock: a claim skips its own delivery while the marking holds it, and is claimed alone after', async () => {
     const db = database.db
     const clock = { now: () => new Date() }
     const workspaceId = (await db.insert(workspaces).values({ name: 'Deadlock' }).returning())[0]!.id
@@ -54,23 +54,27 @@ describe.runIf(!!process.env.DATABASE_URL || process.env.CI === 'true')('plannin
     const b = await insert(steps[1]!.id)
     const d = await insert(steps[0]!.id)
 
-    let claim: ReturnType<typeof claimDueBatch> | undefined
-    const marking = db.transaction(async (tx) => {
+    const claimOf = (deliveryId: string) => claimDueBatch(db, { workspaceId, deliveryId, now: new Date(), leaseMs: 60_000, limit: 5 })
+    let claimDone = false
+    const firstClaims = await db.transaction(async (tx) => {
       // The marking's statement reaches D first: D is now held by the planner's transaction.
       await markQueued(tx, { workspaceId, deliveryIds: [d], clock })
-      // The worker's job for D runs: its batch claim takes b (SKIP LOCKED: free) and waits for D.
-      claim = claimDueBatch(db, { workspaceId, deliveryId: d, now: new Date(), leaseMs: 60_000, limit: 5 })
-      claim.catch(() => undefined)
-      for (let i = 0; (await waitingOnLock()) === 0; i++) {
-        if (i > 200) throw new Error('the claim never waited for D')
+      // The worker's job for D runs: its batch claim takes b (SKIP LOCKED: free) and skips D (held) instead of
+      // waiting for it while holding b (decision 120). Before, it waited here, and the marking's next statement
+      // (b) then waited for the claim: a deadlock.
+      const claim = claimOf(d).finally(() => (claimDone = true))
+      for (let i = 0; !claimDone && i < 100; i++) {
+        if ((await waitingOnLock()) > 0) throw new Error('the claim waits for a row another transaction holds')
         await new Promise((resolve) => setTimeout(resolve, 10))
       }
-      // The marking's statement goes on to b, which the claim holds.
+      const claims = await claim
+      // The marking goes on to b, now claimed: it skips it too (decision 116).
       await markQueued(tx, { workspaceId, deliveryIds: [b], clock })
+      return claims
     })
-    await marking
-    const claims = await claim!
-    expect(claims.map((c) => c.delivery.id).sort()).toEqual([b, d].sort())
+    expect(firstClaims.map((c) => c.delivery.id)).toEqual([b])
+    // The job then decides on D alone (decideAndClaim), holding nothing else; here its claim again, D now free.
+    expect((await claimOf(d)).map((c) => c.delivery.id)).toEqual([d])
     const states = rowsOf<{ id: string; state: string }>(await db.execute(sql`SELECT id, state FROM deliveries WHERE workspace_id = ${workspaceId}`))
     expect(states.map((r) => r.state)).toEqual(['publishing', 'publishing'])
   })
