@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs'
 import MimeNode from 'nodemailer/lib/mime-node'
 import * as qp from 'nodemailer/lib/qp'
+import type { EmailContent } from '../types'
 
 /**
  * The MIME message of an email, built here instead of by nodemailer's MailComposer (decision 117), byte
@@ -16,21 +17,12 @@ import * as qp from 'nodemailer/lib/qp'
  * Only the shape the connector sends is built here: a text and an HTML body, each 7bit or
  * quoted-printable and under 64 KiB, http(s)/mailto unsubscribe links. `buildMessage` returns null for
  * anything else (a body nodemailer would send as base64, an empty part, a stray character in a link),
- * and the connector lets nodemailer build that message as before. connectors/email/mime.test.ts compares
+ * and the connector lets nodemailer build that message as before. test/email/mime-build.test.ts compares
  * both paths byte for byte.
  */
 
-export type MessageInput = {
-  from: { name?: string; address: string }
-  to: string
-  replyTo?: string
-  subject: string
-  html: string
-  text: string
-  messageId: string
-  /** Both URIs go on one List-Unsubscribe line, with List-Unsubscribe-Post (RFC 8058). */
-  listUnsubscribe?: { url: string; mailto?: string }
-}
+/** What the connector sends (its listUnsubscribe on one List-Unsubscribe line, with List-Unsubscribe-Post: RFC 8058), and its Message-ID. */
+export type MessageInput = EmailContent & { messageId: string }
 
 /** What nodemailer's `sendMail` takes for a prebuilt message. */
 export type BuiltMessage = { raw: string; envelope: { from: string; to: string[] } }
