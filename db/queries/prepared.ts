@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { DbOrTx } from '../client'
+import { boundedCache } from '../../domain/bounded-cache'
 
 /**
  * Hot statements (the publish path, decision 020) are built once per database handle with drizzle's
@@ -43,14 +44,6 @@ export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
 
 /** A value sent as one jsonb parameter (for jsonb_to_record / jsonb_to_recordset). */
 export const json = (value: unknown): SQL => sql`${JSON.stringify(value)}::jsonb`
+const snakeKey = boundedCache<string>(10_000)
 /** camelCase keys → snake_case column names (for jsonb_to_record); each key's name is worked out once (the drip runner's records repeat them). */
-export const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [snakeKey(k), v]))
-const snakeKeys = new Map<string, string>()
-function snakeKey(key: string): string {
-  let name = snakeKeys.get(key)
-  if (name === undefined) {
-    name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
-    if (snakeKeys.size < 10_000) snakeKeys.set(key, name)
-  }
-  return name
-}
+export const snake = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [snakeKey(k, () => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)), v]))
