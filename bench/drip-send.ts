@@ -263,7 +263,8 @@ if (!CRASH) {
     `own CPU per message over the send burst (first message → all done): drip workers ${per(burstCpu.workers)}, PostgreSQL backends ${per(pgBurstMs)}, loopback SMTP server (this process) ${per(burstCpu.smtp)}; bare loop ${(cpu.bare.ownMs / cpu.bare.messages).toFixed(3)} ms (its SMTP server ${(cpu.bare.smtpMs / cpu.bare.messages).toFixed(3)} ms)`,
   )
 }
-for (const s of stats) console.log(`worker memory at the end: rss ${f0(s.memory.rss / 2 ** 20)} MiB, heap ${f0(s.memory.heapUsed / 2 ** 20)} of ${f0(s.memory.heapTotal / 2 ** 20)} MiB, external ${f0(s.memory.external / 2 ** 20)} MiB; peak rss ${f0(s.maxRssKiB / 1024)} MiB`)
+// Each worker's share of the work: its app statements (one per group of sends) and its CPU.
+for (const s of stats) console.log(`worker: ${s.statements} app statements (${f0((100 * s.statements) / Math.max(1, statements))} % of all), CPU ${f0(s.cpuMs)} ms; memory at the end: rss ${f0(s.memory.rss / 2 ** 20)} MiB, heap ${f0(s.memory.heapUsed / 2 ** 20)} of ${f0(s.memory.heapTotal / 2 ** 20)} MiB, external ${f0(s.memory.external / 2 ** 20)} MiB; peak rss ${f0(s.maxRssKiB / 1024)} MiB`)
 const dupGoal = CRASH ? kills * WINDOW : 0
 const rows: Array<[string, string, string, boolean]> = [
   ['throughput vs the sequential bare loop', '≥ 0.80×', `${(rate / seq).toFixed(2)}×`, rate / seq >= 0.8],

@@ -7,7 +7,10 @@ import { removeUnlockedUniqueJobs } from './agenda-patches'
  * (publish-delivery.ts, drip-runner.ts, ...) define what these jobs do, one floor up.
  */
 export const PUBLISH_DELIVERY_JOB = 'publish-delivery'
-export const DRIP_RUNNER_JOB = 'drip-runner'
+/** The drip runner's lanes: `DRIP_LANES` recurring jobs of this one name, one per lane (decision 122). */
+export const DRIP_LANE_JOB = 'drip-lane'
+/** Before decision 122 each lane was a job name of its own: `drip-runner`, `drip-runner-2`, … (up to DRIP_LANES' maximum). */
+export const LEGACY_DRIP_RUNNER_JOBS = ['drip-runner', ...Array.from({ length: 63 }, (_, i) => `drip-runner-${i + 2}`)]
 export const DRIP_WAKE_JOB = 'drip-runner-wake'
 export const SIGNUP_CONFIRMATION_JOB = 'signup-confirmation'
 export const BULK_ENROLL_JOB = 'bulk-enroll'
@@ -66,6 +69,30 @@ export async function scheduleEvery(agenda: Agenda, name: string, everyMs: numbe
       await agenda.every(everyMs, name, undefined, { skipImmediate: true })
       return
     } catch (error) {
+      if (attempt === 5) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+    }
+  }
+}
+
+/**
+ * Keep one recurring job `name` for `key`, every `everyMs` (first run one interval from now): several per
+ * name, unlike `scheduleEvery`. An existing one is left as it is (its next run and lock untouched), also
+ * when several processes call at once (the unique index on `data.uniqueKey`, as in `scheduleUniqueJob`).
+ */
+export async function scheduleRecurringUniqueJob(agenda: Agenda, args: { name: string; key: string; everyMs: number; data?: Record<string, unknown> }): Promise<void> {
+  const { name, key, everyMs, data = {} } = args
+  requireText('name', name)
+  requireText('key', key)
+  const uniqueKey = uniqueKeyOf(name, key)
+  for (let attempt = 1; ; attempt++) {
+    const job = agenda.create(name, { ...data, key, uniqueKey })
+    job.repeatEvery(everyMs, { skipImmediate: true }).unique({ 'data.uniqueKey': uniqueKey }, { insertOnly: true })
+    try {
+      await job.save()
+      return
+    } catch (error) {
+      // The loser of a race (duplicate key) finds the winner's job next time; a busy store (FerretDB on SQLite) may refuse: a few more tries.
       if (attempt === 5) throw error
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
     }

@@ -34,7 +34,7 @@ export const defineJobs: DefineJobs = (agenda, services) => {
   // The store keeps what a publish job hands on when it ends (decision 112); `agenda` is its Agenda.
   definePipelineJobs({ agenda, lingerUntilSettled: (work) => services.jobs.lingerUntilSettled(work) }, deps)
   defineNotifyProblems(agenda, notifyDeps(services))
-  defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }), { lanes: services.config.DRIP_LANES })
+  defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }))
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })
   defineSignupConfirmation(agenda, services)
   defineBulkEnroll(agenda, services)
