@@ -29,8 +29,6 @@ export type WorkerArgs = {
   batch?: number
   /** Publish jobs at once (decision 112); default concurrency ÷ batch. */
   jobs?: number
-  /** Jobs end with their own delivery (decision 112). */
-  endWithOwn?: boolean
   name: string
   store: 'postgres' | 'mongodb'
   mongoUrl?: string
@@ -97,7 +95,6 @@ if (process.argv.includes('--child') && process.send) {
     publishConcurrency: args.concurrency,
     publishBatchSize: args.batch,
     publishJobs: args.jobs,
-    publishEndWithOwn: args.endWithOwn,
     hooks: { afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.push([deliveryId, Date.now()]) },
   }
   defineJobs(store, deps)

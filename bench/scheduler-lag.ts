@@ -10,7 +10,7 @@
  * client; transactions (every autocommit statement is one) from pg_stat_database, job store included.
  *
  * Run: npx tsx bench/scheduler-lag.ts [--due=10000] [--stored=1000000] [--window=60] [--burst=2000]
- *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--jobs=N] [--end-with-own] [--workers=1,2] [--lead=20] [--idle=60]
+ *      [--store=postgres|mongodb] [--concurrency=50] [--batch=5] [--jobs=N] [--workers=1,2] [--lead=20] [--idle=60]
  *
  * `--workers=1,2`: besides the in-process run, one pipeline side per count with that many worker
  * processes (bench/pipeline-worker.ts) on the same job store, and the knee of each against one process.
@@ -52,8 +52,6 @@ const CONCURRENCY = Number(arg('concurrency', '50'))
 const BATCH = Number(arg('batch', '5'))
 /** Publish jobs at once per worker (decision 112); default concurrency ÷ batch, as the worker's. */
 const JOBS = process.argv.some((a) => a.startsWith('--jobs=')) ? Number(arg('jobs', '0')) : undefined
-/** `--end-with-own`: a publish job ends once its own delivery is settled, its siblings publishing on (decision 112). */
-const END_WITH_OWN = process.argv.includes('--end-with-own')
 // Both default to the worker's (jobs/publish-delivery.ts): 50 in flight, ten jobs of up to five.
 const WORKERS = arg('workers', '').split(',').filter(Boolean).map(Number)
 const LEAD_ARG = process.argv.some((a) => a.startsWith('--lead=')) ? Number(arg('lead', '0')) : undefined
@@ -283,7 +281,6 @@ async function runPipeline(workers?: number): Promise<Side> {
       publishConcurrency: CONCURRENCY,
       publishBatchSize: BATCH,
       publishJobs: JOBS,
-      publishEndWithOwn: END_WITH_OWN,
       hooks: {
         afterClaim: ({ deliveryId }: { deliveryId: string }) => void started.set(deliveryId, now()),
         beforeNetwork: ({ deliveryId }: { deliveryId: string }) => void trace.sending.set(deliveryId, now()),
@@ -337,7 +334,7 @@ async function runPipeline(workers?: number): Promise<Side> {
       // This process only schedules (a web process); the workers run the jobs.
       const x_ = { url: x.url, clientId: x.clientId, clientSecret: x.clientSecret }
       for (let i = 0; i < workers; i++) {
-        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, jobs: JOBS, endWithOwn: END_WITH_OWN, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
+        const args = { url, keyringKey, x: x_, concurrency: CONCURRENCY, batch: BATCH, jobs: JOBS, name: `bench-worker-${i + 1}`, store: STORE, mongoUrl: opened.mongoUrl }
         children.push(await startWorkerProcess(args, (id, at) => void started.set(id, at)))
       }
     }
@@ -442,7 +439,7 @@ function report(name: string, side: Side) {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ')
 console.log(
-  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}, jobs ${JOBS ?? 'default'}${END_WITH_OWN ? ', jobs end with their own delivery' : ''}; ` +
+  `scheduler lag: ${DUE} due within ${WINDOW_S} s (${fmt(DUE / WINDOW_S)}/s offered), ${STORED} stored, burst ${BURST}, store ${STORE}, concurrency ${CONCURRENCY}, batch ${BATCH}, jobs ${JOBS ?? 'default'}; ` +
     `${os.cpus().length} cores, load ${load()}`,
 )
 const bare = report('bare Agenda no-op', await runBare())

@@ -140,7 +140,6 @@ export const EnvSchema = z.object({
    * A publish job ends once its own post is settled, the rest of its batch publishing on in the worker, its
    * job kept as their watch until they are settled (decisions 112, 118). Off by default (the lead decides).
    */
-  PUBLISH_END_WITH_OWN: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Turns on /metrics (Prometheus): scrapers send `Authorization: Bearer <METRICS_TOKEN>`. Unset: no endpoint. */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN: at least 16 characters').optional(),

@@ -284,30 +284,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * (a scan of every job). Reaches the repository Agenda holds (`agenda.db`): PostgreSQL through its pool,
  * MongoDB through its collection; any other repository gets `agenda.cancel` per key. Locked jobs stay
  * (they are running, or about to: their run finds the delivery claimed).
- *
- * With `nextRunAt`, only a job still due at exactly that instant goes (decision 118: a publish job kept as
- * its siblings' watch): one saved since with another time (scheduled again) stays. Any other repository
- * then removes nothing (the job runs at its time and ends).
  */
-export async function removeUnlockedUniqueJobs(agenda: Agenda, name: string, uniqueKeys: string[], only: { nextRunAt?: Date } = {}): Promise<number> {
+export async function removeUnlockedUniqueJobs(agenda: Agenda, name: string, uniqueKeys: string[]): Promise<number> {
   if (uniqueKeys.length === 0) return 0
   const repository = (agenda as unknown as { db?: Record<string, unknown> }).db
   const getPool = repository?.getPool
-  const at = only.nextRunAt
   if (typeof getPool === 'function' && typeof repository?.tableName === 'string') {
     const pool = getPool.call(repository) as PgPool
     const result = (await pool.query(
-      `DELETE FROM "${repository.tableName}" WHERE data->>'uniqueKey' = ANY($1::text[]) AND name = $2 AND locked_at IS NULL${at ? ' AND next_run_at = $3' : ''}`,
-      at ? [uniqueKeys, name, at] : [uniqueKeys, name],
+      `DELETE FROM "${repository.tableName}" WHERE data->>'uniqueKey' = ANY($1::text[]) AND name = $2 AND locked_at IS NULL`,
+      [uniqueKeys, name],
     )) as { rowCount?: number | null }
     return result.rowCount ?? 0
   }
   const collection = repository?.collection as { deleteMany?: (filter: object) => Promise<{ deletedCount?: number }> } | undefined
   if (typeof collection?.deleteMany === 'function') {
-    const result = await collection.deleteMany({ name, 'data.uniqueKey': { $in: uniqueKeys }, lockedAt: null, ...(at ? { nextRunAt: at } : {}) })
+    const result = await collection.deleteMany({ name, 'data.uniqueKey': { $in: uniqueKeys }, lockedAt: null })
     return result.deletedCount ?? 0
   }
-  if (at) return 0
   let removed = 0
   for (const uniqueKey of uniqueKeys) removed += await agenda.cancel({ name, data: { uniqueKey } })
   return removed

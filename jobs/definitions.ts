@@ -12,21 +12,19 @@ export type JobDeps = ReconcileDeps &
     publishBatchSize?: number
     /** Publish jobs one worker runs at once (decision 112). Default publishConcurrency ÷ publishBatchSize; the rest of publishConcurrency is for the siblings they claim. */
     publishJobs?: number
-    /** A publish job ends once its own delivery is settled, its siblings publishing on (decision 112). Default false. */
-    publishEndWithOwn?: boolean
   }
 
 const reconcilers = new WeakMap<Agenda, Reconciler>()
 
 /**
  * Register every job of the publishing pipeline on the store's Agenda, and its reconciler. Then call
- * startPipeline once Agenda runs. The store also keeps the work a publish job hands on when it ends (decision 112).
+ * startPipeline once Agenda runs.
  */
-export function defineJobs(store: Pick<JobStore, 'agenda' | 'lingerUntilSettled'>, deps: JobDeps): void {
+export function defineJobs(store: Pick<JobStore, 'agenda'>, deps: JobDeps): void {
   const { agenda } = store
   const reconciler = createReconciler(agenda, deps)
   reconcilers.set(agenda, reconciler)
-  definePublishDelivery(store, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, endWithOwn: deps.publishEndWithOwn, onRun: () => reconciler.wakeSoon() })
+  definePublishDelivery(store, deps, { concurrency: deps.publishConcurrency, batchSize: deps.publishBatchSize, jobs: deps.publishJobs, onRun: () => reconciler.wakeSoon() })
 }
 
 /**

@@ -34,15 +34,6 @@ export async function dropDeliveryJobs(agenda: Agenda, args: { deliveryIds: stri
   )
 }
 
-/**
- * Remove the job of `deliveryId` if it is unlocked and still due at `nextRunAt`, in one statement: a publish
- * job kept as the watch of its siblings once they are settled (decision 118). A job saved since with another
- * time (the delivery scheduled again) or locked by a worker stays.
- */
-export async function dropDeliveryJobAt(agenda: Agenda, args: { deliveryId: string; nextRunAt: Date }): Promise<number> {
-  return removeUnlockedUniqueJobs(agenda, PUBLISH_DELIVERY_JOB, [uniqueKeyOf(PUBLISH_DELIVERY_JOB, args.deliveryId)], { nextRunAt: args.nextRunAt })
-}
-
 /** Wake the drip runner now (one wake-up job at a time, whoever asks). */
 export async function wakeDripRunnerJob(agenda: Agenda, now: Date): Promise<void> {
   await scheduleUniqueJob(agenda, { name: DRIP_WAKE_JOB, key: 'wake', runAt: now })

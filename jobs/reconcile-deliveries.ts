@@ -32,12 +32,11 @@ export type Reconciler = {
  * What it would not see from the database when it last asked is a claim taken later. Every publish job
  * this worker runs wakes it within `reconcileEveryMs` (as the recurring job ran while anything was in
  * flight); a claim of another worker that died is covered by that worker's publish job while the job
- * still runs (its own delivery in flight): the lock runs out, a live worker runs the job again and that
- * wakes its reconciler, whose pass then sees every expired or expiring lease. A sibling still in flight
- * after its job ended (decision 112) is covered the same way by that job, kept in the store as its watch
- * and due at its lease end (decision 118). Anything else (a lookup recorded by a worker that died after
- * its job ended, a delivery whose enqueue was lost) waits for the safety sweep, or for the first pass of a
- * worker that starts. Passes of several workers may overlap:
+ * still runs (a job ends only when every delivery of its batch is settled): the lock runs out, a live
+ * worker runs the job again and that wakes its reconciler, whose pass then sees every expired or expiring
+ * lease. Anything else (a lookup recorded by a worker that died after its job ended, a delivery whose
+ * enqueue was lost) waits for the safety sweep, or for the first pass of a worker that starts. Passes of
+ * several workers may overlap:
  * every write of a pass is conditional.
  */
 export function createReconciler(agenda: Agenda, deps: ReconcileDeps & ReconcilerTiming): Reconciler {

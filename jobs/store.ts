@@ -25,12 +25,6 @@ export type JobStore = {
   stop(options?: { drainMs?: number }): Promise<DrainResult>
   /** `stop`, then release every connection, socket and timer: the process can exit on its own. */
   close(options?: { drainMs?: number }): Promise<void>
-  /**
-   * Work a job started and did not wait for before it ended (a publish job's siblings, decision 112): `stop`
-   * waits for it as it waits for running jobs, within the same drain time, so a stopping worker does not
-   * close its connections under it. `work` must not reject.
-   */
-  lingerUntilSettled(work: Promise<unknown>): void
 }
 
 export type OpenJobStoreOptions = {
@@ -283,15 +277,10 @@ function createStore(parts: {
   // without a listener Agenda's 'error' event would crash the process.
   agenda.on('error', parts.settings.onError)
   let closing: Promise<void> | undefined
-  const lingering = lingeringWork()
   const stop = async (options?: { drainMs?: number }) => {
-    const drainMs = options?.drainMs ?? DEFAULT_DRAIN_MS
-    const since = performance.now()
-    const result = await stopProcessing(agenda, drainMs)
+    const result = await stopProcessing(agenda, options?.drainMs ?? DEFAULT_DRAIN_MS)
     await Promise.all(unlocks)
-    // Work a job handed on when it ended (decision 112) is drained within the same budget.
-    const left = await lingering.drain(Math.max(0, drainMs - (performance.now() - since)))
-    return left > 0 ? { ...result, running: result.running + left, timedOut: true } : result
+    return result
   }
   return {
     kind: parts.kind,
@@ -307,35 +296,12 @@ function createStore(parts: {
       refillOnCompletion(agenda, processor)
     },
     stop,
-    lingerUntilSettled: (work) => lingering.add(work),
     close(options) {
       closing ??= (async () => {
         await stop(options)
         await parts.release()
       })()
       return closing
-    },
-  }
-}
-
-/**
- * Work a job started and did not wait for before it ended (`lingerUntilSettled`), kept by its store: `drain`
- * waits up to `ms` for it and resolves to how much is still unsettled.
- */
-function lingeringWork(): { add(work: Promise<unknown>): void; drain(ms: number): Promise<number> } {
-  const held = new Set<Promise<unknown>>()
-  return {
-    add(work) {
-      held.add(work)
-      const done = () => void held.delete(work)
-      void work.then(done, done)
-    },
-    async drain(ms) {
-      if (!held.size) return 0
-      let timer: ReturnType<typeof setTimeout> | undefined
-      await Promise.race([Promise.allSettled([...held]), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
-      clearTimeout(timer)
-      return held.size
     },
   }
 }

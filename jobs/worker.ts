@@ -29,10 +29,8 @@ export const defineJobs: DefineJobs = (agenda, services) => {
     ...pipelineDeps(services),
     publishConcurrency: services.config.PUBLISH_CONCURRENCY,
     publishBatchSize: services.config.PUBLISH_BATCH_SIZE,
-    publishEndWithOwn: services.config.PUBLISH_END_WITH_OWN,
   }
-  // The store keeps what a publish job hands on when it ends (decision 112); `agenda` is its Agenda.
-  definePipelineJobs({ agenda, lingerUntilSettled: (work) => services.jobs.lingerUntilSettled(work) }, deps)
+  definePipelineJobs({ agenda }, deps)
   defineNotifyProblems(agenda, notifyDeps(services))
   defineDripRunner(agenda, dripRunnerDeps(services, { sendWindow: services.config.DRIP_SEND_WINDOW }))
   defineDripTriggers(agenda, { db: deps.db, clock: services.clock })

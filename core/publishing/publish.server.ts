@@ -147,8 +147,6 @@ export type BatchOptions = {
   batchSize: number
   /** The claimed deliveries besides the run's own: their jobs are no longer needed (a later `schedule` brings one back). Errors are ignored: such a job then runs and finds its delivery claimed or settled. */
   dropJobs?(deliveryIds: string[]): Promise<void>
-  /** A sibling's network call starts now, under a lease of `leaseMs` (its claim lasts that long; decision 118). */
-  onSiblingSending?(lease: { leaseMs: number }): void
 }
 
 /**
@@ -176,8 +174,8 @@ export type DueBatch = {
 }
 
 /**
- * publishDueBatch, returning once the claim statement is done: the caller may end its job when `own`
- * resolves while the siblings are still publishing (decision 112), and count them as they settle.
+ * publishDueBatch, returning once the claim statement is done: the caller counts the siblings as they
+ * settle (a worker's sibling slots, decision 112).
  */
 export async function startDueBatch(deps: PipelineDeps, args: { workspaceId: string; deliveryId: string }, batch: BatchOptions, run: SendHooks = {}): Promise<DueBatch> {
   // A batch of one is publishDelivery itself (the claim without siblings, statement for statement).
@@ -192,15 +190,9 @@ export async function startDueBatch(deps: PipelineDeps, args: { workspaceId: str
   const others = claims.filter((c) => c !== own)
   // The siblings' jobs go before any of them can be scheduled again (a retry), so a drop never removes a fresh schedule.
   const dropped = others.length && batch.dropJobs ? batch.dropJobs(others.map((c) => c.delivery.id)).catch(() => {}) : Promise.resolve()
-  const siblingRun: SendHooks = {
-    onSending: (lease) => {
-      run.onSending?.(lease)
-      batch.onSiblingSending?.(lease)
-    },
-  }
   const sibling = async (claim: Claim) => {
     const ofClaim = { workspaceId: claim.delivery.workspaceId, deliveryId: claim.delivery.id }
-    const outcome = await publishClaim(deps, ofClaim, options, claim, siblingRun)
+    const outcome = await publishClaim(deps, ofClaim, options, claim, run)
     if (outcome.result === 'queued' || outcome.result === 'waiting') {
       await dropped
       // A failed schedule leaves a due, pending delivery without a job: the reconciler re-enqueues it.

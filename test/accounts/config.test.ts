@@ -96,9 +96,7 @@ it('names the variable that is wrong', () => {
 })
 
 it('reads the publishing settings, and names the one that is wrong', () => {
-  expect(loadConfig(base)).toMatchObject({ PUBLISH_CONCURRENCY: 50, PUBLISH_BATCH_SIZE: 5, PUBLISH_END_WITH_OWN: false })
-  expect(loadConfig({ ...base, PUBLISH_END_WITH_OWN: 'true' }).PUBLISH_END_WITH_OWN).toBe(true)
-  expect(() => loadConfig({ ...base, PUBLISH_END_WITH_OWN: 'yes' })).toThrow(/PUBLISH_END_WITH_OWN/)
+  expect(loadConfig(base)).toMatchObject({ PUBLISH_CONCURRENCY: 50, PUBLISH_BATCH_SIZE: 5 })
   expect(loadConfig({ ...base, PUBLISH_CONCURRENCY: '20', PUBLISH_BATCH_SIZE: '1' })).toMatchObject({ PUBLISH_CONCURRENCY: 20, PUBLISH_BATCH_SIZE: 1 })
   expect(() => loadConfig({ ...base, PUBLISH_CONCURRENCY: '0' })).toThrow(/PUBLISH_CONCURRENCY/)
   expect(() => loadConfig({ ...base, PUBLISH_BATCH_SIZE: 'five' })).toThrow(/PUBLISH_BATCH_SIZE/)

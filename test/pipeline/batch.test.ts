@@ -1,8 +1,7 @@
-import type { JobWithId } from 'agenda'
 import { getDelivery } from '../../db/queries/deliveries'
 import { publishDueBatch } from '../../core/publishing/publish.server'
 import { cancelUniqueJob, dropDeliveryJobs, PUBLISH_DELIVERY_JOB } from '../../jobs/enqueue'
-import { openPipelineFixture, serverStores, waitFor, type PipelineFixture, type StoreKind } from './harness'
+import { openPipelineFixture, serverStores, type PipelineFixture, type StoreKind } from './harness'
 
 const inMs = (ms: number) => new Date(Date.now() + ms)
 
@@ -42,40 +41,4 @@ describe.each(serverStores as StoreKind[])('publishing a batch (%s job store)', 
     expect(await publishDueBatch(deps, { workspaceId: f.workspaceId, deliveryId: siblings[0]!.id }, batch)).toEqual({ result: 'ignored' })
     expect(f.server.posts).toHaveLength(4)
   })
-  it('with a job ending at its own delivery (decision 112), the next job starts while its siblings are still publishing', async () => {
-    // One publish job at a time, batches of 5, six due deliveries. A job's own delivery goes through; every
-    // other one waits at the network until all six have got there. The sixth (claimed by a second job) can
-    // only get there if the first job ended while its four siblings were held.
-    const { sequenceId, stepIds } = await f.createSeries({ steps: 6 })
-    const owns = new Set<string>()
-    const reached = new Set<string>()
-    let release!: () => void
-    const gate = new Promise<void>((resolve) => (release = resolve))
-    const hooks = {
-      beforeNetwork: async ({ deliveryId }: { deliveryId: string }) => {
-        reached.add(deliveryId)
-        if (reached.size === stepIds.length) release()
-        if (!owns.has(deliveryId)) await gate
-      },
-    }
-    // A held call stays within its deadline and lease (as every network call does), however slowly the store starts the next job.
-    const worker = await f.startWorker({ hooks, concurrency: 5, publish: { jobs: 1, endWithOwn: true }, options: { leaseMs: 40_000, connectorTimeoutMs: 30_000, videoLeaseMs: 40_000, videoConnectorTimeoutMs: 30_000 } })
-    // Agenda announces each job before running it: that job's key is its own delivery.
-    const started: string[] = []
-    worker.store.agenda.on(`start:${PUBLISH_DELIVERY_JOB}`, (job: JobWithId) => void (owns.add((job.attrs.data as { key: string }).key), started.push((job.attrs.data as { key: string }).key)))
-    const { deliveries } = await f.plan({ sequenceId, items: stepIds.map((stepId) => ({ stepId, accountId: f.accountId, dueAt: inMs(-100) })) })
-    await waitFor('all six at the network at once', () => reached.size === deliveries.length, 25_000)
-    await waitFor('all six published', async () => {
-      const states = await Promise.all(deliveries.map((d) => getDelivery(f.db, { workspaceId: f.workspaceId, deliveryId: d.id })))
-      return states.every((d) => d?.state === 'published')
-    }, 60_000)
-    const counts = new Map<string, number>()
-    for (const post of f.server.posts) counts.set(post.idempotencyKey, (counts.get(post.idempotencyKey) ?? 0) + 1)
-    expect(deliveries.map((d) => counts.get(d.id))).toEqual([1, 1, 1, 1, 1, 1])
-    // The first job was kept as its siblings' watch (decision 118), due at their lease end 40 s on: once they
-    // are settled it is removed, not run again.
-    const left = async () => (await worker.store.agenda.queryJobs({ name: PUBLISH_DELIVERY_JOB })).jobs.length
-    await waitFor('no publish job left', async () => (await left()) === 0, 10_000)
-    expect(started.length).toBe(new Set(started).size)
-  }, 120_000)
 })

@@ -90,8 +90,6 @@ export type PipelineFixture = {
     clock?: Clock
     concurrency?: number
     stallGraceMs?: number
-    /** Publish jobs at once and whether a job ends with its own delivery (decision 112). */
-    publish?: { jobs?: number; endWithOwn?: boolean }
   }): Promise<Worker>
   deps(args?: { db?: Db; hooks?: PublishHooks; options?: Partial<PipelineOptions>; clock?: Clock; store?: JobStore }): JobDeps
   close(): Promise<void>
@@ -233,7 +231,7 @@ export async function openPipelineFixture(
         reconcileEveryMs: TEST_RECONCILE_EVERY_MS,
       }
     },
-    async startWorker({ name = `w${stores.length + 1}`, hooks, options, clock, concurrency, stallGraceMs, publish } = {}) {
+    async startWorker({ name = `w${stores.length + 1}`, hooks, options, clock, concurrency, stallGraceMs } = {}) {
       // Each worker has its own connections, as a separate process would (PGlite: one shared engine).
       const workerDatabase = database.url ? await openDatabase({ url: database.url, max: 10, migrate: false }) : undefined
       if (workerDatabase) extraDbs.push(workerDatabase)
@@ -245,8 +243,6 @@ export async function openPipelineFixture(
       const deps = {
         ...fixture.deps({ db: workerDatabase?.db, hooks, options, clock, store }),
         publishConcurrency: concurrency,
-        publishJobs: publish?.jobs,
-        publishEndWithOwn: publish?.endWithOwn,
         ...(stallGraceMs ? { stallGraceMs } : {}),
       }
       defineJobs(store, deps)
