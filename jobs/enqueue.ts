@@ -71,13 +71,13 @@ export async function scheduleEvery(agenda: Agenda, name: string, everyMs: numbe
  * name, unlike `scheduleEvery`. An existing one is left as it is (its next run and lock untouched), also
  * when several processes call at once (the unique index on `data.uniqueKey`, as in `scheduleUniqueJob`).
  */
-export async function scheduleRecurringUniqueJob(agenda: Agenda, args: { name: string; key: string; everyMs: number; data?: Record<string, unknown> }): Promise<void> {
-  const { name, key, everyMs, data = {} } = args
+export async function scheduleRecurringUniqueJob(agenda: Agenda, args: { name: string; key: string; everyMs: number }): Promise<void> {
+  const { name, key, everyMs } = args
   requireText('name', name)
   requireText('key', key)
   const uniqueKey = uniqueKeyOf(name, key)
   for (let attempt = 1; ; attempt++) {
-    const job = agenda.create(name, { ...data, key, uniqueKey })
+    const job = agenda.create(name, { key, uniqueKey })
     job.repeatEvery(everyMs, { skipImmediate: true }).unique({ 'data.uniqueKey': uniqueKey }, { insertOnly: true })
     try {
       await job.save()
