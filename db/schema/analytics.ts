@@ -1,5 +1,5 @@
-import { date, doublePrecision, integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
-import { instant } from './columns'
+import { date, doublePrecision, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
+import { counter, instant } from './columns'
 import { enrollments } from './drips'
 import { sequences } from './sequences'
 import { workspaceRef } from './workspaces'
@@ -10,7 +10,6 @@ import { workspaceRef } from './workspaces'
  * day the fact happened). Maintained by triggers where each fact is written (migration 0018), rebuilt
  * per drip by `drip_rollups_rebuild(drip)`; the raw query of db/queries/drip-analytics.ts is the oracle.
  */
-const counter = (name: string) => integer(name).notNull().default(0)
 const dripRef = () =>
   uuid('sequence_id')
     .notNull()

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { boolean, date, index, integer, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
-import { instant } from './columns'
+import { counter, instant } from './columns'
 import { deliveries } from './deliveries'
 import { sequenceSteps, sequences } from './sequences'
 import { workspaceRef } from './workspaces'
@@ -169,7 +169,6 @@ export const POST_SLOT_MINUTES = 15
  * the heat map is grouped in the series' zone when read, across daylight saving changes. A metric's
  * `reported_*` counts the posts that report it (a sum no post reports is shown as null).
  */
-const counter = (name: string) => integer(name).notNull().default(0)
 /** A slot row's columns; the changes carry no foreign keys (no key-share lock per publish on the series' row). */
 const slotColumns = (referenced: boolean) => ({
   workspaceId: referenced ? workspaceRef() : uuid('workspace_id').notNull(),
