@@ -1,4 +1,5 @@
 import type { Agenda } from 'agenda'
+import { scheduleEvery } from './enqueue'
 import { collectPostMetrics, DEFAULT_METRICS_EVERY_MS, type MetricsDeps } from '../core/links/post-metrics.server'
 
 /** Social post metrics at 1 h, 24 h and 7 d (core/links/post-metrics.server.ts, decision 084). */
@@ -17,14 +18,5 @@ export function defineCollectPostMetrics(agenda: Agenda, deps: MetricsDeps): voi
 
 /** Every few minutes (one schedule for every worker: `every` keeps a single job under the name). */
 export async function scheduleCollectPostMetrics(agenda: Agenda, everyMs = DEFAULT_METRICS_EVERY_MS): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // Several workers starting together race to create the one schedule: the loser tries again.
-      await agenda.every(everyMs, COLLECT_POST_METRICS_JOB, undefined, { skipImmediate: true })
-      return
-    } catch (error) {
-      if (attempt === 5) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
-    }
-  }
+  await scheduleEvery(agenda, COLLECT_POST_METRICS_JOB, everyMs)
 }

@@ -1,4 +1,5 @@
 import type { Agenda } from 'agenda'
+import { scheduleEvery } from './enqueue'
 import { runDripTriggers, type DripTriggerDeps } from '../core/drips/triggers.server'
 
 /** The recurring `drip-triggers` job: one pass of core/drips/triggers.server.ts runDripTriggers (date fields, segment entry). */
@@ -10,13 +11,5 @@ export function defineDripTriggers(agenda: Agenda, deps: DripTriggerDeps): void 
 }
 
 export async function scheduleDripTriggers(agenda: Agenda, everyMs = DEFAULT_TRIGGERS_EVERY_MS): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await agenda.every(everyMs, DRIP_TRIGGERS_JOB, undefined, { skipImmediate: true })
-      return
-    } catch (error) {
-      if (attempt === 5) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
-    }
-  }
+  await scheduleEvery(agenda, DRIP_TRIGGERS_JOB, everyMs)
 }

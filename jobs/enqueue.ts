@@ -50,20 +50,9 @@ export async function enqueueBulkEnrollment(agenda: Agenda, args: { workspaceId:
   await scheduleUniqueJob(agenda, { name: BULK_ENROLL_JOB, key: args.runId, runAt: args.runAt, data: { workspaceId: args.workspaceId, runId: args.runId } })
 }
 
-/**
- * Keep one recurring schedule for job `name` every `everyMs` (`every` upserts it under the name). Workers
- * starting together race to create it, and a busy store (FerretDB on SQLite) may refuse: a few more tries.
- */
+/** Keep one recurring schedule for job `name` every `everyMs` (`every` upserts it under the name). */
 export async function scheduleEvery(agenda: Agenda, name: string, everyMs: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await agenda.every(everyMs, name, undefined, { skipImmediate: true })
-      return
-    } catch (error) {
-      if (attempt === 5) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
-    }
-  }
+  await withStartupRetries(() => agenda.every(everyMs, name, undefined, { skipImmediate: true }))
 }
 
 /**
@@ -76,14 +65,17 @@ export async function scheduleRecurringUniqueJob(agenda: Agenda, args: { name: s
   requireText('name', name)
   requireText('key', key)
   const uniqueKey = uniqueKeyOf(name, key)
+  // The loser of a race (duplicate key) finds the winner's job on the next try.
+  await withStartupRetries(() => agenda.create(name, { key, uniqueKey }).repeatEvery(everyMs, { skipImmediate: true }).unique({ 'data.uniqueKey': uniqueKey }, { insertOnly: true }).save())
+}
+
+/** A schedule made as workers start: they race each other, and a busy store (FerretDB on SQLite) may refuse; five tries, 100 ms apart and growing. */
+async function withStartupRetries(save: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const job = agenda.create(name, { key, uniqueKey })
-    job.repeatEvery(everyMs, { skipImmediate: true }).unique({ 'data.uniqueKey': uniqueKey }, { insertOnly: true })
     try {
-      await job.save()
+      await save()
       return
     } catch (error) {
-      // The loser of a race (duplicate key) finds the winner's job next time; a busy store (FerretDB on SQLite) may refuse: a few more tries.
       if (attempt === 5) throw error
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
     }

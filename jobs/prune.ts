@@ -1,4 +1,5 @@
 import type { Agenda } from 'agenda'
+import { scheduleEvery } from './enqueue'
 import { pruneSecurityRecords } from '../core/prune.server'
 import type { Services } from '../core/services.server'
 
@@ -20,14 +21,5 @@ export function definePrune(agenda: Agenda, services: Pick<Services, 'database' 
 
 /** Once a day (one job for every worker: `every` keeps a single schedule under the name). */
 export async function schedulePrune(agenda: Agenda, everyMs = PRUNE_EVERY_MS): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // Several workers starting together race to create the one schedule: the loser tries again.
-      await agenda.every(everyMs, PRUNE_JOB, undefined, { skipImmediate: true })
-      return
-    } catch (error) {
-      if (attempt === 5) throw error
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
-    }
-  }
+  await scheduleEvery(agenda, PRUNE_JOB, everyMs)
 }
