@@ -20,8 +20,12 @@ export const pageErrors: string[] = []
 
 /**
  * Console errors and warnings of every desktopContext's page that show a bug: any `console.error` (a CSP
- * violation, a failed script, React's hydration messages) and warnings that mention hydration. A resource
- * answered 4xx is left out: the tests submit bad input on purpose, and the answer names the field.
+ * violation, a failed script, React's hydration messages) and warnings that mention hydration. Left out: a
+ * resource answered 4xx (the tests submit bad input on purpose, and the answer names the field), and the
+ * AbortError of a data request that a newer navigation cancelled. Remix 2.17.5's single fetch logs that
+ * one itself (`fetchAndDecode` logs whatever ends reading a response, then rethrows, and the router drops
+ * it with the superseded navigation): a link clicked while the previous page's revalidation is still
+ * arriving, as a user may click, and nothing the user sees.
  */
 export const consoleProblems: string[] = []
 
@@ -30,6 +34,7 @@ export function isConsoleProblem(message: Pick<ConsoleMessage, 'type' | 'text'>)
   const text = message.text()
   if (/hydrat/i.test(text)) return true
   if (message.type() !== 'error') return false
+  if (/^AbortError: signal is aborted without reason\b/.test(text)) return false
   return !/^Failed to load resource: the server responded with a status of 4\d\d/.test(text)
 }
 
