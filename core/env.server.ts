@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { isIP } from 'node:net'
 import { z } from 'zod'
-import { isPublicHttpsUrl, parsePrivateJwk } from '../connectors/bluesky/oauth'
+import { isPublicHttpsUrl, parsePrivateJwks } from '../connectors/bluesky/oauth'
 
 /**
  * Every environment variable Trickle reads, parsed once at boot by the web and the worker process alike.
@@ -48,8 +48,9 @@ export const EnvSchema = z.object({
   /** Where Bluesky accounts sign in when they name no server of their own (Bluesky needs no other configuration). */
   BLUESKY_DEFAULT_SERVICE: z.url().default('https://bsky.social'),
   /**
-   * Bluesky OAuth's client key (decision 115): a private ES256 (P-256) JWK as JSON with a `kid`. With a
-   * public https APP_URL, the Accounts page also offers "Connect Bluesky with OAuth".
+   * Bluesky OAuth's client key (decision 115): a private ES256 (P-256) JWK as JSON with a `kid`, or an array
+   * of them while the key is rotated (decision 125: the first signs new connections). With a public https
+   * APP_URL, the Accounts page also offers "Connect Bluesky with OAuth".
    */
   BLUESKY_OAUTH_PRIVATE_KEY: z
     .string()
@@ -57,12 +58,12 @@ export const EnvSchema = z.object({
     .refine((v) => {
       if (v === undefined) return true
       try {
-        parsePrivateJwk(v)
+        parsePrivateJwks(v)
         return true
       } catch {
         return false
       }
-    }, 'must be a private P-256 (ES256) key as a JWK in JSON, with a "kid" (see the README)'),
+    }, 'must be a private P-256 (ES256) key as a JWK in JSON with a "kid", or an array of them with distinct kids while rotating (see the README)'),
   /** Where Bluesky OAuth resolves handles (an XRPC service answering com.atproto.identity.resolveHandle); default DNS and https, as Bluesky does. */
   BLUESKY_HANDLE_RESOLVER_URL: z.url().optional(),
   /** The PLC directory Bluesky OAuth resolves did:plc through (default https://plc.directory). */

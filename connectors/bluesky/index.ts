@@ -429,6 +429,10 @@ function delegated(config: BlueskyOAuthConfig, oauth: ReturnType<typeof createBl
       try {
         return await oauth.authorize(handle, appState)
       } catch (error) {
+        // The server found the account but not Trickle's key: a key rotated too early (decision 125) or a misconfiguration.
+        if ((error as { error?: string }).error === 'invalid_client') {
+          throw new Error(`identifier: the Bluesky server of "${handle}" refused Trickle's client key (${(error as Error).message}). Try again in ten minutes; if it goes on, tell whoever runs Trickle (BLUESKY_OAUTH_PRIVATE_KEY).`, { cause: error })
+        }
         throw new Error(`identifier: could not find the Bluesky account "${handle}" or its server (${(error as Error).message})`, { cause: error })
       }
     },

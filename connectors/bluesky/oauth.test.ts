@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto'
-import { blueskyClientMetadata, blueskyJwks, isPublicHttpsUrl, isSessionGone, parsePrivateJwk } from './oauth'
+import { blueskyClientMetadata, blueskyJwks, isPublicHttpsUrl, isSessionGone, parsePrivateJwks } from './oauth'
 
-const jwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'k1' }
+const newKey = (kid: string) => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid })
+const jwk = newKey('k1')
 
 it('offers OAuth only for a public https APP_URL (authorization servers refuse the others as client ids)', () => {
   for (const url of ['https://trickle.acme.com', 'https://social.acme.co.uk:8443/']) expect(isPublicHttpsUrl(url), url).toBe(true)
@@ -29,12 +30,25 @@ it('serves only the public half of the key', () => {
   expect(JSON.stringify(keys)).not.toContain(jwk.d!)
 })
 
-it('refuses a key that is not a private P-256 JWK with a kid, naming the variable', () => {
+it('serves every key of a rotation, in order, and signs new connections with the first (decision 125)', () => {
+  const next = newKey('k2')
+  const { keys } = blueskyJwks(JSON.stringify([next, jwk]))
+  expect(keys.map((k) => k.kid)).toEqual(['k2', 'k1'])
+  expect(keys[0]).toEqual({ kty: 'EC', crv: 'P-256', x: next.x, y: next.y, kid: 'k2', alg: 'ES256', use: 'sig' })
+  expect(JSON.stringify(keys)).not.toContain(next.d!)
+  expect(parsePrivateJwks(JSON.stringify([next, jwk])).map((k) => k.kid)).toEqual(['k2', 'k1'])
+  expect(parsePrivateJwks(JSON.stringify(jwk)).map((k) => k.kid)).toEqual(['k1'])
+})
+
+it('refuses a key that is not a private P-256 JWK with a kid, naming the variable (and the key of an array)', () => {
   const { d: _d, ...publicOnly } = jwk
   const { kid: _kid, ...noKid } = jwk
-  for (const value of ['not json', JSON.stringify(publicOnly), JSON.stringify(noKid), JSON.stringify({ ...jwk, crv: 'P-384' })]) {
-    expect(() => parsePrivateJwk(value)).toThrow(/^BLUESKY_OAUTH_PRIVATE_KEY: /)
+  for (const value of ['not json', 'null', '"k1"', JSON.stringify(publicOnly), JSON.stringify(noKid), JSON.stringify({ ...jwk, crv: 'P-384' })]) {
+    expect(() => parsePrivateJwks(value), value).toThrow(/^BLUESKY_OAUTH_PRIVATE_KEY: /)
   }
+  expect(() => parsePrivateJwks('[]')).toThrow('BLUESKY_OAUTH_PRIVATE_KEY: the array holds no key')
+  expect(() => parsePrivateJwks(JSON.stringify([jwk, publicOnly]))).toThrow('BLUESKY_OAUTH_PRIVATE_KEY[1]: must be a private P-256 (ES256) key as a JWK')
+  expect(() => parsePrivateJwks(JSON.stringify([jwk, { ...newKey('k1') }]))).toThrow('BLUESKY_OAUTH_PRIVATE_KEY: two keys have the kid "k1"')
 })
 
 it('counts revoked, refused and unreadable sessions as gone, never a network failure', () => {

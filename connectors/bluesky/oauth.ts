@@ -24,7 +24,11 @@ export type BlueskyOAuthStore = {
 export type BlueskyOAuthConfig = {
   /** Trickle's public https address (APP_URL): the client id and the redirect URI are under it. */
   appUrl: string
-  /** The client's ES256 private key, a JWK as JSON (BLUESKY_OAUTH_PRIVATE_KEY); its public half is served as the JWKS. */
+  /**
+   * The client's ES256 private keys as JSON (BLUESKY_OAUTH_PRIVATE_KEY): one JWK, or an array of them during a
+   * key rotation (decision 125): the first signs new connections, a session keeps signing with the key it was
+   * made with, and every key's public half is served as the JWKS.
+   */
   privateKeyJwk: string
   store: BlueskyOAuthStore
   /** Resolve handles through this XRPC service (com.atproto.identity.resolveHandle) instead of DNS and https (tests: the PDS). */
@@ -59,23 +63,34 @@ export function blueskyClientMetadata(appUrl: string) {
   }
 }
 
-/** The public half of BLUESKY_OAUTH_PRIVATE_KEY, as the JWKS document. Throws a message naming the variable. */
+/** The public halves of BLUESKY_OAUTH_PRIVATE_KEY, as the JWKS document. Throws a message naming the variable. */
 export function blueskyJwks(privateKeyJwk: string): { keys: Array<Record<string, string>> } {
-  const jwk = parsePrivateJwk(privateKeyJwk)
-  return { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: jwk.kid, alg: 'ES256', use: 'sig' }] }
+  return { keys: parsePrivateJwks(privateKeyJwk).map((jwk) => ({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: jwk.kid, alg: 'ES256', use: 'sig' })) }
 }
 
 type EcJwk = { kty: string; crv: string; x: string; y: string; d: string; kid: string }
 
-export function parsePrivateJwk(value: string): EcJwk {
-  let jwk: Partial<EcJwk>
+/** BLUESKY_OAUTH_PRIVATE_KEY's keys, in order: one JWK, or a non-empty array of them with distinct kids. */
+export function parsePrivateJwks(value: string): EcJwk[] {
+  let parsed: unknown
   try {
-    jwk = JSON.parse(value) as Partial<EcJwk>
+    parsed = JSON.parse(value)
   } catch {
-    throw new Error('BLUESKY_OAUTH_PRIVATE_KEY: must be a JWK as JSON')
+    throw new Error('BLUESKY_OAUTH_PRIVATE_KEY: must be a JWK as JSON, or an array of JWKs')
   }
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y || !jwk.d) throw new Error('BLUESKY_OAUTH_PRIVATE_KEY: must be a private P-256 (ES256) key as a JWK')
-  if (!jwk.kid) throw new Error('BLUESKY_OAUTH_PRIVATE_KEY: the JWK needs a "kid"')
+  const list = Array.isArray(parsed) ? parsed : [parsed]
+  if (list.length === 0) throw new Error('BLUESKY_OAUTH_PRIVATE_KEY: the array holds no key')
+  const keys = list.map((jwk, i) => checkPrivateJwk(jwk, Array.isArray(parsed) ? `BLUESKY_OAUTH_PRIVATE_KEY[${i}]` : 'BLUESKY_OAUTH_PRIVATE_KEY'))
+  const kids = keys.map((k) => k.kid)
+  const repeated = kids.find((kid, i) => kids.indexOf(kid) !== i)
+  if (repeated !== undefined) throw new Error(`BLUESKY_OAUTH_PRIVATE_KEY: two keys have the kid "${repeated}" (each key needs its own)`)
+  return keys
+}
+
+function checkPrivateJwk(value: unknown, name: string): EcJwk {
+  const jwk = (value ?? {}) as Partial<EcJwk>
+  if (typeof value !== 'object' || jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y || !jwk.d) throw new Error(`${name}: must be a private P-256 (ES256) key as a JWK`)
+  if (!jwk.kid) throw new Error(`${name}: the JWK needs a "kid"`)
   return jwk as EcJwk
 }
 
@@ -107,12 +122,13 @@ export function createBlueskyOAuth(args: { config: BlueskyOAuthConfig; fetch: ty
 
   async function build(): Promise<NodeOAuthClient> {
     const lib = await import('@atproto/oauth-client-node')
-    const jwk = parsePrivateJwk(config.privateKeyJwk)
-    const key = await lib.JoseKey.fromJWK(jwk as unknown as Record<string, unknown>, jwk.kid)
+    // The library signs a new session's client assertions with the first key and records its kid in the
+    // session, which then refreshes with that key only (a session whose key is gone must be reconnected).
+    const keyset = await Promise.all(parsePrivateJwks(config.privateKeyJwk).map((jwk) => lib.JoseKey.fromJWK(jwk as unknown as Record<string, unknown>, jwk.kid)))
     const { store } = config
     return new lib.NodeOAuthClient({
       clientMetadata: blueskyClientMetadata(config.appUrl),
-      keyset: [key],
+      keyset,
       allowHttp: args.allowHttp,
       fetch: args.fetch,
       handleResolver: config.handleResolverUrl,

@@ -9,7 +9,7 @@ import { createAccountServices } from '../../core/services.server'
 import { accounts, blueskyOAuthEntries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
 import { accountTestHelpers } from '../accounts/account-helpers'
-import { signUpAs, startTestApp, type TestApp, type TestBrowser } from '../app-server'
+import { logInAgain, signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
 
 /**
@@ -28,6 +28,8 @@ import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../se
 
 const APP_URL = 'https://trickle.stand-in.net'
 let app: TestApp
+/** The app APP_URL reaches: `app`, or the same app restarted with other keys (the rotation test). */
+let current: TestApp
 let pds: BlueskyPds
 let alice: BlueskyTestAccount
 let privateKeyJwk: string
@@ -38,29 +40,37 @@ beforeAll(async () => {
   pds = await startBlueskyPds()
   alice = await pds.createAccount('alice')
   privateKeyJwk = JSON.stringify((await JoseKey.generate(['ES256'], 'trickle-test-1')).privateJwk)
-  app = await startTestApp({
-    env: {
-      APP_URL,
-      BLUESKY_ALLOW_HTTP: 'true',
-      BLUESKY_OAUTH_PRIVATE_KEY: privateKeyJwk,
-      BLUESKY_HANDLE_RESOLVER_URL: pds.pdsUrl,
-      BLUESKY_PLC_URL: pds.plcUrl,
-    },
-  })
+  app = current = await startTestApp({ env: oauthEnv(privateKeyJwk) })
   globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
     const url = input instanceof Request ? input.url : String(input)
     if (!url.startsWith(`${APP_URL}/`)) return realFetch(input, init)
     clientFetches.push(new URL(url).pathname)
-    return realFetch(url.replace(APP_URL, app.url), { headers: { accept: 'application/json' }, redirect: 'manual', signal: init?.signal })
+    return realFetch(url.replace(APP_URL, current.url), { headers: { accept: 'application/json' }, redirect: 'manual', signal: init?.signal })
   }) as typeof fetch
 })
 afterAll(async () => {
   globalThis.fetch = realFetch
+  if (current !== app) await current?.close()
   await app?.close()
   await pds?.close()
 })
 
-const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => app)
+function oauthEnv(key: string): Record<string, string> {
+  return { APP_URL, BLUESKY_ALLOW_HTTP: 'true', BLUESKY_OAUTH_PRIVATE_KEY: key, BLUESKY_HANDLE_RESOLVER_URL: pds.pdsUrl, BLUESKY_PLC_URL: pds.plcUrl }
+}
+
+/** The app restarted on the same database and secrets with BLUESKY_OAUTH_PRIVATE_KEY set to `keys` (a deployment's new configuration). */
+async function restartWith(keys: object[]): Promise<void> {
+  const previous = current
+  const { TOKEN_ENCRYPTION_KEY, SESSION_SECRET } = app.services.config
+  current = await startTestApp({
+    database: { ...app.services.database, close: async () => undefined },
+    env: { ...oauthEnv(JSON.stringify(keys)), TOKEN_ENCRYPTION_KEY: TOKEN_ENCRYPTION_KEY!, SESSION_SECRET },
+  })
+  if (previous !== app) await previous.close()
+}
+
+const { workspaceOf, rows, rowsHolding, publishNow } = accountTestHelpers(() => current)
 
 /** A request with exactly these headers (fetch replaces the browser's Sec-Fetch-* ones the provider checks). */
 function rawRequest(url: string, init: { method?: string; headers: Record<string, string>; body?: string }) {
@@ -276,6 +286,70 @@ describe('connecting Bluesky with OAuth', () => {
     const text = `Back after reconnecting ${Date.now()}`
     expect((await publishNow(workspaceId, accountId, [{ text }], text)).outcome).toEqual({ result: 'published' })
     expect((await pds.listPosts(carol.did)).map((p) => p.text)).toEqual([text])
+  })
+
+  it('rotates the client key (decision 125): published first, then signing new connections; a session keeps its key until that key is removed', async () => {
+    const oldKey = JSON.parse(privateKeyJwk) as object
+    const newKey = (await JoseKey.generate(['ES256'], 'trickle-test-2')).privateJwk as object
+    const servedKids = async () => ((await (await realFetch(`${current.url}/oauth/bluesky/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)
+    const sessionKid = async (did: string) => ((await storeOf().get('session', did)) as { authMethod?: { kid?: string } }).authMethod?.kid
+    /** Sign up on the app APP_URL reaches now and connect `handle` there: its workspace and account ids. */
+    const connectNew = async (name: string) => {
+      const account = await pds.createAccount(name)
+      const browser = await signUpAs(current, { email: `${name}@rotation.test` })
+      const workspaceId = await workspaceOf(`${name}@rotation.test`)
+      return { account, browser, workspaceId, accountId: await connectWithOAuth(browser, account) }
+    }
+    const post = async (who: { workspaceId: string; accountId: string }, text: string) => (await publishNow(who.workspaceId, who.accountId, [{ text }], text)).outcome
+    const refresh = async (who: { workspaceId: string; accountId: string }) => {
+      const [row] = (await rows(who.workspaceId)).filter((r) => r.id === who.accountId)
+      await current.services.connectors.bluesky!.refreshCredentials!(openCredentials({ keyring: current.services.keyring, accountId: who.accountId, ciphertext: row!.credentialsCiphertext }))
+    }
+
+    const dave = await connectNew('dave')
+    expect(await sessionKid(dave.account.did)).toBe('trickle-test-1')
+
+    // 1. The new key published beside the old one, second: authorization servers that cache the JWKS learn it;
+    //    new connections still sign with the old key.
+    await restartWith([oldKey, newKey])
+    expect(await servedKids()).toEqual(['trickle-test-1', 'trickle-test-2'])
+    const erin = await connectNew('erin')
+    expect(await sessionKid(erin.account.did)).toBe('trickle-test-1')
+
+    // 2. The new key first: new connections sign with it. Too soon after step 1, the PDS still has the JWKS it
+    //    fetched before (it keeps one ten minutes) and refuses the new key: the person is told to try later.
+    await restartWith([newKey, oldKey])
+    expect(await servedKids()).toEqual(['trickle-test-2', 'trickle-test-1'])
+    const frankAccount = await pds.createAccount('frank')
+    const frankBrowser = await signUpAs(current, { email: 'frank@rotation.test' })
+    const early = await frankBrowser.submit('/app/accounts', { intent: 'connect', kind: 'bluesky', server: frankAccount.handle })
+    expect(early.status).toBe(400)
+    expect(await early.text()).toContain('refused Trickle&#x27;s client key')
+    pds.forgetClientKeys()
+    const frank = { account: frankAccount, workspaceId: await workspaceOf('frank@rotation.test'), accountId: await connectWithOAuth(frankBrowser, frankAccount) }
+    expect(await sessionKid(frank.account.did)).toBe('trickle-test-2')
+    // Older sessions refresh with their own key and post.
+    await refresh(dave)
+    expect(await sessionKid(dave.account.did)).toBe('trickle-test-1')
+    expect(await post(dave, `Dave during the rotation ${Date.now()}`)).toEqual({ result: 'published' })
+    expect(await post(frank, `Frank on the new key ${Date.now()}`)).toEqual({ result: 'published' })
+
+    // 3. The old key removed: sessions made with it can no longer refresh and ask for a reconnect; the others post.
+    await restartWith([newKey])
+    expect(await servedKids()).toEqual(['trickle-test-2'])
+    await expect(refresh(erin)).rejects.toThrow(/can no longer be used/)
+    const never = `Never posted ${Date.now()}`
+    expect(await post(erin, never)).not.toEqual({ result: 'published' })
+    expect((await pds.listPosts(erin.account.did)).map((p) => p.text)).not.toContain(never)
+    expect((await rows(erin.workspaceId))[0]!.status).toBe('reconnect_needed')
+    expect(await post(frank, `Frank after the rotation ${Date.now()}`)).toEqual({ result: 'published' })
+
+    // Reconnecting (the same user, signed in on the restarted app) renews the account with a session on the new key.
+    const browser = new TestBrowser(current.url)
+    await logInAgain(browser, 'erin@rotation.test')
+    expect(await connectWithOAuth(browser, erin.account)).toBe(erin.accountId)
+    expect(await sessionKid(erin.account.did)).toBe('trickle-test-2')
+    expect(await post(erin, `Erin reconnected ${Date.now()}`)).toEqual({ result: 'published' })
   })
 })
 

@@ -80,6 +80,11 @@ export type BlueskyPds = {
   createAccount(name: string): Promise<BlueskyTestAccount>
   /** An access JWT the PDS itself would have issued for `did`, expired a minute ago. */
   expiredAccessToken(did: string): string
+  /**
+   * What ten minutes do to the PDS's OAuth provider: it forgets the clients' JWKS documents it fetched
+   * (`@atproto/oauth-provider` keeps each for 600 s and does not fetch again for a key it does not know).
+   */
+  forgetClientKeys(): void
   close(): Promise<void>
 }
 
@@ -303,6 +308,11 @@ export async function startBlueskyPds(): Promise<BlueskyPds> {
       const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
       const unsigned = `${part({ typ: 'at+jwt', alg: 'HS256' })}.${part({ scope: 'com.atproto.appPass', aud: 'did:web:localhost', sub: did, iat: now - 7200, exp: now - 60 })}`
       return `${unsigned}.${createHmac('sha256', env.jwtSecret).update(unsigned).digest('base64url')}`
+    },
+    forgetClientKeys() {
+      const clients = server.ctx.oauthProvider?.clientManager as unknown as { jwks: { store: { clear(): void } } } | undefined
+      if (!clients) throw new Error('this PDS runs no OAuth provider')
+      clients.jwks.store.clear()
     },
     async close() {
       delayed.clear()
