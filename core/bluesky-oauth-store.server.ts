@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as wait } from 'node:timers/promises'
 import type { BlueskyOAuthStore } from '../connectors/bluesky/oauth'
 import type { Db } from '../db/client'
-import { deleteOAuthEntry, readOAuthEntry, releaseOAuthLock, takeOAuthLock, writeOAuthEntry } from '../db/queries/bluesky-oauth'
+import { deleteOAuthEntry, listOAuthSessions, readOAuthEntry, releaseOAuthLock, takeOAuthLock, writeOAuthEntry } from '../db/queries/bluesky-oauth'
 import { openValue, sealValue, type Keyring } from '../db/vault'
 import type { Clock } from '../domain/clock'
 
@@ -18,8 +18,25 @@ const LOCK_POLL_MS = 50
  * a row copied under another key does not open), states for ten minutes, and the lock a lease row that
  * every web and worker process sees. `db` is read on each call (the services open it after the connectors).
  */
+const purpose = (kind: string, key: string) => `bluesky-oauth.${kind}.${key}`
+
+/**
+ * Which client key each stored session signs with (the `kid` the library recorded when it was made,
+ * decision 125): what an operator checks before removing a key. `kid` is null for a session the keyring
+ * cannot open.
+ */
+export async function blueskyOAuthSessionKeys(args: { db: Db; keyring: Keyring }): Promise<Array<{ did: string; kid: string | null }>> {
+  return (await listOAuthSessions(args.db)).map(({ did, sealed }) => {
+    try {
+      const session = JSON.parse(openValue({ keyring: args.keyring, purpose: purpose('session', did), ciphertext: sealed })) as { authMethod?: { kid?: string } }
+      return { did, kid: session.authMethod?.kid ?? null }
+    } catch {
+      return { did, kid: null }
+    }
+  })
+}
+
 export function createBlueskyOAuthStore(args: { db: () => Db; keyring: Keyring; clock: Clock }): BlueskyOAuthStore {
-  const purpose = (kind: string, key: string) => `bluesky-oauth.${kind}.${key}`
   return {
     async get(kind, key) {
       const sealed = await readOAuthEntry(args.db(), { kind, key, now: args.clock.now() })

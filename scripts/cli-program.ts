@@ -13,6 +13,8 @@ import { ConfigError, type Config } from '../core/env.server'
 import { turnOffTotp } from '../core/mfa.server'
 import { passwordProblem, setNewPassword } from '../core/users.server'
 import { systemClock } from '../core/clock'
+import { blueskyOAuthSessionKeys } from '../core/bluesky-oauth-store.server'
+import { parsePrivateJwks } from '../connectors/bluesky/oauth'
 
 /** A failure the operator can fix; printed without a stack trace. */
 export class CliError extends Error {}
@@ -145,12 +147,7 @@ function buildProgram(io: CliIo): Command {
     .command('reencrypt')
     .description('re-seal every account\'s tokens under TOKEN_ENCRYPTION_KEY (after moving the old key to TOKEN_ENCRYPTION_PREVIOUS_KEYS)')
     .action(async () => {
-      const config = io.config()
-      const keyring = createKeyring({
-        currentKey: config.TOKEN_ENCRYPTION_KEY,
-        currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION,
-        previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS,
-      })
+      const keyring = keyringOf(io.config())
       await withDatabase(async ({ db }) => {
         const { reencrypted, failed } = await reencryptAccounts(db, { keyring })
         console.log(`Re-encrypted ${reencrypted} account(s) under key version ${keyring.current}; ${failed.length} failed.`)
@@ -160,5 +157,30 @@ function buildProgram(io: CliIo): Command {
         }
       })
     })
-    return program
-  }
+
+  const bluesky = program.command('bluesky').description('Bluesky OAuth')
+  bluesky
+    .command('keys')
+    .description('the client keys of BLUESKY_OAUTH_PRIVATE_KEY and how many connected accounts sign with each (before removing a key: decision 125)')
+    .action(async () => {
+      const config = io.config()
+      if (!config.BLUESKY_OAUTH_PRIVATE_KEY) throw new CliError('BLUESKY_OAUTH_PRIVATE_KEY is not set: Bluesky accounts connect with app passwords only.')
+      const kids = parsePrivateJwks(config.BLUESKY_OAUTH_PRIVATE_KEY).map((k) => k.kid)
+      const sessions = await withDatabase(({ db }) => blueskyOAuthSessionKeys({ db, keyring: keyringOf(config) }))
+      const on = (kid: string | null) => sessions.filter((s) => s.kid === kid)
+      kids.forEach((kid, i) => {
+        const users = on(kid)
+        const role = i === 0 ? 'signs new connections' : users.length > 0 ? 'kept for the accounts connected with it' : 'no account uses it: it can be removed'
+        console.log(`${kid}: ${role}; ${users.length} session(s)${i > 0 && users.length > 0 ? `: ${users.map((u) => u.did).join(', ')}` : ''}`)
+      })
+      for (const kid of new Set(sessions.map((s) => s.kid).filter((kid) => !kids.includes(kid!)))) {
+        const users = on(kid)
+        console.log(`${kid ?? '(unreadable)'}: not configured; ${users.length} session(s) must be reconnected: ${users.map((u) => u.did).join(', ')}`)
+      }
+    })
+  return program
+}
+
+function keyringOf(config: Config) {
+  return createKeyring({ currentKey: config.TOKEN_ENCRYPTION_KEY, currentVersion: config.TOKEN_ENCRYPTION_KEY_VERSION, previousKeys: config.TOKEN_ENCRYPTION_PREVIOUS_KEYS })
+}

@@ -26,6 +26,11 @@ export async function writeOAuthEntry(db: Db, args: { kind: OAuthEntryKind; key:
   if (args.kind === 'state') await db.delete(blueskyOAuthEntries).where(and(eq(blueskyOAuthEntries.kind, 'state'), lt(blueskyOAuthEntries.expiresAt, args.now)))
 }
 
+/** Every stored session, sealed, by DID. */
+export async function listOAuthSessions(db: Db): Promise<Array<{ did: string; sealed: string }>> {
+  return db.select({ did: blueskyOAuthEntries.key, sealed: blueskyOAuthEntries.sealed }).from(blueskyOAuthEntries).where(eq(blueskyOAuthEntries.kind, 'session')).orderBy(blueskyOAuthEntries.key)
+}
+
 export async function deleteOAuthEntry(db: Db, args: { kind: OAuthEntryKind; key: string }): Promise<void> {
   await db.delete(blueskyOAuthEntries).where(entry(args.kind, args.key))
 }

@@ -8,6 +8,8 @@ import { configWarnings, loadConfig } from '../../core/env.server'
 import { createAccountServices } from '../../core/services.server'
 import { accounts, blueskyOAuthEntries } from '../../db/schema'
 import { openCredentials } from '../../db/vault'
+import type { Database } from '../../db/client'
+import { runCli } from '../../scripts/cli-program'
 import { accountTestHelpers } from '../accounts/account-helpers'
 import { logInAgain, signUpAs, startTestApp, TestBrowser, type TestApp } from '../app-server'
 import { startBlueskyPds, type BlueskyPds, type BlueskyTestAccount } from '../servers/bluesky-pds'
@@ -57,6 +59,14 @@ afterAll(async () => {
 
 function oauthEnv(key: string): Record<string, string> {
   return { APP_URL, BLUESKY_ALLOW_HTTP: 'true', BLUESKY_OAUTH_PRIVATE_KEY: key, BLUESKY_HANDLE_RESOLVER_URL: pds.pdsUrl, BLUESKY_PLC_URL: pds.plcUrl }
+}
+
+/** `trickle bluesky keys` (the operator CLI, in this process) against the app APP_URL reaches: its lines. */
+async function keysReport(): Promise<string[]> {
+  const out: string[] = []
+  const io = { out: (text: string) => out.push(text), err: (text: string) => out.push(`error: ${text}`), config: () => current.services.config, withDatabase: <T>(fn: (database: Database) => Promise<T>) => fn(current.services.database) }
+  expect(await runCli(['bluesky', 'keys'], io), out.join('\n')).toBe(0)
+  return out
 }
 
 /** The app restarted on the same database and secrets with BLUESKY_OAUTH_PRIVATE_KEY set to `keys` (a deployment's new configuration). */
@@ -333,6 +343,12 @@ describe('connecting Bluesky with OAuth', () => {
     expect(await sessionKid(dave.account.did)).toBe('trickle-test-1')
     expect(await post(dave, `Dave during the rotation ${Date.now()}`)).toEqual({ result: 'published' })
     expect(await post(frank, `Frank on the new key ${Date.now()}`)).toEqual({ result: 'published' })
+    // The operator asks which accounts still sign with the old key (the sessions of the other tests' accounts too).
+    const onOldKey = (await keysReport()).find((line) => line.startsWith('trickle-test-1: '))!
+    expect(onOldKey).toMatch(/^trickle-test-1: kept for the accounts connected with it; \d+ session\(s\): /)
+    for (const did of [dave.account.did, erin.account.did]) expect(onOldKey).toContain(did)
+    expect(onOldKey).not.toContain(frank.account.did)
+    expect(await keysReport()).toContain(`trickle-test-2: signs new connections; 1 session(s)`)
 
     // 3. The old key removed: sessions made with it can no longer refresh and ask for a reconnect; the others post.
     await restartWith([newKey])
@@ -343,6 +359,7 @@ describe('connecting Bluesky with OAuth', () => {
     expect((await pds.listPosts(erin.account.did)).map((p) => p.text)).not.toContain(never)
     expect((await rows(erin.workspaceId))[0]!.status).toBe('reconnect_needed')
     expect(await post(frank, `Frank after the rotation ${Date.now()}`)).toEqual({ result: 'published' })
+    expect((await keysReport()).find((line) => line.startsWith('trickle-test-1: '))).toMatch(/^trickle-test-1: not configured; \d+ session\(s\) must be reconnected: .*did:/)
 
     // Reconnecting (the same user, signed in on the restarted app) renews the account with a session on the new key.
     const browser = new TestBrowser(current.url)
