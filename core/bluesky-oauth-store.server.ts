@@ -12,12 +12,6 @@ export const BLUESKY_STATE_LIFETIME_MS = 10 * 60_000
 const LOCK_LEASE_MS = 30_000
 const LOCK_POLL_MS = 50
 
-/**
- * `@atproto/oauth-client-node`'s state store, session store and request lock over our PostgreSQL
- * (decision 115): values sealed with the token vault's keyring (AES-256-GCM, bound to kind and key, so
- * a row copied under another key does not open), states for ten minutes, and the lock a lease row that
- * every web and worker process sees. `db` is read on each call (the services open it after the connectors).
- */
 const purpose = (kind: string, key: string) => `bluesky-oauth.${kind}.${key}`
 
 /**
@@ -36,6 +30,12 @@ export async function blueskyOAuthSessionKeys(args: { db: Db; keyring: Keyring }
   })
 }
 
+/**
+ * `@atproto/oauth-client-node`'s state store, session store and request lock over our PostgreSQL
+ * (decision 115): values sealed with the token vault's keyring (AES-256-GCM, bound to kind and key, so
+ * a row copied under another key does not open), states for ten minutes, and the lock a lease row that
+ * every web and worker process sees. `db` is read on each call (the services open it after the connectors).
+ */
 export function createBlueskyOAuthStore(args: { db: () => Db; keyring: Keyring; clock: Clock }): BlueskyOAuthStore {
   return {
     async get(kind, key) {

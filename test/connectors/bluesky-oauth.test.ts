@@ -303,7 +303,7 @@ describe('connecting Bluesky with OAuth', () => {
     const newKey = (await JoseKey.generate(['ES256'], 'trickle-test-2')).privateJwk as object
     const servedKids = async () => ((await (await realFetch(`${current.url}/oauth/bluesky/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)
     const sessionKid = async (did: string) => ((await storeOf().get('session', did)) as { authMethod?: { kid?: string } }).authMethod?.kid
-    /** Sign up on the app APP_URL reaches now and connect `handle` there: its workspace and account ids. */
+    /** A new Bluesky account `<name>.test`, signed up on the app APP_URL reaches now and connected there through OAuth. */
     const connectNew = async (name: string) => {
       const account = await pds.createAccount(name)
       const browser = await signUpAs(current, { email: `${name}@rotation.test` })
