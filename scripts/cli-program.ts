@@ -173,7 +173,7 @@ function buildProgram(io: CliIo): Command {
         const role = i === 0 ? 'signs new connections' : users.length > 0 ? 'kept for the accounts connected with it' : 'no account uses it: it can be removed'
         console.log(`${kid}: ${role}; ${users.length} session(s)${i > 0 && users.length > 0 ? `: ${users.map((u) => u.did).join(', ')}` : ''}`)
       })
-      for (const kid of new Set(sessions.map((s) => s.kid).filter((kid) => !kids.includes(kid!)))) {
+      for (const kid of new Set(sessions.map((s) => s.kid).filter((kid) => kid === null || !kids.includes(kid)))) {
         const users = on(kid)
         console.log(`${kid ?? '(unreadable)'}: not configured; ${users.length} session(s) must be reconnected: ${users.map((u) => u.did).join(', ')}`)
       }
